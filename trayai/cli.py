@@ -1,0 +1,397 @@
+"""The ``trayai`` command: the tray app by default, and everything scriptable from a terminal.
+
+Every command shares ``--endpoint``, ``--model`` and ``--profile`` over the configuration and the
+``LOCAL_MODEL_*`` environment. Failures print the typed error's one-line message and hint on stderr
+and exit non-zero (1 for a failure, 2 for bad usage, 130 when interrupted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from types import FrameType
+from typing import Any, TextIO
+
+from trayai import __version__
+from trayai.core.client import GenerationOptions, ModelClient
+from trayai.core.config import ConfigError, ConfigStore, LoadedConfig
+from trayai.core.embedded import EmbeddedServer, list_models_sync
+from trayai.core.errors import TrayaiError
+from trayai.core.logs import setup_logging
+from trayai.core.paths import AppPaths
+from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
+from trayai.core.secrets import SecretStore
+from trayai.core.urls import is_loopback_url, port_of
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class Context:
+    """What every command needs, built once from the arguments (no globals)."""
+
+    def __init__(self, args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> None:
+        self.args = args
+        self.out = stdout
+        self.err = stderr
+        self.paths = AppPaths.from_env()
+        self.store = ConfigStore(self.paths)
+        self.loaded: LoadedConfig = self.store.load()
+        self._secrets: SecretStore | None = None
+        for warning in self.loaded.warnings:
+            self.say(f"warning: {warning}")
+
+    @property
+    def secrets(self) -> SecretStore:
+        if self._secrets is None:
+            self._secrets = SecretStore()
+        return self._secrets
+
+    def say(self, text: str) -> None:
+        print(text, file=self.err, flush=True)
+
+    def resolve(self) -> ResolvedEndpoint:
+        args = self.args
+        return resolve_endpoint(
+            self.loaded, self.secrets, profile=args.profile, base_url=args.endpoint, model=args.model
+        )
+
+    def fail(self, error: TrayaiError) -> int:
+        self.say(f"error: {error.message}")
+        if error.detail and error.detail not in error.message:
+            self.say(f"  server said: {error.detail}")
+        self.say(f"  → {error.hint}")
+        return EXIT_FAIL
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def cmd_ask(ctx: Context) -> int:
+    args = ctx.args
+    prompt = " ".join(args.prompt).strip() if args.prompt else ""
+    if not prompt or prompt == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            ctx.say("error: no prompt — pass it as an argument or pipe it on stdin")
+            return EXIT_USAGE
+        prompt = sys.stdin.read().strip()
+        if not prompt:
+            ctx.say("error: the prompt read from stdin is empty")
+            return EXIT_USAGE
+    resolved = ctx.resolve()
+    params = resolved.profile.generation
+    system = args.system if args.system is not None else params.system_prompt
+    messages: list[dict[str, str]] = []
+    if system:
+        messages.append({"role": "system", "content": system})
+    messages.append({"role": "user", "content": prompt})
+    options = GenerationOptions(
+        temperature=args.temperature if args.temperature is not None else params.temperature,
+        top_p=params.top_p,
+        max_tokens=args.max_tokens if args.max_tokens is not None else params.max_tokens,
+    )
+    with _autostarted_server(ctx, resolved):
+        return asyncio.run(_ask(ctx, resolved, messages, options))
+
+
+async def _ask(
+    ctx: Context, resolved: ResolvedEndpoint, messages: list[dict[str, str]], options: GenerationOptions
+) -> int:
+    async with ModelClient(resolved.endpoint) as client:
+        model = resolved.model
+        if not ctx.args.no_resolve:
+            # Send the server's own spelling of the model (e.g. docker.io/ai/smollm2:latest).
+            with contextlib.suppress(TrayaiError):
+                from trayai.core.modelmatch import match_model
+
+                listing = await client.list_models()
+                match = match_model(model, listing.ids)
+                if match.resolved:
+                    model = match.resolved
+                elif listing.ids and ctx.args.model is None:
+                    hint = f" — did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
+                    ctx.say(f"warning: {model!r} is not listed by the server{hint}")
+        stream = client.stream_chat(messages, model=model, options=options)
+        wrote_newline = True
+        try:
+            async with stream:
+                async for delta in stream:
+                    ctx.out.write(delta)
+                    ctx.out.flush()
+                    wrote_newline = delta.endswith("\n")
+        except TrayaiError as exc:
+            if not wrote_newline:
+                ctx.out.write("\n")
+            if stream.text:
+                ctx.say("(the partial answer above was kept)")
+            return ctx.fail(exc)
+        if not wrote_newline:
+            ctx.out.write("\n")
+            ctx.out.flush()
+        result = stream.result
+        if result is not None:
+            if result.cut_at_max_tokens:
+                ctx.say("(answer cut at max tokens — raise --max-tokens for more)")
+            if ctx.args.stats:
+                ctx.say(_stats_line(result.to_dict()))
+    return EXIT_OK
+
+
+def _stats_line(stats: dict[str, Any]) -> str:
+    parts = [
+        str(stats["model"]),
+        f"{stats['completion_tokens']} tokens" + (" (counted)" if stats["usage_estimated"] else ""),
+    ]
+    if stats["tokens_per_second"]:
+        parts.append(f"{stats['tokens_per_second']:.1f} tok/s")
+    if stats["ttft_s"] is not None:
+        parts.append(f"first token {stats['ttft_s'] * 1000:.0f} ms")
+    parts.append(f"finish: {stats['finish_reason']}")
+    return "[" + " · ".join(parts) + "]"
+
+
+def cmd_models(ctx: Context) -> int:
+    resolved = ctx.resolve()
+
+    async def run() -> int:
+        async with ModelClient(resolved.endpoint) as client:
+            try:
+                listing = await client.list_models()
+            except TrayaiError as exc:
+                return ctx.fail(exc)
+        from trayai.core.modelmatch import match_model
+
+        match = match_model(resolved.model, listing.ids)
+        if ctx.args.json:
+            json.dump(
+                {
+                    "base_url": resolved.base_url,
+                    "server": listing.server,
+                    "configured": resolved.model,
+                    "resolved": match.resolved,
+                    "models": [m.__dict__ for m in listing.models],
+                },
+                ctx.out,
+                indent=2,
+            )
+            ctx.out.write("\n")
+            return EXIT_OK
+        if not listing.models:
+            ctx.say(f"{resolved.base_url} lists no models — pull or load one first.")
+            return EXIT_FAIL
+        for info in listing.models:
+            mark = "*" if info.id == match.resolved else " "
+            owner = f"  ({info.owned_by})" if info.owned_by else ""
+            ctx.out.write(f"{mark} {info.id}{owner}\n")
+        if match.resolved is None:
+            ctx.say(f"note: the configured model {resolved.model!r} is not among them")
+        return EXIT_OK
+
+    return asyncio.run(run())
+
+
+def cmd_status(ctx: Context) -> int:
+    from trayai.core.doctor import diagnose
+
+    resolved = ctx.resolve()
+
+    async def run() -> int:
+        async with ModelClient(resolved.endpoint) as client:
+            report = await diagnose(client, resolved, generate=not ctx.args.quick)
+        if ctx.args.json:
+            json.dump(report.to_dict(), ctx.out, indent=2)
+            ctx.out.write("\n")
+            return EXIT_OK if report.ok else EXIT_FAIL
+        out = ctx.out
+        out.write(f"trayai status — profile {resolved.profile.name!r}\n")
+        for check in report.checks:
+            mark = {True: "✓", False: "✗", None: "–"}[check.ok]
+            out.write(f"  {mark} {check.name}: {check.detail}\n")
+            if check.hint:
+                out.write(f"      → {check.hint}\n")
+        out.write(f"State: {report.status.state.words} — {report.status.summary}\n")
+        return EXIT_OK if report.ok else EXIT_FAIL
+
+    return asyncio.run(run())
+
+
+def cmd_serve(ctx: Context) -> int:
+    args = ctx.args
+    settings = ctx.loaded.settings.builtin_server
+    if args.port is not None:
+        settings.port = args.port
+    if args.model_file is not None:
+        settings.model_file = args.model_file
+    if args.alias is not None:
+        settings.alias = args.alias
+    if args.ctx_size is not None:
+        settings.context_size = args.ctx_size
+    if args.threads is not None:
+        settings.threads = args.threads
+    server = EmbeddedServer(settings, ctx.paths.server_log_file)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt  # SIGTERM stops cleanly, exactly like Ctrl+C
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        server.start()
+        ctx.say(f"Starting the built-in server (log: {server.log_file})")
+        server.wait_ready(progress=lambda message: ctx.say(f"  {message}"))
+        ctx.out.write(f"Serving {server.alias} at {server.base_url}\n")
+        ctx.out.write(f'Try: trayai ask --endpoint {server.base_url} "Hello"   (Ctrl+C stops)\n')
+        ctx.out.flush()
+        while server.is_running():
+            time.sleep(0.5)
+        ctx.say(f"The built-in server exited unexpectedly. Log ({server.log_file}):\n{server.log_tail(10)}")
+        return EXIT_FAIL
+    except TrayaiError as exc:
+        return ctx.fail(exc)
+    except KeyboardInterrupt:
+        ctx.say("Stopping the built-in server…")
+        server.stop()
+        ctx.say("Stopped.")
+        return EXIT_OK
+    finally:
+        server.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _autostarted_server(ctx: Context, resolved: ResolvedEndpoint) -> Iterator[None]:
+    """Local-first: start the built-in server for this command if the local endpoint is silent.
+
+    Only for a loopback endpoint on the built-in server's port with ``builtin_server.autostart``
+    on; the server is stopped again when the command ends (``trayai serve`` keeps one running).
+    """
+    builtin = ctx.loaded.settings.builtin_server
+    wanted = (
+        not ctx.args.no_autostart
+        and builtin.autostart
+        and is_loopback_url(resolved.base_url)
+        and port_of(resolved.base_url) == builtin.port
+    )
+    if not wanted or list_models_sync(resolved.base_url, timeout=1.0) is not None:
+        yield
+        return
+    server = EmbeddedServer(builtin, ctx.paths.server_log_file)
+    try:
+        server.start()
+    except TrayaiError as exc:
+        ctx.say(
+            f"note: nothing answers at {resolved.base_url} and the built-in server cannot start: "
+            f"{exc.message}"
+        )
+        yield
+        return
+    try:
+        ctx.say(
+            f"Nothing answers at {resolved.base_url}: starting the built-in server "
+            f"(`trayai serve` keeps one running)…"
+        )
+        server.wait_ready(progress=lambda message: ctx.say(f"  {message}"))
+        yield
+    finally:
+        server.stop()
+
+
+# ---------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("endpoint selection")
+    group.add_argument("--endpoint", metavar="URL", help="base URL of an OpenAI-compatible server")
+    group.add_argument("--model", metavar="NAME", help="model name (as the server lists it)")
+    group.add_argument("--profile", metavar="NAME", help="endpoint profile from the configuration")
+    common.add_argument("--debug", action="store_true", help="verbose logging on stderr")
+
+    parser = argparse.ArgumentParser(
+        prog="trayai",
+        description="A system-tray assistant for local AI models behind an OpenAI-compatible API.",
+        epilog="Environment: LOCAL_MODEL_BASE_URL, LOCAL_MODEL_NAME, LOCAL_API_KEY (also read from "
+        "./.env and the config directory's .env). Run `trayai COMMAND --help` for details.",
+    )
+    parser.add_argument("--version", action="version", version=f"trayai {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ask = sub.add_parser("ask", parents=[common], help="ask a question; the answer streams to stdout")
+    ask.add_argument("prompt", nargs="*", help="the prompt (or '-' / nothing to read stdin)")
+    ask.add_argument("--system", help="system prompt (default: the profile's)")
+    ask.add_argument("--temperature", type=float, help="sampling temperature")
+    ask.add_argument("--max-tokens", type=int, help="longest answer in tokens")
+    ask.add_argument("--stats", action="store_true", help="print tokens, speed and timings on stderr")
+    ask.add_argument(
+        "--no-autostart",
+        action="store_true",
+        help="do not start the built-in server when the local endpoint is silent",
+    )
+    ask.add_argument(
+        "--no-resolve",
+        action="store_true",
+        help="send the model name as given, without matching it against /models",
+    )
+    ask.set_defaults(handler=cmd_ask)
+
+    models = sub.add_parser("models", parents=[common], help="list the server's models")
+    models.add_argument("--json", action="store_true", help="machine-readable output")
+    models.set_defaults(handler=cmd_models)
+
+    status = sub.add_parser(
+        "status", parents=[common], help="check the endpoint: what was checked, what is wrong, what to do"
+    )
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("--quick", action="store_true", help="skip the test generation")
+    status.set_defaults(handler=cmd_status)
+
+    serve = sub.add_parser(
+        "serve", parents=[common], help="run the built-in llama.cpp server (SmolLM2) in the foreground"
+    )
+    serve.add_argument("--port", type=int, help="port on 127.0.0.1 (default 8080)")
+    serve.add_argument("--model-file", metavar="GGUF", help="a GGUF model (default: bundled SmolLM2)")
+    serve.add_argument("--alias", help="model name to announce (default ai/smollm2)")
+    serve.add_argument("--ctx-size", type=int, help="context window in tokens")
+    serve.add_argument("--threads", type=int, help="CPU threads (0 = automatic)")
+    serve.set_defaults(handler=cmd_serve)
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    if args.command is None:
+        # The tray app arrives with its own issue; until then, say what is available.
+        parser.print_help(out)
+        return EXIT_OK
+    if getattr(args, "debug", False):
+        setup_logging(None, debug=True, stderr=True)
+    try:
+        ctx = Context(args, out, err)
+        code: int = args.handler(ctx)
+        return code
+    except TrayaiError as exc:
+        print(f"error: {exc.message}\n  → {exc.hint}", file=err)
+        return EXIT_FAIL
+    except ConfigError as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=err)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `trayai ask … | head` closed the pipe: not an error
+        with contextlib.suppress(Exception):
+            sys.stdout = None
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

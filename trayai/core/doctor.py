@@ -1,0 +1,131 @@
+"""``trayai status``: check an endpoint step by step and say what is wrong and what to do.
+
+Each :class:`Check` is one question a user would ask ("is anything listening?", "is my model
+there?") with the answer, and a hint when the answer is no. The same report feeds ``--json`` and,
+later, the settings dialog's "Test connection".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from trayai.core.client import GenerationOptions, ModelClient
+from trayai.core.errors import TrayaiError
+from trayai.core.resolve import ResolvedEndpoint
+from trayai.core.status import ServerState, StatusReport, probe
+from trayai.core.urls import is_local_url
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool | None  # None: skipped because an earlier check failed
+    detail: str
+    hint: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail, "hint": self.hint}
+
+
+@dataclass
+class DoctorReport:
+    resolved: ResolvedEndpoint
+    status: StatusReport
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok is not False for c in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "profile": self.resolved.profile.name,
+            "base_url": self.resolved.base_url,
+            "sources": self.resolved.sources,
+            "api_key": self.resolved.key_source,
+            "status": self.status.to_dict(),
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+
+async def diagnose(client: ModelClient, resolved: ResolvedEndpoint, *, generate: bool = True) -> DoctorReport:
+    """Run the checks in order; later checks are skipped once one fails."""
+    checks: list[Check] = []
+    url_detail = resolved.base_url + (f" ({'; '.join(resolved.url_changes)})" if resolved.url_changes else "")
+    checks.append(Check("Base URL", True, f"{url_detail} — from {resolved.sources['base_url']}"))
+    key_detail = resolved.key_source
+    checks.append(Check("API key", True, key_detail))
+
+    status = await probe(client, resolved.model)
+    report = DoctorReport(resolved=resolved, status=status, checks=checks)
+
+    def failed(name: str, error: TrayaiError) -> None:
+        checks.append(Check(name, False, error.message, error.hint))
+
+    if status.state is ServerState.UNREACHABLE and status.error:
+        failed("Server reachable", status.error)
+        return _skip_rest(report, "Authentication", "Models listed", "Model available", "Generation")
+    if status.error and status.state is ServerState.ERROR:
+        failed("Server answers the API", status.error)
+        return _skip_rest(report, "Authentication", "Models listed", "Model available", "Generation")
+    latency = f"{status.latency * 1000:.0f} ms" if status.latency is not None else "?"
+    kind = f", looks like {status.server}" if status.server else ""
+    checks.append(Check("Server reachable", True, f"answered in {latency}{kind}"))
+    if status.state is ServerState.AUTH_ERROR and status.error:
+        hint = status.error.hint
+        if is_local_url(resolved.base_url) and not resolved.has_real_key:
+            hint = f"This local server wants a key. {hint}"
+        checks.append(Check("Authentication", False, status.error.message, hint))
+        return _skip_rest(report, "Models listed", "Model available", "Generation")
+    checks.append(Check("Authentication", True, "accepted" if resolved.has_real_key else "no key needed"))
+    if status.state is ServerState.NO_MODELS and status.error:
+        failed("Models listed", status.error)
+        return _skip_rest(report, "Model available", "Generation")
+    checks.append(
+        Check(
+            "Models listed",
+            True,
+            f"{len(status.models)}: {', '.join(status.models[:8])}"
+            + (" …" if len(status.models) > 8 else ""),
+        )
+    )
+    if status.state is ServerState.MODEL_MISSING and status.error:
+        failed("Model available", status.error)
+        return _skip_rest(report, "Generation")
+    how = ""
+    if status.match is not None and status.match.how != "exact":
+        how = f" (matched by {status.match.how})"
+    checks.append(
+        Check(
+            "Model available",
+            True,
+            f"{resolved.model!r} → {status.resolved_model!r}{how} — from {resolved.sources['model']}",
+        )
+    )
+    if not generate:
+        return report
+    try:
+        async with client.stream_chat(
+            [{"role": "user", "content": "Say OK."}],
+            model=status.resolved_model or resolved.model,
+            options=GenerationOptions(max_tokens=8, temperature=0.0),
+        ) as stream:
+            async for _ in stream:
+                pass
+    except TrayaiError as exc:
+        failed("Generation", exc)
+        return report
+    result = stream.result
+    ttft = "no tokens"
+    if result is not None and result.ttft is not None:
+        ttft = f"first token after {result.ttft * 1000:.0f} ms"
+    checks.append(Check("Generation", True, f"a short test answer streamed ({ttft})"))
+    return report
+
+
+def _skip_rest(report: DoctorReport, *names: str) -> DoctorReport:
+    for name in names:
+        report.checks.append(Check(name, None, "skipped (an earlier check failed)"))
+    return report

@@ -1,0 +1,211 @@
+"""API keys, kept in the OS keychain through keyring — never in the config file, logs or history.
+
+Why: a tray app that runs all day for months must not leave a cloud key in a dotfile. Each profile's
+key is stored under service ``trayai`` with the profile name as user name. When no keyring backend
+works (a headless box, a locked or missing Secret Service), we say so plainly and keep the key for
+this session only — we never fall back to a plaintext file silently.
+
+Local servers need no key, but the OpenAI client insists on one: :data:`PLACEHOLDER_KEY` (the original
+brief's ``dummy-key``) is sent for them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from keyring.backend import KeyringBackend
+from keyring.compat import properties
+from keyring.errors import KeyringError, PasswordDeleteError
+
+from trayai.core.urls import is_local_url
+
+SERVICE = "trayai"
+PLACEHOLDER_KEY = "dummy-key"
+
+log = logging.getLogger(__name__)
+
+_BACKEND_NAMES = {
+    "SecretService": "Secret Service (GNOME Keyring / KWallet)",
+    "libsecret": "libsecret (GNOME Keyring)",
+    "kwallet": "KWallet",
+    "macOS": "macOS Keychain",
+    "Windows": "Windows Credential Locker",
+}
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring backend over a dict: for tests and for the session-only fallback.
+
+    Its ``priority`` raises so keyring never picks it on its own; it is only ever passed in.
+    """
+
+    @properties.classproperty
+    def priority(cls) -> float:
+        raise RuntimeError("MemoryKeyring is only used when passed explicitly")
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.store.pop((service, username), None) is None:
+            raise PasswordDeleteError("not found")
+
+
+@dataclass(frozen=True)
+class KeyOutcome:
+    """Where a key ended up: in the keychain, or only in memory for this session (with why)."""
+
+    persistent: bool
+    backend: str
+    warning: str | None = None
+
+
+class SecretStore:
+    """Per-profile API keys over a keyring backend, with a session-only fallback.
+
+    Pass ``backend`` in tests (a :class:`MemoryKeyring`); by default keyring's recommended backend is
+    used. Secrets passed through here are registered with :func:`trayai.core.logs.register_secret`
+    callers so logs can redact them.
+    """
+
+    def __init__(self, backend: Any | None = None) -> None:
+        if backend is None:
+            import keyring
+
+            backend = keyring.get_keyring()
+        self._backend = backend
+        self._session: dict[str, str] = {}
+        self._broken: str | None = None if _usable(backend) else "no keyring backend is available"
+
+    @property
+    def backend_name(self) -> str:
+        """A human name for where keys go, e.g. "macOS Keychain", or the session-only notice."""
+        if self._broken:
+            return "this session only (no keychain available)"
+        return describe_backend(self._backend)
+
+    @property
+    def persistent(self) -> bool:
+        return self._broken is None
+
+    def get(self, profile: str) -> str | None:
+        if profile in self._session:
+            return self._session[profile]
+        if self._broken:
+            return None
+        try:
+            value = self._backend.get_password(SERVICE, profile)
+        except Exception as exc:  # any backend failure (D-Bus, locked keychain) is non-fatal
+            self._mark_broken(exc)
+            return None
+        return value if isinstance(value, str) else None
+
+    def set(self, profile: str, key: str) -> KeyOutcome:
+        if not key:
+            self.delete(profile)
+            return KeyOutcome(self.persistent, self.backend_name)
+        if not self._broken:
+            try:
+                self._backend.set_password(SERVICE, profile, key)
+                self._session.pop(profile, None)
+                return KeyOutcome(True, self.backend_name)
+            except Exception as exc:
+                self._mark_broken(exc)
+        self._session[profile] = key
+        return KeyOutcome(
+            False,
+            self.backend_name,
+            f"No working keychain ({self._broken}): the key for {profile!r} is kept for this session "
+            "only and will be forgotten when trayai exits. Install and unlock a keyring "
+            "(e.g. gnome-keyring) to store it.",
+        )
+
+    def delete(self, profile: str) -> bool:
+        """Forget the key everywhere; True if there was one."""
+        found = self._session.pop(profile, None) is not None
+        if not self._broken:
+            try:
+                self._backend.delete_password(SERVICE, profile)
+                found = True
+            except PasswordDeleteError:
+                pass
+            except Exception as exc:
+                self._mark_broken(exc)
+        return found
+
+    def rename(self, old: str, new: str) -> None:
+        """Move a key when a profile is renamed."""
+        key = self.get(old)
+        if key is not None:
+            self.set(new, key)
+            self.delete(old)
+
+    def _mark_broken(self, exc: BaseException) -> None:
+        self._broken = f"{type(exc).__name__}: {exc}".strip()[:160]
+        log.warning("keychain unavailable, keys are session-only: %s", type(exc).__name__)
+
+
+def resolve_api_key(
+    store: SecretStore | None, profile: str, base_url: str, env_key: str | None = None
+) -> str:
+    """The key to send: ``LOCAL_API_KEY`` > keychain > placeholder.
+
+    Every request needs *some* key for the OpenAI client; local servers ignore it, remote ones
+    answer 401, which the error table turns into "store a key with trayai key set".
+    """
+    if env_key:
+        return env_key
+    if store is not None:
+        stored = store.get(profile)
+        if stored:
+            return stored
+    return PLACEHOLDER_KEY
+
+
+def key_needed_hint(base_url: str) -> str | None:
+    """A nudge for remote endpoints that have no key yet (local ones need none)."""
+    return None if is_local_url(base_url) else "This endpoint is not local: it probably needs an API key."
+
+
+def describe_backend(backend: Any) -> str:
+    module = type(backend).__module__.rsplit(".", 1)[-1]
+    if type(backend).__name__ == "MemoryKeyring":
+        return "in-memory keyring (tests)"
+    if type(backend).__name__ == "ChainerBackend":
+        inner = getattr(backend, "backends", [])
+        return " + ".join(describe_backend(b) for b in inner) or "keyring chain"
+    for marker, name in _BACKEND_NAMES.items():
+        if marker in type(backend).__module__ or marker == module:
+            return name
+    return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def _usable(backend: Any) -> bool:
+    module = type(backend).__module__
+    if module.endswith((".fail", ".null")):
+        return False
+    if type(backend).__name__ == "ChainerBackend":
+        return bool(getattr(backend, "backends", []))
+    return True
+
+
+__all__ = [
+    "PLACEHOLDER_KEY",
+    "SERVICE",
+    "KeyOutcome",
+    "KeyringError",
+    "MemoryKeyring",
+    "SecretStore",
+    "describe_backend",
+    "key_needed_hint",
+    "resolve_api_key",
+]

@@ -1,0 +1,149 @@
+"""One call that says what state a server is in: the tray icon's and ``trayai status``'s source.
+
+States follow what a user needs to act on: can't reach it, wrong key, nothing loaded, my model is not
+there, ready. ``starting`` and ``generating`` are set by the app (built-in server booting, a request
+streaming) and never come out of a probe.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from trayai.core.client import ModelClient, ModelListing
+from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.modelmatch import ModelMatch, match_model
+from trayai.core.urls import host_port
+
+
+class ServerState(str, Enum):
+    STARTING = "starting"
+    UNREACHABLE = "unreachable"
+    AUTH_ERROR = "auth_error"
+    NO_MODELS = "no_models"
+    MODEL_MISSING = "model_missing"
+    READY = "ready"
+    GENERATING = "generating"
+    ERROR = "error"
+
+    @property
+    def words(self) -> str:
+        return _WORDS[self]
+
+
+_WORDS = {
+    ServerState.STARTING: "starting",
+    ServerState.UNREACHABLE: "unreachable",
+    ServerState.AUTH_ERROR: "API key rejected",
+    ServerState.NO_MODELS: "no models loaded",
+    ServerState.MODEL_MISSING: "model missing",
+    ServerState.READY: "ready",
+    ServerState.GENERATING: "generating",
+    ServerState.ERROR: "error",
+}
+
+_UNREACHABLE_CODES = {
+    ErrorCode.CONNECTION_REFUSED,
+    ErrorCode.DNS,
+    ErrorCode.CONNECT_TIMEOUT,
+    ErrorCode.NETWORK,
+    ErrorCode.TLS,
+}
+_AUTH_CODES = {ErrorCode.AUTH, ErrorCode.FORBIDDEN}
+
+
+@dataclass
+class StatusReport:
+    """What one probe found. ``error`` holds the typed error for every state but READY."""
+
+    state: ServerState
+    base_url: str
+    model: str
+    models: list[str] = field(default_factory=list)
+    match: ModelMatch | None = None
+    latency: float | None = None
+    server: str | None = None
+    error: TrayaiError | None = None
+    checked_at: float = field(default_factory=time.time)
+
+    @property
+    def resolved_model(self) -> str | None:
+        """The server's own spelling of the configured model, when it is there."""
+        return self.match.resolved if self.match else None
+
+    @property
+    def summary(self) -> str:
+        """One line for a tooltip or a terminal: state in words, where, and the key fact."""
+        where = host_port(self.base_url)
+        if self.state is ServerState.READY:
+            latency = f" ({self.latency * 1000:.0f} ms)" if self.latency is not None else ""
+            return f"{self.resolved_model} ready on {where}{latency}"
+        if self.error is not None:
+            return self.error.message
+        return f"{self.state.words} — {where}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "state": self.state.value,
+            "summary": self.summary,
+            "base_url": self.base_url,
+            "model": self.model,
+            "resolved_model": self.resolved_model,
+            "match": None if self.match is None else self.match.how,
+            "suggestions": [] if self.match is None else self.match.suggestions,
+            "models": self.models,
+            "latency_ms": None if self.latency is None else round(self.latency * 1000, 1),
+            "server": self.server,
+            "error": None if self.error is None else self.error.to_dict(),
+        }
+
+
+async def probe(client: ModelClient, model: str) -> StatusReport:
+    """List the server's models once and classify the result (never raises for server faults)."""
+    base_url = client.base_url
+    try:
+        listing = await client.list_models()
+    except TrayaiError as exc:
+        return StatusReport(state=state_for_error(exc), base_url=base_url, model=model, error=exc)
+    return report_from_listing(listing, base_url, model)
+
+
+def report_from_listing(listing: ModelListing, base_url: str, model: str) -> StatusReport:
+    ids = listing.ids
+    common: dict[str, Any] = {
+        "base_url": base_url,
+        "model": model,
+        "models": ids,
+        "latency": listing.latency,
+        "server": listing.server,
+    }
+    if not ids:
+        return StatusReport(
+            state=ServerState.NO_MODELS,
+            error=make_error(ErrorCode.NO_MODELS, f"{host_port(base_url)} lists no models"),
+            **common,
+        )
+    found = match_model(model, ids)
+    if not found.found:
+        near = f" — did you mean {', '.join(found.suggestions)}?" if found.suggestions else ""
+        return StatusReport(
+            state=ServerState.MODEL_MISSING,
+            match=found,
+            error=make_error(
+                ErrorCode.MODEL_MISSING,
+                f"Model {model!r} is not on {host_port(base_url)}{near}",
+                suggestions=found.suggestions or ids[:5],
+            ),
+            **common,
+        )
+    return StatusReport(state=ServerState.READY, match=found, **common)
+
+
+def state_for_error(error: TrayaiError) -> ServerState:
+    if error.code in _UNREACHABLE_CODES:
+        return ServerState.UNREACHABLE
+    if error.code in _AUTH_CODES:
+        return ServerState.AUTH_ERROR
+    return ServerState.ERROR
