@@ -116,6 +116,16 @@ async def _ask(
                 elif listing.ids and ctx.args.model is None:
                     hint = f" — did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
                     ctx.say(f"warning: {model!r} is not listed by the server{hint}")
+        if not resolved.profile.generation.stream:
+            try:
+                result = await client.complete(messages, model=model, options=options)
+            except TrayaiError as exc:
+                return ctx.fail(exc)
+            ctx.out.write(result.text + ("" if result.text.endswith("\n") else "\n"))
+            ctx.out.flush()
+            if ctx.args.stats:
+                ctx.say(_stats_line(result.to_dict()))
+            return EXIT_OK
         stream = client.stream_chat(messages, model=model, options=options)
         wrote_newline = True
         try:
@@ -133,12 +143,12 @@ async def _ask(
         if not wrote_newline:
             ctx.out.write("\n")
             ctx.out.flush()
-        result = stream.result
-        if result is not None:
-            if result.cut_at_max_tokens:
+        final = stream.result
+        if final is not None:
+            if final.cut_at_max_tokens:
                 ctx.say("(answer cut at max tokens — raise --max-tokens for more)")
             if ctx.args.stats:
-                ctx.say(_stats_line(result.to_dict()))
+                ctx.say(_stats_line(final.to_dict()))
     return EXIT_OK
 
 

@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -456,6 +456,8 @@ class ChatStream:
                     done = True
                     break
                 yield delta
+        if done:
+            await _drain(chunks)
         if not done and state["finish"] is None:
             raise make_error(
                 ErrorCode.DISCONNECTED,
@@ -545,6 +547,18 @@ class ChatStream:
 
 
 _DONE = object()
+
+
+async def _drain(chunks: AsyncIterator[bytes], limit: float = 1.0) -> None:
+    """Read what follows ``[DONE]`` (the terminating chunk) so the connection returns to the pool.
+
+    Without this, closing a not-fully-read HTTP/1.1 response drops the keep-alive connection and the
+    next request pays for a new TCP handshake. Bounded: a server that keeps talking gets cut off.
+    """
+    deadline = time.perf_counter() + limit
+    with contextlib.suppress(Exception):
+        while time.perf_counter() < deadline:
+            await asyncio.wait_for(chunks.__anext__(), max(0.0, deadline - time.perf_counter()))
 
 
 # ---------------------------------------------------------------------- parsing helpers

@@ -527,3 +527,18 @@ def _first_text(chain: Sequence[BaseException]) -> str | None:
         if text:
             return text[:300]
     return None
+
+
+def catalog_markdown() -> str:
+    """The error table as Markdown: the generated part of ``docs/troubleshooting.md``."""
+    lines = []
+    for code, entry in ERROR_CATALOG.items():
+        lines += [
+            f"### `{code.value}` — {entry.title}",
+            "",
+            f"**Cause:** {entry.cause}",
+            "",
+            f"**Fix:** {entry.fix}",
+            "",
+        ]
+    return "\n".join(lines).rstrip() + "\n"

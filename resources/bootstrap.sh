@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Install trayai from this checkout: system packages when missing, a virtualenv in .venv, the project.
+#
+#   bash resources/bootstrap.sh          # the app with the built-in model (extra "local")
+#   bash resources/bootstrap.sh --test   # plus everything the test suite needs (extra "test")
+#
+# Safe to run again: it installs only what is missing. Uses sudo for apt-get when not root.
+# PYTHON=/path/to/python3.X picks the interpreter (3.10 or newer); VENV=dir picks the venv location.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+MODE=app
+[ "${1:-}" = "--test" ] && MODE=test
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+
+say() { printf '\033[1m[trayai setup]\033[0m %s\n' "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+# Qt's xcb platform plugin needs these on a bare Debian/Ubuntu (the CLI works without them).
+QT_PKGS="libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0
+libxcb-xkb1 libxcb-shape0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 fonts-dejavu-core libdbus-1-3"
+# llama-cpp-python compiles llama.cpp on first install.
+BUILD_PKGS="build-essential cmake git"
+# Tests: a virtual X server, a tray host, input automation, screenshots, a session bus and a keychain.
+TEST_PKGS="xvfb xdotool trayer x11-utils imagemagick dbus dbus-x11 gnome-keyring libsecret-tools"
+
+packages="$QT_PKGS $BUILD_PKGS"
+[ "$MODE" = test ] && packages="$packages $TEST_PKGS"
+if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  packages="$packages python3-venv python3-dev"
+fi
+
+missing=""
+if command -v dpkg-query >/dev/null 2>&1; then
+  for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+  done
+else
+  say "Not a Debian/Ubuntu system: make sure the equivalents of these are installed:"
+  say "  $(echo $packages)"
+fi
+
+if [ -n "$missing" ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+      die "missing system packages and no sudo: as root run: apt-get install -y$missing"
+    fi
+  fi
+  command -v apt-get >/dev/null 2>&1 || die "missing system packages:$missing (no apt-get here)"
+  say "Installing system packages:$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq || die "apt-get update failed (network?). Needed:$missing"
+  $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null \
+    || die "apt-get could not install:$missing"
+else
+  say "System packages: all present"
+fi
+
+"$PYTHON" - <<'PY' || die "trayai needs Python 3.10 or newer (set PYTHON=/path/to/python3.X)"
+import sys
+sys.exit(0 if sys.version_info >= (3, 10) else 1)
+PY
+
+if [ ! -x "$VENV/bin/python" ]; then
+  say "Creating the virtual environment $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+
+extras="local"
+[ "$MODE" = test ] && extras="local,test"
+if ! "$VENV/bin/python" -c 'import llama_cpp' >/dev/null 2>&1; then
+  say "Installing trayai[$extras] — the first time this compiles llama.cpp (about 8 minutes on 2 cores)…"
+else
+  say "Installing trayai[$extras]…"
+fi
+set +e
+"$VENV/bin/python" -m pip install --quiet --progress-bar off -e ".[$extras]" 2>&1 \
+  | grep -v -e "^WARNING: Location" -e "is ignored: it is neither a file nor a directory" >&2
+status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] || die "pip could not install trayai[$extras] (see above)"
+"$VENV/bin/python" -c 'import trayai.cli, llama_cpp' || die "the installation did not complete (see above)"
+
+say "Done. Run: $VENV/bin/trayai --help"

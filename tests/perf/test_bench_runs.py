@@ -1,0 +1,23 @@
+"""The benchmark runs and reports sane figures (not a timing assertion: those live in its JSON)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).with_name("bench_client.py")
+
+
+def test_benchmark_prints_complete_json() -> None:
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--quick"], capture_output=True, text=True,
+                          timeout=240, check=True)
+    figures = json.loads(proc.stdout)
+    ingest, ttft, sustained = figures["ingest"], figures["ttft"], figures["sustained"]
+    assert ingest["baseline_us_per_event"] > 0 and ingest["trayai_us_per_event"] > 0
+    assert ingest["ratio"] == round(ingest["trayai_us_per_event"] / ingest["baseline_us_per_event"], 2)
+    assert ttft["baseline_ms_p50"] > 0 and ttft["trayai_ms_p50"] > 0
+    # Every paced event arrived, at roughly the paced rate (generous: CI machines are noisy).
+    assert sustained["events"] == 6000
+    assert sustained["achieved_events_per_s"] > 1500

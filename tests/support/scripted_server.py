@@ -1,0 +1,526 @@
+"""An in-process, scripted OpenAI-compatible server on loopback that can misbehave on demand.
+
+Why: unit tests and benchmarks need real HTTP (real sockets, chunked SSE, keep-alive) with exact
+control over timing and failures — connection drops, stalls, malformed events, HTML error pages —
+which no real model server offers deterministically. Standard library only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import select
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    """What the next chat completion(s) (or the models listing) should do."""
+
+    text: str = "Hello from the scripted server."
+    tokens: list[str] | None = None
+    n_tokens: int | None = None
+    rate: float | None = None
+    first_token_delay: float = 0.0
+    headers_delay: float = 0.0
+    finish_reason: str = "stop"
+    include_usage: bool = True
+    send_role_chunk: bool = True
+    status: int = 200
+    error_message: str = "scripted error"
+    error_body: str | None = None
+    content_type: str | None = None
+    malformed: str | None = None  # None | "json" | "sse" | "html"
+    disconnect_after: int | None = None
+    stall_after: int | None = None
+    error_event_after: int | None = None
+    repeat: bool = False
+
+    def token_list(self) -> list[str]:
+        if self.n_tokens is not None:
+            return [f"tok{i} " for i in range(self.n_tokens)]
+        if self.tokens is not None:
+            return list(self.tokens)
+        return re.findall(r"\S+\s*|\s+", self.text)
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any] | None
+
+
+_HTML_PAGE = "<!DOCTYPE html><html><head><title>Scripted page</title></head><body>Not an API</body></html>"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, owner: ScriptedServer, address: tuple[str, int]) -> None:
+        self.owner = owner
+        super().__init__(address, _Handler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, addr = super().get_request()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.owner._lock:
+            self.owner.connections_accepted += 1
+            self.owner._open_sockets.add(conn)
+        return conn, addr
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client hanging up is normal here (tests do it on purpose): no traceback."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionError, OSError)):
+            return
+        super().handle_error(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.owner._lock:
+            self.owner._open_sockets.discard(request)
+        super().shutdown_request(request)
+
+
+class _ClientGone(Exception):
+    pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def owner(self) -> ScriptedServer:
+        return self.server.owner
+
+    def _record(self, body: dict[str, Any] | None) -> RecordedRequest:
+        request = RecordedRequest(self.command, self.path,
+                                  {k.lower(): v for k, v in self.headers.items()}, body)
+        with self.owner._lock:
+            self.owner.requests.append(request)
+        return request
+
+    def _common_headers(self) -> None:
+        if self.owner.server_header:
+            self.send_header("Server", self.owner.server_header)
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # Replace the default "Server: BaseHTTP/… Python/…" with ours (or none) for kind detection.
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+        self._common_headers()
+
+    def _send_body(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def _send_json(self, status: int, data: Any) -> None:
+        self._send_body(status, json.dumps(data).encode(), "application/json")
+
+    def _send_error_json(self, status: int, message: str, kind: str = "invalid_request_error",
+                         code: str | None = None) -> None:
+        self._send_json(status, {"error": {"message": message, "type": kind, "code": code}})
+
+    def _authorised(self) -> bool:
+        key = self.owner.api_key
+        if key is None:
+            return True
+        if self.headers.get("Authorization", "") == f"Bearer {key}":
+            return True
+        self._send_error_json(401, "Incorrect API key provided", code="invalid_api_key")
+        return False
+
+    def _scripted_failure(self, reply: Reply, streaming: bool) -> bool:
+        """Handle status/error_body/html/json malformations shared by models and chat."""
+        if reply.headers_delay:
+            self._sleep_watching(reply.headers_delay)
+        if reply.status != 200:
+            if reply.error_body is not None:
+                self._send_body(reply.status, reply.error_body.encode(),
+                                reply.content_type or "text/plain")
+            else:
+                self._send_error_json(reply.status, reply.error_message,
+                                      "server_error" if reply.status >= 500 else "invalid_request_error")
+            return True
+        if reply.malformed == "html":
+            self._send_body(200, _HTML_PAGE.encode(), reply.content_type or "text/html; charset=utf-8")
+            return True
+        if reply.malformed == "json" and not streaming:
+            self._send_body(200, b"{this is not json", reply.content_type or "application/json")
+            return True
+        return False
+
+    def _sleep_watching(self, seconds: float) -> None:
+        """Sleep, but notice the client hanging up (or the server stopping) meanwhile."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.owner._stopping.is_set():
+                raise _ClientGone
+            if self._client_closed(min(0.02, max(0.0, deadline - time.monotonic()))):
+                raise _ClientGone
+
+    def _client_closed(self, wait: float) -> bool:
+        try:
+            readable, _, _ = select.select([self.connection], [], [], wait)
+        except (OSError, ValueError):
+            return True
+        if not readable:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
+    # ------------------------------------------------------------------ routes
+
+    def do_GET(self) -> None:
+        self._record(None)
+        prefix = self.owner.prefix
+        path = self.path.split("?", 1)[0]
+        if path == f"{prefix}/models":
+            if not self._authorised():
+                return
+            reply = self.owner._take_models_reply()
+            try:
+                if reply is not None and self._scripted_failure(reply, streaming=False):
+                    return
+            except _ClientGone:
+                self.close_connection = True
+                return
+            with self.owner._lock:
+                models = list(self.owner.models)
+                owner = self.owner.owned_by
+            self._send_json(200, {"object": "list", "data": [
+                {"id": m, "object": "model", "created": 1700000000, "owned_by": owner} for m in models]})
+            return
+        if path == "/props" and self.owner.props is not None:
+            self._send_json(200, self.owner.props)
+            return
+        self._send_error_json(404, f"No route for GET {path}", code="not_found")
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+            self._record(None)
+            self._send_error_json(400, "Request body is not valid JSON")
+            return
+        self._record(body if isinstance(body, dict) else None)
+        path = self.path.split("?", 1)[0]
+        if path != f"{self.owner.prefix}/chat/completions":
+            self._send_error_json(404, f"No route for POST {path}", code="not_found")
+            return
+        if not self._authorised():
+            return
+        if not isinstance(body, dict):
+            self._send_error_json(400, "Expected a JSON object")
+            return
+        if self.owner.reject_stream_options and "stream_options" in body:
+            self._send_error_json(400, "Unrecognized key: stream_options")
+            return
+        model = str(body.get("model", ""))
+        if self.owner.unknown_model_status is not None and model not in self.owner.models:
+            self._send_error_json(self.owner.unknown_model_status, f"The model `{model}` does not exist",
+                                  code="model_not_found")
+            return
+        reply = self.owner._take_chat_reply()
+        try:
+            if self._scripted_failure(reply, streaming=bool(body.get("stream"))):
+                return
+            if body.get("stream"):
+                self._stream(reply, body, model)
+            else:
+                self._complete(reply, body, model)
+        except _ClientGone:
+            self.close_connection = True
+
+    # ------------------------------------------------------------------ chat
+
+    def _plan(self, reply: Reply, body: dict[str, Any]) -> tuple[list[str], str]:
+        tokens = reply.token_list()
+        finish = reply.finish_reason
+        max_tokens = body.get("max_tokens")
+        if isinstance(max_tokens, int) and 0 < max_tokens < len(tokens):
+            tokens, finish = tokens[:max_tokens], "length"
+        return tokens, finish
+
+    @staticmethod
+    def _prompt_tokens(body: dict[str, Any]) -> int:
+        words = 0
+        for message in body.get("messages") or []:
+            if isinstance(message, dict) and isinstance(message.get("content"), str):
+                words += len(message["content"].split())
+        return max(1, words)
+
+    def _complete(self, reply: Reply, body: dict[str, Any], model: str) -> None:
+        tokens, finish = self._plan(reply, body)
+        if reply.first_token_delay:
+            self._sleep_watching(reply.first_token_delay)
+        data: dict[str, Any] = {
+            "id": f"chatcmpl-scripted-{self.owner._next_id()}", "object": "chat.completion",
+            "created": int(time.time()), "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(tokens)},
+                         "finish_reason": finish}],
+        }
+        if reply.include_usage:
+            prompt = self._prompt_tokens(body)
+            data["usage"] = {"prompt_tokens": prompt, "completion_tokens": len(tokens),
+                             "total_tokens": prompt + len(tokens)}
+        with self.owner._lock:
+            self.owner.tokens_sent += len(tokens)
+        self._send_json(200, data)
+
+    def _chunk(self, payload: bytes) -> None:
+        try:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(payload), payload))
+            self.wfile.flush()
+        except OSError as exc:  # BrokenPipe / ConnectionReset: the client went away
+            raise _ClientGone from exc
+
+    def _event(self, data: Any) -> None:
+        self._chunk(b"data: " + json.dumps(data, separators=(",", ":")).encode() + b"\n\n")
+
+    def _stream(self, reply: Reply, body: dict[str, Any], model: str) -> None:
+        owner = self.owner
+        tokens, finish = self._plan(reply, body)
+        stream_id = f"chatcmpl-scripted-{owner._next_id()}"
+        created = int(time.time())
+
+        def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+            return {"id": stream_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
+
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        with owner._lock:
+            owner.active_streams += 1
+        finished = False
+        try:
+            if reply.malformed == "sse":
+                self._chunk(b"garbage line\n\n")
+                self._sleep_watching(5.0)
+                return
+            if reply.first_token_delay:
+                self.wfile.flush()
+                self._sleep_watching(reply.first_token_delay)
+            if reply.send_role_chunk:
+                self._event(chunk({"role": "assistant", "content": ""}))
+            start = time.monotonic()
+            for index, token in enumerate(tokens):
+                if reply.disconnect_after is not None and index == reply.disconnect_after:
+                    self._abort()
+                    return
+                if reply.stall_after is not None and index == reply.stall_after:
+                    self._stall()
+                    return
+                if reply.error_event_after is not None and index == reply.error_event_after:
+                    self._event({"error": {"message": reply.error_message, "type": "server_error"}})
+                    self._chunk(b"data: [DONE]\n\n")
+                    self._chunk(b"")
+                    finished = True
+                    return
+                if reply.malformed == "json" and index == 1:
+                    self._chunk(b"data: {not json\n\n")
+                    self._chunk(b"")
+                    finished = True
+                    return
+                if reply.rate:
+                    delay = start + index / reply.rate - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                self._event(chunk({"content": token}))
+                with owner._lock:
+                    owner.tokens_sent += 1
+            self._event(chunk({}, finish))
+            options = body.get("stream_options")
+            if reply.include_usage and isinstance(options, dict) and options.get("include_usage"):
+                prompt = self._prompt_tokens(body)
+                self._event({"id": stream_id, "object": "chat.completion.chunk", "created": created,
+                             "model": model, "choices": [],
+                             "usage": {"prompt_tokens": prompt, "completion_tokens": len(tokens),
+                                       "total_tokens": prompt + len(tokens)}})
+            self._chunk(b"data: [DONE]\n\n")
+            self._chunk(b"")
+            finished = True
+        except _ClientGone:
+            owner._note_disconnect()
+            raise
+        finally:
+            with owner._lock:
+                owner.active_streams -= 1
+            if not finished:
+                self.close_connection = True
+
+    def _abort(self) -> None:
+        """Drop the connection abruptly: no terminating chunk, no [DONE]."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _stall(self) -> None:
+        """Keep the connection open, sending nothing, until the client leaves or the server stops."""
+        self.wfile.flush()
+        while not self.owner._stopping.is_set():
+            if self._client_closed(0.02):
+                raise _ClientGone
+        self.close_connection = True
+
+
+class ScriptedServer:
+    """The server; start with ``with ScriptedServer() as server:`` (see module docstring)."""
+
+    def __init__(self, *, models: Sequence[str] = ("ai/smollm2",), api_key: str | None = None,
+                 host: str = "127.0.0.1", port: int = 0, prefix: str = "/v1") -> None:
+        self.models: list[str] = list(models)
+        self.api_key = api_key
+        self.prefix = prefix
+        self.models_reply: Reply | None = None
+        self.owned_by = "scripted"
+        self.server_header: str | None = None
+        self.props: dict[str, Any] | None = None
+        self.reject_stream_options = False
+        self.unknown_model_status: int | None = None
+        self.requests: list[RecordedRequest] = []
+        self.tokens_sent = 0
+        self.disconnects = 0
+        self.disconnected = threading.Event()
+        self.active_streams = 0
+        self.connections_accepted = 0
+        self._host = host
+        self._requested_port = port
+        self._queue: deque[Reply] = deque()
+        self._default = Reply()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._open_sockets: set[socket.socket] = set()
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._ids = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> ScriptedServer:
+        if self._httpd is None:
+            self._stopping.clear()
+            self._httpd = _Server(self, (self._host, self._requested_port))
+            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                            name="scripted-openai-server", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._stopping.set()
+        self._httpd.shutdown()
+        with self._lock:
+            sockets = list(self._open_sockets)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(2.0)
+        self._httpd = None
+
+    def __enter__(self) -> ScriptedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ addresses
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None, "start() the server first"
+        return int(self._httpd.server_address[1])
+
+    @property
+    def root_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root_url}{self.prefix}"
+
+    # ------------------------------------------------------------------ scripting
+
+    def script(self, *replies: Reply) -> None:
+        with self._lock:
+            self._queue.extend(replies)
+
+    def set_default(self, reply: Reply) -> None:
+        with self._lock:
+            self._default = reply
+
+    def chat_requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return [r for r in self.requests if r.path.split("?")[0].endswith("/chat/completions")]
+
+    def wait_for_disconnect(self, timeout: float = 5.0) -> bool:
+        return self.disconnected.wait(timeout)
+
+    # ------------------------------------------------------------------ internals
+
+    def _take_chat_reply(self) -> Reply:
+        with self._lock:
+            if self._queue:
+                reply = self._queue[0]
+                if not reply.repeat:
+                    self._queue.popleft()
+                return replace(reply)
+            return replace(self._default)
+
+    def _take_models_reply(self) -> Reply | None:
+        with self._lock:
+            reply = self.models_reply
+            if reply is not None and not reply.repeat:
+                self.models_reply = None
+            return reply
+
+    def _note_disconnect(self) -> None:
+        with self._lock:
+            self.disconnects += 1
+        self.disconnected.set()
+
+    def _next_id(self) -> int:
+        with self._lock:
+            self._ids += 1
+            return self._ids
+
+
+__all__ = ["RecordedRequest", "Reply", "ScriptedServer"]

@@ -1,0 +1,49 @@
+"""The core must stay Qt-free: usable from the CLI and testable without a display."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+CORE = Path(__file__).resolve().parents[2] / "trayai" / "core"
+FORBIDDEN = ("PySide6", "qasync", "shiboken6")
+
+
+def test_no_core_module_imports_qt_statically() -> None:
+    offenders = []
+    for path in sorted(CORE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in FORBIDDEN]
+    assert CORE.is_dir() and len(list(CORE.glob("*.py"))) > 5
+    assert offenders == []
+
+
+def test_importing_the_whole_core_and_cli_loads_no_qt() -> None:
+    modules = sorted(p.stem for p in CORE.glob("*.py") if p.stem != "__init__")
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module('trayai.core.' + m)\n"
+        "import trayai.cli\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_startup_path_does_not_import_the_http_stack() -> None:
+    """Config, status types and errors load without openai/httpx2 (the tray shows its icon first)."""
+    code = (
+        "import sys\n"
+        "import trayai.core.config, trayai.core.errors, trayai.core.secrets, trayai.core.embedded\n"
+        "print(sorted(m for m in ('openai', 'httpx2') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
