@@ -323,11 +323,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="trayai",
+        usage="trayai [-h] [--version] [--debug] [COMMAND] …   (no command: start the tray app)",
         description="A system-tray assistant for local AI models behind an OpenAI-compatible API.",
         epilog="Environment: LOCAL_MODEL_BASE_URL, LOCAL_MODEL_NAME, LOCAL_API_KEY (also read from "
         "./.env and the config directory's .env). Run `trayai COMMAND --help` for details.",
     )
     parser.add_argument("--version", action="version", version=f"trayai {__version__}")
+    parser.add_argument("--debug", action="store_true", help="verbose logging on stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     ask = sub.add_parser("ask", parents=[common], help="ask a question; the answer streams to stdout")
@@ -368,6 +370,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ctx-size", type=int, help="context window in tokens")
     serve.add_argument("--threads", type=int, help="CPU threads (0 = automatic)")
     serve.set_defaults(handler=cmd_serve)
+
+    for name, text in (
+        ("chat", "open the chat window of the running trayai (starting it if needed)"),
+        ("prompt", "open the quick prompt (bind this command to a key in your desktop's settings)"),
+        ("settings", "open the settings of the running trayai"),
+        ("quit", "quit the running trayai (and the built-in server it started)"),
+    ):
+        gui = sub.add_parser(name, help=text)
+        gui.add_argument("--debug", action="store_true", help="verbose logging on stderr")
+        gui.set_defaults(gui_command=name)
     return parser
 
 
@@ -378,10 +390,10 @@ def main(
     args = parser.parse_args(argv)
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    if args.command is None:
-        # The tray app arrives with its own issue; until then, say what is available.
-        parser.print_help(out)
-        return EXIT_OK
+    if args.command is None or getattr(args, "gui_command", None):
+        from trayai.ui.app import run_app  # PySide6 is loaded only for the GUI
+
+        return run_app(getattr(args, "gui_command", None) or "show", debug=getattr(args, "debug", False))
     if getattr(args, "debug", False):
         setup_logging(None, debug=True, stderr=True)
     try:

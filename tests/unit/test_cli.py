@@ -131,6 +131,11 @@ def test_corrupt_config_is_reported_and_survived(server: ScriptedServer, paths) 
     assert not paths.config_file.exists()
 
 
-def test_no_command_prints_usage() -> None:
-    code, out, _ = cli()
-    assert code == 0 and "ask" in out and "serve" in out and "status" in out
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli("--help")
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("ask", "models", "status", "serve", "chat", "prompt", "settings", "quit"):
+        assert command in out
+    assert "no command: start the tray app" in out

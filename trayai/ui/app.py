@@ -1,0 +1,317 @@
+"""The one place that wires trayai's GUI together, in a fixed order.
+
+1. arguments (done by the CLI) → 2. single instance: forward the command to a running trayai and exit,
+or listen → 3. QApplication (no quit on last window closed) → 4. services built once and passed in
+(config, secrets, HTTP client, monitor, built-in server) → 5. the qasync loop → 6. ordered shutdown:
+stop polling and close HTTP, stop the built-in server if we started it, hide the icon.
+
+Start-up is kept light: ``openai``/``httpx2`` are imported by the first poll, after the icon shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+from trayai import APP_NAME, __version__
+from trayai.core.client import ModelClient
+from trayai.core.config import ConfigError, ConfigStore, LoadedConfig, Override
+from trayai.core.embedded import EmbeddedServer
+from trayai.core.errors import TrayaiError
+from trayai.core.logs import setup_logging
+from trayai.core.monitor import MonitorLogic, MonitorPolicy
+from trayai.core.paths import AppPaths
+from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
+from trayai.core.secrets import SecretStore
+from trayai.core.status import ServerState, StatusReport
+from trayai.core.urls import is_loopback_url, port_of
+from trayai.ui.icons import app_icon
+from trayai.ui.ipc import InstanceServer, send_command, socket_name
+from trayai.ui.local_server import LocalServerController
+from trayai.ui.monitor import StatusMonitor
+from trayai.ui.tray import MenuModel, TrayController
+
+log = logging.getLogger(__name__)
+PROCESS_STARTED = time.time()
+
+
+class TrayApp(QObject):
+    """The running application: owns the services and reacts to the tray's and the IPC's signals."""
+
+    def __init__(self, paths: AppPaths, store: ConfigStore, loaded: LoadedConfig, secrets: SecretStore,
+                 instance: InstanceServer, *, tray_available: bool) -> None:
+        super().__init__()
+        self.paths = paths
+        self.store = store
+        self.loaded = loaded
+        self.secrets = secrets
+        self.instance = instance
+        self._quit = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._autostart_checked = False
+        self.resolved = self._resolve()
+        settings = loaded.settings
+        self.server = LocalServerController(
+            EmbeddedServer(settings.builtin_server, paths.server_log_file), self)
+        self.monitor = StatusMonitor(
+            MonitorLogic(MonitorPolicy(interval=settings.poll_interval),
+                         notifications=settings.notifications),
+            ModelClient(self.resolved.endpoint), self.resolved.model, self)
+        self.tray = TrayController(self.menu_model, tray_available=tray_available,
+                                   notifications=settings.notifications, parent=self)
+        self._connect()
+
+    # ------------------------------------------------------------------ wiring
+
+    def _connect(self) -> None:
+        self.monitor.state_changed.connect(lambda _state: self._refresh_status())
+        self.monitor.report_changed.connect(self._on_report)
+        self.monitor.notify.connect(self.tray.message)
+        self.server.state_changed.connect(self._on_server_state)
+        self.server.progress.connect(lambda _msg: self._refresh_status())
+        self.server.failed.connect(self._on_server_failed)
+        self.tray.quit_requested.connect(self.request_quit)
+        self.tray.menu_opened.connect(self.monitor.poll_now)
+        self.tray.model_chosen.connect(self.choose_model)
+        self.tray.profile_chosen.connect(lambda name: self._spawn(self.choose_profile(name)))
+        self.tray.server_start_requested.connect(self.start_server)
+        self.tray.server_stop_requested.connect(lambda: self._spawn(self.server.stop()))
+        self.instance.command_received.connect(self.handle_command)
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _resolve(self) -> ResolvedEndpoint:
+        return resolve_endpoint(self.loaded, self.secrets)
+
+    # ------------------------------------------------------------------ run
+
+    async def run(self, initial_command: str = "show") -> int:
+        """Show the icon, start polling, handle ``initial_command``, then wait for Quit."""
+        self.tray.show()
+        self._refresh_status()
+        loaded_modules = {m: m in sys.modules for m in ("openai", "httpx2", "httpx", "pygments")}
+        log.info("startup: tray shown %.3f s after process start (tray=%s); modules loaded: %s",
+                 time.time() - PROCESS_STARTED, self.tray.tray is not None, loaded_modules)
+        for warning in self.loaded.warnings:
+            self.tray.message("trayai configuration", warning)
+        if self.tray.tray is None:
+            log.warning("no system tray available: showing the status window instead")
+        QTimer.singleShot(0, self.monitor.start)  # first poll after the icon is on screen
+        if initial_command != "show":
+            self.handle_command(initial_command)
+        await self._quit.wait()
+        await self.shutdown()
+        return 0
+
+    def request_quit(self) -> None:
+        self._quit.set()
+
+    async def shutdown(self) -> None:
+        """Ordered shutdown, under 2 s: polling/HTTP, built-in server, icon."""
+        started = time.monotonic()
+        self.instance.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await self.monitor.stop()
+        await self.server.stop()
+        self.tray.hide()
+        log.info("shutdown complete in %.2f s", time.monotonic() - started)
+
+    def handle_command(self, command: str) -> None:
+        if command == "quit":
+            self.request_quit()
+        elif command == "show":
+            self.tray.bring_forward()
+        else:  # chat / prompt / settings: their windows arrive with their own issues
+            self.tray.message("trayai", f"The {command} window is coming in a later version of trayai.")
+            self.tray.bring_forward()
+
+    # ------------------------------------------------------------------ status
+
+    def _on_report(self, report: StatusReport) -> None:
+        self._refresh_status()
+        if not self._autostart_checked:
+            self._autostart_checked = True
+            if report.state is ServerState.UNREACHABLE and self._should_autostart():
+                log.info("nothing answers at %s: starting the built-in server", self.resolved.base_url)
+                self.start_server()
+
+    def _should_autostart(self) -> bool:
+        builtin = self.loaded.settings.builtin_server
+        url = self.resolved.base_url
+        return (builtin.autostart and is_loopback_url(url) and port_of(url) == builtin.port
+                and self.server.unavailable_reason() is None)
+
+    def start_server(self) -> None:
+        self.monitor.set_starting(True)
+        self.server.start()
+
+    def _on_server_state(self, state: str) -> None:
+        if state in ("running", "failed", "stopped"):
+            self.monitor.set_starting(False)
+            self.monitor.poll_now()
+        self._refresh_status()
+
+    def _on_server_failed(self, error: TrayaiError) -> None:
+        self.tray.message("Built-in server failed", f"{error.message}\n{error.hint.splitlines()[0]}")
+
+    def _refresh_status(self) -> None:
+        state = self.monitor.state or ServerState.STARTING
+        extra: list[str] = []
+        if self.server.state == "starting" and self.server.last_progress:
+            extra.append(f"Built-in server: {self.server.last_progress}")
+        usage = self.server.server.usage()
+        if usage is not None:
+            extra.append(f"Built-in server: CPU {usage.cpu_percent:.0f}%, "
+                         f"memory {usage.rss_bytes / 1e6:.0f} MB")
+        self.tray.show_status(state, self.monitor.report, extra)
+
+    def menu_model(self) -> MenuModel:
+        report = self.monitor.report if hasattr(self, "monitor") else None
+        settings = self.loaded.settings
+        overrides = self.loaded.overrides
+        builtin = settings.builtin_server
+        server = getattr(self, "server", None)
+        return MenuModel(
+            state=(self.monitor.state if hasattr(self, "monitor") else None) or ServerState.STARTING,
+            summary=report.summary if report else "checking…",
+            base_url=self.resolved.base_url,
+            models=report.models if report else [],
+            current_model=report.resolved_model if report else None,
+            model_locked_by=_locked(overrides, "model"),
+            profiles=[p.name for p in settings.profiles],
+            active_profile=settings.active().name,
+            endpoint_locked_by=_locked(overrides, "base_url"),
+            server_state=server.state if server else "stopped",
+            server_owned=server.owned if server else False,
+            server_label=f"127.0.0.1:{builtin.port} · {builtin.alias}",
+            server_unavailable=server.unavailable_reason() if server else None,
+            hotkey=settings.hotkey or "no hotkey",
+            log_dir=str(self.paths.log_dir),
+        )
+
+    # ------------------------------------------------------------------ choices
+
+    def choose_model(self, name: str) -> None:
+        """Persist the model to the active profile and re-poll at once."""
+        settings = self.loaded.settings
+        profile = settings.active()
+        profile.model = name
+        try:
+            self.store.save(settings)
+        except (OSError, ConfigError) as exc:
+            self.tray.message("Could not save the model choice", str(exc))
+        self.resolved = replace(self.resolved, model=name)
+        self.monitor.set_model(name)
+
+    async def choose_profile(self, name: str) -> None:
+        settings = self.loaded.settings
+        if not settings.has_profile(name) or name == settings.active().name:
+            return
+        settings.active_profile = name
+        try:
+            self.store.save(settings)
+        except (OSError, ConfigError) as exc:
+            self.tray.message("Could not save the endpoint choice", str(exc))
+        try:
+            self.resolved = self._resolve()
+        except (TrayaiError, ConfigError) as exc:
+            self.tray.message("This endpoint cannot be used", str(exc))
+            return
+        await self.monitor.set_endpoint(ModelClient(self.resolved.endpoint), self.resolved.model)
+
+
+def _locked(overrides: Mapping[str, Override], key: str) -> str | None:
+    override = overrides.get(key)
+    return None if override is None else f"{override.variable} ({override.source})"
+
+
+# ---------------------------------------------------------------------- bootstrap
+
+
+def install_signal_handlers(
+    on_signal: Callable[[], None],
+) -> tuple[QSocketNotifier, socket.socket, socket.socket]:
+    """Route SIGINT/SIGTERM into the Qt loop through a wake-up socket (no polling timer, ~0 % idle)."""
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: None)
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read)
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            reader.recv(64)
+        on_signal()
+
+    notifier.activated.connect(drain)
+    return notifier, reader, writer
+
+
+def run_app(command: str = "show", *, debug: bool = False) -> int:
+    """Entry point of ``trayai`` (no arguments) and of ``trayai chat|prompt|settings|quit``."""
+    paths = AppPaths.from_env()
+    paths.ensure()
+    setup_logging(paths.log_dir, debug=debug, stderr=debug)
+    name = socket_name(paths.data_dir)
+    if send_command(name, command):
+        log.info("forwarded %r to the running instance", command)
+        return 0
+    if command == "quit":
+        print("trayai is not running.", file=sys.stderr)
+        return 0
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName("trayai")
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_NAME)
+    app.setWindowIcon(app_icon())
+
+    instance = InstanceServer(name)
+    if not instance.listen():  # another instance won the race: forward to it
+        return 0 if send_command(name, command) else 1
+
+    store = ConfigStore(paths)
+    loaded = store.load()
+    tray_available = QSystemTrayIcon.isSystemTrayAvailable()
+    try:
+        trayapp = TrayApp(paths, store, loaded, SecretStore(), instance, tray_available=tray_available)
+    except (TrayaiError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    handlers = install_signal_handlers(trayapp.request_quit)
+    app.aboutToQuit.connect(trayapp.server.stop_now)  # session logout: still no orphan server
+
+    import qasync
+
+    try:
+        code: int = qasync.run(trayapp.run(command))
+    finally:
+        signal.set_wakeup_fd(-1)
+        handlers[1].close()
+        handlers[2].close()
+        trayapp.server.stop_now()
+    return code
+
+
+__all__ = ["TrayApp", "run_app"]

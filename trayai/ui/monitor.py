@@ -1,0 +1,147 @@
+"""The status monitor at the Qt edge: schedules polls of ``GET /v1/models`` and emits what changed.
+
+Signals:
+* ``report_changed(object)`` — a new :class:`~trayai.core.status.StatusReport` after every poll;
+* ``state_changed(object)`` — the shown :class:`~trayai.core.status.ServerState` when it changes
+  (including starting/generating, which the app sets);
+* ``notify(str, str)`` — title and message of a notification worth showing (already rate-limited).
+
+Polls never overlap: a poll requested while one runs is done right after it. A slow server never
+blocks the UI: polls are asyncio tasks on the qasync loop. Timers are instance-level from the policy,
+so tests pass a policy with short intervals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from trayai.core.client import ModelClient
+from trayai.core.errors import classify_exception
+from trayai.core.monitor import MonitorLogic, Transition
+from trayai.core.status import ServerState, StatusReport, probe, state_for_error
+
+log = logging.getLogger(__name__)
+
+
+class StatusMonitor(QObject):
+    report_changed = Signal(object)
+    state_changed = Signal(object)
+    notify = Signal(str, str)
+
+    def __init__(self, logic: MonitorLogic, client: ModelClient, model: str,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.logic = logic
+        self._client = client
+        self._model = model
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
+        self._running = False
+        self.polls = 0  # completed polls (observability for tests and the benchmark)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.poll_now)
+
+    @property
+    def client(self) -> ModelClient:
+        return self._client
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    @property
+    def report(self) -> StatusReport | None:
+        return self.logic.report
+
+    @property
+    def state(self) -> ServerState | None:
+        return self.logic.state
+
+    def start(self) -> None:
+        self._running = True
+        self.poll_now()
+
+    async def stop(self) -> None:
+        """Stop polling, cancel a poll in flight and close the HTTP client."""
+        self._running = False
+        self._timer.stop()
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        await self._client.aclose()
+
+    def poll_now(self) -> None:
+        """Poll at once (or right after the poll in flight)."""
+        if not self._running:
+            return
+        if self._task is not None and not self._task.done():
+            self._again = True
+            return
+        self._timer.stop()
+        self._task = asyncio.ensure_future(self._poll())
+
+    async def set_endpoint(self, client: ModelClient, model: str) -> None:
+        """Switch endpoint/model: forget the old state, close the old client, poll at once."""
+        old, self._client, self._model = self._client, client, model
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        self._apply(self.logic.reset())
+        if old is not client:
+            await old.aclose()
+        self.poll_now()
+
+    def set_model(self, model: str) -> None:
+        self._model = model
+        self.poll_now()
+
+    def set_starting(self, starting: bool) -> None:
+        self._apply(self.logic.set_starting(starting))
+        if starting:
+            self.poll_now()
+
+    def request_started(self) -> None:
+        self._apply(self.logic.request_started())
+
+    def request_finished(self, failed: bool = False) -> None:
+        self._apply(self.logic.request_finished())
+        if failed:
+            self.poll_now()  # a failed chat request may mean the server went away: look now
+
+    async def _poll(self) -> None:
+        client, model = self._client, self._model
+        try:
+            report = await probe(client, model)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # never let a bug in a poll stop the monitor
+            log.exception("status poll failed")
+            error = classify_exception(exc, base_url=client.base_url)
+            report = StatusReport(state=state_for_error(error), base_url=client.base_url, model=model,
+                                  error=error)
+        finally:
+            self._task = None
+        if client is not self._client:
+            return  # the endpoint changed meanwhile; this report is about the old one
+        self.polls += 1
+        self._apply(self.logic.record(report))
+        self.report_changed.emit(report)
+        if self._running:
+            if self._again:
+                self._again = False
+                QTimer.singleShot(0, self.poll_now)
+            else:
+                self._timer.start(int(self.logic.next_delay() * 1000))
+
+    def _apply(self, transition: Transition) -> None:
+        if transition.changed:
+            self.state_changed.emit(transition.after)
+        if transition.notification is not None:
+            self.notify.emit(transition.notification.title, transition.notification.message)

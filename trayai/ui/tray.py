@@ -1,0 +1,279 @@
+"""The tray icon and its menu — or, when the desktop has no tray, a small status window.
+
+:class:`TrayController` turns the monitor's and the built-in server's signals into an icon, a tooltip,
+notifications and a menu; user choices come back out as signals handled by the app:
+
+* ``model_chosen(str)``, ``profile_chosen(str)``, ``server_start_requested()``,
+  ``server_stop_requested()``, ``quit_requested()``, ``menu_opened()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QActionGroup, QCursor, QDesktopServices
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSystemTrayIcon,
+    QVBoxLayout,
+    QWidget,
+)
+
+from trayai import __version__
+from trayai.core.status import ServerState, StatusReport
+from trayai.core.urls import host_port
+from trayai.ui.icons import app_icon, state_icon
+
+NO_TRAY_MESSAGE = (
+    "No system tray was found on this desktop, so trayai shows its status in this window. "
+    "On GNOME, install and enable the “AppIndicator and KStatusNotifierItem Support” extension; "
+    "on other desktops, add a system tray (notification area) to the panel — then restart trayai."
+)
+
+
+@dataclass
+class MenuModel:
+    """What the menu shows, gathered by the app each time the menu opens."""
+
+    state: ServerState
+    summary: str
+    base_url: str
+    models: list[str]
+    current_model: str | None
+    model_locked_by: str | None  # e.g. "LOCAL_MODEL_NAME (environment)"
+    profiles: list[str]
+    active_profile: str
+    endpoint_locked_by: str | None
+    server_state: str  # stopped / starting / running / failed
+    server_owned: bool
+    server_label: str  # "127.0.0.1:8080 · ai/smollm2"
+    server_unavailable: str | None
+    hotkey: str
+    log_dir: str
+
+
+class StatusWindow(QWidget):
+    """The tray's stand-in when there is no tray: same states, same menu behind a button."""
+
+    closed = Signal()
+
+    def __init__(self, menu: QMenu) -> None:
+        super().__init__()
+        self.setWindowTitle("trayai")
+        self.setWindowIcon(app_icon())
+        self.icon_label = QLabel()
+        self.state_label = QLabel("Starting…")
+        self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail_label = QLabel("")
+        self.detail_label.setWordWrap(True)
+        self.notice = QLabel(NO_TRAY_MESSAGE)
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("color: palette(mid);")
+        self.menu_button = QPushButton("Menu")
+        self.menu_button.setMenu(menu)
+        top = QHBoxLayout()
+        top.addWidget(self.icon_label)
+        top.addWidget(self.state_label, 1)
+        top.addWidget(self.menu_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.detail_label)
+        layout.addWidget(self.notice)
+        self.resize(460, 170)
+
+    def show_state(self, state: ServerState, tooltip: str) -> None:
+        self.icon_label.setPixmap(state_icon(state).pixmap(32, 32))
+        lines = tooltip.splitlines()
+        self.state_label.setText(f"<b>{lines[0] if lines else state.words}</b>")
+        self.detail_label.setText("\n".join(lines[1:]))
+
+    def closeEvent(self, event: object) -> None:
+        self.closed.emit()  # closing the only window means quitting: never run invisibly
+        super().closeEvent(event)  # type: ignore[arg-type]
+
+
+class TrayController(QObject):
+    model_chosen = Signal(str)
+    profile_chosen = Signal(str)
+    server_start_requested = Signal()
+    server_stop_requested = Signal()
+    quit_requested = Signal()
+    menu_opened = Signal()
+
+    def __init__(self, gather: Callable[[], MenuModel], *, tray_available: bool,
+                 notifications: bool = True, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._gather = gather
+        self.notifications = notifications
+        self.menu = QMenu()
+        self.menu.aboutToShow.connect(self._on_about_to_show)
+        self.state = ServerState.STARTING
+        self.tooltip = "trayai — starting"
+        self.tray: QSystemTrayIcon | None = None
+        self.window: StatusWindow | None = None
+        self.last_message: tuple[str, str] | None = None
+        if tray_available:
+            self.tray = QSystemTrayIcon(state_icon(ServerState.STARTING), self)
+            self.tray.setContextMenu(self.menu)
+            self.tray.activated.connect(self._on_activated)
+        else:
+            self.window = StatusWindow(self.menu)
+            self.window.closed.connect(self.quit_requested)
+        self._rebuild(self._gather())
+
+    def show(self) -> None:
+        if self.tray is not None:
+            self.tray.show()
+        elif self.window is not None:
+            self.window.show()
+            self.window.raise_()
+
+    def hide(self) -> None:
+        if self.tray is not None:
+            self.tray.hide()
+        if self.window is not None:
+            self.window.hide()
+
+    def bring_forward(self) -> None:
+        """`trayai` run again: show the menu where the user is (or raise the status window)."""
+        if self.window is not None:
+            self.window.show()
+            self.window.raise_()
+            self.window.activateWindow()
+        else:
+            self.menu.popup(QCursor.pos())
+
+    # ------------------------------------------------------------------ state
+
+    def show_status(self, state: ServerState, report: StatusReport | None, extra: list[str]) -> None:
+        self.state = state
+        self.tooltip = tooltip_text(state, report, extra)
+        if self.tray is not None:
+            self.tray.setIcon(state_icon(state))
+            self.tray.setToolTip(self.tooltip)
+        if self.window is not None:
+            self.window.show_state(state, self.tooltip)
+
+    def message(self, title: str, text: str) -> None:
+        """A desktop notification (or, without a tray, a line in the status window)."""
+        self.last_message = (title, text)
+        if not self.notifications:
+            return
+        if self.tray is not None and QSystemTrayIcon.supportsMessages():
+            self.tray.showMessage(title, text, state_icon(self.state), 6000)
+        elif self.window is not None:
+            self.window.detail_label.setText(f"{title}: {text}\n{self.window.detail_label.text()}")
+
+    def refresh_menu(self) -> None:
+        self._rebuild(self._gather())
+
+    # ------------------------------------------------------------------ menu
+
+    def _on_about_to_show(self) -> None:
+        self.menu_opened.emit()
+        self._rebuild(self._gather())
+
+    def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            # Left click: the chat window will open here once it exists; until then, the menu.
+            self.menu.popup(QCursor.pos())
+
+    def _rebuild(self, model: MenuModel) -> None:
+        menu = self.menu
+        menu.clear()
+        status = menu.addAction(f"{model.state.words.capitalize()} — {host_port(model.base_url)}")
+        status.setEnabled(False)
+        status.setObjectName("status")
+        if model.summary and model.state is not ServerState.READY:
+            detail = menu.addAction(model.summary if len(model.summary) < 90 else model.summary[:87] + "…")
+            detail.setEnabled(False)
+        menu.addSeparator()
+        for text in ("Open chat — coming soon", f"Quick prompt ({model.hotkey}) — coming soon"):
+            action = menu.addAction(text)
+            action.setEnabled(False)
+
+        models_menu = menu.addMenu("Model")
+        models_menu.setObjectName("models")
+        if model.model_locked_by:
+            locked = models_menu.addAction(f"Set by {model.model_locked_by}")
+            locked.setEnabled(False)
+        if not model.models:
+            empty = models_menu.addAction("(no models listed)")
+            empty.setEnabled(False)
+        group = QActionGroup(models_menu)
+        for name in model.models:
+            action = models_menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(name == model.current_model)
+            action.setEnabled(model.model_locked_by is None)
+            group.addAction(action)
+            action.triggered.connect(lambda _=False, n=name: self.model_chosen.emit(n))
+
+        endpoints = menu.addMenu("Endpoint")
+        endpoints.setObjectName("endpoints")
+        if model.endpoint_locked_by:
+            locked = endpoints.addAction(f"Set by {model.endpoint_locked_by}")
+            locked.setEnabled(False)
+        egroup = QActionGroup(endpoints)
+        for name in model.profiles:
+            action = endpoints.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(name == model.active_profile)
+            action.setEnabled(model.endpoint_locked_by is None)
+            egroup.addAction(action)
+            action.triggered.connect(lambda _=False, n=name: self.profile_chosen.emit(n))
+
+        server = menu.addMenu("Built-in server")
+        server.setObjectName("server")
+        info = server.addAction(f"{model.server_label} — {model.server_state}")
+        info.setEnabled(False)
+        if model.server_unavailable and model.server_state != "running":
+            why = server.addAction(f"Unavailable: {model.server_unavailable}")
+            why.setEnabled(False)
+        start = server.addAction("Start")
+        start.setEnabled(model.server_state not in ("running", "starting") and not model.server_unavailable)
+        start.triggered.connect(self.server_start_requested)
+        stop = server.addAction("Stop")
+        stop.setEnabled(model.server_owned or model.server_state == "starting")
+        stop.triggered.connect(self.server_stop_requested)
+
+        menu.addSeparator()
+        settings = menu.addAction("Settings… — coming soon")
+        settings.setEnabled(False)
+        logs = menu.addAction("Open logs folder")
+        logs.triggered.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(model.log_dir)))
+        about = menu.addAction("About trayai")
+        about.triggered.connect(self._about)
+        menu.addSeparator()
+        quit_action = menu.addAction("Quit")
+        quit_action.setObjectName("quit")
+        quit_action.triggered.connect(self.quit_requested)
+
+    def _about(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, "About trayai",
+                          f"trayai {__version__}\nA tray assistant for local AI models behind an "
+                          "OpenAI-compatible API.")
+        box.setWindowIcon(app_icon())
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()  # never exec(): we run inside the asyncio loop
+        self._about_box = box
+
+
+def tooltip_text(state: ServerState, report: StatusReport | None, extra: list[str]) -> str:
+    """Endpoint, model, state in words, latency, then whatever the app adds (speed, server CPU/RAM)."""
+    lines = [f"trayai — {state.words}"]
+    if report is not None:
+        lines.append(f"Endpoint: {report.base_url}" + (f" ({report.server})" if report.server else ""))
+        lines.append(f"Model: {report.resolved_model or report.model}")
+        if report.latency is not None:
+            lines.append(f"Latency: {report.latency * 1000:.0f} ms")
+        if report.error is not None and state is not ServerState.READY:
+            lines.append(report.error.message)
+    lines.extend(extra)
+    return "\n".join(lines)
