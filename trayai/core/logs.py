@@ -14,7 +14,9 @@ from pathlib import Path
 from trayai.core.paths import ensure_private_dir
 
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
-_KEY_FIELD = re.compile(r"""(?i)(["']?(?:api[_-]?key|authorization)["']?\s*[:=]\s*["']?)[^"',\s}]+""")
+_KEY_FIELD = re.compile(
+    r"""(?i)(["']?(?:api[_-]?key|authorization)["']?\s*[:=]\s*["']?)(?!bearer\s)[^"',\s}]+"""
+)
 
 
 class RedactingFilter(logging.Filter):
