@@ -60,6 +60,7 @@ class TrayApp(QObject):
         self._quit = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._autostart_checked = False
+        self._shut_down = False
         self.resolved = self._resolve()
         settings = loaded.settings
         self.server = LocalServerController(
@@ -122,13 +123,16 @@ class TrayApp(QObject):
 
     async def shutdown(self) -> None:
         """Ordered shutdown, under 2 s: polling/HTTP, built-in server, icon."""
+        if self._shut_down:
+            return
+        self._shut_down = True
         started = time.monotonic()
         self.instance.close()
         for task in list(self._tasks):
             task.cancel()
         await self.monitor.stop()
         await self.server.stop()
-        self.tray.hide()
+        self.tray.dispose()
         log.info("shutdown complete in %.2f s", time.monotonic() - started)
 
     def handle_command(self, command: str) -> None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
-from PySide6.QtGui import QActionGroup, QCursor, QDesktopServices
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCursor, QDesktopServices
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -118,6 +118,7 @@ class TrayController(QObject):
         self.tray: QSystemTrayIcon | None = None
         self.window: StatusWindow | None = None
         self.last_message: tuple[str, str] | None = None
+        self._disposed = False
         if tray_available:
             self.tray = QSystemTrayIcon(state_icon(ServerState.STARTING), self)
             self.tray.setContextMenu(self.menu)
@@ -139,6 +140,22 @@ class TrayController(QObject):
             self.tray.hide()
         if self.window is not None:
             self.window.hide()
+
+    def dispose(self) -> None:
+        """Delete the top-level widgets while the QApplication still exists.
+
+        Top-level widgets have no QObject parent; left to Python's garbage collector at interpreter
+        exit, they can be destroyed after the QApplication, which crashes PySide6.
+        """
+        if self._disposed:
+            return
+        self._disposed = True
+        self.hide()
+        for widget in (self.window, self.menu):
+            if widget is not None:
+                widget.deleteLater()
+        self.window = None
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
     def bring_forward(self) -> None:
         """`trayai` run again: show the menu where the user is (or raise the status window)."""
@@ -187,6 +204,10 @@ class TrayController(QObject):
     def _rebuild(self, model: MenuModel) -> None:
         menu = self.menu
         menu.clear()
+        # clear() keeps submenus alive as children: drop them, or every menu opening leaks three.
+        for old in menu.findChildren(QMenu):
+            old.setObjectName("")
+            old.deleteLater()
         status = menu.addAction(f"{model.state.words.capitalize()} — {host_port(model.base_url)}")
         status.setEnabled(False)
         status.setObjectName("status")
@@ -209,11 +230,12 @@ class TrayController(QObject):
         group = QActionGroup(models_menu)
         for name in model.models:
             action = models_menu.addAction(name)
+            action.setData(name)
             action.setCheckable(True)
             action.setChecked(name == model.current_model)
             action.setEnabled(model.model_locked_by is None)
             group.addAction(action)
-            action.triggered.connect(lambda _=False, n=name: self.model_chosen.emit(n))
+        group.triggered.connect(self._on_model_action)
 
         endpoints = menu.addMenu("Endpoint")
         endpoints.setObjectName("endpoints")
@@ -223,11 +245,12 @@ class TrayController(QObject):
         egroup = QActionGroup(endpoints)
         for name in model.profiles:
             action = endpoints.addAction(name)
+            action.setData(name)
             action.setCheckable(True)
             action.setChecked(name == model.active_profile)
             action.setEnabled(model.endpoint_locked_by is None)
             egroup.addAction(action)
-            action.triggered.connect(lambda _=False, n=name: self.profile_chosen.emit(n))
+        egroup.triggered.connect(self._on_profile_action)
 
         server = menu.addMenu("Built-in server")
         server.setObjectName("server")
@@ -247,13 +270,27 @@ class TrayController(QObject):
         settings = menu.addAction("Settings… — coming soon")
         settings.setEnabled(False)
         logs = menu.addAction("Open logs folder")
-        logs.triggered.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(model.log_dir)))
+        logs.setData(model.log_dir)
+        logs.triggered.connect(self._open_logs)
         about = menu.addAction("About trayai")
         about.triggered.connect(self._about)
         menu.addSeparator()
         quit_action = menu.addAction("Quit")
         quit_action.setObjectName("quit")
         quit_action.triggered.connect(self.quit_requested)
+
+    # Slots take no bool "checked" argument: lambdas receiving it tripped a PySide6 refcount bug
+    # (an interpreter abort at exit), so actions carry their value in data() instead.
+    def _on_model_action(self, action: QAction) -> None:
+        self.model_chosen.emit(str(action.data()))
+
+    def _on_profile_action(self, action: QAction) -> None:
+        self.profile_chosen.emit(str(action.data()))
+
+    def _open_logs(self) -> None:
+        for action in self.menu.actions():
+            if action.text() == "Open logs folder":
+                QDesktopServices.openUrl(QUrl.fromLocalFile(str(action.data())))
 
     def _about(self) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, "About trayai",

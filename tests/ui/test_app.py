@@ -1,0 +1,165 @@
+"""The tray app in-process (offscreen: no tray → the status window) against the scripted server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QMenu
+
+from tests.support.scripted_server import ScriptedServer
+from trayai.core.config import ConfigStore, Profile, Settings
+from trayai.core.paths import AppPaths
+from trayai.core.secrets import MemoryKeyring, SecretStore
+from trayai.core.status import ServerState
+from trayai.ui.app import TrayApp
+from trayai.ui.ipc import InstanceServer, socket_name
+from trayai.ui.tray import NO_TRAY_MESSAGE
+
+
+@pytest.fixture
+def make_app(paths: AppPaths, qloop: Any, qapp: Any) -> Iterator[Callable[[Settings], TrayApp]]:
+    qapp.setQuitOnLastWindowClosed(False)  # as run_app does
+    apps: list[TrayApp] = []
+
+    def factory(settings: Settings) -> TrayApp:
+        paths.ensure()
+        store = ConfigStore(paths)
+        store.save(settings)
+        instance = InstanceServer(socket_name(paths.data_dir))
+        assert instance.listen()
+        app = TrayApp(paths, store, store.load(), SecretStore(MemoryKeyring()), instance,
+                      tray_available=False)
+        app.loaded.settings.builtin_server.autostart = False
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        qloop.run_until_complete(app.shutdown())
+
+
+def settings_for(server: ScriptedServer) -> Settings:
+    settings = Settings()
+    settings.profiles = [Profile(name="Scripted", base_url=server.base_url),
+                         Profile(name="Nowhere", base_url="http://127.0.0.1:9/v1")]
+    settings.active_profile = "Scripted"
+    settings.poll_interval = 1.0
+    return settings
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.02)
+
+
+def texts(menu: QMenu) -> list[str]:
+    return [a.text() for a in menu.actions() if not a.isSeparator()]
+
+
+def submenu(menu: QMenu, name: str) -> QMenu:
+    found = menu.findChild(QMenu, name)
+    assert found is not None
+    return found
+
+
+def test_status_window_menu_and_model_switch(server: ScriptedServer, make_app: Any, run: Any,
+                                             paths: AppPaths) -> None:
+    server.models = ["ai/smollm2", "ai/qwen3"]
+    app = make_app(settings_for(server))
+
+    async def go() -> None:
+        task = asyncio.ensure_future(app.run())
+        await until(lambda: app.monitor.state is ServerState.READY)
+        window = app.tray.window
+        assert window is not None and window.isVisible()  # no tray here: the status window
+        assert NO_TRAY_MESSAGE in window.notice.text()
+        assert "ready" in window.state_label.text()
+        app.tray.refresh_menu()
+        menu = app.tray.menu
+        items = texts(menu)
+        assert items[0].startswith("Ready — 127.0.0.1:")
+        assert "Open chat — coming soon" in items and "Quit" in items
+        models = submenu(menu, "models")
+        assert [a.text() for a in models.actions()] == ["ai/smollm2", "ai/qwen3"]
+        assert [a.isChecked() for a in models.actions()] == [True, False]
+        models.actions()[1].trigger()  # the user picks another model
+        await until(lambda: app.monitor.report is not None and app.monitor.report.resolved_model == "ai/qwen3")
+        saved = json.loads(paths.config_file.read_text())
+        assert saved["profiles"][0]["model"] == "ai/qwen3"
+        endpoints = submenu(menu, "endpoints")
+        assert [a.text() for a in endpoints.actions()] == ["Scripted", "Nowhere"]
+        endpoints.actions()[1].trigger()
+        await until(lambda: app.monitor.state is ServerState.UNREACHABLE)
+        assert json.loads(paths.config_file.read_text())["active_profile"] == "Nowhere"
+        assert "Nothing is listening on 127.0.0.1:9" in app.tray.tooltip
+        app.request_quit()
+        assert await task == 0
+
+    run(go())
+
+
+def test_env_override_locks_the_model_menu(server: ScriptedServer, make_app: Any, run: Any,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCAL_MODEL_NAME", "ai/smollm2")
+    app = make_app(settings_for(server))
+
+    async def go() -> None:
+        task = asyncio.ensure_future(app.run())
+        await until(lambda: app.monitor.state is ServerState.READY)
+        app.tray.refresh_menu()
+        models = submenu(app.tray.menu, "models")
+        first = models.actions()[0]
+        assert first.text() == "Set by LOCAL_MODEL_NAME (environment)" and not first.isEnabled()
+        assert not models.actions()[1].isEnabled()
+        app.request_quit()
+        await task
+
+    run(go())
+
+
+def test_ipc_commands_reach_the_app(server: ScriptedServer, make_app: Any, run: Any,
+                                    paths: AppPaths) -> None:
+    import subprocess
+    import sys
+
+    app = make_app(settings_for(server))
+    name = socket_name(paths.data_dir)
+
+    def send_command(_name: str, command: str) -> bool:
+        """Another process, as a second `trayai` would be."""
+        code = f"from trayai.ui.ipc import send_command; print(send_command({_name!r}, {command!r}))"
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20)
+        return out.stdout.strip() == "True"
+
+    async def go() -> None:
+        task = asyncio.ensure_future(app.run())
+        await asyncio.sleep(0.1)
+        ok = await asyncio.to_thread(send_command, name, "chat")
+        assert ok
+        await until(lambda: app.tray.last_message is not None)
+        assert app.tray.last_message is not None and "chat window" in app.tray.last_message[1]
+        assert not await asyncio.to_thread(send_command, name, "format-disk")  # unknown: refused
+        assert await asyncio.to_thread(send_command, name, "quit")
+        assert await asyncio.wait_for(task, 5) == 0
+
+    run(go())
+
+
+def test_closing_the_status_window_quits(server: ScriptedServer, make_app: Any, run: Any) -> None:
+    app = make_app(settings_for(server))
+
+    async def go() -> None:
+        task = asyncio.ensure_future(app.run())
+        await until(lambda: app.tray.window is not None and app.tray.window.isVisible())
+        assert app.tray.window is not None
+        app.tray.window.close()  # never run invisibly
+        assert await asyncio.wait_for(task, 5) == 0
+
+    run(go())

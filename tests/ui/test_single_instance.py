@@ -1,0 +1,101 @@
+"""One trayai per user: later invocations forward and exit; stale sockets are replaced."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from trayai.core.paths import AppPaths
+
+
+def trayai(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "trayai.cli", *args], capture_output=True, text=True,
+                          timeout=30, env=env, stdin=subprocess.DEVNULL)
+
+
+def start_app(env: dict[str, str]) -> subprocess.Popen[str]:
+    proc = subprocess.Popen([sys.executable, "-m", "trayai.cli"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, stdin=subprocess.DEVNULL)
+    return proc
+
+
+def wait_for_log(paths: AppPaths, text: str, timeout: float = 20.0) -> str:
+    log = paths.log_dir / "trayai.log"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists() and text in (content := log.read_text()):
+            return content
+        time.sleep(0.05)
+    raise AssertionError(f"{text!r} not in the log")
+
+
+def app_env(paths: AppPaths) -> dict[str, str]:
+    env = dict(os.environ)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env["LOCAL_MODEL_BASE_URL"] = "http://127.0.0.1:9/v1"  # nothing there, and not the built-in port
+    return env
+
+
+def test_second_invocation_forwards_and_quit_ends_the_first(paths: AppPaths) -> None:
+    env = app_env(paths)
+    first = start_app(env)
+    try:
+        wait_for_log(paths, "startup: tray shown")
+        second = trayai("chat", env=env)
+        assert second.returncode == 0, second.stderr
+        again = trayai(env=env)  # plain `trayai` while it runs: bring it forward, exit 0
+        assert again.returncode == 0
+        assert first.poll() is None  # the first one still runs
+        assert len([p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"]
+                    and p.info["cmdline"][-1:] == ["trayai.cli"]]) == 1
+        started = time.monotonic()
+        assert trayai("quit", env=env).returncode == 0
+        assert first.wait(10) == 0
+        assert time.monotonic() - started < 5
+        log = wait_for_log(paths, "shutdown complete")
+        assert "forwarded 'chat'" in log and "forwarded 'quit'" in log
+    finally:
+        if first.poll() is None:
+            first.kill()
+
+
+def test_quit_with_nothing_running(paths: AppPaths) -> None:
+    result = trayai("quit", env=app_env(paths))
+    assert result.returncode == 0 and "not running" in result.stderr
+
+
+def test_stale_socket_from_a_crash_is_replaced(paths: AppPaths) -> None:
+    paths.ensure()
+    stale = Path(paths.data_dir / "trayai.sock")
+    dead = socket.socket(socket.AF_UNIX)
+    dead.bind(str(stale))  # a socket file nobody listens on, as a crashed instance leaves behind
+    dead.close()
+    assert stale.exists()
+    env = app_env(paths)
+    app = start_app(env)
+    try:
+        wait_for_log(paths, "startup: tray shown")
+        assert trayai("quit", env=env).returncode == 0
+        assert app.wait(10) == 0
+    finally:
+        if app.poll() is None:
+            app.kill()
+
+
+def test_sigterm_shuts_down_cleanly(paths: AppPaths) -> None:
+    env = app_env(paths)
+    app = start_app(env)
+    try:
+        wait_for_log(paths, "startup: tray shown")
+        app.terminate()
+        assert app.wait(10) == 0
+        wait_for_log(paths, "shutdown complete")
+    finally:
+        if app.poll() is None:
+            app.kill()
