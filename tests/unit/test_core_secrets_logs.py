@@ -85,3 +85,24 @@ def test_log_file_is_private_and_never_holds_a_key(tmp_path: Path, clean_root_lo
     assert "sending with key [redacted]" in text
     assert "sk-live-123456" not in text and "sk-other-999" not in text
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+class ExplodingBackend(MemoryKeyring):
+    def get_password(self, service: str, username: str) -> str | None:
+        raise AssertionError("the keychain was queried for a profile without a key")
+
+
+def test_keyless_profiles_never_touch_the_keychain(paths) -> None:  # type: ignore[no-untyped-def]
+    from trayai.core.config import ConfigStore
+    from trayai.core.resolve import resolve_endpoint
+
+    loaded = ConfigStore(paths).load()
+    resolved = resolve_endpoint(loaded, SecretStore(ExplodingBackend()))
+    assert resolved.endpoint.api_key == PLACEHOLDER_KEY
+
+    backend = MemoryKeyring()
+    store = SecretStore(backend)
+    store.set(loaded.settings.active().name, "sk-stored")
+    loaded.settings.active().key_in_keychain = True
+    resolved = resolve_endpoint(loaded, store)
+    assert resolved.endpoint.api_key == "sk-stored" and resolved.key_source.startswith("keychain")

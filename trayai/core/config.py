@@ -78,6 +78,9 @@ class Profile:
     stall_timeout: float = _f(
         60.0, "Seconds without data mid-reply before it counts as stalled.", min=1.0, max=3600.0
     )
+    key_in_keychain: bool = _f(
+        False, "A key for this profile is in the OS keychain (the key itself is never in this file)."
+    )
 
 
 @dataclass

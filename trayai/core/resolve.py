@@ -76,7 +76,9 @@ def resolve_endpoint(
     key_source = "none needed (placeholder sent)"
     if env_key is not None and not explicit_other:
         key, key_source = env_key.value, f"{env_key.variable} ({env_key.source})"
-    elif secrets is not None:
+    elif secrets is not None and chosen.key_in_keychain:
+        # Only profiles known to have a key touch the keychain: a lookup can start a keyring daemon
+        # and block on an unlock prompt, which must never happen for a keyless local server.
         stored = secrets.get(chosen.name)
         if stored:
             key, key_source = stored, f"keychain ({secrets.backend_name})"
