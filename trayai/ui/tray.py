@@ -219,7 +219,7 @@ class TrayController(QObject):
             action = menu.addAction(text)
             action.setEnabled(False)
 
-        models_menu = menu.addMenu("Model")
+        models_menu = menu.addMenu("&Model")
         models_menu.setObjectName("models")
         if model.model_locked_by:
             locked = models_menu.addAction(f"Set by {model.model_locked_by}")
@@ -237,7 +237,7 @@ class TrayController(QObject):
             group.addAction(action)
         group.triggered.connect(self._on_model_action)
 
-        endpoints = menu.addMenu("Endpoint")
+        endpoints = menu.addMenu("&Endpoint")
         endpoints.setObjectName("endpoints")
         if model.endpoint_locked_by:
             locked = endpoints.addAction(f"Set by {model.endpoint_locked_by}")
@@ -252,30 +252,30 @@ class TrayController(QObject):
             egroup.addAction(action)
         egroup.triggered.connect(self._on_profile_action)
 
-        server = menu.addMenu("Built-in server")
+        server = menu.addMenu("&Built-in server")
         server.setObjectName("server")
         info = server.addAction(f"{model.server_label} — {model.server_state}")
         info.setEnabled(False)
         if model.server_unavailable and model.server_state != "running":
             why = server.addAction(f"Unavailable: {model.server_unavailable}")
             why.setEnabled(False)
-        start = server.addAction("Start")
+        start = server.addAction("&Start")
         start.setEnabled(model.server_state not in ("running", "starting") and not model.server_unavailable)
         start.triggered.connect(self.server_start_requested)
-        stop = server.addAction("Stop")
+        stop = server.addAction("S&top")
         stop.setEnabled(model.server_owned or model.server_state == "starting")
         stop.triggered.connect(self.server_stop_requested)
 
         menu.addSeparator()
         settings = menu.addAction("Settings… — coming soon")
         settings.setEnabled(False)
-        logs = menu.addAction("Open logs folder")
+        logs = menu.addAction("Open &logs folder")
         logs.setData(model.log_dir)
         logs.triggered.connect(self._open_logs)
-        about = menu.addAction("About trayai")
+        about = menu.addAction("&About trayai")
         about.triggered.connect(self._about)
         menu.addSeparator()
-        quit_action = menu.addAction("Quit")
+        quit_action = menu.addAction("&Quit")
         quit_action.setObjectName("quit")
         quit_action.triggered.connect(self.quit_requested)
 
@@ -289,7 +289,7 @@ class TrayController(QObject):
 
     def _open_logs(self) -> None:
         for action in self.menu.actions():
-            if action.text() == "Open logs folder":
+            if action.text() == "Open &logs folder":
                 QDesktopServices.openUrl(QUrl.fromLocalFile(str(action.data())))
 
     def _about(self) -> None:
@@ -304,7 +304,8 @@ class TrayController(QObject):
 
 def tooltip_text(state: ServerState, report: StatusReport | None, extra: list[str]) -> str:
     """Endpoint, model, state in words, latency, then whatever the app adds (speed, server CPU/RAM)."""
-    lines = [f"trayai — {state.words}"]
+    checking = report is None and state is ServerState.STARTING and not extra
+    lines = [f"trayai — {'checking the server…' if checking else state.words}"]
     if report is not None:
         lines.append(f"Endpoint: {report.base_url}" + (f" ({report.server})" if report.server else ""))
         lines.append(f"Model: {report.resolved_model or report.model}")

@@ -1,0 +1,105 @@
+"""A real X11 desktop for end-to-end tests: Xvfb, a private D-Bus session, optionally a tray host.
+
+Screenshots go to ``tests/artifacts/`` (ignored by git) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+TOOLS = ("Xvfb", "xdotool", "trayer", "dbus-daemon", "import", "xwininfo")
+
+
+@dataclass
+class Desktop:
+    display: str
+    env: dict[str, str]
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def run(self, *argv: str, check: bool = True) -> str:
+        return subprocess.run(list(argv), env=self.env, capture_output=True, text=True, check=check,
+                              timeout=20).stdout
+
+    def start_tray_host(self) -> None:
+        proc = subprocess.Popen(
+            ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request", "--height", "24",
+             "--transparent", "false", "--tint", "0xdddddd", "--SetDockType", "true"],
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.processes.append(proc)
+        deadline = time.monotonic() + 10
+        while '"panel": ("panel" "trayer")' not in self.run("xwininfo", "-root", "-tree", check=False):
+            if time.monotonic() > deadline:
+                raise AssertionError("trayer did not come up")
+            time.sleep(0.05)
+
+    def windows(self) -> list[tuple[str, str, int, int, int, int]]:
+        """(id, name, width, height, abs_x, abs_y) of every window named trayai."""
+        rows = []
+        for line in self.run("xwininfo", "-root", "-tree").splitlines():
+            line = line.strip()
+            if '"trayai":' not in line:
+                continue
+            wid, rest = line.split(" ", 1)
+            geometry = rest.split(")")[-1].split()
+            size, absolute = geometry[0], geometry[1]
+            w, h = (int(v) for v in size.split("+")[0].split("x"))
+            ax, ay = (int(v) for v in absolute.lstrip("+").split("+"))
+            rows.append((wid, rest, w, h, ax, ay))
+        return rows
+
+    def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.run("import", "-window", "root", str(path))
+        return path
+
+
+def _free_display() -> int:
+    for number in range(90, 200):
+        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
+            return number
+    raise RuntimeError("no free X display number")
+
+
+@pytest.fixture
+def desktop(tmp_path: Path) -> Iterator[Desktop]:
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(f"end-to-end tests need {', '.join(missing)}: run `bash resources/bootstrap.sh --test`")
+    number = _free_display()
+    env = dict(os.environ)
+    env.update({"DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"})
+    env.pop("WAYLAND_DISPLAY", None)
+    xvfb = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1024x600x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not Path(f"/tmp/.X11-unix/X{number}").exists():
+        if time.monotonic() > deadline:
+            raise AssertionError("Xvfb did not start")
+        time.sleep(0.05)
+    bus = subprocess.run(["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
+                         capture_output=True, text=True, check=True, env=env).stdout.split()
+    env["DBUS_SESSION_BUS_ADDRESS"], bus_pid = bus[0], int(bus[1])
+    desk = Desktop(f":{number}", env, [xvfb])
+    try:
+        yield desk
+    finally:
+        for proc in reversed(desk.processes):
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        try:
+            os.kill(bus_pid, 15)
+        except ProcessLookupError:
+            pass

@@ -1,0 +1,106 @@
+"""End-to-end on a real X server: the icon in a real tray, the menu clicked, a model switched."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.e2e.conftest import Desktop
+from tests.support.scripted_server import ScriptedServer
+from trayai.core.config import ConfigStore, Profile, Settings
+from trayai.core.paths import AppPaths
+
+
+def configure(paths: AppPaths, server: ScriptedServer) -> None:
+    settings = Settings()
+    settings.profiles = [Profile(name="Scripted", base_url=server.base_url)]
+    settings.active_profile = "Scripted"
+    settings.builtin_server.autostart = False
+    ConfigStore(paths).save(settings)
+
+
+def launch(desktop: Desktop) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "trayai.cli"], env=desktop.env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def wait_until(predicate, timeout: float = 15.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def log_text(paths: AppPaths) -> str:
+    log = paths.log_dir / "trayai.log"
+    return log.read_text() if log.exists() else ""
+
+
+def quit_app(desktop: Desktop, app: subprocess.Popen[str]) -> None:
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "trayai.cli", "quit"], env=desktop.env, timeout=20,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert app.wait(10) == 0
+    assert time.monotonic() - started < 5
+
+
+def test_icon_in_a_real_tray_menu_and_model_switch(desktop: Desktop, server: ScriptedServer,
+                                                   paths: AppPaths) -> None:
+    server.models = ["ai/smollm2", "ai/qwen3"]
+    configure(paths, server)
+    desktop.start_tray_host()
+    app = launch(desktop)
+    try:
+        wait_until(lambda: "tray=True" in log_text(paths), what="the tray icon")
+        icons = [w for w in desktop.windows() if w[2] <= 32 and w[3] <= 32 and w[2] > 4]
+        assert icons, desktop.windows()  # embedded in trayer's panel, icon-sized
+        _, _, w, h, x, y = icons[0]
+        wait_until(lambda: server.requests, what="the first poll")
+        time.sleep(0.3)  # let the state icon/tooltip update after the poll
+        desktop.screenshot("tray-icon")
+        desktop.run("xdotool", "mousemove", str(x + w // 2), str(y + h // 2), "click", "1")
+
+        def menu_open() -> bool:
+            return any(win[2] > 150 and win[3] > 150 for win in desktop.windows())
+
+        wait_until(menu_open, what="the menu")
+        shot = desktop.screenshot("tray-menu")
+        assert shot.stat().st_size > 1000
+        desktop.run("xdotool", "key", "m")  # &Model opens the model submenu
+        time.sleep(0.4)
+        desktop.screenshot("tray-model-submenu")
+        desktop.run("xdotool", "key", "Down", "Return")  # the second model
+        config = paths.config_file
+
+        def switched() -> bool:
+            return config.exists() and "ai/qwen3" in config.read_text()
+
+        wait_until(switched, what="the model choice to be saved")
+        assert json.loads(config.read_text())["profiles"][0]["model"] == "ai/qwen3"
+        quit_app(desktop, app)
+    finally:
+        if app.poll() is None:
+            app.kill()
+
+
+def test_without_a_tray_host_the_status_window_appears(desktop: Desktop, server: ScriptedServer,
+                                                       paths: AppPaths) -> None:
+    configure(paths, server)
+    app = launch(desktop)
+    try:
+        wait_until(lambda: "tray=False" in log_text(paths), what="start-up without a tray")
+        wait_until(lambda: any(w[2] >= 300 for w in desktop.windows()), what="the status window")
+        wait_until(lambda: server.requests, what="the first poll")
+        time.sleep(0.5)
+        shot: Path = desktop.screenshot("status-window")
+        assert shot.stat().st_size > 1000
+        assert "no system tray available" in log_text(paths)
+        quit_app(desktop, app)
+    finally:
+        if app.poll() is None:
+            app.kill()
