@@ -5,6 +5,7 @@ Screenshots go to ``tests/artifacts/`` (ignored by git) for a person to look at.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -44,8 +45,8 @@ class Desktop:
     def windows(self) -> list[tuple[str, str, int, int, int, int]]:
         """(id, name, width, height, abs_x, abs_y) of every window named trayai."""
         rows = []
-        for line in self.run("xwininfo", "-root", "-tree").splitlines():
-            line = line.strip()
+        for raw in self.run("xwininfo", "-root", "-tree").splitlines():
+            line = raw.strip()
             if '"trayai":' not in line:
                 continue
             wid, rest = line.split(" ", 1)
@@ -99,7 +100,5 @@ def desktop(tmp_path: Path) -> Iterator[Desktop]:
                 proc.wait(5)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(bus_pid, 15)
-        except ProcessLookupError:
-            pass

@@ -21,3 +21,17 @@ def test_benchmark_prints_complete_json() -> None:
     # Every paced event arrived, at roughly the paced rate (generous: CI machines are noisy).
     assert sustained["events"] == 6000
     assert sustained["achieved_events_per_s"] > 1500
+
+
+def test_tray_benchmark_reports_startup_idle_and_memory() -> None:
+    script = Path(__file__).with_name("bench_tray.py")
+    proc = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True,
+                          timeout=300, check=True)
+    figures = json.loads(proc.stdout)
+    startup = figures["startup"]
+    # The icon must be up before the HTTP stack and the Markdown highlighter are imported.
+    assert startup["loaded_before_icon"] == {"openai": False, "httpx2": False, "httpx": False,
+                                             "pygments": False}
+    assert 0 < startup["icon_shown_s_p50_warm"] < 10
+    assert figures["idle"]["polls_in_window"] >= 1  # it kept polling while idle
+    assert figures["memory"]["rss_tray_only_mb"] > 10

@@ -47,3 +47,21 @@ def test_startup_path_does_not_import_the_http_stack() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_status_polling_does_not_load_the_openai_sdk() -> None:
+    """The tray polls /models all day: that must not cost the SDK's import time and memory."""
+    code = (
+        "import asyncio, sys\n"
+        "from tests.support.scripted_server import ScriptedServer\n"
+        "from trayai.core.client import Endpoint, ModelClient\n"
+        "from trayai.core.status import probe\n"
+        "async def main(url):\n"
+        "    async with ModelClient(Endpoint.create(url, 'k')) as c:\n"
+        "        return (await probe(c, 'ai/smollm2')).state.value\n"
+        "with ScriptedServer() as s:\n"
+        "    print(asyncio.run(main(s.base_url)), 'openai' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    assert out.stdout.split() == ["ready", "False"]

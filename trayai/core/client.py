@@ -163,10 +163,10 @@ class ModelClient:
     def base_url(self) -> str:
         return self.endpoint.base_url
 
-    def _client(self) -> AsyncOpenAI:
-        if self._openai is None:
+    def _http_client(self) -> httpx2.AsyncClient:
+        """The connection pool shared by status polls and the OpenAI client."""
+        if self._http is None:
             import httpx2
-            from openai import AsyncOpenAI
 
             self._http = httpx2.AsyncClient(
                 trust_env=not is_loopback_url(self.endpoint.base_url),
@@ -174,19 +174,27 @@ class ModelClient:
                 limits=httpx2.Limits(max_connections=64, max_keepalive_connections=16),
                 follow_redirects=True,
             )
+        return self._http
+
+    def _client(self) -> AsyncOpenAI:
+        if self._openai is None:
+            from openai import AsyncOpenAI
+
             self._openai = AsyncOpenAI(
                 base_url=self.endpoint.base_url,
                 api_key=self.endpoint.api_key,
                 max_retries=0,
-                http_client=self._http,
+                http_client=self._http_client(),
             )
         return self._openai
 
     async def aclose(self) -> None:
         if self._openai is not None:
             await self._openai.close()
-            self._openai = None
-            self._http = None
+        elif self._http is not None:
+            await self._http.aclose()
+        self._openai = None
+        self._http = None
 
     async def __aenter__(self) -> ModelClient:
         return self
@@ -197,12 +205,24 @@ class ModelClient:
     # ------------------------------------------------------------------ models
 
     async def list_models(self) -> ModelListing:
-        """``GET /models``, with every failure mapped to a :class:`TrayaiError`."""
-        client = self._client()
+        """``GET /models``, with every failure mapped to a :class:`TrayaiError`.
+
+        Plain httpx2 rather than the OpenAI SDK: the tray polls this every few seconds, and not
+        importing ``openai`` until the first chat saves ~0.8 s and ~30 MB for a tray-only session.
+        """
+        http = self._http_client()
         started = time.perf_counter()
         try:
-            raw = await asyncio.wait_for(client.models.with_raw_response.list(), self.endpoint.models_timeout)
-            response = raw.http_response
+            response = await asyncio.wait_for(
+                http.get(
+                    f"{self.endpoint.base_url}/models",
+                    headers={
+                        "Authorization": f"Bearer {self.endpoint.api_key}",
+                        "Accept": "application/json",
+                    },
+                ),
+                self.endpoint.models_timeout,
+            )
             body = response.text
         except asyncio.TimeoutError as exc:
             raise make_error(
@@ -213,6 +233,14 @@ class ModelClient:
         except Exception as exc:
             raise classify_exception(exc, base_url=self.base_url, phase="connect") from exc
         latency = time.perf_counter() - started
+        if response.status_code >= 400:
+            raise classify_status(
+                response.status_code,
+                body,
+                response.headers.get("content-type", ""),
+                base_url=self.base_url,
+                retry_after=response.headers.get("retry-after"),
+            )
         models = parse_model_list(body, response.headers.get("content-type", ""), self.base_url)
         server = guess_server_kind(
             self.base_url, response.headers.get("server"), [m.owned_by for m in models]

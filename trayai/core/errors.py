@@ -317,11 +317,14 @@ def classify_exception(
     """
     if isinstance(exc, TrayaiError):
         return exc
-    import httpx2  # lazy: only reached after a failure, when the client is loaded anyway
-    import openai
+    import sys
+
+    import httpx2  # lazy: only reached after a failure, when the HTTP stack is loaded anyway
+
+    openai = sys.modules.get("openai")  # not loaded → no openai exception can exist here
 
     where = host_port(base_url)
-    if isinstance(exc, openai.APIStatusError):
+    if openai is not None and isinstance(exc, openai.APIStatusError):
         return classify_status(
             exc.status_code,
             _response_text(exc.response),
@@ -353,8 +356,8 @@ def classify_exception(
         return connection_refused_error(base_url)
     if any(isinstance(e, httpx2.ConnectTimeout) for e in chain):
         return make_error(ErrorCode.CONNECT_TIMEOUT, f"{where} did not accept the connection in time")
-    if any(isinstance(e, (httpx2.TimeoutException, TimeoutError)) for e in chain) or isinstance(
-        exc, openai.APITimeoutError
+    if any(isinstance(e, (httpx2.TimeoutException, TimeoutError)) for e in chain) or (
+        openai is not None and isinstance(exc, openai.APITimeoutError)
     ):
         if phase == "stream":
             return make_error(ErrorCode.STALLED, f"The reply from {where} stalled mid-stream")
@@ -379,7 +382,7 @@ def classify_exception(
             ),
         )
         for e in chain
-    ) or isinstance(exc, openai.APIConnectionError):
+    ) or (openai is not None and isinstance(exc, openai.APIConnectionError)):
         if phase == "stream":
             return make_error(
                 ErrorCode.DISCONNECTED,

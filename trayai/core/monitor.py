@@ -49,8 +49,13 @@ _UNHEALTHY = {ServerState.UNREACHABLE, ServerState.ERROR}
 class MonitorLogic:
     """Tracks the last report plus the app's own activity (server starting, requests streaming)."""
 
-    def __init__(self, policy: MonitorPolicy | None = None, *, clock: Clock = time.monotonic,
-                 notifications: bool = True) -> None:
+    def __init__(
+        self,
+        policy: MonitorPolicy | None = None,
+        *,
+        clock: Clock = time.monotonic,
+        notifications: bool = True,
+    ) -> None:
         self.policy = policy or MonitorPolicy()
         self.notifications = notifications
         self.report: StatusReport | None = None

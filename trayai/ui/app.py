@@ -43,14 +43,31 @@ from trayai.ui.monitor import StatusMonitor
 from trayai.ui.tray import MenuModel, TrayController
 
 log = logging.getLogger(__name__)
-PROCESS_STARTED = time.time()
+
+
+def _process_started() -> float:
+    """When this process was created (interpreter start included), for the start-up figure."""
+    try:
+        import psutil
+
+        return float(psutil.Process().create_time())
+    except Exception:  # pragma: no cover - psutil is a dependency; be safe anyway
+        return time.time()
 
 
 class TrayApp(QObject):
     """The running application: owns the services and reacts to the tray's and the IPC's signals."""
 
-    def __init__(self, paths: AppPaths, store: ConfigStore, loaded: LoadedConfig, secrets: SecretStore,
-                 instance: InstanceServer, *, tray_available: bool) -> None:
+    def __init__(
+        self,
+        paths: AppPaths,
+        store: ConfigStore,
+        loaded: LoadedConfig,
+        secrets: SecretStore,
+        instance: InstanceServer,
+        *,
+        tray_available: bool,
+    ) -> None:
         super().__init__()
         self.paths = paths
         self.store = store
@@ -64,13 +81,19 @@ class TrayApp(QObject):
         self.resolved = self._resolve()
         settings = loaded.settings
         self.server = LocalServerController(
-            EmbeddedServer(settings.builtin_server, paths.server_log_file), self)
+            EmbeddedServer(settings.builtin_server, paths.server_log_file), self
+        )
         self.monitor = StatusMonitor(
-            MonitorLogic(MonitorPolicy(interval=settings.poll_interval),
-                         notifications=settings.notifications),
-            ModelClient(self.resolved.endpoint), self.resolved.model, self)
-        self.tray = TrayController(self.menu_model, tray_available=tray_available,
-                                   notifications=settings.notifications, parent=self)
+            MonitorLogic(
+                MonitorPolicy(interval=settings.poll_interval), notifications=settings.notifications
+            ),
+            ModelClient(self.resolved.endpoint),
+            self.resolved.model,
+            self,
+        )
+        self.tray = TrayController(
+            self.menu_model, tray_available=tray_available, notifications=settings.notifications, parent=self
+        )
         self._connect()
 
     # ------------------------------------------------------------------ wiring
@@ -105,8 +128,12 @@ class TrayApp(QObject):
         self.tray.show()
         self._refresh_status()
         loaded_modules = {m: m in sys.modules for m in ("openai", "httpx2", "httpx", "pygments")}
-        log.info("startup: tray shown %.3f s after process start (tray=%s); modules loaded: %s",
-                 time.time() - PROCESS_STARTED, self.tray.tray is not None, loaded_modules)
+        log.info(
+            "startup: tray shown %.3f s after process start (tray=%s); modules loaded: %s",
+            time.time() - _process_started(),
+            self.tray.tray is not None,
+            loaded_modules,
+        )
         for warning in self.loaded.warnings:
             self.tray.message("trayai configuration", warning)
         if self.tray.tray is None:
@@ -157,8 +184,12 @@ class TrayApp(QObject):
     def _should_autostart(self) -> bool:
         builtin = self.loaded.settings.builtin_server
         url = self.resolved.base_url
-        return (builtin.autostart and is_loopback_url(url) and port_of(url) == builtin.port
-                and self.server.unavailable_reason() is None)
+        return (
+            builtin.autostart
+            and is_loopback_url(url)
+            and port_of(url) == builtin.port
+            and self.server.unavailable_reason() is None
+        )
 
     def start_server(self) -> None:
         self.monitor.set_starting(True)
@@ -180,8 +211,9 @@ class TrayApp(QObject):
             extra.append(f"Built-in server: {self.server.last_progress}")
         usage = self.server.server.usage()
         if usage is not None:
-            extra.append(f"Built-in server: CPU {usage.cpu_percent:.0f}%, "
-                         f"memory {usage.rss_bytes / 1e6:.0f} MB")
+            extra.append(
+                f"Built-in server: CPU {usage.cpu_percent:.0f}%, memory {usage.rss_bytes / 1e6:.0f} MB"
+            )
         self.tray.show_status(state, self.monitor.report, extra)
 
     def menu_model(self) -> MenuModel:
@@ -272,7 +304,7 @@ def run_app(command: str = "show", *, debug: bool = False) -> int:
     """Entry point of ``trayai`` (no arguments) and of ``trayai chat|prompt|settings|quit``."""
     paths = AppPaths.from_env()
     paths.ensure()
-    setup_logging(paths.log_dir, debug=debug, stderr=debug)
+    redactor = setup_logging(paths.log_dir, debug=debug, stderr=debug)
     name = socket_name(paths.data_dir)
     if send_command(name, command):
         log.info("forwarded %r to the running instance", command)
@@ -303,6 +335,8 @@ def run_app(command: str = "show", *, debug: bool = False) -> int:
     except (TrayaiError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if trayapp.resolved.has_real_key:
+        redactor.add_secret(trayapp.resolved.endpoint.api_key)  # never in the log, even at debug level
     handlers = install_signal_handlers(trayapp.request_quit)
     app.aboutToQuit.connect(trayapp.server.stop_now)  # session logout: still no orphan server
 

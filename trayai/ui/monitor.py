@@ -32,8 +32,9 @@ class StatusMonitor(QObject):
     state_changed = Signal(object)
     notify = Signal(str, str)
 
-    def __init__(self, logic: MonitorLogic, client: ModelClient, model: str,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, logic: MonitorLogic, client: ModelClient, model: str, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.logic = logic
         self._client = client
@@ -124,8 +125,9 @@ class StatusMonitor(QObject):
         except Exception as exc:  # never let a bug in a poll stop the monitor
             log.exception("status poll failed")
             error = classify_exception(exc, base_url=client.base_url)
-            report = StatusReport(state=state_for_error(error), base_url=client.base_url, model=model,
-                                  error=error)
+            report = StatusReport(
+                state=state_for_error(error), base_url=client.base_url, model=model, error=error
+            )
         finally:
             self._task = None
         if client is not self._client:

@@ -106,8 +106,14 @@ class TrayController(QObject):
     quit_requested = Signal()
     menu_opened = Signal()
 
-    def __init__(self, gather: Callable[[], MenuModel], *, tray_available: bool,
-                 notifications: bool = True, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        gather: Callable[[], MenuModel],
+        *,
+        tray_available: bool,
+        notifications: bool = True,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._gather = gather
         self.notifications = notifications
@@ -293,9 +299,11 @@ class TrayController(QObject):
                 QDesktopServices.openUrl(QUrl.fromLocalFile(str(action.data())))
 
     def _about(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.Information, "About trayai",
-                          f"trayai {__version__}\nA tray assistant for local AI models behind an "
-                          "OpenAI-compatible API.")
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "About trayai",
+            f"trayai {__version__}\nA tray assistant for local AI models behind an OpenAI-compatible API.",
+        )
         box.setWindowIcon(app_icon())
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()  # never exec(): we run inside the asyncio loop

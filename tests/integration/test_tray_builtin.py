@@ -1,0 +1,100 @@
+"""Local-first through the tray app: nothing listens, so trayai starts the built-in server — and
+stops it again on quit, leaving no process behind. A server trayai did not start is left alone."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from tests.support.ports import free_port
+from trayai.core.config import ConfigStore, Profile, Settings
+from trayai.core.embedded import list_models_sync
+from trayai.core.paths import AppPaths
+
+pytestmark = pytest.mark.integration
+
+
+def llama_servers(port: int) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmd = " ".join(proc.info["cmdline"] or [])
+        if "llama_cpp.server" in cmd and f"--port {port}" in cmd:
+            found.append(proc)
+    return found
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def run_app(paths: AppPaths, port: int) -> subprocess.Popen[str]:
+    settings = Settings()
+    settings.profiles = [Profile(name="Local", base_url=f"http://localhost:{port}/v1")]
+    settings.active_profile = "Local"
+    settings.builtin_server.port = port
+    settings.poll_interval = 1.0
+    ConfigStore(paths).save(settings)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.Popen([sys.executable, "-m", "trayai.cli"], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def quit_app(app: subprocess.Popen[str]) -> float:
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "trayai.cli", "quit"], check=True, timeout=30,
+                   env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    assert app.wait(15) == 0
+    return time.monotonic() - started
+
+
+def test_tray_starts_the_builtin_server_and_quit_stops_it(paths: AppPaths) -> None:
+    port = free_port()
+    app = run_app(paths, port)
+    try:
+        wait_for(lambda: list_models_sync(f"http://127.0.0.1:{port}/v1") == ["ai/smollm2"], 120,
+                 "the built-in server")
+        assert len(llama_servers(port)) == 1
+        log = paths.log_dir / "trayai.log"
+        wait_for(lambda: "starting the built-in server" in log.read_text(), 10, "the log line")
+        elapsed = quit_app(app)
+        assert not llama_servers(port), "the built-in server outlived trayai"
+        assert elapsed < 5  # the CLI round trip plus ordered shutdown
+        assert "shutdown complete" in log.read_text()
+    finally:
+        if app.poll() is None:
+            app.kill()
+        for proc in llama_servers(port):
+            proc.kill()
+
+
+def test_a_server_trayai_did_not_start_is_left_running(paths: AppPaths, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from trayai.core.config import BuiltinServerSettings
+    from trayai.core.embedded import EmbeddedServer
+
+    port = free_port()
+    other = EmbeddedServer(BuiltinServerSettings(port=port), tmp_path / "other.log")
+    other.start()
+    other.wait_ready()
+    try:
+        app = run_app(paths, port)
+        try:
+            log = paths.log_dir / "trayai.log"
+            wait_for(lambda: log.exists() and "startup: tray shown" in log.read_text(), 30, "start-up")
+            time.sleep(2.5)  # a few polls: it must find the server ready and start nothing
+            assert "starting the built-in server" not in log.read_text()
+            quit_app(app)
+        finally:
+            if app.poll() is None:
+                app.kill()
+        assert other.is_running() and list_models_sync(other.base_url) == ["ai/smollm2"]
+    finally:
+        other.stop()
