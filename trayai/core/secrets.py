@@ -73,18 +73,32 @@ class SecretStore:
     """Per-profile API keys over a keyring backend, with a session-only fallback.
 
     Pass ``backend`` in tests (a :class:`MemoryKeyring`); by default keyring's recommended backend is
-    used. Secrets passed through here are registered with :func:`trayai.core.logs.register_secret`
-    callers so logs can redact them.
+    used — chosen lazily, on the first real use: detecting it costs start-up time and may talk to
+    D-Bus, which a keyless session never needs.
     """
 
     def __init__(self, backend: Any | None = None) -> None:
-        if backend is None:
-            import keyring
-
-            backend = keyring.get_keyring()
-        self._backend = backend
+        self._backend: Any = backend
+        self._resolved = backend is not None
         self._session: dict[str, str] = {}
-        self._broken: str | None = None if _usable(backend) else "no keyring backend is available"
+        self._broken_reason: str | None = None
+        if backend is not None and not _usable(backend):
+            self._broken_reason = "no keyring backend is available"
+
+    @property
+    def _broken(self) -> str | None:
+        if not self._resolved:
+            self._resolved = True
+            try:
+                import keyring
+
+                self._backend = keyring.get_keyring()
+            except Exception as exc:  # a broken keyring installation: session-only keys
+                self._broken_reason = f"{type(exc).__name__}: {exc}"[:160]
+            else:
+                if not _usable(self._backend):
+                    self._broken_reason = "no keyring backend is available"
+        return self._broken_reason
 
     @property
     def backend_name(self) -> str:
@@ -150,7 +164,7 @@ class SecretStore:
             self.delete(old)
 
     def _mark_broken(self, exc: BaseException) -> None:
-        self._broken = f"{type(exc).__name__}: {exc}".strip()[:160]
+        self._broken_reason = f"{type(exc).__name__}: {exc}".strip()[:160]
         log.warning("keychain unavailable, keys are session-only: %s", type(exc).__name__)
 
 
