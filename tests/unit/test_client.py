@@ -45,6 +45,17 @@ async def failing(client: ModelClient, **kwargs: Any) -> tuple[TrayaiError, Chat
     return info.value, stream
 
 
+def scripted_failure(server: ScriptedServer, reply: Reply) -> tuple[TrayaiError, ChatStream]:
+    """One streamed request that the server answers with ``reply`` and that must fail."""
+    server.script(reply)
+
+    async def go() -> tuple[TrayaiError, ChatStream]:
+        async with client_for(server) as client:
+            return await failing(client)
+
+    return run(go)
+
+
 # --------------------------------------------------------------------------- models
 
 
@@ -182,13 +193,7 @@ def test_wrong_key_is_an_auth_error_and_the_right_one_works(server: ScriptedServ
     ],
 )
 def test_request_failures(server: ScriptedServer, reply: Reply, code: ErrorCode) -> None:
-    server.script(reply)
-
-    async def go() -> tuple[TrayaiError, ChatStream]:
-        async with client_for(server) as client:
-            return await failing(client)
-
-    error, stream = run(go)
+    error, stream = scripted_failure(server, reply)
     assert error.code is code, error.message
     assert stream.result is not None and stream.result.finish_reason == "error"
     assert stream.result.error is error
@@ -222,13 +227,7 @@ def test_unknown_model_404(server: ScriptedServer) -> None:
 )
 def test_mid_stream_failures_keep_the_partial_answer(server: ScriptedServer, reply: Reply,
                                                      code: ErrorCode, kept: str) -> None:
-    server.script(reply)
-
-    async def go() -> tuple[TrayaiError, ChatStream]:
-        async with client_for(server) as client:
-            return await failing(client)
-
-    error, stream = run(go)
+    error, stream = scripted_failure(server, reply)
     assert error.code is code, error.message
     assert error.keeps_partial
     assert stream.text == kept

@@ -26,27 +26,27 @@ def test_no_core_module_imports_qt_statically() -> None:
     assert offenders == []
 
 
-def test_importing_the_whole_core_and_cli_loads_no_qt() -> None:
-    modules = sorted(p.stem for p in CORE.glob("*.py") if p.stem != "__init__")
+def loaded_after_import(imports: list[str], watched: tuple[str, ...]) -> list[str]:
+    """Which of ``watched`` top-level packages a fresh interpreter has loaded after ``imports``."""
     code = (
         "import importlib, sys\n"
-        f"for m in {modules!r}: importlib.import_module('trayai.core.' + m)\n"
-        "import trayai.cli\n"
-        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r}))\n"
+        f"for m in {imports!r}: importlib.import_module(m)\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {watched!r}))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    return list(ast.literal_eval(out.stdout.strip()))
+
+
+def test_importing_the_whole_core_and_cli_loads_no_qt() -> None:
+    modules = sorted(f"trayai.core.{p.stem}" for p in CORE.glob("*.py") if p.stem != "__init__")
+    assert loaded_after_import([*modules, "trayai.cli"], FORBIDDEN) == []
 
 
 def test_startup_path_does_not_import_the_http_stack() -> None:
     """Config, status types and errors load without openai/httpx2 (the tray shows its icon first)."""
-    code = (
-        "import sys\n"
-        "import trayai.core.config, trayai.core.errors, trayai.core.secrets, trayai.core.embedded\n"
-        "print(sorted(m for m in ('openai', 'httpx2') if m in sys.modules))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    startup = ["trayai.core.config", "trayai.core.errors", "trayai.core.secrets", "trayai.core.embedded",
+               "trayai.core.status", "trayai.core.client"]
+    assert loaded_after_import(startup, ("openai", "httpx2")) == []
 
 
 def test_status_polling_does_not_load_the_openai_sdk() -> None:

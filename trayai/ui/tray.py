@@ -225,38 +225,10 @@ class TrayController(QObject):
             action = menu.addAction(text)
             action.setEnabled(False)
 
-        models_menu = menu.addMenu("&Model")
-        models_menu.setObjectName("models")
-        if model.model_locked_by:
-            locked = models_menu.addAction(f"Set by {model.model_locked_by}")
-            locked.setEnabled(False)
-        if not model.models:
-            empty = models_menu.addAction("(no models listed)")
-            empty.setEnabled(False)
-        group = QActionGroup(models_menu)
-        for name in model.models:
-            action = models_menu.addAction(name)
-            action.setData(name)
-            action.setCheckable(True)
-            action.setChecked(name == model.current_model)
-            action.setEnabled(model.model_locked_by is None)
-            group.addAction(action)
-        group.triggered.connect(self._on_model_action)
-
-        endpoints = menu.addMenu("&Endpoint")
-        endpoints.setObjectName("endpoints")
-        if model.endpoint_locked_by:
-            locked = endpoints.addAction(f"Set by {model.endpoint_locked_by}")
-            locked.setEnabled(False)
-        egroup = QActionGroup(endpoints)
-        for name in model.profiles:
-            action = endpoints.addAction(name)
-            action.setData(name)
-            action.setCheckable(True)
-            action.setChecked(name == model.active_profile)
-            action.setEnabled(model.endpoint_locked_by is None)
-            egroup.addAction(action)
-        egroup.triggered.connect(self._on_profile_action)
+        self._choice_menu(menu, "&Model", "models", model.models, model.current_model,
+                          model.model_locked_by, "(no models listed)", self._on_model_action)
+        self._choice_menu(menu, "&Endpoint", "endpoints", model.profiles, model.active_profile,
+                          model.endpoint_locked_by, "(no profiles)", self._on_profile_action)
 
         server = menu.addMenu("&Built-in server")
         server.setObjectName("server")
@@ -284,6 +256,26 @@ class TrayController(QObject):
         quit_action = menu.addAction("&Quit")
         quit_action.setObjectName("quit")
         quit_action.triggered.connect(self.quit_requested)
+
+    @staticmethod
+    def _choice_menu(menu: QMenu, title: str, name: str, items: list[str], current: str | None,
+                     locked_by: str | None, empty_text: str, slot: Callable[[QAction], None]) -> None:
+        """A submenu of exclusive, checkable choices, disabled (and saying why) when locked."""
+        sub = menu.addMenu(title)
+        sub.setObjectName(name)
+        if locked_by:
+            sub.addAction(f"Set by {locked_by}").setEnabled(False)
+        if not items:
+            sub.addAction(empty_text).setEnabled(False)
+        group = QActionGroup(sub)
+        for item in items:
+            action = sub.addAction(item)
+            action.setData(item)
+            action.setCheckable(True)
+            action.setChecked(item == current)
+            action.setEnabled(locked_by is None)
+            group.addAction(action)
+        group.triggered.connect(slot)
 
     # Slots take no bool "checked" argument: lambdas receiving it tripped a PySide6 refcount bug
     # (an interpreter abort at exit), so actions carry their value in data() instead.
