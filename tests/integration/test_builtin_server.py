@@ -242,3 +242,20 @@ def test_ask_starts_the_builtin_server_when_nothing_listens(tmp_path: Path) -> N
                  if p.info["cmdline"] and f"{port}" in " ".join(p.info["cmdline"])
                  and "llama_cpp.server" in " ".join(p.info["cmdline"])]
     assert not leftovers
+
+
+def test_usage_reports_cpu_while_generating(builtin_server: EmbeddedServer) -> None:
+    builtin_server.usage()  # first call primes cpu_percent
+
+    async def run() -> float:
+        async with _client(builtin_server) as client:
+            stream = client.stream_chat([{"role": "user", "content": "Count from one to fifty."}],
+                                        model="ai/smollm2", options=GenerationOptions(max_tokens=120))
+            async with stream:
+                async for _ in stream:
+                    pass
+        usage = builtin_server.usage()
+        assert usage is not None
+        return usage.cpu_percent
+
+    assert asyncio.run(run()) > 5.0  # it was busy generating since the previous call

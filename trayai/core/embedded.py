@@ -157,6 +157,7 @@ class EmbeddedServer:
         self._process: subprocess.Popen[bytes] | None = None
         self._started_at: float | None = None
         self._atexit_registered = False
+        self._ps: Any = None  # psutil.Process of the child, kept for cpu_percent()
 
     # ------------------------------------------------------------------ facts
 
@@ -354,7 +355,11 @@ class EmbeddedServer:
         import psutil
 
         try:
-            proc = psutil.Process(self.pid)
+            # One Process object per child: cpu_percent() measures since its previous call on the
+            # same object (a fresh object always reports 0 %).
+            if self._ps is None or self._ps.pid != self.pid:
+                self._ps = psutil.Process(self.pid)
+            proc = self._ps
             with proc.oneshot():
                 times = proc.cpu_times()
                 return ServerUsage(
