@@ -67,7 +67,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   say "Creating the virtual environment $VENV"
   "$PYTHON" -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install --quiet --upgrade pip
+"$VENV/bin/python" -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored: it is neither" >&2 || true
 
 extras="local"
 [ "$MODE" = test ] && extras="local,test"

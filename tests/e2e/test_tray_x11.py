@@ -104,3 +104,26 @@ def test_without_a_tray_host_the_status_window_appears(desktop: Desktop, server:
     finally:
         if app.poll() is None:
             app.kill()
+
+
+def test_a_tray_that_appears_later_takes_the_icon(desktop: Desktop, server: ScriptedServer,
+                                                  paths: AppPaths) -> None:
+    """trayai autostarted before the panel: it starts in the status window, then moves to the tray."""
+    configure(paths, server)
+    app = launch(desktop)
+    try:
+        wait_until(lambda: "tray=False" in log_text(paths), what="start-up without a tray")
+        wait_until(lambda: any(w[2] >= 300 for w in desktop.windows()), what="the status window")
+        desktop.start_tray_host()
+        wait_until(lambda: "a system tray appeared" in log_text(paths), timeout=20, what="the tray")
+
+        def only_icon() -> bool:
+            wins = [w for w in desktop.windows() if w[2] > 4 and w[3] > 4]
+            return bool(wins) and all(w[2] <= 32 for w in wins)
+
+        wait_until(only_icon, what="the status window to give way to the icon")
+        desktop.screenshot("tray-appeared-later")
+        quit_app(desktop, app)
+    finally:
+        if app.poll() is None:
+            app.kill()

@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "icon_shown_s_p50_warm": round(statistics.median(warm), 3),
             "icon_shown_s_max_warm": round(max(warm), 3),
             "target_s": 1.0,
-            "tray_icon": launches[-1]["tray"],
+            "tray_icon_each_run": [s["tray"] for s in launches],
             "loaded_before_icon": launches[-1]["modules"],
         },
         "idle": {"window_s": round(wall, 1), "cpu_percent": round(100 * cpu / wall, 2),

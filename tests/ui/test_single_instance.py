@@ -35,6 +35,20 @@ def wait_for_log(paths: AppPaths, text: str, timeout: float = 20.0) -> str:
     raise AssertionError(f"{text!r} not in the log")
 
 
+def instances_for(paths: AppPaths) -> list[psutil.Process]:
+    """trayai processes of this test (same data dir), whatever else runs on the machine."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        if (proc.info["cmdline"] or [])[-1:] != ["trayai.cli"]:
+            continue
+        try:
+            if proc.environ().get("TRAYAI_DATA_DIR") == str(paths.data_dir):
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
 def app_env(paths: AppPaths) -> dict[str, str]:
     env = dict(os.environ)
     env["QT_QPA_PLATFORM"] = "offscreen"
@@ -52,8 +66,7 @@ def test_second_invocation_forwards_and_quit_ends_the_first(paths: AppPaths) -> 
         again = trayai(env=env)  # plain `trayai` while it runs: bring it forward, exit 0
         assert again.returncode == 0
         assert first.poll() is None  # the first one still runs
-        assert len([p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"]
-                    and p.info["cmdline"][-1:] == ["trayai.cli"]]) == 1
+        assert len(instances_for(paths)) == 1  # the second and third exited after forwarding
         started = time.monotonic()
         assert trayai("quit", env=env).returncode == 0
         assert first.wait(10) == 0

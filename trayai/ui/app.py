@@ -112,6 +112,7 @@ class TrayApp(QObject):
         self.tray.server_start_requested.connect(self.start_server)
         self.tray.server_stop_requested.connect(lambda: self._spawn(self.server.stop()))
         self.instance.command_received.connect(self.handle_command)
+        self.tray.tray_appeared.connect(lambda: log.info("a system tray appeared: icon moved into it"))
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task: asyncio.Task[Any] = asyncio.ensure_future(coro)

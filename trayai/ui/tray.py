@@ -4,7 +4,8 @@
 notifications and a menu; user choices come back out as signals handled by the app:
 
 * ``model_chosen(str)``, ``profile_chosen(str)``, ``server_start_requested()``,
-  ``server_stop_requested()``, ``quit_requested()``, ``menu_opened()``.
+  ``server_stop_requested()``, ``quit_requested()``, ``menu_opened()``,
+  ``tray_appeared()`` (a tray host showed up after start-up; the icon moved into it).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCursor, QDesktopServices
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -105,6 +106,7 @@ class TrayController(QObject):
     server_stop_requested = Signal()
     quit_requested = Signal()
     menu_opened = Signal()
+    tray_appeared = Signal()
 
     def __init__(
         self,
@@ -125,14 +127,41 @@ class TrayController(QObject):
         self.window: StatusWindow | None = None
         self.last_message: tuple[str, str] | None = None
         self._disposed = False
+        self._tray_watch = QTimer(self)
+        self._tray_watch.setInterval(self.tray_watch_interval_ms)
+        self._tray_watch.timeout.connect(self._check_tray)
         if tray_available:
-            self.tray = QSystemTrayIcon(state_icon(ServerState.STARTING), self)
-            self.tray.setContextMenu(self.menu)
-            self.tray.activated.connect(self._on_activated)
+            self._make_tray_icon()
         else:
             self.window = StatusWindow(self.menu)
             self.window.closed.connect(self.quit_requested)
+            # The panel may simply not be up yet (trayai autostarted before it): keep looking.
+            self._tray_watch.start()
         self._rebuild(self._gather())
+
+    tray_watch_interval_ms = 2000
+
+    def _make_tray_icon(self) -> None:
+        self.tray = QSystemTrayIcon(state_icon(self.state), self)
+        self.tray.setToolTip(self.tooltip)
+        self.tray.setContextMenu(self.menu)
+        self.tray.activated.connect(self._on_activated)
+
+    def _check_tray(self) -> None:
+        """A tray appeared after start-up: move into it and retire the status window."""
+        if self._disposed or not QSystemTrayIcon.isSystemTrayAvailable():
+            return
+        self._tray_watch.stop()
+        self._make_tray_icon()
+        assert self.tray is not None
+        self.tray.show()
+        if self.window is not None:
+            self.window.closed.disconnect(self.quit_requested)
+            self.window.menu_button.setMenu(None)  # type: ignore[arg-type]
+            self.window.hide()
+            self.window.deleteLater()
+            self.window = None
+        self.tray_appeared.emit()
 
     def show(self) -> None:
         if self.tray is not None:
@@ -156,6 +185,7 @@ class TrayController(QObject):
         if self._disposed:
             return
         self._disposed = True
+        self._tray_watch.stop()
         self.hide()
         for widget in (self.window, self.menu):
             if widget is not None:
