@@ -230,6 +230,101 @@ def cmd_status(ctx: Context) -> int:
     return asyncio.run(run())
 
 
+def cmd_batch(ctx: Context) -> int:
+    from pathlib import Path
+
+    from trayai.core.batch import BatchStats, completed_ids, read_items, run_batch
+
+    args = ctx.args
+    source, output = Path(args.input), Path(args.output)
+    if not source.is_file():
+        ctx.say(f"error: the input file {source} does not exist")
+        return EXIT_USAGE
+    if output.exists() and not (args.resume or args.force):
+        ctx.say(f"error: {output} exists — add --resume to continue it, or --force to overwrite it")
+        return EXIT_USAGE
+    try:
+        items = read_items(source, system=args.system or "")
+    except (OSError, UnicodeDecodeError) as exc:
+        ctx.say(f"error: cannot read {source}: {exc}")
+        return EXIT_USAGE
+    skip = completed_ids(output) if args.resume else set()
+    resolved = ctx.resolve()
+    params = resolved.profile.generation
+    options = GenerationOptions(
+        temperature=args.temperature if args.temperature is not None else params.temperature,
+        top_p=params.top_p,
+        max_tokens=args.max_tokens if args.max_tokens is not None else params.max_tokens,
+    )
+    written = 0
+    progress = _Progress(ctx.err)
+
+    with _autostarted_server(ctx, resolved), output.open("a" if args.resume else "w",
+                                                          encoding="utf-8") as sink:
+        def write(record: dict[str, Any]) -> None:
+            nonlocal written
+            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+            sink.flush()  # what is on disk is always complete lines of finished work
+            written += 1
+
+        async def run() -> BatchStats:
+            async with ModelClient(resolved.endpoint) as client:
+                return await run_batch(
+                    client, items, write, default_model=resolved.model, default_options=options,
+                    concurrency=args.concurrency, ordered=not args.unordered, skip_ids=skip,
+                    stream=params.stream, on_progress=progress.update)
+
+        try:
+            stats = asyncio.run(run())
+        except KeyboardInterrupt:
+            progress.finish()
+            ctx.say(f"interrupted: {written} finished line(s) are in {output}; "
+                    "run the same command with --resume to do the rest")
+            return EXIT_INTERRUPTED
+    progress.finish()
+    ctx.say(f"{stats.done} answered, {stats.failed} failed, {stats.skipped} already done "
+            f"in {time.monotonic() - stats.started:.1f} s → {output}")
+    if stats.failed:
+        ctx.say("  → failed lines carry an \"error\" record with a hint; fix and rerun with --resume")
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+class _Progress:
+    """A progress bar with rate and ETA on a terminal; a quiet line every few seconds otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self._last = 0.0
+        self._drawn = False
+
+    def update(self, stats: Any) -> None:
+        now = time.monotonic()
+        complete = stats.pending == 0
+        if not complete and now - self._last < (0.1 if self.tty else 5.0):
+            return
+        self._last = now
+        total = max(1, stats.total - stats.skipped)
+        eta = stats.eta()
+        text = (f"{stats.finished}/{total} ({stats.failed} failed) {stats.rate():.1f}/s"
+                + (f" ETA {eta:.0f} s" if eta is not None and not complete else ""))
+        if self.tty:
+            width = 24
+            filled = int(width * stats.finished / total)
+            self.stream.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {text}\033[K")
+            self._drawn = True
+        else:
+            self.stream.write(f"batch: {text}\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._drawn = False
+
+
 def cmd_serve(ctx: Context) -> int:
     args = ctx.args
     settings = ctx.loaded.settings.builtin_server
@@ -360,6 +455,23 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.add_argument("--quick", action="store_true", help="skip the test generation")
     status.set_defaults(handler=cmd_status)
+
+    batch = sub.add_parser("batch", parents=[common], help="answer a JSONL file of prompts into a JSONL file")
+    batch.add_argument("input", metavar="IN.jsonl",
+                       help='one JSON object a line: {"id"?, "prompt" | "messages", "model"?, params…}')
+    batch.add_argument("-o", "--output", metavar="OUT.jsonl", required=True, help="where answers go")
+    batch.add_argument("--concurrency", type=int, default=4, help="requests at once (default 4)")
+    batch.add_argument("--unordered", action="store_true",
+                       help="write each answer as it completes instead of in input order")
+    batch.add_argument("--resume", action="store_true",
+                       help="append to OUT, skipping ids already answered there (failed ones are retried)")
+    batch.add_argument("--force", action="store_true", help="overwrite an existing OUT")
+    batch.add_argument("--system", help="system prompt for lines without their own")
+    batch.add_argument("--temperature", type=float, help="default sampling temperature")
+    batch.add_argument("--max-tokens", type=int, help="default longest answer in tokens")
+    batch.add_argument("--no-autostart", action="store_true",
+                       help="do not start the built-in server when the local endpoint is silent")
+    batch.set_defaults(handler=cmd_batch)
 
     serve = sub.add_parser(
         "serve", parents=[common], help="run the built-in llama.cpp server (SmolLM2) in the foreground"

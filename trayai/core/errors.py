@@ -239,6 +239,7 @@ class TrayaiError(Exception):
         self.status = status
         self.suggestions = list(suggestions)
         self.retry_after = retry_after
+        self.partial = ""  # text that arrived before a mid-stream failure, when a caller keeps it
 
     @property
     def keeps_partial(self) -> bool:

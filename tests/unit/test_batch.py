@@ -1,0 +1,129 @@
+"""`trayai batch`: JSONL in, JSONL out; bad lines and failed requests never abort; resumable."""
+
+from __future__ import annotations
+
+import io
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.support.scripted_server import Reply, ScriptedServer
+from trayai.cli import main
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def write_lines(path: Path, *lines: object) -> Path:
+    path.write_text("".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines))
+    return path
+
+
+def records(path: Path) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_answers_every_line_in_order(server: ScriptedServer, tmp_path: Path) -> None:
+    src = write_lines(tmp_path / "in.jsonl",
+                      {"id": "a", "prompt": "first"},
+                      {"prompt": "second", "temperature": 0.1, "max_tokens": 50},
+                      "",
+                      {"id": 7, "messages": [{"role": "user", "content": "third"}], "model": "ai/other"},
+                      {"id": "d", "prompt": "fourth", "system": "Be brief.", "seed": 3})
+    out = tmp_path / "out.jsonl"
+    code, _, err = cli("batch", str(src), "-o", str(out), "--endpoint", server.base_url, "--concurrency", "3")
+    assert code == 0, err
+    got = records(out)
+    assert [r["id"] for r in got] == ["a", "line-2", "7", "d"]
+    assert [r["line"] for r in got] == [1, 2, 4, 5]
+    assert all(r["error"] is None and r["answer"] == "Hello from the scripted server." for r in got)
+    assert got[0]["usage"]["completion_tokens"] == 5 and got[0]["timings"]["duration_s"] > 0
+    bodies = {json.dumps(r.body["messages"]): r.body for r in server.chat_requests()}  # type: ignore[index]
+    second = bodies[json.dumps([{"role": "user", "content": "second"}])]
+    assert second["temperature"] == 0.1 and second["max_tokens"] == 50
+    third = bodies[json.dumps([{"role": "user", "content": "third"}])]
+    assert third["model"] == "ai/other"
+    fourth = bodies[json.dumps([{"role": "system", "content": "Be brief."},
+                                {"role": "user", "content": "fourth"}])]
+    assert fourth["seed"] == 3
+    assert "4 answered, 0 failed" in err
+
+
+def test_bad_lines_and_failed_requests_do_not_stop_the_run(server: ScriptedServer, tmp_path: Path) -> None:
+    server.script(Reply(status=500, error_message="model crashed"),
+                  Reply(text="one two three four", disconnect_after=2))
+    src = write_lines(tmp_path / "in.jsonl",
+                      {"id": "boom", "prompt": "x"},
+                      {"id": "cut", "prompt": "y"},
+                      "{not json",
+                      {"id": "empty"},
+                      {"id": "badparam", "prompt": "z", "max_tokens": -3},
+                      {"id": "ok", "prompt": "fine"})
+    out = tmp_path / "out.jsonl"
+    code, _, err = cli("batch", str(src), "-o", str(out), "--endpoint", server.base_url, "--concurrency", "1")
+    assert code == 1
+    got = {r["id"]: r for r in records(out)}
+    assert got["boom"]["error"]["code"] == "server_error" and "model crashed" in got["boom"]["error"]["message"]
+    assert got["cut"]["error"]["code"] == "disconnected" and got["cut"]["answer"] == "one two "
+    assert "not valid JSON" in got["line-3"]["error"]["message"]
+    assert "'prompt'" in got["empty"]["error"]["message"]
+    assert "max_tokens" in got["badparam"]["error"]["message"]
+    assert got["ok"]["error"] is None
+    assert len(server.chat_requests()) == 3  # unusable lines are never sent
+    assert "1 answered, 5 failed" in err and "--resume" in err
+
+
+def test_resume_skips_answered_ids_and_retries_failures(server: ScriptedServer, tmp_path: Path) -> None:
+    src = write_lines(tmp_path / "in.jsonl", *({"id": f"q{i}", "prompt": f"p{i}"} for i in range(5)))
+    out = tmp_path / "out.jsonl"
+    server.script(Reply(), Reply(status=503))
+    code, _, _ = cli("batch", str(src), "-o", str(out), "--endpoint", server.base_url, "--concurrency", "1")
+    assert code == 1
+    assert [r["error"] is None for r in records(out)] == [True, False, True, True, True]
+    code, _, err = cli("batch", str(src), "-o", str(out), "--endpoint", server.base_url)
+    assert code == 2 and "--resume" in err  # never overwrites by accident
+    sent_before = len(server.chat_requests())
+    code, _, err = cli("batch", str(src), "-o", str(out), "--endpoint", server.base_url, "--resume")
+    assert code == 0, err
+    assert len(server.chat_requests()) == sent_before + 1  # only q1 again
+    assert "1 answered, 0 failed, 4 already done" in err
+    answered = {r["id"] for r in records(out) if r["error"] is None}
+    assert answered == {f"q{i}" for i in range(5)}
+
+
+def test_unordered_writes_as_answers_complete(server: ScriptedServer, tmp_path: Path) -> None:
+    server.script(Reply(n_tokens=20, rate=40), Reply(text="fast"))
+    src = write_lines(tmp_path / "in.jsonl", {"id": "slow", "prompt": "a"}, {"id": "fast", "prompt": "b"})
+    out = tmp_path / "out.jsonl"
+    code, _, _ = cli("batch", str(src), "-o", str(out), "--endpoint", server.base_url, "--unordered")
+    assert code == 0
+    assert [r["id"] for r in records(out)] == ["fast", "slow"]
+
+
+def test_ctrl_c_keeps_finished_lines_and_resume_completes(tmp_path: Path) -> None:
+    src = write_lines(tmp_path / "in.jsonl", *({"id": f"n{i}", "prompt": "p"} for i in range(12)))
+    out = tmp_path / "out.jsonl"
+    with ScriptedServer() as server:
+        server.set_default(Reply(n_tokens=8, rate=40))  # ~0.2 s per answer
+        argv = [sys.executable, "-m", "trayai.cli", "batch", str(src), "-o", str(out), "--endpoint",
+                server.base_url, "--concurrency", "2"]
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 3):
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, err
+        assert "--resume" in err
+        partial = records(out)  # every line on disk is complete JSON
+        assert 3 <= len(partial) < 12
+        done = subprocess.run([*argv, "--resume"], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "batch: " in done.stderr  # quiet progress lines when stderr is not a terminal
+    assert sorted(r["id"] for r in records(out)) == sorted(f"n{i}" for i in range(12))

@@ -1,0 +1,279 @@
+"""Batch processing: a JSONL file of prompts in, a JSONL file of answers out.
+
+Why it is built this way:
+* A bad input line or a failed request becomes an error record for that line; the run goes on.
+* Every line has an id (given, or ``line-N``) so ``--resume`` can skip what is already answered and
+  retry only what failed or never ran — a long batch interrupted by Ctrl+C or a crash loses nothing.
+* Records are written and flushed one by one (in input order, or as they complete with
+  ``ordered=False``), so what is on disk is always valid JSONL and always what finished.
+* Concurrency is a semaphore over one shared client (one connection pool).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trayai.core.client import GenerationOptions, ModelClient, StreamResult
+from trayai.core.errors import ErrorCode, TrayaiError, classify_exception, make_error
+
+PASSTHROUGH_PARAMS = ("stop", "seed", "presence_penalty", "frequency_penalty")
+
+
+@dataclass
+class BatchItem:
+    """One input line, parsed; ``error`` is set (and nothing is sent) when the line is unusable."""
+
+    index: int
+    id: str
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    model: str | None = None
+    options: GenerationOptions = field(default_factory=GenerationOptions)
+    error: str | None = None
+
+
+def parse_item(line: str, index: int, *, system: str = "") -> BatchItem:
+    """Parse a line ``{"id"?, "prompt" | "messages", "model"?, "system"?, "temperature"?, …}``."""
+    fallback_id = f"line-{index + 1}"
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return BatchItem(index, fallback_id, error=f"not valid JSON ({exc.msg} at column {exc.colno})")
+    if not isinstance(data, dict):
+        return BatchItem(index, fallback_id, error="expected a JSON object")
+    item_id = str(data["id"]) if data.get("id") not in (None, "") else fallback_id
+    item = BatchItem(index, item_id)
+    prompt, messages = data.get("prompt"), data.get("messages")
+    if messages is not None:
+        if not (isinstance(messages, list) and messages
+                and all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages)):
+            item.error = "'messages' must be a non-empty list of {role, content} objects"
+            return item
+        item.messages = [dict(m) for m in messages]
+    elif isinstance(prompt, str) and prompt.strip():
+        item.messages = [{"role": "user", "content": prompt}]
+    else:
+        item.error = "each line needs a non-empty 'prompt' or a 'messages' list"
+        return item
+    line_system = data.get("system", system)
+    if isinstance(line_system, str) and line_system and item.messages[0].get("role") != "system":
+        item.messages.insert(0, {"role": "system", "content": line_system})
+    if data.get("model") is not None:
+        item.model = str(data["model"])
+    try:
+        item.options = GenerationOptions(
+            temperature=_number(data, "temperature"),
+            top_p=_number(data, "top_p"),
+            max_tokens=_whole(data, "max_tokens"),
+            extra={k: data[k] for k in PASSTHROUGH_PARAMS if k in data},
+        )
+    except ValueError as exc:
+        item.error = str(exc)
+    return item
+
+
+def _number(data: Mapping[str, Any], key: str) -> float | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"'{key}' must be a number")
+    return float(value)
+
+
+def _whole(data: Mapping[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"'{key}' must be a positive whole number")
+    return value
+
+
+def read_items(path: Path, *, system: str = "") -> list[BatchItem]:
+    """All non-blank lines of ``path`` as items (blank lines are skipped, not errors)."""
+    items = []
+    with path.open(encoding="utf-8") as handle:
+        for index, line in enumerate(handle):
+            if line.strip():
+                items.append(parse_item(line, index, system=system))
+    return items
+
+
+def completed_ids(output: Path) -> set[str]:
+    """Ids already answered successfully in ``output`` (for ``--resume``); a torn last line is ignored."""
+    done: set[str] = set()
+    if not output.exists():
+        return done
+    with output.open(encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and record.get("error") is None and "id" in record:
+                done.add(str(record["id"]))
+    return done
+
+
+def success_record(item: BatchItem, result: StreamResult) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "line": item.index + 1,
+        "model": result.model,
+        "answer": result.text,
+        "finish_reason": result.finish_reason,
+        "usage": {"prompt_tokens": result.usage.prompt_tokens,
+                  "completion_tokens": result.usage.completion_tokens,
+                  "estimated": result.usage.estimated},
+        "timings": {"ttft_s": None if result.ttft is None else round(result.ttft, 4),
+                    "duration_s": round(result.duration, 4),
+                    "tokens_per_second": None if result.tokens_per_second is None
+                    else round(result.tokens_per_second, 2)},
+        "error": None,
+    }
+
+
+def error_record(item: BatchItem, error: TrayaiError, partial: str = "") -> dict[str, Any]:
+    return {"id": item.id, "line": item.index + 1, "model": item.model, "answer": partial or None,
+            "error": {"code": error.code.value, "message": error.message, "hint": error.hint}}
+
+
+@dataclass
+class BatchStats:
+    total: int
+    skipped: int = 0
+    done: int = 0
+    failed: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def finished(self) -> int:
+        return self.done + self.failed
+
+    @property
+    def pending(self) -> int:
+        return self.total - self.skipped - self.finished
+
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.finished / elapsed if elapsed > 0 else 0.0
+
+    def eta(self) -> float | None:
+        rate = self.rate()
+        return self.pending / rate if rate > 0 else None
+
+
+Writer = Callable[[dict[str, Any]], None]
+
+
+async def run_batch(
+    client: ModelClient,
+    items: Iterable[BatchItem],
+    write: Writer,
+    *,
+    default_model: str,
+    default_options: GenerationOptions,
+    concurrency: int = 4,
+    ordered: bool = True,
+    skip_ids: set[str] | None = None,
+    stream: bool = True,
+    on_progress: Callable[[BatchStats], None] | None = None,
+) -> BatchStats:
+    """Answer every item, calling ``write`` once per finished item (see the module docstring).
+
+    Cancelling the task that runs this stops the requests in flight; everything already written
+    stays written (in ordered mode, out-of-order results finished before the cancel are flushed).
+    """
+    todo = list(items)
+    skip = skip_ids or set()
+    stats = BatchStats(total=len(todo))
+    semaphore = asyncio.Semaphore(max(1, concurrency))
+    ready: dict[int, dict[str, Any]] = {}
+    order = [item.index for item in todo if item.id not in skip]
+    next_pos = 0
+
+    def emit(item: BatchItem, record: dict[str, Any]) -> None:
+        nonlocal next_pos
+        if record["error"] is None:
+            stats.done += 1
+        else:
+            stats.failed += 1
+        if not ordered:
+            write(record)
+        else:
+            ready[item.index] = record
+            while next_pos < len(order) and order[next_pos] in ready:
+                write(ready.pop(order[next_pos]))
+                next_pos += 1
+        if on_progress is not None:
+            on_progress(stats)
+
+    async def one(item: BatchItem) -> None:
+        if item.error is not None:
+            emit(item, error_record(item, make_error(ErrorCode.BAD_REQUEST, f"Line {item.index + 1}: "
+                                                     f"{item.error}", "Fix the line and run again with "
+                                                     "--resume (only unanswered lines are sent).")))
+            return
+        async with semaphore:
+            model = item.model or default_model
+            options = _merge(default_options, item.options)
+            try:
+                result = await _ask(client, item, model, options, stream)
+            except TrayaiError as exc:
+                emit(item, error_record(item, exc, exc.partial))
+                return
+            except Exception as exc:  # an unexpected failure still becomes that line's error
+                emit(item, error_record(item, classify_exception(exc, base_url=client.base_url,
+                                                                 model=model)))
+                return
+        emit(item, success_record(item, result))
+
+    for item in todo:
+        if item.id in skip:
+            stats.skipped += 1
+    if on_progress is not None:
+        on_progress(stats)
+    tasks = [asyncio.ensure_future(one(item)) for item in todo if item.id not in skip]
+    try:
+        await asyncio.gather(*tasks)
+    except asyncio.CancelledError:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if ordered:  # keep the finished ones (in input order) even though earlier lines never ran
+            for index in sorted(ready):
+                write(ready.pop(index))
+        raise
+    return stats
+
+
+async def _ask(client: ModelClient, item: BatchItem, model: str, options: GenerationOptions,
+               stream: bool) -> StreamResult:
+    if not stream:
+        return await client.complete(item.messages, model=model, options=options)
+    chat = client.stream_chat(item.messages, model=model, options=options)
+    try:
+        async with chat:
+            async for _ in chat:
+                pass
+    except TrayaiError as exc:
+        exc.partial = exc.partial or chat.text  # kept in the error record
+        raise
+    assert chat.result is not None
+    return chat.result
+
+
+def _merge(base: GenerationOptions, line: GenerationOptions) -> GenerationOptions:
+    return GenerationOptions(
+        temperature=line.temperature if line.temperature is not None else base.temperature,
+        top_p=line.top_p if line.top_p is not None else base.top_p,
+        max_tokens=line.max_tokens if line.max_tokens is not None else base.max_tokens,
+        extra={**base.extra, **line.extra},
+    )
+
