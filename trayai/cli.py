@@ -290,6 +290,57 @@ def cmd_batch(ctx: Context) -> int:
     return EXIT_OK
 
 
+def cmd_bench(ctx: Context) -> int:
+    from trayai.core.bench import BenchReport, format_reports, run_bench
+
+    args = ctx.args
+    try:
+        levels = [int(v) for v in args.levels.split(",") if v.strip()]
+        if not levels or min(levels) < 1:
+            raise ValueError
+    except ValueError:
+        ctx.say("error: --levels takes positive whole numbers, e.g. 1,2,4,8")
+        return EXIT_USAGE
+    targets = [ctx.resolve()]
+    if args.compare:
+        if ctx.loaded.settings.has_profile(args.compare):
+            other = resolve_endpoint(ctx.loaded, ctx.secrets, profile=args.compare)
+        else:
+            other = resolve_endpoint(ctx.loaded, ctx.secrets, base_url=args.compare,
+                                     model=args.compare_model or targets[0].model)
+        targets.append(other)
+
+    async def measure(resolved: ResolvedEndpoint) -> BenchReport:
+        async with ModelClient(resolved.endpoint) as client:
+            model = resolved.model
+            with contextlib.suppress(TrayaiError):
+                from trayai.core.modelmatch import match_model
+
+                model = match_model(model, (await client.list_models()).ids).resolved or model
+            return await run_bench(client, model, runs=args.runs, max_tokens=args.max_tokens,
+                                   levels=levels, progress=lambda m: ctx.say(f"  {resolved.base_url}: {m}"))
+
+    reports = []
+    with _autostarted_server(ctx, targets[0]):
+        for resolved in targets:
+            try:
+                reports.append(asyncio.run(measure(resolved)))
+            except TrayaiError as exc:
+                ctx.say(f"{resolved.base_url}:")
+                return ctx.fail(exc)
+    if args.json:
+        json.dump([r.to_dict() for r in reports], ctx.out, indent=2)
+        ctx.out.write("\n")
+    else:
+        ctx.out.write(format_reports(reports) + "\n")
+    if args.plot:
+        from trayai.ui.chart import save_bench_chart
+
+        save_bench_chart(reports, args.plot)
+        ctx.say(f"chart written to {args.plot}")
+    return EXIT_OK
+
+
 class _Progress:
     """A progress bar with rate and ETA on a terminal; a quiet line every few seconds otherwise."""
 
@@ -472,6 +523,20 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--no-autostart", action="store_true",
                        help="do not start the built-in server when the local endpoint is silent")
     batch.set_defaults(handler=cmd_batch)
+
+    bench = sub.add_parser(
+        "bench", parents=[common],
+        help="time to first token, tokens/s and a concurrency sweep (optionally vs another endpoint)")
+    bench.add_argument("--runs", type=int, default=5, help="sequential runs for the percentiles (default 5)")
+    bench.add_argument("--max-tokens", type=int, default=64, help="tokens generated per run (default 64)")
+    bench.add_argument("--levels", default="1,2,4,8", help="concurrent streams to sweep (default 1,2,4,8)")
+    bench.add_argument("--compare", metavar="PROFILE|URL", help="measure a second endpoint side by side")
+    bench.add_argument("--compare-model", metavar="NAME", help="model for --compare URL (default: the same)")
+    bench.add_argument("--json", action="store_true", help="machine-readable output")
+    bench.add_argument("--plot", metavar="PNG", help="also draw the concurrency sweep as a chart")
+    bench.add_argument("--no-autostart", action="store_true",
+                       help="do not start the built-in server when the local endpoint is silent")
+    bench.set_defaults(handler=cmd_bench)
 
     serve = sub.add_parser(
         "serve", parents=[common], help="run the built-in llama.cpp server (SmolLM2) in the foreground"
