@@ -23,10 +23,12 @@ libxcb-xkb1 libxcb-shape0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 fonts
 # llama-cpp-python compiles llama.cpp on first install.
 BUILD_PKGS="build-essential cmake git"
 # Tests: a virtual X server, a tray host, input automation, screenshots, a session bus and a keychain.
-TEST_PKGS="xvfb xdotool trayer x11-utils imagemagick dbus dbus-x11 gnome-keyring libsecret-tools"
+TEST_PKGS="xvfb xdotool trayer x11-utils imagemagick dbus dbus-x11 gnome-keyring libsecret-tools curl"
 
 packages="$QT_PKGS $BUILD_PKGS"
 [ "$MODE" = test ] && packages="$packages $TEST_PKGS"
+# The JavaScript/TypeScript examples in docs/examples run in the test suite.
+if [ "$MODE" = test ] && ! command -v npm >/dev/null 2>&1; then packages="$packages nodejs npm"; fi
 if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
   packages="$packages python3-venv python3-dev"
 fi
@@ -83,5 +85,13 @@ status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] || die "pip could not install trayai[$extras] (see above)"
 "$VENV/bin/python" -c 'import trayai.cli, llama_cpp' || die "the installation did not complete (see above)"
+
+if [ "$MODE" = test ]; then
+  say "Installing the JavaScript examples' dependencies (docs/examples/javascript)…"
+  if ! out=$(cd docs/examples/javascript && npm ci --no-audit --no-fund --loglevel=error 2>&1); then
+    printf '%s\n' "$out" >&2
+    die "npm ci failed in docs/examples/javascript"
+  fi
+fi
 
 say "Done. Run: $VENV/bin/trayai --help"
