@@ -38,3 +38,38 @@ def test_readme_test_command_is_what_ci_runs() -> None:
     block = re.search(r"<!-- test-command -->\n```bash\n(.+)\n```", readme)
     assert block and "pytest" in block.group(1)
     assert "README.md" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+PUBLIC_API = {
+    "trayai.core.client": ["Endpoint", "ModelClient", "ChatStream", "StreamResult", "GenerationOptions",
+                           "ModelListing"],
+    "trayai.core.status": ["probe", "ServerState", "StatusReport"],
+    "trayai.core.errors": ["TrayaiError", "ErrorCode"],
+    "trayai.core.urls": ["normalize_base_url", "NormalizedURL", "InvalidURLError"],
+    "trayai.core.modelmatch": ["match_model", "ModelMatch"],
+    "trayai.core.embedded": ["EmbeddedServer"],
+    "trayai.core.config": ["ConfigStore", "LoadedConfig"],
+    "trayai.core.secrets": ["SecretStore"],
+    "trayai.core.batch": ["run_batch", "read_items", "completed_ids", "BatchStats"],
+    "trayai.core.bench": ["run_bench", "format_reports", "BenchReport"],
+}
+
+
+def test_the_documented_python_api_exists_with_the_documented_signatures() -> None:
+    import importlib
+    import inspect
+
+    text = (ROOT / "docs" / "api-reference.md").read_text(encoding="utf-8")
+    for module_name, names in PUBLIC_API.items():
+        module = importlib.import_module(module_name)
+        for name in names:
+            assert hasattr(module, name), f"{module_name}.{name} is documented but missing"
+            assert f"`{name}" in text or f" {name}(" in text or f"{name}`" in text, f"{name} undocumented"
+            obj = getattr(module, name)
+            assert inspect.getdoc(obj), f"{module_name}.{name} has no docstring to say why it exists"
+    from trayai.core.batch import run_batch
+    from trayai.core.bench import run_bench
+
+    batch_params = set(inspect.signature(run_batch).parameters)
+    assert {"concurrency", "ordered", "skip_ids", "stream", "on_progress"} <= batch_params
+    assert {"runs", "max_tokens", "levels", "progress"} <= set(inspect.signature(run_bench).parameters)

@@ -322,6 +322,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         with owner._lock:
             owner.active_streams += 1
+            owner.max_active_streams = max(owner.max_active_streams, owner.active_streams)
         finished = False
         try:
             if reply.malformed == "sse":
@@ -414,6 +415,7 @@ class ScriptedServer:
         self.disconnects = 0
         self.disconnected = threading.Event()
         self.active_streams = 0
+        self.max_active_streams = 0  # the most streams served at once (concurrency checks)
         self.connections_accepted = 0
         self._host = host
         self._requested_port = port

@@ -97,6 +97,16 @@ def test_resume_skips_answered_ids_and_retries_failures(server: ScriptedServer, 
     assert answered == {f"q{i}" for i in range(5)}
 
 
+def test_concurrency_is_real_and_bounded(server: ScriptedServer, tmp_path: Path) -> None:
+    server.set_default(Reply(n_tokens=10, rate=50))  # 0.2 s per answer
+    src = write_lines(tmp_path / "in.jsonl", *({"prompt": f"p{i}"} for i in range(9)))
+    out = tmp_path / "out.jsonl"
+    code, _, err = cli("batch", str(src), "-o", str(out), "--endpoint", server.base_url, "--concurrency", "3")
+    assert code == 0, err
+    assert server.max_active_streams == 3  # three at once, never more
+    assert [r["id"] for r in records(out)] == [f"line-{i}" for i in range(1, 10)]
+
+
 def test_unordered_writes_as_answers_complete(server: ScriptedServer, tmp_path: Path) -> None:
     server.script(Reply(n_tokens=20, rate=40), Reply(text="fast"))
     src = write_lines(tmp_path / "in.jsonl", {"id": "slow", "prompt": "a"}, {"id": "fast", "prompt": "b"})
