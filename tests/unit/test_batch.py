@@ -137,3 +137,34 @@ def test_ctrl_c_keeps_finished_lines_and_resume_completes(tmp_path: Path) -> Non
         assert done.returncode == 0, done.stderr
         assert "batch: " in done.stderr  # quiet progress lines when stderr is not a terminal
     assert sorted(r["id"] for r in records(out)) == sorted(f"n{i}" for i in range(12))
+
+
+def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    src = write_lines(tmp_path / "in.jsonl", *({"prompt": f"p{i}"} for i in range(6)))
+    out = tmp_path / "out.jsonl"
+    with ScriptedServer() as server:
+        server.set_default(Reply(n_tokens=10, rate=60))
+        leader, follower = pty.openpty()
+        proc = subprocess.Popen([sys.executable, "-m", "trayai.cli", "batch", str(src), "-o", str(out),
+                                 "--endpoint", server.base_url, "--concurrency", "2"],
+                                stdout=subprocess.DEVNULL, stderr=follower, stdin=subprocess.DEVNULL)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                data = os.read(leader, 4096)
+            except OSError:  # the terminal closed: the process is gone
+                break
+            if not data:
+                break
+            chunks.append(data)
+        os.close(leader)
+        assert proc.wait(30) == 0
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert "\r[" in screen and "/s" in screen  # a redrawn bar with the rate…
+    assert "ETA" in screen  # …and the time left while work remains
+    assert "[########################] 6/6" in screen
+    assert "6 answered, 0 failed" in screen
