@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.e2e.conftest import Desktop
@@ -22,9 +24,17 @@ def configure(paths: AppPaths, server: ScriptedServer) -> None:
     ConfigStore(paths).save(settings)
 
 
-def launch(desktop: Desktop) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "trayai.cli"], env=desktop.env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+@contextlib.contextmanager
+def running_app(desktop: Desktop, server: ScriptedServer, paths: AppPaths) -> Iterator[subprocess.Popen[str]]:
+    """trayai configured for ``server``, started on ``desktop``, killed if a test leaves it running."""
+    configure(paths, server)
+    app = subprocess.Popen([sys.executable, "-m", "trayai.cli"], env=desktop.env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        yield app
+    finally:
+        if app.poll() is None:
+            app.kill()
 
 
 def wait_until(predicate, timeout: float = 15.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
@@ -52,10 +62,8 @@ def quit_app(desktop: Desktop, app: subprocess.Popen[str]) -> None:
 def test_icon_in_a_real_tray_menu_and_model_switch(desktop: Desktop, server: ScriptedServer,
                                                    paths: AppPaths) -> None:
     server.models = ["ai/smollm2", "ai/qwen3"]
-    configure(paths, server)
     desktop.start_tray_host()
-    app = launch(desktop)
-    try:
+    with running_app(desktop, server, paths) as app:
         wait_until(lambda: "tray=True" in log_text(paths), what="the tray icon")
         icons = [w for w in desktop.windows() if w[2] <= 32 and w[3] <= 32 and w[2] > 4]
         assert icons, desktop.windows()  # embedded in trayer's panel, icon-sized
@@ -83,16 +91,11 @@ def test_icon_in_a_real_tray_menu_and_model_switch(desktop: Desktop, server: Scr
         wait_until(switched, what="the model choice to be saved")
         assert json.loads(config.read_text())["profiles"][0]["model"] == "ai/qwen3"
         quit_app(desktop, app)
-    finally:
-        if app.poll() is None:
-            app.kill()
 
 
 def test_without_a_tray_host_the_status_window_appears(desktop: Desktop, server: ScriptedServer,
                                                        paths: AppPaths) -> None:
-    configure(paths, server)
-    app = launch(desktop)
-    try:
+    with running_app(desktop, server, paths) as app:
         wait_until(lambda: "tray=False" in log_text(paths), what="start-up without a tray")
         wait_until(lambda: any(w[2] >= 300 for w in desktop.windows()), what="the status window")
         wait_until(lambda: server.requests, what="the first poll")
@@ -101,17 +104,12 @@ def test_without_a_tray_host_the_status_window_appears(desktop: Desktop, server:
         assert shot.stat().st_size > 1000
         assert "no system tray available" in log_text(paths)
         quit_app(desktop, app)
-    finally:
-        if app.poll() is None:
-            app.kill()
 
 
 def test_a_tray_that_appears_later_takes_the_icon(desktop: Desktop, server: ScriptedServer,
                                                   paths: AppPaths) -> None:
     """trayai autostarted before the panel: it starts in the status window, then moves to the tray."""
-    configure(paths, server)
-    app = launch(desktop)
-    try:
+    with running_app(desktop, server, paths) as app:
         wait_until(lambda: "tray=False" in log_text(paths), what="start-up without a tray")
         wait_until(lambda: any(w[2] >= 300 for w in desktop.windows()), what="the status window")
         desktop.start_tray_host()
@@ -124,6 +122,3 @@ def test_a_tray_that_appears_later_takes_the_icon(desktop: Desktop, server: Scri
         wait_until(only_icon, what="the status window to give way to the icon")
         desktop.screenshot("tray-appeared-later")
         quit_app(desktop, app)
-    finally:
-        if app.poll() is None:
-            app.kill()
