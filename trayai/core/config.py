@@ -333,13 +333,13 @@ def _fill(cls: Callable[[], Any], data: Mapping[str, Any], prefix: str, problems
                 problems.append(f"{prefix}{f.name}: expected an object")
             continue
         try:
-            setattr(obj, f.name, _coerce(value, f, default))
+            setattr(obj, f.name, coerce_value(value, f, default))
         except ConfigError as exc:
             problems.append(f"{prefix}{f.name}: {exc}")
     return obj
 
 
-def _coerce(value: Any, f: dataclasses.Field[Any], default: Any) -> Any:
+def coerce_value(value: Any, f: dataclasses.Field[Any], default: Any) -> Any:
     """Check ``value`` against the field's type (inferred from its annotation) and bounds."""
     annotation = str(f.type)
     optional = "None" in annotation

@@ -1,0 +1,151 @@
+"""Reading and changing settings by name: the engine behind ``trayai config`` and ``trayai profile``.
+
+Why a module of its own: the settings dialog and the command line must apply the same validation —
+types and bounds from the field metadata, URL normalisation, unique profile names — so "everything
+the dialog does is scriptable" cannot drift.
+
+Keys are dotted: ``poll_interval``, ``builtin_server.port``, and ``profile.<field>`` (with
+``profile.generation.<field>``) for the active profile or the one named.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from typing import Any
+
+from trayai.core.config import (
+    ConfigError,
+    Profile,
+    Settings,
+    coerce_value,
+    describe_fields,
+    validate_settings,
+)
+from trayai.core.urls import InvalidURLError, normalize_base_url
+
+PROFILE_PREFIX = "profile."
+
+
+def setting_keys() -> list[str]:
+    """Every key ``config get/set`` accepts."""
+    keys = [k for k, _, _ in describe_fields(Settings) if k != "schema_version"]
+    keys += [PROFILE_PREFIX + k for k, _, _ in describe_fields(Profile)]
+    return keys
+
+
+def _locate(settings: Settings, key: str, profile: str | None) -> tuple[Any, dataclasses.Field[Any]]:
+    """The object holding ``key`` and the dataclass field describing it."""
+    if key not in setting_keys():
+        raise ConfigError(f"Unknown setting {key!r} — `trayai config show` lists them")
+    if key.startswith(PROFILE_PREFIX):
+        name = profile or settings.active().name
+        if not settings.has_profile(name):
+            raise ConfigError(f"No profile named {name!r}")
+        owner: Any = settings.profile(name)
+        parts = key[len(PROFILE_PREFIX) :].split(".")
+    else:
+        owner = settings
+        parts = key.split(".")
+    for part in parts[:-1]:
+        owner = getattr(owner, part)
+    field = next(f for f in dataclasses.fields(owner) if f.name == parts[-1])
+    return owner, field
+
+
+def get_setting(settings: Settings, key: str, profile: str | None = None) -> Any:
+    owner, field = _locate(settings, key, profile)
+    return getattr(owner, field.name)
+
+
+def parse_value(text: str) -> Any:
+    """Command-line text to a JSON-ish value: true/false/null, numbers, else the text itself."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "false", "null", "none"):
+        return {"true": True, "false": False}.get(lowered)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def set_setting(settings: Settings, key: str, text: str, profile: str | None = None) -> list[str]:
+    """Set ``key`` from command-line ``text`` on a copy, validate, then apply; returns notes to show."""
+    candidate = copy.deepcopy(settings)
+    owner, field = _locate(candidate, key, profile)
+    notes: list[str] = []
+    value = parse_value(text)
+    if (
+        field.name
+        in (
+            "name",
+            "base_url",
+            "model",
+            "system_prompt",
+            "hotkey",
+            "model_file",
+            "alias",
+            "active_profile",
+            "left_click",
+        )
+        and value is not None
+    ):
+        value = text  # always text, even when it looks like a number
+    if field.name == "base_url":
+        try:
+            normalized = normalize_base_url(str(value))
+        except InvalidURLError as exc:
+            raise ConfigError(str(exc)) from exc
+        value = normalized.url
+        notes += [f"base URL: {change}" for change in normalized.changes]
+    if field.name == "name" and isinstance(owner, Profile):
+        old = owner.name
+        if candidate.active_profile == old:
+            candidate.active_profile = str(value)
+    try:
+        setattr(owner, field.name, coerce_value(value, field, getattr(owner, field.name)))
+    except ConfigError as exc:
+        raise ConfigError(f"{key}: {exc}") from exc
+    validate_settings(candidate)
+    _copy_into(settings, candidate)
+    return notes
+
+
+def add_profile(settings: Settings, name: str, base_url: str, model: str | None = None) -> list[str]:
+    if settings.has_profile(name):
+        raise ConfigError(f"A profile named {name!r} exists already")
+    try:
+        normalized = normalize_base_url(base_url)
+    except InvalidURLError as exc:
+        raise ConfigError(str(exc)) from exc
+    profile = Profile(name=name, base_url=normalized.url)
+    if model:
+        profile.model = model
+    candidate = copy.deepcopy(settings)
+    candidate.profiles.append(profile)
+    validate_settings(candidate)
+    _copy_into(settings, candidate)
+    return [f"base URL: {change}" for change in normalized.changes]
+
+
+def remove_profile(settings: Settings, name: str) -> None:
+    if not settings.has_profile(name):
+        raise ConfigError(f"No profile named {name!r}")
+    if len(settings.profiles) == 1:
+        raise ConfigError("The last profile cannot be removed (edit it instead)")
+    settings.profiles = [p for p in settings.profiles if p.name != name]
+    if settings.active_profile == name:
+        settings.active_profile = settings.profiles[0].name
+
+
+def use_profile(settings: Settings, name: str) -> None:
+    if not settings.has_profile(name):
+        names = ", ".join(repr(p.name) for p in settings.profiles)
+        raise ConfigError(f"No profile named {name!r} (profiles: {names})")
+    settings.active_profile = name
+
+
+def _copy_into(target: Settings, source: Settings) -> None:
+    for f in dataclasses.fields(target):
+        setattr(target, f.name, getattr(source, f.name))
