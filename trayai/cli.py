@@ -382,6 +382,10 @@ def cmd_config(ctx: Context) -> int:
         return EXIT_OK
     notes = config_edit.set_setting(settings, args.key, args.value, args.profile)
     ctx.store.save(settings)
+    if args.key == "start_at_login":
+        from trayai.core.autostart import apply_autostart
+
+        notes.append(apply_autostart(settings.start_at_login))
     for note in notes:
         ctx.say(note)
     short = args.key.removeprefix("profile.")

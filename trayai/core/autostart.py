@@ -1,0 +1,115 @@
+"""Start trayai at login, the native way on each platform.
+
+* Linux (and other XDG desktops): ``$XDG_CONFIG_HOME/autostart/trayai.desktop``.
+* Windows: the per-user ``HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run`` value ``trayai``.
+* macOS: ``~/Library/LaunchAgents/io.trayai.plist`` (RunAtLoad).
+
+The file/registry *content* is built by pure functions (unit-tested on every platform); only
+:func:`apply_autostart` touches the system. The command is the current interpreter running
+``-m trayai.cli``, so a venv install starts the same trayai the user configured.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import plistlib
+import sys
+from pathlib import Path
+from typing import Any
+
+RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
+LAUNCH_AGENT_LABEL = "io.trayai"
+
+
+def launch_command(python: str | None = None) -> list[str]:
+    return [python or sys.executable, "-m", "trayai.cli"]
+
+
+def desktop_entry(command: list[str]) -> str:
+    """An XDG autostart entry (Desktop Entry Specification 1.5)."""
+    exec_line = " ".join(_desktop_quote(part) for part in command)
+    return (
+        "[Desktop Entry]\n"
+        "Type=Application\n"
+        "Name=trayai\n"
+        "Comment=Tray assistant for local AI models\n"
+        f"Exec={exec_line}\n"
+        "Icon=trayai\n"
+        "Terminal=false\n"
+        "Categories=Utility;\n"
+        "X-GNOME-Autostart-enabled=true\n"
+        "X-GNOME-Autostart-Delay=3\n"
+    )
+
+
+def windows_run_value(command: list[str]) -> str:
+    """The string stored under the Run key: each part double-quoted (paths may contain spaces)."""
+    return " ".join(f'"{part}"' if " " in part or not part else part for part in command)
+
+
+def launch_agent_plist(command: list[str]) -> bytes:
+    return plistlib.dumps({
+        "Label": LAUNCH_AGENT_LABEL,
+        "ProgramArguments": command,
+        "RunAtLoad": True,
+        "KeepAlive": False,
+        "ProcessType": "Interactive",
+    })
+
+
+def xdg_autostart_file(environ: dict[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "autostart" / "trayai.desktop"
+
+
+def launch_agent_file() -> Path:
+    return Path.home() / "Library" / "LaunchAgents" / f"{LAUNCH_AGENT_LABEL}.plist"
+
+
+def apply_autostart(enabled: bool, *, platform: str | None = None, command: list[str] | None = None) -> str:
+    """Install or remove the login item; returns a sentence saying what was done."""
+    platform = platform or sys.platform
+    command = command or launch_command()
+    if platform.startswith("win"):
+        winreg: Any = importlib.import_module("winreg")  # Windows-only module
+
+        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY, 0, winreg.KEY_SET_VALUE) as key:
+            if enabled:
+                winreg.SetValueEx(key, "trayai", 0, winreg.REG_SZ, windows_run_value(command))
+                return "trayai will start at login (registry Run key)"
+            with contextlib.suppress(FileNotFoundError):
+                winreg.DeleteValue(key, "trayai")
+            return "trayai will not start at login"
+    path = launch_agent_file() if platform == "darwin" else xdg_autostart_file()
+    if enabled:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if platform == "darwin":
+            path.write_bytes(launch_agent_plist(command))
+        else:
+            path.write_text(desktop_entry(command), encoding="utf-8")
+        return f"trayai will start at login ({path})"
+    if path.exists():
+        path.unlink()
+    return "trayai will not start at login"
+
+
+def autostart_enabled(platform: str | None = None) -> bool:
+    platform = platform or sys.platform
+    if platform.startswith("win"):
+        return False  # read back only on Windows itself; the setting is the source of truth
+    return (launch_agent_file() if platform == "darwin" else xdg_autostart_file()).exists()
+
+
+def _desktop_quote(part: str) -> str:
+    """Quote an Exec argument per the spec: reserved characters force double quotes."""
+    if part and not any(c in part for c in ' \t\n"\'\\><~|&;$*?#()`'):
+        return part
+    escaped = part.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`").replace("$", "\\$")
+    return f'"{escaped}"'
+
+
+__all__ = ["apply_autostart", "autostart_enabled", "desktop_entry", "launch_agent_plist",
+           "launch_command", "windows_run_value", "xdg_autostart_file"]
