@@ -19,6 +19,7 @@ import contextlib
 import copy
 import dataclasses
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -354,12 +355,17 @@ def coerce_value(value: Any, f: dataclasses.Field[Any], default: Any) -> Any:
     if "int" in annotation or "float" in annotation:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"expected a number, got {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):  # JSON's NaN/Infinity/1e400
+            raise ConfigError(f"expected a finite number, got {value!r}")
         if "int" in annotation and "float" not in annotation:
-            if float(value) != int(value):
+            if isinstance(value, float) and not value.is_integer():
                 raise ConfigError(f"expected a whole number, got {value!r}")
             value = int(value)
         else:
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:
+                raise ConfigError("the number is far too large") from None
         low, high = f.metadata.get("min"), f.metadata.get("max")
         if (low is not None and value < low) or (high is not None and value > high):
             raise ConfigError(f"{value!r} is outside {low}…{high}")
@@ -471,8 +477,18 @@ def _stamp() -> str:
     return time.strftime("%Y%m%d-%H%M%S")
 
 
+def _aside_name(path: Path, reason: str) -> Path:
+    """A free ``config.json.<reason>-<timestamp>[-n]``: an earlier copy is never overwritten."""
+    stem = f"{path.name}.{reason}-{_stamp()}"
+    target, number = path.with_name(stem), 1
+    while target.exists():
+        number += 1
+        target = path.with_name(f"{stem}-{number}")
+    return target
+
+
 def _move_aside(path: Path, reason: str) -> Path | None:
-    target = path.with_name(f"{path.name}.{reason}-{_stamp()}")
+    target = _aside_name(path, reason)
     try:
         path.replace(target)
     except OSError:
@@ -481,7 +497,7 @@ def _move_aside(path: Path, reason: str) -> Path | None:
 
 
 def _copy_aside(path: Path, reason: str) -> Path | None:
-    target = path.with_name(f"{path.name}.{reason}-{_stamp()}")
+    target = _aside_name(path, reason)
     try:
         shutil.copy2(path, target)
         target.chmod(0o600)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
+_INLINE_COMMENT = re.compile(r"\s#.*$")
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def parse_env_text(text: str, source: str = ".env") -> dict[str, EnvValue]:
 def read_env_file(path: Path) -> dict[str, EnvValue]:
     """Read ``path``; a missing or unreadable file yields nothing (it is optional by nature)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Windows editors may prepend a BOM
     except (OSError, UnicodeDecodeError):
         return {}
     return parse_env_text(text, str(path))
@@ -52,8 +53,5 @@ def _unquote(value: str) -> str:
         if end != -1:
             inner = value[1:end]
             return inner.replace("\\n", "\n") if quote == '"' else inner
-    # Unquoted: strip an inline comment (" #...").
-    hash_at = value.find(" #")
-    if hash_at != -1:
-        value = value[:hash_at]
-    return value.strip()
+    # Unquoted: strip an inline comment (whitespace then "#...").
+    return _INLINE_COMMENT.sub("", value).strip()

@@ -13,14 +13,18 @@ from pathlib import Path
 
 from trayai.core.paths import ensure_private_dir
 
-_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
+_BEARER = re.compile(r"(?i)((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]+")
 _KEY_FIELD = re.compile(
-    r"""(?i)(["']?(?:api[_-]?key|authorization)["']?\s*[:=]\s*["']?)(?!bearer\s)[^"',\s}]+"""
+    r"""(?i)(["']?(?:api[_-]?key|authorization)["']?\s*[:=]\s*["']?)(?!(?:bearer|basic)\s)[^"',\s}]+"""
 )
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces registered secrets and bearer tokens in messages with ``[redacted]``."""
+    """Replaces registered secrets and bearer/basic credentials with ``[redacted]``.
+
+    Covers the message, its arguments and any traceback or stack text, since an exception's message
+    can carry a key as easily as a log call can.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -31,16 +35,25 @@ class RedactingFilter(logging.Filter):
             self._secrets.add(secret)
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
+        for secret in sorted(self._secrets, key=len, reverse=True):  # longest first: no leftovers
             text = text.replace(secret, "[redacted]")
         text = _BEARER.sub(r"\1[redacted]", text)
         return _KEY_FIELD.sub(r"\1[redacted]", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message, formatted = record.getMessage(), True
+        except Exception:  # a malformed call (wrong argument count) must not raise into the caller
+            message, formatted = f"{record.msg} {record.args!r}", False
         redacted = self.redact(message)
-        if redacted != message:
+        if redacted != message or not formatted:
             record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
         return True
 
 

@@ -75,6 +75,9 @@ def match_model(requested: str, available: Sequence[str]) -> ModelMatch:
         ("case", lambda n: n.lower()),
         ("registry/tag", canonical_model_name),
         ("base name", _base),
+        # Namespace dropped but the tag kept: `ai/smollm2` → Ollama's `smollm2:latest` even when
+        # `smollm2:360m` is listed too (the same choice `:latest` gets everywhere else).
+        ("name without namespace", lambda n: canonical_model_name(n).rsplit("/", 1)[-1]),
         ("name without namespace", _last_segment),
     )
     for how, key in rules:

@@ -45,7 +45,7 @@ class AppPaths:
             # never writes into the real user's log directory.
             log_dir = (
                 data_dir / "logs"
-                if "TRAYAI_DATA_DIR" in env
+                if _override(env, "TRAYAI_DATA_DIR") is not None
                 else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
             )
         return cls(config_dir=config_dir, data_dir=data_dir, log_dir=log_dir)

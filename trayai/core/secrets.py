@@ -158,6 +158,8 @@ class SecretStore:
 
     def rename(self, old: str, new: str) -> None:
         """Move a key when a profile is renamed."""
+        if old == new:
+            return  # moving it onto itself would end by deleting it
         key = self.get(old)
         if key is not None:
             self.set(new, key)

@@ -69,6 +69,8 @@ def normalize_base_url(raw: str) -> NormalizedURL:
         port = parts.port
     except ValueError as exc:
         raise InvalidURLError(f"Invalid port in {raw.strip()!r}") from exc
+    if port == 0:
+        raise InvalidURLError(f"Invalid port 0 in {raw.strip()!r} — use the port the server listens on")
     if parts.query or parts.fragment:
         changes.append("removed the query string/fragment")
 
@@ -149,10 +151,10 @@ def _is_loopback_host(host: str) -> bool:
 
 def _is_local_host(host: str) -> bool:
     host = host.lower().strip("[]")
-    if _is_loopback_host(host) or host.endswith((".local", ".lan", ".home.arpa")) or "." not in host:
+    if _is_loopback_host(host) or host.endswith((".local", ".lan", ".home.arpa")):
         return True
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return False
+        return bool(host) and "." not in host  # a single-label name ("my-box") is on the LAN
     return address.is_private or address.is_link_local

@@ -16,9 +16,12 @@ COLOURS = ("#2f6fdb", "#2e9d4a", "#d9822b", "#8a8a8a")
 def save_bench_chart(reports: Sequence[BenchReport], path: str, width: int = 720, height: int = 400) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a CLI run needs no display
     from PySide6.QtCore import QRectF, Qt
-    from PySide6.QtGui import QColor, QFont, QGuiApplication, QImage, QPainter
+    from PySide6.QtGui import QColor, QFont, QImage, QPainter
+    from PySide6.QtWidgets import QApplication
 
-    _app = QGuiApplication.instance() or QGuiApplication([])
+    # A full QApplication, not a QGuiApplication: an app object outlives this call, and any widget
+    # created later in the same process (the tray, tests) needs the QApplication kind.
+    _app = QApplication.instance() or QApplication([])
     image = QImage(width, height, QImage.Format.Format_ARGB32)
     image.fill(QColor("#ffffff"))
     painter = QPainter(image)
