@@ -85,7 +85,7 @@ def test_status_window_menu_and_model_switch(server: ScriptedServer, make_app: A
         menu = app.tray.menu
         items = texts(menu)
         assert items[0].startswith("Ready — 127.0.0.1:")
-        assert "Open chat — coming soon" in items and "&Quit" in items
+        assert "Open &chat" in items and "&Quit" in items
         models = submenu(menu, "models")
         assert [a.text() for a in models.actions()] == ["ai/smollm2", "ai/qwen3"]
         assert [a.isChecked() for a in models.actions()] == [True, False]

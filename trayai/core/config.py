@@ -79,6 +79,13 @@ class Profile:
     stall_timeout: float = _f(
         60.0, "Seconds without data mid-reply before it counts as stalled.", min=1.0, max=3600.0
     )
+    context_tokens: int = _f(
+        0,
+        "The model's context window in tokens, for trimming long chats (0 = automatic: the built-in "
+        "server's context_size, otherwise trim only when the server says the context is exceeded).",
+        min=0,
+        max=10_000_000,
+    )
     key_in_keychain: bool = _f(
         False, "A key for this profile is in the OS keychain (the key itself is never in this file)."
     )

@@ -54,6 +54,7 @@ class ErrorCode(str, Enum):
     PORT_IN_USE = "port_in_use"
     BUILTIN_FAILED = "builtin_failed"
     BUILTIN_TIMEOUT = "builtin_timeout"
+    HISTORY = "history"
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,12 @@ ERROR_CATALOG: Mapping[ErrorCode, CatalogEntry] = {
         "The built-in server did not become ready in time",
         "A large model loads slowly, or the machine is very busy.",
         "Wait and retry; use a smaller model or raise the start-up deadline.",
+    ),
+    ErrorCode.HISTORY: CatalogEntry(
+        "The conversation history could not be read or written",
+        "The disk is full, the data folder is not writable, or the database file is damaged.",
+        "Free disk space and check the data folder's permissions; a damaged history database is moved "
+        "aside (named `history.sqlite3.corrupt-<time>`) at the next start and a new one begun.",
     ),
 }
 

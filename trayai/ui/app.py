@@ -29,6 +29,7 @@ from trayai.core.client import ModelClient
 from trayai.core.config import ConfigError, ConfigStore, LoadedConfig, Override
 from trayai.core.embedded import EmbeddedServer
 from trayai.core.errors import TrayaiError
+from trayai.core.history import HistoryError, HistoryStore
 from trayai.core.logs import setup_logging
 from trayai.core.monitor import MonitorLogic, MonitorPolicy
 from trayai.core.paths import AppPaths
@@ -36,6 +37,8 @@ from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.secrets import SecretStore
 from trayai.core.status import ServerState, StatusReport
 from trayai.core.urls import is_loopback_url, port_of
+from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
+from trayai.ui.chat.window import ChatWindow
 from trayai.ui.icons import app_icon
 from trayai.ui.ipc import InstanceServer, send_command, socket_name
 from trayai.ui.local_server import LocalServerController
@@ -92,8 +95,16 @@ class TrayApp(QObject):
             self,
         )
         self.tray = TrayController(
-            self.menu_model, tray_available=tray_available, notifications=settings.notifications, parent=self
+            self.menu_model,
+            tray_available=tray_available,
+            notifications=settings.notifications,
+            left_click=settings.left_click,
+            parent=self,
         )
+        # The chat side is built on first use: the tray alone stays light.
+        self.history: HistoryStore | None = None
+        self.chat: ChatController | None = None
+        self.chat_window: ChatWindow | None = None
         self._connect()
 
     # ------------------------------------------------------------------ wiring
@@ -106,6 +117,7 @@ class TrayApp(QObject):
         self.server.progress.connect(lambda _msg: self._refresh_status())
         self.server.failed.connect(self._on_server_failed)
         self.tray.quit_requested.connect(self.request_quit)
+        self.tray.chat_requested.connect(self.open_chat)
         self.tray.menu_opened.connect(self.monitor.poll_now)
         self.tray.model_chosen.connect(self.choose_model)
         self.tray.profile_chosen.connect(lambda name: self._spawn(self.choose_profile(name)))
@@ -158,6 +170,16 @@ class TrayApp(QObject):
         self.instance.close()
         for task in list(self._tasks):
             task.cancel()
+        if self.chat is not None:  # a running answer is stopped and saved before anything closes
+            self.chat.stop()
+            await self.chat.wait_idle()
+        if self.chat_window is not None:
+            self.chat_window.save_state()
+            self.chat_window.hide()
+            self.chat_window.deleteLater()
+            self.chat_window = None
+        if self.history is not None:
+            self.history.close()
         await self.monitor.stop()
         await self.server.stop()
         self.tray.dispose()
@@ -168,9 +190,66 @@ class TrayApp(QObject):
             self.request_quit()
         elif command == "show":
             self.tray.bring_forward()
-        else:  # chat / prompt / settings: their windows arrive with their own issues
+        elif command == "chat":
+            self.open_chat()
+        else:  # prompt / settings: their windows arrive with their own issues
             self.tray.message("trayai", f"The {command} window is coming in a later version of trayai.")
             self.tray.bring_forward()
+
+    # ------------------------------------------------------------------ chat
+
+    def open_chat(self) -> None:
+        """Show the chat window, creating history, controller and window the first time."""
+        if self.chat_window is None:
+            try:
+                history = HistoryStore.in_dir(self.paths.data_dir)
+            except HistoryError as exc:
+                self.tray.message("The chat history cannot be opened", str(exc))
+                return
+            history.purge_deleted(older_than=24 * 3600)  # deletions stay undoable for a day
+            if history.recovered_from is not None:
+                log.warning("history database was damaged: moved to %s", history.recovered_from)
+            self.history = history
+            self.chat = ChatController(history, self.chat_target, self)
+            self.chat.busy_changed.connect(self._on_chat_busy)
+            self.chat.finished.connect(lambda _o: self.monitor.request_finished(False))
+            self.chat.failed.connect(self._on_chat_failed)
+            self.chat_window = ChatWindow(
+                self.chat, history, state_file=self.paths.data_dir / "window-state.ini"
+            )
+            self.chat_window.setWindowIcon(app_icon())
+            self.monitor.report_changed.connect(self._update_chat_models)
+            if self.monitor.report is not None:
+                self._update_chat_models(self.monitor.report)
+        self.chat_window.bring_forward()
+
+    def chat_target(self) -> ChatTarget:
+        profile = self.resolved.profile
+        context = profile.context_tokens
+        builtin = self.loaded.settings.builtin_server
+        url = self.resolved.base_url
+        if not context and is_loopback_url(url) and port_of(url) == builtin.port:
+            context = builtin.context_size
+        report = self.monitor.report
+        resolved_model = report.resolved_model if report is not None else None
+        return ChatTarget(
+            client=self.monitor.client,
+            model=resolved_model or self.monitor.model,
+            profile=profile.name,
+            generation=profile.generation,
+            context_tokens=context,
+        )
+
+    def _on_chat_busy(self, busy: bool) -> None:
+        if busy:
+            self.monitor.request_started()
+
+    def _on_chat_failed(self, outcome: ReplyOutcome) -> None:
+        self.monitor.request_finished(True)
+
+    def _update_chat_models(self, report: StatusReport) -> None:
+        if self.chat_window is not None:
+            self.chat_window.set_models(list(report.models))
 
     # ------------------------------------------------------------------ status
 

@@ -105,6 +105,7 @@ class TrayController(QObject):
     server_start_requested = Signal()
     server_stop_requested = Signal()
     quit_requested = Signal()
+    chat_requested = Signal()
     menu_opened = Signal()
     tray_appeared = Signal()
 
@@ -114,11 +115,13 @@ class TrayController(QObject):
         *,
         tray_available: bool,
         notifications: bool = True,
+        left_click: str = "chat",
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._gather = gather
         self.notifications = notifications
+        self.left_click = left_click
         self.menu = QMenu()
         self.menu.aboutToShow.connect(self._on_about_to_show)
         self.state = ServerState.STARTING
@@ -234,8 +237,11 @@ class TrayController(QObject):
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
-            # Left click: the chat window will open here once it exists; until then, the menu.
-            self.menu.popup(QCursor.pos())
+            # Left click: what the user chose (``left_click``); the quick prompt is not built yet.
+            if self.left_click == "chat":
+                self.chat_requested.emit()
+            else:
+                self.menu.popup(QCursor.pos())
 
     def _rebuild(self, model: MenuModel) -> None:
         menu = self.menu
@@ -251,9 +257,11 @@ class TrayController(QObject):
             detail = menu.addAction(model.summary if len(model.summary) < 90 else model.summary[:87] + "…")
             detail.setEnabled(False)
         menu.addSeparator()
-        for text in ("Open chat — coming soon", f"Quick prompt ({model.hotkey}) — coming soon"):
-            action = menu.addAction(text)
-            action.setEnabled(False)
+        chat = menu.addAction("Open &chat")
+        chat.setObjectName("chat")
+        chat.triggered.connect(self.chat_requested)
+        prompt = menu.addAction(f"Quick prompt ({model.hotkey}) — coming soon")
+        prompt.setEnabled(False)
 
         self._choice_menu(menu, "&Model", "models", model.models, model.current_model,
                           model.model_locked_by, "(no models listed)", self._on_model_action)

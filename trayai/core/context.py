@@ -1,0 +1,94 @@
+"""What of a conversation is sent to the model: history → API messages, trimmed to the context window.
+
+Why: small local models (SmolLM2 has a few thousand tokens of context) run out of room after a few
+turns, and servers then fail with an error that says nothing useful to the user. We drop the oldest
+turns from what is *sent* (history keeps everything), keep the system prompt and the newest user
+message, and report how many messages were left out so the window can say so.
+
+Token counts are estimated (no tokenizer for every server): about 3 characters per token errs on the
+side of sending less. When the window size is unknown, nothing is trimmed up front; if the server then
+reports the context exceeded, the caller retries with :func:`halve` until only the last turn is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from trayai.core.history import StoredMessage
+
+CHARS_PER_TOKEN = 3.0
+MESSAGE_OVERHEAD_TOKENS = 8
+DEFAULT_REPLY_RESERVE = 512
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The messages to send and how many history messages were left out to fit."""
+
+    messages: list[dict[str, Any]]
+    dropped: int
+
+
+def estimate_tokens(text: str) -> int:
+    return int(len(text) / CHARS_PER_TOKEN) + MESSAGE_OVERHEAD_TOKENS
+
+
+def sendable(history: Iterable[StoredMessage]) -> list[dict[str, Any]]:
+    """History as API messages: failed answers with no text are skipped; partial answers are kept."""
+    out: list[dict[str, Any]] = []
+    for m in history:
+        if m.role not in ("user", "assistant"):
+            continue
+        if m.role == "assistant" and not m.content.strip():
+            continue
+        out.append({"role": m.role, "content": m.content})
+    return out
+
+
+def prepare(
+    system_prompt: str,
+    turns: Sequence[dict[str, Any]],
+    *,
+    context_tokens: int = 0,
+    reply_tokens: int | None = None,
+    keep_last: int | None = None,
+) -> Prepared:
+    """Fit ``turns`` (oldest first) into ``context_tokens`` minus room for the reply.
+
+    ``keep_last`` caps the number of turns sent (used after a server said the context was exceeded).
+    The newest turn is always sent, even if it alone is too long (the server will then say so).
+    """
+    turns = list(turns)
+    system = [{"role": "system", "content": system_prompt}] if system_prompt.strip() else []
+    start = 0
+    if keep_last is not None:
+        start = max(0, len(turns) - max(1, keep_last))
+    if context_tokens > 0:
+        budget = context_tokens - (reply_tokens or DEFAULT_REPLY_RESERVE)
+        budget -= sum(estimate_tokens(m["content"]) for m in system)
+        used = 0
+        first_kept = len(turns)
+        for i in range(len(turns) - 1, start - 1, -1):
+            cost = estimate_tokens(str(turns[i]["content"]))
+            if used + cost > budget and i < len(turns) - 1:
+                break
+            used += cost
+            first_kept = i
+        start = max(start, first_kept)
+    # Never start with an assistant turn: chat templates expect a user message after the system one.
+    while start < len(turns) - 1 and turns[start]["role"] == "assistant":
+        start += 1
+    return Prepared(system + turns[start:], start)
+
+
+def halve(prepared: Prepared, total_turns: int) -> int | None:
+    """After "context exceeded": how many turns to keep next, or None when nothing is left to drop."""
+    sent = total_turns - prepared.dropped
+    if sent <= 1:
+        return None
+    return max(1, sent // 2)
+
+
+__all__ = ["Prepared", "estimate_tokens", "halve", "prepare", "sendable"]

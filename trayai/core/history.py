@@ -1,0 +1,626 @@
+"""Conversation history on disk: SQLite (WAL) with full-text search (FTS5), stdlib only.
+
+Why it is built this way:
+* **Nothing typed or received is lost.** The user's message is committed before the request goes
+  out; the streaming answer is written on finish, stop and error, and checkpointed about once a
+  second while it streams. WAL with ``synchronous=NORMAL`` makes every commit survive the app being
+  killed (not a power cut), so a SIGKILL mid-reply loses at most the last second of text. Answers
+  still marked "streaming" when the store opens were cut by a crash: they become "interrupted".
+* **A damaged file never stops the app.** It is moved aside with a timestamp (with its -wal/-shm),
+  a new database is started, and ``recovered_from`` says where the old one went.
+* **Search is FTS5** over message text (an external-content index kept by triggers), with the
+  user's words quoted so punctuation can't make a syntax error; the last word is a prefix so results
+  follow typing. Conversation titles are matched too.
+* **Deletion can be undone**: ``delete`` only marks the conversation; ``purge_deleted`` removes it
+  for good (the app does this at start-up for marks older than a day).
+* One connection, used from one thread (the Qt main thread or the CLI); files are user-only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+HISTORY_FILE_NAME = "history.sqlite3"
+TITLE_LENGTH = 60
+# Markers around matches in search snippets; callers turn them into bold/colour.
+MATCH_START = "\x02"
+MATCH_END = "\x03"
+
+STATUS_DONE = "done"
+STATUS_STREAMING = "streaming"
+STATUS_STOPPED = "stopped"
+STATUS_ERROR = "error"
+STATUS_INTERRUPTED = "interrupted"
+STATUSES = (STATUS_DONE, STATUS_STREAMING, STATUS_STOPPED, STATUS_ERROR, STATUS_INTERRUPTED)
+ROLES = ("system", "user", "assistant")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL DEFAULT '',
+    title_set INTEGER NOT NULL DEFAULT 0,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    model TEXT,
+    profile TEXT,
+    settings TEXT NOT NULL DEFAULT '{}',
+    deleted_at REAL
+);
+CREATE INDEX IF NOT EXISTS conversations_updated ON conversations(updated DESC);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    content TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'done',
+    meta TEXT NOT NULL DEFAULT '{}',
+    created REAL NOT NULL,
+    UNIQUE (conversation_id, seq)
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(
+    content, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS messages_ai AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+END;
+CREATE TRIGGER IF NOT EXISTS messages_ad AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+END;
+CREATE TRIGGER IF NOT EXISTS messages_au AFTER UPDATE OF content ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+    INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+END;
+"""
+
+
+class HistoryError(Exception):
+    """A history operation that could not be done, with what to do about it."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n{self.hint}" if self.hint else self.message
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: int
+    title: str
+    created: float
+    updated: float
+    model: str | None
+    profile: str | None
+    settings: dict[str, Any]
+    message_count: int
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    conversation_id: int
+    seq: int
+    role: str
+    content: str
+    status: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    created: float = 0.0
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    conversation_id: int
+    title: str
+    message_id: int | None  # None when only the title matched
+    index: int  # position of the message in its conversation (0 for a title match)
+    role: str
+    snippet: str  # with MATCH_START/MATCH_END around matched words
+    updated: float
+
+
+def fts_query(text: str) -> str:
+    """The user's words as a safe FTS5 query: each quoted, all required, the last one a prefix."""
+    words = re.findall(r"\w+", text, flags=re.UNICODE)
+    if not words:
+        return ""
+    quoted = ['"' + w.replace('"', '""') + '"' for w in words]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def title_from_prompt(prompt: str) -> str:
+    """A conversation title from its first prompt: the first non-empty line, shortened."""
+    for raw in prompt.splitlines():
+        line = " ".join(raw.split())
+        if line:
+            return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+    return "New conversation"
+
+
+class HistoryStore:
+    """All conversations of one user; open once, use from one thread, ``close()`` at the end."""
+
+    def __init__(self, path: Path, *, now: Any = time.time) -> None:
+        self.path = path
+        self._now = now
+        self.recovered_from: Path | None = None
+        self.recovered_interrupted = 0
+        self._conn = self._open_checked()
+
+    @classmethod
+    def in_dir(cls, data_dir: Path) -> HistoryStore:
+        return cls(data_dir / HISTORY_FILE_NAME)
+
+    # ------------------------------------------------------------------ opening
+
+    def _open_checked(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            return self._open()
+        except sqlite3.DatabaseError as exc:
+            self.recovered_from = self._move_aside(str(exc))
+        try:
+            return self._open()
+        except sqlite3.DatabaseError as exc:  # pragma: no cover - a fresh file failing is a disk issue
+            raise HistoryError(
+                f"Could not create the history database {self.path}: {exc}",
+                "Check that the disk is not full and the data folder is writable.",
+            ) from exc
+
+    def _open(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            self.path.chmod(0o600)
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=5.0)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys = ON")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":  # pragma: no cover - WAL unsupported on this filesystem
+                conn.execute("PRAGMA journal_mode = DELETE")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            check = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise sqlite3.DatabaseError(f"integrity check failed: {check}")
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                raise HistoryError(
+                    f"The history database {self.path} was written by a newer trayai (format {version}).",
+                    "Update trayai, or move the file away to start a new history.",
+                )
+            self._migrate(conn, version)
+            self.recovered_interrupted = conn.execute(
+                "UPDATE messages SET status = ? WHERE status = ?", (STATUS_INTERRUPTED, STATUS_STREAMING)
+            ).rowcount
+        except BaseException:
+            conn.close()
+            raise
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                Path(f"{self.path}{suffix}").chmod(0o600)
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection, version: int) -> None:
+        """Bring an older file up to ``SCHEMA_VERSION`` (version 0 = new or empty file)."""
+        if version < 1:
+            # One script, one transaction: a crash half-way leaves version 0 and it runs again.
+            conn.executescript(f"BEGIN;\n{_SCHEMA}\nPRAGMA user_version = 1;\nCOMMIT;")
+
+    def _move_aside(self, reason: str) -> Path:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+        self.path.replace(target)
+        for suffix in ("-wal", "-shm"):
+            side = Path(f"{self.path}{suffix}")
+            if side.exists():
+                side.replace(Path(f"{target}{suffix}"))
+        (target.with_name(target.name + ".reason")).write_text(reason + "\n", encoding="utf-8")
+        return target
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.close()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        try:
+            return self._conn.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            raise HistoryError(
+                f"The history database could not be written: {exc}",
+                f"Check free disk space and permissions of {self.path.parent}.",
+            ) from exc
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(
+                f"The history database is damaged: {exc}",
+                "Restart trayai: a damaged file is moved aside and a new history started.",
+            ) from exc
+
+    # ------------------------------------------------------------------ conversations
+
+    def create_conversation(
+        self,
+        title: str = "",
+        *,
+        model: str | None = None,
+        profile: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> Conversation:
+        now = self._now()
+        cur = self._run(
+            "INSERT INTO conversations(title, title_set, created, updated, model, profile, settings) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (title, 1 if title else 0, now, now, model, profile, json.dumps(dict(settings or {}))),
+        )
+        assert cur.lastrowid is not None
+        return self.conversation(cur.lastrowid)
+
+    def conversation(self, conversation_id: int, *, include_deleted: bool = True) -> Conversation:
+        row = self._run(
+            "SELECT c.*, (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS n "
+            "FROM conversations c WHERE c.id = ?",
+            (conversation_id,),
+        ).fetchone()
+        if row is None or (row["deleted_at"] is not None and not include_deleted):
+            raise KeyError(conversation_id)
+        return _conversation(row)
+
+    def list_conversations(self, limit: int = 500, offset: int = 0) -> list[Conversation]:
+        """Conversations newest first (by last activity), without deleted ones."""
+        rows = self._run(
+            "SELECT c.*, (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS n "
+            "FROM conversations c WHERE c.deleted_at IS NULL ORDER BY c.updated DESC, c.id DESC "
+            "LIMIT ? OFFSET ?",
+            (limit, offset),
+        ).fetchall()
+        return [_conversation(r) for r in rows]
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        title = " ".join(title.split())
+        if not title:
+            raise HistoryError("A conversation needs a title.", "Type at least one character.")
+        self._require(conversation_id)
+        self._run("UPDATE conversations SET title = ?, title_set = 1 WHERE id = ?", (title, conversation_id))
+
+    def update_settings(
+        self, conversation_id: int, *, model: str | None = None, settings: Mapping[str, Any] | None = None
+    ) -> None:
+        """Remember the per-conversation model and parameters (system prompt, temperature…)."""
+        current = self.conversation(conversation_id)
+        merged = {**current.settings, **(settings or {})}
+        self._run(
+            "UPDATE conversations SET model = ?, settings = ? WHERE id = ?",
+            (model if model is not None else current.model, json.dumps(merged), conversation_id),
+        )
+
+    def delete(self, conversation_id: int) -> None:
+        """Mark as deleted (hidden from lists and search); ``restore`` undoes it."""
+        self._require(conversation_id)
+        self._run("UPDATE conversations SET deleted_at = ? WHERE id = ?", (self._now(), conversation_id))
+
+    def restore(self, conversation_id: int) -> None:
+        self._require(conversation_id)
+        self._run("UPDATE conversations SET deleted_at = NULL WHERE id = ?", (conversation_id,))
+
+    def purge_deleted(self, older_than: float = 0.0) -> int:
+        """Remove for good conversations deleted more than ``older_than`` seconds ago."""
+        cutoff = self._now() - older_than
+        with _transaction(self._conn):
+            return self._run(
+                "DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at <= ?", (cutoff,)
+            ).rowcount
+
+    def _require(self, conversation_id: int) -> None:
+        if self._run("SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)).fetchone() is None:
+            raise KeyError(conversation_id)
+
+    # ------------------------------------------------------------------ messages
+
+    def add_message(
+        self,
+        conversation_id: int,
+        role: str,
+        content: str,
+        *,
+        status: str = STATUS_DONE,
+        meta: Mapping[str, Any] | None = None,
+    ) -> StoredMessage:
+        """Append a message (committed before this returns); the first user message titles the chat."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        now = self._now()
+        with _transaction(self._conn):
+            conv = self._run(
+                "SELECT title_set, title FROM conversations WHERE id = ?", (conversation_id,)
+            ).fetchone()
+            if conv is None:
+                raise KeyError(conversation_id)
+            seq = self._run(
+                "SELECT COALESCE(MAX(seq), -1) + 1 FROM messages WHERE conversation_id = ?",
+                (conversation_id,),
+            ).fetchone()[0]
+            cur = self._run(
+                "INSERT INTO messages(conversation_id, seq, role, content, status, meta, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, seq, role, content, status, json.dumps(dict(meta or {})), now),
+            )
+            if role == "user" and not conv["title_set"] and not conv["title"]:
+                self._run(
+                    "UPDATE conversations SET title = ? WHERE id = ?",
+                    (title_from_prompt(content), conversation_id),
+                )
+            self._run("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
+        assert cur.lastrowid is not None
+        return StoredMessage(
+            cur.lastrowid, conversation_id, int(seq), role, content, status, dict(meta or {}), now
+        )
+
+    def update_message(
+        self,
+        message_id: int,
+        *,
+        content: str | None = None,
+        status: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Checkpoint or finish a message; only the given fields change."""
+        sets: list[str] = []
+        params: list[Any] = []
+        if content is not None:
+            sets.append("content = ?")
+            params.append(content)
+        if status is not None:
+            if status not in STATUSES:
+                raise ValueError(f"unknown status {status!r}")
+            sets.append("status = ?")
+            params.append(status)
+        if meta is not None:
+            sets.append("meta = ?")
+            params.append(json.dumps(dict(meta)))
+        if not sets:
+            return
+        cur = self._run(f"UPDATE messages SET {', '.join(sets)} WHERE id = ?", (*params, message_id))  # noqa: S608
+        if cur.rowcount == 0:
+            raise KeyError(message_id)
+
+    def message(self, message_id: int) -> StoredMessage:
+        row = self._run("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
+        if row is None:
+            raise KeyError(message_id)
+        return _message(row)
+
+    def message_count(self, conversation_id: int) -> int:
+        return int(
+            self._run(
+                "SELECT COUNT(*) FROM messages WHERE conversation_id = ?", (conversation_id,)
+            ).fetchone()[0]
+        )
+
+    def messages(self, conversation_id: int, start: int = 0, stop: int | None = None) -> list[StoredMessage]:
+        """Messages ``[start:stop]`` of a conversation in order (cheap for any slice: lazy loading)."""
+        limit = -1 if stop is None else max(0, stop - start)
+        rows = self._run(
+            "SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq LIMIT ? OFFSET ?",
+            (conversation_id, limit, max(0, start)),
+        ).fetchall()
+        return [_message(r) for r in rows]
+
+    def index_of(self, message_id: int) -> int:
+        """The position of a message within its conversation."""
+        msg = self.message(message_id)
+        return int(
+            self._run(
+                "SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND seq < ?",
+                (msg.conversation_id, msg.seq),
+            ).fetchone()[0]
+        )
+
+    def truncate_from(self, message_id: int) -> int:
+        """Remove a message and every later one of its conversation (edit / regenerate)."""
+        msg = self.message(message_id)
+        with _transaction(self._conn):
+            removed = self._run(
+                "DELETE FROM messages WHERE conversation_id = ? AND seq >= ?", (msg.conversation_id, msg.seq)
+            ).rowcount
+            self._run("UPDATE conversations SET updated = ? WHERE id = ?", (self._now(), msg.conversation_id))
+        return int(removed)
+
+    # ------------------------------------------------------------------ search
+
+    def search(self, text: str, limit: int = 50) -> list[SearchHit]:
+        """Messages (and titles) matching every word of ``text``, best match first."""
+        hits: list[SearchHit] = []
+        query = fts_query(text)
+        if not query:
+            return hits
+        try:
+            rows = self._conn.execute(
+                "SELECT m.id, m.conversation_id, m.role, c.title, c.updated, "
+                "  (SELECT COUNT(*) FROM messages p WHERE p.conversation_id = m.conversation_id "
+                "   AND p.seq < m.seq) AS idx, "
+                "  snippet(messages_fts, 0, ?, ?, '…', 16) AS snip "
+                "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
+                "JOIN conversations c ON c.id = m.conversation_id "
+                "WHERE messages_fts MATCH ? AND c.deleted_at IS NULL "
+                "ORDER BY bm25(messages_fts), c.updated DESC LIMIT ?",
+                (MATCH_START, MATCH_END, query, limit),
+            ).fetchall()
+        except sqlite3.OperationalError as exc:  # pragma: no cover - fts_query quotes everything
+            raise HistoryError(f"Search failed: {exc}", "Try other words.") from exc
+        message_hits = [
+            SearchHit(
+                conversation_id=int(row["conversation_id"]),
+                title=str(row["title"]),
+                message_id=int(row["id"]),
+                index=int(row["idx"]),
+                role=str(row["role"]),
+                snippet=" ".join(str(row["snip"]).split()),
+                updated=float(row["updated"]),
+            )
+            for row in rows
+        ]
+        # Titles the user chose, or of conversations whose text did not match, are hits too.
+        matched = {h.conversation_id for h in message_hits}
+        words = re.findall(r"\w+", text, flags=re.UNICODE)
+        for row in self._run(
+            "SELECT id, title, title_set, updated FROM conversations WHERE deleted_at IS NULL "
+            "ORDER BY updated DESC"
+        ).fetchall():
+            title = str(row["title"])
+            if (row["title_set"] or int(row["id"]) not in matched) and all(
+                w.casefold() in title.casefold() for w in words
+            ):
+                hits.append(
+                    SearchHit(
+                        int(row["id"]), title, None, 0, "title", _mark(title, words), float(row["updated"])
+                    )
+                )
+        hits = hits[:limit] + message_hits
+        return hits[: limit * 2]
+
+    # ------------------------------------------------------------------ export
+
+    def export_json(self, conversation_id: int) -> dict[str, Any]:
+        conv = self.conversation(conversation_id)
+        return {
+            "format": "trayai-conversation",
+            "version": 1,
+            "id": conv.id,
+            "title": conv.title,
+            "created": _iso(conv.created),
+            "updated": _iso(conv.updated),
+            "model": conv.model,
+            "profile": conv.profile,
+            "settings": conv.settings,
+            "messages": [
+                {
+                    "role": m.role,
+                    "content": m.content,
+                    "status": m.status,
+                    "created": _iso(m.created),
+                    **({"meta": m.meta} if m.meta else {}),
+                }
+                for m in self.messages(conversation_id)
+            ],
+        }
+
+    def export_markdown(self, conversation_id: int) -> str:
+        conv = self.conversation(conversation_id)
+        lines = [f"# {conv.title or 'Conversation'}", ""]
+        details = [f"exported from trayai, started {_iso(conv.created)}"]
+        if conv.model:
+            details.append(f"model {conv.model}")
+        lines += [f"_{', '.join(details)}_", ""]
+        system = str(conv.settings.get("system_prompt") or "")
+        if system:
+            lines += ["## System", "", system, ""]
+        for m in self.messages(conversation_id):
+            heading = {"user": "You", "assistant": "Assistant", "system": "System"}[m.role]
+            model = m.meta.get("model")
+            if m.role == "assistant" and model:
+                heading += f" ({model})"
+            lines += [f"## {heading}", "", m.content.rstrip()]
+            if m.status not in (STATUS_DONE,):
+                lines += ["", f"_({m.status})_"]
+            lines.append("")
+        return "\n".join(lines).rstrip() + "\n"
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _conversation(row: sqlite3.Row) -> Conversation:
+    try:
+        settings = json.loads(row["settings"] or "{}")
+    except ValueError:
+        settings = {}
+    return Conversation(
+        id=int(row["id"]),
+        title=str(row["title"]) or "New conversation",
+        created=float(row["created"]),
+        updated=float(row["updated"]),
+        model=row["model"],
+        profile=row["profile"],
+        settings=settings if isinstance(settings, dict) else {},
+        message_count=int(row["n"]),
+        deleted=row["deleted_at"] is not None,
+    )
+
+
+def _message(row: sqlite3.Row) -> StoredMessage:
+    try:
+        meta = json.loads(row["meta"] or "{}")
+    except ValueError:
+        meta = {}
+    return StoredMessage(
+        id=int(row["id"]),
+        conversation_id=int(row["conversation_id"]),
+        seq=int(row["seq"]),
+        role=str(row["role"]),
+        content=str(row["content"]),
+        status=str(row["status"]),
+        meta=meta if isinstance(meta, dict) else {},
+        created=float(row["created"]),
+    )
+
+
+def _mark(text: str, words: list[str]) -> str:
+    for word in sorted(set(words), key=len, reverse=True):
+        text = re.sub(f"({re.escape(word)})", MATCH_START + r"\1" + MATCH_END, text, flags=re.I)
+    return text
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+__all__ = [
+    "MATCH_END",
+    "MATCH_START",
+    "Conversation",
+    "HistoryError",
+    "HistoryStore",
+    "SearchHit",
+    "StoredMessage",
+    "fts_query",
+    "title_from_prompt",
+]

@@ -1,0 +1,266 @@
+"""Markdown → safe rich-text HTML for Qt's text widgets, whole or block by block while streaming.
+
+Why it is built this way:
+* markdown-it-py with raw HTML **off**: anything the model writes that looks like HTML is shown as
+  text. Images are never embedded (a remote ``<img>`` would be a fetch): they become a link labelled
+  with their alt text. Links keep markdown-it's URL validation (no ``javascript:``/``data:``); the
+  widget opens only http(s) on click.
+* Streaming is incremental: :func:`stable_prefix_end` finds where the finished blocks end (a blank
+  line outside a code fence, or a closed fence), so a flush renders each finished block **once** and
+  re-renders only the open tail. An unclosed fence is shown as plain monospace
+  (:meth:`MarkdownRenderer.render_plain_code`) until it closes, then highlighted once.
+* Code is highlighted by Pygments with inline colours (Qt's HTML subset has no stylesheets for
+  classes) inside a one-cell table, which is what QTextDocument paints with a background reliably.
+  Each block gets a "Copy code" link whose address the caller chooses.
+* No Qt import: the same HTML is produced for the window, the tests and the benchmarks.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+# A fence opener/closer: up to three spaces, then ``` or ~~~ (three or more).
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+
+
+@dataclass(frozen=True)
+class Palette:
+    """Colours for rendered output; ``dark`` also picks the Pygments style."""
+
+    dark: bool = False
+
+    @property
+    def code_background(self) -> str:
+        return "#272822" if self.dark else "#f4f4f4"
+
+    @property
+    def code_border(self) -> str:
+        return "#444444" if self.dark else "#dddddd"
+
+    @property
+    def inline_code_background(self) -> str:
+        return "#3a3a3a" if self.dark else "#ececec"
+
+    @property
+    def muted(self) -> str:
+        return "#9a9a9a" if self.dark else "#6a6a6a"
+
+    @property
+    def link(self) -> str:
+        return "#6cb4ff" if self.dark else "#0b62c4"
+
+    @property
+    def pygments_style(self) -> str:
+        return "monokai" if self.dark else "default"
+
+
+@dataclass
+class Rendered:
+    """HTML for some Markdown, and the source of each code block in it (for "Copy code")."""
+
+    html: str
+    code_blocks: list[str] = field(default_factory=list)
+
+
+def stable_prefix_end(text: str) -> int:
+    """Length of the longest prefix of ``text`` made only of finished Markdown blocks.
+
+    A block is finished after a blank line outside a code fence, or after the line that closes a
+    fence. What follows is the open tail, still being written.
+    """
+    end = 0
+    pos = 0
+    fence: str | None = None
+    for line in text.splitlines(keepends=True):
+        pos_after = pos + len(line)
+        complete = line.endswith("\n")
+        stripped = line.rstrip("\r\n")
+        if fence is not None:
+            match = _FENCE.match(stripped)
+            if (
+                complete
+                and match
+                and match.group(1)[0] == fence[0]
+                and len(match.group(1)) >= len(fence)
+                and not match.group(2).strip()
+            ):
+                fence = None
+                end = pos_after
+        else:
+            match = _FENCE.match(stripped)
+            if match and complete and not (match.group(1)[0] == "`" and "`" in match.group(2)):
+                fence = match.group(1)
+            elif complete and not stripped.strip():
+                end = pos_after
+        pos = pos_after
+    return end
+
+
+def open_fence(text: str) -> tuple[str, str] | None:
+    """If ``text`` (an open tail) is an unclosed code fence: its language and code so far."""
+    first, sep, rest = text.partition("\n")
+    match = _FENCE.match(first)
+    if not match or not sep:
+        return None
+    if match.group(1)[0] == "`" and "`" in match.group(2):
+        return None
+    return match.group(2).strip().split(" ")[0] if match.group(2).strip() else "", rest
+
+
+class MarkdownRenderer:
+    """Renders Markdown to Qt-friendly, inert HTML. One instance per palette; reuse it."""
+
+    def __init__(self, palette: Palette | None = None) -> None:
+        from markdown_it import MarkdownIt
+
+        self.palette = palette or Palette()
+        self._md = (
+            MarkdownIt("commonmark", {"html": False, "breaks": False}).enable("table").enable("strikethrough")
+        )
+        self._pending_codes: list[str] = []
+        self._code_link: Callable[[int], str] | None = None
+        self._code_base = 0
+        rules: Any = self._md.renderer.rules  # type: ignore[attr-defined]
+        rules["fence"] = self._render_fence
+        rules["code_block"] = self._render_fence
+        rules["image"] = self._render_image
+        rules["code_inline"] = self._render_code_inline
+        rules["table_open"] = lambda *_: (
+            '<table border="1" cellspacing="0" cellpadding="4" '
+            f'style="border-color:{self.palette.code_border}">'
+        )
+        self._formatter: Any = None
+
+    # ------------------------------------------------------------------ public
+
+    def render(
+        self, text: str, *, code_link: Callable[[int], str] | None = None, code_base: int = 0
+    ) -> Rendered:
+        """Render complete Markdown. ``code_link(i)`` gives the address of block ``code_base + i``'s link."""
+        self._pending_codes = []
+        self._code_link = code_link
+        self._code_base = code_base
+        try:
+            body = self._md.render(text)
+        finally:
+            codes, self._pending_codes = self._pending_codes, []
+        return Rendered(body, codes)
+
+    def render_plain_code(self, code: str, language: str = "") -> str:
+        """An unfinished code block: monospace, unhighlighted, cheap to redo."""
+        label = (
+            f'<p style="margin:0; color:{self.palette.muted}">{html.escape(language)}</p>' if language else ""
+        )
+        return self._code_table(label + f'<pre style="margin:0">{html.escape(code)}</pre>')
+
+    def highlight(self, code: str, language: str) -> str:
+        """Pygments-highlighted code as inline-styled spans (no surrounding <pre>)."""
+        from pygments import highlight
+        from pygments.lexers import get_lexer_by_name
+        from pygments.lexers.special import TextLexer
+        from pygments.util import ClassNotFound
+
+        try:
+            lexer: Any = get_lexer_by_name(language, stripnl=False) if language else TextLexer()
+        except ClassNotFound:
+            lexer = TextLexer()
+        return str(highlight(code, lexer, self._html_formatter()))
+
+    # ------------------------------------------------------------------ rules
+
+    def _html_formatter(self) -> Any:
+        if self._formatter is None:
+            from pygments.formatters import HtmlFormatter
+
+            self._formatter = HtmlFormatter(style=self.palette.pygments_style, noclasses=True, nowrap=True)
+        return self._formatter
+
+    def _code_table(self, inner: str) -> str:
+        return (
+            f'<table width="100%" cellspacing="0" cellpadding="6" bgcolor="{self.palette.code_background}" '
+            f'style="border: 1px solid {self.palette.code_border}; margin-top: 4px; margin-bottom: 4px">'
+            f"<tr><td>{inner}</td></tr></table>"
+        )
+
+    def _render_fence(self, tokens: Sequence[Any], idx: int, _options: Any, _env: Any) -> str:
+        token = tokens[idx]
+        info = (token.info or "").strip().split(" ")[0] if token.type == "fence" else ""
+        code = token.content
+        index = self._code_base + len(self._pending_codes)
+        self._pending_codes.append(code)
+        header = ""
+        if self._code_link is not None or info:
+            parts = []
+            if info:
+                parts.append(f'<span style="color:{self.palette.muted}">{html.escape(info)}</span>')
+            if self._code_link is not None:
+                href = html.escape(self._code_link(index), quote=True)
+                parts.append(f'<a href="{href}" style="color:{self.palette.link}">Copy code</a>')
+            header = '<p style="margin:0">' + "&nbsp;&nbsp;".join(parts) + "</p>"
+        body = self.highlight(code.rstrip("\n"), info)
+        return self._code_table(f'{header}<pre style="margin:0">{body}</pre>')
+
+    def _render_image(self, tokens: Sequence[Any], idx: int, _options: Any, _env: Any) -> str:
+        token = tokens[idx]
+        alt = html.escape(token.content or "image")
+        src = str(token.attrGet("src") or "")
+        if src.startswith(("http://", "https://")):
+            return f'<a href="{html.escape(src, quote=True)}">[image: {alt}]</a>'
+        return f"[image: {alt}]"
+
+    def _render_code_inline(self, tokens: Sequence[Any], idx: int, _options: Any, _env: Any) -> str:
+        content = html.escape(tokens[idx].content)
+        return f'<code style="background-color:{self.palette.inline_code_background}">{content}</code>'
+
+
+def plain_text_to_html(text: str) -> str:
+    """User messages are shown as typed: escaped, line breaks kept, never interpreted as Markdown."""
+    return '<p style="white-space: pre-wrap">' + html.escape(text) + "</p>"
+
+
+__all__ = [
+    "MarkdownRenderer",
+    "Palette",
+    "Rendered",
+    "open_fence",
+    "plain_text_to_html",
+    "reply_footer",
+    "stable_prefix_end",
+]
+
+
+def reply_footer(meta: dict[str, object], status: str) -> str:
+    """The line under an answer: model, tokens, speed, first-token time, and why it ended."""
+    parts: list[str] = []
+    if meta.get("model"):
+        parts.append(str(meta["model"]))
+    tokens = meta.get("completion_tokens")
+    if isinstance(tokens, int) and tokens:
+        approx = "≈" if meta.get("usage_estimated") else ""
+        parts.append(f"{approx}{tokens} tokens")
+    tps = meta.get("tokens_per_second")
+    if isinstance(tps, (int, float)) and tps:
+        parts.append(f"{tps:.1f} tok/s")
+    ttft = meta.get("ttft_s")
+    if isinstance(ttft, (int, float)):
+        parts.append(f"first token {ttft:.2f} s")
+    finish = meta.get("finish_reason")
+    if status == "stopped":
+        parts.append("stopped")
+    elif status == "interrupted":
+        parts.append("interrupted: trayai closed while this answer was streaming")
+    elif status == "error":
+        parts.append("failed")
+    elif finish == "length":
+        parts.append("cut at max tokens")
+    elif finish and finish not in ("stop", "cancelled", "error"):
+        parts.append(f"finish: {finish}")
+    dropped = meta.get("dropped")
+    if isinstance(dropped, int) and dropped:
+        noun = "message" if dropped == 1 else "messages"
+        parts.append(f"{dropped} earlier {noun} not sent (context window)")
+    return " · ".join(parts)

@@ -1,0 +1,383 @@
+"""The chat controller: one conversation's requests, saved to history as they happen.
+
+It owns the running request task; widgets only call its methods and connect to its signals.
+
+Signals:
+    conversation_changed(int)  the conversation shown changed (-1: a new, still empty one)
+    message_saved(object)      a StoredMessage was written (the user's prompt, before the request)
+    reply_started(object)      the assistant's StoredMessage placeholder; deltas follow
+    delta(str)                 text as it arrives
+    finished(object)           a ReplyOutcome: done, stopped or cut at max tokens
+    failed(object)             a ReplyOutcome whose ``error`` says what went wrong (partial text kept)
+    busy_changed(bool)         a request started / ended
+    history_changed()          titles or the list of conversations changed (sidebar refresh)
+
+Saving rules (the "nothing is lost" promise): the prompt is committed before the request; the answer
+is checkpointed every ``CHECKPOINT_INTERVAL`` seconds while it streams and written on finish, Stop and
+error. Stop cancels the task, which closes the HTTP stream, which makes the server stop generating.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from trayai.core.client import GenerationOptions, ModelClient, StreamResult
+from trayai.core.config import GenerationParams
+from trayai.core.context import Prepared, halve, prepare, sendable
+from trayai.core.errors import ErrorCode, TrayaiError, classify_exception, make_error
+from trayai.core.history import (
+    STATUS_DONE,
+    STATUS_ERROR,
+    STATUS_STOPPED,
+    STATUS_STREAMING,
+    HistoryError,
+    HistoryStore,
+    StoredMessage,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChatTarget:
+    """Where and how to send: supplied fresh for each request (the endpoint can change)."""
+
+    client: ModelClient
+    model: str
+    profile: str
+    generation: GenerationParams = field(default_factory=GenerationParams)
+    context_tokens: int = 0  # 0 = unknown: trim only after the server says it is exceeded
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    """How a reply ended, with the stored message (content, status and meta as saved)."""
+
+    message: StoredMessage
+    result: StreamResult | None
+    error: TrayaiError | None
+    dropped: int
+
+    @property
+    def status(self) -> str:
+        return self.message.status
+
+
+class ChatController(QObject):
+    conversation_changed = Signal(int)
+    message_saved = Signal(object)
+    reply_started = Signal(object)
+    delta = Signal(str)
+    finished = Signal(object)
+    failed = Signal(object)
+    busy_changed = Signal(bool)
+    history_changed = Signal()
+
+    CHECKPOINT_INTERVAL = 1.0
+    CONTEXT_RETRIES = 4
+
+    def __init__(
+        self, history: HistoryStore, target: Callable[[], ChatTarget], parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.history = history
+        self._target = target
+        self.conversation_id: int | None = None
+        self._pending_options: dict[str, Any] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._chunks: list[str] = []
+        self._message: StoredMessage | None = None
+        self._last_result: StreamResult | None = None
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
+    def streaming_text(self) -> str:
+        return "".join(self._chunks)
+
+    def options(self) -> dict[str, Any]:
+        """Per-conversation model and parameters (prefilled from the profile for a new one)."""
+        target = self._target()
+        gen = target.generation
+        base = {
+            "model": target.model,
+            "system_prompt": gen.system_prompt,
+            "temperature": gen.temperature,
+            "max_tokens": gen.max_tokens,
+        }
+        if self.conversation_id is None:
+            return {**base, **self._pending_options}
+        conv = self.history.conversation(self.conversation_id)
+        stored = {k: v for k, v in conv.settings.items() if k in base}
+        if conv.model:
+            stored["model"] = conv.model
+        return {**base, **stored}
+
+    def set_options(self, **options: Any) -> None:
+        """Change model / system_prompt / temperature / max_tokens for this conversation only."""
+        allowed = {"model", "system_prompt", "temperature", "max_tokens"}
+        unknown = set(options) - allowed
+        if unknown:
+            raise ValueError(f"unknown options: {sorted(unknown)}")
+        if self.conversation_id is None:
+            self._pending_options.update(options)
+            return
+        model = options.pop("model", None)
+        self.history.update_settings(self.conversation_id, model=model, settings=options)
+
+    # ------------------------------------------------------------------ conversations
+
+    def new_conversation(self) -> None:
+        self.stop()
+        self.conversation_id = None
+        self._pending_options = {}
+        self.conversation_changed.emit(-1)
+
+    def open_conversation(self, conversation_id: int) -> None:
+        self.history.conversation(conversation_id)  # KeyError if it does not exist
+        if conversation_id != self.conversation_id:
+            self.stop()
+        self.conversation_id = conversation_id
+        self.conversation_changed.emit(conversation_id)
+
+    def _ensure_conversation(self) -> int:
+        if self.conversation_id is None:
+            target = self._target()
+            options = self.options()
+            conv = self.history.create_conversation(
+                model=options.pop("model", target.model), profile=target.profile, settings=options
+            )
+            self.conversation_id = conv.id
+            self._pending_options = {}
+            self.conversation_changed.emit(conv.id)
+        return self.conversation_id
+
+    # ------------------------------------------------------------------ actions
+
+    def send(self, text: str) -> bool:
+        """Save the prompt and start the answer. False (nothing done) when busy or empty."""
+        if self.busy or not text.strip():
+            return False
+        try:
+            conversation = self._ensure_conversation()
+            message = self.history.add_message(conversation, "user", text)
+        except HistoryError as exc:
+            self._history_failed(exc)
+            return False
+        self.message_saved.emit(message)
+        self.history_changed.emit()
+        self._start_reply(conversation)
+        return True
+
+    def regenerate(self) -> bool:
+        """Replace the last answer with a new one (also the Retry of a failed answer)."""
+        if self.busy or self.conversation_id is None:
+            return False
+        count = self.history.message_count(self.conversation_id)
+        if count == 0:
+            return False
+        last = self.history.messages(self.conversation_id, count - 1)[0]
+        if last.role == "assistant":
+            self.history.truncate_from(last.id)
+        elif last.role != "user":
+            return False
+        self.conversation_changed.emit(self.conversation_id)  # the view reloads without the old answer
+        self._start_reply(self.conversation_id)
+        return True
+
+    def edit(self, message_id: int, text: str) -> bool:
+        """Replace a user message and everything after it, then ask again from there."""
+        if self.busy or self.conversation_id is None or not text.strip():
+            return False
+        message = self.history.message(message_id)
+        if message.role != "user" or message.conversation_id != self.conversation_id:
+            return False
+        self.history.truncate_from(message_id)
+        self.conversation_changed.emit(self.conversation_id)
+        return self.send(text)
+
+    def stop(self) -> None:
+        """Stop the running answer: the stream is closed, the partial answer saved as "stopped"."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def wait_idle(self) -> None:
+        """Wait for the running request (if any) to finish saving (shutdown uses this)."""
+        task = self._task
+        if task is not None and not task.done():
+            await asyncio.gather(task, return_exceptions=True)
+
+    # ------------------------------------------------------------------ the request
+
+    def _start_reply(self, conversation_id: int) -> None:
+        options = self.options()
+        target = self._target()
+        model = str(options.get("model") or target.model)
+        try:
+            placeholder = self.history.add_message(
+                conversation_id, "assistant", "", status=STATUS_STREAMING, meta={"model": model}
+            )
+        except HistoryError as exc:
+            self._history_failed(exc)
+            return
+        self._message = placeholder
+        self._chunks = []
+        self._last_result = None
+        self.reply_started.emit(placeholder)
+        self._task = asyncio.ensure_future(self._reply(target, model, options, placeholder))
+        self.busy_changed.emit(True)
+
+    async def _reply(
+        self, target: ChatTarget, model: str, options: dict[str, Any], placeholder: StoredMessage
+    ) -> None:
+        before = self.history.index_of(placeholder.id)
+        turns = sendable(self.history.messages(placeholder.conversation_id, 0, before))
+        max_tokens = options.get("max_tokens")
+        prepared = prepare(
+            str(options.get("system_prompt") or ""),
+            turns,
+            context_tokens=target.context_tokens,
+            reply_tokens=max_tokens,
+        )
+        generation = GenerationOptions(
+            temperature=options.get("temperature"),
+            top_p=target.generation.top_p,
+            max_tokens=max_tokens,
+        )
+        result: StreamResult | None = None
+        error: TrayaiError | None = None
+        status = STATUS_DONE
+        retries = 0
+        try:
+            while True:
+                try:
+                    result = await self._attempt(target, model, prepared, generation, placeholder.id)
+                    break
+                except TrayaiError as exc:
+                    keep = halve(prepared, len(turns)) if exc.code is ErrorCode.CONTEXT_EXCEEDED else None
+                    if keep is None or self._chunks or retries >= self.CONTEXT_RETRIES:
+                        raise
+                    retries += 1
+                    log.info("context exceeded: retrying with the last %d messages", keep)
+                    prepared = prepare(
+                        str(options.get("system_prompt") or ""),
+                        turns,
+                        context_tokens=target.context_tokens,
+                        reply_tokens=max_tokens,
+                        keep_last=keep,
+                    )
+            if result is not None and result.finish_reason == "cancelled":
+                status = STATUS_STOPPED
+        except asyncio.CancelledError:
+            status = STATUS_STOPPED
+        except TrayaiError as exc:
+            status, error = STATUS_ERROR, exc
+        except Exception as exc:  # a bug must still leave a saved answer and a message
+            log.exception("chat request failed unexpectedly")
+            status, error = (
+                STATUS_ERROR,
+                classify_exception(exc, base_url=target.client.base_url, model=model),
+            )
+        finally:
+            outcome = self._finish(placeholder, status, result, error, prepared.dropped)
+            self._task = None  # idle from here: a slot below may send the next prompt at once
+        if error is None:
+            self.finished.emit(outcome)
+        else:
+            self.failed.emit(outcome)
+        self.busy_changed.emit(False)
+        self.history_changed.emit()
+
+    async def _attempt(
+        self,
+        target: ChatTarget,
+        model: str,
+        prepared: Prepared,
+        generation: GenerationOptions,
+        message_id: int,
+    ) -> StreamResult:
+        if not target.generation.stream:
+            result = await target.client.complete(prepared.messages, model=model, options=generation)
+            self._chunks.append(result.text)
+            self.delta.emit(result.text)
+            return result
+        checkpoint = time.monotonic()
+        stream = target.client.stream_chat(prepared.messages, model=model, options=generation)
+        try:
+            async with stream:
+                async for piece in stream:
+                    self._chunks.append(piece)
+                    self.delta.emit(piece)
+                    now = time.monotonic()
+                    if now - checkpoint >= self.CHECKPOINT_INTERVAL:
+                        checkpoint = now
+                        self._checkpoint(message_id)
+        finally:
+            self._last_result = stream.result  # also after Stop or an error: timings so far
+        assert stream.result is not None
+        return stream.result
+
+    def _checkpoint(self, message_id: int) -> None:
+        try:
+            self.history.update_message(message_id, content=self.streaming_text)
+        except HistoryError as exc:
+            log.warning("could not checkpoint the answer: %s", exc)
+
+    def _finish(
+        self,
+        placeholder: StoredMessage,
+        status: str,
+        result: StreamResult | None,
+        error: TrayaiError | None,
+        dropped: int,
+    ) -> ReplyOutcome:
+        text = self.streaming_text
+        if result is None:
+            result = self._last_result
+        meta: dict[str, Any] = dict(placeholder.meta)
+        if result is not None:
+            meta.update(result.to_dict())
+            meta.pop("error", None)
+        if status == STATUS_STOPPED:
+            meta["finish_reason"] = "stopped"
+        if error is not None:
+            meta["error"] = {"code": error.code.value, "message": error.message, "hint": error.hint}
+        if dropped:
+            meta["dropped"] = dropped
+        try:
+            self.history.update_message(placeholder.id, content=text, status=status, meta=meta)
+        except HistoryError as exc:
+            log.error("could not save the answer: %s", exc)
+        self._message = None
+        message = StoredMessage(
+            placeholder.id,
+            placeholder.conversation_id,
+            placeholder.seq,
+            "assistant",
+            text,
+            status,
+            meta,
+            placeholder.created,
+        )
+        return ReplyOutcome(message, result, error, dropped)
+
+    def _history_failed(self, exc: HistoryError) -> None:
+        error = make_error(ErrorCode.HISTORY, exc.message, exc.hint)
+        log.error("history: %s", exc)
+        self.failed.emit(
+            ReplyOutcome(StoredMessage(-1, -1, -1, "assistant", "", STATUS_ERROR), None, error, 0)
+        )
+
+
+__all__ = ["ChatController", "ChatTarget", "ReplyOutcome"]

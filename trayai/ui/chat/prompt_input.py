@@ -1,0 +1,87 @@
+"""The multi-line prompt box: Enter sends, Shift+Enter breaks the line, Up recalls.
+
+Signals:
+    submitted(str)   Enter was pressed with text (not during IME composition)
+    escape()         Esc was pressed (the window stops the answer or cancels an edit)
+
+Why: input methods (Chinese, Japanese, Korean…) use Enter to commit a composition; sending then is a
+bug users of peer apps report. Qt tells us a composition is open through the pre-edit string of
+``inputMethodEvent``, so Enter is left to the input method while it is non-empty.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QInputMethodEvent, QKeyEvent
+from PySide6.QtWidgets import QPlainTextEdit, QWidget
+
+
+class PromptInput(QPlainTextEdit):
+    submitted = Signal(str)
+    escape = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setPlaceholderText("Ask anything — Enter sends, Shift+Enter for a new line, ↑ recalls")
+        self.setTabChangesFocus(True)
+        self._composing = False
+        self._recall: list[str] = []
+        self._recall_pos: int | None = None
+
+    @property
+    def composing(self) -> bool:
+        return self._composing
+
+    def remember(self, prompt: str) -> None:
+        """Add a sent prompt to the recall list (Up/Down when the box is empty or recalling)."""
+        if prompt.strip() and (not self._recall or self._recall[-1] != prompt):
+            self._recall.append(prompt)
+        self._recall_pos = None
+
+    def set_recall(self, prompts: list[str]) -> None:
+        self._recall = [p for p in prompts if p.strip()]
+        self._recall_pos = None
+
+    def inputMethodEvent(self, event: QInputMethodEvent) -> None:
+        self._composing = bool(event.preeditString())
+        super().inputMethodEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        modifiers = event.modifiers()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not self._composing:
+            if modifiers & Qt.KeyboardModifier.ShiftModifier:
+                self.insertPlainText("\n")
+                return
+            if not modifiers & ~Qt.KeyboardModifier.KeypadModifier or modifiers & (
+                Qt.KeyboardModifier.ControlModifier
+            ):
+                text = self.toPlainText()
+                if text.strip():
+                    self.submitted.emit(text)
+                return
+        if key == Qt.Key.Key_Escape:
+            self.escape.emit()
+            return
+        if key == Qt.Key.Key_Up and self._recall and (not self.toPlainText() or self._recall_pos is not None):
+            position = len(self._recall) if self._recall_pos is None else self._recall_pos
+            if position > 0:
+                self._recall_pos = position - 1
+                self.setPlainText(self._recall[self._recall_pos])
+                self.moveCursor(self.textCursor().MoveOperation.End)
+            return
+        if key == Qt.Key.Key_Down and self._recall_pos is not None:
+            self._recall_pos += 1
+            if self._recall_pos >= len(self._recall):
+                self._recall_pos = None
+                self.clear()
+            else:
+                self.setPlainText(self._recall[self._recall_pos])
+                self.moveCursor(self.textCursor().MoveOperation.End)
+            return
+        if self._recall_pos is not None and event.text():
+            self._recall_pos = None  # typing over a recalled prompt makes it a new one
+        super().keyPressEvent(event)
+
+
+__all__ = ["PromptInput"]

@@ -1,0 +1,491 @@
+"""The conversation view: a QTextBrowser that renders messages and streams an answer cheaply.
+
+Signals:
+    action(str, int, int)  a link under a message was clicked: kind ("copy", "edit", "retry",
+                           "copycode"), message id, code block index (-1 when not a code block)
+    load_earlier()         the user scrolled to the top and earlier messages exist
+    palette_changed()      the desktop switched light/dark: the owner re-renders
+
+Why it is built this way (see also trayai/core/render.py):
+* Deltas are buffered and flushed by a single-shot timer (at most ~60 flushes/s); a flush renders
+  newly finished Markdown blocks once and replaces only the open tail, inside one edit block.
+  An open code fence grows by appending plain text (no re-render) until it closes.
+* Each message is its own QTextFrame, so a message can be found (scroll to a search hit) and the
+  streaming one extended without touching the rest of the document.
+* ``loadResource`` is overridden to load nothing: model output can never fetch a remote image,
+  stylesheet or file. Links are not followed by the widget: ``trayai:`` links are actions, and
+  http(s) links open in the system browser on click only.
+* Autoscroll only when the view was at the bottom before the flush (reading earlier text is never
+  yanked away).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtCore import QEvent, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QPalette,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFormat,
+    QTextFrame,
+    QTextFrameFormat,
+)
+from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
+
+from trayai.core.history import STATUS_ERROR, StoredMessage
+from trayai.core.render import (
+    MarkdownRenderer,
+    Palette,
+    open_fence,
+    plain_text_to_html,
+    reply_footer,
+    stable_prefix_end,
+)
+
+ACTION_SCHEME = "trayai"
+
+
+class _Stream:
+    """Bookkeeping for the answer being streamed into the last frame."""
+
+    def __init__(self, message: StoredMessage, frame: QTextFrame, tail: QTextCursor) -> None:
+        self.message = message
+        self.frame = frame
+        self.tail = tail  # start of the open tail; keeps its place when text is inserted there
+        self.text = ""
+        self.stable_end = 0
+        self.fence_cursor: QTextCursor | None = None  # end of an open fence's code, when growing
+        self.fence_code_len = 0
+        self.pending: list[str] = []
+
+
+class TranscriptView(QTextBrowser):
+    action = Signal(str, int, int)
+    load_earlier = Signal()
+    palette_changed = Signal()
+
+    FLUSH_INTERVAL_MS = 16
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.setReadOnly(True)
+        self.setUndoRedoEnabled(False)
+        self.document().setUndoRedoEnabled(False)
+        self.document().setDocumentMargin(10)
+        self.anchorClicked.connect(self._on_anchor)
+        self.renderer = MarkdownRenderer(Palette(dark=self.is_dark()))
+        self._frames: dict[int, QTextFrame] = {}
+        self._contents: dict[int, str] = {}
+        self._codes: dict[int, list[str]] = {}
+        self._stream: _Stream | None = None
+        self._has_earlier = False
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(self.FLUSH_INTERVAL_MS)
+        self._flush_timer.timeout.connect(self.flush)
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        self.flush_count = 0
+
+    # ------------------------------------------------------------------ safety
+
+    def loadResource(self, _type: int, _name: QUrl | str) -> Any:
+        """Never load anything: no remote images, stylesheets or local files from model output."""
+        return None
+
+    def _on_anchor(self, url: QUrl) -> None:
+        scheme = url.scheme().lower()
+        if scheme == ACTION_SCHEME:
+            parts = url.path().split("/")
+            try:
+                kind, message_id = parts[0], int(parts[1])
+                index = int(parts[2]) if len(parts) > 2 else -1
+            except (IndexError, ValueError):
+                return
+            if kind == "earlier":
+                self.load_earlier.emit()
+            else:
+                self.action.emit(kind, message_id, index)
+        elif scheme in ("http", "https"):
+            QDesktopServices.openUrl(url)
+
+    # ------------------------------------------------------------------ palette
+
+    def is_dark(self) -> bool:
+        return self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            dark = self.is_dark()
+            if dark != self.renderer.palette.dark:
+                self.renderer = MarkdownRenderer(Palette(dark=dark))
+                self.palette_changed.emit()
+
+    # ------------------------------------------------------------------ whole messages
+
+    def clear_messages(self) -> None:
+        self._flush_timer.stop()
+        self._stream = None
+        self._frames.clear()
+        self._contents.clear()
+        self._codes.clear()
+        self._has_earlier = False
+        self.document().clear()
+
+    @property
+    def message_ids(self) -> list[int]:
+        return list(self._frames)
+
+    def set_messages(self, messages: list[StoredMessage], *, has_earlier: bool) -> None:
+        """Show exactly these messages (the newest slice of a conversation), scrolled to the end."""
+        self.clear_messages()
+        self.setUpdatesEnabled(False)
+        try:
+            self._set_earlier_link(has_earlier)
+            for message in messages:
+                self.append_message(message, scroll=False)
+        finally:
+            self.setUpdatesEnabled(True)
+        self.scroll_to_bottom()
+
+    def prepend_messages(self, messages: list[StoredMessage], *, has_earlier: bool) -> None:
+        """Insert earlier messages above the current ones, keeping what the user looks at in place."""
+        bar = self.verticalScrollBar()
+        old_max, old_value = bar.maximum(), bar.value()
+        self.setUpdatesEnabled(False)
+        try:
+            self._set_earlier_link(False)
+            cursor = QTextCursor(self.document())
+            cursor.movePosition(QTextCursor.MoveOperation.Start)
+            cursor.beginEditBlock()
+            for message in messages:
+                self._insert_message(cursor, message)
+            cursor.endEditBlock()
+            self._set_earlier_link(has_earlier)
+        finally:
+            self.setUpdatesEnabled(True)
+        bar.setValue(old_value + (bar.maximum() - old_max))
+
+    def append_message(self, message: StoredMessage, *, scroll: bool = True) -> None:
+        at_bottom = self._at_bottom()
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.beginEditBlock()
+        self._insert_message(cursor, message)
+        cursor.endEditBlock()
+        if scroll and at_bottom:
+            self.scroll_to_bottom()
+
+    def _set_earlier_link(self, show: bool) -> None:
+        doc = self.document()
+        first = doc.begin()
+        has_link = first.isValid() and first.text().startswith("↑ Load earlier messages")
+        if has_link and not show:
+            cursor = QTextCursor(first)
+            cursor.select(QTextCursor.SelectionType.BlockUnderCursor)
+            cursor.movePosition(QTextCursor.MoveOperation.NextBlock, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+        elif show and not has_link:
+            cursor = QTextCursor(doc)
+            cursor.movePosition(QTextCursor.MoveOperation.Start)
+            cursor.insertHtml(
+                f'<p align="center"><a href="{ACTION_SCHEME}:earlier/0">↑ Load earlier messages</a></p>'
+            )
+            cursor.insertBlock()
+        self._has_earlier = show
+
+    def append_latest_link(self) -> None:
+        """Under a slice that is not the end of the conversation: a link back to the newest messages."""
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertHtml(
+            f'<p align="center"><a href="{ACTION_SCHEME}:latest/0">↓ Show the latest messages</a></p>'
+        )
+
+    def _frame_format(self, role: str) -> QTextFrameFormat:
+        fmt = QTextFrameFormat()
+        fmt.setPadding(8)
+        fmt.setTopMargin(4)
+        fmt.setBottomMargin(4)
+        fmt.setBorder(0)
+        if role == "user":
+            base = self.palette().color(QPalette.ColorRole.AlternateBase)
+            highlight = self.palette().color(QPalette.ColorRole.Highlight)
+            tint = QColor(base)
+            if tint == self.palette().color(QPalette.ColorRole.Base):
+                tint = QColor.fromHslF(highlight.hslHueF(), 0.35, 0.25 if self.is_dark() else 0.94)
+            fmt.setBackground(tint)
+        return fmt
+
+    def _insert_message(self, cursor: QTextCursor, message: StoredMessage) -> QTextFrame:
+        """Insert one message as a frame at ``cursor``; the cursor ends after the frame."""
+        frame = cursor.insertFrame(self._frame_format(message.role))
+        frame_format = frame.frameFormat()
+        frame_format.setProperty(QTextFormat.Property.UserProperty, message.id)
+        frame.setFrameFormat(frame_format)
+        inner = frame.firstCursorPosition()
+        inner.insertHtml(self._header_html(message))
+        body, codes = self._body_html(message)
+        if body:
+            inner.insertBlock()
+            inner.insertHtml(body)
+        inner.insertBlock()
+        inner.insertHtml(self._tail_html(message))
+        self._frames[message.id] = frame
+        self._contents[message.id] = message.content
+        self._codes[message.id] = codes
+        cursor.setPosition(frame.lastPosition() + 1)
+        return frame
+
+    def _header_html(self, message: StoredMessage) -> str:
+        who = {"user": "You", "assistant": "Assistant", "system": "System"}.get(message.role, message.role)
+        model = message.meta.get("model") if message.role == "assistant" else None
+        label = f"{who} · {html.escape(str(model))}" if model else who
+        return f'<p style="margin:0"><b>{label}</b></p>'
+
+    def _body_html(self, message: StoredMessage) -> tuple[str, list[str]]:
+        if message.role == "user":
+            return plain_text_to_html(message.content), []
+        if not message.content and message.status == STATUS_ERROR:
+            return "", []
+        rendered = self.renderer.render(message.content, code_link=lambda i: self._code_href(message.id, i))
+        return rendered.html, rendered.code_blocks
+
+    def _code_href(self, message_id: int, index: int) -> str:
+        return f"{ACTION_SCHEME}:copycode/{message_id}/{index}"
+
+    def _tail_html(self, message: StoredMessage) -> str:
+        """Error box, footer and action links under a message."""
+        palette = self.renderer.palette
+        out = ""
+        error = message.meta.get("error")
+        if message.status == STATUS_ERROR and isinstance(error, dict):
+            text = html.escape(str(error.get("message", "The request failed")))
+            hint = html.escape(str(error.get("hint", "")))
+            colour = "#ff8080" if palette.dark else "#b00020"
+            out += (
+                f'<table width="100%" cellpadding="6" cellspacing="0" style="border: 1px solid {colour}">'
+                f'<tr><td><span style="color:{colour}"><b>{text}</b></span>'
+                f"{'<br>' + hint if hint else ''}"
+                f'<br><a href="{ACTION_SCHEME}:retry/{message.id}">Retry</a></td></tr></table>'
+            )
+        links = [f'<a href="{ACTION_SCHEME}:copy/{message.id}">Copy</a>']
+        if message.role == "user":
+            links.append(f'<a href="{ACTION_SCHEME}:edit/{message.id}">Edit</a>')
+        footer = reply_footer(message.meta, message.status) if message.role == "assistant" else ""
+        line = " · ".join(links)
+        if footer:
+            line = f"{html.escape(footer)} · {line}"
+        out += f'<p style="margin:0; color:{palette.muted}"><small>{line}</small></p>'
+        return out
+
+    # ------------------------------------------------------------------ streaming
+
+    @property
+    def streaming(self) -> bool:
+        return self._stream is not None
+
+    def begin_stream(self, message: StoredMessage) -> None:
+        """Add the (empty) answer's frame; deltas go into it until :meth:`finish_stream`."""
+        at_bottom = self._at_bottom()
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        frame = cursor.insertFrame(self._frame_format("assistant"))
+        inner = frame.firstCursorPosition()
+        inner.insertHtml(self._header_html(message))
+        inner.insertBlock()
+        tail = QTextCursor(self.document())
+        tail.setPosition(inner.position())
+        tail.setKeepPositionOnInsert(True)
+        self._stream = _Stream(message, frame, tail)
+        self._frames[message.id] = frame
+        self._contents[message.id] = ""
+        self._codes[message.id] = []
+        if at_bottom:
+            self.scroll_to_bottom()
+
+    def add_delta(self, text: str) -> None:
+        stream = self._stream
+        if stream is None or not text:
+            return
+        stream.pending.append(text)
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def flush(self) -> None:
+        """Paint what arrived since the last flush (called by the timer, or directly at the end)."""
+        stream = self._stream
+        if stream is None or not stream.pending:
+            return
+        self.flush_count += 1
+        at_bottom = self._at_bottom()
+        stream.text += "".join(stream.pending)
+        stream.pending.clear()
+        self._contents[stream.message.id] = stream.text
+        tail_text = stream.text[stream.stable_end :]
+        stable = stable_prefix_end(tail_text)
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        if stable:
+            self._clear_tail(stream)
+            self._insert_stable(stream, tail_text[:stable])
+            stream.stable_end += stable
+            tail_text = tail_text[stable:]
+        self._render_tail(stream, tail_text)
+        cursor.endEditBlock()
+        if at_bottom:
+            self.scroll_to_bottom()
+
+    def _cursor_at(self, position: int) -> QTextCursor:
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(position)
+        return cursor
+
+    def _clear_tail(self, stream: _Stream) -> None:
+        cursor = self._cursor_at(stream.tail.position())
+        cursor.setPosition(stream.frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        stream.fence_cursor = None
+        stream.fence_code_len = 0
+
+    def _insert_stable(self, stream: _Stream, text: str) -> None:
+        codes = self._codes[stream.message.id]
+        rendered = self.renderer.render(
+            text, code_link=lambda i: self._code_href(stream.message.id, i), code_base=len(codes)
+        )
+        codes.extend(rendered.code_blocks)
+        cursor = self._cursor_at(stream.tail.position())
+        if rendered.html.strip():
+            cursor.insertHtml(rendered.html)
+            cursor.insertBlock()
+        stream.tail.setPosition(cursor.position())
+
+    def _render_tail(self, stream: _Stream, tail: str) -> None:
+        fence = open_fence(tail)
+        if fence is not None and stream.fence_cursor is not None:
+            _language, code = fence
+            new = code[stream.fence_code_len :]
+            if new:
+                stream.fence_cursor.insertText(new)
+                stream.fence_code_len = len(code)
+            return
+        self._clear_tail(stream)
+        if not tail.strip():
+            return
+        cursor = self._cursor_at(stream.tail.position())
+        if fence is not None:
+            language, code = fence
+            cursor.insertHtml(self.renderer.render_plain_code(code, language))
+            end = QTextCursor(cursor)
+            end.movePosition(QTextCursor.MoveOperation.PreviousCharacter)
+            if end.currentTable() is not None:
+                end.setCharFormat(_monospace(end.charFormat()))
+                stream.fence_cursor = end
+                stream.fence_code_len = len(code)
+        else:
+            cursor.insertHtml(self.renderer.render(tail).html)
+
+    def finish_stream(self, message: StoredMessage) -> None:
+        """Paint the rest, then the footer/error/actions of the final ``message``."""
+        stream = self._stream
+        if stream is None or stream.message.id != message.id:
+            return
+        self._flush_timer.stop()
+        at_bottom = self._at_bottom()
+        # Whatever was not delivered as deltas (e.g. a non-streamed reply) is in message.content.
+        if len(message.content) > len(stream.text) + sum(len(p) for p in stream.pending):
+            stream.pending = [message.content[len(stream.text) :]]
+        self.flush()
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        tail_text = stream.text[stream.stable_end :]
+        if tail_text.strip():
+            self._clear_tail(stream)
+            self._insert_stable(stream, tail_text + "\n")
+        inner = self._cursor_at(stream.frame.lastPosition())
+        if inner.block().length() > 1:
+            inner.insertBlock()
+        inner.insertHtml(self._tail_html(message))
+        cursor.endEditBlock()
+        self._contents[message.id] = message.content
+        self._stream = None
+        if at_bottom:
+            self.scroll_to_bottom()
+
+    # ------------------------------------------------------------------ lookup
+
+    def message_text(self, message_id: int) -> str | None:
+        return self._contents.get(message_id)
+
+    def code_block(self, message_id: int, index: int) -> str | None:
+        codes = self._codes.get(message_id, [])
+        return codes[index] if 0 <= index < len(codes) else None
+
+    def last_code_block(self) -> str | None:
+        for message_id in reversed(list(self._codes)):
+            if self._codes[message_id]:
+                return self._codes[message_id][-1]
+        return None
+
+    def scroll_to_message(self, message_id: int, words: list[str] | None = None) -> bool:
+        """Bring a message into view and highlight ``words`` in it (search hits)."""
+        frame = self._frames.get(message_id)
+        if frame is None:
+            return False
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(frame.firstPosition())
+        rect = self.document().documentLayout().frameBoundingRect(frame)
+        self.verticalScrollBar().setValue(max(0, int(rect.top()) - 8))
+        self.highlight_words(words or [], frame)
+        return True
+
+    def highlight_words(self, words: list[str], frame: QTextFrame | None = None) -> int:
+        selections: list[QTextEdit.ExtraSelection] = []
+        fmt = QTextCharFormat()
+        fmt.setBackground(QColor("#ffd54f"))
+        fmt.setForeground(QColor("#000000"))
+        doc = self.document()
+        start = frame.firstPosition() if frame is not None else 0
+        end = frame.lastPosition() if frame is not None else doc.characterCount()
+        for word in words:
+            if not word:
+                continue
+            cursor = doc.find(word, start)
+            while not cursor.isNull() and cursor.selectionStart() < end:
+                selection = QTextEdit.ExtraSelection()
+                selection.cursor = cursor
+                selection.format = fmt
+                selections.append(selection)
+                cursor = doc.find(word, cursor)
+        self.setExtraSelections(selections)
+        return len(selections)
+
+    # ------------------------------------------------------------------ scrolling
+
+    def _at_bottom(self) -> bool:
+        bar = self.verticalScrollBar()
+        return bar.value() >= bar.maximum() - 4
+
+    def scroll_to_bottom(self) -> None:
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def _on_scrolled(self, value: int) -> None:
+        if value == 0 and self._has_earlier and not self.streaming:
+            self.load_earlier.emit()
+
+
+def _monospace(fmt: QTextCharFormat) -> QTextCharFormat:
+    fmt.setFontFixedPitch(True)
+    fmt.setFontFamilies(["monospace"])
+    return fmt
+
+
+__all__ = ["ACTION_SCHEME", "TranscriptView"]

@@ -1,0 +1,713 @@
+"""The chat window: conversations on the left, the transcript and the prompt on the right.
+
+It holds no request logic: it calls the :class:`ChatController` and follows its signals. History is
+read straight from the store (the controller writes it). Long conversations open lazily: only the
+newest messages (about a screenful and a half) are rendered, earlier ones when the user scrolls up.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from trayai.core.history import (
+    MATCH_END,
+    MATCH_START,
+    HistoryError,
+    HistoryStore,
+    SearchHit,
+    StoredMessage,
+)
+from trayai.ui.chat.controller import ChatController, ReplyOutcome
+from trayai.ui.chat.prompt_input import PromptInput
+from trayai.ui.chat.transcript import TranscriptView
+
+log = logging.getLogger(__name__)
+
+ROLE_CONVERSATION = Qt.ItemDataRole.UserRole
+ROLE_HIT = Qt.ItemDataRole.UserRole + 1
+
+
+class ChatWindow(QMainWindow):
+    """The streaming chat window.
+
+    Signals:
+        closed()  the window was closed (hidden; the app keeps running)
+    """
+
+    closed = Signal()
+
+    FIRST_SCREEN_CHARS = 8_000  # rendered at open; the rest on scroll-up
+    FIRST_SCREEN_MESSAGES = 4
+    EARLIER_PAGE_CHARS = 20_000
+    UNDO_SECONDS = 10
+    SEARCH_DELAY_MS = 150
+
+    def __init__(
+        self,
+        controller: ChatController,
+        history: HistoryStore,
+        *,
+        state_file: Path | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.history = history
+        self._state_file = state_file
+        self._loaded_start = 0  # index of the first rendered message
+        self._loaded_end = 0  # one past the last rendered message
+        self._editing: int | None = None
+        self._undo: tuple[int, str] | None = None
+        self.setWindowTitle("trayai — chat")
+        self.resize(1000, 720)
+        self._build()
+        self._connect()
+        self._restore_state()
+        self.refresh_sidebar()
+        self._load_conversation(None)
+        if history.recovered_from is not None:
+            self.show_notice(
+                f"The history database was damaged and has been moved to {history.recovered_from}; "
+                "a new history was started."
+            )
+
+    # ------------------------------------------------------------------ layout
+
+    def _build(self) -> None:
+        self.search = QLineEdit(placeholderText="Search conversations (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.new_button = QPushButton("New chat")
+        self.new_button.setToolTip("Start a new conversation (Ctrl+N)")
+        self.conversations = QListWidget()
+        self.conversations.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.conversations.setEditTriggers(QListWidget.EditTrigger.EditKeyPressed)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(6, 6, 0, 6)
+        side_top = QHBoxLayout()
+        side_top.addWidget(self.search, 1)
+        side_top.addWidget(self.new_button)
+        side_layout.addLayout(side_top)
+        side_layout.addWidget(self.conversations, 1)
+
+        self.model_combo = QComboBox()
+        self.model_combo.setEditable(True)
+        self.model_combo.setMinimumContentsLength(18)
+        self.model_combo.setToolTip("Model for this conversation (the server's list; you can type a name)")
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(-0.1, 2.0)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setDecimals(2)
+        self.temperature.setSpecialValueText("default")
+        self.temperature.setToolTip("Temperature: 0 = deterministic, higher = more varied")
+        self.max_tokens = QSpinBox()
+        self.max_tokens.setRange(0, 1_000_000)
+        self.max_tokens.setSpecialValueText("no limit")
+        self.max_tokens.setToolTip("Maximum tokens in an answer (no limit = the server's)")
+        self.system_button = QToolButton()
+        self.system_button.setText("System prompt")
+        self.system_button.setCheckable(True)
+        self.system_prompt = QPlainTextEdit()
+        self.system_prompt.setPlaceholderText("Instructions sent before this conversation")
+        self.system_prompt.setMaximumHeight(90)
+        self.system_prompt.hide()
+        options = QHBoxLayout()
+        options.addWidget(QLabel("Model"))
+        options.addWidget(self.model_combo, 1)
+        options.addWidget(QLabel("Temperature"))
+        options.addWidget(self.temperature)
+        options.addWidget(QLabel("Max tokens"))
+        options.addWidget(self.max_tokens)
+        options.addWidget(self.system_button)
+
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice.setStyleSheet("QLabel { padding: 6px; border: 1px solid palette(mid); }")
+        self.notice.hide()
+        self.transcript = TranscriptView()
+        self.edit_banner = QLabel()
+        self.edit_banner.hide()
+        self.prompt = PromptInput()
+        self.prompt.setMaximumHeight(140)
+        self.send_button = QPushButton("Send")
+        self.send_button.setDefault(True)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop the answer (Esc)")
+        self.stop_button.hide()
+        self.regenerate_button = QPushButton("Regenerate")
+        self.regenerate_button.setToolTip("Ask again for the last answer (Ctrl+Shift+R)")
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.regenerate_button)
+        buttons.addStretch(1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.prompt, 1)
+        bottom.addLayout(buttons)
+
+        main = QWidget()
+        main_layout = QVBoxLayout(main)
+        main_layout.setContentsMargins(0, 6, 6, 6)
+        main_layout.addLayout(options)
+        main_layout.addWidget(self.system_prompt)
+        main_layout.addWidget(self.notice)
+        main_layout.addWidget(self.transcript, 1)
+        main_layout.addWidget(self.edit_banner)
+        main_layout.addLayout(bottom)
+
+        self.splitter = QSplitter()
+        self.splitter.addWidget(side)
+        self.splitter.addWidget(main)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([240, 760])
+        self.setCentralWidget(self.splitter)
+
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.hide()
+        self.statusBar().addPermanentWidget(self.undo_button)
+        self._undo_timer = QTimer(self)
+        self._undo_timer.setSingleShot(True)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(self.SEARCH_DELAY_MS)
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.conversation_changed.connect(self._on_conversation_changed)
+        c.message_saved.connect(self._on_message_saved)
+        c.reply_started.connect(self.transcript.begin_stream)
+        c.delta.connect(self.transcript.add_delta)
+        c.finished.connect(self._on_reply_ended)
+        c.failed.connect(self._on_reply_ended)
+        c.busy_changed.connect(self._on_busy)
+        c.history_changed.connect(self._on_history_changed)
+
+        self.prompt.submitted.connect(self.send)
+        self.prompt.escape.connect(self._on_escape)
+        self.send_button.clicked.connect(lambda: self.send(self.prompt.toPlainText()))
+        self.stop_button.clicked.connect(self.controller.stop)
+        self.regenerate_button.clicked.connect(self.regenerate)
+        self.new_button.clicked.connect(self.new_conversation)
+        self.transcript.action.connect(self._on_action)
+        self.transcript.load_earlier.connect(self.load_earlier)
+        self.transcript.palette_changed.connect(
+            lambda: self._load_conversation(self.controller.conversation_id)
+        )
+        self.conversations.itemClicked.connect(self._on_item_clicked)
+        self.conversations.itemActivated.connect(self._on_item_clicked)
+        self.conversations.itemChanged.connect(self._on_item_renamed)
+        self.conversations.customContextMenuRequested.connect(self._on_context_menu)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self._search_timer.timeout.connect(self.refresh_sidebar)
+        self.undo_button.clicked.connect(self.undo_delete)
+        self._undo_timer.timeout.connect(self._expire_undo)
+        self.model_combo.activated.connect(lambda _i: self._save_options())
+        line_edit = self.model_combo.lineEdit()
+        assert line_edit is not None  # the combo is editable
+        line_edit.editingFinished.connect(self._save_options)
+        self.temperature.editingFinished.connect(self._save_options)
+        self.max_tokens.editingFinished.connect(self._save_options)
+        self.system_button.toggled.connect(self.system_prompt.setVisible)
+        self.system_prompt.textChanged.connect(self._save_options)
+
+        shortcuts: list[tuple[str, Callable[[], object]]] = [
+            ("Esc", self._on_escape),
+            ("Ctrl+Shift+R", self.regenerate),
+            ("Ctrl+Shift+C", self.copy_last_answer),
+            ("Ctrl+Alt+C", self.copy_last_code),
+            ("Ctrl+E", self.edit_last_prompt),
+            ("Ctrl+N", self.new_conversation),
+            ("Ctrl+F", self._focus_search),
+            ("Ctrl+W", self.close),
+        ]
+        for keys, slot in shortcuts:
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.activated.connect(slot)
+
+    # ------------------------------------------------------------------ sending
+
+    def send(self, text: str) -> bool:
+        """Send the prompt box (or resend an edited message); clears the box when it went out."""
+        if not text.strip() or self.controller.busy:
+            return False
+        self._ensure_at_end()
+        if self._editing is not None:
+            message_id, self._editing = self._editing, None
+            self.edit_banner.hide()
+            ok = self.controller.edit(message_id, text)
+        else:
+            ok = self.controller.send(text)
+        if ok:
+            self.prompt.remember(text)
+            self.prompt.clear()
+        return ok
+
+    def regenerate(self) -> None:
+        self._ensure_at_end()
+        if not self.controller.regenerate():
+            self.statusBar().showMessage("Nothing to regenerate yet.", 3000)
+
+    def new_conversation(self) -> None:
+        self._cancel_edit()
+        self.controller.new_conversation()
+        self.prompt.setFocus()
+
+    def _on_escape(self) -> None:
+        if self.controller.busy:
+            self.controller.stop()
+        elif self._editing is not None:
+            self._cancel_edit()
+
+    def _on_busy(self, busy: bool) -> None:
+        self.send_button.setVisible(not busy)
+        self.stop_button.setVisible(busy)
+        self.regenerate_button.setEnabled(not busy)
+
+    def _on_message_saved(self, message: StoredMessage) -> None:
+        if message.conversation_id == self.controller.conversation_id:
+            self.transcript.append_message(message)
+            self._loaded_end += 1
+
+    def _on_reply_ended(self, outcome: ReplyOutcome) -> None:
+        if outcome.message.id < 0:  # nothing could be saved: say so where the user looks
+            error = outcome.error
+            self.show_notice(f"{error.message}\n{error.hint}" if error else "The history could not be saved.")
+            return
+        if outcome.message.conversation_id == self.controller.conversation_id and self.transcript.streaming:
+            self.transcript.finish_stream(outcome.message)
+            self._loaded_end += 1
+
+    # ------------------------------------------------------------------ message actions
+
+    def _on_action(self, kind: str, message_id: int, index: int) -> None:
+        clipboard = QGuiApplication.clipboard()
+        if kind == "copy":
+            text = self.transcript.message_text(message_id)
+            if text is not None:
+                clipboard.setText(text)
+                self.statusBar().showMessage("Message copied.", 2000)
+        elif kind == "copycode":
+            code = self.transcript.code_block(message_id, index)
+            if code is not None:
+                clipboard.setText(code)
+                self.statusBar().showMessage("Code copied.", 2000)
+        elif kind == "edit":
+            self.start_edit(message_id)
+        elif kind == "retry":
+            self.regenerate()
+        elif kind == "latest":
+            self._load_conversation(self.controller.conversation_id)
+
+    def start_edit(self, message_id: int) -> None:
+        """Put a user message in the prompt box; sending replaces it and everything after it."""
+        if self.controller.busy:
+            self.statusBar().showMessage("Stop the answer first (Esc).", 3000)
+            return
+        try:
+            message = self.history.message(message_id)
+        except KeyError:
+            return
+        if message.role != "user":
+            return
+        self._editing = message_id
+        self.edit_banner.setText(
+            "Editing a message: Enter resends from there (later messages are replaced); Esc cancels."
+        )
+        self.edit_banner.show()
+        self.prompt.setPlainText(message.content)
+        self.prompt.setFocus()
+
+    def _cancel_edit(self) -> None:
+        if self._editing is not None:
+            self._editing = None
+            self.edit_banner.hide()
+            self.prompt.clear()
+
+    def edit_last_prompt(self) -> None:
+        cid = self.controller.conversation_id
+        if cid is None:
+            return
+        count = self.history.message_count(cid)
+        for message in reversed(self.history.messages(cid, max(0, count - 10))):
+            if message.role == "user":
+                self.start_edit(message.id)
+                return
+
+    def copy_last_answer(self) -> None:
+        cid = self.controller.conversation_id
+        if cid is None:
+            return
+        count = self.history.message_count(cid)
+        for message in reversed(self.history.messages(cid, max(0, count - 10))):
+            if message.role == "assistant" and message.content:
+                QGuiApplication.clipboard().setText(message.content)
+                self.statusBar().showMessage("Answer copied.", 2000)
+                return
+
+    def copy_last_code(self) -> None:
+        code = self.transcript.last_code_block()
+        if code is not None:
+            QGuiApplication.clipboard().setText(code)
+            self.statusBar().showMessage("Code copied.", 2000)
+
+    # ------------------------------------------------------------------ conversations
+
+    def _on_conversation_changed(self, conversation_id: int) -> None:
+        self._load_conversation(None if conversation_id < 0 else conversation_id)
+        self._select_in_sidebar(conversation_id)
+
+    def open_conversation(
+        self, conversation_id: int, *, at_message: int | None = None, words: list[str] | None = None
+    ) -> None:
+        if self.controller.busy and conversation_id != self.controller.conversation_id:
+            self.controller.stop()
+        self._cancel_edit()
+        try:
+            self.controller.conversation_id = conversation_id
+            self.history.conversation(conversation_id)
+        except KeyError:
+            self.statusBar().showMessage("That conversation no longer exists.", 3000)
+            self.refresh_sidebar()
+            return
+        self._load_conversation(conversation_id, at_index=at_message)
+        if at_message is not None:
+            try:
+                message_id = self.history.messages(conversation_id, at_message, at_message + 1)[0].id
+            except IndexError:
+                return
+            QTimer.singleShot(0, lambda: self.transcript.scroll_to_message(message_id, words))
+
+    def _load_conversation(self, conversation_id: int | None, *, at_index: int | None = None) -> None:
+        """Render the newest part of a conversation (or around ``at_index``); earlier parts on demand."""
+        self._fill_options()
+        if conversation_id is None:
+            self.transcript.clear_messages()
+            self._loaded_start = self._loaded_end = 0
+            self.prompt.set_recall([])
+            return
+        count = self.history.message_count(conversation_id)
+        start = self._first_screen_start(conversation_id, count)
+        if at_index is not None:
+            start = min(start, max(0, at_index - 1))
+        end = count
+        if at_index is not None and count - start > 60:
+            end = min(count, start + 40)  # a hit far back: show its neighbourhood, not the whole chat
+        messages = self.history.messages(conversation_id, start, end)
+        self.transcript.set_messages(messages, has_earlier=start > 0)
+        if end < count:
+            self.transcript.append_latest_link()
+        self._loaded_start, self._loaded_end = start, end
+        self.prompt.set_recall([m.content for m in messages if m.role == "user"])
+
+    def _first_screen_start(self, conversation_id: int, count: int) -> int:
+        start = count
+        chars = 0
+        while start > 0 and (chars < self.FIRST_SCREEN_CHARS or count - start < self.FIRST_SCREEN_MESSAGES):
+            page = self.history.messages(conversation_id, max(0, start - 4), start)
+            for message in reversed(page):
+                start -= 1
+                chars += len(message.content)
+                if chars >= self.FIRST_SCREEN_CHARS and count - start >= self.FIRST_SCREEN_MESSAGES:
+                    break
+        return start
+
+    def load_earlier(self) -> None:
+        cid = self.controller.conversation_id
+        if cid is None or self._loaded_start == 0:
+            return
+        start = self._loaded_start
+        chars = 0
+        page: list[StoredMessage] = []
+        while start > 0 and chars < self.EARLIER_PAGE_CHARS:
+            batch = self.history.messages(cid, max(0, start - 10), start)
+            for message in reversed(batch):
+                page.insert(0, message)
+                start -= 1
+                chars += len(message.content)
+                if chars >= self.EARLIER_PAGE_CHARS:
+                    break
+        self.transcript.prepend_messages(page, has_earlier=start > 0)
+        self._loaded_start = start
+
+    def _ensure_at_end(self) -> None:
+        cid = self.controller.conversation_id
+        if cid is not None and self._loaded_end < self.history.message_count(cid):
+            self._load_conversation(cid)
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        try:
+            title = self.history.conversation(conversation_id).title
+            self.history.delete(conversation_id)
+        except (KeyError, HistoryError) as exc:
+            self.statusBar().showMessage(f"Could not delete: {exc}", 5000)
+            return
+        if conversation_id == self.controller.conversation_id:
+            self.controller.new_conversation()
+        self._undo = (conversation_id, title)
+        self.statusBar().showMessage(f"Deleted “{title}”.")
+        self.undo_button.show()
+        self._undo_timer.start(self.UNDO_SECONDS * 1000)
+        self.refresh_sidebar()
+
+    def undo_delete(self) -> None:
+        if self._undo is None:
+            return
+        conversation_id, title = self._undo
+        self.history.restore(conversation_id)
+        self._expire_undo()
+        self.statusBar().showMessage(f"Restored “{title}”.", 3000)
+        self.refresh_sidebar()
+        self.open_conversation(conversation_id)
+
+    def _expire_undo(self) -> None:
+        self._undo = None
+        self._undo_timer.stop()
+        self.undo_button.hide()
+        self.statusBar().clearMessage()
+
+    def export_conversation(self, conversation_id: int, fmt: str) -> None:
+        """Ask where (non-modal dialog) and write Markdown or JSON."""
+        conv = self.history.conversation(conversation_id)
+        safe = re.sub(r"[^\w\- ]+", "", conv.title).strip()[:50] or "conversation"
+        dialog = QFileDialog(self, "Export conversation")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("md" if fmt == "md" else "json")
+        dialog.setNameFilter("Markdown (*.md)" if fmt == "md" else "JSON (*.json)")
+        dialog.selectFile(f"{safe}.{'md' if fmt == 'md' else 'json'}")
+        dialog.fileSelected.connect(lambda path: self.write_export(conversation_id, fmt, Path(path)))
+        dialog.open()
+        self._export_dialog = dialog
+
+    def write_export(self, conversation_id: int, fmt: str, path: Path) -> bool:
+        try:
+            if fmt == "md":
+                text = self.history.export_markdown(conversation_id)
+            else:
+                text = (
+                    json.dumps(self.history.export_json(conversation_id), indent=2, ensure_ascii=False) + "\n"
+                )
+            path.write_text(text, encoding="utf-8")
+        except (OSError, HistoryError, KeyError) as exc:
+            self.show_notice(f"Could not export to {path}: {exc}")
+            return False
+        self.statusBar().showMessage(f"Exported to {path}", 5000)
+        return True
+
+    # ------------------------------------------------------------------ sidebar
+
+    def _on_history_changed(self) -> None:
+        if not self.search.text().strip():
+            self.refresh_sidebar()
+
+    def refresh_sidebar(self) -> None:
+        query = self.search.text().strip()
+        self.conversations.blockSignals(True)
+        self.conversations.clear()
+        try:
+            if query:
+                hits = self.history.search(query)
+                for hit in hits:
+                    self.conversations.addItem(self._hit_item(hit, query))
+                if not hits:
+                    item = QListWidgetItem("No matches")
+                    item.setFlags(Qt.ItemFlag.NoItemFlags)
+                    self.conversations.addItem(item)
+            else:
+                for conv in self.history.list_conversations():
+                    item = QListWidgetItem(conv.title)
+                    item.setData(ROLE_CONVERSATION, conv.id)
+                    item.setToolTip(
+                        f"{conv.title}\n{time.strftime('%Y-%m-%d %H:%M', time.localtime(conv.updated))}"
+                        f" · {conv.message_count} messages"
+                    )
+                    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+                    self.conversations.addItem(item)
+        except HistoryError as exc:
+            self.show_notice(str(exc))
+        finally:
+            self.conversations.blockSignals(False)
+        if not query and self.controller.conversation_id is not None:
+            self._select_in_sidebar(self.controller.conversation_id)
+
+    def _hit_item(self, hit: SearchHit, query: str) -> QListWidgetItem:
+        snippet = hit.snippet.replace(MATCH_START, "«").replace(MATCH_END, "»")
+        where = "title" if hit.message_id is None else ("you" if hit.role == "user" else "answer")
+        item = QListWidgetItem(f"{hit.title}\n  {where}: {snippet}")
+        item.setData(ROLE_CONVERSATION, hit.conversation_id)
+        item.setData(ROLE_HIT, (hit.index if hit.message_id is not None else None, query))
+        item.setToolTip(snippet)
+        return item
+
+    def _select_in_sidebar(self, conversation_id: int) -> None:
+        for row in range(self.conversations.count()):
+            item = self.conversations.item(row)
+            if item.data(ROLE_CONVERSATION) == conversation_id:
+                self.conversations.blockSignals(True)
+                self.conversations.setCurrentItem(item)
+                self.conversations.blockSignals(False)
+                return
+        self.conversations.clearSelection()
+
+    def _on_item_clicked(self, item: QListWidgetItem) -> None:
+        conversation_id = item.data(ROLE_CONVERSATION)
+        if conversation_id is None:
+            return
+        hit = item.data(ROLE_HIT)
+        if hit is not None:
+            index, query = hit
+            words = re.findall(r"\w+", query)
+            self.open_conversation(int(conversation_id), at_message=index, words=words)
+        elif int(conversation_id) != self.controller.conversation_id:
+            self.open_conversation(int(conversation_id))
+
+    def _on_item_renamed(self, item: QListWidgetItem) -> None:
+        conversation_id = item.data(ROLE_CONVERSATION)
+        if conversation_id is None:
+            return
+        try:
+            self.history.rename(int(conversation_id), item.text())
+        except (HistoryError, KeyError) as exc:
+            self.statusBar().showMessage(str(exc).splitlines()[0], 4000)
+        QTimer.singleShot(0, self.refresh_sidebar)
+
+    def _on_context_menu(self, pos: QPoint) -> None:
+        item = self.conversations.itemAt(pos)
+        if item is None or item.data(ROLE_CONVERSATION) is None:
+            return
+        conversation_id = int(item.data(ROLE_CONVERSATION))
+        menu = QMenu(self)
+        rename = QAction("&Rename", menu)
+        rename.triggered.connect(lambda: self._rename_item(item))
+        md = QAction("Export as &Markdown…", menu)
+        md.triggered.connect(lambda: self.export_conversation(conversation_id, "md"))
+        js = QAction("Export as &JSON…", menu)
+        js.triggered.connect(lambda: self.export_conversation(conversation_id, "json"))
+        delete = QAction("&Delete", menu)
+        delete.triggered.connect(lambda: self.delete_conversation(conversation_id))
+        for action in (rename, md, js, delete):
+            menu.addAction(action)
+        menu.popup(self.conversations.viewport().mapToGlobal(pos))
+        self._context_menu = menu
+
+    def _rename_item(self, item: QListWidgetItem) -> None:
+        if self.search.text().strip():
+            self.search.clear()
+            self.refresh_sidebar()
+            return
+        self.conversations.editItem(item)
+
+    def _focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    # ------------------------------------------------------------------ options
+
+    def set_models(self, models: list[str]) -> None:
+        """The server's current model list (from the status monitor)."""
+        current = self.model_combo.currentText()
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        self.model_combo.addItems(models)
+        self.model_combo.setEditText(current)
+        self.model_combo.blockSignals(False)
+
+    def _fill_options(self) -> None:
+        options = self.controller.options()
+        for widget in (self.model_combo, self.temperature, self.max_tokens, self.system_prompt):
+            widget.blockSignals(True)
+        self.model_combo.setEditText(str(options.get("model") or ""))
+        temperature = options.get("temperature")
+        self.temperature.setValue(-0.1 if temperature is None else float(temperature))
+        max_tokens = options.get("max_tokens")
+        self.max_tokens.setValue(0 if not max_tokens else int(max_tokens))
+        system = str(options.get("system_prompt") or "")
+        if self.system_prompt.toPlainText() != system:
+            self.system_prompt.setPlainText(system)
+        self.system_button.setText("System prompt ✓" if system else "System prompt")
+        for widget in (self.model_combo, self.temperature, self.max_tokens, self.system_prompt):
+            widget.blockSignals(False)
+
+    def _save_options(self) -> None:
+        temperature = self.temperature.value()
+        system = self.system_prompt.toPlainText()
+        try:
+            self.controller.set_options(
+                model=self.model_combo.currentText().strip() or None,
+                temperature=None if temperature < 0 else round(temperature, 2),
+                max_tokens=self.max_tokens.value() or None,
+                system_prompt=system,
+            )
+        except (HistoryError, KeyError) as exc:
+            self.statusBar().showMessage(str(exc).splitlines()[0], 4000)
+        self.system_button.setText("System prompt ✓" if system.strip() else "System prompt")
+
+    # ------------------------------------------------------------------ window
+
+    def show_notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.show()
+
+    def bring_forward(self) -> None:
+        self.show()
+        self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.raise_()
+        self.activateWindow()
+        self.prompt.setFocus()
+
+    def _restore_state(self) -> None:
+        if self._state_file is None:
+            return
+        settings = QSettings(str(self._state_file), QSettings.Format.IniFormat)
+        geometry = settings.value("chat/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        splitter = settings.value("chat/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def save_state(self) -> None:
+        if self._state_file is None:
+            return
+        settings = QSettings(str(self._state_file), QSettings.Format.IniFormat)
+        settings.setValue("chat/geometry", self.saveGeometry())
+        settings.setValue("chat/splitter", self.splitter.saveState())
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing hides the window; a running answer is stopped (and saved as stopped)."""
+        self.controller.stop()
+        self.save_state()
+        self._cancel_edit()
+        event.accept()
+        self.closed.emit()
+
+
+__all__ = ["ChatWindow"]
