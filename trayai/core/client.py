@@ -449,43 +449,49 @@ class ChatStream:
         chunks = response.aiter_bytes().__aiter__()
         pending = b""
         done = False
-        while not done:
-            timeout = endpoint.first_token_timeout if state["ttft"] is None else endpoint.stall_timeout
-            try:
-                chunk = await asyncio.wait_for(chunks.__anext__(), timeout)
-            except StopAsyncIteration:
-                break
-            except asyncio.TimeoutError as exc:
-                where = host_port(endpoint.base_url)
-                if state["ttft"] is None:
-                    raise make_error(
-                        ErrorCode.FIRST_TOKEN_TIMEOUT, f"{where} sent no token within {timeout:g} s"
-                    ) from exc
-                raise make_error(
-                    ErrorCode.STALLED, f"The reply from {where} stalled: nothing for {timeout:g} s"
-                ) from exc
-            except Exception as exc:
-                raise classify_exception(
-                    exc,
-                    base_url=endpoint.base_url,
-                    model=self._model,
-                    phase="stream" if state["ttft"] is not None or self._chunks else "first_token",
-                ) from exc
-            pending += chunk
-            if b"\n" not in chunk:
-                continue
-            lines = pending.split(b"\n")
-            pending = lines.pop()
-            for line in lines:
-                delta = self._event(line, state, started)
-                if delta is None:
-                    continue
-                if delta is _DONE:
-                    done = True
+        try:
+            while not done:
+                timeout = endpoint.first_token_timeout if state["ttft"] is None else endpoint.stall_timeout
+                try:
+                    chunk = await asyncio.wait_for(chunks.__anext__(), timeout)
+                except StopAsyncIteration:
                     break
-                yield delta
-        if done:
-            await _drain(chunks)
+                except asyncio.TimeoutError as exc:
+                    where = host_port(endpoint.base_url)
+                    if state["ttft"] is None:
+                        raise make_error(
+                            ErrorCode.FIRST_TOKEN_TIMEOUT, f"{where} sent no token within {timeout:g} s"
+                        ) from exc
+                    raise make_error(
+                        ErrorCode.STALLED, f"The reply from {where} stalled: nothing for {timeout:g} s"
+                    ) from exc
+                except Exception as exc:
+                    raise classify_exception(
+                        exc,
+                        base_url=endpoint.base_url,
+                        model=self._model,
+                        phase="stream" if state["ttft"] is not None or self._chunks else "first_token",
+                    ) from exc
+                pending += chunk
+                if b"\n" not in chunk:
+                    continue
+                lines = pending.split(b"\n")
+                pending = lines.pop()
+                for line in lines:
+                    delta = self._event(line, state, started)
+                    if delta is None:
+                        continue
+                    if delta is _DONE:
+                        done = True
+                        break
+                    yield delta
+            if done:
+                await _drain(chunks)
+        finally:
+            # Close the byte iterator here, inside the loop: left to the garbage collector after a
+            # parse error, its clean-up would run outside any event loop and fail noisily.
+            with contextlib.suppress(Exception):
+                await chunks.aclose()  # type: ignore[attr-defined]
         if not done and state["finish"] is None:
             raise make_error(
                 ErrorCode.DISCONNECTED,

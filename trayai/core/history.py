@@ -4,8 +4,9 @@ Why it is built this way:
 * **Nothing typed or received is lost.** The user's message is committed before the request goes
   out; the streaming answer is written on finish, stop and error, and checkpointed about once a
   second while it streams. WAL with ``synchronous=NORMAL`` makes every commit survive the app being
-  killed (not a power cut), so a SIGKILL mid-reply loses at most the last second of text. Answers
-  still marked "streaming" when the store opens were cut by a crash: they become "interrupted".
+  killed (not a power cut), so a SIGKILL mid-reply loses at most the last second of text.
+* Answers still marked "streaming" were cut by a crash: the app calls ``recover_interrupted`` at
+  start and they become "interrupted" (a reader such as the CLI never does).
 * **A damaged file never stops the app.** It is moved aside with a timestamp (with its -wal/-shm),
   a new database is started, and ``recovered_from`` says where the old one went.
 * **Search is FTS5** over message text (an external-content index kept by triggers), with the
@@ -206,9 +207,6 @@ class HistoryStore:
                     "Update trayai, or move the file away to start a new history.",
                 )
             self._migrate(conn, version)
-            self.recovered_interrupted = conn.execute(
-                "UPDATE messages SET status = ? WHERE status = ?", (STATUS_INTERRUPTED, STATUS_STREAMING)
-            ).rowcount
         except BaseException:
             conn.close()
             raise
@@ -237,6 +235,17 @@ class HistoryStore:
                 side.replace(Path(f"{target}{suffix}"))
         (target.with_name(target.name + ".reason")).write_text(reason + "\n", encoding="utf-8")
         return target
+
+    def recover_interrupted(self) -> int:
+        """Mark answers left "streaming" by a crash as "interrupted"; returns how many.
+
+        Only the app that writes answers calls this, once at start: a second reader (the CLI while
+        the app streams) must not mistake a live answer for a dead one.
+        """
+        self.recovered_interrupted = self._run(
+            "UPDATE messages SET status = ? WHERE status = ?", (STATUS_INTERRUPTED, STATUS_STREAMING)
+        ).rowcount
+        return self.recovered_interrupted
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):

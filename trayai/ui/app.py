@@ -207,6 +207,7 @@ class TrayApp(QObject):
                 self.tray.message("The chat history cannot be opened", str(exc))
                 return
             history.purge_deleted(older_than=24 * 3600)  # deletions stay undoable for a day
+            history.recover_interrupted()  # answers cut by a crash or SIGKILL of an earlier run
             if history.recovered_from is not None:
                 log.warning("history database was damaged: moved to %s", history.recovered_from)
             self.history = history
