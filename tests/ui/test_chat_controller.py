@@ -238,7 +238,7 @@ def test_server_down_is_explained(history: HistoryStore, run: Callable[..., Any]
     assert outcome.error is not None and outcome.error.code is ErrorCode.CONNECTION_REFUSED
     cid = h.controller.conversation_id
     assert cid is not None
-    assert [m.content for m in history.messages(cid)][0] == "anyone there?"  # the prompt is kept
+    assert next(m.content for m in history.messages(cid)) == "anyone there?"  # the prompt is kept
 
 
 def test_context_exceeded_retries_with_fewer_turns_and_says_so(
