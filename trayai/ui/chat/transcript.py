@@ -29,6 +29,7 @@ from PySide6.QtGui import (
     QColor,
     QDesktopServices,
     QPalette,
+    QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
     QTextFormat,
@@ -234,9 +235,9 @@ class TranscriptView(QTextBrowser):
         inner.insertHtml(self._header_html(message))
         body, codes = self._body_html(message)
         if body:
-            inner.insertBlock()
+            _fresh_block(inner)
             inner.insertHtml(body)
-        inner.insertBlock()
+        _fresh_block(inner)
         inner.insertHtml(self._tail_html(message))
         self._frames[message.id] = frame
         self._contents[message.id] = message.content
@@ -364,7 +365,7 @@ class TranscriptView(QTextBrowser):
         cursor = self._cursor_at(stream.tail.position())
         if rendered.html.strip():
             cursor.insertHtml(rendered.html)
-            cursor.insertBlock()
+            _fresh_block(cursor)
         stream.tail.setPosition(cursor.position())
 
     def _render_tail(self, stream: _Stream, tail: str) -> None:
@@ -410,8 +411,8 @@ class TranscriptView(QTextBrowser):
             self._clear_tail(stream)
             self._insert_stable(stream, tail_text + "\n")
         inner = self._cursor_at(stream.frame.lastPosition())
-        if inner.block().length() > 1:
-            inner.insertBlock()
+        if inner.block().length() > 1 or inner.currentList() is not None:
+            _fresh_block(inner)
         inner.insertHtml(self._tail_html(message))
         cursor.endEditBlock()
         self._contents[message.id] = message.content
@@ -480,6 +481,18 @@ class TranscriptView(QTextBrowser):
     def _on_scrolled(self, value: int) -> None:
         if value == 0 and self._has_earlier and not self.streaming:
             self.load_earlier.emit()
+
+
+def _fresh_block(cursor: QTextCursor) -> None:
+    """Start a plain paragraph: not inside the list or quote the previous HTML ended with."""
+    cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+    current = cursor.currentList()
+    if current is not None:
+        current.remove(cursor.block())
+    fmt = cursor.blockFormat()
+    fmt.setIndent(0)
+    fmt.setLeftMargin(0)
+    cursor.setBlockFormat(fmt)
 
 
 def _monospace(fmt: QTextCharFormat) -> QTextCharFormat:

@@ -226,6 +226,7 @@ class ChatWindow(QMainWindow):
         self.conversations.itemChanged.connect(self._on_item_renamed)
         self.conversations.customContextMenuRequested.connect(self._on_context_menu)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.returnPressed.connect(self.open_first_result)
         self._search_timer.timeout.connect(self.refresh_sidebar)
         self.undo_button.clicked.connect(self.undo_delete)
         self._undo_timer.timeout.connect(self._expire_undo)
@@ -301,6 +302,13 @@ class ChatWindow(QMainWindow):
             error = outcome.error
             self.show_notice(f"{error.message}\n{error.hint}" if error else "The history could not be saved.")
             return
+        log.info(
+            "chat: answer %d ended: %s, %d characters%s",
+            outcome.message.id,
+            outcome.status,
+            len(outcome.message.content),
+            f" ({outcome.error.code.value})" if outcome.error else "",
+        )
         if outcome.message.conversation_id == self.controller.conversation_id and self.transcript.streaming:
             self.transcript.finish_stream(outcome.message)
             self._loaded_end += 1
@@ -398,6 +406,11 @@ class ChatWindow(QMainWindow):
             self.refresh_sidebar()
             return
         self._load_conversation(conversation_id, at_index=at_message)
+        log.info(
+            "chat: opened conversation %d%s",
+            conversation_id,
+            "" if at_message is None else f" at {at_message}",
+        )
         if at_message is not None:
             try:
                 message_id = self.history.messages(conversation_id, at_message, at_message + 1)[0].id
@@ -624,6 +637,15 @@ class ChatWindow(QMainWindow):
             return
         self.conversations.editItem(item)
 
+    def open_first_result(self) -> None:
+        """Enter in the search box: search now and open the best hit (Spotlight-style)."""
+        self._search_timer.stop()
+        self.refresh_sidebar()
+        item = self.conversations.item(0)
+        if item is not None and item.data(ROLE_CONVERSATION) is not None:
+            self.conversations.setCurrentItem(item)
+            self._on_item_clicked(item)
+
     def _focus_search(self) -> None:
         self.search.setFocus()
         self.search.selectAll()
@@ -683,6 +705,10 @@ class ChatWindow(QMainWindow):
         self.prompt.setFocus()
 
     def _restore_state(self) -> None:
+        screen = QGuiApplication.primaryScreen()
+        if screen is not None:  # never larger than the screen (small laptops, 1024x600 test screens)
+            available = screen.availableGeometry()
+            self.resize(min(1000, int(available.width() * 0.9)), min(720, int(available.height() * 0.9)))
         if self._state_file is None:
             return
         settings = QSettings(str(self._state_file), QSettings.Format.IniFormat)
