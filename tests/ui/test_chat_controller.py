@@ -350,3 +350,25 @@ def test_wait_idle_saves_a_stopped_answer_on_shutdown(
     assert cid is not None
     last = harness.history.messages(cid)[-1]
     assert last.status == "stopped" and last.content.startswith("tok0")
+
+
+def test_stop_is_never_lost_while_tokens_pour_in(
+    harness: Harness, server: ScriptedServer, run: Callable[..., Any]
+) -> None:
+    """Regression: asyncio.wait_for on 3.11 swallowed a cancel arriving with a chunk (1 in 3 Stops)."""
+    harness.target = ChatTarget(client=harness.client, model="ai/smollm2", profile="default",
+                                generation=GenerationParams(max_tokens=None))
+
+    async def go() -> list[str]:
+        statuses = []
+        for _ in range(10):
+            server.script(Reply(n_tokens=100_000, rate=1000))
+            before = len(harness.deltas)
+            assert harness.controller.send("pour")
+            while len(harness.deltas) < before + 30:
+                await asyncio.sleep(0.005)
+            harness.controller.stop()
+            statuses.append((await harness.reply(timeout=5)).status)
+        return statuses
+
+    assert run(go()) == ["stopped"] * 10

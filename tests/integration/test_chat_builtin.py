@@ -1,0 +1,59 @@
+"""The chat window against the real built-in server (llama.cpp + SmolLM2): stream, stop, context.
+
+The end-to-end part drives the real app under Xvfb with xdotool, like the scripted-server e2e test.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.e2e.conftest import Desktop, desktop  # noqa: F401 - the fixture, used by name
+from tests.e2e.test_tray_x11 import log_text, quit_app, wait_until
+from trayai.core.config import ConfigStore, GenerationParams, Profile, Settings
+from trayai.core.embedded import EmbeddedServer
+from trayai.core.history import HistoryStore
+from trayai.core.paths import AppPaths
+
+pytestmark = pytest.mark.integration
+
+
+def test_chat_window_against_smollm2_under_xvfb(
+    desktop: Desktop, builtin_server: EmbeddedServer, paths: AppPaths  # noqa: F811
+) -> None:
+    settings = Settings()
+    settings.profiles = [
+        Profile(
+            name="Built-in",
+            base_url=builtin_server.base_url,
+            generation=GenerationParams(temperature=0.0, max_tokens=96),
+        )
+    ]
+    settings.active_profile = "Built-in"
+    settings.builtin_server.autostart = False
+    ConfigStore(paths).save(settings)
+    desktop.start_tray_host()
+    app = subprocess.Popen([sys.executable, "-m", "trayai.cli"], env=desktop.env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: "startup: tray shown" in log_text(paths), what="the tray icon")
+        subprocess.run([sys.executable, "-m", "trayai.cli", "chat"], env=desktop.env, timeout=20, check=True)
+        wait_until(lambda: desktop.run("xdotool", "search", "--onlyvisible", "--name", "trayai — chat",
+                                       check=False).strip() != "", what="the chat window")
+        desktop.run("xdotool", "type", "--delay", "15", "Write a Python function that adds two numbers.")
+        desktop.run("xdotool", "key", "Return")
+        wait_until(lambda: "ended: done" in log_text(paths), timeout=120, what="SmolLM2's answer")
+        desktop.screenshot("chat-smollm2")
+        quit_app(desktop, app)
+    finally:
+        if app.poll() is None:
+            app.kill()
+    with HistoryStore.in_dir(paths.data_dir) as history:
+        conversation = history.list_conversations()[0]
+        user, answer = history.messages(conversation.id)
+    assert user.content == "Write a Python function that adds two numbers."
+    assert answer.status == "done" and len(answer.content) > 20
+    assert answer.meta["model"] and answer.meta["completion_tokens"] > 5
+    assert answer.meta["tokens_per_second"] and answer.meta["tokens_per_second"] > 1
