@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,15 +26,19 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import psutil
 import qasync
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from tests.support.scripted_server import Reply, ScriptedServer
 from trayai.core.client import Endpoint, ModelClient
+from trayai.core.config import ConfigStore, GenerationParams, Profile, Settings
 from trayai.core.history import HistoryStore, StoredMessage
+from trayai.core.paths import AppPaths
 from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
 from trayai.ui.chat.transcript import TranscriptView
+from trayai.ui.chat.warmup import warm_up_chat
 from trayai.ui.chat.window import ChatWindow
 
 PROSE = (
@@ -63,7 +69,7 @@ def tokens_of(text: str) -> list[str]:
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 class Bench:
@@ -72,7 +78,13 @@ class Bench:
         self.history = HistoryStore(tmp / "history.sqlite3")
         self.client = ModelClient(Endpoint.create(server.base_url, "dummy-key"))
         self.controller = ChatController(
-            self.history, lambda: ChatTarget(client=self.client, model="ai/smollm2", profile="bench")
+            self.history,
+            lambda: ChatTarget(
+                client=self.client,
+                model="ai/smollm2",
+                profile="bench",
+                generation=GenerationParams(max_tokens=None),
+            ),
         )
         self.window = ChatWindow(self.controller, self.history)
         self.window.resize(1000, 720)
@@ -124,7 +136,7 @@ class Bench:
         outcome, _ = await self.ask("write a long answer with code")
         elapsed = time.perf_counter() - started
         timer.stop()
-        gaps = [(b - a) * 1000 for a, b in zip(beats, beats[1:])]
+        gaps = [(b - a) * 1000 for a, b in itertools.pairwise(beats)]
         flushes = self.window.transcript.flush_count - flushes_before
         return {
             "reply_chars": len(outcome.message.content),
@@ -241,6 +253,47 @@ def flush_cost(samples: int) -> dict[str, Any]:
     }
 
 
+def memory(server: ScriptedServer, tmp: Path) -> dict[str, Any]:
+    """RSS of the real app (offscreen) before and after opening the chat window and one answer."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOCAL_")}
+    env.update(QT_QPA_PLATFORM="offscreen", TRAYAI_CONFIG_DIR=str(tmp / "mem-config"),
+               TRAYAI_DATA_DIR=str(tmp / "mem-data"))
+    paths = AppPaths.from_env(env)
+    settings = Settings()
+    settings.profiles = [Profile(name="Scripted", base_url=server.base_url)]
+    settings.active_profile = "Scripted"
+    settings.builtin_server.autostart = False
+    ConfigStore(paths).save(settings)
+    log = paths.log_dir / "trayai.log"
+
+    def wait_log(text: str) -> None:
+        deadline = time.monotonic() + 60
+        while not (log.exists() and text in log.read_text()):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the app never logged {text!r}")
+            time.sleep(0.05)
+
+    proc = subprocess.Popen([sys.executable, "-m", "trayai.cli"], env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_log("startup: tray shown")
+        time.sleep(2.0)  # first poll done
+        ps = psutil.Process(proc.pid)
+        before = ps.memory_info().rss
+        subprocess.run([sys.executable, "-m", "trayai.cli", "chat"], env=env, timeout=30, check=True)
+        wait_log("chat warm-up done")
+        time.sleep(1.0)
+        after = ps.memory_info().rss
+    finally:
+        subprocess.run([sys.executable, "-m", "trayai.cli", "quit"], env=env, timeout=30, check=False)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return {"rss_before_chat_mb": round(before / 1e6, 1), "rss_after_chat_mb": round(after / 1e6, 1),
+            "target_after_chat_mb": 150}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="shorter replies and fewer runs")
@@ -254,6 +307,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     figures: dict[str, Any] = {"benchmark": "chat"}
     with tempfile.TemporaryDirectory() as tmp, ScriptedServer() as server:
         bench = Bench(server, Path(tmp))
+        started = time.perf_counter()
+        loop.run_until_complete(warm_up_chat(bench.client))  # what the app does when the window opens
+        figures["warm_up_s"] = round(time.perf_counter() - started, 2)
         figures["ui_heartbeat_while_streaming"] = loop.run_until_complete(
             bench.heartbeat(10_000 if quick else 30_000, 1000.0)
         )
@@ -262,8 +318,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         figures["end_of_stream_lag"] = loop.run_until_complete(
             bench.end_lag(3 if quick else 6, 2000 if quick else 8000, 3000.0)
         )
-        long_id = bench.seed_long(400, 2_500)
+        long_id = bench.seed_long(400, 5_000)
         figures["open_400_messages"] = bench.open_long(long_id, 3 if quick else 6)
+        figures["memory"] = memory(server, Path(tmp))
         loop.run_until_complete(bench.client.aclose())
         bench.window.close()
         bench.history.close()

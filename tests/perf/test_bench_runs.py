@@ -35,3 +35,22 @@ def test_tray_benchmark_reports_startup_idle_and_memory() -> None:
     assert 0 < startup["icon_shown_s_p50_warm"] < 10
     assert figures["idle"]["polls_in_window"] >= 1  # it kept polling while idle
     assert figures["memory"]["rss_tray_only_mb"] > 10
+
+
+def test_chat_benchmark_reports_every_figure() -> None:
+    script = Path(__file__).with_name("bench_chat.py")
+    proc = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True,
+                          timeout=300, check=True)
+    figures = json.loads(proc.stdout)
+    beat = figures["ui_heartbeat_while_streaming"]
+    assert beat["reply_chars"] >= 10_000 and beat["flushes"] > 10  # the whole reply, coalesced flushes
+    assert beat["flushes_per_s"] <= 65  # never more than ~60 paints a second
+    assert 0 < beat["gap_ms_p50"] <= beat["gap_ms_p99"] <= beat["gap_ms_max"]
+    assert figures["stop_latency"]["runs"] == 3 and figures["stop_latency"]["ms_max"] > 0
+    render = figures["render_cost_vs_length"]
+    assert render["ratio"] == round(render["flush_ms_at_50k"] / render["flush_ms_at_2k"], 2)
+    assert figures["end_of_stream_lag"]["tokens"] == 2000
+    long_chat = figures["open_400_messages"]
+    assert long_chat["messages"] == 400 and long_chat["conversation_chars"] > 900_000
+    assert long_chat["first_paint_ms_p50"] < long_chat["eager_render_all_ms"]  # lazy beats eager
+    assert figures["memory"]["rss_after_chat_mb"] > figures["memory"]["rss_before_chat_mb"] > 10

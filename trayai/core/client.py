@@ -51,6 +51,10 @@ Message = Mapping[str, Any]
 T = TypeVar("T")
 
 
+def _import_openai() -> None:
+    import openai  # noqa: F401 - loaded for its side effect: the module is cached for later
+
+
 async def within(awaitable: Awaitable[T], seconds: float) -> T:
     """``await`` with a deadline (raises ``TimeoutError``) that never swallows a cancellation.
 
@@ -205,6 +209,21 @@ class ModelClient:
                 http_client=self._http_client(),
             )
         return self._openai
+
+    async def warm_up(self) -> None:
+        """Import the OpenAI SDK in a worker thread, so the first chat request doesn't freeze the UI.
+
+        ``import openai`` takes ~0.8 s; done on the Qt thread by the first request it stalls painting
+        for that long (measured by tests/perf/bench_chat.py). Idempotent and cheap once done.
+        """
+        if self._openai is None:
+            await asyncio.to_thread(self._prepare_sdk)
+
+    def _prepare_sdk(self) -> None:
+        """Worker-thread part of :meth:`warm_up`: the SDK, its client and its chat resources."""
+        _import_openai()
+        client = self._client()
+        _ = client.chat.completions.with_raw_response  # the resources load lazily on first access
 
     async def aclose(self) -> None:
         if self._openai is not None:

@@ -38,6 +38,7 @@ from trayai.core.secrets import SecretStore
 from trayai.core.status import ServerState, StatusReport
 from trayai.core.urls import is_loopback_url, port_of
 from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
+from trayai.ui.chat.warmup import warm_up_chat
 from trayai.ui.chat.window import ChatWindow
 from trayai.ui.icons import app_icon
 from trayai.ui.ipc import InstanceServer, send_command, socket_name
@@ -220,9 +221,11 @@ class TrayApp(QObject):
             )
             self.chat_window.setWindowIcon(app_icon())
             self.monitor.report_changed.connect(self._update_chat_models)
+            self._spawn(warm_up_chat(self.monitor.client))  # ready before the first prompt is typed
             if self.monitor.report is not None:
                 self._update_chat_models(self.monitor.report)
         self.chat_window.bring_forward()
+        log.info("chat window shown")
 
     def chat_target(self) -> ChatTarget:
         profile = self.resolved.profile

@@ -307,6 +307,7 @@ class ChatController(QObject):
         generation: GenerationOptions,
         message_id: int,
     ) -> StreamResult:
+        await target.client.warm_up()  # the SDK import happens off the UI thread
         if not target.generation.stream:
             result = await target.client.complete(prepared.messages, model=model, options=generation)
             self._chunks.append(result.text)
