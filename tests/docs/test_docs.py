@@ -52,6 +52,9 @@ PUBLIC_API = {
     "trayai.core.secrets": ["SecretStore"],
     "trayai.core.batch": ["run_batch", "read_items", "completed_ids", "BatchStats"],
     "trayai.core.bench": ["run_bench", "format_reports", "BenchReport"],
+    "trayai.core.history": ["HistoryStore", "SearchHit"],
+    "trayai.core.render": ["MarkdownRenderer", "Palette", "Rendered", "stable_prefix_end"],
+    "trayai.core.context": ["prepare", "Prepared"],
 }
 
 

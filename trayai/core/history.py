@@ -100,6 +100,8 @@ class HistoryError(Exception):
 
 @dataclass(frozen=True)
 class Conversation:
+    """A conversation's header: title, timestamps, its own model and parameters, message count."""
+
     id: int
     title: str
     created: float
@@ -113,6 +115,8 @@ class Conversation:
 
 @dataclass(frozen=True)
 class StoredMessage:
+    """A message as saved: ``status`` says whether an answer finished, was stopped, failed or was cut."""
+
     id: int
     conversation_id: int
     seq: int
@@ -125,6 +129,8 @@ class StoredMessage:
 
 @dataclass(frozen=True)
 class SearchHit:
+    """One search result: where it is (to open the conversation at that message) and a snippet."""
+
     conversation_id: int
     title: str
     message_id: int | None  # None when only the title matched
