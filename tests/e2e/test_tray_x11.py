@@ -71,7 +71,7 @@ def test_icon_in_a_real_tray_menu_and_model_switch(desktop: Desktop, server: Scr
         wait_until(lambda: server.requests, what="the first poll")
         time.sleep(0.3)  # let the state icon/tooltip update after the poll
         desktop.screenshot("tray-icon")
-        desktop.run("xdotool", "mousemove", str(x + w // 2), str(y + h // 2), "click", "1")
+        desktop.run("xdotool", "mousemove", str(x + w // 2), str(y + h // 2), "click", "3")
 
         def menu_open() -> bool:
             return any(win[2] > 150 and win[3] > 150 for win in desktop.windows())
@@ -90,6 +90,8 @@ def test_icon_in_a_real_tray_menu_and_model_switch(desktop: Desktop, server: Scr
 
         wait_until(switched, what="the model choice to be saved")
         assert json.loads(config.read_text())["profiles"][0]["model"] == "ai/qwen3"
+        desktop.run("xdotool", "mousemove", str(x + w // 2), str(y + h // 2), "click", "1")
+        wait_until(lambda: "chat window shown" in log_text(paths), what="left click to open the chat")
         quit_app(desktop, app)
 
 
