@@ -141,10 +141,11 @@ def test_ipc_commands_reach_the_app(server: ScriptedServer, make_app: Any, run: 
     async def go() -> None:
         task = asyncio.ensure_future(app.run())
         await asyncio.sleep(0.1)
-        ok = await asyncio.to_thread(send_command, name, "chat")
-        assert ok
+        assert await asyncio.to_thread(send_command, name, "chat")
+        await until(lambda: app.chat_window is not None and app.chat_window.isVisible())
+        assert await asyncio.to_thread(send_command, name, "settings")  # not built yet: says so
         await until(lambda: app.tray.last_message is not None)
-        assert app.tray.last_message is not None and "chat window" in app.tray.last_message[1]
+        assert app.tray.last_message is not None and "settings window" in app.tray.last_message[1]
         assert not await asyncio.to_thread(send_command, name, "format-disk")  # unknown: refused
         assert await asyncio.to_thread(send_command, name, "quit")
         assert await asyncio.wait_for(task, 5) == 0
