@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
@@ -11,6 +12,8 @@ import pytest
 import qasync
 from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
+
+from trayai.ui.loop import install_asyncgen_hooks
 
 T = TypeVar("T")
 
@@ -28,9 +31,12 @@ def _collect_qt_garbage(qapp: QApplication) -> Iterator[None]:
 def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
+    previous = install_asyncgen_hooks(loop)  # as the app does
     yield loop
+    loop.run_until_complete(loop.shutdown_asyncgens())
     loop.close()  # joins qasync's executor threads (getaddrinfo, to_thread)
     asyncio.set_event_loop(None)
+    sys.set_asyncgen_hooks(*previous)
 
 
 @pytest.fixture
