@@ -164,3 +164,56 @@ def test_closing_the_status_window_quits(server: ScriptedServer, make_app: Any, 
         assert await asyncio.wait_for(task, 5) == 0
 
     run(go())
+
+
+def test_chat_from_the_app_shows_generating_then_speed_in_the_tooltip(
+    server: ScriptedServer, make_app: Any, run: Any, paths: AppPaths
+) -> None:
+    from tests.support.scripted_server import Reply
+
+    app = make_app(settings_for(server))
+    server.script(Reply(n_tokens=40, rate=40))
+    states: list[Any] = []
+    app.monitor.state_changed.connect(states.append)
+
+    async def go() -> None:
+        task = asyncio.ensure_future(app.run())
+        await until(lambda: app.monitor.state is ServerState.READY)
+        app.open_chat()
+        assert app.chat is not None and app.chat_window is not None and app.chat_window.isVisible()
+        assert app.chat.send("count for me")
+        await until(lambda: app.monitor.state is ServerState.GENERATING)
+        await until(lambda: not app.chat.busy and "Last answer:" in app.tray.tooltip, timeout=10)
+        await until(lambda: app.monitor.state is ServerState.READY)
+        assert (paths.data_dir / "history.sqlite3").exists()
+        app.request_quit()
+        assert await asyncio.wait_for(task, 5) == 0
+
+    run(go())
+    assert ServerState.GENERATING in states
+    assert "tok/s" in app.tray.tooltip
+
+
+def test_quitting_mid_answer_saves_it_as_stopped(
+    server: ScriptedServer, make_app: Any, run: Any, paths: AppPaths
+) -> None:
+    from tests.support.scripted_server import Reply
+    from trayai.core.history import HistoryStore
+
+    app = make_app(settings_for(server))
+    server.script(Reply(n_tokens=1000, rate=50))
+
+    async def go() -> None:
+        task = asyncio.ensure_future(app.run())
+        app.open_chat()
+        assert app.chat is not None and app.chat.send("long")
+        await until(lambda: "tok3" in app.chat.streaming_text, timeout=10)
+        app.request_quit()
+        assert await asyncio.wait_for(task, 5) == 0
+
+    run(go())
+    assert server.wait_for_disconnect(5)
+    with HistoryStore.in_dir(paths.data_dir) as history:
+        conversation = history.list_conversations()[0]
+        answer = history.messages(conversation.id)[-1]
+    assert answer.status == "stopped" and answer.content.startswith("tok0 tok1 tok2 tok3")

@@ -319,3 +319,43 @@ def test_context_menu_offers_rename_export_delete(rig: Rig, history: HistoryStor
     menu = rig.window._context_menu
     assert [a.text() for a in menu.actions()] == ["&Rename", "Export as &Markdown…", "Export as &JSON…", "&Delete"]
     menu.close()
+
+
+def test_autoscroll_only_when_at_the_bottom(
+    rig: Rig, server: ScriptedServer, qtbot: QtBot, run: Callable[..., Any]
+) -> None:
+    server.script(Reply(tokens=[f"line {i}\n\n" for i in range(400)], rate=400))
+    type_and_enter(qtbot, rig, "many lines")
+    bar = rig.window.transcript.verticalScrollBar()
+
+    async def go() -> tuple[int, int]:
+        while bar.maximum() < 400:
+            await asyncio.sleep(0.01)
+        assert bar.value() == bar.maximum()  # following the answer
+        bar.setValue(10)  # the reader scrolls up to read
+        await asyncio.sleep(0.3)
+        held = bar.value()
+        await rig.wait_reply(1)
+        return held, bar.value()
+
+    held, final = run(go())
+    assert held == 10 and final == 10
+    assert bar.maximum() > 10
+
+
+def test_dark_palette_re_renders_with_dark_code_colours(rig: Rig, history: HistoryStore, qtbot: QtBot) -> None:
+    from PySide6.QtGui import QColor, QPalette
+
+    conv = history.create_conversation()
+    history.add_message(conv.id, "user", "code")
+    history.add_message(conv.id, "assistant", "```python\nx = 1\n```")
+    rig.window.open_conversation(conv.id)
+    view = rig.window.transcript
+    assert not view.renderer.palette.dark and "#f4f4f4" in view.document().toHtml()
+    dark = QPalette(view.palette())
+    dark.setColor(QPalette.ColorRole.Base, QColor("#1e1e1e"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#eeeeee"))
+    with qtbot.waitSignal(view.palette_changed, timeout=2000):
+        view.setPalette(dark)
+    assert view.renderer.palette.dark
+    qtbot.waitUntil(lambda: "#272822" in view.document().toHtml())

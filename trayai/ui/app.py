@@ -107,6 +107,7 @@ class TrayApp(QObject):
         self.history: HistoryStore | None = None
         self.chat: ChatController | None = None
         self.chat_window: ChatWindow | None = None
+        self._last_reply: str | None = None  # "Last answer: 45.1 tok/s, first token 0.21 s" (tooltip)
         self._connect()
 
     # ------------------------------------------------------------------ wiring
@@ -216,7 +217,7 @@ class TrayApp(QObject):
             self.history = history
             self.chat = ChatController(history, self.chat_target, self)
             self.chat.busy_changed.connect(self._on_chat_busy)
-            self.chat.finished.connect(lambda _o: self.monitor.request_finished(False))
+            self.chat.finished.connect(self._on_chat_finished)
             self.chat.failed.connect(self._on_chat_failed)
             self.chat_window = ChatWindow(
                 self.chat, history, state_file=self.paths.data_dir / "window-state.ini"
@@ -249,6 +250,15 @@ class TrayApp(QObject):
     def _on_chat_busy(self, busy: bool) -> None:
         if busy:
             self.monitor.request_started()
+
+    def _on_chat_finished(self, outcome: ReplyOutcome) -> None:
+        meta = outcome.message.meta
+        tps, ttft = meta.get("tokens_per_second"), meta.get("ttft_s")
+        if isinstance(tps, (int, float)):
+            first = f", first token {ttft:.2f} s" if isinstance(ttft, (int, float)) else ""
+            self._last_reply = f"Last answer: {tps:.1f} tok/s{first}"
+        self.monitor.request_finished(False)
+        self._refresh_status()
 
     def _on_chat_failed(self, outcome: ReplyOutcome) -> None:
         self.monitor.request_finished(True)
@@ -300,6 +310,8 @@ class TrayApp(QObject):
             extra.append(
                 f"Built-in server: CPU {usage.cpu_percent:.0f}%, memory {usage.rss_bytes / 1e6:.0f} MB"
             )
+        if self._last_reply:
+            extra.append(self._last_reply)
         self.tray.show_status(state, self.monitor.report, extra)
 
     def menu_model(self) -> MenuModel:
