@@ -359,3 +359,21 @@ def test_dark_palette_re_renders_with_dark_code_colours(rig: Rig, history: Histo
         view.setPalette(dark)
     assert view.renderer.palette.dark
     qtbot.waitUntil(lambda: "#272822" in view.document().toHtml())
+
+
+def test_reloading_mid_answer_keeps_streaming_into_the_view(
+    rig: Rig, server: ScriptedServer, qtbot: QtBot, run: Callable[..., Any]
+) -> None:
+    server.script(Reply(n_tokens=60, rate=60))
+    type_and_enter(qtbot, rig, "keep going")
+
+    async def go() -> Any:
+        while "tok5" not in rig.text():
+            await asyncio.sleep(0.01)
+        rig.window.transcript.palette_changed.emit()  # e.g. the desktop switched to dark: full reload
+        assert rig.window.transcript.streaming
+        return await rig.wait_reply(1)
+
+    outcome = run(go())
+    assert outcome.status == "done"
+    assert "tok59" in rig.text() and "tokens" in rig.text().splitlines()[-1]

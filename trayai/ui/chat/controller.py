@@ -103,6 +103,11 @@ class ChatController(QObject):
         return self._task is not None and not self._task.done()
 
     @property
+    def streaming_message(self) -> StoredMessage | None:
+        """The answer being streamed (its placeholder as saved), if any."""
+        return self._message if self.busy else None
+
+    @property
     def streaming_text(self) -> str:
         return "".join(self._chunks)
 

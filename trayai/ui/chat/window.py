@@ -7,6 +7,7 @@ newest messages (about a screenful and a half) are rendered, earlier ones when t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -434,7 +435,15 @@ class ChatWindow(QMainWindow):
         if at_index is not None and count - start > 60:
             end = min(count, start + 40)  # a hit far back: show its neighbourhood, not the whole chat
         messages = self.history.messages(conversation_id, start, end)
+        live = self.controller.streaming_message
+        streaming_here = live is not None and bool(messages) and messages[-1].id == live.id
+        if streaming_here:
+            messages = messages[:-1]  # re-attached below as a live stream, not a stale checkpoint
         self.transcript.set_messages(messages, has_earlier=start > 0)
+        if streaming_here and live is not None:
+            self.transcript.begin_stream(live)
+            self.transcript.add_delta(self.controller.streaming_text)
+            self.transcript.flush()
         if end < count:
             self.transcript.append_latest_link()
         self._loaded_start, self._loaded_end = start, end
@@ -726,6 +735,8 @@ class ChatWindow(QMainWindow):
         settings.setValue("chat/geometry", self.saveGeometry())
         settings.setValue("chat/splitter", self.splitter.saveState())
         settings.sync()
+        with contextlib.suppress(OSError):
+            self._state_file.chmod(0o600)  # user-only, like every file trayai writes
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing hides the window; a running answer is stopped (and saved as stopped)."""
