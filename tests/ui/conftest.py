@@ -6,6 +6,7 @@ import asyncio
 import gc
 import sys
 from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -13,6 +14,7 @@ import qasync
 from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
 
+from trayai.core.history import HistoryStore
 from trayai.ui.loop import install_asyncgen_hooks
 
 T = TypeVar("T")
@@ -45,3 +47,11 @@ def run(qloop: qasync.QEventLoop) -> Callable[[Coroutine[Any, Any, T]], T]:
         return qloop.run_until_complete(asyncio.wait_for(coro, 30))
 
     return runner
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Iterator[HistoryStore]:
+    """A chat history database of the test's own."""
+    store = HistoryStore(tmp_path / "history.sqlite3")
+    yield store
+    store.close()

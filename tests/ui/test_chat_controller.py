@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -48,13 +47,6 @@ class Harness:
     async def ask(self, text: str) -> ReplyOutcome:
         assert self.controller.send(text)
         return await self.reply()
-
-
-@pytest.fixture
-def history(tmp_path: Path) -> Iterator[HistoryStore]:
-    store = HistoryStore(tmp_path / "history.sqlite3")
-    yield store
-    store.close()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,13 +49,6 @@ class Rig:
 
     def text(self) -> str:
         return self.window.transcript.toPlainText()
-
-
-@pytest.fixture
-def history(tmp_path: Path) -> Iterator[HistoryStore]:
-    store = HistoryStore(tmp_path / "history.sqlite3")
-    yield store
-    store.close()
 
 
 @pytest.fixture

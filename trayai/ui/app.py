@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
@@ -29,7 +29,6 @@ from trayai.core.client import ModelClient
 from trayai.core.config import ConfigError, ConfigStore, LoadedConfig, Override
 from trayai.core.embedded import EmbeddedServer
 from trayai.core.errors import TrayaiError
-from trayai.core.history import HistoryError, HistoryStore
 from trayai.core.logs import setup_logging
 from trayai.core.monitor import MonitorLogic, MonitorPolicy
 from trayai.core.paths import AppPaths
@@ -37,15 +36,17 @@ from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.secrets import SecretStore
 from trayai.core.status import ServerState, StatusReport
 from trayai.core.urls import is_loopback_url, port_of
-from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
-from trayai.ui.chat.warmup import warm_up_chat
-from trayai.ui.chat.window import ChatWindow
 from trayai.ui.icons import app_icon
 from trayai.ui.ipc import InstanceServer, send_command, socket_name
 from trayai.ui.local_server import LocalServerController
 from trayai.ui.loop import install_asyncgen_hooks
 from trayai.ui.monitor import StatusMonitor
 from trayai.ui.tray import MenuModel, TrayController
+
+if TYPE_CHECKING:  # the chat side is imported when first opened: the tray starts lighter
+    from trayai.core.history import HistoryStore
+    from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
+    from trayai.ui.chat.window import ChatWindow
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +206,11 @@ class TrayApp(QObject):
     def open_chat(self) -> None:
         """Show the chat window, creating history, controller and window the first time."""
         if self.chat_window is None:
+            from trayai.core.history import HistoryError, HistoryStore
+            from trayai.ui.chat.controller import ChatController
+            from trayai.ui.chat.warmup import warm_up_chat
+            from trayai.ui.chat.window import ChatWindow
+
             try:
                 history = HistoryStore.in_dir(self.paths.data_dir)
             except HistoryError as exc:
@@ -231,6 +237,8 @@ class TrayApp(QObject):
         log.info("chat window shown")
 
     def chat_target(self) -> ChatTarget:
+        from trayai.ui.chat.controller import ChatTarget
+
         profile = self.resolved.profile
         context = profile.context_tokens
         builtin = self.loaded.settings.builtin_server
