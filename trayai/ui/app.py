@@ -25,11 +25,12 @@ from PySide6.QtCore import QObject, QSocketNotifier, QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from trayai import APP_NAME, __version__
+from trayai.core.autostart import apply_autostart
 from trayai.core.client import ModelClient
-from trayai.core.config import ConfigError, ConfigStore, LoadedConfig, Override
+from trayai.core.config import ConfigError, ConfigStore, LoadedConfig, Override, Settings
 from trayai.core.embedded import EmbeddedServer
 from trayai.core.errors import TrayaiError
-from trayai.core.logs import setup_logging
+from trayai.core.logs import RedactingFilter, setup_logging
 from trayai.core.monitor import MonitorLogic, MonitorPolicy
 from trayai.core.paths import AppPaths
 from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
@@ -47,6 +48,7 @@ if TYPE_CHECKING:  # the chat side is imported when first opened: the tray start
     from trayai.core.history import HistoryStore
     from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
     from trayai.ui.chat.window import ChatWindow
+    from trayai.ui.settings.dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,8 @@ class TrayApp(QObject):
         self.chat: ChatController | None = None
         self.chat_window: ChatWindow | None = None
         self._last_reply: str | None = None  # "Last answer: 45.1 tok/s, first token 0.21 s" (tooltip)
+        self.settings_dialog: SettingsDialog | None = None
+        self.redactor: RedactingFilter | None = None  # set by run_app: new keys never reach the log
         self._connect()
 
     # ------------------------------------------------------------------ wiring
@@ -122,6 +126,7 @@ class TrayApp(QObject):
         self.server.failed.connect(self._on_server_failed)
         self.tray.quit_requested.connect(self.request_quit)
         self.tray.chat_requested.connect(self.open_chat)
+        self.tray.settings_requested.connect(self.open_settings)
         self.tray.menu_opened.connect(self.monitor.poll_now)
         self.tray.model_chosen.connect(self.choose_model)
         self.tray.profile_chosen.connect(lambda name: self._spawn(self.choose_profile(name)))
@@ -197,7 +202,9 @@ class TrayApp(QObject):
             self.tray.bring_forward()
         elif command == "chat":
             self.open_chat()
-        else:  # prompt / settings: their windows arrive with their own issues
+        elif command == "settings":
+            self.open_settings()
+        else:  # prompt: its window arrives with its own issue
             self.tray.message("trayai", f"The {command} window is coming in a later version of trayai.")
             self.tray.bring_forward()
 
@@ -274,6 +281,74 @@ class TrayApp(QObject):
     def _update_chat_models(self, report: StatusReport) -> None:
         if self.chat_window is not None:
             self.chat_window.set_models(list(report.models))
+
+    # ------------------------------------------------------------------ settings
+
+    def open_settings(self) -> None:
+        """Show the settings dialog (non-modal); a second request raises the open one."""
+        if self.settings_dialog is not None and self.settings_dialog.isVisible():
+            self.settings_dialog.raise_()
+            self.settings_dialog.activateWindow()
+            return
+        from trayai.ui.settings.dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.loaded, self.secrets, self.store.save)
+        dialog.setWindowIcon(app_icon())
+        dialog.applied.connect(lambda settings: self._spawn(self.apply_settings(settings)))
+        dialog.finished.connect(lambda _result: self._forget_settings_dialog(dialog))
+        self.settings_dialog = dialog
+        dialog.open()
+        log.info("settings dialog shown")
+
+    def _forget_settings_dialog(self, dialog: SettingsDialog) -> None:
+        for warning in getattr(dialog, "warnings", []):
+            self.tray.message("API key not stored", warning)
+        if self.settings_dialog is dialog:
+            self.settings_dialog = None
+        dialog.deleteLater()
+
+    async def apply_settings(self, settings: Settings) -> None:
+        """Make saved settings live: endpoint, polling, notifications, server, start at login."""
+        old = self.loaded.settings
+        self.loaded = replace(self.loaded, settings=settings)
+        self.tray.notifications = settings.notifications
+        self.tray.left_click = settings.left_click
+        self.monitor.logic.notifications = settings.notifications
+        self.monitor.logic.policy = replace(self.monitor.logic.policy, interval=settings.poll_interval)
+        if settings.start_at_login != old.start_at_login:
+            try:
+                note = apply_autostart(settings.start_at_login)
+                log.info("start at login: %s", note)
+            except OSError as exc:
+                self.tray.message("Start at login could not be changed", str(exc))
+        if settings.builtin_server != old.builtin_server:
+            running = self.server.owned
+            if running:
+                await self.server.stop()
+            self.server.server.settings = settings.builtin_server
+            if running:
+                self.start_server()
+        try:
+            resolved = self._resolve()
+        except (TrayaiError, ConfigError) as exc:
+            self.tray.message("This endpoint cannot be used", str(exc))
+            return
+        changed = (
+            resolved.endpoint != self.resolved.endpoint or resolved.model != self.resolved.model
+        )
+        self.resolved = resolved
+        if resolved.has_real_key:
+            self._redactor_add(resolved.endpoint.api_key)
+        if changed:
+            await self.monitor.set_endpoint(ModelClient(resolved.endpoint), resolved.model)
+        else:
+            self.monitor.poll_now()
+        self._refresh_status()
+        log.info("settings applied (endpoint %s)", "changed" if changed else "unchanged")
+
+    def _redactor_add(self, secret: str) -> None:
+        if self.redactor is not None:
+            self.redactor.add_secret(secret)
 
     # ------------------------------------------------------------------ status
 
@@ -441,6 +516,7 @@ def run_app(command: str = "show", *, debug: bool = False) -> int:
     except (TrayaiError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    trayapp.redactor = redactor
     if trayapp.resolved.has_real_key:
         redactor.add_secret(trayapp.resolved.endpoint.api_key)  # never in the log, even at debug level
     handlers = install_signal_handlers(trayapp.request_quit)

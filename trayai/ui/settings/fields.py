@@ -1,0 +1,126 @@
+"""One editor widget per setting, made from the dataclass field's type and metadata.
+
+Why: the settings dataclasses already say each value's type, bounds, choices and meaning (the same
+metadata validates ``trayai config set``). Building the widgets from it keeps the dialog, the CLI and
+the docs in agreement: a new setting gets a correctly bounded widget and a tooltip for free.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+    QWidget,
+)
+
+INT_LIMIT = 2_147_483_647  # QSpinBox holds a C int
+DEFAULT_TEXT = "server default"
+
+
+class FieldEditor:
+    """Loads a value into a widget and reads it back, typed as the field wants (None allowed if optional)."""
+
+    def __init__(self, f: dataclasses.Field[Any], *, multiline: bool = False) -> None:
+        self.field = f
+        annotation = str(f.type)
+        self.optional = "None" in annotation
+        meta = f.metadata
+        self.widget: QWidget
+        low, high = meta.get("min"), meta.get("max")
+        if "bool" in annotation:
+            self.kind = "bool"
+            self.widget = QCheckBox()
+        elif "int" in annotation and "float" not in annotation:
+            self.kind = "int"
+            box = QSpinBox()
+            low_i = int(low) if low is not None else 0
+            box.setRange(
+                low_i - (1 if self.optional else 0),
+                min(int(high) if high is not None else INT_LIMIT, INT_LIMIT),
+            )
+            if self.optional:
+                box.setSpecialValueText(DEFAULT_TEXT)
+            self.widget = box
+        elif "float" in annotation:
+            self.kind = "float"
+            dbox = QDoubleSpinBox()
+            dbox.setDecimals(2)
+            low_f = float(low) if low is not None else 0.0
+            high_f = float(high) if high is not None else 1e9
+            dbox.setSingleStep(0.1 if high_f <= 10 else 1.0)
+            dbox.setRange(low_f - (0.01 if self.optional else 0.0), high_f)
+            if self.optional:
+                dbox.setSpecialValueText(DEFAULT_TEXT)
+            self.widget = dbox
+        elif meta.get("choices"):
+            self.kind = "choice"
+            combo = QComboBox()
+            combo.addItems(list(meta["choices"]))
+            self.widget = combo
+        elif multiline:
+            self.kind = "text"
+            self.widget = QPlainTextEdit()
+            self.widget.setMaximumHeight(80)
+        else:
+            self.kind = "str"
+            self.widget = QLineEdit()
+        self.widget.setObjectName(f.name)
+        tip = str(meta.get("description", ""))
+        if low is not None or high is not None:
+            tip += f" ({low if low is not None else '…'} – {high if high is not None else '…'})"
+        self.widget.setToolTip(tip)
+
+    def load(self, value: Any) -> None:
+        w = self.widget
+        if isinstance(w, QCheckBox):
+            w.setChecked(bool(value))
+        elif isinstance(w, QSpinBox):
+            w.setValue(w.minimum() if value is None else int(value))
+        elif isinstance(w, QDoubleSpinBox):
+            w.setValue(w.minimum() if value is None else float(value))
+        elif isinstance(w, QComboBox):
+            w.setCurrentText(str(value))
+        elif isinstance(w, QPlainTextEdit):
+            w.setPlainText(str(value or ""))
+        elif isinstance(w, QLineEdit):
+            w.setText(str(value or ""))
+
+    def value(self) -> Any:
+        w = self.widget
+        if isinstance(w, QCheckBox):
+            return w.isChecked()
+        if isinstance(w, QSpinBox):
+            return None if self.optional and w.value() == w.minimum() else w.value()
+        if isinstance(w, QDoubleSpinBox):
+            return None if self.optional and w.value() == w.minimum() else round(w.value(), 4)
+        if isinstance(w, QComboBox):
+            return w.currentText()
+        if isinstance(w, QPlainTextEdit):
+            return w.toPlainText()
+        assert isinstance(w, QLineEdit)
+        return w.text()
+
+    def lock(self, reason: str | None) -> None:
+        """Disable with the reason in the tooltip (a value set by the environment is not editable here)."""
+        self.widget.setEnabled(reason is None)
+        if reason:
+            self.widget.setToolTip(f"Set by {reason}; not saved to the settings file.")
+
+
+def field_of(cls: type[Any], name: str) -> dataclasses.Field[Any]:
+    return next(f for f in dataclasses.fields(cls) if f.name == name)
+
+
+def label_for(name: str) -> str:
+    """``first_token_timeout`` → "First token timeout"."""
+    return name.replace("_", " ").capitalize()
+
+
+__all__ = ["FieldEditor", "field_of", "label_for"]
