@@ -143,9 +143,11 @@ def test_ipc_commands_reach_the_app(server: ScriptedServer, make_app: Any, run: 
         await asyncio.sleep(0.1)
         assert await asyncio.to_thread(send_command, name, "chat")
         await until(lambda: app.chat_window is not None and app.chat_window.isVisible())
-        assert await asyncio.to_thread(send_command, name, "settings")  # not built yet: says so
+        assert await asyncio.to_thread(send_command, name, "settings")
+        await until(lambda: app.settings_dialog is not None and app.settings_dialog.isVisible())
+        assert await asyncio.to_thread(send_command, name, "prompt")  # not built yet: says so
         await until(lambda: app.tray.last_message is not None)
-        assert app.tray.last_message is not None and "settings window" in app.tray.last_message[1]
+        assert app.tray.last_message is not None and "prompt window" in app.tray.last_message[1]
         assert not await asyncio.to_thread(send_command, name, "format-disk")  # unknown: refused
         assert await asyncio.to_thread(send_command, name, "quit")
         assert await asyncio.wait_for(task, 5) == 0
@@ -217,3 +219,40 @@ def test_quitting_mid_answer_saves_it_as_stopped(
         conversation = history.list_conversations()[0]
         answer = history.messages(conversation.id)[-1]
     assert answer.status == "stopped" and answer.content.startswith("tok0 tok1 tok2 tok3")
+
+
+def test_settings_dialog_switches_the_live_endpoint(
+    server: ScriptedServer, make_app: Any, run: Any, paths: AppPaths
+) -> None:
+    app = make_app(settings_for(server))
+    other = ScriptedServer(models=["ai/qwen3"]).start()
+    try:
+        async def go() -> None:
+            task = asyncio.ensure_future(app.run())
+            await until(lambda: app.monitor.state is ServerState.READY)
+            app.handle_command("settings")
+            dialog = app.settings_dialog
+            assert dialog is not None and dialog.isVisible()
+            app.handle_command("settings")  # a second request raises the same dialog
+            assert app.settings_dialog is dialog
+            dialog.add_profile()
+            dialog.name_edit.setText("Second server")
+            dialog.url_edit.setText(other.base_url)
+            assert await dialog.refresh_models() == ["ai/qwen3"]
+            dialog.use_current()
+            dialog.general_editors["poll_interval"].widget.setValue(2)  # type: ignore[attr-defined]
+            assert dialog.try_accept()
+            await until(lambda: app.resolved.base_url == other.base_url)
+            await until(lambda: app.monitor.state is ServerState.READY and app.monitor.report is not None
+                        and app.monitor.report.models == ["ai/qwen3"])
+            assert app.monitor.logic.policy.interval == 2
+            assert app.menu_model().active_profile == "Second server"
+            assert app.settings_dialog is None
+            app.request_quit()
+            assert await asyncio.wait_for(task, 5) == 0
+
+        run(go())
+    finally:
+        other.stop()
+    saved = json.loads(paths.config_file.read_text())
+    assert saved["active_profile"] == "Second server" and saved["poll_interval"] == 2.0

@@ -140,10 +140,10 @@ class SettingsDialog(QDialog):
         page = QWidget()
         self.profiles = QListWidget()
         self.profiles.setMaximumWidth(200)
-        self.add_button = QPushButton("Add")
-        self.duplicate_button = QPushButton("Duplicate")
-        self.delete_button = QPushButton("Delete")
-        self.use_button = QPushButton("Use this endpoint")
+        self.add_button = QPushButton("&Add")
+        self.duplicate_button = QPushButton("&Duplicate")
+        self.delete_button = QPushButton("De&lete")
+        self.use_button = QPushButton("&Use this endpoint")
         left = QVBoxLayout()
         left.addWidget(self.profiles, 1)
         row = QHBoxLayout()
@@ -166,7 +166,7 @@ class SettingsDialog(QDialog):
         self.model_combo = QComboBox()
         self.model_combo.setEditable(True)
         self.model_combo.setObjectName("model")
-        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button = QPushButton("&Refresh")
         self.refresh_button.setToolTip("List the server's models (GET /v1/models)")
         self.models_note = QLabel()
         self.models_note.setWordWrap(True)
@@ -182,7 +182,7 @@ class SettingsDialog(QDialog):
         key_row.addWidget(self.key_clear)
         self.key_note = QLabel()
         self.key_note.setWordWrap(True)
-        self.test_button = QPushButton("Test connection")
+        self.test_button = QPushButton("&Test connection")
         self.test_result = QLabel()
         self.test_result.setObjectName("test_result")
         self.test_result.setWordWrap(True)
@@ -190,13 +190,17 @@ class SettingsDialog(QDialog):
         self.profile_editors = {name: FieldEditor(field_of(Profile, name)) for name in PROFILE_FIELDS}
 
         form = QFormLayout()
-        form.addRow("Name", self.name_edit)
+        form.addRow("&Name", self.name_edit)
         form.addRow("Preset", self.preset_combo)
-        form.addRow("Base URL", self.url_edit)
+        form.addRow("&Base URL", self.url_edit)
         form.addRow("", self.url_note)
-        form.addRow("Model", model_row)
+        model_label = QLabel("&Model")
+        model_label.setBuddy(self.model_combo)
+        form.addRow(model_label, model_row)
         form.addRow("", self.models_note)
-        form.addRow("API key", key_row)
+        key_label = QLabel("API &key")
+        key_label.setBuddy(self.key_edit)
+        form.addRow(key_label, key_row)
         form.addRow("", self.key_note)
         for name, editor in self.profile_editors.items():
             form.addRow(label_for(name), editor.widget)
@@ -402,12 +406,14 @@ class SettingsDialog(QDialog):
     def add_profile(self) -> None:
         if self._current is not None:
             self._store_profile(self._current)
-        profile = Profile(name=self._unique_name("New endpoint"))
+        # No model yet: Refresh / Test connection fill it from the server's own list.
+        profile = Profile(name=self._unique_name("New endpoint"), model="")
         self.settings.profiles.append(profile)
         self._current = None
         self._fill_profiles(select=profile.name)
         self.name_edit.setFocus()
         self.name_edit.selectAll()
+        log.info("settings: profile %r added", profile.name)
 
     def duplicate_profile(self) -> None:
         if self._current is None:

@@ -1,0 +1,273 @@
+"""The settings dialog with pytest-qt: cancel, OK, validation, env locks, live models, keys, test connection."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from tests.support.ports import free_port
+from tests.support.scripted_server import ScriptedServer
+from trayai.core.config import ConfigStore, LoadedConfig, Override, Profile, Settings
+from trayai.core.paths import AppPaths
+from trayai.core.secrets import MemoryKeyring, SecretStore
+from trayai.ui.settings.dialog import SettingsDialog
+
+
+class Rig:
+    def __init__(self, paths: AppPaths, qtbot: QtBot, settings: Settings | None = None,
+                 overrides: dict[str, Override] | None = None) -> None:
+        self.store = ConfigStore(paths)
+        if settings is not None:
+            self.store.save(settings)
+        loaded = self.store.load()
+        if overrides:
+            loaded = LoadedConfig(settings=loaded.settings, overrides=overrides)
+        self.loaded = loaded
+        self.keyring = MemoryKeyring()
+        self.secrets = SecretStore(self.keyring)
+        self.applied: list[Settings] = []
+        self.dialog = SettingsDialog(loaded, self.secrets, self.store.save)
+        self.dialog.applied.connect(self.applied.append)
+        qtbot.addWidget(self.dialog)
+        self.dialog.show()
+        self.paths = paths
+
+    def saved(self) -> dict[str, Any]:
+        path = self.paths.config_file
+        return json.loads(path.read_text()) if path.exists() else {}
+
+
+def two_profiles(url: str) -> Settings:
+    settings = Settings()
+    settings.profiles = [Profile(name="Scripted", base_url=url), Profile(name="Other", base_url="http://localhost:1234/v1")]
+    settings.active_profile = "Scripted"
+    return settings
+
+
+def test_cancel_reverts_everything(paths: AppPaths, qtbot: QtBot, server: ScriptedServer) -> None:
+    rig = Rig(paths, qtbot, two_profiles(server.base_url))
+    before = rig.saved()
+    rig.dialog.name_edit.setText("Renamed")
+    rig.dialog.url_edit.setText("localhost:9999")
+    rig.dialog.general_editors["poll_interval"].widget.setValue(42)  # type: ignore[attr-defined]
+    rig.dialog.add_profile()
+    rig.dialog.reject()
+    assert rig.saved() == before and rig.applied == []
+    assert [p.name for p in rig.loaded.settings.profiles] == ["Scripted", "Other"]  # the live copy untouched
+
+
+def test_ok_saves_only_non_defaults(paths: AppPaths, qtbot: QtBot) -> None:
+    rig = Rig(paths, qtbot)
+    rig.dialog.general_editors["poll_interval"].widget.setValue(12)  # type: ignore[attr-defined]
+    rig.dialog.generation_editors["temperature"].widget.setValue(0.2)  # type: ignore[attr-defined]
+    assert rig.dialog.try_accept()
+    saved = rig.saved()
+    assert saved["poll_interval"] == 12.0
+    assert saved["profiles"][0]["generation"] == {"temperature": 0.2}
+    assert "builtin_server" not in saved and "notifications" not in saved
+    assert rig.applied and rig.applied[0].poll_interval == 12.0
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "message"),
+    [
+        ("name", "", "needs a name"),
+        ("name", "Other", "named “Other”"),
+        ("base_url", "ftp://nope", "ftp"),
+        ("base_url", "http://", "“Scripted”"),
+    ],
+)
+def test_validation_keeps_the_dialog_open(paths: AppPaths, qtbot: QtBot, field: str, text: str,
+                                          message: str) -> None:
+    rig = Rig(paths, qtbot, two_profiles("http://localhost:8080/v1"))
+    before = rig.saved()
+    widget = rig.dialog.name_edit if field == "name" else rig.dialog.url_edit
+    widget.setText(text)
+    assert not rig.dialog.try_accept()
+    assert rig.dialog.isVisible() and rig.dialog.error_label.isVisible()
+    assert message.lower() in rig.dialog.error_label.text().lower()
+    assert rig.saved() == before and rig.applied == []
+
+
+def test_url_is_normalised_live_and_on_ok(paths: AppPaths, qtbot: QtBot) -> None:
+    rig = Rig(paths, qtbot)
+    rig.dialog.url_edit.clear()
+    qtbot.keyClicks(rig.dialog.url_edit, "localhost:11434")
+    assert "will use http://localhost:11434/v1" in rig.dialog.url_note.text()
+    assert rig.dialog.try_accept()
+    assert rig.saved()["profiles"][0]["base_url"] == "http://localhost:11434/v1"
+
+
+def test_presets_fill_the_url(paths: AppPaths, qtbot: QtBot) -> None:
+    rig = Rig(paths, qtbot)
+    combo = rig.dialog.preset_combo
+    labels = [combo.itemText(i) for i in range(combo.count())]
+    for name, url in (("Docker Model Runner", "http://localhost:12434/engines/v1"), ("Ollama", ":11434/v1"),
+                      ("LM Studio", ":1234/v1"), ("vLLM", ":8000/v1"), ("Jan", ":1337/v1"),
+                      ("llama.cpp", ":8080/v1")):
+        index = next(i for i, label in enumerate(labels) if name in label)
+        combo.activated.emit(index)
+        assert rig.dialog.url_edit.text().endswith(url), (name, rig.dialog.url_edit.text())
+
+
+def test_add_duplicate_delete_and_use_profiles(paths: AppPaths, qtbot: QtBot) -> None:
+    rig = Rig(paths, qtbot, two_profiles("http://localhost:8080/v1"))
+    rig.dialog.add_profile()
+    rig.dialog.name_edit.setText("Ollama at home")
+    rig.dialog.url_edit.setText("192.168.1.20:11434")
+    rig.dialog.model_combo.setEditText("smollm2:latest")
+    rig.dialog.use_current()
+    rig.dialog.duplicate_profile()
+    assert rig.dialog.name_edit.text() == "Ollama at home (copy)"
+    rig.dialog.delete_profile()
+    assert rig.dialog.try_accept()
+    saved = rig.saved()
+    assert [p["name"] for p in saved["profiles"]] == ["Scripted", "Other", "Ollama at home"]
+    assert saved["profiles"][2]["base_url"] == "http://192.168.1.20:11434/v1"
+    assert saved["profiles"][2]["model"] == "smollm2:latest"
+    assert saved["active_profile"] == "Ollama at home"
+
+
+def test_renaming_the_active_profile_keeps_it_active_and_its_key(paths: AppPaths, qtbot: QtBot) -> None:
+    settings = two_profiles("http://localhost:8080/v1")
+    settings.profiles[0].key_in_keychain = True
+    rig = Rig(paths, qtbot, settings)
+    rig.secrets.set("Scripted", "sk-secret-123")
+    rig.dialog.name_edit.setText("Work vLLM")
+    assert rig.dialog.try_accept()
+    assert rig.saved()["active_profile"] == "Work vLLM"
+    assert rig.secrets.get("Work vLLM") == "sk-secret-123" and rig.secrets.get("Scripted") is None
+
+
+def test_environment_values_are_locked_and_not_written(paths: AppPaths, qtbot: QtBot) -> None:
+    overrides = {
+        "base_url": Override("base_url", "LOCAL_MODEL_BASE_URL", "http://envhost:9000/v1", "environment"),
+        "model": Override("model", "LOCAL_MODEL_NAME", "env-model", "/home/u/.env:2"),
+    }
+    rig = Rig(paths, qtbot, overrides=overrides)
+    assert not rig.dialog.url_edit.isEnabled() and rig.dialog.url_edit.text() == "http://envhost:9000/v1"
+    assert "LOCAL_MODEL_BASE_URL" in rig.dialog.url_edit.toolTip()
+    assert not rig.dialog.model_combo.isEnabled() and "/home/u/.env:2" in rig.dialog.model_combo.toolTip()
+    rig.dialog.general_editors["notifications"].widget.setChecked(False)  # type: ignore[attr-defined]
+    assert rig.dialog.try_accept()
+    saved = rig.saved()
+    assert "envhost" not in json.dumps(saved) and "env-model" not in json.dumps(saved)
+    assert saved["notifications"] is False
+
+
+def test_live_model_list_from_the_server(paths: AppPaths, qtbot: QtBot, server: ScriptedServer,
+                                         run: Callable[..., Any]) -> None:
+    server.models = ["ai/smollm2", "ai/qwen3", "ai/llama3.2"]
+    rig = Rig(paths, qtbot)
+    rig.dialog.url_edit.setText(server.base_url)
+    ids = run(rig.dialog.refresh_models())
+    assert ids == ["ai/smollm2", "ai/qwen3", "ai/llama3.2"]
+    combo = rig.dialog.model_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == ids
+    combo.setCurrentIndex(1)
+    assert "3 models listed" in rig.dialog.models_note.text()
+    server.models = []
+    assert run(rig.dialog.refresh_models()) == []
+    assert "type the name" in rig.dialog.models_note.text()
+    combo.setEditText("my-own-model")  # free text when the server lists none
+    assert rig.dialog.try_accept()
+    assert rig.saved()["profiles"][0]["model"] == "my-own-model"
+
+
+def test_model_list_failure_is_explained(paths: AppPaths, qtbot: QtBot, run: Callable[..., Any]) -> None:
+    rig = Rig(paths, qtbot)
+    rig.dialog.url_edit.setText(f"http://127.0.0.1:{free_port()}/v1")
+    assert run(rig.dialog.refresh_models()) == []
+    assert "Could not list models" in rig.dialog.models_note.text()
+    assert "Nothing is listening" in rig.dialog.models_note.text()
+
+
+def test_connection_outcomes(paths: AppPaths, qtbot: QtBot, server: ScriptedServer,
+                             run: Callable[..., Any]) -> None:
+    rig = Rig(paths, qtbot)
+    dialog = rig.dialog
+    dialog.url_edit.setText(server.base_url)
+    dialog.model_combo.setEditText("ai/smollm2")
+    report = run(dialog.test_connection())
+    assert report is not None and all(c.ok for c in report.checks if c.ok is not None)
+    assert "✓ Server reachable" in dialog.test_result.text()
+
+    dialog.model_combo.setEditText("ai/missing-model")
+    run(dialog.test_connection())
+    assert "✗ Model available" in dialog.test_result.text()
+
+    server.api_key = "sk-right"
+    dialog.model_combo.setEditText("ai/smollm2")
+    run(dialog.test_connection())
+    assert "✗ Authentication" in dialog.test_result.text() and "→" in dialog.test_result.text()
+    dialog.key_edit.setText("sk-right")
+    dialog.key_edit.textEdited.emit("sk-right")
+    run(dialog.test_connection())
+    assert "✓ Authentication" in dialog.test_result.text()
+
+    dialog.url_edit.setText(f"http://127.0.0.1:{free_port()}/v1")
+    run(dialog.test_connection())
+    assert "✗ Server reachable" in dialog.test_result.text()
+    dialog.url_edit.setText("ftp://x")
+    run(dialog.test_connection())
+    assert dialog.test_result.text().startswith("✗")
+
+
+def test_key_goes_to_the_keychain_never_the_file(paths: AppPaths, qtbot: QtBot, tmp_path: Path) -> None:
+    rig = Rig(paths, qtbot)
+    assert "In-memory" in rig.dialog.key_note.text() or "key" in rig.dialog.key_note.text().lower()
+    rig.dialog.key_edit.setText("sk-very-secret-987")
+    rig.dialog.key_edit.textEdited.emit("sk-very-secret-987")
+    assert "when you press OK" in rig.dialog.key_note.text()
+    assert rig.dialog.try_accept()
+    profile = rig.loaded.settings.active().name
+    assert rig.secrets.get(profile) == "sk-very-secret-987"
+    assert rig.saved()["profiles"][0]["key_in_keychain"] is True
+    for file in paths.config_dir.rglob("*"):
+        if file.is_file():
+            assert "sk-very-secret-987" not in file.read_text(errors="replace")
+    # Removing it again.
+    again = Rig(paths, qtbot)
+    again.secrets = rig.secrets
+    again.dialog.secrets = rig.secrets
+    qtbot.mouseClick(again.dialog.key_clear, Qt.MouseButton.LeftButton)
+    assert again.dialog.try_accept()
+    assert rig.secrets.get(profile) is None
+    assert "key_in_keychain" not in json.dumps(again.saved())
+
+
+def test_session_only_keychain_is_said_plainly(paths: AppPaths, qtbot: QtBot) -> None:
+    rig = Rig(paths, qtbot)
+    from keyring.backends.fail import Keyring as NoKeyring
+
+    broken = SecretStore(NoKeyring())  # what keyring gives when no keychain exists
+    dialog = SettingsDialog(rig.loaded, broken, rig.store.save)
+    qtbot.addWidget(dialog)
+    assert "session only" in dialog.key_note.text()
+    dialog.key_edit.setText("sk-1")
+    dialog.key_edit.textEdited.emit("sk-1")
+    assert dialog.try_accept()
+    assert dialog.warnings and "this session only" in dialog.warnings[0]
+    assert broken.get(rig.loaded.settings.active().name) == "sk-1"
+
+
+def test_builtin_server_and_hotkey_fields(paths: AppPaths, qtbot: QtBot) -> None:
+    rig = Rig(paths, qtbot)
+    rig.dialog.builtin_editors["port"].widget.setValue(8099)  # type: ignore[attr-defined]
+    rig.dialog.builtin_editors["autostart"].widget.setChecked(False)  # type: ignore[attr-defined]
+    rig.dialog.model_file_edit.setText("/models/other.gguf")
+    from PySide6.QtGui import QKeySequence
+
+    rig.dialog.hotkey_edit.setKeySequence(QKeySequence("Ctrl+Shift+Space"))
+    assert rig.dialog.try_accept()
+    saved = rig.saved()
+    assert saved["builtin_server"] == {"port": 8099, "autostart": False, "model_file": "/models/other.gguf"}
+    assert saved["hotkey"] == "Ctrl+Shift+Space"
+    spin = rig.dialog.builtin_editors["port"].widget
+    assert spin.minimum() == 1 and spin.maximum() == 65535  # type: ignore[attr-defined]
