@@ -55,3 +55,41 @@ echo "after delete: $(secret-tool lookup service trayai username Work || true)"
             if file.is_file():
                 assert KEY.encode() not in file.read_bytes(), f"the key leaked into {file}"
     assert any(paths.config_dir.iterdir())  # there were files to search
+
+
+def test_a_gui_session_with_a_key_from_the_settings_dialog_leaves_it_nowhere(paths: AppPaths,
+                                                                           tmp_path: Path) -> None:
+    """Settings dialog → gnome-keyring → chat answer → quit; then grep everything trayai wrote."""
+    for tool in ("dbus-run-session", "gnome-keyring-daemon", "secret-tool"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing: run `bash resources/bootstrap.sh --test`")
+    with ScriptedServer(api_key=KEY) as server:
+        from trayai.core.config import ConfigStore, Profile, Settings
+
+        settings = Settings()
+        settings.profiles = [Profile(name="Work", base_url=server.base_url)]
+        settings.active_profile = "Work"
+        settings.builtin_server.autostart = False
+        ConfigStore(paths).save(settings)
+        script = tmp_path / "gui.sh"
+        script.write_text(f"""set -e
+printf pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
+{sys.executable} -m tests.support.gui_session "{KEY}"
+echo "lookup: $(secret-tool lookup service trayai username Work)"
+""")
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+        env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        proc = subprocess.run(["dbus-run-session", "--", "bash", str(script)], capture_output=True,
+                              text=True, timeout=120, env=env, cwd=Path(__file__).resolve().parents[2])
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "key stored in: Secret Service" in proc.stdout
+        assert "answer: Hello from the scripted server." in proc.stdout
+        assert f"lookup: {KEY}" in proc.stdout
+        chats = [r for r in server.requests if r.path.endswith("/chat/completions")]
+        assert chats and all(r.headers.get("authorization") == f"Bearer {KEY}" for r in chats)
+    assert (paths.data_dir / "history.sqlite3").exists() and any(paths.log_dir.iterdir())
+    for root in (paths.config_dir, paths.data_dir, paths.log_dir):
+        for file in root.rglob("*"):
+            if file.is_file():
+                assert KEY.encode() not in file.read_bytes(), f"the key leaked into {file}"
+    assert KEY not in proc.stderr

@@ -1,0 +1,71 @@
+"""A whole GUI session in one process, for the real-keychain test (run inside dbus-run-session).
+
+The key is typed into the settings dialog, stored through the real keyring backend, used by a chat
+answer, and the app quits. Usage: ``python -m tests.support.gui_session KEY``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from trayai.core.config import ConfigStore
+from trayai.core.logs import setup_logging
+from trayai.core.paths import AppPaths
+from trayai.core.secrets import SecretStore
+from trayai.ui.app import TrayApp
+from trayai.ui.ipc import InstanceServer, socket_name
+
+
+async def until(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit("timed out")
+        await asyncio.sleep(0.02)
+
+
+def main() -> None:
+    key = sys.argv[1]
+    paths = AppPaths.from_env()
+    paths.ensure()
+    redactor = setup_logging(paths.log_dir, debug=True)
+    app = QApplication(sys.argv[:1])
+    app.setQuitOnLastWindowClosed(False)
+    instance = InstanceServer(socket_name(paths.data_dir))
+    assert instance.listen()
+    store = ConfigStore(paths)
+    tray = TrayApp(paths, store, store.load(), SecretStore(), instance, tray_available=False)
+    tray.redactor = redactor
+
+    async def session() -> None:
+        task = asyncio.ensure_future(tray.run())
+        tray.open_settings()
+        dialog = tray.settings_dialog
+        assert dialog is not None
+        dialog.key_edit.setText(key)
+        dialog.key_edit.textEdited.emit(key)
+        assert dialog.try_accept(), dialog.error_label.text()
+        await until(lambda: tray.resolved.has_real_key)
+        print(f"key stored in: {tray.secrets.backend_name}", flush=True)
+        tray.open_chat()
+        assert tray.chat is not None
+        answers: list[object] = []
+        tray.chat.finished.connect(answers.append)
+        tray.chat.failed.connect(answers.append)
+        assert tray.chat.send("Hello, with a key")
+        await until(lambda: bool(answers))
+        print(f"answer: {answers[0].message.content}", flush=True)  # type: ignore[attr-defined]
+        tray.request_quit()
+        await task
+
+    qasync.run(session())
+    del app
+
+
+if __name__ == "__main__":
+    main()
