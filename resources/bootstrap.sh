@@ -23,7 +23,7 @@ libxcb-xkb1 libxcb-shape0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 fonts
 # llama-cpp-python compiles llama.cpp on first install.
 BUILD_PKGS="build-essential cmake git"
 # Tests: a virtual X server, a tray host, input automation, screenshots, a session bus and a keychain.
-TEST_PKGS="xvfb xdotool trayer x11-utils imagemagick dbus dbus-x11 gnome-keyring libsecret-tools curl"
+TEST_PKGS="xvfb xdotool trayer x11-utils imagemagick dbus dbus-x11 gnome-keyring libsecret-tools curl desktop-file-utils"
 
 packages="$QT_PKGS $BUILD_PKGS"
 [ "$MODE" = test ] && packages="$packages $TEST_PKGS"

@@ -256,3 +256,29 @@ def test_settings_dialog_switches_the_live_endpoint(
         other.stop()
     saved = json.loads(paths.config_file.read_text())
     assert saved["active_profile"] == "Second server" and saved["poll_interval"] == 2.0
+
+
+def test_start_at_login_from_the_dialog_writes_and_removes_the_autostart_entry(
+    server: ScriptedServer, make_app: Any, run: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    entry = tmp_path / "xdg" / "autostart" / "trayai.desktop"
+    app = make_app(settings_for(server))
+
+    async def toggle(on: bool) -> None:
+        app.open_settings()
+        dialog = app.settings_dialog
+        assert dialog is not None
+        dialog.general_editors["start_at_login"].widget.setChecked(on)  # type: ignore[attr-defined]
+        assert dialog.try_accept()
+        await until(lambda: entry.exists() is on)
+
+    async def go() -> None:
+        task = asyncio.ensure_future(app.run())
+        await toggle(True)
+        assert "Exec=" in entry.read_text()
+        await toggle(False)
+        app.request_quit()
+        assert await asyncio.wait_for(task, 5) == 0
+
+    run(go())

@@ -44,6 +44,19 @@ def test_linux_entry_is_written_parsed_and_launches_trayai(xdg: Path) -> None:
     assert not xdg.exists() and not autostart_enabled("linux")
 
 
+def test_linux_entry_passes_desktop_file_validate(xdg: Path) -> None:
+    import shutil
+
+    validator = shutil.which("desktop-file-validate")
+    if validator is None:
+        pytest.fail("desktop-file-validate is missing: run `bash resources/bootstrap.sh --test`")
+    apply_autostart(True, platform="linux")
+    result = subprocess.run([validator, str(xdg)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+    apply_autostart(False, platform="linux")
+    assert not xdg.exists()
+
+
 def test_paths_with_spaces_are_quoted() -> None:
     command = ["/opt/my apps/python3", "-m", "trayai.cli"]
     exec_line = next(line for line in desktop_entry(command).splitlines() if line.startswith("Exec="))
