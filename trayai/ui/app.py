@@ -48,6 +48,8 @@ if TYPE_CHECKING:  # the chat side is imported when first opened: the tray start
     from trayai.core.history import HistoryStore
     from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
     from trayai.ui.chat.window import ChatWindow
+    from trayai.ui.hotkeys.base import HotkeyBackend, Registration
+    from trayai.ui.prompt.window import QuickPromptWindow
     from trayai.ui.settings.dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,10 @@ class TrayApp(QObject):
         self.chat_window: ChatWindow | None = None
         self._last_reply: str | None = None  # "Last answer: 45.1 tok/s, first token 0.21 s" (tooltip)
         self.settings_dialog: SettingsDialog | None = None
+        self.prompt_window: QuickPromptWindow | None = None
+        self.prompt_chat: ChatController | None = None
+        self.hotkeys: HotkeyBackend | None = None
+        self.hotkey_status: Registration | None = None
         self.redactor: RedactingFilter | None = None  # set by run_app: new keys never reach the log
         self._connect()
 
@@ -127,6 +133,7 @@ class TrayApp(QObject):
         self.tray.quit_requested.connect(self.request_quit)
         self.tray.chat_requested.connect(self.open_chat)
         self.tray.settings_requested.connect(self.open_settings)
+        self.tray.prompt_requested.connect(self.open_prompt)
         self.tray.menu_opened.connect(self.monitor.poll_now)
         self.tray.model_chosen.connect(self.choose_model)
         self.tray.profile_chosen.connect(lambda name: self._spawn(self.choose_profile(name)))
@@ -162,6 +169,7 @@ class TrayApp(QObject):
         if self.tray.tray is None:
             log.warning("no system tray available: showing the status window instead")
         QTimer.singleShot(0, self.monitor.start)  # first poll after the icon is on screen
+        QTimer.singleShot(0, self.register_hotkey)
         if initial_command != "show":
             self.handle_command(initial_command)
         await self._quit.wait()
@@ -183,6 +191,15 @@ class TrayApp(QObject):
         if self.chat is not None:  # a running answer is stopped and saved before anything closes
             self.chat.stop()
             await self.chat.wait_idle()
+        if self.prompt_chat is not None:
+            self.prompt_chat.stop()
+            await self.prompt_chat.wait_idle()
+        if self.prompt_window is not None:
+            self.prompt_window.hide()
+            self.prompt_window.deleteLater()
+            self.prompt_window = None
+        if self.hotkeys is not None:
+            self.hotkeys.unregister()
         if self.chat_window is not None:
             self.chat_window.save_state()
             self.chat_window.hide()
@@ -204,30 +221,21 @@ class TrayApp(QObject):
             self.open_chat()
         elif command == "settings":
             self.open_settings()
-        else:  # prompt: its window arrives with its own issue
-            self.tray.message("trayai", f"The {command} window is coming in a later version of trayai.")
-            self.tray.bring_forward()
+        elif command == "prompt":
+            self.open_prompt()
 
     # ------------------------------------------------------------------ chat
 
     def open_chat(self) -> None:
         """Show the chat window, creating history, controller and window the first time."""
         if self.chat_window is None:
-            from trayai.core.history import HistoryError, HistoryStore
             from trayai.ui.chat.controller import ChatController
             from trayai.ui.chat.warmup import warm_up_chat
             from trayai.ui.chat.window import ChatWindow
 
-            try:
-                history = HistoryStore.in_dir(self.paths.data_dir)
-            except HistoryError as exc:
-                self.tray.message("The chat history cannot be opened", str(exc))
+            history = self._open_history()
+            if history is None:
                 return
-            history.purge_deleted(older_than=24 * 3600)  # deletions stay undoable for a day
-            history.recover_interrupted()  # answers cut by a crash or SIGKILL of an earlier run
-            if history.recovered_from is not None:
-                log.warning("history database was damaged: moved to %s", history.recovered_from)
-            self.history = history
             self.chat = ChatController(history, self.chat_target, self)
             self.chat.busy_changed.connect(self._on_chat_busy)
             self.chat.finished.connect(self._on_chat_finished)
@@ -242,6 +250,100 @@ class TrayApp(QObject):
                 self._update_chat_models(self.monitor.report)
         self.chat_window.bring_forward()
         log.info("chat window shown")
+
+    def _open_history(self) -> HistoryStore | None:
+        """The history database, opened once for the chat window and the quick prompt."""
+        if self.history is not None:
+            return self.history
+        from trayai.core.history import HistoryError, HistoryStore
+
+        try:
+            history = HistoryStore.in_dir(self.paths.data_dir)
+        except HistoryError as exc:
+            self.tray.message("The chat history cannot be opened", str(exc))
+            return None
+        history.purge_deleted(older_than=24 * 3600)  # deletions stay undoable for a day
+        history.recover_interrupted()  # answers cut by a crash or SIGKILL of an earlier run
+        if history.recovered_from is not None:
+            log.warning("history database was damaged: moved to %s", history.recovered_from)
+            self.tray.message(
+                "Chat history was damaged",
+                f"It was moved to {history.recovered_from}; a new one was started.",
+            )
+        self.history = history
+        return history
+
+    # ------------------------------------------------------------------ quick prompt and hotkey
+
+    def open_prompt(self) -> None:
+        """Summon the quick prompt (hotkey, ``trayai prompt``, tray menu)."""
+        if self.prompt_window is None:
+            from trayai.ui.chat.controller import ChatController
+            from trayai.ui.chat.warmup import warm_up_chat
+            from trayai.ui.prompt.window import QuickPromptWindow
+
+            history = self._open_history()
+            if history is None:
+                return
+            self.prompt_chat = ChatController(history, self.chat_target, self)
+            self.prompt_chat.busy_changed.connect(self._on_chat_busy)
+            self.prompt_chat.finished.connect(self._on_chat_finished)
+            self.prompt_chat.failed.connect(self._on_chat_failed)
+            self.prompt_window = QuickPromptWindow(
+                self.prompt_chat, state_file=self.paths.data_dir / "window-state.ini"
+            )
+            self.prompt_window.open_in_chat.connect(self._continue_in_chat)
+            self._spawn(warm_up_chat(self.monitor.client))
+        self.prompt_window.summon()
+
+    def _continue_in_chat(self, conversation_id: int) -> None:
+        self.open_chat()
+        if self.chat_window is not None:
+            self.chat_window.refresh_sidebar()
+            self.chat_window.open_conversation(conversation_id)
+
+    def register_hotkey(self) -> None:
+        """(Re-)register the configured hotkey; the outcome shows in the tooltip and Settings."""
+        from trayai.core.hotkeys import HotkeyError, parse_hotkey
+        from trayai.ui.hotkeys import create_backend
+        from trayai.ui.hotkeys.base import Registration
+
+        text = self.loaded.settings.hotkey
+        if self.hotkeys is not None:
+            self.hotkeys.unregister()
+        if not text.strip():
+            self.hotkey_status = Registration(
+                False, "none", "No hotkey set: `trayai prompt` opens the quick prompt."
+            )
+            self._refresh_status()
+            return
+        try:
+            hotkey = parse_hotkey(text)
+        except HotkeyError as exc:
+            self.hotkey_status = Registration(False, "none", f"Hotkey not used: {exc}")
+            self._refresh_status()
+            return
+        if self.hotkeys is None:
+            self.hotkeys = create_backend(self)
+            self.hotkeys.activated.connect(self._on_hotkey)
+            self.hotkeys.status_changed.connect(self._on_hotkey_status)
+        self._on_hotkey_status(self.hotkeys.register(hotkey))
+
+    def _on_hotkey(self) -> None:
+        if (
+            self.prompt_window is not None
+            and self.prompt_window.isVisible()
+            and self.prompt_window.isActiveWindow()
+        ):
+            self.prompt_window.dismiss()  # the hotkey toggles
+        else:
+            self.open_prompt()
+
+    def _on_hotkey_status(self, status: Registration) -> None:
+        self.hotkey_status = status
+        if not status.active:
+            log.warning("hotkey: %s", status.message)
+        self._refresh_status()
 
     def chat_target(self) -> ChatTarget:
         from trayai.ui.chat.controller import ChatTarget
@@ -292,7 +394,9 @@ class TrayApp(QObject):
             return
         from trayai.ui.settings.dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.loaded, self.secrets, self.store.save)
+        status = self.hotkey_status
+        note = None if status is None else ("✓ " if status.active else "✗ ") + status.message
+        dialog = SettingsDialog(self.loaded, self.secrets, self.store.save, hotkey_note=note)
         dialog.setWindowIcon(app_icon())
         dialog.applied.connect(lambda settings: self._spawn(self.apply_settings(settings)))
         dialog.finished.connect(lambda _result: self._forget_settings_dialog(dialog))
@@ -321,6 +425,8 @@ class TrayApp(QObject):
                 log.info("start at login: %s", note)
             except OSError as exc:
                 self.tray.message("Start at login could not be changed", str(exc))
+        if settings.hotkey != old.hotkey:
+            self.register_hotkey()
         if settings.builtin_server != old.builtin_server:
             running = self.server.owned
             if running:
@@ -333,9 +439,7 @@ class TrayApp(QObject):
         except (TrayaiError, ConfigError) as exc:
             self.tray.message("This endpoint cannot be used", str(exc))
             return
-        changed = (
-            resolved.endpoint != self.resolved.endpoint or resolved.model != self.resolved.model
-        )
+        changed = resolved.endpoint != self.resolved.endpoint or resolved.model != self.resolved.model
         self.resolved = resolved
         if resolved.has_real_key:
             self._redactor_add(resolved.endpoint.api_key)
@@ -395,6 +499,8 @@ class TrayApp(QObject):
             )
         if self._last_reply:
             extra.append(self._last_reply)
+        if self.hotkey_status is not None and not self.hotkey_status.active:
+            extra.append(f"Hotkey: {self.hotkey_status.message}")
         self.tray.show_status(state, self.monitor.report, extra)
 
     def menu_model(self) -> MenuModel:

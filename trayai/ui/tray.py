@@ -107,6 +107,7 @@ class TrayController(QObject):
     quit_requested = Signal()
     chat_requested = Signal()
     settings_requested = Signal()
+    prompt_requested = Signal()
     menu_opened = Signal()
     tray_appeared = Signal()
 
@@ -238,9 +239,11 @@ class TrayController(QObject):
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
-            # Left click: what the user chose (``left_click``); the quick prompt is not built yet.
+            # Left click: what the user chose (``left_click``).
             if self.left_click == "chat":
                 self.chat_requested.emit()
+            elif self.left_click == "prompt":
+                self.prompt_requested.emit()
             else:
                 self.menu.popup(QCursor.pos())
 
@@ -261,8 +264,9 @@ class TrayController(QObject):
         chat = menu.addAction("Open &chat")
         chat.setObjectName("chat")
         chat.triggered.connect(self.chat_requested)
-        prompt = menu.addAction(f"Quick prompt ({model.hotkey}) — coming soon")
-        prompt.setEnabled(False)
+        prompt = menu.addAction(f"&Quick prompt ({model.hotkey})")
+        prompt.setObjectName("prompt")
+        prompt.triggered.connect(self.prompt_requested)
 
         self._choice_menu(menu, "&Model", "models", model.models, model.current_model,
                           model.model_locked_by, "(no models listed)", self._on_model_action)

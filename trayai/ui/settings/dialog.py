@@ -85,6 +85,7 @@ class SettingsDialog(QDialog):
         save: Callable[[Settings], object],
         *,
         client_factory: ClientFactory = _default_client,
+        hotkey_note: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -99,6 +100,7 @@ class SettingsDialog(QDialog):
         self._current: Profile | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.last_report: DoctorReport | None = None
+        self._hotkey_note = hotkey_note
         self._build()
         self._fill_profiles()
         self._load_globals()
@@ -273,9 +275,16 @@ class SettingsDialog(QDialog):
         row.addWidget(self.hotkey_edit, 1)
         row.addWidget(self.hotkey_clear)
         form.addRow("Quick prompt hotkey", row)
+        self.hotkey_state = QLabel(self._hotkey_note or "")
+        self.hotkey_state.setObjectName("hotkey_state")
+        self.hotkey_state.setWordWrap(True)
+        self.hotkey_state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow("Now", self.hotkey_state)
         note = QLabel(
-            "Press the combination to record it. On Wayland, or if the combination is taken, bind the "
-            "command `trayai prompt` in your desktop's keyboard settings instead."
+            "Press the combination to record it. On Wayland without the GlobalShortcuts portal, or if the "
+            "combination is taken, bind the command `trayai prompt` in your desktop's keyboard settings: "
+            "GNOME Settings ▸ Keyboard ▸ Custom Shortcuts; KDE System Settings ▸ Shortcuts ▸ Custom; "
+            "Sway/Hyprland: a bindsym / bind line running `trayai prompt`."
         )
         note.setWordWrap(True)
         form.addRow(note)
@@ -621,6 +630,14 @@ class SettingsDialog(QDialog):
             if not profile.model.strip():
                 self._select(profile)
                 return f"“{profile.name}” needs a model name (pick one from the list or type it)."
+        if self.settings.hotkey.strip():
+            from trayai.core.hotkeys import HotkeyError, normalize_hotkey
+
+            try:
+                self.settings.hotkey = normalize_hotkey(self.settings.hotkey)
+            except HotkeyError as exc:
+                self.sections.setCurrentRow(3)
+                return f"Hotkey: {exc}"
         names = [p.name for p in self.settings.profiles]
         for profile in self.settings.profiles:
             if names.count(profile.name) > 1:

@@ -1,0 +1,68 @@
+"""The one interface every global-hotkey backend implements.
+
+Signals:
+    activated()             the combination was pressed (always delivered on the Qt thread)
+    status_changed(object)  a Registration that arrived later (the portal answers asynchronously)
+
+A backend says plainly what happened: ``register`` returns a :class:`Registration` — active, or not
+with the reason (the combination is taken by another program, no portal on this desktop…) and, where
+the platform can't grab keys at all, the ``trayai prompt`` command to bind in the desktop's settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+
+from trayai.core.hotkeys import Hotkey
+
+PROMPT_COMMAND = "trayai prompt"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The outcome of registering a hotkey, worded for Settings and the tray tooltip."""
+
+    active: bool
+    backend: str
+    message: str
+    command_hint: str | None = None  # e.g. "bind `trayai prompt` in GNOME Settings ▸ Keyboard"
+
+
+class HotkeyBackend(QObject):
+    activated = Signal()
+    status_changed = Signal(object)
+
+    name = "none"
+
+    def register(self, hotkey: Hotkey) -> Registration:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def unregister(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class NoBackend(HotkeyBackend):
+    """Where no global hotkey can be grabbed: explain and point to the bindable command."""
+
+    name = "none"
+
+    def __init__(self, reason: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.reason = reason
+
+    def register(self, hotkey: Hotkey) -> Registration:
+        return Registration(
+            False,
+            self.name,
+            f"{self.reason} Bind the command `{PROMPT_COMMAND}` to {hotkey.display} in your desktop's "
+            "keyboard settings instead.",
+            PROMPT_COMMAND,
+        )
+
+    def unregister(self) -> None:
+        return None
+
+
+__all__ = ["PROMPT_COMMAND", "HotkeyBackend", "NoBackend", "Registration"]

@@ -1,0 +1,115 @@
+"""Global hotkey on X11: a passive key grab on the root window, read through a QSocketNotifier.
+
+Why it is built this way:
+* The grab is made for every combination of CapsLock and NumLock, which X treats as modifiers: without
+  that the hotkey silently stops working whenever NumLock is on.
+* A combination another client already grabbed makes X answer ``BadAccess``. The errors are caught
+  and the display synced, so the conflict is *reported* (Settings, tray tooltip) instead of the grab
+  failing silently, and the partial grabs are released.
+* Our own X connection (python-xlib) is separate from Qt's; its socket is watched with a
+  ``QSocketNotifier``, so there is no polling thread and no CPU use while idle.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, QSocketNotifier
+
+from trayai.core.hotkeys import Hotkey
+from trayai.ui.hotkeys.base import HotkeyBackend, Registration
+
+log = logging.getLogger(__name__)
+
+
+class X11Hotkeys(HotkeyBackend):
+    name = "X11"
+
+    def __init__(self, display_name: str | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        from Xlib import X
+        from Xlib.display import Display
+
+        self._X: Any = X
+        self.display: Any = Display(display_name)
+        self.root: Any = self.display.screen().root
+        self._grabbed: list[tuple[int, int]] = []
+        self._keycode: int | None = None
+        self._mask = 0
+        self._notifier = QSocketNotifier(self.display.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._drain)
+
+    def _modifier_mask(self, hotkey: Hotkey) -> int:
+        X = self._X
+        masks = {"ctrl": X.ControlMask, "alt": X.Mod1Mask, "shift": X.ShiftMask, "super": X.Mod4Mask}
+        mask = 0
+        for modifier in hotkey.modifiers:
+            mask |= masks[modifier]
+        return int(mask)
+
+    def register(self, hotkey: Hotkey) -> Registration:
+        from Xlib import XK, error
+
+        self.unregister()
+        keysym = XK.string_to_keysym(hotkey.x11_keysym)
+        keycode = self.display.keysym_to_keycode(keysym) if keysym else 0
+        if not keycode:
+            return Registration(False, self.name, f"{hotkey.display}: this keyboard has no such key.")
+        X = self._X
+        mask = self._modifier_mask(hotkey)
+        catcher = error.CatchError(error.BadAccess)
+        attempts = []
+        for extra in (0, X.LockMask, X.Mod2Mask, X.LockMask | X.Mod2Mask):
+            self.root.grab_key(keycode, mask | extra, True, X.GrabModeAsync, X.GrabModeAsync, onerror=catcher)
+            attempts.append((keycode, mask | extra))
+        self.display.sync()
+        if catcher.get_error() is not None:
+            for code, modifiers in attempts:
+                self.root.ungrab_key(code, modifiers)
+            self.display.sync()
+            log.warning("hotkey %s is taken by another program (X11 BadAccess)", hotkey.display)
+            return Registration(
+                False,
+                self.name,
+                f"{hotkey.display} is already used by another program. Choose another combination in "
+                "Settings ▸ Quick prompt & hotkey, or free it in that program.",
+            )
+        self._grabbed = attempts
+        self._keycode = keycode
+        self._mask = mask
+        self._drain()  # anything already queued
+        log.info("hotkey %s registered (X11 key grab)", hotkey.display)
+        return Registration(True, self.name, f"{hotkey.display} opens the quick prompt.")
+
+    def unregister(self) -> None:
+        for code, modifiers in self._grabbed:
+            self.root.ungrab_key(code, modifiers)
+        if self._grabbed:
+            self.display.sync()
+        self._grabbed = []
+        self._keycode = None
+
+    def _drain(self, *_args: object) -> None:
+        X = self._X
+        relevant = X.ControlMask | X.Mod1Mask | X.ShiftMask | X.Mod4Mask
+        try:
+            while self.display.pending_events():
+                event = self.display.next_event()
+                if (
+                    event.type == X.KeyPress
+                    and event.detail == self._keycode
+                    and (event.state & relevant) == self._mask
+                ):
+                    self.activated.emit()
+        except Exception:  # a dead X connection must not take the app down
+            log.exception("X11 hotkey connection failed")
+            self._notifier.setEnabled(False)
+
+    def close(self) -> None:
+        self.unregister()
+        self._notifier.setEnabled(False)
+        self.display.close()
+
+
+__all__ = ["X11Hotkeys"]

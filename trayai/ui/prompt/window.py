@@ -1,0 +1,317 @@
+"""The quick prompt: a small frameless window summoned by the hotkey (or ``trayai prompt``).
+
+Signals:
+    open_in_chat(int)   "Open in chat" was pressed: the conversation to continue in the chat window
+
+Why it behaves as it does (each point is a bug users report in peer apps, and each has a test):
+* It is a ``Qt.Tool`` window on top, centred on the screen that holds the cursor, with the input
+  focused at once; size and position are remembered per screen.
+* Hidden means hidden (``hide()``, no transparent window left to eat clicks); Esc hides it and stops a
+  running answer; the app can quit while it is open.
+* It is never shown over a modal dialog of the app: the dialog keeps the focus.
+* Every exchange is a conversation in the history (the same ``ChatController`` as the chat window, its
+  own instance); "Open in chat" continues it there. "Use clipboard" / "Use selection" put the desktop's
+  clipboard or X11 PRIMARY selection before the question.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QClipboard, QCloseEvent, QCursor, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from trayai.ui.chat.controller import ChatController, ReplyOutcome
+from trayai.ui.chat.prompt_input import PromptInput
+from trayai.ui.chat.transcript import TranscriptView
+
+log = logging.getLogger(__name__)
+
+CONTEXT_LIMIT = 20_000  # characters of clipboard/selection sent with a question
+
+
+class QuickPromptWindow(QWidget):
+    open_in_chat = Signal(int)
+
+    WIDTH = 680
+    MAX_HEIGHT_FRACTION = 0.6
+
+    def __init__(self, controller: ChatController, *, state_file: Path | None = None) -> None:
+        super().__init__(
+            None, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
+        )
+        self.setWindowTitle("trayai — quick prompt")
+        self.setObjectName("quick-prompt")
+        self.controller = controller
+        self._state_file = state_file
+        self._screen_name: str | None = None
+        self.summoned_at: float | None = None
+        self._build()
+        self._connect()
+        self._restore_toggles()
+
+    # ------------------------------------------------------------------ layout
+
+    def _build(self) -> None:
+        self.input = PromptInput()
+        self.input.setPlaceholderText("Ask anything — Enter sends, Esc hides, ↑ recalls")
+        self.input.setMaximumHeight(70)
+        self.use_clipboard = QCheckBox("Use clipboard")
+        self.use_clipboard.setToolTip("Put the clipboard's text before your question")
+        self.use_selection = QCheckBox("Use selection")
+        self.use_selection.setToolTip(
+            "Put the text selected anywhere on the desktop (X11) before your question"
+        )
+        if not QGuiApplication.clipboard().supportsSelection():
+            self.use_selection.hide()
+        self.status = QLabel()
+        self.status.setObjectName("status")
+        self.answer = TranscriptView()
+        self.answer.hide()
+        self.copy_button = QPushButton("&Copy answer")
+        self.chat_button = QPushButton("Open in c&hat")
+        self.new_button = QPushButton("&New")
+        for button in (self.copy_button, self.chat_button, self.new_button):
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        toggles = QHBoxLayout()
+        toggles.addWidget(self.use_clipboard)
+        toggles.addWidget(self.use_selection)
+        toggles.addStretch(1)
+        toggles.addWidget(self.status)
+        actions = QHBoxLayout()
+        actions.addStretch(1)
+        for button in (self.copy_button, self.chat_button, self.new_button):
+            actions.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 10, 10, 10)
+        layout.addWidget(self.input)
+        layout.addLayout(toggles)
+        layout.addWidget(self.answer, 1)
+        layout.addLayout(actions)
+        self.setStyleSheet("QuickPromptWindow { border: 1px solid palette(mid); }")
+        self._set_actions_enabled(False)
+        self.resize(self.WIDTH, self.sizeHint().height())
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.reply_started.connect(self._on_reply_started)
+        c.delta.connect(self._on_delta)
+        c.finished.connect(self._on_reply_ended)
+        c.failed.connect(self._on_reply_ended)
+        c.busy_changed.connect(lambda busy: self.status.setText("answering… (Esc stops)" if busy else ""))
+        self.input.submitted.connect(self.send)
+        self.input.escape.connect(self.dismiss)
+        self.copy_button.clicked.connect(self.copy_answer)
+        self.chat_button.clicked.connect(self._open_in_chat)
+        self.new_button.clicked.connect(self.new_exchange)
+        self.use_clipboard.toggled.connect(lambda _on: self._save_toggles())
+        self.use_selection.toggled.connect(lambda _on: self._save_toggles())
+        self.answer.action.connect(self._on_answer_link)
+        escape = QShortcut(QKeySequence("Esc"), self)
+        escape.activated.connect(self.dismiss)
+        self._grow_timer = QTimer(self)
+        self._grow_timer.setSingleShot(True)
+        self._grow_timer.setInterval(30)
+        self._grow_timer.timeout.connect(self._grow)
+
+    # ------------------------------------------------------------------ showing
+
+    def summon(self) -> bool:
+        """Show, on top, on the cursor's screen, input focused. False when a modal dialog has the focus."""
+        modal = QApplication.activeModalWidget()
+        if modal is not None:
+            modal.raise_()
+            modal.activateWindow()
+            log.info("quick prompt not shown: a trayai dialog is open")
+            return False
+        self.summoned_at = time.perf_counter()
+        screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
+        if not self.isVisible():
+            self._place(screen.name() if screen else "", screen)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        self.input.setFocus()
+        self.input.selectAll()
+        log.info("quick prompt shown")
+        return True
+
+    def toggle(self) -> None:
+        if self.isVisible() and self.isActiveWindow():
+            self.dismiss()
+        else:
+            self.summon()
+
+    def _place(self, screen_name: str, screen: object) -> None:
+        self._screen_name = screen_name
+        saved = self._settings().value(f"prompt/geometry/{screen_name}") if self._state_file else None
+        if saved is not None and self.restoreGeometry(saved):
+            return
+        if screen is None:
+            return
+        area = screen.availableGeometry()  # type: ignore[attr-defined]
+        width = min(self.WIDTH, int(area.width() * 0.9))
+        self.resize(width, self.height())
+        self.move(QPoint(area.x() + (area.width() - width) // 2, area.y() + int(area.height() * 0.22)))
+
+    def dismiss(self) -> None:
+        """Esc: stop a running answer and hide (nothing is left on screen to catch clicks)."""
+        self.controller.stop()
+        self._save_geometry()
+        self.hide()
+        log.info("quick prompt hidden")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.controller.stop()
+        self._save_geometry()
+        event.accept()
+
+    # ------------------------------------------------------------------ asking
+
+    def context_text(self) -> str:
+        clipboard = QGuiApplication.clipboard()
+        parts = []
+        if self.use_selection.isChecked() and clipboard.supportsSelection():
+            parts.append(clipboard.text(QClipboard.Mode.Selection))
+        if self.use_clipboard.isChecked():
+            parts.append(clipboard.text(QClipboard.Mode.Clipboard))
+        text = "\n\n".join(p for p in parts if p.strip())
+        return text[:CONTEXT_LIMIT]
+
+    def send(self, question: str) -> bool:
+        if not question.strip():
+            return False
+        if self.controller.busy:
+            self.status.setText("still answering — Esc stops it")
+            return False
+        context = self.context_text()
+        prompt = f"{context}\n\n---\n\n{question}" if context else question
+        if self.controller.send(prompt):
+            self.input.remember(question)
+            self.input.selectAll()
+            return True
+        return False
+
+    def new_exchange(self) -> None:
+        self.controller.new_conversation()
+        self.answer.clear_messages()
+        self.answer.hide()
+        self._set_actions_enabled(False)
+        self.input.clear()
+        self.input.setFocus()
+        self._grow()
+
+    def copy_answer(self) -> None:
+        text = self.last_answer()
+        if text:
+            QGuiApplication.clipboard().setText(text)
+            self.status.setText("answer copied")
+
+    def last_answer(self) -> str:
+        ids = self.answer.message_ids
+        return (self.answer.message_text(ids[-1]) or "") if ids else ""
+
+    def _open_in_chat(self) -> None:
+        conversation = self.controller.conversation_id
+        if conversation is None:
+            return
+        self.controller.stop()
+        self.open_in_chat.emit(conversation)
+        self.hide()
+        self.controller.new_conversation()  # the exchange now lives in the chat window
+        self.answer.clear_messages()
+        self.answer.hide()
+        self._set_actions_enabled(False)
+
+    def _on_answer_link(self, kind: str, message_id: int, index: int) -> None:
+        if kind == "copycode":
+            code = self.answer.code_block(message_id, index)
+            if code is not None:
+                QGuiApplication.clipboard().setText(code)
+                self.status.setText("code copied")
+        elif kind == "copy":
+            self.copy_answer()
+        elif kind == "retry":
+            self.controller.regenerate()
+
+    # ------------------------------------------------------------------ streaming
+
+    def _on_reply_started(self, message: object) -> None:
+        self.answer.clear_messages()
+        self.answer.show()
+        self.answer.begin_stream(message)  # type: ignore[arg-type]
+        self._grow()
+
+    def _on_delta(self, text: str) -> None:
+        self.answer.add_delta(text)
+        if not self._grow_timer.isActive():
+            self._grow_timer.start()
+
+    def _on_reply_ended(self, outcome: ReplyOutcome) -> None:
+        if outcome.message.id >= 0:
+            self.answer.finish_stream(outcome.message)
+        elif outcome.error is not None:
+            self.status.setText(outcome.error.message)
+        self._set_actions_enabled(bool(outcome.message.content))
+        self._grow()
+
+    def _grow(self) -> None:
+        """Grow with the answer up to a share of the screen, then let the answer scroll."""
+        screen = self.screen()
+        limit = int(screen.availableGeometry().height() * self.MAX_HEIGHT_FRACTION) if screen else 600
+        if self.answer.isVisible():
+            doc_height = int(self.answer.document().size().height()) + 12
+            chrome = self.sizeHint().height() - self.answer.sizeHint().height()
+            wanted = min(limit, chrome + max(80, doc_height))
+        else:
+            wanted = self.minimumSizeHint().height()
+        if wanted != self.height():
+            self.resize(self.width(), wanted)
+
+    def _set_actions_enabled(self, enabled: bool) -> None:
+        for button in (self.copy_button, self.chat_button):
+            button.setEnabled(enabled)
+
+    # ------------------------------------------------------------------ remembered state
+
+    def _settings(self) -> QSettings:
+        return QSettings(str(self._state_file), QSettings.Format.IniFormat)
+
+    def _save_geometry(self) -> None:
+        if self._state_file is None or not self.isVisible():
+            return
+        settings = self._settings()
+        settings.setValue(f"prompt/geometry/{self._screen_name or ''}", self.saveGeometry())
+        settings.sync()
+        with contextlib.suppress(OSError):
+            self._state_file.chmod(0o600)
+
+    def _save_toggles(self) -> None:
+        if self._state_file is None:
+            return
+        settings = self._settings()
+        settings.setValue("prompt/use_clipboard", self.use_clipboard.isChecked())
+        settings.setValue("prompt/use_selection", self.use_selection.isChecked())
+        settings.sync()
+
+    def _restore_toggles(self) -> None:
+        if self._state_file is None:
+            return
+        settings = self._settings()
+        self.use_clipboard.setChecked(str(settings.value("prompt/use_clipboard", "false")).lower() == "true")
+        self.use_selection.setChecked(str(settings.value("prompt/use_selection", "false")).lower() == "true")
+
+
+__all__ = ["QuickPromptWindow"]
