@@ -11,7 +11,7 @@ from tests.support.scripted_server import Reply, ScriptedServer
 from trayai.core.history import HistoryStore
 from trayai.core.paths import AppPaths
 
-CHAT_TITLE = "trayai — chat"
+CHAT_TITLE = "^Chat"
 MARKDOWN_REPLY = (
     "Here is a **Python** function that reverses a string:\n\n"
     "```python\ndef reverse(text: str) -> str:\n    \"\"\"Return text backwards.\"\"\"\n    return text[::-1]\n```\n\n"

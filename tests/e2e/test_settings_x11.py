@@ -25,7 +25,7 @@ def test_add_a_profile_from_the_tray_menu_and_switch_to_it(
         wait_until(lambda: any(win[2] > 150 and win[3] > 150 for win in desktop.windows()), what="the menu")
         desktop.run("xdotool", "key", "s")  # &Settings…
         wait_until(lambda: "settings dialog shown" in log_text(paths), what="the settings dialog")
-        found = desktop.run("xdotool", "search", "--sync", "--onlyvisible", "--name", "trayai — settings").split()
+        found = desktop.run("xdotool", "search", "--sync", "--onlyvisible", "--name", "^Settings").split()
         desktop.run("xdotool", "windowactivate", "--sync", found[0], check=False)
         desktop.run("xdotool", "windowfocus", "--sync", found[0], check=False)
         desktop.run("xdotool", "key", "--clearmodifiers", "alt+a")  # &Add: a new profile, its name selected

@@ -40,7 +40,7 @@ def test_chat_window_against_smollm2_under_xvfb(
     try:
         wait_until(lambda: "startup: tray shown" in log_text(paths), what="the tray icon")
         subprocess.run([sys.executable, "-m", "trayai.cli", "chat"], env=desktop.env, timeout=20, check=True)
-        wait_until(lambda: desktop.run("xdotool", "search", "--onlyvisible", "--name", "trayai — chat",
+        wait_until(lambda: desktop.run("xdotool", "search", "--onlyvisible", "--name", "^Chat",
                                        check=False).strip() != "", what="the chat window")
         desktop.run("xdotool", "type", "--delay", "15", "Write a Python function that adds two numbers.")
         desktop.run("xdotool", "key", "Return")

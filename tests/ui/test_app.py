@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QApplication, QMenu
 
 from tests.support.scripted_server import ScriptedServer
 from trayai.core.config import ConfigStore, Profile, Settings
@@ -145,9 +145,12 @@ def test_ipc_commands_reach_the_app(server: ScriptedServer, make_app: Any, run: 
         await until(lambda: app.chat_window is not None and app.chat_window.isVisible())
         assert await asyncio.to_thread(send_command, name, "settings")
         await until(lambda: app.settings_dialog is not None and app.settings_dialog.isVisible())
-        assert await asyncio.to_thread(send_command, name, "prompt")  # not built yet: says so
-        await until(lambda: app.tray.last_message is not None)
-        assert app.tray.last_message is not None and "prompt window" in app.tray.last_message[1]
+        assert await asyncio.to_thread(send_command, name, "prompt")
+        await until(lambda: app.prompt_window is not None)
+        assert app.prompt_window is not None and not app.prompt_window.isVisible()  # never over a dialog
+        app.settings_dialog.reject()
+        assert await asyncio.to_thread(send_command, name, "prompt")
+        await until(lambda: app.prompt_window is not None and app.prompt_window.isVisible())
         assert not await asyncio.to_thread(send_command, name, "format-disk")  # unknown: refused
         assert await asyncio.to_thread(send_command, name, "quit")
         assert await asyncio.wait_for(task, 5) == 0
@@ -278,6 +281,37 @@ def test_start_at_login_from_the_dialog_writes_and_removes_the_autostart_entry(
         await toggle(True)
         assert "Exec=" in entry.read_text()
         await toggle(False)
+        app.request_quit()
+        assert await asyncio.wait_for(task, 5) == 0
+
+    run(go())
+
+
+def test_hotkey_status_reaches_tooltip_and_settings(
+    server: ScriptedServer, make_app: Any, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "XDG_SESSION_TYPE"):
+        monkeypatch.delenv(name, raising=False)  # no session to grab keys in: say so, offer the command
+    app = make_app(settings_for(server))
+
+    async def go() -> None:
+        task = asyncio.ensure_future(app.run())
+        await until(lambda: app.hotkey_status is not None)
+        assert app.hotkey_status is not None and not app.hotkey_status.active
+        assert "Hotkey:" in app.tray.tooltip and "trayai prompt" in app.tray.tooltip
+        app.open_settings()
+        dialog = app.settings_dialog
+        assert dialog is not None and "trayai prompt" in dialog.hotkey_state.text()
+        from PySide6.QtGui import QKeySequence
+
+        dialog.hotkey_edit.setKeySequence(QKeySequence("Shift+A"))  # no Ctrl/Alt/Super: refused
+        assert not dialog.try_accept() and "besides Shift" in dialog.error_label.text()
+        dialog.hotkey_edit.clear()
+        assert dialog.try_accept()
+        await until(lambda: app.hotkey_status is not None and "No hotkey set" in app.hotkey_status.message)
+        await until(lambda: QApplication.activeModalWidget() is None)
+        app.open_prompt()  # the command path still works
+        assert app.prompt_window is not None and app.prompt_window.isVisible()
         app.request_quit()
         assert await asyncio.wait_for(task, 5) == 0
 

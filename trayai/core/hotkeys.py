@@ -137,6 +137,11 @@ def parse_hotkey(text: str) -> Hotkey:
             f"“{text}” has no modifier: a global hotkey without Ctrl, Alt, Shift or Super would swallow "
             "that key everywhere (function keys F1–F24 are the exception)."
         )
+    if modifiers == {"shift"} and len(keys[0]) == 1:
+        raise HotkeyError(
+            f"“{text}” has no modifier besides Shift: it would swallow typing “{keys[0].upper()}” everywhere; "
+            "add Ctrl, Alt or Super."
+        )
     return Hotkey(frozenset(modifiers), keys[0])
 
 

@@ -86,7 +86,7 @@ class ChatWindow(QMainWindow):
         self._loaded_end = 0  # one past the last rendered message
         self._editing: int | None = None
         self._undo: tuple[int, str] | None = None
-        self.setWindowTitle("trayai — chat")
+        self.setWindowTitle("Chat")  # shown as "Chat — trayai"
         self.resize(1000, 720)
         self._build()
         self._connect()

@@ -52,7 +52,7 @@ class QuickPromptWindow(QWidget):
         super().__init__(
             None, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
         )
-        self.setWindowTitle("trayai — quick prompt")
+        self.setWindowTitle("Quick prompt")  # shown as "Quick prompt — trayai"
         self.setObjectName("quick-prompt")
         self.controller = controller
         self._state_file = state_file
@@ -125,6 +125,19 @@ class QuickPromptWindow(QWidget):
         self._grow_timer.setSingleShot(True)
         self._grow_timer.setInterval(30)
         self._grow_timer.timeout.connect(self._grow)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus_changed)
+
+    def _on_focus_changed(self, _old: object, new: object) -> None:
+        """Log when the input really has the keyboard after a summon (the hotkey benchmark reads it)."""
+        if new is self.input and self.summoned_at is not None:
+            log.info(
+                "quick prompt focused at %.6f (%.1f ms after summon)",
+                time.time(),
+                (time.perf_counter() - self.summoned_at) * 1000,
+            )
+            self.summoned_at = None
 
     # ------------------------------------------------------------------ showing
 
@@ -260,6 +273,9 @@ class QuickPromptWindow(QWidget):
             self._grow_timer.start()
 
     def _on_reply_ended(self, outcome: ReplyOutcome) -> None:
+        log.info(
+            "quick prompt: answer ended: %s, %d characters", outcome.status, len(outcome.message.content)
+        )
         if outcome.message.id >= 0:
             self.answer.finish_stream(outcome.message)
         elif outcome.error is not None:

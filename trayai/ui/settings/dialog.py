@@ -89,7 +89,7 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("trayai — settings")
+        self.setWindowTitle("Settings")  # shown as "Settings — trayai"
         self.loaded = loaded
         self.secrets = secrets
         self._save = save
