@@ -139,8 +139,8 @@ def parse_hotkey(text: str) -> Hotkey:
         )
     if modifiers == {"shift"} and len(keys[0]) == 1:
         raise HotkeyError(
-            f"“{text}” has no modifier besides Shift: it would swallow typing “{keys[0].upper()}” everywhere; "
-            "add Ctrl, Alt or Super."
+            f"“{text}” has no modifier besides Shift: it would swallow typing “{keys[0].upper()}” "
+            "everywhere; add Ctrl, Alt or Super."
         )
     return Hotkey(frozenset(modifiers), keys[0])
 
