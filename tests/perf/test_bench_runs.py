@@ -54,3 +54,13 @@ def test_chat_benchmark_reports_every_figure() -> None:
     assert long_chat["messages"] == 400 and long_chat["conversation_chars"] > 900_000
     assert long_chat["first_paint_ms_p50"] < long_chat["eager_render_all_ms"]  # lazy beats eager
     assert figures["memory"]["rss_after_chat_mb"] > figures["memory"]["rss_before_chat_mb"] > 10
+
+
+def test_hotkey_benchmark_measures_every_press() -> None:
+    script = Path(__file__).with_name("bench_hotkey.py")
+    proc = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True,
+                          timeout=300, check=True)
+    figures = json.loads(proc.stdout)
+    assert figures["presses"] == 10 and figures["mode"].startswith("Xvfb")
+    assert 0 < figures["shown_and_focused_ms_p50"] <= figures["shown_and_focused_ms_p95"]
+    assert figures["xdotool_alone_ms_p50"] > 0

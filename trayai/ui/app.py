@@ -330,14 +330,14 @@ class TrayApp(QObject):
         self._on_hotkey_status(self.hotkeys.register(hotkey))
 
     def _on_hotkey(self) -> None:
-        if (
-            self.prompt_window is not None
-            and self.prompt_window.isVisible()
-            and self.prompt_window.isActiveWindow()
-        ):
-            self.prompt_window.dismiss()  # the hotkey toggles
-        else:
-            self.open_prompt()
+        window = self.prompt_window
+        if window is not None and window.isVisible() and window.isActiveWindow():
+            window.dismiss()  # the hotkey toggles
+            return
+        self.open_prompt()
+        window = self.prompt_window
+        if window is not None and window.isVisible() and self.hotkeys is not None:
+            self.hotkeys.grant_focus(int(window.winId()))
 
     def _on_hotkey_status(self, status: Registration) -> None:
         self.hotkey_status = status

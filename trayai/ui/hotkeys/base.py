@@ -42,6 +42,14 @@ class HotkeyBackend(QObject):
     def unregister(self) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def grant_focus(self, window_id: int) -> None:
+        """Give ``window_id`` the keyboard on behalf of the hotkey press (no-op where not needed).
+
+        Why: on X11 the key press reached our own connection, not Qt's, so Qt's idea of "the last user
+        action" is stale and the X server (or the window manager's focus-stealing prevention) ignores
+        its focus request; the backend holds the press's timestamp and can ask with it.
+        """
+
 
 class NoBackend(HotkeyBackend):
     """Where no global hotkey can be grabbed: explain and point to the bindable command."""

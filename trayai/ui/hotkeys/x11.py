@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QObject, QSocketNotifier
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer
 
 from trayai.core.hotkeys import Hotkey
 from trayai.ui.hotkeys.base import HotkeyBackend, Registration
@@ -37,6 +37,7 @@ class X11Hotkeys(HotkeyBackend):
         self._grabbed: list[tuple[int, int]] = []
         self._keycode: int | None = None
         self._mask = 0
+        self.last_press_time = 0  # X server time of the last hotkey press (for focus requests)
         self._notifier = QSocketNotifier(self.display.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._drain)
 
@@ -101,10 +102,47 @@ class X11Hotkeys(HotkeyBackend):
                     and event.detail == self._keycode
                     and (event.state & relevant) == self._mask
                 ):
+                    self.last_press_time = int(event.time)
                     self.activated.emit()
         except Exception:  # a dead X connection must not take the app down
             log.exception("X11 hotkey connection failed")
             self._notifier.setEnabled(False)
+
+    FOCUS_RETRY_MS = 5
+    FOCUS_TRIES = 60
+
+    def grant_focus(self, window_id: int, _tries: int = 0) -> None:
+        """Activate ``window_id`` with the hotkey press's timestamp, once X has mapped it.
+
+        The window was only just shown: X maps it asynchronously, and focusing an unmapped window is
+        an error, so this retries every few milliseconds (on the Qt loop) until it is viewable.
+        """
+        from Xlib import X
+        from Xlib.protocol import event as xevent
+
+        if not self.last_press_time:
+            return
+        try:
+            window = self.display.create_resource_object("window", window_id)
+            if window.get_attributes().map_state != X.IsViewable:
+                if _tries < self.FOCUS_TRIES:
+                    QTimer.singleShot(self.FOCUS_RETRY_MS, lambda: self.grant_focus(window_id, _tries + 1))
+                return
+            active = self.display.intern_atom("_NET_ACTIVE_WINDOW")
+            supported = self.root.get_full_property(
+                self.display.intern_atom("_NET_SUPPORTED"), X.AnyPropertyType
+            )
+            if supported is not None and active in supported.value:
+                message = xevent.ClientMessage(
+                    window=window, client_type=active, data=(32, [2, self.last_press_time, 0, 0, 0])
+                )
+                mask = X.SubstructureRedirectMask | X.SubstructureNotifyMask
+                self.root.send_event(message, event_mask=mask)
+            else:  # no window manager: set the focus ourselves
+                window.set_input_focus(X.RevertToParent, self.last_press_time)
+            self.display.flush()
+        except Exception:  # focus is a nicety: never let it break the hotkey
+            log.exception("could not give the quick prompt the keyboard")
 
     def close(self) -> None:
         self.unregister()
