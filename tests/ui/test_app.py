@@ -316,3 +316,29 @@ def test_hotkey_status_reaches_tooltip_and_settings(
         assert await asyncio.wait_for(task, 5) == 0
 
     run(go())
+
+
+def test_quick_prompt_exchange_continues_in_the_chat_window(
+    server: ScriptedServer, make_app: Any, run: Any
+) -> None:
+    from tests.support.scripted_server import Reply
+
+    app = make_app(settings_for(server))
+    server.script(Reply(text="It is 4."))
+
+    async def go() -> None:
+        task = asyncio.ensure_future(app.run())
+        app.open_prompt()
+        window = app.prompt_window
+        assert window is not None and window.isVisible() and app.prompt_chat is not None
+        assert window.send("What is 2+2?")
+        await until(lambda: not app.prompt_chat.busy and window.chat_button.isEnabled(), timeout=10)
+        conversation = app.prompt_chat.conversation_id
+        window.chat_button.click()
+        assert app.chat_window is not None and app.chat_window.isVisible() and not window.isVisible()
+        assert app.chat is not None and app.chat.conversation_id == conversation
+        assert "It is 4." in app.chat_window.transcript.toPlainText()
+        app.request_quit()
+        assert await asyncio.wait_for(task, 5) == 0
+
+    run(go())
