@@ -11,17 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tests.e2e.conftest import Desktop
+from tests.support.appconfig import configure_for
 from tests.support.scripted_server import ScriptedServer
-from trayai.core.config import ConfigStore, Profile, Settings
 from trayai.core.paths import AppPaths
 
-
-def configure(paths: AppPaths, server: ScriptedServer) -> None:
-    settings = Settings()
-    settings.profiles = [Profile(name="Scripted", base_url=server.base_url)]
-    settings.active_profile = "Scripted"
-    settings.builtin_server.autostart = False
-    ConfigStore(paths).save(settings)
+configure = configure_for  # the e2e tests' name for it
 
 
 @contextlib.contextmanager

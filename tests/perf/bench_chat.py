@@ -31,9 +31,10 @@ import qasync
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
+from tests.support.appconfig import configure_for
 from tests.support.scripted_server import Reply, ScriptedServer
 from trayai.core.client import Endpoint, ModelClient
-from trayai.core.config import ConfigStore, GenerationParams, Profile, Settings
+from trayai.core.config import GenerationParams
 from trayai.core.history import HistoryStore, StoredMessage
 from trayai.core.paths import AppPaths
 from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
@@ -260,11 +261,7 @@ def memory(server: ScriptedServer, tmp: Path) -> dict[str, Any]:
     env.update(QT_QPA_PLATFORM="offscreen", TRAYAI_CONFIG_DIR=str(tmp / "mem-config"),
                TRAYAI_DATA_DIR=str(tmp / "mem-data"))
     paths = AppPaths.from_env(env)
-    settings = Settings()
-    settings.profiles = [Profile(name="Scripted", base_url=server.base_url)]
-    settings.active_profile = "Scripted"
-    settings.builtin_server.autostart = False
-    ConfigStore(paths).save(settings)
+    configure_for(paths, server)
     log = paths.log_dir / "trayai.log"
 
     def wait_log(text: str) -> None:

@@ -23,8 +23,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.perf.bench_tray import desktop_env
+from tests.support.appconfig import configure_for
 from tests.support.scripted_server import ScriptedServer
-from trayai.core.config import ConfigStore, Profile, Settings
 from trayai.core.paths import AppPaths
 
 
@@ -46,11 +46,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         env = {k: v for k, v in env.items() if not k.startswith(("LOCAL_", "WAYLAND"))}
         env.update(TRAYAI_CONFIG_DIR=f"{tmp}/config", TRAYAI_DATA_DIR=f"{tmp}/data")
         paths = AppPaths.from_env(env)
-        settings = Settings()
-        settings.profiles = [Profile(name="Scripted", base_url=server.base_url)]
-        settings.active_profile = "Scripted"
-        settings.builtin_server.autostart = False
-        ConfigStore(paths).save(settings)
+        configure_for(paths, server)
         log = paths.log_dir / "trayai.log"
 
         def log_text() -> str:

@@ -7,7 +7,7 @@ import threading
 import time
 import types
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -18,7 +18,7 @@ from trayai.ui.hotkeys.pynput_backend import MACOS_PERMISSION_HINT, PynputHotkey
 class FakeGlobalHotKeys:
     """pynput.keyboard.GlobalHotKeys' interface: a thread that calls back for the mapping it got."""
 
-    instances: list[FakeGlobalHotKeys] = []
+    instances: ClassVar[list[FakeGlobalHotKeys]] = []
     IS_TRUSTED = True
 
     def __init__(self, mapping: dict[str, Callable[[], None]]) -> None:

@@ -71,6 +71,19 @@ GENERAL_FIELDS = ("poll_interval", "notifications", "left_click", "start_at_logi
 ClientFactory = Callable[[str, str], ModelClient]
 
 
+def _editor_rows(
+    form: QFormLayout,
+    cls: type[Any],
+    names: tuple[str, ...],
+    multiline: frozenset[str] | set[str] = frozenset(),
+) -> dict[str, FieldEditor]:
+    """One labelled editor row per field of ``cls`` in ``names``, added to ``form``."""
+    editors = {name: FieldEditor(field_of(cls, name), multiline=name in multiline) for name in names}
+    for name, editor in editors.items():
+        form.addRow(label_for(name), editor.widget)
+    return editors
+
+
 def _default_client(base_url: str, key: str) -> ModelClient:
     return ModelClient(Endpoint.create(base_url, key, models_timeout=5.0, first_token_timeout=30.0))
 
@@ -232,12 +245,9 @@ class SettingsDialog(QDialog):
         form = QFormLayout(page)
         self.generation_for = QLabel()
         form.addRow(self.generation_for)
-        self.generation_editors = {
-            name: FieldEditor(field_of(GenerationParams, name), multiline=name == "system_prompt")
-            for name in GENERATION_FIELDS
-        }
-        for name, editor in self.generation_editors.items():
-            form.addRow(label_for(name), editor.widget)
+        self.generation_editors = _editor_rows(
+            form, GenerationParams, GENERATION_FIELDS, multiline={"system_prompt"}
+        )
         return page
 
     def _builtin_page(self) -> QWidget:
@@ -252,11 +262,7 @@ class SettingsDialog(QDialog):
         row.addWidget(self.model_file_edit, 1)
         row.addWidget(browse)
         form.addRow("GGUF model file", row)
-        self.builtin_editors = {
-            name: FieldEditor(field_of(BuiltinServerSettings, name)) for name in BUILTIN_FIELDS
-        }
-        for name, editor in self.builtin_editors.items():
-            form.addRow(label_for(name), editor.widget)
+        self.builtin_editors = _editor_rows(form, BuiltinServerSettings, BUILTIN_FIELDS)
         note = QLabel(
             "The built-in server always listens on 127.0.0.1 only. Changes restart it if trayai runs it."
         )
@@ -293,9 +299,7 @@ class SettingsDialog(QDialog):
     def _general_page(self) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
-        self.general_editors = {name: FieldEditor(field_of(Settings, name)) for name in GENERAL_FIELDS}
-        for name, editor in self.general_editors.items():
-            form.addRow(label_for(name), editor.widget)
+        self.general_editors = _editor_rows(form, Settings, GENERAL_FIELDS)
         return page
 
     # ------------------------------------------------------------------ profiles
