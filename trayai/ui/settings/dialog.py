@@ -124,7 +124,7 @@ class SettingsDialog(QDialog):
     def _build(self) -> None:
         self.sections = QListWidget()
         self.sections.addItems(list(SECTIONS))
-        self.sections.setMaximumWidth(190)
+        self.sections.setFixedWidth(self.sections.sizeHintForColumn(0) + 24)  # every section name in full
         self.pages = QStackedWidget()
         self.pages.addWidget(self._endpoints_page())
         self.pages.addWidget(self._generation_page())
