@@ -31,7 +31,7 @@ class Reply:
     rate: float | None = None
     first_token_delay: float = 0.0
     headers_delay: float = 0.0
-    finish_reason: str = "stop"
+    finish_reason: str | None = "stop"  # None: no finishing chunk, only [DONE] (a cut answer)
     include_usage: bool = True
     send_role_chunk: bool = True
     status: int = 200
@@ -43,6 +43,7 @@ class Reply:
     stall_after: int | None = None
     error_event_after: int | None = None
     repeat: bool = False
+    drop_unanswered: bool = False  # close the connection without sending any response byte
 
     def token_list(self) -> list[str]:
         if self.n_tokens is not None:
@@ -104,6 +105,20 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         return
 
+    def setup(self) -> None:
+        super().setup()
+        self._served = 0  # requests answered on this connection
+
+    def _drop_if_reused(self) -> bool:
+        """llama.cpp's habit: close a kept-alive connection instead of answering its next request."""
+        if self.owner.drop_reused_connections and self._served > 0:
+            with self.owner._lock:
+                self.owner.dropped_unanswered += 1
+            self._abort()
+            return True
+        self._served += 1
+        return False
+
     # ------------------------------------------------------------------ plumbing
 
     @property
@@ -156,6 +171,9 @@ class _Handler(BaseHTTPRequestHandler):
         """Handle status/error_body/html/json malformations shared by models and chat."""
         if reply.headers_delay:
             self._sleep_watching(reply.headers_delay)
+        if reply.drop_unanswered:
+            self._abort()
+            return True
         if reply.status != 200:
             if reply.error_body is not None:
                 self._send_body(reply.status, reply.error_body.encode(),
@@ -197,6 +215,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._record(None)
+        if self._drop_if_reused():
+            return
         prefix = self.owner.prefix
         path = self.path.split("?", 1)[0]
         if path == f"{prefix}/models":
@@ -218,6 +238,9 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/props" and self.owner.props is not None:
             self._send_json(200, self.owner.props)
             return
+        if path == "/slots" and self.owner.slots is not None:
+            self._send_json(200, self.owner.slots)
+            return
         self._send_error_json(404, f"No route for GET {path}", code="not_found")
 
     def do_POST(self) -> None:
@@ -231,6 +254,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error_json(400, "Request body is not valid JSON")
             return
         self._record(body if isinstance(body, dict) else None)
+        if self._drop_if_reused():
+            return
         path = self.path.split("?", 1)[0]
         if path != f"{self.owner.prefix}/chat/completions":
             self._send_error_json(404, f"No route for POST {path}", code="not_found")
@@ -248,7 +273,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error_json(self.owner.unknown_model_status, f"The model `{model}` does not exist",
                                   code="model_not_found")
             return
-        reply = self.owner._take_chat_reply()
+        reply = self.owner._take_chat_reply(body)
         try:
             if self._scripted_failure(reply, streaming=bool(body.get("stream"))):
                 return
@@ -261,7 +286,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ chat
 
-    def _plan(self, reply: Reply, body: dict[str, Any]) -> tuple[list[str], str]:
+    def _plan(self, reply: Reply, body: dict[str, Any]) -> tuple[list[str], str | None]:
         tokens = reply.token_list()
         finish = reply.finish_reason
         max_tokens = body.get("max_tokens")
@@ -360,7 +385,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._event(chunk({"content": token}))
                 with owner._lock:
                     owner.tokens_sent += 1
-            self._event(chunk({}, finish))
+            if finish is not None:
+                self._event(chunk({}, finish))
             options = body.get("stream_options")
             if reply.include_usage and isinstance(options, dict) and options.get("include_usage"):
                 prompt = self._prompt_tokens(body)
@@ -408,6 +434,10 @@ class ScriptedServer:
         self.owned_by = "scripted"
         self.server_header: str | None = None
         self.props: dict[str, Any] | None = None
+        self.slots: list[dict[str, Any]] | None = None  # llama.cpp's GET /slots, when set
+        self.drop_reused_connections = False  # close instead of answering a kept-alive connection
+        self.dropped_unanswered = 0
+        self.replies_by_prompt: dict[str, Reply] = {}  # the last user message → its reply (order-free)
         self.reject_stream_options = False
         self.unknown_model_status: int | None = None
         self.requests: list[RecordedRequest] = []
@@ -498,8 +528,12 @@ class ScriptedServer:
 
     # ------------------------------------------------------------------ internals
 
-    def _take_chat_reply(self) -> Reply:
+    def _take_chat_reply(self, body: dict[str, Any]) -> Reply:
         with self._lock:
+            messages = body.get("messages") or []
+            last = messages[-1].get("content") if messages and isinstance(messages[-1], dict) else None
+            if isinstance(last, str) and last in self.replies_by_prompt:
+                return replace(self.replies_by_prompt[last])
             if self._queue:
                 reply = self._queue[0]
                 if not reply.repeat:

@@ -108,7 +108,8 @@ def test_concurrency_is_real_and_bounded(server: ScriptedServer, tmp_path: Path)
 
 
 def test_unordered_writes_as_answers_complete(server: ScriptedServer, tmp_path: Path) -> None:
-    server.script(Reply(n_tokens=20, rate=40), Reply(text="fast"))
+    # Keyed by prompt: the two requests race, so the order they arrive in says nothing.
+    server.replies_by_prompt = {"a": Reply(n_tokens=20, rate=40), "b": Reply(text="fast")}
     src = write_lines(tmp_path / "in.jsonl", {"id": "slow", "prompt": "a"}, {"id": "fast", "prompt": "b"})
     out = tmp_path / "out.jsonl"
     code, _, _ = cli("batch", str(src), "-o", str(out), "--endpoint", server.base_url, "--unordered")
@@ -168,3 +169,33 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     assert "ETA" in screen  # …and the time left while work remains
     assert "[########################] 6/6" in screen
     assert "6 answered, 0 failed" in screen
+
+
+def test_a_server_that_drops_kept_alive_connections_loses_no_line(server: ScriptedServer,
+                                                                    tmp_path: Path) -> None:
+    """llama.cpp closes the connection after each streamed answer: 64 prompts, 64 answers."""
+    server.drop_reused_connections = True
+    src = write_lines(tmp_path / "in.jsonl", *({"id": f"p{i}", "prompt": f"question {i}"} for i in range(64)))
+    out = tmp_path / "out.jsonl"
+    code, _, err = cli("batch", str(src), "-o", str(out), "--endpoint", server.base_url, "--concurrency", "4")
+    assert code == 0, err
+    got = records(out)
+    assert [r["id"] for r in got] == [f"p{i}" for i in range(64)]
+    assert all(r["error"] is None and r["answer"] == "Hello from the scripted server." for r in got)
+    assert server.dropped_unanswered > 0  # the fault really happened
+    assert "64 answered, 0 failed" in err
+
+
+def test_an_interrupted_answer_is_an_error_record_with_its_text_and_fails_the_run(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    server.replies_by_prompt = {"one": Reply(text="whole answer"),
+                                "two": Reply(text="half an", finish_reason=None)}
+    src = write_lines(tmp_path / "in.jsonl", {"id": "a", "prompt": "one"}, {"id": "b", "prompt": "two"})
+    out = tmp_path / "out.jsonl"
+    code, _, err = cli("batch", str(src), "-o", str(out), "--endpoint", server.base_url, "--concurrency", "1")
+    assert code == 1
+    first, second = records(out)
+    assert first["error"] is None and first["finish_reason"] == "stop"
+    assert second["error"]["code"] == "interrupted" and second["answer"] == "half an"
+    assert "1 answered, 1 failed" in err

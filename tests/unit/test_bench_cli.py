@@ -63,3 +63,25 @@ def test_unreachable_endpoint_fails_clearly() -> None:
 
     code, _, err = cli("bench", "--no-autostart", "--endpoint", f"http://127.0.0.1:{free_port()}/v1")
     assert code == 1 and "Nothing is listening" in err
+
+
+def test_interrupted_answers_are_errors_and_fail_the_run(server: ScriptedServer) -> None:
+    server.set_default(Reply(n_tokens=20, finish_reason=None))  # [DONE] with no finish_reason
+    code, out, err = cli("bench", "--endpoint", server.base_url, "--runs", "2", "--max-tokens", "50",
+                         "--levels", "2", "--json")
+    (report,) = json.loads(out)
+    assert len(report["sequential"]["errors"]) == 2
+    assert all("interrupted by the server" in e for e in report["sequential"]["errors"])
+    assert report["concurrency"][0]["errors"] == 2
+    assert code == 1 and "4 run(s) failed" in err
+
+
+def test_connections_the_server_drops_lose_no_run(server: ScriptedServer) -> None:
+    server.drop_reused_connections = True
+    server.set_default(Reply(n_tokens=10, include_usage=False))
+    code, out, err = cli("bench", "--endpoint", server.base_url, "--runs", "4", "--max-tokens", "10",
+                         "--levels", "1,4", "--json")
+    assert code == 0, err
+    (report,) = json.loads(out)
+    assert report["sequential"]["errors"] == [] and [c["errors"] for c in report["concurrency"]] == [0, 0]
+    assert server.dropped_unanswered > 0

@@ -340,3 +340,43 @@ def test_non_streaming_completion(server: ScriptedServer) -> None:
     assert result.text == "Forty two." and result.finish_reason == "stop"
     assert result.usage.completion_tokens == 2 and not result.usage.estimated
     assert server.chat_requests()[0].body["stream"] is False
+
+
+# --------------------------------------------------------------------------- answers never lost
+
+
+def test_a_request_dropped_on_a_reused_connection_is_sent_again(server: ScriptedServer) -> None:
+    """llama.cpp closes a kept-alive connection after a stream: the next request must not be lost."""
+    server.drop_reused_connections = True
+
+    async def go() -> tuple[list[list[str]], int]:
+        async with client_for(server) as client:
+            await client.list_models()
+            answers = [(await collect(client))[0] for _ in range(3)]
+            return answers, client.unanswered_retries
+
+    answers, retries = run(go)
+    assert all("".join(a) == "Hello from the scripted server." for a in answers)
+    # models (served), chat 1 (dropped, resent), chat 2 (new connection, served), chat 3 (dropped, resent)
+    assert server.dropped_unanswered == 2
+    assert retries == 2
+
+
+def test_a_request_dropped_on_a_fresh_connection_too_is_reported_not_retried_forever(
+    server: ScriptedServer,
+) -> None:
+    server.set_default(Reply(drop_unanswered=True))
+    error, stream = scripted_failure(server, Reply(drop_unanswered=True))
+    assert error.code in (ErrorCode.DISCONNECTED, ErrorCode.NETWORK), error.message
+    assert stream.result is not None and stream.result.finish_reason == "error"
+    assert len(server.chat_requests()) == 2  # the request and exactly one retry
+
+
+def test_a_stream_ended_without_a_finish_reason_is_interrupted_not_stop(server: ScriptedServer) -> None:
+    """llama-cpp-python cuts a stream with [DONE] and no finish_reason when another request waits."""
+    error, stream = scripted_failure(server, Reply(text="half an answer", finish_reason=None))
+    assert error.code is ErrorCode.INTERRUPTED
+    assert "interrupted by the server" in error.message
+    assert error.keeps_partial
+    assert stream.result is not None
+    assert stream.result.finish_reason == "error" and stream.result.text == "half an answer"

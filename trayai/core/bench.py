@@ -63,6 +63,11 @@ class BenchReport:
     sequential: SequentialFigures
     concurrency: list[ConcurrencyFigures]
 
+    @property
+    def failed_runs(self) -> int:
+        """Runs that did not complete (an error, a cut or interrupted answer): never silently averaged."""
+        return len(self.sequential.errors) + sum(c.errors for c in self.concurrency)
+
     def to_dict(self) -> dict[str, Any]:
         def rounded(obj: Any) -> Any:
             if isinstance(obj, float):

@@ -180,20 +180,31 @@ class ModelClient:
         self._openai: AsyncOpenAI | None = None
         self._http: httpx2.AsyncClient | None = None
         self._stream_options_ok = True
+        self._unsupported: set[str] = set()  # llama.cpp extras this server does not have
+        self._context_window: int | None = None
 
     @property
     def base_url(self) -> str:
         return self.endpoint.base_url
+
+    @property
+    def unanswered_retries(self) -> int:
+        """Requests sent again because the server dropped them unanswered (see core/transport.py)."""
+        transport = getattr(self._http, "_transport", None)
+        return int(getattr(transport, "retries", 0))
 
     def _http_client(self) -> httpx2.AsyncClient:
         """The connection pool shared by status polls and the OpenAI client."""
         if self._http is None:
             import httpx2
 
+            from trayai.core.transport import retrying_transport
+
+            trust_env = not is_loopback_url(self.endpoint.base_url)
             self._http = httpx2.AsyncClient(
-                trust_env=not is_loopback_url(self.endpoint.base_url),
+                trust_env=trust_env,
                 timeout=httpx2.Timeout(None, connect=self.endpoint.connect_timeout),
-                limits=httpx2.Limits(max_connections=64, max_keepalive_connections=16),
+                transport=retrying_transport(trust_env=trust_env, max_connections=64, max_keepalive=16),
                 follow_redirects=True,
             )
         return self._http
@@ -283,6 +294,56 @@ class ModelClient:
             self.base_url, response.headers.get("server"), [m.owned_by for m in models]
         )
         return ModelListing(models=models, latency=latency, server=server)
+
+    # ------------------------------------------------------------------ llama.cpp extras
+
+    @property
+    def server_root(self) -> str:
+        """The server's root URL (``…/v1`` removed): where llama.cpp serves /props and /slots."""
+        base = self.endpoint.base_url
+        return base[: -len("/v1")] if base.endswith("/v1") else base
+
+    async def _llama_json(self, path: str) -> Any:
+        """GET a llama.cpp extra endpoint; None (and never asked again) where the server lacks it."""
+        if path in self._unsupported:
+            return None
+        try:
+            response = await within(
+                self._http_client().get(
+                    f"{self.server_root}{path}",
+                    headers={"Authorization": f"Bearer {self.endpoint.api_key}"},
+                ),
+                self.endpoint.models_timeout,
+            )
+        except Exception:
+            return None
+        if response.status_code in (404, 405, 501):
+            self._unsupported.add(path)
+            return None
+        if response.status_code != 200 or len(response.content) > 1_000_000:
+            return None
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            self._unsupported.add(path)
+            return None
+
+    async def context_window(self) -> int | None:
+        """The per-answer context size a llama.cpp server reports in ``/props`` (cached), else None."""
+        if self._context_window is None:
+            props = await self._llama_json("/props")
+            settings = props.get("default_generation_settings") if isinstance(props, dict) else None
+            n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
+            if isinstance(n_ctx, int) and n_ctx > 0:
+                self._context_window = n_ctx
+        return self._context_window
+
+    async def busy_slots(self) -> int | None:
+        """How many answers a llama.cpp server is generating now (``/slots``), whoever asked."""
+        slots = await self._llama_json("/slots")
+        if not isinstance(slots, list):
+            return None
+        return sum(1 for slot in slots if isinstance(slot, dict) and slot.get("is_processing"))
 
     # ------------------------------------------------------------------ chat
 
@@ -407,7 +468,15 @@ class ChatStream:
             async with contextlib.aclosing(self._request(started, state)) as deltas:
                 async for delta in deltas:
                     yield delta
-            outcome = state["finish"] or "stop"
+            if not state["finish"]:
+                # llama-cpp-python ends a stream it cut for another request with [DONE] and no
+                # finish_reason: calling that "stop" silently passed off half answers as whole.
+                raise make_error(
+                    ErrorCode.INTERRUPTED,
+                    f"{host_port(endpoint.base_url)} ended the answer without finishing it "
+                    "(interrupted by the server)",
+                )
+            outcome = state["finish"]
         except TrayaiError as exc:
             outcome, error = "error", exc
             raise

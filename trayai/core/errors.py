@@ -46,6 +46,7 @@ class ErrorCode(str, Enum):
     MALFORMED_RESPONSE = "malformed_response"
     MALFORMED_STREAM = "malformed_stream"
     DISCONNECTED = "disconnected"
+    INTERRUPTED = "interrupted"
     STREAM_ERROR = "stream_error"
     NO_MODELS = "no_models"
     MODEL_MISSING = "model_missing"
@@ -170,6 +171,13 @@ ERROR_CATALOG: Mapping[ErrorCode, CatalogEntry] = {
         "The server stopped, crashed or restarted mid-reply, or the network dropped.",
         "The text received so far is kept; retry when the server is back.",
     ),
+    ErrorCode.INTERRUPTED: CatalogEntry(
+        "The server ended the answer without finishing it",
+        "The stream ended (`[DONE]`) with no finish reason: the server cut it, e.g. llama-cpp-python "
+        "interrupts a running answer when another request arrives.",
+        "The text received so far is kept; retry. On llama-cpp-python start the server with "
+        "`--interrupt_requests False`; trayai's built-in server answers requests in parallel.",
+    ),
     ErrorCode.STREAM_ERROR: CatalogEntry(
         "The server reported an error mid-stream",
         "The model failed while generating.",
@@ -275,6 +283,7 @@ class TrayaiError(Exception):
 _MID_STREAM = {
     ErrorCode.STALLED,
     ErrorCode.DISCONNECTED,
+    ErrorCode.INTERRUPTED,
     ErrorCode.MALFORMED_STREAM,
     ErrorCode.STREAM_ERROR,
 }

@@ -1,8 +1,9 @@
 """The status monitor's decisions, without Qt: what state to show, when to poll, when to notify.
 
 Why separate: the tray's QObject only schedules polls and forwards signals; everything a user could
-argue about — back-off while unreachable, "generating" overriding "ready", which transitions deserve a
-notification and how often — lives here, testable without an event loop.
+argue about — back-off while unreachable, "generating" overriding "ready" (our requests, or a
+llama.cpp server's busy slots), which transitions deserve a notification and how often — lives here,
+testable without an event loop.
 """
 
 from __future__ import annotations
@@ -112,7 +113,8 @@ class MonitorLogic:
         polled = self.report.state if self.report else None
         if self._starting and polled is not ServerState.READY:
             return ServerState.STARTING
-        if self._generating and polled in (ServerState.READY, None):
+        busy = self._generating or (self.report is not None and self.report.busy_slots)
+        if busy and polled in (ServerState.READY, None):
             return ServerState.GENERATING
         return polled
 

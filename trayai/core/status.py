@@ -66,6 +66,7 @@ class StatusReport:
     latency: float | None = None
     server: str | None = None
     error: TrayaiError | None = None
+    busy_slots: int | None = None  # answers a llama.cpp server is generating (for any client)
     checked_at: float = field(default_factory=time.time)
 
     @property
@@ -96,6 +97,7 @@ class StatusReport:
             "models": self.models,
             "latency_ms": None if self.latency is None else round(self.latency * 1000, 1),
             "server": self.server,
+            "busy_slots": self.busy_slots,
             "error": None if self.error is None else self.error.to_dict(),
         }
 
@@ -107,7 +109,10 @@ async def probe(client: ModelClient, model: str) -> StatusReport:
         listing = await client.list_models()
     except TrayaiError as exc:
         return StatusReport(state=state_for_error(exc), base_url=base_url, model=model, error=exc)
-    return report_from_listing(listing, base_url, model)
+    report = report_from_listing(listing, base_url, model)
+    if listing.server == "llama.cpp server":
+        report.busy_slots = await client.busy_slots()
+    return report
 
 
 def report_from_listing(listing: ModelListing, base_url: str, model: str) -> StatusReport:

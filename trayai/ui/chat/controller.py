@@ -249,10 +249,12 @@ class ChatController(QObject):
         before = self.history.index_of(placeholder.id)
         turns = sendable(self.history.messages(placeholder.conversation_id, 0, before))
         max_tokens = options.get("max_tokens")
+        # Unknown window: a llama.cpp server tells its exact size in /props (cached per client).
+        context_tokens = target.context_tokens or (await target.client.context_window()) or 0
         prepared = prepare(
             str(options.get("system_prompt") or ""),
             turns,
-            context_tokens=target.context_tokens,
+            context_tokens=context_tokens,
             reply_tokens=max_tokens,
         )
         generation = GenerationOptions(
@@ -278,7 +280,7 @@ class ChatController(QObject):
                     prepared = prepare(
                         str(options.get("system_prompt") or ""),
                         turns,
-                        context_tokens=target.context_tokens,
+                        context_tokens=context_tokens,
                         reply_tokens=max_tokens,
                         keep_last=keep,
                     )
