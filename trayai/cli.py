@@ -22,13 +22,12 @@ from typing import Any, TextIO
 from trayai import __version__
 from trayai.core.client import GenerationOptions, ModelClient
 from trayai.core.config import ConfigError, ConfigStore, LoadedConfig, Settings
-from trayai.core.embedded import EmbeddedServer, list_models_sync
+from trayai.core.embedded import EmbeddedServer, is_builtin_url, list_models_sync
 from trayai.core.errors import TrayaiError
 from trayai.core.logs import setup_logging
 from trayai.core.paths import AppPaths
 from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.secrets import SecretStore
-from trayai.core.urls import is_loopback_url, port_of
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -339,6 +338,10 @@ def cmd_bench(ctx: Context) -> int:
 
         save_bench_chart(reports, args.plot)
         ctx.say(f"chart written to {args.plot}")
+    failed = sum(r.failed_runs for r in reports)
+    if failed:
+        ctx.say(f"error: {failed} run(s) failed; the figures above count only the runs that completed")
+        return EXIT_FAIL
     return EXIT_OK
 
 
@@ -571,17 +574,26 @@ def cmd_history(ctx: Context) -> int:
 def cmd_serve(ctx: Context) -> int:
     args = ctx.args
     settings = ctx.loaded.settings.builtin_server
-    if args.port is not None:
-        settings.port = args.port
-    if args.model_file is not None:
-        settings.model_file = args.model_file
-    if args.alias is not None:
-        settings.alias = args.alias
-    if args.ctx_size is not None:
-        settings.context_size = args.ctx_size
-    if args.threads is not None:
-        settings.threads = args.threads
-    server = EmbeddedServer(settings, ctx.paths.server_log_file)
+    for flag, name in (
+        ("port", "port"),
+        ("model_file", "model_file"),
+        ("ctx_size", "context_size"),
+        ("threads", "threads"),
+        ("parallel", "parallel"),
+        ("models_dir", "models_dir"),
+    ):
+        if getattr(args, flag) is not None:
+            setattr(settings, name, getattr(args, flag))
+    server = EmbeddedServer(
+        settings, ctx.paths.server_log_file, models_dir=ctx.paths.models_dir, alias=args.alias
+    )
+    if args.list:
+        return _print_local_models(ctx, server)
+    if args.model is not None:
+        try:
+            server.select_model(args.model)
+        except TrayaiError as exc:
+            return ctx.fail(exc)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt  # SIGTERM stops cleanly, exactly like Ctrl+C
@@ -591,7 +603,10 @@ def cmd_serve(ctx: Context) -> int:
         server.start()
         ctx.say(f"Starting the built-in server (log: {server.log_file})")
         server.wait_ready(progress=lambda message: ctx.say(f"  {message}"))
-        ctx.out.write(f"Serving {server.alias} at {server.base_url}\n")
+        ctx.out.write(
+            f"Serving {server.alias} at {server.base_url} ({settings.parallel} answers at once, "
+            f"{server.threads} threads, {settings.context_size} tokens of context)\n"
+        )
         ctx.out.write(f'Try: trayai ask --endpoint {server.base_url} "Hello"   (Ctrl+C stops)\n')
         ctx.out.flush()
         while server.is_running():
@@ -610,6 +625,23 @@ def cmd_serve(ctx: Context) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _print_local_models(ctx: Context, server: EmbeddedServer) -> int:
+    """``trayai serve --list``: what the built-in server can serve (the models folder included)."""
+    models = server.available_models()
+    if ctx.args.json:
+        rows = [
+            {"name": m.name, "path": str(m.path), "size": m.size, "bundled": m.bundled} for m in models
+        ]
+        json.dump({"models_dir": str(server.models_dir), "models": rows}, ctx.out, indent=2)
+        ctx.out.write("\n")
+        return EXIT_OK
+    for model in models:
+        where = "bundled" if model.bundled else str(model.path)
+        ctx.out.write(f"{model.name}  {model.size / 1e6:,.0f} MB  {where}\n")
+    ctx.say(f"Drop .gguf files into {server.models_dir} to add models; `trayai serve --model NAME`.")
+    return EXIT_OK
+
+
 @contextlib.contextmanager
 def _autostarted_server(ctx: Context, resolved: ResolvedEndpoint) -> Iterator[None]:
     """Local-first: start the built-in server for this command if the local endpoint is silent.
@@ -618,16 +650,11 @@ def _autostarted_server(ctx: Context, resolved: ResolvedEndpoint) -> Iterator[No
     on; the server is stopped again when the command ends (``trayai serve`` keeps one running).
     """
     builtin = ctx.loaded.settings.builtin_server
-    wanted = (
-        not ctx.args.no_autostart
-        and builtin.autostart
-        and is_loopback_url(resolved.base_url)
-        and port_of(resolved.base_url) == builtin.port
-    )
+    wanted = not ctx.args.no_autostart and builtin.autostart and is_builtin_url(resolved.base_url, builtin)
     if not wanted or list_models_sync(resolved.base_url, timeout=1.0) is not None:
         yield
         return
-    server = EmbeddedServer(builtin, ctx.paths.server_log_file)
+    server = EmbeddedServer(builtin, ctx.paths.server_log_file, models_dir=ctx.paths.models_dir)
     try:
         server.start()
     except TrayaiError as exc:
@@ -784,9 +811,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=int, help="port on 127.0.0.1 (default 8080)")
     serve.add_argument("--model-file", metavar="GGUF", help="a GGUF model (default: bundled SmolLM2)")
-    serve.add_argument("--alias", help="model name to announce (default ai/smollm2)")
-    serve.add_argument("--ctx-size", type=int, help="context window in tokens")
-    serve.add_argument("--threads", type=int, help="CPU threads (0 = automatic)")
+    serve.add_argument(
+        "--alias", help="model name to announce (default: ai/smollm2 for SmolLM2, else the file's name)"
+    )
+    serve.add_argument("--ctx-size", type=int, help="context window in tokens, shared by parallel answers")
+    serve.add_argument("--threads", type=int, help="CPU threads (0 = automatic: the physical cores)")
+    serve.add_argument("--parallel", type=int, help="answers generated at once (default 4)")
+    serve.add_argument("--models-dir", metavar="DIR", help="folder of .gguf models to choose from")
+    serve.add_argument("--list", action="store_true", help="list the models it can serve and exit")
+    serve.add_argument("--json", action="store_true", help="with --list: JSON output")
     serve.set_defaults(handler=cmd_serve)
 
     for name, text in (

@@ -23,7 +23,7 @@ def llama_servers(port: int) -> list[psutil.Process]:
     found = []
     for proc in psutil.process_iter(["cmdline"]):
         cmd = " ".join(proc.info["cmdline"] or [])
-        if "llama_cpp.server" in cmd and f"--port {port}" in cmd:
+        if "trayai.core.engine_child" in cmd and f"--port {port}" in cmd:
             found.append(proc)
     return found
 

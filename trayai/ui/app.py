@@ -28,7 +28,7 @@ from trayai import APP_NAME, __version__
 from trayai.core.autostart import apply_autostart
 from trayai.core.client import ModelClient
 from trayai.core.config import ConfigError, ConfigStore, LoadedConfig, Override, Settings
-from trayai.core.embedded import EmbeddedServer
+from trayai.core.embedded import EmbeddedServer, is_builtin_url
 from trayai.core.errors import TrayaiError
 from trayai.core.logs import RedactingFilter, setup_logging
 from trayai.core.monitor import MonitorLogic, MonitorPolicy
@@ -36,7 +36,6 @@ from trayai.core.paths import AppPaths
 from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.secrets import SecretStore
 from trayai.core.status import ServerState, StatusReport
-from trayai.core.urls import is_loopback_url, port_of
 from trayai.ui.icons import app_icon
 from trayai.ui.ipc import InstanceServer, send_command, socket_name
 from trayai.ui.local_server import LocalServerController
@@ -91,7 +90,7 @@ class TrayApp(QObject):
         self.resolved = self._resolve()
         settings = loaded.settings
         self.server = LocalServerController(
-            EmbeddedServer(settings.builtin_server, paths.server_log_file), self
+            EmbeddedServer(settings.builtin_server, paths.server_log_file, models_dir=paths.models_dir), self
         )
         self.monitor = StatusMonitor(
             MonitorLogic(
@@ -138,6 +137,7 @@ class TrayApp(QObject):
         self.tray.model_chosen.connect(self.choose_model)
         self.tray.profile_chosen.connect(lambda name: self._spawn(self.choose_profile(name)))
         self.tray.server_start_requested.connect(self.start_server)
+        self.tray.server_model_chosen.connect(self.choose_server_model)
         self.tray.server_stop_requested.connect(lambda: self._spawn(self.server.stop()))
         self.instance.command_received.connect(self.handle_command)
         self.tray.tray_appeared.connect(lambda: log.info("a system tray appeared: icon moved into it"))
@@ -349,11 +349,6 @@ class TrayApp(QObject):
         from trayai.ui.chat.controller import ChatTarget
 
         profile = self.resolved.profile
-        context = profile.context_tokens
-        builtin = self.loaded.settings.builtin_server
-        url = self.resolved.base_url
-        if not context and is_loopback_url(url) and port_of(url) == builtin.port:
-            context = builtin.context_size
         report = self.monitor.report
         resolved_model = report.resolved_model if report is not None else None
         return ChatTarget(
@@ -361,7 +356,7 @@ class TrayApp(QObject):
             model=resolved_model or self.monitor.model,
             profile=profile.name,
             generation=profile.generation,
-            context_tokens=context,
+            context_tokens=profile.context_tokens,  # 0: the chat asks the server (llama.cpp /props)
         )
 
     def _on_chat_busy(self, busy: bool) -> None:
@@ -465,12 +460,9 @@ class TrayApp(QObject):
                 self.start_server()
 
     def _should_autostart(self) -> bool:
-        builtin = self.loaded.settings.builtin_server
-        url = self.resolved.base_url
         return (
-            builtin.autostart
-            and is_loopback_url(url)
-            and port_of(url) == builtin.port
+            self.loaded.settings.builtin_server.autostart
+            and self._is_builtin_endpoint()
             and self.server.unavailable_reason() is None
         )
 
@@ -521,8 +513,10 @@ class TrayApp(QObject):
             endpoint_locked_by=_locked(overrides, "base_url"),
             server_state=server.state if server else "stopped",
             server_owned=server.owned if server else False,
-            server_label=f"127.0.0.1:{builtin.port} · {builtin.alias}",
+            server_label=f"127.0.0.1:{builtin.port} · {server.server.alias if server else builtin.alias}",
             server_unavailable=server.unavailable_reason() if server else None,
+            server_models=[m.name for m in server.server.available_models()] if server else [],
+            server_model=server.server.alias if server else builtin.alias,
             hotkey=settings.hotkey or "no hotkey",
             log_dir=str(self.paths.log_dir),
         )
@@ -540,6 +534,27 @@ class TrayApp(QObject):
             self.tray.message("Could not save the model choice", str(exc))
         self.resolved = replace(self.resolved, model=name)
         self.monitor.set_model(name)
+
+    def choose_server_model(self, name: str) -> None:
+        """Serve another GGUF: restart the built-in server with it and use it when it is the endpoint."""
+        try:
+            model = self.server.server.select_model(name)
+        except TrayaiError as exc:
+            self.tray.message("Cannot serve that model", f"{exc.message}\n{exc.hint}")
+            return
+        try:
+            self.store.save(self.loaded.settings)
+        except (OSError, ConfigError) as exc:
+            self.tray.message("Could not save the model choice", str(exc))
+        if self._is_builtin_endpoint():
+            self.choose_model(model.name)
+        self.monitor.set_starting(True)
+        task = self.server.switch_model(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _is_builtin_endpoint(self) -> bool:
+        return is_builtin_url(self.resolved.base_url, self.loaded.settings.builtin_server)
 
     async def choose_profile(self, name: str) -> None:
         settings = self.loaded.settings

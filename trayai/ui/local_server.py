@@ -1,4 +1,4 @@
-"""The built-in server seen from the UI: start/stop without blocking, progress, availability.
+"""The built-in server seen from the UI: start/stop/switch model without blocking, progress.
 
 Signals: ``state_changed(str)`` ("stopped", "starting", "running", "failed"), ``progress(str)``
 (human messages while loading), ``failed(object)`` (a :class:`~trayai.core.errors.TrayaiError`).
@@ -15,7 +15,7 @@ import logging
 
 from PySide6.QtCore import QObject, Signal
 
-from trayai.core.embedded import EmbeddedServer, local_extra_missing, port_is_free
+from trayai.core.embedded import EmbeddedServer, RunState, local_extra_missing, port_is_free
 from trayai.core.errors import TrayaiError
 
 log = logging.getLogger(__name__)
@@ -67,10 +67,30 @@ class LocalServerController(QObject):
             self.failed.emit(exc)
             return
         except asyncio.CancelledError:
-            await asyncio.to_thread(self.server.stop, 1.5)
+            await asyncio.to_thread(self.server.stop)
             self._set_state("stopped")
             raise
         self._set_state("running")
+
+    def switch_model(self, name: str) -> asyncio.Task[None]:
+        """Serve ``name`` (from the models folder) instead: one model at a time, so this restarts.
+
+        Raises :class:`TrayaiError` at once for an unknown name; the caller persists the settings.
+        """
+        self.server.select_model(name)
+        previous = self._task
+        self._task = asyncio.ensure_future(self._restart(previous))
+        return self._task
+
+    async def _restart(self, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None and not previous.done():
+            previous.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await previous
+        if self.server.is_running():
+            self._set_state("starting")
+            await asyncio.to_thread(self.server.stop)
+        await self._start()
 
     async def stop(self) -> None:
         """Stop it if we started it (cancelling a start in progress)."""
@@ -79,13 +99,13 @@ class LocalServerController(QObject):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self.server.is_running():
-            await asyncio.to_thread(self.server.stop, 1.5)
+            await asyncio.to_thread(self.server.stop)
         self._set_state("stopped")
 
     def stop_now(self) -> None:
         """Synchronous last resort at exit (e.g. the session ends without our ordered shutdown)."""
         if self.server.is_running():
-            self.server.stop(1.5)
+            self.server.stop()
 
     def _on_progress(self, message: str) -> None:
         self.last_progress = message
@@ -93,5 +113,5 @@ class LocalServerController(QObject):
 
     def _set_state(self, state: str) -> None:
         if state != "failed" and self.server.state == "failed" and state == "starting":
-            self.server.state = "starting"
+            self.server.state = RunState.STARTING
         self.state_changed.emit(state)

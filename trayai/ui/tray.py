@@ -55,6 +55,8 @@ class MenuModel:
     server_owned: bool
     server_label: str  # "127.0.0.1:8080 · ai/smollm2"
     server_unavailable: str | None
+    server_models: list[str]  # what the built-in server can serve (bundled + models folder)
+    server_model: str  # the one it serves (or will serve on Start)
     hotkey: str
     log_dir: str
 
@@ -101,6 +103,7 @@ class StatusWindow(QWidget):
 
 class TrayController(QObject):
     model_chosen = Signal(str)
+    server_model_chosen = Signal(str)
     profile_chosen = Signal(str)
     server_start_requested = Signal()
     server_stop_requested = Signal()
@@ -283,9 +286,21 @@ class TrayController(QObject):
         start = server.addAction("&Start")
         start.setEnabled(model.server_state not in ("running", "starting") and not model.server_unavailable)
         start.triggered.connect(self.server_start_requested)
-        stop = server.addAction("S&top")
+        stop = server.addAction("S&top (unloads the model, frees its memory)")
         stop.setEnabled(model.server_owned or model.server_state == "starting")
         stop.triggered.connect(self.server_stop_requested)
+        if model.server_models:
+            server.addSeparator()
+            server.addAction("Serve model (one at a time):").setEnabled(False)
+            group = QActionGroup(server)
+            for name in model.server_models:
+                action = server.addAction(name)
+                action.setData(name)
+                action.setCheckable(True)
+                action.setChecked(name == model.server_model)
+                action.setEnabled(not model.server_unavailable or model.server_state == "running")
+                group.addAction(action)
+            group.triggered.connect(self._on_server_model_action)
 
         menu.addSeparator()
         settings = menu.addAction("&Settings…")
@@ -325,6 +340,9 @@ class TrayController(QObject):
     # (an interpreter abort at exit), so actions carry their value in data() instead.
     def _on_model_action(self, action: QAction) -> None:
         self.model_chosen.emit(str(action.data()))
+
+    def _on_server_model_action(self, action: QAction) -> None:
+        self.server_model_chosen.emit(str(action.data()))
 
     def _on_profile_action(self, action: QAction) -> None:
         self.profile_chosen.emit(str(action.data()))
