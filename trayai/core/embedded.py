@@ -268,7 +268,7 @@ class EmbeddedServer:
         seen: set[Path] = set()
 
         def add(path: Path, *, bundled: bool = False) -> None:
-            key = _real(path)
+            key = path.expanduser().absolute()
             if key in seen or not path.is_file():
                 return
             seen.add(key)
@@ -566,15 +566,9 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
     os.setpgid(0, 0)  # own process group: a terminal's Ctrl+C reaches trayai, which stops us cleanly
 
 
-def _real(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except OSError:
-        return path.absolute()
-
-
 def _same_file(a: Path, b: Path) -> bool:
-    return _real(a) == _real(b)
+    """Same path (symlinks are not followed: a link in the models folder is a model of its own)."""
+    return a.expanduser().absolute() == b.expanduser().absolute()
 
 
 def _size(path: Path) -> int:

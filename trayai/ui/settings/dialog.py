@@ -65,7 +65,9 @@ log = logging.getLogger(__name__)
 SECTIONS = ("Endpoints", "Generation", "Built-in server", "Quick prompt & hotkey", "General")
 PROFILE_FIELDS = ("first_token_timeout", "stall_timeout", "context_tokens")
 GENERATION_FIELDS = ("temperature", "top_p", "max_tokens", "system_prompt", "stream")
-BUILTIN_FIELDS = ("alias", "port", "context_size", "threads", "autostart", "startup_timeout")
+BUILTIN_FIELDS = (
+    "alias", "port", "context_size", "threads", "parallel", "models_dir", "autostart", "startup_timeout"
+)
 GENERAL_FIELDS = ("poll_interval", "notifications", "left_click", "start_at_login")
 
 ClientFactory = Callable[[str, str], ModelClient]
