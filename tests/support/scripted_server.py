@@ -43,6 +43,7 @@ class Reply:
     stall_after: int | None = None
     error_event_after: int | None = None
     repeat: bool = False
+    hold: threading.Event | None = None  # stream nothing until the test sets it (a run held mid-way)
 
     def token_list(self) -> list[str]:
         if self.n_tokens is not None:
@@ -332,6 +333,8 @@ class _Handler(BaseHTTPRequestHandler):
             if reply.first_token_delay:
                 self.wfile.flush()
                 self._sleep_watching(reply.first_token_delay)
+            while reply.hold is not None and not reply.hold.is_set():
+                self._sleep_watching(0.05)  # keeps noticing a client that hangs up meanwhile
             if reply.send_role_chunk:
                 self._event(chunk({"role": "assistant", "content": ""}))
             start = time.monotonic()
