@@ -33,6 +33,7 @@ from trayai.core.urls import is_loopback_url, port_of
 
 if TYPE_CHECKING:
     from trayai.core.batch import BatchItem
+    from trayai.core.history import HistoryStore
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -514,18 +515,34 @@ class _Progress:
 
 def cmd_history(ctx: Context) -> int:
     """``trayai history list|search|export``: the chat window's history, from the shell."""
-    from datetime import datetime
+    from trayai.core.history import HistoryError, HistoryStore
 
-    from trayai.core.history import MATCH_END, MATCH_START, HistoryError, HistoryStore
-
-    args = ctx.args
     try:
         history = HistoryStore.in_dir(ctx.paths.data_dir)
     except HistoryError as exc:
-        ctx.say(f"error: {exc.message}\n  → {exc.hint}")
-        return EXIT_FAIL
+        try:  # a read-only/full data dir can still be read: listing must not need a write
+            if not exc.storage:
+                raise
+            history = HistoryStore.in_dir(ctx.paths.data_dir, read_only=True)
+        except HistoryError:
+            ctx.say(f"error: {exc.message}\n  → {exc.hint}")
+            return EXIT_FAIL
+        ctx.say(f"note: {exc.message} Reading the history without changing it.")
     if history.recovered_from is not None:
         ctx.say(f"warning: the history database was damaged; it was moved to {history.recovered_from}")
+    try:
+        return _history_action(ctx, history)
+    except HistoryError as exc:
+        ctx.say(f"error: {exc.message}\n  → {exc.hint}")
+        return EXIT_FAIL
+
+
+def _history_action(ctx: Context, history: HistoryStore) -> int:
+    from datetime import datetime
+
+    from trayai.core.history import MATCH_END, MATCH_START
+
+    args = ctx.args
     with history:
         if args.action == "list":
             conversations = history.list_conversations(limit=args.limit)
