@@ -11,13 +11,14 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from trayai import __version__
 from trayai.core.client import GenerationOptions, ModelClient
@@ -28,6 +29,10 @@ from trayai.core.logs import setup_logging
 from trayai.core.paths import AppPaths
 from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.secrets import SecretStore
+
+if TYPE_CHECKING:
+    from trayai.core.batch import BatchItem
+    from trayai.core.history import HistoryStore
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -233,7 +238,8 @@ def cmd_status(ctx: Context) -> int:
 def cmd_batch(ctx: Context) -> int:
     from pathlib import Path
 
-    from trayai.core.batch import BatchStats, completed_ids, read_items, run_batch
+    from trayai.core.batch import completed_ids, read_items
+    from trayai.core.filelock import FileLockedError, exclusive_lock
 
     args = ctx.args
     source, output = Path(args.input), Path(args.output)
@@ -248,7 +254,24 @@ def cmd_batch(ctx: Context) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         ctx.say(f"error: cannot read {source}: {exc}")
         return EXIT_USAGE
-    skip = completed_ids(output) if args.resume else set()
+    with contextlib.ExitStack() as held:
+        try:  # for the whole run: a second batch on the same file would answer every line again
+            lock = held.enter_context(exclusive_lock(output, what="another `trayai batch` run"))
+        except FileLockedError as exc:
+            ctx.say(f"error: {exc.message}\n  → {exc.hint}")
+            return EXIT_FAIL
+        except OSError as exc:
+            ctx.say(f"error: cannot write {output}: {exc.strerror or exc}")
+            return EXIT_FAIL
+        if not args.resume:
+            os.ftruncate(lock, 0)  # only now: truncating first would wipe a running batch's work
+        return _run_batch(ctx, items, output, completed_ids(output) if args.resume else set())
+
+
+def _run_batch(ctx: Context, items: list[BatchItem], output: Path, skip: set[str]) -> int:
+    from trayai.core.batch import BatchStats, run_batch
+
+    args = ctx.args
     resolved = ctx.resolve()
     params = resolved.profile.generation
     options = GenerationOptions(
@@ -259,8 +282,7 @@ def cmd_batch(ctx: Context) -> int:
     written = 0
     progress = _Progress(ctx.err)
 
-    with _autostarted_server(ctx, resolved), output.open("a" if args.resume else "w",
-                                                          encoding="utf-8") as sink:
+    with _autostarted_server(ctx, resolved), output.open("a", encoding="utf-8") as sink:
         def write(record: dict[str, Any]) -> None:
             nonlocal written
             sink.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -496,18 +518,34 @@ class _Progress:
 
 def cmd_history(ctx: Context) -> int:
     """``trayai history list|search|export``: the chat window's history, from the shell."""
-    from datetime import datetime
+    from trayai.core.history import HistoryError, HistoryStore
 
-    from trayai.core.history import MATCH_END, MATCH_START, HistoryError, HistoryStore
-
-    args = ctx.args
     try:
         history = HistoryStore.in_dir(ctx.paths.data_dir)
     except HistoryError as exc:
-        ctx.say(f"error: {exc.message}\n  → {exc.hint}")
-        return EXIT_FAIL
+        try:  # a read-only/full data dir can still be read: listing must not need a write
+            if not exc.storage:
+                raise
+            history = HistoryStore.in_dir(ctx.paths.data_dir, read_only=True)
+        except HistoryError:
+            ctx.say(f"error: {exc.message}\n  → {exc.hint}")
+            return EXIT_FAIL
+        ctx.say(f"note: {exc.message} Reading the history without changing it.")
     if history.recovered_from is not None:
         ctx.say(f"warning: the history database was damaged; it was moved to {history.recovered_from}")
+    try:
+        return _history_action(ctx, history)
+    except HistoryError as exc:
+        ctx.say(f"error: {exc.message}\n  → {exc.hint}")
+        return EXIT_FAIL
+
+
+def _history_action(ctx: Context, history: HistoryStore) -> int:
+    from datetime import datetime
+
+    from trayai.core.history import MATCH_END, MATCH_START
+
+    args = ctx.args
     with history:
         if args.action == "list":
             conversations = history.list_conversations(limit=args.limit)

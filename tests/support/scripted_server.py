@@ -44,6 +44,7 @@ class Reply:
     error_event_after: int | None = None
     repeat: bool = False
     drop_unanswered: bool = False  # close the connection without sending any response byte
+    hold: threading.Event | None = None  # stream nothing until the test sets it (a run held mid-way)
 
     def token_list(self) -> list[str]:
         if self.n_tokens is not None:
@@ -357,6 +358,8 @@ class _Handler(BaseHTTPRequestHandler):
             if reply.first_token_delay:
                 self.wfile.flush()
                 self._sleep_watching(reply.first_token_delay)
+            while reply.hold is not None and not reply.hold.is_set():
+                self._sleep_watching(0.05)  # keeps noticing a client that hangs up meanwhile
             if reply.send_role_chunk:
                 self._event(chunk({"role": "assistant", "content": ""}))
             start = time.monotonic()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.ports import free_port
 from tests.support.scripted_server import Reply, ScriptedServer
+from tests.support.smalldisk import small_disk
 from trayai.core.client import Endpoint, ModelClient
 from trayai.core.config import GenerationParams
 from trayai.core.errors import ErrorCode
@@ -364,3 +367,56 @@ def test_stop_is_never_lost_while_tokens_pour_in(
         return statuses
 
     assert run(go()) == ["stopped"] * 10
+
+
+def test_an_answer_the_full_disk_refuses_is_kept_and_lands_when_space_frees(
+    tmp_path: Path, server: ScriptedServer, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ChatController, "CHECKPOINT_INTERVAL", 0.05)
+    monkeypatch.setattr(ChatController, "SAVE_RETRY_MS", 50)
+    release = threading.Event()
+    server.script(Reply(tokens=["x" * 4000] * 100, rate=400, hold=release))  # 400 KB of answer
+    with small_disk(tmp_path / "disk") as disk, HistoryStore(disk.path / "history.sqlite3") as history:
+        harness = Harness(history, server.base_url)
+        notices: list[str] = []
+        harness.controller.storage_notice.connect(notices.append)
+
+        async def go() -> ReplyOutcome:
+            assert harness.controller.send("a long answer, please")  # prompt + placeholder saved
+            disk.fill()
+            release.set()
+            outcome = await harness.reply()
+            assert harness.controller.unsaved == 1  # kept in memory
+            stored = history.messages(outcome.message.conversation_id)[-1]
+            assert (stored.content, stored.status) == ("", "streaming")  # the disk refused it all
+            disk.free()
+            while harness.controller.unsaved:  # the retry timer writes it, nobody has to act
+                await asyncio.sleep(0.01)
+            return outcome
+
+        outcome = run(go())
+        assert outcome.error is None and len(outcome.message.content) == 400_000
+        stored = history.messages(outcome.message.conversation_id)[-1]
+        assert (len(stored.content), stored.status) == (400_000, "done")
+        assert notices == [
+            f"The disk holding the chat history ({disk.path}) is full. This answer is kept in memory and "
+            "will be saved as soon as the disk allows. Free some space there; unsaved answers are "
+            "written once it can.",
+            "",
+        ]  # told once (not at every checkpoint), then that it is saved
+
+
+def test_a_prompt_the_full_disk_refuses_is_explained(
+    tmp_path: Path, server: ScriptedServer, run: Callable[..., Any]
+) -> None:
+    with small_disk(tmp_path / "disk") as disk, HistoryStore(disk.path / "history.sqlite3") as history:
+        harness = Harness(history, server.base_url)
+        disk.fill()
+        assert not harness.controller.send("y" * 300_000)
+        outcome = harness.outcomes[-1]
+        assert outcome.error is not None and outcome.error.code is ErrorCode.HISTORY
+        assert outcome.error.message == f"The disk holding the chat history ({disk.path}) is full."
+        assert not server.chat_requests()  # nothing is sent that could not be saved
+        disk.free()
+        assert harness.controller.send("y" * 300_000)
+        run(harness.reply())

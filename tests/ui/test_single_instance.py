@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
+import pytest
+from PySide6.QtNetwork import QLocalSocket
+from pytestqt.qtbot import QtBot
 
 from trayai.core.paths import AppPaths
+from trayai.ui.ipc import MAX_CONNECTIONS, InstanceServer
 
 
 def trayai(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -112,3 +119,98 @@ def test_sigterm_shuts_down_cleanly(paths: AppPaths) -> None:
     finally:
         if app.poll() is None:
             app.kill()
+
+
+# --------------------------------------------------------------------------- hostile clients
+
+
+def connect(path: Path) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX)
+    sock.connect(str(path))  # blocking: a full backlog waits for the app to accept
+    sock.settimeout(10)
+    return sock
+
+
+def ping(path: Path) -> bool:
+    with connect(path) as sock:
+        sock.sendall(b'{"command": "ping"}\n')
+        return bool(json.loads(sock.makefile("rb").readline() or b"{}").get("ok"))
+
+
+def closed_by_peer(sock: socket.socket) -> bool:
+    sock.setblocking(False)
+    try:
+        return sock.recv(1) == b""
+    except BlockingIOError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def settled_rss(proc: psutil.Process, path: Path) -> int:
+    for _ in range(5):  # a few round trips: the app is idle and warmed up before measuring
+        assert ping(path)
+    return int(proc.memory_info().rss)
+
+
+@pytest.fixture
+def running_app(paths: AppPaths) -> Iterator[tuple[psutil.Process, Path]]:
+    app = start_app(app_env(paths))
+    try:
+        wait_for_log(paths, "startup: tray shown")
+        yield psutil.Process(app.pid), paths.data_dir / "trayai.sock"
+    finally:
+        app.terminate()
+        app.wait(10)
+
+
+def test_a_line_without_end_is_cut_off_and_costs_no_memory(running_app: tuple[psutil.Process, Path]) -> None:
+    proc, path = running_app
+    before = settled_rss(proc, path)
+    payload = b"x" * (10 * 1024 * 1024)
+    for _ in range(3):  # 10 MB without a newline, three times over
+        with connect(path) as sock:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                sock.sendall(payload)
+            sock.settimeout(10)
+            with contextlib.suppress(ConnectionResetError):
+                assert sock.recv(1) == b""  # the app hung up on it
+    growth = settled_rss(proc, path) - before
+    assert growth < 8 * 1024 * 1024, f"RSS grew by {growth / 1e6:.1f} MB"
+
+
+def test_a_connection_flood_is_shed_and_ping_still_answers(running_app: tuple[psutil.Process, Path]) -> None:
+    proc, path = running_app
+    before = settled_rss(proc, path)
+    flood = []
+    try:
+        for number in range(200):
+            sock = connect(path)
+            sock.sendall(b'{"command": "sh' if number % 2 else b"\x00garbage")  # never a whole line
+            flood.append(sock)
+        assert ping(path)  # during the flood
+        dropped = sum(closed_by_peer(sock) for sock in flood)
+        assert dropped >= 200 - MAX_CONNECTIONS
+    finally:
+        for sock in flood:
+            sock.close()
+    assert ping(path)  # and after it
+    growth = settled_rss(proc, path) - before
+    assert growth < 8 * 1024 * 1024, f"RSS grew by {growth / 1e6:.1f} MB"
+
+
+def test_silent_and_garbage_clients_are_dropped(qtbot: QtBot, tmp_path: Path) -> None:
+    server = InstanceServer(str(tmp_path / "limits.sock"), idle_ms=200)
+    assert server.listen()
+    try:
+        silent = QLocalSocket()
+        with qtbot.waitSignal(silent.disconnected, timeout=5000):
+            silent.connectToServer(server.name)  # and never says anything
+        garbage = QLocalSocket()
+        with qtbot.waitSignal(garbage.disconnected, timeout=5000):
+            garbage.connectToServer(server.name)
+            garbage.write(b"{not json\n")
+        assert json.loads(bytes(garbage.readAll().data())) == {"ok": False}
+        qtbot.waitUntil(lambda: server.open_connections == 0, timeout=5000)
+    finally:
+        server.close()

@@ -140,6 +140,48 @@ def test_ctrl_c_keeps_finished_lines_and_resume_completes(tmp_path: Path) -> Non
     assert sorted(r["id"] for r in records(out)) == sorted(f"n{i}" for i in range(12))
 
 
+def test_a_second_run_on_the_same_output_refuses_while_the_first_holds_it(tmp_path: Path) -> None:
+    import threading
+
+    src = write_lines(tmp_path / "in.jsonl", *({"id": f"n{i}", "prompt": "p"} for i in range(4)))
+    out = write_lines(tmp_path / "out.jsonl", {"id": "n0", "answer": "earlier", "error": None})
+    release = threading.Event()
+    with ScriptedServer() as server:
+        server.script(Reply(hold=release))  # the first run's first request waits for the test
+        argv = [sys.executable, "-m", "trayai.cli", "batch", str(src), "-o", str(out), "--endpoint",
+                server.base_url, "--concurrency", "1"]
+        first = subprocess.Popen([*argv, "--resume"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+        try:
+            deadline = time.monotonic() + 30
+            while not server.chat_requests() and time.monotonic() < deadline and first.poll() is None:
+                time.sleep(0.02)
+            assert len(server.chat_requests()) == 1, "the first run never reached the server"
+            before = out.read_text()
+            for flag in ("--resume", "--force"):
+                second = subprocess.run([*argv, flag], capture_output=True, text=True, timeout=60)
+                assert second.returncode == 1, second.stderr
+                assert "is being written by another `trayai batch` run" in second.stderr
+                assert "Traceback" not in second.stderr
+                assert out.read_text() == before  # --force did not truncate the running batch's file
+            assert len(server.chat_requests()) == 1  # the refused runs sent nothing
+        finally:
+            release.set()
+        _, err = first.communicate(timeout=60)
+        assert first.returncode == 0, err
+    ids = [r["id"] for r in records(out)]
+    assert sorted(ids) == ["n0", "n1", "n2", "n3"]  # each exactly once
+
+
+def test_the_output_lock_is_released_when_a_run_ends(server: ScriptedServer, tmp_path: Path) -> None:
+    src = write_lines(tmp_path / "in.jsonl", {"id": "a", "prompt": "p"})
+    out = tmp_path / "out.jsonl"
+    assert cli("batch", str(src), "-o", str(out), "--endpoint", server.base_url)[0] == 0
+    code, _, err = cli("batch", str(src), "-o", str(out), "--endpoint", server.base_url, "--force")
+    assert code == 0, err
+    assert [r["id"] for r in records(out)] == ["a"]
+
+
 def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     import os
     import pty

@@ -220,6 +220,40 @@ def test_atomic_write_text_creates_the_directory(tmp_path: Path) -> None:
     assert mode(target.parent) == 0o700
 
 
+def test_a_symlinked_config_stays_a_link_and_its_target_is_replaced(
+    paths: AppPaths, tmp_path: Path
+) -> None:
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    target = dotfiles / "trayai.json"
+    target.write_text("{}\n", encoding="utf-8")
+    target.chmod(0o644)
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    paths.config_file.symlink_to(Path("..") / "dotfiles" / "trayai.json")
+    assert paths.config_file.resolve() == target.resolve()
+
+    ConfigStore(paths).save(two_profiles())
+
+    assert paths.config_file.is_symlink()
+    assert paths.config_file.resolve() == target.resolve()
+    assert json.loads(target.read_text(encoding="utf-8"))["active_profile"] == "Remote"
+    assert mode(target) == 0o600
+    assert ConfigStore(paths).load().settings.active_profile == "Remote"
+    leftovers = [p.name for p in dotfiles.iterdir()] + [p.name for p in paths.config_dir.iterdir()]
+    assert sorted(leftovers) == ["config.json", "trayai.json"]
+
+
+def test_a_dangling_config_link_creates_its_target(paths: AppPaths, tmp_path: Path) -> None:
+    target = tmp_path / "dotfiles" / "trayai.json"
+    target.parent.mkdir()
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    paths.config_file.symlink_to(target)
+    ConfigStore(paths).save(two_profiles())
+    assert paths.config_file.is_symlink()
+    assert mode(target) == 0o600
+    assert ConfigStore(paths).load().settings.active_profile == "Remote"
+
+
 def test_invalid_settings_are_never_saved(paths: AppPaths) -> None:
     store = ConfigStore(paths)
     store.save(two_profiles())

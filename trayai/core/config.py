@@ -473,21 +473,34 @@ def migrate(data: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so a crash leaves either the old or the new file, mode 0600."""
+    """Write ``text`` to ``path`` so a crash leaves either the old or the new file, mode 0600.
+
+    A symlinked ``path`` (dotfiles repos) stays a link: its target is what gets replaced.
+    """
     ensure_private_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    target = _link_target(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         os.fchmod(fd, 0o600) if hasattr(os, "fchmod") else None
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        Path(tmp).replace(path)
-        path.chmod(0o600)
+        Path(tmp).replace(target)
+        target.chmod(0o600)
     except BaseException:
         with contextlib.suppress(OSError):
             Path(tmp).unlink()
         raise
+
+
+def _link_target(path: Path) -> Path:
+    """The file a (chain of) symlink(s) points at; ``path`` itself when it is not a link."""
+    if not path.is_symlink():
+        return path
+    target = Path(os.path.realpath(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
 
 
 def _stamp() -> str:

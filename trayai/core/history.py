@@ -20,6 +20,7 @@ Why it is built this way:
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -89,10 +90,11 @@ END;
 class HistoryError(Exception):
     """A history operation that could not be done, with what to do about it."""
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", *, storage: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.storage = storage  # a disk fault (full, read-only, locked): the same write may work later
 
     def __str__(self) -> str:
         return f"{self.message}\n{self.hint}" if self.hint else self.message
@@ -162,23 +164,28 @@ def title_from_prompt(prompt: str) -> str:
 class HistoryStore:
     """All conversations of one user; open once, use from one thread, ``close()`` at the end."""
 
-    def __init__(self, path: Path, *, now: Any = time.time) -> None:
+    def __init__(self, path: Path, *, now: Any = time.time, read_only: bool = False) -> None:
         self.path = path
         self._now = now
+        self.read_only = read_only
         self.recovered_from: Path | None = None
         self.recovered_interrupted = 0
-        self._conn = self._open_checked()
+        self._conn = self._open_read_only() if read_only else self._open_checked()
 
     @classmethod
-    def in_dir(cls, data_dir: Path) -> HistoryStore:
-        return cls(data_dir / HISTORY_FILE_NAME)
+    def in_dir(cls, data_dir: Path, *, read_only: bool = False) -> HistoryStore:
+        return cls(data_dir / HISTORY_FILE_NAME, read_only=read_only)
 
     # ------------------------------------------------------------------ opening
 
     def _open_checked(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             return self._open()
+        except OSError as exc:
+            raise storage_error(exc, self.path) from exc
+        except sqlite3.OperationalError as exc:  # full, read-only, locked: not damage, never moved
+            raise storage_error(exc, self.path) from exc
         except sqlite3.DatabaseError as exc:
             self.recovered_from = self._move_aside(str(exc))
         try:
@@ -220,6 +227,41 @@ class HistoryStore:
             with contextlib.suppress(OSError):
                 Path(f"{self.path}{suffix}").chmod(0o600)
         return conn
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """For readers (the CLI) when the data dir cannot be written: no creation, no migration.
+
+        WAL needs a writable ``-shm`` beside the file; where none can be made the file is opened
+        ``immutable`` (nothing can write it there either).
+        """
+        if not self.path.is_file():
+            raise HistoryError(f"There is no chat history at {self.path} yet.",
+                               "Chats are saved there once you use the chat window.")
+        last: sqlite3.Error | None = None
+        for flags in ("mode=ro", "mode=ro&immutable=1"):
+            uri = f"{self.path.resolve().as_uri()}?{flags}"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=5.0)
+            conn.row_factory = sqlite3.Row
+            try:
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                conn.execute("SELECT 1 FROM messages LIMIT 1").fetchall()
+            except sqlite3.OperationalError as exc:
+                conn.close()
+                last = exc
+                continue
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                raise HistoryError(f"The history database {self.path} is damaged: {exc}",
+                                   "Open the chat window once: it moves a damaged file aside.") from exc
+            if version > SCHEMA_VERSION:
+                conn.close()
+                raise HistoryError(
+                    f"The history database {self.path} was written by a newer trayai (format {version}).",
+                    "Update trayai.",
+                )
+            return conn
+        assert last is not None
+        raise storage_error(last, self.path) from last
 
     def _migrate(self, conn: sqlite3.Connection, version: int) -> None:
         """Bring an older file up to ``SCHEMA_VERSION`` (version 0 = new or empty file)."""
@@ -267,15 +309,24 @@ class HistoryStore:
         try:
             return self._conn.execute(sql, params)
         except sqlite3.OperationalError as exc:
-            raise HistoryError(
-                f"The history database could not be written: {exc}",
-                f"Check free disk space and permissions of {self.path.parent}.",
-            ) from exc
+            raise storage_error(exc, self.path) from exc
         except sqlite3.DatabaseError as exc:
             raise HistoryError(
                 f"The history database is damaged: {exc}",
                 "Restart trayai: a damaged file is moved aside and a new history started.",
             ) from exc
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._run("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._run("COMMIT")
+        except BaseException:
+            if self._conn.in_transaction:  # a failed COMMIT (disk full) may have rolled back already
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+            raise
 
     # ------------------------------------------------------------------ conversations
 
@@ -346,7 +397,7 @@ class HistoryStore:
     def purge_deleted(self, older_than: float = 0.0) -> int:
         """Remove for good conversations deleted more than ``older_than`` seconds ago."""
         cutoff = self._now() - older_than
-        with _transaction(self._conn):
+        with self._transaction():
             return self._run(
                 "DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at <= ?", (cutoff,)
             ).rowcount
@@ -372,7 +423,7 @@ class HistoryStore:
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
         now = self._now()
-        with _transaction(self._conn):
+        with self._transaction():
             conv = self._run(
                 "SELECT title_set, title FROM conversations WHERE id = ?", (conversation_id,)
             ).fetchone()
@@ -461,7 +512,7 @@ class HistoryStore:
     def truncate_from(self, message_id: int) -> int:
         """Remove a message and every later one of its conversation (edit / regenerate)."""
         msg = self.message(message_id)
-        with _transaction(self._conn):
+        with self._transaction():
             removed = self._run(
                 "DELETE FROM messages WHERE conversation_id = ? AND seq >= ?", (msg.conversation_id, msg.seq)
             ).rowcount
@@ -572,15 +623,24 @@ class HistoryStore:
 # ---------------------------------------------------------------------- helpers
 
 
-@contextlib.contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+def storage_error(exc: BaseException, path: Path) -> HistoryError:
+    """Say plainly where and why the history cannot be written (full, read-only, locked)."""
+    text = str(exc).lower()
+    folder = path.parent
+    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "full" in text:
+        return HistoryError(f"The disk holding the chat history ({folder}) is full.",
+                            "Free some space there; unsaved answers are written once it can.",
+                            storage=True)
+    if ((isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM))
+            or "readonly" in text or "read-only" in text or "unable to open" in text):
+        return HistoryError(f"The chat history folder {folder} is read-only.",
+                            "Make it writable (permissions, or remount the disk read-write).",
+                            storage=True)
+    if "locked" in text or "busy" in text:
+        return HistoryError(f"The chat history {path} is locked by another program.",
+                            "Close the other program (another trayai?) and try again.", storage=True)
+    return HistoryError(f"The chat history ({path}) could not be written: {exc}",
+                        f"Check free disk space and permissions of {folder}.", storage=True)
 
 
 def _conversation(row: sqlite3.Row) -> Conversation:

@@ -3,7 +3,9 @@
 Why QLocalServer: it is a Unix socket on Linux/macOS and a named pipe on Windows, with
 ``UserAccessOption`` restricting it to the current user. The protocol is one JSON line each way:
 ``{"command": "chat"}`` → ``{"ok": true}``. A socket left behind by a crashed instance is detected (no
-one answers) and replaced.
+one answers) and replaced. Whoever can reach the socket is bounded: a line over ``MAX_LINE`` bytes,
+garbage, or silence past ``IDLE_MS`` drops the connection, and past ``MAX_CONNECTIONS`` the oldest one
+is dropped, so a flood costs little memory and never stops ``ping`` from being answered.
 
 Signals of :class:`InstanceServer`: ``command_received(str)`` for every valid command.
 """
@@ -13,15 +15,19 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 log = logging.getLogger(__name__)
 
 COMMANDS = ("show", "chat", "prompt", "settings", "quit")
 CONNECT_TIMEOUT_MS = 1000
+MAX_LINE = 4096  # commands are a few dozen bytes
+MAX_CONNECTIONS = 16
+IDLE_MS = 5000
 
 
 def socket_name(runtime_dir: Path) -> str:
@@ -51,17 +57,34 @@ def send_command(name: str, command: str, timeout_ms: int = CONNECT_TIMEOUT_MS) 
         return False
 
 
+class _Connection:
+    """One client: what it has sent so far (never more than ``MAX_LINE``) and its deadline."""
+
+    def __init__(self, sock: QLocalSocket, timer: QTimer) -> None:
+        self.sock = sock
+        self.timer = timer
+        self.buffer = bytearray()
+
+
 class InstanceServer(QObject):
-    """Listens for commands from later ``trayai`` invocations."""
+    """Listens for commands from later ``trayai`` invocations: one line per connection."""
 
     command_received = Signal(str)
 
-    def __init__(self, name: str, parent: QObject | None = None) -> None:
+    def __init__(self, name: str, parent: QObject | None = None, *, idle_ms: int = IDLE_MS,
+                 max_connections: int = MAX_CONNECTIONS) -> None:
         super().__init__(parent)
         self.name = name
+        self._idle_ms = idle_ms
+        self._max_connections = max_connections
+        self._open: OrderedDict[QLocalSocket, _Connection] = OrderedDict()  # oldest first
         self._server = QLocalServer(self)
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.newConnection.connect(self._on_connection)
+
+    @property
+    def open_connections(self) -> int:
+        return len(self._open)
 
     def listen(self) -> bool:
         """Start listening; replaces a stale socket. False if another live instance owns it."""
@@ -74,24 +97,59 @@ class InstanceServer(QObject):
         return self._server.listen(self.name)
 
     def close(self) -> None:
+        for sock in list(self._open):
+            self._drop(sock)
         self._server.close()
 
     def _on_connection(self) -> None:
         while self._server.hasPendingConnections():
             sock = self._server.nextPendingConnection()
+            while len(self._open) >= self._max_connections:  # evict the oldest, not the newcomer
+                self._drop(next(iter(self._open)), "too many connections")
+            sock.setReadBufferSize(MAX_LINE + 1)  # Qt itself never buffers more than a line
+            timer = QTimer(sock)
+            timer.setSingleShot(True)
+            timer.timeout.connect(lambda s=sock: self._drop(s, "idle"))
+            timer.start(self._idle_ms)
+            self._open[sock] = _Connection(sock, timer)
             sock.readyRead.connect(lambda s=sock: self._on_ready(s))
+            sock.disconnected.connect(lambda s=sock: self._forget(s))
             sock.disconnected.connect(sock.deleteLater)
+            if sock.bytesAvailable():
+                self._on_ready(sock)
 
     def _on_ready(self, sock: QLocalSocket) -> None:
-        if not sock.canReadLine():
+        conn = self._open.get(sock)
+        if conn is None:
             return
-        line = bytes(sock.readLine().data())
+        conn.buffer += bytes(sock.read(MAX_LINE + 1 - len(conn.buffer)).data())
+        end = conn.buffer.find(b"\n")
+        if end < 0:
+            if len(conn.buffer) > MAX_LINE:
+                self._drop(sock, "line too long")
+            return
         try:
-            command = str(json.loads(line).get("command", ""))
+            command = str(json.loads(bytes(conn.buffer[:end])).get("command", ""))
         except (ValueError, AttributeError):
             command = ""
         ok = command in COMMANDS or command == "ping"
+        self._forget(sock)
         sock.write((json.dumps({"ok": ok}) + "\n").encode())
         sock.flush()
+        sock.disconnectFromServer()  # one command per connection; deleted once disconnected
         if ok and command != "ping":
             self.command_received.emit(command)
+        elif not ok:
+            log.debug("instance socket: refused a malformed command")
+
+    def _drop(self, sock: QLocalSocket, reason: str = "") -> None:
+        if reason:
+            log.debug("instance socket: dropping a client (%s)", reason)
+        self._forget(sock)
+        sock.abort()
+        sock.deleteLater()
+
+    def _forget(self, sock: QLocalSocket) -> None:
+        conn = self._open.pop(sock, None)
+        if conn is not None:
+            conn.timer.stop()

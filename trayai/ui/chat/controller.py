@@ -11,10 +11,13 @@ Signals:
     failed(object)             a ReplyOutcome whose ``error`` says what went wrong (partial text kept)
     busy_changed(bool)         a request started / ended
     history_changed()          titles or the list of conversations changed (sidebar refresh)
+    storage_notice(str)        answers cannot be saved (where and why, said once), or "" once they are
 
 Saving rules (the "nothing is lost" promise): the prompt is committed before the request; the answer
 is checkpointed every ``CHECKPOINT_INTERVAL`` (0.5) seconds while it streams and written on finish, Stop and
-error. Stop cancels the task, which closes the HTTP stream, which makes the server stop generating.
+error. A write the disk refuses (full, read-only, locked) is kept in memory and retried at the next
+checkpoint/finish/send and every ``SAVE_RETRY_MS``, so it lands once space is freed.
+Stop cancels the task, which closes the HTTP stream, which makes the server stop generating.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from trayai.core.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.config import GenerationParams
@@ -79,9 +82,11 @@ class ChatController(QObject):
     failed = Signal(object)
     busy_changed = Signal(bool)
     history_changed = Signal()
+    storage_notice = Signal(str)
 
     CHECKPOINT_INTERVAL = 0.5  # SIGKILL mid-reply loses at most this much text (target: 1 s)
     CONTEXT_RETRIES = 4
+    SAVE_RETRY_MS = 5000
 
     def __init__(
         self, history: HistoryStore, target: Callable[[], ChatTarget], parent: QObject | None = None
@@ -95,6 +100,11 @@ class ChatController(QObject):
         self._chunks: list[str] = []
         self._message: StoredMessage | None = None
         self._last_result: StreamResult | None = None
+        self._unsaved: dict[int, dict[str, Any]] = {}  # message id → fields the disk refused
+        self._storage_told = False
+        self._save_retry = QTimer(self)
+        self._save_retry.setInterval(self.SAVE_RETRY_MS)
+        self._save_retry.timeout.connect(self.retry_saves)
 
     # ------------------------------------------------------------------ state
 
@@ -110,6 +120,11 @@ class ChatController(QObject):
     @property
     def streaming_text(self) -> str:
         return "".join(self._chunks)
+
+    @property
+    def unsaved(self) -> int:
+        """How many messages have writes the disk refused (kept in memory, retried)."""
+        return len(self._unsaved)
 
     def options(self) -> dict[str, Any]:
         """Per-conversation model and parameters (prefilled from the profile for a new one)."""
@@ -174,6 +189,7 @@ class ChatController(QObject):
         """Save the prompt and start the answer. False (nothing done) when busy or empty."""
         if self.busy or not text.strip():
             return False
+        self.retry_saves()
         try:
             conversation = self._ensure_conversation()
             message = self.history.add_message(conversation, "user", text)
@@ -189,13 +205,17 @@ class ChatController(QObject):
         """Replace the last answer with a new one (also the Retry of a failed answer)."""
         if self.busy or self.conversation_id is None:
             return False
-        count = self.history.message_count(self.conversation_id)
-        if count == 0:
-            return False
-        last = self.history.messages(self.conversation_id, count - 1)[0]
-        if last.role == "assistant":
-            self.history.truncate_from(last.id)
-        elif last.role != "user":
+        try:
+            count = self.history.message_count(self.conversation_id)
+            if count == 0:
+                return False
+            last = self.history.messages(self.conversation_id, count - 1)[0]
+            if last.role == "assistant":
+                self.history.truncate_from(last.id)
+            elif last.role != "user":
+                return False
+        except HistoryError as exc:
+            self._history_failed(exc)
             return False
         self.conversation_changed.emit(self.conversation_id)  # the view reloads without the old answer
         self._start_reply(self.conversation_id)
@@ -205,10 +225,14 @@ class ChatController(QObject):
         """Replace a user message and everything after it, then ask again from there."""
         if self.busy or self.conversation_id is None or not text.strip():
             return False
-        message = self.history.message(message_id)
-        if message.role != "user" or message.conversation_id != self.conversation_id:
+        try:
+            message = self.history.message(message_id)
+            if message.role != "user" or message.conversation_id != self.conversation_id:
+                return False
+            self.history.truncate_from(message_id)
+        except HistoryError as exc:
+            self._history_failed(exc)
             return False
-        self.history.truncate_from(message_id)
         self.conversation_changed.emit(self.conversation_id)
         return self.send(text)
 
@@ -222,6 +246,8 @@ class ChatController(QObject):
         task = self._task
         if task is not None and not task.done():
             await asyncio.gather(task, return_exceptions=True)
+        if not self.retry_saves():
+            log.error("history: %d answer(s) could not be saved before quitting", len(self._unsaved))
 
     # ------------------------------------------------------------------ the request
 
@@ -337,10 +363,43 @@ class ChatController(QObject):
         return stream.result
 
     def _checkpoint(self, message_id: int) -> None:
-        try:
-            self.history.update_message(message_id, content=self.streaming_text)
-        except HistoryError as exc:
-            log.warning("could not checkpoint the answer: %s", exc)
+        self._save(message_id, content=self.streaming_text)
+
+    def _save(self, message_id: int, **fields: Any) -> None:
+        """Write ``fields`` now, or keep them (merged with earlier refused ones) for a retry."""
+        self._unsaved.setdefault(message_id, {}).update(fields)
+        self.retry_saves()
+
+    def retry_saves(self) -> bool:
+        """Write what the disk refused earlier, oldest first; True when nothing is left unsaved."""
+        while self._unsaved:
+            message_id, fields = next(iter(self._unsaved.items()))
+            try:
+                self.history.update_message(message_id, **fields)
+            except KeyError:  # deleted meanwhile: nothing to keep
+                pass
+            except HistoryError as exc:
+                self._storage_failed(exc)
+                return False
+            del self._unsaved[message_id]
+        self._save_retry.stop()
+        if self._storage_told:
+            self._storage_told = False
+            log.info("history: unsaved answers written")
+            self.storage_notice.emit("")
+        return True
+
+    def _storage_failed(self, exc: HistoryError) -> None:
+        if not self._save_retry.isActive():
+            self._save_retry.start()
+        if self._storage_told:
+            return
+        self._storage_told = True  # said once per episode, not at every checkpoint
+        log.error("history: answers kept in memory: %s", exc)
+        self.storage_notice.emit(
+            f"{exc.message} This answer is kept in memory and will be saved as soon as the disk "
+            f"allows. {exc.hint}"
+        )
 
     def _finish(
         self,
@@ -363,10 +422,7 @@ class ChatController(QObject):
             meta["error"] = {"code": error.code.value, "message": error.message, "hint": error.hint}
         if dropped:
             meta["dropped"] = dropped
-        try:
-            self.history.update_message(placeholder.id, content=text, status=status, meta=meta)
-        except HistoryError as exc:
-            log.error("could not save the answer: %s", exc)
+        self._save(placeholder.id, content=text, status=status, meta=meta)
         self._message = None
         message = StoredMessage(
             placeholder.id,

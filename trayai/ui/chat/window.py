@@ -210,6 +210,7 @@ class ChatWindow(QMainWindow):
         c.failed.connect(self._on_reply_ended)
         c.busy_changed.connect(self._on_busy)
         c.history_changed.connect(self._on_history_changed)
+        c.storage_notice.connect(self._on_storage_notice)
 
         self.prompt.submitted.connect(self.send)
         self.prompt.escape.connect(self._on_escape)
@@ -701,6 +702,12 @@ class ChatWindow(QMainWindow):
         self.system_button.setText("System prompt ✓" if system.strip() else "System prompt")
 
     # ------------------------------------------------------------------ window
+
+    def _on_storage_notice(self, text: str) -> None:
+        if text:
+            self.show_notice(text)
+        elif self.notice.isVisible():
+            self.show_notice("The history can be written again: the unsaved answers have been saved.")
 
     def show_notice(self, text: str) -> None:
         self.notice.setText(text)

@@ -1,0 +1,83 @@
+"""An exclusive, non-blocking lock on a file for the length of a run (``trayai batch`` output).
+
+Two runs appending to the same file would both answer every line; the second one must refuse at
+once instead. The lock is advisory (flock on POSIX, a byte lock past any real data on Windows) and
+the kernel drops it when the process dies, so a crash never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+# Windows byte locks are mandatory, so lock a byte no batch output will ever reach.
+_WINDOWS_LOCK_OFFSET = 0x7FFFFFF0
+_HELD = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, errno.EDEADLK}
+
+
+class FileLockedError(Exception):
+    """Another process holds the lock; ``message`` and ``hint`` are what to show."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n{self.hint}" if self.hint else self.message
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path, *, what: str = "another process") -> Iterator[int]:
+    """Create ``path`` if needed (never truncating it), lock it, yield the descriptor, unlock.
+
+    Raises :class:`FileLockedError` at once when the lock is held elsewhere; a filesystem that
+    cannot lock at all (some network mounts) is not an error: the run goes on unlocked.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    locked = False
+    try:
+        try:
+            _lock(fd)
+            locked = True
+        except OSError as exc:
+            if exc.errno in _HELD:
+                raise FileLockedError(
+                    f"{path} is being written by {what}",
+                    hint="Wait for it to finish (or stop it), or choose another output file.",
+                ) from None
+            # no locking on this filesystem (some network mounts): go on as before
+        yield fd
+    finally:
+        if locked:
+            _unlock(fd)
+        os.close(fd)
+
+
+def _lock(fd: int) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _unlock(fd: int) -> None:
+    with contextlib.suppress(OSError):  # closing the descriptor releases it anyway on POSIX
+        if sys.platform == "win32":
+            import msvcrt
+
+            os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_UN)
