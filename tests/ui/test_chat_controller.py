@@ -204,6 +204,17 @@ def test_failures_are_typed_saved_and_shown(
     assert harness.busy[-1] is False
 
 
+def test_a_lone_surrogate_in_the_answer_is_saved_as_u_fffd_and_done(
+    harness: Harness, server: ScriptedServer, run: Callable[..., Any]
+) -> None:
+    """It used to raise UnicodeEncodeError in the history write: the row stayed "streaming" and empty."""
+    server.script(Reply(tokens=["Bad ", "\ud800", " char"]))
+    outcome = run(harness.ask("hi"))
+    assert outcome.status == "done" and outcome.error is None
+    saved = harness.history.message(outcome.message.id)
+    assert (saved.content, saved.status) == ("Bad \ufffd char", "done")
+
+
 def test_connection_lost_mid_reply_keeps_what_arrived_and_retry_works(
     harness: Harness, server: ScriptedServer, run: Callable[..., Any]
 ) -> None:

@@ -31,6 +31,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from trayai.core.textsafe import valid_data, valid_text
+
 SCHEMA_VERSION = 1
 HISTORY_FILE_NAME = "history.sqlite3"
 TITLE_LENGTH = 60
@@ -263,6 +265,17 @@ class HistoryStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _text(self, text: str) -> str:
+        """What is stored of a string: never an invalid code point (SQLite refuses them, and the
+        answer would stay "streaming" forever)."""
+        return valid_text(text)
+
+    def _optional(self, text: str | None) -> str | None:
+        return None if text is None else self._text(text)
+
+    def _json(self, data: Mapping[str, Any] | None) -> str:
+        return json.dumps(valid_data(dict(data or {})))
+
     def _run(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         try:
             return self._conn.execute(sql, params)
@@ -291,7 +304,15 @@ class HistoryStore:
         cur = self._run(
             "INSERT INTO conversations(title, title_set, created, updated, model, profile, settings) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (title, 1 if title else 0, now, now, model, profile, json.dumps(dict(settings or {}))),
+            (
+                self._text(title),
+                1 if title else 0,
+                now,
+                now,
+                self._optional(model),
+                self._optional(profile),
+                self._json(settings),
+            ),
         )
         assert cur.lastrowid is not None
         return self.conversation(cur.lastrowid)
@@ -317,7 +338,7 @@ class HistoryStore:
         return [_conversation(r) for r in rows]
 
     def rename(self, conversation_id: int, title: str) -> None:
-        title = " ".join(title.split())
+        title = self._text(" ".join(title.split()))
         if not title:
             raise HistoryError("A conversation needs a title.", "Type at least one character.")
         self._require(conversation_id)
@@ -329,9 +350,10 @@ class HistoryStore:
         """Remember the per-conversation model and parameters (system prompt, temperature…)."""
         current = self.conversation(conversation_id)
         merged = {**current.settings, **(settings or {})}
+        stored_model = current.model if model is None else self._text(model)
         self._run(
             "UPDATE conversations SET model = ?, settings = ? WHERE id = ?",
-            (model if model is not None else current.model, json.dumps(merged), conversation_id),
+            (stored_model, self._json(merged), conversation_id),
         )
 
     def delete(self, conversation_id: int) -> None:
@@ -372,6 +394,7 @@ class HistoryStore:
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
         now = self._now()
+        content = self._text(content)
         with _transaction(self._conn):
             conv = self._run(
                 "SELECT title_set, title FROM conversations WHERE id = ?", (conversation_id,)
@@ -385,7 +408,7 @@ class HistoryStore:
             cur = self._run(
                 "INSERT INTO messages(conversation_id, seq, role, content, status, meta, created) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (conversation_id, seq, role, content, status, json.dumps(dict(meta or {})), now),
+                (conversation_id, seq, role, content, status, self._json(meta), now),
             )
             if role == "user" and not conv["title_set"] and not conv["title"]:
                 self._run(
@@ -395,7 +418,7 @@ class HistoryStore:
             self._run("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
         assert cur.lastrowid is not None
         return StoredMessage(
-            cur.lastrowid, conversation_id, int(seq), role, content, status, dict(meta or {}), now
+            cur.lastrowid, conversation_id, int(seq), role, content, status, valid_data(dict(meta or {})), now
         )
 
     def update_message(
@@ -411,7 +434,7 @@ class HistoryStore:
         params: list[Any] = []
         if content is not None:
             sets.append("content = ?")
-            params.append(content)
+            params.append(self._text(content))
         if status is not None:
             if status not in STATUSES:
                 raise ValueError(f"unknown status {status!r}")
@@ -419,7 +442,7 @@ class HistoryStore:
             params.append(status)
         if meta is not None:
             sets.append("meta = ?")
-            params.append(json.dumps(dict(meta)))
+            params.append(self._json(meta))
         if not sets:
             return
         cur = self._run(f"UPDATE messages SET {', '.join(sets)} WHERE id = ?", (*params, message_id))  # noqa: S608
