@@ -15,6 +15,8 @@ Why it is built this way:
 * **Deletion can be undone**: ``delete`` only marks the conversation; ``purge_deleted`` removes it
   for good (the app does this at start-up for marks older than a day).
 * One connection, used from one thread (the Qt main thread or the CLI); files are user-only.
+* **What is written is clean**: invalid code points become U+FFFD and the API keys the ``redactor``
+  knows are replaced, whatever the server sent.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from trayai.core.redact import Redactor
 from trayai.core.textsafe import valid_data, valid_text
 
 SCHEMA_VERSION = 1
@@ -164,16 +167,17 @@ def title_from_prompt(prompt: str) -> str:
 class HistoryStore:
     """All conversations of one user; open once, use from one thread, ``close()`` at the end."""
 
-    def __init__(self, path: Path, *, now: Any = time.time) -> None:
+    def __init__(self, path: Path, *, now: Any = time.time, redactor: Redactor | None = None) -> None:
         self.path = path
         self._now = now
+        self.redactor = redactor if redactor is not None else Redactor()
         self.recovered_from: Path | None = None
         self.recovered_interrupted = 0
         self._conn = self._open_checked()
 
     @classmethod
-    def in_dir(cls, data_dir: Path) -> HistoryStore:
-        return cls(data_dir / HISTORY_FILE_NAME)
+    def in_dir(cls, data_dir: Path, *, redactor: Redactor | None = None) -> HistoryStore:
+        return cls(data_dir / HISTORY_FILE_NAME, redactor=redactor)
 
     # ------------------------------------------------------------------ opening
 
@@ -267,14 +271,14 @@ class HistoryStore:
 
     def _text(self, text: str) -> str:
         """What is stored of a string: never an invalid code point (SQLite refuses them, and the
-        answer would stay "streaming" forever)."""
-        return valid_text(text)
+        answer would stay "streaming" forever) and never a known API key (a server may echo it)."""
+        return self.redactor.redact_secrets(valid_text(text))
 
     def _optional(self, text: str | None) -> str | None:
         return None if text is None else self._text(text)
 
     def _json(self, data: Mapping[str, Any] | None) -> str:
-        return json.dumps(valid_data(dict(data or {})))
+        return json.dumps(self.redactor.redact_data(valid_data(dict(data or {})), patterns=False))
 
     def _run(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         try:
@@ -418,7 +422,7 @@ class HistoryStore:
             self._run("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
         assert cur.lastrowid is not None
         return StoredMessage(
-            cur.lastrowid, conversation_id, int(seq), role, content, status, valid_data(dict(meta or {})), now
+            cur.lastrowid, conversation_id, int(seq), role, content, status, json.loads(self._json(meta)), now
         )
 
     def update_message(

@@ -41,6 +41,7 @@ from trayai.core.history import (
     HistoryStore,
     StoredMessage,
 )
+from trayai.core.redact import Redactor
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +85,17 @@ class ChatController(QObject):
     CONTEXT_RETRIES = 4
 
     def __init__(
-        self, history: HistoryStore, target: Callable[[], ChatTarget], parent: QObject | None = None
+        self,
+        history: HistoryStore,
+        target: Callable[[], ChatTarget],
+        parent: QObject | None = None,
+        *,
+        redactor: Redactor | None = None,
     ) -> None:
         super().__init__(parent)
         self.history = history
+        # Errors quote server bodies, which may echo the API key: shown and saved only redacted.
+        self._redactor = redactor if redactor is not None else history.redactor
         self._target = target
         self.conversation_id: int | None = None
         self._pending_options: dict[str, Any] = {}
@@ -295,6 +303,8 @@ class ChatController(QObject):
                 classify_exception(exc, base_url=target.client.base_url, model=model),
             )
         finally:
+            if error is not None:
+                error = error.redacted(self._redactor.redact)
             outcome = self._finish(placeholder, status, result, error, prepared.dropped)
             self._task = None  # idle from here: a slot below may send the next prompt at once
         if error is None:
