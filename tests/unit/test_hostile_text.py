@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import sqlite3
 from pathlib import Path
 
@@ -82,3 +83,100 @@ def test_ask_prints_a_surrogate_answer_instead_of_dying(server: ScriptedServer) 
     code, out, err = cli("ask", "--endpoint", server.base_url, "hi")
     assert code == 0, err
     assert out == SURROGATE_TEXT + "\n"
+
+
+# --------------------------------------------------------------------------- terminal injection
+
+# Clipboard write (OSC 52) split across deltas, title change, clear screen, hyperlink, 8-bit CSI.
+INJECTING_TOKENS = ["Hello ", "\x1b]5", "2;c;cHduZWQ=", "\x07world", " \x1b]0;owned\x1b\\", "\x1b[2J\x1b[H",
+                    "\x1b]8;;http://evil/\x1b\\link\x1b]8;;\x1b\\", "\x9b2J", "!\r\n"]
+INJECTING_TEXT = "Hello world link!\n"
+
+
+def assert_inert(output: str | bytes) -> None:
+    data = output.encode("utf-8") if isinstance(output, str) else output
+    text = data.decode("utf-8")
+    assert b"\x1b" not in data and b"\x07" not in data
+    assert not any("\x80" <= ch <= "\x9f" for ch in text)
+
+
+def test_ask_strips_control_sequences_from_the_answer(server: ScriptedServer) -> None:
+    server.script(Reply(tokens=INJECTING_TOKENS))
+    code, out, err = cli("ask", "--endpoint", server.base_url, "hi")
+    assert code == 0, err
+    assert out == INJECTING_TEXT
+    assert_inert(out)
+
+
+def test_ask_raw_to_a_pipe_keeps_the_servers_text(server: ScriptedServer) -> None:
+    server.script(Reply(tokens=INJECTING_TOKENS))
+    code, out, _ = cli("ask", "--raw", "--endpoint", server.base_url, "hi")
+    assert code == 0 and out == "".join(INJECTING_TOKENS)
+
+
+def test_ask_to_a_terminal_is_always_cleaned_even_with_raw() -> None:
+    """The real entry point on a pseudo-terminal: what a user's terminal would receive."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    with ScriptedServer() as server:
+        server.script(Reply(tokens=INJECTING_TOKENS))
+        leader, follower = pty.openpty()
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "trayai.cli", "ask", "--raw", "--endpoint", server.base_url, "hi"],
+                stdin=subprocess.DEVNULL, stdout=follower, stderr=subprocess.PIPE, timeout=60,
+                env={**os.environ, "PYTHONPATH": str(root)},
+            )
+            os.close(follower)
+            follower = -1
+            data = b""
+            while True:
+                try:
+                    chunk = os.read(leader, 4096)
+                except OSError:  # EIO: the terminal's other side is closed and everything was read
+                    break
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            os.close(leader)
+            if follower != -1:
+                os.close(follower)
+    assert proc.returncode == 0, proc.stderr
+    assert data.replace(b"\r\n", b"\n") == INJECTING_TEXT.encode()
+    assert_inert(data)
+
+
+def test_models_shows_hostile_ids_on_one_line_each(server: ScriptedServer) -> None:
+    server.models = ["ai/smollm2", "evil\n* ai/fake-model", "title\x1b]0;owned\x07", "clip\x1b]52;c;AAAA\x1b\\"]
+    server.owned_by = "me\x1b[2J"
+    code, out, err = cli("models", "--endpoint", server.base_url)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 4 and lines[1].startswith("  evil\\n* ai/fake-model")
+    assert "\\e]0;owned\\x07" in lines[2] and "(me\\e[2J)" in lines[0]
+    assert_inert(out)
+    code, out, _ = cli("models", "--json", "--endpoint", server.base_url)
+    assert code == 0 and [m["id"] for m in json.loads(out)["models"]] == server.models  # exact, escaped JSON
+    assert_inert(out)
+
+
+def test_status_and_errors_show_server_strings_escaped(server: ScriptedServer) -> None:
+    server.models = ["ai/smollm2", "x\x1b]52;c;AAAA\x07\nfake ✓ line"]
+    code, out, err = cli("status", "--endpoint", server.base_url)
+    assert code == 0, out + err
+    assert_inert(out + err)
+    assert not any(line.startswith("fake") for line in out.splitlines())
+    server.script(Reply(status=500, error_message="boom\x1b]52;c;AAAA\x07\nerror: fake"))
+    code, out, err = cli("ask", "--endpoint", server.base_url, "--no-resolve", "hi")
+    assert code == 1 and "boom\\e]52;c;AAAA\\x07\\nerror: fake" in err
+    assert_inert(out + err)
+    assert [line for line in err.splitlines() if line.startswith("error:")] == [err.splitlines()[0]]
+    server.script(Reply(error_event_after=1, n_tokens=3, error_message="mid\x1b[2J\ud800"))
+    code, out, err = cli("ask", "--endpoint", server.base_url, "--no-resolve", "hi")
+    assert code == 1 and "mid\\e[2J\\ud800" in err
+    assert_inert(out + err)
