@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
@@ -27,8 +27,17 @@ from trayai.core.embedded import EmbeddedServer, is_builtin_url, list_models_syn
 from trayai.core.errors import TrayaiError
 from trayai.core.logs import setup_logging
 from trayai.core.paths import AppPaths
+from trayai.core.redact import Redactor
 from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.secrets import SecretStore
+from trayai.core.textsafe import (
+    TerminalSanitizer,
+    escape_line,
+    json_safe,
+    strip_controls,
+    valid_data,
+    valid_text,
+)
 
 if TYPE_CHECKING:
     from trayai.core.batch import BatchItem
@@ -38,12 +47,19 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class Context:
-    """What every command needs, built once from the arguments (no globals)."""
+    """What every command needs, built once from the arguments (no globals).
 
-    def __init__(self, args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> None:
+    Server strings are untrusted: printed through :meth:`line` / :meth:`fail` (keys redacted,
+    controls shown visibly) or, for answers, :class:`~trayai.core.textsafe.TerminalSanitizer`.
+    """
+
+    def __init__(
+        self, args: argparse.Namespace, stdout: TextIO, stderr: TextIO, redactor: Redactor | None = None
+    ) -> None:
         self.args = args
         self.out = stdout
         self.err = stderr
+        self.redactor = redactor if redactor is not None else Redactor()
         self.paths = AppPaths.from_env()
         self.store = ConfigStore(self.paths)
         self.loaded: LoadedConfig = self.store.load()
@@ -62,15 +78,32 @@ class Context:
 
     def resolve(self) -> ResolvedEndpoint:
         args = self.args
-        return resolve_endpoint(
-            self.loaded, self.secrets, profile=args.profile, base_url=args.endpoint, model=args.model
+        return self.known(
+            resolve_endpoint(
+                self.loaded, self.secrets, profile=args.profile, base_url=args.endpoint, model=args.model
+            )
         )
 
+    def known(self, resolved: ResolvedEndpoint) -> ResolvedEndpoint:
+        """Register the endpoint's key with the redactor: a server may echo it back."""
+        if resolved.has_real_key:
+            self.redactor.add_secret(resolved.endpoint.api_key)
+        return resolved
+
+    def line(self, text: str) -> str:
+        """A server string for one line of output: no key, no control characters."""
+        return escape_line(self.redactor.redact(text))
+
+    def data(self, value: Any) -> Any:
+        """Server data for ``--json``: keys redacted (json.dumps escapes the controls)."""
+        return self.redactor.redact_data(value)
+
     def fail(self, error: TrayaiError) -> int:
-        self.say(f"error: {error.message}")
+        error = error.redacted(self.redactor.redact)
+        self.say(f"error: {escape_line(error.message)}")
         if error.detail and error.detail not in error.message:
-            self.say(f"  server said: {error.detail}")
-        self.say(f"  → {error.hint}")
+            self.say(f"  server said: {escape_line(error.detail)}")
+        self.say(f"  → {escape_line(error.hint)}")
         return EXIT_FAIL
 
 
@@ -120,25 +153,30 @@ async def _ask(
                     model = match.resolved
                 elif listing.ids and ctx.args.model is None:
                     hint = f" — did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
-                    ctx.say(f"warning: {model!r} is not listed by the server{hint}")
+                    ctx.say(ctx.line(f"warning: {model!r} is not listed by the server{hint}"))
+        clean = _answer_filter(ctx)
         if not resolved.profile.generation.stream:
             try:
                 result = await client.complete(messages, model=model, options=options)
             except TrayaiError as exc:
                 return ctx.fail(exc)
-            ctx.out.write(result.text + ("" if result.text.endswith("\n") else "\n"))
+            text = clean(result.text)
+            ctx.out.write(text + ("" if text.endswith("\n") else "\n"))
             ctx.out.flush()
             if ctx.args.stats:
-                ctx.say(_stats_line(result.to_dict()))
+                ctx.say(ctx.line(_stats_line(result.to_dict())))
             return EXIT_OK
         stream = client.stream_chat(messages, model=model, options=options)
         wrote_newline = True
         try:
             async with stream:
                 async for delta in stream:
-                    ctx.out.write(delta)
+                    text = clean(delta)
+                    if not text:
+                        continue
+                    ctx.out.write(text)
                     ctx.out.flush()
-                    wrote_newline = delta.endswith("\n")
+                    wrote_newline = text.endswith("\n")
         except TrayaiError as exc:
             if not wrote_newline:
                 ctx.out.write("\n")
@@ -153,8 +191,16 @@ async def _ask(
             if final.cut_at_max_tokens:
                 ctx.say("(answer cut at max tokens — raise --max-tokens for more)")
             if ctx.args.stats:
-                ctx.say(_stats_line(final.to_dict()))
+                ctx.say(ctx.line(_stats_line(final.to_dict())))
     return EXIT_OK
+
+
+def _answer_filter(ctx: Context) -> Callable[[str], str]:
+    """Answer text → stdout: terminal controls removed (also split across deltas), unless ``--raw``
+    asks for the server's text as sent and stdout is not a terminal (a pipe, a file)."""
+    if ctx.args.raw and not ctx.out.isatty():
+        return valid_text
+    return TerminalSanitizer().feed
 
 
 def _stats_line(stats: dict[str, Any]) -> str:
@@ -184,13 +230,15 @@ def cmd_models(ctx: Context) -> int:
         match = match_model(resolved.model, listing.ids)
         if ctx.args.json:
             json.dump(
-                {
-                    "base_url": resolved.base_url,
-                    "server": listing.server,
-                    "configured": resolved.model,
-                    "resolved": match.resolved,
-                    "models": [m.__dict__ for m in listing.models],
-                },
+                ctx.data(
+                    {
+                        "base_url": resolved.base_url,
+                        "server": listing.server,
+                        "configured": resolved.model,
+                        "resolved": match.resolved,
+                        "models": [m.__dict__ for m in listing.models],
+                    }
+                ),
                 ctx.out,
                 indent=2,
             )
@@ -201,8 +249,8 @@ def cmd_models(ctx: Context) -> int:
             return EXIT_FAIL
         for info in listing.models:
             mark = "*" if info.id == match.resolved else " "
-            owner = f"  ({info.owned_by})" if info.owned_by else ""
-            ctx.out.write(f"{mark} {info.id}{owner}\n")
+            owner = f"  ({ctx.line(info.owned_by)})" if info.owned_by else ""
+            ctx.out.write(f"{mark} {ctx.line(info.id)}{owner}\n")
         if match.resolved is None:
             ctx.say(f"note: the configured model {resolved.model!r} is not among them")
         return EXIT_OK
@@ -219,17 +267,17 @@ def cmd_status(ctx: Context) -> int:
         async with ModelClient(resolved.endpoint) as client:
             report = await diagnose(client, resolved, generate=not ctx.args.quick)
         if ctx.args.json:
-            json.dump(report.to_dict(), ctx.out, indent=2)
+            json.dump(ctx.data(report.to_dict()), ctx.out, indent=2)
             ctx.out.write("\n")
             return EXIT_OK if report.ok else EXIT_FAIL
         out = ctx.out
-        out.write(f"trayai status — profile {resolved.profile.name!r}\n")
+        out.write(f"trayai status — profile {ctx.line(repr(resolved.profile.name))}\n")
         for check in report.checks:
             mark = {True: "✓", False: "✗", None: "–"}[check.ok]
-            out.write(f"  {mark} {check.name}: {check.detail}\n")
+            out.write(f"  {mark} {check.name}: {ctx.line(check.detail)}\n")
             if check.hint:
-                out.write(f"      → {check.hint}\n")
-        out.write(f"State: {report.status.state.words} — {report.status.summary}\n")
+                out.write(f"      → {ctx.line(check.hint)}\n")
+        out.write(f"State: {report.status.state.words} — {ctx.line(report.status.summary)}\n")
         return EXIT_OK if report.ok else EXIT_FAIL
 
     return asyncio.run(run())
@@ -285,7 +333,8 @@ def _run_batch(ctx: Context, items: list[BatchItem], output: Path, skip: set[str
     with _autostarted_server(ctx, resolved), output.open("a", encoding="utf-8") as sink:
         def write(record: dict[str, Any]) -> None:
             nonlocal written
-            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+            clean = ctx.redactor.redact_data(valid_data(record), patterns=False)  # no echoed key
+            sink.write(json_safe(json.dumps(clean, ensure_ascii=False)) + "\n")
             sink.flush()  # what is on disk is always complete lines of finished work
             written += 1
 
@@ -330,7 +379,7 @@ def cmd_bench(ctx: Context) -> int:
         else:
             other = resolve_endpoint(ctx.loaded, ctx.secrets, base_url=args.compare,
                                      model=args.compare_model or targets[0].model)
-        targets.append(other)
+        targets.append(ctx.known(other))
 
     async def measure(resolved: ResolvedEndpoint) -> BenchReport:
         async with ModelClient(resolved.endpoint) as client:
@@ -340,7 +389,8 @@ def cmd_bench(ctx: Context) -> int:
 
                 model = match_model(model, (await client.list_models()).ids).resolved or model
             return await run_bench(client, model, runs=args.runs, max_tokens=args.max_tokens,
-                                   levels=levels, progress=lambda m: ctx.say(f"  {resolved.base_url}: {m}"))
+                                   levels=levels,
+                                   progress=lambda m: ctx.say(ctx.line(f"  {resolved.base_url}: {m}")))
 
     reports = []
     with _autostarted_server(ctx, targets[0]):
@@ -351,10 +401,10 @@ def cmd_bench(ctx: Context) -> int:
                 ctx.say(f"{resolved.base_url}:")
                 return ctx.fail(exc)
     if args.json:
-        json.dump([r.to_dict() for r in reports], ctx.out, indent=2)
+        json.dump(ctx.data([r.to_dict() for r in reports]), ctx.out, indent=2)
         ctx.out.write("\n")
     else:
-        ctx.out.write(format_reports(reports) + "\n")
+        ctx.out.write(strip_controls(ctx.redactor.redact(format_reports(reports))) + "\n")
     if args.plot:
         from trayai.ui.chart import save_bench_chart
 
@@ -555,13 +605,13 @@ def _history_action(ctx: Context, history: HistoryStore) -> int:
                         timespec="seconds"), "messages": c.message_count, "model": c.model}
                     for c in conversations
                 ]
-                ctx.out.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+                ctx.out.write(json_safe(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n")
                 return EXIT_OK
             if not conversations:
                 ctx.say("no conversations yet (open the chat window with: trayai chat)")
             for c in conversations:
                 when = datetime.fromtimestamp(c.updated).strftime("%Y-%m-%d %H:%M")
-                ctx.out.write(f"{c.id:>5}  {when}  {c.message_count:>4} msgs  {c.title}\n")
+                ctx.out.write(f"{c.id:>5}  {when}  {c.message_count:>4} msgs  {escape_line(c.title)}\n")
             return EXIT_OK
         if args.action == "search":
             hits = history.search(" ".join(args.query), limit=args.limit)
@@ -572,7 +622,7 @@ def _history_action(ctx: Context, history: HistoryStore) -> int:
                      "snippet": h.snippet.replace(MATCH_START, "").replace(MATCH_END, "")}
                     for h in hits
                 ]
-                ctx.out.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+                ctx.out.write(json_safe(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n")
                 return EXIT_OK
             if not hits:
                 ctx.say("no matches")
@@ -580,9 +630,13 @@ def _history_action(ctx: Context, history: HistoryStore) -> int:
             colour = ctx.out.isatty()
             start, end = ("\033[1;33m", "\033[0m") if colour else ("[", "]")
             for h in hits:
-                snippet = h.snippet.replace(MATCH_START, start).replace(MATCH_END, end)
+                # Stored text may hold a server's control sequences: shown escaped, around our markers.
+                snippet = MATCH_START.join(
+                    MATCH_END.join(escape_line(part) for part in piece.split(MATCH_END))
+                    for piece in h.snippet.split(MATCH_START)
+                ).replace(MATCH_START, start).replace(MATCH_END, end)
                 where = "title" if h.message_id is None else h.role
-                ctx.out.write(f"{h.conversation_id:>5}  {h.title}\n       {where}: {snippet}\n")
+                ctx.out.write(f"{h.conversation_id:>5}  {escape_line(h.title)}\n       {where}: {snippet}\n")
             return EXIT_OK
         try:
             conversation = history.conversation(args.id, include_deleted=False)
@@ -590,7 +644,8 @@ def _history_action(ctx: Context, history: HistoryStore) -> int:
             ctx.say(f"error: no conversation {args.id}\n  → list them with: trayai history list")
             return EXIT_FAIL
         if args.format == "json":
-            text = json.dumps(history.export_json(conversation.id), indent=2, ensure_ascii=False) + "\n"
+            exported = history.export_json(conversation.id)
+            text = json_safe(json.dumps(exported, indent=2, ensure_ascii=False)) + "\n"
         else:
             text = history.export_markdown(conversation.id)
     if args.output:
@@ -605,7 +660,7 @@ def _history_action(ctx: Context, history: HistoryStore) -> int:
             return EXIT_FAIL
         ctx.say(f"exported conversation {args.id} to {target}")
     else:
-        ctx.out.write(text)
+        ctx.out.write(text if args.format == "json" else strip_controls(text))
     return EXIT_OK
 
 
@@ -741,6 +796,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--temperature", type=float, help="sampling temperature")
     ask.add_argument("--max-tokens", type=int, help="longest answer in tokens")
     ask.add_argument("--stats", action="store_true", help="print tokens, speed and timings on stderr")
+    ask.add_argument(
+        "--raw",
+        action="store_true",
+        help="write the answer exactly as the server sent it when stdout is not a terminal "
+        "(by default terminal control sequences are removed; a terminal always gets them removed)",
+    )
     ask.add_argument(
         "--no-autostart",
         action="store_true",
@@ -883,14 +944,18 @@ def main(
         from trayai.ui.app import run_app  # PySide6 is loaded only for the GUI
 
         return run_app(getattr(args, "gui_command", None) or "show", debug=getattr(args, "debug", False))
+    redactor = Redactor()  # one per run: the keys this command resolves, for logs and output alike
     if getattr(args, "debug", False):
-        setup_logging(None, debug=True, stderr=True)
+        setup_logging(None, debug=True, stderr=True, redactor=redactor)
+    ctx: Context | None = None
     try:
-        ctx = Context(args, out, err)
+        ctx = Context(args, out, err, redactor)
         code: int = args.handler(ctx)
         return code
     except TrayaiError as exc:
-        print(f"error: {exc.message}\n  → {exc.hint}", file=err)
+        if ctx is not None:
+            return ctx.fail(exc)
+        print(f"error: {escape_line(exc.message)}\n  → {escape_line(exc.hint)}", file=err)
         return EXIT_FAIL
     except ConfigError as exc:
         print(f"error: {exc}", file=err)

@@ -103,7 +103,7 @@ def test_serve_stops_within_3_seconds_in_the_middle_of_a_stream() -> None:
         request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/chat/completions", data=body,
                                          headers={"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(request, timeout=60) as response:
                 for _ in range(3):
                     response.readline()
                 first_bytes.set()

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 from trayai.core.config import ConfigStore
 from trayai.core.logs import setup_logging
 from trayai.core.paths import AppPaths
+from trayai.core.redact import Redactor
 from trayai.core.secrets import SecretStore
 from trayai.ui.app import TrayApp
 from trayai.ui.ipc import InstanceServer, socket_name
@@ -33,14 +34,15 @@ def main() -> None:
     key = sys.argv[1]
     paths = AppPaths.from_env()
     paths.ensure()
-    redactor = setup_logging(paths.log_dir, debug=True)
+    redactor = Redactor()
+    setup_logging(paths.log_dir, debug=True, redactor=redactor)
     app = QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)
     instance = InstanceServer(socket_name(paths.data_dir))
     assert instance.listen()
     store = ConfigStore(paths)
-    tray = TrayApp(paths, store, store.load(), SecretStore(), instance, tray_available=False)
-    tray.redactor = redactor
+    tray = TrayApp(paths, store, store.load(), SecretStore(), instance, tray_available=False,
+                   redactor=redactor)
 
     async def session() -> None:
         task = asyncio.ensure_future(tray.run())

@@ -157,7 +157,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_error_json(self, status: int, message: str, kind: str = "invalid_request_error",
                          code: str | None = None) -> None:
-        self._send_json(status, {"error": {"message": message, "type": kind, "code": code}})
+        self._send_json(status, {"error": {"message": self._echoed(message), "type": kind, "code": code}})
+
+    def _echoed(self, message: str) -> str:
+        """With ``echo_auth``, quote the request's credentials back, as careless servers do."""
+        if not self.owner.echo_auth:
+            return message
+        sent = self.headers.get("Authorization", "")
+        # Plain too: only a redactor that knows the key can catch it (no "Bearer"/"api_key=" to match).
+        return f"{message} (Authorization: {sent}) — key {sent.removeprefix('Bearer ')} refused"
 
     def _authorised(self) -> bool:
         key = self.owner.api_key
@@ -177,7 +185,7 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         if reply.status != 200:
             if reply.error_body is not None:
-                self._send_body(reply.status, reply.error_body.encode(),
+                self._send_body(reply.status, self._echoed(reply.error_body).encode(),
                                 reply.content_type or "text/plain")
             else:
                 self._send_error_json(reply.status, reply.error_message,
@@ -371,7 +379,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self._stall()
                     return
                 if reply.error_event_after is not None and index == reply.error_event_after:
-                    self._event({"error": {"message": reply.error_message, "type": "server_error"}})
+                    self._event({"error": {"message": self._echoed(reply.error_message),
+                                           "type": "server_error"}})
                     self._chunk(b"data: [DONE]\n\n")
                     self._chunk(b"")
                     finished = True
@@ -443,6 +452,7 @@ class ScriptedServer:
         self.replies_by_prompt: dict[str, Reply] = {}  # the last user message → its reply (order-free)
         self.reject_stream_options = False
         self.unknown_model_status: int | None = None
+        self.echo_auth = False  # error bodies and error events quote the Authorization header back
         self.requests: list[RecordedRequest] = []
         self.tokens_sent = 0
         self.disconnects = 0

@@ -18,14 +18,15 @@ from trayai.core.client import Endpoint, ModelClient
 from trayai.core.config import GenerationParams
 from trayai.core.errors import ErrorCode
 from trayai.core.history import HistoryStore
+from trayai.core.redact import Redactor
 from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
 
 
 class Harness:
     """A controller wired to a history file and an endpoint, recording every signal."""
 
-    def __init__(self, history: HistoryStore, base_url: str, **target: Any) -> None:
-        self.client = ModelClient(Endpoint.create(base_url, "dummy-key"))
+    def __init__(self, history: HistoryStore, base_url: str, key: str = "dummy-key", **target: Any) -> None:
+        self.client = ModelClient(Endpoint.create(base_url, key))
         self.target = ChatTarget(client=self.client, model="ai/smollm2", profile="default", **target)
         self.history = history
         self.controller = ChatController(history, lambda: self.target)
@@ -205,6 +206,39 @@ def test_failures_are_typed_saved_and_shown(
     assert saved.status == "error"
     assert saved.meta["error"]["code"] == code.value and saved.meta["error"]["hint"]
     assert harness.busy[-1] is False
+
+
+def test_a_lone_surrogate_in_the_answer_is_saved_as_u_fffd_and_done(
+    harness: Harness, server: ScriptedServer, run: Callable[..., Any]
+) -> None:
+    """It used to raise UnicodeEncodeError in the history write: the row stayed "streaming" and empty."""
+    server.script(Reply(tokens=["Bad ", "\ud800", " char"]))
+    outcome = run(harness.ask("hi"))
+    assert outcome.status == "done" and outcome.error is None
+    saved = harness.history.message(outcome.message.id)
+    assert (saved.content, saved.status) == ("Bad \ufffd char", "done")
+
+
+@pytest.mark.parametrize(
+    "reply", [Reply(status=500, error_message="boom"), Reply(error_event_after=2, n_tokens=5)], ids=["body", "event"]
+)
+def test_a_key_echoed_by_the_server_is_neither_shown_nor_stored(
+    server: ScriptedServer, run: Callable[..., Any], tmp_path: Path, reply: Reply
+) -> None:
+    key = "sk-echoed-0123456789"
+    server.echo_auth = True
+    server.script(reply)
+    path = tmp_path / "keyed.sqlite3"
+    with HistoryStore(path, redactor=Redactor([key])) as history:
+        h = Harness(history, server.base_url, key=key)
+        outcome = run(h.ask("hi"))
+        assert outcome.error is not None and outcome.status == "error"
+        assert server.chat_requests()[0].headers["authorization"] == f"Bearer {key}"
+        shown = [outcome.error.message, outcome.error.hint, outcome.error.detail or ""]
+        assert all(key not in text for text in shown) and "[redacted]" in outcome.error.message
+        assert "[redacted]" in history.message(outcome.message.id).meta["error"]["message"]
+    files = [p for p in tmp_path.iterdir() if p.name.startswith("keyed.sqlite3")]
+    assert files and all(key.encode() not in p.read_bytes() for p in files)
 
 
 def test_connection_lost_mid_reply_keeps_what_arrived_and_retry_works(

@@ -118,3 +118,41 @@ def test_doctor_generation_failure_is_reported(server: ScriptedServer, paths: Ap
 def test_doctor_quick_mode_sends_no_chat(server: ScriptedServer, paths: AppPaths) -> None:
     report = doctor(paths, server.base_url, generate=False)
     assert report.ok and not server.chat_requests()
+
+
+def test_doctor_on_a_401_fails_the_key_check_and_says_what_answered(
+    server: ScriptedServer, paths: AppPaths
+) -> None:
+    server.api_key = "the-right-key"  # we send none: 401
+    report = doctor(paths, server.base_url)
+    checks = {c.name: c for c in report.checks}
+    assert not report.ok
+    key = checks["API key"]
+    assert key.ok is False and "rejected (401)" in key.detail
+    assert key.hint is not None and "This local server wants a key" in key.hint and "trayai key set" in key.hint
+    reachable = checks["Server reachable"]
+    assert reachable.ok is True and reachable.detail == "answered with HTTP 401"
+    assert checks["Authentication"].ok is False
+    assert [c.ok for c in report.checks[-3:]] == [None] * 3
+
+
+def test_doctor_on_a_403_fails_the_key_check(server: ScriptedServer, paths: AppPaths) -> None:
+    server.models_reply = Reply(status=403, error_message="not allowed", repeat=True)
+    report = doctor(paths, server.base_url)
+    checks = {c.name: c for c in report.checks}
+    assert checks["API key"].ok is False and "rejected (403)" in checks["API key"].detail
+    assert checks["Server reachable"].detail == "answered with HTTP 403"
+
+
+def test_status_command_on_a_401(server: ScriptedServer) -> None:
+    import io
+
+    from trayai.cli import main
+
+    server.api_key = "the-right-key"
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["status", "--endpoint", server.base_url], stdout=out, stderr=err) == 1
+    text = out.getvalue()
+    assert "✗ API key: none needed (placeholder sent) — rejected (401)" in text
+    assert "✓ Server reachable: answered with HTTP 401" in text
+    assert "✓ API key" not in text and "answered in ?" not in text

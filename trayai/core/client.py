@@ -39,6 +39,7 @@ from trayai.core.errors import (
     looks_like_html,
     make_error,
 )
+from trayai.core.textsafe import valid_text
 from trayai.core.urls import host_port, is_loopback_url, normalize_base_url
 
 if TYPE_CHECKING:
@@ -648,6 +649,7 @@ class ChatStream:
         content = delta.get("content") if isinstance(delta, dict) else None
         if not content or not isinstance(content, str):
             return None
+        content = valid_text(content)  # a lone surrogate (valid JSON) must not break a UTF-8 write
         now = time.perf_counter()
         if state["ttft"] is None:
             state["ttft"] = now - started

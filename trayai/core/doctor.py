@@ -55,11 +55,17 @@ async def diagnose(client: ModelClient, resolved: ResolvedEndpoint, *, generate:
     checks: list[Check] = []
     url_detail = resolved.base_url + (f" ({'; '.join(resolved.url_changes)})" if resolved.url_changes else "")
     checks.append(Check("Base URL", True, f"{url_detail} — from {resolved.sources['base_url']}"))
-    key_detail = resolved.key_source
-    checks.append(Check("API key", True, key_detail))
-
     status = await probe(client, resolved.model)
     report = DoctorReport(resolved=resolved, status=status, checks=checks)
+    rejected = status.error if status.state is ServerState.AUTH_ERROR else None
+    if rejected is not None:
+        # A 401/403 is an answer about the key: the key check fails and says what to do.
+        hint = rejected.hint
+        if is_local_url(resolved.base_url) and not resolved.has_real_key:
+            hint = f"This local server wants a key. {hint}"
+        checks.append(Check("API key", False, f"{resolved.key_source} — rejected ({rejected.status})", hint))
+    else:
+        checks.append(Check("API key", True, resolved.key_source))
 
     def failed(name: str, error: TrayaiError) -> None:
         checks.append(Check(name, False, error.message, error.hint))
@@ -70,14 +76,15 @@ async def diagnose(client: ModelClient, resolved: ResolvedEndpoint, *, generate:
     if status.error and status.state is ServerState.ERROR:
         failed("Server answers the API", status.error)
         return _skip_rest(report, "Authentication", "Models listed", "Model available", "Generation")
-    latency = f"{status.latency * 1000:.0f} ms" if status.latency is not None else "?"
     kind = f", looks like {status.server}" if status.server else ""
-    checks.append(Check("Server reachable", True, f"answered in {latency}{kind}"))
-    if status.state is ServerState.AUTH_ERROR and status.error:
-        hint = status.error.hint
-        if is_local_url(resolved.base_url) and not resolved.has_real_key:
-            hint = f"This local server wants a key. {hint}"
-        checks.append(Check("Authentication", False, status.error.message, hint))
+    if status.latency is not None:
+        answered = f"answered in {status.latency * 1000:.0f} ms"
+    else:  # no listing: the server answered with an error status (the latency of a failure is not kept)
+        code = status.error.status if status.error is not None else None
+        answered = f"answered with HTTP {code}" if code else "answered"
+    checks.append(Check("Server reachable", True, f"{answered}{kind}"))
+    if rejected is not None:
+        checks.append(Check("Authentication", False, rejected.message))
         return _skip_rest(report, "Models listed", "Model available", "Generation")
     checks.append(Check("Authentication", True, "accepted" if resolved.has_real_key else "no key needed"))
     if status.state is ServerState.NO_MODELS and status.error:

@@ -15,7 +15,7 @@ import json
 import re
 import socket
 import ssl
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -264,6 +264,21 @@ class TrayaiError(Exception):
     @property
     def retryable(self) -> bool:
         return self.code not in _NOT_RETRYABLE
+
+    def redacted(self, redact: Callable[[str], str]) -> TrayaiError:
+        """A copy with every text passed through ``redact``: a server may echo the API key back in
+        the body or stream event this error quotes (see :class:`trayai.core.redact.Redactor`)."""
+        copy = TrayaiError(
+            self.code,
+            redact(self.message),
+            redact(self.hint),
+            detail=None if self.detail is None else redact(self.detail),
+            status=self.status,
+            suggestions=[redact(s) for s in self.suggestions],
+            retry_after=self.retry_after,
+        )
+        copy.partial = self.partial
+        return copy
 
     def describe(self) -> str:
         """Message and hint, for terminals and tooltips."""

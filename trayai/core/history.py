@@ -15,6 +15,8 @@ Why it is built this way:
 * **Deletion can be undone**: ``delete`` only marks the conversation; ``purge_deleted`` removes it
   for good (the app does this at start-up for marks older than a day).
 * One connection, used from one thread (the Qt main thread or the CLI); files are user-only.
+* **What is written is clean**: invalid code points become U+FFFD and the API keys the ``redactor``
+  knows are replaced, whatever the server sent.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from trayai.core.redact import Redactor
+from trayai.core.textsafe import valid_data, valid_text
 
 SCHEMA_VERSION = 1
 HISTORY_FILE_NAME = "history.sqlite3"
@@ -164,17 +169,22 @@ def title_from_prompt(prompt: str) -> str:
 class HistoryStore:
     """All conversations of one user; open once, use from one thread, ``close()`` at the end."""
 
-    def __init__(self, path: Path, *, now: Any = time.time, read_only: bool = False) -> None:
+    def __init__(
+        self, path: Path, *, now: Any = time.time, read_only: bool = False, redactor: Redactor | None = None
+    ) -> None:
         self.path = path
         self._now = now
         self.read_only = read_only
+        self.redactor = redactor if redactor is not None else Redactor()
         self.recovered_from: Path | None = None
         self.recovered_interrupted = 0
         self._conn = self._open_read_only() if read_only else self._open_checked()
 
     @classmethod
-    def in_dir(cls, data_dir: Path, *, read_only: bool = False) -> HistoryStore:
-        return cls(data_dir / HISTORY_FILE_NAME, read_only=read_only)
+    def in_dir(
+        cls, data_dir: Path, *, read_only: bool = False, redactor: Redactor | None = None
+    ) -> HistoryStore:
+        return cls(data_dir / HISTORY_FILE_NAME, read_only=read_only, redactor=redactor)
 
     # ------------------------------------------------------------------ opening
 
@@ -305,6 +315,17 @@ class HistoryStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _text(self, text: str) -> str:
+        """What is stored of a string: never an invalid code point (SQLite refuses them, and the
+        answer would stay "streaming" forever) and never a known API key (a server may echo it)."""
+        return self.redactor.redact_secrets(valid_text(text))
+
+    def _optional(self, text: str | None) -> str | None:
+        return None if text is None else self._text(text)
+
+    def _json(self, data: Mapping[str, Any] | None) -> str:
+        return json.dumps(self.redactor.redact_data(valid_data(dict(data or {})), patterns=False))
+
     def _run(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         try:
             return self._conn.execute(sql, params)
@@ -342,7 +363,15 @@ class HistoryStore:
         cur = self._run(
             "INSERT INTO conversations(title, title_set, created, updated, model, profile, settings) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (title, 1 if title else 0, now, now, model, profile, json.dumps(dict(settings or {}))),
+            (
+                self._text(title),
+                1 if title else 0,
+                now,
+                now,
+                self._optional(model),
+                self._optional(profile),
+                self._json(settings),
+            ),
         )
         assert cur.lastrowid is not None
         return self.conversation(cur.lastrowid)
@@ -368,7 +397,7 @@ class HistoryStore:
         return [_conversation(r) for r in rows]
 
     def rename(self, conversation_id: int, title: str) -> None:
-        title = " ".join(title.split())
+        title = self._text(" ".join(title.split()))
         if not title:
             raise HistoryError("A conversation needs a title.", "Type at least one character.")
         self._require(conversation_id)
@@ -380,9 +409,10 @@ class HistoryStore:
         """Remember the per-conversation model and parameters (system prompt, temperature…)."""
         current = self.conversation(conversation_id)
         merged = {**current.settings, **(settings or {})}
+        stored_model = current.model if model is None else self._text(model)
         self._run(
             "UPDATE conversations SET model = ?, settings = ? WHERE id = ?",
-            (model if model is not None else current.model, json.dumps(merged), conversation_id),
+            (stored_model, self._json(merged), conversation_id),
         )
 
     def delete(self, conversation_id: int) -> None:
@@ -423,6 +453,7 @@ class HistoryStore:
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
         now = self._now()
+        content = self._text(content)
         with self._transaction():
             conv = self._run(
                 "SELECT title_set, title FROM conversations WHERE id = ?", (conversation_id,)
@@ -436,7 +467,7 @@ class HistoryStore:
             cur = self._run(
                 "INSERT INTO messages(conversation_id, seq, role, content, status, meta, created) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (conversation_id, seq, role, content, status, json.dumps(dict(meta or {})), now),
+                (conversation_id, seq, role, content, status, self._json(meta), now),
             )
             if role == "user" and not conv["title_set"] and not conv["title"]:
                 self._run(
@@ -446,7 +477,7 @@ class HistoryStore:
             self._run("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
         assert cur.lastrowid is not None
         return StoredMessage(
-            cur.lastrowid, conversation_id, int(seq), role, content, status, dict(meta or {}), now
+            cur.lastrowid, conversation_id, int(seq), role, content, status, json.loads(self._json(meta)), now
         )
 
     def update_message(
@@ -462,7 +493,7 @@ class HistoryStore:
         params: list[Any] = []
         if content is not None:
             sets.append("content = ?")
-            params.append(content)
+            params.append(self._text(content))
         if status is not None:
             if status not in STATUSES:
                 raise ValueError(f"unknown status {status!r}")
@@ -470,7 +501,7 @@ class HistoryStore:
             params.append(status)
         if meta is not None:
             sets.append("meta = ?")
-            params.append(json.dumps(dict(meta)))
+            params.append(self._json(meta))
         if not sets:
             return
         cur = self._run(f"UPDATE messages SET {', '.join(sets)} WHERE id = ?", (*params, message_id))  # noqa: S608

@@ -1,44 +1,36 @@
 """Logging set-up shared by the CLI and the tray, with secrets redacted from every record.
 
 The brief's rule: the API key never appears in logs. HTTP libraries log headers at debug level, so a
-filter on the root handlers replaces any registered secret and any ``Authorization: Bearer …`` value.
+filter on the root handlers replaces any registered secret and any ``Authorization: Bearer …`` value
+(the same :class:`~trayai.core.redact.Redactor` that cleans what is printed and stored).
 """
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
-import re
 from pathlib import Path
 
 from trayai.core.paths import ensure_private_dir
-
-_BEARER = re.compile(r"(?i)((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]+")
-_KEY_FIELD = re.compile(
-    r"""(?i)(["']?(?:api[_-]?key|authorization)["']?\s*[:=]\s*["']?)(?!(?:bearer|basic)\s)[^"',\s}]+"""
-)
+from trayai.core.redact import Redactor
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces registered secrets and bearer/basic credentials with ``[redacted]``.
+    """Passes each record through a :class:`~trayai.core.redact.Redactor` (the app's, when given).
 
     Covers the message, its arguments and any traceback or stack text, since an exception's message
     can carry a key as easily as a log call can.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, redactor: Redactor | None = None) -> None:
         super().__init__()
-        self._secrets: set[str] = set()
+        self.redactor = redactor if redactor is not None else Redactor()
 
     def add_secret(self, secret: str) -> None:
-        if secret and len(secret) >= 4:
-            self._secrets.add(secret)
+        self.redactor.add_secret(secret)
 
     def redact(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):  # longest first: no leftovers
-            text = text.replace(secret, "[redacted]")
-        text = _BEARER.sub(r"\1[redacted]", text)
-        return _KEY_FIELD.sub(r"\1[redacted]", text)
+        return self.redactor.redact(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -58,12 +50,20 @@ class RedactingFilter(logging.Filter):
 
 
 def setup_logging(
-    log_dir: Path | None, *, debug: bool = False, stderr: bool = False, filename: str = "trayai.log"
+    log_dir: Path | None,
+    *,
+    debug: bool = False,
+    stderr: bool = False,
+    filename: str = "trayai.log",
+    redactor: Redactor | None = None,
 ) -> RedactingFilter:
-    """Configure the root logger: a rotating user-only file in ``log_dir`` and/or stderr."""
+    """Configure the root logger: a rotating user-only file in ``log_dir`` and/or stderr.
+
+    Pass the caller's ``redactor`` so the keys it learns are redacted from the logs too.
+    """
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if debug else logging.INFO)
-    redactor = RedactingFilter()
+    log_filter = RedactingFilter(redactor)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     handlers: list[logging.Handler] = []
     if log_dir is not None:
@@ -78,9 +78,9 @@ def setup_logging(
         handlers.append(logging.StreamHandler())
     for handler in handlers:
         handler.setFormatter(fmt)
-        handler.addFilter(redactor)
+        handler.addFilter(log_filter)
         root.addHandler(handler)
     if not debug:
         for noisy in ("httpx2", "httpcore", "httpcore2", "openai"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
-    return redactor
+    return log_filter

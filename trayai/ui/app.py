@@ -30,9 +30,10 @@ from trayai.core.client import ModelClient
 from trayai.core.config import ConfigError, ConfigStore, LoadedConfig, Override, Settings
 from trayai.core.embedded import EmbeddedServer, is_builtin_url
 from trayai.core.errors import TrayaiError
-from trayai.core.logs import RedactingFilter, setup_logging
+from trayai.core.logs import setup_logging
 from trayai.core.monitor import MonitorLogic, MonitorPolicy
 from trayai.core.paths import AppPaths
+from trayai.core.redact import Redactor
 from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.secrets import SecretStore
 from trayai.core.status import ServerState, StatusReport
@@ -76,8 +77,11 @@ class TrayApp(QObject):
         instance: InstanceServer,
         *,
         tray_available: bool,
+        redactor: Redactor | None = None,
     ) -> None:
         super().__init__()
+        # Knows every key resolved; the log, history and chat errors are redacted with it.
+        self.redactor = redactor if redactor is not None else Redactor()
         self.paths = paths
         self.store = store
         self.loaded = loaded
@@ -117,7 +121,6 @@ class TrayApp(QObject):
         self.prompt_chat: ChatController | None = None
         self.hotkeys: HotkeyBackend | None = None
         self.hotkey_status: Registration | None = None
-        self.redactor: RedactingFilter | None = None  # set by run_app: new keys never reach the log
         self._connect()
 
     # ------------------------------------------------------------------ wiring
@@ -148,7 +151,10 @@ class TrayApp(QObject):
         task.add_done_callback(self._tasks.discard)
 
     def _resolve(self) -> ResolvedEndpoint:
-        return resolve_endpoint(self.loaded, self.secrets)
+        resolved = resolve_endpoint(self.loaded, self.secrets)
+        if resolved.has_real_key:
+            self.redactor.add_secret(resolved.endpoint.api_key)  # never logged, shown or stored
+        return resolved
 
     # ------------------------------------------------------------------ run
 
@@ -258,7 +264,7 @@ class TrayApp(QObject):
         from trayai.core.history import HistoryError, HistoryStore
 
         try:
-            history = HistoryStore.in_dir(self.paths.data_dir)
+            history = HistoryStore.in_dir(self.paths.data_dir, redactor=self.redactor)
         except HistoryError as exc:
             self.tray.message("The chat history cannot be opened", str(exc))
             return None
@@ -436,18 +442,12 @@ class TrayApp(QObject):
             return
         changed = resolved.endpoint != self.resolved.endpoint or resolved.model != self.resolved.model
         self.resolved = resolved
-        if resolved.has_real_key:
-            self._redactor_add(resolved.endpoint.api_key)
         if changed:
             await self.monitor.set_endpoint(ModelClient(resolved.endpoint), resolved.model)
         else:
             self.monitor.poll_now()
         self._refresh_status()
         log.info("settings applied (endpoint %s)", "changed" if changed else "unchanged")
-
-    def _redactor_add(self, secret: str) -> None:
-        if self.redactor is not None:
-            self.redactor.add_secret(secret)
 
     # ------------------------------------------------------------------ status
 
@@ -606,7 +606,8 @@ def run_app(command: str = "show", *, debug: bool = False) -> int:
     """Entry point of ``trayai`` (no arguments) and of ``trayai chat|prompt|settings|quit``."""
     paths = AppPaths.from_env()
     paths.ensure()
-    redactor = setup_logging(paths.log_dir, debug=debug, stderr=debug)
+    redactor = Redactor()
+    setup_logging(paths.log_dir, debug=debug, stderr=debug, redactor=redactor)
     name = socket_name(paths.data_dir)
     if send_command(name, command):
         log.info("forwarded %r to the running instance", command)
@@ -633,13 +634,12 @@ def run_app(command: str = "show", *, debug: bool = False) -> int:
     loaded = store.load()
     tray_available = QSystemTrayIcon.isSystemTrayAvailable()
     try:
-        trayapp = TrayApp(paths, store, loaded, SecretStore(), instance, tray_available=tray_available)
+        trayapp = TrayApp(
+            paths, store, loaded, SecretStore(), instance, tray_available=tray_available, redactor=redactor
+        )
     except (TrayaiError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    trayapp.redactor = redactor
-    if trayapp.resolved.has_real_key:
-        redactor.add_secret(trayapp.resolved.endpoint.api_key)  # never in the log, even at debug level
     handlers = install_signal_handlers(trayapp.request_quit)
     app.aboutToQuit.connect(trayapp.server.stop_now)  # session logout: still no orphan server
 

@@ -44,6 +44,7 @@ from trayai.core.history import (
     HistoryStore,
     StoredMessage,
 )
+from trayai.core.redact import Redactor
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +90,17 @@ class ChatController(QObject):
     SAVE_RETRY_MS = 5000
 
     def __init__(
-        self, history: HistoryStore, target: Callable[[], ChatTarget], parent: QObject | None = None
+        self,
+        history: HistoryStore,
+        target: Callable[[], ChatTarget],
+        parent: QObject | None = None,
+        *,
+        redactor: Redactor | None = None,
     ) -> None:
         super().__init__(parent)
         self.history = history
+        # Errors quote server bodies, which may echo the API key: shown and saved only redacted.
+        self._redactor = redactor if redactor is not None else history.redactor
         self._target = target
         self.conversation_id: int | None = None
         self._pending_options: dict[str, Any] = {}
@@ -323,6 +331,8 @@ class ChatController(QObject):
                 classify_exception(exc, base_url=target.client.base_url, model=model),
             )
         finally:
+            if error is not None:
+                error = error.redacted(self._redactor.redact)
             outcome = self._finish(placeholder, status, result, error, prepared.dropped)
             self._task = None  # idle from here: a slot below may send the next prompt at once
         if error is None:
