@@ -22,10 +22,10 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.support.ports import free_port  # noqa: E402
-from trayai.core.client import Endpoint, GenerationOptions, ModelClient, StreamResult  # noqa: E402
-from trayai.core.config import BuiltinServerSettings  # noqa: E402
-from trayai.core.embedded import EmbeddedServer  # noqa: E402
+from tests.support.ports import free_port
+from trayai.core.client import Endpoint, GenerationOptions, ModelClient, StreamResult
+from trayai.core.config import BuiltinServerSettings
+from trayai.core.embedded import EmbeddedServer
 
 PROMPT = [{"role": "user", "content": "Write a long story about a lighthouse keeper and the sea."}]
 

@@ -342,3 +342,50 @@ def test_quick_prompt_exchange_continues_in_the_chat_window(
         assert await asyncio.wait_for(task, 5) == 0
 
     run(go())
+
+
+@pytest.mark.integration
+def test_choosing_a_model_from_the_models_folder_restarts_the_builtin_server_with_it(
+    make_app: Any, run: Any, paths: AppPaths, tmp_path: Any
+) -> None:
+    """Built-in server ▸ a dropped-in .gguf: the real engine restarts serving it under its name."""
+    from tests.support.ports import free_port
+    from trayai.core.embedded import bundled_model_path
+
+    bundled = bundled_model_path()
+    assert bundled is not None
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "tiny-copy.gguf").symlink_to(bundled)
+    port = free_port()
+    settings = Settings()
+    settings.profiles = [Profile(name="Built-in", base_url=f"http://127.0.0.1:{port}/v1")]
+    settings.active_profile = "Built-in"
+    settings.poll_interval = 1.0
+    settings.builtin_server.port = port
+    settings.builtin_server.models_dir = str(folder)
+    settings.builtin_server.context_size = 1024
+    app = make_app(settings)
+
+    async def go() -> None:
+        task = asyncio.ensure_future(app.run())
+        app.start_server()
+        await until(lambda: app.monitor.state is ServerState.READY, timeout=60)
+        app.tray.refresh_menu()
+        server_menu = submenu(app.tray.menu, "server")
+        choices = [a for a in server_menu.actions() if a.isCheckable()]
+        assert [(a.text(), a.isChecked()) for a in choices] == [("ai/smollm2", True), ("tiny-copy", False)]
+        pid_before = app.server.server.pid
+        choices[1].trigger()
+        await until(lambda: app.monitor.report is not None
+                    and app.monitor.report.resolved_model == "tiny-copy"
+                    and app.monitor.state is ServerState.READY, timeout=60)
+        assert app.server.server.pid != pid_before  # a new child, one model at a time
+        saved = json.loads(paths.config_file.read_text())
+        assert saved["builtin_server"]["model_file"].endswith("tiny-copy.gguf")
+        assert saved["profiles"][0]["model"] == "tiny-copy"
+        app.request_quit()
+        assert await task == 0
+        assert not app.server.server.is_running()
+
+    run(go())

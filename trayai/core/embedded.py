@@ -281,7 +281,7 @@ class EmbeddedServer:
             add(Path(self.settings.model_file).expanduser())
         folder = self.models_dir
         if folder is not None and folder.is_dir():
-            for path in sorted(folder.rglob("*.gguf"), key=lambda p: str(p).lower()):
+            for path in sorted(folder.rglob("*.gguf"), key=lambda p: (p.name.lower(), str(p))):
                 if not path.name.lower().startswith("mmproj"):  # vision projectors are not models
                     add(path)
         return found
