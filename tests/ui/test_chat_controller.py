@@ -454,3 +454,40 @@ def test_a_prompt_the_full_disk_refuses_is_explained(
         disk.free()
         assert harness.controller.send("y" * 300_000)
         run(harness.reply())
+
+
+@pytest.mark.integration
+def test_chat_and_quick_prompt_answer_at_once_on_the_builtin_engine(history: HistoryStore, run: Any,
+                                                                     tmp_path: Path) -> None:
+    """The chat's long answer and the quick prompt's question both complete (the old engine cut one)."""
+    from trayai.core.config import BuiltinServerSettings
+    from trayai.core.embedded import EmbeddedServer
+
+    engine = EmbeddedServer(BuiltinServerSettings(port=free_port(), context_size=2048), tmp_path / "e.log")
+    engine.start()
+    try:
+        engine.wait_ready()
+        chat = Harness(history, engine.base_url)  # the chat window's controller
+        prompt = Harness(history, engine.base_url)  # the quick prompt's, as the app builds them
+
+        async def go() -> tuple[ReplyOutcome, ReplyOutcome]:
+            chat.controller.set_options(max_tokens=120, temperature=0.7)
+            assert chat.controller.send("Write a long story about a lighthouse keeper.")
+            deadline = time.monotonic() + 20
+            while not chat.deltas:  # the chat answer is streaming…
+                assert time.monotonic() < deadline, "the chat answer never started"
+                await asyncio.sleep(0.01)
+            prompt.controller.set_options(max_tokens=16, temperature=0.0)
+            asked = prompt.ask("Say hello.")  # …when the quick prompt asks
+            return await asyncio.gather(chat.reply(timeout=25), asked)
+
+        long_answer, quick_answer = run(go())
+    finally:
+        engine.stop()
+    for outcome in (long_answer, quick_answer):
+        assert outcome.status == "done", outcome.message.meta
+        assert outcome.message.content.strip()
+        assert outcome.message.meta["finish_reason"] in ("stop", "length")
+        assert outcome.message.meta["usage_estimated"] is False  # the engine's own counts
+    meta = long_answer.message.meta
+    assert meta["finish_reason"] == "stop" or meta["completion_tokens"] == 120
