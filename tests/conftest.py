@@ -7,12 +7,19 @@ their own Xvfb). Nothing here reaches beyond loopback.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# A shell without job control (a CI runner's background step) starts commands with SIGINT ignored,
+# and an ignored signal stays ignored across exec: the processes the tests stop with Ctrl+C would
+# never see it. Python's own handler here turns back into the default disposition in children.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 from tests.support.scripted_server import ScriptedServer
 from trayai.core.paths import AppPaths

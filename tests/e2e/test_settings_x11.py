@@ -34,11 +34,14 @@ def test_add_a_profile_from_the_tray_menu_and_switch_to_it(
         desktop.run("xdotool", "key", "--clearmodifiers", "alt+b", "ctrl+a")
         desktop.run("xdotool", "type", "--clearmodifiers", "--delay", "15", f"127.0.0.1:{second.port}")
         desktop.run("xdotool", "key", "--clearmodifiers", "alt+r")  # &Refresh: the live model list
-        wait_until(lambda: any(r.path.endswith("/models") for r in second.requests), what="the model list")
+        # The list arriving refills the combo: type the model only once it is in.
+        wait_until(lambda: "settings: 2 model(s) listed by" in log_text(paths), what="the model list")
         desktop.screenshot("settings-new-profile")
         desktop.run("xdotool", "key", "--clearmodifiers", "alt+m", "ctrl+a")
         desktop.run("xdotool", "type", "--clearmodifiers", "--delay", "15", "ai/llama3.2")
         desktop.run("xdotool", "key", "--clearmodifiers", "alt+u")  # &Use this endpoint
+        wait_until(lambda: "settings: profile 'Second server' will be used" in log_text(paths),
+                   what="Use this endpoint")
         desktop.screenshot("settings-before-ok")
         desktop.run("xdotool", "key", "--clearmodifiers", "alt+n", "Return")  # Enter = OK
         wait_until(lambda: "settings applied (endpoint changed)" in log_text(paths), what="the new endpoint")

@@ -41,7 +41,7 @@ def test_builtin_server_restarts_with_new_settings(make_app: Any, run: Any) -> N
         await until(lambda: app.monitor.state is ServerState.READY, timeout=120)
         import psutil
 
-        assert "--n_ctx 2048" in " ".join(psutil.Process(app.server.server.pid).cmdline())
+        assert "--ctx-size 2048" in " ".join(psutil.Process(app.server.server.pid).cmdline())
         app.request_quit()
         assert await asyncio.wait_for(task, 30) == 0
         assert not app.server.server.is_running()

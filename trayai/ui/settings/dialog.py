@@ -457,6 +457,7 @@ class SettingsDialog(QDialog):
         self._store_profile(self._current)
         self.settings.active_profile = self._current.name
         self._fill_profiles(select=self._current.name)
+        log.info("settings: profile %r will be used", self._current.name)
 
     def _on_preset(self, index: int) -> None:
         url = self.preset_combo.itemData(index)
@@ -551,6 +552,7 @@ class SettingsDialog(QDialog):
             if ids
             else "The server lists no models: type the name to use."
         )
+        log.info("settings: %d model(s) listed by %s", len(ids), url)
         return ids
 
     async def test_connection(self) -> DoctorReport | None:
