@@ -136,7 +136,7 @@ def test_error_inline_with_hint_and_retry_link(
     assert outcome.error is not None
     text = rig.text()
     assert outcome.error.message in text and "Retry" in text
-    rig.window.transcript.anchorClicked.emit(QUrl(f"trayai:retry/{outcome.message.id}"))
+    rig.window.transcript.anchorClicked.emit(QUrl(rig.window.transcript.action_href("retry", outcome.message.id)))
     run(rig.wait_reply(2))
     assert "ok now" in rig.text() and outcome.error.message not in rig.text()
 
@@ -148,9 +148,9 @@ def test_copy_message_and_copy_code_links(
     type_and_enter(qtbot, rig, "code please")
     outcome = run(rig.wait_reply(1))
     clipboard = QGuiApplication.clipboard()
-    rig.window.transcript.anchorClicked.emit(QUrl(f"trayai:copycode/{outcome.message.id}/0"))
+    rig.window.transcript.anchorClicked.emit(QUrl(rig.window.transcript.action_href("copycode", outcome.message.id, 0)))
     assert clipboard.text() == "def add(a, b):\n    return a + b\n"
-    rig.window.transcript.anchorClicked.emit(QUrl(f"trayai:copy/{outcome.message.id}"))
+    rig.window.transcript.anchorClicked.emit(QUrl(rig.window.transcript.action_href("copy", outcome.message.id)))
     assert clipboard.text() == CODE_REPLY
     clipboard.clear()
     qtbot.keyClick(rig.window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
@@ -166,7 +166,7 @@ def test_edit_link_resends_from_that_message(
     cid = rig.controller.conversation_id
     assert cid is not None
     first = rig.history.messages(cid)[0]
-    rig.window.transcript.anchorClicked.emit(QUrl(f"trayai:edit/{first.id}"))
+    rig.window.transcript.anchorClicked.emit(QUrl(rig.window.transcript.action_href("edit", first.id)))
     assert rig.window.prompt.toPlainText() == "original question" and rig.window.edit_banner.isVisible()
     rig.window.prompt.selectAll()
     qtbot.keyClicks(rig.window.prompt, "better question")
