@@ -3,8 +3,9 @@
 Why it is built this way:
 * markdown-it-py with raw HTML **off**: anything the model writes that looks like HTML is shown as
   text. Images are never embedded (a remote ``<img>`` would be a fetch): they become a link labelled
-  with their alt text. Links keep markdown-it's URL validation (no ``javascript:``/``data:``); the
-  widget opens only http(s) on click.
+  with their alt text. Only http(s) URLs become links: ``[x](trayai:retry/1)``, ``file:``,
+  ``javascript:`` or relative targets stay literal text (the app's own action links carry a secret
+  token besides, see ``trayai/ui/chat/transcript.py``).
 * Streaming is incremental: :class:`BlockScanner` finds where the finished blocks end (a blank
   line outside a code fence, or a closed fence) looking at each line once, so a flush renders each
   finished block **once** and re-renders only the open tail. An unclosed fence is shown as plain monospace
@@ -205,6 +206,9 @@ class MarkdownRenderer:
         self._md = (
             MarkdownIt("commonmark", {"html": False, "breaks": False}).enable("table").enable("strikethrough")
         )
+        # Only web links become links: anything else the model writes ("trayai:…" actions, file:,
+        # relative paths) stays visible text, so it can never look like, or be, one of the app's own.
+        self._md.validateLink = _is_web_link  # type: ignore[method-assign]
         self._pending_codes: list[str] = []
         self._code_link: Callable[[int], str] | None = None
         self._code_base = 0
@@ -299,6 +303,10 @@ class MarkdownRenderer:
     def _render_code_inline(self, tokens: Sequence[Any], idx: int, _options: Any, _env: Any) -> str:
         content = html.escape(tokens[idx].content)
         return f'<code style="background-color:{self.palette.inline_code_background}">{content}</code>'
+
+
+def _is_web_link(url: str) -> bool:
+    return url.strip().lower().startswith(("http://", "https://"))
 
 
 def plain_text_to_html(text: str) -> str:

@@ -16,15 +16,19 @@ Why it is built this way (see also trayai/core/render.py):
 * Each message is its own QTextFrame, so a message can be found (scroll to a search hit) and the
   streaming one extended without touching the rest of the document.
 * ``loadResource`` is overridden to load nothing: model output can never fetch a remote image,
-  stylesheet or file. Links are not followed by the widget: ``trayai:`` links are actions, and
-  http(s) links open in the system browser on click only.
+  stylesheet or file. Links are not followed by the widget: the app's own actions are
+  ``trayai:<token>/<kind>/<id>`` links where ``token`` is random per view (model text cannot make
+  one: the renderer only links http(s), and a guessed ``trayai:`` link lacks the token), and http(s)
+  links open in the system browser on click only.
 * Autoscroll only when the view was at the bottom before the flush (reading earlier text is never
   yanked away).
 """
 
 from __future__ import annotations
 
+import hmac
 import html
+import secrets
 from typing import Any
 
 from PySide6.QtCore import QEvent, QTimer, QUrl, Signal
@@ -77,6 +81,7 @@ class TranscriptView(QTextBrowser):
         self.document().setUndoRedoEnabled(False)
         self.document().setDocumentMargin(10)
         self.anchorClicked.connect(self._on_anchor)
+        self._action_token = secrets.token_hex(16)  # model text cannot guess it: see _on_anchor
         self.renderer = MarkdownRenderer(Palette(dark=self.is_dark()))
         self._frames: dict[int, QTextFrame] = {}
         self._contents: dict[int, str] = {}
@@ -97,18 +102,20 @@ class TranscriptView(QTextBrowser):
         return None
 
     def action_href(self, kind: str, message_id: int = 0, index: int | None = None) -> str:
-        """The address of one of the app's own links (Copy, Retry, …)."""
+        """The address of one of the app's own links (Copy, Retry, …), with this view's secret token."""
         suffix = f"/{index}" if index is not None else ""
-        return f"{ACTION_SCHEME}:{kind}/{message_id}{suffix}"
+        return f"{ACTION_SCHEME}:{self._action_token}/{kind}/{message_id}{suffix}"
 
     def _on_anchor(self, url: QUrl) -> None:
         scheme = url.scheme().lower()
         if scheme == ACTION_SCHEME:
             parts = url.path().split("/")
+            if len(parts) < 3 or not hmac.compare_digest(parts[0].encode(), self._action_token.encode()):
+                return  # not one of ours (e.g. "trayai:retry/1" written by the model)
             try:
-                kind, message_id = parts[0], int(parts[1])
-                index = int(parts[2]) if len(parts) > 2 else -1
-            except (IndexError, ValueError):
+                kind, message_id = parts[1], int(parts[2])
+                index = int(parts[3]) if len(parts) > 3 else -1
+            except ValueError:
                 return
             if kind == "earlier":
                 self.load_earlier.emit()
