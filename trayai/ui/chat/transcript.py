@@ -391,7 +391,10 @@ class TranscriptView(QTextBrowser):
             stream.writer.add("".join(stream.pending))
             stream.pending.clear()
         stream.writer.finish()
-        self.flush()
+        if stream.writer.text.length > AnswerWriter.BLOCK_MARKDOWN_LIMIT:
+            self._flush_timer.start()  # a long answer: not in the same loop iteration as its saving
+        else:
+            self.flush()
 
     def _complete_stream(self) -> None:
         """A finished answer still painting its backlog is completed now (a new one is starting)."""
