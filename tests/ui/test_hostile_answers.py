@@ -25,6 +25,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
 
+from tests.support.hostile import huge_code_block, long_line, tokens_of
 from tests.support.scripted_server import Reply, ScriptedServer
 from trayai.core.client import Endpoint, ModelClient
 from trayai.core.config import GenerationParams
@@ -38,28 +39,6 @@ STALL_LIMIT_MS = 100
 HISTORY_WRITE_LIMIT_MS = 1000  # one save of the whole answer (see the module doc)
 RSS_GROWTH_LIMIT_MB = 200
 DEADLINE_S = 25  # within the run fixture's 30 s; measured: 1.2 s (1 MB) and 7 s (5 MB) on 2 busy cores
-
-
-def long_line(chars: int) -> str:
-    """One line, no newline: words, and runs with no break opportunity at all."""
-    unit = "lorem ipsum dolor sit amet, consectetur adipiscing elit " * 20 + "x" * 3000 + " "
-    return (unit * (chars // len(unit) + 1))[:chars]
-
-
-def huge_code_block(chars: int) -> str:
-    lines = []
-    total = 0
-    i = 0
-    while total < chars:
-        line = f"    result_{i} = compute(value_{i}, factor={i % 97}) + offset  # step {i}\n"
-        lines.append(line)
-        total += len(line)
-        i += 1
-    return "Here is the file:\n\n```python\n" + "".join(lines) + "```\n\nThat's all."
-
-
-def tokens_of(text: str, size: int = 32) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), size)]
 
 
 class Heartbeat:
