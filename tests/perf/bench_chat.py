@@ -5,6 +5,10 @@ server on loopback, so the figures include real HTTP, SSE parsing, the controlle
 QTextDocument layout. Ratios are against baselines measured in the same run (machines are noisy).
 Prints JSON; these are figures, not pass/fail (tests/perf/test_bench_runs.py checks they are sane).
 
+``hostile_answers``: a 1 MB line without a newline and a 5 MB fenced code block at full speed (on main
+before the fix: ~63 s frozen, and stalls up to 29 s with 3.4 GB). The worst stall is given with and
+without the time spent saving the answer (HistoryStore's FTS5 re-index, on the UI thread).
+
 Usage: ``python tests/perf/bench_chat.py [--quick]``.
 """
 
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import json
 import os
@@ -32,6 +37,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from tests.support.appconfig import configure_for
+from tests.support.hostile import huge_code_block, long_line
+from tests.support.hostile import tokens_of as big_tokens_of
 from tests.support.scripted_server import Reply, ScriptedServer
 from trayai.core.client import Endpoint, ModelClient
 from trayai.core.config import GenerationParams
@@ -41,7 +48,7 @@ from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
 from trayai.ui.chat.transcript import TranscriptView
 from trayai.ui.chat.warmup import warm_up_chat
 from trayai.ui.chat.window import ChatWindow
-from trayai.ui.loop import install_asyncgen_hooks
+from trayai.ui.loop import install_asyncgen_hooks, release_cancelled_timers
 
 PROSE = (
     "The quick brown fox jumps over the lazy dog while the model explains **why** this matters, "
@@ -186,6 +193,69 @@ class Bench:
             "target_ms_p95": 100,
         }
 
+    async def hostile(self, text: str) -> dict[str, Any]:
+        """UI stalls and RSS while a hostile answer streams at full speed, until it is all painted."""
+        self.server.script(Reply(tokens=big_tokens_of(text)))
+        process = psutil.Process()
+        gc.collect()
+        baseline = peak = process.memory_info().rss
+        writes: list[tuple[float, float]] = []
+        update = self.history.update_message
+
+        def timed(*args: Any, **kwargs: Any) -> None:
+            started = time.perf_counter()
+            try:
+                update(*args, **kwargs)
+            finally:
+                writes.append((started, time.perf_counter()))
+
+        self.history.update_message = timed  # type: ignore[method-assign]
+        beats: list[float] = []
+
+        def beat() -> None:
+            nonlocal peak
+            beats.append(time.perf_counter())
+            if len(beats) % 20 == 0:
+                peak = max(peak, process.memory_info().rss)
+
+        timer = QTimer()
+        timer.setTimerType(Qt.TimerType.PreciseTimer)
+        timer.setInterval(5)
+        timer.timeout.connect(beat)
+        beats.append(time.perf_counter())
+        timer.start()
+        started = time.perf_counter()
+        wanted = len(self.outcomes) + 1
+        self.controller.new_conversation()
+        assert self.controller.send("answer something hostile")
+        while len(self.outcomes) < wanted or self.window.transcript.streaming:
+            await asyncio.sleep(0.01)
+        elapsed = time.perf_counter() - started
+        timer.stop()
+        beats.append(time.perf_counter())
+        peak = max(peak, process.memory_info().rss)
+        self.history.update_message = update  # type: ignore[method-assign]
+        gaps, view_gaps = [], []
+        for a, b in itertools.pairwise(beats):
+            inside = sum(max(0.0, min(b, end) - max(a, start)) for start, end in writes)
+            gaps.append((b - a) * 1000)
+            view_gaps.append((b - a - inside) * 1000)
+        outcome = self.outcomes[-1]
+        return {
+            "reply_chars": len(outcome.message.content),
+            "intact": outcome.message.content == text,
+            "stream_and_paint_s": round(elapsed, 2),
+            "worst_stall_ms": round(max(gaps), 1),
+            "stalls_over_100ms": sum(1 for g in gaps if g > 100),
+            "worst_stall_ms_without_history_writes": round(max(view_gaps), 1),
+            "history_writes": len(writes),
+            "history_write_ms_max": round(max((e - s) * 1000 for s, e in writes), 1),
+            "rss_baseline_mb": round(baseline / 1e6, 1),
+            "rss_peak_mb": round(peak / 1e6, 1),
+            "rss_growth_mb": round((peak - baseline) / 1e6, 1),
+            "target": "no stall > 100 ms, RSS growth <= 200 MB",
+        }
+
     def seed_long(self, messages: int, chars_each: int) -> int:
         conv = self.history.create_conversation(title="Long conversation")
         body = markdown_reply(chars_each)[:chars_each]
@@ -303,6 +373,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     install_asyncgen_hooks(loop)
+    release_cancelled_timers(loop)
     figures: dict[str, Any] = {"benchmark": "chat"}
     with tempfile.TemporaryDirectory() as tmp, ScriptedServer() as server:
         bench = Bench(server, Path(tmp))
@@ -313,6 +384,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             bench.heartbeat(10_000 if quick else 30_000, 1000.0)
         )
         figures["stop_latency"] = loop.run_until_complete(bench.stop_latency(3 if quick else 8))
+        figures["hostile_answers"] = {
+            "line_1mb_no_newline": loop.run_until_complete(bench.hostile(long_line(1_000_000))),
+            "code_block_5mb": loop.run_until_complete(bench.hostile(huge_code_block(5_000_000))),
+        }
         figures["render_cost_vs_length"] = flush_cost(60 if quick else 200)
         figures["end_of_stream_lag"] = loop.run_until_complete(
             bench.end_lag(3 if quick else 6, 2000 if quick else 8000, 3000.0)

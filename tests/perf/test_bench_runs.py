@@ -54,6 +54,12 @@ def test_chat_benchmark_reports_every_figure() -> None:
     assert long_chat["messages"] == 400 and long_chat["conversation_chars"] > 900_000
     assert long_chat["first_paint_ms_p50"] < long_chat["eager_render_all_ms"]  # lazy beats eager
     assert figures["memory"]["rss_after_chat_mb"] > figures["memory"]["rss_before_chat_mb"] > 10
+    hostile = figures["hostile_answers"]
+    assert hostile["line_1mb_no_newline"]["reply_chars"] == 1_000_000
+    assert hostile["code_block_5mb"]["reply_chars"] > 5_000_000
+    for case in hostile.values():  # the whole answer, saved at least once, a heartbeat throughout
+        assert case["intact"] and case["history_writes"] >= 1 and case["rss_peak_mb"] >= case["rss_baseline_mb"]
+        assert 0 < case["worst_stall_ms_without_history_writes"] <= case["worst_stall_ms"]
 
 
 def test_hotkey_benchmark_measures_every_press() -> None:

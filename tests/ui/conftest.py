@@ -15,7 +15,7 @@ from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
 
 from trayai.core.history import HistoryStore
-from trayai.ui.loop import install_asyncgen_hooks
+from trayai.ui.loop import install_asyncgen_hooks, release_cancelled_timers
 
 T = TypeVar("T")
 
@@ -34,6 +34,7 @@ def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     previous = install_asyncgen_hooks(loop)  # as the app does
+    release_cancelled_timers(loop)
     yield loop
     loop.run_until_complete(loop.shutdown_asyncgens())
     loop.close()  # joins qasync's executor threads (getaddrinfo, to_thread)

@@ -136,7 +136,7 @@ def test_error_inline_with_hint_and_retry_link(
     assert outcome.error is not None
     text = rig.text()
     assert outcome.error.message in text and "Retry" in text
-    rig.window.transcript.anchorClicked.emit(QUrl(f"trayai:retry/{outcome.message.id}"))
+    rig.window.transcript.anchorClicked.emit(QUrl(rig.window.transcript.action_href("retry", outcome.message.id)))
     run(rig.wait_reply(2))
     assert "ok now" in rig.text() and outcome.error.message not in rig.text()
 
@@ -148,9 +148,9 @@ def test_copy_message_and_copy_code_links(
     type_and_enter(qtbot, rig, "code please")
     outcome = run(rig.wait_reply(1))
     clipboard = QGuiApplication.clipboard()
-    rig.window.transcript.anchorClicked.emit(QUrl(f"trayai:copycode/{outcome.message.id}/0"))
+    rig.window.transcript.anchorClicked.emit(QUrl(rig.window.transcript.action_href("copycode", outcome.message.id, 0)))
     assert clipboard.text() == "def add(a, b):\n    return a + b\n"
-    rig.window.transcript.anchorClicked.emit(QUrl(f"trayai:copy/{outcome.message.id}"))
+    rig.window.transcript.anchorClicked.emit(QUrl(rig.window.transcript.action_href("copy", outcome.message.id)))
     assert clipboard.text() == CODE_REPLY
     clipboard.clear()
     qtbot.keyClick(rig.window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
@@ -166,7 +166,7 @@ def test_edit_link_resends_from_that_message(
     cid = rig.controller.conversation_id
     assert cid is not None
     first = rig.history.messages(cid)[0]
-    rig.window.transcript.anchorClicked.emit(QUrl(f"trayai:edit/{first.id}"))
+    rig.window.transcript.anchorClicked.emit(QUrl(rig.window.transcript.action_href("edit", first.id)))
     assert rig.window.prompt.toPlainText() == "original question" and rig.window.edit_banner.isVisible()
     rig.window.prompt.selectAll()
     qtbot.keyClicks(rig.window.prompt, "better question")
@@ -370,3 +370,54 @@ def test_reloading_mid_answer_keeps_streaming_into_the_view(
     outcome = run(go())
     assert outcome.status == "done"
     assert "tok59" in rig.text() and "tokens" in rig.text().splitlines()[-1]
+
+
+def click_text(qtbot: QtBot, view: Any, text: str) -> str:
+    """Click (press and release) the middle of ``text`` in the view; returns the anchor under it, if any."""
+    from PySide6.QtGui import QTextCursor
+
+    found = view.document().find(text)
+    assert not found.isNull(), f"{text!r} is not shown"
+    cursor = QTextCursor(view.document())
+    cursor.setPosition((found.selectionStart() + found.selectionEnd()) // 2)
+    view.setTextCursor(cursor)
+    view.ensureCursorVisible()
+    point = view.cursorRect(cursor).center()
+    href = view.anchorAt(point)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    return str(href)
+
+
+def test_model_text_cannot_make_the_apps_action_links(
+    rig: Rig, server: ScriptedServer, qtbot: QtBot, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()) or True)
+    view = rig.window.transcript
+    server.script(Reply(status=404, error_message="no such model"))
+    type_and_enter(qtbot, rig, "first")
+    failed = run(rig.wait_reply(1))
+    hostile = (f"Click [redo](trayai:retry/{failed.message.id}) or [again](trayai:0/retry/{failed.message.id}) "
+               f"or <trayai:retry/{failed.message.id}> or [site](https://example.org)")
+    server.script(Reply(text=hostile))
+    type_and_enter(qtbot, rig, "second")
+    run(rig.wait_reply(2))
+    requests = len(server.chat_requests())
+    assert "[redo](trayai:retry/" in rig.text()  # shown as the text it is, not as a link
+    for text in ("redo", "again", f"<trayai:retry/{failed.message.id}>"):
+        assert click_text(qtbot, view, text) == ""
+    for url in (f"trayai:retry/{failed.message.id}", f"trayai:0/retry/{failed.message.id}",
+                f"trayai:{'0' * 32}/retry/{failed.message.id}"):  # even as links, without the view's secret
+        view.anchorClicked.emit(QUrl(url))
+        assert not rig.controller.busy  # a Retry would have started its request task right here
+    assert len(server.chat_requests()) == requests
+    assert "trayai:" not in "".join(opened)
+    assert click_text(qtbot, view, "site") == "https://example.org" and opened == ["https://example.org"]
+    # The app's own Retry still works, clicked like a user would.
+    server.script(Reply(status=404, error_message="still no model"), Reply(text="ok now"))
+    type_and_enter(qtbot, rig, "third")
+    run(rig.wait_reply(3))
+    href = click_text(qtbot, view, "Retry")
+    assert href.startswith("trayai:") and href != f"trayai:retry/{rig.outcomes[2].message.id}"
+    assert run(rig.wait_reply(4)).message.content == "ok now"
+    assert len(server.chat_requests()) == requests + 2

@@ -3,11 +3,12 @@
 Why it is built this way:
 * markdown-it-py with raw HTML **off**: anything the model writes that looks like HTML is shown as
   text. Images are never embedded (a remote ``<img>`` would be a fetch): they become a link labelled
-  with their alt text. Links keep markdown-it's URL validation (no ``javascript:``/``data:``); the
-  widget opens only http(s) on click.
-* Streaming is incremental: :func:`stable_prefix_end` finds where the finished blocks end (a blank
-  line outside a code fence, or a closed fence), so a flush renders each finished block **once** and
-  re-renders only the open tail. An unclosed fence is shown as plain monospace
+  with their alt text. Only http(s) URLs become links: ``[x](trayai:retry/1)``, ``file:``,
+  ``javascript:`` or relative targets stay literal text (the app's own action links carry a secret
+  token besides, see ``trayai/ui/chat/transcript.py``).
+* Streaming is incremental: :class:`BlockScanner` finds where the finished blocks end (a blank
+  line outside a code fence, or a closed fence) looking at each line once, so a flush renders each
+  finished block **once** and re-renders only the open tail. An unclosed fence is shown as plain monospace
   (:meth:`MarkdownRenderer.render_plain_code`) until it closes, then highlighted once.
 * Code is highlighted by Pygments with inline colours (Qt's HTML subset has no stylesheets for
   classes) inside a one-cell table, which is what QTextDocument paints with a background reliably.
@@ -66,38 +67,122 @@ class Rendered:
     code_blocks: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Fence:
+    """A fenced code block found by :class:`BlockScanner` (offsets into the scanned text)."""
+
+    start: int  # the opening fence line
+    code_start: int  # just after the opening line
+    info: str  # the language word of the opening line, or ""
+    code_end: int = -1  # the closing fence line (the end of the text when it never closed); -1 while open
+
+
+@dataclass(frozen=True)
+class BlockEnd:
+    """The end of a finished Markdown block; ``fence`` when the block ends with a closed code fence."""
+
+    end: int
+    fence: Fence | None = None
+
+
+class BlockScanner:
+    """Finds where finished Markdown blocks end in a text that grows, looking at each line once.
+
+    Why: the chat view learns where the finished blocks end after every flush. Re-scanning the open
+    tail each time was quadratic: a 1 MB line or a 5 MB code block froze the window for a minute.
+    Text is fed as it arrives; only complete lines are examined (an incomplete line is kept in pieces
+    and joined once, when its newline arrives). A block ends after a blank line outside a code fence
+    and after the line that closes a fence (the rule :func:`stable_prefix_end` always had).
+    """
+
+    def __init__(self) -> None:
+        self.length = 0
+        self.line_start = 0  # where the current incomplete line starts
+        self.finished: list[BlockEnd] = []  # every block end found so far, in order
+        self._partial: list[str] = []
+        self._fence: str | None = None
+        self._open: Fence | None = None
+        self._closed = False
+
+    @property
+    def open_fence(self) -> Fence | None:
+        """The code fence that is open at the end of the text, if any."""
+        return self._open
+
+    @property
+    def stable_end(self) -> int:
+        return self.finished[-1].end if self.finished else 0
+
+    def feed(self, text: str) -> None:
+        if self._closed:
+            raise ValueError("the scanner was closed")
+        start = 0
+        while True:
+            newline = text.find("\n", start)
+            if newline < 0:
+                if start < len(text):
+                    self._partial.append(text[start:])
+                break
+            piece = text[start : newline + 1]
+            if self._partial:
+                self._partial.append(piece)
+                piece = "".join(self._partial)
+                self._partial.clear()
+            self._line(piece)
+            start = newline + 1
+        self.length += len(text)
+
+    def close(self) -> None:
+        """The text is complete: whatever is open becomes a finished block (an open fence runs to the end)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._partial:  # the last line, without its newline, is complete now
+            self._line("".join(self._partial))
+            self._partial.clear()
+        if self.length > self.stable_end:
+            fence = self._open
+            if fence is not None:
+                fence = Fence(fence.start, fence.code_start, fence.info, self.length)
+            self.finished.append(BlockEnd(self.length, fence))
+        self._open = None
+        self._fence = None
+
+    def _line(self, line: str) -> None:
+        line_start = self.line_start
+        line_end = line_start + len(line)
+        self.line_start = line_end
+        stripped = line.rstrip("\r\n")
+        match = _FENCE.match(stripped)
+        if self._fence is not None and self._open is not None:
+            marker = self._fence
+            if (
+                match
+                and match.group(1)[0] == marker[0]
+                and len(match.group(1)) >= len(marker)
+                and not match.group(2).strip()
+            ):
+                fence = Fence(self._open.start, self._open.code_start, self._open.info, line_start)
+                self.finished.append(BlockEnd(line_end, fence))
+                self._fence = None
+                self._open = None
+        elif match and not (match.group(1)[0] == "`" and "`" in match.group(2)):
+            self._fence = match.group(1)
+            info = match.group(2).strip()
+            self._open = Fence(line_start, line_end, info.split(" ")[0] if info else "")
+        elif not stripped.strip():
+            self.finished.append(BlockEnd(line_end))
+
+
 def stable_prefix_end(text: str) -> int:
     """Length of the longest prefix of ``text`` made only of finished Markdown blocks.
 
     A block is finished after a blank line outside a code fence, or after the line that closes a
-    fence. What follows is the open tail, still being written.
+    fence. What follows is the open tail, still being written. (One-shot form of :class:`BlockScanner`.)
     """
-    end = 0
-    pos = 0
-    fence: str | None = None
-    for line in text.splitlines(keepends=True):
-        pos_after = pos + len(line)
-        complete = line.endswith("\n")
-        stripped = line.rstrip("\r\n")
-        if fence is not None:
-            match = _FENCE.match(stripped)
-            if (
-                complete
-                and match
-                and match.group(1)[0] == fence[0]
-                and len(match.group(1)) >= len(fence)
-                and not match.group(2).strip()
-            ):
-                fence = None
-                end = pos_after
-        else:
-            match = _FENCE.match(stripped)
-            if match and complete and not (match.group(1)[0] == "`" and "`" in match.group(2)):
-                fence = match.group(1)
-            elif complete and not stripped.strip():
-                end = pos_after
-        pos = pos_after
-    return end
+    scanner = BlockScanner()
+    scanner.feed(text)
+    return scanner.stable_end
 
 
 def open_fence(text: str) -> tuple[str, str] | None:
@@ -121,6 +206,9 @@ class MarkdownRenderer:
         self._md = (
             MarkdownIt("commonmark", {"html": False, "breaks": False}).enable("table").enable("strikethrough")
         )
+        # Only web links become links: anything else the model writes ("trayai:…" actions, file:,
+        # relative paths) stays visible text, so it can never look like, or be, one of the app's own.
+        self._md.validateLink = _is_web_link  # type: ignore[method-assign]
         self._pending_codes: list[str] = []
         self._code_link: Callable[[int], str] | None = None
         self._code_base = 0
@@ -217,12 +305,19 @@ class MarkdownRenderer:
         return f'<code style="background-color:{self.palette.inline_code_background}">{content}</code>'
 
 
+def _is_web_link(url: str) -> bool:
+    return url.strip().lower().startswith(("http://", "https://"))
+
+
 def plain_text_to_html(text: str) -> str:
     """User messages are shown as typed: escaped, line breaks kept, never interpreted as Markdown."""
     return '<p style="white-space: pre-wrap">' + html.escape(text) + "</p>"
 
 
 __all__ = [
+    "BlockEnd",
+    "BlockScanner",
+    "Fence",
     "MarkdownRenderer",
     "Palette",
     "Rendered",

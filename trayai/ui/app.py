@@ -40,7 +40,7 @@ from trayai.core.status import ServerState, StatusReport
 from trayai.ui.icons import app_icon
 from trayai.ui.ipc import InstanceServer, send_command, socket_name
 from trayai.ui.local_server import LocalServerController
-from trayai.ui.loop import install_asyncgen_hooks
+from trayai.ui.loop import install_asyncgen_hooks, release_cancelled_timers
 from trayai.ui.monitor import StatusMonitor
 from trayai.ui.tray import MenuModel, TrayController
 
@@ -161,6 +161,7 @@ class TrayApp(QObject):
     async def run(self, initial_command: str = "show") -> int:
         """Show the icon, start polling, handle ``initial_command``, then wait for Quit."""
         install_asyncgen_hooks(asyncio.get_running_loop())
+        release_cancelled_timers(asyncio.get_running_loop())
         self.tray.show()
         self._refresh_status()
         loaded_modules = {m: m in sys.modules for m in ("openai", "httpx2", "httpx", "pygments")}

@@ -1,4 +1,4 @@
-"""What qasync's event loop leaves out: the async-generator hooks every asyncio loop installs.
+"""What qasync's event loop leaves out: async-generator hooks, and cancelling a timer.
 
 Why: ``asyncio.BaseEventLoop.run_forever`` registers ``sys.set_asyncgen_hooks`` so that an async
 generator dropped half-way (httpx's byte streams, when a reply turns out malformed mid-stream) is
@@ -6,12 +6,21 @@ closed *on the loop*. qasync runs Qt's ``exec()`` instead and never registers th
 are then finalised by the garbage collector outside any loop and fail noisily
 ("AsyncLibraryNotFoundError … Exception ignored"). Call :func:`install_asyncgen_hooks` once the
 qasync loop runs.
+
+Why :func:`release_cancelled_timers`: qasync's ``call_later``/``call_at`` start a Qt timer and keep
+the handle until the timer fires; ``cancel()`` only marks the handle. The client awaits every network
+read under a deadline (``within()`` → ``asyncio.timeout`` → ``call_at`` … ``cancel``), so a stream
+at full speed left one live Qt timer, handle and context per read for ``stall_timeout`` seconds:
+62,000 of them after a 2 MB answer, which made each garbage collection walk them (50-170 ms UI
+stalls) and every new timer slower to insert. With it, ``cancel()`` kills the Qt timer at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import types
+from contextvars import Context
 from typing import Any
 
 
@@ -25,4 +34,49 @@ def install_asyncgen_hooks(loop: asyncio.AbstractEventLoop) -> Any:
     return previous
 
 
-__all__ = ["install_asyncgen_hooks"]
+class _QtTimerHandle(asyncio.Handle):
+    """A qasync timer callback whose ``cancel()`` also stops and forgets its Qt timer."""
+
+    __slots__ = ("_qt_timer", "_qt_timer_id")
+
+    def __init__(self, callback: Any, args: tuple[Any, ...], loop: Any, context: Context | None) -> None:
+        super().__init__(callback, args, loop, context=context)
+        self._qt_timer: Any = None
+        self._qt_timer_id = -1
+
+    def cancel(self) -> None:
+        timer, self._qt_timer = self._qt_timer, None
+        if timer is not None and not self._cancelled:
+            callbacks = timer._SimpleTimer__callbacks
+            if callbacks.get(self._qt_timer_id) is self:
+                del callbacks[self._qt_timer_id]
+                timer.killTimer(self._qt_timer_id)
+        super().cancel()
+
+    def _run(self) -> None:
+        self._qt_timer = None  # qasync forgets the timer once it fired; cancel() must not
+        super()._run()
+
+
+def _call_later(self: Any, delay: float, callback: Any, *args: Any, context: Context | None = None) -> Any:
+    if not callable(callback) or asyncio.iscoroutinefunction(callback):
+        raise TypeError(f"not a plain callable: {callback!r}")
+    handle = _QtTimerHandle(callback, args, self, context)
+    timer = self._timer
+    timer_id = timer.startTimer(int(max(0.0, delay) * 1000))
+    timer._SimpleTimer__callbacks[timer_id] = handle
+    handle._qt_timer, handle._qt_timer_id = timer, timer_id
+    return handle
+
+
+def release_cancelled_timers(loop: asyncio.AbstractEventLoop) -> bool:
+    """Make ``cancel()`` of ``loop``'s timers stop them at once (see module doc); False if not qasync's."""
+    timer = getattr(loop, "_timer", None)
+    callbacks = getattr(timer, "_SimpleTimer__callbacks", None)
+    if not isinstance(callbacks, dict) or not hasattr(timer, "startTimer"):
+        return False  # not the qasync version this was written for: leave it alone
+    loop.call_later = types.MethodType(_call_later, loop)  # type: ignore[assignment,method-assign]
+    return True
+
+
+__all__ = ["install_asyncgen_hooks", "release_cancelled_timers"]

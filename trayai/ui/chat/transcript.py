@@ -7,21 +7,28 @@ Signals:
     palette_changed()      the desktop switched light/dark: the owner re-renders
 
 Why it is built this way (see also trayai/core/render.py):
-* Deltas are buffered and flushed by a single-shot timer (at most ~60 flushes/s); a flush renders
-  newly finished Markdown blocks once and replaces only the open tail, inside one edit block.
-  An open code fence grows by appending plain text (no re-render) until it closes.
+* Deltas are buffered and flushed by a single-shot timer (at most ~60 flushes/s); a flush hands
+  them to the answer's :class:`AnswerWriter`, which renders newly finished Markdown blocks once and
+  replaces only the open tail, inside one edit block, doing a bounded amount of work per flush
+  (long lines and huge code blocks become plain text appended block by block; a backlog is painted
+  over the next frames, and the footer follows when it is done). An open code fence grows by
+  appending plain text (no re-render) until it closes.
 * Each message is its own QTextFrame, so a message can be found (scroll to a search hit) and the
   streaming one extended without touching the rest of the document.
 * ``loadResource`` is overridden to load nothing: model output can never fetch a remote image,
-  stylesheet or file. Links are not followed by the widget: ``trayai:`` links are actions, and
-  http(s) links open in the system browser on click only.
+  stylesheet or file. Links are not followed by the widget: the app's own actions are
+  ``trayai:<token>/<kind>/<id>`` links where ``token`` is random per view (model text cannot make
+  one: the renderer only links http(s), and a guessed ``trayai:`` link lacks the token), and http(s)
+  links open in the system browser on click only.
 * Autoscroll only when the view was at the bottom before the flush (reading earlier text is never
   yanked away).
 """
 
 from __future__ import annotations
 
+import hmac
 import html
+import secrets
 from typing import Any
 
 from PySide6.QtCore import QEvent, QTimer, QUrl, Signal
@@ -29,7 +36,6 @@ from PySide6.QtGui import (
     QColor,
     QDesktopServices,
     QPalette,
-    QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
     QTextFormat,
@@ -39,14 +45,8 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
 
 from trayai.core.history import STATUS_ERROR, StoredMessage
-from trayai.core.render import (
-    MarkdownRenderer,
-    Palette,
-    open_fence,
-    plain_text_to_html,
-    reply_footer,
-    stable_prefix_end,
-)
+from trayai.core.render import MarkdownRenderer, Palette, plain_text_to_html, reply_footer
+from trayai.ui.chat.answer_writer import AnswerWriter, fresh_block
 
 ACTION_SCHEME = "trayai"
 
@@ -54,15 +54,15 @@ ACTION_SCHEME = "trayai"
 class _Stream:
     """Bookkeeping for the answer being streamed into the last frame."""
 
-    def __init__(self, message: StoredMessage, frame: QTextFrame, tail: QTextCursor) -> None:
+    def __init__(self, message: StoredMessage, frame: QTextFrame, writer: AnswerWriter) -> None:
         self.message = message
         self.frame = frame
-        self.tail = tail  # start of the open tail; keeps its place when text is inserted there
-        self.text = ""
-        self.stable_end = 0
-        self.fence_cursor: QTextCursor | None = None  # end of an open fence's code, when growing
-        self.fence_code_len = 0
+        self.writer = writer
         self.pending: list[str] = []
+        self.final: StoredMessage | None = None  # set by finish_stream; the footer follows the backlog
+
+    def text(self) -> str:
+        return self.writer.text.full() + "".join(self.pending)
 
 
 class TranscriptView(QTextBrowser):
@@ -81,6 +81,7 @@ class TranscriptView(QTextBrowser):
         self.document().setUndoRedoEnabled(False)
         self.document().setDocumentMargin(10)
         self.anchorClicked.connect(self._on_anchor)
+        self._action_token = secrets.token_hex(16)  # model text cannot guess it: see _on_anchor
         self.renderer = MarkdownRenderer(Palette(dark=self.is_dark()))
         self._frames: dict[int, QTextFrame] = {}
         self._contents: dict[int, str] = {}
@@ -100,14 +101,21 @@ class TranscriptView(QTextBrowser):
         """Never load anything: no remote images, stylesheets or local files from model output."""
         return None
 
+    def action_href(self, kind: str, message_id: int = 0, index: int | None = None) -> str:
+        """The address of one of the app's own links (Copy, Retry, …), with this view's secret token."""
+        suffix = f"/{index}" if index is not None else ""
+        return f"{ACTION_SCHEME}:{self._action_token}/{kind}/{message_id}{suffix}"
+
     def _on_anchor(self, url: QUrl) -> None:
         scheme = url.scheme().lower()
         if scheme == ACTION_SCHEME:
             parts = url.path().split("/")
+            if len(parts) < 3 or not hmac.compare_digest(parts[0].encode(), self._action_token.encode()):
+                return  # not one of ours (e.g. "trayai:retry/1" written by the model)
             try:
-                kind, message_id = parts[0], int(parts[1])
-                index = int(parts[2]) if len(parts) > 2 else -1
-            except (IndexError, ValueError):
+                kind, message_id = parts[1], int(parts[2])
+                index = int(parts[3]) if len(parts) > 3 else -1
+            except ValueError:
                 return
             if kind == "earlier":
                 self.load_earlier.emit()
@@ -197,7 +205,7 @@ class TranscriptView(QTextBrowser):
             cursor = QTextCursor(doc)
             cursor.movePosition(QTextCursor.MoveOperation.Start)
             cursor.insertHtml(
-                f'<p align="center"><a href="{ACTION_SCHEME}:earlier/0">↑ Load earlier messages</a></p>'
+                f'<p align="center"><a href="{self.action_href("earlier")}">↑ Load earlier messages</a></p>'
             )
             cursor.insertBlock()
         self._has_earlier = show
@@ -207,7 +215,7 @@ class TranscriptView(QTextBrowser):
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertHtml(
-            f'<p align="center"><a href="{ACTION_SCHEME}:latest/0">↓ Show the latest messages</a></p>'
+            f'<p align="center"><a href="{self.action_href("latest")}">↓ Show the latest messages</a></p>'
         )
 
     def _frame_format(self, role: str) -> QTextFrameFormat:
@@ -233,11 +241,25 @@ class TranscriptView(QTextBrowser):
         frame.setFrameFormat(frame_format)
         inner = frame.firstCursorPosition()
         inner.insertHtml(self._header_html(message))
-        body, codes = self._body_html(message)
-        if body:
-            _fresh_block(inner)
-            inner.insertHtml(body)
-        _fresh_block(inner)
+        if message.role == "assistant" and len(message.content) > AnswerWriter.BLOCK_MARKDOWN_LIMIT:
+            # A long answer goes through the same writer as a streamed one (plain text for huge
+            # blocks, no highlighting of megabytes of code), all at once.
+            fresh_block(inner)
+            codes: list[str] = []
+            writer = self._writer(frame, inner.position(), message.id, codes)
+            writer.add(message.content)
+            writer.finish()
+            while writer.step():
+                pass
+            inner = self._cursor_at(frame.lastPosition())
+            if inner.block().length() > 1:
+                fresh_block(inner)
+        else:
+            body, codes = self._body_html(message)
+            if body:
+                fresh_block(inner)
+                inner.insertHtml(body)
+            fresh_block(inner)
         inner.insertHtml(self._tail_html(message))
         self._frames[message.id] = frame
         self._contents[message.id] = message.content
@@ -260,7 +282,10 @@ class TranscriptView(QTextBrowser):
         return rendered.html, rendered.code_blocks
 
     def _code_href(self, message_id: int, index: int) -> str:
-        return f"{ACTION_SCHEME}:copycode/{message_id}/{index}"
+        return self.action_href("copycode", message_id, index)
+
+    def _writer(self, frame: QTextFrame, start: int, message_id: int, codes: list[str]) -> AnswerWriter:
+        return AnswerWriter(frame, start, self.renderer, codes, lambda i: self._code_href(message_id, i))
 
     def _tail_html(self, message: StoredMessage) -> str:
         """Error box, footer and action links under a message."""
@@ -275,11 +300,11 @@ class TranscriptView(QTextBrowser):
                 f'<table width="100%" cellpadding="6" cellspacing="0" style="border: 1px solid {colour}">'
                 f'<tr><td><span style="color:{colour}"><b>{text}</b></span>'
                 f"{'<br>' + hint if hint else ''}"
-                f'<br><a href="{ACTION_SCHEME}:retry/{message.id}">Retry</a></td></tr></table>'
+                f'<br><a href="{self.action_href("retry", message.id)}">Retry</a></td></tr></table>'
             )
-        links = [f'<a href="{ACTION_SCHEME}:copy/{message.id}">Copy</a>']
+        links = [f'<a href="{self.action_href("copy", message.id)}">Copy</a>']
         if message.role == "user":
-            links.append(f'<a href="{ACTION_SCHEME}:edit/{message.id}">Edit</a>')
+            links.append(f'<a href="{self.action_href("edit", message.id)}">Edit</a>')
         footer = reply_footer(message.meta, message.status) if message.role == "assistant" else ""
         line = " · ".join(links)
         if footer:
@@ -295,6 +320,7 @@ class TranscriptView(QTextBrowser):
 
     def begin_stream(self, message: StoredMessage) -> None:
         """Add the (empty) answer's frame; deltas go into it until :meth:`finish_stream`."""
+        self._complete_stream()
         at_bottom = self._at_bottom()
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
@@ -302,45 +328,43 @@ class TranscriptView(QTextBrowser):
         inner = frame.firstCursorPosition()
         inner.insertHtml(self._header_html(message))
         inner.insertBlock()
-        tail = QTextCursor(self.document())
-        tail.setPosition(inner.position())
-        tail.setKeepPositionOnInsert(True)
-        self._stream = _Stream(message, frame, tail)
+        codes: list[str] = []
+        self._stream = _Stream(message, frame, self._writer(frame, inner.position(), message.id, codes))
         self._frames[message.id] = frame
-        self._contents[message.id] = ""
-        self._codes[message.id] = []
+        self._codes[message.id] = codes
         if at_bottom:
             self.scroll_to_bottom()
 
     def add_delta(self, text: str) -> None:
         stream = self._stream
-        if stream is None or not text:
+        if stream is None or not text or stream.final is not None:
             return
         stream.pending.append(text)
         if not self._flush_timer.isActive():
             self._flush_timer.start()
 
     def flush(self) -> None:
-        """Paint what arrived since the last flush (called by the timer, or directly at the end)."""
+        """Paint what arrived since the last flush (called by the timer, or directly at the end).
+
+        One flush does a bounded amount of work (see :class:`AnswerWriter`); when some is left the
+        timer runs again, so paints and input are handled in between.
+        """
         stream = self._stream
-        if stream is None or not stream.pending:
+        if stream is None:
             return
         self.flush_count += 1
         at_bottom = self._at_bottom()
-        stream.text += "".join(stream.pending)
-        stream.pending.clear()
-        self._contents[stream.message.id] = stream.text
-        tail_text = stream.text[stream.stable_end :]
-        stable = stable_prefix_end(tail_text)
+        if stream.pending:
+            stream.writer.add("".join(stream.pending))
+            stream.pending.clear()
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
-        if stable:
-            self._clear_tail(stream)
-            self._insert_stable(stream, tail_text[:stable])
-            stream.stable_end += stable
-            tail_text = tail_text[stable:]
-        self._render_tail(stream, tail_text)
+        more = stream.writer.step()
         cursor.endEditBlock()
+        if more:
+            self._flush_timer.start()
+        elif stream.final is not None:
+            self._finalize(stream)
         if at_bottom:
             self.scroll_to_bottom()
 
@@ -349,70 +373,51 @@ class TranscriptView(QTextBrowser):
         cursor.setPosition(position)
         return cursor
 
-    def _clear_tail(self, stream: _Stream) -> None:
-        cursor = self._cursor_at(stream.tail.position())
-        cursor.setPosition(stream.frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-        stream.fence_cursor = None
-        stream.fence_code_len = 0
-
-    def _insert_stable(self, stream: _Stream, text: str) -> None:
-        codes = self._codes[stream.message.id]
-        rendered = self.renderer.render(
-            text, code_link=lambda i: self._code_href(stream.message.id, i), code_base=len(codes)
-        )
-        codes.extend(rendered.code_blocks)
-        cursor = self._cursor_at(stream.tail.position())
-        if rendered.html.strip():
-            cursor.insertHtml(rendered.html)
-            _fresh_block(cursor)
-        stream.tail.setPosition(cursor.position())
-
-    def _render_tail(self, stream: _Stream, tail: str) -> None:
-        fence = open_fence(tail)
-        if fence is not None and stream.fence_cursor is not None:
-            _language, code = fence
-            new = code[stream.fence_code_len :]
-            if new:
-                stream.fence_cursor.insertText(new)
-                stream.fence_code_len = len(code)
-            return
-        self._clear_tail(stream)
-        if not tail.strip():
-            return
-        cursor = self._cursor_at(stream.tail.position())
-        if fence is not None:
-            language, code = fence
-            cursor.insertHtml(self.renderer.render_plain_code(code, language))
-            end = QTextCursor(cursor)
-            end.movePosition(QTextCursor.MoveOperation.PreviousCharacter)
-            if end.currentTable() is not None:
-                end.setCharFormat(_monospace(end.charFormat()))
-                stream.fence_cursor = end
-                stream.fence_code_len = len(code)
-        else:
-            cursor.insertHtml(self.renderer.render(tail).html)
-
     def finish_stream(self, message: StoredMessage) -> None:
-        """Paint the rest, then the footer/error/actions of the final ``message``."""
+        """Paint the rest, then the footer/error/actions of the final ``message``.
+
+        A long backlog is painted over the next frames (``streaming`` stays True until then).
+        """
         stream = self._stream
-        if stream is None or stream.message.id != message.id:
+        if stream is None or stream.message.id != message.id or stream.final is not None:
             return
         self._flush_timer.stop()
-        at_bottom = self._at_bottom()
         # Whatever was not delivered as deltas (e.g. a non-streamed reply) is in message.content.
-        if len(message.content) > len(stream.text) + sum(len(p) for p in stream.pending):
-            stream.pending = [message.content[len(stream.text) :]]
-        self.flush()
+        delivered = stream.writer.text.length + sum(len(p) for p in stream.pending)
+        if len(message.content) > delivered:
+            stream.pending.append(message.content[delivered:])
+        stream.final = message
+        if stream.pending:
+            stream.writer.add("".join(stream.pending))
+            stream.pending.clear()
+        stream.writer.finish()
+        if stream.writer.text.length > AnswerWriter.BLOCK_MARKDOWN_LIMIT:
+            self._flush_timer.start()  # a long answer: not in the same loop iteration as its saving
+        else:
+            self.flush()
+
+    def _complete_stream(self) -> None:
+        """A finished answer still painting its backlog is completed now (a new one is starting)."""
+        stream = self._stream
+        if stream is None or stream.final is None:
+            return
+        self._flush_timer.stop()
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
-        tail_text = stream.text[stream.stable_end :]
-        if tail_text.strip():
-            self._clear_tail(stream)
-            self._insert_stable(stream, tail_text + "\n")
+        while stream.writer.step(budget=10**9):
+            pass
+        cursor.endEditBlock()
+        self._finalize(stream)
+
+    def _finalize(self, stream: _Stream) -> None:
+        message = stream.final
+        assert message is not None
+        at_bottom = self._at_bottom()
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
         inner = self._cursor_at(stream.frame.lastPosition())
         if inner.block().length() > 1 or inner.currentList() is not None:
-            _fresh_block(inner)
+            fresh_block(inner)
         inner.insertHtml(self._tail_html(message))
         cursor.endEditBlock()
         self._contents[message.id] = message.content
@@ -423,6 +428,9 @@ class TranscriptView(QTextBrowser):
     # ------------------------------------------------------------------ lookup
 
     def message_text(self, message_id: int) -> str | None:
+        stream = self._stream
+        if stream is not None and stream.message.id == message_id:
+            return stream.final.content if stream.final is not None else stream.text()
         return self._contents.get(message_id)
 
     def code_block(self, message_id: int, index: int) -> str | None:
@@ -481,24 +489,6 @@ class TranscriptView(QTextBrowser):
     def _on_scrolled(self, value: int) -> None:
         if value == 0 and self._has_earlier and not self.streaming:
             self.load_earlier.emit()
-
-
-def _fresh_block(cursor: QTextCursor) -> None:
-    """Start a plain paragraph: not inside the list or quote the previous HTML ended with."""
-    cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
-    current = cursor.currentList()
-    if current is not None:
-        current.remove(cursor.block())
-    fmt = cursor.blockFormat()
-    fmt.setIndent(0)
-    fmt.setLeftMargin(0)
-    cursor.setBlockFormat(fmt)
-
-
-def _monospace(fmt: QTextCharFormat) -> QTextCharFormat:
-    fmt.setFontFixedPitch(True)
-    fmt.setFontFamilies(["monospace"])
-    return fmt
 
 
 __all__ = ["ACTION_SCHEME", "TranscriptView"]

@@ -1,0 +1,59 @@
+"""The qasync loop as the app runs it: a cancelled deadline releases its Qt timer at once.
+
+Why: the client awaits every network read under a deadline; qasync kept each cancelled one as a live
+Qt timer plus handle until it would have fired (``stall_timeout`` later) — 62,000 of them after a 2 MB
+answer, enough to stall the UI (see trayai/ui/loop.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import qasync
+from pytestqt.qtbot import QtBot
+
+
+def pending_timers(loop: qasync.QEventLoop) -> int:
+    return len(loop._timer._SimpleTimer__callbacks)  # type: ignore[attr-defined]
+
+
+def test_cancelled_deadlines_release_their_qt_timers(qloop: qasync.QEventLoop, run: Callable[..., Any]) -> None:
+    async def many_deadlines() -> int:
+        before = pending_timers(qloop)
+        for _ in range(2000):
+            async with asyncio.timeout(60):  # what within() does around each read
+                await asyncio.sleep(0)
+        return pending_timers(qloop) - before
+
+    assert run(many_deadlines()) < 10
+
+
+def test_deadlines_and_timers_still_fire(qloop: qasync.QEventLoop, run: Callable[..., Any], qtbot: QtBot) -> None:
+    """qtbot: an exception inside qasync's timerEvent (a Qt virtual) fails the test."""
+    fired: list[str] = []
+
+    async def go() -> None:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.02):
+                await asyncio.Event().wait()
+        done = asyncio.Event()
+        qloop.call_later(0.01, lambda: (fired.append("later"), done.set()))
+        cancelled = qloop.call_later(0.01, lambda: fired.append("cancelled"))
+        cancelled.cancel()
+        cancelled.cancel()  # twice is harmless
+        own: list[asyncio.Handle] = []
+
+        def cancel_own() -> None:
+            own[0].cancel()  # a callback cancelling its own handle while it runs
+
+        own.append(qloop.call_later(0, cancel_own))
+        await done.wait()
+        past = asyncio.Event()
+        qloop.call_later(0.03, past.set)  # Qt fires timers in due order: the cancelled one is behind us
+        await past.wait()
+
+    run(go())
+    assert fired == ["later"]
