@@ -86,10 +86,12 @@ def test_a_file_without_the_gguf_signature_is_refused_before_loading(tmp_path: P
     assert server.state == "failed" and server.pid is None
 
 
-def test_threads_default_to_the_physical_cores() -> None:
+def test_threads_default_to_the_physical_cores_but_one(monkeypatch: pytest.MonkeyPatch) -> None:
     import psutil
 
-    assert default_threads() == (psutil.cpu_count(logical=False) or psutil.cpu_count())
+    for physical, expected in ((1, 1), (2, 1), (8, 7)):
+        monkeypatch.setattr(psutil, "cpu_count", lambda logical=True, n=physical: n)
+        assert default_threads() == expected
 
 
 def test_is_builtin_url() -> None:

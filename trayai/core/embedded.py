@@ -55,15 +55,20 @@ def local_extra_missing() -> str | None:
 
 
 def default_threads() -> int:
-    """Physical cores: measured here, 2 threads on 2 cores beat 1 (135 vs 120 tok/s) and
-    hyper-threads only add contention to llama.cpp's matrix kernels."""
+    """One thread per physical core but one, left to the desktop (and never fewer than one).
+
+    Measured on 2 cores (tests/perf/bench_engine.py): 2 threads decode ~1.16x faster than 1 on an
+    idle machine, but with one other busy process they collapse to ~30-40 tok/s while 1 thread keeps
+    ~130: llama.cpp's threads wait for each other, so one descheduled thread stalls every token.
+    """
     try:
         import psutil
 
         physical = psutil.cpu_count(logical=False)
     except Exception:  # psutil can fail in sandboxes; fall back to the OS count
         physical = None
-    return max(1, physical or os.cpu_count() or 1)
+    cores = physical or os.cpu_count() or 1
+    return max(1, cores - 1)
 
 
 def bundled_model_path() -> Path | None:
