@@ -48,6 +48,11 @@ if TYPE_CHECKING:
 
 Message = Mapping[str, Any]
 
+# Caps against misbehaving servers (every one far above what a real server sends).
+MAX_EVENT_BYTES = 1_000_000  # one SSE line; a real delta is a few hundred bytes
+MAX_ANSWER_CHARS = 8_000_000  # one answer's text (the chat view stays responsive well past this)
+MAX_LISTING_BYTES = 8_000_000  # a /models body (thousands of models fit in a few hundred KB)
+
 
 T = TypeVar("T")
 
@@ -80,6 +85,7 @@ class Endpoint:
     connect_timeout: float = 5.0
     first_token_timeout: float = 120.0
     stall_timeout: float = 60.0
+    answer_timeout: float = 1800.0  # the whole answer, however steadily the server trickles
     models_timeout: float = 10.0
 
     @classmethod
@@ -199,14 +205,14 @@ class ModelClient:
         if self._http is None:
             import httpx2
 
-            from trayai.core.transport import retrying_transport
+            from trayai.core.transport import guarded_transport
 
             trust_env = not is_loopback_url(self.endpoint.base_url)
             self._http = httpx2.AsyncClient(
                 trust_env=trust_env,
                 timeout=httpx2.Timeout(None, connect=self.endpoint.connect_timeout),
-                transport=retrying_transport(trust_env=trust_env, max_connections=64, max_keepalive=16),
-                follow_redirects=True,
+                transport=guarded_transport(trust_env=trust_env, max_connections=64, max_keepalive=16),
+                follow_redirects=False,  # the transport follows same-origin hops only
             )
         return self._http
 
@@ -259,20 +265,12 @@ class ModelClient:
         Plain httpx2 rather than the OpenAI SDK: the tray polls this every few seconds, and not
         importing ``openai`` until the first chat saves ~0.8 s and ~30 MB for a tray-only session.
         """
-        http = self._http_client()
         started = time.perf_counter()
         try:
-            response = await within(
-                http.get(
-                    f"{self.endpoint.base_url}/models",
-                    headers={
-                        "Authorization": f"Bearer {self.endpoint.api_key}",
-                        "Accept": "application/json",
-                    },
-                ),
-                self.endpoint.models_timeout,
-            )
-            body = response.text
+            response, raw = await within(self._get_bounded("/models"), self.endpoint.models_timeout)
+            body = raw.decode(response.encoding or "utf-8", "replace")
+        except TrayaiError:
+            raise
         except asyncio.TimeoutError as exc:
             raise make_error(
                 ErrorCode.FIRST_TOKEN_TIMEOUT,
@@ -282,19 +280,38 @@ class ModelClient:
         except Exception as exc:
             raise classify_exception(exc, base_url=self.base_url, phase="connect") from exc
         latency = time.perf_counter() - started
-        if response.status_code >= 400:
+        if response.status_code >= 300:
             raise classify_status(
                 response.status_code,
                 body,
                 response.headers.get("content-type", ""),
                 base_url=self.base_url,
                 retry_after=response.headers.get("retry-after"),
+                location=response.headers.get("location"),
             )
         models = parse_model_list(body, response.headers.get("content-type", ""), self.base_url)
         server = guess_server_kind(
             self.base_url, response.headers.get("server"), [m.owned_by for m in models]
         )
         return ModelListing(models=models, latency=latency, server=server)
+
+    async def _get_bounded(self, path: str) -> tuple[httpx2.Response, bytes]:
+        """GET ``base_url + path`` reading at most :data:`MAX_LISTING_BYTES` of (decoded) body."""
+        http = self._http_client()
+        headers = {"Authorization": f"Bearer {self.endpoint.api_key}", "Accept": "application/json"}
+        async with http.stream("GET", f"{self.endpoint.base_url}{path}", headers=headers) as response:
+            parts: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_raw():  # decoded already, and capped, by the transport
+                size += len(chunk)
+                if size > MAX_LISTING_BYTES:
+                    raise make_error(
+                        ErrorCode.TOO_LARGE,
+                        f"{host_port(self.base_url)} answered {path} with more than "
+                        f"{MAX_LISTING_BYTES // 1_000_000} MB",
+                    )
+                parts.append(chunk)
+            return response, b"".join(parts)
 
     # ------------------------------------------------------------------ llama.cpp extras
 
@@ -407,11 +424,35 @@ class ModelClient:
         return {"stream_options": {"include_usage": True}} if self._stream_options_ok else {}
 
 
+@dataclass
+class _StreamState:
+    """What one streamed answer has shown so far (times are ``time.perf_counter()`` values)."""
+
+    started: float
+    model: str
+    ttft: float | None = None  # first content token, for the figures
+    last_progress: float | None = None  # last event carrying text (answer or reasoning): the stall clock
+    finish: str | None = None
+    usage: Usage | None = None
+    times: list[float] = field(default_factory=list)
+    events: int = 0  # content events, for the max_tokens guard
+    chars: int = 0
+
+
+class _Done:
+    """The ``data: [DONE]`` event (a typed sentinel)."""
+
+
+DONE = _Done()
+
+
 class ChatStream:
     """An async iterator of text deltas for one request; ``result`` is set when it ends.
 
     Cancelling the task that iterates (or leaving the ``async with`` block early) closes the HTTP
     response so the server stops generating; ``result.finish_reason`` is then "cancelled".
+    Deadlines are absolute (first token, stall between events that carry text, the whole answer),
+    so a server trickling bytes cannot hold an answer open.
     """
 
     def __init__(
@@ -451,25 +492,18 @@ class ChatStream:
         if self._gen is not None:
             await self._gen.aclose()
         elif self.result is None:
-            self._finish("cancelled", None, None, time.perf_counter(), None, None, [])
+            self._finish("cancelled", None, _StreamState(time.perf_counter(), self._model))
 
     async def _run(self) -> AsyncGenerator[str, None]:
         endpoint = self._client.endpoint
-        started = time.perf_counter()
-        state: dict[str, Any] = {
-            "ttft": None,
-            "finish": None,
-            "usage": None,
-            "model": self._model,
-            "times": [],
-        }
+        state = _StreamState(time.perf_counter(), self._model)
         outcome = "cancelled"
         error: TrayaiError | None = None
         try:
-            async with contextlib.aclosing(self._request(started, state)) as deltas:
+            async with contextlib.aclosing(self._request(state)) as deltas:
                 async for delta in deltas:
                     yield delta
-            if not state["finish"]:
+            if not state.finish:
                 # llama-cpp-python ends a stream it cut for another request with [DONE] and no
                 # finish_reason: calling that "stop" silently passed off half answers as whole.
                 raise make_error(
@@ -477,7 +511,7 @@ class ChatStream:
                     f"{host_port(endpoint.base_url)} ended the answer without finishing it "
                     "(interrupted by the server)",
                 )
-            outcome = state["finish"]
+            outcome = state.finish
         except TrayaiError as exc:
             outcome, error = "error", exc
             raise
@@ -490,15 +524,50 @@ class ChatStream:
                 exc,
                 base_url=endpoint.base_url,
                 model=self._model,
-                phase="stream" if state["ttft"] is not None else "first_token",
+                phase="stream" if state.ttft is not None else "first_token",
             )
             raise error from exc
         finally:
-            self._finish(
-                outcome, error, state["ttft"], started, state["usage"], state["model"], state["times"]
-            )
+            self._finish(outcome, error, state)
 
-    async def _request(self, started: float, state: dict[str, Any]) -> AsyncGenerator[str, None]:
+    def _deadline(self, state: _StreamState) -> tuple[float, TrayaiError]:
+        """The next deadline (a perf_counter value) and the error to raise when it passes."""
+        endpoint = self._client.endpoint
+        where = host_port(endpoint.base_url)
+        overall = (
+            state.started + endpoint.answer_timeout,
+            make_error(
+                ErrorCode.ANSWER_TIMEOUT,
+                f"The answer from {where} took longer than {endpoint.answer_timeout:g} s (answer_timeout)",
+            ),
+        )
+        if state.last_progress is None:
+            first = (
+                state.started + endpoint.first_token_timeout,
+                make_error(
+                    ErrorCode.FIRST_TOKEN_TIMEOUT,
+                    f"{where} sent no token within {endpoint.first_token_timeout:g} s",
+                ),
+            )
+        else:
+            first = (
+                state.last_progress + endpoint.stall_timeout,
+                make_error(
+                    ErrorCode.STALLED,
+                    f"The reply from {where} stalled: no new text for {endpoint.stall_timeout:g} s",
+                ),
+            )
+        return min(first, overall, key=lambda pair: pair[0])
+
+    async def _before(self, awaitable: Awaitable[T], state: _StreamState) -> T:
+        """Await ``awaitable`` within the current deadline, raising its typed error when it passes."""
+        when, error = self._deadline(state)
+        try:
+            return await within(awaitable, max(0.0, when - time.perf_counter()))
+        except asyncio.TimeoutError as exc:
+            raise error from exc
+
+    async def _request(self, state: _StreamState) -> AsyncGenerator[str, None]:
         client = self._client
         endpoint = client.endpoint
         oai = client._client()
@@ -508,12 +577,9 @@ class ChatStream:
         create: Any = oai.chat.completions.with_streaming_response.create
         manager = create(model=self._model, messages=self._messages, stream=True, **body)
         try:
-            response = await within(manager.__aenter__(), endpoint.first_token_timeout)
-        except asyncio.TimeoutError as exc:
-            raise make_error(
-                ErrorCode.FIRST_TOKEN_TIMEOUT,
-                f"{host_port(endpoint.base_url)} sent no answer within {endpoint.first_token_timeout:g} s",
-            ) from exc
+            response = await self._before(manager.__aenter__(), state)
+        except TrayaiError:
+            raise
         except Exception as exc:
             error = classify_exception(
                 exc, base_url=endpoint.base_url, model=self._model, phase="first_token"
@@ -524,74 +590,73 @@ class ChatStream:
                 and "stream_options" in (error.detail or error.message)
             ):
                 client._stream_options_ok = False  # LM Studio: retry once without, remember
-                async with contextlib.aclosing(self._request(started, state)) as deltas:
+                async with contextlib.aclosing(self._request(state)) as deltas:
                     async for delta in deltas:
                         yield delta
                 return
             raise error from exc
         try:
-            async with contextlib.aclosing(self._read(response.http_response, started, state)) as deltas:
+            async with contextlib.aclosing(self._read(response.http_response, state)) as deltas:
                 async for delta in deltas:
                     yield delta
         finally:
             await manager.__aexit__(None, None, None)
 
-    async def _read(
-        self, response: httpx2.Response, started: float, state: dict[str, Any]
-    ) -> AsyncGenerator[str, None]:
+    async def _read(self, response: httpx2.Response, state: _StreamState) -> AsyncGenerator[str, None]:
         endpoint = self._client.endpoint
         content_type = response.headers.get("content-type", "")
         if "event-stream" not in content_type:
             # A server that ignored stream=True (or an HTML page): read the whole body once.
-            body = (await response.aread()).decode("utf-8", "replace")
-            data = _parse_json_object(body, content_type, endpoint.base_url)
+            raw = await self._before(response.aread(), state)
+            data = _parse_json_object(raw.decode("utf-8", "replace"), content_type, endpoint.base_url)
             text, finish, usage = _completion_fields(data, endpoint.base_url)
-            state["ttft"] = time.perf_counter() - started
-            state["finish"], state["usage"] = finish, usage
+            state.ttft = time.perf_counter() - state.started
+            state.finish, state.usage = finish, usage
             if text:
+                text = valid_text(text)
                 self._chunks.append(text)
-                state["times"].append(time.perf_counter())
+                state.times.append(time.perf_counter())
                 yield text
             return
         chunks = response.aiter_bytes().__aiter__()
-        pending = b""
+        parts: list[bytes] = []  # the line being assembled: joined once, when its newline arrives
+        pending = 0
         done = False
         try:
             while not done:
-                timeout = endpoint.first_token_timeout if state["ttft"] is None else endpoint.stall_timeout
                 try:
-                    chunk = await within(chunks.__anext__(), timeout)
+                    chunk = await self._before(chunks.__anext__(), state)
                 except StopAsyncIteration:
                     break
-                except asyncio.TimeoutError as exc:
-                    where = host_port(endpoint.base_url)
-                    if state["ttft"] is None:
-                        raise make_error(
-                            ErrorCode.FIRST_TOKEN_TIMEOUT, f"{where} sent no token within {timeout:g} s"
-                        ) from exc
-                    raise make_error(
-                        ErrorCode.STALLED, f"The reply from {where} stalled: nothing for {timeout:g} s"
-                    ) from exc
+                except TrayaiError:
+                    raise
                 except Exception as exc:
                     raise classify_exception(
                         exc,
                         base_url=endpoint.base_url,
                         model=self._model,
-                        phase="stream" if state["ttft"] is not None or self._chunks else "first_token",
+                        phase="stream" if state.ttft is not None or self._chunks else "first_token",
                     ) from exc
-                pending += chunk
-                if b"\n" not in chunk:
-                    continue
-                lines = pending.split(b"\n")
-                pending = lines.pop()
-                for line in lines:
-                    delta = self._event(line, state, started)
-                    if delta is None:
-                        continue
-                    if delta is _DONE:
-                        done = True
+                start = 0
+                while not done:
+                    newline = chunk.find(b"\n", start)
+                    if newline < 0:
+                        if start < len(chunk):
+                            parts.append(chunk[start:])
+                            pending += len(chunk) - start
+                            self._check_event_size(pending)
                         break
-                    yield delta
+                    piece = chunk[start:newline]
+                    line = b"".join((*parts, piece)) if parts else piece
+                    parts, pending = [], 0
+                    start = newline + 1
+                    self._check_event_size(len(line))
+                    delta = self._event(line, state)
+                    if isinstance(delta, _Done):
+                        done = True
+                    elif delta is not None:
+                        self._check_length(state)
+                        yield delta
             if done:
                 await _drain(chunks)
         finally:
@@ -599,14 +664,39 @@ class ChatStream:
             # parse error, its clean-up would run outside any event loop and fail noisily.
             with contextlib.suppress(Exception):
                 await chunks.aclose()  # type: ignore[attr-defined]
-        if not done and state["finish"] is None:
+        if not done and state.finish is None:
             raise make_error(
                 ErrorCode.DISCONNECTED,
                 f"The connection to {host_port(endpoint.base_url)} closed before the reply finished",
             )
 
-    def _event(self, line: bytes, state: dict[str, Any], started: float) -> Any:
-        """Handle one SSE line; returns a text delta, ``_DONE`` or None."""
+    def _check_event_size(self, size: int) -> None:
+        """One SSE line past :data:`MAX_EVENT_BYTES` is refused (a real delta is a few hundred bytes)."""
+        if size > MAX_EVENT_BYTES:
+            raise make_error(
+                ErrorCode.TOO_LARGE,
+                f"{host_port(self._client.base_url)} sent a streamed event larger than "
+                f"{MAX_EVENT_BYTES // 1_000_000} MB",
+            )
+
+    def _check_length(self, state: _StreamState) -> None:
+        """Stop reading an answer far past its limit: the server ignored ``max_tokens`` (or none)."""
+        where = host_port(self._client.base_url)
+        limit = self._options.max_tokens
+        if limit and state.events > 2 * limit + 16:
+            raise make_error(
+                ErrorCode.LENGTH_IGNORED,
+                f"{where} ignored max_tokens={limit}: stopped reading after {state.events} tokens",
+            )
+        if state.chars > MAX_ANSWER_CHARS:
+            raise make_error(
+                ErrorCode.TOO_LARGE,
+                f"The answer from {where} passed {MAX_ANSWER_CHARS // 1_000_000} million characters: "
+                "stopped reading",
+            )
+
+    def _event(self, line: bytes, state: _StreamState) -> str | _Done | None:
+        """Handle one SSE line; returns a text delta, :data:`DONE` or None."""
         line = line.rstrip(b"\r")
         if not line.startswith(b"data:"):
             if not line or line.startswith((b":", b"event:", b"id:", b"retry:")):
@@ -618,7 +708,7 @@ class ChatStream:
             )
         payload = line[5:].strip()
         if payload == b"[DONE]":
-            return _DONE
+            return DONE
         try:
             data = json.loads(payload)
         except ValueError as exc:
@@ -634,61 +724,58 @@ class ChatStream:
             raise make_error(
                 ErrorCode.STREAM_ERROR, f"The server failed mid-reply: {message}", detail=message
             )
-        if data.get("model"):
-            state["model"] = data["model"]
+        if isinstance(data.get("model"), str) and data["model"]:
+            state.model = data["model"][:200]
         usage = data.get("usage")
-        if isinstance(usage, dict) and usage.get("completion_tokens") is not None:
-            state["usage"] = Usage(usage.get("prompt_tokens"), int(usage["completion_tokens"]), False)
+        if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
+            prompt = usage.get("prompt_tokens")
+            prompt_tokens = prompt if isinstance(prompt, int) else None
+            state.usage = Usage(prompt_tokens, usage["completion_tokens"], False)
         choices = data.get("choices")
         if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
             return None
         choice = choices[0]
-        if choice.get("finish_reason"):
-            state["finish"] = choice["finish_reason"]
+        if isinstance(choice.get("finish_reason"), str) and choice["finish_reason"]:
+            state.finish = choice["finish_reason"][:40]
         delta = choice.get("delta") or {}
-        content = delta.get("content") if isinstance(delta, dict) else None
+        if not isinstance(delta, dict):
+            return None
+        now = time.perf_counter()
+        if delta.get("reasoning_content") or delta.get("tool_calls"):
+            state.last_progress = now  # a thinking model is working: not a stall
+        content = delta.get("content")
         if not content or not isinstance(content, str):
             return None
         content = valid_text(content)  # a lone surrogate (valid JSON) must not break a UTF-8 write
-        now = time.perf_counter()
-        if state["ttft"] is None:
-            state["ttft"] = now - started
-        state["times"].append(now)
+        if state.ttft is None:
+            state.ttft = now - state.started
+        state.last_progress = now
+        state.times.append(now)
+        state.events += 1
+        state.chars += len(content)
         self._chunks.append(content)
         return content
 
-    def _finish(
-        self,
-        outcome: str,
-        error: TrayaiError | None,
-        ttft: float | None,
-        started: float,
-        usage: Usage | None,
-        model: str | None,
-        times: list[float],
-    ) -> None:
+    def _finish(self, outcome: str, error: TrayaiError | None, state: _StreamState) -> None:
         if self.result is not None:
             return
         end = time.perf_counter()
-        if usage is None:
-            usage = Usage(None, len(times), True)
+        times = state.times
+        usage = state.usage if state.usage is not None else Usage(None, len(times), True)
         rate = None
         if len(times) >= 2 and times[-1] > times[0]:
             # Generation speed between first and last token (excludes time to first token).
             rate = (usage.completion_tokens - 1) / (times[-1] - times[0])
         self.result = StreamResult(
             text=self.text,
-            model=model or self._model,
+            model=state.model or self._model,
             finish_reason=outcome,
             usage=usage,
-            ttft=ttft,
-            duration=end - started,
+            ttft=state.ttft,
+            duration=end - state.started,
             tokens_per_second=rate,
             error=error,
         )
-
-
-_DONE = object()
 
 
 async def _drain(chunks: AsyncIterator[bytes], limit: float = 1.0) -> None:

@@ -77,7 +77,13 @@ class Profile:
         120.0, "Seconds to wait for the first token (model loading).", min=1.0, max=3600.0
     )
     stall_timeout: float = _f(
-        60.0, "Seconds without data mid-reply before it counts as stalled.", min=1.0, max=3600.0
+        60.0, "Seconds without new text mid-reply before it counts as stalled.", min=1.0, max=3600.0
+    )
+    answer_timeout: float = _f(
+        1800.0,
+        "The longest one answer may take, however steadily the server sends (the partial answer is kept).",
+        min=10.0,
+        max=86_400.0,
     )
     context_tokens: int = _f(
         0,

@@ -33,6 +33,7 @@ class ErrorCode(str, Enum):
     CONNECT_TIMEOUT = "connect_timeout"
     FIRST_TOKEN_TIMEOUT = "first_token_timeout"  # noqa: S105 - an error code, not a password
     STALLED = "stalled"
+    ANSWER_TIMEOUT = "answer_timeout"
     NETWORK = "network"
     AUTH = "auth"
     FORBIDDEN = "forbidden"
@@ -47,6 +48,9 @@ class ErrorCode(str, Enum):
     MALFORMED_STREAM = "malformed_stream"
     DISCONNECTED = "disconnected"
     INTERRUPTED = "interrupted"
+    TOO_LARGE = "too_large"
+    LENGTH_IGNORED = "length_ignored"
+    REDIRECTED = "redirected"
     STREAM_ERROR = "stream_error"
     NO_MODELS = "no_models"
     MODEL_MISSING = "model_missing"
@@ -170,6 +174,31 @@ ERROR_CATALOG: Mapping[ErrorCode, CatalogEntry] = {
         "The connection closed before the reply finished",
         "The server stopped, crashed or restarted mid-reply, or the network dropped.",
         "The text received so far is kept; retry when the server is back.",
+    ),
+    ErrorCode.ANSWER_TIMEOUT: CatalogEntry(
+        "The answer took longer than the overall cap",
+        "The server kept sending (perhaps a byte at a time) past the profile's `answer_timeout`.",
+        "The text received so far is kept. Raise `answer_timeout` for very long answers on slow "
+        "hardware, or lower `max_tokens`.",
+    ),
+    ErrorCode.TOO_LARGE: CatalogEntry(
+        "The server sent more than trayai accepts",
+        "A response, a single streamed event or the answer passed its size cap (64 MB decoded per "
+        "response, 1 MB per event, 8 million characters per answer, 8 MB for a model list): a "
+        "misbehaving server, a proxy error page or a compression bomb.",
+        "The text received so far is kept. Check the server; set `max_tokens` for long answers.",
+    ),
+    ErrorCode.LENGTH_IGNORED: CatalogEntry(
+        "The server ignored the answer's length limit",
+        "It kept generating well past `max_tokens`.",
+        "The text received so far is kept. The server may not support `max_tokens`; check its "
+        "settings or use another server.",
+    ),
+    ErrorCode.REDIRECTED: CatalogEntry(
+        "The server redirected to another address, which trayai does not follow",
+        "The base URL answered with a redirect to another origin (scheme, host or port). Following "
+        "it would send your prompt to a server you did not choose.",
+        "If you trust the address it points to, use it as the base URL.",
     ),
     ErrorCode.INTERRUPTED: CatalogEntry(
         "The server ended the answer without finishing it",
@@ -297,6 +326,9 @@ class TrayaiError(Exception):
 
 _MID_STREAM = {
     ErrorCode.STALLED,
+    ErrorCode.ANSWER_TIMEOUT,
+    ErrorCode.TOO_LARGE,
+    ErrorCode.LENGTH_IGNORED,
     ErrorCode.DISCONNECTED,
     ErrorCode.INTERRUPTED,
     ErrorCode.MALFORMED_STREAM,
@@ -364,8 +396,16 @@ def classify_exception(
             base_url=base_url,
             model=model,
             retry_after=exc.response.headers.get("retry-after"),
+            location=exc.response.headers.get("location"),
         )
     chain = list(_exception_chain(exc))
+    from trayai.core.transport import ResponseTooLarge
+
+    too_large = next((e for e in chain if isinstance(e, ResponseTooLarge)), None)
+    if too_large is not None:
+        return make_error(
+            ErrorCode.TOO_LARGE, f"{where} sent a response larger than trayai accepts ({too_large})"
+        )
     if any(isinstance(e, (ssl.SSLError, ssl.CertificateError)) for e in chain) or _mentions(
         chain, "SSL", "CERTIFICATE_VERIFY", "certificate verify"
     ):
@@ -437,9 +477,17 @@ def classify_status(
     base_url: str,
     model: str | None = None,
     retry_after: str | None = None,
+    location: str | None = None,
 ) -> TrayaiError:
     """Map an HTTP error status (with its body) to a :class:`TrayaiError`."""
     where = host_port(base_url)
+    if 300 <= status < 400:
+        target = (location or "")[:300] or "an address it did not give"
+        return make_error(
+            ErrorCode.REDIRECTED,
+            f"{where} redirected the request ({status}) to {target}: not followed",
+            status=status,
+        )
     server_message = extract_server_message(body)
     detail = server_message or (body[:300] if body else None)
     if looks_like_html(body, content_type):

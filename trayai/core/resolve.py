@@ -88,6 +88,7 @@ def resolve_endpoint(
         name=chosen.name,
         first_token_timeout=chosen.first_token_timeout,
         stall_timeout=chosen.stall_timeout,
+        answer_timeout=chosen.answer_timeout,
     )
     return ResolvedEndpoint(
         profile=chosen,

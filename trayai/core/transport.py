@@ -1,14 +1,19 @@
-"""An HTTP transport that retries, once and on a fresh connection, a request dropped unanswered.
+"""The HTTP transport every request goes through: one retry, bounded bodies, no cross-origin hops.
 
-llama.cpp's server closes the connection after a streamed answer although it advertised keep-alive;
-the next request on that pooled connection fails with "Server disconnected without sending a
-response" (measured: ``trayai batch`` lost up to 22 of 64 lines). Nothing of the answer arrived, so
-sending the request again cannot duplicate output; a second failure is reported as usual.
+* A request dropped before any response byte (llama.cpp closes a kept-alive connection after a
+  streamed answer) is sent once more on a never-pooled connection; nothing of an answer had arrived,
+  so nothing can be duplicated.
+* Bodies are counted after decoding: compression is decoded here, with a cap, so a gzip bomb costs
+  at most :data:`MAX_RESPONSE_BYTES` (``Accept-Encoding: identity`` is asked for anyway).
+* Redirects are followed here, same origin only; a hop to another origin is returned as is and
+  reported (a POST re-sent elsewhere would hand the prompt to a server the user never chose).
 """
 
 from __future__ import annotations
 
 import logging
+import zlib
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from trayai.core.urls import host_port
@@ -18,7 +23,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # any one response, decoded (a long streamed answer is ~30 MB)
+MAX_REDIRECTS = 5
 _NO_RESPONSE = "without sending a response"
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+class ResponseTooLarge(Exception):
+    """A response body passed its cap (raised while it is read; the caller maps it to TOO_LARGE)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the response passed {limit / 1e6:g} MB (decoded)")
+        self.limit = limit
 
 
 def dropped_unanswered(exc: BaseException) -> bool:
@@ -32,12 +48,51 @@ def dropped_unanswered(exc: BaseException) -> bool:
     return isinstance(exc, (httpx2.ReadError, httpx2.WriteError))
 
 
-def retrying_transport(*, trust_env: bool, max_connections: int, max_keepalive: int) -> Any:
+def same_origin(a: httpx2.URL, b: httpx2.URL) -> bool:
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+
+
+def guarded_transport(*, trust_env: bool, max_connections: int, max_keepalive: int) -> Any:
     """Build the transport (typed Any: httpx2 is imported lazily, off the tray's start-up path)."""
     import httpx2
 
-    class RetryUnansweredTransport(httpx2.AsyncBaseTransport):
-        """The pooled transport, plus one retry on a never-pooled transport (see the module doc)."""
+    class BoundedStream(httpx2.AsyncByteStream):
+        """The response's bytes, decoded when compressed, stopped at ``limit``."""
+
+        def __init__(self, raw: httpx2.AsyncByteStream, encoding: str, limit: int) -> None:
+            self._raw = raw
+            self._limit = limit
+            self._seen = 0
+            self._decoder: Any = None
+            if encoding in ("gzip", "x-gzip"):
+                self._decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            elif encoding == "deflate":
+                self._decoder = zlib.decompressobj()
+
+        def _count(self, data: bytes) -> bytes:
+            self._seen += len(data)
+            if self._seen > self._limit:
+                raise ResponseTooLarge(self._limit)
+            return data
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            async for chunk in self._raw:
+                if self._decoder is None:
+                    yield self._count(chunk)
+                    continue
+                data = self._decoder.decompress(chunk, self._limit + 1 - self._seen)
+                yield self._count(data)
+                while self._decoder.unconsumed_tail:  # more output waiting in this chunk
+                    room = self._limit + 1 - self._seen
+                    yield self._count(self._decoder.decompress(self._decoder.unconsumed_tail, room))
+            if self._decoder is not None:
+                yield self._count(self._decoder.flush())
+
+        async def aclose(self) -> None:
+            await self._raw.aclose()
+
+    class GuardedTransport(httpx2.AsyncBaseTransport):
+        """See the module docstring; ``retries`` counts the requests sent again."""
 
         def __init__(self) -> None:
             self.retries = 0
@@ -52,6 +107,17 @@ def retrying_transport(*, trust_env: bool, max_connections: int, max_keepalive: 
             )
 
         async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+            request.headers["Accept-Encoding"] = "identity"
+            for _ in range(MAX_REDIRECTS + 1):
+                response = await self._send(request)
+                follow = self._same_origin_redirect(request, response)
+                if follow is None:
+                    return self._bounded(response)
+                await response.aclose()
+                request = follow
+            return self._bounded(response)
+
+        async def _send(self, request: httpx2.Request) -> httpx2.Response:
             try:
                 return await self._pooled.handle_async_request(request)
             except (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError) as exc:
@@ -65,8 +131,48 @@ def retrying_transport(*, trust_env: bool, max_connections: int, max_keepalive: 
                 )
             return await self._fresh.handle_async_request(request)
 
+        @staticmethod
+        def _same_origin_redirect(
+            request: httpx2.Request, response: httpx2.Response
+        ) -> httpx2.Request | None:
+            """The request to send next for a same-origin redirect; None to return ``response``."""
+            location = response.headers.get("location")
+            if response.status_code not in _REDIRECTS or not location:
+                return None
+            target = request.url.join(location)
+            if not same_origin(request.url, target):
+                return None  # reported by the caller, with where it pointed
+            if request.method != "GET" and response.status_code not in (307, 308):
+                return None  # 301/302/303 would turn a POST into a GET: not an answer to it
+            return httpx2.Request(
+                request.method,
+                target,
+                headers=request.headers,
+                content=request.content if request.method != "GET" else None,
+                extensions=request.extensions,
+            )
+
+        @staticmethod
+        def _bounded(response: httpx2.Response) -> httpx2.Response:
+            encoding = response.headers.get("content-encoding", "identity").strip().lower()
+            if encoding not in ("identity", "", "gzip", "x-gzip", "deflate"):
+                encoding = "identity"  # br/zstd: left for httpx to refuse; still counted raw
+                headers = response.headers
+            else:
+                headers = httpx2.Headers(
+                    [(k, v) for k, v in response.headers.multi_items()
+                     if k.lower() not in ("content-encoding", "content-length")]
+                )
+            assert isinstance(response.stream, httpx2.AsyncByteStream)
+            return httpx2.Response(
+                response.status_code,
+                headers=headers,
+                stream=BoundedStream(response.stream, encoding, MAX_RESPONSE_BYTES),
+                extensions=response.extensions,
+            )
+
         async def aclose(self) -> None:
             await self._pooled.aclose()
             await self._fresh.aclose()
 
-    return RetryUnansweredTransport()
+    return GuardedTransport()

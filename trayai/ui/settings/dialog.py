@@ -63,7 +63,7 @@ from trayai.ui.settings.fields import FieldEditor, field_of, label_for
 log = logging.getLogger(__name__)
 
 SECTIONS = ("Endpoints", "Generation", "Built-in server", "Quick prompt & hotkey", "General")
-PROFILE_FIELDS = ("first_token_timeout", "stall_timeout", "context_tokens")
+PROFILE_FIELDS = ("first_token_timeout", "stall_timeout", "answer_timeout", "context_tokens")
 GENERATION_FIELDS = ("temperature", "top_p", "max_tokens", "system_prompt", "stream")
 BUILTIN_FIELDS = (
     "alias", "port", "context_size", "threads", "parallel", "models_dir", "autostart", "startup_timeout"
