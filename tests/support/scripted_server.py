@@ -44,6 +44,14 @@ class Reply:
     error_event_after: int | None = None
     repeat: bool = False
     drop_unanswered: bool = False  # close the connection without sending any response byte
+    # Hostile behaviours: "trickle" (a byte at a time, never a whole event), "trickle_after_token",
+    # "steady" (a token every hostile_interval, forever), "endless" (full speed, no end),
+    # "huge_event" (one SSE line of hostile_size bytes), "gzip_bomb" (hostile_size bytes once decoded).
+    hostile: str | None = None
+    hostile_size: int = 0  # bytes: the bomb's decoded size, the event's size
+    hostile_interval: float = 1.0  # seconds between bytes (trickle) or content events (steady)
+    redirect_to: str | None = None  # answer with a redirect to this Location
+    redirect_status: int = 307
     hold: threading.Event | None = None  # stream nothing until the test sets it (a run held mid-way)
 
     def token_list(self) -> list[str]:
@@ -183,6 +191,14 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.drop_unanswered:
             self._abort()
             return True
+        if reply.redirect_to is not None:
+            self.send_response(reply.redirect_status)
+            self.send_header("Location", reply.redirect_to)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return True
+        if reply.hostile is not None and self._hostile(reply, streaming):
+            return True
         if reply.status != 200:
             if reply.error_body is not None:
                 self._send_body(reply.status, self._echoed(reply.error_body).encode(),
@@ -198,6 +214,48 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_body(200, b"{this is not json", reply.content_type or "application/json")
             return True
         return False
+
+    def _hostile(self, reply: Reply, streaming: bool) -> bool:
+        """Misbehave as ``reply.hostile`` says; False leaves the rest to the normal stream."""
+        kind = reply.hostile
+        content_type = "text/event-stream" if streaming else "application/json"
+        if kind == "gzip_bomb":
+            prefix = (b'data: {"choices":[{"index":0,"delta":{"content":"' if streaming
+                      else b'{"object":"list","data":[{"id":"')
+            body = _gzip_bomb(prefix, reply.hostile_size)
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                self.wfile.write(body)
+            self.close_connection = True
+            return True
+        if kind == "trickle" and not streaming:
+            self._start_chunked(content_type)
+            self._drip(b'{"object":"list","data":[' + b" " * 10_000_000, reply.hostile_interval)
+            return True
+        return False
+
+    def _start_chunked(self, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+    def _drip(self, data: bytes, interval: float) -> None:
+        """Send ``data`` one byte per ``interval`` until the client leaves (or the server stops)."""
+        self.close_connection = True
+        for index in range(len(data)):
+            try:
+                self._chunk(data[index:index + 1])
+            except _ClientGone:
+                self.owner._note_disconnect()
+                return
+            if self.owner._stopping.is_set() or self._client_closed(interval):
+                self.owner._note_disconnect()
+                return
 
     def _sleep_watching(self, seconds: float) -> None:
         """Sleep, but notice the client hanging up (or the server stopping) meanwhile."""
@@ -370,6 +428,30 @@ class _Handler(BaseHTTPRequestHandler):
                 self._sleep_watching(0.05)  # keeps noticing a client that hangs up meanwhile
             if reply.send_role_chunk:
                 self._event(chunk({"role": "assistant", "content": ""}))
+            if reply.hostile in ("trickle", "trickle_after_token"):  # a byte at a time, never an event
+                if reply.hostile == "trickle_after_token":
+                    self._event(chunk({"content": "Hello"}))
+                self._drip(b"data: " + b" " * 10_000_000, reply.hostile_interval)
+                return
+            if reply.hostile == "steady":  # a real token every interval, forever
+                while not owner._stopping.is_set():
+                    self._event(chunk({"content": "more "}))
+                    if self._client_closed(reply.hostile_interval):
+                        raise _ClientGone
+                return
+            if reply.hostile == "endless":  # full speed, ignoring max_tokens
+                index = 0
+                while not owner._stopping.is_set():
+                    self._event(chunk({"content": f"word{index} "}))
+                    index += 1
+                return
+            if reply.hostile == "huge_event":  # one SSE line of hostile_size bytes
+                self._chunk(b'data: {"choices":[{"index":0,"delta":{"content":"')
+                block = b"a" * 65536
+                for _ in range(reply.hostile_size // len(block) + 1):
+                    self._chunk(block)
+                self._chunk(b'"}}]}\n\n')
+                return
             start = time.monotonic()
             for index, token in enumerate(tokens):
                 if reply.disconnect_after is not None and index == reply.disconnect_after:
@@ -432,6 +514,25 @@ class _Handler(BaseHTTPRequestHandler):
             if self._client_closed(0.02):
                 raise _ClientGone
         self.close_connection = True
+
+
+_BOMBS: dict[tuple[bytes, int], bytes] = {}
+
+
+def _gzip_bomb(prefix: bytes, size: int) -> bytes:
+    """``prefix`` + ``size`` bytes of "a", gzip-compressed (~1000:1), made once per process."""
+    key = (prefix, size)
+    if key not in _BOMBS:
+        import zlib
+
+        packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        out = [packer.compress(prefix)]
+        block = b"a" * (1 << 20)
+        for _ in range(size // len(block)):
+            out.append(packer.compress(block))
+        out.append(packer.flush())
+        _BOMBS[key] = b"".join(out)
+    return _BOMBS[key]
 
 
 class ScriptedServer:

@@ -491,3 +491,31 @@ def test_chat_and_quick_prompt_answer_at_once_on_the_builtin_engine(history: His
         assert outcome.message.meta["usage_estimated"] is False  # the engine's own counts
     meta = long_answer.message.meta
     assert meta["finish_reason"] == "stop" or meta["completion_tokens"] == 120
+
+
+@pytest.mark.parametrize(
+    ("reply", "code", "kept"),
+    [
+        (Reply(hostile="trickle_after_token", hostile_interval=0.05), ErrorCode.STALLED, "Hello"),
+        (Reply(hostile="endless"), ErrorCode.LENGTH_IGNORED, "word0 word1 "),
+        (Reply(hostile="steady", hostile_interval=0.1), ErrorCode.ANSWER_TIMEOUT, "more more "),
+    ],
+)
+def test_a_hostile_server_ends_the_answer_with_its_error_and_the_text_saved(
+    history: HistoryStore, server: ScriptedServer, run: Any, reply: Reply, code: ErrorCode, kept: str
+) -> None:
+    from dataclasses import replace
+
+    harness = Harness(history, server.base_url, generation=GenerationParams(max_tokens=30))
+    harness.client = ModelClient(Endpoint.create(server.base_url, "dummy-key", stall_timeout=1.0,
+                                                 answer_timeout=1.5))
+    harness.target = replace(harness.target, client=harness.client)
+    server.script(reply)
+    started = time.monotonic()
+    outcome = run(harness.ask("go"))
+    assert time.monotonic() - started < 5
+    assert outcome.status == "error" and outcome.error is not None and outcome.error.code is code
+    assert outcome.message.content.startswith(kept)
+    stored = history.messages(outcome.message.conversation_id)[-1]
+    assert stored.status == "error" and stored.content == outcome.message.content
+    assert stored.meta["error"]["code"] == code.value

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # any one response, decoded (a long streamed answer is ~30 MB)
 MAX_REDIRECTS = 5
+_STEP = 1 << 20  # decoded bytes per piece handed on
 _NO_RESPONSE = "without sending a response"
 _REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -80,11 +81,11 @@ def guarded_transport(*, trust_env: bool, max_connections: int, max_keepalive: i
                 if self._decoder is None:
                     yield self._count(chunk)
                     continue
-                data = self._decoder.decompress(chunk, self._limit + 1 - self._seen)
-                yield self._count(data)
+                # At most _STEP bytes out per piece: a reader with a smaller cap of its own stops
+                # after little work, and a bomb never sits in memory whole.
+                yield self._count(self._decoder.decompress(chunk, _STEP))
                 while self._decoder.unconsumed_tail:  # more output waiting in this chunk
-                    room = self._limit + 1 - self._seen
-                    yield self._count(self._decoder.decompress(self._decoder.unconsumed_tail, room))
+                    yield self._count(self._decoder.decompress(self._decoder.unconsumed_tail, _STEP))
             if self._decoder is not None:
                 yield self._count(self._decoder.flush())
 
