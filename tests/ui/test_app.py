@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMenu
 
 from tests.support.scripted_server import ScriptedServer
@@ -387,5 +388,34 @@ def test_choosing_a_model_from_the_models_folder_restarts_the_builtin_server_wit
         app.request_quit()
         assert await task == 0
         assert not app.server.server.is_running()
+
+    run(go())
+
+
+def test_tray_text_never_shows_an_echoed_key_or_server_markup(
+    server: ScriptedServer, make_app: Any, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.scripted_server import Reply
+
+    monkeypatch.setenv("LOCAL_API_KEY", "sekrit-key-1234")
+    server.echo_auth = True
+    server.models_reply = Reply(status=500, error_message="<img src='file:///etc/hostname'> <b>boom</b>",
+                                repeat=True)
+    app = make_app(settings_for(server))
+
+    async def go() -> None:
+        task = asyncio.ensure_future(app.run())
+        await until(lambda: app.monitor.state is ServerState.ERROR)
+        assert any("sekrit-key-1234" in r.headers.get("authorization", "") for r in server.requests)
+        tooltip = app.tray.tooltip
+        assert "boom" in tooltip  # the server's words are there…
+        assert "sekrit-key-1234" not in tooltip and "<" not in tooltip  # …inert, without the key
+        window = app.tray.window
+        assert window is not None and window.detail_label.textFormat() == Qt.TextFormat.PlainText
+        assert "sekrit-key-1234" not in window.detail_label.text()
+        app.tray.refresh_menu()
+        assert not any("sekrit-key-1234" in t for t in texts(app.tray.menu))
+        app.request_quit()
+        assert await task == 0
 
     run(go())

@@ -289,3 +289,16 @@ def test_cli_batch_and_bench_end_against_an_endless_server(server: ScriptedServe
                                        "--levels", "2", "--json")
     assert code == 1 and "ignored max_tokens=4" in err  # already the warm-up answer runs away
     assert took < 15 and peak < 250
+
+
+def test_a_trickled_non_streaming_answer_hits_the_answer_deadline(server: ScriptedServer) -> None:
+    server.script(Reply(hostile="trickle", hostile_interval=0.05))
+
+    async def go() -> TrayaiError:
+        async with client_for(server, answer_timeout=1.0) as client:
+            with pytest.raises(TrayaiError) as info:
+                await client.complete(MESSAGES, model="ai/smollm2")
+            return info.value
+
+    error = bounded(go, seconds=3, megabytes=30)
+    assert error.code is ErrorCode.ANSWER_TIMEOUT

@@ -393,17 +393,28 @@ class ModelClient:
         opts = options or GenerationOptions()
         started = time.perf_counter()
         try:
-            raw = await client.chat.completions.with_raw_response.create(
-                model=model,
-                messages=list(messages),  # type: ignore[arg-type]
-                stream=False,
-                timeout=httpx2.Timeout(
-                    self.endpoint.first_token_timeout, connect=self.endpoint.connect_timeout
+            # The whole answer arrives at once, so only the overall cap bounds it (a per-read timeout
+            # alone is defeated by a server sending a byte at a time).
+            raw = await within(
+                client.chat.completions.with_raw_response.create(
+                    model=model,
+                    messages=list(messages),  # type: ignore[arg-type]
+                    stream=False,
+                    timeout=httpx2.Timeout(
+                        self.endpoint.first_token_timeout, connect=self.endpoint.connect_timeout
+                    ),
+                    **opts.as_body(),
                 ),
-                **opts.as_body(),
+                self.endpoint.answer_timeout,
             )
             response = raw.http_response
-            body = response.text
+            body = valid_text(response.text)
+        except asyncio.TimeoutError as exc:
+            raise make_error(
+                ErrorCode.ANSWER_TIMEOUT,
+                f"The answer from {host_port(self.base_url)} took longer than "
+                f"{self.endpoint.answer_timeout:g} s (answer_timeout)",
+            ) from exc
         except Exception as exc:
             raise classify_exception(exc, base_url=self.base_url, model=model, phase="first_token") from exc
         duration = time.perf_counter() - started

@@ -62,6 +62,11 @@ def json_safe(text: str) -> str:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def not_markup(text: str) -> str:
+    """Text Qt can never take for rich text: tooltips, labels and notifications guess from a '<'."""
+    return text.replace("<", "\u2039")  # ‹ reads the same and opens no tag
+
+
 def strip_controls(text: str) -> str:
     """A whole text for a terminal: see :class:`TerminalSanitizer`."""
     return TerminalSanitizer().feed(text)

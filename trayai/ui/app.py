@@ -103,6 +103,7 @@ class TrayApp(QObject):
             ModelClient(self.resolved.endpoint),
             self.resolved.model,
             self,
+            redact=self.redactor.redact,
         )
         self.tray = TrayController(
             self.menu_model,

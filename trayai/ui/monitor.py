@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -33,10 +34,17 @@ class StatusMonitor(QObject):
     notify = Signal(str, str)
 
     def __init__(
-        self, logic: MonitorLogic, client: ModelClient, model: str, parent: QObject | None = None
+        self,
+        logic: MonitorLogic,
+        client: ModelClient,
+        model: str,
+        parent: QObject | None = None,
+        *,
+        redact: Callable[[str], str] | None = None,
     ) -> None:
         super().__init__(parent)
         self.logic = logic
+        self._redact = redact  # errors quote servers, which may echo the key back
         self._client = client
         self._model = model
         self._task: asyncio.Task[None] | None = None
@@ -132,6 +140,8 @@ class StatusMonitor(QObject):
             self._task = None
         if client is not self._client:
             return  # the endpoint changed meanwhile; this report is about the old one
+        if report.error is not None and self._redact is not None:
+            report.error = report.error.redacted(self._redact)
         self.polls += 1
         self._apply(self.logic.record(report))
         self.report_changed.emit(report)

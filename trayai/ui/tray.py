@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from trayai import __version__
 from trayai.core.status import ServerState, StatusReport
+from trayai.core.textsafe import not_markup
 from trayai.core.urls import host_port
 from trayai.ui.icons import app_icon, state_icon
 
@@ -74,6 +75,7 @@ class StatusWindow(QWidget):
         self.state_label = QLabel("Starting…")
         self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail_label = QLabel("")
+        self.detail_label.setTextFormat(Qt.TextFormat.PlainText)  # server text: never rich text
         self.detail_label.setWordWrap(True)
         self.notice = QLabel(NO_TRAY_MESSAGE)
         self.notice.setWordWrap(True)
@@ -214,7 +216,7 @@ class TrayController(QObject):
 
     def show_status(self, state: ServerState, report: StatusReport | None, extra: list[str]) -> None:
         self.state = state
-        self.tooltip = tooltip_text(state, report, extra)
+        self.tooltip = not_markup(tooltip_text(state, report, extra))
         if self.tray is not None:
             self.tray.setIcon(state_icon(state))
             self.tray.setToolTip(self.tooltip)
@@ -227,7 +229,7 @@ class TrayController(QObject):
         if not self.notifications:
             return
         if self.tray is not None and QSystemTrayIcon.supportsMessages():
-            self.tray.showMessage(title, text, state_icon(self.state), 6000)
+            self.tray.showMessage(not_markup(title), not_markup(text), state_icon(self.state), 6000)
         elif self.window is not None:
             self.window.detail_label.setText(f"{title}: {text}\n{self.window.detail_label.text()}")
 

@@ -45,6 +45,7 @@ from trayai.core.history import (
     SearchHit,
     StoredMessage,
 )
+from trayai.core.textsafe import not_markup
 from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.prompt_input import PromptInput
 from trayai.ui.chat.transcript import TranscriptView
@@ -149,6 +150,7 @@ class ChatWindow(QMainWindow):
         options.addWidget(self.system_button)
 
         self.notice = QLabel()
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
         self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.notice.setStyleSheet("QLabel { padding: 6px; border: 1px solid palette(mid); }")
@@ -567,10 +569,10 @@ class ChatWindow(QMainWindow):
                 for conv in self.history.list_conversations():
                     item = QListWidgetItem(conv.title)
                     item.setData(ROLE_CONVERSATION, conv.id)
-                    item.setToolTip(
+                    item.setToolTip(not_markup(
                         f"{conv.title}\n{time.strftime('%Y-%m-%d %H:%M', time.localtime(conv.updated))}"
                         f" · {conv.message_count} messages"
-                    )
+                    ))
                     item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
                     self.conversations.addItem(item)
         except HistoryError as exc:
@@ -586,7 +588,7 @@ class ChatWindow(QMainWindow):
         item = QListWidgetItem(f"{hit.title}\n  {where}: {snippet}")
         item.setData(ROLE_CONVERSATION, hit.conversation_id)
         item.setData(ROLE_HIT, (hit.index if hit.message_id is not None else None, query))
-        item.setToolTip(snippet)
+        item.setToolTip(not_markup(snippet))
         return item
 
     def _select_in_sidebar(self, conversation_id: int) -> None:

@@ -55,6 +55,7 @@ from trayai.core.config import (
 from trayai.core.doctor import DoctorReport, diagnose
 from trayai.core.errors import TrayaiError
 from trayai.core.presets import PRESETS
+from trayai.core.redact import Redactor
 from trayai.core.resolve import ResolvedEndpoint
 from trayai.core.secrets import PLACEHOLDER_KEY, SecretStore
 from trayai.core.urls import InvalidURLError, normalize_base_url
@@ -186,6 +187,7 @@ class SettingsDialog(QDialog):
         self.refresh_button = QPushButton("&Refresh")
         self.refresh_button.setToolTip("List the server's models (GET /v1/models)")
         self.models_note = QLabel()
+        self.models_note.setTextFormat(Qt.TextFormat.PlainText)  # may quote the server
         self.models_note.setWordWrap(True)
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_combo, 1)
@@ -201,6 +203,7 @@ class SettingsDialog(QDialog):
         self.key_note.setWordWrap(True)
         self.test_button = QPushButton("&Test connection")
         self.test_result = QLabel()
+        self.test_result.setTextFormat(Qt.TextFormat.PlainText)  # quotes the server
         self.test_result.setObjectName("test_result")
         self.test_result.setWordWrap(True)
         self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -576,6 +579,7 @@ class SettingsDialog(QDialog):
         finally:
             self.test_button.setEnabled(True)
             await client.aclose()
+        redactor = Redactor([key])  # a server may echo the key it was sent
         lines = []
         for check in report.checks:
             mark = "✓" if check.ok else ("✗" if check.ok is False else "–")
@@ -583,7 +587,7 @@ class SettingsDialog(QDialog):
             if check.hint and check.ok is False:
                 line += f"\n    → {check.hint}"
             lines.append(line)
-        self.test_result.setText("\n".join(lines))
+        self.test_result.setText(redactor.redact("\n".join(lines)))
         self.last_report = report
         if report.status.models and not self.model_combo.count():
             self.model_combo.addItems(report.status.models)
