@@ -27,8 +27,15 @@ from trayai.core.secrets import MemoryKeyring, SecretStore
 
 # The developer's own session too: an app under test must never grab a hotkey on their real desktop
 # (end-to-end tests give their processes their own Xvfb display explicitly).
-_ENV_VARS = ("LOCAL_MODEL_BASE_URL", "LOCAL_MODEL_NAME", "LOCAL_API_KEY", "TRAYAI_LOG_DIR",
-             "DISPLAY", "WAYLAND_DISPLAY", "XDG_SESSION_TYPE")
+_ENV_VARS = (
+    "LOCAL_MODEL_BASE_URL",
+    "LOCAL_MODEL_NAME",
+    "LOCAL_API_KEY",
+    "TRAYAI_LOG_DIR",
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "XDG_SESSION_TYPE",
+)
 
 
 @pytest.fixture(autouse=True)

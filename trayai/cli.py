@@ -331,6 +331,7 @@ def _run_batch(ctx: Context, items: list[BatchItem], output: Path, skip: set[str
     progress = _Progress(ctx.err)
 
     with _autostarted_server(ctx, resolved), output.open("a", encoding="utf-8") as sink:
+
         def write(record: dict[str, Any]) -> None:
             nonlocal written
             clean = ctx.redactor.redact_data(valid_data(record), patterns=False)  # no echoed key
@@ -341,22 +342,34 @@ def _run_batch(ctx: Context, items: list[BatchItem], output: Path, skip: set[str
         async def run() -> BatchStats:
             async with ModelClient(resolved.endpoint) as client:
                 return await run_batch(
-                    client, items, write, default_model=resolved.model, default_options=options,
-                    concurrency=args.concurrency, ordered=not args.unordered, skip_ids=skip,
-                    stream=params.stream, on_progress=progress.update)
+                    client,
+                    items,
+                    write,
+                    default_model=resolved.model,
+                    default_options=options,
+                    concurrency=args.concurrency,
+                    ordered=not args.unordered,
+                    skip_ids=skip,
+                    stream=params.stream,
+                    on_progress=progress.update,
+                )
 
         try:
             stats = asyncio.run(run())
         except KeyboardInterrupt:
             progress.finish()
-            ctx.say(f"interrupted: {written} finished line(s) are in {output}; "
-                    "run the same command with --resume to do the rest")
+            ctx.say(
+                f"interrupted: {written} finished line(s) are in {output}; "
+                "run the same command with --resume to do the rest"
+            )
             return EXIT_INTERRUPTED
     progress.finish()
-    ctx.say(f"{stats.done} answered, {stats.failed} failed, {stats.skipped} already done "
-            f"in {time.monotonic() - stats.started:.1f} s → {output}")
+    ctx.say(
+        f"{stats.done} answered, {stats.failed} failed, {stats.skipped} already done "
+        f"in {time.monotonic() - stats.started:.1f} s → {output}"
+    )
     if stats.failed:
-        ctx.say("  → failed lines carry an \"error\" record with a hint; fix and rerun with --resume")
+        ctx.say('  → failed lines carry an "error" record with a hint; fix and rerun with --resume')
         return EXIT_FAIL
     return EXIT_OK
 
@@ -377,8 +390,9 @@ def cmd_bench(ctx: Context) -> int:
         if ctx.loaded.settings.has_profile(args.compare):
             other = resolve_endpoint(ctx.loaded, ctx.secrets, profile=args.compare)
         else:
-            other = resolve_endpoint(ctx.loaded, ctx.secrets, base_url=args.compare,
-                                     model=args.compare_model or targets[0].model)
+            other = resolve_endpoint(
+                ctx.loaded, ctx.secrets, base_url=args.compare, model=args.compare_model or targets[0].model
+            )
         targets.append(ctx.known(other))
 
     async def measure(resolved: ResolvedEndpoint) -> BenchReport:
@@ -388,9 +402,14 @@ def cmd_bench(ctx: Context) -> int:
                 from trayai.core.modelmatch import match_model
 
                 model = match_model(model, (await client.list_models()).ids).resolved or model
-            return await run_bench(client, model, runs=args.runs, max_tokens=args.max_tokens,
-                                   levels=levels,
-                                   progress=lambda m: ctx.say(ctx.line(f"  {resolved.base_url}: {m}")))
+            return await run_bench(
+                client,
+                model,
+                runs=args.runs,
+                max_tokens=args.max_tokens,
+                levels=levels,
+                progress=lambda m: ctx.say(ctx.line(f"  {resolved.base_url}: {m}")),
+            )
 
     reports = []
     with _autostarted_server(ctx, targets[0]):
@@ -422,8 +441,10 @@ def cmd_config(ctx: Context) -> int:
 
     args, settings = ctx.args, ctx.loaded.settings
     if args.action == "path":
-        ctx.out.write(f"config file: {ctx.paths.config_file}\nconfig dir:  {ctx.paths.config_dir}\n"
-                      f"data dir:    {ctx.paths.data_dir}\nlog dir:     {ctx.paths.log_dir}\n")
+        ctx.out.write(
+            f"config file: {ctx.paths.config_file}\nconfig dir:  {ctx.paths.config_dir}\n"
+            f"data dir:    {ctx.paths.data_dir}\nlog dir:     {ctx.paths.log_dir}\n"
+        )
         return EXIT_OK
     if args.action == "show":
         defaults = Settings()
@@ -439,11 +460,24 @@ def cmd_config(ctx: Context) -> int:
             rows.append((key, value, source))
         key_override = ctx.loaded.env_api_key
         profile = settings.profile(args.profile) if args.profile else settings.active()
-        key_state = (f"from {key_override.variable} ({key_override.source})" if key_override
-                     else "in the keychain" if profile.key_in_keychain else "none (local servers need none)")
+        key_state = (
+            f"from {key_override.variable} ({key_override.source})"
+            if key_override
+            else "in the keychain"
+            if profile.key_in_keychain
+            else "none (local servers need none)"
+        )
         if args.json:
-            json.dump({"profile": profile.name, "settings": {k: v for k, v, _ in rows},
-                       "sources": {k: s for k, _, s in rows}, "api_key": key_state}, ctx.out, indent=2)
+            json.dump(
+                {
+                    "profile": profile.name,
+                    "settings": {k: v for k, v, _ in rows},
+                    "sources": {k: s for k, _, s in rows},
+                    "api_key": key_state,
+                },
+                ctx.out,
+                indent=2,
+            )
             ctx.out.write("\n")
             return EXIT_OK
         ctx.out.write(f"# {ctx.paths.config_file} — profile {profile.name!r}\n")
@@ -548,8 +582,9 @@ class _Progress:
         self._last = now
         total = max(1, stats.total - stats.skipped)
         eta = stats.eta()
-        text = (f"{stats.finished}/{total} ({stats.failed} failed) {stats.rate():.1f}/s"
-                + (f" ETA {eta:.0f} s" if eta is not None and not complete else ""))
+        text = f"{stats.finished}/{total} ({stats.failed} failed) {stats.rate():.1f}/s" + (
+            f" ETA {eta:.0f} s" if eta is not None and not complete else ""
+        )
         if self.tty:
             width = 24
             filled = int(width * stats.finished / total)
@@ -601,8 +636,13 @@ def _history_action(ctx: Context, history: HistoryStore) -> int:
             conversations = history.list_conversations(limit=args.limit)
             if args.json:
                 rows = [
-                    {"id": c.id, "title": c.title, "updated": datetime.fromtimestamp(c.updated).isoformat(
-                        timespec="seconds"), "messages": c.message_count, "model": c.model}
+                    {
+                        "id": c.id,
+                        "title": c.title,
+                        "updated": datetime.fromtimestamp(c.updated).isoformat(timespec="seconds"),
+                        "messages": c.message_count,
+                        "model": c.model,
+                    }
                     for c in conversations
                 ]
                 ctx.out.write(json_safe(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n")
@@ -617,9 +657,14 @@ def _history_action(ctx: Context, history: HistoryStore) -> int:
             hits = history.search(" ".join(args.query), limit=args.limit)
             if args.json:
                 rows = [
-                    {"conversation": h.conversation_id, "title": h.title, "message": h.message_id,
-                     "index": h.index, "role": h.role,
-                     "snippet": h.snippet.replace(MATCH_START, "").replace(MATCH_END, "")}
+                    {
+                        "conversation": h.conversation_id,
+                        "title": h.title,
+                        "message": h.message_id,
+                        "index": h.index,
+                        "role": h.role,
+                        "snippet": h.snippet.replace(MATCH_START, "").replace(MATCH_END, ""),
+                    }
                     for h in hits
                 ]
                 ctx.out.write(json_safe(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n")
@@ -631,10 +676,14 @@ def _history_action(ctx: Context, history: HistoryStore) -> int:
             start, end = ("\033[1;33m", "\033[0m") if colour else ("[", "]")
             for h in hits:
                 # Stored text may hold a server's control sequences: shown escaped, around our markers.
-                snippet = MATCH_START.join(
-                    MATCH_END.join(escape_line(part) for part in piece.split(MATCH_END))
-                    for piece in h.snippet.split(MATCH_START)
-                ).replace(MATCH_START, start).replace(MATCH_END, end)
+                snippet = (
+                    MATCH_START.join(
+                        MATCH_END.join(escape_line(part) for part in piece.split(MATCH_END))
+                        for piece in h.snippet.split(MATCH_START)
+                    )
+                    .replace(MATCH_START, start)
+                    .replace(MATCH_END, end)
+                )
                 where = "title" if h.message_id is None else h.role
                 ctx.out.write(f"{h.conversation_id:>5}  {escape_line(h.title)}\n       {where}: {snippet}\n")
             return EXIT_OK
@@ -722,9 +771,7 @@ def _print_local_models(ctx: Context, server: EmbeddedServer) -> int:
     """``trayai serve --list``: what the built-in server can serve (the models folder included)."""
     models = server.available_models()
     if ctx.args.json:
-        rows = [
-            {"name": m.name, "path": str(m.path), "size": m.size, "bundled": m.bundled} for m in models
-        ]
+        rows = [{"name": m.name, "path": str(m.path), "size": m.size, "bundled": m.bundled} for m in models]
         json.dump({"models_dir": str(server.models_dir), "models": rows}, ctx.out, indent=2)
         ctx.out.write("\n")
         return EXIT_OK
@@ -826,25 +873,37 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(handler=cmd_status)
 
     batch = sub.add_parser("batch", parents=[common], help="answer a JSONL file of prompts into a JSONL file")
-    batch.add_argument("input", metavar="IN.jsonl",
-                       help='one JSON object a line: {"id"?, "prompt" | "messages", "model"?, params…}')
+    batch.add_argument(
+        "input",
+        metavar="IN.jsonl",
+        help='one JSON object a line: {"id"?, "prompt" | "messages", "model"?, params…}',
+    )
     batch.add_argument("-o", "--output", metavar="OUT.jsonl", required=True, help="where answers go")
     batch.add_argument("--concurrency", type=int, default=4, help="requests at once (default 4)")
-    batch.add_argument("--unordered", action="store_true",
-                       help="write each answer as it completes instead of in input order")
-    batch.add_argument("--resume", action="store_true",
-                       help="append to OUT, skipping ids already answered there (failed ones are retried)")
+    batch.add_argument(
+        "--unordered", action="store_true", help="write each answer as it completes instead of in input order"
+    )
+    batch.add_argument(
+        "--resume",
+        action="store_true",
+        help="append to OUT, skipping ids already answered there (failed ones are retried)",
+    )
     batch.add_argument("--force", action="store_true", help="overwrite an existing OUT")
     batch.add_argument("--system", help="system prompt for lines without their own")
     batch.add_argument("--temperature", type=float, help="default sampling temperature")
     batch.add_argument("--max-tokens", type=int, help="default longest answer in tokens")
-    batch.add_argument("--no-autostart", action="store_true",
-                       help="do not start the built-in server when the local endpoint is silent")
+    batch.add_argument(
+        "--no-autostart",
+        action="store_true",
+        help="do not start the built-in server when the local endpoint is silent",
+    )
     batch.set_defaults(handler=cmd_batch)
 
     bench = sub.add_parser(
-        "bench", parents=[common],
-        help="time to first token, tokens/s and a concurrency sweep (optionally vs another endpoint)")
+        "bench",
+        parents=[common],
+        help="time to first token, tokens/s and a concurrency sweep (optionally vs another endpoint)",
+    )
     bench.add_argument("--runs", type=int, default=5, help="sequential runs for the percentiles (default 5)")
     bench.add_argument("--max-tokens", type=int, default=64, help="tokens generated per run (default 64)")
     bench.add_argument("--levels", default="1,2,4,8", help="concurrent streams to sweep (default 1,2,4,8)")
@@ -852,15 +911,21 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--compare-model", metavar="NAME", help="model for --compare URL (default: the same)")
     bench.add_argument("--json", action="store_true", help="machine-readable output")
     bench.add_argument("--plot", metavar="PNG", help="also draw the concurrency sweep as a chart")
-    bench.add_argument("--no-autostart", action="store_true",
-                       help="do not start the built-in server when the local endpoint is silent")
+    bench.add_argument(
+        "--no-autostart",
+        action="store_true",
+        help="do not start the built-in server when the local endpoint is silent",
+    )
     bench.set_defaults(handler=cmd_bench)
 
     config = sub.add_parser("config", help="show, read or change settings (config path|show|get|set)")
     config_sub = config.add_subparsers(dest="action", metavar="ACTION", required=True)
     config_sub.add_parser("path", help="where the config, data and logs live")
-    for name, text in (("show", "every setting with its value and where it comes from"),
-                       ("get", "print one setting"), ("set", "change one setting (validated, then saved)")):
+    for name, text in (
+        ("show", "every setting with its value and where it comes from"),
+        ("get", "print one setting"),
+        ("set", "change one setting (validated, then saved)"),
+    ):
         action = config_sub.add_parser(name, help=text)
         if name in ("get", "set"):
             action.add_argument("key", help="e.g. poll_interval, builtin_server.port, profile.model")
@@ -884,8 +949,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     key = sub.add_parser("key", help="API keys in the OS keychain (key set|delete PROFILE)")
     key_sub = key.add_subparsers(dest="action", metavar="ACTION", required=True)
-    key_sub.add_parser("set", help="store a key: typed at a prompt or read from stdin, never from argv"
-                       ).add_argument("profile_name", metavar="PROFILE")
+    key_sub.add_parser(
+        "set", help="store a key: typed at a prompt or read from stdin, never from argv"
+    ).add_argument("profile_name", metavar="PROFILE")
     key_sub.add_parser("delete", help="forget a stored key").add_argument("profile_name", metavar="PROFILE")
     key.set_defaults(handler=cmd_key)
 

@@ -41,8 +41,14 @@ def test_readme_test_command_is_what_ci_runs() -> None:
 
 
 PUBLIC_API = {
-    "trayai.core.client": ["Endpoint", "ModelClient", "ChatStream", "StreamResult", "GenerationOptions",
-                           "ModelListing"],
+    "trayai.core.client": [
+        "Endpoint",
+        "ModelClient",
+        "ChatStream",
+        "StreamResult",
+        "GenerationOptions",
+        "ModelListing",
+    ],
     "trayai.core.status": ["probe", "ServerState", "StatusReport"],
     "trayai.core.errors": ["TrayaiError", "ErrorCode"],
     "trayai.core.urls": ["normalize_base_url", "NormalizedURL", "InvalidURLError"],

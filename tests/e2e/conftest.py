@@ -27,14 +27,33 @@ class Desktop:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def run(self, *argv: str, check: bool = True) -> str:
-        return subprocess.run(list(argv), env=self.env, capture_output=True, text=True, check=check,
-                              timeout=20).stdout
+        return subprocess.run(
+            list(argv), env=self.env, capture_output=True, text=True, check=check, timeout=20
+        ).stdout
 
     def start_tray_host(self) -> None:
         proc = subprocess.Popen(
-            ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request", "--height", "24",
-             "--transparent", "false", "--tint", "0xdddddd", "--SetDockType", "true"],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "trayer",
+                "--edge",
+                "top",
+                "--align",
+                "right",
+                "--widthtype",
+                "request",
+                "--height",
+                "24",
+                "--transparent",
+                "false",
+                "--tint",
+                "0xdddddd",
+                "--SetDockType",
+                "true",
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.processes.append(proc)
         deadline = time.monotonic() + 10
         while '"panel": ("panel" "trayer")' not in self.run("xwininfo", "-root", "-tree", check=False):
@@ -80,15 +99,23 @@ def desktop(tmp_path: Path) -> Iterator[Desktop]:
     env = dict(os.environ)
     env.update({"DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"})
     env.pop("WAYLAND_DISPLAY", None)
-    xvfb = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1024x600x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    xvfb = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", "1024x600x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 10
     while not Path(f"/tmp/.X11-unix/X{number}").exists():
         if time.monotonic() > deadline:
             raise AssertionError("Xvfb did not start")
         time.sleep(0.05)
-    bus = subprocess.run(["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
-                         capture_output=True, text=True, check=True, env=env).stdout.split()
+    bus = subprocess.run(
+        ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout.split()
     env["DBUS_SESSION_BUS_ADDRESS"], bus_pid = bus[0], int(bus[1])
     desk = Desktop(f":{number}", env, [xvfb])
     try:

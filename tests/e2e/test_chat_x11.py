@@ -14,9 +14,9 @@ from trayai.core.paths import AppPaths
 CHAT_TITLE = "^Chat"
 MARKDOWN_REPLY = (
     "Here is a **Python** function that reverses a string:\n\n"
-    "```python\ndef reverse(text: str) -> str:\n    \"\"\"Return text backwards.\"\"\"\n    return text[::-1]\n```\n\n"
+    '```python\ndef reverse(text: str) -> str:\n    """Return text backwards."""\n    return text[::-1]\n```\n\n'
     "- slicing with a step of `-1` walks backwards\n- strings are immutable, so a new one is made\n\n"
-    "Call it like `reverse(\"trayai\")` → `\"iayart\"`."
+    'Call it like `reverse("trayai")` → `"iayart"`.'
 )
 
 
@@ -34,8 +34,13 @@ def chat_window(desktop: Desktop) -> str:
 
 
 def open_chat(desktop: Desktop) -> str:
-    done = subprocess.run([sys.executable, "-m", "trayai.cli", "chat"], env=desktop.env, timeout=20,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "trayai.cli", "chat"],
+        env=desktop.env,
+        timeout=20,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     wid = chat_window(desktop)
     desktop.run("xdotool", "windowactivate", "--sync", wid, check=False)
@@ -72,7 +77,10 @@ def test_chat_streams_markdown_stops_and_is_found_after_restart(
         messages = history.messages(conversation.id)
     assert conversation.title == "How do I reverse a string in Python?"
     assert [(m.role, m.status) for m in messages] == [
-        ("user", "done"), ("assistant", "done"), ("user", "done"), ("assistant", "stopped")
+        ("user", "done"),
+        ("assistant", "done"),
+        ("user", "done"),
+        ("assistant", "stopped"),
     ]
     assert messages[1].content == MARKDOWN_REPLY and messages[3].content.startswith("tok0 tok1")
 
@@ -83,8 +91,10 @@ def test_chat_streams_markdown_stops_and_is_found_after_restart(
         desktop.run("xdotool", "type", "--delay", "20", "immutable")
         desktop.screenshot("chat-search-typed")
         desktop.run("xdotool", "key", "Return")  # opens the best hit
-        wait_until(lambda: "opened conversation" in log_text(paths).split("startup: tray shown")[-1],
-                   what="the conversation opened from the search hit")
+        wait_until(
+            lambda: "opened conversation" in log_text(paths).split("startup: tray shown")[-1],
+            what="the conversation opened from the search hit",
+        )
         desktop.screenshot("chat-found-by-search")
         quit_app(desktop, app)
     assert f"opened conversation {conversation.id} at 1" in log_text(paths)

@@ -38,8 +38,12 @@ def grabber(desktop: Desktop) -> Iterator[Callable[[], subprocess.Popen[str]]]:
     procs: list[subprocess.Popen[str]] = []
 
     def start() -> subprocess.Popen[str]:
-        proc = subprocess.Popen([sys.executable, "-c", GRABBER, desktop.display], text=True,
-                                stdout=subprocess.PIPE, env=desktop.env)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", GRABBER, desktop.display],
+            text=True,
+            stdout=subprocess.PIPE,
+            env=desktop.env,
+        )
         assert proc.stdout is not None and proc.stdout.readline().strip() == "grabbed"
         procs.append(proc)
         return proc
@@ -50,8 +54,11 @@ def grabber(desktop: Desktop) -> Iterator[Callable[[], subprocess.Popen[str]]]:
         proc.wait(5)
 
 
-def test_x11_grab_fires_with_numlock_and_reports_a_conflict(desktop: Desktop, run: Any,  # noqa: F811
-                                                             grabber: Callable[[], Any]) -> None:
+def test_x11_grab_fires_with_numlock_and_reports_a_conflict(
+    desktop: Desktop,
+    run: Any,  # noqa: F811
+    grabber: Callable[[], Any],
+) -> None:
     from trayai.ui.hotkeys.x11 import X11Hotkeys
 
     backend = X11Hotkeys(desktop.display)
@@ -94,16 +101,19 @@ def viewable(desktop: Desktop, title: str) -> bool:
     return bool(desktop.run("xdotool", "search", "--onlyvisible", "--name", title, check=False).strip())
 
 
-def test_hotkey_opens_the_prompt_which_answers_and_hides(desktop: Desktop, server: ScriptedServer,
-                                                         paths: AppPaths) -> None:
+def test_hotkey_opens_the_prompt_which_answers_and_hides(
+    desktop: Desktop, server: ScriptedServer, paths: AppPaths
+) -> None:
     desktop.start_tray_host()
     server.script(Reply(text="2 + 2 = **4**.", rate=30))
     with running_app(desktop, server, paths) as app:
         wait_until(lambda: "hotkey Ctrl+Alt+Space registered" in log_text(paths), what="the hotkey")
         desktop.run("xdotool", "key", "ctrl+alt+space")
         wait_until(lambda: "quick prompt focused" in log_text(paths), what="the prompt to take the keyboard")
-        wait_until(lambda: focused_window_name(desktop) == PROMPT_TITLE,
-                   what=f"focus on the prompt (focus: {focused_window_name(desktop)!r})")
+        wait_until(
+            lambda: focused_window_name(desktop) == PROMPT_TITLE,
+            what=f"focus on the prompt (focus: {focused_window_name(desktop)!r})",
+        )
         desktop.run("xdotool", "type", "--delay", "15", "What is 2+2?")
         desktop.run("xdotool", "key", "Return")
         wait_until(lambda: "quick prompt: answer ended: done" in log_text(paths), what="the answer")
@@ -111,8 +121,13 @@ def test_hotkey_opens_the_prompt_which_answers_and_hides(desktop: Desktop, serve
         desktop.run("xdotool", "key", "Escape")
         wait_until(lambda: "quick prompt hidden" in log_text(paths), what="Esc to hide it")
         wait_until(lambda: not viewable(desktop, PROMPT_SEARCH), what="the window to be unmapped")
-        done = subprocess.run([sys.executable, "-m", "trayai.cli", "prompt"], env=desktop.env, timeout=20,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "trayai.cli", "prompt"],
+            env=desktop.env,
+            timeout=20,
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 0, done.stderr
         wait_until(lambda: log_text(paths).count("quick prompt shown") == 2, what="`trayai prompt`")
         wait_until(lambda: viewable(desktop, PROMPT_SEARCH), what="the prompt shown again")
@@ -122,8 +137,9 @@ def test_hotkey_opens_the_prompt_which_answers_and_hides(desktop: Desktop, serve
     assert body is not None and body["messages"][-1]["content"] == "What is 2+2?"
 
 
-def test_taken_hotkey_is_reported_in_the_log_and_tooltip(desktop: Desktop, server: ScriptedServer,
-                                                         paths: AppPaths, grabber: Callable[[], Any]) -> None:
+def test_taken_hotkey_is_reported_in_the_log_and_tooltip(
+    desktop: Desktop, server: ScriptedServer, paths: AppPaths, grabber: Callable[[], Any]
+) -> None:
     grabber()
     with running_app(desktop, server, paths) as app:
         wait_until(lambda: "is taken by another program" in log_text(paths), what="the conflict")

@@ -15,8 +15,10 @@ def test_add_a_profile_from_the_tray_menu_and_switch_to_it(
     desktop: Desktop, server: ScriptedServer, paths: AppPaths
 ) -> None:
     desktop.start_tray_host()
-    with ScriptedServer(models=["ai/qwen3", "ai/llama3.2"]) as second, \
-            running_app(desktop, server, paths) as app:
+    with (
+        ScriptedServer(models=["ai/qwen3", "ai/llama3.2"]) as second,
+        running_app(desktop, server, paths) as app,
+    ):
         wait_until(lambda: "tray=True" in log_text(paths), what="the tray icon")
         icons = [w for w in desktop.windows() if w[2] <= 32 and w[3] <= 32 and w[2] > 4]
         _, _, w, h, x, y = icons[0]
@@ -29,7 +31,9 @@ def test_add_a_profile_from_the_tray_menu_and_switch_to_it(
         desktop.run("xdotool", "windowactivate", "--sync", found[0], check=False)
         desktop.run("xdotool", "windowfocus", "--sync", found[0], check=False)
         desktop.run("xdotool", "key", "--clearmodifiers", "alt+a")  # &Add: a new profile, its name selected
-        wait_until(lambda: "settings: profile 'New endpoint' added" in log_text(paths), what="the new profile")
+        wait_until(
+            lambda: "settings: profile 'New endpoint' added" in log_text(paths), what="the new profile"
+        )
         desktop.run("xdotool", "type", "--clearmodifiers", "--delay", "15", "Second server")
         desktop.run("xdotool", "key", "--clearmodifiers", "alt+b", "ctrl+a")
         desktop.run("xdotool", "type", "--clearmodifiers", "--delay", "15", f"127.0.0.1:{second.port}")
@@ -40,8 +44,10 @@ def test_add_a_profile_from_the_tray_menu_and_switch_to_it(
         desktop.run("xdotool", "key", "--clearmodifiers", "alt+m", "ctrl+a")
         desktop.run("xdotool", "type", "--clearmodifiers", "--delay", "15", "ai/llama3.2")
         desktop.run("xdotool", "key", "--clearmodifiers", "alt+u")  # &Use this endpoint
-        wait_until(lambda: "settings: profile 'Second server' will be used" in log_text(paths),
-                   what="Use this endpoint")
+        wait_until(
+            lambda: "settings: profile 'Second server' will be used" in log_text(paths),
+            what="Use this endpoint",
+        )
         desktop.screenshot("settings-before-ok")
         desktop.run("xdotool", "key", "--clearmodifiers", "alt+n", "Return")  # Enter = OK
         wait_until(lambda: "settings applied (endpoint changed)" in log_text(paths), what="the new endpoint")

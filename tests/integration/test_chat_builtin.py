@@ -21,7 +21,9 @@ pytestmark = pytest.mark.integration
 
 
 def test_chat_window_against_smollm2_under_xvfb(
-    desktop: Desktop, builtin_server: EmbeddedServer, paths: AppPaths  # noqa: F811
+    desktop: Desktop,  # noqa: F811 - the fixture, imported by name
+    builtin_server: EmbeddedServer,
+    paths: AppPaths,
 ) -> None:
     settings = Settings()
     settings.profiles = [
@@ -35,13 +37,24 @@ def test_chat_window_against_smollm2_under_xvfb(
     settings.builtin_server.autostart = False
     ConfigStore(paths).save(settings)
     desktop.start_tray_host()
-    app = subprocess.Popen([sys.executable, "-m", "trayai.cli"], env=desktop.env, text=True,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    app = subprocess.Popen(
+        [sys.executable, "-m", "trayai.cli"],
+        env=desktop.env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         wait_until(lambda: "startup: tray shown" in log_text(paths), what="the tray icon")
         subprocess.run([sys.executable, "-m", "trayai.cli", "chat"], env=desktop.env, timeout=20, check=True)
-        wait_until(lambda: desktop.run("xdotool", "search", "--onlyvisible", "--name", "^Chat",
-                                       check=False).strip() != "", what="the chat window")
+        wait_until(
+            lambda: (
+                desktop.run("xdotool", "search", "--onlyvisible", "--name", "^Chat", check=False).strip()
+                != ""
+            ),
+            what="the chat window",
+        )
         desktop.run("xdotool", "type", "--delay", "15", "Write a Python function that adds two numbers.")
         desktop.run("xdotool", "key", "Return")
         wait_until(lambda: "ended: done" in log_text(paths), timeout=120, what="SmolLM2's answer")

@@ -26,15 +26,32 @@ from trayai.core.embedded import EmbeddedServer, bundled_model_path, list_models
 pytestmark = pytest.mark.integration
 
 
-def test_batch_of_16_at_concurrency_4_answers_every_line(builtin_server: EmbeddedServer,
-                                                         tmp_path: Path) -> None:
+def test_batch_of_16_at_concurrency_4_answers_every_line(
+    builtin_server: EmbeddedServer, tmp_path: Path
+) -> None:
     src = tmp_path / "in.jsonl"
-    src.write_text("".join(json.dumps({"id": f"q{i}", "prompt": f"Name a colour number {i}."}) + "\n"
-                           for i in range(16)))
+    src.write_text(
+        "".join(json.dumps({"id": f"q{i}", "prompt": f"Name a colour number {i}."}) + "\n" for i in range(16))
+    )
     out = tmp_path / "out.jsonl"
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = main(["batch", str(src), "-o", str(out), "--endpoint", builtin_server.base_url, "--no-autostart",
-                 "--concurrency", "4", "--max-tokens", "24"], stdout=stdout, stderr=stderr)
+    code = main(
+        [
+            "batch",
+            str(src),
+            "-o",
+            str(out),
+            "--endpoint",
+            builtin_server.base_url,
+            "--no-autostart",
+            "--concurrency",
+            "4",
+            "--max-tokens",
+            "24",
+        ],
+        stdout=stdout,
+        stderr=stderr,
+    )
     assert code == 0, stderr.getvalue()
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in records] == [f"q{i}" for i in range(16)]
@@ -51,7 +68,9 @@ def test_a_long_answer_completes_while_a_second_request_runs(builtin_server: Emb
         async with ModelClient(Endpoint.create(builtin_server.base_url, "none")) as client:
             long_chat = client.stream_chat(
                 [{"role": "user", "content": "Write a long story about a lighthouse keeper."}],
-                model="ai/smollm2", options=GenerationOptions(max_tokens=160, temperature=0.7))
+                model="ai/smollm2",
+                options=GenerationOptions(max_tokens=160, temperature=0.7),
+            )
             started = asyncio.Event()
 
             async def consume_long() -> StreamResult:
@@ -63,8 +82,11 @@ def test_a_long_answer_completes_while_a_second_request_runs(builtin_server: Emb
 
             async def consume_short() -> StreamResult:
                 await started.wait()  # ask while the long answer is streaming
-                short = client.stream_chat([{"role": "user", "content": "Say hello."}], model="ai/smollm2",
-                                           options=GenerationOptions(max_tokens=16, temperature=0.0))
+                short = client.stream_chat(
+                    [{"role": "user", "content": "Say hello."}],
+                    model="ai/smollm2",
+                    options=GenerationOptions(max_tokens=16, temperature=0.0),
+                )
                 async with short:
                     async for _ in short:
                         pass
@@ -82,9 +104,14 @@ def test_a_long_answer_completes_while_a_second_request_runs(builtin_server: Emb
 
 
 def _serve(port: int, *extra: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-m", "trayai.cli", "serve", "--port", str(port), *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            stdin=subprocess.DEVNULL, env=dict(os.environ))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trayai.cli", "serve", "--port", str(port), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=dict(os.environ),
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert f"127.0.0.1:{port}/v1" in line, line + (proc.stderr.read() if proc.stderr else "")
@@ -98,10 +125,19 @@ def test_serve_stops_within_3_seconds_in_the_middle_of_a_stream() -> None:
     first_bytes = threading.Event()
 
     def stream() -> None:
-        body = json.dumps({"model": "ai/smollm2", "stream": True, "max_tokens": 3000,
-                           "messages": [{"role": "user", "content": "Write a very long story."}]}).encode()
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/chat/completions", data=body,
-                                         headers={"Content-Type": "application/json"})
+        body = json.dumps(
+            {
+                "model": "ai/smollm2",
+                "stream": True,
+                "max_tokens": 3000,
+                "messages": [{"role": "user", "content": "Write a very long story."}],
+            }
+        ).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/chat/completions",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 for _ in range(3):

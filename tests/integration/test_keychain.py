@@ -39,8 +39,14 @@ echo "after delete: $(secret-tool lookup service trayai username Work || true)"
 """)
         env = dict(os.environ)
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
-        proc = subprocess.run(["dbus-run-session", "--", "bash", str(script)], capture_output=True,
-                              text=True, timeout=120, env=env, cwd=Path(__file__).resolve().parents[2])
+        proc = subprocess.run(
+            ["dbus-run-session", "--", "bash", str(script)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            cwd=Path(__file__).resolve().parents[2],
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert f"lookup: {KEY}" in proc.stdout
         assert "stored the key of 'Work' in Secret Service" in proc.stderr
@@ -57,8 +63,9 @@ echo "after delete: $(secret-tool lookup service trayai username Work || true)"
     assert any(paths.config_dir.iterdir())  # there were files to search
 
 
-def test_a_gui_session_with_a_key_from_the_settings_dialog_leaves_it_nowhere(paths: AppPaths,
-                                                                           tmp_path: Path) -> None:
+def test_a_gui_session_with_a_key_from_the_settings_dialog_leaves_it_nowhere(
+    paths: AppPaths, tmp_path: Path
+) -> None:
     """Settings dialog → gnome-keyring → chat answer → quit; then grep everything trayai wrote."""
     for tool in ("dbus-run-session", "gnome-keyring-daemon", "secret-tool"):
         if shutil.which(tool) is None:
@@ -79,8 +86,14 @@ echo "lookup: $(secret-tool lookup service trayai username Work)"
 """)
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
-        proc = subprocess.run(["dbus-run-session", "--", "bash", str(script)], capture_output=True,
-                              text=True, timeout=120, env=env, cwd=Path(__file__).resolve().parents[2])
+        proc = subprocess.run(
+            ["dbus-run-session", "--", "bash", str(script)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            cwd=Path(__file__).resolve().parents[2],
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert "key stored in: Secret Service" in proc.stdout
         assert "answer: Hello from the scripted server." in proc.stdout

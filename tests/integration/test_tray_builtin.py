@@ -44,14 +44,24 @@ def run_app(paths: AppPaths, port: int) -> subprocess.Popen[str]:
     settings.poll_interval = 1.0
     ConfigStore(paths).save(settings)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    return subprocess.Popen([sys.executable, "-m", "trayai.cli"], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "trayai.cli"],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def quit_app(app: subprocess.Popen[str]) -> float:
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "trayai.cli", "quit"], check=True, timeout=30,
-                   env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    subprocess.run(
+        [sys.executable, "-m", "trayai.cli", "quit"],
+        check=True,
+        timeout=30,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+    )
     assert app.wait(15) == 0
     return time.monotonic() - started
 
@@ -60,8 +70,11 @@ def test_tray_starts_the_builtin_server_and_quit_stops_it(paths: AppPaths) -> No
     port = free_port()
     app = run_app(paths, port)
     try:
-        wait_for(lambda: list_models_sync(f"http://127.0.0.1:{port}/v1") == ["ai/smollm2"], 120,
-                 "the built-in server")
+        wait_for(
+            lambda: list_models_sync(f"http://127.0.0.1:{port}/v1") == ["ai/smollm2"],
+            120,
+            "the built-in server",
+        )
         assert len(llama_servers(port)) == 1
         log = paths.log_dir / "trayai.log"
         wait_for(lambda: "starting the built-in server" in log.read_text(), 10, "the log line")

@@ -63,9 +63,11 @@ def markdown_reply(chars: int) -> str:
     total = 0
     i = 0
     while total < chars:
-        block = [PROSE * 2, f"- item {i} with `code`\n- another point\n", f"```python\ndef f_{i}():\n{CODE}\n```"][
-            i % 3
-        ]
+        block = [
+            PROSE * 2,
+            f"- item {i} with `code`\n- another point\n",
+            f"```python\ndef f_{i}():\n{CODE}\n```",
+        ][i % 3]
         parts.append(block)
         total += len(block) + 2
         i += 1
@@ -166,7 +168,11 @@ class Bench:
         for _ in range(runs):
             self.server.script(Reply(n_tokens=100_000, rate=1000))
             outcome, latency = await self.ask("never ending", stop_after=0.5)
-            assert outcome.status == "stopped" and latency is not None, (outcome.status, len(outcome.message.content), len(self.outcomes))
+            assert outcome.status == "stopped" and latency is not None, (
+                outcome.status,
+                len(outcome.message.content),
+                len(self.outcomes),
+            )
             latencies.append(latency * 1000)
         return {
             "runs": runs,
@@ -328,8 +334,11 @@ def flush_cost(samples: int) -> dict[str, Any]:
 def memory(server: ScriptedServer, tmp: Path) -> dict[str, Any]:
     """RSS of the real app (offscreen) before and after opening the chat window and one answer."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOCAL_")}
-    env.update(QT_QPA_PLATFORM="offscreen", TRAYAI_CONFIG_DIR=str(tmp / "mem-config"),
-               TRAYAI_DATA_DIR=str(tmp / "mem-data"))
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        TRAYAI_CONFIG_DIR=str(tmp / "mem-config"),
+        TRAYAI_DATA_DIR=str(tmp / "mem-data"),
+    )
     paths = AppPaths.from_env(env)
     configure_for(paths, server)
     log = paths.log_dir / "trayai.log"
@@ -341,8 +350,13 @@ def memory(server: ScriptedServer, tmp: Path) -> dict[str, Any]:
                 raise RuntimeError(f"the app never logged {text!r}")
             time.sleep(0.05)
 
-    proc = subprocess.Popen([sys.executable, "-m", "trayai.cli"], env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trayai.cli"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_log("startup: tray shown")
         time.sleep(2.0)  # first poll done
@@ -358,8 +372,11 @@ def memory(server: ScriptedServer, tmp: Path) -> dict[str, Any]:
             proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.kill()
-    return {"rss_before_chat_mb": round(before / 1e6, 1), "rss_after_chat_mb": round(after / 1e6, 1),
-            "target_after_chat_mb": 150}
+    return {
+        "rss_before_chat_mb": round(before / 1e6, 1),
+        "rss_after_chat_mb": round(after / 1e6, 1),
+        "target_after_chat_mb": 150,
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

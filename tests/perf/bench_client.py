@@ -39,8 +39,9 @@ async def baseline_stream(http: httpx2.AsyncClient, url: str) -> tuple[int, floa
     ttft = None
     count = 0
     body = {"model": "ai/smollm2", "messages": MESSAGES, "stream": True}
-    async with http.stream("POST", f"{url}/chat/completions", json=body,
-                           headers={"Authorization": "Bearer dummy-key"}) as response:
+    async with http.stream(
+        "POST", f"{url}/chat/completions", json=body, headers={"Authorization": "Bearer dummy-key"}
+    ) as response:
         async for line in response.aiter_lines():
             if not line.startswith("data:"):
                 continue
@@ -69,9 +70,10 @@ async def measure_ingest(server: ScriptedServer, events: int, rounds: int) -> di
     server.set_default(Reply(n_tokens=events, include_usage=False))
     base: list[float] = []
     ours: list[float] = []
-    async with httpx2.AsyncClient(trust_env=False, timeout=60) as http, ModelClient(
-        Endpoint.create(server.base_url, "dummy-key")
-    ) as client:
+    async with (
+        httpx2.AsyncClient(trust_env=False, timeout=60) as http,
+        ModelClient(Endpoint.create(server.base_url, "dummy-key")) as client,
+    ):
         await baseline_stream(http, server.base_url)  # warm both connections
         await trayai_stream(client)
         for _ in range(rounds):  # interleaved so drift hits both alike
@@ -82,17 +84,24 @@ async def measure_ingest(server: ScriptedServer, events: int, rounds: int) -> di
             n, _ = await trayai_stream(client)
             ours.append((time.thread_time() - t0) / n * 1e6)
     b, o = statistics.median(base), statistics.median(ours)
-    return {"events_per_stream": events, "rounds": rounds, "baseline_us_per_event": round(b, 2),
-            "trayai_us_per_event": round(o, 2), "ratio": round(o / b, 2), "target_ratio": 2.0}
+    return {
+        "events_per_stream": events,
+        "rounds": rounds,
+        "baseline_us_per_event": round(b, 2),
+        "trayai_us_per_event": round(o, 2),
+        "ratio": round(o / b, 2),
+        "target_ratio": 2.0,
+    }
 
 
 async def measure_ttft(server: ScriptedServer, samples: int) -> dict[str, Any]:
     server.set_default(Reply(n_tokens=2, include_usage=False))
     base: list[float] = []
     ours: list[float] = []
-    async with httpx2.AsyncClient(trust_env=False, timeout=60) as http, ModelClient(
-        Endpoint.create(server.base_url, "dummy-key")
-    ) as client:
+    async with (
+        httpx2.AsyncClient(trust_env=False, timeout=60) as http,
+        ModelClient(Endpoint.create(server.base_url, "dummy-key")) as client,
+    ):
         await baseline_stream(http, server.base_url)
         await trayai_stream(client)
         for _ in range(samples):
@@ -101,10 +110,14 @@ async def measure_ttft(server: ScriptedServer, samples: int) -> dict[str, Any]:
             _, t = await trayai_stream(client)
             ours.append(t or 0.0)
     bp50, op50 = statistics.median(base) * 1000, statistics.median(ours) * 1000
-    return {"samples": samples, "baseline_ms_p50": round(bp50, 3), "trayai_ms_p50": round(op50, 3),
-            "added_ms_p50": round(op50 - bp50, 3),
-            "trayai_ms_p95": round(sorted(ours)[int(0.95 * (len(ours) - 1))] * 1000, 3),
-            "target_added_ms": 10.0}
+    return {
+        "samples": samples,
+        "baseline_ms_p50": round(bp50, 3),
+        "trayai_ms_p50": round(op50, 3),
+        "added_ms_p50": round(op50 - bp50, 3),
+        "trayai_ms_p95": round(sorted(ours)[int(0.95 * (len(ours) - 1))] * 1000, 3),
+        "target_added_ms": 10.0,
+    }
 
 
 async def measure_sustained(server: ScriptedServer, rate: int, seconds: float) -> dict[str, Any]:
@@ -115,10 +128,14 @@ async def measure_sustained(server: ScriptedServer, rate: int, seconds: float) -
         cpu0, wall0 = time.thread_time(), time.perf_counter()
         count, _ = await trayai_stream(client)
         cpu, wall = time.thread_time() - cpu0, time.perf_counter() - wall0
-    return {"target_events_per_s": rate, "events": count, "seconds": round(wall, 2),
-            "achieved_events_per_s": round(count / wall, 1),
-            "client_cpu_share": round(cpu / wall, 3),
-            "end_lag_ms": round((wall - events / rate) * 1000, 1)}
+    return {
+        "target_events_per_s": rate,
+        "events": count,
+        "seconds": round(wall, 2),
+        "achieved_events_per_s": round(count / wall, 1),
+        "client_cpu_share": round(cpu / wall, 3),
+        "end_lag_ms": round((wall - events / rate) * 1000, 1),
+    }
 
 
 async def main_async(quick: bool) -> dict[str, Any]:

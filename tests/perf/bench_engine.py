@@ -32,9 +32,13 @@ PROMPT = [{"role": "user", "content": "Write a long story about a lighthouse kee
 
 
 async def one(client: ModelClient, max_tokens: int) -> StreamResult:
-    stream = client.stream_chat(PROMPT, model="ai/smollm2",
-                                options=GenerationOptions(max_tokens=max_tokens, temperature=0.0,
-                                                          extra={"extra_body": {"ignore_eos": True}}))
+    stream = client.stream_chat(
+        PROMPT,
+        model="ai/smollm2",
+        options=GenerationOptions(
+            max_tokens=max_tokens, temperature=0.0, extra={"extra_body": {"ignore_eos": True}}
+        ),
+    )
     async with stream:
         async for _ in stream:
             pass
@@ -119,9 +123,12 @@ def main() -> None:
             f"one_busy_process_{default['threads']}_threads": loaded_default,
             f"one_busy_process_{all_cores}_threads": loaded_every_core,
         },
-        "default_vs_every_core_idle": round(default["decode_tok_s_p50"] / every_core, 2) if every_core else None,
+        "default_vs_every_core_idle": round(default["decode_tok_s_p50"] / every_core, 2)
+        if every_core
+        else None,
         "default_vs_every_core_loaded": round(loaded_default / loaded_every_core, 2)
-        if loaded_every_core else None,
+        if loaded_every_core
+        else None,
     }
     print(json.dumps({"bench_engine": report}, indent=2))
 

@@ -59,8 +59,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     raise RuntimeError(f"timed out waiting for {what}; the app logged:\n{log_text()[-3000:]}")
                 time.sleep(0.002)
 
-        app = subprocess.Popen([sys.executable, "-m", "trayai.cli"], env=env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        app = subprocess.Popen(
+            [sys.executable, "-m", "trayai.cli"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         stack.callback(app.kill)
         wait(lambda: "hotkey Ctrl+Alt+Space registered" in log_text(), "the hotkey")
         from Xlib import X
@@ -73,8 +78,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             window = getattr(focus, "id", 0)
             if window != prompt_id:
                 return False
-            return bool(xdisplay.create_resource_object("window", prompt_id).get_attributes().map_state
-                        == X.IsViewable)
+            return bool(
+                xdisplay.create_resource_object("window", prompt_id).get_attributes().map_state
+                == X.IsViewable
+            )
 
         latencies = []
         prompt_id = 0
@@ -84,8 +91,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             subprocess.run(["xdotool", "key", "ctrl+alt+space"], env=env, check=True)
             if press == 0:
                 wait(lambda: "quick prompt focused" in log_text(), "the prompt to take focus")
-                found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Quick prompt"],
-                                       env=env, capture_output=True, text=True, check=True).stdout.split()
+                found = subprocess.run(
+                    ["xdotool", "search", "--onlyvisible", "--name", "^Quick prompt"],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout.split()
                 prompt_id = int(found[0])
             wait(lambda n=shown: log_text().count("quick prompt shown") > n, "the prompt")
             wait(lambda wid=prompt_id: prompt_has_focus(wid), "the keyboard focus on the prompt")

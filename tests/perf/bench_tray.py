@@ -34,7 +34,9 @@ from tests.support.scripted_server import ScriptedServer
 from trayai.core.config import ConfigStore, Profile, Settings
 from trayai.core.paths import AppPaths
 
-SHOWN = re.compile(r"startup: tray shown ([\d.]+) s after process start \(tray=(\w+)\); modules loaded: (.*)$")
+SHOWN = re.compile(
+    r"startup: tray shown ([\d.]+) s after process start \(tray=(\w+)\); modules loaded: (.*)$"
+)
 
 
 def desktop_env(stack: contextlib.ExitStack) -> tuple[dict[str, str], str]:
@@ -43,18 +45,30 @@ def desktop_env(stack: contextlib.ExitStack) -> tuple[dict[str, str], str]:
         env["QT_QPA_PLATFORM"] = "offscreen"
         return env, "offscreen (status window)"
     number = next(n for n in range(150, 250) if not Path(f"/tmp/.X11-unix/X{n}").exists())
-    xvfb = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1024x600x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    xvfb = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", "1024x600x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     stack.callback(xvfb.kill)
     while not Path(f"/tmp/.X11-unix/X{number}").exists():
         time.sleep(0.05)
     env.update({"DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"})
-    out = subprocess.run(["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
-                         capture_output=True, text=True, check=True, env=env).stdout.split()
+    out = subprocess.run(
+        ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout.split()
     env["DBUS_SESSION_BUS_ADDRESS"] = out[0]
     stack.callback(lambda: os.kill(int(out[1]), 15))
-    trayer = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
-                               "--height", "24"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    trayer = subprocess.Popen(
+        ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request", "--height", "24"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     stack.callback(trayer.kill)
     time.sleep(0.5)
     return env, "Xvfb + trayer (real tray icon)"
@@ -63,18 +77,27 @@ def desktop_env(stack: contextlib.ExitStack) -> tuple[dict[str, str], str]:
 def launch_once(env: dict[str, str], paths: AppPaths) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     log = paths.log_dir / "trayai.log"
     before = log.read_text() if log.exists() else ""
-    proc = subprocess.Popen([sys.executable, "-m", "trayai.cli"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trayai.cli"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        text = log.read_text()[len(before):] if log.exists() else ""
+        text = log.read_text()[len(before) :] if log.exists() else ""
         for line in text.splitlines():
             match = SHOWN.search(line)
             if match:
-                modules = json.loads(match.group(3).replace("'", '"').replace("False", "false")
-                                     .replace("True", "true"))
-                return proc, {"seconds": float(match.group(1)), "tray": match.group(2) == "True",
-                              "modules": modules}
+                modules = json.loads(
+                    match.group(3).replace("'", '"').replace("False", "false").replace("True", "true")
+                )
+                return proc, {
+                    "seconds": float(match.group(1)),
+                    "tray": match.group(2) == "True",
+                    "modules": modules,
+                }
         time.sleep(0.02)
     proc.kill()
     raise RuntimeError("the tray did not start")
@@ -130,8 +153,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "tray_icon_each_run": [s["tray"] for s in launches],
             "loaded_before_icon": launches[-1]["modules"],
         },
-        "idle": {"window_s": round(wall, 1), "cpu_percent": round(100 * cpu / wall, 2),
-                 "polls_in_window": polls, "target_cpu_percent": "~0"},
+        "idle": {
+            "window_s": round(wall, 1),
+            "cpu_percent": round(100 * cpu / wall, 2),
+            "polls_in_window": polls,
+            "target_cpu_percent": "~0",
+        },
         "memory": {"rss_tray_only_mb": round(rss_tray / 1e6, 1), "target_mb": 80},
     }
     print(json.dumps(figures, indent=2))

@@ -11,8 +11,9 @@ SCRIPT = Path(__file__).with_name("bench_client.py")
 
 
 def test_benchmark_prints_complete_json() -> None:
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--quick"], capture_output=True, text=True,
-                          timeout=240, check=True)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick"], capture_output=True, text=True, timeout=240, check=True
+    )
     figures = json.loads(proc.stdout)
     ingest, ttft, sustained = figures["ingest"], figures["ttft"], figures["sustained"]
     assert ingest["baseline_us_per_event"] > 0 and ingest["trayai_us_per_event"] > 0
@@ -25,13 +26,18 @@ def test_benchmark_prints_complete_json() -> None:
 
 def test_tray_benchmark_reports_startup_idle_and_memory() -> None:
     script = Path(__file__).with_name("bench_tray.py")
-    proc = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True,
-                          timeout=300, check=True)
+    proc = subprocess.run(
+        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300, check=True
+    )
     figures = json.loads(proc.stdout)
     startup = figures["startup"]
     # The icon must be up before the HTTP stack and the Markdown highlighter are imported.
-    assert startup["loaded_before_icon"] == {"openai": False, "httpx2": False, "httpx": False,
-                                             "pygments": False}
+    assert startup["loaded_before_icon"] == {
+        "openai": False,
+        "httpx2": False,
+        "httpx": False,
+        "pygments": False,
+    }
     assert 0 < startup["icon_shown_s_p50_warm"] < 10
     assert figures["idle"]["polls_in_window"] >= 1  # it kept polling while idle
     assert figures["memory"]["rss_tray_only_mb"] > 10
@@ -39,8 +45,9 @@ def test_tray_benchmark_reports_startup_idle_and_memory() -> None:
 
 def test_chat_benchmark_reports_every_figure() -> None:
     script = Path(__file__).with_name("bench_chat.py")
-    proc = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True,
-                          timeout=300, check=True)
+    proc = subprocess.run(
+        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300, check=True
+    )
     figures = json.loads(proc.stdout)
     beat = figures["ui_heartbeat_while_streaming"]
     assert beat["reply_chars"] >= 10_000 and beat["flushes"] > 10  # the whole reply, coalesced flushes
@@ -58,14 +65,17 @@ def test_chat_benchmark_reports_every_figure() -> None:
     assert hostile["line_1mb_no_newline"]["reply_chars"] == 1_000_000
     assert hostile["code_block_5mb"]["reply_chars"] > 5_000_000
     for case in hostile.values():  # the whole answer, saved at least once, a heartbeat throughout
-        assert case["intact"] and case["history_writes"] >= 1 and case["rss_peak_mb"] >= case["rss_baseline_mb"]
+        assert (
+            case["intact"] and case["history_writes"] >= 1 and case["rss_peak_mb"] >= case["rss_baseline_mb"]
+        )
         assert 0 < case["worst_stall_ms_without_history_writes"] <= case["worst_stall_ms"]
 
 
 def test_hotkey_benchmark_measures_every_press() -> None:
     script = Path(__file__).with_name("bench_hotkey.py")
-    proc = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True,
-                          timeout=300, check=True)
+    proc = subprocess.run(
+        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300, check=True
+    )
     figures = json.loads(proc.stdout)
     assert figures["presses"] == 10 and figures["mode"].startswith("Xvfb")
     assert 0 < figures["shown_and_focused_ms_p50"] <= figures["shown_and_focused_ms_p95"]

@@ -30,7 +30,10 @@ def main() -> None:
 
     def respond(path: str, results: dict[str, object], code: int = 0) -> None:
         signal = new_signal(
-            DBusAddress(path, interface="org.freedesktop.portal.Request"), "Response", "ua{sv}", (code, results)
+            DBusAddress(path, interface="org.freedesktop.portal.Request"),
+            "Response",
+            "ua{sv}",
+            (code, results),
         )
         conn.send(signal)
 
@@ -61,8 +64,15 @@ def main() -> None:
             for shortcut_id, props in shortcuts:
                 trigger = props.get("preferred_trigger", ("s", ""))[1]
                 sessions.setdefault(session, []).append(shortcut_id)
-                bound.append((shortcut_id, {"description": props["description"],
-                                            "trigger_description": ("s", f"Press {trigger}")}))
+                bound.append(
+                    (
+                        shortcut_id,
+                        {
+                            "description": props["description"],
+                            "trigger_description": ("s", f"Press {trigger}"),
+                        },
+                    )
+                )
                 print(f"BindShortcuts {shortcut_id} {trigger}", flush=True)
             respond(request, {"shortcuts": ("a(sa{sv})", bound)})
         elif member == "Trigger":
@@ -71,7 +81,10 @@ def main() -> None:
             for session, ids in sessions.items():
                 if shortcut_id in ids:
                     activated = new_signal(
-                        DBusAddress(PORTAL_PATH, interface=SHORTCUTS), "Activated", "osta{sv}", (session, shortcut_id, 0, {})
+                        DBusAddress(PORTAL_PATH, interface=SHORTCUTS),
+                        "Activated",
+                        "osta{sv}",
+                        (session, shortcut_id, 0, {}),
                     )
                     conn.send(activated)
                     print(f"Activated {shortcut_id}", flush=True)

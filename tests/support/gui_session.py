@@ -41,8 +41,9 @@ def main() -> None:
     instance = InstanceServer(socket_name(paths.data_dir))
     assert instance.listen()
     store = ConfigStore(paths)
-    tray = TrayApp(paths, store, store.load(), SecretStore(), instance, tray_available=False,
-                   redactor=redactor)
+    tray = TrayApp(
+        paths, store, store.load(), SecretStore(), instance, tray_available=False, redactor=redactor
+    )
 
     async def session() -> None:
         task = asyncio.ensure_future(tray.run())

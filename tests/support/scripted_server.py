@@ -135,8 +135,9 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server.owner
 
     def _record(self, body: dict[str, Any] | None) -> RecordedRequest:
-        request = RecordedRequest(self.command, self.path,
-                                  {k.lower(): v for k, v in self.headers.items()}, body)
+        request = RecordedRequest(
+            self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+        )
         with self.owner._lock:
             self.owner.requests.append(request)
         return request
@@ -163,8 +164,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_json(self, status: int, data: Any) -> None:
         self._send_body(status, json.dumps(data).encode(), "application/json")
 
-    def _send_error_json(self, status: int, message: str, kind: str = "invalid_request_error",
-                         code: str | None = None) -> None:
+    def _send_error_json(
+        self, status: int, message: str, kind: str = "invalid_request_error", code: str | None = None
+    ) -> None:
         self._send_json(status, {"error": {"message": self._echoed(message), "type": kind, "code": code}})
 
     def _echoed(self, message: str) -> str:
@@ -201,11 +203,15 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         if reply.status != 200:
             if reply.error_body is not None:
-                self._send_body(reply.status, self._echoed(reply.error_body).encode(),
-                                reply.content_type or "text/plain")
+                self._send_body(
+                    reply.status, self._echoed(reply.error_body).encode(), reply.content_type or "text/plain"
+                )
             else:
-                self._send_error_json(reply.status, reply.error_message,
-                                      "server_error" if reply.status >= 500 else "invalid_request_error")
+                self._send_error_json(
+                    reply.status,
+                    reply.error_message,
+                    "server_error" if reply.status >= 500 else "invalid_request_error",
+                )
             return True
         if reply.malformed == "html":
             self._send_body(200, _HTML_PAGE.encode(), reply.content_type or "text/html; charset=utf-8")
@@ -220,8 +226,11 @@ class _Handler(BaseHTTPRequestHandler):
         kind = reply.hostile
         content_type = "text/event-stream" if streaming else "application/json"
         if kind == "gzip_bomb":
-            prefix = (b'data: {"choices":[{"index":0,"delta":{"content":"' if streaming
-                      else b'{"object":"list","data":[{"id":"')
+            prefix = (
+                b'data: {"choices":[{"index":0,"delta":{"content":"'
+                if streaming
+                else b'{"object":"list","data":[{"id":"'
+            )
             body = _gzip_bomb(prefix, reply.hostile_size)
             self.send_response(200)
             self.send_header("Content-Type", content_type)
@@ -249,7 +258,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         for index in range(len(data)):
             try:
-                self._chunk(data[index:index + 1])
+                self._chunk(data[index : index + 1])
             except _ClientGone:
                 self.owner._note_disconnect()
                 return
@@ -299,8 +308,15 @@ class _Handler(BaseHTTPRequestHandler):
             with self.owner._lock:
                 models = list(self.owner.models)
                 owner = self.owner.owned_by
-            self._send_json(200, {"object": "list", "data": [
-                {"id": m, "object": "model", "created": 1700000000, "owned_by": owner} for m in models]})
+            self._send_json(
+                200,
+                {
+                    "object": "list",
+                    "data": [
+                        {"id": m, "object": "model", "created": 1700000000, "owned_by": owner} for m in models
+                    ],
+                },
+            )
             return
         if path == "/props" and self.owner.props is not None:
             self._send_json(200, self.owner.props)
@@ -337,8 +353,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         model = str(body.get("model", ""))
         if self.owner.unknown_model_status is not None and model not in self.owner.models:
-            self._send_error_json(self.owner.unknown_model_status, f"The model `{model}` does not exist",
-                                  code="model_not_found")
+            self._send_error_json(
+                self.owner.unknown_model_status, f"The model `{model}` does not exist", code="model_not_found"
+            )
             return
         reply = self.owner._take_chat_reply(body)
         try:
@@ -374,15 +391,25 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.first_token_delay:
             self._sleep_watching(reply.first_token_delay)
         data: dict[str, Any] = {
-            "id": f"chatcmpl-scripted-{self.owner._next_id()}", "object": "chat.completion",
-            "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(tokens)},
-                         "finish_reason": finish}],
+            "id": f"chatcmpl-scripted-{self.owner._next_id()}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "".join(tokens)},
+                    "finish_reason": finish,
+                }
+            ],
         }
         if reply.include_usage:
             prompt = self._prompt_tokens(body)
-            data["usage"] = {"prompt_tokens": prompt, "completion_tokens": len(tokens),
-                             "total_tokens": prompt + len(tokens)}
+            data["usage"] = {
+                "prompt_tokens": prompt,
+                "completion_tokens": len(tokens),
+                "total_tokens": prompt + len(tokens),
+            }
         with self.owner._lock:
             self.owner.tokens_sent += len(tokens)
         self._send_json(200, data)
@@ -404,8 +431,13 @@ class _Handler(BaseHTTPRequestHandler):
         created = int(time.time())
 
         def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
-            return {"id": stream_id, "object": "chat.completion.chunk", "created": created, "model": model,
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
+            return {
+                "id": stream_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+            }
 
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -461,8 +493,9 @@ class _Handler(BaseHTTPRequestHandler):
                     self._stall()
                     return
                 if reply.error_event_after is not None and index == reply.error_event_after:
-                    self._event({"error": {"message": self._echoed(reply.error_message),
-                                           "type": "server_error"}})
+                    self._event(
+                        {"error": {"message": self._echoed(reply.error_message), "type": "server_error"}}
+                    )
                     self._chunk(b"data: [DONE]\n\n")
                     self._chunk(b"")
                     finished = True
@@ -484,10 +517,20 @@ class _Handler(BaseHTTPRequestHandler):
             options = body.get("stream_options")
             if reply.include_usage and isinstance(options, dict) and options.get("include_usage"):
                 prompt = self._prompt_tokens(body)
-                self._event({"id": stream_id, "object": "chat.completion.chunk", "created": created,
-                             "model": model, "choices": [],
-                             "usage": {"prompt_tokens": prompt, "completion_tokens": len(tokens),
-                                       "total_tokens": prompt + len(tokens)}})
+                self._event(
+                    {
+                        "id": stream_id,
+                        "object": "chat.completion.chunk",
+                        "created": created,
+                        "model": model,
+                        "choices": [],
+                        "usage": {
+                            "prompt_tokens": prompt,
+                            "completion_tokens": len(tokens),
+                            "total_tokens": prompt + len(tokens),
+                        },
+                    }
+                )
             self._chunk(b"data: [DONE]\n\n")
             self._chunk(b"")
             finished = True
@@ -538,8 +581,15 @@ def _gzip_bomb(prefix: bytes, size: int) -> bytes:
 class ScriptedServer:
     """The server; start with ``with ScriptedServer() as server:`` (see module docstring)."""
 
-    def __init__(self, *, models: Sequence[str] = ("ai/smollm2",), api_key: str | None = None,
-                 host: str = "127.0.0.1", port: int = 0, prefix: str = "/v1") -> None:
+    def __init__(
+        self,
+        *,
+        models: Sequence[str] = ("ai/smollm2",),
+        api_key: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        prefix: str = "/v1",
+    ) -> None:
         self.models: list[str] = list(models)
         self.api_key = api_key
         self.prefix = prefix
@@ -578,8 +628,12 @@ class ScriptedServer:
         if self._httpd is None:
             self._stopping.clear()
             self._httpd = _Server(self, (self._host, self._requested_port))
-            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                            name="scripted-openai-server", daemon=True)
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="scripted-openai-server",
+                daemon=True,
+            )
             self._thread.start()
         return self
 

@@ -56,8 +56,11 @@ def small_disk(path: Path, size: str = "4m") -> Iterator[SmallDisk]:
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         pytest.skip("a real full/read-only disk needs root to mount a tmpfs")
     path.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)],
+        capture_output=True,
+        text=True,
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     try:

@@ -32,8 +32,9 @@ def make_app(paths: AppPaths, qloop: Any, qapp: Any) -> Iterator[Callable[[Setti
         store.save(settings)
         instance = InstanceServer(socket_name(paths.data_dir))
         assert instance.listen()
-        app = TrayApp(paths, store, store.load(), SecretStore(MemoryKeyring()), instance,
-                      tray_available=False)
+        app = TrayApp(
+            paths, store, store.load(), SecretStore(MemoryKeyring()), instance, tray_available=False
+        )
         app.loaded.settings.builtin_server.autostart = False
         apps.append(app)
         return app
@@ -45,8 +46,10 @@ def make_app(paths: AppPaths, qloop: Any, qapp: Any) -> Iterator[Callable[[Setti
 
 def settings_for(server: ScriptedServer) -> Settings:
     settings = Settings()
-    settings.profiles = [Profile(name="Scripted", base_url=server.base_url),
-                         Profile(name="Nowhere", base_url="http://127.0.0.1:9/v1")]
+    settings.profiles = [
+        Profile(name="Scripted", base_url=server.base_url),
+        Profile(name="Nowhere", base_url="http://127.0.0.1:9/v1"),
+    ]
     settings.active_profile = "Scripted"
     settings.poll_interval = 1.0
     return settings
@@ -70,8 +73,9 @@ def submenu(menu: QMenu, name: str) -> QMenu:
     return found
 
 
-def test_status_window_menu_and_model_switch(server: ScriptedServer, make_app: Any, run: Any,
-                                             paths: AppPaths) -> None:
+def test_status_window_menu_and_model_switch(
+    server: ScriptedServer, make_app: Any, run: Any, paths: AppPaths
+) -> None:
     server.models = ["ai/smollm2", "ai/qwen3"]
     app = make_app(settings_for(server))
 
@@ -91,7 +95,9 @@ def test_status_window_menu_and_model_switch(server: ScriptedServer, make_app: A
         assert [a.text() for a in models.actions()] == ["ai/smollm2", "ai/qwen3"]
         assert [a.isChecked() for a in models.actions()] == [True, False]
         models.actions()[1].trigger()  # the user picks another model
-        await until(lambda: app.monitor.report is not None and app.monitor.report.resolved_model == "ai/qwen3")
+        await until(
+            lambda: app.monitor.report is not None and app.monitor.report.resolved_model == "ai/qwen3"
+        )
         saved = json.loads(paths.config_file.read_text())
         assert saved["profiles"][0]["model"] == "ai/qwen3"
         endpoints = submenu(menu, "endpoints")
@@ -106,8 +112,9 @@ def test_status_window_menu_and_model_switch(server: ScriptedServer, make_app: A
     run(go())
 
 
-def test_env_override_locks_the_model_menu(server: ScriptedServer, make_app: Any, run: Any,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_override_locks_the_model_menu(
+    server: ScriptedServer, make_app: Any, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LOCAL_MODEL_NAME", "ai/smollm2")
     app = make_app(settings_for(server))
 
@@ -125,8 +132,7 @@ def test_env_override_locks_the_model_menu(server: ScriptedServer, make_app: Any
     run(go())
 
 
-def test_ipc_commands_reach_the_app(server: ScriptedServer, make_app: Any, run: Any,
-                                    paths: AppPaths) -> None:
+def test_ipc_commands_reach_the_app(server: ScriptedServer, make_app: Any, run: Any, paths: AppPaths) -> None:
     import subprocess
     import sys
 
@@ -231,6 +237,7 @@ def test_settings_dialog_switches_the_live_endpoint(
     app = make_app(settings_for(server))
     other = ScriptedServer(models=["ai/qwen3"]).start()
     try:
+
         async def go() -> None:
             task = asyncio.ensure_future(app.run())
             await until(lambda: app.monitor.state is ServerState.READY)
@@ -247,8 +254,13 @@ def test_settings_dialog_switches_the_live_endpoint(
             dialog.general_editors["poll_interval"].widget.setValue(2)  # type: ignore[attr-defined]
             assert dialog.try_accept()
             await until(lambda: app.resolved.base_url == other.base_url)
-            await until(lambda: app.monitor.state is ServerState.READY and app.monitor.report is not None
-                        and app.monitor.report.models == ["ai/qwen3"])
+            await until(
+                lambda: (
+                    app.monitor.state is ServerState.READY
+                    and app.monitor.report is not None
+                    and app.monitor.report.models == ["ai/qwen3"]
+                )
+            )
             assert app.monitor.logic.policy.interval == 2
             assert app.menu_model().active_profile == "Second server"
             assert app.settings_dialog is None
@@ -378,9 +390,14 @@ def test_choosing_a_model_from_the_models_folder_restarts_the_builtin_server_wit
         assert [(a.text(), a.isChecked()) for a in choices] == [("ai/smollm2", True), ("tiny-copy", False)]
         pid_before = app.server.server.pid
         choices[1].trigger()
-        await until(lambda: app.monitor.report is not None
-                    and app.monitor.report.resolved_model == "tiny-copy"
-                    and app.monitor.state is ServerState.READY, timeout=60)
+        await until(
+            lambda: (
+                app.monitor.report is not None
+                and app.monitor.report.resolved_model == "tiny-copy"
+                and app.monitor.state is ServerState.READY
+            ),
+            timeout=60,
+        )
         assert app.server.server.pid != pid_before  # a new child, one model at a time
         saved = json.loads(paths.config_file.read_text())
         assert saved["builtin_server"]["model_file"].endswith("tiny-copy.gguf")
@@ -399,8 +416,9 @@ def test_tray_text_never_shows_an_echoed_key_or_server_markup(
 
     monkeypatch.setenv("LOCAL_API_KEY", "sekrit-key-1234")
     server.echo_auth = True
-    server.models_reply = Reply(status=500, error_message="<img src='file:///etc/hostname'> <b>boom</b>",
-                                repeat=True)
+    server.models_reply = Reply(
+        status=500, error_message="<img src='file:///etc/hostname'> <b>boom</b>", repeat=True
+    )
     app = make_app(settings_for(server))
 
     async def go() -> None:

@@ -220,7 +220,9 @@ def test_a_lone_surrogate_in_the_answer_is_saved_as_u_fffd_and_done(
 
 
 @pytest.mark.parametrize(
-    "reply", [Reply(status=500, error_message="boom"), Reply(error_event_after=2, n_tokens=5)], ids=["body", "event"]
+    "reply",
+    [Reply(status=500, error_message="boom"), Reply(error_event_after=2, n_tokens=5)],
+    ids=["body", "event"],
 )
 def test_a_key_echoed_by_the_server_is_neither_shown_nor_stored(
     server: ScriptedServer, run: Callable[..., Any], tmp_path: Path, reply: Reply
@@ -336,7 +338,9 @@ def test_long_replies_are_checkpointed_while_streaming(
     assert seen[0].startswith("tok0 ") and len(seen[0].split()) >= 20
 
 
-def test_non_streaming_profile(history: HistoryStore, server: ScriptedServer, run: Callable[..., Any]) -> None:
+def test_non_streaming_profile(
+    history: HistoryStore, server: ScriptedServer, run: Callable[..., Any]
+) -> None:
     h = Harness(history, server.base_url, generation=GenerationParams(stream=False))
     server.script(Reply(text="all at once"))
     outcome = run(h.ask("q"))
@@ -385,8 +389,12 @@ def test_stop_is_never_lost_while_tokens_pour_in(
     harness: Harness, server: ScriptedServer, run: Callable[..., Any]
 ) -> None:
     """Regression: asyncio.wait_for on 3.11 swallowed a cancel arriving with a chunk (1 in 3 Stops)."""
-    harness.target = ChatTarget(client=harness.client, model="ai/smollm2", profile="default",
-                                generation=GenerationParams(max_tokens=None))
+    harness.target = ChatTarget(
+        client=harness.client,
+        model="ai/smollm2",
+        profile="default",
+        generation=GenerationParams(max_tokens=None),
+    )
 
     async def go() -> list[str]:
         statuses = []
@@ -457,8 +465,9 @@ def test_a_prompt_the_full_disk_refuses_is_explained(
 
 
 @pytest.mark.integration
-def test_chat_and_quick_prompt_answer_at_once_on_the_builtin_engine(history: HistoryStore, run: Any,
-                                                                     tmp_path: Path) -> None:
+def test_chat_and_quick_prompt_answer_at_once_on_the_builtin_engine(
+    history: HistoryStore, run: Any, tmp_path: Path
+) -> None:
     """The chat's long answer and the quick prompt's question both complete (the old engine cut one)."""
     from trayai.core.config import BuiltinServerSettings
     from trayai.core.embedded import EmbeddedServer
@@ -507,8 +516,9 @@ def test_a_hostile_server_ends_the_answer_with_its_error_and_the_text_saved(
     from dataclasses import replace
 
     harness = Harness(history, server.base_url, generation=GenerationParams(max_tokens=30))
-    harness.client = ModelClient(Endpoint.create(server.base_url, "dummy-key", stall_timeout=1.0,
-                                                 answer_timeout=1.5))
+    harness.client = ModelClient(
+        Endpoint.create(server.base_url, "dummy-key", stall_timeout=1.0, answer_timeout=1.5)
+    )
     harness.target = replace(harness.target, client=harness.client)
     server.script(reply)
     started = time.monotonic()

@@ -21,7 +21,10 @@ def test_sigkill_mid_reply_loses_at_most_one_second(server: ScriptedServer, tmp_
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
     child = subprocess.Popen(
         [sys.executable, "-m", "tests.support.chat_child", server.base_url, str(db)],
-        stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
     )
     assert child.stdout is not None
     progress: list[tuple[float, int]] = []

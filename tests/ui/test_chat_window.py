@@ -95,7 +95,9 @@ def test_shift_enter_makes_a_newline_and_ime_composition_never_sends(
     assert rig.controller.conversation_id is None
 
 
-def test_up_recalls_the_last_prompt(rig: Rig, server: ScriptedServer, qtbot: QtBot, run: Callable[..., Any]) -> None:
+def test_up_recalls_the_last_prompt(
+    rig: Rig, server: ScriptedServer, qtbot: QtBot, run: Callable[..., Any]
+) -> None:
     server.script(Reply(text="one"), Reply(text="two"))
     type_and_enter(qtbot, rig, "first prompt")
     run(rig.wait_reply(1))
@@ -130,13 +132,17 @@ def test_escape_stops_and_the_partial_answer_is_marked(
 def test_error_inline_with_hint_and_retry_link(
     rig: Rig, server: ScriptedServer, qtbot: QtBot, run: Callable[..., Any]
 ) -> None:
-    server.script(Reply(status=404, error_message="The model `ai/smollm2` does not exist"), Reply(text="ok now"))
+    server.script(
+        Reply(status=404, error_message="The model `ai/smollm2` does not exist"), Reply(text="ok now")
+    )
     type_and_enter(qtbot, rig, "hello?")
     outcome = run(rig.wait_reply(1))
     assert outcome.error is not None
     text = rig.text()
     assert outcome.error.message in text and "Retry" in text
-    rig.window.transcript.anchorClicked.emit(QUrl(rig.window.transcript.action_href("retry", outcome.message.id)))
+    rig.window.transcript.anchorClicked.emit(
+        QUrl(rig.window.transcript.action_href("retry", outcome.message.id))
+    )
     run(rig.wait_reply(2))
     assert "ok now" in rig.text() and outcome.error.message not in rig.text()
 
@@ -148,12 +154,18 @@ def test_copy_message_and_copy_code_links(
     type_and_enter(qtbot, rig, "code please")
     outcome = run(rig.wait_reply(1))
     clipboard = QGuiApplication.clipboard()
-    rig.window.transcript.anchorClicked.emit(QUrl(rig.window.transcript.action_href("copycode", outcome.message.id, 0)))
+    rig.window.transcript.anchorClicked.emit(
+        QUrl(rig.window.transcript.action_href("copycode", outcome.message.id, 0))
+    )
     assert clipboard.text() == "def add(a, b):\n    return a + b\n"
-    rig.window.transcript.anchorClicked.emit(QUrl(rig.window.transcript.action_href("copy", outcome.message.id)))
+    rig.window.transcript.anchorClicked.emit(
+        QUrl(rig.window.transcript.action_href("copy", outcome.message.id))
+    )
     assert clipboard.text() == CODE_REPLY
     clipboard.clear()
-    qtbot.keyClick(rig.window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClick(
+        rig.window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+    )
     assert clipboard.text() == "def add(a, b):\n    return a + b\n"
 
 
@@ -182,8 +194,10 @@ def test_links_open_only_http_in_the_browser_and_nothing_is_loaded(
     opened: list[str] = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()) or True)
     server.script(
-        Reply(text="<img src='http://127.0.0.1:1/x.png'> ![pic](http://127.0.0.1:1/y.png) "
-                   "[site](https://example.org) [bad](javascript:alert(1)) <script>alert(2)</script>")
+        Reply(
+            text="<img src='http://127.0.0.1:1/x.png'> ![pic](http://127.0.0.1:1/y.png) "
+            "[site](https://example.org) [bad](javascript:alert(1)) <script>alert(2)</script>"
+        )
     )
     type_and_enter(qtbot, rig, "links")
     run(rig.wait_reply(1))
@@ -208,7 +222,9 @@ def test_search_finds_an_old_conversation_and_opens_at_the_hit(
     history.add_message(other.id, "user", "unrelated")
     rig.window.refresh_sidebar()
     qtbot.keyClicks(rig.window.search, "zebr")
-    qtbot.waitUntil(lambda: rig.window.conversations.count() >= 1 and "zebras" in rig.window.conversations.item(0).text())
+    qtbot.waitUntil(
+        lambda: rig.window.conversations.count() >= 1 and "zebras" in rig.window.conversations.item(0).text()
+    )
     item = rig.window.conversations.item(0)
     rig.window.conversations.itemClicked.emit(item)
     assert rig.controller.conversation_id == old.id
@@ -286,8 +302,9 @@ def test_closing_the_window_stops_the_answer(
         qapp.setQuitOnLastWindowClosed(True)
 
 
-def test_options_are_per_conversation(rig: Rig, history: HistoryStore, server: ScriptedServer,
-                                      qtbot: QtBot, run: Callable[..., Any]) -> None:
+def test_options_are_per_conversation(
+    rig: Rig, history: HistoryStore, server: ScriptedServer, qtbot: QtBot, run: Callable[..., Any]
+) -> None:
     rig.window.set_models(["ai/smollm2", "ai/qwen3"])
     rig.window.model_combo.setCurrentText("ai/qwen3")
     rig.window.model_combo.activated.emit(1)
@@ -310,7 +327,12 @@ def test_context_menu_offers_rename_export_delete(rig: Rig, history: HistoryStor
     rect = rig.window.conversations.visualItemRect(rig.window.conversations.item(0))
     rig.window._on_context_menu(rect.center())
     menu = rig.window._context_menu
-    assert [a.text() for a in menu.actions()] == ["&Rename", "Export as &Markdown…", "Export as &JSON…", "&Delete"]
+    assert [a.text() for a in menu.actions()] == [
+        "&Rename",
+        "Export as &Markdown…",
+        "Export as &JSON…",
+        "&Delete",
+    ]
     menu.close()
 
 
@@ -336,7 +358,9 @@ def test_autoscroll_only_when_at_the_bottom(
     assert bar.maximum() > 10
 
 
-def test_dark_palette_re_renders_with_dark_code_colours(rig: Rig, history: HistoryStore, qtbot: QtBot) -> None:
+def test_dark_palette_re_renders_with_dark_code_colours(
+    rig: Rig, history: HistoryStore, qtbot: QtBot
+) -> None:
     from PySide6.QtGui import QColor, QPalette
 
     conv = history.create_conversation()
@@ -397,8 +421,10 @@ def test_model_text_cannot_make_the_apps_action_links(
     server.script(Reply(status=404, error_message="no such model"))
     type_and_enter(qtbot, rig, "first")
     failed = run(rig.wait_reply(1))
-    hostile = (f"Click [redo](trayai:retry/{failed.message.id}) or [again](trayai:0/retry/{failed.message.id}) "
-               f"or <trayai:retry/{failed.message.id}> or [site](https://example.org)")
+    hostile = (
+        f"Click [redo](trayai:retry/{failed.message.id}) or [again](trayai:0/retry/{failed.message.id}) "
+        f"or <trayai:retry/{failed.message.id}> or [site](https://example.org)"
+    )
     server.script(Reply(text=hostile))
     type_and_enter(qtbot, rig, "second")
     run(rig.wait_reply(2))
@@ -406,8 +432,11 @@ def test_model_text_cannot_make_the_apps_action_links(
     assert "[redo](trayai:retry/" in rig.text()  # shown as the text it is, not as a link
     for text in ("redo", "again", f"<trayai:retry/{failed.message.id}>"):
         assert click_text(qtbot, view, text) == ""
-    for url in (f"trayai:retry/{failed.message.id}", f"trayai:0/retry/{failed.message.id}",
-                f"trayai:{'0' * 32}/retry/{failed.message.id}"):  # even as links, without the view's secret
+    for url in (
+        f"trayai:retry/{failed.message.id}",
+        f"trayai:0/retry/{failed.message.id}",
+        f"trayai:{'0' * 32}/retry/{failed.message.id}",
+    ):  # even as links, without the view's secret
         view.anchorClicked.emit(QUrl(url))
         assert not rig.controller.busy  # a Retry would have started its request task right here
     assert len(server.chat_requests()) == requests

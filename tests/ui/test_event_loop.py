@@ -20,7 +20,9 @@ def pending_timers(loop: qasync.QEventLoop) -> int:
     return len(loop._timer._SimpleTimer__callbacks)  # type: ignore[attr-defined]
 
 
-def test_cancelled_deadlines_release_their_qt_timers(qloop: qasync.QEventLoop, run: Callable[..., Any]) -> None:
+def test_cancelled_deadlines_release_their_qt_timers(
+    qloop: qasync.QEventLoop, run: Callable[..., Any]
+) -> None:
     async def many_deadlines() -> int:
         before = pending_timers(qloop)
         for _ in range(2000):
@@ -31,7 +33,9 @@ def test_cancelled_deadlines_release_their_qt_timers(qloop: qasync.QEventLoop, r
     assert run(many_deadlines()) < 10
 
 
-def test_deadlines_and_timers_still_fire(qloop: qasync.QEventLoop, run: Callable[..., Any], qtbot: QtBot) -> None:
+def test_deadlines_and_timers_still_fire(
+    qloop: qasync.QEventLoop, run: Callable[..., Any], qtbot: QtBot
+) -> None:
     """qtbot: an exception inside qasync's timerEvent (a Qt virtual) fails the test."""
     fired: list[str] = []
 

@@ -100,8 +100,12 @@ class Rig:
 
     def target(self) -> ChatTarget:
         # No max_tokens: the server would cut the answer there (a hostile server would not).
-        return ChatTarget(client=self.client, model="ai/smollm2", profile="default",
-                          generation=GenerationParams(max_tokens=None))
+        return ChatTarget(
+            client=self.client,
+            model="ai/smollm2",
+            profile="default",
+            generation=GenerationParams(max_tokens=None),
+        )
 
     def record_history_writes(self) -> list[tuple[float, float]]:
         """(start, end) of every save of the answer, to tell history's time from the view's."""
@@ -138,21 +142,33 @@ class Rig:
 
 
 @pytest.fixture(params=["chat", "quick prompt"])
-def rig(history: HistoryStore, server: ScriptedServer, qtbot: QtBot, request: pytest.FixtureRequest) -> Iterator[Rig]:
+def rig(
+    history: HistoryStore, server: ScriptedServer, qtbot: QtBot, request: pytest.FixtureRequest
+) -> Iterator[Rig]:
     rig = Rig(history, server.base_url, qtbot, request.param)
     yield rig
     gc.unfreeze()  # warm_up_chat froze the heap, as in the app; the next tests get a normal collector
 
 
-def check(rig: Rig, text: str, outcome: ReplyOutcome, probe: Heartbeat, elapsed: float, baseline: int,
-          writes: list[tuple[float, float]], shown_parts: list[str]) -> None:
+def check(
+    rig: Rig,
+    text: str,
+    outcome: ReplyOutcome,
+    probe: Heartbeat,
+    elapsed: float,
+    baseline: int,
+    writes: list[tuple[float, float]],
+    shown_parts: list[str],
+) -> None:
     gaps = probe.gaps_ms(excluding=writes)
     stalls = [round(g) for g in probe.gaps_ms() if g > STALL_LIMIT_MS]  # history writes included
     growth_mb = (probe.peak_rss - baseline) / 1e6
     write_ms = [(end - start) * 1000 for start, end in writes]
-    print(f"\n{len(text)} chars in {elapsed:.1f} s; worst stall {max(gaps):.0f} ms without history writes, "
-          f"{max(probe.gaps_ms()):.0f} ms with; {len(writes)} writes, slowest {max(write_ms):.0f} ms; "
-          f"RSS growth {growth_mb:.0f} MB")
+    print(
+        f"\n{len(text)} chars in {elapsed:.1f} s; worst stall {max(gaps):.0f} ms without history writes, "
+        f"{max(probe.gaps_ms()):.0f} ms with; {len(writes)} writes, slowest {max(write_ms):.0f} ms; "
+        f"RSS growth {growth_mb:.0f} MB"
+    )
     assert outcome.status == "done"
     assert stalls == [], f"UI stalls over {STALL_LIMIT_MS} ms: {stalls}"
     assert writes and max(write_ms) < HISTORY_WRITE_LIMIT_MS

@@ -25,8 +25,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def private_bus(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     if shutil.which("dbus-daemon") is None:
         pytest.fail("dbus-daemon is missing: run `bash resources/bootstrap.sh --test`")
-    out = subprocess.run(["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
-                         capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     address, pid = out[0], int(out[1])
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
     yield address
@@ -34,18 +38,33 @@ def private_bus(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def start_portal(address: str, *args: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-m", "tests.support.fake_portal", *args], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": address,
-                                                         "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.fake_portal", *args],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": address, "PYTHONPATH": str(ROOT)},
+    )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     return proc
 
 
 def trigger(address: str, shortcut: str) -> None:
-    subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.portal.Desktop",
-                    "/org/freedesktop/portal/desktop", "org.trayai.FakePortal.Trigger", f"string:{shortcut}"],
-                   env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": address}, check=True, capture_output=True,
-                   timeout=10)
+    subprocess.run(
+        [
+            "dbus-send",
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.portal.Desktop",
+            "/org/freedesktop/portal/desktop",
+            "org.trayai.FakePortal.Trigger",
+            f"string:{shortcut}",
+        ],
+        env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": address},
+        check=True,
+        capture_output=True,
+        timeout=10,
+    )
 
 
 async def next_status(backend: PortalHotkeys, timeout: float = 10.0) -> Registration:

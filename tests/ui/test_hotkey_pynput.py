@@ -74,8 +74,9 @@ def test_callback_on_a_foreign_thread_arrives_on_the_qt_thread(fake_pynput: Any,
     assert listener.stopped and list(fake_pynput.instances[-1].mapping) == ["<cmd>+k"]
 
 
-def test_macos_permission_failure_is_explained(fake_pynput: Any, qapp: Any,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_macos_permission_failure_is_explained(
+    fake_pynput: Any, qapp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(sys, "platform", "darwin")
     fake_pynput.IS_TRUSTED = False
     status = PynputHotkeys().register(parse_hotkey("Ctrl+Alt+Space"))

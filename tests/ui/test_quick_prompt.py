@@ -21,10 +21,13 @@ from trayai.ui.prompt.window import QuickPromptWindow
 
 
 class Rig:
-    def __init__(self, history: HistoryStore, server: ScriptedServer, qtbot: QtBot, state: Path | None) -> None:
+    def __init__(
+        self, history: HistoryStore, server: ScriptedServer, qtbot: QtBot, state: Path | None
+    ) -> None:
         client = ModelClient(Endpoint.create(server.base_url, "dummy-key"))
-        self.controller = ChatController(history, lambda: ChatTarget(client=client, model="ai/smollm2",
-                                                                     profile="p"))
+        self.controller = ChatController(
+            history, lambda: ChatTarget(client=client, model="ai/smollm2", profile="p")
+        )
         self.window = QuickPromptWindow(self.controller, state_file=state)
         qtbot.addWidget(self.window)
         self.outcomes: list[Any] = []
@@ -49,8 +52,9 @@ def ask(qtbot: QtBot, rig: Rig, text: str) -> None:
     qtbot.keyClick(rig.window.input, Qt.Key.Key_Return)
 
 
-def test_summon_type_answer_copy_and_history(history: HistoryStore, server: ScriptedServer, qtbot: QtBot,
-                                             run: Callable[..., Any], tmp_path: Path) -> None:
+def test_summon_type_answer_copy_and_history(
+    history: HistoryStore, server: ScriptedServer, qtbot: QtBot, run: Callable[..., Any], tmp_path: Path
+) -> None:
     rig = make(history, server, qtbot, tmp_path)
     assert rig.window.summon()
     qtbot.waitUntil(rig.window.isVisible)
@@ -71,8 +75,9 @@ def test_summon_type_answer_copy_and_history(history: HistoryStore, server: Scri
     assert [m.role for m in history.messages(conversation.id)] == ["user", "assistant"]
 
 
-def test_open_in_chat_hands_over_the_conversation(history: HistoryStore, server: ScriptedServer, qtbot: QtBot,
-                                                  run: Callable[..., Any], tmp_path: Path) -> None:
+def test_open_in_chat_hands_over_the_conversation(
+    history: HistoryStore, server: ScriptedServer, qtbot: QtBot, run: Callable[..., Any], tmp_path: Path
+) -> None:
     rig = make(history, server, qtbot, tmp_path)
     rig.window.summon()
     ask(qtbot, rig, "hello")
@@ -84,8 +89,9 @@ def test_open_in_chat_hands_over_the_conversation(history: HistoryStore, server:
     assert not rig.window.isVisible() and rig.controller.conversation_id is None
 
 
-def test_escape_hides_and_stops_the_answer(history: HistoryStore, server: ScriptedServer, qtbot: QtBot,
-                                           run: Callable[..., Any], tmp_path: Path) -> None:
+def test_escape_hides_and_stops_the_answer(
+    history: HistoryStore, server: ScriptedServer, qtbot: QtBot, run: Callable[..., Any], tmp_path: Path
+) -> None:
     rig = make(history, server, qtbot, tmp_path)
     server.script(Reply(n_tokens=500, rate=50))
     rig.window.summon()
@@ -102,9 +108,9 @@ def test_escape_hides_and_stops_the_answer(history: HistoryStore, server: Script
     assert server.wait_for_disconnect(5)
 
 
-def test_clipboard_context_goes_before_the_question(history: HistoryStore, server: ScriptedServer,
-                                                    qtbot: QtBot, run: Callable[..., Any],
-                                                    tmp_path: Path) -> None:
+def test_clipboard_context_goes_before_the_question(
+    history: HistoryStore, server: ScriptedServer, qtbot: QtBot, run: Callable[..., Any], tmp_path: Path
+) -> None:
     rig = make(history, server, qtbot, tmp_path)
     QGuiApplication.clipboard().setText("def f(x): return x * 2", QClipboard.Mode.Clipboard)
     rig.window.use_clipboard.setChecked(True)
@@ -118,8 +124,9 @@ def test_clipboard_context_goes_before_the_question(history: HistoryStore, serve
     assert again.window.use_clipboard.isChecked()
 
 
-def test_up_recalls_and_new_starts_over(history: HistoryStore, server: ScriptedServer, qtbot: QtBot,
-                                        run: Callable[..., Any], tmp_path: Path) -> None:
+def test_up_recalls_and_new_starts_over(
+    history: HistoryStore, server: ScriptedServer, qtbot: QtBot, run: Callable[..., Any], tmp_path: Path
+) -> None:
     rig = make(history, server, qtbot, tmp_path)
     rig.window.summon()
     ask(qtbot, rig, "first question")
@@ -134,8 +141,9 @@ def test_up_recalls_and_new_starts_over(history: HistoryStore, server: ScriptedS
     assert rig.controller.conversation_id is None and not rig.window.answer.isVisible()
 
 
-def test_never_shown_over_a_modal_dialog(history: HistoryStore, server: ScriptedServer, qtbot: QtBot,
-                                         tmp_path: Path) -> None:
+def test_never_shown_over_a_modal_dialog(
+    history: HistoryStore, server: ScriptedServer, qtbot: QtBot, tmp_path: Path
+) -> None:
     rig = make(history, server, qtbot, tmp_path)
     dialog = QDialog()
     qtbot.addWidget(dialog)
@@ -147,8 +155,9 @@ def test_never_shown_over_a_modal_dialog(history: HistoryStore, server: Scripted
     assert rig.window.summon()
 
 
-def test_geometry_is_remembered(history: HistoryStore, server: ScriptedServer, qtbot: QtBot,
-                                tmp_path: Path) -> None:
+def test_geometry_is_remembered(
+    history: HistoryStore, server: ScriptedServer, qtbot: QtBot, tmp_path: Path
+) -> None:
     rig = make(history, server, qtbot, tmp_path)
     rig.window.summon()
     rig.window.setGeometry(QRect(40, 50, 500, 300))

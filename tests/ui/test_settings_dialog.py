@@ -20,8 +20,13 @@ from trayai.ui.settings.dialog import SettingsDialog
 
 
 class Rig:
-    def __init__(self, paths: AppPaths, qtbot: QtBot, settings: Settings | None = None,
-                 overrides: dict[str, Override] | None = None) -> None:
+    def __init__(
+        self,
+        paths: AppPaths,
+        qtbot: QtBot,
+        settings: Settings | None = None,
+        overrides: dict[str, Override] | None = None,
+    ) -> None:
         self.store = ConfigStore(paths)
         if settings is not None:
             self.store.save(settings)
@@ -45,7 +50,10 @@ class Rig:
 
 def two_profiles(url: str) -> Settings:
     settings = Settings()
-    settings.profiles = [Profile(name="Scripted", base_url=url), Profile(name="Other", base_url="http://localhost:1234/v1")]
+    settings.profiles = [
+        Profile(name="Scripted", base_url=url),
+        Profile(name="Other", base_url="http://localhost:1234/v1"),
+    ]
     settings.active_profile = "Scripted"
     return settings
 
@@ -83,8 +91,9 @@ def test_ok_saves_only_non_defaults(paths: AppPaths, qtbot: QtBot) -> None:
         ("base_url", "http://", "“Scripted”"),
     ],
 )
-def test_validation_keeps_the_dialog_open(paths: AppPaths, qtbot: QtBot, field: str, text: str,
-                                          message: str) -> None:
+def test_validation_keeps_the_dialog_open(
+    paths: AppPaths, qtbot: QtBot, field: str, text: str, message: str
+) -> None:
     rig = Rig(paths, qtbot, two_profiles("http://localhost:8080/v1"))
     before = rig.saved()
     widget = rig.dialog.name_edit if field == "name" else rig.dialog.url_edit
@@ -108,9 +117,14 @@ def test_presets_fill_the_url(paths: AppPaths, qtbot: QtBot) -> None:
     rig = Rig(paths, qtbot)
     combo = rig.dialog.preset_combo
     labels = [combo.itemText(i) for i in range(combo.count())]
-    for name, url in (("Docker Model Runner", "http://localhost:12434/engines/v1"), ("Ollama", ":11434/v1"),
-                      ("LM Studio", ":1234/v1"), ("vLLM", ":8000/v1"), ("Jan", ":1337/v1"),
-                      ("llama.cpp", ":8080/v1")):
+    for name, url in (
+        ("Docker Model Runner", "http://localhost:12434/engines/v1"),
+        ("Ollama", ":11434/v1"),
+        ("LM Studio", ":1234/v1"),
+        ("vLLM", ":8000/v1"),
+        ("Jan", ":1337/v1"),
+        ("llama.cpp", ":8080/v1"),
+    ):
         index = next(i for i, label in enumerate(labels) if name in label)
         combo.activated.emit(index)
         assert rig.dialog.url_edit.text().endswith(url), (name, rig.dialog.url_edit.text())
@@ -161,8 +175,9 @@ def test_environment_values_are_locked_and_not_written(paths: AppPaths, qtbot: Q
     assert saved["notifications"] is False
 
 
-def test_live_model_list_from_the_server(paths: AppPaths, qtbot: QtBot, server: ScriptedServer,
-                                         run: Callable[..., Any]) -> None:
+def test_live_model_list_from_the_server(
+    paths: AppPaths, qtbot: QtBot, server: ScriptedServer, run: Callable[..., Any]
+) -> None:
     server.models = ["ai/smollm2", "ai/qwen3", "ai/llama3.2"]
     rig = Rig(paths, qtbot)
     rig.dialog.url_edit.setText(server.base_url)
@@ -188,8 +203,9 @@ def test_model_list_failure_is_explained(paths: AppPaths, qtbot: QtBot, run: Cal
     assert "Nothing is listening" in rig.dialog.models_note.text()
 
 
-def test_connection_outcomes(paths: AppPaths, qtbot: QtBot, server: ScriptedServer,
-                             run: Callable[..., Any]) -> None:
+def test_connection_outcomes(
+    paths: AppPaths, qtbot: QtBot, server: ScriptedServer, run: Callable[..., Any]
+) -> None:
     rig = Rig(paths, qtbot)
     dialog = rig.dialog
     dialog.url_edit.setText(server.base_url)

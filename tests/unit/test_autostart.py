@@ -60,9 +60,10 @@ def test_linux_entry_passes_desktop_file_validate(xdg: Path) -> None:
 def test_paths_with_spaces_are_quoted() -> None:
     command = ["/opt/my apps/python3", "-m", "trayai.cli"]
     exec_line = next(line for line in desktop_entry(command).splitlines() if line.startswith("Exec="))
-    assert shlex.split(exec_line[len("Exec="):]) == command
+    assert shlex.split(exec_line[len("Exec=") :]) == command
     assert windows_run_value(["C:\\Program Files\\Py\\python.exe", "-m", "trayai.cli"]) == (
-        '"C:\\Program Files\\Py\\python.exe" -m trayai.cli')
+        '"C:\\Program Files\\Py\\python.exe" -m trayai.cli'
+    )
 
 
 def test_macos_launch_agent_content() -> None:

@@ -30,12 +30,14 @@ def records(path: Path) -> list[dict]:  # type: ignore[type-arg]
 
 
 def test_answers_every_line_in_order(server: ScriptedServer, tmp_path: Path) -> None:
-    src = write_lines(tmp_path / "in.jsonl",
-                      {"id": "a", "prompt": "first"},
-                      {"prompt": "second", "temperature": 0.1, "max_tokens": 50},
-                      "",
-                      {"id": 7, "messages": [{"role": "user", "content": "third"}], "model": "ai/other"},
-                      {"id": "d", "prompt": "fourth", "system": "Be brief.", "seed": 3})
+    src = write_lines(
+        tmp_path / "in.jsonl",
+        {"id": "a", "prompt": "first"},
+        {"prompt": "second", "temperature": 0.1, "max_tokens": 50},
+        "",
+        {"id": 7, "messages": [{"role": "user", "content": "third"}], "model": "ai/other"},
+        {"id": "d", "prompt": "fourth", "system": "Be brief.", "seed": 3},
+    )
     out = tmp_path / "out.jsonl"
     code, _, err = cli("batch", str(src), "-o", str(out), "--endpoint", server.base_url, "--concurrency", "3")
     assert code == 0, err
@@ -49,27 +51,33 @@ def test_answers_every_line_in_order(server: ScriptedServer, tmp_path: Path) -> 
     assert second["temperature"] == 0.1 and second["max_tokens"] == 50
     third = bodies[json.dumps([{"role": "user", "content": "third"}])]
     assert third["model"] == "ai/other"
-    fourth = bodies[json.dumps([{"role": "system", "content": "Be brief."},
-                                {"role": "user", "content": "fourth"}])]
+    fourth = bodies[
+        json.dumps([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "fourth"}])
+    ]
     assert fourth["seed"] == 3
     assert "4 answered, 0 failed" in err
 
 
 def test_bad_lines_and_failed_requests_do_not_stop_the_run(server: ScriptedServer, tmp_path: Path) -> None:
-    server.script(Reply(status=500, error_message="model crashed"),
-                  Reply(text="one two three four", disconnect_after=2))
-    src = write_lines(tmp_path / "in.jsonl",
-                      {"id": "boom", "prompt": "x"},
-                      {"id": "cut", "prompt": "y"},
-                      "{not json",
-                      {"id": "empty"},
-                      {"id": "badparam", "prompt": "z", "max_tokens": -3},
-                      {"id": "ok", "prompt": "fine"})
+    server.script(
+        Reply(status=500, error_message="model crashed"), Reply(text="one two three four", disconnect_after=2)
+    )
+    src = write_lines(
+        tmp_path / "in.jsonl",
+        {"id": "boom", "prompt": "x"},
+        {"id": "cut", "prompt": "y"},
+        "{not json",
+        {"id": "empty"},
+        {"id": "badparam", "prompt": "z", "max_tokens": -3},
+        {"id": "ok", "prompt": "fine"},
+    )
     out = tmp_path / "out.jsonl"
     code, _, err = cli("batch", str(src), "-o", str(out), "--endpoint", server.base_url, "--concurrency", "1")
     assert code == 1
     got = {r["id"]: r for r in records(out)}
-    assert got["boom"]["error"]["code"] == "server_error" and "model crashed" in got["boom"]["error"]["message"]
+    assert (
+        got["boom"]["error"]["code"] == "server_error" and "model crashed" in got["boom"]["error"]["message"]
+    )
     assert got["cut"]["error"]["code"] == "disconnected" and got["cut"]["answer"] == "one two "
     assert "not valid JSON" in got["line-3"]["error"]["message"]
     assert "'prompt'" in got["empty"]["error"]["message"]
@@ -128,8 +136,19 @@ def test_ctrl_c_keeps_finished_lines_and_resume_completes(tmp_path: Path) -> Non
         # machine is (a timed run could finish all 12 before the signal arrived).
         server.script(*(Reply(n_tokens=8) for _ in range(3)))
         server.set_default(Reply(n_tokens=8, hold=release))
-        argv = [sys.executable, "-m", "trayai.cli", "batch", str(src), "-o", str(out), "--endpoint",
-                server.base_url, "--concurrency", "2"]
+        argv = [
+            sys.executable,
+            "-m",
+            "trayai.cli",
+            "batch",
+            str(src),
+            "-o",
+            str(out),
+            "--endpoint",
+            server.base_url,
+            "--concurrency",
+            "2",
+        ]
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 3):
@@ -155,10 +174,22 @@ def test_a_second_run_on_the_same_output_refuses_while_the_first_holds_it(tmp_pa
     release = threading.Event()
     with ScriptedServer() as server:
         server.script(Reply(hold=release))  # the first run's first request waits for the test
-        argv = [sys.executable, "-m", "trayai.cli", "batch", str(src), "-o", str(out), "--endpoint",
-                server.base_url, "--concurrency", "1"]
-        first = subprocess.Popen([*argv, "--resume"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 text=True)
+        argv = [
+            sys.executable,
+            "-m",
+            "trayai.cli",
+            "batch",
+            str(src),
+            "-o",
+            str(out),
+            "--endpoint",
+            server.base_url,
+            "--concurrency",
+            "1",
+        ]
+        first = subprocess.Popen(
+            [*argv, "--resume"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         try:
             deadline = time.monotonic() + 30
             while not server.chat_requests() and time.monotonic() < deadline and first.poll() is None:
@@ -198,9 +229,24 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     with ScriptedServer() as server:
         server.set_default(Reply(n_tokens=10, rate=60))
         leader, follower = pty.openpty()
-        proc = subprocess.Popen([sys.executable, "-m", "trayai.cli", "batch", str(src), "-o", str(out),
-                                 "--endpoint", server.base_url, "--concurrency", "2"],
-                                stdout=subprocess.DEVNULL, stderr=follower, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "trayai.cli",
+                "batch",
+                str(src),
+                "-o",
+                str(out),
+                "--endpoint",
+                server.base_url,
+                "--concurrency",
+                "2",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=follower,
+            stdin=subprocess.DEVNULL,
+        )
         os.close(follower)
         chunks = []
         while True:
@@ -220,8 +266,9 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     assert "6 answered, 0 failed" in screen
 
 
-def test_a_server_that_drops_kept_alive_connections_loses_no_line(server: ScriptedServer,
-                                                                    tmp_path: Path) -> None:
+def test_a_server_that_drops_kept_alive_connections_loses_no_line(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
     """llama.cpp closes the connection after each streamed answer: 64 prompts, 64 answers."""
     server.drop_reused_connections = True
     src = write_lines(tmp_path / "in.jsonl", *({"id": f"p{i}", "prompt": f"question {i}"} for i in range(64)))
@@ -238,8 +285,10 @@ def test_a_server_that_drops_kept_alive_connections_loses_no_line(server: Script
 def test_an_interrupted_answer_is_an_error_record_with_its_text_and_fails_the_run(
     server: ScriptedServer, tmp_path: Path
 ) -> None:
-    server.replies_by_prompt = {"one": Reply(text="whole answer"),
-                                "two": Reply(text="half an", finish_reason=None)}
+    server.replies_by_prompt = {
+        "one": Reply(text="whole answer"),
+        "two": Reply(text="half an", finish_reason=None),
+    }
     src = write_lines(tmp_path / "in.jsonl", {"id": "a", "prompt": "one"}, {"id": "b", "prompt": "two"})
     out = tmp_path / "out.jsonl"
     code, _, err = cli("batch", str(src), "-o", str(out), "--endpoint", server.base_url, "--concurrency", "1")

@@ -25,8 +25,18 @@ def test_percentiles() -> None:
 
 def test_figures_match_the_servers_known_rate(server: ScriptedServer, tmp_path: Path) -> None:
     server.set_default(Reply(n_tokens=200, rate=250, first_token_delay=0.05, include_usage=False))
-    code, out, err = cli("bench", "--endpoint", server.base_url, "--runs", "3", "--max-tokens", "25",
-                         "--levels", "1,4", "--json")
+    code, out, err = cli(
+        "bench",
+        "--endpoint",
+        server.base_url,
+        "--runs",
+        "3",
+        "--max-tokens",
+        "25",
+        "--levels",
+        "1,4",
+        "--json",
+    )
     assert code == 0, err
     (report,) = json.loads(out)
     seq = report["sequential"]
@@ -47,8 +57,21 @@ def test_side_by_side_table_and_chart(tmp_path: Path) -> None:
         slow.set_default(Reply(n_tokens=100, rate=100, include_usage=False))
         chart = tmp_path / "bench.png"
         urls = fast.base_url, slow.base_url
-        code, out, err = cli("bench", "--endpoint", urls[0], "--compare", urls[1], "--runs", "2",
-                             "--max-tokens", "15", "--levels", "1,2", "--plot", str(chart))
+        code, out, err = cli(
+            "bench",
+            "--endpoint",
+            urls[0],
+            "--compare",
+            urls[1],
+            "--runs",
+            "2",
+            "--max-tokens",
+            "15",
+            "--levels",
+            "1,2",
+            "--plot",
+            str(chart),
+        )
         assert code == 0, err
     lines = out.splitlines()
     assert urls[0] in lines[0] and urls[1] in lines[0]
@@ -67,8 +90,9 @@ def test_unreachable_endpoint_fails_clearly() -> None:
 
 def test_interrupted_answers_are_errors_and_fail_the_run(server: ScriptedServer) -> None:
     server.set_default(Reply(n_tokens=20, finish_reason=None))  # [DONE] with no finish_reason
-    code, out, err = cli("bench", "--endpoint", server.base_url, "--runs", "2", "--max-tokens", "50",
-                         "--levels", "2", "--json")
+    code, out, err = cli(
+        "bench", "--endpoint", server.base_url, "--runs", "2", "--max-tokens", "50", "--levels", "2", "--json"
+    )
     (report,) = json.loads(out)
     assert len(report["sequential"]["errors"]) == 2
     assert all("interrupted by the server" in e for e in report["sequential"]["errors"])
@@ -79,8 +103,18 @@ def test_interrupted_answers_are_errors_and_fail_the_run(server: ScriptedServer)
 def test_connections_the_server_drops_lose_no_run(server: ScriptedServer) -> None:
     server.drop_reused_connections = True
     server.set_default(Reply(n_tokens=10, include_usage=False))
-    code, out, err = cli("bench", "--endpoint", server.base_url, "--runs", "4", "--max-tokens", "10",
-                         "--levels", "1,4", "--json")
+    code, out, err = cli(
+        "bench",
+        "--endpoint",
+        server.base_url,
+        "--runs",
+        "4",
+        "--max-tokens",
+        "10",
+        "--levels",
+        "1,4",
+        "--json",
+    )
     assert code == 0, err
     (report,) = json.loads(out)
     assert report["sequential"]["errors"] == [] and [c["errors"] for c in report["concurrency"]] == [0, 0]

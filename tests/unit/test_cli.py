@@ -32,8 +32,18 @@ def test_ask_streams_the_answer(server: ScriptedServer) -> None:
 
 
 def test_ask_options_and_system_prompt(server: ScriptedServer) -> None:
-    code, _, err = cli("ask", "--endpoint", server.base_url, "--system", "Be terse.", "--temperature",
-                       "0.1", "--max-tokens", "3", "hi")
+    code, _, err = cli(
+        "ask",
+        "--endpoint",
+        server.base_url,
+        "--system",
+        "Be terse.",
+        "--temperature",
+        "0.1",
+        "--max-tokens",
+        "3",
+        "hi",
+    )
     assert code == 0, err
     assert "cut at max tokens" in err
     body = server.chat_requests()[0].body
@@ -64,7 +74,10 @@ def test_ask_reads_stdin() -> None:
     with ScriptedServer() as server:
         proc = subprocess.run(
             [sys.executable, "-m", "trayai.cli", "ask", "--endpoint", server.base_url],
-            input="What is 2+2?", capture_output=True, text=True, timeout=60,
+            input="What is 2+2?",
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout == "Hello from the scripted server.\n"
@@ -101,7 +114,10 @@ def test_models_lists_and_marks_the_configured_one(server: ScriptedServer) -> No
     assert out.splitlines() == ["  ai/qwen3  (scripted)", "* ai/smollm2  (scripted)"]
     code, out, _ = cli("models", "--endpoint", server.base_url, "--json")
     data = json.loads(out)
-    assert data["resolved"] == "ai/smollm2" and [m["id"] for m in data["models"]] == ["ai/qwen3", "ai/smollm2"]
+    assert data["resolved"] == "ai/smollm2" and [m["id"] for m in data["models"]] == [
+        "ai/qwen3",
+        "ai/smollm2",
+    ]
 
 
 def test_models_when_none_are_loaded(server: ScriptedServer) -> None:

@@ -26,8 +26,9 @@ def client_for(server: ScriptedServer, **kwargs: Any) -> ModelClient:
     return ModelClient(Endpoint.create(server.base_url, key, **kwargs))
 
 
-async def collect(client: ModelClient, *, model: str = "ai/smollm2",
-                  options: GenerationOptions | None = None) -> tuple[list[str], ChatStream]:
+async def collect(
+    client: ModelClient, *, model: str = "ai/smollm2", options: GenerationOptions | None = None
+) -> tuple[list[str], ChatStream]:
     stream = client.stream_chat(MESSAGES, model=model, options=options)
     deltas: list[str] = []
     async with stream:
@@ -185,10 +186,14 @@ def test_wrong_key_is_an_auth_error_and_the_right_one_works(server: ScriptedServ
     [
         (Reply(status=500, error_message="model crashed"), ErrorCode.SERVER_ERROR),
         (Reply(status=429, error_message="slow down"), ErrorCode.RATE_LIMITED),
-        (Reply(status=502, error_body="<html><title>Bad gateway</title></html>", content_type="text/html"),
-         ErrorCode.HTML_RESPONSE),
-        (Reply(status=400, error_message="Requested tokens (5000) exceed context window of 2048"),
-         ErrorCode.CONTEXT_EXCEEDED),
+        (
+            Reply(status=502, error_body="<html><title>Bad gateway</title></html>", content_type="text/html"),
+            ErrorCode.HTML_RESPONSE,
+        ),
+        (
+            Reply(status=400, error_message="Requested tokens (5000) exceed context window of 2048"),
+            ErrorCode.CONTEXT_EXCEEDED,
+        ),
         (Reply(malformed="html"), ErrorCode.HTML_RESPONSE),
     ],
 )
@@ -218,15 +223,22 @@ def test_unknown_model_404(server: ScriptedServer) -> None:
 @pytest.mark.parametrize(
     ("reply", "code", "kept"),
     [
-        (Reply(text="one two three four five six", disconnect_after=3), ErrorCode.DISCONNECTED,
-         "one two three "),
+        (
+            Reply(text="one two three four five six", disconnect_after=3),
+            ErrorCode.DISCONNECTED,
+            "one two three ",
+        ),
         (Reply(text="one two three four", malformed="json"), ErrorCode.MALFORMED_STREAM, "one "),
-        (Reply(text="alpha beta gamma", error_event_after=2, error_message="GPU fell over"),
-         ErrorCode.STREAM_ERROR, "alpha beta "),
+        (
+            Reply(text="alpha beta gamma", error_event_after=2, error_message="GPU fell over"),
+            ErrorCode.STREAM_ERROR,
+            "alpha beta ",
+        ),
     ],
 )
-def test_mid_stream_failures_keep_the_partial_answer(server: ScriptedServer, reply: Reply,
-                                                     code: ErrorCode, kept: str) -> None:
+def test_mid_stream_failures_keep_the_partial_answer(
+    server: ScriptedServer, reply: Reply, code: ErrorCode, kept: str
+) -> None:
     error, stream = scripted_failure(server, reply)
     assert error.code is code, error.message
     assert error.keeps_partial

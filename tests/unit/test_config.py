@@ -220,9 +220,7 @@ def test_atomic_write_text_creates_the_directory(tmp_path: Path) -> None:
     assert mode(target.parent) == 0o700
 
 
-def test_a_symlinked_config_stays_a_link_and_its_target_is_replaced(
-    paths: AppPaths, tmp_path: Path
-) -> None:
+def test_a_symlinked_config_stays_a_link_and_its_target_is_replaced(paths: AppPaths, tmp_path: Path) -> None:
     dotfiles = tmp_path / "dotfiles"
     dotfiles.mkdir()
     target = dotfiles / "trayai.json"

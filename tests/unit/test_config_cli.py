@@ -28,8 +28,10 @@ def test_profiles_round_trip(paths: AppPaths) -> None:
     assert cli("profile", "add", "Ollama", "--base-url", "http://x/v1")[0] == 2  # duplicate name
     assert cli("profile", "add", "Bad", "--base-url", "ftp://x")[0] == 2
     code, out, _ = cli("profile", "list")
-    assert out.splitlines() == ["* Local (port 8080): http://localhost:8080/v1  model ai/smollm2",
-                                "  Ollama: http://localhost:11434/v1  model smollm2"]
+    assert out.splitlines() == [
+        "* Local (port 8080): http://localhost:8080/v1  model ai/smollm2",
+        "  Ollama: http://localhost:11434/v1  model smollm2",
+    ]
     assert cli("profile", "use", "Ollama")[0] == 0
     assert saved(paths)["active_profile"] == "Ollama"
     assert cli("profile", "remove", "Ollama")[0] == 0

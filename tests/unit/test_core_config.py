@@ -43,8 +43,12 @@ def test_save_writes_only_non_defaults_user_only(paths: AppPaths) -> None:
     data = json.loads(path.read_text())
     assert data["schema_version"] == 1 and data["poll_interval"] == 10.0
     assert "hotkey" not in data and "builtin_server" not in data
-    assert data["profiles"][1] == {"name": "Ollama", "base_url": "http://localhost:11434/v1",
-                                   "model": "smollm2", "generation": {"temperature": 0.2}}
+    assert data["profiles"][1] == {
+        "name": "Ollama",
+        "base_url": "http://localhost:11434/v1",
+        "model": "smollm2",
+        "generation": {"temperature": 0.2},
+    }
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert [p.name for p in path.parent.iterdir()] == ["config.json"]  # no temp files left
@@ -65,9 +69,13 @@ def test_corrupt_file_is_moved_aside_and_reported(paths: AppPaths) -> None:
 
 def test_invalid_values_fall_back_and_the_rest_is_kept(paths: AppPaths) -> None:
     paths.config_dir.mkdir(parents=True)
-    original = {"schema_version": 1, "poll_interval": 12, "left_click": "banana",
-                "builtin_server": {"port": "abc", "alias": "mine"},
-                "profiles": [{"name": "A", "generation": {"temperature": 5}}]}
+    original = {
+        "schema_version": 1,
+        "poll_interval": 12,
+        "left_click": "banana",
+        "builtin_server": {"port": "abc", "alias": "mine"},
+        "profiles": [{"name": "A", "generation": {"temperature": 5}}],
+    }
     paths.config_file.write_text(json.dumps(original))
     loaded = store(paths).load()
     s = loaded.settings
@@ -82,8 +90,11 @@ def test_invalid_values_fall_back_and_the_rest_is_kept(paths: AppPaths) -> None:
 
 def test_migration_from_a_flat_file_drops_a_plaintext_key(paths: AppPaths) -> None:
     paths.config_dir.mkdir(parents=True)
-    paths.config_file.write_text(json.dumps({"base_url": "http://localhost:1234/v1", "model": "qwen",
-                                             "api_key": "sk-plaintext-secret"}))
+    paths.config_file.write_text(
+        json.dumps(
+            {"base_url": "http://localhost:1234/v1", "model": "qwen", "api_key": "sk-plaintext-secret"}
+        )
+    )
     st = store(paths)
     loaded = st.load()
     assert loaded.effective_profile().base_url == "http://localhost:1234/v1"
@@ -101,11 +112,13 @@ def test_newer_schema_is_not_clobbered(paths: AppPaths) -> None:
     assert list(paths.config_dir.glob("config.json.unsupported-*"))
 
 
-def test_environment_beats_dotenv_beats_config_dir_dotenv(paths: AppPaths,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_beats_dotenv_beats_config_dir_dotenv(
+    paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
     paths.config_dir.mkdir(parents=True)
-    (paths.config_dir / ".env").write_text("LOCAL_MODEL_BASE_URL=http://cfgdir:1/v1\n"
-                                           "LOCAL_MODEL_NAME=from-config-dir\nLOCAL_API_KEY=k-cfg\n")
+    (paths.config_dir / ".env").write_text(
+        "LOCAL_MODEL_BASE_URL=http://cfgdir:1/v1\nLOCAL_MODEL_NAME=from-config-dir\nLOCAL_API_KEY=k-cfg\n"
+    )
     Path(".env").write_text("# project\nLOCAL_MODEL_NAME='from-cwd'\n")
     monkeypatch.setenv("LOCAL_API_KEY", "k-env")
     loaded = store(paths).load()
@@ -153,10 +166,17 @@ def test_every_setting_is_described() -> None:
 
 
 def test_env_file_parsing(tmp_path: Path) -> None:
-    text = ('# comment\nexport A=1\nB="two words"\nC=\'x # not a comment\'\nD=plain # comment\n'
-            'junk line\nE="line\\nbreak"\n')
+    text = (
+        "# comment\nexport A=1\nB=\"two words\"\nC='x # not a comment'\nD=plain # comment\n"
+        'junk line\nE="line\\nbreak"\n'
+    )
     values = parse_env_text(text, "f")
     assert {k: v.value for k, v in values.items()} == {
-        "A": "1", "B": "two words", "C": "x # not a comment", "D": "plain", "E": "line\nbreak"}
+        "A": "1",
+        "B": "two words",
+        "C": "x # not a comment",
+        "D": "plain",
+        "E": "line\nbreak",
+    }
     assert values["B"].source == "f:3"
     assert read_env_file(tmp_path / "missing") == {}

@@ -9,8 +9,13 @@ from trayai.core.status import ServerState, StatusReport
 
 def report(state: ServerState) -> StatusReport:
     error = None if state is ServerState.READY else make_error(ErrorCode.CONNECTION_REFUSED)
-    return StatusReport(state=state, base_url="http://localhost:8080/v1", model="ai/smollm2",
-                        models=["ai/smollm2"], error=error)
+    return StatusReport(
+        state=state,
+        base_url="http://localhost:8080/v1",
+        model="ai/smollm2",
+        models=["ai/smollm2"],
+        error=error,
+    )
 
 
 class Clock:

@@ -40,8 +40,18 @@ def test_changes_are_said_in_words() -> None:
     assert any("/chat/completions" in c for c in changes)
 
 
-@pytest.mark.parametrize("bad", ["", "   ", "http://", "ftp://host/v1", "http://local host:80",
-                                 "http://localhost:99999/v1", "http://localhost:abc/v1"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "   ",
+        "http://",
+        "ftp://host/v1",
+        "http://local host:80",
+        "http://localhost:99999/v1",
+        "http://localhost:abc/v1",
+    ],
+)
 def test_invalid_urls(bad: str) -> None:
     with pytest.raises(InvalidURLError) as info:
         normalize_base_url(bad)
@@ -70,8 +80,12 @@ def test_locality(url: str, loopback: bool, local: bool) -> None:
     [
         ("ai/smollm2", ["ai/smollm2"], "ai/smollm2", "exact"),
         ("AI/SmolLM2", ["ai/smollm2"], "ai/smollm2", "case"),
-        ("ai/smollm2", ["docker.io/ai/smollm2:latest", "docker.io/ai/qwen3:latest"],
-         "docker.io/ai/smollm2:latest", "registry/tag"),
+        (
+            "ai/smollm2",
+            ["docker.io/ai/smollm2:latest", "docker.io/ai/qwen3:latest"],
+            "docker.io/ai/smollm2:latest",
+            "registry/tag",
+        ),
         ("smollm2", ["smollm2:latest", "llama3:latest"], "smollm2:latest", "registry/tag"),
         ("ai/smollm2", ["smollm2:latest"], "smollm2:latest", "name without namespace"),
         ("ai/smollm2", ["ai/smollm2:360M-Q4_K_M"], "ai/smollm2:360M-Q4_K_M", "base name"),

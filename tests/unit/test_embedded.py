@@ -69,8 +69,14 @@ def test_the_child_argv_carries_every_setting(tmp_path: Path, bundled: Path) -> 
     argv = EmbeddedServer(settings, tmp_path / "log").command(bundled)
     assert argv[1:3] == ["-m", "trayai.core.engine_child"]
     flags = dict(zip(argv[3::2], argv[4::2], strict=True))
-    assert flags == {"--model": str(bundled), "--alias": "ai/smollm2", "--port": "9099",
-                     "--ctx-size": "2048", "--parallel": "3", "--threads": str(default_threads())}
+    assert flags == {
+        "--model": str(bundled),
+        "--alias": "ai/smollm2",
+        "--port": "9099",
+        "--ctx-size": "2048",
+        "--parallel": "3",
+        "--threads": str(default_threads()),
+    }
 
 
 def test_a_file_without_the_gguf_signature_is_refused_before_loading(tmp_path: Path, bundled: Path) -> None:

@@ -22,8 +22,9 @@ def seed(paths: AppPaths) -> tuple[int, int]:
     with HistoryStore.in_dir(paths.data_dir) as history:
         a = history.create_conversation(model="ai/smollm2")
         history.add_message(a.id, "user", "How do I sort a dict by value?")
-        history.add_message(a.id, "assistant", "Use `sorted(d.items(), key=lambda kv: kv[1])`.",
-                            meta={"model": "ai/smollm2"})
+        history.add_message(
+            a.id, "assistant", "Use `sorted(d.items(), key=lambda kv: kv[1])`.", meta={"model": "ai/smollm2"}
+        )
         b = history.create_conversation()
         history.add_message(b.id, "user", "Best café near the station?")
         return a.id, b.id
@@ -53,7 +54,9 @@ def test_search_marks_matches_and_accepts_any_text(paths: AppPaths) -> None:
     code, _, err = cli("history", "search", '"; DROP TABLE messages; --')
     assert code == 1 and "no matches" in err
     hits = json.loads(cli("history", "search", "sorted", "--json")[1])
-    assert hits[0]["conversation"] == a and hits[0]["role"] == "assistant" and "\x02" not in hits[0]["snippet"]
+    assert (
+        hits[0]["conversation"] == a and hits[0]["role"] == "assistant" and "\x02" not in hits[0]["snippet"]
+    )
 
 
 def test_export_markdown_json_and_file(paths: AppPaths, tmp_path: Path) -> None:

@@ -53,8 +53,11 @@ def test_a_version_1_file_is_migrated_without_indexing_streaming_rows(tmp_path: 
         for name in ("messages_ai", "messages_ad", "messages_au"):
             conn.execute(f"DROP TRIGGER {name}")
         conn.executescript(V1_TRIGGERS)
-        conn.execute("INSERT INTO messages(conversation_id, seq, role, content, status, meta, created) "
-                     "VALUES (?, 1, 'assistant', 'tides rise twice a day', 'streaming', '{}', 0)", (conv.id,))
+        conn.execute(
+            "INSERT INTO messages(conversation_id, seq, role, content, status, meta, created) "
+            "VALUES (?, 1, 'assistant', 'tides rise twice a day', 'streaming', '{}', 0)",
+            (conv.id,),
+        )
         conn.execute("PRAGMA user_version = 1")
     with HistoryStore.in_dir(tmp_path) as store:
         assert len(store.search("tides")) == 1  # the streaming row is not in the index

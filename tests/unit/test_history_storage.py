@@ -81,8 +81,10 @@ def test_cli_history_on_a_read_only_dir_without_history_says_why(disk: SmallDisk
     disk.read_only()
     code, out, err = cli("history", "list")
     assert code == 1 and out == ""
-    assert err == (f"error: The chat history folder {disk.path} is read-only.\n"
-                   "  → Make it writable (permissions, or remount the disk read-write).\n")
+    assert err == (
+        f"error: The chat history folder {disk.path} is read-only.\n"
+        "  → Make it writable (permissions, or remount the disk read-write).\n"
+    )
 
 
 def test_cli_history_on_a_full_disk_still_lists(disk: SmallDisk) -> None:

@@ -41,6 +41,8 @@ def warm(server: ScriptedServer) -> None:
 
     asyncio.run(once())
     server.requests.clear()
+
+
 MB = 1_000_000
 
 
@@ -52,8 +54,9 @@ def client_for(server: ScriptedServer, **timeouts: float) -> ModelClient:
     return ModelClient(Endpoint.create(server.base_url, "dummy-key", **timeouts))
 
 
-async def stream_until_error(client: ModelClient, options: GenerationOptions | None = None
-                             ) -> tuple[TrayaiError, StreamResult]:
+async def stream_until_error(
+    client: ModelClient, options: GenerationOptions | None = None
+) -> tuple[TrayaiError, StreamResult]:
     stream = client.stream_chat(MESSAGES, model="ai/smollm2", options=options)
     with pytest.raises(TrayaiError) as info:
         async with stream:
@@ -226,14 +229,22 @@ def test_same_origin_redirects_are_followed(server: ScriptedServer) -> None:
 
 def run_cli(*argv: str, timeout: float = 30) -> tuple[int, str, str, float, float]:
     """Run ``trayai ARGV`` in a child; returns exit code, stdout, stderr, seconds and peak RSS (MB)."""
-    code = ("import runpy, sys\n"
-            f"sys.argv = ['trayai', *{list(argv)!r}]\n"
-            "try:\n    runpy.run_module('trayai.cli', run_name='__main__')\n"
-            "finally:\n    hwm = next(l for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
-            "    print('PEAK', hwm.split()[1], file=sys.stderr)\n")
+    code = (
+        "import runpy, sys\n"
+        f"sys.argv = ['trayai', *{list(argv)!r}]\n"
+        "try:\n    runpy.run_module('trayai.cli', run_name='__main__')\n"
+        "finally:\n    hwm = next(l for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
+        "    print('PEAK', hwm.split()[1], file=sys.stderr)\n"
+    )
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout,
-                          env=dict(os.environ), stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ),
+        stdin=subprocess.DEVNULL,
+    )
     took = time.monotonic() - started
     peak = next(int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("PEAK"))
     return done.returncode, done.stdout, done.stderr, took, peak / 1000  # VmHWM (peak RSS since exec), kB
@@ -246,8 +257,9 @@ def save_profile(paths: AppPaths, server: ScriptedServer, **timeouts: float) -> 
     ConfigStore(paths).save(settings)
 
 
-def test_cli_ask_against_a_trickle_ends_with_the_partial_answer(server: ScriptedServer,
-                                                                 isolated_env: AppPaths) -> None:
+def test_cli_ask_against_a_trickle_ends_with_the_partial_answer(
+    server: ScriptedServer, isolated_env: AppPaths
+) -> None:
     save_profile(isolated_env, server, first_token_timeout=2.0, stall_timeout=2.0)
     server.script(Reply(hostile="trickle_after_token", hostile_interval=0.05))
     code, out, err, took, peak = run_cli("ask", "--no-autostart", "hi")
@@ -255,8 +267,9 @@ def test_cli_ask_against_a_trickle_ends_with_the_partial_answer(server: Scripted
     assert took < 10 and peak < 200
 
 
-def test_cli_ask_against_an_endless_answer_stops_and_says_why(server: ScriptedServer,
-                                                               isolated_env: AppPaths) -> None:
+def test_cli_ask_against_an_endless_answer_stops_and_says_why(
+    server: ScriptedServer, isolated_env: AppPaths
+) -> None:
     save_profile(isolated_env, server)
     server.script(Reply(hostile="endless"))
     code, out, err, took, peak = run_cli("ask", "--no-autostart", "--max-tokens", "100", "hi")
@@ -272,21 +285,24 @@ def test_cli_models_against_a_gzip_bomb(server: ScriptedServer, isolated_env: Ap
     assert took < 10 and peak < 200
 
 
-def test_cli_batch_and_bench_end_against_an_endless_server(server: ScriptedServer, isolated_env: AppPaths,
-                                                          tmp_path: Path) -> None:
+def test_cli_batch_and_bench_end_against_an_endless_server(
+    server: ScriptedServer, isolated_env: AppPaths, tmp_path: Path
+) -> None:
     save_profile(isolated_env, server)
     server.set_default(Reply(hostile="endless"))
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps({"id": f"q{i}", "prompt": "go"}) + "\n" for i in range(4)))
     out = tmp_path / "out.jsonl"
-    code, _, err, took, peak = run_cli("batch", str(src), "-o", str(out), "--no-autostart",
-                                       "--max-tokens", "40")
+    code, _, err, took, peak = run_cli(
+        "batch", str(src), "-o", str(out), "--no-autostart", "--max-tokens", "40"
+    )
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert code == 1 and len(records) == 4
     assert all(r["error"]["code"] == "length_ignored" and r["answer"].startswith("word0") for r in records)
     assert took < 15 and peak < 200
-    code, _, err, took, peak = run_cli("bench", "--no-autostart", "--runs", "2", "--max-tokens", "20",
-                                       "--levels", "2", "--json")
+    code, _, err, took, peak = run_cli(
+        "bench", "--no-autostart", "--runs", "2", "--max-tokens", "20", "--levels", "2", "--json"
+    )
     assert code == 1 and "ignored max_tokens=4" in err  # already the warm-up answer runs away
     assert took < 15 and peak < 250
 

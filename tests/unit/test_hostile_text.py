@@ -45,7 +45,9 @@ def test_a_lone_surrogate_in_a_delta_becomes_a_replacement_character(server: Scr
     text.encode("utf-8")  # strict: what used to raise UnicodeEncodeError in the history write
 
 
-def test_the_answer_with_a_surrogate_is_saved_done_with_u_fffd(server: ScriptedServer, tmp_path: Path) -> None:
+def test_the_answer_with_a_surrogate_is_saved_done_with_u_fffd(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
     """What the chat controller does: a streaming placeholder, checkpoints, then done."""
     server.script(Reply(tokens=SURROGATE_TOKENS))
     with HistoryStore(tmp_path / "history.sqlite3") as history:
@@ -88,8 +90,17 @@ def test_ask_prints_a_surrogate_answer_instead_of_dying(server: ScriptedServer) 
 # --------------------------------------------------------------------------- terminal injection
 
 # Clipboard write (OSC 52) split across deltas, title change, clear screen, hyperlink, 8-bit CSI.
-INJECTING_TOKENS = ["Hello ", "\x1b]5", "2;c;cHduZWQ=", "\x07world", " \x1b]0;owned\x1b\\", "\x1b[2J\x1b[H",
-                    "\x1b]8;;http://evil/\x1b\\link\x1b]8;;\x1b\\", "\x9b2J", "!\r\n"]
+INJECTING_TOKENS = [
+    "Hello ",
+    "\x1b]5",
+    "2;c;cHduZWQ=",
+    "\x07world",
+    " \x1b]0;owned\x1b\\",
+    "\x1b[2J\x1b[H",
+    "\x1b]8;;http://evil/\x1b\\link\x1b]8;;\x1b\\",
+    "\x9b2J",
+    "!\r\n",
+]
 INJECTING_TEXT = "Hello world link!\n"
 
 
@@ -128,7 +139,10 @@ def test_ask_to_a_terminal_is_always_cleaned_even_with_raw() -> None:
         try:
             proc = subprocess.run(
                 [sys.executable, "-m", "trayai.cli", "ask", "--raw", "--endpoint", server.base_url, "hi"],
-                stdin=subprocess.DEVNULL, stdout=follower, stderr=subprocess.PIPE, timeout=60,
+                stdin=subprocess.DEVNULL,
+                stdout=follower,
+                stderr=subprocess.PIPE,
+                timeout=60,
                 env={**os.environ, "PYTHONPATH": str(root)},
             )
             os.close(follower)
@@ -152,7 +166,12 @@ def test_ask_to_a_terminal_is_always_cleaned_even_with_raw() -> None:
 
 
 def test_models_shows_hostile_ids_on_one_line_each(server: ScriptedServer) -> None:
-    server.models = ["ai/smollm2", "evil\n* ai/fake-model", "title\x1b]0;owned\x07", "clip\x1b]52;c;AAAA\x1b\\"]
+    server.models = [
+        "ai/smollm2",
+        "evil\n* ai/fake-model",
+        "title\x1b]0;owned\x07",
+        "clip\x1b]52;c;AAAA\x1b\\",
+    ]
     server.owned_by = "me\x1b[2J"
     code, out, err = cli("models", "--endpoint", server.base_url)
     assert code == 0, err

@@ -25,7 +25,11 @@ from trayai.core.hotkeys import HotkeyError, normalize_hotkey, parse_hotkey
 def test_spellings(text: str, display: str, x11: str, pynput: str, portal: str) -> None:
     hotkey = parse_hotkey(text)
     assert (hotkey.display, hotkey.x11_keysym, hotkey.pynput, hotkey.portal_trigger) == (
-        display, x11, pynput, portal)
+        display,
+        x11,
+        pynput,
+        portal,
+    )
     assert parse_hotkey(hotkey.display) == hotkey  # the display spelling parses back to the same
 
 

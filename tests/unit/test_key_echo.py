@@ -75,20 +75,32 @@ def test_history_bytes_never_hold_a_known_key(tmp_path: Path) -> None:
         history.add_message(conv.id, "user", f"my key is {KEY}")
         answer = history.add_message(conv.id, "assistant", "", status="streaming")
         error = make_error(ErrorCode.SERVER_ERROR, f"failed: key {KEY} refused", detail=KEY)
-        history.update_message(answer.id, content=f"partial {KEY}", status="error",
-                               meta={"error": error.to_dict()})
+        history.update_message(
+            answer.id, content=f"partial {KEY}", status="error", meta={"error": error.to_dict()}
+        )
         assert KEY not in history.message(answer.id).content
     files = [p for p in tmp_path.iterdir() if p.name.startswith("history.sqlite3")]
     assert files and all(KEY.encode() not in p.read_bytes() for p in files)
 
 
 def test_redacted_errors_keep_everything_but_the_key() -> None:
-    error = make_error(ErrorCode.RATE_LIMITED, f"slow down {KEY}", detail=f"Authorization: Bearer {KEY}",
-                       status=429, retry_after=2.0, suggestions=[KEY])
+    error = make_error(
+        ErrorCode.RATE_LIMITED,
+        f"slow down {KEY}",
+        detail=f"Authorization: Bearer {KEY}",
+        status=429,
+        retry_after=2.0,
+        suggestions=[KEY],
+    )
     error.partial = "kept"
     clean = error.redacted(Redactor([KEY]).redact)
     assert KEY not in json.dumps(clean.to_dict())
-    assert (clean.code, clean.status, clean.retry_after, clean.partial) == (ErrorCode.RATE_LIMITED, 429, 2.0, "kept")
+    assert (clean.code, clean.status, clean.retry_after, clean.partial) == (
+        ErrorCode.RATE_LIMITED,
+        429,
+        2.0,
+        "kept",
+    )
     assert clean.message == f"slow down {REDACTED}" and clean.hint == error.hint
 
 

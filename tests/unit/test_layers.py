@@ -44,8 +44,14 @@ def test_importing_the_whole_core_and_cli_loads_no_qt() -> None:
 
 def test_startup_path_does_not_import_the_http_stack() -> None:
     """Config, status types and errors load without openai/httpx2 (the tray shows its icon first)."""
-    startup = ["trayai.core.config", "trayai.core.errors", "trayai.core.secrets", "trayai.core.embedded",
-               "trayai.core.status", "trayai.core.client"]
+    startup = [
+        "trayai.core.config",
+        "trayai.core.errors",
+        "trayai.core.secrets",
+        "trayai.core.embedded",
+        "trayai.core.status",
+        "trayai.core.client",
+    ]
     assert loaded_after_import(startup, ("openai", "httpx2")) == []
 
 

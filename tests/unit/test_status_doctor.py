@@ -90,8 +90,15 @@ def test_doctor_all_green_with_generation(server: ScriptedServer, paths: AppPath
     report = doctor(paths, server.root_url)  # no /v1: the doctor says it was added
     assert report.ok
     names = [c.name for c in report.checks]
-    assert names == ["Base URL", "API key", "Server reachable", "Authentication", "Models listed",
-                     "Model available", "Generation"]
+    assert names == [
+        "Base URL",
+        "API key",
+        "Server reachable",
+        "Authentication",
+        "Models listed",
+        "Model available",
+        "Generation",
+    ]
     assert "added /v1" in report.checks[0].detail
     assert all(c.ok for c in report.checks)
     assert len(server.chat_requests()) == 1
@@ -129,7 +136,9 @@ def test_doctor_on_a_401_fails_the_key_check_and_says_what_answered(
     assert not report.ok
     key = checks["API key"]
     assert key.ok is False and "rejected (401)" in key.detail
-    assert key.hint is not None and "This local server wants a key" in key.hint and "trayai key set" in key.hint
+    assert (
+        key.hint is not None and "This local server wants a key" in key.hint and "trayai key set" in key.hint
+    )
     reachable = checks["Server reachable"]
     assert reachable.ok is True and reachable.detail == "answered with HTTP 401"
     assert checks["Authentication"].ok is False

@@ -50,13 +50,15 @@ def windows_run_value(command: list[str]) -> str:
 
 
 def launch_agent_plist(command: list[str]) -> bytes:
-    return plistlib.dumps({
-        "Label": LAUNCH_AGENT_LABEL,
-        "ProgramArguments": command,
-        "RunAtLoad": True,
-        "KeepAlive": False,
-        "ProcessType": "Interactive",
-    })
+    return plistlib.dumps(
+        {
+            "Label": LAUNCH_AGENT_LABEL,
+            "ProgramArguments": command,
+            "RunAtLoad": True,
+            "KeepAlive": False,
+            "ProcessType": "Interactive",
+        }
+    )
 
 
 def xdg_autostart_file(environ: dict[str, str] | None = None) -> Path:
@@ -105,11 +107,18 @@ def autostart_enabled(platform: str | None = None) -> bool:
 
 def _desktop_quote(part: str) -> str:
     """Quote an Exec argument per the spec: reserved characters force double quotes."""
-    if part and not any(c in part for c in ' \t\n"\'\\><~|&;$*?#()`'):
+    if part and not any(c in part for c in " \t\n\"'\\><~|&;$*?#()`"):
         return part
     escaped = part.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`").replace("$", "\\$")
     return f'"{escaped}"'
 
 
-__all__ = ["apply_autostart", "autostart_enabled", "desktop_entry", "launch_agent_plist",
-           "launch_command", "windows_run_value", "xdg_autostart_file"]
+__all__ = [
+    "apply_autostart",
+    "autostart_enabled",
+    "desktop_entry",
+    "launch_agent_plist",
+    "launch_command",
+    "windows_run_value",
+    "xdg_autostart_file",
+]

@@ -50,8 +50,11 @@ def parse_item(line: str, index: int, *, system: str = "") -> BatchItem:
     item = BatchItem(index, item_id)
     prompt, messages = data.get("prompt"), data.get("messages")
     if messages is not None:
-        if not (isinstance(messages, list) and messages
-                and all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages)):
+        if not (
+            isinstance(messages, list)
+            and messages
+            and all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages)
+        ):
             item.error = "'messages' must be a non-empty list of {role, content} objects"
             return item
         item.messages = [dict(m) for m in messages]
@@ -128,20 +131,30 @@ def success_record(item: BatchItem, result: StreamResult) -> dict[str, Any]:
         "model": result.model,
         "answer": result.text,
         "finish_reason": result.finish_reason,
-        "usage": {"prompt_tokens": result.usage.prompt_tokens,
-                  "completion_tokens": result.usage.completion_tokens,
-                  "estimated": result.usage.estimated},
-        "timings": {"ttft_s": None if result.ttft is None else round(result.ttft, 4),
-                    "duration_s": round(result.duration, 4),
-                    "tokens_per_second": None if result.tokens_per_second is None
-                    else round(result.tokens_per_second, 2)},
+        "usage": {
+            "prompt_tokens": result.usage.prompt_tokens,
+            "completion_tokens": result.usage.completion_tokens,
+            "estimated": result.usage.estimated,
+        },
+        "timings": {
+            "ttft_s": None if result.ttft is None else round(result.ttft, 4),
+            "duration_s": round(result.duration, 4),
+            "tokens_per_second": None
+            if result.tokens_per_second is None
+            else round(result.tokens_per_second, 2),
+        },
         "error": None,
     }
 
 
 def error_record(item: BatchItem, error: TrayaiError, partial: str = "") -> dict[str, Any]:
-    return {"id": item.id, "line": item.index + 1, "model": item.model, "answer": partial or None,
-            "error": {"code": error.code.value, "message": error.message, "hint": error.hint}}
+    return {
+        "id": item.id,
+        "line": item.index + 1,
+        "model": item.model,
+        "answer": partial or None,
+        "error": {"code": error.code.value, "message": error.message, "hint": error.hint},
+    }
 
 
 @dataclass
@@ -216,9 +229,17 @@ async def run_batch(
 
     async def one(item: BatchItem) -> None:
         if item.error is not None:
-            emit(item, error_record(item, make_error(ErrorCode.BAD_REQUEST, f"Line {item.index + 1}: "
-                                                     f"{item.error}", "Fix the line and run again with "
-                                                     "--resume (only unanswered lines are sent).")))
+            emit(
+                item,
+                error_record(
+                    item,
+                    make_error(
+                        ErrorCode.BAD_REQUEST,
+                        f"Line {item.index + 1}: {item.error}",
+                        "Fix the line and run again with --resume (only unanswered lines are sent).",
+                    ),
+                ),
+            )
             return
         async with semaphore:
             model = item.model or default_model
@@ -229,8 +250,7 @@ async def run_batch(
                 emit(item, error_record(item, exc, exc.partial))
                 return
             except Exception as exc:  # an unexpected failure still becomes that line's error
-                emit(item, error_record(item, classify_exception(exc, base_url=client.base_url,
-                                                                 model=model)))
+                emit(item, error_record(item, classify_exception(exc, base_url=client.base_url, model=model)))
                 return
         emit(item, success_record(item, result))
 
@@ -253,8 +273,9 @@ async def run_batch(
     return stats
 
 
-async def _ask(client: ModelClient, item: BatchItem, model: str, options: GenerationOptions,
-               stream: bool) -> StreamResult:
+async def _ask(
+    client: ModelClient, item: BatchItem, model: str, options: GenerationOptions, stream: bool
+) -> StreamResult:
     if not stream:
         return await client.complete(item.messages, model=model, options=options)
     chat = client.stream_chat(item.messages, model=model, options=options)
@@ -276,4 +297,3 @@ def _merge(base: GenerationOptions, line: GenerationOptions) -> GenerationOption
         max_tokens=line.max_tokens if line.max_tokens is not None else base.max_tokens,
         extra={**base.extra, **line.extra},
     )
-

@@ -78,11 +78,15 @@ class BenchReport:
                 return [rounded(v) for v in obj]
             return obj
 
-        data: dict[str, Any] = rounded({
-            "endpoint": self.endpoint, "model": self.model, "max_tokens": self.max_tokens,
-            "sequential": self.sequential.__dict__,
-            "concurrency": [c.__dict__ for c in self.concurrency],
-        })
+        data: dict[str, Any] = rounded(
+            {
+                "endpoint": self.endpoint,
+                "model": self.model,
+                "max_tokens": self.max_tokens,
+                "sequential": self.sequential.__dict__,
+                "concurrency": [c.__dict__ for c in self.concurrency],
+            }
+        )
         return data
 
 
@@ -123,8 +127,10 @@ async def run_bench(
     rates = [r.tokens_per_second for r in results if r.tokens_per_second]
     sequential = SequentialFigures(
         runs=runs,
-        ttft_p50_s=percentile(ttfts, 0.5), ttft_p95_s=percentile(ttfts, 0.95),
-        tokens_per_s_p50=percentile(rates, 0.5), tokens_per_s_p95=percentile(rates, 0.95),
+        ttft_p50_s=percentile(ttfts, 0.5),
+        ttft_p95_s=percentile(ttfts, 0.95),
+        tokens_per_s_p50=percentile(rates, 0.5),
+        tokens_per_s_p95=percentile(rates, 0.95),
         tokens_per_run=(sum(r.usage.completion_tokens for r in results) / len(results)) if results else 0.0,
         errors=errors,
     )
@@ -133,24 +139,28 @@ async def run_bench(
     for streams in levels:
         say(f"{streams} concurrent stream(s)")
         started = time.perf_counter()
-        outcomes = await asyncio.gather(*(_one(client, model, options) for _ in range(streams)),
-                                        return_exceptions=True)
+        outcomes = await asyncio.gather(
+            *(_one(client, model, options) for _ in range(streams)), return_exceptions=True
+        )
         wall = time.perf_counter() - started
         good = [o for o in outcomes if isinstance(o, StreamResult)]
         tokens = sum(r.usage.completion_tokens for r in good)
-        sweep.append(ConcurrencyFigures(
-            streams=streams,
-            aggregate_tokens_per_s=tokens / wall if wall > 0 else 0.0,
-            latency_p50_s=percentile([r.duration for r in good], 0.5),
-            latency_p95_s=percentile([r.duration for r in good], 0.95),
-            ttft_p50_s=percentile([r.ttft for r in good if r.ttft is not None], 0.5),
-            errors=len(outcomes) - len(good),
-        ))
+        sweep.append(
+            ConcurrencyFigures(
+                streams=streams,
+                aggregate_tokens_per_s=tokens / wall if wall > 0 else 0.0,
+                latency_p50_s=percentile([r.duration for r in good], 0.5),
+                latency_p95_s=percentile([r.duration for r in good], 0.95),
+                ttft_p50_s=percentile([r.ttft for r in good if r.ttft is not None], 0.5),
+                errors=len(outcomes) - len(good),
+            )
+        )
     return BenchReport(client.base_url, model, max_tokens, sequential, sweep)
 
 
 def format_reports(reports: Sequence[BenchReport]) -> str:
     """A plain-text table; with two reports, side by side."""
+
     def ms(value: float | None) -> str:
         return "–" if value is None else f"{value * 1000:.0f} ms"
 
@@ -170,9 +180,12 @@ def format_reports(reports: Sequence[BenchReport]) -> str:
         cells = []
         for report in reports:
             c = report.concurrency[position] if position < len(report.concurrency) else None
-            cells.append("–" if c is None else
-                         f"{c.aggregate_tokens_per_s:.1f} tok/s, p50 {ms(c.latency_p50_s)}"
-                         + (f", {c.errors} failed" if c.errors else ""))
+            cells.append(
+                "–"
+                if c is None
+                else f"{c.aggregate_tokens_per_s:.1f} tok/s, p50 {ms(c.latency_p50_s)}"
+                + (f", {c.errors} failed" if c.errors else "")
+            )
         rows.append([f"{level.streams} concurrent stream(s)", *cells])
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(header)).rstrip()]

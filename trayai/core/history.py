@@ -249,8 +249,10 @@ class HistoryStore:
         ``immutable`` (nothing can write it there either).
         """
         if not self.path.is_file():
-            raise HistoryError(f"There is no chat history at {self.path} yet.",
-                               "Chats are saved there once you use the chat window.")
+            raise HistoryError(
+                f"There is no chat history at {self.path} yet.",
+                "Chats are saved there once you use the chat window.",
+            )
         last: sqlite3.Error | None = None
         for flags in ("mode=ro", "mode=ro&immutable=1"):
             uri = f"{self.path.resolve().as_uri()}?{flags}"
@@ -265,8 +267,10 @@ class HistoryStore:
                 continue
             except sqlite3.DatabaseError as exc:
                 conn.close()
-                raise HistoryError(f"The history database {self.path} is damaged: {exc}",
-                                   "Open the chat window once: it moves a damaged file aside.") from exc
+                raise HistoryError(
+                    f"The history database {self.path} is damaged: {exc}",
+                    "Open the chat window once: it moves a damaged file aside.",
+                ) from exc
             if version > SCHEMA_VERSION:
                 conn.close()
                 raise HistoryError(
@@ -676,19 +680,33 @@ def storage_error(exc: BaseException, path: Path) -> HistoryError:
     text = str(exc).lower()
     folder = path.parent
     if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "full" in text:
-        return HistoryError(f"The disk holding the chat history ({folder}) is full.",
-                            "Free some space there; unsaved answers are written once it can.",
-                            storage=True)
-    if ((isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM))
-            or "readonly" in text or "read-only" in text or "unable to open" in text):
-        return HistoryError(f"The chat history folder {folder} is read-only.",
-                            "Make it writable (permissions, or remount the disk read-write).",
-                            storage=True)
+        return HistoryError(
+            f"The disk holding the chat history ({folder}) is full.",
+            "Free some space there; unsaved answers are written once it can.",
+            storage=True,
+        )
+    if (
+        (isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM))
+        or "readonly" in text
+        or "read-only" in text
+        or "unable to open" in text
+    ):
+        return HistoryError(
+            f"The chat history folder {folder} is read-only.",
+            "Make it writable (permissions, or remount the disk read-write).",
+            storage=True,
+        )
     if "locked" in text or "busy" in text:
-        return HistoryError(f"The chat history {path} is locked by another program.",
-                            "Close the other program (another trayai?) and try again.", storage=True)
-    return HistoryError(f"The chat history ({path}) could not be written: {exc}",
-                        f"Check free disk space and permissions of {folder}.", storage=True)
+        return HistoryError(
+            f"The chat history {path} is locked by another program.",
+            "Close the other program (another trayai?) and try again.",
+            storage=True,
+        )
+    return HistoryError(
+        f"The chat history ({path}) could not be written: {exc}",
+        f"Check free disk space and permissions of {folder}.",
+        storage=True,
+    )
 
 
 def _conversation(row: sqlite3.Row) -> Conversation:

@@ -161,8 +161,11 @@ def guarded_transport(*, trust_env: bool, max_connections: int, max_keepalive: i
                 headers = response.headers
             else:
                 headers = httpx2.Headers(
-                    [(k, v) for k, v in response.headers.multi_items()
-                     if k.lower() not in ("content-encoding", "content-length")]
+                    [
+                        (k, v)
+                        for k, v in response.headers.multi_items()
+                        if k.lower() not in ("content-encoding", "content-length")
+                    ]
                 )
             assert isinstance(response.stream, httpx2.AsyncByteStream)
             return httpx2.Response(

@@ -32,15 +32,21 @@ def save_bench_chart(reports: Sequence[BenchReport], path: str, width: int = 720
     peak = max((c.aggregate_tokens_per_s for r in reports for c in r.concurrency), default=1.0) or 1.0
     painter.setFont(QFont("DejaVu Sans", 10))
     painter.setPen(QColor("#222222"))
-    painter.drawText(QRectF(0, 8, width, 24), Qt.AlignmentFlag.AlignCenter,
-                     "trayai bench — aggregate tokens/s by concurrent streams")
+    painter.drawText(
+        QRectF(0, 8, width, 24),
+        Qt.AlignmentFlag.AlignCenter,
+        "trayai bench — aggregate tokens/s by concurrent streams",
+    )
     painter.drawLine(left, top + plot_h, left + plot_w, top + plot_h)
     painter.drawLine(left, top, left, top + plot_h)
     for step in range(5):
         value = peak * step / 4
         y = top + plot_h - plot_h * step / 4
-        painter.drawText(QRectF(0, y - 8, left - 8, 16),
-                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{value:.0f}")
+        painter.drawText(
+            QRectF(0, y - 8, left - 8, 16),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            f"{value:.0f}",
+        )
     group_w = plot_w / max(1, len(levels))
     bar_w = group_w * 0.7 / max(1, len(reports))
     for g, level in enumerate(levels):
@@ -52,15 +58,19 @@ def save_bench_chart(reports: Sequence[BenchReport], path: str, width: int = 720
             h = plot_h * figures.aggregate_tokens_per_s / peak
             painter.fillRect(QRectF(x0 + i * bar_w, top + plot_h - h, bar_w - 2, h), QColor(COLOURS[i % 4]))
         painter.setPen(QColor("#222222"))
-        painter.drawText(QRectF(left + g * group_w, top + plot_h + 4, group_w, 18),
-                         Qt.AlignmentFlag.AlignCenter, str(level))
+        painter.drawText(
+            QRectF(left + g * group_w, top + plot_h + 4, group_w, 18),
+            Qt.AlignmentFlag.AlignCenter,
+            str(level),
+        )
     slot = (width - left) / max(1, len(reports))
     metrics = painter.fontMetrics()
     for i, report in enumerate(reports):
         x = left + i * slot
         painter.fillRect(QRectF(x, height - 26, 12, 12), QColor(COLOURS[i % 4]))
-        label = metrics.elidedText(f"{report.endpoint} ({report.model})", Qt.TextElideMode.ElideMiddle,
-                                   int(slot - 30))
+        label = metrics.elidedText(
+            f"{report.endpoint} ({report.model})", Qt.TextElideMode.ElideMiddle, int(slot - 30)
+        )
         painter.drawText(QRectF(x + 18, height - 30, slot - 24, 20), Qt.AlignmentFlag.AlignVCenter, label)
     painter.end()
     if not image.save(path):

@@ -71,8 +71,14 @@ class InstanceServer(QObject):
 
     command_received = Signal(str)
 
-    def __init__(self, name: str, parent: QObject | None = None, *, idle_ms: int = IDLE_MS,
-                 max_connections: int = MAX_CONNECTIONS) -> None:
+    def __init__(
+        self,
+        name: str,
+        parent: QObject | None = None,
+        *,
+        idle_ms: int = IDLE_MS,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
         super().__init__(parent)
         self.name = name
         self._idle_ms = idle_ms

@@ -273,10 +273,26 @@ class TrayController(QObject):
         prompt.setObjectName("prompt")
         prompt.triggered.connect(self.prompt_requested)
 
-        self._choice_menu(menu, "&Model", "models", model.models, model.current_model,
-                          model.model_locked_by, "(no models listed)", self._on_model_action)
-        self._choice_menu(menu, "&Endpoint", "endpoints", model.profiles, model.active_profile,
-                          model.endpoint_locked_by, "(no profiles)", self._on_profile_action)
+        self._choice_menu(
+            menu,
+            "&Model",
+            "models",
+            model.models,
+            model.current_model,
+            model.model_locked_by,
+            "(no models listed)",
+            self._on_model_action,
+        )
+        self._choice_menu(
+            menu,
+            "&Endpoint",
+            "endpoints",
+            model.profiles,
+            model.active_profile,
+            model.endpoint_locked_by,
+            "(no profiles)",
+            self._on_profile_action,
+        )
 
         server = menu.addMenu("&Built-in server")
         server.setObjectName("server")
@@ -319,8 +335,16 @@ class TrayController(QObject):
         quit_action.triggered.connect(self.quit_requested)
 
     @staticmethod
-    def _choice_menu(menu: QMenu, title: str, name: str, items: list[str], current: str | None,
-                     locked_by: str | None, empty_text: str, slot: Callable[[QAction], None]) -> None:
+    def _choice_menu(
+        menu: QMenu,
+        title: str,
+        name: str,
+        items: list[str],
+        current: str | None,
+        locked_by: str | None,
+        empty_text: str,
+        slot: Callable[[QAction], None],
+    ) -> None:
         """A submenu of exclusive, checkable choices, disabled (and saying why) when locked."""
         sub = menu.addMenu(title)
         sub.setObjectName(name)

@@ -569,10 +569,12 @@ class ChatWindow(QMainWindow):
                 for conv in self.history.list_conversations():
                     item = QListWidgetItem(conv.title)
                     item.setData(ROLE_CONVERSATION, conv.id)
-                    item.setToolTip(not_markup(
-                        f"{conv.title}\n{time.strftime('%Y-%m-%d %H:%M', time.localtime(conv.updated))}"
-                        f" · {conv.message_count} messages"
-                    ))
+                    item.setToolTip(
+                        not_markup(
+                            f"{conv.title}\n{time.strftime('%Y-%m-%d %H:%M', time.localtime(conv.updated))}"
+                            f" · {conv.message_count} messages"
+                        )
+                    )
                     item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
                     self.conversations.addItem(item)
         except HistoryError as exc:

@@ -67,7 +67,14 @@ SECTIONS = ("Endpoints", "Generation", "Built-in server", "Quick prompt & hotkey
 PROFILE_FIELDS = ("first_token_timeout", "stall_timeout", "answer_timeout", "context_tokens")
 GENERATION_FIELDS = ("temperature", "top_p", "max_tokens", "system_prompt", "stream")
 BUILTIN_FIELDS = (
-    "alias", "port", "context_size", "threads", "parallel", "models_dir", "autostart", "startup_timeout"
+    "alias",
+    "port",
+    "context_size",
+    "threads",
+    "parallel",
+    "models_dir",
+    "autostart",
+    "startup_timeout",
 )
 GENERAL_FIELDS = ("poll_interval", "notifications", "left_click", "start_at_login")
 
