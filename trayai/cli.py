@@ -27,6 +27,7 @@ from trayai.core.embedded import EmbeddedServer, is_builtin_url, list_models_syn
 from trayai.core.errors import TrayaiError
 from trayai.core.logs import setup_logging
 from trayai.core.paths import AppPaths
+from trayai.core.precedence import given_or, options_over_profile
 from trayai.core.redact import Redactor
 from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.secrets import SecretStore
@@ -123,16 +124,12 @@ def cmd_ask(ctx: Context) -> int:
             return EXIT_USAGE
     resolved = ctx.resolve()
     params = resolved.profile.generation
-    system = args.system if args.system is not None else params.system_prompt
+    system = given_or(args.system, params.system_prompt)
     messages: list[dict[str, str]] = []
     if system:
         messages.append({"role": "system", "content": system})
     messages.append({"role": "user", "content": prompt})
-    options = GenerationOptions(
-        temperature=args.temperature if args.temperature is not None else params.temperature,
-        top_p=params.top_p,
-        max_tokens=args.max_tokens if args.max_tokens is not None else params.max_tokens,
-    )
+    options = options_over_profile(params, temperature=args.temperature, max_tokens=args.max_tokens)
     with _autostarted_server(ctx, resolved):
         return asyncio.run(_ask(ctx, resolved, messages, options))
 
@@ -322,11 +319,7 @@ def _run_batch(ctx: Context, items: list[BatchItem], output: Path, skip: set[str
     args = ctx.args
     resolved = ctx.resolve()
     params = resolved.profile.generation
-    options = GenerationOptions(
-        temperature=args.temperature if args.temperature is not None else params.temperature,
-        top_p=params.top_p,
-        max_tokens=args.max_tokens if args.max_tokens is not None else params.max_tokens,
-    )
+    options = options_over_profile(params, temperature=args.temperature, max_tokens=args.max_tokens)
     written = 0
     progress = _Progress(ctx.err)
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from trayai.core.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.errors import ErrorCode, TrayaiError, classify_exception, make_error
+from trayai.core.precedence import options_over
 
 PASSTHROUGH_PARAMS = ("stop", "seed", "presence_penalty", "frequency_penalty")
 
@@ -243,7 +244,7 @@ async def run_batch(
             return
         async with semaphore:
             model = item.model or default_model
-            options = _merge(default_options, item.options)
+            options = options_over(default_options, item.options)
             try:
                 result = await _ask(client, item, model, options, stream)
             except TrayaiError as exc:
@@ -288,12 +289,3 @@ async def _ask(
         raise
     assert chat.result is not None
     return chat.result
-
-
-def _merge(base: GenerationOptions, line: GenerationOptions) -> GenerationOptions:
-    return GenerationOptions(
-        temperature=line.temperature if line.temperature is not None else base.temperature,
-        top_p=line.top_p if line.top_p is not None else base.top_p,
-        max_tokens=line.max_tokens if line.max_tokens is not None else base.max_tokens,
-        extra={**base.extra, **line.extra},
-    )
