@@ -1,0 +1,63 @@
+"""The ``trayai`` command: the tray app by default, and everything scriptable from a terminal.
+
+Every command that talks to a server shares ``--endpoint``, ``--model`` and ``--profile`` over the
+configuration and the ``LOCAL_MODEL_*`` environment. Failures print the typed error's one-line
+message and hint on stderr and exit non-zero (1 for a failure, 2 for bad usage, 130 when
+interrupted).
+
+One module per job, each registering its parsers right above their handlers: ``ask`` (ask, models,
+status), ``jobs`` (batch, bench), ``settings`` (config, profile, key), ``history``, ``serve``, ``app``
+(the GUI commands); ``parser`` assembles them, ``context`` is what a handler gets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from trayai.cli.app import is_gui, run_gui
+from trayai.cli.context import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Context
+from trayai.cli.parser import build_parser
+from trayai.core.config import ConfigError
+from trayai.core.errors import TrayaiError
+from trayai.core.logs import setup_logging
+from trayai.core.redact import Redactor
+from trayai.core.textsafe import escape_line
+
+__all__ = ["build_parser", "main"]
+
+
+def main(
+    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    if is_gui(args):
+        return run_gui(args)
+    redactor = Redactor()  # one per run: the keys this command resolves, for logs and output alike
+    if getattr(args, "debug", False):
+        setup_logging(None, debug=True, stderr=True, redactor=redactor)
+    ctx: Context | None = None
+    try:
+        ctx = Context(args, out, err, redactor)
+        code: int = args.handler(ctx)
+        return code
+    except TrayaiError as exc:
+        if ctx is not None:
+            return ctx.fail(exc)
+        print(f"error: {escape_line(exc.message)}\n  → {escape_line(exc.hint)}", file=err)
+        return EXIT_FAIL
+    except ConfigError as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=err)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `trayai ask … | head` closed the pipe: not an error
+        with contextlib.suppress(Exception):
+            sys.stdout = None
+        return EXIT_OK

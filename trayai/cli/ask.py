@@ -1,0 +1,240 @@
+"""``trayai ask`` (one answer streamed to stdout), ``models`` (the server's list) and ``status`` (the
+doctor's checks)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from trayai.cli.context import EXIT_FAIL, EXIT_OK, EXIT_USAGE, Context
+from trayai.cli.parents import Parents, Subparsers
+from trayai.cli.serve import autostarted_server
+from trayai.core.client import GenerationOptions, ModelClient
+from trayai.core.errors import TrayaiError
+from trayai.core.precedence import given_or, options_over_profile
+from trayai.core.resolve import ResolvedEndpoint
+from trayai.core.textsafe import TerminalSanitizer, valid_text
+
+
+def register(sub: Subparsers, parents: Parents) -> None:
+    _add_ask(sub, parents)
+    _add_models(sub, parents)
+    _add_status(sub, parents)
+
+
+def _add_ask(sub: Subparsers, parents: Parents) -> None:
+    ask = sub.add_parser(
+        "ask", parents=[parents.endpoint], help="ask a question; the answer streams to stdout"
+    )
+    ask.add_argument("prompt", nargs="*", help="the prompt (or '-' / nothing to read stdin)")
+    ask.add_argument("--system", help="system prompt (default: the profile's)")
+    ask.add_argument("--temperature", type=float, help="sampling temperature")
+    ask.add_argument("--max-tokens", type=int, help="longest answer in tokens")
+    ask.add_argument("--stats", action="store_true", help="print tokens, speed and timings on stderr")
+    ask.add_argument(
+        "--raw",
+        action="store_true",
+        help="write the answer exactly as the server sent it when stdout is not a terminal "
+        "(by default terminal control sequences are removed; a terminal always gets them removed)",
+    )
+    ask.add_argument(
+        "--no-autostart",
+        action="store_true",
+        help="do not start the built-in server when the local endpoint is silent",
+    )
+    ask.add_argument(
+        "--no-resolve",
+        action="store_true",
+        help="send the model name as given, without matching it against /models",
+    )
+    ask.set_defaults(handler=cmd_ask)
+
+
+def cmd_ask(ctx: Context) -> int:
+    args = ctx.args
+    prompt = " ".join(args.prompt).strip() if args.prompt else ""
+    if not prompt or prompt == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            ctx.say("error: no prompt — pass it as an argument or pipe it on stdin")
+            return EXIT_USAGE
+        prompt = sys.stdin.read().strip()
+        if not prompt:
+            ctx.say("error: the prompt read from stdin is empty")
+            return EXIT_USAGE
+    resolved = ctx.resolve()
+    params = resolved.profile.generation
+    system = given_or(args.system, params.system_prompt)
+    messages: list[dict[str, str]] = []
+    if system:
+        messages.append({"role": "system", "content": system})
+    messages.append({"role": "user", "content": prompt})
+    options = options_over_profile(params, temperature=args.temperature, max_tokens=args.max_tokens)
+    with autostarted_server(ctx, resolved):
+        return asyncio.run(_ask(ctx, resolved, messages, options))
+
+
+async def _ask(
+    ctx: Context, resolved: ResolvedEndpoint, messages: list[dict[str, str]], options: GenerationOptions
+) -> int:
+    async with ModelClient(resolved.endpoint) as client:
+        model = resolved.model
+        if not ctx.args.no_resolve:
+            # Send the server's own spelling of the model (e.g. docker.io/ai/smollm2:latest).
+            with contextlib.suppress(TrayaiError):
+                from trayai.core.modelmatch import match_model
+
+                listing = await client.list_models()
+                match = match_model(model, listing.ids)
+                if match.resolved:
+                    model = match.resolved
+                elif listing.ids and ctx.args.model is None:
+                    hint = f" — did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
+                    ctx.say(ctx.line(f"warning: {model!r} is not listed by the server{hint}"))
+        clean = _answer_filter(ctx)
+        if not resolved.profile.generation.stream:
+            try:
+                result = await client.complete(messages, model=model, options=options)
+            except TrayaiError as exc:
+                return ctx.fail(exc)
+            text = clean(result.text)
+            ctx.out.write(text + ("" if text.endswith("\n") else "\n"))
+            ctx.out.flush()
+            if ctx.args.stats:
+                ctx.say(ctx.line(_stats_line(result.to_dict())))
+            return EXIT_OK
+        stream = client.stream_chat(messages, model=model, options=options)
+        wrote_newline = True
+        try:
+            async with stream:
+                async for delta in stream:
+                    text = clean(delta)
+                    if not text:
+                        continue
+                    ctx.out.write(text)
+                    ctx.out.flush()
+                    wrote_newline = text.endswith("\n")
+        except TrayaiError as exc:
+            if not wrote_newline:
+                ctx.out.write("\n")
+            if stream.text:
+                ctx.say("(the partial answer above was kept)")
+            return ctx.fail(exc)
+        if not wrote_newline:
+            ctx.out.write("\n")
+            ctx.out.flush()
+        final = stream.result
+        if final is not None:
+            if final.cut_at_max_tokens:
+                ctx.say("(answer cut at max tokens — raise --max-tokens for more)")
+            if ctx.args.stats:
+                ctx.say(ctx.line(_stats_line(final.to_dict())))
+    return EXIT_OK
+
+
+def _answer_filter(ctx: Context) -> Callable[[str], str]:
+    """Answer text → stdout: terminal controls removed (also split across deltas), unless ``--raw``
+    asks for the server's text as sent and stdout is not a terminal (a pipe, a file)."""
+    if ctx.args.raw and not ctx.out.isatty():
+        return valid_text
+    return TerminalSanitizer().feed
+
+
+def _stats_line(stats: dict[str, Any]) -> str:
+    parts = [
+        str(stats["model"]),
+        f"{stats['completion_tokens']} tokens" + (" (counted)" if stats["usage_estimated"] else ""),
+    ]
+    if stats["tokens_per_second"]:
+        parts.append(f"{stats['tokens_per_second']:.1f} tok/s")
+    if stats["ttft_s"] is not None:
+        parts.append(f"first token {stats['ttft_s'] * 1000:.0f} ms")
+    parts.append(f"finish: {stats['finish_reason']}")
+    return "[" + " · ".join(parts) + "]"
+
+
+def _add_models(sub: Subparsers, parents: Parents) -> None:
+    models = sub.add_parser("models", parents=[parents.endpoint], help="list the server's models")
+    models.add_argument("--json", action="store_true", help="machine-readable output")
+    models.set_defaults(handler=cmd_models)
+
+
+def cmd_models(ctx: Context) -> int:
+    resolved = ctx.resolve()
+
+    async def run() -> int:
+        async with ModelClient(resolved.endpoint) as client:
+            try:
+                listing = await client.list_models()
+            except TrayaiError as exc:
+                return ctx.fail(exc)
+        from trayai.core.modelmatch import match_model
+
+        match = match_model(resolved.model, listing.ids)
+        if ctx.args.json:
+            json.dump(
+                ctx.data(
+                    {
+                        "base_url": resolved.base_url,
+                        "server": listing.server,
+                        "configured": resolved.model,
+                        "resolved": match.resolved,
+                        "models": [m.__dict__ for m in listing.models],
+                    }
+                ),
+                ctx.out,
+                indent=2,
+            )
+            ctx.out.write("\n")
+            return EXIT_OK
+        if not listing.models:
+            ctx.say(f"{resolved.base_url} lists no models — pull or load one first.")
+            return EXIT_FAIL
+        for info in listing.models:
+            mark = "*" if info.id == match.resolved else " "
+            owner = f"  ({ctx.line(info.owned_by)})" if info.owned_by else ""
+            ctx.out.write(f"{mark} {ctx.line(info.id)}{owner}\n")
+        if match.resolved is None:
+            ctx.say(f"note: the configured model {resolved.model!r} is not among them")
+        return EXIT_OK
+
+    return asyncio.run(run())
+
+
+def _add_status(sub: Subparsers, parents: Parents) -> None:
+    status = sub.add_parser(
+        "status",
+        parents=[parents.endpoint],
+        help="check the endpoint: what was checked, what is wrong, what to do",
+    )
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("--quick", action="store_true", help="skip the test generation")
+    status.set_defaults(handler=cmd_status)
+
+
+def cmd_status(ctx: Context) -> int:
+    from trayai.core.doctor import diagnose
+
+    resolved = ctx.resolve()
+
+    async def run() -> int:
+        async with ModelClient(resolved.endpoint) as client:
+            report = await diagnose(client, resolved, generate=not ctx.args.quick)
+        if ctx.args.json:
+            json.dump(ctx.data(report.to_dict()), ctx.out, indent=2)
+            ctx.out.write("\n")
+            return EXIT_OK if report.ok else EXIT_FAIL
+        out = ctx.out
+        out.write(f"trayai status — profile {ctx.line(repr(resolved.profile.name))}\n")
+        for check in report.checks:
+            mark = {True: "✓", False: "✗", None: "–"}[check.ok]
+            out.write(f"  {mark} {check.name}: {ctx.line(check.detail)}\n")
+            if check.hint:
+                out.write(f"      → {ctx.line(check.hint)}\n")
+        out.write(f"State: {report.status.state.words} — {ctx.line(report.status.summary)}\n")
+        return EXIT_OK if report.ok else EXIT_FAIL
+
+    return asyncio.run(run())

@@ -1,0 +1,80 @@
+"""What every command gets: the arguments, configuration, secrets, redactor and output streams.
+
+Built once per run in :func:`trayai.cli.main` and passed to the command's handler (no globals).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, TextIO
+
+from trayai.core.config import ConfigStore, LoadedConfig
+from trayai.core.errors import TrayaiError
+from trayai.core.paths import AppPaths
+from trayai.core.redact import Redactor
+from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
+from trayai.core.secrets import SecretStore
+from trayai.core.textsafe import escape_line
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class Context:
+    """What every command needs, built once from the arguments (no globals).
+
+    Server strings are untrusted: printed through :meth:`line` / :meth:`fail` (keys redacted,
+    controls shown visibly) or, for answers, :class:`~trayai.core.textsafe.TerminalSanitizer`.
+    """
+
+    def __init__(
+        self, args: argparse.Namespace, stdout: TextIO, stderr: TextIO, redactor: Redactor | None = None
+    ) -> None:
+        self.args = args
+        self.out = stdout
+        self.err = stderr
+        self.redactor = redactor if redactor is not None else Redactor()
+        self.paths = AppPaths.from_env()
+        self.store = ConfigStore(self.paths)
+        self.loaded: LoadedConfig = self.store.load()
+        self._secrets: SecretStore | None = None
+        for warning in self.loaded.warnings:
+            self.say(f"warning: {warning}")
+
+    @property
+    def secrets(self) -> SecretStore:
+        if self._secrets is None:
+            self._secrets = SecretStore()
+        return self._secrets
+
+    def say(self, text: str) -> None:
+        print(text, file=self.err, flush=True)
+
+    def resolve(self) -> ResolvedEndpoint:
+        args = self.args
+        return self.known(
+            resolve_endpoint(
+                self.loaded, self.secrets, profile=args.profile, base_url=args.endpoint, model=args.model
+            )
+        )
+
+    def known(self, resolved: ResolvedEndpoint) -> ResolvedEndpoint:
+        """Register the endpoint's key with the redactor: a server may echo it back."""
+        if resolved.has_real_key:
+            self.redactor.add_secret(resolved.endpoint.api_key)
+        return resolved
+
+    def line(self, text: str) -> str:
+        """A server string for one line of output: no key, no control characters."""
+        return escape_line(self.redactor.redact(text))
+
+    def data(self, value: Any) -> Any:
+        """Server data for ``--json``: keys redacted (json.dumps escapes the controls)."""
+        return self.redactor.redact_data(value)
+
+    def fail(self, error: TrayaiError) -> int:
+        error = error.redacted(self.redactor.redact)
+        self.say(f"error: {escape_line(error.message)}")
+        if error.detail and error.detail not in error.message:
+            self.say(f"  server said: {escape_line(error.detail)}")
+        self.say(f"  → {escape_line(error.hint)}")
+        return EXIT_FAIL

@@ -1,0 +1,26 @@
+"""Arguments several commands share, as argparse parent parsers (one definition, one help text)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import TypeAlias
+
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+@dataclass(frozen=True)
+class Parents:
+    """Pass the ones a command takes as ``parents=[…]`` to ``sub.add_parser``."""
+
+    endpoint: argparse.ArgumentParser  # --endpoint/--model/--profile (a help group) and --debug
+
+
+def make_parents() -> Parents:
+    endpoint = argparse.ArgumentParser(add_help=False)
+    group = endpoint.add_argument_group("endpoint selection")
+    group.add_argument("--endpoint", metavar="URL", help="base URL of an OpenAI-compatible server")
+    group.add_argument("--model", metavar="NAME", help="model name (as the server lists it)")
+    group.add_argument("--profile", metavar="NAME", help="endpoint profile from the configuration")
+    endpoint.add_argument("--debug", action="store_true", help="verbose logging on stderr")
+    return Parents(endpoint=endpoint)

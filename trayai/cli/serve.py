@@ -1,0 +1,143 @@
+"""``trayai serve``: the built-in llama.cpp server in the foreground, its model listing, and the
+on-demand start other commands (``ask``, ``batch``, ``bench``) use when the local endpoint is silent."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import time
+from collections.abc import Iterator
+from types import FrameType
+
+from trayai.cli.context import EXIT_FAIL, EXIT_OK, Context
+from trayai.cli.parents import Parents, Subparsers
+from trayai.core.embedded import EmbeddedServer, is_builtin_url, list_models_sync
+from trayai.core.errors import TrayaiError
+from trayai.core.resolve import ResolvedEndpoint
+
+
+def register(sub: Subparsers, parents: Parents) -> None:
+    _add_serve(sub, parents)
+
+
+def _add_serve(sub: Subparsers, parents: Parents) -> None:
+    serve = sub.add_parser(
+        "serve",
+        parents=[parents.endpoint],
+        help="run the built-in llama.cpp server (SmolLM2) in the foreground",
+    )
+    serve.add_argument("--port", type=int, help="port on 127.0.0.1 (default 8080)")
+    serve.add_argument("--model-file", metavar="GGUF", help="a GGUF model (default: bundled SmolLM2)")
+    serve.add_argument(
+        "--alias", help="model name to announce (default: ai/smollm2 for SmolLM2, else the file's name)"
+    )
+    serve.add_argument("--ctx-size", type=int, help="context window in tokens, shared by parallel answers")
+    serve.add_argument("--threads", type=int, help="CPU threads (0 = automatic: the physical cores)")
+    serve.add_argument("--parallel", type=int, help="answers generated at once (default 4)")
+    serve.add_argument("--models-dir", metavar="DIR", help="folder of .gguf models to choose from")
+    serve.add_argument("--list", action="store_true", help="list the models it can serve and exit")
+    serve.add_argument("--json", action="store_true", help="with --list: JSON output")
+    serve.set_defaults(handler=cmd_serve)
+
+
+def cmd_serve(ctx: Context) -> int:
+    args = ctx.args
+    settings = ctx.loaded.settings.builtin_server
+    for flag, name in (
+        ("port", "port"),
+        ("model_file", "model_file"),
+        ("ctx_size", "context_size"),
+        ("threads", "threads"),
+        ("parallel", "parallel"),
+        ("models_dir", "models_dir"),
+    ):
+        if getattr(args, flag) is not None:
+            setattr(settings, name, getattr(args, flag))
+    server = EmbeddedServer(
+        settings, ctx.paths.server_log_file, models_dir=ctx.paths.models_dir, alias=args.alias
+    )
+    if args.list:
+        return _print_local_models(ctx, server)
+    if args.model is not None:
+        try:
+            server.select_model(args.model)
+        except TrayaiError as exc:
+            return ctx.fail(exc)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt  # SIGTERM stops cleanly, exactly like Ctrl+C
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        server.start()
+        ctx.say(f"Starting the built-in server (log: {server.log_file})")
+        server.wait_ready(progress=lambda message: ctx.say(f"  {message}"))
+        ctx.out.write(
+            f"Serving {server.alias} at {server.base_url} ({settings.parallel} answers at once, "
+            f"{server.threads} threads, {settings.context_size} tokens of context)\n"
+        )
+        ctx.out.write(f'Try: trayai ask --endpoint {server.base_url} "Hello"   (Ctrl+C stops)\n')
+        ctx.out.flush()
+        while server.is_running():
+            time.sleep(0.5)
+        ctx.say(f"The built-in server exited unexpectedly. Log ({server.log_file}):\n{server.log_tail(10)}")
+        return EXIT_FAIL
+    except TrayaiError as exc:
+        return ctx.fail(exc)
+    except KeyboardInterrupt:
+        ctx.say("Stopping the built-in server…")
+        server.stop()
+        ctx.say("Stopped.")
+        return EXIT_OK
+    finally:
+        server.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _print_local_models(ctx: Context, server: EmbeddedServer) -> int:
+    """``trayai serve --list``: what the built-in server can serve (the models folder included)."""
+    models = server.available_models()
+    if ctx.args.json:
+        rows = [{"name": m.name, "path": str(m.path), "size": m.size, "bundled": m.bundled} for m in models]
+        json.dump({"models_dir": str(server.models_dir), "models": rows}, ctx.out, indent=2)
+        ctx.out.write("\n")
+        return EXIT_OK
+    for model in models:
+        where = "bundled" if model.bundled else str(model.path)
+        ctx.out.write(f"{model.name}  {model.size / 1e6:,.0f} MB  {where}\n")
+    ctx.say(f"Drop .gguf files into {server.models_dir} to add models; `trayai serve --model NAME`.")
+    return EXIT_OK
+
+
+@contextlib.contextmanager
+def autostarted_server(ctx: Context, resolved: ResolvedEndpoint) -> Iterator[None]:
+    """Local-first: start the built-in server for this command if the local endpoint is silent.
+
+    Only for a loopback endpoint on the built-in server's port with ``builtin_server.autostart``
+    on; the server is stopped again when the command ends (``trayai serve`` keeps one running).
+    """
+    builtin = ctx.loaded.settings.builtin_server
+    wanted = not ctx.args.no_autostart and builtin.autostart and is_builtin_url(resolved.base_url, builtin)
+    if not wanted or list_models_sync(resolved.base_url, timeout=1.0) is not None:
+        yield
+        return
+    server = EmbeddedServer(builtin, ctx.paths.server_log_file, models_dir=ctx.paths.models_dir)
+    try:
+        server.start()
+    except TrayaiError as exc:
+        ctx.say(
+            f"note: nothing answers at {resolved.base_url} and the built-in server cannot start: "
+            f"{exc.message}"
+        )
+        yield
+        return
+    try:
+        ctx.say(
+            f"Nothing answers at {resolved.base_url}: starting the built-in server "
+            f"(`trayai serve` keeps one running)…"
+        )
+        server.wait_ready(progress=lambda message: ctx.say(f"  {message}"))
+        yield
+    finally:
+        server.stop()
