@@ -1,8 +1,11 @@
-"""``trayai history list|search|export``: the chat window's history, from the shell."""
+"""``trayai history list|search|export``: the chat window's history, from the shell (one handler per
+action, each run on the opened store by :func:`_reads_history`)."""
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,118 +19,145 @@ if TYPE_CHECKING:
 
 def register(sub: Subparsers, parents: Parents) -> None:
     history = sub.add_parser("history", help="chat history (history list|search|export)")
-    history_sub = history.add_subparsers(dest="action", metavar="ACTION", required=True)
-    hlist = history_sub.add_parser("list", help="conversations, newest first")
+    actions = history.add_subparsers(dest="action", metavar="ACTION", required=True)
+    _add_list(actions)
+    _add_search(actions)
+    _add_export(actions)
+
+
+def _reads_history(action: Callable[[Context, HistoryStore], int]) -> Callable[[Context], int]:
+    """A handler that opens the history store (read-only when the data dir refuses writes), runs
+    ``action`` on it and turns a ``HistoryError`` into its message and hint."""
+
+    @functools.wraps(action)
+    def handler(ctx: Context) -> int:
+        from trayai.core.history import HistoryError, HistoryStore
+
+        try:
+            history = HistoryStore.in_dir(ctx.paths.data_dir)
+        except HistoryError as exc:
+            try:  # a read-only/full data dir can still be read: listing must not need a write
+                if not exc.storage:
+                    raise
+                history = HistoryStore.in_dir(ctx.paths.data_dir, read_only=True)
+            except HistoryError:
+                ctx.say(f"error: {exc.message}\n  → {exc.hint}")
+                return EXIT_FAIL
+            ctx.say(f"note: {exc.message} Reading the history without changing it.")
+        if history.recovered_from is not None:
+            ctx.say(f"warning: the history database was damaged; it was moved to {history.recovered_from}")
+        try:
+            with history:
+                return action(ctx, history)
+        except HistoryError as exc:
+            ctx.say(f"error: {exc.message}\n  → {exc.hint}")
+            return EXIT_FAIL
+
+    return handler
+
+
+def _add_list(actions: Subparsers) -> None:
+    hlist = actions.add_parser("list", help="conversations, newest first")
     hlist.add_argument("--limit", type=int, default=50, help="how many (default 50)")
     hlist.add_argument("--json", action="store_true", help="machine-readable output")
-    hsearch = history_sub.add_parser("search", help="full-text search over every message and title")
+    hlist.set_defaults(handler=cmd_history_list)
+
+
+@_reads_history
+def cmd_history_list(ctx: Context, history: HistoryStore) -> int:
+    from datetime import datetime
+
+    conversations = history.list_conversations(limit=ctx.args.limit)
+    if ctx.args.json:
+        rows = [
+            {
+                "id": c.id,
+                "title": c.title,
+                "updated": datetime.fromtimestamp(c.updated).isoformat(timespec="seconds"),
+                "messages": c.message_count,
+                "model": c.model,
+            }
+            for c in conversations
+        ]
+        ctx.out.write(json_safe(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n")
+        return EXIT_OK
+    if not conversations:
+        ctx.say("no conversations yet (open the chat window with: trayai chat)")
+    for c in conversations:
+        when = datetime.fromtimestamp(c.updated).strftime("%Y-%m-%d %H:%M")
+        ctx.out.write(f"{c.id:>5}  {when}  {c.message_count:>4} msgs  {escape_line(c.title)}\n")
+    return EXIT_OK
+
+
+def _add_search(actions: Subparsers) -> None:
+    hsearch = actions.add_parser("search", help="full-text search over every message and title")
     hsearch.add_argument("query", nargs="+", help="words to find (all must match; the last may be a prefix)")
     hsearch.add_argument("--limit", type=int, default=20, help="how many hits (default 20)")
     hsearch.add_argument("--json", action="store_true", help="machine-readable output")
-    hexport = history_sub.add_parser("export", help="one conversation as Markdown or JSON")
+    hsearch.set_defaults(handler=cmd_history_search)
+
+
+@_reads_history
+def cmd_history_search(ctx: Context, history: HistoryStore) -> int:
+    from trayai.core.history import MATCH_END, MATCH_START
+
+    hits = history.search(" ".join(ctx.args.query), limit=ctx.args.limit)
+    if ctx.args.json:
+        rows = [
+            {
+                "conversation": h.conversation_id,
+                "title": h.title,
+                "message": h.message_id,
+                "index": h.index,
+                "role": h.role,
+                "snippet": h.snippet.replace(MATCH_START, "").replace(MATCH_END, ""),
+            }
+            for h in hits
+        ]
+        ctx.out.write(json_safe(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n")
+        return EXIT_OK
+    if not hits:
+        ctx.say("no matches")
+        return EXIT_FAIL
+    colour = ctx.out.isatty()
+    start, end = ("\033[1;33m", "\033[0m") if colour else ("[", "]")
+    for h in hits:
+        # Stored text may hold a server's control sequences: shown escaped, around our markers.
+        snippet = (
+            MATCH_START.join(
+                MATCH_END.join(escape_line(part) for part in piece.split(MATCH_END))
+                for piece in h.snippet.split(MATCH_START)
+            )
+            .replace(MATCH_START, start)
+            .replace(MATCH_END, end)
+        )
+        where = "title" if h.message_id is None else h.role
+        ctx.out.write(f"{h.conversation_id:>5}  {escape_line(h.title)}\n       {where}: {snippet}\n")
+    return EXIT_OK
+
+
+def _add_export(actions: Subparsers) -> None:
+    hexport = actions.add_parser("export", help="one conversation as Markdown or JSON")
     hexport.add_argument("id", type=int, help="the conversation's number (see: trayai history list)")
     hexport.add_argument("--format", choices=("md", "json"), default="md", help="md (default) or json")
     hexport.add_argument("-o", "--output", help="write to this file instead of stdout")
     hexport.add_argument("--force", action="store_true", help="overwrite an existing output file")
-    history.set_defaults(handler=cmd_history)
+    hexport.set_defaults(handler=cmd_history_export)
 
 
-def cmd_history(ctx: Context) -> int:
-    """``trayai history list|search|export``: the chat window's history, from the shell."""
-    from trayai.core.history import HistoryError, HistoryStore
-
-    try:
-        history = HistoryStore.in_dir(ctx.paths.data_dir)
-    except HistoryError as exc:
-        try:  # a read-only/full data dir can still be read: listing must not need a write
-            if not exc.storage:
-                raise
-            history = HistoryStore.in_dir(ctx.paths.data_dir, read_only=True)
-        except HistoryError:
-            ctx.say(f"error: {exc.message}\n  → {exc.hint}")
-            return EXIT_FAIL
-        ctx.say(f"note: {exc.message} Reading the history without changing it.")
-    if history.recovered_from is not None:
-        ctx.say(f"warning: the history database was damaged; it was moved to {history.recovered_from}")
-    try:
-        return _history_action(ctx, history)
-    except HistoryError as exc:
-        ctx.say(f"error: {exc.message}\n  → {exc.hint}")
-        return EXIT_FAIL
-
-
-def _history_action(ctx: Context, history: HistoryStore) -> int:
-    from datetime import datetime
-
-    from trayai.core.history import MATCH_END, MATCH_START
-
+@_reads_history
+def cmd_history_export(ctx: Context, history: HistoryStore) -> int:
     args = ctx.args
-    with history:
-        if args.action == "list":
-            conversations = history.list_conversations(limit=args.limit)
-            if args.json:
-                rows = [
-                    {
-                        "id": c.id,
-                        "title": c.title,
-                        "updated": datetime.fromtimestamp(c.updated).isoformat(timespec="seconds"),
-                        "messages": c.message_count,
-                        "model": c.model,
-                    }
-                    for c in conversations
-                ]
-                ctx.out.write(json_safe(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n")
-                return EXIT_OK
-            if not conversations:
-                ctx.say("no conversations yet (open the chat window with: trayai chat)")
-            for c in conversations:
-                when = datetime.fromtimestamp(c.updated).strftime("%Y-%m-%d %H:%M")
-                ctx.out.write(f"{c.id:>5}  {when}  {c.message_count:>4} msgs  {escape_line(c.title)}\n")
-            return EXIT_OK
-        if args.action == "search":
-            hits = history.search(" ".join(args.query), limit=args.limit)
-            if args.json:
-                rows = [
-                    {
-                        "conversation": h.conversation_id,
-                        "title": h.title,
-                        "message": h.message_id,
-                        "index": h.index,
-                        "role": h.role,
-                        "snippet": h.snippet.replace(MATCH_START, "").replace(MATCH_END, ""),
-                    }
-                    for h in hits
-                ]
-                ctx.out.write(json_safe(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n")
-                return EXIT_OK
-            if not hits:
-                ctx.say("no matches")
-                return EXIT_FAIL
-            colour = ctx.out.isatty()
-            start, end = ("\033[1;33m", "\033[0m") if colour else ("[", "]")
-            for h in hits:
-                # Stored text may hold a server's control sequences: shown escaped, around our markers.
-                snippet = (
-                    MATCH_START.join(
-                        MATCH_END.join(escape_line(part) for part in piece.split(MATCH_END))
-                        for piece in h.snippet.split(MATCH_START)
-                    )
-                    .replace(MATCH_START, start)
-                    .replace(MATCH_END, end)
-                )
-                where = "title" if h.message_id is None else h.role
-                ctx.out.write(f"{h.conversation_id:>5}  {escape_line(h.title)}\n       {where}: {snippet}\n")
-            return EXIT_OK
-        try:
-            conversation = history.conversation(args.id, include_deleted=False)
-        except KeyError:
-            ctx.say(f"error: no conversation {args.id}\n  → list them with: trayai history list")
-            return EXIT_FAIL
-        if args.format == "json":
-            exported = history.export_json(conversation.id)
-            text = json_safe(json.dumps(exported, indent=2, ensure_ascii=False)) + "\n"
-        else:
-            text = history.export_markdown(conversation.id)
+    try:
+        conversation = history.conversation(args.id, include_deleted=False)
+    except KeyError:
+        ctx.say(f"error: no conversation {args.id}\n  → list them with: trayai history list")
+        return EXIT_FAIL
+    if args.format == "json":
+        exported = history.export_json(conversation.id)
+        text = json_safe(json.dumps(exported, indent=2, ensure_ascii=False)) + "\n"
+    else:
+        text = history.export_markdown(conversation.id)
     if args.output:
         target = Path(args.output)
         if target.exists() and not args.force:

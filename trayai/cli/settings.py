@@ -1,96 +1,137 @@
 """``trayai config`` (settings by dotted key), ``profile`` (endpoint profiles) and ``key`` (API keys
-in the OS keychain)."""
+in the OS keychain): one handler per action."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
 from trayai.cli.context import EXIT_FAIL, EXIT_OK, EXIT_USAGE, Context
 from trayai.cli.parents import Parents, Subparsers
-from trayai.core.config import Settings
+from trayai.core.config import Profile, Settings
 
 
 def register(sub: Subparsers, parents: Parents) -> None:
-    _add_config(sub, parents)
-    _add_profile(sub, parents)
-    _add_key(sub, parents)
-
-
-def _add_config(sub: Subparsers, parents: Parents) -> None:
     config = sub.add_parser("config", help="show, read or change settings (config path|show|get|set)")
-    config_sub = config.add_subparsers(dest="action", metavar="ACTION", required=True)
-    config_sub.add_parser("path", help="where the config, data and logs live")
-    for name, text in (
-        ("show", "every setting with its value and where it comes from"),
-        ("get", "print one setting"),
-        ("set", "change one setting (validated, then saved)"),
-    ):
-        action = config_sub.add_parser(name, help=text)
-        if name in ("get", "set"):
-            action.add_argument("key", help="e.g. poll_interval, builtin_server.port, profile.model")
-        if name == "set":
-            action.add_argument("value")
-        if name == "show":
-            action.add_argument("--json", action="store_true")
-        action.add_argument("--profile", help="for profile.* keys: this profile instead of the active one")
-    config.set_defaults(handler=cmd_config)
+    actions = config.add_subparsers(dest="action", metavar="ACTION", required=True)
+    _add_config_path(actions)
+    _add_config_show(actions)
+    _add_config_get(actions)
+    _add_config_set(actions)
+
+    profile = sub.add_parser("profile", help="endpoint profiles (profile list|add|remove|use)")
+    actions = profile.add_subparsers(dest="action", metavar="ACTION", required=True)
+    _add_profile_list(actions)
+    _add_profile_add(actions)
+    _add_profile_remove(actions)
+    _add_profile_use(actions)
+
+    key = sub.add_parser("key", help="API keys in the OS keychain (key set|delete PROFILE)")
+    actions = key.add_subparsers(dest="action", metavar="ACTION", required=True)
+    _add_key_set(actions)
+    _add_key_delete(actions)
 
 
-def cmd_config(ctx: Context) -> int:
+# ---------------------------------------------------------------------------- config
+
+
+def _profile_option(action: argparse.ArgumentParser) -> None:
+    action.add_argument("--profile", help="for profile.* keys: this profile instead of the active one")
+
+
+def _add_config_path(actions: Subparsers) -> None:
+    path = actions.add_parser("path", help="where the config, data and logs live")
+    path.set_defaults(handler=cmd_config_path)
+
+
+def cmd_config_path(ctx: Context) -> int:
+    ctx.out.write(
+        f"config file: {ctx.paths.config_file}\nconfig dir:  {ctx.paths.config_dir}\n"
+        f"data dir:    {ctx.paths.data_dir}\nlog dir:     {ctx.paths.log_dir}\n"
+    )
+    return EXIT_OK
+
+
+def _add_config_show(actions: Subparsers) -> None:
+    show = actions.add_parser("show", help="every setting with its value and where it comes from")
+    show.add_argument("--json", action="store_true")
+    _profile_option(show)
+    show.set_defaults(handler=cmd_config_show)
+
+
+def cmd_config_show(ctx: Context) -> int:
     from trayai.core import config_edit
 
     args, settings = ctx.args, ctx.loaded.settings
-    if args.action == "path":
-        ctx.out.write(
-            f"config file: {ctx.paths.config_file}\nconfig dir:  {ctx.paths.config_dir}\n"
-            f"data dir:    {ctx.paths.data_dir}\nlog dir:     {ctx.paths.log_dir}\n"
+    defaults = Settings()
+    rows = []
+    for key in config_edit.setting_keys():
+        value = config_edit.get_setting(settings, key, args.profile)
+        base = config_edit.get_setting(defaults, key) if not key.startswith("profile.") else None
+        source = "default" if value == base else "config file"
+        short = key.removeprefix("profile.")
+        if key.startswith("profile.") and short in ctx.loaded.overrides and args.profile is None:
+            override = ctx.loaded.overrides[short]
+            value, source = override.value, f"{override.variable} ({override.source}), not saved"
+        rows.append((key, value, source))
+    key_override = ctx.loaded.env_api_key
+    profile = settings.profile(args.profile) if args.profile else settings.active()
+    key_state = (
+        f"from {key_override.variable} ({key_override.source})"
+        if key_override
+        else "in the keychain"
+        if profile.key_in_keychain
+        else "none (local servers need none)"
+    )
+    if args.json:
+        json.dump(
+            {
+                "profile": profile.name,
+                "settings": {k: v for k, v, _ in rows},
+                "sources": {k: s for k, _, s in rows},
+                "api_key": key_state,
+            },
+            ctx.out,
+            indent=2,
         )
+        ctx.out.write("\n")
         return EXIT_OK
-    if args.action == "show":
-        defaults = Settings()
-        rows = []
-        for key in config_edit.setting_keys():
-            value = config_edit.get_setting(settings, key, args.profile)
-            base = config_edit.get_setting(defaults, key) if not key.startswith("profile.") else None
-            source = "default" if value == base else "config file"
-            short = key.removeprefix("profile.")
-            if key.startswith("profile.") and short in ctx.loaded.overrides and args.profile is None:
-                override = ctx.loaded.overrides[short]
-                value, source = override.value, f"{override.variable} ({override.source}), not saved"
-            rows.append((key, value, source))
-        key_override = ctx.loaded.env_api_key
-        profile = settings.profile(args.profile) if args.profile else settings.active()
-        key_state = (
-            f"from {key_override.variable} ({key_override.source})"
-            if key_override
-            else "in the keychain"
-            if profile.key_in_keychain
-            else "none (local servers need none)"
-        )
-        if args.json:
-            json.dump(
-                {
-                    "profile": profile.name,
-                    "settings": {k: v for k, v, _ in rows},
-                    "sources": {k: s for k, _, s in rows},
-                    "api_key": key_state,
-                },
-                ctx.out,
-                indent=2,
-            )
-            ctx.out.write("\n")
-            return EXIT_OK
-        ctx.out.write(f"# {ctx.paths.config_file} — profile {profile.name!r}\n")
-        width = max(len(k) for k, _, _ in rows)
-        for key, value, source in rows:
-            ctx.out.write(f"{key.ljust(width)} = {json.dumps(value, ensure_ascii=False)}   ({source})\n")
-        ctx.out.write(f"{'api key'.ljust(width)} : {key_state}\n")
-        return EXIT_OK
-    if args.action == "get":
-        value = config_edit.get_setting(settings, args.key, args.profile)
-        ctx.out.write((value if isinstance(value, str) else json.dumps(value)) + "\n")
-        return EXIT_OK
+    ctx.out.write(f"# {ctx.paths.config_file} — profile {profile.name!r}\n")
+    width = max(len(k) for k, _, _ in rows)
+    for key, value, source in rows:
+        ctx.out.write(f"{key.ljust(width)} = {json.dumps(value, ensure_ascii=False)}   ({source})\n")
+    ctx.out.write(f"{'api key'.ljust(width)} : {key_state}\n")
+    return EXIT_OK
+
+
+def _add_config_get(actions: Subparsers) -> None:
+    get = actions.add_parser("get", help="print one setting")
+    get.add_argument("key", help="e.g. poll_interval, builtin_server.port, profile.model")
+    _profile_option(get)
+    get.set_defaults(handler=cmd_config_get)
+
+
+def cmd_config_get(ctx: Context) -> int:
+    from trayai.core import config_edit
+
+    value = config_edit.get_setting(ctx.loaded.settings, ctx.args.key, ctx.args.profile)
+    ctx.out.write((value if isinstance(value, str) else json.dumps(value)) + "\n")
+    return EXIT_OK
+
+
+def _add_config_set(actions: Subparsers) -> None:
+    set_ = actions.add_parser("set", help="change one setting (validated, then saved)")
+    set_.add_argument("key", help="e.g. poll_interval, builtin_server.port, profile.model")
+    set_.add_argument("value")
+    _profile_option(set_)
+    set_.set_defaults(handler=cmd_config_set)
+
+
+def cmd_config_set(ctx: Context) -> int:
+    from trayai.core import config_edit
+
+    args, settings = ctx.args, ctx.loaded.settings
     notes = config_edit.set_setting(settings, args.key, args.value, args.profile)
     ctx.store.save(settings)
     if args.key == "start_at_login":
@@ -107,70 +148,98 @@ def cmd_config(ctx: Context) -> int:
     return EXIT_OK
 
 
-def _add_profile(sub: Subparsers, parents: Parents) -> None:
-    profile = sub.add_parser("profile", help="endpoint profiles (profile list|add|remove|use)")
-    profile_sub = profile.add_subparsers(dest="action", metavar="ACTION", required=True)
-    profile_sub.add_parser("list", help="all profiles; * marks the active one")
-    add = profile_sub.add_parser("add", help="add a profile")
-    add.add_argument("name")
-    add.add_argument("--base-url", required=True, help="normalised as in the settings dialog")
-    add.add_argument("--model", help="model name (default ai/smollm2)")
-    for name, text in (("remove", "remove a profile (and its stored key)"), ("use", "make a profile active")):
-        profile_sub.add_parser(name, help=text).add_argument("name")
-    profile.set_defaults(handler=cmd_profile)
+# ---------------------------------------------------------------------------- profile
 
 
-def cmd_profile(ctx: Context) -> int:
-    from trayai.core import config_edit
+def _add_profile_list(actions: Subparsers) -> None:
+    actions.add_parser("list", help="all profiles; * marks the active one").set_defaults(
+        handler=cmd_profile_list
+    )
 
-    args, settings = ctx.args, ctx.loaded.settings
-    if args.action == "list":
-        for profile in settings.profiles:
-            mark = "*" if profile.name == settings.active().name else " "
-            key = "  [key in keychain]" if profile.key_in_keychain else ""
-            ctx.out.write(f"{mark} {profile.name}: {profile.base_url}  model {profile.model}{key}\n")
-        return EXIT_OK
-    if args.action == "add":
-        notes = config_edit.add_profile(settings, args.name, args.base_url, args.model)
-        for note in notes:
-            ctx.say(note)
-    elif args.action == "remove":
-        had_key = settings.profile(args.name).key_in_keychain if settings.has_profile(args.name) else False
-        config_edit.remove_profile(settings, args.name)
-        if had_key:
-            ctx.secrets.delete(args.name)
-    else:
-        config_edit.use_profile(settings, args.name)
-    ctx.store.save(settings)
-    verb = {"add": "added", "remove": "removed", "use": "now using"}[args.action]
-    ctx.say(f"{verb} profile {args.name!r}")
+
+def cmd_profile_list(ctx: Context) -> int:
+    settings = ctx.loaded.settings
+    for profile in settings.profiles:
+        mark = "*" if profile.name == settings.active().name else " "
+        key = "  [key in keychain]" if profile.key_in_keychain else ""
+        ctx.out.write(f"{mark} {profile.name}: {profile.base_url}  model {profile.model}{key}\n")
     return EXIT_OK
 
 
-def _add_key(sub: Subparsers, parents: Parents) -> None:
-    key = sub.add_parser("key", help="API keys in the OS keychain (key set|delete PROFILE)")
-    key_sub = key.add_subparsers(dest="action", metavar="ACTION", required=True)
-    key_sub.add_parser(
-        "set", help="store a key: typed at a prompt or read from stdin, never from argv"
-    ).add_argument("profile_name", metavar="PROFILE")
-    key_sub.add_parser("delete", help="forget a stored key").add_argument("profile_name", metavar="PROFILE")
-    key.set_defaults(handler=cmd_key)
+def _add_profile_add(actions: Subparsers) -> None:
+    add = actions.add_parser("add", help="add a profile")
+    add.add_argument("name")
+    add.add_argument("--base-url", required=True, help="normalised as in the settings dialog")
+    add.add_argument("--model", help="model name (default ai/smollm2)")
+    add.set_defaults(handler=cmd_profile_add)
 
 
-def cmd_key(ctx: Context) -> int:
-    import getpass
+def cmd_profile_add(ctx: Context) -> int:
+    from trayai.core import config_edit
 
     args, settings = ctx.args, ctx.loaded.settings
-    if not settings.has_profile(args.profile_name):
-        ctx.say(f"error: no profile named {args.profile_name!r} (see `trayai profile list`)")
+    for note in config_edit.add_profile(settings, args.name, args.base_url, args.model):
+        ctx.say(note)
+    return _saved(ctx, "added")
+
+
+def _add_profile_remove(actions: Subparsers) -> None:
+    remove = actions.add_parser("remove", help="remove a profile (and its stored key)")
+    remove.add_argument("name")
+    remove.set_defaults(handler=cmd_profile_remove)
+
+
+def cmd_profile_remove(ctx: Context) -> int:
+    from trayai.core import config_edit
+
+    args, settings = ctx.args, ctx.loaded.settings
+    had_key = settings.profile(args.name).key_in_keychain if settings.has_profile(args.name) else False
+    config_edit.remove_profile(settings, args.name)
+    if had_key:
+        ctx.secrets.delete(args.name)
+    return _saved(ctx, "removed")
+
+
+def _add_profile_use(actions: Subparsers) -> None:
+    use = actions.add_parser("use", help="make a profile active")
+    use.add_argument("name")
+    use.set_defaults(handler=cmd_profile_use)
+
+
+def cmd_profile_use(ctx: Context) -> int:
+    from trayai.core import config_edit
+
+    config_edit.use_profile(ctx.loaded.settings, ctx.args.name)
+    return _saved(ctx, "now using")
+
+
+def _saved(ctx: Context, verb: str) -> int:
+    """Save a profile change and say what was done."""
+    ctx.store.save(ctx.loaded.settings)
+    ctx.say(f"{verb} profile {ctx.args.name!r}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- key
+
+
+def _profile_argument(action: argparse.ArgumentParser) -> None:
+    action.add_argument("profile_name", metavar="PROFILE")
+
+
+def _add_key_set(actions: Subparsers) -> None:
+    set_ = actions.add_parser(
+        "set", help="store a key: typed at a prompt or read from stdin, never from argv"
+    )
+    _profile_argument(set_)
+    set_.set_defaults(handler=cmd_key_set)
+
+
+def cmd_key_set(ctx: Context) -> int:
+    import getpass
+
+    if (profile := _key_profile(ctx)) is None:
         return EXIT_USAGE
-    profile = settings.profile(args.profile_name)
-    if args.action == "delete":
-        found = ctx.secrets.delete(profile.name)
-        profile.key_in_keychain = False
-        ctx.store.save(settings)
-        ctx.say(f"deleted the key of {profile.name!r}" if found else f"{profile.name!r} had no stored key")
-        return EXIT_OK
     if sys.stdin is not None and sys.stdin.isatty():
         key = getpass.getpass(f"API key for {profile.name!r} (not echoed): ")
     else:
@@ -184,6 +253,31 @@ def cmd_key(ctx: Context) -> int:
         ctx.say("  → for now, set LOCAL_API_KEY in the environment or a .env file instead")
         return EXIT_FAIL
     profile.key_in_keychain = True
-    ctx.store.save(settings)
+    ctx.store.save(ctx.loaded.settings)
     ctx.say(f"stored the key of {profile.name!r} in {outcome.backend}")
     return EXIT_OK
+
+
+def _add_key_delete(actions: Subparsers) -> None:
+    delete = actions.add_parser("delete", help="forget a stored key")
+    _profile_argument(delete)
+    delete.set_defaults(handler=cmd_key_delete)
+
+
+def cmd_key_delete(ctx: Context) -> int:
+    if (profile := _key_profile(ctx)) is None:
+        return EXIT_USAGE
+    found = ctx.secrets.delete(profile.name)
+    profile.key_in_keychain = False
+    ctx.store.save(ctx.loaded.settings)
+    ctx.say(f"deleted the key of {profile.name!r}" if found else f"{profile.name!r} had no stored key")
+    return EXIT_OK
+
+
+def _key_profile(ctx: Context) -> Profile | None:
+    """The profile named on the command line, or None after saying there is none."""
+    name = ctx.args.profile_name
+    if not ctx.loaded.settings.has_profile(name):
+        ctx.say(f"error: no profile named {name!r} (see `trayai profile list`)")
+        return None
+    return ctx.loaded.settings.profile(name)
