@@ -28,7 +28,9 @@ def register(sub: Subparsers, parents: Parents) -> None:
 
 def _add_ask(sub: Subparsers, parents: Parents) -> None:
     ask = sub.add_parser(
-        "ask", parents=[parents.endpoint], help="ask a question; the answer streams to stdout"
+        "ask",
+        parents=[parents.endpoint, parents.no_autostart],
+        help="ask a question; the answer streams to stdout",
     )
     ask.add_argument("prompt", nargs="*", help="the prompt (or '-' / nothing to read stdin)")
     ask.add_argument("--system", help="system prompt (default: the profile's)")
@@ -40,11 +42,6 @@ def _add_ask(sub: Subparsers, parents: Parents) -> None:
         action="store_true",
         help="write the answer exactly as the server sent it when stdout is not a terminal "
         "(by default terminal control sequences are removed; a terminal always gets them removed)",
-    )
-    ask.add_argument(
-        "--no-autostart",
-        action="store_true",
-        help="do not start the built-in server when the local endpoint is silent",
     )
     ask.add_argument(
         "--no-resolve",
@@ -157,8 +154,9 @@ def _stats_line(stats: dict[str, Any]) -> str:
 
 
 def _add_models(sub: Subparsers, parents: Parents) -> None:
-    models = sub.add_parser("models", parents=[parents.endpoint], help="list the server's models")
-    models.add_argument("--json", action="store_true", help="machine-readable output")
+    models = sub.add_parser(
+        "models", parents=[parents.endpoint, parents.json], help="list the server's models"
+    )
     models.set_defaults(handler=cmd_models)
 
 
@@ -207,10 +205,9 @@ def cmd_models(ctx: Context) -> int:
 def _add_status(sub: Subparsers, parents: Parents) -> None:
     status = sub.add_parser(
         "status",
-        parents=[parents.endpoint],
+        parents=[parents.endpoint, parents.json],
         help="check the endpoint: what was checked, what is wrong, what to do",
     )
-    status.add_argument("--json", action="store_true", help="machine-readable output")
     status.add_argument("--quick", action="store_true", help="skip the test generation")
     status.set_defaults(handler=cmd_status)
 

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 def register(sub: Subparsers, parents: Parents) -> None:
     history = sub.add_parser("history", help="chat history (history list|search|export)")
     actions = history.add_subparsers(dest="action", metavar="ACTION", required=True)
-    _add_list(actions)
-    _add_search(actions)
+    _add_list(actions, parents)
+    _add_search(actions, parents)
     _add_export(actions)
 
 
@@ -56,10 +56,9 @@ def _reads_history(action: Callable[[Context, HistoryStore], int]) -> Callable[[
     return handler
 
 
-def _add_list(actions: Subparsers) -> None:
-    hlist = actions.add_parser("list", help="conversations, newest first")
+def _add_list(actions: Subparsers, parents: Parents) -> None:
+    hlist = actions.add_parser("list", parents=[parents.json], help="conversations, newest first")
     hlist.add_argument("--limit", type=int, default=50, help="how many (default 50)")
-    hlist.add_argument("--json", action="store_true", help="machine-readable output")
     hlist.set_defaults(handler=cmd_history_list)
 
 
@@ -89,11 +88,12 @@ def cmd_history_list(ctx: Context, history: HistoryStore) -> int:
     return EXIT_OK
 
 
-def _add_search(actions: Subparsers) -> None:
-    hsearch = actions.add_parser("search", help="full-text search over every message and title")
+def _add_search(actions: Subparsers, parents: Parents) -> None:
+    hsearch = actions.add_parser(
+        "search", parents=[parents.json], help="full-text search over every message and title"
+    )
     hsearch.add_argument("query", nargs="+", help="words to find (all must match; the last may be a prefix)")
     hsearch.add_argument("--limit", type=int, default=20, help="how many hits (default 20)")
-    hsearch.add_argument("--json", action="store_true", help="machine-readable output")
     hsearch.set_defaults(handler=cmd_history_search)
 
 

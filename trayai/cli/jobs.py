@@ -31,7 +31,9 @@ def register(sub: Subparsers, parents: Parents) -> None:
 
 def _add_batch(sub: Subparsers, parents: Parents) -> None:
     batch = sub.add_parser(
-        "batch", parents=[parents.endpoint], help="answer a JSONL file of prompts into a JSONL file"
+        "batch",
+        parents=[parents.endpoint, parents.no_autostart],
+        help="answer a JSONL file of prompts into a JSONL file",
     )
     batch.add_argument(
         "input",
@@ -52,11 +54,6 @@ def _add_batch(sub: Subparsers, parents: Parents) -> None:
     batch.add_argument("--system", help="system prompt for lines without their own")
     batch.add_argument("--temperature", type=float, help="default sampling temperature")
     batch.add_argument("--max-tokens", type=int, help="default longest answer in tokens")
-    batch.add_argument(
-        "--no-autostart",
-        action="store_true",
-        help="do not start the built-in server when the local endpoint is silent",
-    )
     batch.set_defaults(handler=cmd_batch)
 
 
@@ -186,7 +183,7 @@ class _Progress:
 def _add_bench(sub: Subparsers, parents: Parents) -> None:
     bench = sub.add_parser(
         "bench",
-        parents=[parents.endpoint],
+        parents=[parents.endpoint, parents.json, parents.no_autostart],
         help="time to first token, tokens/s and a concurrency sweep (optionally vs another endpoint)",
     )
     bench.add_argument("--runs", type=int, default=5, help="sequential runs for the percentiles (default 5)")
@@ -194,13 +191,7 @@ def _add_bench(sub: Subparsers, parents: Parents) -> None:
     bench.add_argument("--levels", default="1,2,4,8", help="concurrent streams to sweep (default 1,2,4,8)")
     bench.add_argument("--compare", metavar="PROFILE|URL", help="measure a second endpoint side by side")
     bench.add_argument("--compare-model", metavar="NAME", help="model for --compare URL (default: the same)")
-    bench.add_argument("--json", action="store_true", help="machine-readable output")
     bench.add_argument("--plot", metavar="PNG", help="also draw the concurrency sweep as a chart")
-    bench.add_argument(
-        "--no-autostart",
-        action="store_true",
-        help="do not start the built-in server when the local endpoint is silent",
-    )
     bench.set_defaults(handler=cmd_bench)
 
 
