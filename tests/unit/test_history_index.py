@@ -66,3 +66,18 @@ def test_a_version_1_file_is_migrated_without_indexing_streaming_rows(tmp_path: 
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
     assert index_is_consistent(path)
+
+
+def test_the_first_million_characters_of_a_huge_answer_are_indexed(tmp_path: Path) -> None:
+    with HistoryStore.in_dir(tmp_path) as store:
+        conv = store.create_conversation()
+        head = "lighthouse " * 10
+        huge = head + "x " * 600_000 + " needle"  # the last word lies past the first million characters
+        answer = store.add_message(conv.id, "assistant", huge[:1000], status="streaming")
+        store.update_message(answer.id, content=huge, status="done")
+        assert [h.message_id for h in store.search("lighthouse")] == [answer.id]
+        assert store.search("needle") == []
+        assert store.message(answer.id).content == huge  # stored whole, only searched in part
+        store.truncate_from(answer.id)
+        assert store.search("lighthouse") == []
+    assert index_is_consistent(tmp_path / "history.sqlite3")

@@ -76,22 +76,29 @@ CREATE TABLE IF NOT EXISTS messages (
     created REAL NOT NULL,
     UNIQUE (conversation_id, seq)
 );
+-- Version 2: what is indexed is the first million characters of a message, once it stops
+-- streaming. Indexing runs on the UI thread: re-indexing whole answers at every half-second
+-- checkpoint stalled it (~10-15 ms per MB, >100 ms at 5 MB). The view keeps FTS5's external content
+-- identical to what the triggers index, so 'delete' and snippet() stay exact.
+CREATE VIEW IF NOT EXISTS messages_searchable AS
+    SELECT id, substr(content, 1, 1000000) AS content FROM messages;
 CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(
-    content, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+    content, content='messages_searchable', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2'
 );
--- Version 2: an answer is indexed once it stops streaming. Re-indexing the whole text at every
--- half-second checkpoint cost ~15 ms per MB on the UI thread (>100 ms stalls at 5 MB).
 CREATE TRIGGER IF NOT EXISTS messages_ai AFTER INSERT ON messages WHEN new.status != 'streaming' BEGIN
-    INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+    INSERT INTO messages_fts(rowid, content) VALUES (new.id, substr(new.content, 1, 1000000));
 END;
 CREATE TRIGGER IF NOT EXISTS messages_ad AFTER DELETE ON messages WHEN old.status != 'streaming' BEGIN
-    INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+    INSERT INTO messages_fts(messages_fts, rowid, content)
+        VALUES ('delete', old.id, substr(old.content, 1, 1000000));
 END;
 -- One trigger, statements in order (the order two triggers fire in is not to be relied on).
 CREATE TRIGGER IF NOT EXISTS messages_au AFTER UPDATE OF content, status ON messages BEGIN
     INSERT INTO messages_fts(messages_fts, rowid, content)
-        SELECT 'delete', old.id, old.content WHERE old.status != 'streaming';
-    INSERT INTO messages_fts(rowid, content) SELECT new.id, new.content WHERE new.status != 'streaming';
+        SELECT 'delete', old.id, substr(old.content, 1, 1000000) WHERE old.status != 'streaming';
+    INSERT INTO messages_fts(rowid, content)
+        SELECT new.id, substr(new.content, 1, 1000000) WHERE new.status != 'streaming';
 END;
 """
 
@@ -292,11 +299,10 @@ class HistoryStore:
             conn.executescript(
                 "BEGIN;\n"  # noqa: S608 - constant schema text, nothing from outside
                 "DROP TRIGGER IF EXISTS messages_ai; DROP TRIGGER IF EXISTS messages_ad;\n"
-                "DROP TRIGGER IF EXISTS messages_au;\n"
+                "DROP TRIGGER IF EXISTS messages_au; DROP TABLE IF EXISTS messages_fts;\n"
                 f"{_SCHEMA}\n"
-                "INSERT INTO messages_fts(messages_fts) VALUES ('delete-all');\n"
-                "INSERT INTO messages_fts(rowid, content) "
-                "SELECT id, content FROM messages WHERE status != 'streaming';\n"
+                "INSERT INTO messages_fts(rowid, content) SELECT s.id, s.content "
+                "FROM messages_searchable s JOIN messages m ON m.id = s.id WHERE m.status != 'streaming';\n"
                 "PRAGMA user_version = 2;\nCOMMIT;"
             )
 
