@@ -45,6 +45,14 @@ from trayai.core.history import (
     SearchHit,
     StoredMessage,
 )
+from trayai.core.paging import (
+    PagingPolicy,
+    earlier_page,
+    first_screen_start,
+    last_by_role,
+    lookback_start,
+    opening_range,
+)
 from trayai.core.textsafe import not_markup
 from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.prompt_input import PromptInput
@@ -65,9 +73,7 @@ class ChatWindow(QMainWindow):
 
     closed = Signal()
 
-    FIRST_SCREEN_CHARS = 8_000  # rendered at open; the rest on scroll-up
-    FIRST_SCREEN_MESSAGES = 4
-    EARLIER_PAGE_CHARS = 20_000
+    PAGING = PagingPolicy()  # how much of a long conversation is rendered at once
     UNDO_SECONDS = 10
     SEARCH_DELAY_MS = 150
 
@@ -368,21 +374,21 @@ class ChatWindow(QMainWindow):
         if cid is None:
             return
         count = self.history.message_count(cid)
-        for message in reversed(self.history.messages(cid, max(0, count - 10))):
-            if message.role == "user":
-                self.start_edit(message.id)
-                return
+        message = last_by_role(self.history.messages(cid, lookback_start(count)), "user")
+        if message is not None:
+            self.start_edit(message.id)
 
     def copy_last_answer(self) -> None:
         cid = self.controller.conversation_id
         if cid is None:
             return
         count = self.history.message_count(cid)
-        for message in reversed(self.history.messages(cid, max(0, count - 10))):
-            if message.role == "assistant" and message.content:
-                QGuiApplication.clipboard().setText(message.content)
-                self.statusBar().showMessage("Answer copied.", 2000)
-                return
+        answer = last_by_role(
+            self.history.messages(cid, lookback_start(count)), "assistant", with_content=True
+        )
+        if answer is not None:
+            QGuiApplication.clipboard().setText(answer.content)
+            self.statusBar().showMessage("Answer copied.", 2000)
 
     def copy_last_code(self) -> None:
         code = self.transcript.last_code_block()
@@ -431,12 +437,8 @@ class ChatWindow(QMainWindow):
             self.prompt.set_recall([])
             return
         count = self.history.message_count(conversation_id)
-        start = self._first_screen_start(conversation_id, count)
-        if at_index is not None:
-            start = min(start, max(0, at_index - 1))
-        end = count
-        if at_index is not None and count - start > 60:
-            end = min(count, start + 40)  # a hit far back: show its neighbourhood, not the whole chat
+        first = first_screen_start(count, self._fetcher(conversation_id), self.PAGING)
+        start, end = opening_range(count, first, at_index, self.PAGING)
         messages = self.history.messages(conversation_id, start, end)
         live = self.controller.streaming_message
         streaming_here = live is not None and bool(messages) and messages[-1].id == live.id
@@ -452,33 +454,15 @@ class ChatWindow(QMainWindow):
         self._loaded_start, self._loaded_end = start, end
         self.prompt.set_recall([m.content for m in messages if m.role == "user"])
 
-    def _first_screen_start(self, conversation_id: int, count: int) -> int:
-        start = count
-        chars = 0
-        while start > 0 and (chars < self.FIRST_SCREEN_CHARS or count - start < self.FIRST_SCREEN_MESSAGES):
-            page = self.history.messages(conversation_id, max(0, start - 4), start)
-            for message in reversed(page):
-                start -= 1
-                chars += len(message.content)
-                if chars >= self.FIRST_SCREEN_CHARS and count - start >= self.FIRST_SCREEN_MESSAGES:
-                    break
-        return start
+    def _fetcher(self, conversation_id: int) -> Callable[[int, int], list[StoredMessage]]:
+        """``messages[start:stop]`` of one conversation, read from the store as paging asks."""
+        return lambda start, stop: self.history.messages(conversation_id, start, stop)
 
     def load_earlier(self) -> None:
         cid = self.controller.conversation_id
         if cid is None or self._loaded_start == 0:
             return
-        start = self._loaded_start
-        chars = 0
-        page: list[StoredMessage] = []
-        while start > 0 and chars < self.EARLIER_PAGE_CHARS:
-            batch = self.history.messages(cid, max(0, start - 10), start)
-            for message in reversed(batch):
-                page.insert(0, message)
-                start -= 1
-                chars += len(message.content)
-                if chars >= self.EARLIER_PAGE_CHARS:
-                    break
+        page, start = earlier_page(self._loaded_start, self._fetcher(cid), self.PAGING)
         self.transcript.prepend_messages(page, has_earlier=start > 0)
         self._loaded_start = start
 
