@@ -325,15 +325,18 @@ def test_context_menu_offers_rename_export_delete(rig: Rig, history: HistoryStor
     history.add_message(conv.id, "user", "menu me")
     rig.window.refresh_sidebar()
     rect = rig.window.conversations.visualItemRect(rig.window.conversations.item(0))
-    rig.window._on_context_menu(rect.center())
-    menu = rig.window._context_menu
+    rig.window.sidebar._on_context_menu(rect.center())
+    menu = rig.window.sidebar._context_menu
     assert [a.text() for a in menu.actions()] == [
         "&Rename",
         "Export as &Markdown…",
         "Export as &JSON…",
         "&Delete",
     ]
+    menu.actions()[3].trigger()  # the window deletes it, with Undo offered
     menu.close()
+    assert rig.window.conversations.count() == 0 and rig.window.undo_button.isVisible()
+    assert history.list_conversations() == []
 
 
 def test_autoscroll_only_when_at_the_bottom(

@@ -287,3 +287,46 @@ def test_builtin_server_and_hotkey_fields(paths: AppPaths, qtbot: QtBot) -> None
     assert saved["hotkey"] == "Ctrl+Shift+Space"
     spin = rig.dialog.builtin_editors["port"].widget
     assert spin.minimum() == 1 and spin.maximum() == 65535  # type: ignore[attr-defined]
+
+
+def test_a_problem_shows_its_section_and_profile(paths: AppPaths, qtbot: QtBot) -> None:
+    from PySide6.QtGui import QKeySequence
+
+    from trayai.ui.settings.dialog import SECTION_ENDPOINTS, SECTION_HOTKEY
+
+    rig = Rig(paths, qtbot, two_profiles("http://localhost:8080/v1"))
+    dialog = rig.dialog
+    dialog.show_section("General")
+    dialog.hotkey_edit.setKeySequence(QKeySequence("A"))  # no modifier: refused
+    assert not dialog.try_accept()
+    assert dialog.error_label.text().startswith("Hotkey: ")
+    assert dialog.sections.currentItem().text() == SECTION_HOTKEY
+    assert dialog.pages.currentIndex() == dialog.sections.currentRow()
+
+    dialog.hotkey_edit.clear()
+    dialog.profiles.setCurrentRow(1)  # "Other" takes the first one's name
+    dialog.name_edit.setText("Scripted")
+    dialog.show_section("General")
+    assert not dialog.try_accept()
+    assert dialog.error_label.text() == "Two endpoints are named “Scripted”: names must differ."
+    assert dialog.sections.currentItem().text() == SECTION_ENDPOINTS
+    assert dialog.profiles.currentRow() == 0  # the first twin is shown
+    assert dialog.url_edit.text() == "http://localhost:8080/v1"
+
+
+def test_profiles_are_listed_under_stable_ids(paths: AppPaths, qtbot: QtBot) -> None:
+    rig = Rig(paths, qtbot, two_profiles("http://localhost:8080/v1"))
+    dialog = rig.dialog
+
+    def ids() -> list[int]:
+        return [
+            dialog.profiles.item(r).data(Qt.ItemDataRole.UserRole) for r in range(dialog.profiles.count())
+        ]
+
+    first = ids()
+    assert len(set(first)) == 2 and all(0 < uid < 1000 for uid in first)  # small counters, not id()
+    dialog.name_edit.setText("Renamed")
+    dialog.add_profile()
+    assert ids()[:2] == first and ids()[2] not in first
+    dialog.delete_profile()
+    assert ids() == first

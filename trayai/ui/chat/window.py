@@ -2,7 +2,8 @@
 
 It holds no request logic: it calls the :class:`ChatController` and follows its signals. History is
 read straight from the store (the controller writes it). Long conversations open lazily: only the
-newest messages (about a screenful and a half) are rendered, earlier ones when the user scrolls up.
+newest messages (about a screenful and a half) are rendered, earlier ones when the user scrolls up
+(``core/paging.py`` picks them). The conversation list is ``sidebar.py``; the window acts on its signals.
 """
 
 from __future__ import annotations
@@ -11,23 +12,18 @@ import contextlib
 import json
 import logging
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
-    QMenu,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -37,23 +33,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trayai.core.history import (
-    MATCH_END,
-    MATCH_START,
-    HistoryError,
-    HistoryStore,
-    SearchHit,
-    StoredMessage,
+from trayai.core.history import HistoryError, HistoryStore, StoredMessage
+from trayai.core.paging import (
+    PagingPolicy,
+    earlier_page,
+    first_screen_start,
+    last_by_role,
+    lookback_start,
+    opening_range,
 )
-from trayai.core.textsafe import not_markup
 from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.prompt_input import PromptInput
+from trayai.ui.chat.sidebar import ConversationSidebar
 from trayai.ui.chat.transcript import TranscriptView
 
 log = logging.getLogger(__name__)
-
-ROLE_CONVERSATION = Qt.ItemDataRole.UserRole
-ROLE_HIT = Qt.ItemDataRole.UserRole + 1
 
 
 class ChatWindow(QMainWindow):
@@ -65,11 +59,8 @@ class ChatWindow(QMainWindow):
 
     closed = Signal()
 
-    FIRST_SCREEN_CHARS = 8_000  # rendered at open; the rest on scroll-up
-    FIRST_SCREEN_MESSAGES = 4
-    EARLIER_PAGE_CHARS = 20_000
+    PAGING = PagingPolicy()  # how much of a long conversation is rendered at once
     UNDO_SECONDS = 10
-    SEARCH_DELAY_MS = 150
 
     def __init__(
         self,
@@ -103,21 +94,10 @@ class ChatWindow(QMainWindow):
     # ------------------------------------------------------------------ layout
 
     def _build(self) -> None:
-        self.search = QLineEdit(placeholderText="Search conversations (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
-        self.new_button = QPushButton("New chat")
-        self.new_button.setToolTip("Start a new conversation (Ctrl+N)")
-        self.conversations = QListWidget()
-        self.conversations.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.conversations.setEditTriggers(QListWidget.EditTrigger.EditKeyPressed)
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(6, 6, 0, 6)
-        side_top = QHBoxLayout()
-        side_top.addWidget(self.search, 1)
-        side_top.addWidget(self.new_button)
-        side_layout.addLayout(side_top)
-        side_layout.addWidget(self.conversations, 1)
+        self.sidebar = ConversationSidebar(self.history, lambda: self.controller.conversation_id)
+        self.search = self.sidebar.search
+        self.new_button = self.sidebar.new_button
+        self.conversations = self.sidebar.conversations
 
         self.model_combo = QComboBox()
         self.model_combo.setEditable(True)
@@ -187,7 +167,7 @@ class ChatWindow(QMainWindow):
         main_layout.addLayout(bottom)
 
         self.splitter = QSplitter()
-        self.splitter.addWidget(side)
+        self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(main)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([240, 760])
@@ -198,9 +178,6 @@ class ChatWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.undo_button)
         self._undo_timer = QTimer(self)
         self._undo_timer.setSingleShot(True)
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(self.SEARCH_DELAY_MS)
 
     def _connect(self) -> None:
         c = self.controller
@@ -219,19 +196,20 @@ class ChatWindow(QMainWindow):
         self.send_button.clicked.connect(lambda: self.send(self.prompt.toPlainText()))
         self.stop_button.clicked.connect(self.controller.stop)
         self.regenerate_button.clicked.connect(self.regenerate)
-        self.new_button.clicked.connect(self.new_conversation)
+        self.sidebar.new_requested.connect(self.new_conversation)
+        self.sidebar.conversation_chosen.connect(self._on_conversation_chosen)
+        self.sidebar.hit_chosen.connect(
+            lambda cid, index, words: self.open_conversation(cid, at_message=index, words=words)
+        )
+        self.sidebar.renamed.connect(self._rename_conversation)
+        self.sidebar.export_requested.connect(self.export_conversation)
+        self.sidebar.delete_requested.connect(self.delete_conversation)
+        self.sidebar.failed.connect(self.show_notice)
         self.transcript.action.connect(self._on_action)
         self.transcript.load_earlier.connect(self.load_earlier)
         self.transcript.palette_changed.connect(
             lambda: self._load_conversation(self.controller.conversation_id)
         )
-        self.conversations.itemClicked.connect(self._on_item_clicked)
-        self.conversations.itemActivated.connect(self._on_item_clicked)
-        self.conversations.itemChanged.connect(self._on_item_renamed)
-        self.conversations.customContextMenuRequested.connect(self._on_context_menu)
-        self.search.textChanged.connect(lambda _t: self._search_timer.start())
-        self.search.returnPressed.connect(self.open_first_result)
-        self._search_timer.timeout.connect(self.refresh_sidebar)
         self.undo_button.clicked.connect(self.undo_delete)
         self._undo_timer.timeout.connect(self._expire_undo)
         self.model_combo.activated.connect(lambda _i: self._save_options())
@@ -250,7 +228,7 @@ class ChatWindow(QMainWindow):
             ("Ctrl+Alt+C", self.copy_last_code),
             ("Ctrl+E", self.edit_last_prompt),
             ("Ctrl+N", self.new_conversation),
-            ("Ctrl+F", self._focus_search),
+            ("Ctrl+F", self.sidebar.focus_search),
             ("Ctrl+W", self.close),
         ]
         for keys, slot in shortcuts:
@@ -368,21 +346,21 @@ class ChatWindow(QMainWindow):
         if cid is None:
             return
         count = self.history.message_count(cid)
-        for message in reversed(self.history.messages(cid, max(0, count - 10))):
-            if message.role == "user":
-                self.start_edit(message.id)
-                return
+        message = last_by_role(self.history.messages(cid, lookback_start(count)), "user")
+        if message is not None:
+            self.start_edit(message.id)
 
     def copy_last_answer(self) -> None:
         cid = self.controller.conversation_id
         if cid is None:
             return
         count = self.history.message_count(cid)
-        for message in reversed(self.history.messages(cid, max(0, count - 10))):
-            if message.role == "assistant" and message.content:
-                QGuiApplication.clipboard().setText(message.content)
-                self.statusBar().showMessage("Answer copied.", 2000)
-                return
+        answer = last_by_role(
+            self.history.messages(cid, lookback_start(count)), "assistant", with_content=True
+        )
+        if answer is not None:
+            QGuiApplication.clipboard().setText(answer.content)
+            self.statusBar().showMessage("Answer copied.", 2000)
 
     def copy_last_code(self) -> None:
         code = self.transcript.last_code_block()
@@ -394,7 +372,7 @@ class ChatWindow(QMainWindow):
 
     def _on_conversation_changed(self, conversation_id: int) -> None:
         self._load_conversation(None if conversation_id < 0 else conversation_id)
-        self._select_in_sidebar(conversation_id)
+        self.sidebar.select(conversation_id)
 
     def open_conversation(
         self, conversation_id: int, *, at_message: int | None = None, words: list[str] | None = None
@@ -431,12 +409,8 @@ class ChatWindow(QMainWindow):
             self.prompt.set_recall([])
             return
         count = self.history.message_count(conversation_id)
-        start = self._first_screen_start(conversation_id, count)
-        if at_index is not None:
-            start = min(start, max(0, at_index - 1))
-        end = count
-        if at_index is not None and count - start > 60:
-            end = min(count, start + 40)  # a hit far back: show its neighbourhood, not the whole chat
+        first = first_screen_start(count, self._fetcher(conversation_id), self.PAGING)
+        start, end = opening_range(count, first, at_index, self.PAGING)
         messages = self.history.messages(conversation_id, start, end)
         live = self.controller.streaming_message
         streaming_here = live is not None and bool(messages) and messages[-1].id == live.id
@@ -452,33 +426,15 @@ class ChatWindow(QMainWindow):
         self._loaded_start, self._loaded_end = start, end
         self.prompt.set_recall([m.content for m in messages if m.role == "user"])
 
-    def _first_screen_start(self, conversation_id: int, count: int) -> int:
-        start = count
-        chars = 0
-        while start > 0 and (chars < self.FIRST_SCREEN_CHARS or count - start < self.FIRST_SCREEN_MESSAGES):
-            page = self.history.messages(conversation_id, max(0, start - 4), start)
-            for message in reversed(page):
-                start -= 1
-                chars += len(message.content)
-                if chars >= self.FIRST_SCREEN_CHARS and count - start >= self.FIRST_SCREEN_MESSAGES:
-                    break
-        return start
+    def _fetcher(self, conversation_id: int) -> Callable[[int, int], list[StoredMessage]]:
+        """``messages[start:stop]`` of one conversation, read from the store as paging asks."""
+        return lambda start, stop: self.history.messages(conversation_id, start, stop)
 
     def load_earlier(self) -> None:
         cid = self.controller.conversation_id
         if cid is None or self._loaded_start == 0:
             return
-        start = self._loaded_start
-        chars = 0
-        page: list[StoredMessage] = []
-        while start > 0 and chars < self.EARLIER_PAGE_CHARS:
-            batch = self.history.messages(cid, max(0, start - 10), start)
-            for message in reversed(batch):
-                page.insert(0, message)
-                start -= 1
-                chars += len(message.content)
-                if chars >= self.EARLIER_PAGE_CHARS:
-                    break
+        page, start = earlier_page(self._loaded_start, self._fetcher(cid), self.PAGING)
         self.transcript.prepend_messages(page, has_earlier=start > 0)
         self._loaded_start = start
 
@@ -549,120 +505,21 @@ class ChatWindow(QMainWindow):
     # ------------------------------------------------------------------ sidebar
 
     def _on_history_changed(self) -> None:
-        if not self.search.text().strip():
+        if not self.sidebar.searching:
             self.refresh_sidebar()
 
     def refresh_sidebar(self) -> None:
-        query = self.search.text().strip()
-        self.conversations.blockSignals(True)
-        self.conversations.clear()
+        self.sidebar.refresh()
+
+    def _on_conversation_chosen(self, conversation_id: int) -> None:
+        if conversation_id != self.controller.conversation_id:
+            self.open_conversation(conversation_id)
+
+    def _rename_conversation(self, conversation_id: int, title: str) -> None:
         try:
-            if query:
-                hits = self.history.search(query)
-                for hit in hits:
-                    self.conversations.addItem(self._hit_item(hit, query))
-                if not hits:
-                    item = QListWidgetItem("No matches")
-                    item.setFlags(Qt.ItemFlag.NoItemFlags)
-                    self.conversations.addItem(item)
-            else:
-                for conv in self.history.list_conversations():
-                    item = QListWidgetItem(conv.title)
-                    item.setData(ROLE_CONVERSATION, conv.id)
-                    item.setToolTip(
-                        not_markup(
-                            f"{conv.title}\n{time.strftime('%Y-%m-%d %H:%M', time.localtime(conv.updated))}"
-                            f" · {conv.message_count} messages"
-                        )
-                    )
-                    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-                    self.conversations.addItem(item)
-        except HistoryError as exc:
-            self.show_notice(str(exc))
-        finally:
-            self.conversations.blockSignals(False)
-        if not query and self.controller.conversation_id is not None:
-            self._select_in_sidebar(self.controller.conversation_id)
-
-    def _hit_item(self, hit: SearchHit, query: str) -> QListWidgetItem:
-        snippet = hit.snippet.replace(MATCH_START, "«").replace(MATCH_END, "»")
-        where = "title" if hit.message_id is None else ("you" if hit.role == "user" else "answer")
-        item = QListWidgetItem(f"{hit.title}\n  {where}: {snippet}")
-        item.setData(ROLE_CONVERSATION, hit.conversation_id)
-        item.setData(ROLE_HIT, (hit.index if hit.message_id is not None else None, query))
-        item.setToolTip(not_markup(snippet))
-        return item
-
-    def _select_in_sidebar(self, conversation_id: int) -> None:
-        for row in range(self.conversations.count()):
-            item = self.conversations.item(row)
-            if item.data(ROLE_CONVERSATION) == conversation_id:
-                self.conversations.blockSignals(True)
-                self.conversations.setCurrentItem(item)
-                self.conversations.blockSignals(False)
-                return
-        self.conversations.clearSelection()
-
-    def _on_item_clicked(self, item: QListWidgetItem) -> None:
-        conversation_id = item.data(ROLE_CONVERSATION)
-        if conversation_id is None:
-            return
-        hit = item.data(ROLE_HIT)
-        if hit is not None:
-            index, query = hit
-            words = re.findall(r"\w+", query)
-            self.open_conversation(int(conversation_id), at_message=index, words=words)
-        elif int(conversation_id) != self.controller.conversation_id:
-            self.open_conversation(int(conversation_id))
-
-    def _on_item_renamed(self, item: QListWidgetItem) -> None:
-        conversation_id = item.data(ROLE_CONVERSATION)
-        if conversation_id is None:
-            return
-        try:
-            self.history.rename(int(conversation_id), item.text())
+            self.history.rename(conversation_id, title)
         except (HistoryError, KeyError) as exc:
             self.statusBar().showMessage(str(exc).splitlines()[0], 4000)
-        QTimer.singleShot(0, self.refresh_sidebar)
-
-    def _on_context_menu(self, pos: QPoint) -> None:
-        item = self.conversations.itemAt(pos)
-        if item is None or item.data(ROLE_CONVERSATION) is None:
-            return
-        conversation_id = int(item.data(ROLE_CONVERSATION))
-        menu = QMenu(self)
-        rename = QAction("&Rename", menu)
-        rename.triggered.connect(lambda: self._rename_item(item))
-        md = QAction("Export as &Markdown…", menu)
-        md.triggered.connect(lambda: self.export_conversation(conversation_id, "md"))
-        js = QAction("Export as &JSON…", menu)
-        js.triggered.connect(lambda: self.export_conversation(conversation_id, "json"))
-        delete = QAction("&Delete", menu)
-        delete.triggered.connect(lambda: self.delete_conversation(conversation_id))
-        for action in (rename, md, js, delete):
-            menu.addAction(action)
-        menu.popup(self.conversations.viewport().mapToGlobal(pos))
-        self._context_menu = menu
-
-    def _rename_item(self, item: QListWidgetItem) -> None:
-        if self.search.text().strip():
-            self.search.clear()
-            self.refresh_sidebar()
-            return
-        self.conversations.editItem(item)
-
-    def open_first_result(self) -> None:
-        """Enter in the search box: search now and open the best hit (Spotlight-style)."""
-        self._search_timer.stop()
-        self.refresh_sidebar()
-        item = self.conversations.item(0)
-        if item is not None and item.data(ROLE_CONVERSATION) is not None:
-            self.conversations.setCurrentItem(item)
-            self._on_item_clicked(item)
-
-    def _focus_search(self) -> None:
-        self.search.setFocus()
-        self.search.selectAll()
 
     # ------------------------------------------------------------------ options
 

@@ -5,9 +5,10 @@ Signals:
 
 Why it is built this way:
 * It edits a deep copy: Cancel (or closing) leaves the running settings untouched; OK validates the
-  copy (names, URLs, bounds — the same ``validate_settings`` the CLI uses), keeps the dialog open with
-  an inline message when something is wrong, then saves atomically. Keys are written to the keychain
-  only on OK, through ``SecretStore`` (never to the file).
+  copy with ``core/settings_rules.py`` (names, URLs, models, hotkey, then the ``validate_settings``
+  the CLI uses), keeps the dialog open with an inline message when something is wrong, then saves
+  atomically. Profiles are tracked by a stable id (names change while typing). Keys are written to
+  the keychain only on OK, through ``SecretStore`` (never to the file).
 * Values that come from ``LOCAL_MODEL_*`` or ``.env`` are shown as such and locked; they are not written
   back, because the file keeps what the user chose.
 * Network work (listing models, Test connection) runs as asyncio tasks owned by the dialog and is
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import itertools
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -42,6 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trayai.core import settings_rules
 from trayai.core.client import Endpoint, ModelClient
 from trayai.core.config import (
     BuiltinServerSettings,
@@ -50,7 +53,6 @@ from trayai.core.config import (
     LoadedConfig,
     Profile,
     Settings,
-    validate_settings,
 )
 from trayai.core.doctor import DoctorReport, diagnose
 from trayai.core.errors import TrayaiError
@@ -58,12 +60,18 @@ from trayai.core.presets import PRESETS
 from trayai.core.redact import Redactor
 from trayai.core.resolve import ResolvedEndpoint
 from trayai.core.secrets import PLACEHOLDER_KEY, SecretStore
+from trayai.core.settings_rules import EditedProfile, Problem, unique_name
 from trayai.core.urls import InvalidURLError, normalize_base_url
 from trayai.ui.settings.fields import FieldEditor, field_of, label_for
 
 log = logging.getLogger(__name__)
 
-SECTIONS = ("Endpoints", "Generation", "Built-in server", "Quick prompt & hotkey", "General")
+SECTION_ENDPOINTS = "Endpoints"
+SECTION_GENERATION = "Generation"
+SECTION_BUILTIN = "Built-in server"
+SECTION_HOTKEY = "Quick prompt & hotkey"
+SECTION_GENERAL = "General"
+SECTIONS = (SECTION_ENDPOINTS, SECTION_GENERATION, SECTION_BUILTIN, SECTION_HOTKEY, SECTION_GENERAL)
 PROFILE_FIELDS = ("first_token_timeout", "stall_timeout", "answer_timeout", "context_tokens")
 GENERATION_FIELDS = ("temperature", "top_p", "max_tokens", "system_prompt", "stream")
 BUILTIN_FIELDS = (
@@ -118,9 +126,12 @@ class SettingsDialog(QDialog):
         self._save = save
         self._client_factory = client_factory
         self.settings: Settings = copy.deepcopy(loaded.settings)
-        self._original_names = {id(p): p.name for p in self.settings.profiles}
-        self._keys: dict[int, str | None] = {}  # id(profile) → new key ("" = remove), absent = unchanged
-        self._current: Profile | None = None
+        self._uids = itertools.count(1)
+        # settings.profiles under stable ids (list items carry the id): always in the same order
+        self._edited = [EditedProfile(next(self._uids), p) for p in self.settings.profiles]
+        self._original_names = {e.uid: e.profile.name for e in self._edited}  # uid → name at open
+        self._keys: dict[int, str] = {}  # uid → new key ("" = remove), absent = unchanged
+        self._current: EditedProfile | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.last_report: DoctorReport | None = None
         self._hotkey_note = hotkey_note
@@ -136,13 +147,17 @@ class SettingsDialog(QDialog):
         self.sections.addItems(list(SECTIONS))
         self.sections.setFixedWidth(self.sections.sizeHintForColumn(0) + 24)  # every section name in full
         self.pages = QStackedWidget()
-        self.pages.addWidget(self._endpoints_page())
-        self.pages.addWidget(self._generation_page())
-        self.pages.addWidget(self._builtin_page())
-        self.pages.addWidget(self._hotkey_page())
-        self.pages.addWidget(self._general_page())
+        pages = {
+            SECTION_ENDPOINTS: self._endpoints_page,
+            SECTION_GENERATION: self._generation_page,
+            SECTION_BUILTIN: self._builtin_page,
+            SECTION_HOTKEY: self._hotkey_page,
+            SECTION_GENERAL: self._general_page,
+        }
+        for section in SECTIONS:  # page i is section i
+            self.pages.addWidget(pages[section]())
         self.sections.currentRowChanged.connect(self.pages.setCurrentIndex)
-        self.sections.setCurrentRow(0)
+        self.show_section(SECTION_ENDPOINTS)
         self.error_label = QLabel()
         self.error_label.setObjectName("error")
         self.error_label.setWordWrap(True)
@@ -314,15 +329,27 @@ class SettingsDialog(QDialog):
         self.general_editors = _editor_rows(form, Settings, GENERAL_FIELDS)
         return page
 
+    # ------------------------------------------------------------------ sections
+
+    def show_section(self, name: str) -> None:
+        """Show the page of the section called ``name`` (one of ``SECTIONS``)."""
+        self.sections.setCurrentRow(SECTIONS.index(name))
+
     # ------------------------------------------------------------------ profiles
+
+    def _set_edited(self, edited: list[EditedProfile]) -> None:
+        """Change the profile list: the ids' order and ``settings.profiles`` stay the same."""
+        self._edited = edited
+        self.settings.profiles = [e.profile for e in edited]
 
     def _fill_profiles(self, select: str | None = None) -> None:
         self.profiles.blockSignals(True)
         self.profiles.clear()
-        for profile in self.settings.profiles:
+        for entry in self._edited:
+            profile = entry.profile
             label = profile.name + ("  (in use)" if profile.name == self.settings.active_profile else "")
             item = QListWidgetItem(label)
-            item.setData(Qt.ItemDataRole.UserRole, id(profile))
+            item.setData(Qt.ItemDataRole.UserRole, entry.uid)
             self.profiles.addItem(item)
         self.profiles.blockSignals(False)
         names = [p.name for p in self.settings.profiles]
@@ -331,19 +358,19 @@ class SettingsDialog(QDialog):
         self.profiles.setCurrentRow(names.index(wanted))
         self._on_profile_selected(names.index(wanted))
 
-    def _profile_at(self, row: int) -> Profile | None:
+    def _entry_at(self, row: int) -> EditedProfile | None:
         if not 0 <= row < self.profiles.count():
             return None
         wanted = self.profiles.item(row).data(Qt.ItemDataRole.UserRole)
-        return next((p for p in self.settings.profiles if id(p) == wanted), None)
+        return next((e for e in self._edited if e.uid == wanted), None)
 
     def _on_profile_selected(self, row: int) -> None:
         if self._current is not None:
-            self._store_profile(self._current)
-        profile = self._profile_at(row)
-        self._current = profile
-        if profile is not None:
-            self._load_profile(profile)
+            self._store_profile(self._current.profile)
+        entry = self._entry_at(row)
+        self._current = entry
+        if entry is not None:
+            self._load_profile(entry)
 
     def _locked(self, profile: Profile, setting: str) -> str | None:
         """Why a value of the active profile cannot be edited here (an environment override)."""
@@ -352,7 +379,8 @@ class SettingsDialog(QDialog):
         override = self.loaded.overrides.get(setting)
         return None if override is None else f"{override.variable} ({override.source})"
 
-    def _load_profile(self, profile: Profile) -> None:
+    def _load_profile(self, entry: EditedProfile) -> None:
+        profile = entry.profile
         self.name_edit.setText(profile.name)
         for widget, setting, value in (
             (self.url_edit, "base_url", profile.base_url),
@@ -373,7 +401,7 @@ class SettingsDialog(QDialog):
         key_lock = self._locked(profile, "api_key")
         self.key_edit.setEnabled(key_lock is None)
         self.key_clear.setEnabled(key_lock is None)
-        self._show_key_state(profile, key_lock)
+        self._show_key_state(entry, key_lock)
         for name, editor in self.profile_editors.items():
             editor.load(getattr(profile, name))
         for name, editor in self.generation_editors.items():
@@ -382,8 +410,9 @@ class SettingsDialog(QDialog):
         self.test_result.setText("")
         self.delete_button.setEnabled(len(self.settings.profiles) > 1)
 
-    def _show_key_state(self, profile: Profile, locked: str | None) -> None:
-        pending = self._keys.get(id(profile))
+    def _show_key_state(self, entry: EditedProfile, locked: str | None) -> None:
+        profile = entry.profile
+        pending = self._keys.get(entry.uid)
         where = self.secrets.backend_name
         if locked:
             text = f"Set by {locked}; not stored by trayai."
@@ -416,24 +445,16 @@ class SettingsDialog(QDialog):
         row = self.profiles.currentRow()
         item = self.profiles.item(row)
         if item is not None and self._current is not None:
-            in_use = self._current.name == self.settings.active_profile
+            in_use = self._current.profile.name == self.settings.active_profile
             item.setText(text + ("  (in use)" if in_use else ""))
-
-    def _unique_name(self, base: str) -> str:
-        names = {p.name for p in self.settings.profiles}
-        if base not in names:
-            return base
-        n = 2
-        while f"{base} {n}" in names:
-            n += 1
-        return f"{base} {n}"
 
     def add_profile(self) -> None:
         if self._current is not None:
-            self._store_profile(self._current)
+            self._store_profile(self._current.profile)
         # No model yet: Refresh / Test connection fill it from the server's own list.
-        profile = Profile(name=self._unique_name("New endpoint"), model="")
-        self.settings.profiles.append(profile)
+        name = unique_name("New endpoint", (p.name for p in self.settings.profiles))
+        profile = Profile(name=name, model="")
+        self._set_edited([*self._edited, EditedProfile(next(self._uids), profile)])
         self._current = None
         self._fill_profiles(select=profile.name)
         self.name_edit.setFocus()
@@ -443,11 +464,12 @@ class SettingsDialog(QDialog):
     def duplicate_profile(self) -> None:
         if self._current is None:
             return
-        self._store_profile(self._current)
-        profile = copy.deepcopy(self._current)
-        profile.name = self._unique_name(f"{self._current.name} (copy)")
+        source = self._current.profile
+        self._store_profile(source)
+        profile = copy.deepcopy(source)
+        profile.name = unique_name(f"{source.name} (copy)", (p.name for p in self.settings.profiles))
         profile.key_in_keychain = False  # keys are per profile: the copy starts without one
-        self.settings.profiles.append(profile)
+        self._set_edited([*self._edited, EditedProfile(next(self._uids), profile)])
         self._current = None
         self._fill_profiles(select=profile.name)
 
@@ -455,8 +477,8 @@ class SettingsDialog(QDialog):
         if self._current is None or len(self.settings.profiles) <= 1:
             return
         gone = self._current
-        self.settings.profiles = [p for p in self.settings.profiles if p is not gone]
-        if self.settings.active_profile == self._original_names.get(id(gone), gone.name):
+        self._set_edited([e for e in self._edited if e is not gone])
+        if self.settings.active_profile == self._original_names.get(gone.uid, gone.profile.name):
             self.settings.active_profile = self.settings.profiles[0].name
         self._current = None
         self._fill_profiles()
@@ -464,10 +486,11 @@ class SettingsDialog(QDialog):
     def use_current(self) -> None:
         if self._current is None:
             return
-        self._store_profile(self._current)
-        self.settings.active_profile = self._current.name
-        self._fill_profiles(select=self._current.name)
-        log.info("settings: profile %r will be used", self._current.name)
+        profile = self._current.profile
+        self._store_profile(profile)
+        self.settings.active_profile = profile.name
+        self._fill_profiles(select=profile.name)
+        log.info("settings: profile %r will be used", profile.name)
 
     def _on_preset(self, index: int) -> None:
         url = self.preset_combo.itemData(index)
@@ -492,15 +515,16 @@ class SettingsDialog(QDialog):
 
     def _on_key_edited(self, text: str) -> None:
         if self._current is not None:
-            self._keys[id(self._current)] = text if text else None
-            if not text:
-                self._keys.pop(id(self._current), None)
+            if text:
+                self._keys[self._current.uid] = text
+            else:
+                self._keys.pop(self._current.uid, None)
             self._show_key_state(self._current, None)
 
     def _on_key_cleared(self) -> None:
         if self._current is not None:
             self.key_edit.clear()
-            self._keys[id(self._current)] = ""
+            self._keys[self._current.uid] = ""
             self._show_key_state(self._current, None)
 
     # ------------------------------------------------------------------ network
@@ -514,8 +538,8 @@ class SettingsDialog(QDialog):
         """(base URL, key, model) as typed now; None (with a message) when the URL is unusable."""
         if self._current is None:
             return None
-        self._store_profile(self._current)
-        profile = self._current
+        profile = self._current.profile
+        self._store_profile(profile)
         locked_url = self._locked(profile, "base_url")
         raw_url = self.url_edit.text() if locked_url else profile.base_url
         try:
@@ -523,11 +547,11 @@ class SettingsDialog(QDialog):
         except InvalidURLError as exc:
             self.test_result.setText(f"✗ {exc}")
             return None
-        pending = self._keys.get(id(profile))
+        pending = self._keys.get(self._current.uid)
         key = pending if pending else None
         if key is None and pending != "":
             key = (
-                self.secrets.get(self._original_names.get(id(profile), profile.name))
+                self.secrets.get(self._original_names.get(self._current.uid, profile.name))
                 if (profile.key_in_keychain)
                 else None
             )
@@ -575,7 +599,7 @@ class SettingsDialog(QDialog):
         self.test_result.setText("testing…")
         client = self._client_factory(url, key)
         resolved = ResolvedEndpoint(
-            profile=self._current,
+            profile=self._current.profile,
             endpoint=client.endpoint,
             model=model,
             sources={"base_url": "this dialog", "model": "this dialog"},
@@ -634,57 +658,36 @@ class SettingsDialog(QDialog):
     def validate(self) -> str | None:
         """Store the editors and check the copy; the first problem as a sentence, or None."""
         if self._current is not None:
-            self._store_profile(self._current)
+            self._store_profile(self._current.profile)
         self._store_globals()
-        for profile in self.settings.profiles:
-            if not profile.name.strip():
-                self._select(profile)
-                return "Every endpoint needs a name."
-            if self._locked(profile, "base_url") is None:
-                try:
-                    profile.base_url = normalize_base_url(profile.base_url).url
-                except InvalidURLError as exc:
-                    self._select(profile)
-                    return f"“{profile.name}”: {exc}"
-            if not profile.model.strip():
-                self._select(profile)
-                return f"“{profile.name}” needs a model name (pick one from the list or type it)."
-        if self.settings.hotkey.strip():
-            from trayai.core.hotkeys import HotkeyError, normalize_hotkey
-
-            try:
-                self.settings.hotkey = normalize_hotkey(self.settings.hotkey)
-            except HotkeyError as exc:
-                self.sections.setCurrentRow(3)
-                return f"Hotkey: {exc}"
-        names = [p.name for p in self.settings.profiles]
-        for profile in self.settings.profiles:
-            if names.count(profile.name) > 1:
-                self._select(profile)
-                return f"Two endpoints are named “{profile.name}”: names must differ."
-        active_id = next(
-            (pid for pid, name in self._original_names.items() if name == self.settings.active_profile), None
+        problem = settings_rules.check(
+            self.settings,
+            self._edited,
+            self._original_names,
+            url_locked=lambda p: self._locked(p, "base_url") is not None,
         )
-        active = next((p for p in self.settings.profiles if id(p) == active_id), None)
-        if active is not None:  # the active profile was renamed: follow it
-            self.settings.active_profile = active.name
-        if not self.settings.has_profile(self.settings.active_profile):
-            self.settings.active_profile = self.settings.profiles[0].name
-        try:
-            validate_settings(self.settings)
-        except ConfigError as exc:
-            return str(exc)
-        return None
+        if problem is None:
+            return None
+        self._go_to(problem)
+        return problem.message
 
-    def _select(self, profile: Profile) -> None:
-        self.sections.setCurrentRow(0)
+    def _go_to(self, problem: Problem) -> None:
+        """Show where the problem is: its profile, or the hotkey's section."""
+        if problem.where == "hotkey":
+            self.show_section(SECTION_HOTKEY)
+        elif problem.where == "profile" and problem.uid is not None:
+            self._select(problem.uid)
+
+    def _select(self, uid: int) -> None:
+        self.show_section(SECTION_ENDPOINTS)
         for row in range(self.profiles.count()):
-            if self._profile_at(row) is profile:
+            entry = self._entry_at(row)
+            if entry is not None and entry.uid == uid:
                 self.profiles.blockSignals(True)
                 self.profiles.setCurrentRow(row)
                 self.profiles.blockSignals(False)
-                self._current = profile
-                self._load_profile(profile)
+                self._current = entry
+                self._load_profile(entry)
                 return
 
     def try_accept(self) -> bool:
@@ -710,11 +713,12 @@ class SettingsDialog(QDialog):
     def _apply_keys(self) -> list[str]:
         """Renamed profiles keep their key; typed keys go to the keychain; removed ones are deleted."""
         warnings: list[str] = []
-        for profile in self.settings.profiles:
-            old = self._original_names.get(id(profile))
+        for entry in self._edited:
+            profile = entry.profile
+            old = self._original_names.get(entry.uid)
             if old is not None and old != profile.name and profile.key_in_keychain:
                 self.secrets.rename(old, profile.name)
-            pending = self._keys.get(id(profile))
+            pending = self._keys.get(entry.uid)
             if pending is None:
                 continue
             if pending == "":
@@ -726,8 +730,9 @@ class SettingsDialog(QDialog):
             if outcome.warning:
                 warnings.append(outcome.warning)
         kept = {p.name for p in self.settings.profiles}
-        for profile_id, old in self._original_names.items():
-            if old not in kept and all(id(p) != profile_id for p in self.settings.profiles):
+        uids = {e.uid for e in self._edited}
+        for uid, old in self._original_names.items():
+            if old not in kept and uid not in uids:
                 self.secrets.delete(old)  # a deleted profile's key goes with it
         return warnings
 
@@ -743,4 +748,12 @@ class SettingsDialog(QDialog):
         super().closeEvent(event)
 
 
-__all__ = ["SECTIONS", "SettingsDialog"]
+__all__ = [
+    "SECTIONS",
+    "SECTION_BUILTIN",
+    "SECTION_ENDPOINTS",
+    "SECTION_GENERAL",
+    "SECTION_GENERATION",
+    "SECTION_HOTKEY",
+    "SettingsDialog",
+]

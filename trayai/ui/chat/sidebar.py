@@ -1,0 +1,214 @@
+"""The chat window's conversation list: listing, search hits, selection and the item context menu.
+
+A widget of its own so the window only hears what the user chose (signals) and does the opening,
+deleting and exporting; the list reads history itself, like the window.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from trayai.core.history import MATCH_END, MATCH_START, HistoryError, HistoryStore, SearchHit
+from trayai.core.textsafe import not_markup
+
+ROLE_CONVERSATION = Qt.ItemDataRole.UserRole
+ROLE_HIT = Qt.ItemDataRole.UserRole + 1
+
+
+class ConversationSidebar(QWidget):
+    """The search box, the New chat button and the list of conversations (or search hits).
+
+    Signals:
+        new_requested()                     New chat was pressed
+        conversation_chosen(int)            a conversation of the listing was clicked/activated
+        hit_chosen(int, object, list)       a search hit: conversation, message index (None for a
+                                            title hit), the query's words to highlight
+        export_requested(int, str)          context menu: export as "md" or "json"
+        delete_requested(int)               context menu: delete
+        renamed(int, str)                   an item was edited in place: the new title
+        failed(str)                         the history could not be read (a sentence)
+    """
+
+    new_requested = Signal()
+    conversation_chosen = Signal(int)
+    hit_chosen = Signal(int, object, list)
+    export_requested = Signal(int, str)
+    delete_requested = Signal(int)
+    renamed = Signal(int, str)
+    failed = Signal(str)
+
+    SEARCH_DELAY_MS = 150
+
+    def __init__(
+        self,
+        history: HistoryStore,
+        current: Callable[[], int | None],
+        parent: QWidget | None = None,
+    ) -> None:
+        """``current`` says which conversation the window shows (selected after each refresh)."""
+        super().__init__(parent)
+        self.history = history
+        self._current = current
+        self.search = QLineEdit(placeholderText="Search conversations (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.new_button = QPushButton("New chat")
+        self.new_button.setToolTip("Start a new conversation (Ctrl+N)")
+        self.conversations = QListWidget()
+        self.conversations.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.conversations.setEditTriggers(QListWidget.EditTrigger.EditKeyPressed)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 0, 6)
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.new_button)
+        layout.addLayout(top)
+        layout.addWidget(self.conversations, 1)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(self.SEARCH_DELAY_MS)
+
+        self.new_button.clicked.connect(self._on_new_clicked)
+        self.conversations.itemClicked.connect(self._on_item_clicked)
+        self.conversations.itemActivated.connect(self._on_item_clicked)
+        self.conversations.itemChanged.connect(self._on_item_renamed)
+        self.conversations.customContextMenuRequested.connect(self._on_context_menu)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.returnPressed.connect(self.open_first_result)
+        self._search_timer.timeout.connect(self.refresh)
+
+    def _on_new_clicked(self) -> None:
+        self.new_requested.emit()
+
+    @property
+    def searching(self) -> bool:
+        """The list shows search hits, not the conversations."""
+        return bool(self.search.text().strip())
+
+    def refresh(self) -> None:
+        """List the conversations (or the hits for the search box), the current one selected."""
+        query = self.search.text().strip()
+        self.conversations.blockSignals(True)
+        self.conversations.clear()
+        try:
+            if query:
+                hits = self.history.search(query)
+                for hit in hits:
+                    self.conversations.addItem(self._hit_item(hit, query))
+                if not hits:
+                    item = QListWidgetItem("No matches")
+                    item.setFlags(Qt.ItemFlag.NoItemFlags)
+                    self.conversations.addItem(item)
+            else:
+                for conv in self.history.list_conversations():
+                    item = QListWidgetItem(conv.title)
+                    item.setData(ROLE_CONVERSATION, conv.id)
+                    item.setToolTip(
+                        not_markup(
+                            f"{conv.title}\n{time.strftime('%Y-%m-%d %H:%M', time.localtime(conv.updated))}"
+                            f" · {conv.message_count} messages"
+                        )
+                    )
+                    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+                    self.conversations.addItem(item)
+        except HistoryError as exc:
+            self.failed.emit(str(exc))
+        finally:
+            self.conversations.blockSignals(False)
+        current = self._current()
+        if not query and current is not None:
+            self.select(current)
+
+    def _hit_item(self, hit: SearchHit, query: str) -> QListWidgetItem:
+        snippet = hit.snippet.replace(MATCH_START, "«").replace(MATCH_END, "»")
+        where = "title" if hit.message_id is None else ("you" if hit.role == "user" else "answer")
+        item = QListWidgetItem(f"{hit.title}\n  {where}: {snippet}")
+        item.setData(ROLE_CONVERSATION, hit.conversation_id)
+        item.setData(ROLE_HIT, (hit.index if hit.message_id is not None else None, query))
+        item.setToolTip(not_markup(snippet))
+        return item
+
+    def select(self, conversation_id: int) -> None:
+        """Select that conversation's item without emitting anything; clear if it is not listed."""
+        for row in range(self.conversations.count()):
+            item = self.conversations.item(row)
+            if item.data(ROLE_CONVERSATION) == conversation_id:
+                self.conversations.blockSignals(True)
+                self.conversations.setCurrentItem(item)
+                self.conversations.blockSignals(False)
+                return
+        self.conversations.clearSelection()
+
+    def _on_item_clicked(self, item: QListWidgetItem) -> None:
+        conversation_id = item.data(ROLE_CONVERSATION)
+        if conversation_id is None:
+            return
+        hit = item.data(ROLE_HIT)
+        if hit is not None:
+            index, query = hit
+            self.hit_chosen.emit(int(conversation_id), index, re.findall(r"\w+", query))
+        else:
+            self.conversation_chosen.emit(int(conversation_id))
+
+    def _on_item_renamed(self, item: QListWidgetItem) -> None:
+        conversation_id = item.data(ROLE_CONVERSATION)
+        if conversation_id is None:
+            return
+        self.renamed.emit(int(conversation_id), item.text())
+        QTimer.singleShot(0, self.refresh)
+
+    def _on_context_menu(self, pos: QPoint) -> None:
+        item = self.conversations.itemAt(pos)
+        if item is None or item.data(ROLE_CONVERSATION) is None:
+            return
+        conversation_id = int(item.data(ROLE_CONVERSATION))
+        menu = QMenu(self)
+        rename = QAction("&Rename", menu)
+        rename.triggered.connect(lambda: self._rename_item(item))
+        md = QAction("Export as &Markdown…", menu)
+        md.triggered.connect(lambda: self.export_requested.emit(conversation_id, "md"))
+        js = QAction("Export as &JSON…", menu)
+        js.triggered.connect(lambda: self.export_requested.emit(conversation_id, "json"))
+        delete = QAction("&Delete", menu)
+        delete.triggered.connect(lambda: self.delete_requested.emit(conversation_id))
+        for action in (rename, md, js, delete):
+            menu.addAction(action)
+        menu.popup(self.conversations.viewport().mapToGlobal(pos))
+        self._context_menu = menu
+
+    def _rename_item(self, item: QListWidgetItem) -> None:
+        if self.searching:
+            self.search.clear()
+            self.refresh()
+            return
+        self.conversations.editItem(item)
+
+    def open_first_result(self) -> None:
+        """Enter in the search box: search now and open the best hit (Spotlight-style)."""
+        self._search_timer.stop()
+        self.refresh()
+        item = self.conversations.item(0)
+        if item is not None and item.data(ROLE_CONVERSATION) is not None:
+            self.conversations.setCurrentItem(item)
+            self._on_item_clicked(item)
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+
+__all__ = ["ConversationSidebar"]
