@@ -17,7 +17,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 from trayai import APP_NAME, __version__
 from trayai.core.autostart import apply_autostart
 from trayai.core.client import ModelClient
-from trayai.core.config import ConfigError, ConfigStore, LoadedConfig, Override, Settings
+from trayai.core.config import ConfigError, ConfigStore, LoadedConfig, Settings
 from trayai.core.embedded import EmbeddedServer, is_builtin_url
 from trayai.core.errors import TrayaiError
 from trayai.core.logs import setup_logging
@@ -37,12 +37,13 @@ from trayai.core.redact import Redactor
 from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.secrets import SecretStore
 from trayai.core.status import ServerState, StatusReport
+from trayai.core.traymodel import BuiltinFacts, MenuModel, last_reply_line, menu_model, status_lines
 from trayai.ui.icons import app_icon
 from trayai.ui.ipc import InstanceServer, send_command, socket_name
 from trayai.ui.local_server import LocalServerController
 from trayai.ui.loop import install_asyncgen_hooks, release_cancelled_timers
 from trayai.ui.monitor import StatusMonitor
-from trayai.ui.tray import MenuModel, TrayController
+from trayai.ui.tray import TrayController
 
 if TYPE_CHECKING:  # the chat side is imported when first opened: the tray starts lighter
     from trayai.core.history import HistoryStore
@@ -372,11 +373,7 @@ class TrayApp(QObject):
             self.monitor.request_started()
 
     def _on_chat_finished(self, outcome: ReplyOutcome) -> None:
-        meta = outcome.message.meta
-        tps, ttft = meta.get("tokens_per_second"), meta.get("ttft_s")
-        if isinstance(tps, (int, float)):
-            first = f", first token {ttft:.2f} s" if isinstance(ttft, (int, float)) else ""
-            self._last_reply = f"Last answer: {tps:.1f} tok/s{first}"
+        self._last_reply = last_reply_line(outcome.message.meta) or self._last_reply
         self.monitor.request_finished(False)
         self._refresh_status()
 
@@ -482,44 +479,31 @@ class TrayApp(QObject):
         self.tray.message("Built-in server failed", f"{error.message}\n{error.hint.splitlines()[0]}")
 
     def _refresh_status(self) -> None:
-        state = self.monitor.state or ServerState.STARTING
-        extra: list[str] = []
-        if self.server.state == "starting" and self.server.last_progress:
-            extra.append(f"Built-in server: {self.server.last_progress}")
-        usage = self.server.server.usage()
-        if usage is not None:
-            extra.append(
-                f"Built-in server: CPU {usage.cpu_percent:.0f}%, memory {usage.rss_bytes / 1e6:.0f} MB"
-            )
-        if self._last_reply:
-            extra.append(self._last_reply)
-        if self.hotkey_status is not None and not self.hotkey_status.active:
-            extra.append(f"Hotkey: {self.hotkey_status.message}")
-        self.tray.show_status(state, self.monitor.report, extra)
+        server, hotkey = self.server, self.hotkey_status
+        extra = status_lines(
+            server_progress=server.last_progress if server.state == "starting" else None,
+            usage=server.server.usage(),
+            last_reply=self._last_reply,
+            hotkey_problem=None if hotkey is None or hotkey.active else hotkey.message,
+        )
+        self.tray.show_status(self.monitor.state or ServerState.STARTING, self.monitor.report, extra)
 
     def menu_model(self) -> MenuModel:
-        report = self.monitor.report if hasattr(self, "monitor") else None
-        settings = self.loaded.settings
-        overrides = self.loaded.overrides
-        builtin = settings.builtin_server
-        server = getattr(self, "server", None)
-        return MenuModel(
-            state=(self.monitor.state if hasattr(self, "monitor") else None) or ServerState.STARTING,
-            summary=report.summary if report else "checking…",
+        server = self.server.server
+        builtin = BuiltinFacts(
+            self.server.state,
+            self.server.owned,
+            server.alias,
+            self.server.unavailable_reason(),
+            [m.name for m in server.available_models()],
+        )
+        return menu_model(
+            settings=self.loaded.settings,
+            overrides=self.loaded.overrides,
             base_url=self.resolved.base_url,
-            models=report.models if report else [],
-            current_model=report.resolved_model if report else None,
-            model_locked_by=_locked(overrides, "model"),
-            profiles=[p.name for p in settings.profiles],
-            active_profile=settings.active().name,
-            endpoint_locked_by=_locked(overrides, "base_url"),
-            server_state=server.state if server else "stopped",
-            server_owned=server.owned if server else False,
-            server_label=f"127.0.0.1:{builtin.port} · {server.server.alias if server else builtin.alias}",
-            server_unavailable=server.unavailable_reason() if server else None,
-            server_models=[m.name for m in server.server.available_models()] if server else [],
-            server_model=server.server.alias if server else builtin.alias,
-            hotkey=settings.hotkey or "no hotkey",
+            state=self.monitor.state,
+            report=self.monitor.report,
+            builtin=builtin,
             log_dir=str(self.paths.log_dir),
         )
 
@@ -573,11 +557,6 @@ class TrayApp(QObject):
             self.tray.message("This endpoint cannot be used", str(exc))
             return
         await self.monitor.set_endpoint(ModelClient(self.resolved.endpoint), self.resolved.model)
-
-
-def _locked(overrides: Mapping[str, Override], key: str) -> str | None:
-    override = overrides.get(key)
-    return None if override is None else f"{override.variable} ({override.source})"
 
 
 # ---------------------------------------------------------------------- bootstrap
