@@ -309,8 +309,8 @@ def test_hotkey_status_reaches_tooltip_and_settings(
 
     async def go() -> None:
         task = asyncio.ensure_future(app.run())
-        await until(lambda: app.hotkey_status is not None)
-        assert app.hotkey_status is not None and not app.hotkey_status.active
+        await until(lambda: app.hotkeys.status is not None)
+        assert app.hotkeys.status is not None and not app.hotkeys.status.active
         assert "Hotkey:" in app.tray.tooltip and "trayai prompt" in app.tray.tooltip
         app.open_settings()
         dialog = app.settings_dialog
@@ -321,7 +321,7 @@ def test_hotkey_status_reaches_tooltip_and_settings(
         assert not dialog.try_accept() and "besides Shift" in dialog.error_label.text()
         dialog.hotkey_edit.clear()
         assert dialog.try_accept()
-        await until(lambda: app.hotkey_status is not None and "No hotkey set" in app.hotkey_status.message)
+        await until(lambda: app.hotkeys.status is not None and "No hotkey set" in app.hotkeys.status.message)
         await until(lambda: QApplication.activeModalWidget() is None)
         app.open_prompt()  # the command path still works
         assert app.prompt_window is not None and app.prompt_window.isVisible()

@@ -38,6 +38,7 @@ from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.secrets import SecretStore
 from trayai.core.status import ServerState, StatusReport
 from trayai.core.traymodel import BuiltinFacts, MenuModel, last_reply_line, menu_model, status_lines
+from trayai.ui.hotkeys.service import HotkeyService
 from trayai.ui.icons import app_icon
 from trayai.ui.ipc import InstanceServer, send_command, socket_name
 from trayai.ui.local_server import LocalServerController
@@ -49,7 +50,6 @@ if TYPE_CHECKING:  # the chat side is imported when first opened: the tray start
     from trayai.core.history import HistoryStore
     from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
     from trayai.ui.chat.window import ChatWindow
-    from trayai.ui.hotkeys.base import HotkeyBackend, Registration
     from trayai.ui.prompt.window import QuickPromptWindow
     from trayai.ui.settings.dialog import SettingsDialog
 
@@ -121,8 +121,7 @@ class TrayApp(QObject):
         self.settings_dialog: SettingsDialog | None = None
         self.prompt_window: QuickPromptWindow | None = None
         self.prompt_chat: ChatController | None = None
-        self.hotkeys: HotkeyBackend | None = None
-        self.hotkey_status: Registration | None = None
+        self.hotkeys = HotkeyService(lambda: self.prompt_window, self.open_prompt, self)
         self._connect()
 
     # ------------------------------------------------------------------ wiring
@@ -145,6 +144,7 @@ class TrayApp(QObject):
         self.tray.server_model_chosen.connect(self.choose_server_model)
         self.tray.server_stop_requested.connect(lambda: self._spawn(self.server.stop()))
         self.instance.command_received.connect(self.handle_command)
+        self.hotkeys.status_changed.connect(lambda _status: self._refresh_status())
         self.tray.tray_appeared.connect(lambda: log.info("a system tray appeared: icon moved into it"))
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
@@ -207,8 +207,7 @@ class TrayApp(QObject):
             self.prompt_window.hide()
             self.prompt_window.deleteLater()
             self.prompt_window = None
-        if self.hotkeys is not None:
-            self.hotkeys.unregister()
+        self.hotkeys.unregister()
         if self.chat_window is not None:
             self.chat_window.save_state()
             self.chat_window.hide()
@@ -312,47 +311,7 @@ class TrayApp(QObject):
             self.chat_window.open_conversation(conversation_id)
 
     def register_hotkey(self) -> None:
-        """(Re-)register the configured hotkey; the outcome shows in the tooltip and Settings."""
-        from trayai.core.hotkeys import HotkeyError, parse_hotkey
-        from trayai.ui.hotkeys import create_backend
-        from trayai.ui.hotkeys.base import Registration
-
-        text = self.loaded.settings.hotkey
-        if self.hotkeys is not None:
-            self.hotkeys.unregister()
-        if not text.strip():
-            self.hotkey_status = Registration(
-                False, "none", "No hotkey set: `trayai prompt` opens the quick prompt."
-            )
-            self._refresh_status()
-            return
-        try:
-            hotkey = parse_hotkey(text)
-        except HotkeyError as exc:
-            self.hotkey_status = Registration(False, "none", f"Hotkey not used: {exc}")
-            self._refresh_status()
-            return
-        if self.hotkeys is None:
-            self.hotkeys = create_backend(self)
-            self.hotkeys.activated.connect(self._on_hotkey)
-            self.hotkeys.status_changed.connect(self._on_hotkey_status)
-        self._on_hotkey_status(self.hotkeys.register(hotkey))
-
-    def _on_hotkey(self) -> None:
-        window = self.prompt_window
-        if window is not None and window.isVisible() and window.isActiveWindow():
-            window.dismiss()  # the hotkey toggles
-            return
-        self.open_prompt()
-        window = self.prompt_window
-        if window is not None and window.isVisible() and self.hotkeys is not None:
-            self.hotkeys.grant_focus(int(window.winId()))
-
-    def _on_hotkey_status(self, status: Registration) -> None:
-        self.hotkey_status = status
-        if not status.active:
-            log.warning("hotkey: %s", status.message)
-        self._refresh_status()
+        self.hotkeys.register(self.loaded.settings.hotkey)
 
     def chat_target(self) -> ChatTarget:
         from trayai.ui.chat.controller import ChatTarget
@@ -394,9 +353,7 @@ class TrayApp(QObject):
             return
         from trayai.ui.settings.dialog import SettingsDialog
 
-        status = self.hotkey_status
-        note = None if status is None else ("✓ " if status.active else "✗ ") + status.message
-        dialog = SettingsDialog(self.loaded, self.secrets, self.store.save, hotkey_note=note)
+        dialog = SettingsDialog(self.loaded, self.secrets, self.store.save, hotkey_note=self.hotkeys.note())
         dialog.setWindowIcon(app_icon())
         dialog.applied.connect(lambda settings: self._spawn(self.apply_settings(settings)))
         dialog.finished.connect(lambda _result: self._forget_settings_dialog(dialog))
@@ -479,7 +436,7 @@ class TrayApp(QObject):
         self.tray.message("Built-in server failed", f"{error.message}\n{error.hint.splitlines()[0]}")
 
     def _refresh_status(self) -> None:
-        server, hotkey = self.server, self.hotkey_status
+        server, hotkey = self.server, self.hotkeys.status
         extra = status_lines(
             server_progress=server.last_progress if server.state == "starting" else None,
             usage=server.server.usage(),
