@@ -391,17 +391,9 @@ class TrayApp(QObject):
             self.server.server.settings = settings.builtin_server
             if running:
                 self.start_server()
-        try:
-            resolved = self._resolve()
-        except (TrayaiError, ConfigError) as exc:
-            self.tray.message("This endpoint cannot be used", str(exc))
+        changed = await self._switch_endpoint(always=False)
+        if changed is None:
             return
-        changed = resolved.endpoint != self.resolved.endpoint or resolved.model != self.resolved.model
-        self.resolved = resolved
-        if changed:
-            await self.monitor.set_endpoint(ModelClient(resolved.endpoint), resolved.model)
-        else:
-            self.monitor.poll_now()
         self._refresh_status()
         log.info("settings applied (endpoint %s)", "changed" if changed else "unchanged")
 
@@ -508,12 +500,26 @@ class TrayApp(QObject):
             self.store.save(settings)
         except (OSError, ConfigError) as exc:
             self.tray.message("Could not save the endpoint choice", str(exc))
+        await self._switch_endpoint(always=True)
+
+    async def _switch_endpoint(self, *, always: bool) -> bool | None:
+        """Resolve the active profile again and point the monitor (and so the chats) at it.
+
+        Returns whether the endpoint or model changed (unchanged: ``always`` re-creates the client
+        anyway, else a poll is requested), or None when the profile cannot be used (the user is told).
+        """
         try:
-            self.resolved = self._resolve()
+            resolved = self._resolve()
         except (TrayaiError, ConfigError) as exc:
             self.tray.message("This endpoint cannot be used", str(exc))
-            return
-        await self.monitor.set_endpoint(ModelClient(self.resolved.endpoint), self.resolved.model)
+            return None
+        changed = resolved.endpoint != self.resolved.endpoint or resolved.model != self.resolved.model
+        self.resolved = resolved
+        if changed or always:
+            await self.monitor.set_endpoint(ModelClient(resolved.endpoint), resolved.model)
+        else:
+            self.monitor.poll_now()
+        return changed
 
 
 # ---------------------------------------------------------------------- bootstrap
