@@ -149,15 +149,17 @@ def test_ipc_commands_reach_the_app(server: ScriptedServer, make_app: Any, run: 
         task = asyncio.ensure_future(app.run())
         await asyncio.sleep(0.1)
         assert await asyncio.to_thread(send_command, name, "chat")
-        await until(lambda: app.chat_window is not None and app.chat_window.isVisible())
+        await until(lambda: app.chats.chat_window is not None and app.chats.chat_window.isVisible())
         assert await asyncio.to_thread(send_command, name, "settings")
         await until(lambda: app.settings_dialog is not None and app.settings_dialog.isVisible())
         assert await asyncio.to_thread(send_command, name, "prompt")
-        await until(lambda: app.prompt_window is not None)
-        assert app.prompt_window is not None and not app.prompt_window.isVisible()  # never over a dialog
+        await until(lambda: app.chats.prompt_window is not None)
+        assert (
+            app.chats.prompt_window is not None and not app.chats.prompt_window.isVisible()
+        )  # never over a dialog
         app.settings_dialog.reject()
         assert await asyncio.to_thread(send_command, name, "prompt")
-        await until(lambda: app.prompt_window is not None and app.prompt_window.isVisible())
+        await until(lambda: app.chats.prompt_window is not None and app.chats.prompt_window.isVisible())
         assert not await asyncio.to_thread(send_command, name, "format-disk")  # unknown: refused
         assert await asyncio.to_thread(send_command, name, "quit")
         assert await asyncio.wait_for(task, 5) == 0
@@ -192,10 +194,14 @@ def test_chat_from_the_app_shows_generating_then_speed_in_the_tooltip(
         task = asyncio.ensure_future(app.run())
         await until(lambda: app.monitor.state is ServerState.READY)
         app.open_chat()
-        assert app.chat is not None and app.chat_window is not None and app.chat_window.isVisible()
-        assert app.chat.send("count for me")
+        assert (
+            app.chats.chat is not None
+            and app.chats.chat_window is not None
+            and app.chats.chat_window.isVisible()
+        )
+        assert app.chats.chat.send("count for me")
         await until(lambda: app.monitor.state is ServerState.GENERATING)
-        await until(lambda: not app.chat.busy and "Last answer:" in app.tray.tooltip, timeout=10)
+        await until(lambda: not app.chats.chat.busy and "Last answer:" in app.tray.tooltip, timeout=10)
         await until(lambda: app.monitor.state is ServerState.READY)
         assert (paths.data_dir / "history.sqlite3").exists()
         app.request_quit()
@@ -218,8 +224,8 @@ def test_quitting_mid_answer_saves_it_as_stopped(
     async def go() -> None:
         task = asyncio.ensure_future(app.run())
         app.open_chat()
-        assert app.chat is not None and app.chat.send("long")
-        await until(lambda: "tok3" in app.chat.streaming_text, timeout=10)
+        assert app.chats.chat is not None and app.chats.chat.send("long")
+        await until(lambda: "tok3" in app.chats.chat.streaming_text, timeout=10)
         app.request_quit()
         assert await asyncio.wait_for(task, 5) == 0
 
@@ -324,7 +330,7 @@ def test_hotkey_status_reaches_tooltip_and_settings(
         await until(lambda: app.hotkeys.status is not None and "No hotkey set" in app.hotkeys.status.message)
         await until(lambda: QApplication.activeModalWidget() is None)
         app.open_prompt()  # the command path still works
-        assert app.prompt_window is not None and app.prompt_window.isVisible()
+        assert app.chats.prompt_window is not None and app.chats.prompt_window.isVisible()
         app.request_quit()
         assert await asyncio.wait_for(task, 5) == 0
 
@@ -342,15 +348,17 @@ def test_quick_prompt_exchange_continues_in_the_chat_window(
     async def go() -> None:
         task = asyncio.ensure_future(app.run())
         app.open_prompt()
-        window = app.prompt_window
-        assert window is not None and window.isVisible() and app.prompt_chat is not None
+        window = app.chats.prompt_window
+        assert window is not None and window.isVisible() and app.chats.prompt_chat is not None
         assert window.send("What is 2+2?")
-        await until(lambda: not app.prompt_chat.busy and window.chat_button.isEnabled(), timeout=10)
-        conversation = app.prompt_chat.conversation_id
+        await until(lambda: not app.chats.prompt_chat.busy and window.chat_button.isEnabled(), timeout=10)
+        conversation = app.chats.prompt_chat.conversation_id
         window.chat_button.click()
-        assert app.chat_window is not None and app.chat_window.isVisible() and not window.isVisible()
-        assert app.chat is not None and app.chat.conversation_id == conversation
-        assert "It is 4." in app.chat_window.transcript.toPlainText()
+        assert (
+            app.chats.chat_window is not None and app.chats.chat_window.isVisible() and not window.isVisible()
+        )
+        assert app.chats.chat is not None and app.chats.chat.conversation_id == conversation
+        assert "It is 4." in app.chats.chat_window.transcript.toPlainText()
         app.request_quit()
         assert await asyncio.wait_for(task, 5) == 0
 

@@ -38,6 +38,7 @@ from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.secrets import SecretStore
 from trayai.core.status import ServerState, StatusReport
 from trayai.core.traymodel import BuiltinFacts, MenuModel, last_reply_line, menu_model, status_lines
+from trayai.ui.chat.surfaces import ChatSurfaces
 from trayai.ui.hotkeys.service import HotkeyService
 from trayai.ui.icons import app_icon
 from trayai.ui.ipc import InstanceServer, send_command, socket_name
@@ -47,10 +48,7 @@ from trayai.ui.monitor import StatusMonitor
 from trayai.ui.tray import TrayController
 
 if TYPE_CHECKING:  # the chat side is imported when first opened: the tray starts lighter
-    from trayai.core.history import HistoryStore
-    from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
-    from trayai.ui.chat.window import ChatWindow
-    from trayai.ui.prompt.window import QuickPromptWindow
+    from trayai.ui.chat.controller import ChatTarget, ReplyOutcome
     from trayai.ui.settings.dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
@@ -114,14 +112,18 @@ class TrayApp(QObject):
             parent=self,
         )
         # The chat side is built on first use: the tray alone stays light.
-        self.history: HistoryStore | None = None
-        self.chat: ChatController | None = None
-        self.chat_window: ChatWindow | None = None
+        self.chats = ChatSurfaces(
+            paths.data_dir,
+            self.redactor,
+            self.chat_target,
+            self.monitor,
+            self.tray.message,
+            self._spawn,
+            self,
+        )
         self._last_reply: str | None = None  # "Last answer: 45.1 tok/s, first token 0.21 s" (tooltip)
         self.settings_dialog: SettingsDialog | None = None
-        self.prompt_window: QuickPromptWindow | None = None
-        self.prompt_chat: ChatController | None = None
-        self.hotkeys = HotkeyService(lambda: self.prompt_window, self.open_prompt, self)
+        self.hotkeys = HotkeyService(lambda: self.chats.prompt_window, self.chats.open_prompt, self)
         self._connect()
 
     # ------------------------------------------------------------------ wiring
@@ -145,6 +147,9 @@ class TrayApp(QObject):
         self.tray.server_stop_requested.connect(lambda: self._spawn(self.server.stop()))
         self.instance.command_received.connect(self.handle_command)
         self.hotkeys.status_changed.connect(lambda _status: self._refresh_status())
+        self.chats.busy_changed.connect(self._on_chat_busy)
+        self.chats.finished.connect(self._on_chat_finished)
+        self.chats.failed.connect(self._on_chat_failed)
         self.tray.tray_appeared.connect(lambda: log.info("a system tray appeared: icon moved into it"))
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
@@ -197,24 +202,8 @@ class TrayApp(QObject):
         self.instance.close()
         for task in list(self._tasks):
             task.cancel()
-        if self.chat is not None:  # a running answer is stopped and saved before anything closes
-            self.chat.stop()
-            await self.chat.wait_idle()
-        if self.prompt_chat is not None:
-            self.prompt_chat.stop()
-            await self.prompt_chat.wait_idle()
-        if self.prompt_window is not None:
-            self.prompt_window.hide()
-            self.prompt_window.deleteLater()
-            self.prompt_window = None
+        await self.chats.close()  # a running answer is stopped and saved before anything closes
         self.hotkeys.unregister()
-        if self.chat_window is not None:
-            self.chat_window.save_state()
-            self.chat_window.hide()
-            self.chat_window.deleteLater()
-            self.chat_window = None
-        if self.history is not None:
-            self.history.close()
         await self.monitor.stop()
         await self.server.stop()
         self.tray.dispose()
@@ -235,80 +224,10 @@ class TrayApp(QObject):
     # ------------------------------------------------------------------ chat
 
     def open_chat(self) -> None:
-        """Show the chat window, creating history, controller and window the first time."""
-        if self.chat_window is None:
-            from trayai.ui.chat.controller import ChatController
-            from trayai.ui.chat.warmup import warm_up_chat
-            from trayai.ui.chat.window import ChatWindow
-
-            history = self._open_history()
-            if history is None:
-                return
-            self.chat = ChatController(history, self.chat_target, self)
-            self.chat.busy_changed.connect(self._on_chat_busy)
-            self.chat.finished.connect(self._on_chat_finished)
-            self.chat.failed.connect(self._on_chat_failed)
-            self.chat_window = ChatWindow(
-                self.chat, history, state_file=self.paths.data_dir / "window-state.ini"
-            )
-            self.chat_window.setWindowIcon(app_icon())
-            self.monitor.report_changed.connect(self._update_chat_models)
-            self._spawn(warm_up_chat(self.monitor.client))  # ready before the first prompt is typed
-            if self.monitor.report is not None:
-                self._update_chat_models(self.monitor.report)
-        self.chat_window.bring_forward()
-        log.info("chat window shown")
-
-    def _open_history(self) -> HistoryStore | None:
-        """The history database, opened once for the chat window and the quick prompt."""
-        if self.history is not None:
-            return self.history
-        from trayai.core.history import HistoryError, HistoryStore
-
-        try:
-            history = HistoryStore.in_dir(self.paths.data_dir, redactor=self.redactor)
-        except HistoryError as exc:
-            self.tray.message("The chat history cannot be opened", str(exc))
-            return None
-        history.purge_deleted(older_than=24 * 3600)  # deletions stay undoable for a day
-        history.recover_interrupted()  # answers cut by a crash or SIGKILL of an earlier run
-        if history.recovered_from is not None:
-            log.warning("history database was damaged: moved to %s", history.recovered_from)
-            self.tray.message(
-                "Chat history was damaged",
-                f"It was moved to {history.recovered_from}; a new one was started.",
-            )
-        self.history = history
-        return history
-
-    # ------------------------------------------------------------------ quick prompt and hotkey
+        self.chats.open_chat()
 
     def open_prompt(self) -> None:
-        """Summon the quick prompt (hotkey, ``trayai prompt``, tray menu)."""
-        if self.prompt_window is None:
-            from trayai.ui.chat.controller import ChatController
-            from trayai.ui.chat.warmup import warm_up_chat
-            from trayai.ui.prompt.window import QuickPromptWindow
-
-            history = self._open_history()
-            if history is None:
-                return
-            self.prompt_chat = ChatController(history, self.chat_target, self)
-            self.prompt_chat.busy_changed.connect(self._on_chat_busy)
-            self.prompt_chat.finished.connect(self._on_chat_finished)
-            self.prompt_chat.failed.connect(self._on_chat_failed)
-            self.prompt_window = QuickPromptWindow(
-                self.prompt_chat, state_file=self.paths.data_dir / "window-state.ini"
-            )
-            self.prompt_window.open_in_chat.connect(self._continue_in_chat)
-            self._spawn(warm_up_chat(self.monitor.client))
-        self.prompt_window.summon()
-
-    def _continue_in_chat(self, conversation_id: int) -> None:
-        self.open_chat()
-        if self.chat_window is not None:
-            self.chat_window.refresh_sidebar()
-            self.chat_window.open_conversation(conversation_id)
+        self.chats.open_prompt()
 
     def register_hotkey(self) -> None:
         self.hotkeys.register(self.loaded.settings.hotkey)
@@ -338,10 +257,6 @@ class TrayApp(QObject):
 
     def _on_chat_failed(self, outcome: ReplyOutcome) -> None:
         self.monitor.request_finished(True)
-
-    def _update_chat_models(self, report: StatusReport) -> None:
-        if self.chat_window is not None:
-            self.chat_window.set_models(list(report.models))
 
     # ------------------------------------------------------------------ settings
 
