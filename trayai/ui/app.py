@@ -1,36 +1,26 @@
-"""The one place that wires trayai's GUI together, in a fixed order.
+"""``TrayApp``: the running GUI's services, built once and wired together, and their ordered shutdown.
 
-1. arguments (done by the CLI) → 2. single instance: forward the command to a running trayai and exit,
-or listen → 3. QApplication (no quit on last window closed) → 4. services built once and passed in
-(config, secrets, HTTP client, monitor, built-in server) → 5. the qasync loop → 6. ordered shutdown:
-stop polling and close HTTP, stop the built-in server if we started it, hide the icon.
-
-Start-up is kept light: ``openai``/``httpx2`` are imported by the first poll, after the icon shows.
+What each part does lives with it (tray, monitor, built-in server, chats, hotkey, settings); this module
+only connects them. Start-up stays light: ``openai``/``httpx2`` are imported after the icon shows.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
-import socket
 import sys
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QSocketNotifier, QTimer
-from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+from PySide6.QtCore import QObject, QTimer
 
-from trayai import APP_NAME, __version__
 from trayai.core.autostart import apply_autostart
 from trayai.core.client import ModelClient
 from trayai.core.config import ConfigError, ConfigStore, LoadedConfig, Settings
 from trayai.core.embedded import EmbeddedServer, is_builtin_url
 from trayai.core.errors import TrayaiError
-from trayai.core.logs import setup_logging
 from trayai.core.monitor import MonitorLogic, MonitorPolicy
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
@@ -41,7 +31,7 @@ from trayai.core.traymodel import BuiltinFacts, MenuModel, last_reply_line, menu
 from trayai.ui.chat.surfaces import ChatSurfaces
 from trayai.ui.hotkeys.service import HotkeyService
 from trayai.ui.icons import app_icon
-from trayai.ui.ipc import InstanceServer, send_command, socket_name
+from trayai.ui.ipc import InstanceServer
 from trayai.ui.local_server import LocalServerController
 from trayai.ui.loop import install_asyncgen_hooks, release_cancelled_timers
 from trayai.ui.monitor import StatusMonitor
@@ -437,81 +427,11 @@ class TrayApp(QObject):
         return changed
 
 
-# ---------------------------------------------------------------------- bootstrap
-
-
-def install_signal_handlers(
-    on_signal: Callable[[], None],
-) -> tuple[QSocketNotifier, socket.socket, socket.socket]:
-    """Route SIGINT/SIGTERM into the Qt loop through a wake-up socket (no polling timer, ~0 % idle)."""
-    reader, writer = socket.socketpair()
-    reader.setblocking(False)
-    writer.setblocking(False)
-    signal.set_wakeup_fd(writer.fileno())
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: None)
-    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read)
-
-    def drain() -> None:
-        with contextlib.suppress(OSError):
-            reader.recv(64)
-        on_signal()
-
-    notifier.activated.connect(drain)
-    return notifier, reader, writer
-
-
 def run_app(command: str = "show", *, debug: bool = False) -> int:
-    """Entry point of ``trayai`` (no arguments) and of ``trayai chat|prompt|settings|quit``."""
-    paths = AppPaths.from_env()
-    paths.ensure()
-    redactor = Redactor()
-    setup_logging(paths.log_dir, debug=debug, stderr=debug, redactor=redactor)
-    name = socket_name(paths.data_dir)
-    if send_command(name, command):
-        log.info("forwarded %r to the running instance", command)
-        return 0
-    if command == "quit":
-        print("trayai is not running.", file=sys.stderr)
-        return 0
+    """Kept here for ``trayai.cli``'s import; the bootstrap itself is :mod:`trayai.ui.bootstrap`."""
+    from trayai.ui.bootstrap import run_app as bootstrap
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setQuitOnLastWindowClosed(False)
-    app.setApplicationName(APP_NAME)
-    app.setApplicationDisplayName("trayai")
-    app.setOrganizationName(APP_NAME)
-    app.setApplicationVersion(__version__)
-    app.setDesktopFileName(APP_NAME)
-    app.setWindowIcon(app_icon())
-
-    instance = InstanceServer(name)
-    if not instance.listen():  # another instance won the race: forward to it
-        return 0 if send_command(name, command) else 1
-
-    store = ConfigStore(paths)
-    loaded = store.load()
-    tray_available = QSystemTrayIcon.isSystemTrayAvailable()
-    try:
-        trayapp = TrayApp(
-            paths, store, loaded, SecretStore(), instance, tray_available=tray_available, redactor=redactor
-        )
-    except (TrayaiError, ConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    handlers = install_signal_handlers(trayapp.request_quit)
-    app.aboutToQuit.connect(trayapp.server.stop_now)  # session logout: still no orphan server
-
-    import qasync
-
-    try:
-        code: int = qasync.run(trayapp.run(command))
-    finally:
-        signal.set_wakeup_fd(-1)
-        handlers[1].close()
-        handlers[2].close()
-        trayapp.server.stop_now()
-    return code
+    return bootstrap(command, debug=debug)
 
 
 __all__ = ["TrayApp", "run_app"]
