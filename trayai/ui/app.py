@@ -27,7 +27,7 @@ from trayai.core.redact import Redactor
 from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.secrets import SecretStore
 from trayai.core.status import ServerState, StatusReport
-from trayai.core.traymodel import BuiltinFacts, MenuModel, last_reply_line, menu_model, status_lines
+from trayai.core.traymodel import BuiltinFacts, MenuModel, menu_model, status_lines
 from trayai.ui.chat.surfaces import ChatSurfaces
 from trayai.ui.hotkeys.service import HotkeyService
 from trayai.ui.icons import app_icon
@@ -37,8 +37,7 @@ from trayai.ui.loop import install_asyncgen_hooks, release_cancelled_timers
 from trayai.ui.monitor import StatusMonitor
 from trayai.ui.tray import TrayController
 
-if TYPE_CHECKING:  # the chat side is imported when first opened: the tray starts lighter
-    from trayai.ui.chat.controller import ChatTarget, ReplyOutcome
+if TYPE_CHECKING:  # imported when first opened: the tray starts lighter
     from trayai.ui.settings.dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
@@ -105,13 +104,12 @@ class TrayApp(QObject):
         self.chats = ChatSurfaces(
             paths.data_dir,
             self.redactor,
-            self.chat_target,
+            lambda: self.resolved.profile,
             self.monitor,
             self.tray.message,
             self._spawn,
             self,
         )
-        self._last_reply: str | None = None  # "Last answer: 45.1 tok/s, first token 0.21 s" (tooltip)
         self.settings_dialog: SettingsDialog | None = None
         self.hotkeys = HotkeyService(lambda: self.chats.prompt_window, self.chats.open_prompt, self)
         self._connect()
@@ -137,13 +135,14 @@ class TrayApp(QObject):
         self.tray.server_stop_requested.connect(lambda: self._spawn(self.server.stop()))
         self.instance.command_received.connect(self.handle_command)
         self.hotkeys.status_changed.connect(lambda _status: self._refresh_status())
-        self.chats.busy_changed.connect(self._on_chat_busy)
-        self.chats.finished.connect(self._on_chat_finished)
-        self.chats.failed.connect(self._on_chat_failed)
+        self.chats.finished.connect(lambda _outcome: self._refresh_status())
         self.tray.tray_appeared.connect(lambda: log.info("a system tray appeared: icon moved into it"))
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        self._track(asyncio.ensure_future(coro))
+
+    def _track(self, task: asyncio.Task[Any]) -> None:
+        """Keep a reference until it ends (a bare task can be collected) and cancel it at shutdown."""
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -200,16 +199,17 @@ class TrayApp(QObject):
         log.info("shutdown complete in %.2f s", time.monotonic() - started)
 
     def handle_command(self, command: str) -> None:
-        if command == "quit":
-            self.request_quit()
-        elif command == "show":
-            self.tray.bring_forward()
-        elif command == "chat":
-            self.open_chat()
-        elif command == "settings":
-            self.open_settings()
-        elif command == "prompt":
-            self.open_prompt()
+        """A command from the CLI or a second ``trayai`` (over IPC); unknown ones are ignored."""
+        actions = {
+            "quit": self.request_quit,
+            "show": self.tray.bring_forward,
+            "chat": self.open_chat,
+            "settings": self.open_settings,
+            "prompt": self.open_prompt,
+        }
+        action = actions.get(command)
+        if action is not None:
+            action()
 
     # ------------------------------------------------------------------ chat
 
@@ -221,32 +221,6 @@ class TrayApp(QObject):
 
     def register_hotkey(self) -> None:
         self.hotkeys.register(self.loaded.settings.hotkey)
-
-    def chat_target(self) -> ChatTarget:
-        from trayai.ui.chat.controller import ChatTarget
-
-        profile = self.resolved.profile
-        report = self.monitor.report
-        resolved_model = report.resolved_model if report is not None else None
-        return ChatTarget(
-            client=self.monitor.client,
-            model=resolved_model or self.monitor.model,
-            profile=profile.name,
-            generation=profile.generation,
-            context_tokens=profile.context_tokens,  # 0: the chat asks the server (llama.cpp /props)
-        )
-
-    def _on_chat_busy(self, busy: bool) -> None:
-        if busy:
-            self.monitor.request_started()
-
-    def _on_chat_finished(self, outcome: ReplyOutcome) -> None:
-        self._last_reply = last_reply_line(outcome.message.meta) or self._last_reply
-        self.monitor.request_finished(False)
-        self._refresh_status()
-
-    def _on_chat_failed(self, outcome: ReplyOutcome) -> None:
-        self.monitor.request_finished(True)
 
     # ------------------------------------------------------------------ settings
 
@@ -337,7 +311,7 @@ class TrayApp(QObject):
         extra = status_lines(
             server_progress=server.last_progress if server.state == "starting" else None,
             usage=server.server.usage(),
-            last_reply=self._last_reply,
+            last_reply=self.chats.last_reply,
             hotkey_problem=None if hotkey is None or hotkey.active else hotkey.message,
         )
         self.tray.show_status(self.monitor.state or ServerState.STARTING, self.monitor.report, extra)
@@ -389,9 +363,7 @@ class TrayApp(QObject):
         if self._is_builtin_endpoint():
             self.choose_model(model.name)
         self.monitor.set_starting(True)
-        task = self.server.switch_model(name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._track(self.server.switch_model(name))
 
     def _is_builtin_endpoint(self) -> bool:
         return is_builtin_url(self.resolved.base_url, self.loaded.settings.builtin_server)

@@ -15,12 +15,14 @@ from PySide6.QtCore import QObject, Signal
 
 from trayai.core.redact import Redactor
 from trayai.core.status import StatusReport
+from trayai.core.traymodel import last_reply_line
 from trayai.ui.icons import app_icon
 from trayai.ui.monitor import StatusMonitor
 
 if TYPE_CHECKING:
+    from trayai.core.config import Profile
     from trayai.core.history import HistoryStore
-    from trayai.ui.chat.controller import ChatController, ChatTarget
+    from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
     from trayai.ui.chat.window import ChatWindow
     from trayai.ui.prompt.window import QuickPromptWindow
 
@@ -30,19 +32,18 @@ log = logging.getLogger(__name__)
 class ChatSurfaces(QObject):
     """Owns history, the chat window, the quick prompt and their controllers.
 
-    Signals (from either controller, for the tray's state and tooltip):
-        busy_changed(bool), finished(object), failed(object)  — a ``ReplyOutcome`` for the last two
+    Every request goes to the monitor's current client and model, and tells the monitor when it starts
+    and ends (the tray shows *generating*). Signal: ``finished(object)`` — a ``ReplyOutcome``, after
+    ``last_reply`` was updated (for the tooltip).
     """
 
-    busy_changed = Signal(bool)
     finished = Signal(object)
-    failed = Signal(object)
 
     def __init__(
         self,
         data_dir: Path,
         redactor: Redactor,
-        target: Callable[[], ChatTarget],
+        profile: Callable[[], Profile],
         monitor: StatusMonitor,
         notify: Callable[[str, str], None],
         spawn: Callable[[Coroutine[Any, Any, Any]], None],
@@ -51,7 +52,7 @@ class ChatSurfaces(QObject):
         super().__init__(parent)
         self._data_dir = data_dir
         self._redactor = redactor
-        self._target = target  # asked at each request: the endpoint can change meanwhile
+        self._profile = profile  # asked at each request: the endpoint can change meanwhile
         self._monitor = monitor
         self._notify = notify
         self._spawn = spawn
@@ -60,6 +61,7 @@ class ChatSurfaces(QObject):
         self.chat_window: ChatWindow | None = None
         self.prompt_chat: ChatController | None = None
         self.prompt_window: QuickPromptWindow | None = None
+        self.last_reply: str | None = None  # "Last answer: 45.1 tok/s, first token 0.21 s"
 
     def open_chat(self) -> None:
         """Show the chat window, creating history, controller and window the first time."""
@@ -117,11 +119,33 @@ class ChatSurfaces(QObject):
         from trayai.ui.chat.warmup import warm_up_chat
 
         controller = ChatController(history, self._target, self)
-        controller.busy_changed.connect(self.busy_changed)
-        controller.finished.connect(self.finished)
-        controller.failed.connect(self.failed)
+        controller.busy_changed.connect(self._on_busy)
+        controller.finished.connect(self._on_finished)
+        controller.failed.connect(lambda _outcome: self._monitor.request_finished(True))
         self._spawn(warm_up_chat(self._monitor.client))  # ready before the first prompt is typed
         return controller
+
+    def _target(self) -> ChatTarget:
+        from trayai.ui.chat.controller import ChatTarget
+
+        profile, report = self._profile(), self._monitor.report
+        resolved_model = report.resolved_model if report is not None else None
+        return ChatTarget(
+            client=self._monitor.client,
+            model=resolved_model or self._monitor.model,
+            profile=profile.name,
+            generation=profile.generation,
+            context_tokens=profile.context_tokens,  # 0: the chat asks the server (llama.cpp /props)
+        )
+
+    def _on_busy(self, busy: bool) -> None:
+        if busy:
+            self._monitor.request_started()
+
+    def _on_finished(self, outcome: ReplyOutcome) -> None:
+        self.last_reply = last_reply_line(outcome.message.meta) or self.last_reply
+        self._monitor.request_finished(False)
+        self.finished.emit(outcome)
 
     def _open_history(self) -> HistoryStore | None:
         """The history database, opened once for the chat window and the quick prompt."""
