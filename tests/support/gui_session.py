@@ -48,7 +48,7 @@ def main() -> None:
     async def session() -> None:
         task = asyncio.ensure_future(tray.run())
         tray.open_settings()
-        dialog = tray.settings_dialog
+        dialog = tray.settings_opener.dialog
         assert dialog is not None
         dialog.key_edit.setText(key)
         dialog.key_edit.textEdited.emit(key)

@@ -151,13 +151,13 @@ def test_ipc_commands_reach_the_app(server: ScriptedServer, make_app: Any, run: 
         assert await asyncio.to_thread(send_command, name, "chat")
         await until(lambda: app.chats.chat_window is not None and app.chats.chat_window.isVisible())
         assert await asyncio.to_thread(send_command, name, "settings")
-        await until(lambda: app.settings_dialog is not None and app.settings_dialog.isVisible())
+        await until(lambda: app.settings_opener.dialog is not None and app.settings_opener.dialog.isVisible())
         assert await asyncio.to_thread(send_command, name, "prompt")
         await until(lambda: app.chats.prompt_window is not None)
         assert (
             app.chats.prompt_window is not None and not app.chats.prompt_window.isVisible()
         )  # never over a dialog
-        app.settings_dialog.reject()
+        app.settings_opener.dialog.reject()
         assert await asyncio.to_thread(send_command, name, "prompt")
         await until(lambda: app.chats.prompt_window is not None and app.chats.prompt_window.isVisible())
         assert not await asyncio.to_thread(send_command, name, "format-disk")  # unknown: refused
@@ -248,10 +248,10 @@ def test_settings_dialog_switches_the_live_endpoint(
             task = asyncio.ensure_future(app.run())
             await until(lambda: app.monitor.state is ServerState.READY)
             app.handle_command("settings")
-            dialog = app.settings_dialog
+            dialog = app.settings_opener.dialog
             assert dialog is not None and dialog.isVisible()
             app.handle_command("settings")  # a second request raises the same dialog
-            assert app.settings_dialog is dialog
+            assert app.settings_opener.dialog is dialog
             dialog.add_profile()
             dialog.name_edit.setText("Second server")
             dialog.url_edit.setText(other.base_url)
@@ -269,7 +269,7 @@ def test_settings_dialog_switches_the_live_endpoint(
             )
             assert app.monitor.logic.policy.interval == 2
             assert app.menu_model().active_profile == "Second server"
-            assert app.settings_dialog is None
+            assert app.settings_opener.dialog is None
             app.request_quit()
             assert await asyncio.wait_for(task, 5) == 0
 
@@ -289,7 +289,7 @@ def test_start_at_login_from_the_dialog_writes_and_removes_the_autostart_entry(
 
     async def toggle(on: bool) -> None:
         app.open_settings()
-        dialog = app.settings_dialog
+        dialog = app.settings_opener.dialog
         assert dialog is not None
         dialog.general_editors["start_at_login"].widget.setChecked(on)  # type: ignore[attr-defined]
         assert dialog.try_accept()
@@ -319,7 +319,7 @@ def test_hotkey_status_reaches_tooltip_and_settings(
         assert app.hotkeys.status is not None and not app.hotkeys.status.active
         assert "Hotkey:" in app.tray.tooltip and "trayai prompt" in app.tray.tooltip
         app.open_settings()
-        dialog = app.settings_dialog
+        dialog = app.settings_opener.dialog
         assert dialog is not None and "trayai prompt" in dialog.hotkey_state.text()
         from PySide6.QtGui import QKeySequence
 

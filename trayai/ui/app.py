@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Coroutine
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
@@ -30,15 +30,12 @@ from trayai.core.status import ServerState, StatusReport
 from trayai.core.traymodel import BuiltinFacts, MenuModel, menu_model, status_lines
 from trayai.ui.chat.surfaces import ChatSurfaces
 from trayai.ui.hotkeys.service import HotkeyService
-from trayai.ui.icons import app_icon
 from trayai.ui.ipc import InstanceServer
 from trayai.ui.local_server import LocalServerController
 from trayai.ui.loop import install_asyncgen_hooks, release_cancelled_timers
 from trayai.ui.monitor import StatusMonitor
+from trayai.ui.settings.opener import SettingsOpener
 from trayai.ui.tray import TrayController
-
-if TYPE_CHECKING:  # imported when first opened: the tray starts lighter
-    from trayai.ui.settings.dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +107,7 @@ class TrayApp(QObject):
             self._spawn,
             self,
         )
-        self.settings_dialog: SettingsDialog | None = None
+        self.settings_opener = SettingsOpener(secrets, store.save, self.tray.message, self)
         self.hotkeys = HotkeyService(lambda: self.chats.prompt_window, self.chats.open_prompt, self)
         self._connect()
 
@@ -136,6 +133,7 @@ class TrayApp(QObject):
         self.instance.command_received.connect(self.handle_command)
         self.hotkeys.status_changed.connect(lambda _status: self._refresh_status())
         self.chats.finished.connect(lambda _outcome: self._refresh_status())
+        self.settings_opener.applied.connect(lambda settings: self._spawn(self.apply_settings(settings)))
         self.tray.tray_appeared.connect(lambda: log.info("a system tray appeared: icon moved into it"))
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
@@ -225,27 +223,7 @@ class TrayApp(QObject):
     # ------------------------------------------------------------------ settings
 
     def open_settings(self) -> None:
-        """Show the settings dialog (non-modal); a second request raises the open one."""
-        if self.settings_dialog is not None and self.settings_dialog.isVisible():
-            self.settings_dialog.raise_()
-            self.settings_dialog.activateWindow()
-            return
-        from trayai.ui.settings.dialog import SettingsDialog
-
-        dialog = SettingsDialog(self.loaded, self.secrets, self.store.save, hotkey_note=self.hotkeys.note())
-        dialog.setWindowIcon(app_icon())
-        dialog.applied.connect(lambda settings: self._spawn(self.apply_settings(settings)))
-        dialog.finished.connect(lambda _result: self._forget_settings_dialog(dialog))
-        self.settings_dialog = dialog
-        dialog.open()
-        log.info("settings dialog shown")
-
-    def _forget_settings_dialog(self, dialog: SettingsDialog) -> None:
-        for warning in getattr(dialog, "warnings", []):
-            self.tray.message("API key not stored", warning)
-        if self.settings_dialog is dialog:
-            self.settings_dialog = None
-        dialog.deleteLater()
+        self.settings_opener.open(self.loaded, self.hotkeys.note())
 
     async def apply_settings(self, settings: Settings) -> None:
         """Make saved settings live: endpoint, polling, notifications, server, start at login."""
