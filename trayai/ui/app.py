@@ -241,13 +241,10 @@ class TrayApp(QObject):
                 self.tray.message("Start at login could not be changed", str(exc))
         if settings.hotkey != old.hotkey:
             self.register_hotkey()
-        if settings.builtin_server != old.builtin_server:
-            running = self.server.owned
-            if running:
-                await self.server.stop()
-            self.server.server.settings = settings.builtin_server
-            if running:
-                self.start_server()
+        if settings.builtin_server != old.builtin_server and await self.server.reconfigure(
+            settings.builtin_server
+        ):
+            self.start_server()
         changed = await self._switch_endpoint(always=False)
         if changed is None:
             return
