@@ -33,7 +33,7 @@ def test_builtin_server_restarts_with_new_settings(make_app: Any, run: Any) -> N
         first_pid = app.server.server.pid
         assert first_pid is not None
         app.open_settings()
-        dialog = app.settings_dialog
+        dialog = app.settings_opener.dialog
         assert dialog is not None
         dialog.builtin_editors["context_size"].widget.setValue(2048)  # type: ignore[attr-defined]
         assert dialog.try_accept()

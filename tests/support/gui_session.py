@@ -48,7 +48,7 @@ def main() -> None:
     async def session() -> None:
         task = asyncio.ensure_future(tray.run())
         tray.open_settings()
-        dialog = tray.settings_dialog
+        dialog = tray.settings_opener.dialog
         assert dialog is not None
         dialog.key_edit.setText(key)
         dialog.key_edit.textEdited.emit(key)
@@ -56,11 +56,11 @@ def main() -> None:
         await until(lambda: tray.resolved.has_real_key)
         print(f"key stored in: {tray.secrets.backend_name}", flush=True)
         tray.open_chat()
-        assert tray.chat is not None
+        assert tray.chats.chat is not None
         answers: list[object] = []
-        tray.chat.finished.connect(answers.append)
-        tray.chat.failed.connect(answers.append)
-        assert tray.chat.send("Hello, with a key")
+        tray.chats.chat.finished.connect(answers.append)
+        tray.chats.chat.failed.connect(answers.append)
+        assert tray.chats.chat.send("Hello, with a key")
         await until(lambda: bool(answers))
         print(f"answer: {answers[0].message.content}", flush=True)  # type: ignore[attr-defined]
         tray.request_quit()

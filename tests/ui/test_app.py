@@ -149,15 +149,17 @@ def test_ipc_commands_reach_the_app(server: ScriptedServer, make_app: Any, run: 
         task = asyncio.ensure_future(app.run())
         await asyncio.sleep(0.1)
         assert await asyncio.to_thread(send_command, name, "chat")
-        await until(lambda: app.chat_window is not None and app.chat_window.isVisible())
+        await until(lambda: app.chats.chat_window is not None and app.chats.chat_window.isVisible())
         assert await asyncio.to_thread(send_command, name, "settings")
-        await until(lambda: app.settings_dialog is not None and app.settings_dialog.isVisible())
+        await until(lambda: app.settings_opener.dialog is not None and app.settings_opener.dialog.isVisible())
         assert await asyncio.to_thread(send_command, name, "prompt")
-        await until(lambda: app.prompt_window is not None)
-        assert app.prompt_window is not None and not app.prompt_window.isVisible()  # never over a dialog
-        app.settings_dialog.reject()
+        await until(lambda: app.chats.prompt_window is not None)
+        assert (
+            app.chats.prompt_window is not None and not app.chats.prompt_window.isVisible()
+        )  # never over a dialog
+        app.settings_opener.dialog.reject()
         assert await asyncio.to_thread(send_command, name, "prompt")
-        await until(lambda: app.prompt_window is not None and app.prompt_window.isVisible())
+        await until(lambda: app.chats.prompt_window is not None and app.chats.prompt_window.isVisible())
         assert not await asyncio.to_thread(send_command, name, "format-disk")  # unknown: refused
         assert await asyncio.to_thread(send_command, name, "quit")
         assert await asyncio.wait_for(task, 5) == 0
@@ -192,10 +194,14 @@ def test_chat_from_the_app_shows_generating_then_speed_in_the_tooltip(
         task = asyncio.ensure_future(app.run())
         await until(lambda: app.monitor.state is ServerState.READY)
         app.open_chat()
-        assert app.chat is not None and app.chat_window is not None and app.chat_window.isVisible()
-        assert app.chat.send("count for me")
+        assert (
+            app.chats.chat is not None
+            and app.chats.chat_window is not None
+            and app.chats.chat_window.isVisible()
+        )
+        assert app.chats.chat.send("count for me")
         await until(lambda: app.monitor.state is ServerState.GENERATING)
-        await until(lambda: not app.chat.busy and "Last answer:" in app.tray.tooltip, timeout=10)
+        await until(lambda: not app.chats.chat.busy and "Last answer:" in app.tray.tooltip, timeout=10)
         await until(lambda: app.monitor.state is ServerState.READY)
         assert (paths.data_dir / "history.sqlite3").exists()
         app.request_quit()
@@ -218,8 +224,8 @@ def test_quitting_mid_answer_saves_it_as_stopped(
     async def go() -> None:
         task = asyncio.ensure_future(app.run())
         app.open_chat()
-        assert app.chat is not None and app.chat.send("long")
-        await until(lambda: "tok3" in app.chat.streaming_text, timeout=10)
+        assert app.chats.chat is not None and app.chats.chat.send("long")
+        await until(lambda: "tok3" in app.chats.chat.streaming_text, timeout=10)
         app.request_quit()
         assert await asyncio.wait_for(task, 5) == 0
 
@@ -242,10 +248,10 @@ def test_settings_dialog_switches_the_live_endpoint(
             task = asyncio.ensure_future(app.run())
             await until(lambda: app.monitor.state is ServerState.READY)
             app.handle_command("settings")
-            dialog = app.settings_dialog
+            dialog = app.settings_opener.dialog
             assert dialog is not None and dialog.isVisible()
             app.handle_command("settings")  # a second request raises the same dialog
-            assert app.settings_dialog is dialog
+            assert app.settings_opener.dialog is dialog
             dialog.add_profile()
             dialog.name_edit.setText("Second server")
             dialog.url_edit.setText(other.base_url)
@@ -263,7 +269,7 @@ def test_settings_dialog_switches_the_live_endpoint(
             )
             assert app.monitor.logic.policy.interval == 2
             assert app.menu_model().active_profile == "Second server"
-            assert app.settings_dialog is None
+            assert app.settings_opener.dialog is None
             app.request_quit()
             assert await asyncio.wait_for(task, 5) == 0
 
@@ -283,7 +289,7 @@ def test_start_at_login_from_the_dialog_writes_and_removes_the_autostart_entry(
 
     async def toggle(on: bool) -> None:
         app.open_settings()
-        dialog = app.settings_dialog
+        dialog = app.settings_opener.dialog
         assert dialog is not None
         dialog.general_editors["start_at_login"].widget.setChecked(on)  # type: ignore[attr-defined]
         assert dialog.try_accept()
@@ -309,11 +315,11 @@ def test_hotkey_status_reaches_tooltip_and_settings(
 
     async def go() -> None:
         task = asyncio.ensure_future(app.run())
-        await until(lambda: app.hotkey_status is not None)
-        assert app.hotkey_status is not None and not app.hotkey_status.active
+        await until(lambda: app.hotkeys.status is not None)
+        assert app.hotkeys.status is not None and not app.hotkeys.status.active
         assert "Hotkey:" in app.tray.tooltip and "trayai prompt" in app.tray.tooltip
         app.open_settings()
-        dialog = app.settings_dialog
+        dialog = app.settings_opener.dialog
         assert dialog is not None and "trayai prompt" in dialog.hotkey_state.text()
         from PySide6.QtGui import QKeySequence
 
@@ -321,10 +327,10 @@ def test_hotkey_status_reaches_tooltip_and_settings(
         assert not dialog.try_accept() and "besides Shift" in dialog.error_label.text()
         dialog.hotkey_edit.clear()
         assert dialog.try_accept()
-        await until(lambda: app.hotkey_status is not None and "No hotkey set" in app.hotkey_status.message)
+        await until(lambda: app.hotkeys.status is not None and "No hotkey set" in app.hotkeys.status.message)
         await until(lambda: QApplication.activeModalWidget() is None)
         app.open_prompt()  # the command path still works
-        assert app.prompt_window is not None and app.prompt_window.isVisible()
+        assert app.chats.prompt_window is not None and app.chats.prompt_window.isVisible()
         app.request_quit()
         assert await asyncio.wait_for(task, 5) == 0
 
@@ -342,15 +348,17 @@ def test_quick_prompt_exchange_continues_in_the_chat_window(
     async def go() -> None:
         task = asyncio.ensure_future(app.run())
         app.open_prompt()
-        window = app.prompt_window
-        assert window is not None and window.isVisible() and app.prompt_chat is not None
+        window = app.chats.prompt_window
+        assert window is not None and window.isVisible() and app.chats.prompt_chat is not None
         assert window.send("What is 2+2?")
-        await until(lambda: not app.prompt_chat.busy and window.chat_button.isEnabled(), timeout=10)
-        conversation = app.prompt_chat.conversation_id
+        await until(lambda: not app.chats.prompt_chat.busy and window.chat_button.isEnabled(), timeout=10)
+        conversation = app.chats.prompt_chat.conversation_id
         window.chat_button.click()
-        assert app.chat_window is not None and app.chat_window.isVisible() and not window.isVisible()
-        assert app.chat is not None and app.chat.conversation_id == conversation
-        assert "It is 4." in app.chat_window.transcript.toPlainText()
+        assert (
+            app.chats.chat_window is not None and app.chats.chat_window.isVisible() and not window.isVisible()
+        )
+        assert app.chats.chat is not None and app.chats.chat.conversation_id == conversation
+        assert "It is 4." in app.chats.chat_window.transcript.toPlainText()
         app.request_quit()
         assert await asyncio.wait_for(task, 5) == 0
 

@@ -15,6 +15,7 @@ import logging
 
 from PySide6.QtCore import QObject, Signal
 
+from trayai.core.config import BuiltinServerSettings
 from trayai.core.embedded import EmbeddedServer, RunState, local_extra_missing, port_is_free
 from trayai.core.errors import TrayaiError
 
@@ -101,6 +102,14 @@ class LocalServerController(QObject):
         if self.server.is_running():
             await asyncio.to_thread(self.server.stop)
         self._set_state("stopped")
+
+    async def reconfigure(self, settings: BuiltinServerSettings) -> bool:
+        """Use new settings from the next start: stops it if we run it, and says so (to start it again)."""
+        running = self.owned
+        if running:
+            await self.stop()
+        self.server.settings = settings
+        return running
 
     def stop_now(self) -> None:
         """Synchronous last resort at exit (e.g. the session ends without our ordered shutdown)."""

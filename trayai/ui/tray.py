@@ -11,7 +11,6 @@ notifications and a menu; user choices come back out as signals handled by the a
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCursor, QDesktopServices
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 from trayai import __version__
 from trayai.core.status import ServerState, StatusReport
 from trayai.core.textsafe import not_markup
+from trayai.core.traymodel import MenuModel, tooltip_text
 from trayai.core.urls import host_port
 from trayai.ui.icons import app_icon, state_icon
 
@@ -37,29 +37,6 @@ NO_TRAY_MESSAGE = (
     "On GNOME, install and enable the “AppIndicator and KStatusNotifierItem Support” extension; "
     "on other desktops, add a system tray (notification area) to the panel — then restart trayai."
 )
-
-
-@dataclass
-class MenuModel:
-    """What the menu shows, gathered by the app each time the menu opens."""
-
-    state: ServerState
-    summary: str
-    base_url: str
-    models: list[str]
-    current_model: str | None
-    model_locked_by: str | None  # e.g. "LOCAL_MODEL_NAME (environment)"
-    profiles: list[str]
-    active_profile: str
-    endpoint_locked_by: str | None
-    server_state: str  # stopped / starting / running / failed
-    server_owned: bool
-    server_label: str  # "127.0.0.1:8080 · ai/smollm2"
-    server_unavailable: str | None
-    server_models: list[str]  # what the built-in server can serve (bundled + models folder)
-    server_model: str  # the one it serves (or will serve on Start)
-    hotkey: str
-    log_dir: str
 
 
 class StatusWindow(QWidget):
@@ -390,16 +367,4 @@ class TrayController(QObject):
         self._about_box = box
 
 
-def tooltip_text(state: ServerState, report: StatusReport | None, extra: list[str]) -> str:
-    """Endpoint, model, state in words, latency, then whatever the app adds (speed, server CPU/RAM)."""
-    checking = report is None and state is ServerState.STARTING and not extra
-    lines = [f"trayai — {'checking the server…' if checking else state.words}"]
-    if report is not None:
-        lines.append(f"Endpoint: {report.base_url}" + (f" ({report.server})" if report.server else ""))
-        lines.append(f"Model: {report.resolved_model or report.model}")
-        if report.latency is not None:
-            lines.append(f"Latency: {report.latency * 1000:.0f} ms")
-        if report.error is not None and state is not ServerState.READY:
-            lines.append(report.error.message)
-    lines.extend(extra)
-    return "\n".join(lines)
+__all__ = ["NO_TRAY_MESSAGE", "MenuModel", "StatusWindow", "TrayController", "tooltip_text"]

@@ -1,0 +1,143 @@
+"""What the tray says, as plain data: the menu's model and the tooltip's lines.
+
+Qt-free so the wording and the choices are decided (and tested) without a display; ``ui/tray.py`` draws them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from trayai.core.status import ServerState, StatusReport
+
+if TYPE_CHECKING:
+    from trayai.core.config import Override, Settings
+    from trayai.core.embedded import ServerUsage
+
+
+@dataclass
+class MenuModel:
+    """What the menu shows, gathered by the app each time the menu opens."""
+
+    state: ServerState
+    summary: str
+    base_url: str
+    models: list[str]
+    current_model: str | None
+    model_locked_by: str | None  # e.g. "LOCAL_MODEL_NAME (environment)"
+    profiles: list[str]
+    active_profile: str
+    endpoint_locked_by: str | None
+    server_state: str  # stopped / starting / running / failed
+    server_owned: bool
+    server_label: str  # "127.0.0.1:8080 · ai/smollm2"
+    server_unavailable: str | None
+    server_models: list[str]  # what the built-in server can serve (bundled + models folder)
+    server_model: str  # the one it serves (or will serve on Start)
+    hotkey: str
+    log_dir: str
+
+
+@dataclass(frozen=True)
+class BuiltinFacts:
+    """The built-in server as the menu needs it (read from the UI's ``LocalServerController``)."""
+
+    state: str
+    owned: bool
+    alias: str
+    unavailable: str | None
+    models: list[str]
+
+
+def menu_model(
+    *,
+    settings: Settings,
+    overrides: Mapping[str, Override],
+    base_url: str,
+    state: ServerState | None,
+    report: StatusReport | None,
+    builtin: BuiltinFacts,
+    log_dir: str,
+) -> MenuModel:
+    """The menu for this moment: the monitor's last report, the profiles, the built-in server."""
+    return MenuModel(
+        state=state or ServerState.STARTING,
+        summary=report.summary if report else "checking…",
+        base_url=base_url,
+        models=report.models if report else [],
+        current_model=report.resolved_model if report else None,
+        model_locked_by=locked_by(overrides, "model"),
+        profiles=[p.name for p in settings.profiles],
+        active_profile=settings.active().name,
+        endpoint_locked_by=locked_by(overrides, "base_url"),
+        server_state=builtin.state,
+        server_owned=builtin.owned,
+        server_label=f"127.0.0.1:{settings.builtin_server.port} · {builtin.alias}",
+        server_unavailable=builtin.unavailable,
+        server_models=builtin.models,
+        server_model=builtin.alias,
+        hotkey=settings.hotkey or "no hotkey",
+        log_dir=log_dir,
+    )
+
+
+def locked_by(overrides: Mapping[str, Override], key: str) -> str | None:
+    """Who fixes ``key`` outside the settings ("LOCAL_MODEL_NAME (environment)"), or None."""
+    override = overrides.get(key)
+    return None if override is None else f"{override.variable} ({override.source})"
+
+
+def status_lines(
+    *,
+    server_progress: str | None,
+    usage: ServerUsage | None,
+    last_reply: str | None,
+    hotkey_problem: str | None,
+) -> list[str]:
+    """The tooltip's lines after the report's: built-in server progress and load, speed, hotkey trouble."""
+    lines: list[str] = []
+    if server_progress:
+        lines.append(f"Built-in server: {server_progress}")
+    if usage is not None:
+        lines.append(f"Built-in server: CPU {usage.cpu_percent:.0f}%, memory {usage.rss_bytes / 1e6:.0f} MB")
+    if last_reply:
+        lines.append(last_reply)
+    if hotkey_problem is not None:
+        lines.append(f"Hotkey: {hotkey_problem}")
+    return lines
+
+
+def last_reply_line(meta: Mapping[str, object]) -> str | None:
+    """The tooltip's "Last answer: 45.1 tok/s, first token 0.21 s"; None when the answer has no speed."""
+    tps, ttft = meta.get("tokens_per_second"), meta.get("ttft_s")
+    if not isinstance(tps, (int, float)):
+        return None
+    first = f", first token {ttft:.2f} s" if isinstance(ttft, (int, float)) else ""
+    return f"Last answer: {tps:.1f} tok/s{first}"
+
+
+def tooltip_text(state: ServerState, report: StatusReport | None, extra: list[str]) -> str:
+    """Endpoint, model, state in words, latency, then whatever the app adds (speed, server CPU/RAM)."""
+    checking = report is None and state is ServerState.STARTING and not extra
+    lines = [f"trayai — {'checking the server…' if checking else state.words}"]
+    if report is not None:
+        lines.append(f"Endpoint: {report.base_url}" + (f" ({report.server})" if report.server else ""))
+        lines.append(f"Model: {report.resolved_model or report.model}")
+        if report.latency is not None:
+            lines.append(f"Latency: {report.latency * 1000:.0f} ms")
+        if report.error is not None and state is not ServerState.READY:
+            lines.append(report.error.message)
+    lines.extend(extra)
+    return "\n".join(lines)
+
+
+__all__ = [
+    "BuiltinFacts",
+    "MenuModel",
+    "last_reply_line",
+    "locked_by",
+    "menu_model",
+    "status_lines",
+    "tooltip_text",
+]

@@ -1,0 +1,107 @@
+"""How the GUI process starts and ends: single instance, QApplication, signals, the qasync loop, exit.
+
+Apart from ``TrayApp`` (what runs): this decides whether to run at all (a second ``trayai`` forwards
+its command and exits) and routes SIGINT/SIGTERM into the Qt loop without a polling timer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Callable
+
+from PySide6.QtCore import QSocketNotifier
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+from trayai import APP_NAME, __version__
+from trayai.core.config import ConfigError, ConfigStore
+from trayai.core.errors import TrayaiError
+from trayai.core.logs import setup_logging
+from trayai.core.paths import AppPaths
+from trayai.core.redact import Redactor
+from trayai.core.secrets import SecretStore
+from trayai.ui.app import TrayApp
+from trayai.ui.icons import app_icon
+from trayai.ui.ipc import InstanceServer, send_command, socket_name
+
+log = logging.getLogger(__name__)
+
+
+def install_signal_handlers(
+    on_signal: Callable[[], None],
+) -> tuple[QSocketNotifier, socket.socket, socket.socket]:
+    """Route SIGINT/SIGTERM into the Qt loop through a wake-up socket (no polling timer, ~0 % idle)."""
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: None)
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read)
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            reader.recv(64)
+        on_signal()
+
+    notifier.activated.connect(drain)
+    return notifier, reader, writer
+
+
+def run_app(command: str = "show", *, debug: bool = False) -> int:
+    """Entry point of ``trayai`` (no arguments) and of ``trayai chat|prompt|settings|quit``."""
+    paths = AppPaths.from_env()
+    paths.ensure()
+    redactor = Redactor()
+    setup_logging(paths.log_dir, debug=debug, stderr=debug, redactor=redactor)
+    name = socket_name(paths.data_dir)
+    if send_command(name, command):
+        log.info("forwarded %r to the running instance", command)
+        return 0
+    if command == "quit":
+        print("trayai is not running.", file=sys.stderr)
+        return 0
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName("trayai")
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_NAME)
+    app.setWindowIcon(app_icon())
+
+    instance = InstanceServer(name)
+    if not instance.listen():  # another instance won the race: forward to it
+        return 0 if send_command(name, command) else 1
+
+    store = ConfigStore(paths)
+    loaded = store.load()
+    tray_available = QSystemTrayIcon.isSystemTrayAvailable()
+    try:
+        trayapp = TrayApp(
+            paths, store, loaded, SecretStore(), instance, tray_available=tray_available, redactor=redactor
+        )
+    except (TrayaiError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    handlers = install_signal_handlers(trayapp.request_quit)
+    app.aboutToQuit.connect(trayapp.server.stop_now)  # session logout: still no orphan server
+
+    import qasync
+
+    try:
+        code: int = qasync.run(trayapp.run(command))
+    finally:
+        signal.set_wakeup_fd(-1)
+        handlers[1].close()
+        handlers[2].close()
+        trayapp.server.stop_now()
+    return code
+
+
+__all__ = ["install_signal_handlers", "run_app"]

@@ -1,0 +1,183 @@
+"""The two places to talk to the model — the chat window and the quick prompt — made on first use.
+
+Both share one history database and one way to build a ``ChatController``; nothing of the chat side
+is imported until one opens, so the tray starts lighter.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+
+from trayai.core.redact import Redactor
+from trayai.core.status import StatusReport
+from trayai.core.traymodel import last_reply_line
+from trayai.ui.icons import app_icon
+from trayai.ui.monitor import StatusMonitor
+
+if TYPE_CHECKING:
+    from trayai.core.config import Profile
+    from trayai.core.history import HistoryStore
+    from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
+    from trayai.ui.chat.window import ChatWindow
+    from trayai.ui.prompt.window import QuickPromptWindow
+
+log = logging.getLogger(__name__)
+
+
+class ChatSurfaces(QObject):
+    """Owns history, the chat window, the quick prompt and their controllers.
+
+    Every request goes to the monitor's current client and model, and tells the monitor when it starts
+    and ends (the tray shows *generating*). Signal: ``finished(object)`` — a ``ReplyOutcome``, after
+    ``last_reply`` was updated (for the tooltip).
+    """
+
+    finished = Signal(object)
+
+    def __init__(
+        self,
+        data_dir: Path,
+        redactor: Redactor,
+        profile: Callable[[], Profile],
+        monitor: StatusMonitor,
+        notify: Callable[[str, str], None],
+        spawn: Callable[[Coroutine[Any, Any, Any]], None],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._data_dir = data_dir
+        self._redactor = redactor
+        self._profile = profile  # asked at each request: the endpoint can change meanwhile
+        self._monitor = monitor
+        self._notify = notify
+        self._spawn = spawn
+        self.history: HistoryStore | None = None
+        self.chat: ChatController | None = None
+        self.chat_window: ChatWindow | None = None
+        self.prompt_chat: ChatController | None = None
+        self.prompt_window: QuickPromptWindow | None = None
+        self.last_reply: str | None = None  # "Last answer: 45.1 tok/s, first token 0.21 s"
+
+    def open_chat(self) -> None:
+        """Show the chat window, creating history, controller and window the first time."""
+        if self.chat_window is None:
+            from trayai.ui.chat.window import ChatWindow
+
+            history = self._open_history()
+            if history is None:
+                return
+            self.chat = self._new_controller(history)
+            self.chat_window = ChatWindow(self.chat, history, state_file=self._data_dir / "window-state.ini")
+            self.chat_window.setWindowIcon(app_icon())
+            self._monitor.report_changed.connect(self._update_models)
+            if self._monitor.report is not None:
+                self._update_models(self._monitor.report)
+        self.chat_window.bring_forward()
+        log.info("chat window shown")
+
+    def open_prompt(self) -> None:
+        """Summon the quick prompt (hotkey, ``trayai prompt``, tray menu)."""
+        if self.prompt_window is None:
+            from trayai.ui.prompt.window import QuickPromptWindow
+
+            history = self._open_history()
+            if history is None:
+                return
+            self.prompt_chat = self._new_controller(history)
+            self.prompt_window = QuickPromptWindow(
+                self.prompt_chat, state_file=self._data_dir / "window-state.ini"
+            )
+            self.prompt_window.open_in_chat.connect(self._continue_in_chat)
+        self.prompt_window.summon()
+
+    async def close(self) -> None:
+        """Shutdown: running answers are stopped and saved, then the windows go and history closes."""
+        for controller in (self.chat, self.prompt_chat):
+            if controller is not None:
+                controller.stop()
+                await controller.wait_idle()
+        if self.prompt_window is not None:
+            self.prompt_window.hide()
+            self.prompt_window.deleteLater()
+            self.prompt_window = None
+        if self.chat_window is not None:
+            self.chat_window.save_state()
+            self.chat_window.hide()
+            self.chat_window.deleteLater()
+            self.chat_window = None
+        if self.history is not None:
+            self.history.close()
+
+    def _new_controller(self, history: HistoryStore) -> ChatController:
+        """A controller whose reply signals reach the app; chat imports warm up off the UI thread."""
+        from trayai.ui.chat.controller import ChatController
+        from trayai.ui.chat.warmup import warm_up_chat
+
+        controller = ChatController(history, self._target, self)
+        controller.busy_changed.connect(self._on_busy)
+        controller.finished.connect(self._on_finished)
+        controller.failed.connect(lambda _outcome: self._monitor.request_finished(True))
+        self._spawn(warm_up_chat(self._monitor.client))  # ready before the first prompt is typed
+        return controller
+
+    def _target(self) -> ChatTarget:
+        from trayai.ui.chat.controller import ChatTarget
+
+        profile, report = self._profile(), self._monitor.report
+        resolved_model = report.resolved_model if report is not None else None
+        return ChatTarget(
+            client=self._monitor.client,
+            model=resolved_model or self._monitor.model,
+            profile=profile.name,
+            generation=profile.generation,
+            context_tokens=profile.context_tokens,  # 0: the chat asks the server (llama.cpp /props)
+        )
+
+    def _on_busy(self, busy: bool) -> None:
+        if busy:
+            self._monitor.request_started()
+
+    def _on_finished(self, outcome: ReplyOutcome) -> None:
+        self.last_reply = last_reply_line(outcome.message.meta) or self.last_reply
+        self._monitor.request_finished(False)
+        self.finished.emit(outcome)
+
+    def _open_history(self) -> HistoryStore | None:
+        """The history database, opened once for the chat window and the quick prompt."""
+        if self.history is not None:
+            return self.history
+        from trayai.core.history import HistoryError, HistoryStore
+
+        try:
+            history = HistoryStore.in_dir(self._data_dir, redactor=self._redactor)
+        except HistoryError as exc:
+            self._notify("The chat history cannot be opened", str(exc))
+            return None
+        history.purge_deleted(older_than=24 * 3600)  # deletions stay undoable for a day
+        history.recover_interrupted()  # answers cut by a crash or SIGKILL of an earlier run
+        if history.recovered_from is not None:
+            log.warning("history database was damaged: moved to %s", history.recovered_from)
+            self._notify(
+                "Chat history was damaged",
+                f"It was moved to {history.recovered_from}; a new one was started.",
+            )
+        self.history = history
+        return history
+
+    def _continue_in_chat(self, conversation_id: int) -> None:
+        self.open_chat()
+        if self.chat_window is not None:
+            self.chat_window.refresh_sidebar()
+            self.chat_window.open_conversation(conversation_id)
+
+    def _update_models(self, report: StatusReport) -> None:
+        if self.chat_window is not None:
+            self.chat_window.set_models(list(report.models))
+
+
+__all__ = ["ChatSurfaces"]

@@ -1,0 +1,65 @@
+"""At most one settings dialog: opened on demand (never ``exec()``), raised when asked for again.
+
+What OK saves arrives as ``applied(Settings)`` for the app to make live; keys the keychain refused
+are reported once the dialog closes. The dialog module is imported on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+
+from trayai.core.config import LoadedConfig, Settings
+from trayai.core.secrets import SecretStore
+from trayai.ui.icons import app_icon
+
+if TYPE_CHECKING:
+    from trayai.ui.settings.dialog import SettingsDialog
+
+log = logging.getLogger(__name__)
+
+
+class SettingsOpener(QObject):
+    applied = Signal(object)  # the saved Settings
+
+    def __init__(
+        self,
+        secrets: SecretStore,
+        save: Callable[[Settings], object],
+        notify: Callable[[str, str], None],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._secrets = secrets
+        self._save = save
+        self._notify = notify
+        self.dialog: SettingsDialog | None = None
+
+    def open(self, loaded: LoadedConfig, hotkey_note: str | None) -> None:
+        """Show the dialog (non-modal) on ``loaded``; a second request raises the open one."""
+        if self.dialog is not None and self.dialog.isVisible():
+            self.dialog.raise_()
+            self.dialog.activateWindow()
+            return
+        from trayai.ui.settings.dialog import SettingsDialog
+
+        dialog = SettingsDialog(loaded, self._secrets, self._save, hotkey_note=hotkey_note)
+        dialog.setWindowIcon(app_icon())
+        dialog.applied.connect(self.applied.emit)
+        dialog.finished.connect(lambda _result: self._forget(dialog))
+        self.dialog = dialog
+        dialog.open()
+        log.info("settings dialog shown")
+
+    def _forget(self, dialog: SettingsDialog) -> None:
+        for warning in getattr(dialog, "warnings", []):
+            self._notify("API key not stored", warning)
+        if self.dialog is dialog:
+            self.dialog = None
+        dialog.deleteLater()
+
+
+__all__ = ["SettingsOpener"]
