@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from trayai.core.strenum import StrEnum
 from trayai.core.urls import host_port, is_local_url
 
 
@@ -60,6 +61,15 @@ class ErrorCode(str, Enum):
     BUILTIN_FAILED = "builtin_failed"
     BUILTIN_TIMEOUT = "builtin_timeout"
     HISTORY = "history"
+
+
+class ErrorPhase(StrEnum):
+    """How far a request got when it failed: decides how a timeout or a broken connection is worded."""
+
+    REQUEST = "request"  # not said (a plain request: models, props, a non-streamed completion)
+    CONNECT = "connect"
+    FIRST_TOKEN = "first_token"  # noqa: S105 - a phase name, not a password
+    STREAM = "stream"
 
 
 @dataclass(frozen=True)
@@ -372,11 +382,15 @@ def connection_refused_error(base_url: str) -> TrayaiError:
 
 
 def classify_exception(
-    exc: BaseException, *, base_url: str, model: str | None = None, phase: str = "request"
+    exc: BaseException,
+    *,
+    base_url: str,
+    model: str | None = None,
+    phase: ErrorPhase = ErrorPhase.REQUEST,
 ) -> TrayaiError:
     """Map any exception raised while talking to ``base_url`` to a :class:`TrayaiError`.
 
-    ``phase`` is "connect", "first_token" or "stream" and decides how timeouts and broken
+    ``phase`` (connect, first token or stream) decides how timeouts and broken
     connections are worded ("no first token" vs "stalled mid-stream").
     """
     if isinstance(exc, TrayaiError):
@@ -431,7 +445,7 @@ def classify_exception(
     if any(isinstance(e, (httpx2.TimeoutException, TimeoutError)) for e in chain) or (
         openai is not None and isinstance(exc, openai.APITimeoutError)
     ):
-        if phase == "stream":
+        if phase == ErrorPhase.STREAM:
             return make_error(ErrorCode.STALLED, f"The reply from {where} stalled mid-stream")
         return make_error(
             ErrorCode.FIRST_TOKEN_TIMEOUT, f"{where} accepted the request but sent no answer in time"
@@ -455,7 +469,7 @@ def classify_exception(
         )
         for e in chain
     ) or (openai is not None and isinstance(exc, openai.APIConnectionError)):
-        if phase == "stream":
+        if phase == ErrorPhase.STREAM:
             return make_error(
                 ErrorCode.DISCONNECTED,
                 f"The connection to {where} closed before the reply finished",

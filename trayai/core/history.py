@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from trayai.core.redact import Redactor
+from trayai.core.strenum import StrEnum
 from trayai.core.textsafe import valid_data, valid_text
 
 SCHEMA_VERSION = 2
@@ -44,12 +45,21 @@ TITLE_LENGTH = 60
 MATCH_START = "\x02"
 MATCH_END = "\x03"
 
-STATUS_DONE = "done"
-STATUS_STREAMING = "streaming"
-STATUS_STOPPED = "stopped"
-STATUS_ERROR = "error"
-STATUS_INTERRUPTED = "interrupted"
-STATUSES = (STATUS_DONE, STATUS_STREAMING, STATUS_STOPPED, STATUS_ERROR, STATUS_INTERRUPTED)
+
+class MessageStatus(StrEnum):
+    """Whether an answer finished, is streaming, was stopped, failed or was cut by a crash.
+
+    The value is what the ``messages.status`` column stores (and exports show): never change one.
+    """
+
+    DONE = "done"
+    STREAMING = "streaming"
+    STOPPED = "stopped"
+    ERROR = "error"
+    INTERRUPTED = "interrupted"
+
+
+STATUSES = tuple(MessageStatus)
 ROLES = ("system", "user", "assistant")
 
 _SCHEMA = """
@@ -322,7 +332,8 @@ class HistoryStore:
         the app streams) must not mistake a live answer for a dead one.
         """
         self.recovered_interrupted = self._run(
-            "UPDATE messages SET status = ? WHERE status = ?", (STATUS_INTERRUPTED, STATUS_STREAMING)
+            "UPDATE messages SET status = ? WHERE status = ?",
+            (MessageStatus.INTERRUPTED, MessageStatus.STREAMING),
         ).rowcount
         return self.recovered_interrupted
 
@@ -465,7 +476,7 @@ class HistoryStore:
         role: str,
         content: str,
         *,
-        status: str = STATUS_DONE,
+        status: MessageStatus = MessageStatus.DONE,
         meta: Mapping[str, Any] | None = None,
     ) -> StoredMessage:
         """Append a message (committed before this returns); the first user message titles the chat."""
@@ -506,7 +517,7 @@ class HistoryStore:
         message_id: int,
         *,
         content: str | None = None,
-        status: str | None = None,
+        status: MessageStatus | None = None,
         meta: Mapping[str, Any] | None = None,
     ) -> None:
         """Checkpoint or finish a message; only the given fields change."""
@@ -666,7 +677,7 @@ class HistoryStore:
             if m.role == "assistant" and model:
                 heading += f" ({model})"
             lines += [f"## {heading}", "", m.content.rstrip()]
-            if m.status not in (STATUS_DONE,):
+            if m.status not in (MessageStatus.DONE,):
                 lines += ["", f"_({m.status})_"]
             lines.append("")
         return "\n".join(lines).rstrip() + "\n"

@@ -28,7 +28,7 @@ from trayai import APP_NAME, __version__
 from trayai.core.autostart import apply_autostart
 from trayai.core.client import ModelClient
 from trayai.core.config import ConfigError, ConfigStore, LoadedConfig, Override, Settings
-from trayai.core.embedded import EmbeddedServer, is_builtin_url
+from trayai.core.embedded import EmbeddedServer, RunState, is_builtin_url
 from trayai.core.errors import TrayaiError
 from trayai.core.logs import setup_logging
 from trayai.core.monitor import MonitorLogic, MonitorPolicy
@@ -472,8 +472,8 @@ class TrayApp(QObject):
         self.monitor.set_starting(True)
         self.server.start()
 
-    def _on_server_state(self, state: str) -> None:
-        if state in ("running", "failed", "stopped"):
+    def _on_server_state(self, state: RunState) -> None:
+        if state is not RunState.STARTING:
             self.monitor.set_starting(False)
             self.monitor.poll_now()
         self._refresh_status()
@@ -484,7 +484,7 @@ class TrayApp(QObject):
     def _refresh_status(self) -> None:
         state = self.monitor.state or ServerState.STARTING
         extra: list[str] = []
-        if self.server.state == "starting" and self.server.last_progress:
+        if self.server.state is RunState.STARTING and self.server.last_progress:
             extra.append(f"Built-in server: {self.server.last_progress}")
         usage = self.server.server.usage()
         if usage is not None:
@@ -513,7 +513,7 @@ class TrayApp(QObject):
             profiles=[p.name for p in settings.profiles],
             active_profile=settings.active().name,
             endpoint_locked_by=_locked(overrides, "base_url"),
-            server_state=server.state if server else "stopped",
+            server_state=server.state if server else RunState.STOPPED,
             server_owned=server.owned if server else False,
             server_label=f"127.0.0.1:{builtin.port} · {server.server.alias if server else builtin.alias}",
             server_unavailable=server.unavailable_reason() if server else None,

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from trayai import __version__
+from trayai.core.embedded import RunState
 from trayai.core.status import ServerState, StatusReport
 from trayai.core.textsafe import not_markup
 from trayai.core.urls import host_port
@@ -52,7 +53,7 @@ class MenuModel:
     profiles: list[str]
     active_profile: str
     endpoint_locked_by: str | None
-    server_state: str  # stopped / starting / running / failed
+    server_state: RunState
     server_owned: bool
     server_label: str  # "127.0.0.1:8080 · ai/smollm2"
     server_unavailable: str | None
@@ -298,14 +299,16 @@ class TrayController(QObject):
         server.setObjectName("server")
         info = server.addAction(f"{model.server_label} — {model.server_state}")
         info.setEnabled(False)
-        if model.server_unavailable and model.server_state != "running":
+        if model.server_unavailable and model.server_state is not RunState.RUNNING:
             why = server.addAction(f"Unavailable: {model.server_unavailable}")
             why.setEnabled(False)
         start = server.addAction("&Start")
-        start.setEnabled(model.server_state not in ("running", "starting") and not model.server_unavailable)
+        start.setEnabled(
+            model.server_state not in (RunState.RUNNING, RunState.STARTING) and not model.server_unavailable
+        )
         start.triggered.connect(self.server_start_requested)
         stop = server.addAction("S&top (unloads the model, frees its memory)")
-        stop.setEnabled(model.server_owned or model.server_state == "starting")
+        stop.setEnabled(model.server_owned or model.server_state is RunState.STARTING)
         stop.triggered.connect(self.server_stop_requested)
         if model.server_models:
             server.addSeparator()
@@ -316,7 +319,7 @@ class TrayController(QObject):
                 action.setData(name)
                 action.setCheckable(True)
                 action.setChecked(name == model.server_model)
-                action.setEnabled(not model.server_unavailable or model.server_state == "running")
+                action.setEnabled(not model.server_unavailable or model.server_state is RunState.RUNNING)
                 group.addAction(action)
             group.triggered.connect(self._on_server_model_action)
 

@@ -36,12 +36,9 @@ from trayai.core.config import GenerationParams
 from trayai.core.context import Prepared, halve, prepare, sendable
 from trayai.core.errors import ErrorCode, TrayaiError, classify_exception, make_error
 from trayai.core.history import (
-    STATUS_DONE,
-    STATUS_ERROR,
-    STATUS_STOPPED,
-    STATUS_STREAMING,
     HistoryError,
     HistoryStore,
+    MessageStatus,
     StoredMessage,
 )
 from trayai.core.redact import Redactor
@@ -265,7 +262,7 @@ class ChatController(QObject):
         model = str(options.get("model") or target.model)
         try:
             placeholder = self.history.add_message(
-                conversation_id, "assistant", "", status=STATUS_STREAMING, meta={"model": model}
+                conversation_id, "assistant", "", status=MessageStatus.STREAMING, meta={"model": model}
             )
         except HistoryError as exc:
             self._history_failed(exc)
@@ -298,7 +295,7 @@ class ChatController(QObject):
         )
         result: StreamResult | None = None
         error: TrayaiError | None = None
-        status = STATUS_DONE
+        status = MessageStatus.DONE
         retries = 0
         try:
             while True:
@@ -319,15 +316,15 @@ class ChatController(QObject):
                         keep_last=keep,
                     )
             if result is not None and result.finish_reason == "cancelled":
-                status = STATUS_STOPPED
+                status = MessageStatus.STOPPED
         except asyncio.CancelledError:
-            status = STATUS_STOPPED
+            status = MessageStatus.STOPPED
         except TrayaiError as exc:
-            status, error = STATUS_ERROR, exc
+            status, error = MessageStatus.ERROR, exc
         except Exception as exc:  # a bug must still leave a saved answer and a message
             log.exception("chat request failed unexpectedly")
             status, error = (
-                STATUS_ERROR,
+                MessageStatus.ERROR,
                 classify_exception(exc, base_url=target.client.base_url, model=model),
             )
         finally:
@@ -426,7 +423,7 @@ class ChatController(QObject):
         if result is not None:
             meta.update(result.to_dict())
             meta.pop("error", None)
-        if status == STATUS_STOPPED:
+        if status == MessageStatus.STOPPED:
             meta["finish_reason"] = "stopped"
         if error is not None:
             meta["error"] = {"code": error.code.value, "message": error.message, "hint": error.hint}
@@ -450,7 +447,7 @@ class ChatController(QObject):
         error = make_error(ErrorCode.HISTORY, exc.message, exc.hint)
         log.error("history: %s", exc)
         self.failed.emit(
-            ReplyOutcome(StoredMessage(-1, -1, -1, "assistant", "", STATUS_ERROR), None, error, 0)
+            ReplyOutcome(StoredMessage(-1, -1, -1, "assistant", "", MessageStatus.ERROR), None, error, 0)
         )
 
 
