@@ -26,7 +26,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -44,6 +44,31 @@ from trayai.core.history import (
 from trayai.core.redact import Redactor
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    """A conversation's own model and parameters, stored with it in history.
+
+    ``model`` None means the profile's model. The others are kept in the conversation's ``settings``
+    as JSON under the field names, so the values stored are the ones the old dict held.
+    """
+
+    model: str | None
+    system_prompt: str
+    temperature: float | None
+    max_tokens: int | None
+
+    def settings(self) -> dict[str, Any]:
+        """What ``HistoryStore`` stores as the conversation's settings (everything but the model)."""
+        return {
+            "system_prompt": self.system_prompt,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+        }
+
+
+OPTION_NAMES = tuple(f.name for f in fields(ChatOptions))
 
 
 @dataclass(frozen=True)
@@ -100,7 +125,7 @@ class ChatController(QObject):
         self._redactor = redactor if redactor is not None else history.redactor
         self._target = target
         self.conversation_id: int | None = None
-        self._pending_options: dict[str, Any] = {}
+        self._pending_options: dict[str, Any] = {}  # set before the conversation exists
         self._task: asyncio.Task[None] | None = None
         self._chunks: list[str] = []
         self._message: StoredMessage | None = None
@@ -131,28 +156,26 @@ class ChatController(QObject):
         """How many messages have writes the disk refused (kept in memory, retried)."""
         return len(self._unsaved)
 
-    def options(self) -> dict[str, Any]:
+    def conversation_options(self) -> ChatOptions:
         """Per-conversation model and parameters (prefilled from the profile for a new one)."""
         target = self._target()
         gen = target.generation
-        base = {
-            "model": target.model,
-            "system_prompt": gen.system_prompt,
-            "temperature": gen.temperature,
-            "max_tokens": gen.max_tokens,
-        }
+        base = ChatOptions(target.model, gen.system_prompt, gen.temperature, gen.max_tokens)
         if self.conversation_id is None:
-            return {**base, **self._pending_options}
+            return replace(base, **self._pending_options)
         conv = self.history.conversation(self.conversation_id)
-        stored = {k: v for k, v in conv.settings.items() if k in base}
+        stored = {k: v for k, v in conv.settings.items() if k in OPTION_NAMES}
         if conv.model:
             stored["model"] = conv.model
-        return {**base, **stored}
+        return replace(base, **stored)
+
+    def options(self) -> dict[str, Any]:
+        """:meth:`conversation_options` as a dict (what the chat window's option widgets read)."""
+        return asdict(self.conversation_options())
 
     def set_options(self, **options: Any) -> None:
         """Change model / system_prompt / temperature / max_tokens for this conversation only."""
-        allowed = {"model", "system_prompt", "temperature", "max_tokens"}
-        unknown = set(options) - allowed
+        unknown = set(options) - set(OPTION_NAMES)
         if unknown:
             raise ValueError(f"unknown options: {sorted(unknown)}")
         if self.conversation_id is None:
@@ -179,9 +202,9 @@ class ChatController(QObject):
     def _ensure_conversation(self) -> int:
         if self.conversation_id is None:
             target = self._target()
-            options = self.options()
+            options = self.conversation_options()
             conv = self.history.create_conversation(
-                model=options.pop("model", target.model), profile=target.profile, settings=options
+                model=options.model, profile=target.profile, settings=options.settings()
             )
             self.conversation_id = conv.id
             self._pending_options = {}
@@ -257,9 +280,9 @@ class ChatController(QObject):
     # ------------------------------------------------------------------ the request
 
     def _start_reply(self, conversation_id: int) -> None:
-        options = self.options()
+        options = self.conversation_options()
         target = self._target()
-        model = str(options.get("model") or target.model)
+        model = str(options.model or target.model)
         try:
             placeholder = self.history.add_message(
                 conversation_id, "assistant", "", status=MessageStatus.STREAMING, meta={"model": model}
@@ -275,21 +298,21 @@ class ChatController(QObject):
         self.busy_changed.emit(True)
 
     async def _reply(
-        self, target: ChatTarget, model: str, options: dict[str, Any], placeholder: StoredMessage
+        self, target: ChatTarget, model: str, options: ChatOptions, placeholder: StoredMessage
     ) -> None:
         before = self.history.index_of(placeholder.id)
         turns = sendable(self.history.messages(placeholder.conversation_id, 0, before))
-        max_tokens = options.get("max_tokens")
+        max_tokens = options.max_tokens
         # Unknown window: a llama.cpp server tells its exact size in /props (cached per client).
         context_tokens = target.context_tokens or (await target.client.context_window()) or 0
         prepared = prepare(
-            str(options.get("system_prompt") or ""),
+            str(options.system_prompt or ""),
             turns,
             context_tokens=context_tokens,
             reply_tokens=max_tokens,
         )
         generation = GenerationOptions(
-            temperature=options.get("temperature"),
+            temperature=options.temperature,
             top_p=target.generation.top_p,
             max_tokens=max_tokens,
         )
@@ -309,7 +332,7 @@ class ChatController(QObject):
                     retries += 1
                     log.info("context exceeded: retrying with the last %d messages", keep)
                     prepared = prepare(
-                        str(options.get("system_prompt") or ""),
+                        str(options.system_prompt or ""),
                         turns,
                         context_tokens=context_tokens,
                         reply_tokens=max_tokens,
