@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from trayai import __version__
+from trayai.core.config import LeftClick
 from trayai.core.embedded import RunState
 from trayai.core.status import ServerState, StatusReport
 from trayai.core.textsafe import not_markup
@@ -123,7 +124,7 @@ class TrayController(QObject):
         *,
         tray_available: bool,
         notifications: bool = True,
-        left_click: str = "chat",
+        left_click: LeftClick = "chat",
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
