@@ -628,7 +628,7 @@ def cmd_history(ctx: Context) -> int:
 def _history_action(ctx: Context, history: HistoryStore) -> int:
     from datetime import datetime
 
-    from trayai.core.history import MATCH_END, MATCH_START
+    from trayai.core.history import MATCH_END, MATCH_START, ConversationNotFound
 
     args = ctx.args
     with history:
@@ -689,7 +689,7 @@ def _history_action(ctx: Context, history: HistoryStore) -> int:
             return EXIT_OK
         try:
             conversation = history.conversation(args.id, include_deleted=False)
-        except KeyError:
+        except ConversationNotFound:
             ctx.say(f"error: no conversation {args.id}\n  → list them with: trayai history list")
             return EXIT_FAIL
         if args.format == "json":

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from trayai.core.envfile import EnvValue, read_env_file
+from trayai.core.errors import AppError
 from trayai.core.paths import AppPaths, ensure_private_dir
 
 SCHEMA_VERSION = 1
@@ -200,7 +201,7 @@ class LoadedConfig:
         return self.overrides.get("api_key")
 
 
-class ConfigError(ValueError):
+class ConfigError(AppError, ValueError):
     """A user-supplied setting is invalid; ``str()`` is the message to show."""
 
 

@@ -34,6 +34,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from trayai.core.errors import AppError
 from trayai.core.redact import Redactor
 from trayai.core.strenum import StrEnum
 from trayai.core.textsafe import valid_data, valid_text
@@ -106,17 +107,34 @@ END;
 """
 
 
-class HistoryError(Exception):
+class HistoryError(AppError):
     """A history operation that could not be done, with what to do about it."""
 
     def __init__(self, message: str, hint: str = "", *, storage: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+        super().__init__(message, hint)
         self.storage = storage  # a disk fault (full, read-only, locked): the same write may work later
 
     def __str__(self) -> str:
         return f"{self.message}\n{self.hint}" if self.hint else self.message
+
+
+class ConversationNotFound(HistoryError, KeyError):
+    """No conversation has this id (never created, or purged).
+
+    Also a ``KeyError``, as this used to be, so a caller that still catches that keeps working.
+    """
+
+    def __init__(self, conversation_id: int) -> None:
+        super().__init__(f"Conversation {conversation_id} does not exist.", "It may have been deleted.")
+        self.conversation_id = conversation_id
+
+
+class MessageNotFound(HistoryError, KeyError):
+    """No message has this id (its conversation was cut by an edit or regenerate, or purged)."""
+
+    def __init__(self, message_id: int) -> None:
+        super().__init__(f"Message {message_id} does not exist.", "It may have been deleted.")
+        self.message_id = message_id
 
 
 @dataclass(frozen=True)
@@ -415,7 +433,7 @@ class HistoryStore:
             (conversation_id,),
         ).fetchone()
         if row is None or (row["deleted_at"] is not None and not include_deleted):
-            raise KeyError(conversation_id)
+            raise ConversationNotFound(conversation_id)
         return _conversation(row)
 
     def list_conversations(self, limit: int = 500, offset: int = 0) -> list[Conversation]:
@@ -466,7 +484,7 @@ class HistoryStore:
 
     def _require(self, conversation_id: int) -> None:
         if self._run("SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)).fetchone() is None:
-            raise KeyError(conversation_id)
+            raise ConversationNotFound(conversation_id)
 
     # ------------------------------------------------------------------ messages
 
@@ -491,7 +509,7 @@ class HistoryStore:
                 "SELECT title_set, title FROM conversations WHERE id = ?", (conversation_id,)
             ).fetchone()
             if conv is None:
-                raise KeyError(conversation_id)
+                raise ConversationNotFound(conversation_id)
             seq = self._run(
                 "SELECT COALESCE(MAX(seq), -1) + 1 FROM messages WHERE conversation_id = ?",
                 (conversation_id,),
@@ -538,12 +556,12 @@ class HistoryStore:
             return
         cur = self._run(f"UPDATE messages SET {', '.join(sets)} WHERE id = ?", (*params, message_id))  # noqa: S608
         if cur.rowcount == 0:
-            raise KeyError(message_id)
+            raise MessageNotFound(message_id)
 
     def message(self, message_id: int) -> StoredMessage:
         row = self._run("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
         if row is None:
-            raise KeyError(message_id)
+            raise MessageNotFound(message_id)
         return _message(row)
 
     def message_count(self, conversation_id: int) -> int:

@@ -29,7 +29,7 @@ from trayai.core.autostart import apply_autostart
 from trayai.core.client import ModelClient
 from trayai.core.config import ConfigError, ConfigStore, LoadedConfig, Override, Settings
 from trayai.core.embedded import EmbeddedServer, RunState, is_builtin_url
-from trayai.core.errors import TrayaiError
+from trayai.core.errors import AppError, TrayaiError
 from trayai.core.logs import setup_logging
 from trayai.core.monitor import MonitorLogic, MonitorPolicy
 from trayai.core.paths import AppPaths
@@ -439,7 +439,7 @@ class TrayApp(QObject):
                 self.start_server()
         try:
             resolved = self._resolve()
-        except (TrayaiError, ConfigError) as exc:
+        except AppError as exc:
             self.tray.message("This endpoint cannot be used", str(exc))
             return
         changed = resolved.endpoint != self.resolved.endpoint or resolved.model != self.resolved.model
@@ -569,7 +569,7 @@ class TrayApp(QObject):
             self.tray.message("Could not save the endpoint choice", str(exc))
         try:
             self.resolved = self._resolve()
-        except (TrayaiError, ConfigError) as exc:
+        except AppError as exc:
             self.tray.message("This endpoint cannot be used", str(exc))
             return
         await self.monitor.set_endpoint(ModelClient(self.resolved.endpoint), self.resolved.model)
@@ -639,7 +639,7 @@ def run_app(command: str = "show", *, debug: bool = False) -> int:
         trayapp = TrayApp(
             paths, store, loaded, SecretStore(), instance, tray_available=tray_available, redactor=redactor
         )
-    except (TrayaiError, ConfigError) as exc:
+    except AppError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     handlers = install_signal_handlers(trayapp.request_quit)

@@ -38,6 +38,7 @@ from trayai.core.errors import ErrorCode, TrayaiError, classify_exception, make_
 from trayai.core.history import (
     HistoryError,
     HistoryStore,
+    MessageNotFound,
     MessageStatus,
     StoredMessage,
 )
@@ -193,7 +194,7 @@ class ChatController(QObject):
         self.conversation_changed.emit(-1)
 
     def open_conversation(self, conversation_id: int) -> None:
-        self.history.conversation(conversation_id)  # KeyError if it does not exist
+        self.history.conversation(conversation_id)  # ConversationNotFound if it does not exist
         if conversation_id != self.conversation_id:
             self.stop()
         self.conversation_id = conversation_id
@@ -406,7 +407,7 @@ class ChatController(QObject):
             message_id, fields = next(iter(self._unsaved.items()))
             try:
                 self.history.update_message(message_id, **fields)
-            except KeyError:  # deleted meanwhile: nothing to keep
+            except MessageNotFound:  # deleted meanwhile: nothing to keep
                 pass
             except HistoryError as exc:
                 self._storage_failed(exc)
