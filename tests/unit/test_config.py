@@ -763,3 +763,37 @@ def test_every_bounded_field_has_consistent_bounds() -> None:
                 assert low < high
                 if isinstance(f.default, (int, float)) and not isinstance(f.default, bool):
                     assert low <= f.default <= high, f.name
+
+
+def test_field_specs_read_the_type_hints_once() -> None:
+    """Kinds, optionality, bounds and choices come from the annotations, not from substrings."""
+    from trayai.core.config import field_spec, field_specs
+
+    temperature = field_spec(GenerationParams, "temperature")
+    assert (temperature.kind, temperature.optional, temperature.minimum, temperature.maximum) == (
+        "float",
+        True,
+        0.0,
+        2.0,
+    )
+    max_tokens = field_spec(GenerationParams, "max_tokens")
+    assert (max_tokens.kind, max_tokens.optional) == ("int", True)
+    assert field_spec(BuiltinServerSettings, "port").kind == "int"
+    assert field_spec(Settings, "notifications").kind == "bool"
+    left_click = field_spec(Settings, "left_click")
+    assert (left_click.kind, left_click.choices) == ("str", ("chat", "prompt", "menu"))
+    assert field_spec(Settings, "builtin_server").nested is BuiltinServerSettings
+    assert field_spec(Settings, "profiles").kind == "object"
+    assert field_specs(Profile) is field_specs(Profile)  # computed once per class
+
+
+def test_text_settings_keep_text_that_looks_like_a_number() -> None:
+    from trayai.core.config_edit import set_setting
+
+    settings = Settings()
+    set_setting(settings, "builtin_server.models_dir", "2024")
+    set_setting(settings, "profile.model", "7")
+    assert settings.builtin_server.models_dir == "2024"
+    assert settings.active().model == "7"
+    with pytest.raises(ConfigError, match="is not one of chat, prompt, menu"):
+        set_setting(settings, "left_click", "tray")

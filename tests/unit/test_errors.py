@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -135,3 +136,39 @@ def test_real_tls_against_a_plain_http_server(server) -> None:  # type: ignore[n
     error = _list_models_error(server.base_url.replace("http://", "https://"))
     assert error.code is ErrorCode.TLS
     assert "http://" in error.hint
+
+
+def test_every_trayai_error_is_an_app_error_with_message_and_hint(tmp_path: Path) -> None:
+    """One tree: a front end catches AppError; the old built-in bases still catch as before."""
+    from trayai.core.config import ConfigError
+    from trayai.core.errors import AppError, ErrorCode, TrayaiError
+    from trayai.core.filelock import FileLockedError
+    from trayai.core.history import ConversationNotFound, HistoryError, HistoryStore, MessageNotFound
+    from trayai.core.hotkeys import HotkeyError, parse_hotkey
+    from trayai.core.urls import InvalidURLError, normalize_base_url
+
+    for cls in (TrayaiError, HistoryError, ConfigError, HotkeyError, InvalidURLError, FileLockedError):
+        assert issubclass(cls, AppError), cls
+    for cls in (ConfigError, HotkeyError, InvalidURLError):
+        assert issubclass(cls, ValueError), cls
+    with pytest.raises(AppError) as url:
+        normalize_base_url("ftp://x")
+    assert url.value.message == str(url.value) and url.value.hint == ""
+    with pytest.raises(AppError):
+        parse_hotkey("")
+    assert str(TrayaiError(ErrorCode.AUTH, "msg", "hint")) == "msg"  # str() is the message alone
+    assert str(HistoryError("msg", "hint")) == "msg\nhint"
+
+    with HistoryStore(tmp_path / "h.sqlite3") as history:
+        with pytest.raises(ConversationNotFound) as missing:
+            history.conversation(42)
+        assert isinstance(missing.value, HistoryError) and isinstance(missing.value, KeyError)
+        assert missing.value.conversation_id == 42
+        with pytest.raises(ConversationNotFound):
+            history.add_message(42, "user", "hi")
+        with pytest.raises(ConversationNotFound):
+            history.rename(42, "title")
+        with pytest.raises(MessageNotFound):
+            history.message(7)
+        with pytest.raises(MessageNotFound):
+            history.update_message(7, content="x")

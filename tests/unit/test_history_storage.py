@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.smalldisk import SmallDisk, small_disk
 from trayai.cli import main
-from trayai.core.history import STATUS_STREAMING, HistoryError, HistoryStore
+from trayai.core.history import HistoryError, HistoryStore, MessageStatus
 from trayai.core.paths import AppPaths
 
 
@@ -37,7 +37,7 @@ def seed(data_dir: Path) -> int:
 def test_a_full_disk_is_a_plain_storage_error_and_the_write_lands_after(disk: SmallDisk) -> None:
     with HistoryStore.in_dir(disk.path) as history:
         conv = history.create_conversation()
-        answer = history.add_message(conv.id, "assistant", "", status=STATUS_STREAMING)
+        answer = history.add_message(conv.id, "assistant", "", status=MessageStatus.STREAMING)
         disk.fill()
         with pytest.raises(HistoryError) as caught:
             history.update_message(answer.id, content="x" * 300_000)

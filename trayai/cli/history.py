@@ -147,10 +147,12 @@ def _add_export(actions: Subparsers) -> None:
 
 @_reads_history
 def cmd_history_export(ctx: Context, history: HistoryStore) -> int:
+    from trayai.core.history import ConversationNotFound
+
     args = ctx.args
     try:
         conversation = history.conversation(args.id, include_deleted=False)
-    except KeyError:
+    except ConversationNotFound:
         ctx.say(f"error: no conversation {args.id}\n  → list them with: trayai history list")
         return EXIT_FAIL
     if args.format == "json":

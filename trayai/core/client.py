@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from trayai.core.errors import (
     ErrorCode,
+    ErrorPhase,
     TrayaiError,
     classify_exception,
     classify_status,
@@ -278,7 +279,7 @@ class ModelClient:
                 f"{self.endpoint.models_timeout:g} s",
             ) from exc
         except Exception as exc:
-            raise classify_exception(exc, base_url=self.base_url, phase="connect") from exc
+            raise classify_exception(exc, base_url=self.base_url, phase=ErrorPhase.CONNECT) from exc
         latency = time.perf_counter() - started
         if response.status_code >= 300:
             raise classify_status(
@@ -416,7 +417,9 @@ class ModelClient:
                 f"{self.endpoint.answer_timeout:g} s (answer_timeout)",
             ) from exc
         except Exception as exc:
-            raise classify_exception(exc, base_url=self.base_url, model=model, phase="first_token") from exc
+            raise classify_exception(
+                exc, base_url=self.base_url, model=model, phase=ErrorPhase.FIRST_TOKEN
+            ) from exc
         duration = time.perf_counter() - started
         data = _parse_json_object(body, response.headers.get("content-type", ""), self.base_url)
         text, finish, usage = _completion_fields(data, self.base_url)
@@ -535,7 +538,7 @@ class ChatStream:
                 exc,
                 base_url=endpoint.base_url,
                 model=self._model,
-                phase="stream" if state.ttft is not None else "first_token",
+                phase=ErrorPhase.STREAM if state.ttft is not None else ErrorPhase.FIRST_TOKEN,
             )
             raise error from exc
         finally:
@@ -593,7 +596,7 @@ class ChatStream:
             raise
         except Exception as exc:
             error = classify_exception(
-                exc, base_url=endpoint.base_url, model=self._model, phase="first_token"
+                exc, base_url=endpoint.base_url, model=self._model, phase=ErrorPhase.FIRST_TOKEN
             )
             if (
                 error.code is ErrorCode.BAD_REQUEST
@@ -646,7 +649,9 @@ class ChatStream:
                         exc,
                         base_url=endpoint.base_url,
                         model=self._model,
-                        phase="stream" if state.ttft is not None or self._chunks else "first_token",
+                        phase=ErrorPhase.STREAM
+                        if state.ttft is not None or self._chunks
+                        else ErrorPhase.FIRST_TOKEN,
                     ) from exc
                 start = 0
                 while not done:

@@ -18,18 +18,22 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import functools
 import json
 import math
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+import types
+import typing
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from trayai.core.envfile import EnvValue, read_env_file
+from trayai.core.errors import AppError
 from trayai.core.paths import AppPaths, ensure_private_dir
 
 SCHEMA_VERSION = 1
@@ -40,6 +44,8 @@ DEFAULT_PROFILE_NAME = "Local (port 8080)"
 ENV_BASE_URL = "LOCAL_MODEL_BASE_URL"
 ENV_MODEL = "LOCAL_MODEL_NAME"
 ENV_API_KEY = "LOCAL_API_KEY"
+
+LeftClick = Literal["chat", "prompt", "menu"]  # what a left click on the tray icon opens
 
 
 def _f(default: Any, description: str, **extra: Any) -> Any:
@@ -132,10 +138,9 @@ class Settings:
         5.0, "Seconds between status polls of the active endpoint.", min=1.0, max=3600.0
     )
     notifications: bool = _f(True, "Desktop notifications when the server comes up or goes away.")
-    left_click: str = _f(
+    left_click: LeftClick = _f(  # noqa: RUF009 - a str default; ruff does not see through the Literal
         "chat",
         "What a left click on the tray icon does: chat, prompt or menu.",
-        choices=("chat", "prompt", "menu"),
     )
     hotkey: str = _f("Ctrl+Alt+Space", "Global hotkey for the quick prompt (empty = none).")
     start_at_login: bool = _f(False, "Start trayai when you log in.")
@@ -196,7 +201,7 @@ class LoadedConfig:
         return self.overrides.get("api_key")
 
 
-class ConfigError(ValueError):
+class ConfigError(AppError, ValueError):
     """A user-supplied setting is invalid; ``str()`` is the message to show."""
 
 
@@ -343,8 +348,9 @@ def settings_from_dict(data: Mapping[str, Any], problems: list[str]) -> Settings
     return settings
 
 
-def _fill(cls: Callable[[], Any], data: Mapping[str, Any], prefix: str, problems: list[str]) -> Any:
+def _fill(cls: type[Any], data: Mapping[str, Any], prefix: str, problems: list[str]) -> Any:
     obj = cls()
+    specs = field_specs(cls)
     for f in dataclasses.fields(obj):
         if f.name == "profiles" or f.name not in data:
             continue
@@ -357,30 +363,96 @@ def _fill(cls: Callable[[], Any], data: Mapping[str, Any], prefix: str, problems
                 problems.append(f"{prefix}{f.name}: expected an object")
             continue
         try:
-            setattr(obj, f.name, coerce_value(value, f, default))
+            setattr(obj, f.name, coerce_value(value, specs[f.name]))
         except ConfigError as exc:
             problems.append(f"{prefix}{f.name}: {exc}")
     return obj
 
 
-def coerce_value(value: Any, f: dataclasses.Field[Any], default: Any) -> Any:
-    """Check ``value`` against the field's type (inferred from its annotation) and bounds."""
-    annotation = str(f.type)
-    optional = "None" in annotation
+FieldKind = Literal["bool", "int", "float", "str", "object"]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """What one setting is, worked out once from its type hint and metadata.
+
+    ``kind`` is the value's type (``object``: a nested dataclass, named by ``nested``, or the profile
+    list — never set as one value, and without a ``default`` here); ``optional`` allows None ("let
+    the server decide"); ``choices`` come from a ``Literal`` annotation. Coercion (``config set``,
+    loading), the dialog's editors and ``config show`` all read this, so a setting's type is
+    described in one place.
+    """
+
+    name: str
+    kind: FieldKind
+    optional: bool
+    minimum: float | None
+    maximum: float | None
+    choices: tuple[str, ...]
+    description: str
+    default: Any  # None for kind "object": a shared cached instance must not be handed out
+    nested: type[Any] | None = None
+
+
+_KINDS: dict[Any, FieldKind] = {bool: "bool", int: "int", float: "float", str: "str"}
+
+
+def field_specs(cls: type[Any]) -> Mapping[str, FieldSpec]:
+    """Every field of the settings dataclass ``cls``, by name (worked out once per class)."""
+    return _field_specs(typing.cast("Hashable", cls))  # mypy does not count a class as Hashable
+
+
+@functools.cache
+def _field_specs(cls: Any) -> Mapping[str, FieldSpec]:
+    hints = typing.get_type_hints(cls)
+    specs: dict[str, FieldSpec] = {}
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        optional = False
+        if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+            members = [a for a in typing.get_args(hint) if a is not type(None)]
+            optional = len(members) < len(typing.get_args(hint))
+            hint = members[0] if len(members) == 1 else object
+        choices: tuple[str, ...] = ()
+        if typing.get_origin(hint) is Literal:
+            choices = tuple(str(a) for a in typing.get_args(hint))
+            hint = str
+        kind = _KINDS.get(hint, "object")
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        specs[f.name] = FieldSpec(
+            name=f.name,
+            kind=kind,
+            optional=optional,
+            minimum=f.metadata.get("min"),
+            maximum=f.metadata.get("max"),
+            choices=choices,
+            description=str(f.metadata.get("description", "")),
+            default=None if kind == "object" else default,
+            nested=hint if isinstance(hint, type) and dataclasses.is_dataclass(hint) else None,
+        )
+    return specs
+
+
+def field_spec(cls: type[Any], name: str) -> FieldSpec:
+    return field_specs(cls)[name]
+
+
+def coerce_value(value: Any, spec: FieldSpec) -> Any:
+    """Check ``value`` against the setting's kind, bounds and choices; return it typed."""
     if value is None:
-        if optional:
+        if spec.optional:
             return None
         raise ConfigError("must not be empty")
-    if "bool" in annotation:
+    if spec.kind == "bool":
         if not isinstance(value, bool):
             raise ConfigError(f"expected true/false, got {value!r}")
         return value
-    if "int" in annotation or "float" in annotation:
+    if spec.kind in ("int", "float"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"expected a number, got {value!r}")
         if isinstance(value, float) and not math.isfinite(value):  # JSON's NaN/Infinity/1e400
             raise ConfigError(f"expected a finite number, got {value!r}")
-        if "int" in annotation and "float" not in annotation:
+        if spec.kind == "int":
             if isinstance(value, float) and not value.is_integer():
                 raise ConfigError(f"expected a whole number, got {value!r}")
             value = int(value)
@@ -389,18 +461,17 @@ def coerce_value(value: Any, f: dataclasses.Field[Any], default: Any) -> Any:
                 value = float(value)
             except OverflowError:
                 raise ConfigError("the number is far too large") from None
-        low, high = f.metadata.get("min"), f.metadata.get("max")
+        low, high = spec.minimum, spec.maximum
         if (low is not None and value < low) or (high is not None and value > high):
             raise ConfigError(f"{value!r} is outside {low}…{high}")
         return value
-    if "str" in annotation:
+    if spec.kind == "str":
         if not isinstance(value, str):
             raise ConfigError(f"expected text, got {value!r}")
-        choices = f.metadata.get("choices")
-        if choices and value not in choices:
-            raise ConfigError(f"{value!r} is not one of {', '.join(choices)}")
+        if spec.choices and value not in spec.choices:
+            raise ConfigError(f"{value!r} is not one of {', '.join(spec.choices)}")
         return value
-    return value  # pragma: no cover - every field type is handled above
+    return value  # pragma: no cover - every settable field has a kind above
 
 
 def validate_settings(settings: Settings) -> None:
@@ -425,13 +496,17 @@ def validate_settings(settings: Settings) -> None:
 
 def describe_fields(cls: type[Any], prefix: str = "") -> list[tuple[str, str, Any]]:
     """(dotted key, description, default) for every setting — for ``config show`` and the docs."""
-    rows: list[tuple[str, str, Any]] = []
-    for f in dataclasses.fields(cls):
-        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-        if dataclasses.is_dataclass(default) and not isinstance(default, type):
-            rows.extend(describe_fields(type(default), f"{prefix}{f.name}."))
-        elif f.name != "profiles":
-            rows.append((f"{prefix}{f.name}", f.metadata.get("description", ""), default))
+    return [(key, spec.description, spec.default) for key, spec in setting_specs(cls, prefix)]
+
+
+def setting_specs(cls: type[Any], prefix: str = "") -> list[tuple[str, FieldSpec]]:
+    """(dotted key, spec) for every single-valued setting of ``cls``, nested ones flattened."""
+    rows: list[tuple[str, FieldSpec]] = []
+    for spec in field_specs(cls).values():
+        if spec.nested is not None:
+            rows.extend(setting_specs(spec.nested, f"{prefix}{spec.name}."))
+        elif spec.name != "profiles":
+            rows.append((f"{prefix}{spec.name}", spec))
     return rows
 
 

@@ -4,6 +4,9 @@ Why a module of its own: the settings dialog and the command line must apply the
 types and bounds from the field metadata, URL normalisation, unique profile names — so "everything
 the dialog does is scriptable" cannot drift.
 
+Types, bounds and choices come from :func:`trayai.core.config.field_specs` (the dataclasses' type
+hints and metadata), the same description the settings dialog builds its editors from.
+
 Keys are dotted: ``poll_interval``, ``builtin_server.port``, and ``profile.<field>`` (with
 ``profile.generation.<field>``) for the active profile or the one named.
 """
@@ -17,10 +20,12 @@ from typing import Any
 
 from trayai.core.config import (
     ConfigError,
+    FieldSpec,
     Profile,
     Settings,
     coerce_value,
-    describe_fields,
+    field_spec,
+    setting_specs,
     validate_settings,
 )
 from trayai.core.urls import InvalidURLError, normalize_base_url
@@ -30,13 +35,13 @@ PROFILE_PREFIX = "profile."
 
 def setting_keys() -> list[str]:
     """Every key ``config get/set`` accepts."""
-    keys = [k for k, _, _ in describe_fields(Settings) if k != "schema_version"]
-    keys += [PROFILE_PREFIX + k for k, _, _ in describe_fields(Profile)]
+    keys = [k for k, _ in setting_specs(Settings) if k != "schema_version"]
+    keys += [PROFILE_PREFIX + k for k, _ in setting_specs(Profile)]
     return keys
 
 
-def _locate(settings: Settings, key: str, profile: str | None) -> tuple[Any, dataclasses.Field[Any]]:
-    """The object holding ``key`` and the dataclass field describing it."""
+def _locate(settings: Settings, key: str, profile: str | None) -> tuple[Any, FieldSpec]:
+    """The object holding ``key`` and the spec describing it."""
     if key not in setting_keys():
         raise ConfigError(f"Unknown setting {key!r} — `trayai config show` lists them")
     if key.startswith(PROFILE_PREFIX):
@@ -50,8 +55,7 @@ def _locate(settings: Settings, key: str, profile: str | None) -> tuple[Any, dat
         parts = key.split(".")
     for part in parts[:-1]:
         owner = getattr(owner, part)
-    field = next(f for f in dataclasses.fields(owner) if f.name == parts[-1])
-    return owner, field
+    return owner, field_spec(type(owner), parts[-1])
 
 
 def get_setting(settings: Settings, key: str, profile: str | None = None) -> Any:
@@ -76,21 +80,7 @@ def set_setting(settings: Settings, key: str, text: str, profile: str | None = N
     owner, field = _locate(candidate, key, profile)
     notes: list[str] = []
     value = parse_value(text)
-    if (
-        field.name
-        in (
-            "name",
-            "base_url",
-            "model",
-            "system_prompt",
-            "hotkey",
-            "model_file",
-            "alias",
-            "active_profile",
-            "left_click",
-        )
-        and value is not None
-    ):
+    if field.kind == "str" and value is not None:
         value = text  # always text, even when it looks like a number
     if field.name == "base_url":
         try:
@@ -104,7 +94,7 @@ def set_setting(settings: Settings, key: str, text: str, profile: str | None = N
         if candidate.active_profile == old:
             candidate.active_profile = str(value)
     try:
-        setattr(owner, field.name, coerce_value(value, field, getattr(owner, field.name)))
+        setattr(owner, field.name, coerce_value(value, field))
     except ConfigError as exc:
         raise ConfigError(f"{key}: {exc}") from exc
     validate_settings(candidate)

@@ -6,7 +6,24 @@ refused, DNS, TLS, timeouts, HTTP statuses, HTML pages where JSON was expected, 
 whose ``hint`` says what to do. :data:`ERROR_CATALOG` is the single table behind both the messages and
 ``docs/troubleshooting.md`` (a test keeps the two in step).
 
-This module imports neither openai nor httpx2 at import time: the tray must start without them.
+Every error trayai raises for the user to read derives from :class:`AppError` (a ``message`` and a
+``hint``), so a front end that only shows it catches one class:
+
+* AppError                      message + hint (this module)
+  + TrayaiError                 talking to a model server failed; ``code`` is an ErrorCode
+  + HistoryError                core/history.py: history cannot be read or written (``storage``)
+    - ConversationNotFound      no conversation with that id (also a KeyError)
+    - MessageNotFound           no message with that id (also a KeyError)
+  + ConfigError                 core/config.py: a setting is invalid (also a ValueError)
+  + HotkeyError                 core/hotkeys.py: a combination cannot be used (also a ValueError)
+  + InvalidURLError             core/urls.py: not an http(s) base URL (also a ValueError)
+  + FileLockedError             core/filelock.py: another process holds the lock
+
+The subclasses keep the built-in base they had (ValueError, KeyError), so older ``except`` clauses
+still catch them.
+
+This module imports neither openai nor httpx2 at import time: the tray must start without them, and
+no other trayai module at import time (urls.py and the others import :class:`AppError` from here).
 """
 
 from __future__ import annotations
@@ -20,7 +37,19 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from trayai.core.urls import host_port, is_local_url
+from trayai.core.strenum import StrEnum
+
+
+class AppError(Exception):
+    """The root of trayai's own errors: a one-line ``message`` and a ``hint`` saying what to do.
+
+    ``str()`` is the message (subclasses may add the hint, as :class:`HistoryError` does).
+    """
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
 
 
 class ErrorCode(str, Enum):
@@ -60,6 +89,15 @@ class ErrorCode(str, Enum):
     BUILTIN_FAILED = "builtin_failed"
     BUILTIN_TIMEOUT = "builtin_timeout"
     HISTORY = "history"
+
+
+class ErrorPhase(StrEnum):
+    """How far a request got when it failed: decides how a timeout or a broken connection is worded."""
+
+    REQUEST = "request"  # not said (a plain request: models, props, a non-streamed completion)
+    CONNECT = "connect"
+    FIRST_TOKEN = "first_token"  # noqa: S105 - a phase name, not a password
+    STREAM = "stream"
 
 
 @dataclass(frozen=True)
@@ -257,7 +295,7 @@ ERROR_CATALOG: Mapping[ErrorCode, CatalogEntry] = {
 }
 
 
-class TrayaiError(Exception):
+class TrayaiError(AppError):
     """A failure with a stable ``code``, a one-line ``message`` and an actionable ``hint``.
 
     ``detail`` keeps the server's own words (never shown without the message); ``status`` is the
@@ -275,10 +313,8 @@ class TrayaiError(Exception):
         suggestions: Sequence[str] = (),
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, hint)
         self.code = code
-        self.message = message
-        self.hint = hint
         self.detail = detail
         self.status = status
         self.suggestions = list(suggestions)
@@ -360,6 +396,8 @@ def make_error(
 
 
 def connection_refused_error(base_url: str) -> TrayaiError:
+    from trayai.core.urls import host_port, is_local_url  # not at import: urls.py imports AppError
+
     where = host_port(base_url)
     if is_local_url(base_url):
         hint = (
@@ -372,11 +410,15 @@ def connection_refused_error(base_url: str) -> TrayaiError:
 
 
 def classify_exception(
-    exc: BaseException, *, base_url: str, model: str | None = None, phase: str = "request"
+    exc: BaseException,
+    *,
+    base_url: str,
+    model: str | None = None,
+    phase: ErrorPhase = ErrorPhase.REQUEST,
 ) -> TrayaiError:
     """Map any exception raised while talking to ``base_url`` to a :class:`TrayaiError`.
 
-    ``phase`` is "connect", "first_token" or "stream" and decides how timeouts and broken
+    ``phase`` (connect, first token or stream) decides how timeouts and broken
     connections are worded ("no first token" vs "stalled mid-stream").
     """
     if isinstance(exc, TrayaiError):
@@ -386,6 +428,8 @@ def classify_exception(
     import httpx2  # lazy: only reached after a failure, when the HTTP stack is loaded anyway
 
     openai = sys.modules.get("openai")  # not loaded → no openai exception can exist here
+
+    from trayai.core.urls import host_port
 
     where = host_port(base_url)
     if openai is not None and isinstance(exc, openai.APIStatusError):
@@ -431,7 +475,7 @@ def classify_exception(
     if any(isinstance(e, (httpx2.TimeoutException, TimeoutError)) for e in chain) or (
         openai is not None and isinstance(exc, openai.APITimeoutError)
     ):
-        if phase == "stream":
+        if phase == ErrorPhase.STREAM:
             return make_error(ErrorCode.STALLED, f"The reply from {where} stalled mid-stream")
         return make_error(
             ErrorCode.FIRST_TOKEN_TIMEOUT, f"{where} accepted the request but sent no answer in time"
@@ -455,7 +499,7 @@ def classify_exception(
         )
         for e in chain
     ) or (openai is not None and isinstance(exc, openai.APIConnectionError)):
-        if phase == "stream":
+        if phase == ErrorPhase.STREAM:
             return make_error(
                 ErrorCode.DISCONNECTED,
                 f"The connection to {where} closed before the reply finished",
@@ -480,6 +524,8 @@ def classify_status(
     location: str | None = None,
 ) -> TrayaiError:
     """Map an HTTP error status (with its body) to a :class:`TrayaiError`."""
+    from trayai.core.urls import host_port
+
     where = host_port(base_url)
     if 300 <= status < 400:
         target = (location or "")[:300] or "an address it did not give"

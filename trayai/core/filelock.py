@@ -14,18 +14,15 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from trayai.core.errors import AppError
+
 # Windows byte locks are mandatory, so lock a byte no batch output will ever reach.
 _WINDOWS_LOCK_OFFSET = 0x7FFFFFF0
 _HELD = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, errno.EDEADLK}
 
 
-class FileLockedError(Exception):
+class FileLockedError(AppError):
     """Another process holds the lock; ``message`` and ``hint`` are what to show."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
 
     def __str__(self) -> str:
         return f"{self.message}\n{self.hint}" if self.hint else self.message

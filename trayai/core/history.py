@@ -34,7 +34,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from trayai.core.errors import AppError
 from trayai.core.redact import Redactor
+from trayai.core.strenum import StrEnum
 from trayai.core.textsafe import valid_data, valid_text
 
 SCHEMA_VERSION = 2
@@ -44,12 +46,21 @@ TITLE_LENGTH = 60
 MATCH_START = "\x02"
 MATCH_END = "\x03"
 
-STATUS_DONE = "done"
-STATUS_STREAMING = "streaming"
-STATUS_STOPPED = "stopped"
-STATUS_ERROR = "error"
-STATUS_INTERRUPTED = "interrupted"
-STATUSES = (STATUS_DONE, STATUS_STREAMING, STATUS_STOPPED, STATUS_ERROR, STATUS_INTERRUPTED)
+
+class MessageStatus(StrEnum):
+    """Whether an answer finished, is streaming, was stopped, failed or was cut by a crash.
+
+    The value is what the ``messages.status`` column stores (and exports show): never change one.
+    """
+
+    DONE = "done"
+    STREAMING = "streaming"
+    STOPPED = "stopped"
+    ERROR = "error"
+    INTERRUPTED = "interrupted"
+
+
+STATUSES = tuple(MessageStatus)
 ROLES = ("system", "user", "assistant")
 
 _SCHEMA = """
@@ -103,17 +114,34 @@ END;
 """
 
 
-class HistoryError(Exception):
+class HistoryError(AppError):
     """A history operation that could not be done, with what to do about it."""
 
     def __init__(self, message: str, hint: str = "", *, storage: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+        super().__init__(message, hint)
         self.storage = storage  # a disk fault (full, read-only, locked): the same write may work later
 
     def __str__(self) -> str:
         return f"{self.message}\n{self.hint}" if self.hint else self.message
+
+
+class ConversationNotFound(HistoryError, KeyError):
+    """No conversation has this id (never created, or purged).
+
+    Also a ``KeyError``, as this used to be, so a caller that still catches that keeps working.
+    """
+
+    def __init__(self, conversation_id: int) -> None:
+        super().__init__(f"Conversation {conversation_id} does not exist.", "It may have been deleted.")
+        self.conversation_id = conversation_id
+
+
+class MessageNotFound(HistoryError, KeyError):
+    """No message has this id (its conversation was cut by an edit or regenerate, or purged)."""
+
+    def __init__(self, message_id: int) -> None:
+        super().__init__(f"Message {message_id} does not exist.", "It may have been deleted.")
+        self.message_id = message_id
 
 
 @dataclass(frozen=True)
@@ -328,7 +356,8 @@ class HistoryStore:
         the app streams) must not mistake a live answer for a dead one.
         """
         self.recovered_interrupted = self._run(
-            "UPDATE messages SET status = ? WHERE status = ?", (STATUS_INTERRUPTED, STATUS_STREAMING)
+            "UPDATE messages SET status = ? WHERE status = ?",
+            (MessageStatus.INTERRUPTED, MessageStatus.STREAMING),
         ).rowcount
         return self.recovered_interrupted
 
@@ -410,7 +439,7 @@ class HistoryStore:
             (conversation_id,),
         ).fetchone()
         if row is None or (row["deleted_at"] is not None and not include_deleted):
-            raise KeyError(conversation_id)
+            raise ConversationNotFound(conversation_id)
         return _conversation(row)
 
     def list_conversations(self, limit: int = 500, offset: int = 0) -> list[Conversation]:
@@ -461,7 +490,7 @@ class HistoryStore:
 
     def _require(self, conversation_id: int) -> None:
         if self._run("SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)).fetchone() is None:
-            raise KeyError(conversation_id)
+            raise ConversationNotFound(conversation_id)
 
     # ------------------------------------------------------------------ messages
 
@@ -471,7 +500,7 @@ class HistoryStore:
         role: str,
         content: str,
         *,
-        status: str = STATUS_DONE,
+        status: MessageStatus = MessageStatus.DONE,
         meta: Mapping[str, Any] | None = None,
     ) -> StoredMessage:
         """Append a message (committed before this returns); the first user message titles the chat."""
@@ -486,7 +515,7 @@ class HistoryStore:
                 "SELECT title_set, title FROM conversations WHERE id = ?", (conversation_id,)
             ).fetchone()
             if conv is None:
-                raise KeyError(conversation_id)
+                raise ConversationNotFound(conversation_id)
             seq = self._run(
                 "SELECT COALESCE(MAX(seq), -1) + 1 FROM messages WHERE conversation_id = ?",
                 (conversation_id,),
@@ -512,7 +541,7 @@ class HistoryStore:
         message_id: int,
         *,
         content: str | None = None,
-        status: str | None = None,
+        status: MessageStatus | None = None,
         meta: Mapping[str, Any] | None = None,
     ) -> None:
         """Checkpoint or finish a message; only the given fields change."""
@@ -533,12 +562,12 @@ class HistoryStore:
             return
         cur = self._run(f"UPDATE messages SET {', '.join(sets)} WHERE id = ?", (*params, message_id))  # noqa: S608
         if cur.rowcount == 0:
-            raise KeyError(message_id)
+            raise MessageNotFound(message_id)
 
     def message(self, message_id: int) -> StoredMessage:
         row = self._run("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
         if row is None:
-            raise KeyError(message_id)
+            raise MessageNotFound(message_id)
         return _message(row)
 
     def message_count(self, conversation_id: int) -> int:
@@ -672,7 +701,7 @@ class HistoryStore:
             if m.role == "assistant" and model:
                 heading += f" ({model})"
             lines += [f"## {heading}", "", m.content.rstrip()]
-            if m.status not in (STATUS_DONE,):
+            if m.status not in (MessageStatus.DONE,):
                 lines += ["", f"_({m.status})_"]
             lines.append("")
         return "\n".join(lines).rstrip() + "\n"

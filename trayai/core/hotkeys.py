@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trayai.core.errors import AppError
+
 MODIFIER_ORDER = ("ctrl", "alt", "shift", "super")
 _MODIFIER_NAMES = {
     "ctrl": "ctrl", "control": "ctrl", "ctl": "ctrl", "strg": "ctrl",
@@ -53,7 +55,7 @@ _PUNCTUATION = {  # character → X11 keysym name
 }  # fmt: skip
 
 
-class HotkeyError(ValueError):
+class HotkeyError(AppError, ValueError):
     """A combination that cannot be used, with the reason in words."""
 
 

@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from trayai.core.history import MessageStatus
+
 # A fence opener/closer: up to three spaces, then ``` or ~~~ (three or more).
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 
@@ -344,11 +346,11 @@ def reply_footer(meta: dict[str, object], status: str) -> str:
     if isinstance(ttft, (int, float)):
         parts.append(f"first token {ttft:.2f} s")
     finish = meta.get("finish_reason")
-    if status == "stopped":
+    if status == MessageStatus.STOPPED:
         parts.append("stopped")
-    elif status == "interrupted":
+    elif status == MessageStatus.INTERRUPTED:
         parts.append("interrupted: trayai closed while this answer was streaming")
-    elif status == "error":
+    elif status == MessageStatus.ERROR:
         parts.append("failed")
     elif finish == "length":
         parts.append("cut at max tokens")

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from trayai.core.embedded import RunState
 from trayai.core.status import ServerState, StatusReport
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ class MenuModel:
     profiles: list[str]
     active_profile: str
     endpoint_locked_by: str | None
-    server_state: str  # stopped / starting / running / failed
+    server_state: RunState
     server_owned: bool
     server_label: str  # "127.0.0.1:8080 · ai/smollm2"
     server_unavailable: str | None
@@ -43,7 +44,7 @@ class MenuModel:
 class BuiltinFacts:
     """The built-in server as the menu needs it (read from the UI's ``LocalServerController``)."""
 
-    state: str
+    state: RunState
     owned: bool
     alias: str
     unavailable: str | None

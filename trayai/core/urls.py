@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from trayai.core.errors import AppError
+
 # Endpoint paths that people paste by mistake after the base URL, longest first.
 _ENDPOINT_SUFFIXES = (
     "/chat/completions",
@@ -24,7 +26,7 @@ _ENDPOINT_SUFFIXES = (
 _VERSION_SEGMENT = re.compile(r"/v\d+(?:beta\d*|alpha\d*)?$")
 
 
-class InvalidURLError(ValueError):
+class InvalidURLError(AppError, ValueError):
     """The text cannot be turned into an http(s) base URL; ``str()`` says why in one line."""
 
 

@@ -19,8 +19,8 @@ from PySide6.QtCore import QObject, QTimer
 from trayai.core.autostart import apply_autostart
 from trayai.core.client import ModelClient
 from trayai.core.config import ConfigError, ConfigStore, LoadedConfig, Settings
-from trayai.core.embedded import EmbeddedServer, is_builtin_url
-from trayai.core.errors import TrayaiError
+from trayai.core.embedded import EmbeddedServer, RunState, is_builtin_url
+from trayai.core.errors import AppError, TrayaiError
 from trayai.core.monitor import MonitorLogic, MonitorPolicy
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
@@ -272,8 +272,8 @@ class TrayApp(QObject):
         self.monitor.set_starting(True)
         self.server.start()
 
-    def _on_server_state(self, state: str) -> None:
-        if state in ("running", "failed", "stopped"):
+    def _on_server_state(self, state: RunState) -> None:
+        if state is not RunState.STARTING:
             self.monitor.set_starting(False)
             self.monitor.poll_now()
         self._refresh_status()
@@ -284,7 +284,7 @@ class TrayApp(QObject):
     def _refresh_status(self) -> None:
         server, hotkey = self.server, self.hotkeys.status
         extra = status_lines(
-            server_progress=server.last_progress if server.state == "starting" else None,
+            server_progress=server.last_progress if server.state is RunState.STARTING else None,
             usage=server.server.usage(),
             last_reply=self.chats.last_reply,
             hotkey_problem=None if hotkey is None or hotkey.active else hotkey.message,
@@ -362,7 +362,7 @@ class TrayApp(QObject):
         """
         try:
             resolved = self._resolve()
-        except (TrayaiError, ConfigError) as exc:
+        except AppError as exc:
             self.tray.message("This endpoint cannot be used", str(exc))
             return None
         changed = resolved.endpoint != self.resolved.endpoint or resolved.model != self.resolved.model

@@ -17,8 +17,8 @@ from PySide6.QtCore import QSocketNotifier
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from trayai import APP_NAME, __version__
-from trayai.core.config import ConfigError, ConfigStore
-from trayai.core.errors import TrayaiError
+from trayai.core.config import ConfigStore
+from trayai.core.errors import AppError
 from trayai.core.logs import setup_logging
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
@@ -86,7 +86,7 @@ def run_app(command: str = "show", *, debug: bool = False) -> int:
         trayapp = TrayApp(
             paths, store, loaded, SecretStore(), instance, tray_available=tray_available, redactor=redactor
         )
-    except (TrayaiError, ConfigError) as exc:
+    except AppError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     handlers = install_signal_handlers(trayapp.request_quit)

@@ -1,6 +1,6 @@
 """The built-in server seen from the UI: start/stop/switch model without blocking, progress.
 
-Signals: ``state_changed(str)`` ("stopped", "starting", "running", "failed"), ``progress(str)``
+Signals: ``state_changed(object)`` (a :class:`~trayai.core.embedded.RunState`), ``progress(str)``
 (human messages while loading), ``failed(object)`` (a :class:`~trayai.core.errors.TrayaiError`).
 
 trayai only ever stops a server it started itself (``owned``); one that was already listening
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 class LocalServerController(QObject):
-    state_changed = Signal(str)
+    state_changed = Signal(object)  # RunState
     progress = Signal(str)
     failed = Signal(object)
 
@@ -34,7 +34,7 @@ class LocalServerController(QObject):
         self.last_progress = ""
 
     @property
-    def state(self) -> str:
+    def state(self) -> RunState:
         return self.server.state
 
     @property
@@ -57,21 +57,21 @@ class LocalServerController(QObject):
         return self._task
 
     async def _start(self) -> None:
-        self._set_state("starting")
+        self._set_state(RunState.STARTING)
         try:
             await asyncio.to_thread(self.server.start)
-            self._set_state("starting")
+            self._set_state(RunState.STARTING)
             await self.server.wait_ready_async(self._on_progress)
         except TrayaiError as exc:
             log.warning("built-in server failed: %s", exc.message)
-            self._set_state("failed")
+            self._set_state(RunState.FAILED)
             self.failed.emit(exc)
             return
         except asyncio.CancelledError:
             await asyncio.to_thread(self.server.stop)
-            self._set_state("stopped")
+            self._set_state(RunState.STOPPED)
             raise
-        self._set_state("running")
+        self._set_state(RunState.RUNNING)
 
     def switch_model(self, name: str) -> asyncio.Task[None]:
         """Serve ``name`` (from the models folder) instead: one model at a time, so this restarts.
@@ -89,7 +89,7 @@ class LocalServerController(QObject):
             with contextlib.suppress(asyncio.CancelledError):
                 await previous
         if self.server.is_running():
-            self._set_state("starting")
+            self._set_state(RunState.STARTING)
             await asyncio.to_thread(self.server.stop)
         await self._start()
 
@@ -101,7 +101,7 @@ class LocalServerController(QObject):
                 await self._task
         if self.server.is_running():
             await asyncio.to_thread(self.server.stop)
-        self._set_state("stopped")
+        self._set_state(RunState.STOPPED)
 
     async def reconfigure(self, settings: BuiltinServerSettings) -> bool:
         """Use new settings from the next start: stops it if we run it, and says so (to start it again)."""
@@ -120,7 +120,7 @@ class LocalServerController(QObject):
         self.last_progress = message
         self.progress.emit(message)
 
-    def _set_state(self, state: str) -> None:
-        if state != "failed" and self.server.state == "failed" and state == "starting":
+    def _set_state(self, state: RunState) -> None:
+        if state is RunState.STARTING and self.server.state is RunState.FAILED:
             self.server.state = RunState.STARTING
         self.state_changed.emit(state)

@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from trayai import __version__
+from trayai.core.config import LeftClick
+from trayai.core.embedded import RunState
 from trayai.core.status import ServerState, StatusReport
 from trayai.core.textsafe import not_markup
 from trayai.core.traymodel import MenuModel, tooltip_text
@@ -99,7 +101,7 @@ class TrayController(QObject):
         *,
         tray_available: bool,
         notifications: bool = True,
-        left_click: str = "chat",
+        left_click: LeftClick = "chat",
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -275,14 +277,16 @@ class TrayController(QObject):
         server.setObjectName("server")
         info = server.addAction(f"{model.server_label} — {model.server_state}")
         info.setEnabled(False)
-        if model.server_unavailable and model.server_state != "running":
+        if model.server_unavailable and model.server_state is not RunState.RUNNING:
             why = server.addAction(f"Unavailable: {model.server_unavailable}")
             why.setEnabled(False)
         start = server.addAction("&Start")
-        start.setEnabled(model.server_state not in ("running", "starting") and not model.server_unavailable)
+        start.setEnabled(
+            model.server_state not in (RunState.RUNNING, RunState.STARTING) and not model.server_unavailable
+        )
         start.triggered.connect(self.server_start_requested)
         stop = server.addAction("S&top (unloads the model, frees its memory)")
-        stop.setEnabled(model.server_owned or model.server_state == "starting")
+        stop.setEnabled(model.server_owned or model.server_state is RunState.STARTING)
         stop.triggered.connect(self.server_stop_requested)
         if model.server_models:
             server.addSeparator()
@@ -293,7 +297,7 @@ class TrayController(QObject):
                 action.setData(name)
                 action.setCheckable(True)
                 action.setChecked(name == model.server_model)
-                action.setEnabled(not model.server_unavailable or model.server_state == "running")
+                action.setEnabled(not model.server_unavailable or model.server_state is RunState.RUNNING)
                 group.addAction(action)
             group.triggered.connect(self._on_server_model_action)
 

@@ -26,7 +26,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -36,17 +36,40 @@ from trayai.core.config import GenerationParams
 from trayai.core.context import Prepared, halve, prepare, sendable
 from trayai.core.errors import ErrorCode, TrayaiError, classify_exception, make_error
 from trayai.core.history import (
-    STATUS_DONE,
-    STATUS_ERROR,
-    STATUS_STOPPED,
-    STATUS_STREAMING,
     HistoryError,
     HistoryStore,
+    MessageNotFound,
+    MessageStatus,
     StoredMessage,
 )
 from trayai.core.redact import Redactor
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    """A conversation's own model and parameters, stored with it in history.
+
+    ``model`` None means the profile's model. The others are kept in the conversation's ``settings``
+    as JSON under the field names, so the values stored are the ones the old dict held.
+    """
+
+    model: str | None
+    system_prompt: str
+    temperature: float | None
+    max_tokens: int | None
+
+    def settings(self) -> dict[str, Any]:
+        """What ``HistoryStore`` stores as the conversation's settings (everything but the model)."""
+        return {
+            "system_prompt": self.system_prompt,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+        }
+
+
+OPTION_NAMES = tuple(f.name for f in fields(ChatOptions))
 
 
 @dataclass(frozen=True)
@@ -103,7 +126,7 @@ class ChatController(QObject):
         self._redactor = redactor if redactor is not None else history.redactor
         self._target = target
         self.conversation_id: int | None = None
-        self._pending_options: dict[str, Any] = {}
+        self._pending_options: dict[str, Any] = {}  # set before the conversation exists
         self._task: asyncio.Task[None] | None = None
         self._chunks: list[str] = []
         self._message: StoredMessage | None = None
@@ -134,28 +157,26 @@ class ChatController(QObject):
         """How many messages have writes the disk refused (kept in memory, retried)."""
         return len(self._unsaved)
 
-    def options(self) -> dict[str, Any]:
+    def conversation_options(self) -> ChatOptions:
         """Per-conversation model and parameters (prefilled from the profile for a new one)."""
         target = self._target()
         gen = target.generation
-        base = {
-            "model": target.model,
-            "system_prompt": gen.system_prompt,
-            "temperature": gen.temperature,
-            "max_tokens": gen.max_tokens,
-        }
+        base = ChatOptions(target.model, gen.system_prompt, gen.temperature, gen.max_tokens)
         if self.conversation_id is None:
-            return {**base, **self._pending_options}
+            return replace(base, **self._pending_options)
         conv = self.history.conversation(self.conversation_id)
-        stored = {k: v for k, v in conv.settings.items() if k in base}
+        stored = {k: v for k, v in conv.settings.items() if k in OPTION_NAMES}
         if conv.model:
             stored["model"] = conv.model
-        return {**base, **stored}
+        return replace(base, **stored)
+
+    def options(self) -> dict[str, Any]:
+        """:meth:`conversation_options` as a dict (what the chat window's option widgets read)."""
+        return asdict(self.conversation_options())
 
     def set_options(self, **options: Any) -> None:
         """Change model / system_prompt / temperature / max_tokens for this conversation only."""
-        allowed = {"model", "system_prompt", "temperature", "max_tokens"}
-        unknown = set(options) - allowed
+        unknown = set(options) - set(OPTION_NAMES)
         if unknown:
             raise ValueError(f"unknown options: {sorted(unknown)}")
         if self.conversation_id is None:
@@ -173,7 +194,7 @@ class ChatController(QObject):
         self.conversation_changed.emit(-1)
 
     def open_conversation(self, conversation_id: int) -> None:
-        self.history.conversation(conversation_id)  # KeyError if it does not exist
+        self.history.conversation(conversation_id)  # ConversationNotFound if it does not exist
         if conversation_id != self.conversation_id:
             self.stop()
         self.conversation_id = conversation_id
@@ -182,9 +203,9 @@ class ChatController(QObject):
     def _ensure_conversation(self) -> int:
         if self.conversation_id is None:
             target = self._target()
-            options = self.options()
+            options = self.conversation_options()
             conv = self.history.create_conversation(
-                model=options.pop("model", target.model), profile=target.profile, settings=options
+                model=options.model, profile=target.profile, settings=options.settings()
             )
             self.conversation_id = conv.id
             self._pending_options = {}
@@ -260,12 +281,12 @@ class ChatController(QObject):
     # ------------------------------------------------------------------ the request
 
     def _start_reply(self, conversation_id: int) -> None:
-        options = self.options()
+        options = self.conversation_options()
         target = self._target()
-        model = str(options.get("model") or target.model)
+        model = str(options.model or target.model)
         try:
             placeholder = self.history.add_message(
-                conversation_id, "assistant", "", status=STATUS_STREAMING, meta={"model": model}
+                conversation_id, "assistant", "", status=MessageStatus.STREAMING, meta={"model": model}
             )
         except HistoryError as exc:
             self._history_failed(exc)
@@ -278,27 +299,27 @@ class ChatController(QObject):
         self.busy_changed.emit(True)
 
     async def _reply(
-        self, target: ChatTarget, model: str, options: dict[str, Any], placeholder: StoredMessage
+        self, target: ChatTarget, model: str, options: ChatOptions, placeholder: StoredMessage
     ) -> None:
         before = self.history.index_of(placeholder.id)
         turns = sendable(self.history.messages(placeholder.conversation_id, 0, before))
-        max_tokens = options.get("max_tokens")
+        max_tokens = options.max_tokens
         # Unknown window: a llama.cpp server tells its exact size in /props (cached per client).
         context_tokens = target.context_tokens or (await target.client.context_window()) or 0
         prepared = prepare(
-            str(options.get("system_prompt") or ""),
+            str(options.system_prompt or ""),
             turns,
             context_tokens=context_tokens,
             reply_tokens=max_tokens,
         )
         generation = GenerationOptions(
-            temperature=options.get("temperature"),
+            temperature=options.temperature,
             top_p=target.generation.top_p,
             max_tokens=max_tokens,
         )
         result: StreamResult | None = None
         error: TrayaiError | None = None
-        status = STATUS_DONE
+        status = MessageStatus.DONE
         retries = 0
         try:
             while True:
@@ -312,22 +333,22 @@ class ChatController(QObject):
                     retries += 1
                     log.info("context exceeded: retrying with the last %d messages", keep)
                     prepared = prepare(
-                        str(options.get("system_prompt") or ""),
+                        str(options.system_prompt or ""),
                         turns,
                         context_tokens=context_tokens,
                         reply_tokens=max_tokens,
                         keep_last=keep,
                     )
             if result is not None and result.finish_reason == "cancelled":
-                status = STATUS_STOPPED
+                status = MessageStatus.STOPPED
         except asyncio.CancelledError:
-            status = STATUS_STOPPED
+            status = MessageStatus.STOPPED
         except TrayaiError as exc:
-            status, error = STATUS_ERROR, exc
+            status, error = MessageStatus.ERROR, exc
         except Exception as exc:  # a bug must still leave a saved answer and a message
             log.exception("chat request failed unexpectedly")
             status, error = (
-                STATUS_ERROR,
+                MessageStatus.ERROR,
                 classify_exception(exc, base_url=target.client.base_url, model=model),
             )
         finally:
@@ -386,7 +407,7 @@ class ChatController(QObject):
             message_id, fields = next(iter(self._unsaved.items()))
             try:
                 self.history.update_message(message_id, **fields)
-            except KeyError:  # deleted meanwhile: nothing to keep
+            except MessageNotFound:  # deleted meanwhile: nothing to keep
                 pass
             except HistoryError as exc:
                 self._storage_failed(exc)
@@ -426,7 +447,7 @@ class ChatController(QObject):
         if result is not None:
             meta.update(result.to_dict())
             meta.pop("error", None)
-        if status == STATUS_STOPPED:
+        if status == MessageStatus.STOPPED:
             meta["finish_reason"] = "stopped"
         if error is not None:
             meta["error"] = {"code": error.code.value, "message": error.message, "hint": error.hint}
@@ -450,7 +471,7 @@ class ChatController(QObject):
         error = make_error(ErrorCode.HISTORY, exc.message, exc.hint)
         log.error("history: %s", exc)
         self.failed.emit(
-            ReplyOutcome(StoredMessage(-1, -1, -1, "assistant", "", STATUS_ERROR), None, error, 0)
+            ReplyOutcome(StoredMessage(-1, -1, -1, "assistant", "", MessageStatus.ERROR), None, error, 0)
         )
 
 

@@ -44,7 +44,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
 
-from trayai.core.history import STATUS_ERROR, StoredMessage
+from trayai.core.history import MessageStatus, StoredMessage
 from trayai.core.render import MarkdownRenderer, Palette, plain_text_to_html, reply_footer
 from trayai.ui.chat.answer_writer import AnswerWriter, fresh_block
 
@@ -276,7 +276,7 @@ class TranscriptView(QTextBrowser):
     def _body_html(self, message: StoredMessage) -> tuple[str, list[str]]:
         if message.role == "user":
             return plain_text_to_html(message.content), []
-        if not message.content and message.status == STATUS_ERROR:
+        if not message.content and message.status == MessageStatus.ERROR:
             return "", []
         rendered = self.renderer.render(message.content, code_link=lambda i: self._code_href(message.id, i))
         return rendered.html, rendered.code_blocks
@@ -292,7 +292,7 @@ class TranscriptView(QTextBrowser):
         palette = self.renderer.palette
         out = ""
         error = message.meta.get("error")
-        if message.status == STATUS_ERROR and isinstance(error, dict):
+        if message.status == MessageStatus.ERROR and isinstance(error, dict):
             text = html.escape(str(error.get("message", "The request failed")))
             hint = html.escape(str(error.get("hint", "")))
             colour = "#ff8080" if palette.dark else "#b00020"

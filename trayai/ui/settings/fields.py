@@ -1,13 +1,13 @@
-"""One editor widget per setting, made from the dataclass field's type and metadata.
+"""One editor widget per setting, made from the setting's :class:`~trayai.core.config.FieldSpec`.
 
-Why: the settings dataclasses already say each value's type, bounds, choices and meaning (the same
-metadata validates ``trayai config set``). Building the widgets from it keeps the dialog, the CLI and
-the docs in agreement: a new setting gets a correctly bounded widget and a tooltip for free.
+Why: the settings dataclasses already say each value's type, bounds, choices and meaning, and
+``trayai.core.config.field_specs`` works them out once (the same specs validate ``trayai config
+set``). Building the widgets from them keeps the dialog, the CLI and the docs in agreement: a new
+setting gets a correctly bounded widget and a tooltip for free.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trayai.core.config import FieldSpec, field_spec
+
 INT_LIMIT = 2_147_483_647  # QSpinBox holds a C int
 DEFAULT_TEXT = "server default"
 
@@ -27,17 +29,15 @@ DEFAULT_TEXT = "server default"
 class FieldEditor:
     """Loads a value into a widget and reads it back, typed as the field wants (None allowed if optional)."""
 
-    def __init__(self, f: dataclasses.Field[Any], *, multiline: bool = False) -> None:
-        self.field = f
-        annotation = str(f.type)
-        self.optional = "None" in annotation
-        meta = f.metadata
+    def __init__(self, spec: FieldSpec, *, multiline: bool = False) -> None:
+        self.spec = spec
+        self.optional = spec.optional
         self.widget: QWidget
-        low, high = meta.get("min"), meta.get("max")
-        if "bool" in annotation:
+        low, high = spec.minimum, spec.maximum
+        if spec.kind == "bool":
             self.kind = "bool"
             self.widget = QCheckBox()
-        elif "int" in annotation and "float" not in annotation:
+        elif spec.kind == "int":
             self.kind = "int"
             box = QSpinBox()
             low_i = int(low) if low is not None else 0
@@ -48,7 +48,7 @@ class FieldEditor:
             if self.optional:
                 box.setSpecialValueText(DEFAULT_TEXT)
             self.widget = box
-        elif "float" in annotation:
+        elif spec.kind == "float":
             self.kind = "float"
             dbox = QDoubleSpinBox()
             dbox.setDecimals(2)
@@ -59,10 +59,10 @@ class FieldEditor:
             if self.optional:
                 dbox.setSpecialValueText(DEFAULT_TEXT)
             self.widget = dbox
-        elif meta.get("choices"):
+        elif spec.choices:
             self.kind = "choice"
             combo = QComboBox()
-            combo.addItems(list(meta["choices"]))
+            combo.addItems(list(spec.choices))
             self.widget = combo
         elif multiline:
             self.kind = "text"
@@ -71,8 +71,8 @@ class FieldEditor:
         else:
             self.kind = "str"
             self.widget = QLineEdit()
-        self.widget.setObjectName(f.name)
-        tip = str(meta.get("description", ""))
+        self.widget.setObjectName(spec.name)
+        tip = spec.description
         if low is not None or high is not None:
             tip += f" ({low if low is not None else '…'} – {high if high is not None else '…'})"
         self.widget.setToolTip(tip)
@@ -114,8 +114,9 @@ class FieldEditor:
             self.widget.setToolTip(f"Set by {reason}; not saved to the settings file.")
 
 
-def field_of(cls: type[Any], name: str) -> dataclasses.Field[Any]:
-    return next(f for f in dataclasses.fields(cls) if f.name == name)
+def field_of(cls: type[Any], name: str) -> FieldSpec:
+    """The spec of setting ``name`` of the settings dataclass ``cls`` (what :class:`FieldEditor` takes)."""
+    return field_spec(cls, name)
 
 
 def label_for(name: str) -> str:
