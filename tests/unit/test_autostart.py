@@ -30,7 +30,7 @@ def xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_linux_entry_is_written_parsed_and_launches_trayai(xdg: Path) -> None:
-    message = apply_autostart(True, platform="linux")
+    message = apply_autostart(enabled=True, platform="linux")
     assert str(xdg) in message and autostart_enabled("linux")
     entry = configparser.ConfigParser(interpolation=None)
     entry.read(xdg)
@@ -40,7 +40,7 @@ def test_linux_entry_is_written_parsed_and_launches_trayai(xdg: Path) -> None:
     argv = [*shlex.split(section["Exec"]), "--version"]
     out = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == f"trayai {__version__}"
-    assert "will not" in apply_autostart(False, platform="linux")
+    assert "will not" in apply_autostart(enabled=False, platform="linux")
     assert not xdg.exists() and not autostart_enabled("linux")
 
 
@@ -50,10 +50,10 @@ def test_linux_entry_passes_desktop_file_validate(xdg: Path) -> None:
     validator = shutil.which("desktop-file-validate")
     if validator is None:
         pytest.fail("desktop-file-validate is missing: run `bash resources/bootstrap.sh --test`")
-    apply_autostart(True, platform="linux")
+    apply_autostart(enabled=True, platform="linux")
     result = subprocess.run([validator, str(xdg)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
-    apply_autostart(False, platform="linux")
+    apply_autostart(enabled=False, platform="linux")
     assert not xdg.exists()
 
 

@@ -40,7 +40,7 @@ def test_back_off_while_unreachable_then_normal_interval() -> None:
 def test_starting_and_generating_override_the_polled_state() -> None:
     logic = MonitorLogic()
     assert logic.state is None
-    t = logic.set_starting(True)
+    t = logic.set_starting(starting=True)
     assert t.changed and t.after is ServerState.STARTING
     assert logic.next_delay() == 1.0  # poll often while the built-in server boots
     logic.record(report(ServerState.UNREACHABLE))
@@ -74,10 +74,10 @@ def test_notifications_only_on_meaningful_transitions_and_rate_limited() -> None
 
 def test_ready_after_starting_notifies_and_can_be_switched_off() -> None:
     logic = MonitorLogic()
-    logic.set_starting(True)
+    logic.set_starting(starting=True)
     assert logic.record(report(ServerState.READY)).notification is not None
     quiet = MonitorLogic(notifications=False)
-    quiet.set_starting(True)
+    quiet.set_starting(starting=True)
     assert quiet.record(report(ServerState.READY)).notification is None
 
 

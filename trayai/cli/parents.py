@@ -9,7 +9,8 @@ import argparse
 from dataclasses import dataclass
 from typing import TypeAlias
 
-Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+# argparse has no public name for what add_subparsers() returns; typeshed only knows this one.
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"  # noqa: SLF001
 
 
 @dataclass(frozen=True)

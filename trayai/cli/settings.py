@@ -137,7 +137,7 @@ def cmd_config_set(ctx: Context) -> int:
     if args.key == "start_at_login":
         from trayai.core.autostart import apply_autostart
 
-        notes.append(apply_autostart(settings.start_at_login))
+        notes.append(apply_autostart(enabled=settings.start_at_login))
     for note in notes:
         ctx.say(note)
     short = args.key.removeprefix("profile.")

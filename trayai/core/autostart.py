@@ -71,7 +71,7 @@ def launch_agent_file() -> Path:
     return Path.home() / "Library" / "LaunchAgents" / f"{LAUNCH_AGENT_LABEL}.plist"
 
 
-def apply_autostart(enabled: bool, *, platform: str | None = None, command: list[str] | None = None) -> str:
+def apply_autostart(*, enabled: bool, platform: str | None = None, command: list[str] | None = None) -> str:
     """Install or remove the login item; returns a sentence saying what was done."""
     platform = platform or sys.platform
     command = command or launch_command()

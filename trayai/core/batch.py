@@ -246,7 +246,7 @@ async def run_batch(
             model = item.model or default_model
             options = options_over(default_options, item.options)
             try:
-                result = await _ask(client, item, model, options, stream)
+                result = await _ask(client, item, model, options, stream=stream)
             except TrayaiError as exc:
                 emit(item, error_record(item, exc, exc.partial))
                 return
@@ -275,7 +275,7 @@ async def run_batch(
 
 
 async def _ask(
-    client: ModelClient, item: BatchItem, model: str, options: GenerationOptions, stream: bool
+    client: ModelClient, item: BatchItem, model: str, options: GenerationOptions, *, stream: bool
 ) -> StreamResult:
     if not stream:
         return await client.complete(item.messages, model=model, options=options)

@@ -187,7 +187,7 @@ class ModelClient:
         self.endpoint = endpoint
         self._openai: AsyncOpenAI | None = None
         self._http: httpx2.AsyncClient | None = None
-        self._stream_options_ok = True
+        self._stream_options_ok = True  # LM Studio refuses stream_options: see refuses_stream_options
         self._unsupported: set[str] = set()  # llama.cpp extras this server does not have
         self._context_window: int | None = None
 
@@ -217,7 +217,8 @@ class ModelClient:
             )
         return self._http
 
-    def _client(self) -> AsyncOpenAI:
+    def sdk(self) -> AsyncOpenAI:
+        """The OpenAI SDK client, made on first use (``import openai`` is slow: see :meth:`warm_up`)."""
         if self._openai is None:
             from openai import AsyncOpenAI
 
@@ -241,7 +242,7 @@ class ModelClient:
     def _prepare_sdk(self) -> None:
         """Worker-thread part of :meth:`warm_up`: the SDK, its client and its chat resources."""
         _import_openai()
-        client = self._client()
+        client = self.sdk()
         _ = client.chat.completions.with_raw_response  # the resources load lazily on first access
 
     async def aclose(self) -> None:
@@ -390,7 +391,7 @@ class ModelClient:
         """A non-streaming completion (servers or profiles without streaming, batch jobs)."""
         import httpx2
 
-        client = self._client()
+        client = self.sdk()
         opts = options or GenerationOptions()
         started = time.perf_counter()
         try:
@@ -434,8 +435,21 @@ class ModelClient:
             tokens_per_second=tokens / duration if duration > 0 and tokens else None,
         )
 
-    def _stream_options(self) -> dict[str, Any]:
+    def stream_options(self) -> dict[str, Any]:
+        """``stream_options`` for a streamed request, unless this server refused them before."""
         return {"stream_options": {"include_usage": True}} if self._stream_options_ok else {}
+
+    def refuses_stream_options(self, error: TrayaiError) -> bool:
+        """True, once, when ``error`` is this server refusing ``stream_options`` (LM Studio): they are
+        left out from then on, and the caller sends its request again."""
+        refused = (
+            error.code is ErrorCode.BAD_REQUEST
+            and self._stream_options_ok
+            and "stream_options" in (error.detail or error.message)
+        )
+        if refused:
+            self._stream_options_ok = False
+        return refused
 
 
 @dataclass
@@ -584,8 +598,8 @@ class ChatStream:
     async def _request(self, state: _StreamState) -> AsyncGenerator[str, None]:
         client = self._client
         endpoint = client.endpoint
-        oai = client._client()
-        body = {**self._options.as_body(), **client._stream_options()}
+        oai = client.sdk()
+        body = {**self._options.as_body(), **client.stream_options()}
         # Typed as Any: messages are plain dicts and options vary by server, so the SDK's
         # TypedDict overloads would only get in the way.
         create: Any = oai.chat.completions.with_streaming_response.create
@@ -598,12 +612,7 @@ class ChatStream:
             error = classify_exception(
                 exc, base_url=endpoint.base_url, model=self._model, phase=ErrorPhase.FIRST_TOKEN
             )
-            if (
-                error.code is ErrorCode.BAD_REQUEST
-                and client._stream_options_ok
-                and "stream_options" in (error.detail or error.message)
-            ):
-                client._stream_options_ok = False  # LM Studio: retry once without, remember
+            if client.refuses_stream_options(error):  # sent again without them
                 async with contextlib.aclosing(self._request(state)) as deltas:
                     async for delta in deltas:
                         yield delta

@@ -83,7 +83,7 @@ class MonitorLogic:
             self._starting = False
         return self._update(self._notification_for(report))
 
-    def set_starting(self, starting: bool) -> Transition:
+    def set_starting(self, *, starting: bool) -> Transition:
         """The built-in server is booting (True) or finished/failed booting (False)."""
         self._starting = starting
         if starting:

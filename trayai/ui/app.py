@@ -235,7 +235,7 @@ class TrayApp(QObject):
         self.monitor.logic.policy = replace(self.monitor.logic.policy, interval=settings.poll_interval)
         if settings.start_at_login != old.start_at_login:
             try:
-                note = apply_autostart(settings.start_at_login)
+                note = apply_autostart(enabled=settings.start_at_login)
                 log.info("start at login: %s", note)
             except OSError as exc:
                 self.tray.message("Start at login could not be changed", str(exc))
@@ -269,12 +269,12 @@ class TrayApp(QObject):
         )
 
     def start_server(self) -> None:
-        self.monitor.set_starting(True)
+        self.monitor.set_starting(starting=True)
         self.server.start()
 
     def _on_server_state(self, state: RunState) -> None:
         if state is not RunState.STARTING:
-            self.monitor.set_starting(False)
+            self.monitor.set_starting(starting=False)
             self.monitor.poll_now()
         self._refresh_status()
 
@@ -337,7 +337,7 @@ class TrayApp(QObject):
             self.tray.message("Could not save the model choice", str(exc))
         if self._is_builtin_endpoint():
             self.choose_model(model.name)
-        self.monitor.set_starting(True)
+        self.monitor.set_starting(starting=True)
         self._track(self.server.switch_model(name))
 
     def _is_builtin_endpoint(self) -> bool:

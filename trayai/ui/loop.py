@@ -44,10 +44,14 @@ class _QtTimerHandle(asyncio.Handle):
         self._qt_timer: Any = None
         self._qt_timer_id = -1
 
+    def attach(self, timer: Any, timer_id: int) -> None:
+        """Remember the Qt timer that will run this handle, for :meth:`cancel` to stop."""
+        self._qt_timer, self._qt_timer_id = timer, timer_id
+
     def cancel(self) -> None:
         timer, self._qt_timer = self._qt_timer, None
         if timer is not None and not self._cancelled:
-            callbacks = timer._SimpleTimer__callbacks
+            callbacks = timer._SimpleTimer__callbacks  # noqa: SLF001 - qasync has no public way to drop one
             if callbacks.get(self._qt_timer_id) is self:
                 del callbacks[self._qt_timer_id]
                 timer.killTimer(self._qt_timer_id)
@@ -62,10 +66,12 @@ def _call_later(self: Any, delay: float, callback: Any, *args: Any, context: Con
     if not callable(callback) or asyncio.iscoroutinefunction(callback):
         raise TypeError(f"not a plain callable: {callback!r}")
     handle = _QtTimerHandle(callback, args, self, context)
+    # ``self`` is qasync's loop: this replaces its call_later, so it does what qasync's own does,
+    # with its private timer object (checked by release_cancelled_timers before installing this).
     timer = self._timer
     timer_id = timer.startTimer(int(max(0.0, delay) * 1000))
-    timer._SimpleTimer__callbacks[timer_id] = handle
-    handle._qt_timer, handle._qt_timer_id = timer, timer_id
+    timer._SimpleTimer__callbacks[timer_id] = handle  # noqa: SLF001
+    handle.attach(timer, timer_id)
     return handle
 
 

@@ -111,15 +111,15 @@ class StatusMonitor(QObject):
         self._model = model
         self.poll_now()
 
-    def set_starting(self, starting: bool) -> None:
-        self._apply(self.logic.set_starting(starting))
+    def set_starting(self, *, starting: bool) -> None:
+        self._apply(self.logic.set_starting(starting=starting))
         if starting:
             self.poll_now()
 
     def request_started(self) -> None:
         self._apply(self.logic.request_started())
 
-    def request_finished(self, failed: bool = False) -> None:
+    def request_finished(self, *, failed: bool = False) -> None:
         self._apply(self.logic.request_finished())
         if failed:
             self.poll_now()  # a failed chat request may mean the server went away: look now

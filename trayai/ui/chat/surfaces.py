@@ -119,9 +119,9 @@ class ChatSurfaces(QObject):
         from trayai.ui.chat.warmup import warm_up_chat
 
         controller = ChatController(history, self._target, self)
-        controller.busy_changed.connect(self._on_busy)
+        controller.busy_changed.connect(lambda busy: self._on_busy(busy=busy))
         controller.finished.connect(self._on_finished)
-        controller.failed.connect(lambda _outcome: self._monitor.request_finished(True))
+        controller.failed.connect(lambda _outcome: self._monitor.request_finished(failed=True))
         self._spawn(warm_up_chat(self._monitor.client))  # ready before the first prompt is typed
         return controller
 
@@ -138,13 +138,13 @@ class ChatSurfaces(QObject):
             context_tokens=profile.context_tokens,  # 0: the chat asks the server (llama.cpp /props)
         )
 
-    def _on_busy(self, busy: bool) -> None:
+    def _on_busy(self, *, busy: bool) -> None:
         if busy:
             self._monitor.request_started()
 
     def _on_finished(self, outcome: ReplyOutcome) -> None:
         self.last_reply = last_reply_line(outcome.message.meta) or self.last_reply
-        self._monitor.request_finished(False)
+        self._monitor.request_finished(failed=False)
         self.finished.emit(outcome)
 
     def _open_history(self) -> HistoryStore | None:

@@ -157,7 +157,7 @@ class TranscriptView(QTextBrowser):
         self.clear_messages()
         self.setUpdatesEnabled(False)
         try:
-            self._set_earlier_link(has_earlier)
+            self._set_earlier_link(show=has_earlier)
             for message in messages:
                 self.append_message(message, scroll=False)
         finally:
@@ -170,14 +170,14 @@ class TranscriptView(QTextBrowser):
         old_max, old_value = bar.maximum(), bar.value()
         self.setUpdatesEnabled(False)
         try:
-            self._set_earlier_link(False)
+            self._set_earlier_link(show=False)
             cursor = QTextCursor(self.document())
             cursor.movePosition(QTextCursor.MoveOperation.Start)
             cursor.beginEditBlock()
             for message in messages:
                 self._insert_message(cursor, message)
             cursor.endEditBlock()
-            self._set_earlier_link(has_earlier)
+            self._set_earlier_link(show=has_earlier)
         finally:
             self.setUpdatesEnabled(True)
         bar.setValue(old_value + (bar.maximum() - old_max))
@@ -192,7 +192,7 @@ class TranscriptView(QTextBrowser):
         if scroll and at_bottom:
             self.scroll_to_bottom()
 
-    def _set_earlier_link(self, show: bool) -> None:
+    def _set_earlier_link(self, *, show: bool) -> None:
         doc = self.document()
         first = doc.begin()
         has_link = first.isValid() and first.text().startswith("↑ Load earlier messages")

@@ -187,7 +187,7 @@ class ChatWindow(QMainWindow):
         c.delta.connect(self.transcript.add_delta)
         c.finished.connect(self._on_reply_ended)
         c.failed.connect(self._on_reply_ended)
-        c.busy_changed.connect(self._on_busy)
+        c.busy_changed.connect(lambda busy: self._on_busy(busy=busy))
         c.history_changed.connect(self._on_history_changed)
         c.storage_notice.connect(self._on_storage_notice)
 
@@ -269,7 +269,7 @@ class ChatWindow(QMainWindow):
         elif self._editing is not None:
             self._cancel_edit()
 
-    def _on_busy(self, busy: bool) -> None:
+    def _on_busy(self, *, busy: bool) -> None:
         self.send_button.setVisible(not busy)
         self.stop_button.setVisible(busy)
         self.regenerate_button.setEnabled(not busy)

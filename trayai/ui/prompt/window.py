@@ -101,7 +101,7 @@ class QuickPromptWindow(QWidget):
         layout.addWidget(self.answer, 1)
         layout.addLayout(actions)
         self.setStyleSheet("QuickPromptWindow { border: 1px solid palette(mid); }")
-        self._set_actions_enabled(False)
+        self._set_actions_enabled(enabled=False)
         self.resize(self.WIDTH, self.sizeHint().height())
 
     def _connect(self) -> None:
@@ -221,7 +221,7 @@ class QuickPromptWindow(QWidget):
         self.controller.new_conversation()
         self.answer.clear_messages()
         self.answer.hide()
-        self._set_actions_enabled(False)
+        self._set_actions_enabled(enabled=False)
         self.input.clear()
         self.input.setFocus()
         self._grow()
@@ -246,7 +246,7 @@ class QuickPromptWindow(QWidget):
         self.controller.new_conversation()  # the exchange now lives in the chat window
         self.answer.clear_messages()
         self.answer.hide()
-        self._set_actions_enabled(False)
+        self._set_actions_enabled(enabled=False)
 
     def _on_answer_link(self, kind: str, message_id: int, index: int) -> None:
         if kind == "copycode":
@@ -280,7 +280,7 @@ class QuickPromptWindow(QWidget):
             self.answer.finish_stream(outcome.message)
         elif outcome.error is not None:
             self.status.setText(outcome.error.message)
-        self._set_actions_enabled(bool(outcome.message.content))
+        self._set_actions_enabled(enabled=bool(outcome.message.content))
         self._grow()
 
     def _grow(self) -> None:
@@ -296,7 +296,7 @@ class QuickPromptWindow(QWidget):
         if wanted != self.height():
             self.resize(self.width(), wanted)
 
-    def _set_actions_enabled(self, enabled: bool) -> None:
+    def _set_actions_enabled(self, *, enabled: bool) -> None:
         for button in (self.copy_button, self.chat_button):
             button.setEnabled(enabled)
 
