@@ -250,7 +250,7 @@ async def run_batch(
             except TrayaiError as exc:
                 emit(item, error_record(item, exc, exc.partial))
                 return
-            except Exception as exc:  # an unexpected failure still becomes that line's error
+            except Exception as exc:  # noqa: BLE001 - any failure becomes that line's error; the rest go on
                 emit(item, error_record(item, classify_exception(exc, base_url=client.base_url, model=model)))
                 return
         emit(item, success_record(item, result))

@@ -335,7 +335,7 @@ class ModelClient:
                 ),
                 self.endpoint.models_timeout,
             )
-        except Exception:
+        except Exception:  # noqa: BLE001 - an optional extra: any failure (network, deadline, cap) = absent
             return None
         if response.status_code in (404, 405, 501):
             self._unsupported.add(path)

@@ -65,7 +65,7 @@ def default_threads() -> int:
         import psutil
 
         physical = psutil.cpu_count(logical=False)
-    except Exception:  # psutil can fail in sandboxes; fall back to the OS count
+    except Exception:  # noqa: BLE001 - psutil fails in sandboxes in varied ways; the OS count will do
         physical = None
     cores = physical or os.cpu_count() or 1
     return max(1, cores - 1)
@@ -104,18 +104,19 @@ def resolve_model_file(setting: str) -> Path:
 
 def port_owner(port: int) -> str | None:
     """Best-effort "name (pid N)" of the process listening on ``port`` (may need privileges)."""
-    try:
-        import psutil
+    import psutil
 
-        for conn in psutil.net_connections(kind="tcp"):
-            if conn.status == "LISTEN" and conn.laddr and conn.laddr.port == port and conn.pid:
-                try:
-                    name = psutil.Process(conn.pid).name()
-                except psutil.Error:
-                    name = "a process"
-                return f"{name} (pid {conn.pid})"
-    except Exception:  # AccessDenied on some systems; the caller copes without a name
+    try:
+        connections = psutil.net_connections(kind="tcp")
+    except (psutil.Error, OSError):  # AccessDenied on some systems; the caller copes without a name
         return None
+    for conn in connections:
+        if conn.status == "LISTEN" and conn.laddr and conn.laddr.port == port and conn.pid:
+            try:
+                name = psutil.Process(conn.pid).name()
+            except psutil.Error:
+                name = "a process"
+            return f"{name} (pid {conn.pid})"
     return None
 
 

@@ -632,7 +632,7 @@ def _parse_retry_after(value: str | None) -> float | None:
 def _response_text(response: Any) -> str:
     try:
         return str(response.text)
-    except Exception:  # a streamed response not read yet
+    except Exception:  # noqa: BLE001 - httpx's ResponseNotRead (a stream not read yet); httpx2 is not imported here
         return ""
 
 

@@ -35,7 +35,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message, formatted = record.getMessage(), True
-        except Exception:  # a malformed call (wrong argument count) must not raise into the caller
+        except Exception:  # noqa: BLE001 - a bad call (wrong arguments, a failing __str__) must not raise
             message, formatted = f"{record.msg} {record.args!r}", False
         redacted = self.redact(message)
         if redacted != message or not formatted:

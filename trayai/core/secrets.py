@@ -93,7 +93,7 @@ class SecretStore:
                 import keyring
 
                 self._backend = keyring.get_keyring()
-            except Exception as exc:  # a broken keyring installation: session-only keys
+            except Exception as exc:  # noqa: BLE001 - a broken keyring installation: session-only keys
                 self._broken_reason = f"{type(exc).__name__}: {exc}"[:160]
             else:
                 if not _usable(self._backend):
@@ -118,7 +118,7 @@ class SecretStore:
             return None
         try:
             value = self._backend.get_password(SERVICE, profile)
-        except Exception as exc:  # any backend failure (D-Bus, locked keychain) is non-fatal
+        except Exception as exc:  # noqa: BLE001 - backends raise their own types (D-Bus, keychain): non-fatal
             self._mark_broken(exc)
             return None
         return value if isinstance(value, str) else None
@@ -132,7 +132,7 @@ class SecretStore:
                 self._backend.set_password(SERVICE, profile, key)
                 self._session.pop(profile, None)
                 return KeyOutcome(True, self.backend_name)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - as in get(): session-only from now on
                 self._mark_broken(exc)
         self._session[profile] = key
         return KeyOutcome(
@@ -152,7 +152,7 @@ class SecretStore:
                 found = True
             except PasswordDeleteError:
                 pass
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - as in get(): session-only from now on
                 self._mark_broken(exc)
         return found
 

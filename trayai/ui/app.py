@@ -42,11 +42,11 @@ log = logging.getLogger(__name__)
 
 def _process_started() -> float:
     """When this process was created (interpreter start included), for the start-up figure."""
-    try:
-        import psutil
+    import psutil
 
+    try:
         return float(psutil.Process().create_time())
-    except Exception:  # pragma: no cover - psutil is a dependency; be safe anyway
+    except (psutil.Error, OSError):  # pragma: no cover - only where /proc is unreadable
         return time.time()
 
 

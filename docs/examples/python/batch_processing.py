@@ -26,7 +26,7 @@ async def answer(prompt: str, limit: asyncio.Semaphore) -> dict[str, object]:
             response = await client.chat.completions.create(
                 model=MODEL, messages=[{"role": "user", "content": prompt}], max_tokens=50
             )
-        except Exception as exc:  # one failure must not sink the batch
+        except Exception as exc:  # noqa: BLE001 - one failure, whatever it is, must not sink the batch
             return {"prompt": prompt, "error": str(exc)}
         return {"prompt": prompt, "answer": response.choices[0].message.content}
 

@@ -28,6 +28,6 @@ if __name__ == "__main__":
     prompt = " ".join(sys.argv[1:]) or "Say hello in one sentence."
     try:
         print(chat_completion([{"role": "user", "content": prompt}], max_tokens=100))
-    except Exception as exc:  # the brief's error-handling pattern: say what went wrong, exit non-zero
+    except Exception as exc:  # noqa: BLE001 - a script's last word: say what went wrong, exit non-zero
         print(f"Local model error: {exc} — is the server running? Try: trayai status", file=sys.stderr)
         sys.exit(1)

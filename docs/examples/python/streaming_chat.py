@@ -31,6 +31,6 @@ if __name__ == "__main__":
         for piece in stream_chat([{"role": "user", "content": prompt}]):
             print(piece, end="", flush=True)
         print()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a script's last word: say what went wrong, exit non-zero
         print(f"\nLocal model error: {exc} — is the server running? Try: trayai status", file=sys.stderr)
         sys.exit(1)

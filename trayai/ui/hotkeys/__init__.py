@@ -35,7 +35,7 @@ def create_backend(parent: QObject | None = None, environ: Mapping[str, str] | N
             from trayai.ui.hotkeys.x11 import X11Hotkeys
 
             return X11Hotkeys(env.get("DISPLAY"), parent)
-        except Exception as exc:  # no X server after all, python-xlib missing…
+        except Exception as exc:  # noqa: BLE001 - no X server after all, python-xlib's own error types…
             log.warning("X11 hotkeys unavailable: %s", exc)
             return NoBackend(f"Global hotkeys are unavailable ({type(exc).__name__}: {exc}).", parent)
     return NoBackend("No graphical session (X11 or Wayland) was found for a global hotkey.", parent)

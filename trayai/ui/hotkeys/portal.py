@@ -132,7 +132,7 @@ class PortalHotkeys(HotkeyBackend):
                             self.activated.emit()
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - D-Bus/portal failures of any kind: no hotkey, reported
             reason = str(exc) or type(exc).__name__
             log.warning("GlobalShortcuts portal unavailable: %s", reason)
             self.status_changed.emit(

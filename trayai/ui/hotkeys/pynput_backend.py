@@ -43,7 +43,7 @@ class PynputHotkeys(HotkeyBackend):
         try:
             self._listener = keyboard.GlobalHotKeys({hotkey.pynput: self._fired.emit})
             self._listener.start()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - pynput's OS listeners raise their own types: reported
             log.warning("pynput hotkey failed: %s", exc)
             return Registration(False, self.name, f"{hotkey.display} could not be registered: {exc}")
         if sys.platform == "darwin" and not getattr(self._listener, "IS_TRUSTED", True):
