@@ -80,55 +80,73 @@ async def _ask(
     async with ModelClient(resolved.endpoint) as client:
         model = resolved.model
         if not ctx.args.no_resolve:
-            # Send the server's own spelling of the model (e.g. docker.io/ai/smollm2:latest).
-            with contextlib.suppress(TrayaiError):
-                from trayai.core.modelmatch import match_model
-
-                listing = await client.list_models()
-                match = match_model(model, listing.ids)
-                if match.resolved:
-                    model = match.resolved
-                elif listing.ids and ctx.args.model is None:
-                    hint = f" — did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
-                    ctx.say(ctx.line(f"warning: {model!r} is not listed by the server{hint}"))
-        clean = _answer_filter(ctx)
+            model = await _server_spelling(ctx, client, model)
         if not resolved.profile.generation.stream:
-            try:
-                result = await client.complete(messages, model=model, options=options)
-            except TrayaiError as exc:
-                return ctx.fail(exc)
-            text = clean(result.text)
-            ctx.out.write(text + ("" if text.endswith("\n") else "\n"))
-            ctx.out.flush()
-            if ctx.args.stats:
-                ctx.say(ctx.line(_stats_line(result.to_dict())))
-            return EXIT_OK
-        stream = client.stream_chat(messages, model=model, options=options)
-        wrote_newline = True
-        try:
-            async with stream:
-                async for delta in stream:
-                    text = clean(delta)
-                    if not text:
-                        continue
-                    ctx.out.write(text)
-                    ctx.out.flush()
-                    wrote_newline = text.endswith("\n")
-        except TrayaiError as exc:
-            if not wrote_newline:
-                ctx.out.write("\n")
-            if stream.text:
-                ctx.say("(the partial answer above was kept)")
-            return ctx.fail(exc)
+            return await _print_complete(ctx, client, messages, model, options)
+        return await _print_stream(ctx, client, messages, model, options)
+
+
+async def _server_spelling(ctx: Context, client: ModelClient, model: str) -> str:
+    """The server's own spelling of ``model`` (e.g. docker.io/ai/smollm2:latest), else ``model``
+    (with a warning when the server lists others and the name came from the profile)."""
+    with contextlib.suppress(TrayaiError):
+        from trayai.core.modelmatch import match_model
+
+        listing = await client.list_models()
+        match = match_model(model, listing.ids)
+        if match.resolved:
+            return match.resolved
+        if listing.ids and ctx.args.model is None:
+            hint = f" — did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
+            ctx.say(ctx.line(f"warning: {model!r} is not listed by the server{hint}"))
+    return model
+
+
+async def _print_complete(
+    ctx: Context, client: ModelClient, messages: list[dict[str, str]], model: str, options: GenerationOptions
+) -> int:
+    try:
+        result = await client.complete(messages, model=model, options=options)
+    except TrayaiError as exc:
+        return ctx.fail(exc)
+    text = _answer_filter(ctx)(result.text)
+    ctx.out.write(text + ("" if text.endswith("\n") else "\n"))
+    ctx.out.flush()
+    if ctx.args.stats:
+        ctx.say(ctx.line(_stats_line(result.to_dict())))
+    return EXIT_OK
+
+
+async def _print_stream(
+    ctx: Context, client: ModelClient, messages: list[dict[str, str]], model: str, options: GenerationOptions
+) -> int:
+    clean = _answer_filter(ctx)
+    stream = client.stream_chat(messages, model=model, options=options)
+    wrote_newline = True
+    try:
+        async with stream:
+            async for delta in stream:
+                text = clean(delta)
+                if not text:
+                    continue
+                ctx.out.write(text)
+                ctx.out.flush()
+                wrote_newline = text.endswith("\n")
+    except TrayaiError as exc:
         if not wrote_newline:
             ctx.out.write("\n")
-            ctx.out.flush()
-        final = stream.result
-        if final is not None:
-            if final.cut_at_max_tokens:
-                ctx.say("(answer cut at max tokens — raise --max-tokens for more)")
-            if ctx.args.stats:
-                ctx.say(ctx.line(_stats_line(final.to_dict())))
+        if stream.text:
+            ctx.say("(the partial answer above was kept)")
+        return ctx.fail(exc)
+    if not wrote_newline:
+        ctx.out.write("\n")
+        ctx.out.flush()
+    final = stream.result
+    if final is not None:
+        if final.cut_at_max_tokens:
+            ctx.say("(answer cut at max tokens — raise --max-tokens for more)")
+        if ctx.args.stats:
+            ctx.say(ctx.line(_stats_line(final.to_dict())))
     return EXIT_OK
 
 

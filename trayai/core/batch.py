@@ -208,56 +208,19 @@ async def run_batch(
     skip = skip_ids or set()
     stats = BatchStats(total=len(todo))
     semaphore = asyncio.Semaphore(max(1, concurrency))
-    ready: dict[int, dict[str, Any]] = {}
-    order = [item.index for item in todo if item.id not in skip]
-    next_pos = 0
-
-    def emit(item: BatchItem, record: dict[str, Any]) -> None:
-        nonlocal next_pos
-        if record["error"] is None:
-            stats.done += 1
-        else:
-            stats.failed += 1
-        if not ordered:
-            write(record)
-        else:
-            ready[item.index] = record
-            while next_pos < len(order) and order[next_pos] in ready:
-                write(ready.pop(order[next_pos]))
-                next_pos += 1
-        if on_progress is not None:
-            on_progress(stats)
+    out = _Output(
+        write, stats, on_progress, order=[i.index for i in todo if i.id not in skip] if ordered else None
+    )
 
     async def one(item: BatchItem) -> None:
         if item.error is not None:
-            emit(
-                item,
-                error_record(
-                    item,
-                    make_error(
-                        ErrorCode.BAD_REQUEST,
-                        f"Line {item.index + 1}: {item.error}",
-                        "Fix the line and run again with --resume (only unanswered lines are sent).",
-                    ),
-                ),
-            )
+            out.emit(item, _line_error(item))
             return
         async with semaphore:
-            model = item.model or default_model
-            options = options_over(default_options, item.options)
-            try:
-                result = await _ask(client, item, model, options, stream=stream)
-            except TrayaiError as exc:
-                emit(item, error_record(item, exc, exc.partial))
-                return
-            except Exception as exc:  # noqa: BLE001 - any failure becomes that line's error; the rest go on
-                emit(item, error_record(item, classify_exception(exc, base_url=client.base_url, model=model)))
-                return
-        emit(item, success_record(item, result))
+            record = await _answer(client, item, default_model, default_options, stream=stream)
+        out.emit(item, record)
 
-    for item in todo:
-        if item.id in skip:
-            stats.skipped += 1
+    stats.skipped += sum(1 for item in todo if item.id in skip)
     if on_progress is not None:
         on_progress(stats)
     tasks = [asyncio.ensure_future(one(item)) for item in todo if item.id not in skip]
@@ -267,11 +230,81 @@ async def run_batch(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if ordered:  # keep the finished ones (in input order) even though earlier lines never ran
-            for index in sorted(ready):
-                write(ready.pop(index))
+        out.flush_held()  # keep the finished ones (in input order) even though earlier lines never ran
         raise
     return stats
+
+
+class _Output:
+    """Hands each finished record to ``write``: at once, or — given the input ``order`` — held until
+    every line before it is written."""
+
+    def __init__(
+        self,
+        write: Writer,
+        stats: BatchStats,
+        on_progress: Callable[[BatchStats], None] | None,
+        *,
+        order: list[int] | None,
+    ) -> None:
+        self._write = write
+        self._stats = stats
+        self._on_progress = on_progress
+        self._order = order
+        self._held: dict[int, dict[str, Any]] = {}
+        self._next = 0
+
+    def emit(self, item: BatchItem, record: dict[str, Any]) -> None:
+        if record["error"] is None:
+            self._stats.done += 1
+        else:
+            self._stats.failed += 1
+        if self._order is None:
+            self._write(record)
+        else:
+            self._held[item.index] = record
+            while self._next < len(self._order) and self._order[self._next] in self._held:
+                self._write(self._held.pop(self._order[self._next]))
+                self._next += 1
+        if self._on_progress is not None:
+            self._on_progress(self._stats)
+
+    def flush_held(self) -> None:
+        """Write the records still held, in input order (after a cancel: their turn never comes)."""
+        for index in sorted(self._held):
+            self._write(self._held.pop(index))
+
+
+def _line_error(item: BatchItem) -> dict[str, Any]:
+    """The record for a line that could not be parsed (``item.error`` says why)."""
+    return error_record(
+        item,
+        make_error(
+            ErrorCode.BAD_REQUEST,
+            f"Line {item.index + 1}: {item.error}",
+            "Fix the line and run again with --resume (only unanswered lines are sent).",
+        ),
+    )
+
+
+async def _answer(
+    client: ModelClient,
+    item: BatchItem,
+    default_model: str,
+    default_options: GenerationOptions,
+    *,
+    stream: bool,
+) -> dict[str, Any]:
+    """The record for one line: its answer, or the error it got."""
+    model = item.model or default_model
+    options = options_over(default_options, item.options)
+    try:
+        result = await _ask(client, item, model, options, stream=stream)
+    except TrayaiError as exc:
+        return error_record(item, exc, exc.partial)
+    except Exception as exc:  # noqa: BLE001 - any failure becomes that line's error; the rest go on
+        return error_record(item, classify_exception(exc, base_url=client.base_url, model=model))
+    return success_record(item, result)
 
 
 async def _ask(

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import zlib
 from collections.abc import AsyncIterator
@@ -57,6 +58,104 @@ def guarded_transport(*, trust_env: bool, max_connections: int, max_keepalive: i
     """Build the transport (typed Any: httpx2 is imported lazily, off the tray's start-up path)."""
     import httpx2
 
+    class GuardedTransport(httpx2.AsyncBaseTransport):
+        """See the module docstring; ``retries`` counts the requests sent again."""
+
+        def __init__(self) -> None:
+            self.retries = 0
+            self._pooled = httpx2.AsyncHTTPTransport(
+                trust_env=trust_env,
+                limits=httpx2.Limits(
+                    max_connections=max_connections, max_keepalive_connections=max_keepalive
+                ),
+            )
+            self._fresh = httpx2.AsyncHTTPTransport(
+                trust_env=trust_env, limits=httpx2.Limits(max_keepalive_connections=0)
+            )
+
+        async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+            request.headers["Accept-Encoding"] = "identity"
+            for _ in range(MAX_REDIRECTS + 1):
+                response = await self._send(request)
+                follow = same_origin_redirect(request, response)
+                if follow is None:
+                    return bounded(response)
+                await response.aclose()
+                request = follow
+            return bounded(response)
+
+        async def _send(self, request: httpx2.Request) -> httpx2.Response:
+            try:
+                return await self._pooled.handle_async_request(request)
+            except (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError) as exc:
+                if not dropped_unanswered(exc):
+                    raise
+                self.retries += 1
+                log.warning(
+                    "%s dropped the request before answering (%s); sent it again on a fresh connection",
+                    host_port(str(request.url)),
+                    exc,
+                )
+            return await self._fresh.handle_async_request(request)
+
+        async def aclose(self) -> None:
+            await self._pooled.aclose()
+            await self._fresh.aclose()
+
+    return GuardedTransport()
+
+
+def same_origin_redirect(request: httpx2.Request, response: httpx2.Response) -> httpx2.Request | None:
+    """The request to send next for a same-origin redirect; None to return ``response``."""
+    import httpx2
+
+    location = response.headers.get("location")
+    if response.status_code not in _REDIRECTS or not location:
+        return None
+    target = request.url.join(location)
+    if not same_origin(request.url, target):
+        return None  # reported by the caller, with where it pointed
+    if request.method != "GET" and response.status_code not in (307, 308):
+        return None  # 301/302/303 would turn a POST into a GET: not an answer to it
+    return httpx2.Request(
+        request.method,
+        target,
+        headers=request.headers,
+        content=request.content if request.method != "GET" else None,
+        extensions=request.extensions,
+    )
+
+
+def bounded(response: httpx2.Response) -> httpx2.Response:
+    """``response`` with its body decoded here (gzip/deflate) and stopped at :data:`MAX_RESPONSE_BYTES`."""
+    import httpx2
+
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("identity", "", "gzip", "x-gzip", "deflate"):
+        encoding = "identity"  # br/zstd: left for httpx to refuse; still counted raw
+        headers = response.headers
+    else:
+        headers = httpx2.Headers(
+            [
+                (k, v)
+                for k, v in response.headers.multi_items()
+                if k.lower() not in ("content-encoding", "content-length")
+            ]
+        )
+    assert isinstance(response.stream, httpx2.AsyncByteStream)
+    return httpx2.Response(
+        response.status_code,
+        headers=headers,
+        stream=_bounded_stream_class()(response.stream, encoding, MAX_RESPONSE_BYTES),
+        extensions=response.extensions,
+    )
+
+
+@functools.cache
+def _bounded_stream_class() -> Any:
+    """``BoundedStream``, made once httpx2 is imported (its base class is httpx2's)."""
+    import httpx2
+
     class BoundedStream(httpx2.AsyncByteStream):
         """The response's bytes, decoded when compressed, stopped at ``limit``."""
 
@@ -92,91 +191,4 @@ def guarded_transport(*, trust_env: bool, max_connections: int, max_keepalive: i
         async def aclose(self) -> None:
             await self._raw.aclose()
 
-    class GuardedTransport(httpx2.AsyncBaseTransport):
-        """See the module docstring; ``retries`` counts the requests sent again."""
-
-        def __init__(self) -> None:
-            self.retries = 0
-            self._pooled = httpx2.AsyncHTTPTransport(
-                trust_env=trust_env,
-                limits=httpx2.Limits(
-                    max_connections=max_connections, max_keepalive_connections=max_keepalive
-                ),
-            )
-            self._fresh = httpx2.AsyncHTTPTransport(
-                trust_env=trust_env, limits=httpx2.Limits(max_keepalive_connections=0)
-            )
-
-        async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-            request.headers["Accept-Encoding"] = "identity"
-            for _ in range(MAX_REDIRECTS + 1):
-                response = await self._send(request)
-                follow = self._same_origin_redirect(request, response)
-                if follow is None:
-                    return self._bounded(response)
-                await response.aclose()
-                request = follow
-            return self._bounded(response)
-
-        async def _send(self, request: httpx2.Request) -> httpx2.Response:
-            try:
-                return await self._pooled.handle_async_request(request)
-            except (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError) as exc:
-                if not dropped_unanswered(exc):
-                    raise
-                self.retries += 1
-                log.warning(
-                    "%s dropped the request before answering (%s); sent it again on a fresh connection",
-                    host_port(str(request.url)),
-                    exc,
-                )
-            return await self._fresh.handle_async_request(request)
-
-        @staticmethod
-        def _same_origin_redirect(
-            request: httpx2.Request, response: httpx2.Response
-        ) -> httpx2.Request | None:
-            """The request to send next for a same-origin redirect; None to return ``response``."""
-            location = response.headers.get("location")
-            if response.status_code not in _REDIRECTS or not location:
-                return None
-            target = request.url.join(location)
-            if not same_origin(request.url, target):
-                return None  # reported by the caller, with where it pointed
-            if request.method != "GET" and response.status_code not in (307, 308):
-                return None  # 301/302/303 would turn a POST into a GET: not an answer to it
-            return httpx2.Request(
-                request.method,
-                target,
-                headers=request.headers,
-                content=request.content if request.method != "GET" else None,
-                extensions=request.extensions,
-            )
-
-        @staticmethod
-        def _bounded(response: httpx2.Response) -> httpx2.Response:
-            encoding = response.headers.get("content-encoding", "identity").strip().lower()
-            if encoding not in ("identity", "", "gzip", "x-gzip", "deflate"):
-                encoding = "identity"  # br/zstd: left for httpx to refuse; still counted raw
-                headers = response.headers
-            else:
-                headers = httpx2.Headers(
-                    [
-                        (k, v)
-                        for k, v in response.headers.multi_items()
-                        if k.lower() not in ("content-encoding", "content-length")
-                    ]
-                )
-            assert isinstance(response.stream, httpx2.AsyncByteStream)
-            return httpx2.Response(
-                response.status_code,
-                headers=headers,
-                stream=BoundedStream(response.stream, encoding, MAX_RESPONSE_BYTES),
-                extensions=response.extensions,
-            )
-
-        async def aclose(self) -> None:
-            await self._pooled.aclose()
-            await self._fresh.aclose()
-
-    return GuardedTransport()
+    return BoundedStream

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from trayai.core.errors import AppError
 
@@ -62,21 +62,37 @@ def normalize_base_url(raw: str) -> NormalizedURL:
         text = f"{scheme}://{text}"
         changes.append(f"added the missing scheme {scheme}://")
     parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
+    port = _checked_port(parts, raw.strip())
+    if parts.query or parts.fragment:
+        changes.append("removed the query string/fragment")
+    path = _api_root(parts.path, changes)
+    host = (parts.hostname or "").lower()
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc = f"{netloc}:{port}"
+    if parts.username:
+        changes.append("removed credentials from the URL (put keys in the API key field)")
+    url = urlunsplit((parts.scheme.lower(), netloc, path, "", ""))
+    return NormalizedURL(url=url, changes=changes)
+
+
+def _checked_port(parts: SplitResult, typed: str) -> int | None:
+    """The port of ``parts`` (None: the scheme's default), once scheme, host and port are usable."""
+    if parts.scheme.lower() not in ("http", "https"):
         raise InvalidURLError(f"Unsupported scheme {parts.scheme!r} — use http:// or https://")
     if not parts.hostname:
-        raise InvalidURLError(f"No host in {raw.strip()!r} — expected e.g. http://localhost:8080/v1")
+        raise InvalidURLError(f"No host in {typed!r} — expected e.g. http://localhost:8080/v1")
     try:
         port = parts.port
     except ValueError as exc:
-        raise InvalidURLError(f"Invalid port in {raw.strip()!r}") from exc
+        raise InvalidURLError(f"Invalid port in {typed!r}") from exc
     if port == 0:
-        raise InvalidURLError(f"Invalid port 0 in {raw.strip()!r} — use the port the server listens on")
-    if parts.query or parts.fragment:
-        changes.append("removed the query string/fragment")
+        raise InvalidURLError(f"Invalid port 0 in {typed!r} — use the port the server listens on")
+    return port
 
-    path = parts.path
+
+def _api_root(path: str, changes: list[str]) -> str:
+    """``path`` cut back to the OpenAI-compatible API root, each change said in ``changes``."""
     while path.endswith("/"):
         path = path[:-1]
         if "removed the trailing slash" not in changes:
@@ -97,15 +113,7 @@ def normalize_base_url(raw: str) -> NormalizedURL:
         # Docker Model Runner serves the OpenAI API below /engines[/llama.cpp]/v1.
         path = f"{path}/v1"
         changes.append("added /v1 after /engines (Docker Model Runner's API root)")
-
-    host = parts.hostname.lower()
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None:
-        netloc = f"{netloc}:{port}"
-    if parts.username:
-        changes.append("removed credentials from the URL (put keys in the API key field)")
-    url = urlunsplit((scheme, netloc, path, "", ""))
-    return NormalizedURL(url=url, changes=changes)
+    return path
 
 
 def has_version_segment(url: str) -> bool:
