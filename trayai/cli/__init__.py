@@ -1,13 +1,6 @@
 """The ``trayai`` command: the tray app by default, and everything scriptable from a terminal.
 
-Every command that talks to a server shares ``--endpoint``, ``--model`` and ``--profile`` over the
-configuration and the ``LOCAL_MODEL_*`` environment. Failures print the typed error's one-line
-message and hint on stderr and exit non-zero (1 for a failure, 2 for bad usage, 130 when
-interrupted).
-
-One module per job, each registering its parsers right above their handlers: ``ask`` (ask, models,
-status), ``jobs`` (batch, bench), ``settings`` (config, profile, key), ``history``, ``serve``, ``app``
-(the GUI commands); ``parser`` assembles them, ``context`` is what a handler gets.
+One module per job (AGENTS.md, module map); a failure prints its message and hint, exit codes in context.py.
 """
 
 from __future__ import annotations

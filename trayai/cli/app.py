@@ -1,7 +1,6 @@
 """The GUI commands: no command (start the tray app), ``chat``, ``prompt``, ``settings``, ``quit``.
 
-They run without a :class:`~trayai.cli.context.Context`: the app loads the configuration itself,
-and a running instance is reached over the single-instance socket.
+No ``Context``: the app loads its own configuration; a running one is reached over the instance socket.
 """
 
 from __future__ import annotations

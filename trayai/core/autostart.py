@@ -1,12 +1,6 @@
-"""Start trayai at login, the native way on each platform.
+"""Start trayai at login: XDG autostart entry, Windows Run key or macOS LaunchAgent.
 
-* Linux (and other XDG desktops): ``$XDG_CONFIG_HOME/autostart/trayai.desktop``.
-* Windows: the per-user ``HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run`` value ``trayai``.
-* macOS: ``~/Library/LaunchAgents/io.trayai.plist`` (RunAtLoad).
-
-The file/registry *content* is built by pure functions (unit-tested on every platform); only
-:func:`apply_autostart` touches the system. The command is the current interpreter running
-``-m trayai.cli``, so a venv install starts the same trayai the user configured.
+The content is built by pure functions (tested on every platform); only :func:`apply_autostart` acts.
 """
 
 from __future__ import annotations
@@ -24,6 +18,7 @@ LAUNCH_AGENT_LABEL = "io.trayai"
 
 
 def launch_command(python: str | None = None) -> list[str]:
+    """This interpreter running ``-m trayai.cli``: a venv install starts the trayai the user set up."""
     return [python or sys.executable, "-m", "trayai.cli"]
 
 

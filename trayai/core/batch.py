@@ -1,12 +1,5 @@
-"""Batch processing: a JSONL file of prompts in, a JSONL file of answers out.
-
-Why it is built this way:
-* A bad input line or a failed request becomes an error record for that line; the run goes on.
-* Every line has an id (given, or ``line-N``) so ``--resume`` can skip what is already answered and
-  retry only what failed or never ran — a long batch interrupted by Ctrl+C or a crash loses nothing.
-* Records are written and flushed one by one (in input order, or as they complete with
-  ``ordered=False``), so what is on disk is always valid JSONL and always what finished.
-* Concurrency is a semaphore over one shared client (one connection pool).
+"""``trayai batch``: JSONL prompts in, JSONL answers out, resumable (docs/architecture.md,
+"Batch and bench").
 """
 
 from __future__ import annotations

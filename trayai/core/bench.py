@@ -1,13 +1,5 @@
-"""``trayai bench``: how fast is this endpoint — the original brief's "Performance Tests".
-
-Three measurements, all over real streaming requests on one reused connection pool:
-* sequential runs → time to first token and generation speed (tokens/s), p50 and p95;
-* a concurrency sweep (1, 2, 4, 8 streams at once) → aggregate tokens/s and per-request latency, which
-  shows whether the server batches requests or queues them;
-* optionally the same on a second endpoint, side by side ("local vs cloud", built-in vs Ollama…).
-
-The prompt asks for a long answer and ``max_tokens`` caps it, so every run generates about the same
-number of tokens.
+"""``trayai bench``: TTFT and tokens/s over sequential runs, a concurrency sweep, endpoints side by
+side (docs/architecture.md, "Batch and bench").
 """
 
 from __future__ import annotations
@@ -21,6 +13,7 @@ from typing import Any
 
 from trayai.core.client import GenerationOptions, ModelClient, StreamResult
 
+# A long answer capped by max_tokens: every run generates about the same number of tokens.
 PROMPT = "Write a long, detailed story about a lighthouse keeper and the sea. Keep going."
 Progress = Callable[[str], None]
 

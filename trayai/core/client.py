@@ -1,21 +1,6 @@
 """Talking to an OpenAI-compatible server: list models, stream a chat completion, measure it.
 
-Design decisions (and why):
-* One ``AsyncOpenAI`` per profile (:class:`ModelClient`), reused, so the keep-alive connection makes
-  the second request skip the TCP handshake. Loopback endpoints ignore proxy variables (corporate
-  proxies breaking ``localhost`` is a classic complaint); remote ones honour them.
-* Streaming goes through the client's raw streaming response (auth, base URL, status errors all from
-  ``openai``) but the SSE events are parsed here with ``json.loads`` on bytes: the SDK's per-chunk
-  pydantic models cost several times more CPU than the tokens are worth at thousands of events/s,
-  and parsing ourselves lets us tell a malformed event, a server error event and a disconnect apart.
-* Two timeouts: ``first_token_timeout`` (headers and first token: model loading can be slow) and
-  ``stall_timeout`` (silence mid-reply), each reported as its own error.
-* Cancelling the consuming task closes the HTTP response (``async with``), which is what makes the
-  server stop generating — a Stop that leaves the server busy is a known failure of peer apps.
-* ``stream_options.include_usage`` is requested; servers that reject it (LM Studio) are retried once
-  without it and remembered; servers that ignore it (llama.cpp) get their tokens counted by us.
-
-``openai`` and ``httpx2`` are imported lazily so the tray can show its icon before loading them.
+See docs/architecture.md, "Streaming", "Answers are never lost" and "Hostile servers".
 """
 
 from __future__ import annotations
@@ -181,7 +166,8 @@ class StreamResult:
 
 
 class ModelClient:
-    """The async client for one endpoint profile; create once, reuse, ``aclose()`` at the end."""
+    """The async client for one endpoint profile; create once, reuse (a kept-alive connection spares
+    the next request its handshake), ``aclose()`` at the end."""
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
@@ -208,6 +194,7 @@ class ModelClient:
 
             from trayai.core.transport import guarded_transport
 
+            # Proxy variables are for remote servers: a corporate proxy must not break localhost.
             trust_env = not is_loopback_url(self.endpoint.base_url)
             self._http = httpx2.AsyncClient(
                 trust_env=trust_env,

@@ -1,16 +1,6 @@
-"""Typed settings: endpoint profiles, generation parameters, built-in server, app behaviour.
+"""Typed settings (profiles, generation, built-in server, app), env overrides, migrations, saving.
 
-Why this shape:
-* Dataclasses with a ``description`` per field, so the settings dialog, ``trayai config show`` and
-  the docs all read one source of truth.
-* Only non-default values are written (a file a human can read and diff), atomically (temp file +
-  ``os.replace``) and user-only (0600).
-* Values from ``LOCAL_MODEL_BASE_URL`` / ``LOCAL_MODEL_NAME`` (process environment, then ``./.env``,
-  then the config dir's ``.env``) override the *active* profile at run time; they live beside the
-  settings in :class:`LoadedConfig`, are reported with their source, and are never saved.
-* A corrupt file never stops the app: it is moved aside with a timestamp, defaults are used, and
-  the warning says where the old file went. Invalid single values fall back to their default and
-  the original file is copied aside first, so nothing the user wrote is lost.
+See docs/architecture.md, "Resolving what to talk to" and "The settings dialog".
 """
 
 from __future__ import annotations
@@ -230,7 +220,7 @@ class ConfigStore:
         return LoadedConfig(settings=settings, overrides=overrides, warnings=warnings, path=self.path)
 
     def save(self, settings: Settings) -> Path:
-        """Write only non-default values, atomically, mode 0600."""
+        """Write only non-default values (a file a person can read and diff), atomically, mode 0600."""
         validate_settings(settings)
         data = settings_to_dict(settings)
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
@@ -240,6 +230,8 @@ class ConfigStore:
     # -- internals
 
     def _load_settings(self, warnings: list[str]) -> Settings:
+        """Damage never stops the app: an unreadable file is moved aside, invalid values are reset
+        (after copying the file aside), and ``warnings`` says where the user's file went."""
         path = self.path
         if not path.exists():
             return Settings()

@@ -1,14 +1,6 @@
-"""Reading and changing settings by name: the engine behind ``trayai config`` and ``trayai profile``.
-
-Why a module of its own: the settings dialog and the command line must apply the same validation —
-types and bounds from the field metadata, URL normalisation, unique profile names — so "everything
-the dialog does is scriptable" cannot drift.
-
-Types, bounds and choices come from :func:`trayai.core.config.field_specs` (the dataclasses' type
-hints and metadata), the same description the settings dialog builds its editors from.
-
-Keys are dotted: ``poll_interval``, ``builtin_server.port``, and ``profile.<field>`` (with
-``profile.generation.<field>``) for the active profile or the one named.
+"""Settings by dotted key (``poll_interval``, ``builtin_server.port``, ``profile.generation.<field>``)
+and profile add/remove/use: one implementation for ``trayai config``/``profile`` and the settings
+dialog, so what the dialog does stays scriptable (docs/architecture.md, "The settings dialog").
 """
 
 from __future__ import annotations

@@ -1,13 +1,5 @@
-"""What of a conversation is sent to the model: history → API messages, trimmed to the context window.
-
-Why: small local models (SmolLM2 has a few thousand tokens of context) run out of room after a few
-turns, and servers then fail with an error that says nothing useful to the user. We drop the oldest
-turns from what is *sent* (history keeps everything), keep the system prompt and the newest user
-message, and report how many messages were left out so the window can say so.
-
-Token counts are estimated (no tokenizer for every server): about 3 characters per token errs on the
-side of sending less. When the window size is unknown, nothing is trimmed up front; if the server then
-reports the context exceeded, the caller retries with :func:`halve` until only the last turn is left.
+"""What of a conversation is sent: the oldest turns dropped to fit the context window (history keeps
+them), or halved after "context exceeded" (docs/architecture.md, "The chat window").
 """
 
 from __future__ import annotations
@@ -18,7 +10,7 @@ from typing import Any
 
 from trayai.core.history import StoredMessage
 
-CHARS_PER_TOKEN = 3.0
+CHARS_PER_TOKEN = 3.0  # no tokenizer for every server: an underestimate errs on sending less
 MESSAGE_OVERHEAD_TOKENS = 8
 DEFAULT_REPLY_RESERVE = 512
 

@@ -1,8 +1,5 @@
-"""``trayai status``: check an endpoint step by step and say what is wrong and what to do.
-
-Each :class:`Check` is one question a user would ask ("is anything listening?", "is my model
-there?") with the answer, and a hint when the answer is no. The same report feeds ``--json`` and,
-later, the settings dialog's "Test connection".
+"""``trayai status`` and Test connection: one :class:`Check` per question a user would ask ("is
+anything listening?", "is my model there?"), with a hint when the answer is no.
 """
 
 from __future__ import annotations

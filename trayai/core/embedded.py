@@ -1,8 +1,6 @@
 """The built-in model server: llama.cpp's C++ server (xllamacpp) in a child process trayai owns.
 
-A child (``python -m trayai.core.engine_child``) so a crash never takes the tray down, its CPU and
-memory stay observable, and Stop reclaims everything. Guarantees (see docs/architecture.md): loopback
-only; ready when ``/health`` says so; stopped within ~2 s even mid-stream; no orphans.
+Loopback only, ready on /health, stopped in ~2 s, no orphans (docs/architecture.md, "The built-in server").
 """
 
 from __future__ import annotations

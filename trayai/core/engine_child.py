@@ -1,7 +1,5 @@
-"""The built-in server's child program: llama.cpp's own C++ server (xllamacpp) on loopback.
-
-Run by :class:`trayai.core.embedded.EmbeddedServer` as ``python -m trayai.core.engine_child``; it
-serves until SIGTERM/SIGINT ends it (the child owns nothing that needs flushing).
+"""The built-in server's child program (``python -m trayai.core.engine_child``): llama.cpp's C++
+server from xllamacpp on loopback, until SIGTERM/SIGINT (docs/architecture.md, "The built-in server").
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
-"""A small, strict reader for ``.env`` files (the original brief's configuration channel).
-
-We parse it ourselves rather than depending on python-dotenv because we need to know *which* file
-a value came from (to tell the user) and must never export anything into ``os.environ``.
+"""A small, strict ``.env`` reader: it records which file each value came from (to tell the user)
+and never exports anything into ``os.environ`` — what python-dotenv would not give us.
 """
 
 from __future__ import annotations

@@ -1,33 +1,12 @@
-"""Every way talking to a model server can fail, as a typed error with a message and a hint.
+"""Every way talking to a model server fails, as a typed error with a one-line message and a hint.
 
-Peer apps answer failures with "check your url or api-key". trayai maps each failure (connection
-refused, DNS, TLS, timeouts, HTTP statuses, HTML pages where JSON was expected, broken streams) to an
-:class:`ErrorCode` and a :class:`TrayaiError` whose ``message`` says what happened in one line and
-whose ``hint`` says what to do. :data:`ERROR_CATALOG` is the single table behind both the messages and
-``docs/troubleshooting.md`` (a test keeps the two in step).
-
-Every error trayai raises for the user to read derives from :class:`AppError` (a ``message`` and a
-``hint``), so a front end that only shows it catches one class:
-
-* AppError                      message + hint (this module)
-  + TrayaiError                 talking to a model server failed; ``code`` is an ErrorCode
-  + HistoryError                core/history.py: history cannot be read or written (``storage``)
-    - ConversationNotFound      no conversation with that id (also a KeyError)
-    - MessageNotFound           no message with that id (also a KeyError)
-  + ConfigError                 core/config.py: a setting is invalid (also a ValueError)
-  + HotkeyError                 core/hotkeys.py: a combination cannot be used (also a ValueError)
-  + InvalidURLError             core/urls.py: not an http(s) base URL (also a ValueError)
-  + FileLockedError             core/filelock.py: another process holds the lock
-
-The subclasses keep the built-in base they had (ValueError, KeyError), so older ``except`` clauses
-still catch them.
-
-This module imports neither openai nor httpx2 at import time: the tray must start without them, and
-no other trayai module at import time (urls.py and the others import :class:`AppError` from here).
+The error tree is in :class:`AppError`; the mapping in docs/architecture.md, "Errors".
 """
 
 from __future__ import annotations
 
+# No openai/httpx2 (the tray starts without them) and no other trayai module but strenum at import
+# time: urls.py and the others import AppError from here.
 import json
 import re
 import socket
@@ -43,7 +22,20 @@ from trayai.core.strenum import StrEnum
 class AppError(Exception):
     """The root of trayai's own errors: a one-line ``message`` and a ``hint`` saying what to do.
 
-    ``str()`` is the message (subclasses may add the hint, as :class:`HistoryError` does).
+    ``str()`` is the message (subclasses may add the hint, as :class:`HistoryError` does). A front end
+    that shows errors catches this one class:
+
+    * AppError                      message + hint (this module)
+      + TrayaiError                 talking to a model server failed; ``code`` is an ErrorCode
+      + HistoryError                core/history.py: history cannot be read or written (``storage``)
+        - ConversationNotFound      no conversation with that id (also a KeyError)
+        - MessageNotFound           no message with that id (also a KeyError)
+      + ConfigError                 core/config.py: a setting is invalid (also a ValueError)
+      + HotkeyError                 core/hotkeys.py: a combination cannot be used (also a ValueError)
+      + InvalidURLError             core/urls.py: not an http(s) base URL (also a ValueError)
+      + FileLockedError             core/filelock.py: another process holds the lock
+
+    The subclasses keep the built-in base they had, so older ``except`` clauses still catch them.
     """
 
     def __init__(self, message: str, hint: str = "") -> None:

@@ -1,8 +1,6 @@
-"""An exclusive, non-blocking lock on a file for the length of a run (``trayai batch`` output).
+"""An exclusive, non-blocking, advisory file lock for one run (``trayai batch`` holds it on its output).
 
-Two runs appending to the same file would both answer every line; the second one must refuse at
-once instead. The lock is advisory (flock on POSIX, a byte lock past any real data on Windows) and
-the kernel drops it when the process dies, so a crash never leaves a stale lock behind.
+flock on POSIX, a byte lock past any real data on Windows; the kernel drops it when the process dies.
 """
 
 from __future__ import annotations

@@ -1,22 +1,6 @@
 """Conversation history on disk: SQLite (WAL) with full-text search (FTS5), stdlib only.
 
-Why it is built this way:
-* **Nothing typed or received is lost.** The user's message is committed before the request goes
-  out; the streaming answer is written on finish, stop and error, and checkpointed about once a
-  second while it streams. WAL with ``synchronous=NORMAL`` makes every commit survive the app being
-  killed (not a power cut), so a SIGKILL mid-reply loses at most the last second of text.
-* Answers still marked "streaming" were cut by a crash: the app calls ``recover_interrupted`` at
-  start and they become "interrupted" (a reader such as the CLI never does).
-* **A damaged file never stops the app.** It is moved aside with a timestamp (with its -wal/-shm),
-  a new database is started, and ``recovered_from`` says where the old one went.
-* **Search is FTS5** over message text (an external-content index kept by triggers), with the
-  user's words quoted so punctuation can't make a syntax error; the last word is a prefix so results
-  follow typing. Conversation titles are matched too.
-* **Deletion can be undone**: ``delete`` only marks the conversation; ``purge_deleted`` removes it
-  for good (the app does this at start-up for marks older than a day).
-* One connection, used from one thread (the Qt main thread or the CLI); files are user-only.
-* **What is written is clean**: invalid code points become U+FFFD and the API keys the ``redactor``
-  knows are replaced, whatever the server sent.
+See docs/architecture.md, "The chat window" (what is saved when, damage, storage faults, undo).
 """
 
 from __future__ import annotations
@@ -187,7 +171,8 @@ class SearchHit:
 
 
 def fts_query(text: str) -> str:
-    """The user's words as a safe FTS5 query: each quoted, all required, the last one a prefix."""
+    """The user's words as a safe FTS5 query: each quoted (punctuation can't make a syntax error), all
+    required, the last one a prefix (results follow typing)."""
     words = re.findall(r"\w+", text, flags=re.UNICODE)
     if not words:
         return ""
@@ -206,7 +191,8 @@ def title_from_prompt(prompt: str) -> str:
 
 
 class HistoryStore:
-    """All conversations of one user; open once, use from one thread, ``close()`` at the end."""
+    """All conversations of one user; open once, use from one thread (the Qt main thread or the CLI),
+    ``close()`` at the end. Invalid code points and known API keys never reach the file."""
 
     def __init__(
         self, path: Path, *, now: Any = time.time, read_only: bool = False, redactor: Redactor | None = None

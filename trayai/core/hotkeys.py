@@ -1,10 +1,6 @@
-"""Hotkey combinations: one parser and one spelling for every platform's backend.
+"""Hotkey combinations: one parser, one spelling per consumer (display, X11, pynput, the portal).
 
-Why: the same setting (``hotkey = "Ctrl+Alt+Space"``) must be shown identically in Settings, the tray
-tooltip and the docs, and be translated exactly for X11 (keysyms and modifier masks), pynput
-(``<ctrl>+<alt>+<space>``) and the XDG GlobalShortcuts portal (``CTRL+ALT+space``). Parsing is
-forgiving about case, spaces and synonyms (Control, Cmd, Win, Super, Meta, Return…), strict about what
-cannot work (no key, two keys, unknown names), and says why.
+Forgiving about case, spaces and synonyms (Control, Cmd, Win…); strict, with a reason, about what cannot work.
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
-"""Logging set-up shared by the CLI and the tray, with secrets redacted from every record.
+"""Logging set-up shared by the CLI and the tray; the API key never appears in a log record.
 
-The brief's rule: the API key never appears in logs. HTTP libraries log headers at debug level, so a
-filter on the root handlers replaces any registered secret and any ``Authorization: Bearer …`` value
-(the same :class:`~trayai.core.redact.Redactor` that cleans what is printed and stored).
+HTTP libraries log headers at debug level: a filter on the root handlers redacts every record.
 """
 
 from __future__ import annotations

@@ -1,10 +1,5 @@
-"""Matching the model a user configured against what the server lists.
-
-Servers spell the same model differently: Docker Model Runner lists ``docker.io/ai/smollm2:latest``
-while users type ``ai/smollm2``; Ollama lists ``smollm2:latest``; case varies. A strict comparison
-would report "model missing" for a model that is right there, so we match tolerantly, resolve to the
-server's own spelling (which is what must be sent back), and when nothing matches we offer the
-closest names instead of a bare "not found".
+"""Matching the configured model against the server's list, tolerantly (registry prefixes, ``:latest``,
+case): the server's own spelling is what must be sent back, and a miss offers the closest names.
 """
 
 from __future__ import annotations

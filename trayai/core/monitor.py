@@ -1,9 +1,6 @@
-"""The status monitor's decisions, without Qt: what state to show, when to poll, when to notify.
+"""The status monitor's decisions without Qt: state shown, back-off, which transitions notify.
 
-Why separate: the tray's QObject only schedules polls and forwards signals; everything a user could
-argue about — back-off while unreachable, "generating" overriding "ready" (our requests, or a
-llama.cpp server's busy slots), which transitions deserve a notification and how often — lives here,
-testable without an event loop.
+``ui/monitor.py`` only schedules polls (docs/architecture.md, "The tray app").
 """
 
 from __future__ import annotations

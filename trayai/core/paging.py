@@ -1,7 +1,6 @@
 """Which messages of a long conversation the chat window renders first, and which on scroll-up.
 
-Qt-free so the arithmetic (characters, message counts, a search hit's neighbourhood) is tested
-without a display; the window only renders the slices chosen here.
+Qt-free so the arithmetic is tested without a display (docs/architecture.md, "The chat window").
 """
 
 from __future__ import annotations

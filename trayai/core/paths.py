@@ -1,8 +1,5 @@
-"""Where trayai keeps its files: the single owner of every on-disk location.
-
-Locations come from platformdirs so each OS gets its native place; ``TRAYAI_CONFIG_DIR`` and
-``TRAYAI_DATA_DIR`` (and ``TRAYAI_LOG_DIR``) override them for tests and portable installs. Every
-directory is created user-only (0700) because it may hold conversation history and logs.
+"""Every on-disk location: platformdirs, overridden by ``TRAYAI_CONFIG_DIR``/``TRAYAI_DATA_DIR``/
+``TRAYAI_LOG_DIR``. Directories are user-only (0700): they hold history and logs.
 """
 
 from __future__ import annotations

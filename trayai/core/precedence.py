@@ -1,8 +1,6 @@
 """The one rule for a per-request value: the one given (a flag, a JSONL line) wins over the default.
 
-"Given" means *not None*: ``--temperature 0`` or ``"max_tokens": 0`` is a choice, and a truthiness
-test (``flag or default``) would silently send the profile's 0.7 instead. The CLI (``ask``,
-``batch``) and ``core/batch.py`` use it; keeping it in one place keeps them agreeing.
+"Given" means not None: ``--temperature 0`` is a choice that ``flag or default`` would lose.
 """
 
 from __future__ import annotations

@@ -1,8 +1,4 @@
-"""Base URLs of the servers people run, for the settings dialog's presets and the docs.
-
-Why in core: the same table fills the dialog's preset menu and is checked against the README's server
-table, so a port can't be right in one place and wrong in the other.
-"""
+"""Base URLs of the servers people run: the settings dialog's presets, checked against the README."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""The one secret redactor: logs, terminal output, ``--json``, history and the chat window share it.
+"""The one secret redactor for logs, output, ``--json``, history and the chat window.
 
-A server can echo the API key back (in an error body, an SSE error event), so every string that came
-from a server is passed through the :class:`Redactor` that knows the keys before it leaves trayai.
+A server can echo the key back (docs/architecture.md, "Security: untrusted server text and the API key").
 """
 
 from __future__ import annotations

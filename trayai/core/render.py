@@ -1,19 +1,6 @@
-"""Markdown → safe rich-text HTML for Qt's text widgets, whole or block by block while streaming.
+"""Markdown → inert rich-text HTML for Qt's text widgets, whole or block by block while streaming.
 
-Why it is built this way:
-* markdown-it-py with raw HTML **off**: anything the model writes that looks like HTML is shown as
-  text. Images are never embedded (a remote ``<img>`` would be a fetch): they become a link labelled
-  with their alt text. Only http(s) URLs become links: ``[x](trayai:retry/1)``, ``file:``,
-  ``javascript:`` or relative targets stay literal text (the app's own action links carry a secret
-  token besides, see ``trayai/ui/chat/transcript.py``).
-* Streaming is incremental: :class:`BlockScanner` finds where the finished blocks end (a blank
-  line outside a code fence, or a closed fence) looking at each line once, so a flush renders each
-  finished block **once** and re-renders only the open tail. An unclosed fence is shown as plain monospace
-  (:meth:`MarkdownRenderer.render_plain_code`) until it closes, then highlighted once.
-* Code is highlighted by Pygments with inline colours (Qt's HTML subset has no stylesheets for
-  classes) inside a one-cell table, which is what QTextDocument paints with a background reliably.
-  Each block gets a "Copy code" link whose address the caller chooses.
-* No Qt import: the same HTML is produced for the window, the tests and the benchmarks.
+See docs/architecture.md, "The chat window" (streaming view rules) and "Security".
 """
 
 from __future__ import annotations
@@ -205,6 +192,7 @@ class MarkdownRenderer:
         from markdown_it import MarkdownIt
 
         self.palette = palette or Palette()
+        # Raw HTML off: anything that looks like HTML in an answer is shown as text.
         self._md = (
             MarkdownIt("commonmark", {"html": False, "breaks": False}).enable("table").enable("strikethrough")
         )
@@ -270,6 +258,8 @@ class MarkdownRenderer:
         return self._formatter
 
     def _code_table(self, inner: str) -> str:
+        # A one-cell table is what QTextDocument paints with a background reliably; colours are
+        # inline because Qt's HTML subset has no stylesheets for classes.
         return (
             f'<table width="100%" cellspacing="0" cellpadding="6" bgcolor="{self.palette.code_background}" '
             f'style="border: 1px solid {self.palette.code_border}; margin-top: 4px; margin-bottom: 4px">'
@@ -295,6 +285,7 @@ class MarkdownRenderer:
         return self._code_table(f'{header}<pre style="margin:0">{body}</pre>')
 
     def _render_image(self, tokens: Sequence[Any], idx: int, _options: Any, _env: Any) -> str:
+        # Never embedded (a remote <img> would be a fetch): a link labelled with the alt text.
         token = tokens[idx]
         alt = html.escape(token.content or "image")
         src = str(token.attrGet("src") or "")

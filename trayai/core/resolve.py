@@ -1,7 +1,5 @@
-"""From settings + environment + command-line flags to the one endpoint a command talks to.
-
-Shared by the CLI and the tray so both apply the same precedence — flag > environment/.env >
-profile — and can say where each value came from ("LOCAL_MODEL_BASE_URL in ./.env:2").
+"""Settings + environment + flags → the one endpoint a command talks to, with where each value came
+from (flag > environment/.env > profile; docs/architecture.md, "Resolving what to talk to").
 """
 
 from __future__ import annotations

@@ -1,12 +1,5 @@
-"""API keys, kept in the OS keychain through keyring — never in the config file, logs or history.
-
-Why: a tray app that runs all day for months must not leave a cloud key in a dotfile. Each profile's
-key is stored under service ``trayai`` with the profile name as user name. When no keyring backend
-works (a headless box, a locked or missing Secret Service), we say so plainly and keep the key for
-this session only — we never fall back to a plaintext file silently.
-
-Local servers need no key, but the OpenAI client insists on one: :data:`PLACEHOLDER_KEY` (the original
-brief's ``dummy-key``) is sent for them.
+"""API keys in the OS keychain (keyring), under service ``trayai`` and the profile name — never in a
+file. Without a working backend keys are kept for this session only, and we say so.
 """
 
 from __future__ import annotations
@@ -22,7 +15,7 @@ from keyring.errors import KeyringError, PasswordDeleteError
 from trayai.core.urls import is_local_url
 
 SERVICE = "trayai"
-PLACEHOLDER_KEY = "dummy-key"
+PLACEHOLDER_KEY = "dummy-key"  # local servers need no key, but the OpenAI client insists on one
 
 log = logging.getLogger(__name__)
 

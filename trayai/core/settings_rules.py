@@ -1,7 +1,5 @@
-"""The settings dialog's rules: what makes edited profiles or settings invalid, said as a sentence.
-
-Qt-free so every rule is unit-tested without a display; the dialog stores its editors into its copy,
-calls :func:`check`, and shows the problem (going to the profile or section it names).
+"""The settings dialog's rules (what makes profiles or settings invalid, said as a sentence), Qt-free
+so each is unit-tested (docs/architecture.md, "The settings dialog").
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
 """One call that says what state a server is in: the tray icon's and ``trayai status``'s source.
 
-States follow what a user needs to act on: can't reach it, wrong key, nothing loaded, my model is not
-there, ready. ``starting`` and ``generating`` are set by the app (built-in server booting, a request
-streaming) and never come out of a probe.
+``starting`` and ``generating`` are set by the app and never come out of a probe.
 """
 
 from __future__ import annotations

@@ -1,10 +1,5 @@
-"""``StrEnum``: a closed set of string values that still compare, format and serialise as the string.
-
-Why: state that used to be a bare string ("done", "running", "stream") is now an enum, so a typo is
-a type error, yet the values stored in SQLite, written to JSON and shown in text are unchanged:
-members are ``str`` instances (equal to their value, stored and dumped as it) and ``str()``/f-strings
-give the value, never ``Class.MEMBER``. ``enum.StrEnum`` does this from Python 3.11; trayai still
-runs on 3.10.
+"""``StrEnum``: a closed set of string states (a typo is a type error) that still store, serialise
+and format as the plain string.
 """
 
 from __future__ import annotations
@@ -13,7 +8,8 @@ from enum import Enum
 
 
 class StrEnum(str, Enum):
-    """A ``str`` enum whose ``str()`` and ``format()`` are its value (like 3.11's ``enum.StrEnum``)."""
+    """A ``str`` enum whose ``str()`` and ``format()`` are its value (like 3.11's ``enum.StrEnum``,
+    which trayai cannot use while it runs on 3.10)."""
 
     def __str__(self) -> str:
         return str(self.value)

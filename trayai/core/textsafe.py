@@ -1,7 +1,5 @@
-"""Text from a server made safe to store and to print: no invalid code points, no terminal controls.
-
-A server is untrusted input: a lone surrogate must not crash a UTF-8 write, and an escape sequence in an
-answer or a model id must not reach a terminal (OSC 52 writes the clipboard, others retitle or clear).
+"""Server text made safe to store and print: U+FFFD for invalid code points, no terminal controls
+(docs/architecture.md, "Security: untrusted server text and the API key").
 """
 
 from __future__ import annotations

@@ -1,12 +1,6 @@
 """The HTTP transport every request goes through: one retry, bounded bodies, no cross-origin hops.
 
-* A request dropped before any response byte (llama.cpp closes a kept-alive connection after a
-  streamed answer) is sent once more on a never-pooled connection; nothing of an answer had arrived,
-  so nothing can be duplicated.
-* Bodies are counted after decoding: compression is decoded here, with a cap, so a gzip bomb costs
-  at most :data:`MAX_RESPONSE_BYTES` (``Accept-Encoding: identity`` is asked for anyway).
-* Redirects are followed here, same origin only; a hop to another origin is returned as is and
-  reported (a POST re-sent elsewhere would hand the prompt to a server the user never chose).
+See docs/architecture.md, "Answers are never lost or faked" and "Hostile servers".
 """
 
 from __future__ import annotations

@@ -1,9 +1,5 @@
-"""Normalising the base URLs people paste, and telling them what was changed.
-
-The ``/v1`` in an OpenAI-compatible base URL confuses users constantly (a top complaint in peer
-apps): they paste ``http://localhost:8080``, ``…/v1/`` or a whole ``…/v1/chat/completions``. We accept
-all of these, produce the base URL the client needs, and report each change in words so the
-settings dialog and ``trayai status`` can show it.
+"""Normalising the base URLs people paste (``localhost:8080``, ``…/v1/``, ``…/v1/chat/completions``)
+to the API root the client needs, and saying in words what was changed.
 """
 
 from __future__ import annotations

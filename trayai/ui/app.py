@@ -1,7 +1,5 @@
-"""``TrayApp``: the running GUI's services, built once and wired together, and their ordered shutdown.
-
-What each part does lives with it (tray, monitor, built-in server, chats, hotkey, settings); this module
-only connects them. Start-up stays light: ``openai``/``httpx2`` are imported after the icon shows.
+"""``TrayApp``: the running GUI's services, built once and wired together, and their ordered shutdown
+(docs/architecture.md, "The tray app").
 """
 
 from __future__ import annotations

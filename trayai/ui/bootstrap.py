@@ -1,7 +1,5 @@
-"""How the GUI process starts and ends: single instance, QApplication, signals, the qasync loop, exit.
-
-Apart from ``TrayApp`` (what runs): this decides whether to run at all (a second ``trayai`` forwards
-its command and exits) and routes SIGINT/SIGTERM into the Qt loop without a polling timer.
+"""How the GUI process starts and ends: single instance, QApplication, signals, the qasync loop, exit
+(docs/architecture.md, "The tray app").
 """
 
 from __future__ import annotations

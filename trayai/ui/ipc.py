@@ -1,13 +1,6 @@
-"""Single instance: one trayai per user; later invocations forward their command to it and exit.
+"""Single instance: one trayai per user; later invocations forward their command and exit.
 
-Why QLocalServer: it is a Unix socket on Linux/macOS and a named pipe on Windows, with
-``UserAccessOption`` restricting it to the current user. The protocol is one JSON line each way:
-``{"command": "chat"}`` → ``{"ok": true}``. A socket left behind by a crashed instance is detected (no
-one answers) and replaced. Whoever can reach the socket is bounded: a line over ``MAX_LINE`` bytes,
-garbage, or silence past ``IDLE_MS`` drops the connection, and past ``MAX_CONNECTIONS`` the oldest one
-is dropped, so a flood costs little memory and never stops ``ping`` from being answered.
-
-Signals of :class:`InstanceServer`: ``command_received(str)`` for every valid command.
+One JSON line each way (``{"command": "chat"}`` → ``{"ok": true}``); limits: docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -69,7 +62,7 @@ class _Connection:
 class InstanceServer(QObject):
     """Listens for commands from later ``trayai`` invocations: one line per connection."""
 
-    command_received = Signal(str)
+    command_received = Signal(str)  # every valid command
 
     def __init__(
         self,
@@ -85,6 +78,7 @@ class InstanceServer(QObject):
         self._max_connections = max_connections
         self._open: OrderedDict[QLocalSocket, _Connection] = OrderedDict()  # oldest first
         self._server = QLocalServer(self)
+        # A Unix socket on Linux/macOS, a named pipe on Windows: either way for this user only.
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.newConnection.connect(self._on_connection)
 

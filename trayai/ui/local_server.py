@@ -1,10 +1,6 @@
-"""The built-in server seen from the UI: start/stop/switch model without blocking, progress.
+"""The built-in server seen from the UI: start/stop/switch model off the UI thread, with progress.
 
-Signals: ``state_changed(object)`` (a :class:`~trayai.core.embedded.RunState`), ``progress(str)``
-(human messages while loading), ``failed(object)`` (a :class:`~trayai.core.errors.TrayaiError`).
-
-trayai only ever stops a server it started itself (``owned``); one that was already listening
-(Docker Model Runner, llama.cpp, Ollama…) is used as is and left alone.
+trayai only stops a server it started (``owned``); one already listening is used as is and left alone.
 """
 
 from __future__ import annotations
@@ -24,8 +20,8 @@ log = logging.getLogger(__name__)
 
 class LocalServerController(QObject):
     state_changed = Signal(object)  # RunState
-    progress = Signal(str)
-    failed = Signal(object)
+    progress = Signal(str)  # human messages while loading
+    failed = Signal(object)  # a TrayaiError
 
     def __init__(self, server: EmbeddedServer, parent: QObject | None = None) -> None:
         super().__init__(parent)

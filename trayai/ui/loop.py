@@ -1,18 +1,6 @@
 """What qasync's event loop leaves out: async-generator hooks, and cancelling a timer.
 
-Why: ``asyncio.BaseEventLoop.run_forever`` registers ``sys.set_asyncgen_hooks`` so that an async
-generator dropped half-way (httpx's byte streams, when a reply turns out malformed mid-stream) is
-closed *on the loop*. qasync runs Qt's ``exec()`` instead and never registers them; such generators
-are then finalised by the garbage collector outside any loop and fail noisily
-("AsyncLibraryNotFoundError … Exception ignored"). Call :func:`install_asyncgen_hooks` once the
-qasync loop runs.
-
-Why :func:`release_cancelled_timers`: qasync's ``call_later``/``call_at`` start a Qt timer and keep
-the handle until the timer fires; ``cancel()`` only marks the handle. The client awaits every network
-read under a deadline (``within()`` → ``asyncio.timeout`` → ``call_at`` … ``cancel``), so a stream
-at full speed left one live Qt timer, handle and context per read for ``stall_timeout`` seconds:
-62,000 of them after a 2 MB answer, which made each garbage collection walk them (50-170 ms UI
-stalls) and every new timer slower to insert. With it, ``cancel()`` kills the Qt timer at once.
+Install both once the qasync loop runs (docs/architecture.md, "The tray app").
 """
 
 from __future__ import annotations
@@ -25,7 +13,13 @@ from typing import Any
 
 
 def install_asyncgen_hooks(loop: asyncio.AbstractEventLoop) -> Any:
-    """Route async-generator finalisation to ``loop``; returns the previous hooks (to restore)."""
+    """Route async-generator finalisation to ``loop``; returns the previous hooks (to restore).
+
+    ``BaseEventLoop.run_forever`` registers these so that an async generator dropped half-way (httpx's
+    byte streams, when a reply turns out malformed mid-stream) is closed on the loop. qasync runs Qt's
+    ``exec()`` instead and never does; the garbage collector then finalises such generators outside
+    any loop, noisily ("AsyncLibraryNotFoundError … Exception ignored").
+    """
     previous = sys.get_asyncgen_hooks()
     firstiter = getattr(loop, "_asyncgen_firstiter_hook", None)
     finalizer = getattr(loop, "_asyncgen_finalizer_hook", None)
@@ -76,7 +70,13 @@ def _call_later(self: Any, delay: float, callback: Any, *args: Any, context: Con
 
 
 def release_cancelled_timers(loop: asyncio.AbstractEventLoop) -> bool:
-    """Make ``cancel()`` of ``loop``'s timers stop them at once (see module doc); False if not qasync's."""
+    """Make ``cancel()`` of ``loop``'s timers stop them at once; False if ``loop`` is not qasync's.
+
+    qasync's ``call_later``/``call_at`` keep a live Qt timer and handle until the timer fires, and
+    ``cancel()`` only marks the handle. Every network read runs under a deadline (``within()`` →
+    ``call_at`` … ``cancel``), so a fast stream left one per read for ``stall_timeout`` seconds: 62,000
+    after a 2 MB answer, making each garbage collection walk them (50-170 ms UI stalls).
+    """
     timer = getattr(loop, "_timer", None)
     callbacks = getattr(timer, "_SimpleTimer__callbacks", None)
     if not isinstance(callbacks, dict) or not hasattr(timer, "startTimer"):

@@ -1,14 +1,5 @@
-"""The status monitor at the Qt edge: schedules polls of ``GET /v1/models`` and emits what changed.
-
-Signals:
-* ``report_changed(object)`` — a new :class:`~trayai.core.status.StatusReport` after every poll;
-* ``state_changed(object)`` — the shown :class:`~trayai.core.status.ServerState` when it changes
-  (including starting/generating, which the app sets);
-* ``notify(str, str)`` — title and message of a notification worth showing (already rate-limited).
-
-Polls never overlap: a poll requested while one runs is done right after it. A slow server never
-blocks the UI: polls are asyncio tasks on the qasync loop. Timers are instance-level from the policy,
-so tests pass a policy with short intervals.
+"""The status monitor at the Qt edge: polls ``GET /v1/models`` as asyncio tasks, never two at once,
+and emits what changed (decisions in ``core/monitor.py``; docs/architecture.md, "The tray app").
 """
 
 from __future__ import annotations
@@ -29,9 +20,11 @@ log = logging.getLogger(__name__)
 
 
 class StatusMonitor(QObject):
-    report_changed = Signal(object)
-    state_changed = Signal(object)
-    notify = Signal(str, str)
+    """Timers come from the policy per instance, so tests pass one with short intervals."""
+
+    report_changed = Signal(object)  # a StatusReport after every poll
+    state_changed = Signal(object)  # the shown ServerState when it changes (starting/generating included)
+    notify = Signal(str, str)  # title and message worth a notification (already rate-limited)
 
     def __init__(
         self,

@@ -1,11 +1,6 @@
 """The tray icon and its menu — or, when the desktop has no tray, a small status window.
 
-:class:`TrayController` turns the monitor's and the built-in server's signals into an icon, a tooltip,
-notifications and a menu; user choices come back out as signals handled by the app:
-
-* ``model_chosen(str)``, ``profile_chosen(str)``, ``server_start_requested()``,
-  ``server_stop_requested()``, ``quit_requested()``, ``menu_opened()``,
-  ``tray_appeared()`` (a tray host showed up after start-up; the icon moved into it).
+What they say is decided in ``core/traymodel.py``; choices go out as signals to the app.
 """
 
 from __future__ import annotations
@@ -93,7 +88,7 @@ class TrayController(QObject):
     settings_requested = Signal()
     prompt_requested = Signal()
     menu_opened = Signal()
-    tray_appeared = Signal()
+    tray_appeared = Signal()  # a tray host showed up after start-up; the icon moved into it
 
     def __init__(
         self,

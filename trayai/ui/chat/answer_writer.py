@@ -1,26 +1,6 @@
 """Writes one answer's Markdown into its QTextFrame a bounded amount at a time, whatever it looks like.
 
-Why it exists: hostile or odd answers froze the chat window. A 1 MB line without a newline was
-re-parsed and re-laid-out as one QTextBlock on every flush (~63 s frozen); a 5 MB code block grew
-inside a one-cell table, which QTextDocument lays out whole on every change, and was then
-highlighted by Pygments in one go (29 s of stalls, 3.4 GB). The rules here:
-
-* :class:`~trayai.core.render.BlockScanner` finds finished blocks looking at each line once.
-* Finished blocks are rendered as Markdown (exactly as before) when small; the open tail is
-  re-rendered per flush only while it is at most ``TAIL_MARKDOWN_LIMIT`` characters. Past that it is
-  shown as **plain text appended incrementally**, split into QTextBlocks of about
-  ``PLAIN_BLOCK_CHARS`` (layout cost is per block, so an append costs the same at 1 KB or 5 MB).
-  When that block finishes it is rendered as Markdown if it is at most ``BLOCK_MARKDOWN_LIMIT``,
-  else the plain text stays, under a small note.
-* A code fence grows in its table while the code is at most ``CODE_HIGHLIGHT_LIMIT`` and is then
-  highlighted once; a longer one continues as plain monospace blocks (no table), with a note and a
-  "Copy code" link, and is never highlighted.
-* :meth:`step` does at most ``budget`` characters of plain appends per call (plus one bounded
-  Markdown render), so a burst or a non-streamed 5 MB reply is painted over several frames instead
-  of freezing one. The caller calls it again until it returns False.
-* The text is kept once (in pieces, joined on demand), plus a working window from the first
-  character still needed; the document holds plain text for big blocks, so memory stays
-  proportional to the text (no per-span formats for megabytes of code).
+The rules and the freezes they prevent: docs/architecture.md, "The chat window", streaming view rules.
 """
 
 from __future__ import annotations

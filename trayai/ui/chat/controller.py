@@ -1,23 +1,6 @@
 """The chat controller: one conversation's requests, saved to history as they happen.
 
-It owns the running request task; widgets only call its methods and connect to its signals.
-
-Signals:
-    conversation_changed(int)  the conversation shown changed (-1: a new, still empty one)
-    message_saved(object)      a StoredMessage was written (the user's prompt, before the request)
-    reply_started(object)      the assistant's StoredMessage placeholder; deltas follow
-    delta(str)                 text as it arrives
-    finished(object)           a ReplyOutcome: done, stopped or cut at max tokens
-    failed(object)             a ReplyOutcome whose ``error`` says what went wrong (partial text kept)
-    busy_changed(bool)         a request started / ended
-    history_changed()          titles or the list of conversations changed (sidebar refresh)
-    storage_notice(str)        answers cannot be saved (where and why, said once), or "" once they are
-
-Saving rules (the "nothing is lost" promise): the prompt is committed before the request; the answer
-is checkpointed every ``CHECKPOINT_INTERVAL`` (0.5) seconds while it streams and written on finish, Stop and
-error. A write the disk refuses (full, read-only, locked) is kept in memory and retried at the next
-checkpoint/finish/send and every ``SAVE_RETRY_MS``, so it lands once space is freed.
-Stop cancels the task, which closes the HTTP stream, which makes the server stop generating.
+Saving rules and Stop: docs/architecture.md, "The chat window".
 """
 
 from __future__ import annotations
@@ -98,15 +81,17 @@ class ReplyOutcome:
 
 
 class ChatController(QObject):
-    conversation_changed = Signal(int)
-    message_saved = Signal(object)
-    reply_started = Signal(object)
-    delta = Signal(str)
-    finished = Signal(object)
-    failed = Signal(object)
-    busy_changed = Signal(bool)
-    history_changed = Signal()
-    storage_notice = Signal(str)
+    """Owns the running request task; widgets only call its methods and follow its signals."""
+
+    conversation_changed = Signal(int)  # the conversation shown changed (-1: a new, still empty one)
+    message_saved = Signal(object)  # a StoredMessage was written (the prompt, before the request)
+    reply_started = Signal(object)  # the assistant's StoredMessage placeholder; deltas follow
+    delta = Signal(str)  # text as it arrives
+    finished = Signal(object)  # a ReplyOutcome: done, stopped or cut at max tokens
+    failed = Signal(object)  # a ReplyOutcome whose ``error`` says what went wrong (partial text kept)
+    busy_changed = Signal(bool)  # a request started / ended
+    history_changed = Signal()  # titles or the list of conversations changed (sidebar refresh)
+    storage_notice = Signal(str)  # answers cannot be saved (where and why, said once), or "" once they are
 
     CHECKPOINT_INTERVAL = 0.5  # SIGKILL mid-reply loses at most this much text (target: 1 s)
     CONTEXT_RETRIES = 4

@@ -1,13 +1,4 @@
-"""The multi-line prompt box: Enter sends, Shift+Enter breaks the line, Up recalls.
-
-Signals:
-    submitted(str)   Enter was pressed with text (not during IME composition)
-    escape()         Esc was pressed (the window stops the answer or cancels an edit)
-
-Why: input methods (Chinese, Japanese, Korean…) use Enter to commit a composition; sending then is a
-bug users of peer apps report. Qt tells us a composition is open through the pre-edit string of
-``inputMethodEvent``, so Enter is left to the input method while it is non-empty.
-"""
+"""The multi-line prompt box: Enter sends, Shift+Enter breaks the line, Up recalls."""
 
 from __future__ import annotations
 
@@ -17,8 +8,8 @@ from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 
 class PromptInput(QPlainTextEdit):
-    submitted = Signal(str)
-    escape = Signal()
+    submitted = Signal(str)  # Enter was pressed with text (not during IME composition)
+    escape = Signal()  # Esc was pressed (the window stops the answer or cancels an edit)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,6 +34,8 @@ class PromptInput(QPlainTextEdit):
         self._recall_pos = None
 
     def inputMethodEvent(self, event: QInputMethodEvent) -> None:
+        # Input methods (Chinese, Japanese, Korean…) commit a composition with Enter: while the
+        # pre-edit string is non-empty, Enter belongs to the input method and must not send.
         self._composing = bool(event.preeditString())
         super().inputMethodEvent(event)
 

@@ -1,7 +1,6 @@
 """The chat window's conversation list: listing, search hits, selection and the item context menu.
 
-A widget of its own so the window only hears what the user chose (signals) and does the opening,
-deleting and exporting; the list reads history itself, like the window.
+The window only hears what the user chose (signals) and does the opening, deleting and exporting.
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
-"""The two places to talk to the model — the chat window and the quick prompt — made on first use.
-
-Both share one history database and one way to build a ``ChatController``; nothing of the chat side
-is imported until one opens, so the tray starts lighter.
+"""The chat window and the quick prompt, made on first use with one history and one controller
+builder: nothing of the chat side is imported until one opens (docs/architecture.md, "The tray app").
 """
 
 from __future__ import annotations

@@ -1,27 +1,6 @@
 """The conversation view: a QTextBrowser that renders messages and streams an answer cheaply.
 
-Signals:
-    action(str, int, int)  a link under a message was clicked: kind ("copy", "edit", "retry",
-                           "copycode"), message id, code block index (-1 when not a code block)
-    load_earlier()         the user scrolled to the top and earlier messages exist
-    palette_changed()      the desktop switched light/dark: the owner re-renders
-
-Why it is built this way (see also trayai/core/render.py):
-* Deltas are buffered and flushed by a single-shot timer (at most ~60 flushes/s); a flush hands
-  them to the answer's :class:`AnswerWriter`, which renders newly finished Markdown blocks once and
-  replaces only the open tail, inside one edit block, doing a bounded amount of work per flush
-  (long lines and huge code blocks become plain text appended block by block; a backlog is painted
-  over the next frames, and the footer follows when it is done). An open code fence grows by
-  appending plain text (no re-render) until it closes.
-* Each message is its own QTextFrame, so a message can be found (scroll to a search hit) and the
-  streaming one extended without touching the rest of the document.
-* ``loadResource`` is overridden to load nothing: model output can never fetch a remote image,
-  stylesheet or file. Links are not followed by the widget: the app's own actions are
-  ``trayai:<token>/<kind>/<id>`` links where ``token`` is random per view (model text cannot make
-  one: the renderer only links http(s), and a guessed ``trayai:`` link lacks the token), and http(s)
-  links open in the system browser on click only.
-* Autoscroll only when the view was at the bottom before the flush (reading earlier text is never
-  yanked away).
+Frames, flushes, inert resources and action links: docs/architecture.md, "The chat window".
 """
 
 from __future__ import annotations
@@ -66,9 +45,11 @@ class _Stream:
 
 
 class TranscriptView(QTextBrowser):
+    # A link under a message: kind ("copy", "edit", "retry", "copycode"), message id, code block
+    # index (-1 when not a code block).
     action = Signal(str, int, int)
-    load_earlier = Signal()
-    palette_changed = Signal()
+    load_earlier = Signal()  # scrolled to the top and earlier messages exist
+    palette_changed = Signal()  # the desktop switched light/dark: the owner re-renders
 
     FLUSH_INTERVAL_MS = 16
 
@@ -183,7 +164,7 @@ class TranscriptView(QTextBrowser):
         bar.setValue(old_value + (bar.maximum() - old_max))
 
     def append_message(self, message: StoredMessage, *, scroll: bool = True) -> None:
-        at_bottom = self._at_bottom()
+        at_bottom = self._at_bottom()  # a reader of earlier text is never yanked away
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.beginEditBlock()

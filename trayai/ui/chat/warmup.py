@@ -1,10 +1,5 @@
-"""Get the chat path hot before the first prompt, without freezing the UI.
-
-Why: measured by tests/perf/bench_chat.py, the first request used to stall the Qt loop for ~1 s
-(``import openai`` 0.8 s, the SDK's first request set-up 0.18 s, the first code block's Pygments lexer
-0.1 s), and a full garbage collection over those modules' objects stalled it again for ~130 ms in the
-middle of a reply. The imports now run in a worker thread while the window opens, and the objects
-that live for the whole session are moved out of the collector's way with ``gc.freeze()``.
+"""Get the chat path hot before the first prompt: imports in a worker thread, then ``gc.freeze()``
+(the stalls this removes: docs/architecture.md, "The chat window").
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """The chat window: conversations on the left, the transcript and the prompt on the right.
 
-It holds no request logic: it calls the :class:`ChatController` and follows its signals. History is
-read straight from the store (the controller writes it). Long conversations open lazily: only the
-newest messages (about a screenful and a half) are rendered, earlier ones when the user scrolls up
-(``core/paging.py`` picks them). The conversation list is ``sidebar.py``; the window acts on its signals.
+No request logic (that is the :class:`ChatController`); long chats open lazily (``core/paging.py``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,5 @@
-"""Global hotkeys: one interface (``base.HotkeyBackend``), one backend per platform.
-
-``create_backend`` picks it: X11 key grab under an X session, the XDG GlobalShortcuts portal under
-Wayland, pynput on Windows and macOS — or ``NoBackend``, which explains and offers the bindable
-``trayai prompt`` command.
+"""Global hotkeys: one interface (``base.HotkeyBackend``), one backend per platform, picked by
+:func:`create_backend` (docs/architecture.md, "Quick prompt and hotkeys").
 """
 
 from __future__ import annotations

@@ -1,12 +1,5 @@
-"""The one interface every global-hotkey backend implements.
-
-Signals:
-    activated()             the combination was pressed (always delivered on the Qt thread)
-    status_changed(object)  a Registration that arrived later (the portal answers asynchronously)
-
-A backend says plainly what happened: ``register`` returns a :class:`Registration` — active, or not
-with the reason (the combination is taken by another program, no portal on this desktop…) and, where
-the platform can't grab keys at all, the ``trayai prompt`` command to bind in the desktop's settings.
+"""The one interface every global-hotkey backend implements, and the :class:`Registration` it reports:
+active, or not with the reason and, where keys cannot be grabbed, the ``trayai prompt`` command to bind.
 """
 
 from __future__ import annotations
@@ -31,8 +24,8 @@ class Registration:
 
 
 class HotkeyBackend(QObject):
-    activated = Signal()
-    status_changed = Signal(object)
+    activated = Signal()  # the combination was pressed (always delivered on the Qt thread)
+    status_changed = Signal(object)  # a Registration that arrived later (the portal answers asynchronously)
 
     name = "none"
 

@@ -1,13 +1,6 @@
 """Global hotkey on Wayland through the XDG GlobalShortcuts portal (D-Bus, via jeepney on asyncio).
 
-Flow (org.freedesktop.portal.GlobalShortcuts): ``CreateSession`` → the portal answers on a Request
-object with ``Response`` (our session handle) → ``BindShortcuts`` with our id, description and the
-preferred trigger → ``Response`` (what the desktop bound, maybe after asking the user) → ``Activated``
-signals while the session lives. Each Response is awaited with a filter set up *before* the call,
-on the predictable request path (``…/request/<sender>/<token>``), so an early answer is never missed.
-
-Where the portal is missing (most compositors without a portal backend for it), registration says so
-and offers ``trayai prompt`` to bind in the desktop's keyboard settings.
+The flow, and why each answer is awaited on a filter set up first: docs/architecture.md, "Quick prompt…".
 """
 
 from __future__ import annotations

@@ -1,9 +1,5 @@
-"""Global hotkey on Windows and macOS through pynput's GlobalHotKeys.
-
-pynput calls back on its own listener thread; the callback only emits a private signal whose queued
-connection delivers ``activated`` on the Qt thread (Qt objects are never touched from that thread).
-On macOS the listener works only when the user allowed it under Privacy & Security ▸ Accessibility /
-Input Monitoring; pynput reports that as ``IS_TRUSTED`` and we say so instead of failing silently.
+"""Global hotkey on Windows and macOS through pynput's GlobalHotKeys; its listener thread reaches Qt
+only through a queued signal (Qt objects are never touched from that thread).
 """
 
 from __future__ import annotations
@@ -46,6 +42,8 @@ class PynputHotkeys(HotkeyBackend):
         except Exception as exc:  # noqa: BLE001 - pynput's OS listeners raise their own types: reported
             log.warning("pynput hotkey failed: %s", exc)
             return Registration(False, self.name, f"{hotkey.display} could not be registered: {exc}")
+        # macOS listens only once the user allowed it (Privacy & Security ▸ Accessibility / Input
+        # Monitoring); pynput says so as IS_TRUSTED, and we say so rather than fail silently.
         if sys.platform == "darwin" and not getattr(self._listener, "IS_TRUSTED", True):
             return Registration(False, self.name, MACOS_PERMISSION_HINT)
         return Registration(True, self.name, f"{hotkey.display} opens the quick prompt.")

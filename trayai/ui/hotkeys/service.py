@@ -1,8 +1,4 @@
-"""The app's one global hotkey: (re-)registration, its outcome in words, and the quick prompt toggle.
-
-Kept apart from the app so what a press does (summon and focus the prompt, or hide it) lives next to
-the backends; the app only hears ``status_changed`` and reads ``status``.
-"""
+"""The app's one global hotkey: (re-)registration, its outcome in words, and the quick prompt toggle."""
 
 from __future__ import annotations
 

@@ -1,13 +1,5 @@
-"""Global hotkey on X11: a passive key grab on the root window, read through a QSocketNotifier.
-
-Why it is built this way:
-* The grab is made for every combination of CapsLock and NumLock, which X treats as modifiers: without
-  that the hotkey silently stops working whenever NumLock is on.
-* A combination another client already grabbed makes X answer ``BadAccess``. The errors are caught
-  and the display synced, so the conflict is *reported* (Settings, tray tooltip) instead of the grab
-  failing silently, and the partial grabs are released.
-* Our own X connection (python-xlib) is separate from Qt's; its socket is watched with a
-  ``QSocketNotifier``, so there is no polling thread and no CPU use while idle.
+"""Global hotkey on X11: a passive key grab on the root window, read through a QSocketNotifier on our
+own python-xlib connection (docs/architecture.md, "Quick prompt and hotkeys").
 """
 
 from __future__ import annotations
@@ -61,10 +53,12 @@ class X11Hotkeys(HotkeyBackend):
         mask = self._modifier_mask(hotkey)
         catcher = error.CatchError(error.BadAccess)
         attempts = []
+        # X counts CapsLock and NumLock as modifiers: without these variants the hotkey silently
+        # stops working whenever NumLock is on.
         for extra in (0, X.LockMask, X.Mod2Mask, X.LockMask | X.Mod2Mask):
             self.root.grab_key(keycode, mask | extra, True, X.GrabModeAsync, X.GrabModeAsync, onerror=catcher)
             attempts.append((keycode, mask | extra))
-        self.display.sync()
+        self.display.sync()  # BadAccess (another client holds it) is reported, not silent
         if catcher.get_error() is not None:
             for code, modifiers in attempts:
                 self.root.ungrab_key(code, modifiers)

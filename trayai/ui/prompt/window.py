@@ -1,18 +1,4 @@
-"""The quick prompt: a small frameless window summoned by the hotkey (or ``trayai prompt``).
-
-Signals:
-    open_in_chat(int)   "Open in chat" was pressed: the conversation to continue in the chat window
-
-Why it behaves as it does (each point is a bug users report in peer apps, and each has a test):
-* It is a ``Qt.Tool`` window on top, centred on the screen that holds the cursor, with the input
-  focused at once; size and position are remembered per screen.
-* Hidden means hidden (``hide()``, no transparent window left to eat clicks); Esc hides it and stops a
-  running answer; the app can quit while it is open.
-* It is never shown over a modal dialog of the app: the dialog keeps the focus.
-* Every exchange is a conversation in the history (the same ``ChatController`` as the chat window, its
-  own instance); "Open in chat" continues it there. "Use clipboard" / "Use selection" put the desktop's
-  clipboard or X11 PRIMARY selection before the question.
-"""
+"""The quick prompt: a small frameless window summoned by the hotkey (or ``trayai prompt``)."""
 
 from __future__ import annotations
 
@@ -43,7 +29,19 @@ CONTEXT_LIMIT = 20_000  # characters of clipboard/selection sent with a question
 
 
 class QuickPromptWindow(QWidget):
-    open_in_chat = Signal(int)
+    """Each point below has a test:
+
+    * a ``Qt.Tool`` window on top, centred on the screen that holds the cursor, input focused at once;
+      size and position remembered per screen;
+    * hidden means hidden (``hide()``: no transparent window left to eat clicks); Esc hides it and
+      stops a running answer; the app can quit while it is open;
+    * never shown over a modal dialog of the app: the dialog keeps the focus;
+    * every exchange is a conversation in history (its own ``ChatController``); "Open in chat"
+      continues it there; "Use clipboard" / "Use selection" put the clipboard or X11 PRIMARY
+      selection before the question.
+    """
+
+    open_in_chat = Signal(int)  # the conversation to continue in the chat window
 
     WIDTH = 680
     MAX_HEIGHT_FRACTION = 0.6

@@ -1,18 +1,6 @@
 """The settings dialog: endpoint profiles, generation defaults, built-in server, hotkey, general.
 
-Signals:
-    applied(object)   OK was pressed and the new ``Settings`` were saved (the app applies them live)
-
-Why it is built this way:
-* It edits a deep copy: Cancel (or closing) leaves the running settings untouched; OK validates the
-  copy with ``core/settings_rules.py`` (names, URLs, models, hotkey, then the ``validate_settings``
-  the CLI uses), keeps the dialog open with an inline message when something is wrong, then saves
-  atomically. Profiles are tracked by a stable id (names change while typing). Keys are written to
-  the keychain only on OK, through ``SecretStore`` (never to the file).
-* Values that come from ``LOCAL_MODEL_*`` or ``.env`` are shown as such and locked; they are not written
-  back, because the file keeps what the user chose.
-* Network work (listing models, Test connection) runs as asyncio tasks owned by the dialog and is
-  cancelled when it closes; the dialog is opened with ``show()``/``open()``, never ``exec()``.
+Copy, validation, keys, locked env values and its tasks: docs/architecture.md, "The settings dialog".
 """
 
 from __future__ import annotations
@@ -107,7 +95,7 @@ def _default_client(base_url: str, key: str) -> ModelClient:
 
 
 class SettingsDialog(QDialog):
-    applied = Signal(object)
+    applied = Signal(object)  # OK saved these Settings (the app applies them live)
 
     def __init__(
         self,

@@ -1,9 +1,5 @@
-"""One editor widget per setting, made from the setting's :class:`~trayai.core.config.FieldSpec`.
-
-Why: the settings dataclasses already say each value's type, bounds, choices and meaning, and
-``trayai.core.config.field_specs`` works them out once (the same specs validate ``trayai config
-set``). Building the widgets from them keeps the dialog, the CLI and the docs in agreement: a new
-setting gets a correctly bounded widget and a tooltip for free.
+"""One editor widget per setting, made from its :class:`~trayai.core.config.FieldSpec`: the dialog, the
+CLI and the docs agree, and a new setting gets a bounded widget and a tooltip for free.
 """
 
 from __future__ import annotations

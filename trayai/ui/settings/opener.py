@@ -1,7 +1,5 @@
-"""At most one settings dialog: opened on demand (never ``exec()``), raised when asked for again.
-
-What OK saves arrives as ``applied(Settings)`` for the app to make live; keys the keychain refused
-are reported once the dialog closes. The dialog module is imported on first use.
+"""At most one settings dialog: opened on demand (never ``exec()``), raised when asked for again;
+what OK saved arrives as ``applied(Settings)``. The dialog module is imported on first use.
 """
 
 from __future__ import annotations
