@@ -192,7 +192,7 @@ async def run_batch(
     stream: bool = True,
     on_progress: Callable[[BatchStats], None] | None = None,
 ) -> BatchStats:
-    """Answer every item, calling ``write`` once per finished item (see the module docstring).
+    """Answer every item, calling ``write`` once per finished item (in input order when ``ordered``).
 
     Cancelling the task that runs this stops the requests in flight; everything already written
     stays written (in ordered mode, out-of-order results finished before the cancel are flushed).

@@ -101,7 +101,7 @@ async def run_bench(
     levels: Sequence[int] = (1, 2, 4, 8),
     progress: Progress | None = None,
 ) -> BenchReport:
-    """Measure ``client``'s endpoint (see the module docstring); failures are counted, not raised."""
+    """Measure ``client``'s endpoint (sequential runs, then the sweep); failures are counted, not raised."""
     from trayai.core.errors import TrayaiError
 
     say = progress or (lambda _msg: None)

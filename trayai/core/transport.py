@@ -53,7 +53,7 @@ def guarded_transport(*, trust_env: bool, max_connections: int, max_keepalive: i
     import httpx2
 
     class GuardedTransport(httpx2.AsyncBaseTransport):
-        """See the module docstring; ``retries`` counts the requests sent again."""
+        """Retry, caps and redirects: docs/architecture.md; ``retries`` counts the requests sent again."""
 
         def __init__(self) -> None:
             self.retries = 0

@@ -62,7 +62,7 @@ class _Text:
 
 
 class AnswerWriter:
-    """Renders Markdown into ``frame`` from position ``start`` to the frame's end (see module doc)."""
+    """Renders Markdown into ``frame`` from ``start`` to the frame's end (rules: docs/architecture.md)."""
 
     TAIL_MARKDOWN_LIMIT = 16_000
     BLOCK_MARKDOWN_LIMIT = 32_000
