@@ -33,7 +33,7 @@ def _add_serve(sub: Subparsers, parents: Parents) -> None:
         "--alias", help="model name to announce (default: ai/smollm2 for SmolLM2, else the file's name)"
     )
     serve.add_argument("--ctx-size", type=int, help="context window in tokens, shared by parallel answers")
-    serve.add_argument("--threads", type=int, help="CPU threads (0 = automatic: the physical cores)")
+    serve.add_argument("--threads", type=int, help="CPU threads (0 = automatic: physical cores but one)")
     serve.add_argument("--parallel", type=int, help="answers generated at once (default 4)")
     serve.add_argument("--models-dir", metavar="DIR", help="folder of .gguf models to choose from")
     serve.add_argument("--list", action="store_true", help="list the models it can serve and exit")
