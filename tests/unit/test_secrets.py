@@ -10,6 +10,9 @@ import keyring.backends.fail
 import pytest
 from keyring.errors import KeyringError, KeyringLocked, PasswordDeleteError
 
+from trayai.core.config import ConfigStore
+from trayai.core.paths import AppPaths
+from trayai.core.resolve import resolve_endpoint
 from trayai.core.secrets import (
     PLACEHOLDER_KEY,
     SERVICE,
@@ -310,3 +313,25 @@ def test_an_empty_chainer_is_not_usable() -> None:
     chainer = type("ChainerBackend", (), {"__module__": "keyring.backends.chainer"})()
     chainer.backends = []
     assert SecretStore(chainer).persistent is False
+
+
+# --------------------------------------------------------------------------- only when a key is expected
+
+
+class ExplodingKeyring(MemoryKeyring):
+    def get_password(self, service: str, username: str) -> str | None:
+        raise AssertionError("the keychain was queried for a profile without a key")
+
+
+def test_keyless_profiles_never_touch_the_keychain(paths: AppPaths) -> None:
+    """A lookup can start gnome-keyring and block on an unlock prompt: a keyless server never asks."""
+    loaded = ConfigStore(paths).load()
+    resolved = resolve_endpoint(loaded, SecretStore(ExplodingKeyring()))
+    assert resolved.endpoint.api_key == PLACEHOLDER_KEY
+
+    store = SecretStore(MemoryKeyring())
+    store.set(loaded.settings.active().name, "sk-stored")
+    loaded.settings.active().key_in_keychain = True
+    resolved = resolve_endpoint(loaded, store)
+    assert resolved.endpoint.api_key == "sk-stored"
+    assert resolved.key_source.startswith("keychain")
