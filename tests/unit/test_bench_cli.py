@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
+from tests.support.cli import cli
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.cli import main
 from trayai.core.bench import percentile
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_percentiles() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -10,15 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import cli
 from tests.support.ports import free_port
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.cli import main
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_ask_streams_the_answer(server: ScriptedServer) -> None:

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
-from trayai.cli import main
+from tests.support.cli import cli
 from trayai.core.history import HistoryStore
 from trayai.core.paths import AppPaths
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def seed(paths: AppPaths) -> tuple[int, int]:

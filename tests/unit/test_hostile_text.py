@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import sqlite3
 from pathlib import Path
 
+from tests.support.cli import cli
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.cli import main
 from trayai.core.client import Endpoint, ModelClient
 from trayai.core.history import HistoryStore
 
 SURROGATE_TOKENS = ["Bad ", "\ud800", " char ", "\udfff", "end"]
 SURROGATE_TEXT = "Bad \ufffd char \ufffdend"
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def stream_text(server: ScriptedServer) -> tuple[list[str], str]:
