@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Desktop
-from tests.e2e.test_tray_x11 import log_text, quit_app, running_app, wait_until
+from tests.e2e.test_tray_x11 import log_text, quit_app, running_app
 from tests.support.scripted_server import Reply, ScriptedServer
+from tests.support.waiting import wait_until
 from tests.ui.conftest import qloop, run  # noqa: F401 - fixtures, used by name
 from trayai.core.hotkeys import parse_hotkey
 from trayai.core.paths import AppPaths

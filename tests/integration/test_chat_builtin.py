@@ -11,7 +11,8 @@ import sys
 import pytest
 
 from tests.e2e.conftest import Desktop, desktop  # noqa: F401 - the fixture, used by name
-from tests.e2e.test_tray_x11 import log_text, quit_app, wait_until
+from tests.e2e.test_tray_x11 import log_text, quit_app
+from tests.support.waiting import wait_until
 from trayai.core.config import ConfigStore, GenerationParams, Profile, Settings
 from trayai.core.embedded import EmbeddedServer
 from trayai.core.history import HistoryStore

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from tests.support.ports import free_port
+from tests.support.waiting import until
 from tests.ui.conftest import qloop, run  # noqa: F401 - fixtures, used by name
-from tests.ui.test_app import make_app, until  # noqa: F401 - make_app is a fixture
+from tests.ui.test_app import make_app  # noqa: F401 - a fixture, used by name
 from trayai.core.config import Profile, Settings
 from trayai.core.status import ServerState
 

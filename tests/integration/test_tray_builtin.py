@@ -12,6 +12,7 @@ import psutil
 import pytest
 
 from tests.support.ports import free_port
+from tests.support.waiting import wait_until
 from trayai.core.config import ConfigStore, Profile, Settings
 from trayai.core.embedded import list_models_sync
 from trayai.core.paths import AppPaths
@@ -26,14 +27,6 @@ def llama_servers(port: int) -> list[psutil.Process]:
         if "trayai.core.engine_child" in cmd and f"--port {port}" in cmd:
             found.append(proc)
     return found
-
-
-def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def run_app(paths: AppPaths, port: int) -> subprocess.Popen[str]:
@@ -70,14 +63,14 @@ def test_tray_starts_the_builtin_server_and_quit_stops_it(paths: AppPaths) -> No
     port = free_port()
     app = run_app(paths, port)
     try:
-        wait_for(
+        wait_until(
             lambda: list_models_sync(f"http://127.0.0.1:{port}/v1") == ["ai/smollm2"],
             120,
             "the built-in server",
         )
         assert len(llama_servers(port)) == 1
         log = paths.log_dir / "trayai.log"
-        wait_for(lambda: "starting the built-in server" in log.read_text(), 10, "the log line")
+        wait_until(lambda: "starting the built-in server" in log.read_text(), 10, "the log line")
         elapsed = quit_app(app)
         assert not llama_servers(port), "the built-in server outlived trayai"
         assert elapsed < 5  # the CLI round trip plus ordered shutdown
@@ -104,8 +97,9 @@ def test_a_server_trayai_did_not_start_is_left_running(paths: AppPaths, tmp_path
         app = run_app(paths, port)
         try:
             log = paths.log_dir / "trayai.log"
-            wait_for(lambda: log.exists() and "startup: tray shown" in log.read_text(), 30, "start-up")
-            time.sleep(2.5)  # a few polls: it must find the server ready and start nothing
+            # Only the first poll decides whether to start the built-in server: it must find this one
+            # ready and start nothing.
+            wait_until(lambda: log.exists() and "first poll: ready" in log.read_text(), 30, "the first poll")
             assert "starting the built-in server" not in log.read_text()
             quit_app(app)
         finally:

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMenu
 
 from tests.support.scripted_server import ScriptedServer
+from tests.support.waiting import until
 from trayai.core.config import ConfigStore, Profile, Settings
 from trayai.core.paths import AppPaths
 from trayai.core.secrets import MemoryKeyring, SecretStore
@@ -53,14 +54,6 @@ def settings_for(server: ScriptedServer) -> Settings:
     settings.active_profile = "Scripted"
     settings.poll_interval = 1.0
     return settings
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(0.02)
 
 
 def texts(menu: QMenu) -> list[str]:

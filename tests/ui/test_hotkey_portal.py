@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.waiting import until
 from trayai.core.hotkeys import parse_hotkey
 from trayai.ui.hotkeys import create_backend
 from trayai.ui.hotkeys.base import Registration
@@ -85,8 +86,7 @@ def test_session_created_shortcut_bound_and_activated(private_bus: str, run: Cal
         status = await next_status(backend)
         await asyncio.to_thread(trigger, private_bus, SHORTCUT_ID)
         await asyncio.to_thread(trigger, private_bus, SHORTCUT_ID)
-        while len(presses) < 2:
-            await asyncio.sleep(0.01)
+        await until(lambda: len(presses) >= 2, what="2 presses")
         await asyncio.to_thread(trigger, private_bus, "someone-elses-shortcut")
         await asyncio.sleep(0.2)
         await backend.aclose()

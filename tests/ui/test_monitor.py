@@ -8,6 +8,7 @@ from typing import Any
 
 from tests.support.ports import free_port
 from tests.support.scripted_server import Reply, ScriptedServer
+from tests.support.waiting import until
 from trayai.core.client import Endpoint, ModelClient
 from trayai.core.monitor import MonitorLogic, MonitorPolicy
 from trayai.core.status import ServerState
@@ -71,8 +72,7 @@ def test_unreachable_backs_off_and_recovers_with_a_notification(run: Callable[..
         monitor.notify.connect(lambda title, text: notes.append((title, text)))
         monitor.start()
         await next_state(monitor, ServerState.UNREACHABLE)
-        while monitor.polls < 4:
-            await asyncio.sleep(0.02)
+        await until(lambda: monitor.polls >= 4, what="4 polls")
         assert monitor.logic.next_delay() > FAST.interval  # backing off
         with ScriptedServer(port=port):
             await next_state(monitor, ServerState.READY, timeout=5)

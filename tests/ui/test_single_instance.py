@@ -17,6 +17,7 @@ import pytest
 from PySide6.QtNetwork import QLocalSocket
 from pytestqt.qtbot import QtBot
 
+from tests.support.waiting import wait_until
 from trayai.core.paths import AppPaths
 from trayai.ui.ipc import MAX_CONNECTIONS, InstanceServer
 
@@ -46,12 +47,13 @@ def start_app(env: dict[str, str]) -> subprocess.Popen[str]:
 
 def wait_for_log(paths: AppPaths, text: str, timeout: float = 20.0) -> str:
     log = paths.log_dir / "trayai.log"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if log.exists() and text in (content := log.read_text()):
-            return content
-        time.sleep(0.05)
-    raise AssertionError(f"{text!r} not in the log")
+
+    def content() -> str | None:
+        return text_ if log.exists() and text in (text_ := log.read_text()) else None
+
+    found = wait_until(content, timeout, f"{text!r} in the log")
+    assert found is not None
+    return found
 
 
 def instances_for(paths: AppPaths) -> list[psutil.Process]:

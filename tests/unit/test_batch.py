@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from tests.support.cli import cli
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.cli import main
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
+from tests.support.waiting import wait_until
 
 
 def write_lines(path: Path, *lines: object) -> Path:
@@ -150,9 +143,11 @@ def test_ctrl_c_keeps_finished_lines_and_resume_completes(tmp_path: Path) -> Non
             "2",
         ]
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 3):
-            time.sleep(0.05)
+        wait_until(
+            lambda: (out.exists() and len(out.read_text().splitlines()) >= 3) or proc.poll() is not None,
+            30,
+            "three records",
+        )
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
         assert proc.returncode == 130, err
@@ -191,9 +186,9 @@ def test_a_second_run_on_the_same_output_refuses_while_the_first_holds_it(tmp_pa
             [*argv, "--resume"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         try:
-            deadline = time.monotonic() + 30
-            while not server.chat_requests() and time.monotonic() < deadline and first.poll() is None:
-                time.sleep(0.02)
+            wait_until(
+                lambda: server.chat_requests() or first.poll() is not None, 30, "the first run's request"
+            )
             assert len(server.chat_requests()) == 1, "the first run never reached the server"
             before = out.read_text()
             for flag in ("--resume", "--force"):
