@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 from pathlib import Path
+
+import pytest
 
 from tests.support.cli import cli
 from tests.support.scripted_server import Reply, ScriptedServer
@@ -16,29 +17,28 @@ SURROGATE_TOKENS = ["Bad ", "\ud800", " char ", "\udfff", "end"]
 SURROGATE_TEXT = "Bad \ufffd char \ufffdend"
 
 
-def stream_text(server: ScriptedServer) -> tuple[list[str], str]:
-    async def go() -> tuple[list[str], str]:
-        async with ModelClient(Endpoint.create(server.base_url, "dummy-key")) as client:
-            stream = client.stream_chat([{"role": "user", "content": "hi"}], model="ai/smollm2")
-            async with stream:
-                deltas = [d async for d in stream]
-            assert stream.result is not None and stream.result.finish_reason == "stop"
-            return deltas, stream.result.text
-
-    return asyncio.run(go())
+async def stream_text(server: ScriptedServer) -> tuple[list[str], str]:
+    async with ModelClient(Endpoint.create(server.base_url, "dummy-key")) as client:
+        stream = client.stream_chat([{"role": "user", "content": "hi"}], model="ai/smollm2")
+        async with stream:
+            deltas = [d async for d in stream]
+        assert stream.result is not None and stream.result.finish_reason == "stop"
+        return deltas, stream.result.text
 
 
 # --------------------------------------------------------------------------- lone surrogates
 
 
-def test_a_lone_surrogate_in_a_delta_becomes_a_replacement_character(server: ScriptedServer) -> None:
+@pytest.mark.anyio
+async def test_a_lone_surrogate_in_a_delta_becomes_a_replacement_character(server: ScriptedServer) -> None:
     server.script(Reply(tokens=SURROGATE_TOKENS))
-    deltas, text = stream_text(server)
+    deltas, text = await stream_text(server)
     assert "".join(deltas) == SURROGATE_TEXT == text
     text.encode("utf-8")  # strict: what used to raise UnicodeEncodeError in the history write
 
 
-def test_the_answer_with_a_surrogate_is_saved_done_with_u_fffd(
+@pytest.mark.anyio
+async def test_the_answer_with_a_surrogate_is_saved_done_with_u_fffd(
     server: ScriptedServer, tmp_path: Path
 ) -> None:
     """What the chat controller does: a streaming placeholder, checkpoints, then done."""
@@ -47,7 +47,7 @@ def test_the_answer_with_a_surrogate_is_saved_done_with_u_fffd(
         conv = history.create_conversation()
         history.add_message(conv.id, "user", "hi")
         placeholder = history.add_message(conv.id, "assistant", "", status="streaming")
-        deltas, _ = stream_text(server)
+        deltas, _ = await stream_text(server)
         history.update_message(placeholder.id, content="".join(deltas[:2]))  # a checkpoint mid-stream
         history.update_message(placeholder.id, content="".join(deltas), status="done")
         saved = history.message(placeholder.id)
