@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -85,7 +86,7 @@ def test_tray_starts_the_builtin_server_and_quit_stops_it(paths: AppPaths) -> No
             proc.kill()
 
 
-def test_a_server_trayai_did_not_start_is_left_running(paths: AppPaths, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_server_trayai_did_not_start_is_left_running(paths: AppPaths, tmp_path: Path) -> None:
     from trayai.core.config import BuiltinServerSettings
     from trayai.core.embedded import EmbeddedServer
 

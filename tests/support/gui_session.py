@@ -19,6 +19,7 @@ from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
 from trayai.core.secrets import SecretStore
 from trayai.ui.app import TrayApp
+from trayai.ui.chat.controller import ReplyOutcome
 from trayai.ui.ipc import InstanceServer, socket_name
 
 
@@ -49,12 +50,12 @@ def main() -> None:
         print(f"key stored in: {tray.secrets.backend_name}", flush=True)
         tray.open_chat()
         assert tray.chats.chat is not None
-        answers: list[object] = []
+        answers: list[ReplyOutcome] = []
         tray.chats.chat.finished.connect(answers.append)
         tray.chats.chat.failed.connect(answers.append)
         assert tray.chats.chat.send("Hello, with a key")
         await until(lambda: bool(answers), 20, "the answer")
-        print(f"answer: {answers[0].message.content}", flush=True)  # type: ignore[attr-defined]
+        print(f"answer: {answers[0].message.content}", flush=True)
         tray.request_quit()
         await task
 

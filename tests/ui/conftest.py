@@ -45,7 +45,8 @@ def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
 @pytest.fixture
 def run(qloop: qasync.QEventLoop) -> Callable[[Coroutine[Any, Any, T]], T]:
     def runner(coro: Coroutine[Any, Any, T]) -> T:
-        return qloop.run_until_complete(asyncio.wait_for(coro, 30))
+        result: T = qloop.run_until_complete(asyncio.wait_for(coro, 30))
+        return result
 
     return runner
 

@@ -250,7 +250,7 @@ def test_settings_dialog_switches_the_live_endpoint(
             dialog.url_edit.setText(other.base_url)
             assert await dialog.refresh_models() == ["ai/qwen3"]
             dialog.use_current()
-            dialog.general_editors["poll_interval"].widget.setValue(2)  # type: ignore[attr-defined]
+            dialog.general_editors["poll_interval"].widget.setValue(2)
             assert dialog.try_accept()
             await until(lambda: app.resolved.base_url == other.base_url)
             await until(
@@ -284,7 +284,7 @@ def test_start_at_login_from_the_dialog_writes_and_removes_the_autostart_entry(
         app.open_settings()
         dialog = app.settings_opener.dialog
         assert dialog is not None
-        dialog.general_editors["start_at_login"].widget.setChecked(on)  # type: ignore[attr-defined]
+        dialog.general_editors["start_at_login"].widget.setChecked(on)
         assert dialog.try_accept()
         await until(lambda: entry.exists() is on)
 

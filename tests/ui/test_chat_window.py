@@ -189,7 +189,12 @@ def test_links_open_only_http_in_the_browser_and_nothing_is_loaded(
     rig: Rig, server: ScriptedServer, qtbot: QtBot, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[str] = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()) or True)
+
+    def open_url(url: QUrl) -> bool:
+        opened.append(url.toString())
+        return True
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", open_url)
     server.script(
         Reply(
             text="<img src='http://127.0.0.1:1/x.png'> ![pic](http://127.0.0.1:1/y.png) "
@@ -414,7 +419,12 @@ def test_model_text_cannot_make_the_apps_action_links(
     rig: Rig, server: ScriptedServer, qtbot: QtBot, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[str] = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()) or True)
+
+    def open_url(url: QUrl) -> bool:
+        opened.append(url.toString())
+        return True
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", open_url)
     view = rig.window.transcript
     server.script(Reply(status=404, error_message="no such model"))
     type_and_enter(qtbot, rig, "first")

@@ -70,7 +70,12 @@ def trigger(address: str, shortcut: str) -> None:
 
 async def next_status(backend: PortalHotkeys, timeout: float = 10.0) -> Registration:
     future: asyncio.Future[Registration] = asyncio.get_running_loop().create_future()
-    backend.status_changed.connect(lambda status: future.done() or future.set_result(status))
+
+    def first(status: Registration) -> None:
+        if not future.done():
+            future.set_result(status)
+
+    backend.status_changed.connect(first)
     return await asyncio.wait_for(future, timeout)
 
 

@@ -55,7 +55,9 @@ def test_statuses_in_words(qapp: Any, no_session: None) -> None:
     service.unregister()
 
 
-def test_a_press_summons_and_focuses_then_hides(qapp: Any, no_session: None) -> None:
+def test_a_press_summons_and_focuses_then_hides(
+    qapp: Any, no_session: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     prompt: FakePrompt | None = None
     focused: list[int] = []
 
@@ -67,7 +69,7 @@ def test_a_press_summons_and_focuses_then_hides(qapp: Any, no_session: None) -> 
     service = HotkeyService(lambda: prompt, open_prompt)  # type: ignore[arg-type, return-value]
     service.register("Ctrl+Alt+Space")
     assert service.backend is not None
-    service.backend.grant_focus = focused.append  # type: ignore[method-assign]
+    monkeypatch.setattr(service.backend, "grant_focus", focused.append)
     service.backend.activated.emit()  # first press: the prompt is made, shown and given the keyboard
     assert prompt is not None and prompt.visible and focused == [42]
     service.backend.activated.emit()  # pressed again while it has the focus: it hides

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from tests.support.cli import cli
 from tests.support.scripted_server import Reply, ScriptedServer
@@ -18,7 +19,7 @@ def write_lines(path: Path, *lines: object) -> Path:
     return path
 
 
-def records(path: Path) -> list[dict]:  # type: ignore[type-arg]
+def records(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
@@ -39,7 +40,7 @@ def test_answers_every_line_in_order(server: ScriptedServer, tmp_path: Path) -> 
     assert [r["line"] for r in got] == [1, 2, 4, 5]
     assert all(r["error"] is None and r["answer"] == "Hello from the scripted server." for r in got)
     assert got[0]["usage"]["completion_tokens"] == 5 and got[0]["timings"]["duration_s"] > 0
-    bodies = {json.dumps(r.body["messages"]): r.body for r in server.chat_requests()}  # type: ignore[index]
+    bodies = {json.dumps(r.json["messages"]): r.json for r in server.chat_requests()}
     second = bodies[json.dumps([{"role": "user", "content": "second"}])]
     assert second["temperature"] == 0.1 and second["max_tokens"] == 50
     third = bodies[json.dumps([{"role": "user", "content": "third"}])]

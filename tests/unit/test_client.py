@@ -321,7 +321,7 @@ async def test_non_streaming_completion(server: ScriptedServer) -> None:
         result = await client.complete(MESSAGES, model="ai/smollm2")
     assert result.text == "Forty two." and result.finish_reason == "stop"
     assert result.usage.completion_tokens == 2 and not result.usage.estimated
-    assert server.chat_requests()[0].body["stream"] is False
+    assert server.chat_requests()[0].json["stream"] is False
 
 
 # --------------------------------------------------------------------------- answers never lost

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -11,8 +12,9 @@ from trayai.core.config import ConfigStore
 from trayai.core.paths import AppPaths
 
 
-def saved(paths: AppPaths) -> dict:  # type: ignore[type-arg]
-    return json.loads(paths.config_file.read_text())
+def saved(paths: AppPaths) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(paths.config_file.read_text())
+    return data
 
 
 def test_profiles_round_trip(paths: AppPaths) -> None:

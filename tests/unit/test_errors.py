@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.ports import free_port
+from tests.support.scripted_server import ScriptedServer
 from trayai.core.client import Endpoint, ModelClient
 from trayai.core.errors import (
     ERROR_CATALOG,
@@ -131,7 +132,7 @@ async def test_real_dns_failure() -> None:
 
 
 @pytest.mark.anyio
-async def test_real_tls_against_a_plain_http_server(server) -> None:  # type: ignore[no-untyped-def]
+async def test_real_tls_against_a_plain_http_server(server: ScriptedServer) -> None:
     error = await _list_models_error(server.base_url.replace("http://", "https://"))
     assert error.code is ErrorCode.TLS
     assert "http://" in error.hint

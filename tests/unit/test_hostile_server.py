@@ -236,7 +236,10 @@ def run_cli(*argv: str, timeout: float = 30) -> tuple[int, str, str, float, floa
 
 def save_profile(paths: AppPaths, server: ScriptedServer, **timeouts: float) -> None:
     settings = Settings()
-    settings.profiles = [Profile(name="hostile", base_url=server.base_url, **timeouts)]
+    profile = Profile(name="hostile", base_url=server.base_url)
+    for name, seconds in timeouts.items():
+        setattr(profile, name, seconds)
+    settings.profiles = [profile]
     settings.active_profile = "hostile"
     ConfigStore(paths).save(settings)
 

@@ -11,7 +11,7 @@ import pytest
 from tests.support.cli import cli
 from tests.support.scripted_server import Reply, ScriptedServer
 from trayai.core.client import Endpoint, ModelClient
-from trayai.core.history import HistoryStore
+from trayai.core.history import HistoryStore, MessageStatus
 
 SURROGATE_TOKENS = ["Bad ", "\ud800", " char ", "\udfff", "end"]
 SURROGATE_TEXT = "Bad \ufffd char \ufffdend"
@@ -46,10 +46,10 @@ async def test_the_answer_with_a_surrogate_is_saved_done_with_u_fffd(
     with HistoryStore(tmp_path / "history.sqlite3") as history:
         conv = history.create_conversation()
         history.add_message(conv.id, "user", "hi")
-        placeholder = history.add_message(conv.id, "assistant", "", status="streaming")
+        placeholder = history.add_message(conv.id, "assistant", "", status=MessageStatus.STREAMING)
         deltas, _ = await stream_text(server)
         history.update_message(placeholder.id, content="".join(deltas[:2]))  # a checkpoint mid-stream
-        history.update_message(placeholder.id, content="".join(deltas), status="done")
+        history.update_message(placeholder.id, content="".join(deltas), status=MessageStatus.DONE)
         saved = history.message(placeholder.id)
     assert (saved.content, saved.status) == (SURROGATE_TEXT, "done")
 
@@ -59,8 +59,12 @@ def test_history_writes_never_fail_on_invalid_code_points(tmp_path: Path) -> Non
     with HistoryStore(path) as history:
         conv = history.create_conversation("t\ud800", model="m\udc00", settings={"s": "\ud800"})
         user = history.add_message(conv.id, "user", "prompt \ud800")
-        answer = history.add_message(conv.id, "assistant", "", status="streaming", meta={"e": "\udfff"})
-        history.update_message(answer.id, content="a\ud800", status="done", meta={"error": {"m": "\ud800"}})
+        answer = history.add_message(
+            conv.id, "assistant", "", status=MessageStatus.STREAMING, meta={"e": "\udfff"}
+        )
+        history.update_message(
+            answer.id, content="a\ud800", status=MessageStatus.DONE, meta={"error": {"m": "\ud800"}}
+        )
         history.rename(conv.id, "renamed \udbff")
         history.update_settings(conv.id, model="x\ud800", settings={"k\ud800": 1})
         assert history.message(user.id).content == "prompt \ufffd"
