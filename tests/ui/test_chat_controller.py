@@ -15,7 +15,7 @@ from tests.support.ports import free_port
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.smalldisk import small_disk
 from tests.support.waiting import until
-from trayai.core.client import Endpoint, ModelClient
+from tests.ui.conftest import client_for
 from trayai.core.config import GenerationParams
 from trayai.core.errors import ErrorCode
 from trayai.core.history import HistoryStore
@@ -27,7 +27,7 @@ class Harness:
     """A controller wired to a history file and an endpoint, recording every signal."""
 
     def __init__(self, history: HistoryStore, base_url: str, key: str = "dummy-key", **target: Any) -> None:
-        self.client = ModelClient(Endpoint.create(base_url, key))
+        self.client = client_for(base_url, key)
         self.target = ChatTarget(client=self.client, model="ai/smollm2", profile="default", **target)
         self.history = history
         self.controller = ChatController(history, lambda: self.target)
@@ -405,6 +405,7 @@ def test_stop_is_never_lost_while_tokens_pour_in(
     assert run(go()) == ["stopped"] * 10
 
 
+@pytest.mark.expect_log("trayai.ui.chat.controller", "The disk holding the chat history")
 def test_an_answer_the_full_disk_refuses_is_kept_and_lands_when_space_frees(
     tmp_path: Path, server: ScriptedServer, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -442,6 +443,7 @@ def test_an_answer_the_full_disk_refuses_is_kept_and_lands_when_space_frees(
         ]  # told once (not at every checkpoint), then that it is saved
 
 
+@pytest.mark.expect_log("trayai.ui.chat.controller", "The disk holding the chat history")
 def test_a_prompt_the_full_disk_refuses_is_explained(
     tmp_path: Path, server: ScriptedServer, run: Callable[..., Any]
 ) -> None:
@@ -507,9 +509,7 @@ def test_a_hostile_server_ends_the_answer_with_its_error_and_the_text_saved(
     from dataclasses import replace
 
     harness = Harness(history, server.base_url, generation=GenerationParams(max_tokens=30))
-    harness.client = ModelClient(
-        Endpoint.create(server.base_url, "dummy-key", stall_timeout=1.0, answer_timeout=1.5)
-    )
+    harness.client = client_for(server.base_url, "dummy-key", stall_timeout=1.0, answer_timeout=1.5)
     harness.target = replace(harness.target, client=harness.client)
     server.script(reply)
     started = time.monotonic()

@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import until
-from trayai.core.client import Endpoint, ModelClient
+from tests.ui.conftest import client_for
 from trayai.core.history import HistoryStore
 from trayai.ui.chat.controller import ChatController, ChatTarget
 from trayai.ui.chat.window import ChatWindow
@@ -26,7 +26,7 @@ CODE_REPLY = "Here you go:\n\n```python\ndef add(a, b):\n    return a + b\n```\n
 
 class Rig:
     def __init__(self, history: HistoryStore, base_url: str, qtbot: QtBot) -> None:
-        self.client = ModelClient(Endpoint.create(base_url, "dummy-key"))
+        self.client = client_for(base_url, "dummy-key")
         self.history = history
         self.controller = ChatController(history, self.target)
         self.window = ChatWindow(self.controller, history)

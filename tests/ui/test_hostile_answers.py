@@ -26,7 +26,7 @@ from pytestqt.qtbot import QtBot
 from tests.support.hostile import huge_code_block, long_line, tokens_of
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import until
-from trayai.core.client import Endpoint, ModelClient
+from tests.ui.conftest import client_for
 from trayai.core.config import GenerationParams
 from trayai.core.history import HistoryStore
 from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
@@ -89,7 +89,7 @@ class Rig:
     """The chat window, or the quick prompt (the same TranscriptView, in a window that grows with it)."""
 
     def __init__(self, history: HistoryStore, base_url: str, qtbot: QtBot, surface: str) -> None:
-        self.client = ModelClient(Endpoint.create(base_url, "dummy-key"))
+        self.client = client_for(base_url, "dummy-key")
         self.history = history
         self.controller = ChatController(history, self.target)
         self.window: ChatWindow | QuickPromptWindow

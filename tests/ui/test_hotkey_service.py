@@ -32,9 +32,13 @@ class FakePrompt:
 
 
 @pytest.fixture
-def no_session(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_session(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "XDG_SESSION_TYPE"):
         monkeypatch.delenv(name, raising=False)
+    # What a hotkey registered without a graphical session logs (a test that registers none: nothing).
+    request.node.add_marker(
+        pytest.mark.expect_log("trayai.ui.hotkeys", "No graphical session", optional=True)
+    )
 
 
 def test_statuses_in_words(qapp: Any, no_session: None) -> None:

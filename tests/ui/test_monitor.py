@@ -9,7 +9,7 @@ from typing import Any
 from tests.support.ports import free_port
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import until
-from trayai.core.client import Endpoint, ModelClient
+from tests.ui.conftest import client_for
 from trayai.core.monitor import MonitorLogic, MonitorPolicy
 from trayai.core.status import ServerState
 from trayai.ui.monitor import StatusMonitor
@@ -18,7 +18,7 @@ FAST = MonitorPolicy(interval=0.05, max_backoff=0.4, notify_min_gap=0)
 
 
 def make(url: str, model: str = "ai/smollm2", key: str = "dummy-key") -> StatusMonitor:
-    return StatusMonitor(MonitorLogic(FAST), ModelClient(Endpoint.create(url, key)), model)
+    return StatusMonitor(MonitorLogic(FAST), client_for(url, key), model)
 
 
 async def next_state(monitor: StatusMonitor, wanted: ServerState, timeout: float = 5.0) -> list[Any]:
@@ -116,7 +116,7 @@ def test_switching_endpoint_repolls_at_once(server: ScriptedServer, run: Callabl
         monitor = make(f"http://127.0.0.1:{free_port()}/v1")
         monitor.start()
         await next_state(monitor, ServerState.UNREACHABLE)
-        await monitor.set_endpoint(ModelClient(Endpoint.create(server.base_url, "k")), "ai/smollm2")
+        await monitor.set_endpoint(client_for(server.base_url, "k"), "ai/smollm2")
         await next_state(monitor, ServerState.READY, timeout=2)
         monitor.set_model("ai/missing")
         await next_state(monitor, ServerState.MODEL_MISSING, timeout=2)

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import until
-from trayai.core.client import Endpoint, ModelClient
+from tests.ui.conftest import client_for
 from trayai.core.history import HistoryStore
 from trayai.ui.chat.controller import ChatController, ChatTarget
 from trayai.ui.prompt.window import QuickPromptWindow
@@ -23,7 +23,7 @@ class Rig:
     def __init__(
         self, history: HistoryStore, server: ScriptedServer, qtbot: QtBot, state: Path | None
     ) -> None:
-        client = ModelClient(Endpoint.create(server.base_url, "dummy-key"))
+        client = client_for(server.base_url, "dummy-key")
         self.controller = ChatController(
             history, lambda: ChatTarget(client=client, model="ai/smollm2", profile="p")
         )

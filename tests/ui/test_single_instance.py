@@ -97,6 +97,7 @@ def test_second_invocation_forwards_and_quit_ends_the_first(paths: AppPaths) -> 
     finally:
         if first.poll() is None:
             first.kill()
+        first.communicate(timeout=10)  # reap it and close its pipes
 
 
 def test_quit_with_nothing_running(paths: AppPaths) -> None:
@@ -120,6 +121,7 @@ def test_stale_socket_from_a_crash_is_replaced(paths: AppPaths) -> None:
     finally:
         if app.poll() is None:
             app.kill()
+        app.communicate(timeout=10)  # reap it and close its pipes
 
 
 def test_sigterm_shuts_down_cleanly(paths: AppPaths) -> None:
@@ -133,6 +135,7 @@ def test_sigterm_shuts_down_cleanly(paths: AppPaths) -> None:
     finally:
         if app.poll() is None:
             app.kill()
+        app.communicate(timeout=10)  # reap it and close its pipes
 
 
 # --------------------------------------------------------------------------- hostile clients
@@ -175,7 +178,7 @@ def running_app(paths: AppPaths) -> Iterator[tuple[psutil.Process, Path]]:
         yield psutil.Process(app.pid), paths.data_dir / "trayai.sock"
     finally:
         app.terminate()
-        app.wait(10)
+        app.communicate(timeout=10)  # reap it and close its pipes
 
 
 def test_a_line_without_end_is_cut_off_and_costs_no_memory(running_app: tuple[psutil.Process, Path]) -> None:

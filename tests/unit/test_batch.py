@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.cli import cli
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import wait_until
@@ -261,6 +263,7 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     assert "6 answered, 0 failed" in screen
 
 
+@pytest.mark.expect_log("trayai.core.transport", "dropped the request before answering")
 def test_a_server_that_drops_kept_alive_connections_loses_no_line(
     server: ScriptedServer, tmp_path: Path
 ) -> None:

@@ -328,6 +328,7 @@ async def test_non_streaming_completion(server: ScriptedServer) -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.expect_log("trayai.core.transport", "dropped the request before answering")
 async def test_a_request_dropped_on_a_reused_connection_is_sent_again(server: ScriptedServer) -> None:
     """llama.cpp closes a kept-alive connection after a stream: the next request must not be lost."""
     server.drop_reused_connections = True
@@ -343,6 +344,7 @@ async def test_a_request_dropped_on_a_reused_connection_is_sent_again(server: Sc
 
 
 @pytest.mark.anyio
+@pytest.mark.expect_log("trayai.core.transport", "dropped the request before answering")
 async def test_a_request_dropped_on_a_fresh_connection_too_is_reported_not_retried_forever(
     server: ScriptedServer,
 ) -> None:

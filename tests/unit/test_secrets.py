@@ -141,6 +141,7 @@ def test_a_non_string_from_the_backend_is_no_key() -> None:
         OSError("no D-Bus session"),
     ],
 )
+@pytest.mark.expect_log("trayai.core.secrets", "keys are session-only")
 def test_a_failing_backend_keeps_the_key_for_this_session(
     exc: BaseException, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -169,6 +170,7 @@ def test_a_failing_backend_keeps_the_key_for_this_session(
     assert store.get("Other") == "sk-2"
 
 
+@pytest.mark.expect_log("trayai.core.secrets", "keys are session-only")
 def test_a_backend_failing_on_read_is_survived() -> None:
     store = SecretStore(BrokenKeyring(KeyringError("locked")))
     assert store.get("A") is None
@@ -177,6 +179,7 @@ def test_a_backend_failing_on_read_is_survived() -> None:
     assert (outcome.persistent, store.get("A")) == (False, "sk-a")
 
 
+@pytest.mark.expect_log("trayai.core.secrets", "keys are session-only")
 def test_delete_on_a_failing_backend_forgets_the_session_key() -> None:
     store = SecretStore(BrokenKeyring(RuntimeError("D-Bus")))
     store.set("A", "sk-a")
@@ -185,6 +188,7 @@ def test_delete_on_a_failing_backend_forgets_the_session_key() -> None:
     assert store.delete("A") is False
 
 
+@pytest.mark.expect_log("trayai.core.secrets", "keys are session-only")
 def test_rename_on_a_failing_backend() -> None:
     store = SecretStore(BrokenKeyring(RuntimeError("D-Bus")))
     store.set("Old", "sk-old")
