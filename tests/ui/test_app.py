@@ -148,7 +148,7 @@ def test_ipc_commands_reach_the_app(server: ScriptedServer, make_app: Any, run: 
 
     async def go() -> None:
         task = asyncio.ensure_future(app.run())
-        await asyncio.sleep(0.1)
+        await until(lambda: app.tray.window is not None and app.tray.window.isVisible(), what="start-up")
         assert await asyncio.to_thread(send_command, name, "chat")
         await until(lambda: app.chats.chat_window is not None and app.chats.chat_window.isVisible())
         assert await asyncio.to_thread(send_command, name, "settings")
