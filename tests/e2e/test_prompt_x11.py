@@ -52,9 +52,10 @@ def grabber(desktop: Desktop) -> Iterator[Callable[[], subprocess.Popen[str]]]:
     yield start
     for proc in procs:
         proc.kill()
-        proc.wait(5)
+        proc.communicate(timeout=5)
 
 
+@pytest.mark.expect_log("trayai.ui.hotkeys.x11", "is taken by another program")
 def test_x11_grab_fires_with_numlock_and_reports_a_conflict(
     desktop: Desktop,
     run: Any,  # noqa: F811

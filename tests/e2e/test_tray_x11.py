@@ -36,6 +36,7 @@ def running_app(desktop: Desktop, server: ScriptedServer, paths: AppPaths) -> It
     finally:
         if app.poll() is None:
             app.kill()
+        app.communicate(timeout=10)  # reap it and close its pipes
 
 
 def log_text(paths: AppPaths) -> str:

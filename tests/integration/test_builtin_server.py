@@ -243,7 +243,8 @@ def test_serve_stops_cleanly_on_signals(how: str) -> None:
     proc, child = _start_serve(port, dict(os.environ))
     assert list_models_sync(f"http://127.0.0.1:{port}/v1") == ["ai/smollm2"]
     proc.send_signal(getattr(signal, how))
-    assert proc.wait(15) == 0
+    proc.communicate(timeout=15)
+    assert proc.returncode == 0
     wait_until(lambda: _gone(child), 10, "the llama.cpp child to end with `trayai serve`")
 
 
@@ -251,7 +252,7 @@ def test_killed_trayai_leaves_no_orphan_server() -> None:
     port = free_port()
     proc, child = _start_serve(port, dict(os.environ))
     proc.kill()  # SIGKILL: no cleanup code runs in trayai; the kernel must take the child down
-    proc.wait(5)
+    proc.communicate(timeout=5)
     wait_until(lambda: _gone(child), 10, "the orphaned llama.cpp server to end after SIGKILL of trayai")
 
 

@@ -64,6 +64,7 @@ def test_chat_window_against_smollm2_under_xvfb(
     finally:
         if app.poll() is None:
             app.kill()
+        app.communicate(timeout=10)  # reap it and close its pipes
     with HistoryStore.in_dir(paths.data_dir) as history:
         conversation = history.list_conversations()[0]
         user, answer = history.messages(conversation.id)

@@ -82,6 +82,7 @@ def test_tray_starts_the_builtin_server_and_quit_stops_it(paths: AppPaths) -> No
     finally:
         if app.poll() is None:
             app.kill()
+        app.communicate(timeout=10)  # reap it and close its pipes
         for proc in llama_servers(port):
             proc.kill()
 
@@ -106,6 +107,7 @@ def test_a_server_trayai_did_not_start_is_left_running(paths: AppPaths, tmp_path
         finally:
             if app.poll() is None:
                 app.kill()
+            app.communicate(timeout=10)  # reap it and close its pipes
         assert other.is_running() and list_models_sync(other.base_url) == ["ai/smollm2"]
     finally:
         other.stop()
