@@ -6,6 +6,7 @@ their own Xvfb). Nothing here reaches beyond loopback.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 from collections.abc import Iterator
@@ -71,3 +72,51 @@ def server() -> Iterator[ScriptedServer]:
     """A scripted OpenAI-compatible server on a free loopback port."""
     with ScriptedServer() as scripted:
         yield scripted
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _matches(record: logging.LogRecord, logger: str, text: str) -> bool:
+    named = record.name == logger or record.name.startswith(logger + ".")
+    return named and text in record.getMessage()
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_warnings(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test on a WARNING-or-above record from a ``trayai`` logger it did not declare.
+
+    A warning is trayai telling a person something went wrong; a test that provokes one on purpose
+    says so with ``@pytest.mark.expect_log(logger, text)`` (the record's logger or a parent, and a
+    substring of its message), and then the record must come: a declared warning that never appears
+    fails too, unless declared with ``optional=True`` (for a retry that happens only sometimes).
+    """
+    handler = _Collect()
+    root = logging.getLogger("trayai")
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+    expected = [
+        (m.args[0], m.args[1], m.kwargs.get("optional", False))
+        for m in request.node.iter_markers("expect_log")
+    ]
+    unexpected = [
+        r for r in handler.records if not any(_matches(r, logger, text) for logger, text, _ in expected)
+    ]
+    missing = [
+        f"{logger}: {text!r}"
+        for logger, text, optional in expected
+        if not optional and not any(_matches(r, logger, text) for r in handler.records)
+    ]
+    problems = [f"unexpected {r.levelname} from {r.name}: {r.getMessage()}" for r in unexpected]
+    problems += [f"expected log record never came: {what}" for what in missing]
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)

@@ -9,12 +9,13 @@ import contextlib
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.support.waiting import wait_until
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 TOOLS = ("Xvfb", "xdotool", "trayer", "dbus-daemon", "import", "xwininfo")
@@ -55,11 +56,11 @@ class Desktop:
             stderr=subprocess.DEVNULL,
         )
         self.processes.append(proc)
-        deadline = time.monotonic() + 10
-        while '"panel": ("panel" "trayer")' not in self.run("xwininfo", "-root", "-tree", check=False):
-            if time.monotonic() > deadline:
-                raise AssertionError("trayer did not come up")
-            time.sleep(0.05)
+        wait_until(
+            lambda: '"panel": ("panel" "trayer")' in self.run("xwininfo", "-root", "-tree", check=False),
+            10,
+            "trayer to come up",
+        )
 
     def windows(self) -> list[tuple[str, str, int, int, int, int]]:
         """(id, name, width, height, abs_x, abs_y) of every window named trayai."""
@@ -104,11 +105,7 @@ def desktop(tmp_path: Path) -> Iterator[Desktop]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 10
-    while not Path(f"/tmp/.X11-unix/X{number}").exists():
-        if time.monotonic() > deadline:
-            raise AssertionError("Xvfb did not start")
-        time.sleep(0.05)
+    wait_until(Path(f"/tmp/.X11-unix/X{number}").exists, 10, "Xvfb to start")
     bus = subprocess.run(
         ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
         capture_output=True,

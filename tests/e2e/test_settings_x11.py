@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 
 from tests.e2e.conftest import Desktop
-from tests.e2e.test_tray_x11 import log_text, quit_app, running_app, wait_until
+from tests.e2e.test_tray_x11 import log_text, quit_app, running_app
 from tests.support.scripted_server import ScriptedServer
+from tests.support.waiting import wait_until
 from trayai.core.paths import AppPaths
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from tests.e2e.conftest import Desktop
 from tests.support.appconfig import configure_for
 from tests.support.scripted_server import ScriptedServer
+from tests.support.waiting import wait_until
 from trayai.core.paths import AppPaths
 
 configure = configure_for  # the e2e tests' name for it
@@ -35,14 +36,7 @@ def running_app(desktop: Desktop, server: ScriptedServer, paths: AppPaths) -> It
     finally:
         if app.poll() is None:
             app.kill()
-
-
-def wait_until(predicate, timeout: float = 15.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+        app.communicate(timeout=10)  # reap it and close its pipes
 
 
 def log_text(paths: AppPaths) -> str:
@@ -74,8 +68,7 @@ def test_icon_in_a_real_tray_menu_and_model_switch(
         icons = [w for w in desktop.windows() if w[2] <= 32 and w[3] <= 32 and w[2] > 4]
         assert icons, desktop.windows()  # embedded in trayer's panel, icon-sized
         _, _, w, h, x, y = icons[0]
-        wait_until(lambda: server.requests, what="the first poll")
-        time.sleep(0.3)  # let the state icon/tooltip update after the poll
+        wait_until(lambda: "first poll: ready" in log_text(paths), timeout=15, what="the first poll")
         desktop.screenshot("tray-icon")
         desktop.run("xdotool", "mousemove", str(x + w // 2), str(y + h // 2), "click", "3")
 
@@ -85,8 +78,9 @@ def test_icon_in_a_real_tray_menu_and_model_switch(
         wait_until(menu_open, what="the menu")
         shot = desktop.screenshot("tray-menu")
         assert shot.stat().st_size > 1000
+        menus = {win[0] for win in desktop.windows()}
         desktop.run("xdotool", "key", "m")  # &Model opens the model submenu
-        time.sleep(0.4)
+        wait_until(lambda: {win[0] for win in desktop.windows()} - menus, timeout=15, what="the submenu")
         desktop.screenshot("tray-model-submenu")
         desktop.run("xdotool", "key", "Down", "Return")  # the second model
         config = paths.config_file
@@ -107,8 +101,7 @@ def test_without_a_tray_host_the_status_window_appears(
     with running_app(desktop, server, paths) as app:
         wait_until(lambda: "tray=False" in log_text(paths), what="start-up without a tray")
         wait_until(lambda: any(w[2] >= 300 for w in desktop.windows()), what="the status window")
-        wait_until(lambda: server.requests, what="the first poll")
-        time.sleep(0.5)
+        wait_until(lambda: "first poll: ready" in log_text(paths), timeout=15, what="the first poll")
         shot: Path = desktop.screenshot("status-window")
         assert shot.stat().st_size > 1000
         assert "no system tray available" in log_text(paths)

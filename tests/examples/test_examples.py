@@ -27,7 +27,7 @@ def test_python_streaming_chat(server: ScriptedServer) -> None:
     done = run_example([PYTHON, "python/streaming_chat.py"], server.base_url)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "one two three four five\n"
-    assert server.chat_requests()[0].body["stream"] is True  # type: ignore[index]
+    assert server.chat_requests()[0].json["stream"] is True
 
 
 def test_python_batch_processing_survives_a_failure(server: ScriptedServer) -> None:
@@ -54,9 +54,9 @@ def test_javascript_chat_and_streaming(server: ScriptedServer, node_ready: Path)
     done = run_example(["node", "streaming-chat.js"], server.base_url, cwd=node_ready)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "a b c\n"
-    bodies = [r.body for r in server.chat_requests()]
-    assert bodies[0]["messages"] == [{"role": "user", "content": "Hi"}]  # type: ignore[index]
-    assert bodies[1]["stream"] is True  # type: ignore[index]
+    bodies = [r.json for r in server.chat_requests()]
+    assert bodies[0]["messages"] == [{"role": "user", "content": "Hi"}]
+    assert bodies[1]["stream"] is True
 
 
 def test_typescript_chat(server: ScriptedServer, node_ready: Path) -> None:

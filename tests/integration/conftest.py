@@ -24,3 +24,12 @@ def builtin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedde
     yield server
     server.stop()
     assert not server.is_running()
+
+
+@pytest.fixture(autouse=True)
+def llama_cpp_closes_kept_alive_connections(request: pytest.FixtureRequest) -> None:
+    """llama.cpp closes a kept-alive connection after a streamed answer; the next request on it is
+    resent once by the transport, which logs it. Whether a test meets it depends on timing."""
+    request.node.add_marker(
+        pytest.mark.expect_log("trayai.core.transport", "dropped the request before answering", optional=True)
+    )

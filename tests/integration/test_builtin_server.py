@@ -7,13 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
 import pytest
 
 from tests.support.ports import free_port
+from tests.support.waiting import wait_until
 from trayai.core.client import Endpoint, GenerationOptions, ModelClient
 from trayai.core.config import BuiltinServerSettings
 from trayai.core.embedded import EmbeddedServer, bundled_model_path, list_models_sync
@@ -213,13 +213,11 @@ def test_bundled_model_is_found_without_importing_llm() -> None:
     assert out.stdout.strip() == "False"
 
 
-def _wait_gone(pid: int, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-            return True
-        time.sleep(0.1)
-    return False
+def _gone(pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return True
 
 
 def _start_serve(port: int, env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
@@ -245,16 +243,17 @@ def test_serve_stops_cleanly_on_signals(how: str) -> None:
     proc, child = _start_serve(port, dict(os.environ))
     assert list_models_sync(f"http://127.0.0.1:{port}/v1") == ["ai/smollm2"]
     proc.send_signal(getattr(signal, how))
-    assert proc.wait(15) == 0
-    assert _wait_gone(child), "the llama.cpp child outlived `trayai serve`"
+    proc.communicate(timeout=15)
+    assert proc.returncode == 0
+    wait_until(lambda: _gone(child), 10, "the llama.cpp child to end with `trayai serve`")
 
 
 def test_killed_trayai_leaves_no_orphan_server() -> None:
     port = free_port()
     proc, child = _start_serve(port, dict(os.environ))
     proc.kill()  # SIGKILL: no cleanup code runs in trayai; the kernel must take the child down
-    proc.wait(5)
-    assert _wait_gone(child), "an orphan llama.cpp server survived SIGKILL of trayai"
+    proc.communicate(timeout=5)
+    wait_until(lambda: _gone(child), 10, "the orphaned llama.cpp server to end after SIGKILL of trayai")
 
 
 def test_ask_starts_the_builtin_server_when_nothing_listens(tmp_path: Path) -> None:

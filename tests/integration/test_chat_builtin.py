@@ -11,7 +11,8 @@ import sys
 import pytest
 
 from tests.e2e.conftest import Desktop, desktop  # noqa: F401 - the fixture, used by name
-from tests.e2e.test_tray_x11 import log_text, quit_app, wait_until
+from tests.e2e.test_tray_x11 import log_text, quit_app
+from tests.support.waiting import wait_until
 from trayai.core.config import ConfigStore, GenerationParams, Profile, Settings
 from trayai.core.embedded import EmbeddedServer
 from trayai.core.history import HistoryStore
@@ -63,6 +64,7 @@ def test_chat_window_against_smollm2_under_xvfb(
     finally:
         if app.poll() is None:
             app.kill()
+        app.communicate(timeout=10)  # reap it and close its pipes
     with HistoryStore.in_dir(paths.data_dir) as history:
         conversation = history.list_conversations()[0]
         user, answer = history.messages(conversation.id)

@@ -155,7 +155,7 @@ def test_serve_stops_within_3_seconds_in_the_middle_of_a_stream() -> None:
     assert child.is_running()
     started = time.monotonic()
     proc.send_signal(signal.SIGTERM)
-    proc.wait(10)
+    proc.communicate(timeout=10)  # reap it and close its pipes
     psutil.wait_procs([child], timeout=10)
     took = time.monotonic() - started
     assert not child.is_running()

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from tests.support.ports import free_port
+from tests.support.waiting import until
 from tests.ui.conftest import qloop, run  # noqa: F401 - fixtures, used by name
-from tests.ui.test_app import make_app, until  # noqa: F401 - make_app is a fixture
+from tests.ui.test_app import make_app  # noqa: F401 - a fixture, used by name
 from trayai.core.config import Profile, Settings
 from trayai.core.status import ServerState
 
@@ -35,7 +36,7 @@ def test_builtin_server_restarts_with_new_settings(make_app: Any, run: Any) -> N
         app.open_settings()
         dialog = app.settings_opener.dialog
         assert dialog is not None
-        dialog.builtin_editors["context_size"].widget.setValue(2048)  # type: ignore[attr-defined]
+        dialog.builtin_editors["context_size"].widget.setValue(2048)
         assert dialog.try_accept()
         await until(lambda: app.server.server.pid not in (None, first_pid), timeout=30)
         await until(lambda: app.monitor.state is ServerState.READY, timeout=120)

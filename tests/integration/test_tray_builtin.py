@@ -7,11 +7,13 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
 
 from tests.support.ports import free_port
+from tests.support.waiting import wait_until
 from trayai.core.config import ConfigStore, Profile, Settings
 from trayai.core.embedded import list_models_sync
 from trayai.core.paths import AppPaths
@@ -26,14 +28,6 @@ def llama_servers(port: int) -> list[psutil.Process]:
         if "trayai.core.engine_child" in cmd and f"--port {port}" in cmd:
             found.append(proc)
     return found
-
-
-def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def run_app(paths: AppPaths, port: int) -> subprocess.Popen[str]:
@@ -70,14 +64,14 @@ def test_tray_starts_the_builtin_server_and_quit_stops_it(paths: AppPaths) -> No
     port = free_port()
     app = run_app(paths, port)
     try:
-        wait_for(
+        wait_until(
             lambda: list_models_sync(f"http://127.0.0.1:{port}/v1") == ["ai/smollm2"],
             120,
             "the built-in server",
         )
         assert len(llama_servers(port)) == 1
         log = paths.log_dir / "trayai.log"
-        wait_for(lambda: "starting the built-in server" in log.read_text(), 10, "the log line")
+        wait_until(lambda: "starting the built-in server" in log.read_text(), 10, "the log line")
         elapsed = quit_app(app)
         assert not llama_servers(port), "the built-in server outlived trayai"
         assert elapsed < 5  # the CLI round trip plus ordered shutdown
@@ -88,11 +82,12 @@ def test_tray_starts_the_builtin_server_and_quit_stops_it(paths: AppPaths) -> No
     finally:
         if app.poll() is None:
             app.kill()
+        app.communicate(timeout=10)  # reap it and close its pipes
         for proc in llama_servers(port):
             proc.kill()
 
 
-def test_a_server_trayai_did_not_start_is_left_running(paths: AppPaths, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_server_trayai_did_not_start_is_left_running(paths: AppPaths, tmp_path: Path) -> None:
     from trayai.core.config import BuiltinServerSettings
     from trayai.core.embedded import EmbeddedServer
 
@@ -104,13 +99,15 @@ def test_a_server_trayai_did_not_start_is_left_running(paths: AppPaths, tmp_path
         app = run_app(paths, port)
         try:
             log = paths.log_dir / "trayai.log"
-            wait_for(lambda: log.exists() and "startup: tray shown" in log.read_text(), 30, "start-up")
-            time.sleep(2.5)  # a few polls: it must find the server ready and start nothing
+            # Only the first poll decides whether to start the built-in server: it must find this one
+            # ready and start nothing.
+            wait_until(lambda: log.exists() and "first poll: ready" in log.read_text(), 30, "the first poll")
             assert "starting the built-in server" not in log.read_text()
             quit_app(app)
         finally:
             if app.poll() is None:
                 app.kill()
+            app.communicate(timeout=10)  # reap it and close its pipes
         assert other.is_running() and list_models_sync(other.base_url) == ["ai/smollm2"]
     finally:
         other.stop()

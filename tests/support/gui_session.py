@@ -8,26 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 
 import qasync
 from PySide6.QtWidgets import QApplication
 
+from tests.support.waiting import until
 from trayai.core.config import ConfigStore
 from trayai.core.logs import setup_logging
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
 from trayai.core.secrets import SecretStore
 from trayai.ui.app import TrayApp
+from trayai.ui.chat.controller import ReplyOutcome
 from trayai.ui.ipc import InstanceServer, socket_name
-
-
-async def until(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit("timed out")
-        await asyncio.sleep(0.02)
 
 
 def main() -> None:
@@ -53,16 +46,16 @@ def main() -> None:
         dialog.key_edit.setText(key)
         dialog.key_edit.textEdited.emit(key)
         assert dialog.try_accept(), dialog.error_label.text()
-        await until(lambda: tray.resolved.has_real_key)
+        await until(lambda: tray.resolved.has_real_key, 20, "the key to be resolved")
         print(f"key stored in: {tray.secrets.backend_name}", flush=True)
         tray.open_chat()
         assert tray.chats.chat is not None
-        answers: list[object] = []
+        answers: list[ReplyOutcome] = []
         tray.chats.chat.finished.connect(answers.append)
         tray.chats.chat.failed.connect(answers.append)
         assert tray.chats.chat.send("Hello, with a key")
-        await until(lambda: bool(answers))
-        print(f"answer: {answers[0].message.content}", flush=True)  # type: ignore[attr-defined]
+        await until(lambda: bool(answers), 20, "the answer")
+        print(f"answer: {answers[0].message.content}", flush=True)
         tray.request_quit()
         await task
 

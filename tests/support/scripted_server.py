@@ -69,6 +69,12 @@ class RecordedRequest:
     headers: dict[str, str]
     body: dict[str, Any] | None
 
+    @property
+    def json(self) -> dict[str, Any]:
+        """The JSON body, which a test that reads it expects to be there."""
+        assert self.body is not None, f"{self.method} {self.path} had no JSON body"
+        return self.body
+
 
 _HTML_PAGE = "<!DOCTYPE html><html><head><title>Scripted page</title></head><body>Not an API</body></html>"
 
@@ -283,7 +289,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not readable:
             return False
         try:
-            return self.connection.recv(1, socket.MSG_PEEK) == b""
+            return bool(self.connection.recv(1, socket.MSG_PEEK) == b"")
         except OSError:
             return True
 

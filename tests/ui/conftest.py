@@ -14,16 +14,27 @@ import qasync
 from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
 
+from trayai.core.client import Endpoint, ModelClient
 from trayai.core.history import HistoryStore
 from trayai.ui.loop import install_asyncgen_hooks, release_cancelled_timers
 
 T = TypeVar("T")
+
+_clients: list[ModelClient] = []
+
+
+def client_for(base_url: str, key: str = "dummy-key", **timeouts: float) -> ModelClient:
+    """A client closed with the test's event loop: an unclosed pool leaks sockets (ResourceWarning)."""
+    client = ModelClient(Endpoint.create(base_url, key, **timeouts))
+    _clients.append(client)
+    return client
 
 
 @pytest.fixture(autouse=True)
 def _collect_qt_garbage(qapp: QApplication) -> Iterator[None]:
     """Destroy each test's Qt objects while the QApplication exists (not at interpreter exit)."""
     yield
+    gc.unfreeze()  # a chat window's warm-up froze the heap: this test's garbage is this test's
     gc.collect()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     qapp.processEvents()
@@ -36,6 +47,8 @@ def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
     previous = install_asyncgen_hooks(loop)  # as the app does
     release_cancelled_timers(loop)
     yield loop
+    while _clients:
+        loop.run_until_complete(_clients.pop().aclose())
     loop.run_until_complete(loop.shutdown_asyncgens())
     loop.close()  # joins qasync's executor threads (getaddrinfo, to_thread)
     asyncio.set_event_loop(None)
@@ -45,7 +58,8 @@ def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
 @pytest.fixture
 def run(qloop: qasync.QEventLoop) -> Callable[[Coroutine[Any, Any, T]], T]:
     def runner(coro: Coroutine[Any, Any, T]) -> T:
-        return qloop.run_until_complete(asyncio.wait_for(coro, 30))
+        result: T = qloop.run_until_complete(asyncio.wait_for(coro, 30))
+        return result
 
     return runner
 

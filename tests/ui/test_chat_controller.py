@@ -14,7 +14,8 @@ import pytest
 from tests.support.ports import free_port
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.smalldisk import small_disk
-from trayai.core.client import Endpoint, ModelClient
+from tests.support.waiting import until
+from tests.ui.conftest import client_for
 from trayai.core.config import GenerationParams
 from trayai.core.errors import ErrorCode
 from trayai.core.history import HistoryStore
@@ -26,7 +27,7 @@ class Harness:
     """A controller wired to a history file and an endpoint, recording every signal."""
 
     def __init__(self, history: HistoryStore, base_url: str, key: str = "dummy-key", **target: Any) -> None:
-        self.client = ModelClient(Endpoint.create(base_url, key))
+        self.client = client_for(base_url, key)
         self.target = ChatTarget(client=self.client, model="ai/smollm2", profile="default", **target)
         self.history = history
         self.controller = ChatController(history, lambda: self.target)
@@ -41,11 +42,7 @@ class Harness:
     async def reply(self, timeout: float = 10.0) -> ReplyOutcome:
         """Wait for the next outcome."""
         wanted = len(self.outcomes) + 1
-        deadline = time.monotonic() + timeout
-        while len(self.outcomes) < wanted:
-            if time.monotonic() > deadline:
-                raise AssertionError("no reply outcome")
-            await asyncio.sleep(0.01)
+        await until(lambda: len(self.outcomes) >= wanted, timeout, "a reply outcome")
         return self.outcomes[-1]
 
     async def ask(self, text: str) -> ReplyOutcome:
@@ -105,8 +102,7 @@ def test_stop_closes_the_stream_keeps_the_partial_answer(
 
     async def go() -> tuple[ReplyOutcome, float]:
         assert harness.controller.send("count slowly")
-        while len(harness.deltas) < 5:
-            await asyncio.sleep(0.01)
+        await until(lambda: len(harness.deltas) >= 5, what="5 deltas")
         started = time.perf_counter()
         harness.controller.stop()
         outcome = await harness.reply()
@@ -323,8 +319,7 @@ def test_long_replies_are_checkpointed_while_streaming(
 
     async def go() -> None:
         assert harness.controller.send("long one")
-        while len(harness.deltas) < 40:
-            await asyncio.sleep(0.01)
+        await until(lambda: len(harness.deltas) >= 40, what="40 deltas")
         cid = harness.controller.conversation_id
         assert cid is not None
         other = HistoryStore(harness.history.path)
@@ -373,8 +368,7 @@ def test_wait_idle_saves_a_stopped_answer_on_shutdown(
 
     async def go() -> None:
         assert harness.controller.send("long")
-        while len(harness.deltas) < 3:
-            await asyncio.sleep(0.01)
+        await until(lambda: len(harness.deltas) >= 3, what="3 deltas")
         harness.controller.stop()
         await harness.controller.wait_idle()
 
@@ -402,8 +396,8 @@ def test_stop_is_never_lost_while_tokens_pour_in(
             server.script(Reply(n_tokens=100_000, rate=1000))
             before = len(harness.deltas)
             assert harness.controller.send("pour")
-            while len(harness.deltas) < before + 30:
-                await asyncio.sleep(0.005)
+            wanted = before + 30
+            await until(lambda: len(harness.deltas) >= wanted, what="30 more deltas", interval=0.005)  # noqa: B023
             harness.controller.stop()
             statuses.append((await harness.reply(timeout=5)).status)
         return statuses
@@ -411,6 +405,7 @@ def test_stop_is_never_lost_while_tokens_pour_in(
     assert run(go()) == ["stopped"] * 10
 
 
+@pytest.mark.expect_log("trayai.ui.chat.controller", "The disk holding the chat history")
 def test_an_answer_the_full_disk_refuses_is_kept_and_lands_when_space_frees(
     tmp_path: Path, server: ScriptedServer, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -432,8 +427,8 @@ def test_an_answer_the_full_disk_refuses_is_kept_and_lands_when_space_frees(
             stored = history.messages(outcome.message.conversation_id)[-1]
             assert (stored.content, stored.status) == ("", "streaming")  # the disk refused it all
             disk.free()
-            while harness.controller.unsaved:  # the retry timer writes it, nobody has to act
-                await asyncio.sleep(0.01)
+            # The retry timer writes it, nobody has to act.
+            await until(lambda: not harness.controller.unsaved, what="the retry to save the answer")
             return outcome
 
         outcome = run(go())
@@ -448,6 +443,7 @@ def test_an_answer_the_full_disk_refuses_is_kept_and_lands_when_space_frees(
         ]  # told once (not at every checkpoint), then that it is saved
 
 
+@pytest.mark.expect_log("trayai.ui.chat.controller", "The disk holding the chat history")
 def test_a_prompt_the_full_disk_refuses_is_explained(
     tmp_path: Path, server: ScriptedServer, run: Callable[..., Any]
 ) -> None:
@@ -482,10 +478,7 @@ def test_chat_and_quick_prompt_answer_at_once_on_the_builtin_engine(
         async def go() -> tuple[ReplyOutcome, ReplyOutcome]:
             chat.controller.set_options(max_tokens=120, temperature=0.7)
             assert chat.controller.send("Write a long story about a lighthouse keeper.")
-            deadline = time.monotonic() + 20
-            while not chat.deltas:  # the chat answer is streaming…
-                assert time.monotonic() < deadline, "the chat answer never started"
-                await asyncio.sleep(0.01)
+            await until(lambda: chat.deltas, 20, "the chat answer to stream")  # the chat answer is streaming…
             prompt.controller.set_options(max_tokens=16, temperature=0.0)
             asked = prompt.ask("Say hello.")  # …when the quick prompt asks
             return await asyncio.gather(chat.reply(timeout=25), asked)
@@ -516,9 +509,7 @@ def test_a_hostile_server_ends_the_answer_with_its_error_and_the_text_saved(
     from dataclasses import replace
 
     harness = Harness(history, server.base_url, generation=GenerationParams(max_tokens=30))
-    harness.client = ModelClient(
-        Endpoint.create(server.base_url, "dummy-key", stall_timeout=1.0, answer_timeout=1.5)
-    )
+    harness.client = client_for(server.base_url, "dummy-key", stall_timeout=1.0, answer_timeout=1.5)
     harness.target = replace(harness.target, client=harness.client)
     server.script(reply)
     started = time.monotonic()

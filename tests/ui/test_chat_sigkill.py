@@ -39,7 +39,7 @@ def test_sigkill_mid_reply_loses_at_most_one_second(server: ScriptedServer, tmp_
         killed_at = time.monotonic()
         os.kill(child.pid, signal.SIGKILL)
     finally:
-        child.wait(10)
+        child.communicate(timeout=10)  # reap it and close its pipe
     assert child.returncode == -signal.SIGKILL
     had_a_second_before = max(chars for stamp, chars in progress if stamp <= killed_at - 1.0)
     received = progress[-1][1]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -16,7 +15,8 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.core.client import Endpoint, ModelClient
+from tests.support.waiting import until
+from tests.ui.conftest import client_for
 from trayai.core.history import HistoryStore
 from trayai.ui.chat.controller import ChatController, ChatTarget
 from trayai.ui.chat.window import ChatWindow
@@ -26,7 +26,7 @@ CODE_REPLY = "Here you go:\n\n```python\ndef add(a, b):\n    return a + b\n```\n
 
 class Rig:
     def __init__(self, history: HistoryStore, base_url: str, qtbot: QtBot) -> None:
-        self.client = ModelClient(Endpoint.create(base_url, "dummy-key"))
+        self.client = client_for(base_url, "dummy-key")
         self.history = history
         self.controller = ChatController(history, self.target)
         self.window = ChatWindow(self.controller, history)
@@ -40,11 +40,9 @@ class Rig:
         return ChatTarget(client=self.client, model="ai/smollm2", profile="default")
 
     async def wait_reply(self, count: int, timeout: float = 10.0) -> Any:
-        deadline = time.monotonic() + timeout
-        while len(self.outcomes) < count:
-            assert time.monotonic() < deadline, "no reply"
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0.05)  # let queued paints/flushes run
+        await until(lambda: len(self.outcomes) >= count, timeout, "a reply")
+        # Queued flushes paint the rest of the answer (and its footer) after the outcome.
+        await until(lambda: not self.window.transcript.streaming, timeout, "the answer painted")
         return self.outcomes[count - 1]
 
     def text(self) -> str:
@@ -116,8 +114,7 @@ def test_escape_stops_and_the_partial_answer_is_marked(
     type_and_enter(qtbot, rig, "go on and on")
 
     async def go() -> Any:
-        while "tok3" not in rig.text():
-            await asyncio.sleep(0.02)
+        await until(lambda: "tok3" in rig.text(), what="tok3 shown")
         assert rig.window.stop_button.isVisible()
         qtbot.keyClick(rig.window.prompt, Qt.Key.Key_Escape)
         return await rig.wait_reply(1)
@@ -192,7 +189,12 @@ def test_links_open_only_http_in_the_browser_and_nothing_is_loaded(
     rig: Rig, server: ScriptedServer, qtbot: QtBot, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[str] = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()) or True)
+
+    def open_url(url: QUrl) -> bool:
+        opened.append(url.toString())
+        return True
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", open_url)
     server.script(
         Reply(
             text="<img src='http://127.0.0.1:1/x.png'> ![pic](http://127.0.0.1:1/y.png) "
@@ -291,8 +293,7 @@ def test_closing_the_window_stops_the_answer(
     type_and_enter(qtbot, rig, "long")
 
     async def go() -> Any:
-        while "tok2" not in rig.text():
-            await asyncio.sleep(0.02)
+        await until(lambda: "tok2" in rig.text(), what="tok2 shown")
         rig.window.close()
         return await rig.wait_reply(1)
 
@@ -347,11 +348,11 @@ def test_autoscroll_only_when_at_the_bottom(
     bar = rig.window.transcript.verticalScrollBar()
 
     async def go() -> tuple[int, int]:
-        while bar.maximum() < 400:
-            await asyncio.sleep(0.01)
+        await until(lambda: bar.maximum() >= 400, what="a scrollable answer")
         assert bar.value() == bar.maximum()  # following the answer
         bar.setValue(10)  # the reader scrolls up to read
-        await asyncio.sleep(0.3)
+        grown = bar.maximum() + 200
+        await until(lambda: bar.maximum() >= grown, what="more of the answer")  # it keeps streaming
         held = bar.value()
         await rig.wait_reply(1)
         return held, bar.value()
@@ -388,8 +389,7 @@ def test_reloading_mid_answer_keeps_streaming_into_the_view(
     type_and_enter(qtbot, rig, "keep going")
 
     async def go() -> Any:
-        while "tok5" not in rig.text():
-            await asyncio.sleep(0.01)
+        await until(lambda: "tok5" in rig.text(), what="tok5 shown")
         rig.window.transcript.palette_changed.emit()  # e.g. the desktop switched to dark: full reload
         assert rig.window.transcript.streaming
         return await rig.wait_reply(1)
@@ -419,7 +419,12 @@ def test_model_text_cannot_make_the_apps_action_links(
     rig: Rig, server: ScriptedServer, qtbot: QtBot, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[str] = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()) or True)
+
+    def open_url(url: QUrl) -> bool:
+        opened.append(url.toString())
+        return True
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", open_url)
     view = rig.window.transcript
     server.script(Reply(status=404, error_message="no such model"))
     type_and_enter(qtbot, rig, "first")

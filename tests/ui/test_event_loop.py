@@ -15,9 +15,11 @@ import pytest
 import qasync
 from pytestqt.qtbot import QtBot
 
+from trayai.core.client import within
+
 
 def pending_timers(loop: qasync.QEventLoop) -> int:
-    return len(loop._timer._SimpleTimer__callbacks)  # type: ignore[attr-defined]
+    return len(loop._timer._SimpleTimer__callbacks)
 
 
 def test_cancelled_deadlines_release_their_qt_timers(
@@ -26,8 +28,7 @@ def test_cancelled_deadlines_release_their_qt_timers(
     async def many_deadlines() -> int:
         before = pending_timers(qloop)
         for _ in range(2000):
-            async with asyncio.timeout(60):  # what within() does around each read
-                await asyncio.sleep(0)
+            await within(asyncio.sleep(0), 60)  # around each network read
         return pending_timers(qloop) - before
 
     assert run(many_deadlines()) < 10
@@ -41,11 +42,15 @@ def test_deadlines_and_timers_still_fire(
 
     async def go() -> None:
         with pytest.raises(TimeoutError):
-            async with asyncio.timeout(0.02):
-                await asyncio.Event().wait()
+            await within(asyncio.Event().wait(), 0.02)
         done = asyncio.Event()
-        qloop.call_later(0.01, lambda: (fired.append("later"), done.set()))
-        cancelled = qloop.call_later(0.01, lambda: fired.append("cancelled"))
+
+        def later() -> None:
+            fired.append("later")
+            done.set()
+
+        qloop.call_later(0.01, later)
+        cancelled = qloop.call_later(0.01, fired.append, "cancelled")
         cancelled.cancel()
         cancelled.cancel()  # twice is harmless
         own: list[asyncio.Handle] = []

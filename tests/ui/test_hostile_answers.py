@@ -13,7 +13,6 @@ the whole answer once, is the slowest (~70 ms at 5 MB). The view's own share is 
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -26,7 +25,8 @@ from pytestqt.qtbot import QtBot
 
 from tests.support.hostile import huge_code_block, long_line, tokens_of
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.core.client import Endpoint, ModelClient
+from tests.support.waiting import until
+from tests.ui.conftest import client_for
 from trayai.core.config import GenerationParams
 from trayai.core.history import HistoryStore
 from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
@@ -89,7 +89,7 @@ class Rig:
     """The chat window, or the quick prompt (the same TranscriptView, in a window that grows with it)."""
 
     def __init__(self, history: HistoryStore, base_url: str, qtbot: QtBot, surface: str) -> None:
-        self.client = ModelClient(Endpoint.create(base_url, "dummy-key"))
+        self.client = client_for(base_url, "dummy-key")
         self.history = history
         self.controller = ChatController(history, self.target)
         self.window: ChatWindow | QuickPromptWindow
@@ -142,9 +142,8 @@ class Rig:
         started = time.perf_counter()
         assert self.controller.send("answer something hostile")
         view = self.view
-        while not self.outcomes or view.streaming:  # until the answer is all on screen, footer included
-            assert time.perf_counter() - started < DEADLINE_S, "the answer never finished painting"
-            await asyncio.sleep(0.02)
+        # Until the answer is all on screen, footer included.
+        await until(lambda: self.outcomes and not view.streaming, DEADLINE_S, "the answer painted", 0.02)
         elapsed = time.perf_counter() - started
         probe.stop()
         return self.outcomes[-1], probe, elapsed, baseline

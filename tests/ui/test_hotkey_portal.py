@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.waiting import until
 from trayai.core.hotkeys import parse_hotkey
 from trayai.ui.hotkeys import create_backend
 from trayai.ui.hotkeys.base import Registration
@@ -69,7 +71,12 @@ def trigger(address: str, shortcut: str) -> None:
 
 async def next_status(backend: PortalHotkeys, timeout: float = 10.0) -> Registration:
     future: asyncio.Future[Registration] = asyncio.get_running_loop().create_future()
-    backend.status_changed.connect(lambda status: future.done() or future.set_result(status))
+
+    def first(status: Registration) -> None:
+        if not future.done():
+            future.set_result(status)
+
+    backend.status_changed.connect(first)
     return await asyncio.wait_for(future, timeout)
 
 
@@ -85,8 +92,7 @@ def test_session_created_shortcut_bound_and_activated(private_bus: str, run: Cal
         status = await next_status(backend)
         await asyncio.to_thread(trigger, private_bus, SHORTCUT_ID)
         await asyncio.to_thread(trigger, private_bus, SHORTCUT_ID)
-        while len(presses) < 2:
-            await asyncio.sleep(0.01)
+        await until(lambda: len(presses) >= 2, what="2 presses")
         await asyncio.to_thread(trigger, private_bus, "someone-elses-shortcut")
         await asyncio.sleep(0.2)
         await backend.aclose()
@@ -103,6 +109,7 @@ def test_session_created_shortcut_bound_and_activated(private_bus: str, run: Cal
     assert f"BindShortcuts {SHORTCUT_ID} CTRL+ALT+space" in output
 
 
+@pytest.mark.expect_log("trayai.ui.hotkeys.portal", "GlobalShortcuts portal unavailable")
 def test_no_portal_points_to_the_bindable_command(private_bus: str, run: Callable[..., Any]) -> None:
     backend = PortalHotkeys()
 
@@ -115,6 +122,7 @@ def test_no_portal_points_to_the_bindable_command(private_bus: str, run: Callabl
     assert "trayai prompt" in status.message and "not available" in status.message
 
 
+@pytest.mark.expect_log("trayai.ui.hotkeys.portal", "GlobalShortcuts portal unavailable")
 def test_portal_refusal_is_reported(private_bus: str, run: Callable[..., Any]) -> None:
     portal = start_portal(private_bus, "--refuse")
 
@@ -131,6 +139,10 @@ def test_portal_refusal_is_reported(private_bus: str, run: Callable[..., Any]) -
     assert not status.active and "portal answer 2" in status.message
 
 
+# python-xlib leaves the sockets of a failed connection to the garbage collector: collected below,
+# inside this test, so the warning is this test's and is the only one ignored.
+@pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning")
+@pytest.mark.expect_log("trayai.ui.hotkeys", "X11 hotkeys unavailable")
 def test_backend_choice_by_session(qapp: Any) -> None:
     assert type(create_backend(environ={"WAYLAND_DISPLAY": "wayland-0"})).__name__ == "PortalHotkeys"
     assert type(create_backend(environ={"XDG_SESSION_TYPE": "wayland"})).__name__ == "PortalHotkeys"
@@ -140,3 +152,4 @@ def test_backend_choice_by_session(qapp: Any) -> None:
     assert not status.active and status.command_hint == "trayai prompt"
     broken_x = create_backend(environ={"DISPLAY": ":987"})  # no such X server
     assert type(broken_x).__name__ == "NoBackend"
+    gc.collect()

@@ -32,9 +32,13 @@ class FakePrompt:
 
 
 @pytest.fixture
-def no_session(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_session(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "XDG_SESSION_TYPE"):
         monkeypatch.delenv(name, raising=False)
+    # What a hotkey registered without a graphical session logs (a test that registers none: nothing).
+    request.node.add_marker(
+        pytest.mark.expect_log("trayai.ui.hotkeys", "No graphical session", optional=True)
+    )
 
 
 def test_statuses_in_words(qapp: Any, no_session: None) -> None:
@@ -55,7 +59,9 @@ def test_statuses_in_words(qapp: Any, no_session: None) -> None:
     service.unregister()
 
 
-def test_a_press_summons_and_focuses_then_hides(qapp: Any, no_session: None) -> None:
+def test_a_press_summons_and_focuses_then_hides(
+    qapp: Any, no_session: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     prompt: FakePrompt | None = None
     focused: list[int] = []
 
@@ -67,7 +73,7 @@ def test_a_press_summons_and_focuses_then_hides(qapp: Any, no_session: None) -> 
     service = HotkeyService(lambda: prompt, open_prompt)  # type: ignore[arg-type, return-value]
     service.register("Ctrl+Alt+Space")
     assert service.backend is not None
-    service.backend.grant_focus = focused.append  # type: ignore[method-assign]
+    monkeypatch.setattr(service.backend, "grant_focus", focused.append)
     service.backend.activated.emit()  # first press: the prompt is made, shown and given the keyboard
     assert prompt is not None and prompt.visible and focused == [42]
     service.backend.activated.emit()  # pressed again while it has the focus: it hides

@@ -8,7 +8,8 @@ from typing import Any
 
 from tests.support.ports import free_port
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.core.client import Endpoint, ModelClient
+from tests.support.waiting import until
+from tests.ui.conftest import client_for
 from trayai.core.monitor import MonitorLogic, MonitorPolicy
 from trayai.core.status import ServerState
 from trayai.ui.monitor import StatusMonitor
@@ -17,7 +18,7 @@ FAST = MonitorPolicy(interval=0.05, max_backoff=0.4, notify_min_gap=0)
 
 
 def make(url: str, model: str = "ai/smollm2", key: str = "dummy-key") -> StatusMonitor:
-    return StatusMonitor(MonitorLogic(FAST), ModelClient(Endpoint.create(url, key)), model)
+    return StatusMonitor(MonitorLogic(FAST), client_for(url, key), model)
 
 
 async def next_state(monitor: StatusMonitor, wanted: ServerState, timeout: float = 5.0) -> list[Any]:
@@ -37,6 +38,11 @@ async def next_state(monitor: StatusMonitor, wanted: ServerState, timeout: float
     finally:
         monitor.state_changed.disconnect(on_state)
     return seen
+
+
+def shown(monitor: StatusMonitor) -> ServerState | None:
+    """The state read afresh (mypy would keep an earlier assert's narrowing of ``monitor.state``)."""
+    return monitor.state
 
 
 def test_every_polled_state(server: ScriptedServer, run: Callable[..., Any]) -> None:
@@ -71,8 +77,7 @@ def test_unreachable_backs_off_and_recovers_with_a_notification(run: Callable[..
         monitor.notify.connect(lambda title, text: notes.append((title, text)))
         monitor.start()
         await next_state(monitor, ServerState.UNREACHABLE)
-        while monitor.polls < 4:
-            await asyncio.sleep(0.02)
+        await until(lambda: monitor.polls >= 4, what="4 polls")
         assert monitor.logic.next_delay() > FAST.interval  # backing off
         with ScriptedServer(port=port):
             await next_state(monitor, ServerState.READY, timeout=5)
@@ -111,7 +116,7 @@ def test_switching_endpoint_repolls_at_once(server: ScriptedServer, run: Callabl
         monitor = make(f"http://127.0.0.1:{free_port()}/v1")
         monitor.start()
         await next_state(monitor, ServerState.UNREACHABLE)
-        await monitor.set_endpoint(ModelClient(Endpoint.create(server.base_url, "k")), "ai/smollm2")
+        await monitor.set_endpoint(client_for(server.base_url, "k"), "ai/smollm2")
         await next_state(monitor, ServerState.READY, timeout=2)
         monitor.set_model("ai/missing")
         await next_state(monitor, ServerState.MODEL_MISSING, timeout=2)
@@ -128,7 +133,7 @@ def test_generating_and_starting_are_shown(server: ScriptedServer, run: Callable
         monitor.request_started()
         assert monitor.state is ServerState.GENERATING
         monitor.request_finished()
-        assert monitor.state is ServerState.READY
+        assert shown(monitor) is ServerState.READY
         await monitor.stop()
 
     run(go())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,8 @@ from PySide6.QtWidgets import QApplication, QDialog
 from pytestqt.qtbot import QtBot
 
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.core.client import Endpoint, ModelClient
+from tests.support.waiting import until
+from tests.ui.conftest import client_for
 from trayai.core.history import HistoryStore
 from trayai.ui.chat.controller import ChatController, ChatTarget
 from trayai.ui.prompt.window import QuickPromptWindow
@@ -24,7 +23,7 @@ class Rig:
     def __init__(
         self, history: HistoryStore, server: ScriptedServer, qtbot: QtBot, state: Path | None
     ) -> None:
-        client = ModelClient(Endpoint.create(server.base_url, "dummy-key"))
+        client = client_for(server.base_url, "dummy-key")
         self.controller = ChatController(
             history, lambda: ChatTarget(client=client, model="ai/smollm2", profile="p")
         )
@@ -35,11 +34,9 @@ class Rig:
         self.controller.failed.connect(self.outcomes.append)
 
     async def wait(self, n: int, timeout: float = 10) -> Any:
-        deadline = time.monotonic() + timeout
-        while len(self.outcomes) < n:
-            assert time.monotonic() < deadline, "no answer"
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0.05)
+        await until(lambda: len(self.outcomes) >= n, timeout, "an answer")
+        # Queued flushes paint the rest of the answer (and its footer) after the outcome.
+        await until(lambda: not self.window.answer.streaming, timeout, "the answer painted")
         return self.outcomes[n - 1]
 
 
@@ -98,8 +95,7 @@ def test_escape_hides_and_stops_the_answer(
     ask(qtbot, rig, "long")
 
     async def go() -> Any:
-        while "tok2" not in rig.window.answer.toPlainText():
-            await asyncio.sleep(0.01)
+        await until(lambda: "tok2" in rig.window.answer.toPlainText(), what="tok2 shown")
         qtbot.keyClick(rig.window.input, Qt.Key.Key_Escape)
         return await rig.wait(1)
 

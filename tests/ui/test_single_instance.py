@@ -17,6 +17,7 @@ import pytest
 from PySide6.QtNetwork import QLocalSocket
 from pytestqt.qtbot import QtBot
 
+from tests.support.waiting import wait_until
 from trayai.core.paths import AppPaths
 from trayai.ui.ipc import MAX_CONNECTIONS, InstanceServer
 
@@ -46,12 +47,13 @@ def start_app(env: dict[str, str]) -> subprocess.Popen[str]:
 
 def wait_for_log(paths: AppPaths, text: str, timeout: float = 20.0) -> str:
     log = paths.log_dir / "trayai.log"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if log.exists() and text in (content := log.read_text()):
-            return content
-        time.sleep(0.05)
-    raise AssertionError(f"{text!r} not in the log")
+
+    def content() -> str | None:
+        return text_ if log.exists() and text in (text_ := log.read_text()) else None
+
+    found = wait_until(content, timeout, f"{text!r} in the log")
+    assert found is not None
+    return found
 
 
 def instances_for(paths: AppPaths) -> list[psutil.Process]:
@@ -95,6 +97,7 @@ def test_second_invocation_forwards_and_quit_ends_the_first(paths: AppPaths) -> 
     finally:
         if first.poll() is None:
             first.kill()
+        first.communicate(timeout=10)  # reap it and close its pipes
 
 
 def test_quit_with_nothing_running(paths: AppPaths) -> None:
@@ -118,6 +121,7 @@ def test_stale_socket_from_a_crash_is_replaced(paths: AppPaths) -> None:
     finally:
         if app.poll() is None:
             app.kill()
+        app.communicate(timeout=10)  # reap it and close its pipes
 
 
 def test_sigterm_shuts_down_cleanly(paths: AppPaths) -> None:
@@ -131,6 +135,7 @@ def test_sigterm_shuts_down_cleanly(paths: AppPaths) -> None:
     finally:
         if app.poll() is None:
             app.kill()
+        app.communicate(timeout=10)  # reap it and close its pipes
 
 
 # --------------------------------------------------------------------------- hostile clients
@@ -173,7 +178,7 @@ def running_app(paths: AppPaths) -> Iterator[tuple[psutil.Process, Path]]:
         yield psutil.Process(app.pid), paths.data_dir / "trayai.sock"
     finally:
         app.terminate()
-        app.wait(10)
+        app.communicate(timeout=10)  # reap it and close its pipes
 
 
 def test_a_line_without_end_is_cut_off_and_costs_no_memory(running_app: tuple[psutil.Process, Path]) -> None:

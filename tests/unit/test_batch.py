@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from tests.support.cli import cli
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.cli import main
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
+from tests.support.waiting import wait_until
 
 
 def write_lines(path: Path, *lines: object) -> Path:
@@ -25,7 +21,7 @@ def write_lines(path: Path, *lines: object) -> Path:
     return path
 
 
-def records(path: Path) -> list[dict]:  # type: ignore[type-arg]
+def records(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
@@ -46,7 +42,7 @@ def test_answers_every_line_in_order(server: ScriptedServer, tmp_path: Path) -> 
     assert [r["line"] for r in got] == [1, 2, 4, 5]
     assert all(r["error"] is None and r["answer"] == "Hello from the scripted server." for r in got)
     assert got[0]["usage"]["completion_tokens"] == 5 and got[0]["timings"]["duration_s"] > 0
-    bodies = {json.dumps(r.body["messages"]): r.body for r in server.chat_requests()}  # type: ignore[index]
+    bodies = {json.dumps(r.json["messages"]): r.json for r in server.chat_requests()}
     second = bodies[json.dumps([{"role": "user", "content": "second"}])]
     assert second["temperature"] == 0.1 and second["max_tokens"] == 50
     third = bodies[json.dumps([{"role": "user", "content": "third"}])]
@@ -150,9 +146,10 @@ def test_ctrl_c_keeps_finished_lines_and_resume_completes(tmp_path: Path) -> Non
             "2",
         ]
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 3):
-            time.sleep(0.05)
+        # Five requests with two at a time means three have been answered (in whatever order they
+        # arrived: the output file may still hold fewer lines, later answers waiting for an earlier
+        # held one) and two are held.
+        wait_until(lambda: len(server.chat_requests()) >= 5 or proc.poll() is not None, 30, "three answers")
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
         assert proc.returncode == 130, err
@@ -191,9 +188,9 @@ def test_a_second_run_on_the_same_output_refuses_while_the_first_holds_it(tmp_pa
             [*argv, "--resume"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         try:
-            deadline = time.monotonic() + 30
-            while not server.chat_requests() and time.monotonic() < deadline and first.poll() is None:
-                time.sleep(0.02)
+            wait_until(
+                lambda: server.chat_requests() or first.poll() is not None, 30, "the first run's request"
+            )
             assert len(server.chat_requests()) == 1, "the first run never reached the server"
             before = out.read_text()
             for flag in ("--resume", "--force"):
@@ -266,6 +263,7 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     assert "6 answered, 0 failed" in screen
 
 
+@pytest.mark.expect_log("trayai.core.transport", "dropped the request before answering")
 def test_a_server_that_drops_kept_alive_connections_loses_no_line(
     server: ScriptedServer, tmp_path: Path
 ) -> None:

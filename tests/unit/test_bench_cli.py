@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
+import pytest
+
+from tests.support.cli import cli
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.cli import main
 from trayai.core.bench import percentile
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_percentiles() -> None:
@@ -100,6 +95,7 @@ def test_interrupted_answers_are_errors_and_fail_the_run(server: ScriptedServer)
     assert code == 1 and "4 run(s) failed" in err
 
 
+@pytest.mark.expect_log("trayai.core.transport", "dropped the request before answering")
 def test_connections_the_server_drops_lose_no_run(server: ScriptedServer) -> None:
     server.drop_reused_connections = True
     server.set_default(Reply(n_tokens=10, include_usage=False))

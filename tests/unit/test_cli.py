@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -10,15 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import cli
 from tests.support.ports import free_port
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.cli import main
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
+from trayai.core.paths import AppPaths
 
 
 def test_ask_streams_the_answer(server: ScriptedServer) -> None:
@@ -56,7 +50,7 @@ def test_ask_uses_the_servers_spelling_of_the_model(server: ScriptedServer) -> N
     server.models = ["docker.io/ai/smollm2:latest"]
     code, _, err = cli("ask", "--endpoint", server.base_url, "hi")
     assert code == 0, err
-    assert server.chat_requests()[0].body["model"] == "docker.io/ai/smollm2:latest"  # type: ignore[index]
+    assert server.chat_requests()[0].json["model"] == "docker.io/ai/smollm2:latest"
 
 
 def test_ask_from_the_environment_and_dotenv(server: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -67,7 +61,7 @@ def test_ask_from_the_environment_and_dotenv(server: ScriptedServer, monkeypatch
     code, out, err = cli("ask", "hello")
     assert code == 0, err
     assert out.strip()
-    assert server.chat_requests()[0].body["model"] == "ai/other"  # type: ignore[index]
+    assert server.chat_requests()[0].json["model"] == "ai/other"
 
 
 def test_ask_reads_stdin() -> None:
@@ -138,7 +132,7 @@ def test_status_human_and_json(server: ScriptedServer) -> None:
     assert data["status"]["error"]["code"] == "model_missing"
 
 
-def test_corrupt_config_is_reported_and_survived(server: ScriptedServer, paths) -> None:  # type: ignore[no-untyped-def]
+def test_corrupt_config_is_reported_and_survived(server: ScriptedServer, paths: AppPaths) -> None:
     paths.config_dir.mkdir(parents=True)
     paths.config_file.write_text("{ this is not json")
     code, _, err = cli("models", "--endpoint", server.base_url)

@@ -113,13 +113,26 @@ def test_save_writes_only_non_defaults(paths: AppPaths) -> None:
     settings.poll_interval = 10.0
     settings.builtin_server.port = 9090
     settings.left_click = "menu"
-    data = json.loads(ConfigStore(paths).save(settings).read_text(encoding="utf-8"))
+    settings.profiles.append(Profile(name="Ollama", base_url="http://localhost:11434/v1", model="smollm2"))
+    settings.profiles[1].generation.temperature = 0.2
+    store = ConfigStore(paths)
+    data = json.loads(store.save(settings).read_text(encoding="utf-8"))
     assert data == {
         "schema_version": 1,
         "poll_interval": 10.0,
         "builtin_server": {"port": 9090},
         "left_click": "menu",
+        "profiles": [
+            {"name": DEFAULT_PROFILE_NAME},
+            {
+                "name": "Ollama",
+                "base_url": "http://localhost:11434/v1",
+                "model": "smollm2",
+                "generation": {"temperature": 0.2},  # one changed parameter: only that one is saved
+            },
+        ],
     }
+    assert store.load().settings == settings
 
 
 def test_saved_profiles_hold_their_name_and_differences_only() -> None:
@@ -704,6 +717,7 @@ def test_valid_settings_pass() -> None:
         (lambda s: setattr(s.profiles[0], "name", "Remote"), "same name"),
         (lambda s: setattr(s.profiles[0], "name", " Remote "), "same name"),
         (lambda s: setattr(s.profiles[1], "base_url", "ftp://x/v1"), "'Remote'"),
+        (lambda s: setattr(s.profiles[1], "base_url", "ftp://x/v1"), "Unsupported scheme"),
         (lambda s: setattr(s.profiles[1], "base_url", ""), "empty"),
         (lambda s: setattr(s.profiles[1], "base_url", "http://localhost:99999/v1"), "port"),
         (lambda s: setattr(s, "active_profile", "Gone"), "'Gone'"),

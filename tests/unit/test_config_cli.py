@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import io
 import json
+from typing import Any
 
 import pytest
 
-from trayai.cli import main
+from tests.support.cli import cli
 from trayai.core.config import ConfigStore
 from trayai.core.paths import AppPaths
 
 
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
-
-
-def saved(paths: AppPaths) -> dict:  # type: ignore[type-arg]
-    return json.loads(paths.config_file.read_text())
+def saved(paths: AppPaths) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(paths.config_file.read_text())
+    return data
 
 
 def test_profiles_round_trip(paths: AppPaths) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
 from tests.support.ports import free_port
+from tests.support.scripted_server import ScriptedServer
 from trayai.core.client import Endpoint, ModelClient
 from trayai.core.errors import (
     ERROR_CATALOG,
@@ -108,32 +108,32 @@ def test_mid_stream_codes_keep_the_partial_answer() -> None:
     assert TrayaiError(ErrorCode.SERVER_ERROR, "m", "h").retryable
 
 
-def _list_models_error(base_url: str) -> TrayaiError:
-    async def run() -> TrayaiError:
-        async with ModelClient(Endpoint.create(base_url, "k", connect_timeout=2.0)) as client:
-            with pytest.raises(TrayaiError) as info:
-                await client.list_models()
-            return info.value
-
-    return asyncio.run(run())
+async def _list_models_error(base_url: str) -> TrayaiError:
+    async with ModelClient(Endpoint.create(base_url, "k", connect_timeout=2.0)) as client:
+        with pytest.raises(TrayaiError) as info:
+            await client.list_models()
+        return info.value
 
 
-def test_real_connection_refused() -> None:
+@pytest.mark.anyio
+async def test_real_connection_refused() -> None:
     port = free_port()
-    error = _list_models_error(f"http://127.0.0.1:{port}")
+    error = await _list_models_error(f"http://127.0.0.1:{port}")
     assert error.code is ErrorCode.CONNECTION_REFUSED
     assert error.message == f"Nothing is listening on 127.0.0.1:{port}"
 
 
 @pytest.mark.timeout(30)
-def test_real_dns_failure() -> None:
-    error = _list_models_error("http://trayai-test-host.invalid:8080/v1")
+@pytest.mark.anyio
+async def test_real_dns_failure() -> None:
+    error = await _list_models_error("http://trayai-test-host.invalid:8080/v1")
     assert error.code is ErrorCode.DNS
     assert "trayai-test-host.invalid" in error.message
 
 
-def test_real_tls_against_a_plain_http_server(server) -> None:  # type: ignore[no-untyped-def]
-    error = _list_models_error(server.base_url.replace("http://", "https://"))
+@pytest.mark.anyio
+async def test_real_tls_against_a_plain_http_server(server: ScriptedServer) -> None:
+    error = await _list_models_error(server.base_url.replace("http://", "https://"))
     assert error.code is ErrorCode.TLS
     assert "http://" in error.hint
 

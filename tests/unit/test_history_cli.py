@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
-from trayai.cli import main
-from trayai.core.history import HistoryStore
+from tests.support.cli import cli
+from trayai.core.history import HistoryStore, MessageStatus
 from trayai.core.paths import AppPaths
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def seed(paths: AppPaths) -> tuple[int, int]:
@@ -89,6 +82,6 @@ def test_reading_while_the_app_streams_does_not_mark_the_answer_interrupted(path
     with HistoryStore.in_dir(paths.data_dir) as app_side:
         conv = app_side.create_conversation()
         app_side.add_message(conv.id, "user", "q")
-        live = app_side.add_message(conv.id, "assistant", "partial", status="streaming")
+        live = app_side.add_message(conv.id, "assistant", "partial", status=MessageStatus.STREAMING)
         assert cli("history", "list")[0] == 0
         assert app_side.message(live.id).status == "streaming"

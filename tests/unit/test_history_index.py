@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from trayai.core.history import SCHEMA_VERSION, HistoryStore
+from trayai.core.history import SCHEMA_VERSION, HistoryStore, MessageStatus
 
 V1_TRIGGERS = """
 CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
@@ -31,15 +31,17 @@ def test_a_streaming_answer_is_searchable_once_it_ends(tmp_path: Path) -> None:
     with HistoryStore.in_dir(tmp_path) as store:
         conv = store.create_conversation()
         store.add_message(conv.id, "user", "tell me about lighthouses")
-        answer = store.add_message(conv.id, "assistant", "", status="streaming")
+        answer = store.add_message(conv.id, "assistant", "", status=MessageStatus.STREAMING)
         for text in ("The keeper", "The keeper climbs", "The keeper climbs the spiral stairs"):
             store.update_message(answer.id, content=text)  # checkpoints: no re-indexing
         assert [h.message_id for h in store.search("spiral")] == []
-        store.update_message(answer.id, content="The keeper climbs the spiral stairs.", status="done")
+        store.update_message(
+            answer.id, content="The keeper climbs the spiral stairs.", status=MessageStatus.DONE
+        )
         assert [h.message_id for h in store.search("spiral")] == [answer.id]
         store.update_message(answer.id, content="Rewritten entirely.")
         assert store.search("spiral") == [] and len(store.search("rewritten")) == 1
-        cut = store.add_message(conv.id, "assistant", "half a spiral", status="streaming")
+        cut = store.add_message(conv.id, "assistant", "half a spiral", status=MessageStatus.STREAMING)
         store.truncate_from(cut.id)  # deleting a never-indexed row leaves the index whole
     assert index_is_consistent(tmp_path / "history.sqlite3")
 
@@ -73,8 +75,8 @@ def test_the_first_million_characters_of_a_huge_answer_are_indexed(tmp_path: Pat
         conv = store.create_conversation()
         head = "lighthouse " * 10
         huge = head + "x " * 600_000 + " needle"  # the last word lies past the first million characters
-        answer = store.add_message(conv.id, "assistant", huge[:1000], status="streaming")
-        store.update_message(answer.id, content=huge, status="done")
+        answer = store.add_message(conv.id, "assistant", huge[:1000], status=MessageStatus.STREAMING)
+        store.update_message(answer.id, content=huge, status=MessageStatus.DONE)
         assert [h.message_id for h in store.search("lighthouse")] == [answer.id]
         assert store.search("needle") == []
         assert store.message(answer.id).content == huge  # stored whole, only searched in part

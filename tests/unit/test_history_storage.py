@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import cli
 from tests.support.smalldisk import SmallDisk, small_disk
-from trayai.cli import main
 from trayai.core.history import HistoryError, HistoryStore, MessageStatus
 from trayai.core.paths import AppPaths
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

@@ -7,14 +7,14 @@ cross-origin redirects.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psutil
 import pytest
@@ -29,17 +29,13 @@ MESSAGES = [{"role": "user", "content": "hi"}]
 
 
 @pytest.fixture(autouse=True)
-def warm(server: ScriptedServer) -> None:
+async def warm(server: ScriptedServer, anyio_backend: str) -> None:
     """One ordinary answer first: the SDK's import and first use (~40 MB) is not what is measured."""
-
-    async def once() -> None:
-        async with client_for(server) as client:
-            stream = client.stream_chat(MESSAGES, model="ai/smollm2")
-            async with stream:
-                async for _ in stream:
-                    pass
-
-    asyncio.run(once())
+    async with client_for(server) as client:
+        stream = client.stream_chat(MESSAGES, model="ai/smollm2")
+        async with stream:
+            async for _ in stream:
+                pass
     server.requests.clear()
 
 
@@ -66,67 +62,64 @@ async def stream_until_error(
     return info.value, stream.result
 
 
-def bounded(make: Any, *, seconds: float, megabytes: int) -> Any:
-    """Run ``make()``'s coroutine; assert it took < ``seconds`` and grew RSS < ``megabytes``."""
+@contextlib.contextmanager
+def bounded(*, seconds: float, megabytes: int) -> Iterator[None]:
+    """Assert the block took < ``seconds`` and grew RSS < ``megabytes``."""
     before, started = rss(), time.monotonic()
-    result = asyncio.run(make())
+    yield
     took, grew = time.monotonic() - started, (rss() - before) / MB
     assert took < seconds, f"took {took:.1f} s"
     assert grew < megabytes, f"RSS grew {grew:.0f} MB"
-    return result
 
 
 # --------------------------------------------------------------------------- the client
 
 
-def test_a_trickle_before_any_token_hits_the_first_token_deadline(server: ScriptedServer) -> None:
+@pytest.mark.anyio
+async def test_a_trickle_before_any_token_hits_the_first_token_deadline(server: ScriptedServer) -> None:
     server.script(Reply(hostile="trickle", hostile_interval=0.05))
 
-    async def go() -> tuple[TrayaiError, StreamResult]:
+    with bounded(seconds=4, megabytes=30):
         async with client_for(server, first_token_timeout=1.0) as client:
-            return await stream_until_error(client)
-
-    error, result = bounded(go, seconds=4, megabytes=30)
+            error, result = await stream_until_error(client)
     assert error.code is ErrorCode.FIRST_TOKEN_TIMEOUT and result.text == ""
 
 
-def test_a_trickle_after_a_token_hits_the_stall_deadline(server: ScriptedServer) -> None:
+@pytest.mark.anyio
+async def test_a_trickle_after_a_token_hits_the_stall_deadline(server: ScriptedServer) -> None:
     server.script(Reply(hostile="trickle_after_token", hostile_interval=0.05))
 
-    async def go() -> tuple[TrayaiError, StreamResult]:
+    with bounded(seconds=4, megabytes=30):
         async with client_for(server, stall_timeout=1.0) as client:
-            return await stream_until_error(client)
-
-    error, result = bounded(go, seconds=4, megabytes=30)
+            error, result = await stream_until_error(client)
     # Bytes keep coming but never make an event with text: the stall clock is not reset by them.
     assert error.code is ErrorCode.STALLED and result.text == "Hello" and error.keeps_partial
 
 
-def test_steady_tokens_forever_hit_the_answer_deadline(server: ScriptedServer) -> None:
+@pytest.mark.anyio
+async def test_steady_tokens_forever_hit_the_answer_deadline(server: ScriptedServer) -> None:
     server.script(Reply(hostile="steady", hostile_interval=0.1))
 
-    async def go() -> tuple[TrayaiError, StreamResult]:
+    with bounded(seconds=4, megabytes=30):
         async with client_for(server, stall_timeout=1.0, answer_timeout=1.5) as client:
-            return await stream_until_error(client)
-
-    error, result = bounded(go, seconds=4, megabytes=30)
+            error, result = await stream_until_error(client)
     assert error.code is ErrorCode.ANSWER_TIMEOUT and "answer_timeout" in error.message
     assert result.text.startswith("more more") and error.keeps_partial
 
 
-def test_an_endless_answer_ignoring_max_tokens_is_cut_and_kept(server: ScriptedServer) -> None:
+@pytest.mark.anyio
+async def test_an_endless_answer_ignoring_max_tokens_is_cut_and_kept(server: ScriptedServer) -> None:
     server.script(Reply(hostile="endless"))
 
-    async def go() -> tuple[TrayaiError, StreamResult]:
+    with bounded(seconds=5, megabytes=30):
         async with client_for(server) as client:
-            return await stream_until_error(client, GenerationOptions(max_tokens=50))
-
-    error, result = bounded(go, seconds=5, megabytes=30)
+            error, result = await stream_until_error(client, GenerationOptions(max_tokens=50))
     assert error.code is ErrorCode.LENGTH_IGNORED and "max_tokens=50" in error.message
     assert result.text.startswith("word0 word1 ") and len(result.text.split()) == 2 * 50 + 17
 
 
-def test_an_endless_answer_without_max_tokens_stops_at_the_size_cap(
+@pytest.mark.anyio
+async def test_an_endless_answer_without_max_tokens_stops_at_the_size_cap(
     server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from trayai.core import client as client_module
@@ -134,90 +127,81 @@ def test_an_endless_answer_without_max_tokens_stops_at_the_size_cap(
     monkeypatch.setattr(client_module, "MAX_ANSWER_CHARS", 200_000)
     server.script(Reply(hostile="endless"))
 
-    async def go() -> tuple[TrayaiError, StreamResult]:
+    with bounded(seconds=10, megabytes=60):
         async with client_for(server) as client:
-            return await stream_until_error(client)
-
-    error, result = bounded(go, seconds=10, megabytes=60)
+            error, result = await stream_until_error(client)
     assert error.code is ErrorCode.TOO_LARGE and 200_000 < len(result.text) < 200_100
 
 
-def test_a_huge_event_is_refused_in_linear_time(server: ScriptedServer) -> None:
+@pytest.mark.anyio
+async def test_a_huge_event_is_refused_in_linear_time(server: ScriptedServer) -> None:
     server.script(Reply(hostile="huge_event", hostile_size=60 * MB))
 
-    async def go() -> tuple[TrayaiError, StreamResult]:
+    with bounded(seconds=5, megabytes=40):
         async with client_for(server) as client:
-            return await stream_until_error(client)
-
-    error, _ = bounded(go, seconds=5, megabytes=40)
+            error, _ = await stream_until_error(client)
     assert error.code is ErrorCode.TOO_LARGE and "streamed event" in error.message
 
 
-def test_a_gzip_bomb_as_a_stream_is_refused(server: ScriptedServer) -> None:
+@pytest.mark.anyio
+async def test_a_gzip_bomb_as_a_stream_is_refused(server: ScriptedServer) -> None:
     server.script(Reply(hostile="gzip_bomb", hostile_size=300 * (1 << 20)))
 
-    async def go() -> tuple[TrayaiError, StreamResult]:
+    with bounded(seconds=10, megabytes=120):
         async with client_for(server) as client:
-            return await stream_until_error(client)
-
-    error, _ = bounded(go, seconds=10, megabytes=120)
+            error, _ = await stream_until_error(client)
     assert error.code is ErrorCode.TOO_LARGE
 
 
-def test_a_gzip_bomb_as_a_model_list_is_refused(server: ScriptedServer) -> None:
+@pytest.mark.anyio
+async def test_a_gzip_bomb_as_a_model_list_is_refused(server: ScriptedServer) -> None:
     server.models_reply = Reply(hostile="gzip_bomb", hostile_size=300 * (1 << 20))
 
-    async def go() -> TrayaiError:
+    with bounded(seconds=5, megabytes=40):
         async with client_for(server) as client:
             with pytest.raises(TrayaiError) as info:
                 await client.list_models()
-            return info.value
-
-    error = bounded(go, seconds=5, megabytes=40)
+            error = info.value
     assert error.code is ErrorCode.TOO_LARGE and "/models" in error.message
 
 
-def test_a_trickled_model_list_hits_its_deadline(server: ScriptedServer) -> None:
+@pytest.mark.anyio
+async def test_a_trickled_model_list_hits_its_deadline(server: ScriptedServer) -> None:
     server.models_reply = Reply(hostile="trickle", hostile_interval=0.05)
 
-    async def go() -> TrayaiError:
+    with bounded(seconds=3, megabytes=30):
         async with client_for(server, models_timeout=1.0) as client:
             with pytest.raises(TrayaiError) as info:
                 await client.list_models()
-            return info.value
-
-    error = bounded(go, seconds=3, megabytes=30)
+            error = info.value
     assert error.code is ErrorCode.FIRST_TOKEN_TIMEOUT
 
 
-def test_a_post_redirected_to_another_origin_is_not_followed(server: ScriptedServer) -> None:
+@pytest.mark.anyio
+async def test_a_post_redirected_to_another_origin_is_not_followed(server: ScriptedServer) -> None:
     with ScriptedServer() as elsewhere:
         server.script(Reply(redirect_to=f"{elsewhere.base_url}/chat/completions"))
 
-        async def go() -> tuple[TrayaiError, StreamResult]:
+        with bounded(seconds=3, megabytes=20):
             async with client_for(server) as client:
-                return await stream_until_error(client)
-
-        error, _ = bounded(go, seconds=3, megabytes=20)
+                error, _ = await stream_until_error(client)
         assert error.code is ErrorCode.REDIRECTED
         assert elsewhere.base_url in error.message and "not followed" in error.message
         assert elsewhere.chat_requests() == []  # the prompt never reached the other server
 
 
-def test_same_origin_redirects_are_followed(server: ScriptedServer) -> None:
+@pytest.mark.anyio
+async def test_same_origin_redirects_are_followed(server: ScriptedServer) -> None:
     server.models_reply = Reply(redirect_to="/v1/models?moved=1", redirect_status=301)
     server.script(Reply(redirect_to="/v1/chat/completions?moved=1", redirect_status=307), Reply(text="Here."))
 
-    async def go() -> tuple[list[str], str]:
-        async with client_for(server) as client:
-            server.models_reply = None
-            listing = await client.list_models()
-            stream = client.stream_chat(MESSAGES, model="ai/smollm2")
-            async with stream:
-                text = "".join([d async for d in stream])
-            return listing.ids, text
-
-    ids, text = asyncio.run(go())
+    async with client_for(server) as client:
+        server.models_reply = None
+        listing = await client.list_models()
+        stream = client.stream_chat(MESSAGES, model="ai/smollm2")
+        async with stream:
+            text = "".join([d async for d in stream])
+        ids = listing.ids
     assert ids == ["ai/smollm2"] and text == "Here."
     paths = [r.path for r in server.chat_requests()]
     assert paths == ["/v1/chat/completions", "/v1/chat/completions?moved=1"]
@@ -252,7 +236,10 @@ def run_cli(*argv: str, timeout: float = 30) -> tuple[int, str, str, float, floa
 
 def save_profile(paths: AppPaths, server: ScriptedServer, **timeouts: float) -> None:
     settings = Settings()
-    settings.profiles = [Profile(name="hostile", base_url=server.base_url, **timeouts)]
+    profile = Profile(name="hostile", base_url=server.base_url)
+    for name, seconds in timeouts.items():
+        setattr(profile, name, seconds)
+    settings.profiles = [profile]
     settings.active_profile = "hostile"
     ConfigStore(paths).save(settings)
 
@@ -307,14 +294,13 @@ def test_cli_batch_and_bench_end_against_an_endless_server(
     assert took < 15 and peak < 250
 
 
-def test_a_trickled_non_streaming_answer_hits_the_answer_deadline(server: ScriptedServer) -> None:
+@pytest.mark.anyio
+async def test_a_trickled_non_streaming_answer_hits_the_answer_deadline(server: ScriptedServer) -> None:
     server.script(Reply(hostile="trickle", hostile_interval=0.05))
 
-    async def go() -> TrayaiError:
+    with bounded(seconds=3, megabytes=30):
         async with client_for(server, answer_timeout=1.0) as client:
             with pytest.raises(TrayaiError) as info:
                 await client.complete(MESSAGES, model="ai/smollm2")
-            return info.value
-
-    error = bounded(go, seconds=3, megabytes=30)
+            error = info.value
     assert error.code is ErrorCode.ANSWER_TIMEOUT

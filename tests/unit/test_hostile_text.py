@@ -2,50 +2,43 @@
 
 from __future__ import annotations
 
-import asyncio
-import io
 import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from tests.support.cli import cli
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.cli import main
 from trayai.core.client import Endpoint, ModelClient
-from trayai.core.history import HistoryStore
+from trayai.core.history import HistoryStore, MessageStatus
 
 SURROGATE_TOKENS = ["Bad ", "\ud800", " char ", "\udfff", "end"]
 SURROGATE_TEXT = "Bad \ufffd char \ufffdend"
 
 
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
-
-
-def stream_text(server: ScriptedServer) -> tuple[list[str], str]:
-    async def go() -> tuple[list[str], str]:
-        async with ModelClient(Endpoint.create(server.base_url, "dummy-key")) as client:
-            stream = client.stream_chat([{"role": "user", "content": "hi"}], model="ai/smollm2")
-            async with stream:
-                deltas = [d async for d in stream]
-            assert stream.result is not None and stream.result.finish_reason == "stop"
-            return deltas, stream.result.text
-
-    return asyncio.run(go())
+async def stream_text(server: ScriptedServer) -> tuple[list[str], str]:
+    async with ModelClient(Endpoint.create(server.base_url, "dummy-key")) as client:
+        stream = client.stream_chat([{"role": "user", "content": "hi"}], model="ai/smollm2")
+        async with stream:
+            deltas = [d async for d in stream]
+        assert stream.result is not None and stream.result.finish_reason == "stop"
+        return deltas, stream.result.text
 
 
 # --------------------------------------------------------------------------- lone surrogates
 
 
-def test_a_lone_surrogate_in_a_delta_becomes_a_replacement_character(server: ScriptedServer) -> None:
+@pytest.mark.anyio
+async def test_a_lone_surrogate_in_a_delta_becomes_a_replacement_character(server: ScriptedServer) -> None:
     server.script(Reply(tokens=SURROGATE_TOKENS))
-    deltas, text = stream_text(server)
+    deltas, text = await stream_text(server)
     assert "".join(deltas) == SURROGATE_TEXT == text
     text.encode("utf-8")  # strict: what used to raise UnicodeEncodeError in the history write
 
 
-def test_the_answer_with_a_surrogate_is_saved_done_with_u_fffd(
+@pytest.mark.anyio
+async def test_the_answer_with_a_surrogate_is_saved_done_with_u_fffd(
     server: ScriptedServer, tmp_path: Path
 ) -> None:
     """What the chat controller does: a streaming placeholder, checkpoints, then done."""
@@ -53,10 +46,10 @@ def test_the_answer_with_a_surrogate_is_saved_done_with_u_fffd(
     with HistoryStore(tmp_path / "history.sqlite3") as history:
         conv = history.create_conversation()
         history.add_message(conv.id, "user", "hi")
-        placeholder = history.add_message(conv.id, "assistant", "", status="streaming")
-        deltas, _ = stream_text(server)
+        placeholder = history.add_message(conv.id, "assistant", "", status=MessageStatus.STREAMING)
+        deltas, _ = await stream_text(server)
         history.update_message(placeholder.id, content="".join(deltas[:2]))  # a checkpoint mid-stream
-        history.update_message(placeholder.id, content="".join(deltas), status="done")
+        history.update_message(placeholder.id, content="".join(deltas), status=MessageStatus.DONE)
         saved = history.message(placeholder.id)
     assert (saved.content, saved.status) == (SURROGATE_TEXT, "done")
 
@@ -66,8 +59,12 @@ def test_history_writes_never_fail_on_invalid_code_points(tmp_path: Path) -> Non
     with HistoryStore(path) as history:
         conv = history.create_conversation("t\ud800", model="m\udc00", settings={"s": "\ud800"})
         user = history.add_message(conv.id, "user", "prompt \ud800")
-        answer = history.add_message(conv.id, "assistant", "", status="streaming", meta={"e": "\udfff"})
-        history.update_message(answer.id, content="a\ud800", status="done", meta={"error": {"m": "\ud800"}})
+        answer = history.add_message(
+            conv.id, "assistant", "", status=MessageStatus.STREAMING, meta={"e": "\udfff"}
+        )
+        history.update_message(
+            answer.id, content="a\ud800", status=MessageStatus.DONE, meta={"error": {"m": "\ud800"}}
+        )
         history.rename(conv.id, "renamed \udbff")
         history.update_settings(conv.id, model="x\ud800", settings={"k\ud800": 1})
         assert history.message(user.id).content == "prompt \ufffd"

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import cli
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.cli import main
 from trayai.core.errors import ErrorCode, make_error
-from trayai.core.history import HistoryStore
+from trayai.core.history import HistoryStore, MessageStatus
 from trayai.core.redact import REDACTED, Redactor
 
 KEY = "sk-echoed-0123456789"
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture
@@ -73,10 +66,10 @@ def test_history_bytes_never_hold_a_known_key(tmp_path: Path) -> None:
     with HistoryStore(path, redactor=Redactor([KEY])) as history:
         conv = history.create_conversation()
         history.add_message(conv.id, "user", f"my key is {KEY}")
-        answer = history.add_message(conv.id, "assistant", "", status="streaming")
+        answer = history.add_message(conv.id, "assistant", "", status=MessageStatus.STREAMING)
         error = make_error(ErrorCode.SERVER_ERROR, f"failed: key {KEY} refused", detail=KEY)
         history.update_message(
-            answer.id, content=f"partial {KEY}", status="error", meta={"error": error.to_dict()}
+            answer.id, content=f"partial {KEY}", status=MessageStatus.ERROR, meta={"error": error.to_dict()}
         )
         assert KEY not in history.message(answer.id).content
     files = [p for p in tmp_path.iterdir() if p.name.startswith("history.sqlite3")]

@@ -129,6 +129,7 @@ def test_exception_text_is_redacted() -> None:
 # --------------------------------------------------------------------------- setup_logging
 
 
+@pytest.mark.expect_log("trayai.test", "call failed")
 def test_setup_logging_writes_a_user_only_file_without_secrets(
     root_logger: logging.Logger, tmp_path: Path
 ) -> None:
@@ -174,6 +175,7 @@ def test_setup_logging_debug_level_and_custom_filename(root_logger: logging.Logg
     assert not (tmp_path / "trayai.log").exists()
 
 
+@pytest.mark.expect_log("trayai.test", "key [redacted]")
 def test_setup_logging_to_stderr_is_redacted(
     root_logger: logging.Logger, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -117,6 +117,8 @@ def test_close_matches_limit_and_order() -> None:
     [
         ("ai/smollm2", "ai/smollm2"),
         ("docker.io/ai/smollm2:latest", "ai/smollm2"),
+        ("docker.io/ai/SmolLM2:latest", "ai/smollm2"),
+        ("registry.ollama.ai/library/llama3:latest", "llama3"),
         ("docker.io/library/ubuntu", "ubuntu"),
         ("index.docker.io/ai/smollm2", "ai/smollm2"),
         ("registry.ollama.ai/library/llama3.2:1b", "llama3.2:1b"),

@@ -10,6 +10,9 @@ import keyring.backends.fail
 import pytest
 from keyring.errors import KeyringError, KeyringLocked, PasswordDeleteError
 
+from trayai.core.config import ConfigStore
+from trayai.core.paths import AppPaths
+from trayai.core.resolve import resolve_endpoint
 from trayai.core.secrets import (
     PLACEHOLDER_KEY,
     SERVICE,
@@ -138,6 +141,7 @@ def test_a_non_string_from_the_backend_is_no_key() -> None:
         OSError("no D-Bus session"),
     ],
 )
+@pytest.mark.expect_log("trayai.core.secrets", "keys are session-only")
 def test_a_failing_backend_keeps_the_key_for_this_session(
     exc: BaseException, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -166,6 +170,7 @@ def test_a_failing_backend_keeps_the_key_for_this_session(
     assert store.get("Other") == "sk-2"
 
 
+@pytest.mark.expect_log("trayai.core.secrets", "keys are session-only")
 def test_a_backend_failing_on_read_is_survived() -> None:
     store = SecretStore(BrokenKeyring(KeyringError("locked")))
     assert store.get("A") is None
@@ -174,6 +179,7 @@ def test_a_backend_failing_on_read_is_survived() -> None:
     assert (outcome.persistent, store.get("A")) == (False, "sk-a")
 
 
+@pytest.mark.expect_log("trayai.core.secrets", "keys are session-only")
 def test_delete_on_a_failing_backend_forgets_the_session_key() -> None:
     store = SecretStore(BrokenKeyring(RuntimeError("D-Bus")))
     store.set("A", "sk-a")
@@ -182,6 +188,7 @@ def test_delete_on_a_failing_backend_forgets_the_session_key() -> None:
     assert store.delete("A") is False
 
 
+@pytest.mark.expect_log("trayai.core.secrets", "keys are session-only")
 def test_rename_on_a_failing_backend() -> None:
     store = SecretStore(BrokenKeyring(RuntimeError("D-Bus")))
     store.set("Old", "sk-old")
@@ -310,3 +317,25 @@ def test_an_empty_chainer_is_not_usable() -> None:
     chainer = type("ChainerBackend", (), {"__module__": "keyring.backends.chainer"})()
     chainer.backends = []
     assert SecretStore(chainer).persistent is False
+
+
+# --------------------------------------------------------------------------- only when a key is expected
+
+
+class ExplodingKeyring(MemoryKeyring):
+    def get_password(self, service: str, username: str) -> str | None:
+        raise AssertionError("the keychain was queried for a profile without a key")
+
+
+def test_keyless_profiles_never_touch_the_keychain(paths: AppPaths) -> None:
+    """A lookup can start gnome-keyring and block on an unlock prompt: a keyless server never asks."""
+    loaded = ConfigStore(paths).load()
+    resolved = resolve_endpoint(loaded, SecretStore(ExplodingKeyring()))
+    assert resolved.endpoint.api_key == PLACEHOLDER_KEY
+
+    store = SecretStore(MemoryKeyring())
+    store.set(loaded.settings.active().name, "sk-stored")
+    loaded.settings.active().key_in_keychain = True
+    resolved = resolve_endpoint(loaded, store)
+    assert resolved.endpoint.api_key == "sk-stored"
+    assert resolved.key_source.startswith("keychain")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import pytest
 
 from tests.support.ports import free_port
 from tests.support.scripted_server import Reply, ScriptedServer
@@ -15,16 +15,14 @@ from trayai.core.resolve import resolve_endpoint
 from trayai.core.status import ServerState, StatusReport, probe
 
 
-def probe_url(base_url: str, model: str = "ai/smollm2", key: str = "dummy-key") -> StatusReport:
-    async def go() -> StatusReport:
-        async with ModelClient(Endpoint.create(base_url, key)) as client:
-            return await probe(client, model)
-
-    return asyncio.run(go())
+async def probe_url(base_url: str, model: str = "ai/smollm2", key: str = "dummy-key") -> StatusReport:
+    async with ModelClient(Endpoint.create(base_url, key)) as client:
+        return await probe(client, model)
 
 
-def test_ready(server: ScriptedServer) -> None:
-    report = probe_url(server.base_url)
+@pytest.mark.anyio
+async def test_ready(server: ScriptedServer) -> None:
+    report = await probe_url(server.base_url)
     assert report.state is ServerState.READY
     assert report.resolved_model == "ai/smollm2"
     assert report.error is None and report.latency is not None
@@ -32,62 +30,65 @@ def test_ready(server: ScriptedServer) -> None:
     assert report.to_dict()["state"] == "ready"
 
 
-def test_ready_through_a_registry_prefixed_name(server: ScriptedServer) -> None:
+@pytest.mark.anyio
+async def test_ready_through_a_registry_prefixed_name(server: ScriptedServer) -> None:
     server.models = ["docker.io/ai/smollm2:latest", "docker.io/ai/qwen3:latest"]
-    report = probe_url(server.base_url)
+    report = await probe_url(server.base_url)
     assert report.state is ServerState.READY
     assert report.resolved_model == "docker.io/ai/smollm2:latest"
     assert report.match is not None and report.match.how == "registry/tag"
 
 
-def test_model_missing_offers_close_matches(server: ScriptedServer) -> None:
+@pytest.mark.anyio
+async def test_model_missing_offers_close_matches(server: ScriptedServer) -> None:
     server.models = ["ai/smollm2:360M", "ai/qwen3"]
-    report = probe_url(server.base_url, model="ai/smolm2")
+    report = await probe_url(server.base_url, model="ai/smolm2")
     assert report.state is ServerState.MODEL_MISSING
     assert report.error is not None and report.error.code is ErrorCode.MODEL_MISSING
     assert "ai/smollm2:360M" in report.error.message  # "did you mean …"
 
 
-def test_no_models(server: ScriptedServer) -> None:
+@pytest.mark.anyio
+async def test_no_models(server: ScriptedServer) -> None:
     server.models = []
-    report = probe_url(server.base_url)
+    report = await probe_url(server.base_url)
     assert report.state is ServerState.NO_MODELS
     assert report.error is not None and "pull" in report.error.hint
 
 
-def test_auth_error(server: ScriptedServer) -> None:
+@pytest.mark.anyio
+async def test_auth_error(server: ScriptedServer) -> None:
     server.api_key = "secret"
-    assert probe_url(server.base_url).state is ServerState.AUTH_ERROR
-    assert probe_url(server.base_url, key="secret").state is ServerState.READY
+    assert (await probe_url(server.base_url)).state is ServerState.AUTH_ERROR
+    assert (await probe_url(server.base_url, key="secret")).state is ServerState.READY
 
 
-def test_unreachable_and_error() -> None:
-    report = probe_url(f"http://127.0.0.1:{free_port()}/v1")
+@pytest.mark.anyio
+async def test_unreachable_and_error() -> None:
+    report = await probe_url(f"http://127.0.0.1:{free_port()}/v1")
     assert report.state is ServerState.UNREACHABLE
     assert report.error is not None and report.error.code is ErrorCode.CONNECTION_REFUSED
     assert report.summary.startswith("Nothing is listening on 127.0.0.1:")
 
 
-def test_server_error_state(server: ScriptedServer) -> None:
+@pytest.mark.anyio
+async def test_server_error_state(server: ScriptedServer) -> None:
     server.models_reply = Reply(status=503, error_message="loading", repeat=True)
-    report = probe_url(server.base_url)
+    report = await probe_url(server.base_url)
     assert report.state is ServerState.ERROR
     assert report.error is not None and report.error.code is ErrorCode.SERVER_ERROR
 
 
-def doctor(paths: AppPaths, base_url: str, *, generate: bool = True) -> DoctorReport:
+async def doctor(paths: AppPaths, base_url: str, *, generate: bool = True) -> DoctorReport:
     loaded = ConfigStore(paths).load()
     resolved = resolve_endpoint(loaded, None, base_url=base_url)
-
-    async def go() -> DoctorReport:
-        async with ModelClient(resolved.endpoint) as client:
-            return await diagnose(client, resolved, generate=generate)
-
-    return asyncio.run(go())
+    async with ModelClient(resolved.endpoint) as client:
+        return await diagnose(client, resolved, generate=generate)
 
 
-def test_doctor_all_green_with_generation(server: ScriptedServer, paths: AppPaths) -> None:
-    report = doctor(paths, server.root_url)  # no /v1: the doctor says it was added
+@pytest.mark.anyio
+async def test_doctor_all_green_with_generation(server: ScriptedServer, paths: AppPaths) -> None:
+    report = await doctor(paths, server.root_url)  # no /v1: the doctor says it was added
     assert report.ok
     names = [c.name for c in report.checks]
     assert names == [
@@ -105,8 +106,9 @@ def test_doctor_all_green_with_generation(server: ScriptedServer, paths: AppPath
     assert report.to_dict()["ok"] is True
 
 
-def test_doctor_unreachable_skips_the_rest(paths: AppPaths) -> None:
-    report = doctor(paths, f"http://localhost:{free_port()}/v1")
+@pytest.mark.anyio
+async def test_doctor_unreachable_skips_the_rest(paths: AppPaths) -> None:
+    report = await doctor(paths, f"http://localhost:{free_port()}/v1")
     assert not report.ok
     failed = [c for c in report.checks if c.ok is False]
     assert [c.name for c in failed] == ["Server reachable"]
@@ -114,24 +116,27 @@ def test_doctor_unreachable_skips_the_rest(paths: AppPaths) -> None:
     assert [c.ok for c in report.checks[-4:]] == [None] * 4
 
 
-def test_doctor_generation_failure_is_reported(server: ScriptedServer, paths: AppPaths) -> None:
+@pytest.mark.anyio
+async def test_doctor_generation_failure_is_reported(server: ScriptedServer, paths: AppPaths) -> None:
     server.script(Reply(status=500, error_message="out of memory"))
-    report = doctor(paths, server.base_url)
+    report = await doctor(paths, server.base_url)
     assert not report.ok
     assert report.checks[-1].name == "Generation" and report.checks[-1].ok is False
     assert "out of memory" in report.checks[-1].detail
 
 
-def test_doctor_quick_mode_sends_no_chat(server: ScriptedServer, paths: AppPaths) -> None:
-    report = doctor(paths, server.base_url, generate=False)
+@pytest.mark.anyio
+async def test_doctor_quick_mode_sends_no_chat(server: ScriptedServer, paths: AppPaths) -> None:
+    report = await doctor(paths, server.base_url, generate=False)
     assert report.ok and not server.chat_requests()
 
 
-def test_doctor_on_a_401_fails_the_key_check_and_says_what_answered(
+@pytest.mark.anyio
+async def test_doctor_on_a_401_fails_the_key_check_and_says_what_answered(
     server: ScriptedServer, paths: AppPaths
 ) -> None:
     server.api_key = "the-right-key"  # we send none: 401
-    report = doctor(paths, server.base_url)
+    report = await doctor(paths, server.base_url)
     checks = {c.name: c for c in report.checks}
     assert not report.ok
     key = checks["API key"]
@@ -145,9 +150,10 @@ def test_doctor_on_a_401_fails_the_key_check_and_says_what_answered(
     assert [c.ok for c in report.checks[-3:]] == [None] * 3
 
 
-def test_doctor_on_a_403_fails_the_key_check(server: ScriptedServer, paths: AppPaths) -> None:
+@pytest.mark.anyio
+async def test_doctor_on_a_403_fails_the_key_check(server: ScriptedServer, paths: AppPaths) -> None:
     server.models_reply = Reply(status=403, error_message="not allowed", repeat=True)
-    report = doctor(paths, server.base_url)
+    report = await doctor(paths, server.base_url)
     checks = {c.name: c for c in report.checks}
     assert checks["API key"].ok is False and "rejected (403)" in checks["API key"].detail
     assert checks["Server reachable"].detail == "answered with HTTP 403"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from trayai.core.config import Override, Profile, Settings
-from trayai.core.embedded import ServerUsage
+from trayai.core.embedded import RunState, ServerUsage
 from trayai.core.modelmatch import match_model
 from trayai.core.status import ServerState, StatusReport
 from trayai.core.traymodel import (
@@ -15,7 +15,7 @@ from trayai.core.traymodel import (
     tooltip_text,
 )
 
-BUILTIN = BuiltinFacts("stopped", False, "ai/smollm2", None, ["ai/smollm2", "tiny"])
+BUILTIN = BuiltinFacts(RunState.STOPPED, False, "ai/smollm2", None, ["ai/smollm2", "tiny"])
 
 
 def settings() -> Settings:

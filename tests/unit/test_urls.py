@@ -23,6 +23,7 @@ CASES = [
     ("localhost", "http://localhost/v1", "scheme http://"),
     ("127.0.0.1:11434/v1", "http://127.0.0.1:11434/v1", "scheme http://"),
     ("192.168.1.10:8080/v1", "http://192.168.1.10:8080/v1", "scheme http://"),
+    ("192.168.1.20:8080", "http://192.168.1.20:8080/v1", "added /v1"),
     ("my-box.local:8080/v1", "http://my-box.local:8080/v1", "scheme http://"),
     ("api.example.com", "https://api.example.com/v1", "scheme https://"),
     ("api.example.com/v1", "https://api.example.com/v1", "scheme https://"),
@@ -33,6 +34,7 @@ CASES = [
     ("http://localhost:11434/v1/chat/completions", "http://localhost:11434/v1", "/chat/completions"),
     ("http://localhost:11434/v1/chat/completions/", "http://localhost:11434/v1", "/chat/completions"),
     ("http://localhost:8080/v1/models", "http://localhost:8080/v1", "/models"),
+    ("http://localhost:1234/v1/models", "http://localhost:1234/v1", "/models"),
     ("http://localhost:8080/v1/completions", "http://localhost:8080/v1", "/completions"),
     ("http://localhost:8080/v1/embeddings", "http://localhost:8080/v1", "/embeddings"),
     ("http://localhost:8080/completions", "http://localhost:8080/v1", "/completions"),
@@ -62,6 +64,7 @@ CASES = [
     ("HTTP://LOCALHOST:8080", "http://localhost:8080/v1", "added /v1"),
     ("http://localhost:8080/v1?api-version=1", "http://localhost:8080/v1", "query"),
     ("http://localhost:8080/v1#section", "http://localhost:8080/v1", "query"),
+    ("http://localhost:8080/v1?x=1#frag", "http://localhost:8080/v1", "query"),
     ("https://user:secret@api.example.com/v1", "https://api.example.com/v1", "credentials"),
     ("http://localhost:08080/v1", "http://localhost:8080/v1", None),
     ("  http://localhost:8080/v1  ", "http://localhost:8080/v1", None),
@@ -111,6 +114,7 @@ def test_every_change_is_reported_separately() -> None:
     for word in ("scheme http://", "trailing slash", "/chat/completions", "added /v1", "query"):
         assert word in text
     assert len(result.changes) == 5
+    assert "added the missing scheme http://" in result.changes  # said in words, not codes
 
 
 def test_a_change_is_not_reported_twice_for_several_trailing_slashes() -> None:

@@ -258,6 +258,8 @@ class TrayApp(QObject):
             if report.state is ServerState.UNREACHABLE and self._should_autostart():
                 log.info("nothing answers at %s: starting the built-in server", self.resolved.base_url)
                 self.start_server()
+            # After the decision, so a reader (the tests) that sees this line has seen the one above.
+            log.info("first poll: %s", report.state.value)
 
     def _should_autostart(self) -> bool:
         return (
