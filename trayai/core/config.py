@@ -107,7 +107,9 @@ class BuiltinServerSettings:
         min=256,
         max=262_144,
     )
-    threads: int = _f(0, "CPU threads for generation (0 = automatic: physical cores but one).", min=0, max=512)
+    threads: int = _f(
+        0, "CPU threads for generation (0 = automatic: physical cores but one).", min=0, max=512
+    )
     parallel: int = _f(4, "Answers generated at once (chat, quick prompt, batch…); more wait.", min=1, max=64)
     models_dir: str = _f(
         "", "Folder of .gguf models the built-in server can switch to (empty = 'models' in the data folder)."
