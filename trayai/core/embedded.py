@@ -407,13 +407,9 @@ class EmbeddedServer:
             raise make_error(ErrorCode.BUILTIN_FAILED, "The built-in server is not running")
         code = self._process.poll()
         if code is not None:
-            self.state = RunState.FAILED
-            self.last_error = make_error(
-                ErrorCode.BUILTIN_FAILED,
-                f"The built-in server exited during start-up (exit code {code})",
-                f"Its log ({self.log_file}) ends with:\n{self.log_tail(12)}",
+            raise self._failed(
+                ErrorCode.BUILTIN_FAILED, f"The built-in server exited during start-up (exit code {code})", 12
             )
-            raise self.last_error
         if health_sync(self.port, timeout=1.0):
             self.state = RunState.RUNNING
             return True
@@ -421,11 +417,17 @@ class EmbeddedServer:
 
     def _deadline_error(self) -> TrayaiError:
         self.stop()
-        self.state = RunState.FAILED
-        self.last_error = make_error(
+        return self._failed(
             ErrorCode.BUILTIN_TIMEOUT,
             f"The built-in server was not ready after {self.settings.startup_timeout:g} s",
-            f"Its log ({self.log_file}) ends with:\n{self.log_tail(8)}",
+            8,
+        )
+
+    def _failed(self, code: ErrorCode, message: str, log_lines: int) -> TrayaiError:
+        """Record a failed start; the hint quotes the end of the child's log."""
+        self.state = RunState.FAILED
+        self.last_error = make_error(
+            code, message, f"Its log ({self.log_file}) ends with:\n{self.log_tail(log_lines)}"
         )
         return self.last_error
 
