@@ -43,11 +43,11 @@ PUBLIC_API = {
     "trayai.core.client": [
         "Endpoint",
         "ModelClient",
-        "ChatStream",
         "StreamResult",
         "GenerationOptions",
         "ModelListing",
     ],
+    "trayai.core.stream": ["ChatStream"],
     "trayai.core.status": ["probe", "ServerState", "StatusReport"],
     "trayai.core.errors": ["TrayaiError", "ErrorCode"],
     "trayai.core.urls": ["normalize_base_url", "NormalizedURL", "InvalidURLError"],

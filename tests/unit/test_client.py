@@ -10,8 +10,9 @@ import pytest
 from tests.support.ports import free_port
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import until
-from trayai.core.client import ChatStream, Endpoint, GenerationOptions, ModelClient
+from trayai.core.client import Endpoint, GenerationOptions, ModelClient
 from trayai.core.errors import ErrorCode, TrayaiError
+from trayai.core.stream import ChatStream
 
 T = TypeVar("T")
 MESSAGES = [{"role": "user", "content": "Hello there"}]

@@ -122,9 +122,9 @@ async def test_an_endless_answer_ignoring_max_tokens_is_cut_and_kept(server: Scr
 async def test_an_endless_answer_without_max_tokens_stops_at_the_size_cap(
     server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from trayai.core import client as client_module
+    from trayai.core import stream as stream_module
 
-    monkeypatch.setattr(client_module, "MAX_ANSWER_CHARS", 200_000)
+    monkeypatch.setattr(stream_module, "MAX_ANSWER_CHARS", 200_000)
     server.script(Reply(hostile="endless"))
 
     with bounded(seconds=10, megabytes=60):
