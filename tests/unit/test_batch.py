@@ -122,15 +122,16 @@ def test_unordered_writes_as_answers_complete(server: ScriptedServer, tmp_path: 
 
 
 def test_ctrl_c_keeps_finished_lines_and_resume_completes(tmp_path: Path) -> None:
-    src = write_lines(tmp_path / "in.jsonl", *({"id": f"n{i}", "prompt": "p"} for i in range(12)))
+    src = write_lines(tmp_path / "in.jsonl", *({"id": f"n{i}", "prompt": f"p{i}"} for i in range(12)))
     out = tmp_path / "out.jsonl"
     import threading
 
     release = threading.Event()
     with ScriptedServer() as server:
-        # Three answers, then the server holds every stream: Ctrl+C lands mid-run however busy the
-        # machine is (a timed run could finish all 12 before the signal arrived).
-        server.script(*(Reply(n_tokens=8) for _ in range(3)))
+        # The first three prompts are answered, every other stream is held: Ctrl+C lands mid-run
+        # however busy the machine is (a timed run could finish all 12 before the signal arrived),
+        # and which three is fixed whatever order the requests arrive in.
+        server.replies_by_prompt = {f"p{i}": Reply(n_tokens=8) for i in range(3)}
         server.set_default(Reply(n_tokens=8, hold=release))
         argv = [
             sys.executable,
@@ -146,9 +147,7 @@ def test_ctrl_c_keeps_finished_lines_and_resume_completes(tmp_path: Path) -> Non
             "2",
         ]
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        # Five requests with two at a time means three have been answered (in whatever order they
-        # arrived: the output file may still hold fewer lines, later answers waiting for an earlier
-        # held one) and two are held.
+        # Five requests with two at a time: p0-p2 answered, two held.
         wait_until(lambda: len(server.chat_requests()) >= 5 or proc.poll() is not None, 30, "three answers")
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
