@@ -9,6 +9,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,17 @@ class Desktop:
         return subprocess.run(
             list(argv), env=self.env, capture_output=True, text=True, check=check, timeout=20
         ).stdout
+
+    def launch_trayai(self) -> subprocess.Popen[str]:
+        """The tray app on this display (its output in the returned process's stdout)."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "trayai.cli"],
+            env=self.env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
 
     def start_tray_host(self) -> None:
         proc = subprocess.Popen(

@@ -23,14 +23,7 @@ configure = configure_for  # the e2e tests' name for it
 def running_app(desktop: Desktop, server: ScriptedServer, paths: AppPaths) -> Iterator[subprocess.Popen[str]]:
     """trayai configured for ``server``, started on ``desktop``, killed if a test leaves it running."""
     configure(paths, server)
-    app = subprocess.Popen(
-        [sys.executable, "-m", "trayai.cli"],
-        env=desktop.env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
+    app = desktop.launch_trayai()
     try:
         yield app
     finally:

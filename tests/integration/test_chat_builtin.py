@@ -38,14 +38,7 @@ def test_chat_window_against_smollm2_under_xvfb(
     settings.builtin_server.autostart = False
     ConfigStore(paths).save(settings)
     desktop.start_tray_host()
-    app = subprocess.Popen(
-        [sys.executable, "-m", "trayai.cli"],
-        env=desktop.env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
+    app = desktop.launch_trayai()
     try:
         wait_until(lambda: "startup: tray shown" in log_text(paths), what="the tray icon")
         subprocess.run([sys.executable, "-m", "trayai.cli", "chat"], env=desktop.env, timeout=20, check=True)

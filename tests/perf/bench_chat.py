@@ -37,6 +37,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from tests.support.appconfig import configure_for
+from tests.support.history_writes import record_history_writes
 from tests.support.hostile import huge_code_block, long_line
 from tests.support.hostile import tokens_of as big_tokens_of
 from tests.support.scripted_server import Reply, ScriptedServer
@@ -205,17 +206,7 @@ class Bench:
         process = psutil.Process()
         gc.collect()
         baseline = peak = process.memory_info().rss
-        writes: list[tuple[float, float]] = []
-        update = self.history.update_message
-
-        def timed(*args: Any, **kwargs: Any) -> None:
-            started = time.perf_counter()
-            try:
-                update(*args, **kwargs)
-            finally:
-                writes.append((started, time.perf_counter()))
-
-        self.history.update_message = timed  # type: ignore[method-assign]
+        writes = record_history_writes(self.history)
         beats: list[float] = []
 
         def beat() -> None:
@@ -240,7 +231,7 @@ class Bench:
         timer.stop()
         beats.append(time.perf_counter())
         peak = max(peak, process.memory_info().rss)
-        self.history.update_message = update  # type: ignore[method-assign]
+        del self.history.update_message  # the instance wrapper goes; the method is back
         gaps, view_gaps = [], []
         for a, b in itertools.pairwise(beats):
             inside = sum(max(0.0, min(b, end) - max(a, start)) for start, end in writes)

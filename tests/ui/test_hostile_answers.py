@@ -23,6 +23,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
 
+from tests.support.history_writes import record_history_writes
 from tests.support.hostile import huge_code_block, long_line, tokens_of
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import until
@@ -118,18 +119,7 @@ class Rig:
 
     def record_history_writes(self) -> list[tuple[float, float]]:
         """(start, end) of every save of the answer, to tell history's time from the view's."""
-        spans: list[tuple[float, float]] = []
-        update = self.history.update_message
-
-        def timed(*args: Any, **kwargs: Any) -> None:
-            started = time.perf_counter()
-            try:
-                update(*args, **kwargs)
-            finally:
-                spans.append((started, time.perf_counter()))
-
-        self.history.update_message = timed  # type: ignore[method-assign]
-        return spans
+        return record_history_writes(self.history)
 
     async def stream(self, text: str, server: ScriptedServer) -> tuple[ReplyOutcome, Heartbeat, float, int]:
         """Ask; the server answers ``text`` at full speed. Returns outcome, heartbeat, seconds, baseline RSS."""
