@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).with_name("bench_client.py")
 
 
@@ -17,7 +19,11 @@ def test_benchmark_prints_complete_json() -> None:
     figures = json.loads(proc.stdout)
     ingest, ttft, sustained = figures["ingest"], figures["ttft"], figures["sustained"]
     assert ingest["baseline_us_per_event"] > 0 and ingest["trayai_us_per_event"] > 0
-    assert ingest["ratio"] == round(ingest["trayai_us_per_event"] / ingest["baseline_us_per_event"], 2)
+    # The ratio is of the unrounded figures: recomputed from the printed (rounded) ones it may differ
+    # in the last digit.
+    assert ingest["ratio"] == pytest.approx(
+        ingest["trayai_us_per_event"] / ingest["baseline_us_per_event"], abs=0.02
+    )
     assert ttft["baseline_ms_p50"] > 0 and ttft["trayai_ms_p50"] > 0
     # Every paced event arrived, at roughly the paced rate (generous: CI machines are noisy).
     assert sustained["events"] == 6000
@@ -55,7 +61,7 @@ def test_chat_benchmark_reports_every_figure() -> None:
     assert 0 < beat["gap_ms_p50"] <= beat["gap_ms_p99"] <= beat["gap_ms_max"]
     assert figures["stop_latency"]["runs"] == 3 and figures["stop_latency"]["ms_max"] > 0
     render = figures["render_cost_vs_length"]
-    assert render["ratio"] == round(render["flush_ms_at_50k"] / render["flush_ms_at_2k"], 2)
+    assert render["ratio"] == pytest.approx(render["flush_ms_at_50k"] / render["flush_ms_at_2k"], abs=0.02)
     assert figures["end_of_stream_lag"]["tokens"] == 2000
     long_chat = figures["open_400_messages"]
     assert long_chat["messages"] == 400 and long_chat["conversation_chars"] > 900_000
