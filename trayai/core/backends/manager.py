@@ -1,0 +1,239 @@
+"""One server's models: fingerprint it once (again after an error), then list, load, unload and
+pull through its adapter, checking that the server did what it said (docs/model-management.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
+
+from trayai.core.backends.base import Backend, Unsupported
+from trayai.core.backends.dmr import DmrBackend
+from trayai.core.backends.fingerprint import Fingerprint, fingerprint
+from trayai.core.backends.http import ServerHttp
+from trayai.core.backends.llamacpp import LlamaCppBackend, LlamaRouterBackend
+from trayai.core.backends.lmstudio import LmStudioBackend, LmStudioV0Backend
+from trayai.core.backends.localai import LocalAiBackend
+from trayai.core.backends.ollama import OllamaBackend
+from trayai.core.backends.others import JanBackend, VllmBackend
+from trayai.core.backends.records import (
+    Capabilities,
+    ModelRecord,
+    ModelState,
+    PullProgress,
+    ServerKind,
+    ServerSnapshot,
+    loaded_first,
+)
+from trayai.core.client import within
+from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.modelmatch import match_model
+
+if TYPE_CHECKING:
+    from trayai.core.client import ModelClient
+
+ADAPTERS: dict[ServerKind, type[Backend]] = {
+    ServerKind.OLLAMA: OllamaBackend,
+    ServerKind.LLAMACPP: LlamaCppBackend,
+    ServerKind.LLAMACPP_ROUTER: LlamaRouterBackend,
+    ServerKind.LMSTUDIO: LmStudioBackend,
+    ServerKind.LMSTUDIO_V0: LmStudioV0Backend,
+    ServerKind.DMR: DmrBackend,
+    ServerKind.LOCALAI: LocalAiBackend,
+    ServerKind.VLLM: VllmBackend,
+    ServerKind.JAN: JanBackend,
+    ServerKind.GENERIC: Backend,
+}
+
+LOAD_DEADLINE = 300.0  # seconds for a load to finish unless the caller gives its own
+UNLOAD_DEADLINE = 30.0
+REFINGERPRINT_AFTER = 600.0  # a server may be replaced by another on the same port
+STATE_POLL_SECONDS = 0.25
+
+
+class ModelManager:
+    """Model management for one endpoint; the adapter is chosen on first use."""
+
+    def __init__(
+        self,
+        client: ModelClient,
+        *,
+        backend: Backend | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.http = ServerHttp(client)
+        self._fixed = backend  # the built-in server's adapter, which fingerprinting must not replace
+        self._backend = backend
+        self._found_at = clock()
+        self._clock = clock
+
+    @property
+    def kind(self) -> ServerKind | None:
+        return None if self._backend is None else self._backend.kind
+
+    def forget(self) -> None:
+        """Fingerprint again on next use (after an error: another server may answer now)."""
+        self._backend = self._fixed
+
+    async def backend(self) -> Backend:
+        stale = self._clock() - self._found_at > REFINGERPRINT_AFTER
+        if self._backend is None or (stale and self._fixed is None):
+            found: Fingerprint = await fingerprint(self.http)
+            self._backend = ADAPTERS[found.kind](self.http, found.version, found.props)
+            self._found_at = self._clock()
+        return self._backend
+
+    # ------------------------------------------------------------------ reading
+
+    async def snapshot(self) -> ServerSnapshot:
+        """Everything one look can say; never raises for server faults (they are in ``error``)."""
+        backend: Backend | None = None
+        try:
+            backend = await self.backend()
+            models = await backend.models()
+            busy = await backend.busy() if backend.caps.busy else None
+        except TrayaiError as exc:
+            self.forget()
+            kind = backend.kind if backend is not None else ServerKind.GENERIC
+            caps = backend.caps if backend is not None else Capabilities()
+            return ServerSnapshot(kind, caps, error=exc)
+        return ServerSnapshot(backend.kind, backend.caps, loaded_first(models), busy, backend.version)
+
+    async def loaded_count(self) -> tuple[ServerKind, int | None]:
+        """The cheap look for watching many servers: the kind and how many models are in memory."""
+        try:
+            backend = await self.backend()
+            return backend.kind, await backend.loaded_count()
+        except TrayaiError:
+            self.forget()
+            raise
+
+    async def find(self, name: str) -> tuple[Backend, ModelRecord]:
+        """The server's record for ``name`` (tolerant: tags, registry prefixes, case)."""
+        backend = await self.backend()
+        models = await backend.models()
+        exact = next((m for m in models if m.id == name), None)
+        if exact is not None:
+            return backend, exact
+        found = match_model(name, [m.id for m in models])
+        if found.resolved is None:
+            near = f" — did you mean {', '.join(found.suggestions)}?" if found.suggestions else ""
+            raise make_error(
+                ErrorCode.MODEL_NOT_FOUND,
+                f"{self.http.where} ({backend.kind.label}) has no model {name!r}{near}",
+                "Run `trayai models` for the names it has"
+                + (", or `trayai pull NAME` to fetch one." if backend.caps.pull else "."),
+                suggestions=found.suggestions,
+            )
+        return backend, next(m for m in models if m.id == found.resolved)
+
+    # ------------------------------------------------------------------ actions
+
+    async def load(
+        self,
+        name: str,
+        *,
+        keep_alive: float | None = None,
+        deadline: float = LOAD_DEADLINE,
+        on_state: Callable[[ModelRecord], None] | None = None,
+    ) -> ModelRecord:
+        """Load ``name`` and wait until the server lists it as loaded (or ``deadline`` passes)."""
+        backend = await self.backend()
+        if not backend.caps.load:
+            raise Unsupported(backend.kind, "load models", backend.no_load_hint())
+        _, record = await self.find(name)
+        if record.remote:
+            raise Unsupported(
+                backend.kind, f"load {record.id!r}", "It is a cloud model: it runs remotely, never here."
+            )
+        if record.state is ModelState.LOADED:
+            return record
+        started = self._clock()
+        try:
+            await within(backend.load(record, keep_alive), deadline)
+            return await within(
+                self._until(record.id, loaded=True, on_state=on_state), deadline - (self._clock() - started)
+            )
+        except asyncio.TimeoutError as exc:
+            raise make_error(
+                ErrorCode.LOAD_TIMEOUT,
+                f"{record.id!r} did not finish loading on {self.http.where} within {deadline:g} s",
+                detail=None,
+            ) from exc
+
+    async def unload(self, name: str) -> ModelRecord | None:
+        """Unload ``name``; None when it was not loaded (nothing to do). Checks it really left."""
+        backend = await self.backend()
+        if not backend.caps.unload:
+            raise Unsupported(backend.kind, "unload models", backend.no_load_hint())
+        _, record = await self.find(name)
+        if not record.state.in_memory:
+            return None
+        await backend.unload(record)
+        try:
+            return await within(self._until(record.id, loaded=False), UNLOAD_DEADLINE)
+        except asyncio.TimeoutError as exc:
+            raise make_error(
+                ErrorCode.SERVER_ERROR,
+                f"{self.http.where} accepted the unload of {record.id!r} but still lists it as loaded "
+                f"after {UNLOAD_DEADLINE:g} s",
+                "It may be answering a request (Docker Model Runner unloads only idle runners); try again.",
+            ) from exc
+
+    async def unload_all(self) -> list[str]:
+        """Unload every model in memory; returns their names."""
+        backend = await self.backend()
+        if not backend.caps.unload:
+            raise Unsupported(backend.kind, "unload models", backend.no_load_hint())
+        loaded = [m for m in await backend.models() if m.state.in_memory and not m.remote]
+        if loaded:
+            await backend.unload_all(loaded)
+        return [m.id for m in loaded]
+
+    async def pull(self, name: str) -> AsyncIterator[PullProgress]:
+        """Download ``name`` with progress; cancelling (closing the iterator) tells the server."""
+        backend = await self.backend()
+        if not backend.caps.pull:
+            raise Unsupported(backend.kind, "pull models", backend.no_pull_hint())
+        finished = False
+        try:
+            async for step in backend.pull(name):
+                finished = step.done
+                yield step
+        finally:
+            if not finished:
+                with contextlib.suppress(TrayaiError, asyncio.CancelledError):
+                    await asyncio.shield(backend.cancel_pull(name))
+
+    async def _until(
+        self, model_id: str, *, loaded: bool, on_state: Callable[[ModelRecord], None] | None = None
+    ) -> ModelRecord:
+        """Poll the listing until ``model_id`` is (not) in memory; a failed load raises."""
+        backend = await self.backend()
+        while True:
+            record = next((m for m in await backend.models() if m.id == model_id), None)
+            if record is None:
+                if not loaded:
+                    return ModelRecord(model_id, ModelState.AVAILABLE)
+                raise make_error(
+                    ErrorCode.MODEL_NOT_FOUND,
+                    f"{self.http.where} accepted the load of {model_id!r}, then stopped listing it",
+                    "The server may have removed it; run `trayai models`.",
+                )
+            if on_state is not None:
+                on_state(record)
+            if record.state is ModelState.FAILED:
+                raise make_error(
+                    ErrorCode.SERVER_ERROR,
+                    f"{self.http.where} could not load {model_id!r}: {record.detail or 'the load failed'}",
+                    "Read the server's log (not enough memory is the usual cause).",
+                )
+            if loaded and record.state is ModelState.LOADED:
+                return record
+            if not loaded and not record.state.in_memory:
+                return record
+            await asyncio.sleep(STATE_POLL_SECONDS)
