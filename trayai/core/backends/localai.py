@@ -65,9 +65,9 @@ class LocalAiBackend(Backend):
             return record  # the monitor is optional detail; the loaded state stands
         return replace(record, memory_bytes=_rss(reply.json()))
 
-    async def loaded_count(self) -> int | None:
+    async def loaded_names(self) -> list[str] | None:
         loaded = await self._loaded_ids()
-        return None if loaded is None else len(loaded)
+        return None if loaded is None else sorted(loaded)
 
     async def load(self, record: ModelRecord, keep_alive: float | None) -> None:
         reply = await self.http.post("/backend/load", {"model": record.id}, timeout=LOAD_CALL_TIMEOUT)

@@ -103,11 +103,11 @@ class ModelManager:
             return ServerSnapshot(kind, caps, error=exc)
         return ServerSnapshot(backend.kind, backend.caps, loaded_first(models), busy, backend.version)
 
-    async def loaded_count(self) -> tuple[ServerKind, int | None]:
-        """The cheap look for watching many servers: the kind and how many models are in memory."""
+    async def loaded_names(self) -> tuple[ServerKind, list[str] | None]:
+        """The cheap look for watching many servers: the kind and the models in memory."""
         try:
             backend = await self.backend()
-            return backend.kind, await backend.loaded_count()
+            return backend.kind, await backend.loaded_names()
         except TrayaiError:
             self.forget()
             raise

@@ -51,8 +51,8 @@ class OllamaBackend(Backend):
             records[name] = _running_record(base, row, now)
         return list(records.values())
 
-    async def loaded_count(self) -> int | None:
-        return len(await self._running())
+    async def loaded_names(self) -> list[str] | None:
+        return [str(r.get("name") or r.get("model")) for r in await self._running()]
 
     async def load(self, record: ModelRecord, keep_alive: float | None) -> None:
         body: dict[str, Any] = {"model": record.id}

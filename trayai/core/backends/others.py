@@ -26,8 +26,8 @@ class VllmBackend(Backend):
             if isinstance(r, dict) and r.get("id") is not None and not r.get("parent")  # LoRAs have a parent
         ]
 
-    async def loaded_count(self) -> int | None:
-        return len(await self.models())
+    async def loaded_names(self) -> list[str] | None:
+        return [m.id for m in await self.models()]
 
     async def busy(self) -> bool | None:
         if not self.caps.busy:
