@@ -166,8 +166,8 @@ _STATE_ORDER = {
 
 
 def loaded_first(models: list[ModelRecord]) -> tuple[ModelRecord, ...]:
-    """Loaded models first (then loading, sleeping, …), each group by name."""
-    return tuple(sorted(models, key=lambda m: (_STATE_ORDER[m.state], m.id.lower())))
+    """Loaded models first (then loading, sleeping, …), each group in the server's own order."""
+    return tuple(sorted(models, key=lambda m: _STATE_ORDER[m.state]))
 
 
 @dataclass(frozen=True)
