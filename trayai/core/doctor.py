@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from trayai.core.backends.manager import ModelManager
 from trayai.core.client import GenerationOptions, ModelClient
 from trayai.core.errors import TrayaiError
 from trayai.core.resolve import ResolvedEndpoint
@@ -52,7 +53,9 @@ async def diagnose(client: ModelClient, resolved: ResolvedEndpoint, *, generate:
     checks: list[Check] = []
     url_detail = resolved.base_url + (f" ({'; '.join(resolved.url_changes)})" if resolved.url_changes else "")
     checks.append(Check("Base URL", True, f"{url_detail} — from {resolved.sources['base_url']}"))
-    status = await probe(client, resolved.model)
+    status = await probe(client, resolved.model, busy=False)
+    if status.reachable:
+        status.with_snapshot(await ModelManager(client).snapshot())
     report = DoctorReport(resolved=resolved, status=status, checks=checks)
     rejected = status.error if status.state is ServerState.AUTH_ERROR else None
     if rejected is not None:
@@ -73,13 +76,7 @@ async def diagnose(client: ModelClient, resolved: ResolvedEndpoint, *, generate:
     if status.error and status.state is ServerState.ERROR:
         failed("Server answers the API", status.error)
         return _skip_rest(report, "Authentication", "Models listed", "Model available", "Generation")
-    kind = f", looks like {status.server}" if status.server else ""
-    if status.latency is not None:
-        answered = f"answered in {status.latency * 1000:.0f} ms"
-    else:  # no listing: the server answered with an error status (the latency of a failure is not kept)
-        code = status.error.status if status.error is not None else None
-        answered = f"answered with HTTP {code}" if code else "answered"
-    checks.append(Check("Server reachable", True, f"{answered}{kind}"))
+    checks.append(Check("Server reachable", True, _reachable_detail(status)))
     if rejected is not None:
         checks.append(Check("Authentication", False, rejected.message))
         return _skip_rest(report, "Models listed", "Model available", "Generation")
@@ -127,6 +124,32 @@ async def diagnose(client: ModelClient, resolved: ResolvedEndpoint, *, generate:
         ttft = f"first token after {result.ttft * 1000:.0f} ms"
     checks.append(Check("Generation", True, f"a short test answer streamed ({ttft})"))
     return report
+
+
+def _reachable_detail(status: StatusReport) -> str:
+    """ "answered in 3 ms — Ollama 0.5.1 (loads, unloads, pulls; 1 loaded: llama3.2)"."""
+    kind = f", looks like {status.server}" if status.server else ""
+    if status.snapshot is not None and status.snapshot.error is None:
+        kind = f" — {_kind_words(status)}"
+    if status.latency is not None:
+        return f"answered in {status.latency * 1000:.0f} ms{kind}"
+    # No listing: the server answered with an error status (the latency of a failure is not kept).
+    code = status.error.status if status.error is not None else None
+    return (f"answered with HTTP {code}" if code else "answered") + kind
+
+
+def _kind_words(status: StatusReport) -> str:
+    """ "Ollama 0.5.1 (loads, unloads, pulls; 2 loaded: a, b)" from the model API's look."""
+    snapshot = status.snapshot
+    assert snapshot is not None
+    caps = snapshot.caps
+    can = [w for w, ok in (("loads", caps.load), ("unloads", caps.unload), ("pulls", caps.pull)) if ok]
+    parts = [", ".join(can) if can else "no model management over HTTP"]
+    if caps.loaded_state:
+        names = [m.id for m in snapshot.loaded]
+        parts.append(f"{len(names)} loaded" + (f": {', '.join(names[:5])}" if names else ""))
+    version = f" {snapshot.version}" if snapshot.version else ""
+    return f"{snapshot.kind.label}{version} ({'; '.join(parts)})"
 
 
 def _skip_rest(report: DoctorReport, *names: str) -> DoctorReport:

@@ -66,6 +66,7 @@ class MonitorLogic:
         self._seen_down = False
         self._last_notified = -1e9
         self._shown: ServerState | None = None
+        self._hurry_until = -1e9
 
     # ------------------------------------------------------------------ inputs
 
@@ -95,6 +96,10 @@ class MonitorLogic:
         self._generating = max(0, self._generating - 1)
         return self._update(None)
 
+    def hurry(self, seconds: float) -> None:
+        """Poll every second for a while: a load, unload or pull is under way, or the menu is open."""
+        self._hurry_until = max(self._hurry_until, self._clock() + seconds)
+
     def reset(self) -> Transition:
         """The endpoint changed: forget what we knew about the old one."""
         self.report = None
@@ -122,7 +127,7 @@ class MonitorLogic:
     def next_delay(self) -> float:
         """Seconds until the next poll: the interval, or an exponential back-off while unhealthy."""
         p = self.policy
-        if self._starting:
+        if self._starting or self._clock() < self._hurry_until:
             return min(1.0, p.interval)
         if self._failures <= 1:
             return p.interval

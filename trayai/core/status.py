@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from trayai.core.backends.records import ServerSnapshot
 from trayai.core.client import ModelClient, ModelListing
 from trayai.core.errors import ErrorCode, TrayaiError, make_error
 from trayai.core.modelmatch import ModelMatch, match_model
@@ -65,12 +66,25 @@ class StatusReport:
     server: str | None = None
     error: TrayaiError | None = None
     busy_slots: int | None = None  # answers a llama.cpp server is generating (for any client)
+    snapshot: ServerSnapshot | None = None  # the server's own model API: kind, loaded models, busy
     checked_at: float = field(default_factory=time.time)
 
     @property
     def resolved_model(self) -> str | None:
         """The server's own spelling of the configured model, when it is there."""
         return self.match.resolved if self.match else None
+
+    @property
+    def reachable(self) -> bool:
+        """The server answered (whatever it said): worth asking its model API too."""
+        return self.state not in (ServerState.UNREACHABLE, ServerState.ERROR)
+
+    def with_snapshot(self, snapshot: ServerSnapshot) -> StatusReport:
+        """This report plus the model API's look; its busy flag is the real "generating" signal."""
+        self.snapshot = snapshot
+        if snapshot.busy is not None:
+            self.busy_slots = int(snapshot.busy)
+        return self
 
     @property
     def summary(self) -> str:
@@ -96,6 +110,10 @@ class StatusReport:
             "latency_ms": None if self.latency is None else round(self.latency * 1000, 1),
             "server": self.server,
             "busy_slots": self.busy_slots,
+            "kind": None if self.snapshot is None else self.snapshot.kind.value,
+            "loaded": None
+            if self.snapshot is None or not self.snapshot.caps.loaded_state
+            else [m.id for m in self.snapshot.loaded],
             "error": None if self.error is None else self.error.to_dict(),
         }
 

@@ -9,12 +9,34 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from trayai.core.backends.describe import record_facts
+from trayai.core.backends.records import ModelRecord, ModelState, ServerSnapshot
 from trayai.core.embedded import RunState
 from trayai.core.status import ServerState, StatusReport
 
 if TYPE_CHECKING:
     from trayai.core.config import Override, Settings
     from trayai.core.embedded import ServerUsage
+    from trayai.core.fleet import ServerLook
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One line of Model ▸: the name to choose and the facts shown after it."""
+
+    id: str
+    label: str
+    state: ModelState
+    remote: bool = False
+
+
+@dataclass(frozen=True)
+class ServerEntry:
+    """One line of Servers ▸."""
+
+    profile: str
+    label: str
+    active: bool
 
 
 @dataclass
@@ -38,6 +60,58 @@ class MenuModel:
     server_model: str  # the one it serves (or will serve on Start)
     hotkey: str
     log_dir: str
+    snapshot: ServerSnapshot | None = None
+    entries: list[ModelEntry] | None = None  # None: fall back to the plain ``models`` list
+    operation: str | None = None  # "Loading llama3.2…", "Pulling qwen3: 45% (…)"
+    pulling: bool = False
+    servers: list[ServerEntry] | None = None
+    fallback: str | None = None  # "using fallback 'ollama'" while the active server is down
+
+    @property
+    def kind_line(self) -> str | None:
+        """ "Ollama · can load, unload, pull" — or why nothing can be done here."""
+        snap = self.snapshot
+        if snap is None or snap.error is not None:
+            return None
+        caps = snap.caps
+        can = [w for w, ok in (("load", caps.load), ("unload", caps.unload), ("pull", caps.pull)) if ok]
+        if can:
+            return f"{snap.kind.label} · can {', '.join(can)}"
+        if not caps.loaded_state:
+            return f"{snap.kind.label} · cannot tell what is loaded"
+        return f"{snap.kind.label} · no model management over HTTP"
+
+
+def model_entries(snapshot: ServerSnapshot | None, now: float) -> list[ModelEntry] | None:
+    """Model ▸'s lines from the model API's look (loaded first); None when there is none."""
+    if snapshot is None or snapshot.error is not None or not snapshot.models:
+        return None
+    return [_entry(record, now) for record in snapshot.models]
+
+
+def _entry(record: ModelRecord, now: float) -> ModelEntry:
+    facts = record_facts(record, now)
+    if record.state is ModelState.UNKNOWN:
+        facts = facts[1:]
+    label = record.id + (f" — {' · '.join(facts)}" if facts else "")
+    return ModelEntry(record.id, label, record.state, record.remote)
+
+
+def server_entries(looks: list[ServerLook], active: str) -> list[ServerEntry]:
+    """ "local — ready · Ollama · 2 loaded" for each watched profile."""
+    entries = []
+    for look in looks:
+        parts = [look.state.words]
+        if look.kind is not None:
+            parts.append(look.kind.label)
+        if look.loaded is not None:
+            parts.append(f"{len(look.loaded)} loaded")
+        entries.append(
+            ServerEntry(
+                look.profile, f"{look.profile} — {' · '.join(parts)} ({look.where})", look.profile == active
+            )
+        )
+    return entries
 
 
 @dataclass(frozen=True)
@@ -60,9 +134,21 @@ def menu_model(
     report: StatusReport | None,
     builtin: BuiltinFacts,
     log_dir: str,
+    operation: str | None = None,
+    pulling: bool = False,
+    servers: list[ServerEntry] | None = None,
+    fallback: str | None = None,
+    now: float = 0.0,
 ) -> MenuModel:
     """The menu for this moment: the monitor's last report, the profiles, the built-in server."""
+    snapshot = report.snapshot if report else None
     return MenuModel(
+        snapshot=snapshot,
+        entries=model_entries(snapshot, now),
+        operation=operation,
+        pulling=pulling,
+        servers=servers,
+        fallback=fallback,
         state=state or ServerState.STARTING,
         summary=report.summary if report else "checking…",
         base_url=base_url,
@@ -136,9 +222,13 @@ def tooltip_text(state: ServerState, report: StatusReport | None, extra: list[st
 __all__ = [
     "BuiltinFacts",
     "MenuModel",
+    "ModelEntry",
+    "ServerEntry",
     "last_reply_line",
     "locked_by",
     "menu_model",
+    "model_entries",
+    "server_entries",
     "status_lines",
     "tooltip_text",
 ]

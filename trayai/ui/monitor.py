@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from trayai.core.backends.manager import ModelManager
 from trayai.core.client import ModelClient
 from trayai.core.errors import classify_exception
 from trayai.core.monitor import MonitorLogic, Transition
@@ -34,8 +35,11 @@ class StatusMonitor(QObject):
         parent: QObject | None = None,
         *,
         redact: Callable[[str], str] | None = None,
+        manager_for: Callable[[ModelClient], ModelManager] = ModelManager,
     ) -> None:
         super().__init__(parent)
+        self._manager_for = manager_for  # the built-in server gets its own adapter (ui/app.py)
+        self.manager = manager_for(client)
         self.logic = logic
         self._redact = redact  # errors quote servers, which may echo the key back
         self._client = client
@@ -91,6 +95,7 @@ class StatusMonitor(QObject):
     async def set_endpoint(self, client: ModelClient, model: str) -> None:
         """Switch endpoint/model: forget the old state, close the old client, poll at once."""
         old, self._client, self._model = self._client, client, model
+        self.manager = self._manager_for(client)
         if self._task is not None and not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -98,6 +103,11 @@ class StatusMonitor(QObject):
         self._apply(self.logic.reset())
         if old is not client:
             await old.aclose()
+        self.poll_now()
+
+    def rebuild_manager(self) -> None:
+        """The endpoint's kind of control changed (the built-in server now listens there, or no longer)."""
+        self.manager = self._manager_for(self._client)
         self.poll_now()
 
     def set_model(self, model: str) -> None:
@@ -118,9 +128,11 @@ class StatusMonitor(QObject):
             self.poll_now()  # a failed chat request may mean the server went away: look now
 
     async def _poll(self) -> None:
-        client, model = self._client, self._model
+        client, model, manager = self._client, self._model, self.manager
         try:
-            report = await probe(client, model)
+            report = await probe(client, model, busy=False)
+            if report.reachable:
+                report.with_snapshot(await manager.snapshot())
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # never let a bug in a poll stop the monitor

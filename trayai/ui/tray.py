@@ -6,6 +6,7 @@ What they say is decided in ``core/traymodel.py``; choices go out as signals to 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCursor, QDesktopServices
@@ -79,6 +80,11 @@ class StatusWindow(QWidget):
 
 class TrayController(QObject):
     model_chosen = Signal(str)
+    load_requested = Signal(str)
+    unload_requested = Signal(str)
+    unload_all_requested = Signal()
+    pull_requested = Signal()
+    pull_cancel_requested = Signal()
     server_model_chosen = Signal(str)
     profile_chosen = Signal(str)
     server_start_requested = Signal()
@@ -247,16 +253,21 @@ class TrayController(QObject):
         prompt.setObjectName("prompt")
         prompt.triggered.connect(self.prompt_requested)
 
-        self._choice_menu(
-            menu,
-            "&Model",
-            "models",
-            model.models,
-            model.current_model,
-            model.model_locked_by,
-            "(no models listed)",
-            self._on_model_action,
-        )
+        if model.entries is None:
+            self._choice_menu(
+                menu,
+                "&Model",
+                "models",
+                model.models,
+                model.current_model,
+                model.model_locked_by,
+                "(no models listed)",
+                self._on_model_action,
+            )
+        else:
+            self._model_menu(menu, model)
+        if model.servers:
+            self._servers_menu(menu, model)
         self._choice_menu(
             menu,
             "&Endpoint",
@@ -309,6 +320,79 @@ class TrayController(QObject):
         quit_action = menu.addAction("&Quit")
         quit_action.setObjectName("quit")
         quit_action.triggered.connect(self.quit_requested)
+
+    def _model_menu(self, menu: QMenu, model: MenuModel) -> None:
+        """Model ▸: loaded models first with their facts, then what can be done on this server."""
+        entries = model.entries or []
+        sub = menu.addMenu("&Model")
+        sub.setObjectName("models")
+        if model.model_locked_by:
+            sub.addAction(f"Set by {model.model_locked_by}").setEnabled(False)
+        group = QActionGroup(sub)
+        for entry in entries:
+            action = sub.addAction(_menu_text(entry.label))
+            action.setData(entry.id)
+            action.setCheckable(True)
+            action.setChecked(entry.id == model.current_model)
+            action.setEnabled(model.model_locked_by is None and not entry.remote)
+            group.addAction(action)
+        group.triggered.connect(self._on_model_action)
+        snap = model.snapshot
+        caps = snap.caps if snap is not None else None
+        if (caps is not None and (caps.load or caps.unload or caps.pull)) or model.operation:
+            sub.addSeparator()
+        if model.operation:
+            sub.addAction(_menu_text(model.operation)).setEnabled(False)
+        if caps is not None and caps.load:
+            self._pick_menu(
+                sub,
+                "&Load",
+                "load",
+                [e.id for e in entries if not e.state.in_memory and not e.remote],
+                self.load_requested,
+            )
+        if caps is not None and caps.unload:
+            loaded = [e.id for e in entries if e.state.in_memory and not e.remote]
+            self._pick_menu(sub, "&Unload", "unload", loaded, self.unload_requested)
+            unload_all = sub.addAction("Unload &all")
+            unload_all.setObjectName("unload_all")
+            unload_all.setEnabled(bool(loaded))
+            unload_all.triggered.connect(self.unload_all_requested)
+        if caps is not None and caps.pull:
+            if model.pulling:
+                cancel = sub.addAction("&Cancel the download")
+                cancel.setObjectName("pull_cancel")
+                cancel.triggered.connect(self.pull_cancel_requested)
+            else:
+                pull = sub.addAction("&Pull a model…")
+                pull.setObjectName("pull")
+                pull.triggered.connect(self.pull_requested)
+        if model.kind_line:
+            sub.addSeparator()
+            sub.addAction(model.kind_line).setEnabled(False)
+
+    def _pick_menu(self, parent: QMenu, title: str, name: str, items: list[str], signal: Any) -> None:
+        sub = parent.addMenu(title)
+        sub.setObjectName(name)
+        sub.setEnabled(bool(items))
+        for item in items:
+            action = sub.addAction(_menu_text(item))
+            action.setData(item)
+        sub.triggered.connect(lambda action: signal.emit(str(action.data())))
+
+    def _servers_menu(self, menu: QMenu, model: MenuModel) -> None:
+        """Servers ▸: every profile's server with its state; choosing one makes it the active one."""
+        sub = menu.addMenu("Ser&vers")
+        sub.setObjectName("servers")
+        group = QActionGroup(sub)
+        for entry in model.servers or []:
+            action = sub.addAction(_menu_text(entry.label))
+            action.setData(entry.profile)
+            action.setCheckable(True)
+            action.setChecked(entry.active)
+            action.setEnabled(model.endpoint_locked_by is None)
+            group.addAction(action)
+        group.triggered.connect(self._on_profile_action)
 
     @staticmethod
     def _choice_menu(
@@ -364,6 +448,12 @@ class TrayController(QObject):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()  # never exec(): we run inside the asyncio loop
         self._about_box = box
+
+
+def _menu_text(text: str) -> str:
+    """Server text as a menu label: no accelerator ampersands, no tabs (a shortcut column), bounded."""
+    flat = " ".join(text.replace("&", "&&").split())
+    return flat if len(flat) <= 120 else flat[:119] + "…"
 
 
 __all__ = ["NO_TRAY_MESSAGE", "MenuModel", "StatusWindow", "TrayController", "tooltip_text"]
