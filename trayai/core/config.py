@@ -91,6 +91,19 @@ class Profile:
     key_in_keychain: bool = _f(
         False, "A key for this profile is in the OS keychain (the key itself is never in this file)."
     )
+    fallback: str = _f(
+        "",
+        "Profiles to use, in this order, when this one's server is down or fails before answering "
+        "(names separated by commas; empty = none).",
+    )
+
+    def fallback_names(self) -> list[str]:
+        """The fallback profiles in order, without blanks, repeats or this profile itself."""
+        names: list[str] = []
+        for name in (n.strip() for n in self.fallback.split(",")):
+            if name and name != self.name and name not in names:
+                names.append(name)
+        return names
 
 
 @dataclass
@@ -136,6 +149,12 @@ class Settings:
     )
     hotkey: str = _f("Ctrl+Alt+Space", "Global hotkey for the quick prompt (empty = none).")
     start_at_login: bool = _f(False, "Start trayai when you log in.")
+    watch_servers: bool = _f(
+        True, "Watch every profile's server (tray ▸ Servers), each at its own pace, backing off when down."
+    )
+    server_notifications: bool = _f(
+        False, "Notify when a watched server (not the active one) goes down or comes back."
+    )
 
     def profile(self, name: str) -> Profile:
         for candidate in self.profiles:
@@ -486,6 +505,12 @@ def validate_settings(settings: Settings) -> None:
             raise ConfigError(f"Profile {profile.name!r}: {exc}") from exc
     if not settings.has_profile(settings.active_profile):
         raise ConfigError(f"No profile named {settings.active_profile!r}")
+    for profile in settings.profiles:
+        unknown = [n for n in profile.fallback_names() if not settings.has_profile(n)]
+        if unknown:
+            raise ConfigError(
+                f"Profile {profile.name!r}: no profile named {', '.join(map(repr, unknown))} to fall back to"
+            )
 
 
 def describe_fields(cls: type[Any], prefix: str = "") -> list[tuple[str, str, Any]]:

@@ -55,7 +55,7 @@ async def diagnose(client: ModelClient, resolved: ResolvedEndpoint, *, generate:
     checks.append(Check("Base URL", True, f"{url_detail} — from {resolved.sources['base_url']}"))
     status = await probe(client, resolved.model, busy=False)
     if status.reachable:
-        status.with_snapshot(await ModelManager(client).snapshot())
+        status.with_snapshot(await ModelManager(client).snapshot(status.listing))
     report = DoctorReport(resolved=resolved, status=status, checks=checks)
     rejected = status.error if status.state is ServerState.AUTH_ERROR else None
     if rejected is not None:

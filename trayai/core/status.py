@@ -67,6 +67,7 @@ class StatusReport:
     error: TrayaiError | None = None
     busy_slots: int | None = None  # answers a llama.cpp server is generating (for any client)
     snapshot: ServerSnapshot | None = None  # the server's own model API: kind, loaded models, busy
+    listing: ModelListing | None = field(default=None, repr=False)  # reused by the model API's look
     checked_at: float = field(default_factory=time.time)
 
     @property
@@ -130,6 +131,7 @@ async def probe(client: ModelClient, model: str, *, busy: bool = True) -> Status
     except TrayaiError as exc:
         return StatusReport(state=state_for_error(exc), base_url=base_url, model=model, error=exc)
     report = report_from_listing(listing, base_url, model)
+    report.listing = listing
     if busy and listing.server == "llama.cpp server":
         report.busy_slots = await client.busy_slots()
     return report

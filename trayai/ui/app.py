@@ -18,7 +18,7 @@ from trayai.core.autostart import apply_autostart
 from trayai.core.client import ModelClient
 from trayai.core.config import ConfigError, ConfigStore, LoadedConfig, Settings
 from trayai.core.embedded import EmbeddedServer, RunState, is_builtin_url
-from trayai.core.errors import AppError, TrayaiError
+from trayai.core.errors import AppError, ErrorCode, TrayaiError, make_error
 from trayai.core.monitor import MonitorLogic, MonitorPolicy
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
@@ -31,6 +31,7 @@ from trayai.ui.hotkeys.service import HotkeyService
 from trayai.ui.ipc import InstanceServer
 from trayai.ui.local_server import LocalServerController
 from trayai.ui.loop import install_asyncgen_hooks, release_cancelled_timers
+from trayai.ui.model_side import ModelSide
 from trayai.ui.monitor import StatusMonitor
 from trayai.ui.settings.opener import SettingsOpener
 from trayai.ui.tray import TrayController
@@ -88,6 +89,16 @@ class TrayApp(QObject):
             self,
             redact=self.redactor.redact,
         )
+        self.models = ModelSide(
+            self.monitor,
+            self.server,
+            lambda: self.loaded.settings,
+            self._resolve_profile,
+            self.serve_model,
+            self.redactor.redact,
+            self,
+        )
+        self.monitor.use_managers(self.models.manager_for)
         self.tray = TrayController(
             self.menu_model,
             tray_available=tray_available,
@@ -115,6 +126,14 @@ class TrayApp(QObject):
         self.monitor.state_changed.connect(lambda _state: self._refresh_status())
         self.monitor.report_changed.connect(self._on_report)
         self.monitor.notify.connect(self.tray.message)
+        self.models.changed.connect(self._refresh_status)
+        self.models.notify.connect(self.tray.message)
+        self.tray.load_requested.connect(self.models.actions.load)
+        self.tray.unload_requested.connect(self.models.actions.unload)
+        self.tray.unload_all_requested.connect(self.models.actions.unload_all)
+        self.tray.pull_requested.connect(self.models.actions.ask_pull)
+        self.tray.pull_cancel_requested.connect(self.models.actions.cancel_pull)
+        self.tray.menu_opened.connect(self.models.menu_opened)
         self.server.state_changed.connect(self._on_server_state)
         self.server.progress.connect(lambda _msg: self._refresh_status())
         self.server.failed.connect(self._on_server_failed)
@@ -142,6 +161,13 @@ class TrayApp(QObject):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _resolve_profile(self, name: str) -> ResolvedEndpoint:
+        """A watched profile's endpoint (its key, if any, joins the redactor)."""
+        resolved = resolve_endpoint(self.loaded, self.secrets, profile=name)
+        if resolved.has_real_key:
+            self.redactor.add_secret(resolved.endpoint.api_key)
+        return resolved
+
     def _resolve(self) -> ResolvedEndpoint:
         resolved = resolve_endpoint(self.loaded, self.secrets)
         if resolved.has_real_key:
@@ -168,6 +194,7 @@ class TrayApp(QObject):
         if self.tray.tray is None:
             log.warning("no system tray available: showing the status window instead")
         QTimer.singleShot(0, self.monitor.start)  # first poll after the icon is on screen
+        QTimer.singleShot(0, self.models.start)
         QTimer.singleShot(0, self.register_hotkey)
         if initial_command != "show":
             self.handle_command(initial_command)
@@ -189,6 +216,7 @@ class TrayApp(QObject):
             task.cancel()
         await self.chats.close()  # a running answer is stopped and saved before anything closes
         self.hotkeys.unregister()
+        await self.models.close()
         await self.monitor.stop()
         await self.server.stop()
         self.tray.dispose()
@@ -239,6 +267,7 @@ class TrayApp(QObject):
                 self.tray.message("Start at login could not be changed", str(exc))
         if settings.hotkey != old.hotkey:
             self.register_hotkey()
+        self.models.settings_changed()
         if settings.builtin_server != old.builtin_server and await self.server.reconfigure(
             settings.builtin_server
         ):
@@ -252,6 +281,7 @@ class TrayApp(QObject):
     # ------------------------------------------------------------------ status
 
     def _on_report(self, report: StatusReport) -> None:
+        self.models.check_adapter(report)
         self._refresh_status()
         if not self._autostart_checked:
             self._autostart_checked = True
@@ -273,6 +303,7 @@ class TrayApp(QObject):
         self.server.start()
 
     def _on_server_state(self, state: RunState) -> None:
+        self.models.check_adapter(self.monitor.report)
         if state is not RunState.STARTING:
             self.monitor.set_starting(starting=False)
             self.monitor.poll_now()
@@ -289,7 +320,9 @@ class TrayApp(QObject):
             last_reply=self.chats.last_reply,
             hotkey_problem=None if hotkey is None or hotkey.active else hotkey.message,
         )
+        extra[:0] = self.models.actions.lines()
         self.tray.show_status(self.monitor.state or ServerState.STARTING, self.monitor.report, extra)
+        self.tray.refresh_menu()
 
     def menu_model(self) -> MenuModel:
         server = self.server.server
@@ -308,6 +341,10 @@ class TrayApp(QObject):
             report=self.monitor.report,
             builtin=builtin,
             log_dir=str(self.paths.log_dir),
+            operation=self.models.actions.operation or self.models.actions.pull_status,
+            pulling=self.models.actions.pulling,
+            servers=self.models.server_entries(self.monitor.report),
+            now=time.time(),
         )
 
     # ------------------------------------------------------------------ choices
@@ -324,13 +361,23 @@ class TrayApp(QObject):
         self.resolved = replace(self.resolved, model=name)
         self.monitor.set_model(name)
 
-    def choose_server_model(self, name: str) -> None:
+    async def serve_model(self, name: str) -> None:
+        """Model ▸ Load on the built-in server: serve that file and wait until it is up."""
+        task = self.choose_server_model(name, raise_errors=True)
+        if task is not None:
+            await task
+        if self.server.state is not RunState.RUNNING:
+            raise make_error(ErrorCode.BUILTIN_FAILED, f"The built-in server could not start {name!r}")
+
+    def choose_server_model(self, name: str, *, raise_errors: bool = False) -> asyncio.Task[None] | None:
         """Serve another GGUF: restart the built-in server with it and use it when it is the endpoint."""
         try:
             model = self.server.server.select_model(name)
         except TrayaiError as exc:
+            if raise_errors:
+                raise
             self.tray.message("Cannot serve that model", f"{exc.message}\n{exc.hint}")
-            return
+            return None
         try:
             self.store.save(self.loaded.settings)
         except (OSError, ConfigError) as exc:
@@ -338,7 +385,9 @@ class TrayApp(QObject):
         if self._is_builtin_endpoint():
             self.choose_model(model.name)
         self.monitor.set_starting(starting=True)
-        self._track(self.server.switch_model(name))
+        task = self.server.switch_model(name)
+        self._track(task)
+        return task
 
     def _is_builtin_endpoint(self) -> bool:
         return is_builtin_url(self.resolved.base_url, self.loaded.settings.builtin_server)
@@ -353,6 +402,7 @@ class TrayApp(QObject):
         except (OSError, ConfigError) as exc:
             self.tray.message("Could not save the endpoint choice", str(exc))
         await self._switch_endpoint(always=True)
+        self.models.settings_changed()  # the old active profile joins the watched ones
 
     async def _switch_endpoint(self, *, always: bool) -> bool | None:
         """Resolve the active profile again and point the monitor (and so the chats) at it.

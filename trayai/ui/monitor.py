@@ -105,6 +105,11 @@ class StatusMonitor(QObject):
             await old.aclose()
         self.poll_now()
 
+    def use_managers(self, manager_for: Callable[[ModelClient], ModelManager]) -> None:
+        """Build the model manager with ``manager_for`` from now on (the app's built-in adapter)."""
+        self._manager_for = manager_for
+        self.rebuild_manager()
+
     def rebuild_manager(self) -> None:
         """The endpoint's kind of control changed (the built-in server now listens there, or no longer)."""
         self.manager = self._manager_for(self._client)
@@ -131,8 +136,8 @@ class StatusMonitor(QObject):
         client, model, manager = self._client, self._model, self.manager
         try:
             report = await probe(client, model, busy=False)
-            if report.reachable:
-                report.with_snapshot(await manager.snapshot())
+            if report.reachable or manager.fixed:
+                report.with_snapshot(await manager.snapshot(report.listing))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # never let a bug in a poll stop the monitor

@@ -117,6 +117,7 @@ class TrayController(QObject):
         self.window: StatusWindow | None = None
         self.last_message: tuple[str, str] | None = None
         self._disposed = False
+        self._shown_model: MenuModel | None = None
         self._tray_watch = QTimer(self)
         self._tray_watch.setInterval(self.tray_watch_interval_ms)
         self._tray_watch.timeout.connect(self._check_tray)
@@ -214,7 +215,17 @@ class TrayController(QObject):
             self.window.detail_label.setText(f"{title}: {text}\n{self.window.detail_label.text()}")
 
     def refresh_menu(self) -> None:
-        self._rebuild(self._gather())
+        """Rebuild the menu now if what it would show changed and it is closed.
+
+        A StatusNotifierItem host reads the menu over D-Bus whenever it likes (xfce4-panel read
+        "Starting…" 9 s after the tooltip said ready when items were refreshed only on AboutToShow),
+        so the menu follows every state change — but an open menu is never rebuilt under the pointer.
+        """
+        if self._disposed or self.menu.isVisible():
+            return
+        model = self._gather()
+        if model != self._shown_model:
+            self._rebuild(model)
 
     # ------------------------------------------------------------------ menu
 
@@ -233,6 +244,7 @@ class TrayController(QObject):
                 self.menu.popup(QCursor.pos())
 
     def _rebuild(self, model: MenuModel) -> None:
+        self._shown_model = model
         menu = self.menu
         menu.clear()
         # clear() keeps submenus alive as children: drop them, or every menu opening leaks three.

@@ -41,8 +41,13 @@ class Backend:
 
     # ------------------------------------------------------------------ reading
 
-    async def models(self) -> list[ModelRecord]:
-        """Every model the server knows, with its state (the full listing)."""
+    async def models(self, listed: list[str] | None = None) -> list[ModelRecord]:
+        """Every model the server knows, with its state (the full listing).
+
+        ``listed``: the OpenAI listing's ids when the caller has just read them (spares a request).
+        """
+        if listed is not None:
+            return [ModelRecord(i, ModelState.UNKNOWN) for i in listed]
         reply = await self.http.get(f"{self.http.base}/models")
         data = self.checked(reply, "/models")
         return [ModelRecord(i, ModelState.UNKNOWN) for i in openai_ids(data)]

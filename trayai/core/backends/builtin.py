@@ -42,7 +42,7 @@ class BuiltinBackend(Backend):
         super().__init__(http)
         self.control = control
 
-    async def models(self) -> list[ModelRecord]:
+    async def models(self, listed: list[str] | None = None) -> list[ModelRecord]:
         served, state = self.control.served(), self.control.state()
         records = []
         for name, size in self.control.available():

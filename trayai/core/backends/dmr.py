@@ -46,7 +46,7 @@ class DmrBackend(Backend):
         data = self.checked(await self.http.get("/engines/ps"), "/engines/ps")
         return [r for r in data if isinstance(r, dict)] if isinstance(data, list) else []
 
-    async def models(self) -> list[ModelRecord]:
+    async def models(self, listed: list[str] | None = None) -> list[ModelRecord]:
         data = self.checked(await self.http.get("/models"), "/models")
         running = await self._running()
         records = []

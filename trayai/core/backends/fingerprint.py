@@ -44,12 +44,20 @@ def _root_text(reply: HttpReply | None) -> str:
     return reply.text[:2000] if reply is not None and reply.ok else ""
 
 
-async def fingerprint(http: ServerHttp) -> Fingerprint:
-    """Decide the kind: first the root text, /props and the OpenAI listing; then the native APIs."""
-    root, props, listing = await asyncio.gather(
-        _try(http, "/"), _try(http, "/props"), _try(http, f"{http.base}/models")
-    )
-    text, owners = _root_text(root), _owners(listing)
+async def fingerprint(http: ServerHttp, owners: set[str] | None = None) -> Fingerprint:
+    """Decide the kind: first the root text, /props and the OpenAI listing; then the native APIs.
+
+    ``owners`` are the listing's ``owned_by`` values when the caller has just read it (a poll).
+    """
+    listing: HttpReply | None = None
+    if owners is None:
+        root, props, listing = await asyncio.gather(
+            _try(http, "/"), _try(http, "/props"), _try(http, f"{http.base}/models")
+        )
+    else:
+        root, props = await asyncio.gather(_try(http, "/"), _try(http, "/props"))
+    text = _root_text(root)
+    owners = _owners(listing) if owners is None else {o.lower() for o in owners}
     if "Ollama is running" in text:
         return Fingerprint(ServerKind.OLLAMA)
     if (

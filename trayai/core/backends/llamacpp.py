@@ -46,7 +46,7 @@ class LlamaCppBackend(Backend):
         data = self.optional(await self.http.get("/props"), "loaded_state")
         return data if isinstance(data, dict) else {}
 
-    async def models(self) -> list[ModelRecord]:
+    async def models(self, listed: list[str] | None = None) -> list[ModelRecord]:
         data = self.checked(await self.http.get(f"{self.http.base}/models"), "/models")
         props = await self._props()
         sleeping = bool(props.get("is_sleeping"))
@@ -84,7 +84,7 @@ class LlamaRouterBackend(Backend):
     kind = ServerKind.LLAMACPP_ROUTER
     caps = Capabilities(loaded_state=True, load=True, unload=True, pull=True, busy=True)
 
-    async def models(self) -> list[ModelRecord]:
+    async def models(self, listed: list[str] | None = None) -> list[ModelRecord]:
         data = self.checked(await self.http.get("/models"), "/models")
         rows = data.get("data") if isinstance(data, dict) else None
         records = []

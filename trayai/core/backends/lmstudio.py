@@ -20,7 +20,7 @@ class LmStudioBackend(Backend):
     kind = ServerKind.LMSTUDIO
     caps = Capabilities(loaded_state=True, load=True, unload=True, pull=True)
 
-    async def models(self) -> list[ModelRecord]:
+    async def models(self, listed: list[str] | None = None) -> list[ModelRecord]:
         data = self.checked(await self.http.get("/api/v1/models"), "/api/v1/models")
         rows = data.get("models") if isinstance(data, dict) else None
         records = []
@@ -84,7 +84,7 @@ class LmStudioV0Backend(Backend):
     kind = ServerKind.LMSTUDIO_V0
     caps = Capabilities(loaded_state=True)
 
-    async def models(self) -> list[ModelRecord]:
+    async def models(self, listed: list[str] | None = None) -> list[ModelRecord]:
         data: Any = self.optional(await self.http.get("/api/v0/models"), "loaded_state")
         if data is None:
             return await super().models()

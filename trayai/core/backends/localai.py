@@ -43,7 +43,7 @@ class LocalAiBackend(Backend):
             return None
         return {str(r.get("id")) for r in rows if isinstance(r, dict) and r.get("id") is not None}
 
-    async def models(self) -> list[ModelRecord]:
+    async def models(self, listed: list[str] | None = None) -> list[ModelRecord]:
         data = self.checked(await self.http.get(f"{self.http.base}/models"), "/models")
         loaded = await self._loaded_ids()
         records = []

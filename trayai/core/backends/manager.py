@@ -33,7 +33,7 @@ from trayai.core.errors import ErrorCode, TrayaiError, make_error
 from trayai.core.modelmatch import match_model
 
 if TYPE_CHECKING:
-    from trayai.core.client import ModelClient
+    from trayai.core.client import ModelClient, ModelListing
 
 ADAPTERS: dict[ServerKind, type[Backend]] = {
     ServerKind.OLLAMA: OllamaBackend,
@@ -72,6 +72,11 @@ class ModelManager:
         self._clock = clock
 
     @property
+    def fixed(self) -> bool:
+        """True when the adapter was given (the built-in server), not found by fingerprinting."""
+        return self._fixed is not None
+
+    @property
     def kind(self) -> ServerKind | None:
         return None if self._backend is None else self._backend.kind
 
@@ -79,22 +84,26 @@ class ModelManager:
         """Fingerprint again on next use (after an error: another server may answer now)."""
         self._backend = self._fixed
 
-    async def backend(self) -> Backend:
+    async def backend(self, listing: ModelListing | None = None) -> Backend:
         stale = self._clock() - self._found_at > REFINGERPRINT_AFTER
         if self._backend is None or (stale and self._fixed is None):
-            found: Fingerprint = await fingerprint(self.http)
+            owners = None if listing is None else {m.owned_by for m in listing.models if m.owned_by}
+            found: Fingerprint = await fingerprint(self.http, owners)
             self._backend = ADAPTERS[found.kind](self.http, found.version, found.props)
             self._found_at = self._clock()
         return self._backend
 
     # ------------------------------------------------------------------ reading
 
-    async def snapshot(self) -> ServerSnapshot:
-        """Everything one look can say; never raises for server faults (they are in ``error``)."""
+    async def snapshot(self, listing: ModelListing | None = None) -> ServerSnapshot:
+        """Everything one look can say; never raises for server faults (they are in ``error``).
+
+        ``listing``: the OpenAI listing the caller has just read, so it is not asked for again.
+        """
         backend: Backend | None = None
         try:
-            backend = await self.backend()
-            models = await backend.models()
+            backend = await self.backend(listing)
+            models = await backend.models(None if listing is None else listing.ids)
             busy = await backend.busy() if backend.caps.busy else None
         except TrayaiError as exc:
             self.forget()

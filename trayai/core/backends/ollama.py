@@ -28,7 +28,7 @@ class OllamaBackend(Backend):
         rows = data.get("models") if isinstance(data, dict) else None
         return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
 
-    async def models(self) -> list[ModelRecord]:
+    async def models(self, listed: list[str] | None = None) -> list[ModelRecord]:
         data = self.checked(await self.http.get("/api/tags"), "/api/tags")
         running = {str(r.get("name") or r.get("model")): r for r in await self._running()}
         now = time.time()

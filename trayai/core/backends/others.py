@@ -17,7 +17,7 @@ class VllmBackend(Backend):
     kind = ServerKind.VLLM
     caps = Capabilities(loaded_state=True, busy=True)
 
-    async def models(self) -> list[ModelRecord]:
+    async def models(self, listed: list[str] | None = None) -> list[ModelRecord]:
         data = self.checked(await self.http.get(f"{self.http.base}/models"), "/models")
         rows = data.get("data") if isinstance(data, dict) else None
         return [

@@ -1,0 +1,154 @@
+"""The tray's model side, wired once: the model manager for the active endpoint (the built-in
+server's own adapter when trayai runs it), the tray's load / unload / pull actions, and the watch
+over every other profile's server (Servers ▸). Keeps ``ui/app.py`` to the app's own wiring.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+
+from trayai.core.backends.builtin import BuiltinBackend, BuiltinControl
+from trayai.core.backends.http import ServerHttp
+from trayai.core.backends.manager import ModelManager
+from trayai.core.embedded import RunState, is_builtin_url
+from trayai.core.fleet import FleetLogic, ServerLook, WatchPace
+from trayai.core.status import StatusReport
+from trayai.core.traymodel import ServerEntry, server_entries
+from trayai.ui.fleet import FleetWatcher
+from trayai.ui.model_actions import ModelActions
+
+if TYPE_CHECKING:
+    from trayai.core.client import ModelClient
+    from trayai.core.config import Settings
+    from trayai.core.resolve import ResolvedEndpoint
+    from trayai.ui.local_server import LocalServerController
+    from trayai.ui.monitor import StatusMonitor
+
+HURRY_SECONDS = 30.0  # fast polling after an action, until the state has had time to change
+
+
+class ModelSide(QObject):
+    changed = Signal()  # redraw the tooltip and (when closed) the menu
+    notify = Signal(str, str)
+
+    def __init__(
+        self,
+        monitor: StatusMonitor,
+        server: LocalServerController,
+        settings: Callable[[], Settings],
+        resolve: Callable[[str], ResolvedEndpoint],
+        serve_model: Callable[[str], Awaitable[None]],
+        redact: Callable[[str], str],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.monitor = monitor
+        self.server = server
+        self._settings = settings
+        self._serve_model = serve_model
+        self.actions = ModelActions(lambda: self.monitor.manager, redact, self)
+        pace = WatchPace(interval=max(settings().poll_interval * 6, 30.0))
+        self.fleet = FleetWatcher(
+            FleetLogic(pace), resolve, self, notifications=settings().server_notifications
+        )
+        self._builtin_adapter = False
+        self.actions.changed.connect(self._on_action_changed)
+        self.actions.finished.connect(self.monitor.poll_now)
+        self.actions.notify.connect(self.notify)
+        self.fleet.changed.connect(self.changed)
+        self.fleet.notify.connect(self.notify)
+
+    # ------------------------------------------------------------------ the active endpoint's manager
+
+    def manager_for(self, client: ModelClient) -> ModelManager:
+        """The built-in server's adapter while trayai runs (or would run) it there; else fingerprinting."""
+        self._builtin_adapter = self._wants_builtin(client.base_url)
+        if not self._builtin_adapter:
+            return ModelManager(client)
+        return ModelManager(client, backend=BuiltinBackend(ServerHttp(client), self._control()))
+
+    def _wants_builtin(self, base_url: str, report: StatusReport | None = None) -> bool:
+        settings = self._settings().builtin_server
+        if not is_builtin_url(base_url, settings) or self.server.unavailable_reason() is not None:
+            return bool(is_builtin_url(base_url, settings) and self.server.owned)
+        if self.server.owned or self.server.state in (RunState.STARTING, RunState.FAILED):
+            return True
+        return report is None or not report.reachable  # another server answering there is its own
+
+    def check_adapter(self, report: StatusReport | None) -> None:
+        """After a poll or a server change: switch adapters when who answers the port has changed."""
+        wanted = self._wants_builtin(self.monitor.client.base_url, report)
+        if wanted != self._builtin_adapter:
+            self.monitor.rebuild_manager()
+
+    def _control(self) -> BuiltinControl:
+        engine = self.server.server
+
+        async def stop() -> None:
+            await self.server.stop()
+
+        return BuiltinControl(
+            available=lambda: [(m.name, m.size) for m in engine.available_models()],
+            served=lambda: engine.alias,
+            state=lambda: self.server.state,
+            context=lambda: engine.settings.context_size,
+            switch=self._serve_model,
+            stop=stop,
+        )
+
+    # ------------------------------------------------------------------ actions and the fleet
+
+    def _on_action_changed(self) -> None:
+        if self.actions.busy:
+            self.monitor.logic.hurry(HURRY_SECONDS)
+        self.changed.emit()
+
+    def start(self) -> None:
+        self.fleet.start(self._others())
+
+    def settings_changed(self) -> None:
+        self.fleet.notifications = self._settings().server_notifications
+        self.fleet.set_profiles(self._others())
+
+    def _others(self) -> list[str]:
+        settings = self._settings()
+        if not settings.watch_servers:
+            return []
+        active = settings.active().name
+        return [p.name for p in settings.profiles if p.name != active]
+
+    def menu_opened(self) -> None:
+        self.fleet.look_now()
+
+    def server_entries(self, active_report: StatusReport | None) -> list[ServerEntry] | None:
+        """Servers ▸: the active profile from the monitor's report, the others from the fleet."""
+        settings = self._settings()
+        if not settings.watch_servers or len(settings.profiles) < 2:
+            return None
+        active = settings.active().name
+        looks = {look.profile: look for look in self.fleet.looks()}
+        if active_report is not None:
+            snap = active_report.snapshot
+            looks[active] = ServerLook(
+                active,
+                active_report.base_url,
+                active_report.state,
+                None if snap is None or snap.error is not None else snap.kind,
+                None if snap is None or not snap.caps.loaded_state else [m.id for m in snap.loaded],
+            )
+        ordered = [looks[p.name] for p in settings.profiles if p.name in looks]
+        return server_entries(ordered, active)
+
+    def now(self) -> float:
+        return time.time()
+
+    async def close(self) -> None:
+        await self.actions.close()
+        await self.fleet.stop()
+
+
+__all__ = ["ModelSide"]
