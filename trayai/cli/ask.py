@@ -14,6 +14,7 @@ from trayai.cli.parents import Parents, Subparsers
 from trayai.cli.serve import autostarted_server
 from trayai.core.client import GenerationOptions, ModelClient
 from trayai.core.errors import TrayaiError
+from trayai.core.fallback import fallback_chain, fallback_note, worth_falling_back
 from trayai.core.precedence import given_or, options_over_profile
 from trayai.core.resolve import ResolvedEndpoint
 from trayai.core.textsafe import TerminalSanitizer, valid_text
@@ -75,13 +76,48 @@ def cmd_ask(ctx: Context) -> int:
 async def _ask(
     ctx: Context, resolved: ResolvedEndpoint, messages: list[dict[str, str]], options: GenerationOptions
 ) -> int:
+    """Ask the profile's server; when it fails before answering, its fallbacks in order (said)."""
+    args = ctx.args
+    chain = fallback_chain(
+        ctx.loaded, ctx.secrets, resolved, ctx.known, explicit=bool(args.endpoint or args.model)
+    )
+    first_error: TrayaiError | None = None
+    for index, candidate in enumerate(chain.endpoints):
+        following = chain.next_after(index)
+        outcome = await _ask_one(ctx, candidate, messages, options, can_fall_back=following is not None)
+        if isinstance(outcome, int):
+            if first_error is not None:
+                ctx.say(ctx.line(f"({fallback_note(resolved, candidate, first_error)})"))
+            return outcome
+        first_error = first_error or outcome
+        assert following is not None  # _ask_one only hands the error back when there is a next one
+        for skipped in chain.skipped if index == 0 else ():
+            ctx.say(ctx.line(f"note: fallback {skipped}"))
+        ctx.say(
+            ctx.line(
+                f"note: {candidate.profile.name!r} cannot answer ({outcome.message}) — trying fallback "
+                f"{following.profile.name!r}"
+            )
+        )
+    raise AssertionError("unreachable: the last endpoint's outcome is always an exit code")
+
+
+async def _ask_one(
+    ctx: Context,
+    resolved: ResolvedEndpoint,
+    messages: list[dict[str, str]],
+    options: GenerationOptions,
+    *,
+    can_fall_back: bool,
+) -> int | TrayaiError:
+    """An exit code, or — only when ``can_fall_back`` — the error that failed it before any text."""
     async with ModelClient(resolved.endpoint) as client:
         model = resolved.model
         if not ctx.args.no_resolve:
             model = await _server_spelling(ctx, client, model)
         if not resolved.profile.generation.stream:
-            return await _print_complete(ctx, client, messages, model, options)
-        return await _print_stream(ctx, client, messages, model, options)
+            return await _print_complete(ctx, client, messages, model, options, can_fall_back=can_fall_back)
+        return await _print_stream(ctx, client, messages, model, options, can_fall_back=can_fall_back)
 
 
 async def _server_spelling(ctx: Context, client: ModelClient, model: str) -> str:
@@ -101,11 +137,19 @@ async def _server_spelling(ctx: Context, client: ModelClient, model: str) -> str
 
 
 async def _print_complete(
-    ctx: Context, client: ModelClient, messages: list[dict[str, str]], model: str, options: GenerationOptions
-) -> int:
+    ctx: Context,
+    client: ModelClient,
+    messages: list[dict[str, str]],
+    model: str,
+    options: GenerationOptions,
+    *,
+    can_fall_back: bool = False,
+) -> int | TrayaiError:
     try:
         result = await client.complete(messages, model=model, options=options)
     except TrayaiError as exc:
+        if can_fall_back and worth_falling_back(exc):
+            return exc
         return ctx.fail(exc)
     text = _answer_filter(ctx)(result.text)
     ctx.out.write(text + ("" if text.endswith("\n") else "\n"))
@@ -116,8 +160,14 @@ async def _print_complete(
 
 
 async def _print_stream(
-    ctx: Context, client: ModelClient, messages: list[dict[str, str]], model: str, options: GenerationOptions
-) -> int:
+    ctx: Context,
+    client: ModelClient,
+    messages: list[dict[str, str]],
+    model: str,
+    options: GenerationOptions,
+    *,
+    can_fall_back: bool = False,
+) -> int | TrayaiError:
     clean = _answer_filter(ctx)
     stream = client.stream_chat(messages, model=model, options=options)
     wrote_newline = True
@@ -131,6 +181,8 @@ async def _print_stream(
                 ctx.out.flush()
                 wrote_newline = text.endswith("\n")
     except TrayaiError as exc:
+        if can_fall_back and worth_falling_back(exc, text_so_far=stream.text):
+            return exc  # nothing was printed: another server may answer
         if not wrote_newline:
             ctx.out.write("\n")
         if stream.text:

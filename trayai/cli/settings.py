@@ -20,10 +20,11 @@ def register(sub: Subparsers, parents: Parents) -> None:
     _add_config_get(actions)
     _add_config_set(actions)
 
-    profile = sub.add_parser("profile", help="endpoint profiles (profile list|add|remove|use)")
+    profile = sub.add_parser("profile", help="endpoint profiles (profile list|add|set|remove|use)")
     actions = profile.add_subparsers(dest="action", metavar="ACTION", required=True)
     _add_profile_list(actions)
     _add_profile_add(actions)
+    _add_profile_set(actions)
     _add_profile_remove(actions)
     _add_profile_use(actions)
 
@@ -162,7 +163,8 @@ def cmd_profile_list(ctx: Context) -> int:
     for profile in settings.profiles:
         mark = "*" if profile.name == settings.active().name else " "
         key = "  [key in keychain]" if profile.key_in_keychain else ""
-        ctx.out.write(f"{mark} {profile.name}: {profile.base_url}  model {profile.model}{key}\n")
+        fallback = f"  → fallback {', '.join(profile.fallback_names())}" if profile.fallback_names() else ""
+        ctx.out.write(f"{mark} {profile.name}: {profile.base_url}  model {profile.model}{key}{fallback}\n")
     return EXIT_OK
 
 
@@ -171,16 +173,56 @@ def _add_profile_add(actions: Subparsers) -> None:
     add.add_argument("name")
     add.add_argument("--base-url", required=True, help="normalised as in the settings dialog")
     add.add_argument("--model", help="model name (default ai/smollm2)")
+    _fallback_option(add)
     add.set_defaults(handler=cmd_profile_add)
+
+
+def _fallback_option(action: argparse.ArgumentParser) -> None:
+    action.add_argument(
+        "--fallback",
+        action="append",
+        metavar="NAME",
+        help="a profile to use when this one's server is down or fails before answering; repeat for "
+        "more, in order",
+    )
 
 
 def cmd_profile_add(ctx: Context) -> int:
     from trayai.core import config_edit
 
     args, settings = ctx.args, ctx.loaded.settings
-    for note in config_edit.add_profile(settings, args.name, args.base_url, args.model):
+    for note in config_edit.add_profile(settings, args.name, args.base_url, args.model, args.fallback):
         ctx.say(note)
     return _saved(ctx, "added")
+
+
+def _add_profile_set(actions: Subparsers) -> None:
+    set_ = actions.add_parser("set", help="change a profile's URL, model or fallbacks")
+    set_.add_argument("name")
+    set_.add_argument("--base-url", help="normalised as in the settings dialog")
+    set_.add_argument("--model", help="model name")
+    _fallback_option(set_)
+    set_.add_argument("--no-fallback", action="store_true", help="remove every fallback")
+    set_.set_defaults(handler=cmd_profile_set)
+
+
+def cmd_profile_set(ctx: Context) -> int:
+    from trayai.core import config_edit
+
+    args, settings = ctx.args, ctx.loaded.settings
+    if args.no_fallback and args.fallback:
+        ctx.say("error: --fallback and --no-fallback contradict each other")
+        return EXIT_USAGE
+    fallback = [] if args.no_fallback else args.fallback
+    if args.base_url is None and args.model is None and fallback is None:
+        ctx.say("error: nothing to change — give --base-url, --model, --fallback or --no-fallback")
+        return EXIT_USAGE
+    notes = config_edit.set_profile(
+        settings, args.name, base_url=args.base_url, model=args.model, fallback=fallback
+    )
+    for note in notes:
+        ctx.say(note)
+    return _saved(ctx, "changed")
 
 
 def _add_profile_remove(actions: Subparsers) -> None:

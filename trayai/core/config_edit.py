@@ -94,7 +94,13 @@ def set_setting(settings: Settings, key: str, text: str, profile: str | None = N
     return notes
 
 
-def add_profile(settings: Settings, name: str, base_url: str, model: str | None = None) -> list[str]:
+def add_profile(
+    settings: Settings,
+    name: str,
+    base_url: str,
+    model: str | None = None,
+    fallback: list[str] | None = None,
+) -> list[str]:
     if settings.has_profile(name):
         raise ConfigError(f"A profile named {name!r} exists already")
     try:
@@ -104,6 +110,8 @@ def add_profile(settings: Settings, name: str, base_url: str, model: str | None 
     profile = Profile(name=name, base_url=normalized.url)
     if model:
         profile.model = model
+    if fallback:
+        profile.fallback = ", ".join(fallback)
     candidate = copy.deepcopy(settings)
     candidate.profiles.append(profile)
     validate_settings(candidate)
@@ -119,6 +127,35 @@ def remove_profile(settings: Settings, name: str) -> None:
     settings.profiles = [p for p in settings.profiles if p.name != name]
     if settings.active_profile == name:
         settings.active_profile = settings.profiles[0].name
+    for profile in settings.profiles:  # nobody falls back to a profile that is gone
+        if name in profile.fallback_names():
+            profile.fallback = ", ".join(n for n in profile.fallback_names() if n != name)
+
+
+def set_profile(
+    settings: Settings,
+    name: str,
+    *,
+    base_url: str | None = None,
+    model: str | None = None,
+    fallback: list[str] | None = None,
+) -> list[str]:
+    """Change a profile's URL, model or fallbacks (``[]`` clears them), validated as one edit."""
+    if not settings.has_profile(name):
+        raise ConfigError(f"No profile named {name!r}")
+    candidate = copy.deepcopy(settings)
+    notes: list[str] = []
+    if base_url is not None:
+        notes += set_setting(candidate, "profile.base_url", base_url, name)
+    if model is not None:
+        set_setting(candidate, "profile.model", model, name)
+    if fallback is not None:
+        candidate.profile(name).fallback = ", ".join(fallback)
+        if name in fallback:
+            raise ConfigError(f"Profile {name!r} cannot fall back to itself")
+    validate_settings(candidate)
+    _copy_into(settings, candidate)
+    return notes
 
 
 def use_profile(settings: Settings, name: str) -> None:
