@@ -91,7 +91,8 @@ def cmd_batch(ctx: Context) -> int:
 
 
 def _run_batch(ctx: Context, items: list[BatchItem], output: Path, skip: set[str]) -> int:
-    from trayai.core.batch import BatchStats, run_batch
+    from trayai.core.batch import BatchStats, BatchTarget, run_batch
+    from trayai.core.fallback import fallback_chain
 
     args = ctx.args
     resolved = ctx.resolve()
@@ -109,10 +110,23 @@ def _run_batch(ctx: Context, items: list[BatchItem], output: Path, skip: set[str
             sink.flush()  # what is on disk is always complete lines of finished work
             written += 1
 
+        chain = fallback_chain(
+            ctx.loaded, ctx.secrets, resolved, ctx.known, explicit=bool(args.endpoint or args.model)
+        )
+        noted: set[tuple[str, str]] = set()
+
+        def fell_back(source: str, target: str, why: TrayaiError) -> None:
+            if (source, target) not in noted:  # once per pair, not once per line
+                noted.add((source, target))
+                progress.note(
+                    ctx.line(f"note: {source!r} cannot answer ({why.message}) — using fallback {target!r}")
+                )
+
         async def run() -> BatchStats:
-            async with ModelClient(resolved.endpoint) as client:
+            targets = [BatchTarget(r.profile.name, ModelClient(r.endpoint), r.model) for r in chain.endpoints]
+            try:
                 return await run_batch(
-                    client,
+                    targets,
                     items,
                     write,
                     default_model=resolved.model,
@@ -122,7 +136,11 @@ def _run_batch(ctx: Context, items: list[BatchItem], output: Path, skip: set[str
                     skip_ids=skip,
                     stream=params.stream,
                     on_progress=progress.update,
+                    on_fallback=fell_back if len(targets) > 1 else None,
                 )
+            finally:
+                for target in targets:
+                    await target.client.aclose()
 
         try:
             stats = asyncio.run(run())
@@ -171,6 +189,14 @@ class _Progress:
             self._drawn = True
         else:
             self.stream.write(f"batch: {text}\n")
+        self.stream.flush()
+
+    def note(self, text: str) -> None:
+        """A line of its own, above the bar (which is redrawn on the next update)."""
+        if self._drawn:
+            self.stream.write("\r\033[K")
+            self._drawn = False
+        self.stream.write(text + "\n")
         self.stream.flush()
 
     def finish(self) -> None:

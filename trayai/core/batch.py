@@ -14,6 +14,7 @@ from typing import Any
 
 from trayai.core.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.errors import ErrorCode, TrayaiError, classify_exception, make_error
+from trayai.core.fallback import worth_falling_back
 from trayai.core.precedence import options_over
 
 PASSTHROUGH_PARAMS = ("stop", "seed", "presence_penalty", "frequency_penalty")
@@ -118,10 +119,11 @@ def completed_ids(output: Path) -> set[str]:
     return done
 
 
-def success_record(item: BatchItem, result: StreamResult) -> dict[str, Any]:
+def success_record(item: BatchItem, result: StreamResult, endpoint: str | None = None) -> dict[str, Any]:
     return {
         "id": item.id,
         "line": item.index + 1,
+        "endpoint": endpoint,
         "model": result.model,
         "answer": result.text,
         "finish_reason": result.finish_reason,
@@ -145,6 +147,7 @@ def error_record(item: BatchItem, error: TrayaiError, partial: str = "") -> dict
     return {
         "id": item.id,
         "line": item.index + 1,
+        "endpoint": None,
         "model": item.model,
         "answer": partial or None,
         "error": {"code": error.code.value, "message": error.message, "hint": error.hint},
@@ -178,9 +181,28 @@ class BatchStats:
 
 Writer = Callable[[dict[str, Any]], None]
 
+_DOWN_CODES = {ErrorCode.CONNECTION_REFUSED, ErrorCode.DNS, ErrorCode.CONNECT_TIMEOUT}
+DOWN_RECHECK_SECONDS = 15.0  # a server found down is skipped this long before it is tried again
+
+
+@dataclass
+class BatchTarget:
+    """One endpoint lines may go to: the profile's own first, then its fallbacks in order."""
+
+    name: str  # the profile's name, written as each record's ``endpoint``
+    client: ModelClient
+    model: str
+    down_until: float = 0.0  # while a connection-level failure is fresh, later lines skip it
+
+    def usable(self) -> bool:
+        return time.monotonic() >= self.down_until
+
+
+FallbackNote = Callable[[str, str, TrayaiError], None]  # (from profile, to profile, why)
+
 
 async def run_batch(
-    client: ModelClient,
+    client: ModelClient | list[BatchTarget],
     items: Iterable[BatchItem],
     write: Writer,
     *,
@@ -191,12 +213,17 @@ async def run_batch(
     skip_ids: set[str] | None = None,
     stream: bool = True,
     on_progress: Callable[[BatchStats], None] | None = None,
+    on_fallback: FallbackNote | None = None,
 ) -> BatchStats:
     """Answer every item, calling ``write`` once per finished item (in input order when ``ordered``).
+
+    ``client`` may be a list of targets: a line that fails before its first token on one (down,
+    5xx, model missing) goes to the next, and its record names the ``endpoint`` that answered.
 
     Cancelling the task that runs this stops the requests in flight; everything already written
     stays written (in ordered mode, out-of-order results finished before the cancel are flushed).
     """
+    targets = client if isinstance(client, list) else [BatchTarget("", client, default_model)]
     todo = list(items)
     skip = skip_ids or set()
     stats = BatchStats(total=len(todo))
@@ -210,7 +237,9 @@ async def run_batch(
             out.emit(item, _line_error(item))
             return
         async with semaphore:
-            record = await _answer(client, item, default_model, default_options, stream=stream)
+            record = await _answer_anywhere(
+                targets, item, default_options, stream=stream, on_fallback=on_fallback
+            )
         out.emit(item, record)
 
     stats.skipped += sum(1 for item in todo if item.id in skip)
@@ -280,24 +309,37 @@ def _line_error(item: BatchItem) -> dict[str, Any]:
     )
 
 
-async def _answer(
-    client: ModelClient,
+async def _answer_anywhere(
+    targets: list[BatchTarget],
     item: BatchItem,
-    default_model: str,
     default_options: GenerationOptions,
     *,
     stream: bool,
+    on_fallback: FallbackNote | None,
 ) -> dict[str, Any]:
-    """The record for one line: its answer, or the error it got."""
-    model = item.model or default_model
-    options = options_over(default_options, item.options)
-    try:
-        result = await _ask(client, item, model, options, stream=stream)
-    except TrayaiError as exc:
-        return error_record(item, exc, exc.partial)
-    except Exception as exc:  # noqa: BLE001 - any failure becomes that line's error; the rest go on
-        return error_record(item, classify_exception(exc, base_url=client.base_url, model=model))
-    return success_record(item, result)
+    """The record for one line: its answer from the first target that can give it, or the error."""
+    usable = [t for t in targets if t.usable()] or targets[-1:]
+    for position, target in enumerate(usable):
+        following = usable[position + 1] if position + 1 < len(usable) else None
+        model = item.model or target.model
+        options = options_over(default_options, item.options)
+        try:
+            result = await _ask(target.client, item, model, options, stream=stream)
+        except TrayaiError as exc:
+            if following is not None and worth_falling_back(exc, text_so_far=exc.partial):
+                if exc.code in _DOWN_CODES:
+                    target.down_until = time.monotonic() + DOWN_RECHECK_SECONDS
+                if on_fallback is not None:
+                    on_fallback(target.name, following.name, exc)
+                continue
+            record = error_record(item, exc, exc.partial)
+        except Exception as exc:  # noqa: BLE001 - any failure becomes that line's error; the rest go on
+            record = error_record(item, classify_exception(exc, base_url=target.client.base_url, model=model))
+        else:
+            return success_record(item, result, target.name or None)
+        record["endpoint"] = target.name or None
+        return record
+    raise AssertionError("unreachable: the last target always returns a record")
 
 
 async def _ask(
