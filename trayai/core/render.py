@@ -347,6 +347,9 @@ def reply_footer(meta: dict[str, object], status: str) -> str:
         parts.append("cut at max tokens")
     elif finish and finish not in ("stop", "cancelled", "error"):
         parts.append(f"finish: {finish}")
+    fallback = meta.get("fallback_profile")
+    if fallback:
+        parts.append(f"via fallback {fallback!s} ({meta.get('fallback_reason') or 'the server failed'})")
     dropped = meta.get("dropped")
     if isinstance(dropped, int) and dropped:
         noun = "message" if dropped == 1 else "messages"

@@ -93,28 +93,31 @@ class TrayApp(QObject):
             self.monitor,
             self.server,
             lambda: self.loaded.settings,
+            lambda: self.loaded,
+            secrets,
             self._resolve_profile,
             self.serve_model,
             self.redactor.redact,
             self,
         )
         self.monitor.use_managers(self.models.manager_for)
-        self.tray = TrayController(
-            self.menu_model,
-            tray_available=tray_available,
-            notifications=settings.notifications,
-            left_click=settings.left_click,
-            parent=self,
-        )
         # The chat side is built on first use: the tray alone stays light.
         self.chats = ChatSurfaces(
             paths.data_dir,
             self.redactor,
             lambda: self.resolved.profile,
             self.monitor,
-            self.tray.message,
+            lambda title, text: self.tray.message(title, text),  # the tray is made next
             self._spawn,
             self,
+            fallbacks=self.models.fallback_clients,
+        )
+        self.tray = TrayController(
+            self.menu_model,
+            tray_available=tray_available,
+            notifications=settings.notifications,
+            left_click=settings.left_click,
+            parent=self,
         )
         self.settings_opener = SettingsOpener(secrets, store.save, self.tray.message, self)
         self.hotkeys = HotkeyService(lambda: self.chats.prompt_window, self.chats.open_prompt, self)
@@ -321,6 +324,9 @@ class TrayApp(QObject):
             hotkey_problem=None if hotkey is None or hotkey.active else hotkey.message,
         )
         extra[:0] = self.models.actions.lines()
+        fallback = self.models.fallback_line(self.monitor.report, self.chats.fallback_in_use)
+        if fallback:
+            extra.insert(0, fallback)
         self.tray.show_status(self.monitor.state or ServerState.STARTING, self.monitor.report, extra)
         self.tray.refresh_menu()
 
@@ -344,6 +350,7 @@ class TrayApp(QObject):
             operation=self.models.actions.operation or self.models.actions.pull_status,
             pulling=self.models.actions.pulling,
             servers=self.models.server_entries(self.monitor.report),
+            fallback=self.models.fallback_line(self.monitor.report, self.chats.fallback_in_use),
             now=time.time(),
         )
 

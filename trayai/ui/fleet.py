@@ -55,7 +55,7 @@ class FleetWatcher(QObject):
         """Follow the settings; a changed profile gets a new client on its next look."""
         self.logic.set_profiles(profiles)
         for name in list(self._clients):
-            if name not in profiles:
+            if name not in profiles and not name.startswith("chat:"):
                 self._retire(name)
         self._schedule(0)
 
@@ -83,6 +83,18 @@ class FleetWatcher(QObject):
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         self._schedule(max(self.logic.next_delay(), 0.5))
+
+    def client_for(self, resolved: ResolvedEndpoint) -> ModelClient:
+        """A kept-alive client for a profile's full endpoint (chat fallbacks), made once per endpoint."""
+        key = f"chat:{resolved.profile.name}"
+        held = self._clients.get(key)
+        if held is not None and held[0].endpoint == resolved.endpoint:
+            return held[1]
+        if held is not None:
+            self._retire(key)
+        client = ModelClient(resolved.endpoint)
+        self._clients[key] = (resolved, client, ModelManager(client))
+        return client
 
     def _client(self, profile: str) -> tuple[ResolvedEndpoint, ModelClient, ModelManager]:
         resolved = quick_endpoint(self._resolve(profile))

@@ -15,6 +15,7 @@ from trayai.core.backends.builtin import BuiltinBackend, BuiltinControl
 from trayai.core.backends.http import ServerHttp
 from trayai.core.backends.manager import ModelManager
 from trayai.core.embedded import RunState, is_builtin_url
+from trayai.core.fallback import fallback_chain
 from trayai.core.fleet import FleetLogic, ServerLook, WatchPace
 from trayai.core.status import StatusReport
 from trayai.core.traymodel import ServerEntry, server_entries
@@ -23,8 +24,9 @@ from trayai.ui.model_actions import ModelActions
 
 if TYPE_CHECKING:
     from trayai.core.client import ModelClient
-    from trayai.core.config import Settings
+    from trayai.core.config import LoadedConfig, Settings
     from trayai.core.resolve import ResolvedEndpoint
+    from trayai.core.secrets import SecretStore
     from trayai.ui.local_server import LocalServerController
     from trayai.ui.monitor import StatusMonitor
 
@@ -40,6 +42,8 @@ class ModelSide(QObject):
         monitor: StatusMonitor,
         server: LocalServerController,
         settings: Callable[[], Settings],
+        loaded: Callable[[], LoadedConfig],
+        secrets: SecretStore,
         resolve: Callable[[str], ResolvedEndpoint],
         serve_model: Callable[[str], Awaitable[None]],
         redact: Callable[[str], str],
@@ -49,6 +53,9 @@ class ModelSide(QObject):
         self.monitor = monitor
         self.server = server
         self._settings = settings
+        self._loaded = loaded
+        self._secrets = secrets
+        self._resolve = resolve
         self._serve_model = serve_model
         self.actions = ModelActions(lambda: self.monitor.manager, redact, self)
         pace = WatchPace(interval=max(settings().poll_interval * 6, 30.0))
@@ -142,6 +149,30 @@ class ModelSide(QObject):
             )
         ordered = [looks[p.name] for p in settings.profiles if p.name in looks]
         return server_entries(ordered, active)
+
+    def fallback_clients(self) -> list[tuple[ResolvedEndpoint, ModelClient]]:
+        """The active profile's usable fallbacks (stored keys only), each with a kept-alive client."""
+        primary = self._resolve(self._settings().active().name)
+        chain = fallback_chain(self._loaded(), self._secrets, primary, self._known)
+        return [(r, self.fleet.client_for(r)) for r in chain.endpoints[1:]]
+
+    def fallback_line(self, report: StatusReport | None, answered_by: str | None) -> str | None:
+        """The tooltip's "Using fallback 'x'" while the active server is down (or last answered so)."""
+        names = self._settings().active().fallback_names()
+        if not names:
+            return None
+        if report is not None and not report.reachable:
+            looks = {look.profile: look for look in self.fleet.looks()}
+            up = next((n for n in names if n in looks and looks[n].up), None)
+            if up is not None:
+                return f"Using fallback {up!r}: the active server is down"
+            return "Fallbacks: none of them answers either"
+        if answered_by:
+            return f"The last answer came from fallback {answered_by!r}"
+        return None
+
+    def _known(self, resolved: ResolvedEndpoint) -> ResolvedEndpoint:
+        return resolved  # ``resolve`` (the app's) already registered the key with the redactor
 
     def now(self) -> float:
         return time.time()

@@ -257,6 +257,10 @@ class TrayController(QObject):
         if model.summary and model.state is not ServerState.READY:
             detail = menu.addAction(model.summary if len(model.summary) < 90 else model.summary[:87] + "…")
             detail.setEnabled(False)
+        if model.fallback:
+            fallback = menu.addAction(_menu_text(model.fallback))
+            fallback.setEnabled(False)
+            fallback.setObjectName("fallback")
         menu.addSeparator()
         chat = menu.addAction("Open &chat")
         chat.setObjectName("chat")

@@ -18,6 +18,7 @@ from trayai.core.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.config import GenerationParams
 from trayai.core.context import Prepared, halve, prepare, sendable
 from trayai.core.errors import ErrorCode, TrayaiError, classify_exception, make_error
+from trayai.core.fallback import worth_falling_back
 from trayai.core.history import (
     HistoryError,
     HistoryStore,
@@ -64,6 +65,7 @@ class ChatTarget:
     profile: str
     generation: GenerationParams = field(default_factory=GenerationParams)
     context_tokens: int = 0  # 0 = unknown: trim only after the server says it is exceeded
+    fallbacks: tuple[ChatTarget, ...] = ()  # the profile's fallbacks, for failures before a first token
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,8 @@ class ChatController(QObject):
         self._last_result: StreamResult | None = None
         self._unsaved: dict[int, dict[str, Any]] = {}  # message id → fields the disk refused
         self._storage_told = False
+        self._fallback: tuple[str, str, str] | None = None  # (profile, model, why) when one answered
+        self._dropped = 0  # history messages left out of the request in flight
         self._save_retry = QTimer(self)
         self._save_retry.setInterval(self.SAVE_RETRY_MS)
         self._save_retry.timeout.connect(self.retry_saves)
@@ -305,25 +309,32 @@ class ChatController(QObject):
         result: StreamResult | None = None
         error: TrayaiError | None = None
         status = MessageStatus.DONE
-        retries = 0
+        self._fallback = None
+        self._dropped = prepared.dropped
         try:
-            while True:
+            candidates = (target, *target.fallbacks)
+            for position, current in enumerate(candidates):
+                use_model = model if current is target else current.model
                 try:
-                    result = await self._attempt(target, model, prepared, generation, placeholder.id)
+                    result = await self._attempt_trimming(
+                        current,
+                        use_model,
+                        (turns, context_tokens),
+                        options,
+                        prepared,
+                        generation,
+                        placeholder.id,
+                    )
                     break
                 except TrayaiError as exc:
-                    keep = halve(prepared, len(turns)) if exc.code is ErrorCode.CONTEXT_EXCEEDED else None
-                    if keep is None or self._chunks or retries >= self.CONTEXT_RETRIES:
+                    following = candidates[position + 1] if position + 1 < len(candidates) else None
+                    if following is None or not worth_falling_back(exc, text_so_far=self.streaming_text):
                         raise
-                    retries += 1
-                    log.info("context exceeded: retrying with the last %d messages", keep)
-                    prepared = prepare(
-                        str(options.system_prompt or ""),
-                        turns,
-                        context_tokens=context_tokens,
-                        reply_tokens=max_tokens,
-                        keep_last=keep,
+                    note = (
+                        f"{current.profile!r} failed ({exc.message}) — trying fallback {following.profile!r}"
                     )
+                    log.warning("chat: %s", self._redactor.redact(note))
+                    self._fallback = (following.profile, following.model, exc.message)
             if result is not None and result.finish_reason == "cancelled":
                 status = MessageStatus.STOPPED
         except asyncio.CancelledError:
@@ -339,7 +350,7 @@ class ChatController(QObject):
         finally:
             if error is not None:
                 error = error.redacted(self._redactor.redact)
-            outcome = self._finish(placeholder, status, result, error, prepared.dropped)
+            outcome = self._finish(placeholder, status, result, error, self._dropped)
             self._task = None  # idle from here: a slot below may send the next prompt at once
         if error is None:
             self.finished.emit(outcome)
@@ -347,6 +358,38 @@ class ChatController(QObject):
             self.failed.emit(outcome)
         self.busy_changed.emit(False)
         self.history_changed.emit()
+
+    async def _attempt_trimming(
+        self,
+        target: ChatTarget,
+        model: str,
+        history: tuple[list[dict[str, Any]], int],
+        options: ChatOptions,
+        prepared: Prepared,
+        generation: GenerationOptions,
+        message_id: int,
+    ) -> StreamResult:
+        """One endpoint's attempt; a "context exceeded" answer is retried with fewer of the turns
+        (``history``: the turns and the context size they were prepared for)."""
+        turns, context_tokens = history
+        retries = 0
+        while True:
+            try:
+                return await self._attempt(target, model, prepared, generation, message_id)
+            except TrayaiError as exc:
+                keep = halve(prepared, len(turns)) if exc.code is ErrorCode.CONTEXT_EXCEEDED else None
+                if keep is None or self._chunks or retries >= self.CONTEXT_RETRIES:
+                    raise
+                retries += 1
+                log.info("context exceeded: retrying with the last %d messages", keep)
+                prepared = prepare(
+                    str(options.system_prompt or ""),
+                    turns,
+                    context_tokens=context_tokens,
+                    reply_tokens=options.max_tokens,
+                    keep_last=keep,
+                )
+                self._dropped = prepared.dropped
 
     async def _attempt(
         self,
@@ -438,6 +481,9 @@ class ChatController(QObject):
             meta["error"] = {"code": error.code.value, "message": error.message, "hint": error.hint}
         if dropped:
             meta["dropped"] = dropped
+        if self._fallback is not None:
+            profile, model, why = self._fallback
+            meta.update(fallback_profile=profile, fallback_reason=self._redactor.redact(why), model=model)
         self._save(placeholder.id, content=text, status=status, meta=meta)
         self._message = None
         message = StoredMessage(

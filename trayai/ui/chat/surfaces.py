@@ -18,8 +18,10 @@ from trayai.ui.icons import app_icon
 from trayai.ui.monitor import StatusMonitor
 
 if TYPE_CHECKING:
+    from trayai.core.client import ModelClient
     from trayai.core.config import Profile
     from trayai.core.history import HistoryStore
+    from trayai.core.resolve import ResolvedEndpoint
     from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
     from trayai.ui.chat.window import ChatWindow
     from trayai.ui.prompt.window import QuickPromptWindow
@@ -46,8 +48,12 @@ class ChatSurfaces(QObject):
         notify: Callable[[str, str], None],
         spawn: Callable[[Coroutine[Any, Any, Any]], None],
         parent: QObject | None = None,
+        *,
+        fallbacks: Callable[[], list[tuple[ResolvedEndpoint, ModelClient]]] = list,
     ) -> None:
         super().__init__(parent)
+        self._fallbacks = fallbacks  # the active profile's usable fallbacks, asked at each request
+        self.fallback_in_use: str | None = None  # the profile that answered the last reply instead
         self._data_dir = data_dir
         self._redactor = redactor
         self._profile = profile  # asked at each request: the endpoint can change meanwhile
@@ -128,12 +134,23 @@ class ChatSurfaces(QObject):
 
         profile, report = self._profile(), self._monitor.report
         resolved_model = report.resolved_model if report is not None else None
+        fallbacks = tuple(
+            ChatTarget(
+                client=client,
+                model=resolved.model,
+                profile=resolved.profile.name,
+                generation=resolved.profile.generation,
+                context_tokens=resolved.profile.context_tokens,
+            )
+            for resolved, client in self._fallbacks()
+        )
         return ChatTarget(
             client=self._monitor.client,
             model=resolved_model or self._monitor.model,
             profile=profile.name,
             generation=profile.generation,
             context_tokens=profile.context_tokens,  # 0: the chat asks the server (llama.cpp /props)
+            fallbacks=fallbacks,
         )
 
     def _on_busy(self, *, busy: bool) -> None:
@@ -142,6 +159,8 @@ class ChatSurfaces(QObject):
 
     def _on_finished(self, outcome: ReplyOutcome) -> None:
         self.last_reply = last_reply_line(outcome.message.meta) or self.last_reply
+        used = outcome.message.meta.get("fallback_profile")
+        self.fallback_in_use = str(used) if used else None
         self._monitor.request_finished(failed=False)
         self.finished.emit(outcome)
 
