@@ -959,3 +959,85 @@ def test_generic_has_only_models_and_chat(started: list[FakeBackend]) -> None:
     assert call(fake.root_url + "/api/tags").status == 404
     assert call(fake.root_url + "/props").status == 404
     assert call(fake.base_url + "/models").status == 200
+
+
+# ---------------------------------------------------------------------------------------------- the rest
+
+
+def test_ollama_quiet_pull_and_delete(started: list[FakeBackend]) -> None:
+    fake = run(
+        started, Kind.OLLAMA, ollama_models(), pullable={"smollm2:latest": 1000}, pull_step_seconds=0.01
+    )
+    quiet = call(fake.root_url + "/api/pull", "POST", {"model": "smollm2", "stream": False})
+    assert (quiet.status, quiet.json()) == (200, {"status": "success"})
+    assert "smollm2:latest" in fake.models
+    refused = call(fake.root_url + "/api/pull", "POST", {"model": "nope", "stream": False})
+    assert (refused.status, refused.json()) == (500, {"error": "pull model manifest: file does not exist"})
+    assert call(fake.root_url + "/api/delete", "DELETE", {"model": "smollm2"}).status == 200
+    assert "smollm2:latest" not in fake.models
+    assert call(fake.root_url + "/api/delete", "DELETE", {"model": "smollm2"}).status == 404
+
+
+def test_router_removes_a_cached_model(started: list[FakeBackend]) -> None:
+    fake = run(started, Kind.LLAMACPP_ROUTER, router_models())
+    assert call(fake.root_url + f"/models?model={QWEN}", "DELETE").json() == {"success": True}
+    assert QWEN not in {m["id"] for m in call(fake.root_url + "/models").json()["data"]}
+    assert call(fake.root_url + f"/models?model={QWEN}", "DELETE").status == 500
+
+
+def test_lmstudio_lists_every_download_job(started: list[FakeBackend]) -> None:
+    fake = run(started, Kind.LMSTUDIO, lms_models(), pullable={"a/b": 100}, pull_step_seconds=0.01)
+    job = call(fake.root_url + "/api/v1/models/download", "POST", {"model": "a/b"}).json()
+    url = fake.root_url + "/api/v1/models/download/status"
+    wait_until(lambda: call(url).json()["completed"], WAIT, "the job to be listed as completed")
+    groups = call(url).json()
+    assert set(groups) == {"downloading", "completed", "failed", "paused"}
+    assert [j["job_id"] for j in groups["completed"]] == [job["job_id"]]
+
+
+def test_usage_chunk_when_asked_for(started: list[FakeBackend]) -> None:
+    fake = run(started, Kind.GENERIC, [FakeModel("m")])
+    body = {"model": "m", "messages": [], "stream": True, "stream_options": {"include_usage": True}}
+    events = call(fake.base_url + "/chat/completions", "POST", body).sse()
+    usage = events[-2]
+    assert usage["choices"] == []
+    assert usage["usage"]["completion_tokens"] == 3
+
+
+@pytest.mark.parametrize("kind", [Kind.OLLAMA, Kind.LMSTUDIO, Kind.LOCALAI])
+def test_a_load_that_never_finishes_blocks_until_stop(started: list[FakeBackend], kind: Kind) -> None:
+    fake = run(started, kind, [FakeModel("m")], load_never_finishes=True)
+    load = {
+        Kind.OLLAMA: ("/api/generate", {"model": "m"}),
+        Kind.LMSTUDIO: ("/api/v1/models/load", {"model": "m"}),
+        Kind.LOCALAI: ("/backend/load", {"model": "m"}),
+    }[kind]
+    failures: list[BaseException] = []
+
+    def loader() -> None:
+        try:
+            call(fake.root_url + load[0], "POST", load[1])
+        except OSError as error:  # the fake stops under it: no answer ever comes
+            failures.append(error)
+
+    worker = threading.Thread(target=loader)
+    worker.start()
+    try:
+        wait_until(lambda: fake._loading, WAIT, "the load to start")
+        assert not fake.models["m"].loaded
+    finally:
+        fake.stop()
+        worker.join(WAIT)
+    assert not worker.is_alive()
+    assert failures
+    assert not fake.models["m"].loaded
+
+
+def test_stop_ends_open_event_streams(started: list[FakeBackend]) -> None:
+    fake = run(started, Kind.LLAMACPP_ROUTER, router_models())
+    events = SseReader(fake)
+    try:
+        fake.stop()
+        assert events.response.readline() == b""  # the stream ends instead of hanging
+    finally:
+        events.close()
