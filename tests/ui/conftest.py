@@ -15,7 +15,12 @@ from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
 
 from trayai.core.client import Endpoint, ModelClient
+from trayai.core.config import ConfigStore, Settings
 from trayai.core.history import HistoryStore
+from trayai.core.paths import AppPaths
+from trayai.core.secrets import MemoryKeyring, SecretStore
+from trayai.ui.app import TrayApp
+from trayai.ui.ipc import InstanceServer, socket_name
 from trayai.ui.loop import install_asyncgen_hooks, release_cancelled_timers
 
 T = TypeVar("T")
@@ -70,3 +75,34 @@ def history(tmp_path: Path) -> Iterator[HistoryStore]:
     store = HistoryStore(tmp_path / "history.sqlite3")
     yield store
     store.close()
+
+
+@pytest.fixture
+def make_app(
+    paths: AppPaths, qloop: Any, qapp: Any, request: pytest.FixtureRequest
+) -> Iterator[Callable[[Settings], TrayApp]]:
+    qapp.setQuitOnLastWindowClosed(False)  # as run_app does
+    # Offscreen there is no tray and no graphical session: an app that runs says so.
+    for logger, text in (
+        ("trayai.ui.app", "no system tray available"),
+        ("trayai.ui.hotkeys", "No graphical session"),
+    ):
+        request.node.add_marker(pytest.mark.expect_log(logger, text, optional=True))
+    apps: list[TrayApp] = []
+
+    def factory(settings: Settings) -> TrayApp:
+        paths.ensure()
+        store = ConfigStore(paths)
+        store.save(settings)
+        instance = InstanceServer(socket_name(paths.data_dir))
+        assert instance.listen()
+        app = TrayApp(
+            paths, store, store.load(), SecretStore(MemoryKeyring()), instance, tray_available=False
+        )
+        app.loaded.settings.builtin_server.autostart = False
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        qloop.run_until_complete(app.shutdown())

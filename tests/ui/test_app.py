@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -13,44 +12,11 @@ from PySide6.QtWidgets import QApplication, QMenu
 
 from tests.support.scripted_server import ScriptedServer
 from tests.support.waiting import until
-from trayai.core.config import ConfigStore, Profile, Settings
+from trayai.core.config import Profile, Settings
 from trayai.core.paths import AppPaths
-from trayai.core.secrets import MemoryKeyring, SecretStore
 from trayai.core.status import ServerState
-from trayai.ui.app import TrayApp
-from trayai.ui.ipc import InstanceServer, socket_name
+from trayai.ui.ipc import socket_name
 from trayai.ui.tray import NO_TRAY_MESSAGE
-
-
-@pytest.fixture
-def make_app(
-    paths: AppPaths, qloop: Any, qapp: Any, request: pytest.FixtureRequest
-) -> Iterator[Callable[[Settings], TrayApp]]:
-    qapp.setQuitOnLastWindowClosed(False)  # as run_app does
-    # Offscreen there is no tray and no graphical session: an app that runs says so.
-    for logger, text in (
-        ("trayai.ui.app", "no system tray available"),
-        ("trayai.ui.hotkeys", "No graphical session"),
-    ):
-        request.node.add_marker(pytest.mark.expect_log(logger, text, optional=True))
-    apps: list[TrayApp] = []
-
-    def factory(settings: Settings) -> TrayApp:
-        paths.ensure()
-        store = ConfigStore(paths)
-        store.save(settings)
-        instance = InstanceServer(socket_name(paths.data_dir))
-        assert instance.listen()
-        app = TrayApp(
-            paths, store, store.load(), SecretStore(MemoryKeyring()), instance, tray_available=False
-        )
-        app.loaded.settings.builtin_server.autostart = False
-        apps.append(app)
-        return app
-
-    yield factory
-    for app in apps:
-        qloop.run_until_complete(app.shutdown())
 
 
 def settings_for(server: ScriptedServer) -> Settings:

@@ -285,6 +285,9 @@ class TrayApp(QObject):
 
     def _on_report(self, report: StatusReport) -> None:
         self.models.check_adapter(report)
+        loaded = self.models.note_loaded(report)
+        if loaded is not None:
+            log.info("loaded on %s: %s", report.base_url, ", ".join(loaded) or "nothing")
         self._refresh_status()
         if not self._autostart_checked:
             self._autostart_checked = True

@@ -63,6 +63,7 @@ class ModelSide(QObject):
             FleetLogic(pace), resolve, self, notifications=settings().server_notifications
         )
         self._builtin_adapter = False
+        self._last_loaded: list[str] | None = None
         self.actions.changed.connect(self._on_action_changed)
         self.actions.finished.connect(self.monitor.poll_now)
         self.actions.notify.connect(self.notify)
@@ -173,6 +174,17 @@ class ModelSide(QObject):
 
     def _known(self, resolved: ResolvedEndpoint) -> ResolvedEndpoint:
         return resolved  # ``resolve`` (the app's) already registered the key with the redactor
+
+    def note_loaded(self, report: StatusReport) -> list[str] | None:
+        """The loaded models when they changed since the last report (for the log), else None."""
+        snap = report.snapshot
+        if snap is None or snap.error is not None or not snap.caps.loaded_state:
+            return None
+        loaded = [m.id for m in snap.loaded]
+        if loaded == self._last_loaded:
+            return None
+        self._last_loaded = loaded
+        return loaded
 
     def now(self) -> float:
         return time.time()
