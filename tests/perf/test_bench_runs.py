@@ -86,3 +86,17 @@ def test_hotkey_benchmark_measures_every_press() -> None:
     assert figures["presses"] == 10 and figures["mode"].startswith("Xvfb")
     assert 0 < figures["shown_and_focused_ms_p50"] <= figures["shown_and_focused_ms_p95"]
     assert figures["xdotool_alone_ms_p50"] > 0
+
+
+def test_fleet_benchmark_reports_per_look_cpu_and_tray_idle() -> None:
+    script = Path(__file__).with_name("bench_fleet.py")
+    proc = subprocess.run(
+        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300, check=True
+    )
+    figures = json.loads(proc.stdout)
+    look = figures["per_look"]
+    # Figures, not a timing verdict: each is measured (positive) and the ratio is the two divided.
+    assert look["reachable_cpu_ms"] > 0 and look["baseline_probe_cpu_ms"] > 0 and look["down_cpu_ms"] > 0
+    assert abs(look["ratio_look_vs_probe"] - look["reachable_cpu_ms"] / look["baseline_probe_cpu_ms"]) < 0.02
+    idle = figures["tray_idle"]
+    assert idle["one_profile"]["window_s"] >= 10 and idle["ten_profiles_3_up_7_down"]["window_s"] >= 10
