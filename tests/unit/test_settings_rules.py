@@ -147,3 +147,22 @@ def test_unique_names_count_up() -> None:
     assert unique_name("New endpoint", ["New endpoint"]) == "New endpoint 2"
     assert unique_name("X", ["X", "X 2", "X 3"]) == "X 4"
     assert unique_name("X", iter(["X"])) == "X 2"
+
+
+def test_a_renamed_profile_stays_the_fallback_of_the_others() -> None:
+    settings, entries, names = edited(
+        Profile(name="Laptop", base_url="http://127.0.0.1:8080/v1", fallback="Ollama, Cloud"),
+        Profile(name="Ollama", base_url="http://127.0.0.1:11434/v1"),
+        Profile(name="Cloud", base_url="https://api.example.com/v1"),
+    )
+    entries[1].profile.name = "Ollama box"
+    assert check(settings, entries, names, url_locked=never_locked) is None
+    assert settings.profiles[0].fallback_names() == ["Ollama box", "Cloud"]
+
+
+def test_a_fallback_to_no_profile_is_refused_with_its_name() -> None:
+    settings, entries, names = edited(
+        Profile(name="Laptop", base_url="http://127.0.0.1:8080/v1", fallback="Nowhere"),
+    )
+    problem = check(settings, entries, names, url_locked=never_locked)
+    assert problem is not None and "no profile named 'Nowhere' to fall back to" in problem.message

@@ -76,6 +76,21 @@ def follow_active(
         settings.active_profile = settings.profiles[0].name
 
 
+def follow_renames(edited: Sequence[EditedProfile], original_names: Mapping[int, str]) -> None:
+    """A renamed profile stays the fallback it was: other profiles' ``fallback`` lists follow."""
+    renamed = {
+        original_names[e.uid]: e.profile.name
+        for e in edited
+        if e.uid in original_names and original_names[e.uid] != e.profile.name
+    }
+    if not renamed:
+        return
+    for entry in edited:
+        names = entry.profile.fallback_names()
+        if any(n in renamed for n in names):
+            entry.profile.fallback = ", ".join(renamed.get(n, n) for n in names)
+
+
 def check(
     settings: Settings,
     edited: Sequence[EditedProfile],
@@ -101,6 +116,7 @@ def check(
         uid = next(e.uid for e in edited if e.profile is twin)
         return Problem(f"Two endpoints are named “{twin.name}”: names must differ.", "profile", uid)
     follow_active(settings, edited, original_names)
+    follow_renames(edited, original_names)
     try:
         validate_settings(settings)
     except ConfigError as exc:
@@ -126,6 +142,7 @@ __all__ = [
     "check",
     "duplicate_name",
     "follow_active",
+    "follow_renames",
     "hotkey_problem",
     "profile_problem",
     "unique_name",
