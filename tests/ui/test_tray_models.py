@@ -4,8 +4,10 @@ pull from the menu, every profile's server at a glance, and the fallback line.""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtWidgets import QMenu
 
 from tests.support.fake_backends import FakeBackend, FakeModel, Kind
@@ -233,3 +235,61 @@ def test_the_tray_says_when_a_fallback_stands_in(make_app: Any, run: Any) -> Non
             assert await task == 0
 
         run(go())
+
+
+@pytest.mark.integration
+# A kept-alive connection the built-in server closed is sent again: when, depends on timing.
+@pytest.mark.expect_log("trayai.core.transport", "dropped the request before answering", optional=True)
+def test_builtin_server_models_folder_in_model_menu_load_and_unload(
+    make_app: Any, run: Any, tmp_path: Path
+) -> None:
+    """The real engine: its models folder is Model ▸; Load switches the file, Unload stops it."""
+    from tests.support.ports import free_port
+    from trayai.core.embedded import RunState, bundled_model_path
+
+    bundled = bundled_model_path()
+    assert bundled is not None
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "tiny-copy.gguf").symlink_to(bundled)
+    port = free_port()
+    settings = Settings()
+    settings.profiles = [Profile(name="Built-in", base_url=f"http://127.0.0.1:{port}/v1")]
+    settings.active_profile = "Built-in"
+    settings.poll_interval = 1.0
+    settings.builtin_server.port = port
+    settings.builtin_server.models_dir = str(folder)
+    settings.builtin_server.context_size = 1024
+    app = make_app(settings)
+
+    async def go() -> None:
+        task = asyncio.ensure_future(app.run())
+        await until(lambda: app.monitor.report is not None and app.monitor.report.snapshot is not None)
+        menu = model_menu(app)  # stopped: every file is available, Load starts the engine
+        assert labels(menu)[-1] == "built-in llama.cpp · can load, unload"
+        assert [t.split(" — ")[1].split(" · ")[0] for t in labels(menu)[:2]] == ["available", "available"]
+        next(a for a in submenu(menu, "load").actions() if a.data() == "tiny-copy").trigger()
+        await until(lambda: app.server.state is RunState.RUNNING, timeout=60)
+        await until(
+            lambda: (
+                app.monitor.report is not None
+                and app.monitor.report.snapshot is not None
+                and [m.id for m in app.monitor.report.snapshot.loaded] == ["tiny-copy"]
+            ),
+            timeout=30,
+        )
+        assert labels(model_menu(app))[0].startswith("tiny-copy — loaded · ")
+        assert app.loaded.settings.profiles[0].model == "tiny-copy"  # the endpoint now uses it
+        next(a for a in submenu(model_menu(app), "unload").actions() if a.data() == "tiny-copy").trigger()
+        await until(lambda: not app.server.server.is_running(), timeout=30)
+
+        def loaded_now() -> list[str] | None:
+            report = app.monitor.report
+            snap = None if report is None else report.snapshot
+            return None if snap is None else [m.id for m in snap.loaded]
+
+        await until(lambda: loaded_now() == [], timeout=30)  # the menu's source says nothing is loaded
+        app.request_quit()
+        assert await task == 0
+
+    run(go())
