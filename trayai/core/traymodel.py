@@ -209,8 +209,15 @@ def tooltip_text(state: ServerState, report: StatusReport | None, extra: list[st
     checking = report is None and state is ServerState.STARTING and not extra
     lines = [f"trayai — {'checking the server…' if checking else state.words}"]
     if report is not None:
-        lines.append(f"Endpoint: {report.base_url}" + (f" ({report.server})" if report.server else ""))
+        snap = report.snapshot if report.snapshot is not None and report.snapshot.error is None else None
+        kind = snap.kind.label if snap is not None else report.server
+        lines.append(f"Endpoint: {report.base_url}" + (f" ({kind})" if kind else ""))
         lines.append(f"Model: {report.resolved_model or report.model}")
+        if snap is not None and snap.caps.loaded_state:
+            names = [m.id for m in snap.loaded]
+            lines.append(
+                f"Loaded: {', '.join(names[:4]) + (' …' if len(names) > 4 else '') if names else 'nothing'}"
+            )
         if report.latency is not None:
             lines.append(f"Latency: {report.latency * 1000:.0f} ms")
         if report.error is not None and state is not ServerState.READY:

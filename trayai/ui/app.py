@@ -107,7 +107,7 @@ class TrayApp(QObject):
             self.redactor,
             lambda: self.resolved.profile,
             self.monitor,
-            lambda title, text: self.tray.message(title, text),  # the tray is made next
+            self._notify,  # the tray is made next
             self._spawn,
             self,
             fallbacks=self.models.fallback_clients,
@@ -163,6 +163,9 @@ class TrayApp(QObject):
         """Keep a reference until it ends (a bare task can be collected) and cancel it at shutdown."""
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _notify(self, title: str, text: str) -> None:
+        self.tray.message(title, text)
 
     def _resolve_profile(self, name: str) -> ResolvedEndpoint:
         """A watched profile's endpoint (its key, if any, joins the redactor)."""
