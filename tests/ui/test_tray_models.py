@@ -93,14 +93,19 @@ def test_the_menu_follows_the_state_without_being_opened(make_app: Any, run: Any
         async def go() -> None:
             task = asyncio.ensure_future(app.run())
             await until(lambda: app.tray.menu.actions()[0].text().startswith("Ready"))  # read, never opened
-            fake.set_loaded("qwen3:8b", True)  # someone else loads a model
 
             def qwen_line() -> str:
                 menu = app.tray.menu.findChild(QMenu, "models")  # never opened: what D-Bus would read
                 return next((t for t in labels(menu) if t.startswith("qwen3:8b")), "") if menu else ""
 
             assert qwen_line().startswith("qwen3:8b — available")
+            # Polls that change nothing rebuild nothing (a host is not told the layout changed).
+            rebuilds, polls = app.tray.rebuilds, app.monitor.polls
+            await until(lambda: app.monitor.polls >= polls + 3, timeout=15)
+            assert app.tray.rebuilds == rebuilds
+            fake.set_loaded("qwen3:8b", True)  # someone else loads a model
             await until(lambda: qwen_line().startswith("qwen3:8b — loaded"), timeout=10)
+            assert app.tray.rebuilds > rebuilds
             app.request_quit()
             assert await task == 0
 

@@ -6,11 +6,11 @@ Qt-free so the wording and the choices are decided (and tested) without a displa
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from trayai.core.backends.describe import record_facts
-from trayai.core.backends.records import ModelRecord, ModelState, ServerSnapshot
+from trayai.core.backends.records import Capabilities, ModelRecord, ModelState, ServerSnapshot
 from trayai.core.embedded import RunState
 from trayai.core.status import ServerState, StatusReport
 
@@ -60,7 +60,10 @@ class MenuModel:
     server_model: str  # the one it serves (or will serve on Start)
     hotkey: str
     log_dir: str
-    snapshot: ServerSnapshot | None = None
+    # What the menu draws from the snapshot is in ``entries`` and ``caps``; its raw figures (an expiry
+    # a server recomputes at each request) must not make every poll look like a change.
+    snapshot: ServerSnapshot | None = field(default=None, compare=False)
+    caps: Capabilities | None = None
     entries: list[ModelEntry] | None = None  # None: fall back to the plain ``models`` list
     operation: str | None = None  # "Loading llama3.2…", "Pulling qwen3: 45% (…)"
     pulling: bool = False
@@ -144,13 +147,16 @@ def menu_model(
     snapshot = report.snapshot if report else None
     return MenuModel(
         snapshot=snapshot,
+        caps=None if snapshot is None or snapshot.error is not None else snapshot.caps,
         entries=model_entries(snapshot, now),
         operation=operation,
         pulling=pulling,
         servers=servers,
         fallback=fallback,
         state=state or ServerState.STARTING,
-        summary=report.summary if report else "checking…",
+        # The menu shows the summary only when not ready; left out then, the latency it quotes does
+        # not make every poll look like a change (the menu is rebuilt only on changes).
+        summary=("" if state is ServerState.READY else report.summary) if report else "checking…",
         base_url=base_url,
         models=report.models if report else [],
         current_model=report.resolved_model if report else None,

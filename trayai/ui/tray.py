@@ -118,6 +118,7 @@ class TrayController(QObject):
         self.last_message: tuple[str, str] | None = None
         self._disposed = False
         self._shown_model: MenuModel | None = None
+        self.rebuilds = 0  # how often the menu was rebuilt (tests: only when what it shows changed)
         self._tray_watch = QTimer(self)
         self._tray_watch.setInterval(self.tray_watch_interval_ms)
         self._tray_watch.timeout.connect(self._check_tray)
@@ -245,6 +246,7 @@ class TrayController(QObject):
 
     def _rebuild(self, model: MenuModel) -> None:
         self._shown_model = model
+        self.rebuilds += 1
         menu = self.menu
         menu.clear()
         # clear() keeps submenus alive as children: drop them, or every menu opening leaks three.

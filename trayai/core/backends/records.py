@@ -132,8 +132,8 @@ class ServerSnapshot:
     models: tuple[ModelRecord, ...] = ()
     busy: bool | None = None  # None: this server gives no busy signal
     version: str | None = None
-    error: TrayaiError | None = None
-    checked_at: float = field(default_factory=time.time)
+    error: TrayaiError | None = field(default=None, compare=False)  # the words vary; the kind does not
+    checked_at: float = field(default_factory=time.time, compare=False)
 
     @property
     def loaded(self) -> tuple[ModelRecord, ...]:
