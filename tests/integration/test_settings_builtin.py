@@ -9,8 +9,7 @@ import pytest
 
 from tests.support.ports import free_port
 from tests.support.waiting import until
-from tests.ui.conftest import qloop, run  # noqa: F401 - fixtures, used by name
-from tests.ui.conftest import make_app  # noqa: F401 - a fixture, used by name
+from tests.ui.conftest import make_app, qloop, run  # noqa: F401 - fixtures, used by name
 from trayai.core.config import Profile, Settings
 from trayai.core.status import ServerState
 
