@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import pytest
 
 from tests.support.fake_backends import FakeBackend, FakeModel, Kind
-from tests.support.managed import KEY, answer_route, drop_route, managed, paths
+from tests.support.managed import KEY, answer_route, drop_route, fast_polls, managed, paths
 from trayai.core.backends.describe import context_text, expiry_text, memory_text, record_facts
 from trayai.core.backends.fingerprint import fingerprint
 from trayai.core.backends.http import server_root
@@ -431,13 +431,22 @@ async def test_localai_without_system_cannot_tell_loaded_models() -> None:
 
 
 @pytest.mark.parametrize("kind", list(Kind))
-async def test_the_api_key_goes_to_every_route(kind: Kind) -> None:
-    with FakeBackend(kind, [FakeModel("m1", loaded=True), FakeModel("m2")], api_key=KEY, busy=True) as fake:
+async def test_the_api_key_goes_to_every_route(kind: Kind, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast_polls(monkeypatch)
+    models = [FakeModel("m1", loaded=True), FakeModel("m2")]
+    with FakeBackend(
+        kind, models, api_key=KEY, busy=True, pullable={"m3": 1000}, pull_step_seconds=0.01
+    ) as fake:
         async with managed(fake) as manager:
             snapshot = await manager.snapshot()
             fake.busy = False  # DMR leaves a busy runner loaded
             if snapshot.caps.unload:
                 await manager.unload(snapshot.loaded[0].id)
+            if snapshot.caps.load:
+                await manager.load("m2")
+            if snapshot.caps.pull:
+                steps = [step async for step in manager.pull("m3")]
+                assert steps[-1].done
     assert snapshot.error is None
     assert len(fake.requests) > 3
     assert {r.headers.get("authorization") for r in fake.requests} == {f"Bearer {KEY}"}
