@@ -112,7 +112,7 @@ def cmd_models(ctx: Context) -> int:
         now = time.time()
         for record in records:
             mark = "*" if record.id == match.resolved else " "
-            facts = record_facts(record, now)[1:]
+            facts = (["cloud"] if record.remote else []) + record_facts(record, now)[1:]  # state: its column
             owner = owners.get(record.id)
             if not facts and owner:
                 facts = [f"({owner})"]

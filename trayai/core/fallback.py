@@ -84,10 +84,15 @@ def fallback_chain(
         if profile.key_in_keychain and not resolved.has_real_key:
             skipped.append(f"{name!r} — needs a key that is not stored (`trayai key set {name}`)")
             continue
-        if any(e.endpoint == resolved.endpoint and e.model == resolved.model for e in endpoints):
-            continue
+        if any(_same_target(e, resolved) for e in endpoints):
+            continue  # another profile for the same server, key and model: it failed already
         endpoints.append(resolved)
     return FallbackChain(endpoints, skipped)
+
+
+def _same_target(a: ResolvedEndpoint, b: ResolvedEndpoint) -> bool:
+    """Whether two profiles would send the same request (their names and timeouts aside)."""
+    return (a.base_url, a.endpoint.api_key, a.model) == (b.base_url, b.endpoint.api_key, b.model)
 
 
 def fallback_note(primary: ResolvedEndpoint, used: ResolvedEndpoint, why: TrayaiError) -> str:

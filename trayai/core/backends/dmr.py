@@ -12,6 +12,7 @@ from typing import Any
 
 from trayai.core.backends.base import Backend, as_dict, as_int, pull_error
 from trayai.core.backends.records import Capabilities, ModelRecord, ModelState, PullProgress, ServerKind
+from trayai.core.errors import TrayaiError
 
 LOAD_CALL_TIMEOUT = 600.0
 _SIZE = re.compile(r"^\s*([\d.]+)\s*([KMGT]?i?B)\s*$", re.I)
@@ -107,27 +108,35 @@ class DmrBackend(Backend):
     async def pull(self, name: str) -> AsyncIterator[PullProgress]:
         layers: dict[str, tuple[int, int]] = {}
         lines = self.http.lines("POST", "/models/create", body={"from": name})
-        async for line in lines:
-            try:
-                event = json.loads(line) if line.strip() else None
-            except ValueError:
-                continue
-            if not isinstance(event, dict):
-                continue
-            kind = event.get("type")
-            if kind == "error":
-                raise pull_error(self.http.where, name, str(event.get("message") or "the pull failed"))
-            if kind == "success":
-                total = sum(t for _, t in layers.values()) or None
-                yield PullProgress("success", total, total, done=True)
-                return
-            layer = event.get("layer") if isinstance(event.get("layer"), dict) else None
-            if layer is not None and layer.get("id"):
-                layers[str(layer["id"])] = (as_int(layer.get("current")) or 0, as_int(layer.get("size")) or 0)
-            if kind == "progress":
-                yield PullProgress(
-                    "downloading",
-                    sum(c for c, _ in layers.values()) if layers else None,
-                    sum(t for _, t in layers.values()) if layers else as_int(event.get("total")),
-                )
+        try:
+            async for line in lines:
+                try:
+                    event = json.loads(line) if line.strip() else None
+                except ValueError:
+                    continue
+                if not isinstance(event, dict):
+                    continue
+                kind = event.get("type")
+                if kind == "error":
+                    raise pull_error(self.http.where, name, str(event.get("message") or "the pull failed"))
+                if kind == "success":
+                    total = sum(t for _, t in layers.values()) or None
+                    yield PullProgress("success", total, total, done=True)
+                    return
+                layer = event.get("layer") if isinstance(event.get("layer"), dict) else None
+                if layer is not None and layer.get("id"):
+                    layers[str(layer["id"])] = (
+                        as_int(layer.get("current")) or 0,
+                        as_int(layer.get("size")) or 0,
+                    )
+                if kind == "progress":
+                    yield PullProgress(
+                        "downloading",
+                        sum(c for c, _ in layers.values()) if layers else None,
+                        sum(t for _, t in layers.values()) if layers else as_int(event.get("total")),
+                    )
+        except TrayaiError as exc:
+            if exc.status in (400, 404):  # DMR's "Model not found": no such name in the registry
+                raise pull_error(self.http.where, name, exc.detail or exc.message) from exc
+            raise
         raise pull_error(self.http.where, name, "the server ended the pull without saying it succeeded")

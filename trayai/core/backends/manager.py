@@ -159,8 +159,8 @@ class ModelManager:
             raise Unsupported(
                 backend.kind, f"load {record.id!r}", "It is a cloud model: it runs remotely, never here."
             )
-        if record.state is ModelState.LOADED:
-            return record
+        if record.state is ModelState.LOADED and (keep_alive is None or not backend.caps.keep_alive):
+            return record  # (a new keep-alive for a loaded Ollama model is sent: it resets the expiry)
         started = self._clock()
         try:
             await within(backend.load(record, keep_alive), deadline)
