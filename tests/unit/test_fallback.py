@@ -190,11 +190,6 @@ def test_a_fallback_with_its_stored_key_is_used_with_it(
     assert backup.requests == []
 
 
-@pytest.mark.xfail(
-    reason="trayai/cli/ask.py prints chain.skipped only when it falls back to another profile: when "
-    "every fallback was skipped, the user is never told why none was tried (batch never says it)",
-    strict=True,
-)
 def test_the_skip_note_comes_even_when_no_fallback_is_left(paths: AppPaths) -> None:
     configure(
         paths,

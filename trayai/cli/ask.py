@@ -82,17 +82,21 @@ async def _ask(
         ctx.loaded, ctx.secrets, resolved, ctx.known, explicit=bool(args.endpoint or args.model)
     )
     first_error: TrayaiError | None = None
+    told_skipped = False
     for index, candidate in enumerate(chain.endpoints):
         following = chain.next_after(index)
         outcome = await _ask_one(ctx, candidate, messages, options, can_fall_back=following is not None)
         if isinstance(outcome, int):
             if first_error is not None:
                 ctx.say(ctx.line(f"({fallback_note(resolved, candidate, first_error)})"))
+            if outcome != EXIT_OK and not told_skipped:
+                _say_skipped(ctx, chain.skipped)  # why no (other) fallback was tried
             return outcome
         first_error = first_error or outcome
         assert following is not None  # _ask_one only hands the error back when there is a next one
-        for skipped in chain.skipped if index == 0 else ():
-            ctx.say(ctx.line(f"note: fallback {skipped}"))
+        if not told_skipped:
+            told_skipped = True
+            _say_skipped(ctx, chain.skipped)
         ctx.say(
             ctx.line(
                 f"note: {candidate.profile.name!r} cannot answer ({outcome.message}) — trying fallback "
@@ -100,6 +104,11 @@ async def _ask(
             )
         )
     raise AssertionError("unreachable: the last endpoint's outcome is always an exit code")
+
+
+def _say_skipped(ctx: Context, skipped: list[str]) -> None:
+    for note in skipped:
+        ctx.say(ctx.line(f"note: fallback {note}"))
 
 
 async def _ask_one(

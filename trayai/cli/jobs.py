@@ -114,6 +114,8 @@ def _run_batch(ctx: Context, items: list[BatchItem], output: Path, skip: set[str
             ctx.loaded, ctx.secrets, resolved, ctx.known, explicit=bool(args.endpoint or args.model)
         )
         noted: set[tuple[str, str]] = set()
+        for skipped in chain.skipped:  # said up front: lines will never go there
+            ctx.say(ctx.line(f"note: fallback {skipped}"))
 
         def fell_back(source: str, target: str, why: TrayaiError) -> None:
             if (source, target) not in noted:  # once per pair, not once per line

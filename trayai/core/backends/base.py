@@ -8,7 +8,7 @@ so a missing feature is never an error the user sees.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from trayai.core.backends.http import HttpReply, ServerHttp
@@ -76,7 +76,7 @@ class Backend:
             await self.unload(record)
         return len(loaded)
 
-    async def pull(self, name: str) -> AsyncIterator[PullProgress]:
+    async def pull(self, name: str) -> AsyncGenerator[PullProgress, None]:
         """Download ``name``, yielding progress; the last item has ``done`` set, failures raise."""
         raise Unsupported(self.kind, "pull models", self.no_pull_hint())
         yield PullProgress("")  # type: ignore[unreachable]  # makes this an async generator

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from trayai.core.backends.base import Backend, as_dict, as_int, pull_error
 from trayai.core.backends.records import Capabilities, ModelRecord, ModelState, PullProgress, ServerKind
-from trayai.core.errors import TrayaiError
+from trayai.core.errors import ErrorCode, TrayaiError, make_error
 
 LOAD_CALL_TIMEOUT = 600.0
 _SIZE = re.compile(r"^\s*([\d.]+)\s*([KMGT]?i?B)\s*$", re.I)
@@ -96,6 +96,13 @@ class DmrBackend(Backend):
         reply = await self.http.post("/engines/unload", {"all": False, "models": [record.id]})
         if not reply.ok:
             raise self.refused(reply, "unload", record.id)
+        data = reply.json()
+        if isinstance(data, dict) and data.get("unloaded_runners") == 0:
+            raise make_error(
+                ErrorCode.SERVER_ERROR,
+                f"{self.http.where} unloaded nothing for {record.id!r}",
+                "Docker Model Runner unloads only idle runners: wait until its answer ends, then try again.",
+            )
 
     async def unload_all(self, loaded: list[ModelRecord]) -> int:
         reply = await self.http.post("/engines/unload", {"all": True})
@@ -105,7 +112,7 @@ class DmrBackend(Backend):
         count = as_int(data.get("unloaded_runners")) if isinstance(data, dict) else None
         return count if count is not None else len(loaded)
 
-    async def pull(self, name: str) -> AsyncIterator[PullProgress]:
+    async def pull(self, name: str) -> AsyncGenerator[PullProgress, None]:
         layers: dict[str, tuple[int, int]] = {}
         lines = self.http.lines("POST", "/models/create", body={"from": name})
         try:

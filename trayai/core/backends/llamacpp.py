@@ -7,7 +7,7 @@ Sources: docs/model-apis.md §2.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 from typing import Any
 
@@ -124,7 +124,7 @@ class LlamaRouterBackend(Backend):
         if not reply.ok and "not running" not in server_words(reply).lower():
             raise self.refused(reply, "unload", record.id)
 
-    async def pull(self, name: str) -> AsyncIterator[PullProgress]:
+    async def pull(self, name: str) -> AsyncGenerator[PullProgress, None]:
         reply = await self.http.post("/models", {"model": name})
         if reply.absent:
             self.caps = self.caps.without(pull=False)

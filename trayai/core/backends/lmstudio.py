@@ -6,7 +6,7 @@ Sources: docs/model-apis.md §3.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from trayai.core.backends.base import Backend, as_int, pull_error, server_words
@@ -54,7 +54,7 @@ class LmStudioBackend(Backend):
             if not reply.ok:
                 raise self.refused(reply, "unload", record.id)
 
-    async def pull(self, name: str) -> AsyncIterator[PullProgress]:
+    async def pull(self, name: str) -> AsyncGenerator[PullProgress, None]:
         reply = await self.http.post("/api/v1/models/download", {"model": name})
         if not reply.ok:
             raise pull_error(self.http.where, name, server_words(reply) or f"HTTP {reply.status}")

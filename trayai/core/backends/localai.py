@@ -6,7 +6,7 @@ a loaded model's real memory. Sources: docs/model-apis.md §5.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
@@ -79,7 +79,7 @@ class LocalAiBackend(Backend):
         if not reply.ok:
             raise self.refused(reply, "unload", record.id)
 
-    async def pull(self, name: str) -> AsyncIterator[PullProgress]:
+    async def pull(self, name: str) -> AsyncGenerator[PullProgress, None]:
         reply = await self.http.post("/models/apply", {"id": name})
         if not reply.ok:
             raise pull_error(self.http.where, name, server_words(reply) or f"HTTP {reply.status}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING
 
 from trayai.core.backends.base import Backend, Unsupported
@@ -203,20 +203,23 @@ class ModelManager:
             await backend.unload_all(loaded)
         return [m.id for m in loaded]
 
-    async def pull(self, name: str) -> AsyncIterator[PullProgress]:
+    async def pull(self, name: str) -> AsyncGenerator[PullProgress, None]:
         """Download ``name`` with progress; cancelling (closing the iterator) tells the server."""
         backend = await self.backend()
         if not backend.caps.pull:
             raise Unsupported(backend.kind, "pull models", backend.no_pull_hint())
-        finished = False
         try:
-            async for step in backend.pull(name):
-                finished = step.done
-                yield step
-        finally:
-            if not finished:
-                with contextlib.suppress(TrayaiError, asyncio.CancelledError):
-                    await asyncio.shield(backend.cancel_pull(name))
+            async with contextlib.aclosing(backend.pull(name)) as steps:
+                async for step in steps:
+                    yield step
+                    if step.done:
+                        return
+        except (asyncio.CancelledError, GeneratorExit):
+            # Stopped by the user (Ctrl+C, Cancel, quitting): the server is told; a pull that failed
+            # on its own has nothing to cancel.
+            with contextlib.suppress(TrayaiError, asyncio.CancelledError):
+                await asyncio.shield(backend.cancel_pull(name))
+            raise
 
     async def _until(
         self, model_id: str, *, loaded: bool, on_state: Callable[[ModelRecord], None] | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 from typing import Any
 
@@ -67,7 +67,7 @@ class OllamaBackend(Backend):
         if not reply.ok:
             raise self.refused(reply, "unload", record.id)
 
-    async def pull(self, name: str) -> AsyncIterator[PullProgress]:
+    async def pull(self, name: str) -> AsyncGenerator[PullProgress, None]:
         layers: dict[str, tuple[int, int]] = {}
         lines = self.http.lines("POST", "/api/pull", body={"model": name, "stream": True})
         async for line in lines:
