@@ -53,6 +53,10 @@ class Reply:
     redirect_to: str | None = None  # answer with a redirect to this Location
     redirect_status: int = 307
     hold: threading.Event | None = None  # stream nothing until the test sets it (a run held mid-way)
+    # A reasoning model's thinking, sent before the answer as ``reasoning_content`` deltas (one per
+    # word, at ``rate`` like the answer), or under ``reasoning_field``'s name (Ollama: "reasoning").
+    reasoning: str | None = None
+    reasoning_field: str = "reasoning_content"
 
     def token_list(self) -> list[str]:
         if self.n_tokens is not None:
@@ -404,7 +408,11 @@ class _Handler(BaseHTTPRequestHandler):
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": "".join(tokens)},
+                    "message": {
+                        "role": "assistant",
+                        "content": "".join(tokens),
+                        **({reply.reasoning_field: reply.reasoning} if reply.reasoning else {}),
+                    },
                     "finish_reason": finish,
                 }
             ],
@@ -490,6 +498,14 @@ class _Handler(BaseHTTPRequestHandler):
                     self._chunk(block)
                 self._chunk(b'"}}]}\n\n')
                 return
+            start = time.monotonic()
+            thoughts = re.findall(r"\S+\s*|\s+", reply.reasoning or "")
+            for index, thought in enumerate(thoughts):
+                if reply.rate:
+                    delay = start + index / reply.rate - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                self._event(chunk({reply.reasoning_field: thought, "content": None}))
             start = time.monotonic()
             for index, token in enumerate(tokens):
                 if reply.disconnect_after is not None and index == reply.disconnect_after:

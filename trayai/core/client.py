@@ -26,10 +26,12 @@ from trayai.core.responses import (
     Usage,
     completion_fields,
     guess_server_kind,
+    message_reasoning,
     parse_json_object,
     parse_model_list,
 )
 from trayai.core.textsafe import valid_text
+from trayai.core.thinking import split_thinking
 from trayai.core.urls import host_port, is_loopback_url, normalize_base_url
 
 if TYPE_CHECKING:
@@ -135,6 +137,8 @@ class StreamResult:
     duration: float  # seconds from sending the request to the end
     tokens_per_second: float | None
     error: TrayaiError | None = None
+    thinking: str = ""  # a reasoning model's thinking, kept apart from the answer
+    thinking_seconds: float | None = None  # from its first thinking token to its first answer text
 
     @property
     def cut_at_max_tokens(self) -> bool:
@@ -150,6 +154,7 @@ class StreamResult:
             "ttft_s": None if self.ttft is None else round(self.ttft, 4),
             "duration_s": round(self.duration, 4),
             "tokens_per_second": None if self.tokens_per_second is None else round(self.tokens_per_second, 2),
+            "thinking_s": None if self.thinking_seconds is None else round(self.thinking_seconds, 2),
             "error": None if self.error is None else self.error.to_dict(),
         }
 
@@ -402,8 +407,11 @@ class ModelClient:
         duration = time.perf_counter() - started
         data = parse_json_object(body, response.headers.get("content-type", ""), self.base_url)
         text, finish, usage = completion_fields(data, self.base_url)
+        thinking, text = split_thinking(text)
+        thinking = message_reasoning(data) or thinking
         tokens = usage.completion_tokens
         return StreamResult(
+            thinking=valid_text(thinking),
             text=text,
             model=str(data.get("model") or model),
             finish_reason=finish or "stop",

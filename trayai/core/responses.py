@@ -119,6 +119,17 @@ _OWNER_KINDS = {
 }
 
 
+def message_reasoning(data: dict[str, Any]) -> str:
+    """A whole completion's thinking (``message.reasoning_content`` / ``reasoning``), else ""."""
+    choices = data.get("choices")
+    first: Any = choices[0] if isinstance(choices, list) and choices else None
+    message: Any = first.get("message") if isinstance(first, dict) else None
+    value = (
+        message.get("reasoning_content") or message.get("reasoning") if isinstance(message, dict) else None
+    )
+    return value if isinstance(value, str) else ""
+
+
 def guess_server_kind(base_url: str, server_header: str | None, owners: Sequence[str | None]) -> str | None:
     """A best guess at which server family answers, from what one ``/models`` call reveals."""
     if "/engines" in base_url:

@@ -23,8 +23,9 @@ from trayai.core.errors import (
     extract_server_message,
     make_error,
 )
-from trayai.core.responses import Usage, completion_fields, parse_json_object
+from trayai.core.responses import Usage, completion_fields, message_reasoning, parse_json_object
 from trayai.core.textsafe import valid_text
+from trayai.core.thinking import PartKind, StreamPart, ThinkSplitter
 from trayai.core.urls import host_port
 
 if TYPE_CHECKING:
@@ -48,8 +49,10 @@ class _StreamState:
     finish: str | None = None
     usage: Usage | None = None
     times: list[float] = field(default_factory=list)
-    events: int = 0  # content events, for the max_tokens guard
+    events: int = 0  # content events (answer and thinking), for the max_tokens guard
     chars: int = 0
+    thinking_started: float | None = None
+    thinking_ended: float | None = None  # the first answer text after thinking
 
 
 class _Done:
@@ -76,18 +79,43 @@ class ChatStream:
         self._model = model
         self._options = options
         self._chunks: list[str] = []
-        self._gen: AsyncGenerator[str, None] | None = None
+        self._thinking: list[str] = []
+        self._splitter = ThinkSplitter()
+        self._gen: AsyncGenerator[StreamPart, None] | None = None
         self.result: StreamResult | None = None
 
     @property
     def text(self) -> str:
-        """Everything received so far (also after a failure)."""
+        """The answer received so far (also after a failure), without the thinking."""
         return "".join(self._chunks)
+
+    @property
+    def thinking(self) -> str:
+        """A reasoning model's thinking received so far."""
+        return "".join(self._thinking)
 
     def __aiter__(self) -> ChatStream:
         return self
 
     async def __anext__(self) -> str:
+        """The next piece of answer text (thinking is collected in :attr:`thinking`, not yielded)."""
+        while True:
+            part = await self._next_part()
+            if part.kind is PartKind.ANSWER:
+                return part.text
+
+    def parts(self) -> AsyncIterator[StreamPart]:
+        """Answer and thinking as they arrive, for views that show the thinking live."""
+        return self._parts()
+
+    async def _parts(self) -> AsyncGenerator[StreamPart, None]:
+        while True:
+            try:
+                yield await self._next_part()
+            except StopAsyncIteration:
+                return
+
+    async def _next_part(self) -> StreamPart:
         if self._gen is None:
             self._gen = self._run()
         return await self._gen.__anext__()
@@ -107,7 +135,7 @@ class ChatStream:
         elif self.result is None:
             self._finish("cancelled", None, _StreamState(time.perf_counter(), self._model))
 
-    async def _run(self) -> AsyncGenerator[str, None]:
+    async def _run(self) -> AsyncGenerator[StreamPart, None]:
         endpoint = self._client.endpoint
         state = _StreamState(time.perf_counter(), self._model)
         outcome = "cancelled"
@@ -180,7 +208,7 @@ class ChatStream:
         except asyncio.TimeoutError as exc:
             raise error from exc
 
-    async def _request(self, state: _StreamState) -> AsyncGenerator[str, None]:
+    async def _request(self, state: _StreamState) -> AsyncGenerator[StreamPart, None]:
         client = self._client
         endpoint = client.endpoint
         oai = client.sdk()
@@ -210,21 +238,11 @@ class ChatStream:
         finally:
             await manager.__aexit__(None, None, None)
 
-    async def _read(self, response: httpx2.Response, state: _StreamState) -> AsyncGenerator[str, None]:
+    async def _read(self, response: httpx2.Response, state: _StreamState) -> AsyncGenerator[StreamPart, None]:
         endpoint = self._client.endpoint
-        content_type = response.headers.get("content-type", "")
-        if "event-stream" not in content_type:
-            # A server that ignored stream=True (or an HTML page): read the whole body once.
-            raw = await self._before(response.aread(), state)
-            data = parse_json_object(raw.decode("utf-8", "replace"), content_type, endpoint.base_url)
-            text, finish, usage = completion_fields(data, endpoint.base_url)
-            state.ttft = time.perf_counter() - state.started
-            state.finish, state.usage = finish, usage
-            if text:
-                text = valid_text(text)
-                self._chunks.append(text)
-                state.times.append(time.perf_counter())
-                yield text
+        if "event-stream" not in response.headers.get("content-type", ""):
+            for part in await self._read_whole(response, state):
+                yield part
             return
         chunks = response.aiter_bytes().__aiter__()
         parts: list[bytes] = []  # the line being assembled: joined once, when its newline arrives
@@ -232,21 +250,9 @@ class ChatStream:
         done = False
         try:
             while not done:
-                try:
-                    chunk = await self._before(chunks.__anext__(), state)
-                except StopAsyncIteration:
+                chunk = await self._next_chunk(chunks, state)
+                if chunk is None:
                     break
-                except TrayaiError:
-                    raise
-                except Exception as exc:
-                    raise classify_exception(
-                        exc,
-                        base_url=endpoint.base_url,
-                        model=self._model,
-                        phase=ErrorPhase.STREAM
-                        if state.ttft is not None or self._chunks
-                        else ErrorPhase.FIRST_TOKEN,
-                    ) from exc
                 start = 0
                 while not done:
                     newline = chunk.find(b"\n", start)
@@ -261,12 +267,15 @@ class ChatStream:
                     parts, pending = [], 0
                     start = newline + 1
                     self._check_event_size(len(line))
-                    delta = self._event(line, state)
-                    if isinstance(delta, _Done):
+                    event = self._event(line, state)
+                    if isinstance(event, _Done):
                         done = True
-                    elif delta is not None:
+                    elif event:
                         self._check_length(state)
-                        yield delta
+                        for part in event:
+                            yield part
+            for part in self._splitter.flush():  # a tag-like tail held back is text after all
+                yield self._took(part, state)
             if done:
                 await _drain(chunks)
         finally:
@@ -279,6 +288,40 @@ class ChatStream:
                 ErrorCode.DISCONNECTED,
                 f"The connection to {host_port(endpoint.base_url)} closed before the reply finished",
             )
+
+    async def _next_chunk(self, chunks: AsyncIterator[bytes], state: _StreamState) -> bytes | None:
+        """The next bytes of the stream within the deadline; None at its end; failures typed."""
+        try:
+            return await self._before(chunks.__anext__(), state)
+        except StopAsyncIteration:
+            return None
+        except TrayaiError:
+            raise
+        except Exception as exc:
+            raise classify_exception(
+                exc,
+                base_url=self._client.endpoint.base_url,
+                model=self._model,
+                phase=ErrorPhase.STREAM
+                if state.ttft is not None or self._chunks or self._thinking
+                else ErrorPhase.FIRST_TOKEN,
+            ) from exc
+
+    async def _read_whole(self, response: httpx2.Response, state: _StreamState) -> list[StreamPart]:
+        """A server that ignored stream=True (or an HTML page): the whole body, read once."""
+        content_type = response.headers.get("content-type", "")
+        base_url = self._client.endpoint.base_url
+        raw = await self._before(response.aread(), state)
+        data = parse_json_object(raw.decode("utf-8", "replace"), content_type, base_url)
+        text, finish, usage = completion_fields(data, base_url)
+        state.ttft = time.perf_counter() - state.started
+        state.finish, state.usage = finish, usage
+        parts = []
+        reasoning = message_reasoning(data)
+        if reasoning:
+            parts.append(StreamPart(PartKind.THINKING, reasoning))
+        parts += self._splitter.feed(text or "") + self._splitter.flush()
+        return [self._took(StreamPart(p.kind, valid_text(p.text)), state) for p in parts]
 
     def _check_event_size(self, size: int) -> None:
         """One SSE line past :data:`MAX_EVENT_BYTES` is refused (a real delta is a few hundred bytes)."""
@@ -305,8 +348,8 @@ class ChatStream:
                 "stopped reading",
             )
 
-    def _event(self, line: bytes, state: _StreamState) -> str | _Done | None:
-        """Handle one SSE line; returns a text delta, :data:`DONE` or None."""
+    def _event(self, line: bytes, state: _StreamState) -> list[StreamPart] | _Done | None:
+        """Handle one SSE line; returns its answer/thinking parts, :data:`DONE` or None."""
         line = line.rstrip(b"\r")
         if not line.startswith(b"data:"):
             if not line or line.startswith((b":", b"event:", b"id:", b"retry:")):
@@ -334,13 +377,7 @@ class ChatStream:
             raise make_error(
                 ErrorCode.STREAM_ERROR, f"The server failed mid-reply: {message}", detail=message
             )
-        if isinstance(data.get("model"), str) and data["model"]:
-            state.model = data["model"][:200]
-        usage = data.get("usage")
-        if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
-            prompt = usage.get("prompt_tokens")
-            prompt_tokens = prompt if isinstance(prompt, int) else None
-            state.usage = Usage(prompt_tokens, usage["completion_tokens"], False)
+        self._note_model_and_usage(data, state)
         choices = data.get("choices")
         if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
             return None
@@ -350,21 +387,50 @@ class ChatStream:
         delta = choice.get("delta") or {}
         if not isinstance(delta, dict):
             return None
-        now = time.perf_counter()
-        if delta.get("reasoning_content") or delta.get("tool_calls"):
-            state.last_progress = now  # a thinking model is working: not a stall
+        if delta.get("tool_calls"):
+            state.last_progress = time.perf_counter()  # the model is working: not a stall
+        parts: list[StreamPart] = []
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        if isinstance(reasoning, str) and reasoning:
+            parts.append(StreamPart(PartKind.THINKING, reasoning))
         content = delta.get("content")
-        if not content or not isinstance(content, str):
+        if isinstance(content, str) and content:
+            parts.extend(self._splitter.feed(content))
+        if not parts:
             return None
-        content = valid_text(content)  # a lone surrogate (valid JSON) must not break a UTF-8 write
-        if state.ttft is None:
-            state.ttft = now - state.started
-        state.last_progress = now
-        state.times.append(now)
         state.events += 1
-        state.chars += len(content)
-        self._chunks.append(content)
-        return content
+        return [self._took(StreamPart(p.kind, valid_text(p.text)), state) for p in parts]
+
+    @staticmethod
+    def _note_model_and_usage(data: dict[str, Any], state: _StreamState) -> None:
+        """The model's own name and the token usage, from whichever event carries them."""
+        if isinstance(data.get("model"), str) and data["model"]:
+            state.model = data["model"][:200]
+        usage = data.get("usage")
+        if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
+            prompt = usage.get("prompt_tokens")
+            prompt_tokens = prompt if isinstance(prompt, int) else None
+            state.usage = Usage(prompt_tokens, usage["completion_tokens"], False)
+
+    def _took(self, part: StreamPart, state: _StreamState) -> StreamPart:
+        """Account for one part: the clocks, the caps, and the answer or thinking it belongs to.
+
+        Text is made valid UTF-8 first: a lone surrogate (valid JSON) must not break a write.
+        """
+        now = time.perf_counter()
+        if state.ttft is None:
+            state.ttft = now - state.started  # the server's first token, thinking or answer
+        state.last_progress = now
+        state.chars += len(part.text)
+        state.times.append(now)  # thinking tokens are generated tokens too (and in usage)
+        if part.kind is PartKind.THINKING:
+            state.thinking_started = state.thinking_started or now
+            self._thinking.append(part.text)
+        else:
+            if state.thinking_started is not None and state.thinking_ended is None:
+                state.thinking_ended = now
+            self._chunks.append(part.text)
+        return part
 
     def _finish(self, outcome: str, error: TrayaiError | None, state: _StreamState) -> None:
         if self.result is not None:
@@ -376,6 +442,9 @@ class ChatStream:
         if len(times) >= 2 and times[-1] > times[0]:
             # Generation speed between first and last token (excludes time to first token).
             rate = (usage.completion_tokens - 1) / (times[-1] - times[0])
+        thought = None
+        if state.thinking_started is not None:
+            thought = (state.thinking_ended or end) - state.thinking_started
         self.result = StreamResult(
             text=self.text,
             model=state.model or self._model,
@@ -385,6 +454,8 @@ class ChatStream:
             duration=end - state.started,
             tokens_per_second=rate,
             error=error,
+            thinking=self.thinking,
+            thinking_seconds=thought,
         )
 
 
