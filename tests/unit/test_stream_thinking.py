@@ -68,3 +68,16 @@ async def test_thinking_counts_against_max_tokens_and_as_progress(server: Script
                     pass
     assert "ignored max_tokens=50" in str(failed.value)
     assert stream.thinking.startswith("think think")
+
+
+def test_ask_prints_thinking_on_stderr_and_the_answer_on_stdout(server: ScriptedServer) -> None:
+    from tests.support.cli import cli
+
+    server.script(Reply(text="Paris.", reasoning="France's capital\x1b]0;x\x07 is Paris."))
+    code, out, err = cli("ask", "--endpoint", server.base_url, "Capital?")
+    assert code == 0 and out == "Paris.\n"
+    assert err.startswith("Thinking…\nFrance's capital is Paris.\n(thought for ")  # controls removed
+    server.script(Reply(text="Paris.", reasoning="France's capital is Paris."))
+    code, out, err = cli("ask", "--no-thinking", "--endpoint", server.base_url, "Capital?")
+    assert code == 0 and out == "Paris.\n"
+    assert "France's capital" not in err and "(thought for " in err

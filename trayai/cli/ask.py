@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import json
 import sys
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
 
 from trayai.cli.context import EXIT_FAIL, EXIT_OK, EXIT_USAGE, Context
 from trayai.cli.parents import Parents, Subparsers
@@ -18,6 +19,7 @@ from trayai.core.fallback import fallback_chain, fallback_note, worth_falling_ba
 from trayai.core.precedence import given_or, options_over_profile
 from trayai.core.resolve import ResolvedEndpoint
 from trayai.core.textsafe import TerminalSanitizer, valid_text
+from trayai.core.thinking import PartKind
 
 
 def register(sub: Subparsers, parents: Parents) -> None:
@@ -41,6 +43,11 @@ def _add_ask(sub: Subparsers, parents: Parents) -> None:
         action="store_true",
         help="write the answer exactly as the server sent it when stdout is not a terminal "
         "(by default terminal control sequences are removed; a terminal always gets them removed)",
+    )
+    ask.add_argument(
+        "--no-thinking",
+        action="store_true",
+        help="hide a reasoning model's thinking (by default it goes to stderr, dimmed on a terminal)",
     )
     ask.add_argument(
         "--no-resolve",
@@ -160,6 +167,10 @@ async def _print_complete(
         if can_fall_back and worth_falling_back(exc):
             return exc
         return ctx.fail(exc)
+    if result.thinking:
+        thoughts = _ThinkingWriter(ctx.err, shown=not ctx.args.no_thinking)
+        thoughts.write(result.thinking)
+        thoughts.end()
     text = _answer_filter(ctx)(result.text)
     ctx.out.write(text + ("" if text.endswith("\n") else "\n"))
     ctx.out.flush()
@@ -178,25 +189,32 @@ async def _print_stream(
     can_fall_back: bool = False,
 ) -> int | TrayaiError:
     clean = _answer_filter(ctx)
+    thoughts = _ThinkingWriter(ctx.err, shown=not ctx.args.no_thinking)
     stream = client.stream_chat(messages, model=model, options=options)
     wrote_newline = True
     try:
         async with stream:
-            async for delta in stream:
-                text = clean(delta)
+            async for part in stream.parts():
+                if part.kind is PartKind.THINKING:
+                    thoughts.write(part.text)
+                    continue
+                thoughts.end()
+                text = clean(part.text)
                 if not text:
                     continue
                 ctx.out.write(text)
                 ctx.out.flush()
                 wrote_newline = text.endswith("\n")
     except TrayaiError as exc:
-        if can_fall_back and worth_falling_back(exc, text_so_far=stream.text):
+        thoughts.end()
+        if can_fall_back and worth_falling_back(exc, text_so_far=stream.text + stream.thinking):
             return exc  # nothing was printed: another server may answer
         if not wrote_newline:
             ctx.out.write("\n")
         if stream.text:
             ctx.say("(the partial answer above was kept)")
         return ctx.fail(exc)
+    thoughts.end()
     if not wrote_newline:
         ctx.out.write("\n")
         ctx.out.flush()
@@ -207,6 +225,38 @@ async def _print_stream(
         if ctx.args.stats:
             ctx.say(ctx.line(_stats_line(final.to_dict())))
     return EXIT_OK
+
+
+class _ThinkingWriter:
+    """A reasoning model's thinking on stderr (dimmed on a terminal), closed by how long it took."""
+
+    def __init__(self, stream: TextIO, *, shown: bool) -> None:
+        self._stream = stream
+        self._shown = shown
+        self._tty = stream.isatty()
+        self._clean = TerminalSanitizer()
+        self._started: float | None = None
+        self._ended = False
+
+    def write(self, text: str) -> None:
+        if self._started is None:
+            self._started = time.perf_counter()
+            if self._shown:
+                self._stream.write("\x1b[2mThinking…\n" if self._tty else "Thinking…\n")
+        if self._shown:
+            self._stream.write(self._clean.feed(text))
+            self._stream.flush()
+
+    def end(self) -> None:
+        if self._started is None or self._ended:
+            return
+        self._ended = True
+        took = f"(thought for {time.perf_counter() - self._started:.1f} s)"
+        if self._shown:
+            self._stream.write(f"\n{took}" + ("\x1b[0m\n" if self._tty else "\n"))
+        else:
+            self._stream.write(took + "\n")
+        self._stream.flush()
 
 
 def _answer_filter(ctx: Context) -> Callable[[str], str]:
