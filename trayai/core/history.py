@@ -23,7 +23,7 @@ from trayai.core.redact import Redactor
 from trayai.core.strenum import StrEnum
 from trayai.core.textsafe import valid_data, valid_text
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 HISTORY_FILE_NAME = "history.sqlite3"
 TITLE_LENGTH = 60
 # Markers around matches in search snippets; callers turn them into bold/colour.
@@ -57,7 +57,8 @@ CREATE TABLE IF NOT EXISTS conversations (
     model TEXT,
     profile TEXT,
     settings TEXT NOT NULL DEFAULT '{}',
-    deleted_at REAL
+    deleted_at REAL,
+    pinned INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS conversations_updated ON conversations(updated DESC);
 CREATE TABLE IF NOT EXISTS messages (
@@ -69,8 +70,24 @@ CREATE TABLE IF NOT EXISTS messages (
     status TEXT NOT NULL DEFAULT 'done',
     meta TEXT NOT NULL DEFAULT '{}',
     created REAL NOT NULL,
+    thinking TEXT NOT NULL DEFAULT '',
+    version INTEGER NOT NULL DEFAULT 0,
     UNIQUE (conversation_id, seq)
 );
+-- Version 3: every answer a slot (conversation, seq) has had, once it was regenerated; the messages
+-- row holds the chosen one (messages.version = its 1-based position), so what is shown, searched and
+-- sent never needs this table.
+CREATE TABLE IF NOT EXISTS answer_versions (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    content TEXT NOT NULL DEFAULT '',
+    thinking TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    meta TEXT NOT NULL DEFAULT '{}',
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS answer_versions_slot ON answer_versions(conversation_id, seq, id);
 -- Version 2: what is indexed is the first million characters of a message, once it stops
 -- streaming. Indexing runs on the UI thread: re-indexing whole answers at every half-second
 -- checkpoint stalled it (~10-15 ms per MB, >100 ms at 5 MB). The view keeps FTS5's external content
@@ -96,6 +113,19 @@ CREATE TRIGGER IF NOT EXISTS messages_au AFTER UPDATE OF content, status ON mess
         SELECT new.id, substr(new.content, 1, 1000000) WHERE new.status != 'streaming';
 END;
 """
+
+
+_V3_COLUMNS = (  # constant text: no outside input reaches these statements
+    ("messages", "thinking", "TEXT NOT NULL DEFAULT ''"),
+    ("messages", "version", "INTEGER NOT NULL DEFAULT 0"),
+    ("conversations", "pinned", "INTEGER NOT NULL DEFAULT 0"),
+)
+
+# A message row plus how many answers its slot has had (constant text: no outside input).
+_MESSAGE_COLUMNS = (
+    "m.*, (SELECT COUNT(*) FROM answer_versions v WHERE v.conversation_id = m.conversation_id "
+    "AND v.seq = m.seq) AS versions"
+)
 
 
 class HistoryError(AppError):
@@ -141,6 +171,7 @@ class Conversation:
     settings: dict[str, Any]
     message_count: int
     deleted: bool = False
+    pinned: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,6 +186,20 @@ class StoredMessage:
     status: str
     meta: dict[str, Any] = field(default_factory=dict)
     created: float = 0.0
+    thinking: str = ""  # a reasoning model's thinking: shown apart, never sent back
+    version: int = 0  # which of the slot's answers this is (1-based), 0 when it has only one
+    versions: int = 0  # how many answers the slot has had (0 or 1: no alternatives)
+
+
+@dataclass(frozen=True)
+class AnswerVersion:
+    """One of the answers a regenerated slot has had."""
+
+    content: str
+    thinking: str
+    status: str
+    meta: dict[str, Any]
+    created: float
 
 
 @dataclass(frozen=True)
@@ -306,8 +351,9 @@ class HistoryStore:
         """Bring an older file up to ``SCHEMA_VERSION`` (version 0 = new or empty file)."""
         if version < 1:
             # One script, one transaction: a crash half-way leaves version 0 and it runs again.
-            conn.executescript(f"BEGIN;\n{_SCHEMA}\nPRAGMA user_version = 2;\nCOMMIT;")
-        elif version < 2:
+            conn.executescript(f"BEGIN;\n{_SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
+            return
+        if version < 2:
             # Streaming answers leave the index (see _SCHEMA): new triggers, and the index rebuilt
             # without them, so every later 'delete' removes exactly what was indexed.
             conn.executescript(
@@ -319,6 +365,15 @@ class HistoryStore:
                 "FROM messages_searchable s JOIN messages m ON m.id = s.id WHERE m.status != 'streaming';\n"
                 "PRAGMA user_version = 2;\nCOMMIT;"
             )
+        if version < 3:
+            # Thinking, answer versions and pins: new columns with defaults (those a file lacks),
+            # one new table.
+            added = [
+                f"ALTER TABLE {table} ADD COLUMN {column} {kind};\n"
+                for table, column, kind in _V3_COLUMNS
+                if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            ]
+            conn.executescript(f"BEGIN;\n{''.join(added)}{_SCHEMA}\nPRAGMA user_version = 3;\nCOMMIT;")
 
     def _move_aside(self, reason: str) -> Path:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -429,11 +484,11 @@ class HistoryStore:
         return _conversation(row)
 
     def list_conversations(self, limit: int = 500, offset: int = 0) -> list[Conversation]:
-        """Conversations newest first (by last activity), without deleted ones."""
+        """Conversations pinned first, then newest first (by last activity), without deleted ones."""
         rows = self._run(
             "SELECT c.*, (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS n "
-            "FROM conversations c WHERE c.deleted_at IS NULL ORDER BY c.updated DESC, c.id DESC "
-            "LIMIT ? OFFSET ?",
+            "FROM conversations c WHERE c.deleted_at IS NULL "
+            "ORDER BY c.pinned DESC, c.updated DESC, c.id DESC LIMIT ? OFFSET ?",
             (limit, offset),
         ).fetchall()
         return [_conversation(r) for r in rows]
@@ -444,6 +499,11 @@ class HistoryStore:
             raise HistoryError("A conversation needs a title.", "Type at least one character.")
         self._require(conversation_id)
         self._run("UPDATE conversations SET title = ?, title_set = 1 WHERE id = ?", (title, conversation_id))
+
+    def set_pinned(self, conversation_id: int, *, pinned: bool) -> None:
+        """Pinned conversations stay at the top of the list."""
+        self._require(conversation_id)
+        self._run("UPDATE conversations SET pinned = ? WHERE id = ?", (1 if pinned else 0, conversation_id))
 
     def update_settings(
         self, conversation_id: int, *, model: str | None = None, settings: Mapping[str, Any] | None = None
@@ -529,6 +589,7 @@ class HistoryStore:
         content: str | None = None,
         status: MessageStatus | None = None,
         meta: Mapping[str, Any] | None = None,
+        thinking: str | None = None,
     ) -> None:
         """Checkpoint or finish a message; only the given fields change."""
         sets: list[str] = []
@@ -536,6 +597,9 @@ class HistoryStore:
         if content is not None:
             sets.append("content = ?")
             params.append(self._text(content))
+        if thinking is not None:
+            sets.append("thinking = ?")
+            params.append(self._text(thinking))
         if status is not None:
             if status not in STATUSES:
                 raise ValueError(f"unknown status {status!r}")
@@ -551,7 +615,7 @@ class HistoryStore:
             raise MessageNotFound(message_id)
 
     def message(self, message_id: int) -> StoredMessage:
-        row = self._run("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
+        row = self._run(f"SELECT {_MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?", (message_id,)).fetchone()  # noqa: S608
         if row is None:
             raise MessageNotFound(message_id)
         return _message(row)
@@ -567,7 +631,8 @@ class HistoryStore:
         """Messages ``[start:stop]`` of a conversation in order (cheap for any slice: lazy loading)."""
         limit = -1 if stop is None else max(0, stop - start)
         rows = self._run(
-            "SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq LIMIT ? OFFSET ?",
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = ? "  # noqa: S608
+            "ORDER BY m.seq LIMIT ? OFFSET ?",
             (conversation_id, limit, max(0, start)),
         ).fetchall()
         return [_message(r) for r in rows]
@@ -582,15 +647,74 @@ class HistoryStore:
             ).fetchone()[0]
         )
 
-    def truncate_from(self, message_id: int) -> int:
-        """Remove a message and every later one of its conversation (edit / regenerate)."""
+    def truncate_from(self, message_id: int, *, keep_versions: bool = False) -> int:
+        """Remove a message and every later one of its conversation (edit / regenerate).
+
+        ``keep_versions``: the message's own slot keeps its answers (a regenerate adds one more).
+        """
         msg = self.message(message_id)
         with self._transaction():
             removed = self._run(
                 "DELETE FROM messages WHERE conversation_id = ? AND seq >= ?", (msg.conversation_id, msg.seq)
             ).rowcount
+            self._run(
+                "DELETE FROM answer_versions WHERE conversation_id = ? AND seq >= ?",
+                (msg.conversation_id, msg.seq + (1 if keep_versions else 0)),
+            )
             self._run("UPDATE conversations SET updated = ? WHERE id = ?", (self._now(), msg.conversation_id))
         return int(removed)
+
+    # ------------------------------------------------------------------ answer versions
+
+    def keep_version(self, message_id: int) -> int:
+        """Record a finished answer as one of its slot's versions; returns its 1-based position.
+
+        Called for the answer being replaced by a regenerate (once) and for every answer that
+        follows at a slot that has versions, so each is kept and can be chosen again.
+        """
+        msg = self.message(message_id)
+        with self._transaction():
+            self._run(
+                "INSERT INTO answer_versions(conversation_id, seq, content, thinking, status, meta, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    msg.conversation_id,
+                    msg.seq,
+                    msg.content,
+                    msg.thinking,
+                    msg.status,
+                    self._json(msg.meta),
+                    msg.created,
+                ),
+            )
+            position = int(
+                self._run(
+                    "SELECT COUNT(*) FROM answer_versions WHERE conversation_id = ? AND seq = ?",
+                    (msg.conversation_id, msg.seq),
+                ).fetchone()[0]
+            )
+            self._run("UPDATE messages SET version = ? WHERE id = ?", (position, message_id))
+        return position
+
+    def answer_versions(self, conversation_id: int, seq: int) -> list[AnswerVersion]:
+        rows = self._run(
+            "SELECT * FROM answer_versions WHERE conversation_id = ? AND seq = ? ORDER BY id",
+            (conversation_id, seq),
+        ).fetchall()
+        return [_version(r) for r in rows]
+
+    def choose_version(self, message_id: int, position: int) -> StoredMessage:
+        """Show answer ``position`` (1-based) of the message's slot: it is what later turns send."""
+        msg = self.message(message_id)
+        versions = self.answer_versions(msg.conversation_id, msg.seq)
+        if not 1 <= position <= len(versions):
+            raise HistoryError(f"Answer {position} of message {message_id} does not exist.")
+        chosen = versions[position - 1]
+        self._run(
+            "UPDATE messages SET content = ?, thinking = ?, status = ?, meta = ?, version = ? WHERE id = ?",
+            (chosen.content, chosen.thinking, chosen.status, self._json(chosen.meta), position, message_id),
+        )
+        return self.message(message_id)
 
     # ------------------------------------------------------------------ search
 
@@ -659,17 +783,30 @@ class HistoryStore:
             "model": conv.model,
             "profile": conv.profile,
             "settings": conv.settings,
-            "messages": [
-                {
-                    "role": m.role,
-                    "content": m.content,
-                    "status": m.status,
-                    "created": _iso(m.created),
-                    **({"meta": m.meta} if m.meta else {}),
-                }
-                for m in self.messages(conversation_id)
-            ],
+            "messages": [self._export_message(m) for m in self.messages(conversation_id)],
         }
+
+    def _export_message(self, m: StoredMessage) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "role": m.role,
+            "content": m.content,
+            "status": m.status,
+            "created": _iso(m.created),
+            **({"meta": m.meta} if m.meta else {}),
+            **({"thinking": m.thinking} if m.thinking else {}),
+        }
+        if m.versions > 1:
+            data["chosen_alternative"] = m.version
+            data["alternatives"] = [
+                {
+                    "content": v.content,
+                    "status": v.status,
+                    "created": _iso(v.created),
+                    **({"thinking": v.thinking} if v.thinking else {}),
+                }
+                for v in self.answer_versions(m.conversation_id, m.seq)
+            ]
+        return data
 
     def export_markdown(self, conversation_id: int) -> str:
         conv = self.conversation(conversation_id)
@@ -686,7 +823,19 @@ class HistoryStore:
             model = m.meta.get("model")
             if m.role == "assistant" and model:
                 heading += f" ({model})"
-            lines += [f"## {heading}", "", m.content.rstrip()]
+            lines += [f"## {heading}", ""]
+            if m.thinking:
+                lines += [
+                    "<details><summary>Thinking</summary>",
+                    "",
+                    m.thinking.rstrip(),
+                    "",
+                    "</details>",
+                    "",
+                ]
+            lines.append(m.content.rstrip())
+            if m.versions > 1:
+                lines += ["", f"_(answer {m.version} of {m.versions}; the JSON export has them all)_"]
             if m.status not in (MessageStatus.DONE,):
                 lines += ["", f"_({m.status})_"]
             lines.append("")
@@ -745,6 +894,21 @@ def _conversation(row: sqlite3.Row) -> Conversation:
         settings=settings if isinstance(settings, dict) else {},
         message_count=int(row["n"]),
         deleted=row["deleted_at"] is not None,
+        pinned=bool(row["pinned"]),
+    )
+
+
+def _version(row: sqlite3.Row) -> AnswerVersion:
+    try:
+        meta = json.loads(row["meta"] or "{}")
+    except ValueError:
+        meta = {}
+    return AnswerVersion(
+        str(row["content"]),
+        str(row["thinking"]),
+        str(row["status"]),
+        meta if isinstance(meta, dict) else {},
+        float(row["created"]),
     )
 
 
@@ -762,6 +926,9 @@ def _message(row: sqlite3.Row) -> StoredMessage:
         status=str(row["status"]),
         meta=meta if isinstance(meta, dict) else {},
         created=float(row["created"]),
+        thinking=str(row["thinking"]),
+        version=int(row["version"]),
+        versions=int(row["versions"]) if "versions" in row.keys() else 0,  # noqa: SIM118 - sqlite3.Row
     )
 
 
