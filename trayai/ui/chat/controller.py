@@ -27,6 +27,7 @@ from trayai.core.history import (
     StoredMessage,
 )
 from trayai.core.redact import Redactor
+from trayai.core.thinking import PartKind
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,8 @@ class ChatController(QObject):
     conversation_changed = Signal(int)  # the conversation shown changed (-1: a new, still empty one)
     message_saved = Signal(object)  # a StoredMessage was written (the prompt, before the request)
     reply_started = Signal(object)  # the assistant's StoredMessage placeholder; deltas follow
-    delta = Signal(str)  # text as it arrives
+    delta = Signal(str)  # answer text as it arrives
+    thinking_delta = Signal(str)  # a reasoning model's thinking as it arrives (shown apart, never sent)
     finished = Signal(object)  # a ReplyOutcome: done, stopped or cut at max tokens
     failed = Signal(object)  # a ReplyOutcome whose ``error`` says what went wrong (partial text kept)
     busy_changed = Signal(bool)  # a request started / ended
@@ -116,12 +118,14 @@ class ChatController(QObject):
         self._pending_options: dict[str, Any] = {}  # set before the conversation exists
         self._task: asyncio.Task[None] | None = None
         self._chunks: list[str] = []
+        self._thinking: list[str] = []
         self._message: StoredMessage | None = None
         self._last_result: StreamResult | None = None
         self._unsaved: dict[int, dict[str, Any]] = {}  # message id → fields the disk refused
         self._storage_told = False
         self._fallback: tuple[str, str, str] | None = None  # (profile, model, why) when one answered
         self._dropped = 0  # history messages left out of the request in flight
+        self._regenerating = False  # the reply in flight is a new version of its slot
         self._save_retry = QTimer(self)
         self._save_retry.setInterval(self.SAVE_RETRY_MS)
         self._save_retry.timeout.connect(self.retry_saves)
@@ -140,6 +144,10 @@ class ChatController(QObject):
     @property
     def streaming_text(self) -> str:
         return "".join(self._chunks)
+
+    @property
+    def streaming_thinking(self) -> str:
+        return "".join(self._thinking)
 
     @property
     def unsaved(self) -> int:
@@ -229,7 +237,11 @@ class ChatController(QObject):
                 return False
             last = self.history.messages(self.conversation_id, count - 1)[0]
             if last.role == "assistant":
-                self.history.truncate_from(last.id)
+                # The answer stays as one of the slot's versions: ‹ n/m › brings it back.
+                if last.versions == 0 and (last.content or last.thinking):
+                    self.history.keep_version(last.id)
+                self.history.truncate_from(last.id, keep_versions=True)
+                self._regenerating = self.history.answer_versions(last.conversation_id, last.seq) != []
             elif last.role != "user":
                 return False
         except HistoryError as exc:
@@ -237,6 +249,18 @@ class ChatController(QObject):
             return False
         self.conversation_changed.emit(self.conversation_id)  # the view reloads without the old answer
         self._start_reply(self.conversation_id)
+        return True
+
+    def choose_alternative(self, message_id: int, position: int) -> bool:
+        """Show answer ``position`` of a regenerated slot; later turns send the one shown."""
+        if self.busy or self.conversation_id is None:
+            return False
+        try:
+            self.history.choose_version(message_id, position)
+        except HistoryError as exc:
+            self._history_failed(exc)
+            return False
+        self.conversation_changed.emit(self.conversation_id)
         return True
 
     def edit(self, message_id: int, text: str) -> bool:
@@ -282,6 +306,7 @@ class ChatController(QObject):
             return
         self._message = placeholder
         self._chunks = []
+        self._thinking = []
         self._last_result = None
         self.reply_started.emit(placeholder)
         self._task = asyncio.ensure_future(self._reply(target, model, options, placeholder))
@@ -328,7 +353,8 @@ class ChatController(QObject):
                     break
                 except TrayaiError as exc:
                     following = candidates[position + 1] if position + 1 < len(candidates) else None
-                    if following is None or not worth_falling_back(exc, text_so_far=self.streaming_text):
+                    said = self.streaming_text + self.streaming_thinking
+                    if following is None or not worth_falling_back(exc, text_so_far=said):
                         raise
                     note = (
                         f"{current.profile!r} failed ({exc.message}) — trying fallback {following.profile!r}"
@@ -378,7 +404,7 @@ class ChatController(QObject):
                 return await self._attempt(target, model, prepared, generation, message_id)
             except TrayaiError as exc:
                 keep = halve(prepared, len(turns)) if exc.code is ErrorCode.CONTEXT_EXCEEDED else None
-                if keep is None or self._chunks or retries >= self.CONTEXT_RETRIES:
+                if keep is None or self._chunks or self._thinking or retries >= self.CONTEXT_RETRIES:
                     raise
                 retries += 1
                 log.info("context exceeded: retrying with the last %d messages", keep)
@@ -402,6 +428,9 @@ class ChatController(QObject):
         await target.client.warm_up()  # the SDK import happens off the UI thread
         if not target.generation.stream:
             result = await target.client.complete(prepared.messages, model=model, options=generation)
+            if result.thinking:
+                self._thinking.append(result.thinking)
+                self.thinking_delta.emit(result.thinking)
             self._chunks.append(result.text)
             self.delta.emit(result.text)
             return result
@@ -409,9 +438,13 @@ class ChatController(QObject):
         stream = target.client.stream_chat(prepared.messages, model=model, options=generation)
         try:
             async with stream:
-                async for piece in stream:
-                    self._chunks.append(piece)
-                    self.delta.emit(piece)
+                async for part in stream.parts():
+                    if part.kind is PartKind.THINKING:
+                        self._thinking.append(part.text)
+                        self.thinking_delta.emit(part.text)
+                    else:
+                        self._chunks.append(part.text)
+                        self.delta.emit(part.text)
                     now = time.monotonic()
                     if now - checkpoint >= self.CHECKPOINT_INTERVAL:
                         checkpoint = now
@@ -422,7 +455,7 @@ class ChatController(QObject):
         return stream.result
 
     def _checkpoint(self, message_id: int) -> None:
-        self._save(message_id, content=self.streaming_text)
+        self._save(message_id, content=self.streaming_text, thinking=self.streaming_thinking)
 
     def _save(self, message_id: int, **fields: Any) -> None:
         """Write ``fields`` now, or keep them (merged with earlier refused ones) for a retry."""
@@ -484,8 +517,16 @@ class ChatController(QObject):
         if self._fallback is not None:
             profile, model, why = self._fallback
             meta.update(fallback_profile=profile, fallback_reason=self._redactor.redact(why), model=model)
-        self._save(placeholder.id, content=text, status=status, meta=meta)
+        thinking = self.streaming_thinking
+        self._save(placeholder.id, content=text, status=status, meta=meta, thinking=thinking)
         self._message = None
+        version = versions = 0
+        if self._regenerating and not self._unsaved:
+            self._regenerating = False
+            try:  # the new answer joins the slot's earlier ones
+                version = versions = self.history.keep_version(placeholder.id)
+            except HistoryError as exc:
+                log.error("history: the answer could not be kept as a version: %s", exc)
         message = StoredMessage(
             placeholder.id,
             placeholder.conversation_id,
@@ -495,6 +536,9 @@ class ChatController(QObject):
             status,
             meta,
             placeholder.created,
+            thinking=thinking,
+            version=version,
+            versions=versions,
         )
         return ReplyOutcome(message, result, error, dropped)
 
