@@ -8,6 +8,7 @@ from __future__ import annotations
 import hmac
 import html
 import secrets
+import time
 from typing import Any
 
 from PySide6.QtCore import QEvent, QTimer, QUrl, Signal
@@ -26,6 +27,14 @@ from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
 from trayai.core.history import MessageStatus, StoredMessage
 from trayai.core.render import MarkdownRenderer, Palette, plain_text_to_html, reply_footer
 from trayai.ui.chat.answer_writer import AnswerWriter, fresh_block
+from trayai.ui.chat.thinking_view import (
+    EXPANDED_CHARS,
+    LIVE_TAIL_CHARS,
+    THINKING_STATE,
+    collapsed_html,
+    replace_section,
+    text_html,
+)
 
 ACTION_SCHEME = "trayai"
 
@@ -39,6 +48,10 @@ class _Stream:
         self.writer = writer
         self.pending: list[str] = []
         self.final: StoredMessage | None = None  # set by finish_stream; the footer follows the backlog
+        self.thinking: list[str] = []
+        self.thinking_started: float | None = None
+        self.thinking_shown = 0  # characters of thinking on screen (the live section is redrawn on change)
+        self.thinking_closed = False  # collapsed to its one line: the answer started
 
     def text(self) -> str:
         return self.writer.text.full() + "".join(self.pending)
@@ -67,6 +80,8 @@ class TranscriptView(QTextBrowser):
         self._frames: dict[int, QTextFrame] = {}
         self._contents: dict[int, str] = {}
         self._codes: dict[int, list[str]] = {}
+        self._thinking: dict[int, tuple[str, float | None]] = {}  # message id → (thinking, seconds)
+        self._thinking_open: set[int] = set()  # messages whose thinking is expanded
         self._stream: _Stream | None = None
         self._has_earlier = False
         self._flush_timer = QTimer(self)
@@ -100,6 +115,8 @@ class TranscriptView(QTextBrowser):
                 return
             if kind == "earlier":
                 self.load_earlier.emit()
+            elif kind == "thinking":
+                self.toggle_thinking(message_id)
             else:
                 self.action.emit(kind, message_id, index)
         elif scheme in ("http", "https"):
@@ -126,6 +143,7 @@ class TranscriptView(QTextBrowser):
         self._frames.clear()
         self._contents.clear()
         self._codes.clear()
+        self._thinking.clear()
         self._has_earlier = False
         self.document().clear()
 
@@ -222,6 +240,18 @@ class TranscriptView(QTextBrowser):
         frame.setFrameFormat(frame_format)
         inner = frame.firstCursorPosition()
         inner.insertHtml(self._header_html(message))
+        if message.role == "assistant" and message.thinking:
+            seconds = message.meta.get("thinking_s")
+            self._thinking[message.id] = (
+                message.thinking,
+                seconds if isinstance(seconds, (int, float)) else None,
+            )
+            fresh_block(inner)
+            inner.insertHtml(self._thinking_html(message.id))
+            block = inner.block()
+            block.setUserState(THINKING_STATE)
+            if message.id in self._thinking_open:
+                block.previous().setUserState(THINKING_STATE)
         if message.role == "assistant" and len(message.content) > AnswerWriter.BLOCK_MARKDOWN_LIMIT:
             # A long answer goes through the same writer as a streamed one (plain text for huge
             # blocks, no highlighting of megabytes of code), all at once.
@@ -247,6 +277,80 @@ class TranscriptView(QTextBrowser):
         self._codes[message.id] = codes
         cursor.setPosition(frame.lastPosition() + 1)
         return frame
+
+    # ------------------------------------------------------------------ thinking
+
+    def _thinking_html(self, message_id: int) -> str:
+        """The collapsed line, and the text too when this message's thinking is expanded."""
+        text, seconds = self._thinking.get(message_id, ("", None))
+        muted = self.renderer.palette.muted
+        expanded = message_id in self._thinking_open
+        out = collapsed_html(self.action_href("thinking", message_id), seconds, muted, expanded=expanded)
+        if expanded:
+            out += text_html(text, muted, limit=EXPANDED_CHARS, from_end=False)
+        return out
+
+    def thinking_text(self, message_id: int) -> str | None:
+        """A message's whole thinking (for Copy thinking), None when it has none."""
+        stream = self._stream
+        if stream is not None and stream.message.id == message_id and stream.thinking:
+            return "".join(stream.thinking)
+        found = self._thinking.get(message_id)
+        return found[0] if found else None
+
+    def toggle_thinking(self, message_id: int) -> None:
+        frame = self._frames.get(message_id)
+        if frame is None or message_id not in self._thinking:
+            return
+        if message_id in self._thinking_open:
+            self._thinking_open.discard(message_id)
+        else:
+            self._thinking_open.add(message_id)
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        replace_section(frame, self._thinking_html(message_id))
+        cursor.endEditBlock()
+
+    def add_thinking(self, text: str) -> None:
+        """Thinking of the answer being streamed: shown live until the answer starts."""
+        stream = self._stream
+        if stream is None or not text or stream.final is not None:
+            return
+        if stream.thinking_started is None:
+            stream.thinking_started = time.monotonic()
+        stream.thinking.append(text)
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def _show_live_thinking(self, stream: _Stream) -> None:
+        """Redraw the live section when the thinking grew (bounded: its last characters only)."""
+        total = sum(len(t) for t in stream.thinking)
+        if stream.thinking_closed or total == stream.thinking_shown:
+            return
+        stream.thinking_shown = total
+        muted = self.renderer.palette.muted
+        live = f'<p style="margin:0; color:{muted}"><small>Thinking…</small></p>' + text_html(
+            "".join(stream.thinking)[-LIVE_TAIL_CHARS:], muted, limit=LIVE_TAIL_CHARS, from_end=True
+        )
+        replace_section(stream.frame, live)
+
+    def _close_thinking(self, stream: _Stream, seconds: float | None) -> None:
+        """The answer started (or the stream ended): the section becomes its one line."""
+        if stream.thinking_closed or not stream.thinking:
+            return
+        stream.thinking_closed = True
+        if seconds is None and stream.thinking_started is not None:
+            seconds = time.monotonic() - stream.thinking_started
+        message_id = stream.message.id
+        self._thinking[message_id] = ("".join(stream.thinking), seconds)
+        replace_section(stream.frame, self._thinking_html(message_id))
+
+    def _alternatives_html(self, message: StoredMessage) -> str:
+        """ "‹ 2/3 ›": the slot's answers, the arrows links where there is one to go to."""
+        here, count = message.version, message.versions
+        back = f'<a href="{self.action_href("alt", message.id, here - 1)}">‹</a>' if here > 1 else "‹"
+        ahead = f'<a href="{self.action_href("alt", message.id, here + 1)}">›</a>' if here < count else "›"
+        return f"{back} {here}/{count} {ahead}"
 
     def _header_html(self, message: StoredMessage) -> str:
         who = {"user": "You", "assistant": "Assistant", "system": "System"}.get(message.role, message.role)
@@ -286,6 +390,10 @@ class TranscriptView(QTextBrowser):
         links = [f'<a href="{self.action_href("copy", message.id)}">Copy</a>']
         if message.role == "user":
             links.append(f'<a href="{self.action_href("edit", message.id)}">Edit</a>')
+        if message.role == "assistant" and message.thinking:
+            links.append(f'<a href="{self.action_href("copythinking", message.id)}">Copy thinking</a>')
+        if message.role == "assistant" and message.versions > 1:
+            links.insert(0, self._alternatives_html(message))
         footer = reply_footer(message.meta, message.status) if message.role == "assistant" else ""
         line = " · ".join(links)
         if footer:
@@ -320,6 +428,11 @@ class TranscriptView(QTextBrowser):
         stream = self._stream
         if stream is None or not text or stream.final is not None:
             return
+        if stream.thinking and not stream.thinking_closed:
+            cursor = QTextCursor(self.document())
+            cursor.beginEditBlock()
+            self._close_thinking(stream, None)
+            cursor.endEditBlock()
         stream.pending.append(text)
         if not self._flush_timer.isActive():
             self._flush_timer.start()
@@ -340,6 +453,7 @@ class TranscriptView(QTextBrowser):
             stream.pending.clear()
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
+        self._show_live_thinking(stream)
         more = stream.writer.step()
         cursor.endEditBlock()
         if more:
@@ -396,6 +510,10 @@ class TranscriptView(QTextBrowser):
         at_bottom = self._at_bottom()
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
+        if message.thinking and not stream.thinking:
+            stream.thinking.append(message.thinking)  # a non-streamed reply: all of it at the end
+        seconds = message.meta.get("thinking_s")
+        self._close_thinking(stream, seconds if isinstance(seconds, (int, float)) else None)
         inner = self._cursor_at(stream.frame.lastPosition())
         if inner.block().length() > 1 or inner.currentList() is not None:
             fresh_block(inner)

@@ -182,6 +182,7 @@ class ChatWindow(QMainWindow):
         c.message_saved.connect(self._on_message_saved)
         c.reply_started.connect(self.transcript.begin_stream)
         c.delta.connect(self.transcript.add_delta)
+        c.thinking_delta.connect(self.transcript.add_thinking)
         c.finished.connect(self._on_reply_ended)
         c.failed.connect(self._on_reply_ended)
         c.busy_changed.connect(lambda busy: self._on_busy(busy=busy))
@@ -312,6 +313,13 @@ class ChatWindow(QMainWindow):
             self.regenerate()
         elif kind == "latest":
             self._load_conversation(self.controller.conversation_id)
+        elif kind == "copythinking":
+            thinking = self.transcript.thinking_text(message_id)
+            if thinking is not None:
+                clipboard.setText(thinking)
+                self.statusBar().showMessage("Thinking copied.", 2000)
+        elif kind == "alt" and not self.controller.choose_alternative(message_id, index):
+            self.statusBar().showMessage("Stop the answer first (Esc).", 3000)
 
     def start_edit(self, message_id: int) -> None:
         """Put a user message in the prompt box; sending replaces it and everything after it."""
