@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QInputMethodEvent, QKeyEvent
+from PySide6.QtGui import QInputMethodEvent, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 
@@ -11,13 +11,36 @@ class PromptInput(QPlainTextEdit):
     submitted = Signal(str)  # Enter was pressed with text (not during IME composition)
     escape = Signal()  # Esc was pressed (the window stops the answer or cancels an edit)
 
+    MIN_LINES = 2  # an empty box is this tall…
+    MAX_LINES = 8  # …and grows with its text up to this, then scrolls
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setPlaceholderText("Ask anything — Enter sends, Shift+Enter for a new line, ↑ recalls")
         self.setTabChangesFocus(True)
+        self.document().contentsChanged.connect(self._fit)
+        self._fit()
         self._composing = False
         self._recall: list[str] = []
         self._recall_pos: int | None = None
+
+    def lines_shown(self) -> int:
+        """How many text lines the box is sized for now (wrapped lines count)."""
+        lines = int(self.document().size().height())  # QPlainTextEdit: the document's height in lines
+        return max(self.MIN_LINES, min(self.MAX_LINES, lines))
+
+    def _fit(self) -> None:
+        """Height for the text's lines (between MIN and MAX); the transcript gets the rest."""
+        margins = self.contentsMargins()
+        frame = 2 * self.frameWidth() + margins.top() + margins.bottom()
+        padding = 2 * int(self.document().documentMargin())
+        height = self.fontMetrics().lineSpacing() * self.lines_shown() + frame + padding
+        if self.height() != height or self.minimumHeight() != height:
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()  # a narrower box wraps into more lines
 
     @property
     def composing(self) -> bool:

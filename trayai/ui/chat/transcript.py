@@ -16,6 +16,7 @@ from PySide6.QtGui import (
     QColor,
     QDesktopServices,
     QPalette,
+    QResizeEvent,
     QTextCharFormat,
     QTextCursor,
     QTextFormat,
@@ -65,6 +66,7 @@ class TranscriptView(QTextBrowser):
     palette_changed = Signal()  # the desktop switched light/dark: the owner re-renders
 
     FLUSH_INTERVAL_MS = 16
+    READABLE_WIDTH = 880  # on a wide window the text keeps a readable line length, centred
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -92,6 +94,13 @@ class TranscriptView(QTextBrowser):
         self.flush_count = 0
 
     # ------------------------------------------------------------------ safety
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        spare = self.width() - self.READABLE_WIDTH - self.verticalScrollBar().sizeHint().width()
+        side = max(0, spare // 2)
+        if self.viewportMargins().left() != side:
+            self.setViewportMargins(side, 0, side, 0)
+        super().resizeEvent(event)
 
     def loadResource(self, _type: int, _name: QUrl | str) -> Any:
         """Never load anything: no remote images, stylesheets or local files from model output."""
@@ -392,6 +401,8 @@ class TranscriptView(QTextBrowser):
             links.append(f'<a href="{self.action_href("edit", message.id)}">Edit</a>')
         if message.role == "assistant" and message.thinking:
             links.append(f'<a href="{self.action_href("copythinking", message.id)}">Copy thinking</a>')
+        if message.role == "assistant" and message.status != MessageStatus.ERROR:
+            links.append(f'<a href="{self.action_href("regenerate", message.id)}">Regenerate</a>')
         if message.role == "assistant" and message.versions > 1:
             links.insert(0, self._alternatives_html(message))
         footer = reply_footer(message.meta, message.status) if message.role == "assistant" else ""

@@ -15,17 +15,12 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QPlainTextEdit,
     QPushButton,
-    QSpinBox,
     QSplitter,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +35,7 @@ from trayai.core.paging import (
     opening_range,
 )
 from trayai.ui.chat.controller import ChatController, ReplyOutcome
+from trayai.ui.chat.options_bar import OptionsBar
 from trayai.ui.chat.prompt_input import PromptInput
 from trayai.ui.chat.sidebar import ConversationSidebar
 from trayai.ui.chat.transcript import TranscriptView
@@ -96,35 +92,11 @@ class ChatWindow(QMainWindow):
         self.new_button = self.sidebar.new_button
         self.conversations = self.sidebar.conversations
 
-        self.model_combo = QComboBox()
-        self.model_combo.setEditable(True)
-        self.model_combo.setMinimumContentsLength(18)
-        self.model_combo.setToolTip("Model for this conversation (the server's list; you can type a name)")
-        self.temperature = QDoubleSpinBox()
-        self.temperature.setRange(-0.1, 2.0)
-        self.temperature.setSingleStep(0.1)
-        self.temperature.setDecimals(2)
-        self.temperature.setSpecialValueText("default")
-        self.temperature.setToolTip("Temperature: 0 = deterministic, higher = more varied")
-        self.max_tokens = QSpinBox()
-        self.max_tokens.setRange(0, 1_000_000)
-        self.max_tokens.setSpecialValueText("no limit")
-        self.max_tokens.setToolTip("Maximum tokens in an answer (no limit = the server's)")
-        self.system_button = QToolButton()
-        self.system_button.setText("System prompt")
-        self.system_button.setCheckable(True)
-        self.system_prompt = QPlainTextEdit()
-        self.system_prompt.setPlaceholderText("Instructions sent before this conversation")
-        self.system_prompt.setMaximumHeight(90)
-        self.system_prompt.hide()
-        options = QHBoxLayout()
-        options.addWidget(QLabel("Model"))
-        options.addWidget(self.model_combo, 1)
-        options.addWidget(QLabel("Temperature"))
-        options.addWidget(self.temperature)
-        options.addWidget(QLabel("Max tokens"))
-        options.addWidget(self.max_tokens)
-        options.addWidget(self.system_button)
+        self.options_bar = OptionsBar()
+        self.model_combo = self.options_bar.model_combo
+        self.temperature = self.options_bar.temperature
+        self.max_tokens = self.options_bar.max_tokens
+        self.system_prompt = self.options_bar.system_prompt
 
         self.notice = QLabel()
         self.notice.setTextFormat(Qt.TextFormat.PlainText)
@@ -136,19 +108,16 @@ class ChatWindow(QMainWindow):
         self.edit_banner = QLabel()
         self.edit_banner.hide()
         self.prompt = PromptInput()
-        self.prompt.setMaximumHeight(140)
+        self.prompt.setAccessibleName("Prompt")
         self.send_button = QPushButton("Send")
         self.send_button.setDefault(True)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop the answer (Esc)")
         self.stop_button.hide()
-        self.regenerate_button = QPushButton("Regenerate")
-        self.regenerate_button.setToolTip("Ask again for the last answer (Ctrl+Shift+R)")
         buttons = QVBoxLayout()
+        buttons.addStretch(1)  # the buttons sit at the bottom, beside the box's last line
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
-        buttons.addWidget(self.regenerate_button)
-        buttons.addStretch(1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.prompt, 1)
         bottom.addLayout(buttons)
@@ -156,8 +125,7 @@ class ChatWindow(QMainWindow):
         main = QWidget()
         main_layout = QVBoxLayout(main)
         main_layout.setContentsMargins(0, 6, 6, 6)
-        main_layout.addLayout(options)
-        main_layout.addWidget(self.system_prompt)
+        main_layout.addWidget(self.options_bar)
         main_layout.addWidget(self.notice)
         main_layout.addWidget(self.transcript, 1)
         main_layout.addWidget(self.edit_banner)
@@ -193,7 +161,6 @@ class ChatWindow(QMainWindow):
         self.prompt.escape.connect(self._on_escape)
         self.send_button.clicked.connect(lambda: self.send(self.prompt.toPlainText()))
         self.stop_button.clicked.connect(self.controller.stop)
-        self.regenerate_button.clicked.connect(self.regenerate)
         self.sidebar.new_requested.connect(self.new_conversation)
         self.sidebar.conversation_chosen.connect(self._on_conversation_chosen)
         self.sidebar.hit_chosen.connect(
@@ -216,7 +183,6 @@ class ChatWindow(QMainWindow):
         line_edit.editingFinished.connect(self._save_options)
         self.temperature.editingFinished.connect(self._save_options)
         self.max_tokens.editingFinished.connect(self._save_options)
-        self.system_button.toggled.connect(self.system_prompt.setVisible)
         self.system_prompt.textChanged.connect(self._save_options)
 
         shortcuts: list[tuple[str, Callable[[], object]]] = [
@@ -270,7 +236,6 @@ class ChatWindow(QMainWindow):
     def _on_busy(self, *, busy: bool) -> None:
         self.send_button.setVisible(not busy)
         self.stop_button.setVisible(busy)
-        self.regenerate_button.setEnabled(not busy)
 
     def _on_message_saved(self, message: StoredMessage) -> None:
         if message.conversation_id == self.controller.conversation_id:
@@ -311,6 +276,12 @@ class ChatWindow(QMainWindow):
             self.start_edit(message_id)
         elif kind == "retry":
             self.regenerate()
+        elif kind == "regenerate":
+            ids = self.transcript.message_ids
+            if ids and ids[-1] == message_id:
+                self.regenerate()
+            else:
+                self.statusBar().showMessage("Only the last answer can be regenerated.", 3000)
         elif kind == "latest":
             self._load_conversation(self.controller.conversation_id)
         elif kind == "copythinking":
@@ -549,9 +520,9 @@ class ChatWindow(QMainWindow):
         system = str(options.get("system_prompt") or "")
         if self.system_prompt.toPlainText() != system:
             self.system_prompt.setPlainText(system)
-        self.system_button.setText("System prompt ✓" if system else "System prompt")
         for widget in (self.model_combo, self.temperature, self.max_tokens, self.system_prompt):
             widget.blockSignals(False)
+        self.options_bar.show_summary()
 
     def _save_options(self) -> None:
         temperature = self.temperature.value()
@@ -565,7 +536,7 @@ class ChatWindow(QMainWindow):
             )
         except (HistoryError, KeyError) as exc:
             self.statusBar().showMessage(str(exc).splitlines()[0], 4000)
-        self.system_button.setText("System prompt ✓" if system.strip() else "System prompt")
+        self.options_bar.show_summary()
 
     # ------------------------------------------------------------------ window
 
