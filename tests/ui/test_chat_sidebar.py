@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -106,3 +108,22 @@ def test_new_chat_button_is_a_signal(history: HistoryStore, qtbot: QtBot) -> Non
     new = record(sidebar.new_requested)
     qtbot.mouseClick(sidebar.new_button, Qt.MouseButton.LeftButton)
     assert new == [()]
+
+
+def test_headings_group_the_list_and_pinning_moves_a_chat_up(qtbot: QtBot, tmp_path: Path) -> None:
+    from trayai.ui.chat.grouped_list import heading_of
+
+    month_ago = iter([time.time() - 86_400 * 30])
+    store = HistoryStore(tmp_path / "h.sqlite3", now=lambda: next(month_ago, time.time()))
+    old = store.create_conversation("old one")
+    store.create_conversation("new one")
+    sidebar = ConversationSidebar(store, lambda: None)
+    qtbot.addWidget(sidebar)
+    sidebar.refresh()
+    model = sidebar.conversations.model()
+    rows = [(model.index(r, 0).data(), heading_of(model.index(r, 0))) for r in range(model.rowCount())]
+    assert rows == [("new one", "Today"), ("old one", "Earlier")]
+    sidebar.set_pinned(old.id, pinned=True)  # what the context menu's Pin does
+    rows = [(model.index(r, 0).data(), heading_of(model.index(r, 0))) for r in range(model.rowCount())]
+    assert rows == [("old one", "Pinned"), ("new one", "Today")]
+    store.close()

@@ -330,11 +330,12 @@ def test_context_menu_offers_rename_export_delete(rig: Rig, history: HistoryStor
     menu = rig.window.sidebar._context_menu
     assert [a.text() for a in menu.actions()] == [
         "&Rename",
+        "&Pin to the top",
         "Export as &Markdown…",
         "Export as &JSON…",
         "&Delete",
     ]
-    menu.actions()[3].trigger()  # the window deletes it, with Undo offered
+    menu.actions()[4].trigger()  # the window deletes it, with Undo offered
     menu.close()
     assert rig.window.conversations.count() == 0 and rig.window.undo_button.isVisible()
     assert history.list_conversations() == []

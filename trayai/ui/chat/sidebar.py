@@ -22,11 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trayai.core.chatgroups import group_of
 from trayai.core.history import MATCH_END, MATCH_START, HistoryError, HistoryStore, SearchHit
 from trayai.core.textsafe import not_markup
+from trayai.ui.chat.grouped_list import ROLE_GROUP, GroupedDelegate
 
 ROLE_CONVERSATION = Qt.ItemDataRole.UserRole
 ROLE_HIT = Qt.ItemDataRole.UserRole + 1
+ROLE_PINNED = Qt.ItemDataRole.UserRole + 3
 
 
 class ConversationSidebar(QWidget):
@@ -70,6 +73,9 @@ class ConversationSidebar(QWidget):
         self.conversations = QListWidget()
         self.conversations.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.conversations.setEditTriggers(QListWidget.EditTrigger.EditKeyPressed)
+        self.conversations.setItemDelegate(GroupedDelegate(self.conversations))
+        self.conversations.setAccessibleName("Conversations")
+        self.search.setAccessibleName("Search conversations")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 0, 6)
         top = QHBoxLayout()
@@ -113,9 +119,12 @@ class ConversationSidebar(QWidget):
                     item.setFlags(Qt.ItemFlag.NoItemFlags)
                     self.conversations.addItem(item)
             else:
+                now = time.time()
                 for conv in self.history.list_conversations():
                     item = QListWidgetItem(conv.title)
                     item.setData(ROLE_CONVERSATION, conv.id)
+                    item.setData(ROLE_GROUP, str(group_of(conv.updated, pinned=conv.pinned, now=now)))
+                    item.setData(ROLE_PINNED, conv.pinned)
                     item.setToolTip(
                         not_markup(
                             f"{conv.title}\n{time.strftime('%Y-%m-%d %H:%M', time.localtime(conv.updated))}"
@@ -182,12 +191,23 @@ class ConversationSidebar(QWidget):
         md.triggered.connect(lambda: self.export_requested.emit(conversation_id, "md"))
         js = QAction("Export as &JSON…", menu)
         js.triggered.connect(lambda: self.export_requested.emit(conversation_id, "json"))
+        pinned = bool(item.data(ROLE_PINNED))
+        pin = QAction("Un&pin" if pinned else "&Pin to the top", menu)
+        pin.triggered.connect(lambda: self.set_pinned(conversation_id, pinned=not pinned))
         delete = QAction("&Delete", menu)
         delete.triggered.connect(lambda: self.delete_requested.emit(conversation_id))
-        for action in (rename, md, js, delete):
+        for action in (rename, pin, md, js, delete):
             menu.addAction(action)
         menu.popup(self.conversations.viewport().mapToGlobal(pos))
         self._context_menu = menu
+
+    def set_pinned(self, conversation_id: int, *, pinned: bool) -> None:
+        try:
+            self.history.set_pinned(conversation_id, pinned=pinned)
+        except HistoryError as exc:
+            self.failed.emit(str(exc))
+            return
+        self.refresh()
 
     def _rename_item(self, item: QListWidgetItem) -> None:
         if self.searching:
