@@ -74,6 +74,8 @@ class ConversationSidebar(QWidget):
         self.conversations.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.conversations.setEditTriggers(QListWidget.EditTrigger.EditKeyPressed)
         self.conversations.setItemDelegate(GroupedDelegate(self.conversations))
+        self.conversations.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.conversations.setTextElideMode(Qt.TextElideMode.ElideRight)  # long titles end in "…"
         self.conversations.setAccessibleName("Conversations")
         self.search.setAccessibleName("Search conversations")
         layout = QVBoxLayout(self)

@@ -60,7 +60,7 @@ SECTION_BUILTIN = "Built-in server"
 SECTION_HOTKEY = "Quick prompt & hotkey"
 SECTION_GENERAL = "General"
 SECTIONS = (SECTION_ENDPOINTS, SECTION_GENERATION, SECTION_BUILTIN, SECTION_HOTKEY, SECTION_GENERAL)
-PROFILE_FIELDS = ("first_token_timeout", "stall_timeout", "answer_timeout", "context_tokens")
+PROFILE_FIELDS = ("first_token_timeout", "stall_timeout", "answer_timeout", "context_tokens", "fallback")
 GENERATION_FIELDS = ("temperature", "top_p", "max_tokens", "system_prompt", "stream")
 BUILTIN_FIELDS = (
     "alias",
@@ -72,7 +72,14 @@ BUILTIN_FIELDS = (
     "autostart",
     "startup_timeout",
 )
-GENERAL_FIELDS = ("poll_interval", "notifications", "left_click", "start_at_login")
+GENERAL_FIELDS = (
+    "poll_interval",
+    "notifications",
+    "left_click",
+    "start_at_login",
+    "watch_servers",
+    "server_notifications",
+)
 
 ClientFactory = Callable[[str, str], ModelClient]
 
