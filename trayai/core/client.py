@@ -170,6 +170,7 @@ class ModelClient:
         self._stream_options_ok = True  # LM Studio refuses stream_options: see refuses_stream_options
         self._unsupported: set[str] = set()  # llama.cpp extras this server does not have
         self._context_window: int | None = None
+        self._vision: dict[str, bool | None] = {}
 
     @property
     def base_url(self) -> str:
@@ -338,6 +339,39 @@ class ModelClient:
             if isinstance(n_ctx, int) and n_ctx > 0:
                 self._context_window = n_ctx
         return self._context_window
+
+    async def vision(self, model: str) -> bool | None:
+        """Whether ``model`` can see images, where the server says (llama.cpp ``/props`` modalities,
+        Ollama ``/api/show`` capabilities); None when it does not say (try, and explain a refusal)."""
+        if model in self._vision:
+            return self._vision[model]
+        props = await self._llama_json("/props")
+        said: bool | None = None
+        modalities = props.get("modalities") if isinstance(props, dict) else None
+        if isinstance(modalities, dict) and isinstance(modalities.get("vision"), bool):
+            said = modalities["vision"]
+        elif "/api/show" not in self._unsupported:
+            said = await self._ollama_vision(model)
+        self._vision[model] = said
+        return said
+
+    async def _ollama_vision(self, model: str) -> bool | None:
+        try:
+            response = await within(
+                self.http().post(f"{self.server_root}/api/show", json={"model": model}),
+                self.endpoint.models_timeout,
+            )
+        except Exception:  # noqa: BLE001 - optional: any failure means "the server does not say"
+            return None
+        if response.status_code in (404, 405, 501) or len(response.content) > 8_000_000:
+            self._unsupported.add("/api/show")
+            return None
+        try:
+            capabilities = json.loads(response.content).get("capabilities")
+        except (ValueError, AttributeError):
+            self._unsupported.add("/api/show")
+            return None
+        return "vision" in capabilities if isinstance(capabilities, list) else None
 
     async def busy_slots(self) -> int | None:
         """How many answers a llama.cpp server is generating now (``/slots``), whoever asked."""

@@ -4,10 +4,11 @@ them), or halved after "context exceeded" (docs/architecture.md, "The chat windo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from trayai.core.attachments import IMAGE_TOKENS
 from trayai.core.history import StoredMessage
 
 CHARS_PER_TOKEN = 3.0  # no tokenizer for every server: an underestimate errs on sending less
@@ -23,19 +24,32 @@ class Prepared:
     dropped: int
 
 
-def estimate_tokens(text: str) -> int:
-    return int(len(text) / CHARS_PER_TOKEN) + MESSAGE_OVERHEAD_TOKENS
+def estimate_tokens(content: str | list[dict[str, Any]]) -> int:
+    """Roughly what a message costs: its text by length, each image a fixed amount."""
+    if isinstance(content, str):
+        return int(len(content) / CHARS_PER_TOKEN) + MESSAGE_OVERHEAD_TOKENS
+    text = sum(len(str(p.get("text", ""))) for p in content if p.get("type") == "text")
+    images = sum(1 for p in content if p.get("type") == "image_url")
+    return int(text / CHARS_PER_TOKEN) + images * IMAGE_TOKENS + MESSAGE_OVERHEAD_TOKENS
 
 
-def sendable(history: Iterable[StoredMessage]) -> list[dict[str, Any]]:
-    """History as API messages: failed answers with no text are skipped; partial answers are kept."""
+def sendable(
+    history: Iterable[StoredMessage],
+    content_of: Callable[[StoredMessage], str | list[dict[str, Any]]] | None = None,
+) -> list[dict[str, Any]]:
+    """History as API messages: failed answers with no text are skipped; partial answers are kept.
+
+    ``content_of`` turns a message with attachments into what is sent (inlined files, image parts);
+    thinking is never sent back.
+    """
     out: list[dict[str, Any]] = []
     for m in history:
         if m.role not in ("user", "assistant"):
             continue
         if m.role == "assistant" and not m.content.strip():
             continue
-        out.append({"role": m.role, "content": m.content})
+        content = content_of(m) if content_of is not None and m.attachments else m.content
+        out.append({"role": m.role, "content": content})
     return out
 
 
@@ -63,7 +77,7 @@ def prepare(
         used = 0
         first_kept = len(turns)
         for i in range(len(turns) - 1, start - 1, -1):
-            cost = estimate_tokens(str(turns[i]["content"]))
+            cost = estimate_tokens(turns[i]["content"])
             if used + cost > budget and i < len(turns) - 1:
                 break
             used += cost

@@ -12,18 +12,19 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from trayai.core.attachments import Attachment, AttachmentKind
 from trayai.core.errors import AppError
 from trayai.core.redact import Redactor
 from trayai.core.strenum import StrEnum
 from trayai.core.textsafe import valid_data, valid_text
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 HISTORY_FILE_NAME = "history.sqlite3"
 TITLE_LENGTH = 60
 # Markers around matches in search snippets; callers turn them into bold/colour.
@@ -88,6 +89,17 @@ CREATE TABLE IF NOT EXISTS answer_versions (
     created REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS answer_versions_slot ON answer_versions(conversation_id, seq, id);
+-- Version 4: files attached to a message (trayai's own copies, in the data folder).
+CREATE TABLE IF NOT EXISTS attachments (
+    id INTEGER PRIMARY KEY,
+    message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    mime TEXT NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attachments_message ON attachments(message_id);
 -- Version 2: what is indexed is the first million characters of a message, once it stops
 -- streaming. Indexing runs on the UI thread: re-indexing whole answers at every half-second
 -- checkpoint stalled it (~10-15 ms per MB, >100 ms at 5 MB). The view keeps FTS5's external content
@@ -189,6 +201,7 @@ class StoredMessage:
     thinking: str = ""  # a reasoning model's thinking: shown apart, never sent back
     version: int = 0  # which of the slot's answers this is (1-based), 0 when it has only one
     versions: int = 0  # how many answers the slot has had (0 or 1: no alternatives)
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -374,6 +387,8 @@ class HistoryStore:
                 if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
             ]
             conn.executescript(f"BEGIN;\n{''.join(added)}{_SCHEMA}\nPRAGMA user_version = 3;\nCOMMIT;")
+        if version < 4:
+            conn.executescript(f"BEGIN;\n{_SCHEMA}\nPRAGMA user_version = 4;\nCOMMIT;")
 
     def _move_aside(self, reason: str) -> Path:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -618,7 +633,7 @@ class HistoryStore:
         row = self._run(f"SELECT {_MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?", (message_id,)).fetchone()  # noqa: S608
         if row is None:
             raise MessageNotFound(message_id)
-        return _message(row)
+        return self._with_attachments([_message(row)])[0]
 
     def message_count(self, conversation_id: int) -> int:
         return int(
@@ -635,7 +650,40 @@ class HistoryStore:
             "ORDER BY m.seq LIMIT ? OFFSET ?",
             (conversation_id, limit, max(0, start)),
         ).fetchall()
-        return [_message(r) for r in rows]
+        return self._with_attachments([_message(r) for r in rows])
+
+    def _with_attachments(self, messages: list[StoredMessage]) -> list[StoredMessage]:
+        """The messages with their attachments (one query for the whole slice)."""
+        users = [m.id for m in messages if m.role == "user"]
+        if not users:
+            return messages
+        marks = ",".join("?" * len(users))
+        rows = self._run(
+            f"SELECT * FROM attachments WHERE message_id IN ({marks}) ORDER BY id",  # noqa: S608 - only ?s
+            tuple(users),
+        ).fetchall()
+        found: dict[int, list[Attachment]] = {}
+        for row in rows:
+            found.setdefault(int(row["message_id"]), []).append(
+                Attachment(
+                    AttachmentKind(row["kind"]), row["name"], row["mime"], Path(row["path"]), int(row["size"])
+                )
+            )
+        return [replace(m, attachments=tuple(found[m.id])) if m.id in found else m for m in messages]
+
+    def add_attachments(self, message_id: int, attachments: Sequence[Attachment]) -> None:
+        """Record the files attached to a (user) message, in order."""
+        with self._transaction():
+            for a in attachments:
+                self._run(
+                    "INSERT INTO attachments(message_id, kind, name, mime, path, size) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (message_id, str(a.kind), self._text(a.name), a.mime, str(a.path), a.size),
+                )
+
+    def attachment_paths(self) -> list[Path]:
+        """Every stored copy some message still refers to (the rest may be deleted)."""
+        return [Path(r[0]) for r in self._run("SELECT path FROM attachments").fetchall()]
 
     def index_of(self, message_id: int) -> int:
         """The position of a message within its conversation."""
@@ -794,6 +842,15 @@ class HistoryStore:
             "created": _iso(m.created),
             **({"meta": m.meta} if m.meta else {}),
             **({"thinking": m.thinking} if m.thinking else {}),
+            **(
+                {
+                    "attachments": [
+                        {"name": a.name, "kind": str(a.kind), "size": a.size} for a in m.attachments
+                    ]
+                }
+                if m.attachments
+                else {}
+            ),
         }
         if m.versions > 1:
             data["chosen_alternative"] = m.version
@@ -834,6 +891,8 @@ class HistoryStore:
                     "",
                 ]
             lines.append(m.content.rstrip())
+            if m.attachments:
+                lines += ["", "_Attached: " + ", ".join(a.label for a in m.attachments) + "_"]
             if m.versions > 1:
                 lines += ["", f"_(answer {m.version} of {m.versions}; the JSON export has them all)_"]
             if m.status not in (MessageStatus.DONE,):

@@ -8,12 +8,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from trayai.core.attachments import Attachment, AttachmentStore, message_content
 from trayai.core.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.config import GenerationParams
 from trayai.core.context import Prepared, halve, prepare, sendable
@@ -108,9 +109,12 @@ class ChatController(QObject):
         parent: QObject | None = None,
         *,
         redactor: Redactor | None = None,
+        attachments: AttachmentStore | None = None,
     ) -> None:
         super().__init__(parent)
         self.history = history
+        # Attached files' copies sit next to the history database (user-only).
+        self.attachments = attachments or AttachmentStore(history.path.parent / "attachments")
         # Errors quote server bodies, which may echo the API key: shown and saved only redacted.
         self._redactor = redactor if redactor is not None else history.redactor
         self._target = target
@@ -211,14 +215,18 @@ class ChatController(QObject):
 
     # ------------------------------------------------------------------ actions
 
-    def send(self, text: str) -> bool:
-        """Save the prompt and start the answer. False (nothing done) when busy or empty."""
-        if self.busy or not text.strip():
+    def send(self, text: str, attachments: Sequence[Attachment] = ()) -> bool:
+        """Save the prompt (and its attachments) and start the answer. False (nothing done) when
+        busy or empty."""
+        if self.busy or not (text.strip() or attachments):
             return False
         self.retry_saves()
         try:
             conversation = self._ensure_conversation()
             message = self.history.add_message(conversation, "user", text)
+            if attachments:
+                self.history.add_attachments(message.id, attachments)
+                message = replace(message, attachments=tuple(attachments))
         except HistoryError as exc:
             self._history_failed(exc)
             return False
@@ -316,7 +324,8 @@ class ChatController(QObject):
         self, target: ChatTarget, model: str, options: ChatOptions, placeholder: StoredMessage
     ) -> None:
         before = self.history.index_of(placeholder.id)
-        turns = sendable(self.history.messages(placeholder.conversation_id, 0, before))
+        history = self.history.messages(placeholder.conversation_id, 0, before)
+        turns = sendable(history, lambda m: message_content(m.content, m.attachments, self.attachments))
         max_tokens = options.max_tokens
         # Unknown window: a llama.cpp server tells its exact size in /props (cached per client).
         context_tokens = target.context_tokens or (await target.client.context_window()) or 0
@@ -337,6 +346,7 @@ class ChatController(QObject):
         self._fallback = None
         self._dropped = prepared.dropped
         try:
+            await self._check_vision(target, model, turns)
             candidates = (target, *target.fallbacks)
             for position, current in enumerate(candidates):
                 use_model = model if current is target else current.model
@@ -366,7 +376,7 @@ class ChatController(QObject):
         except asyncio.CancelledError:
             status = MessageStatus.STOPPED
         except TrayaiError as exc:
-            status, error = MessageStatus.ERROR, exc
+            status, error = MessageStatus.ERROR, _about_images(exc, turns)
         except Exception as exc:  # a bug must still leave a saved answer and a message
             log.exception("chat request failed unexpectedly")
             status, error = (
@@ -384,6 +394,18 @@ class ChatController(QObject):
             self.failed.emit(outcome)
         self.busy_changed.emit(False)
         self.history_changed.emit()
+
+    @staticmethod
+    async def _check_vision(target: ChatTarget, model: str, turns: list[dict[str, Any]]) -> None:
+        """Images to a model the server says cannot see them: refused before sending, with why."""
+        if not any(isinstance(t["content"], list) for t in turns):
+            return
+        if await target.client.vision(model) is False:
+            raise make_error(
+                ErrorCode.UNSUPPORTED,
+                f"{model} cannot see images (its server says so)",
+                "Pick a model that can (a vision model), or ask without the image.",
+            )
 
     async def _attempt_trimming(
         self,
@@ -548,6 +570,21 @@ class ChatController(QObject):
         self.failed.emit(
             ReplyOutcome(StoredMessage(-1, -1, -1, "assistant", "", MessageStatus.ERROR), None, error, 0)
         )
+
+
+def _about_images(error: TrayaiError, turns: list[dict[str, Any]]) -> TrayaiError:
+    """A server that refused a question with an image is most likely refusing the image: say so."""
+    if error.code not in (ErrorCode.BAD_REQUEST, ErrorCode.SERVER_ERROR) or not any(
+        isinstance(t["content"], list) for t in turns
+    ):
+        return error
+    return TrayaiError(
+        error.code,
+        error.message,
+        f"The question had an image: this model may not accept images — try a vision model. {error.hint}",
+        detail=error.detail,
+        status=error.status,
+    )
 
 
 __all__ = ["ChatController", "ChatTarget", "ReplyOutcome"]
