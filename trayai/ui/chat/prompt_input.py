@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from collections.abc import Callable
+
+from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QInputMethodEvent, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
@@ -20,6 +22,8 @@ class PromptInput(QPlainTextEdit):
         self.setTabChangesFocus(True)
         self.document().contentsChanged.connect(self._fit)
         self._fit()
+        # Set by the window: takes pasted files/images (as attachments) and says whether it did.
+        self.paste_handler: Callable[[QMimeData], bool] | None = None
         self._composing = False
         self._recall: list[str] = []
         self._recall_pos: int | None = None
@@ -37,6 +41,21 @@ class PromptInput(QPlainTextEdit):
         height = self.fontMetrics().lineSpacing() * self.lines_shown() + frame + padding
         if self.height() != height or self.minimumHeight() != height:
             self.setFixedHeight(height)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        if self.paste_handler is not None and (
+            source.hasImage() or any(u.isLocalFile() for u in source.urls())
+        ):
+            return True
+        return super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        """A pasted image or file becomes an attachment; text is pasted as text."""
+        if self.paste_handler is not None and not source.hasText() and self.paste_handler(source):
+            return
+        if self.paste_handler is not None and source.hasImage() and self.paste_handler(source):
+            return
+        super().insertFromMimeData(source)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -11,20 +11,23 @@ import secrets
 import time
 from typing import Any
 
-from PySide6.QtCore import QEvent, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
+    QImage,
     QPalette,
     QResizeEvent,
     QTextCharFormat,
     QTextCursor,
+    QTextDocument,
     QTextFormat,
     QTextFrame,
     QTextFrameFormat,
 )
 from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
 
+from trayai.core.attachments import AttachmentKind
 from trayai.core.history import MessageStatus, StoredMessage
 from trayai.core.render import MarkdownRenderer, Palette, plain_text_to_html, reply_footer
 from trayai.ui.chat.answer_writer import AnswerWriter, fresh_block
@@ -369,11 +372,45 @@ class TranscriptView(QTextBrowser):
 
     def _body_html(self, message: StoredMessage) -> tuple[str, list[str]]:
         if message.role == "user":
-            return plain_text_to_html(message.content), []
+            return plain_text_to_html(message.content) + self._attachments_html(message), []
         if not message.content and message.status == MessageStatus.ERROR:
             return "", []
         rendered = self.renderer.render(message.content, code_link=lambda i: self._code_href(message.id, i))
         return rendered.html, rendered.code_blocks
+
+    def _attachments_html(self, message: StoredMessage) -> str:
+        """The files that went with a question: image thumbnails (trayai's own copies, registered
+        as document resources under this view's secret name) and file names."""
+        if not message.attachments:
+            return ""
+        pieces = []
+        for index, attachment in enumerate(message.attachments):
+            name = html.escape(attachment.label)
+            if attachment.kind is AttachmentKind.IMAGE:
+                image = QImage(str(attachment.path))
+                if not image.isNull():
+                    thumb = (
+                        image
+                        if image.width() <= 240 and image.height() <= 160
+                        else image.scaled(
+                            240,
+                            160,
+                            Qt.AspectRatioMode.KeepAspectRatio,
+                            Qt.TransformationMode.SmoothTransformation,
+                        )
+                    )
+                    key = QUrl(f"attachment:{self._action_token}/{message.id}/{index}")
+                    self.document().addResource(QTextDocument.ResourceType.ImageResource.value, key, thumb)
+                    pieces.append(
+                        f'<img src="{key.toString()}" width="{thumb.width()}" height="{thumb.height()}" '
+                        f'alt="{name}" title="{name}">'
+                    )
+                    continue
+                pieces.append(f"Image {name} (no longer there)")
+            else:
+                pieces.append(f"File: {name}")
+        muted = self.renderer.palette.muted
+        return f'<p style="margin:4px 0 0 0; color:{muted}"><small>{"&nbsp; ".join(pieces)}</small></p>'
 
     def _code_href(self, message_id: int, index: int) -> str:
         return self.action_href("copycode", message_id, index)

@@ -13,7 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -34,6 +41,7 @@ from trayai.core.paging import (
     lookback_start,
     opening_range,
 )
+from trayai.ui.chat.attach import AttachmentTray
 from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.options_bar import OptionsBar
 from trayai.ui.chat.prompt_input import PromptInput
@@ -109,6 +117,8 @@ class ChatWindow(QMainWindow):
         self.edit_banner.hide()
         self.prompt = PromptInput()
         self.prompt.setAccessibleName("Prompt")
+        self.attach_tray = AttachmentTray(self.controller.attachments)
+        self.prompt.paste_handler = self.attach_tray.add_mime  # pasted images and files attach
         self.send_button = QPushButton("Send")
         self.send_button.setDefault(True)
         self.stop_button = QPushButton("Stop")
@@ -116,6 +126,7 @@ class ChatWindow(QMainWindow):
         self.stop_button.hide()
         buttons = QVBoxLayout()
         buttons.addStretch(1)  # the buttons sit at the bottom, beside the box's last line
+        buttons.addWidget(self.attach_tray.button, 0, Qt.AlignmentFlag.AlignRight)
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
         bottom = QHBoxLayout()
@@ -129,6 +140,7 @@ class ChatWindow(QMainWindow):
         main_layout.addWidget(self.notice)
         main_layout.addWidget(self.transcript, 1)
         main_layout.addWidget(self.edit_banner)
+        main_layout.addWidget(self.attach_tray)
         main_layout.addLayout(bottom)
 
         self.splitter = QSplitter()
@@ -145,6 +157,8 @@ class ChatWindow(QMainWindow):
         self._undo_timer.setSingleShot(True)
 
     def _connect(self) -> None:
+        self.setAcceptDrops(True)  # files and images dropped anywhere on the window attach
+        self.attach_tray.refused.connect(lambda why: self.statusBar().showMessage(why, 8000))
         c = self.controller
         c.conversation_changed.connect(self._on_conversation_changed)
         c.message_saved.connect(self._on_message_saved)
@@ -203,7 +217,7 @@ class ChatWindow(QMainWindow):
 
     def send(self, text: str) -> bool:
         """Send the prompt box (or resend an edited message); clears the box when it went out."""
-        if not text.strip() or self.controller.busy:
+        if not (text.strip() or self.attach_tray.pending) or self.controller.busy:
             return False
         self._ensure_at_end()
         if self._editing is not None:
@@ -211,11 +225,23 @@ class ChatWindow(QMainWindow):
             self.edit_banner.hide()
             ok = self.controller.edit(message_id, text)
         else:
-            ok = self.controller.send(text)
+            ok = self.controller.send(text, self.attach_tray.pending)
+            if ok:
+                self.attach_tray.take()  # they went with this question
         if ok:
             self.prompt.remember(text)
             self.prompt.clear()
         return ok
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if self.attach_tray.add_mime(event.mimeData()):
+            event.acceptProposedAction()
+            self.prompt.setFocus()
 
     def regenerate(self) -> None:
         self._ensure_at_end()
