@@ -132,11 +132,13 @@ class Bench:
             await asyncio.sleep(0.005)
         return self.outcomes[-1], stop_latency
 
-    async def heartbeat(self, chars: int, rate: float) -> dict[str, Any]:
-        """1 ms timer gaps on the Qt loop while ``rate`` tok/s stream into a ``chars``-long reply."""
+    async def heartbeat(self, chars: int, rate: float, thinking_chars: int = 0) -> dict[str, Any]:
+        """1 ms timer gaps on the Qt loop while ``rate`` tok/s stream into a ``chars``-long reply
+        (after ``thinking_chars`` of a reasoning model's thinking, shown live, at the same rate)."""
         text = markdown_reply(chars)
         tokens = tokens_of(text)
-        self.server.script(Reply(tokens=tokens, rate=rate))
+        thinking = " ".join(f"step{i} considers the question" for i in range(thinking_chars // 32 + 1))
+        self.server.script(Reply(tokens=tokens, rate=rate, reasoning=thinking if thinking_chars else None))
         beats: list[float] = []
         timer = QTimer()
         timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -391,6 +393,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         figures["ui_heartbeat_while_streaming"] = loop.run_until_complete(
             bench.heartbeat(10_000 if quick else 30_000, 1000.0)
         )
+        thinking = loop.run_until_complete(
+            bench.heartbeat(10_000 if quick else 30_000, 1000.0, thinking_chars=10_000 if quick else 30_000)
+        )
+        plain_p99 = figures["ui_heartbeat_while_streaming"]["gap_ms_p99"]
+        thinking["ratio_p99_vs_answer_only"] = (
+            round(thinking["gap_ms_p99"] / plain_p99, 2) if plain_p99 else None
+        )
+        figures["ui_heartbeat_while_thinking_and_answering"] = thinking
         figures["stop_latency"] = loop.run_until_complete(bench.stop_latency(3 if quick else 8))
         figures["hostile_answers"] = {
             "line_1mb_no_newline": loop.run_until_complete(bench.hostile(long_line(1_000_000))),

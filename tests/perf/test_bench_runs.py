@@ -59,6 +59,12 @@ def test_chat_benchmark_reports_every_figure() -> None:
     assert beat["reply_chars"] >= 10_000 and beat["flushes"] > 10  # the whole reply, coalesced flushes
     assert beat["flushes_per_s"] <= 65  # never more than ~60 paints a second
     assert 0 < beat["gap_ms_p50"] <= beat["gap_ms_p99"] <= beat["gap_ms_max"]
+    thinking = figures["ui_heartbeat_while_thinking_and_answering"]
+    assert thinking["reply_chars"] == beat["reply_chars"]  # the thinking stayed out of the answer
+    assert thinking["stream_s"] > beat["stream_s"]  # it streamed too, before the answer
+    assert thinking["ratio_p99_vs_answer_only"] == pytest.approx(
+        thinking["gap_ms_p99"] / beat["gap_ms_p99"], abs=0.02
+    )
     assert figures["stop_latency"]["runs"] == 3 and figures["stop_latency"]["ms_max"] > 0
     render = figures["render_cost_vs_length"]
     assert render["ratio"] == pytest.approx(render["flush_ms_at_50k"] / render["flush_ms_at_2k"], abs=0.02)
