@@ -73,3 +73,29 @@ def test_regenerate_offers_the_alternatives(
     click(rig, "alt", outcome.message.id, 1)
     run(until(lambda: "‹ 1/2 ›" in rig.text() and "Tom" in rig.text(), 10, "the first answer shown"))
     rig.window.grab().save(str(ARTIFACTS / "chat-alternatives.png"))
+
+
+def test_keys_reach_thinking_and_alternatives(
+    rig: Rig,  # noqa: F811 - the fixture
+    server: ScriptedServer,
+    qtbot: QtBot,
+    run: Callable[..., Any],
+) -> None:
+    from PySide6.QtCore import Qt
+
+    server.script(Reply(text="Tom", reasoning="Cats like short names."), Reply(text="Felix"))
+    type_and_enter(qtbot, rig, "A name for a cat?")
+    run(rig.wait_reply(1))
+    qtbot.keyClick(
+        rig.window, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    assert "Cats like short names." in rig.text()
+    qtbot.keyClick(
+        rig.window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    run(rig.wait_reply(2))
+    run(until(lambda: "‹ 2/2 ›" in rig.text(), 10, "two answers"))
+    qtbot.keyClick(
+        rig.window, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+    )
+    run(until(lambda: "‹ 1/2 ›" in rig.text() and "Tom" in rig.text(), 10, "the first answer again"))

@@ -208,6 +208,11 @@ class ChatWindow(QMainWindow):
             ("Ctrl+N", self.new_conversation),
             ("Ctrl+F", self.sidebar.focus_search),
             ("Ctrl+W", self.close),
+            ("Ctrl+Shift+A", self.attach_tray.choose_files),
+            ("Ctrl+Shift+O", self.options_bar.options_button.showMenu),
+            ("Ctrl+Shift+T", self.toggle_last_thinking),
+            ("Ctrl+Alt+Left", lambda: self.switch_last_alternative(-1)),
+            ("Ctrl+Alt+Right", lambda: self.switch_last_alternative(+1)),
         ]
         for keys, slot in shortcuts:
             shortcut = QShortcut(QKeySequence(keys), self)
@@ -351,6 +356,33 @@ class ChatWindow(QMainWindow):
         message = last_by_role(self.history.messages(cid, lookback_start(count)), "user")
         if message is not None:
             self.start_edit(message.id)
+
+    def _last_answer(self) -> StoredMessage | None:
+        cid = self.controller.conversation_id
+        if cid is None:
+            return None
+        count = self.history.message_count(cid)
+        return last_by_role(
+            self.history.messages(cid, lookback_start(count)), "assistant", with_content=False
+        )
+
+    def toggle_last_thinking(self) -> None:
+        """Ctrl+Shift+T: show or hide the last answer's thinking."""
+        answer = self._last_answer()
+        if answer is None or not answer.thinking:
+            self.statusBar().showMessage("The last answer has no thinking to show.", 3000)
+            return
+        self.transcript.toggle_thinking(answer.id)
+
+    def switch_last_alternative(self, step: int) -> None:
+        """Ctrl+Alt+Left/Right: the last answer's previous or next alternative (after Regenerate)."""
+        answer = self._last_answer()
+        if answer is None or answer.versions < 2:
+            self.statusBar().showMessage("Regenerate the answer to get alternatives.", 3000)
+            return
+        wanted = answer.version + step
+        if 1 <= wanted <= answer.versions:
+            self.controller.choose_alternative(answer.id, wanted)
 
     def copy_last_answer(self) -> None:
         cid = self.controller.conversation_id
