@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.support.scripted_server import Reply, ScriptedServer
@@ -81,3 +83,17 @@ def test_ask_prints_thinking_on_stderr_and_the_answer_on_stdout(server: Scripted
     code, out, err = cli("ask", "--no-thinking", "--endpoint", server.base_url, "Capital?")
     assert code == 0 and out == "Paris.\n"
     assert "France's capital" not in err and "(thought for " in err
+
+
+def test_batch_records_keep_thinking_apart(server: ScriptedServer, tmp_path: Path) -> None:
+    import json
+
+    from tests.support.cli import cli
+
+    server.script(Reply(text="4", reasoning="2+2 is 4."))
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "a", "prompt": "2+2?"}) + "\n")
+    out = tmp_path / "out.jsonl"
+    code, _, _ = cli("batch", str(source), "-o", str(out), "--endpoint", server.base_url)
+    record = json.loads(out.read_text())
+    assert code == 0 and (record["answer"], record["thinking"]) == ("4", "2+2 is 4.")

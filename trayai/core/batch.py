@@ -126,6 +126,7 @@ def success_record(item: BatchItem, result: StreamResult, endpoint: str | None =
         "endpoint": endpoint,
         "model": result.model,
         "answer": result.text,
+        "thinking": result.thinking or None,  # a reasoning model's, kept apart from the answer
         "finish_reason": result.finish_reason,
         "usage": {
             "prompt_tokens": result.usage.prompt_tokens,
