@@ -398,7 +398,8 @@ def settings_to_dict(settings: Settings) -> dict[str, Any]:
     if settings.presets != defaults.presets:
         data["presets"] = [{"name": p.name} | _diff(p, Preset()) for p in settings.presets]
     if settings.actions != defaults.actions:
-        data["actions"] = [{"name": a.name, "key": a.key} | _diff(a, Action()) for a in settings.actions]
+        # all three fields, always: an action reads as a whole ("{selection}" is also the default template)
+        data["actions"] = [{"name": a.name, "key": a.key, "template": a.template} for a in settings.actions]
     return data
 
 
@@ -467,7 +468,7 @@ def _items_from(data: Mapping[str, Any], key: str, cls: type[Any], problems: lis
             problems.append(f"{where}: expected an object")
             continue
         item = _fill(cls, entry, f"{where}.", problems)
-        problem = item_problem(item) or _clash(item, items)
+        problem = item_problem(item) or item_clash(item, items)
         if problem:
             problems.append(f"{where}: {problem} (dropped)")
             continue
@@ -661,7 +662,7 @@ def item_problem(item: Preset | Action) -> str | None:
     return None
 
 
-def _clash(item: Preset | Action, taken: list[Any]) -> str | None:
+def item_clash(item: Preset | Action, taken: list[Any]) -> str | None:
     """Why ``item`` cannot join ``taken``: a name, or (actions) a key, that one of them has."""
     kind = "preset" if isinstance(item, Preset) else "action"
     if any(other.name == item.name for other in taken):
@@ -677,7 +678,7 @@ def items_problem(items: list[Preset] | list[Action]) -> str | None:
     """The first problem in a list of presets or actions (each usable, names and keys unique)."""
     seen: list[Any] = []
     for item in items:
-        problem = item_problem(item) or _clash(item, seen)
+        problem = item_problem(item) or item_clash(item, seen)
         if problem:
             return problem
         seen.append(item)
