@@ -4,6 +4,7 @@ scripted server): what is sent is read back from the server, what is shown from 
 from __future__ import annotations
 
 import asyncio
+import copy
 import subprocess
 import sys
 from collections.abc import Callable
@@ -70,6 +71,7 @@ def test_key_1_explains_the_selection_and_the_answer_shows(
     assert outcome.status == "done"
     assert sent(server) == EXPLAIN + "def double(x): return x * 2"
     assert "It doubles its argument." in rig.window.answer.toPlainText()
+    assert rig.window.status.text() == ""  # "Explain on the clipboard's text — Esc stops" while it ran
     assert rig.window.input.toPlainText() == ""  # the 1 ran the action, it was not typed
     conversation = history.list_conversations()[0]
     assert [m.role for m in history.messages(conversation.id)] == ["user", "assistant"]
@@ -205,7 +207,7 @@ def test_the_tray_actions_menu_runs_an_action(server: ScriptedServer, make_app: 
 
     async def go() -> None:
         task = asyncio.ensure_future(app.run())
-        await until(lambda: app.tray.window is not None and app.tray.window.isVisible(), what="start-up")
+        await until(lambda: app.monitor.report is not None, what="start-up and the first poll")
         app.tray.refresh_menu()
         menu = app.tray.menu.findChild(QMenu, "actions")
         assert menu is not None and menu.title() == "&Actions"
@@ -238,7 +240,7 @@ def test_prompt_action_commands_over_the_instance_socket(
 
     async def go() -> None:
         task = asyncio.ensure_future(app.run())
-        await until(lambda: app.tray.window is not None and app.tray.window.isVisible(), what="start-up")
+        await until(lambda: app.monitor.report is not None, what="start-up and the first poll")
         assert await asyncio.to_thread(send_command, name, "prompt:action:Translate to English")
         await until(server.chat_requests, what="the action's request")
         assert sent(server).endswith("Wie geht es dir?")
@@ -266,11 +268,12 @@ def test_saved_settings_reach_an_open_quick_prompt(server: ScriptedServer, make_
 
     async def go() -> None:
         task = asyncio.ensure_future(app.run())
+        await until(lambda: app.monitor.report is not None, what="the first poll")  # start-up is over
         app.open_prompt()
         window = app.chats.prompt_window
         assert window is not None
         assert [a.name for a in window.prompt_actions] == [a.name for a in DEFAULT_ACTIONS]
-        changed = settings_for(server)
+        changed = copy.deepcopy(app.loaded.settings)
         changed.actions = [Action("Only one", "Just {selection}", 9)]
         await app.apply_settings(changed)
         assert [(a.name, a.key) for a in window.prompt_actions] == [("Only one", 9)]
