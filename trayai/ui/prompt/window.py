@@ -81,6 +81,7 @@ class QuickPromptWindow(QWidget):
         self._screen_name: str | None = None
         self.summoned_at: float | None = None
         self.prompt_actions: list[Action] = []
+        self._actions_set = False
         self._build()
         self._connect()
         self._restore_toggles()
@@ -314,7 +315,11 @@ class QuickPromptWindow(QWidget):
 
     def set_actions(self, actions: Sequence[Action]) -> None:
         """The actions the keys run and the row lists (the app passes the saved settings' ones)."""
-        self.prompt_actions = sorted(copy.deepcopy(list(actions)), key=lambda a: a.key)
+        wanted = sorted(copy.deepcopy(list(actions)), key=lambda a: a.key)
+        if wanted == self.prompt_actions and self._actions_set:
+            return  # the app passes them at every summon: no relayout when nothing changed
+        self._actions_set = True
+        self.prompt_actions = wanted
         links = [
             f'<a href="action:{a.key}" style="text-decoration:none"><b>{a.key}</b> {html.escape(a.name)}</a>'
             for a in self.prompt_actions
