@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.support.gendocs import TROUBLESHOOTING, render
 from trayai.cli import build_parser
-from trayai.core.config import Profile, Settings, describe_fields
+from trayai.core.config import Action, Preset, Profile, Settings, describe_fields
 from trayai.core.errors import ErrorCode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +27,12 @@ def test_api_reference_mentions_every_cli_command_and_config_key() -> None:
     assert commands
     for name in commands:
         assert f"trayai {name}" in text, name
-    for cls, prefix in ((Settings, ""), (Profile, "profiles[].")):
+    for cls, prefix in (
+        (Settings, ""),
+        (Profile, "profiles[]."),
+        (Preset, "presets[]."),
+        (Action, "actions[]."),
+    ):
         for key, _, _ in describe_fields(cls):
             assert f"`{prefix}{key}`" in text, key
 

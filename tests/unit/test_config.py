@@ -744,7 +744,7 @@ def leaf_fields(cls: type[Any], prefix: str = "") -> set[str]:
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
         if dataclasses.is_dataclass(default):
             names |= leaf_fields(type(default), f"{prefix}{f.name}.")
-        elif f.name != "profiles":
+        elif f.name not in config_module.LIST_FIELDS:
             names.add(f"{prefix}{f.name}")
     return names
 

@@ -30,7 +30,7 @@ def main(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     if is_gui(args):
-        return run_gui(args)
+        return run_gui(args, err)
     redactor = Redactor()  # one per run: the keys this command resolves, for logs and output alike
     if getattr(args, "debug", False):
         setup_logging(None, debug=True, stderr=True, redactor=redactor)

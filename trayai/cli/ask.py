@@ -16,7 +16,7 @@ from trayai.cli.serve import autostarted_server
 from trayai.core.client import GenerationOptions, ModelClient
 from trayai.core.errors import TrayaiError
 from trayai.core.fallback import fallback_chain, fallback_note, worth_falling_back
-from trayai.core.precedence import given_or, options_over_profile
+from trayai.core.prompt_presets import find_preset, request_options
 from trayai.core.resolve import ResolvedEndpoint
 from trayai.core.textsafe import TerminalSanitizer, valid_text
 from trayai.core.thinking import PartKind
@@ -34,7 +34,13 @@ def _add_ask(sub: Subparsers, parents: Parents) -> None:
         help="ask a question; the answer streams to stdout",
     )
     ask.add_argument("prompt", nargs="*", help="the prompt (or '-' / nothing to read stdin)")
-    ask.add_argument("--system", help="system prompt (default: the profile's)")
+    ask.add_argument("--system", help="system prompt (default: the preset's, else the profile's)")
+    ask.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="a prompt preset (`trayai preset list`): its system prompt and parameters, unless "
+        "--system/--temperature/--max-tokens give them",
+    )
     ask.add_argument("--temperature", type=float, help="sampling temperature")
     ask.add_argument("--max-tokens", type=int, help="longest answer in tokens")
     ask.add_argument("--stats", action="store_true", help="print tokens, speed and timings on stderr")
@@ -59,6 +65,7 @@ def _add_ask(sub: Subparsers, parents: Parents) -> None:
 
 def cmd_ask(ctx: Context) -> int:
     args = ctx.args
+    preset = find_preset(ctx.loaded.settings.presets, args.preset) if args.preset else None
     prompt = " ".join(args.prompt).strip() if args.prompt else ""
     if not prompt or prompt == "-":
         if sys.stdin is None or sys.stdin.isatty():
@@ -69,13 +76,17 @@ def cmd_ask(ctx: Context) -> int:
             ctx.say("error: the prompt read from stdin is empty")
             return EXIT_USAGE
     resolved = ctx.resolve()
-    params = resolved.profile.generation
-    system = given_or(args.system, params.system_prompt)
+    system, options = request_options(
+        resolved.profile.generation,
+        preset,
+        system=args.system,
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+    )
     messages: list[dict[str, str]] = []
     if system:
         messages.append({"role": "system", "content": system})
     messages.append({"role": "user", "content": prompt})
-    options = options_over_profile(params, temperature=args.temperature, max_tokens=args.max_tokens)
     with autostarted_server(ctx, resolved):
         return asyncio.run(_ask(ctx, resolved, messages, options))
 

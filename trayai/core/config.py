@@ -25,6 +25,7 @@ from typing import Any, Literal
 from trayai.core.envfile import EnvValue, read_env_file
 from trayai.core.errors import AppError
 from trayai.core.paths import AppPaths, ensure_private_dir
+from trayai.core.textsafe import escape_line
 
 SCHEMA_VERSION = 1
 DEFAULT_BASE_URL = "http://localhost:8080/v1"
@@ -36,6 +37,9 @@ ENV_MODEL = "LOCAL_MODEL_NAME"
 ENV_API_KEY = "LOCAL_API_KEY"
 
 LeftClick = Literal["chat", "prompt", "menu"]  # what a left click on the tray icon opens
+MAX_NAME = 64  # characters in a preset's or an action's name (menus, IPC commands, the CLI)
+# Settings that are lists of objects: stored whole (each item's non-defaults), never set by dotted key.
+LIST_FIELDS = frozenset({"profiles", "presets", "actions"})
 
 
 def _f(default: Any, description: str, **extra: Any) -> Any:
@@ -107,6 +111,77 @@ class Profile:
 
 
 @dataclass
+class Preset:
+    """A named way of asking (an "assistant"): a system prompt and, optionally, sampling parameters.
+
+    None means "the profile's value": a preset changes only what it says.
+    """
+
+    name: str = _f("", "A name to pick this preset by.")
+    system_prompt: str = _f("", "Instructions sent before the conversation (empty = the profile's).")
+    temperature: float | None = _f(None, "Randomness of the answer (None = the profile's).", min=0.0, max=2.0)
+    max_tokens: int | None = _f(
+        None, "Longest answer, in tokens (None = the profile's).", min=1, max=1_000_000
+    )
+
+
+@dataclass
+class Action:
+    """A quick prompt action: a prompt template run on the selection/clipboard by a number key.
+
+    ``template`` may hold ``{selection}``, ``{clipboard}`` and ``{input}`` (core/actions.py renders it).
+    """
+
+    name: str = _f("", "A name to run this action by (tray ▸ Actions, `trayai prompt --action`).")
+    template: str = _f(
+        "{selection}",
+        "The prompt sent: {selection} (the selected text, else the clipboard), {clipboard}, {input} "
+        "(what is typed in the quick prompt); {{ and }} for literal braces.",
+    )
+    key: int = _f(
+        1, "The number key that runs it in the quick prompt (1–9; Alt+number anytime).", min=1, max=9
+    )
+
+
+DEFAULT_PRESETS = (
+    Preset(
+        "Concise",
+        "Answer as briefly as possible: a sentence or a short list. No preamble, no repetition of the "
+        "question.",
+        temperature=0.3,
+    ),
+    Preset(
+        "Code reviewer",
+        "You are a careful senior code reviewer. Point out bugs, unclear names, missing error handling "
+        "and tests, most important first, each with a concrete fix. Quote the lines you mean.",
+        temperature=0.2,
+    ),
+    Preset(
+        "Translator",
+        "Translate the user's text into English (or, when it is already English, into the language "
+        "they ask for). Keep meaning, tone and formatting; answer with the translation only.",
+        temperature=0.2,
+    ),
+)
+
+DEFAULT_ACTIONS = (
+    Action("Explain", "Explain this clearly and briefly:\n\n{selection}", 1),
+    Action("Summarise", "Summarise this in a few bullet points:\n\n{selection}", 2),
+    Action(
+        "Translate to English",
+        "Translate this into English. Answer with the translation only:\n\n{selection}",
+        3,
+    ),
+    Action(
+        "Fix grammar",
+        "Correct the spelling and grammar of this text, keeping its meaning and tone. Answer with the "
+        "corrected text only:\n\n{selection}",
+        4,
+    ),
+)
+
+
+@dataclass
 class BuiltinServerSettings:
     """The llama.cpp server trayai can run itself (the ``local`` extra)."""
 
@@ -155,6 +230,8 @@ class Settings:
     server_notifications: bool = _f(
         False, "Notify when a watched server (not the active one) goes down or comes back."
     )
+    presets: list[Preset] = _f(list(DEFAULT_PRESETS), "Prompt presets (assistants).")  # noqa: RUF009
+    actions: list[Action] = _f(list(DEFAULT_ACTIONS), "Quick prompt actions.")  # noqa: RUF009
 
     def profile(self, name: str) -> Profile:
         for candidate in self.profiles:
@@ -315,8 +392,14 @@ def settings_to_dict(settings: Settings) -> dict[str, Any]:
     """Only values that differ from the defaults; ``schema_version`` is always written."""
     data = _diff(settings, Settings())
     data["schema_version"] = SCHEMA_VERSION
-    if settings.profiles != Settings().profiles:
+    defaults = Settings()
+    if settings.profiles != defaults.profiles:
         data["profiles"] = [_diff(p, Profile()) | {"name": p.name} for p in settings.profiles]
+    if settings.presets != defaults.presets:
+        data["presets"] = [{"name": p.name} | _diff(p, Preset()) for p in settings.presets]
+    if settings.actions != defaults.actions:
+        # all three fields, always: an action reads as a whole ("{selection}" is also the default template)
+        data["actions"] = [{"name": a.name, "key": a.key, "template": a.template} for a in settings.actions]
     return data
 
 
@@ -324,7 +407,7 @@ def _diff(obj: Any, default: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in dataclasses.fields(obj):
         value, base = getattr(obj, f.name), getattr(default, f.name)
-        if f.name == "profiles":
+        if f.name in LIST_FIELDS:
             continue
         if dataclasses.is_dataclass(value):
             nested = _diff(value, base)
@@ -358,14 +441,46 @@ def settings_from_dict(data: Mapping[str, Any], problems: list[str]) -> Settings
         if "active_profile" in data:
             problems.append(f"active_profile: no profile named {settings.active_profile!r}")
         settings.active_profile = settings.profiles[0].name
+    presets = _items_from(data, "presets", Preset, problems)
+    if presets is not None:
+        settings.presets = presets
+    actions = _items_from(data, "actions", Action, problems)
+    if actions is not None:
+        settings.actions = actions
     return settings
+
+
+def _items_from(data: Mapping[str, Any], key: str, cls: type[Any], problems: list[str]) -> list[Any] | None:
+    """The presets or actions in ``data`` (None: absent or not a list, so the defaults stay).
+
+    Each unusable item is dropped and reported: an empty list is a choice, kept as such.
+    """
+    raw = data.get(key)
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        problems.append(f"{key}: expected a list")
+        return None
+    items: list[Any] = []
+    for index, entry in enumerate(raw):
+        where = f"{key}[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: expected an object")
+            continue
+        item = _fill(cls, entry, f"{where}.", problems)
+        problem = item_problem(item) or item_clash(item, items)
+        if problem:
+            problems.append(f"{where}: {problem} (dropped)")
+            continue
+        items.append(item)
+    return items
 
 
 def _fill(cls: type[Any], data: Mapping[str, Any], prefix: str, problems: list[str]) -> Any:
     obj = cls()
     specs = field_specs(cls)
     for f in dataclasses.fields(obj):
-        if f.name == "profiles" or f.name not in data:
+        if f.name in LIST_FIELDS or f.name not in data:
             continue
         value = data[f.name]
         default = getattr(obj, f.name)
@@ -389,11 +504,11 @@ FieldKind = Literal["bool", "int", "float", "str", "object"]
 class FieldSpec:
     """What one setting is, worked out once from its type hint and metadata.
 
-    ``kind`` is the value's type (``object``: a nested dataclass, named by ``nested``, or the profile
-    list — never set as one value, and without a ``default`` here); ``optional`` allows None ("let
-    the server decide"); ``choices`` come from a ``Literal`` annotation. Coercion (``config set``,
-    loading), the dialog's editors and ``config show`` all read this, so a setting's type is
-    described in one place.
+    ``kind`` is the value's type (``object``: a nested dataclass, named by ``nested``, or one of the
+    lists in ``LIST_FIELDS`` — never set as one value, and without a ``default`` here); ``optional``
+    allows None ("let the server decide"); ``choices`` come from a ``Literal`` annotation. Coercion
+    (``config set``, loading), the dialog's editors and ``config show`` all read this, so a setting's
+    type is described in one place.
     """
 
     name: str
@@ -511,6 +626,63 @@ def validate_settings(settings: Settings) -> None:
             raise ConfigError(
                 f"Profile {profile.name!r}: no profile named {', '.join(map(repr, unknown))} to fall back to"
             )
+    for items in (settings.presets, settings.actions):
+        problem = items_problem(items)
+        if problem:
+            raise ConfigError(problem)
+
+
+def item_problem(item: Preset | Action) -> str | None:
+    """What makes one preset or action unusable, as a sentence; None when it is fine.
+
+    Names are short single lines (they are menu entries, CLI arguments and part of an IPC command);
+    every value is checked against its field's kind and bounds; an action's template must parse.
+    """
+    kind = "preset" if isinstance(item, Preset) else "action"
+    name = item.name
+    if not isinstance(name, str) or not name.strip():
+        return f"A {kind} needs a name"
+    if name != name.strip():
+        return f"The {kind} name {name!r} starts or ends with a space"
+    if len(name) > MAX_NAME:
+        return f"The {kind} name {name[:20]!r}… is longer than {MAX_NAME} characters"
+    if escape_line(name) != name:
+        return f"The {kind} name {escape_line(name)!r} holds a line break or a control character"
+    for spec in field_specs(type(item)).values():
+        try:
+            coerce_value(getattr(item, spec.name), spec)
+        except ConfigError as exc:
+            return f"{kind.capitalize()} {name!r}: {spec.name}: {exc}"
+    if isinstance(item, Action):
+        from trayai.core.actions import template_problem  # it imports this module
+
+        problem = template_problem(item.template)
+        if problem:
+            return f"Action {name!r}: {problem}"
+    return None
+
+
+def item_clash(item: Preset | Action, taken: list[Any]) -> str | None:
+    """Why ``item`` cannot join ``taken``: a name, or (actions) a key, that one of them has."""
+    kind = "preset" if isinstance(item, Preset) else "action"
+    if any(other.name == item.name for other in taken):
+        return f"Two {kind}s are named {item.name!r}"
+    if isinstance(item, Action):
+        other = next((a for a in taken if a.key == item.key), None)
+        if other is not None:
+            return f"Actions {other.name!r} and {item.name!r} both use key {item.key}"
+    return None
+
+
+def items_problem(items: list[Preset] | list[Action]) -> str | None:
+    """The first problem in a list of presets or actions (each usable, names and keys unique)."""
+    seen: list[Any] = []
+    for item in items:
+        problem = item_problem(item) or item_clash(item, seen)
+        if problem:
+            return problem
+        seen.append(item)
+    return None
 
 
 def describe_fields(cls: type[Any], prefix: str = "") -> list[tuple[str, str, Any]]:
@@ -524,7 +696,7 @@ def setting_specs(cls: type[Any], prefix: str = "") -> list[tuple[str, FieldSpec
     for spec in field_specs(cls).values():
         if spec.nested is not None:
             rows.extend(setting_specs(spec.nested, f"{prefix}{spec.name}."))
-        elif spec.name != "profiles":
+        elif spec.name not in LIST_FIELDS:
             rows.append((f"{prefix}{spec.name}", spec))
     return rows
 

@@ -1,6 +1,7 @@
-"""Settings by dotted key (``poll_interval``, ``builtin_server.port``, ``profile.generation.<field>``)
-and profile add/remove/use: one implementation for ``trayai config``/``profile`` and the settings
-dialog, so what the dialog does stays scriptable (docs/architecture.md, "The settings dialog").
+"""Settings by dotted key (``poll_interval``, ``builtin_server.port``, ``profile.generation.<field>``),
+profile add/remove/use and preset add/remove: one implementation for ``trayai config``/``profile``/
+``preset`` and the settings dialog, so what the dialog does stays scriptable (docs/architecture.md,
+"The settings dialog").
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from trayai.core.config import (
     ConfigError,
     FieldSpec,
+    Preset,
     Profile,
     Settings,
     coerce_value,
@@ -163,6 +165,33 @@ def use_profile(settings: Settings, name: str) -> None:
         names = ", ".join(repr(p.name) for p in settings.profiles)
         raise ConfigError(f"No profile named {name!r} (profiles: {names})")
     settings.active_profile = name
+
+
+def add_preset(
+    settings: Settings,
+    name: str,
+    system_prompt: str,
+    *,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+) -> Preset:
+    """Add a preset (name and values checked as on loading: bounds, a one-line unique name)."""
+    name = name.strip()
+    if any(p.name == name for p in settings.presets):
+        raise ConfigError(f"A preset named {name!r} exists already (remove it first to replace it)")
+    preset = Preset(name=name, system_prompt=system_prompt, temperature=temperature, max_tokens=max_tokens)
+    candidate = copy.deepcopy(settings)
+    candidate.presets.append(preset)
+    validate_settings(candidate)
+    _copy_into(settings, candidate)
+    return preset
+
+
+def remove_preset(settings: Settings, name: str) -> None:
+    if not any(p.name == name for p in settings.presets):
+        names = ", ".join(repr(p.name) for p in settings.presets) or "none"
+        raise ConfigError(f"No preset named {name!r} (presets: {names})")
+    settings.presets = [p for p in settings.presets if p.name != name]
 
 
 def _copy_into(target: Settings, source: Settings) -> None:

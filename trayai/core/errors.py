@@ -31,6 +31,8 @@ class AppError(Exception):
         - ConversationNotFound      no conversation with that id (also a KeyError)
         - MessageNotFound           no message with that id (also a KeyError)
       + ConfigError                 core/config.py: a setting is invalid (also a ValueError)
+        - TemplateError             core/actions.py: an action's template is empty or has an unknown {name}
+      + ActionTextMissing           core/actions.py: an action needs text nobody selected, copied or typed
       + HotkeyError                 core/hotkeys.py: a combination cannot be used (also a ValueError)
       + InvalidURLError             core/urls.py: not an http(s) base URL (also a ValueError)
       + FileLockedError             core/filelock.py: another process holds the lock

@@ -8,10 +8,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from trayai.core.config import ConfigError, Profile, Settings, validate_settings
+from trayai.core.config import (
+    Action,
+    ConfigError,
+    Preset,
+    Profile,
+    Settings,
+    item_clash,
+    item_problem,
+    validate_settings,
+)
 from trayai.core.urls import InvalidURLError, normalize_base_url
 
-Where = Literal["profile", "hotkey", "settings"]
+Where = Literal["profile", "hotkey", "preset", "action", "settings"]
 
 
 @dataclass(eq=False)
@@ -24,11 +33,13 @@ class EditedProfile:
 
 @dataclass(frozen=True)
 class Problem:
-    """The first thing wrong: the sentence, what it is about, and which profile (by id) if one."""
+    """The first thing wrong: the sentence, what it is about, which profile (by id) or which preset
+    or action (by row: their list does not change order while the dialog is open) if one."""
 
     message: str
     where: Where
     uid: int | None = None
+    row: int | None = None
 
 
 def profile_problem(profile: Profile, *, url_locked: bool) -> str | None:
@@ -56,6 +67,23 @@ def hotkey_problem(settings: Settings) -> str | None:
     except HotkeyError as exc:
         return f"Hotkey: {exc}"
     return None
+
+
+def list_problem(items: Sequence[Preset | Action]) -> tuple[int, str] | None:
+    """The row of the first unusable preset or action and why (a sentence), or None."""
+    seen: list[Preset | Action] = []
+    for row, item in enumerate(items):
+        problem = item_problem(item) or item_clash(item, seen)
+        if problem:
+            return row, problem if problem.endswith(".") else problem + "."
+        seen.append(item)
+    return None
+
+
+def free_key(actions: Sequence[Action]) -> int | None:
+    """The lowest number key no action uses (for a new one), or None when 1–9 are all taken."""
+    taken = {a.key for a in actions}
+    return next((key for key in range(1, 10) if key not in taken), None)
 
 
 def duplicate_name(profiles: Sequence[Profile]) -> Profile | None:
@@ -115,6 +143,11 @@ def check(
     if twin is not None:
         uid = next(e.uid for e in edited if e.profile is twin)
         return Problem(f"Two endpoints are named “{twin.name}”: names must differ.", "profile", uid)
+    where: Literal["preset", "action"]
+    for where, items in (("preset", settings.presets), ("action", settings.actions)):
+        found = list_problem(items)
+        if found is not None:
+            return Problem(found[1], where, row=found[0])
     follow_active(settings, edited, original_names)
     follow_renames(edited, original_names)
     try:
@@ -143,7 +176,9 @@ __all__ = [
     "duplicate_name",
     "follow_active",
     "follow_renames",
+    "free_key",
     "hotkey_problem",
+    "list_problem",
     "profile_problem",
     "unique_name",
 ]

@@ -31,6 +31,14 @@ class ModelEntry:
 
 
 @dataclass(frozen=True)
+class ActionEntry:
+    """One line of Actions ▸: a quick prompt action and the number key that runs it."""
+
+    name: str
+    key: int
+
+
+@dataclass(frozen=True)
 class ServerEntry:
     """One line of Servers ▸."""
 
@@ -69,6 +77,7 @@ class MenuModel:
     pulling: bool = False
     servers: list[ServerEntry] | None = None
     fallback: str | None = None  # "using fallback 'ollama'" while the active server is down
+    actions: list[ActionEntry] = field(default_factory=list)  # Actions ▸, by key
 
     @property
     def kind_line(self) -> str | None:
@@ -172,6 +181,7 @@ def menu_model(
         server_model=builtin.alias,
         hotkey=settings.hotkey or "no hotkey",
         log_dir=log_dir,
+        actions=[ActionEntry(a.name, a.key) for a in sorted(settings.actions, key=lambda a: a.key)],
     )
 
 
@@ -233,6 +243,7 @@ def tooltip_text(state: ServerState, report: StatusReport | None, extra: list[st
 
 
 __all__ = [
+    "ActionEntry",
     "BuiltinFacts",
     "MenuModel",
     "ModelEntry",

@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
+from trayai.core.actions import action_from_command, find_action, unknown_action
 from trayai.core.autostart import apply_autostart
 from trayai.core.client import ModelClient
 from trayai.core.config import ConfigError, ConfigStore, LoadedConfig, Settings
@@ -120,7 +121,7 @@ class TrayApp(QObject):
             parent=self,
         )
         self.settings_opener = SettingsOpener(secrets, store.save, self.tray.message, self)
-        self.hotkeys = HotkeyService(lambda: self.chats.prompt_window, self.chats.open_prompt, self)
+        self.hotkeys = HotkeyService(lambda: self.chats.prompt_window, self.open_prompt, self)
         self._connect()
 
     # ------------------------------------------------------------------ wiring
@@ -144,6 +145,7 @@ class TrayApp(QObject):
         self.tray.chat_requested.connect(self.open_chat)
         self.tray.settings_requested.connect(self.open_settings)
         self.tray.prompt_requested.connect(self.open_prompt)
+        self.tray.action_requested.connect(self.run_action)
         self.tray.menu_opened.connect(self.monitor.poll_now)
         self.tray.model_chosen.connect(self.choose_model)
         self.tray.profile_chosen.connect(lambda name: self._spawn(self.choose_profile(name)))
@@ -230,6 +232,10 @@ class TrayApp(QObject):
 
     def handle_command(self, command: str) -> None:
         """A command from the CLI or a second ``trayai`` (over IPC); unknown ones are ignored."""
+        action_name = action_from_command(command)
+        if action_name is not None:
+            self.run_action(action_name)
+            return
         actions = {
             "quit": self.request_quit,
             "show": self.tray.bring_forward,
@@ -247,7 +253,26 @@ class TrayApp(QObject):
         self.chats.open_chat()
 
     def open_prompt(self) -> None:
+        """Summon the quick prompt (made on first use) with the saved settings' actions."""
         self.chats.open_prompt()
+        self._update_prompt_actions()
+
+    def _update_prompt_actions(self) -> None:
+        window = self.chats.prompt_window
+        if window is not None:
+            window.set_actions(self.loaded.settings.actions)
+
+    def run_action(self, name: str) -> None:
+        """Tray ▸ Actions, ``trayai prompt --action NAME``: open the quick prompt and run the action."""
+        actions = self.loaded.settings.actions
+        action = find_action(actions, name)
+        if action is None:  # the CLI checked the file; the running app may have other settings
+            self.tray.message("No such quick prompt action", unknown_action(name, actions))
+            return
+        self.open_prompt()
+        window = self.chats.prompt_window
+        if window is not None and window.isVisible():  # not over a modal dialog of the app
+            window.run_action(action)
 
     def register_hotkey(self) -> None:
         self.hotkeys.register(self.loaded.settings.hotkey)
@@ -273,6 +298,7 @@ class TrayApp(QObject):
                 self.tray.message("Start at login could not be changed", str(exc))
         if settings.hotkey != old.hotkey:
             self.register_hotkey()
+        self._update_prompt_actions()
         self.models.settings_changed()
         if settings.builtin_server != old.builtin_server and await self.server.reconfigure(
             settings.builtin_server

@@ -1,6 +1,8 @@
 """Single instance: one trayai per user; later invocations forward their command and exit.
 
 One JSON line each way (``{"command": "chat"}`` → ``{"ok": true}``); limits: docs/architecture.md.
+Besides the plain words in ``COMMANDS``, ``prompt:action:NAME`` runs a quick prompt action: the name
+is checked by ``core/actions.py`` (bounded, one line, no controls) before the app sees it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+from trayai.core.actions import action_from_command
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +136,7 @@ class InstanceServer(QObject):
             command = str(json.loads(bytes(conn.buffer[:end])).get("command", ""))
         except (ValueError, AttributeError):
             command = ""
-        ok = command in COMMANDS or command == "ping"
+        ok = command in COMMANDS or command == "ping" or action_from_command(command) is not None
         self._forget(sock)
         sock.write((json.dumps({"ok": ok}) + "\n").encode())
         sock.flush()

@@ -93,6 +93,7 @@ class TrayController(QObject):
     chat_requested = Signal()
     settings_requested = Signal()
     prompt_requested = Signal()
+    action_requested = Signal(str)  # a quick prompt action's name (Actions ▸)
     menu_opened = Signal()
     tray_appeared = Signal()  # a tray host showed up after start-up; the icon moved into it
 
@@ -270,6 +271,7 @@ class TrayController(QObject):
         prompt = menu.addAction(f"&Quick prompt ({model.hotkey})")
         prompt.setObjectName("prompt")
         prompt.triggered.connect(self.prompt_requested)
+        self._actions_menu(menu, model)
 
         if model.entries is None:
             self._choice_menu(
@@ -338,6 +340,17 @@ class TrayController(QObject):
         quit_action = menu.addAction("&Quit")
         quit_action.setObjectName("quit")
         quit_action.triggered.connect(self.quit_requested)
+
+    def _actions_menu(self, menu: QMenu, model: MenuModel) -> None:
+        """Actions ▸: each quick prompt action, its number as the accelerator; one opens the prompt."""
+        sub = menu.addMenu("&Actions")
+        sub.setObjectName("actions")
+        if not model.actions:
+            sub.addAction("(no actions: add them in Settings)").setEnabled(False)
+        for entry in model.actions:
+            action = sub.addAction(f"&{entry.key}  {_menu_text(entry.name)}")
+            action.setData(entry.name)
+        sub.triggered.connect(self._on_quick_action)
 
     def _model_menu(self, menu: QMenu, model: MenuModel) -> None:
         """Model ▸: loaded models first with their facts, then what can be done on this server."""
@@ -450,6 +463,10 @@ class TrayController(QObject):
 
     def _on_profile_action(self, action: QAction) -> None:
         self.profile_chosen.emit(str(action.data()))
+
+    def _on_quick_action(self, action: QAction) -> None:
+        if action.data() is not None:
+            self.action_requested.emit(str(action.data()))
 
     def _open_logs(self) -> None:
         for action in self.menu.actions():

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+import copy
+import html
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QClipboard, QCloseEvent, QCursor, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QClipboard,
+    QCloseEvent,
+    QCursor,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -19,6 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trayai.core.actions import action_on_key, render_action
+from trayai.core.config import DEFAULT_ACTIONS, Action
+from trayai.core.errors import AppError
 from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.prompt_input import PromptInput
 from trayai.ui.chat.transcript import TranscriptView
@@ -26,6 +40,7 @@ from trayai.ui.chat.transcript import TranscriptView
 log = logging.getLogger(__name__)
 
 CONTEXT_LIMIT = 20_000  # characters of clipboard/selection sent with a question
+_DIGITS = {Qt.Key.Key_1 + n: n + 1 for n in range(9)}  # Qt key → action key 1–9
 
 
 class QuickPromptWindow(QWidget):
@@ -38,7 +53,10 @@ class QuickPromptWindow(QWidget):
     * never shown over a modal dialog of the app: the dialog keeps the focus;
     * every exchange is a conversation in history (its own ``ChatController``); "Open in chat"
       continues it there; "Use clipboard" / "Use selection" put the clipboard or X11 PRIMARY
-      selection before the question.
+      selection before the question;
+    * actions (``set_actions``): 1–9 in the empty box, or Alt+1–9 anytime, or a click on the row that
+      lists them, runs one on the selection (the clipboard when nothing is selected) as a new
+      exchange; what is missing (nothing selected or copied) is said in the status line.
     """
 
     open_in_chat = Signal(int)  # the conversation to continue in the chat window
@@ -46,7 +64,13 @@ class QuickPromptWindow(QWidget):
     WIDTH = 680
     MAX_HEIGHT_FRACTION = 0.6
 
-    def __init__(self, controller: ChatController, *, state_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        controller: ChatController,
+        *,
+        state_file: Path | None = None,
+        actions: Sequence[Action] = DEFAULT_ACTIONS,
+    ) -> None:
         super().__init__(
             None, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
         )
@@ -56,9 +80,12 @@ class QuickPromptWindow(QWidget):
         self._state_file = state_file
         self._screen_name: str | None = None
         self.summoned_at: float | None = None
+        self.prompt_actions: list[Action] = []
+        self._actions_set = False
         self._build()
         self._connect()
         self._restore_toggles()
+        self.set_actions(actions)
 
     # ------------------------------------------------------------------ layout
 
@@ -76,6 +103,15 @@ class QuickPromptWindow(QWidget):
             self.use_selection.hide()
         self.status = QLabel()
         self.status.setObjectName("status")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # may quote an action's name
+        self.action_row = QLabel()
+        self.action_row.setObjectName("actions")
+        self.action_row.setWordWrap(True)
+        self.action_row.setTextFormat(Qt.TextFormat.RichText)  # links; names are escaped
+        self.action_row.setStyleSheet("QLabel { color: palette(mid); }")  # links keep their colour
+        self.action_row.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
         self.answer = TranscriptView()
         self.answer.hide()
         self.copy_button = QPushButton("&Copy answer")
@@ -83,6 +119,18 @@ class QuickPromptWindow(QWidget):
         self.new_button = QPushButton("&New")
         for button in (self.copy_button, self.chat_button, self.new_button):
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        for widget, name in (
+            (self.input, "Question"),
+            (self.use_clipboard, "Use clipboard"),
+            (self.use_selection, "Use selection"),
+            (self.status, "Status"),
+            (self.action_row, "Quick actions"),
+            (self.answer, "Answer"),
+            (self.copy_button, "Copy answer"),
+            (self.chat_button, "Open in chat"),
+            (self.new_button, "New exchange"),
+        ):
+            widget.setAccessibleName(name)
         toggles = QHBoxLayout()
         toggles.addWidget(self.use_clipboard)
         toggles.addWidget(self.use_selection)
@@ -96,6 +144,7 @@ class QuickPromptWindow(QWidget):
         layout.setContentsMargins(10, 10, 10, 10)
         layout.addWidget(self.input)
         layout.addLayout(toggles)
+        layout.addWidget(self.action_row)
         layout.addWidget(self.answer, 1)
         layout.addLayout(actions)
         self.setStyleSheet("QuickPromptWindow { border: 1px solid palette(mid); }")
@@ -120,6 +169,11 @@ class QuickPromptWindow(QWidget):
         self.answer.action.connect(self._on_answer_link)
         escape = QShortcut(QKeySequence("Esc"), self)
         escape.activated.connect(self.dismiss)
+        self.input.installEventFilter(self)  # 1–9 in the empty box
+        self.action_row.linkActivated.connect(self._on_action_link)
+        for key in range(1, 10):  # Alt+1–9 anywhere in the window, whatever the box holds
+            shortcut = QShortcut(QKeySequence(f"Alt+{key}"), self)
+            shortcut.activated.connect(lambda key=key: self.run_action_on_key(key))
         self._grow_timer = QTimer(self)
         self._grow_timer.setSingleShot(True)
         self._grow_timer.setInterval(30)
@@ -257,6 +311,86 @@ class QuickPromptWindow(QWidget):
             self.copy_answer()
         elif kind == "retry":
             self.controller.regenerate()
+
+    # ------------------------------------------------------------------ actions
+
+    def set_actions(self, actions: Sequence[Action]) -> None:
+        """The actions the keys run and the row lists (the app passes the saved settings' ones)."""
+        wanted = sorted(copy.deepcopy(list(actions)), key=lambda a: a.key)
+        if wanted == self.prompt_actions and self._actions_set:
+            return  # the app passes them at every summon: no relayout when nothing changed
+        self._actions_set = True
+        self.prompt_actions = wanted
+        links = [
+            f'<a href="action:{a.key}" style="text-decoration:none"><b>{a.key}</b> {html.escape(a.name)}</a>'
+            for a in self.prompt_actions
+        ]
+        self.action_row.setText(
+            " · ".join(links) + " — a number in the empty box runs it on the selection (else the clipboard); "
+            "Alt+number anytime"
+        )
+        self.action_row.setAccessibleDescription(
+            "; ".join(f"{a.key}: {a.name}" for a in self.prompt_actions)
+            + ". Press the number in the empty box, or Alt and the number, to run an action."
+        )
+        self.action_row.setVisible(bool(self.prompt_actions))
+
+    def run_action_on_key(self, key: int) -> bool:
+        action = action_on_key(self.prompt_actions, key)
+        if action is None:
+            self.status.setText(f"No action on {key} (Settings ▸ Quick prompt & actions)")
+            return False
+        return self.run_action(action)
+
+    def run_action(self, action: Action) -> bool:
+        """Send ``action``'s prompt as a new exchange; False (said in the status line) when it cannot."""
+        if self.controller.busy:
+            self.status.setText("still answering — Esc stops it")
+            return False
+        clipboard = QGuiApplication.clipboard()
+        selection = clipboard.text(QClipboard.Mode.Selection) if clipboard.supportsSelection() else ""
+        try:
+            rendered = render_action(
+                action,
+                selection=selection[:CONTEXT_LIMIT],
+                clipboard=clipboard.text(QClipboard.Mode.Clipboard)[:CONTEXT_LIMIT],
+                typed=self.input.toPlainText(),
+            )
+        except AppError as exc:  # nothing selected/copied/typed (a bad template never gets saved)
+            self.status.setText(exc.message)
+            self.status.setToolTip(exc.hint)
+            log.info("quick prompt: action %r not run: %s", action.name, exc.message)
+            return False
+        self.new_exchange()  # an action is its own conversation; follow-up questions continue it
+        if not self.controller.send(rendered.text):
+            return False
+        source = {"selection": " on the selection", "clipboard": " on the clipboard's text"}
+        self.status.setText(f"{action.name}{source.get(rendered.selection_from or '', '')} — Esc stops")
+        self.status.setToolTip("")
+        log.info("quick prompt: action %r run (%s)", action.name, rendered.selection_from or "no selection")
+        return True
+
+    def _on_action_link(self, link: str) -> None:
+        key = link.removeprefix("action:")
+        if key.isdigit():
+            self.run_action_on_key(int(key))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A number key in the empty box runs that action (Shift allowed: AZERTY digits need it)."""
+        if (
+            watched is self.input
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in _DIGITS
+            and not self.input.toPlainText()
+            and not self.input.composing
+            and not event.modifiers()
+            & ~(Qt.KeyboardModifier.KeypadModifier | Qt.KeyboardModifier.ShiftModifier)
+            and action_on_key(self.prompt_actions, _DIGITS[event.key()]) is not None
+        ):
+            self.run_action_on_key(_DIGITS[event.key()])
+            return True
+        return super().eventFilter(watched, event)
 
     # ------------------------------------------------------------------ streaming
 

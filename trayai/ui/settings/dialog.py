@@ -1,4 +1,5 @@
-"""The settings dialog: endpoint profiles, generation defaults, built-in server, hotkey, general.
+"""The settings dialog: endpoint profiles, generation defaults, presets, built-in server, hotkey, quick
+actions, general.
 
 Copy, validation, keys, locked env values and its tasks: docs/architecture.md, "The settings dialog".
 """
@@ -35,10 +36,12 @@ from PySide6.QtWidgets import (
 from trayai.core import settings_rules
 from trayai.core.client import Endpoint, ModelClient
 from trayai.core.config import (
+    Action,
     BuiltinServerSettings,
     ConfigError,
     GenerationParams,
     LoadedConfig,
+    Preset,
     Profile,
     Settings,
 )
@@ -48,18 +51,29 @@ from trayai.core.presets import PRESETS
 from trayai.core.redact import Redactor
 from trayai.core.resolve import ResolvedEndpoint
 from trayai.core.secrets import PLACEHOLDER_KEY, SecretStore
-from trayai.core.settings_rules import EditedProfile, Problem, unique_name
+from trayai.core.settings_rules import EditedProfile, Problem, free_key, unique_name
 from trayai.core.urls import InvalidURLError, normalize_base_url
 from trayai.ui.settings.fields import FieldEditor, field_of, label_for
+from trayai.ui.settings.lists import ItemListEditor
 
 log = logging.getLogger(__name__)
 
 SECTION_ENDPOINTS = "Endpoints"
 SECTION_GENERATION = "Generation"
+SECTION_PRESETS = "Presets"
 SECTION_BUILTIN = "Built-in server"
 SECTION_HOTKEY = "Quick prompt & hotkey"
+SECTION_ACTIONS = "Quick actions"
 SECTION_GENERAL = "General"
-SECTIONS = (SECTION_ENDPOINTS, SECTION_GENERATION, SECTION_BUILTIN, SECTION_HOTKEY, SECTION_GENERAL)
+SECTIONS = (
+    SECTION_ENDPOINTS,
+    SECTION_GENERATION,
+    SECTION_PRESETS,
+    SECTION_BUILTIN,
+    SECTION_HOTKEY,
+    SECTION_ACTIONS,
+    SECTION_GENERAL,
+)
 PROFILE_FIELDS = ("first_token_timeout", "stall_timeout", "answer_timeout", "context_tokens", "fallback")
 GENERATION_FIELDS = ("temperature", "top_p", "max_tokens", "system_prompt", "stream")
 BUILTIN_FIELDS = (
@@ -79,6 +93,19 @@ GENERAL_FIELDS = (
     "start_at_login",
     "watch_servers",
     "server_notifications",
+)
+PRESET_FIELDS = ("name", "system_prompt", "temperature", "max_tokens")
+ACTION_FIELDS = ("name", "key", "template")
+PRESETS_NOTE = (
+    "A preset is a named system prompt with, optionally, its own temperature and max tokens (unset: "
+    "the profile's; an empty system prompt: the profile's too). Use one with `trayai ask --preset "
+    "NAME`; manage them with `trayai preset list|add|remove`."
+)
+ACTIONS_NOTE = (
+    "In the quick prompt, the action's number in the empty box (or Alt+number anytime) sends its "
+    "template: {selection} is the selected text (the clipboard's when nothing is selected), "
+    "{clipboard} the clipboard's, {input} what you typed; {{ and }} are literal braces. Tray ▸ Actions "
+    "and `trayai prompt --action NAME` run them too."
 )
 
 ClientFactory = Callable[[str, str], ModelClient]
@@ -145,8 +172,10 @@ class SettingsDialog(QDialog):
         pages = {
             SECTION_ENDPOINTS: self._endpoints_page,
             SECTION_GENERATION: self._generation_page,
+            SECTION_PRESETS: self._presets_page,
             SECTION_BUILTIN: self._builtin_page,
             SECTION_HOTKEY: self._hotkey_page,
+            SECTION_ACTIONS: self._actions_page,
             SECTION_GENERAL: self._general_page,
         }
         for section in SECTIONS:  # page i is section i
@@ -271,6 +300,37 @@ class SettingsDialog(QDialog):
             form, GenerationParams, GENERATION_FIELDS, multiline={"system_prompt"}
         )
         return page
+
+    def _presets_page(self) -> QWidget:
+        self.presets_editor = ItemListEditor(
+            Preset,
+            self.settings.presets,
+            PRESET_FIELDS,
+            noun="preset",
+            make_item=lambda items: Preset(name=unique_name("New preset", (p.name for p in items))),
+            multiline=frozenset({"system_prompt"}),
+            none_text="the profile's",
+            note=PRESETS_NOTE,
+        )
+        return self.presets_editor
+
+    def _actions_page(self) -> QWidget:
+        def new_action(items: list[Action]) -> Action | None:
+            key = free_key(items)  # nine keys, nine actions at most
+            if key is None:
+                return None
+            return Action(unique_name("New action", (a.name for a in items)), "{selection}", key)
+
+        self.actions_editor = ItemListEditor(
+            Action,
+            self.settings.actions,
+            ACTION_FIELDS,
+            noun="action",
+            make_item=new_action,
+            multiline=frozenset({"template"}),
+            note=ACTIONS_NOTE,
+        )
+        return self.actions_editor
 
     def _builtin_page(self) -> QWidget:
         page = QWidget()
@@ -655,6 +715,8 @@ class SettingsDialog(QDialog):
         if self._current is not None:
             self._store_profile(self._current.profile)
         self._store_globals()
+        self.presets_editor.store()
+        self.actions_editor.store()
         problem = settings_rules.check(
             self.settings,
             self._edited,
@@ -667,9 +729,13 @@ class SettingsDialog(QDialog):
         return problem.message
 
     def _go_to(self, problem: Problem) -> None:
-        """Show where the problem is: its profile, or the hotkey's section."""
+        """Show where the problem is: its profile, preset or action, or the hotkey's section."""
         if problem.where == "hotkey":
             self.show_section(SECTION_HOTKEY)
+        elif problem.where in ("preset", "action") and problem.row is not None:
+            preset = problem.where == "preset"
+            self.show_section(SECTION_PRESETS if preset else SECTION_ACTIONS)
+            (self.presets_editor if preset else self.actions_editor).select(problem.row)
         elif problem.where == "profile" and problem.uid is not None:
             self._select(problem.uid)
 
@@ -745,10 +811,12 @@ class SettingsDialog(QDialog):
 
 __all__ = [
     "SECTIONS",
+    "SECTION_ACTIONS",
     "SECTION_BUILTIN",
     "SECTION_ENDPOINTS",
     "SECTION_GENERAL",
     "SECTION_GENERATION",
     "SECTION_HOTKEY",
+    "SECTION_PRESETS",
     "SettingsDialog",
 ]

@@ -25,7 +25,7 @@ DEFAULT_TEXT = "server default"
 class FieldEditor:
     """Loads a value into a widget and reads it back, typed as the field wants (None allowed if optional)."""
 
-    def __init__(self, spec: FieldSpec, *, multiline: bool = False) -> None:
+    def __init__(self, spec: FieldSpec, *, multiline: bool = False, none_text: str = DEFAULT_TEXT) -> None:
         self.spec = spec
         self.optional = spec.optional
         self.widget: QWidget
@@ -42,7 +42,7 @@ class FieldEditor:
                 min(int(high) if high is not None else INT_LIMIT, INT_LIMIT),
             )
             if self.optional:
-                box.setSpecialValueText(DEFAULT_TEXT)
+                box.setSpecialValueText(none_text)
             self.widget = box
         elif spec.kind == "float":
             self.kind = "float"
@@ -53,7 +53,7 @@ class FieldEditor:
             dbox.setSingleStep(0.1 if high_f <= 10 else 1.0)
             dbox.setRange(low_f - (0.01 if self.optional else 0.0), high_f)
             if self.optional:
-                dbox.setSpecialValueText(DEFAULT_TEXT)
+                dbox.setSpecialValueText(none_text)
             self.widget = dbox
         elif spec.choices:
             self.kind = "choice"

@@ -1,0 +1,202 @@
+"""Quick prompt actions: a template's placeholders checked and filled, the action a key or a name
+runs, and the instance command that runs one (docs/architecture.md, "Presets and actions").
+
+Qt-free: the quick prompt, the tray's Actions menu, ``trayai prompt --action`` and the settings
+dialog all go through these rules, and each is unit-tested without a display.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from trayai.core.config import MAX_NAME, Action, ConfigError
+from trayai.core.errors import AppError
+from trayai.core.textsafe import escape_line
+
+Placeholder = Literal["selection", "clipboard", "input"]
+PLACEHOLDERS: tuple[Placeholder, ...] = ("selection", "clipboard", "input")
+# ``{{`` and ``}}`` are literal braces; ``{word}`` is a placeholder; any other brace is text as typed,
+# so a template may show JSON (``{"a": 1}``) without escaping.
+_TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
+ACTION_COMMAND = "prompt:action:"  # + the action's name: what `trayai prompt --action NAME` forwards
+
+
+class TemplateError(ConfigError):
+    """An action's template cannot be used: empty, or a ``{placeholder}`` trayai does not know."""
+
+
+class ActionTextMissing(AppError):
+    """An action needs text that is not there: nothing selected or copied, or nothing typed.
+
+    ``needs`` names the placeholder that found nothing, so a front end can point at the right thing.
+    """
+
+    def __init__(self, message: str, hint: str, needs: Placeholder) -> None:
+        super().__init__(message, hint)
+        self.needs = needs
+
+
+@dataclass(frozen=True)
+class RenderedAction:
+    """The prompt an action sends, and where ``{selection}`` came from (None: it was not used)."""
+
+    text: str
+    selection_from: Literal["selection", "clipboard"] | None
+
+
+def placeholders(template: str) -> list[Placeholder]:
+    """The placeholders ``template`` uses, in order of first use; :class:`TemplateError` for others."""
+    found: list[Placeholder] = []
+    for match in _TOKEN.finditer(template):
+        name = match.group(1)
+        if name is None:
+            continue
+        if name not in PLACEHOLDERS:
+            known = ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+            raise TemplateError(
+                f"unknown placeholder {{{name}}} — use {known} (write {{{{ and }}}} for literal braces)"
+            )
+        if name not in found:
+            found.append(name)
+    return found
+
+
+def template_problem(template: str) -> str | None:
+    """Why ``template`` cannot be an action's, as a phrase; None when it can."""
+    if not isinstance(template, str) or not template.strip():
+        return "the template is empty"
+    try:
+        placeholders(template)
+    except TemplateError as exc:
+        return str(exc)
+    return None
+
+
+def fill(template: str, values: Mapping[str, str]) -> str:
+    """``template`` with its placeholders replaced in one pass: text put in is never read again, so a
+    selection that contains ``{clipboard}`` stays as it is."""
+
+    def one(match: re.Match[str]) -> str:
+        token, name = match.group(0), match.group(1)
+        if name is None:
+            return token[0]  # {{ → {, }} → }
+        return values.get(name, "")  # every name was checked by placeholders() first
+
+    placeholders(template)
+    return _TOKEN.sub(one, template)
+
+
+def render_action(
+    action: Action, *, selection: str = "", clipboard: str = "", typed: str = ""
+) -> RenderedAction:
+    """The prompt ``action`` sends with this text, or :class:`ActionTextMissing` saying what is missing.
+
+    ``{selection}`` is the selected text or, when nothing is selected and the template does not use
+    ``{clipboard}`` too, the clipboard's: on desktops without a selection (Windows, macOS, Wayland
+    without primary selection) "copy, then press 1" works the same.
+    """
+    problem = template_problem(action.template)
+    if problem:
+        raise TemplateError(f"Action {action.name!r}: {problem}")
+    used = placeholders(action.template)
+    values: dict[str, str] = {"selection": selection, "clipboard": clipboard, "input": typed}
+    selection_from: Literal["selection", "clipboard"] | None = None
+    key = f"press {action.key} in the empty box, or Alt+{action.key}"
+    if "selection" in used:
+        if selection.strip():
+            selection_from = "selection"
+        elif "clipboard" not in used and clipboard.strip():
+            selection_from = "clipboard"
+            values["selection"] = clipboard
+        elif "clipboard" in used:
+            raise ActionTextMissing(
+                f"“{action.name}” needs selected text, and nothing is selected.",
+                f"Select the text, then {key}.",
+                "selection",
+            )
+        else:
+            raise ActionTextMissing(
+                f"“{action.name}” needs text: nothing is selected or copied.",
+                f"Select the text (or copy it to the clipboard), then {key}.",
+                "selection",
+            )
+    if "clipboard" in used and not clipboard.strip():
+        raise ActionTextMissing(
+            f"“{action.name}” needs text on the clipboard, and the clipboard is empty.",
+            f"Copy the text, then {key}.",
+            "clipboard",
+        )
+    if "input" in used and not typed.strip():
+        raise ActionTextMissing(
+            f"“{action.name}” needs what you type, and the box is empty.",
+            f"Type it in the quick prompt, then press Alt+{action.key}.",
+            "input",
+        )
+    return RenderedAction(fill(action.template, values), selection_from)
+
+
+# --------------------------------------------------------------------------- finding one
+
+
+def find_action(actions: Iterable[Action], name: str) -> Action | None:
+    return next((a for a in actions if a.name == name), None)
+
+
+def action_on_key(actions: Iterable[Action], key: int) -> Action | None:
+    return next((a for a in actions if a.key == key), None)
+
+
+def unknown_action(name: str, actions: Sequence[Action]) -> str:
+    """The sentence for a name no action has, listing the ones there are."""
+    if not actions:
+        return f"No action named {escape_line(name)!r}: there are no actions (add them in Settings)."
+    names = ", ".join(repr(a.name) for a in actions)
+    return f"No action named {escape_line(name)!r} — actions: {names}"
+
+
+def usable_name(name: str) -> bool:
+    """A name an action can have (and so one an instance command may carry): see config.item_problem."""
+    return 0 < len(name) <= MAX_NAME and name == name.strip() and escape_line(name) == name
+
+
+# --------------------------------------------------------------------------- instance commands
+
+
+def action_command(name: str) -> str:
+    """The command a second ``trayai`` forwards to the running one to run action ``name``."""
+    return ACTION_COMMAND + name
+
+
+def action_from_command(command: str) -> str | None:
+    """The action name an instance command carries, or None when it is not a well-formed one.
+
+    The command comes from another process over the instance socket: only a usable name (bounded,
+    one line, no controls) gets through; whether an action has it is the app's to say.
+    """
+    if not command.startswith(ACTION_COMMAND):
+        return None
+    name = command[len(ACTION_COMMAND) :]
+    return name if usable_name(name) else None
+
+
+__all__ = [
+    "ACTION_COMMAND",
+    "PLACEHOLDERS",
+    "ActionTextMissing",
+    "Placeholder",
+    "RenderedAction",
+    "TemplateError",
+    "action_command",
+    "action_from_command",
+    "action_on_key",
+    "fill",
+    "find_action",
+    "placeholders",
+    "render_action",
+    "template_problem",
+    "unknown_action",
+    "usable_name",
+]
