@@ -112,6 +112,7 @@ class TrayApp(QObject):
             self._spawn,
             self,
             fallbacks=self.models.fallback_clients,
+            presets=lambda: self.loaded.settings.presets,
         )
         self.tray = TrayController(
             self.menu_model,

@@ -171,6 +171,10 @@ class ChatController(QObject):
             stored["model"] = conv.model
         return replace(base, **stored)
 
+    def defaults(self) -> GenerationParams:
+        """The profile's generation defaults (what "no preset" means for a conversation)."""
+        return self._target().generation
+
     def options(self) -> dict[str, Any]:
         """:meth:`conversation_options` as a dict (what the chat window's option widgets read)."""
         return asdict(self.conversation_options())

@@ -57,6 +57,11 @@ class OptionsBar(QWidget):
         holder.setDefaultWidget(form_widget)
         self.popover.addAction(holder)
 
+        self.preset_combo = QComboBox()
+        self.preset_combo.setToolTip("A preset sets this conversation's system prompt and parameters")
+        self.preset_combo.setAccessibleName("Preset")
+        self.preset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+
         self.options_button = QToolButton()
         self.options_button.setText("Options")
         self.options_button.setToolTip("Temperature, max tokens and system prompt of this conversation")
@@ -73,8 +78,19 @@ class OptionsBar(QWidget):
         model_label.setBuddy(self.model_combo)
         row.addWidget(model_label)
         row.addWidget(self.model_combo, 1)
+        row.addWidget(self.preset_combo)
         row.addWidget(self.summary)
         row.addWidget(self.options_button)
+
+    def show_presets(self, names: list[str], chosen: str | None) -> None:
+        """The picker's entries ("No preset" first) with the one the options match selected."""
+        self.preset_combo.blockSignals(True)
+        self.preset_combo.clear()
+        self.preset_combo.addItem("No preset")
+        self.preset_combo.addItems(names)
+        self.preset_combo.setCurrentIndex(names.index(chosen) + 1 if chosen in names else 0)
+        self.preset_combo.setVisible(bool(names))
+        self.preset_combo.blockSignals(False)
 
     def show_summary(self) -> None:
         """What differs from the defaults, next to the button: "0.3 · 512 tokens · system prompt"."""

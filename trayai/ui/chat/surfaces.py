@@ -19,7 +19,7 @@ from trayai.ui.monitor import StatusMonitor
 
 if TYPE_CHECKING:
     from trayai.core.client import ModelClient
-    from trayai.core.config import Profile
+    from trayai.core.config import Preset, Profile
     from trayai.core.history import HistoryStore
     from trayai.core.resolve import ResolvedEndpoint
     from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
@@ -50,8 +50,10 @@ class ChatSurfaces(QObject):
         parent: QObject | None = None,
         *,
         fallbacks: Callable[[], list[tuple[ResolvedEndpoint, ModelClient]]] = list,
+        presets: Callable[[], list[Preset]] = list,
     ) -> None:
         super().__init__(parent)
+        self._presets = presets
         self._fallbacks = fallbacks  # the active profile's usable fallbacks, asked at each request
         self.fallback_in_use: str | None = None  # the profile that answered the last reply instead
         self._data_dir = data_dir
@@ -76,7 +78,9 @@ class ChatSurfaces(QObject):
             if history is None:
                 return
             self.chat = self._new_controller(history)
-            self.chat_window = ChatWindow(self.chat, history, state_file=self._data_dir / "window-state.ini")
+            self.chat_window = ChatWindow(
+                self.chat, history, state_file=self._data_dir / "window-state.ini", presets=self._presets
+            )
             self.chat_window.setWindowIcon(app_icon())
             self._monitor.report_changed.connect(self._update_models)
             if self._monitor.report is not None:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trayai.core.config import Preset
 from trayai.core.history import HistoryError, HistoryStore, StoredMessage
 from trayai.core.paging import (
     PagingPolicy,
@@ -41,6 +42,7 @@ from trayai.core.paging import (
     lookback_start,
     opening_range,
 )
+from trayai.core.prompt_presets import matching_preset, preset_values
 from trayai.ui.chat.attach import AttachmentTray
 from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.options_bar import OptionsBar
@@ -69,11 +71,13 @@ class ChatWindow(QMainWindow):
         history: HistoryStore,
         *,
         state_file: Path | None = None,
+        presets: Callable[[], list[Preset]] = list,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.controller = controller
         self.history = history
+        self._presets = presets  # the settings' presets, read when the options are shown
         self._state_file = state_file
         self._loaded_start = 0  # index of the first rendered message
         self._loaded_end = 0  # one past the last rendered message
@@ -192,6 +196,7 @@ class ChatWindow(QMainWindow):
         self.undo_button.clicked.connect(self.undo_delete)
         self._undo_timer.timeout.connect(self._expire_undo)
         self.model_combo.activated.connect(lambda _i: self._save_options())
+        self.options_bar.preset_combo.activated.connect(self._choose_preset)
         line_edit = self.model_combo.lineEdit()
         assert line_edit is not None  # the combo is editable
         line_edit.editingFinished.connect(self._save_options)
@@ -581,6 +586,19 @@ class ChatWindow(QMainWindow):
         for widget in (self.model_combo, self.temperature, self.max_tokens, self.system_prompt):
             widget.blockSignals(False)
         self.options_bar.show_summary()
+        presets = self._presets()
+        chosen = matching_preset(presets, self.controller.conversation_options(), self.controller.defaults())
+        self.options_bar.show_presets([p.name for p in presets], chosen.name if chosen else None)
+
+    def _choose_preset(self, index: int) -> None:
+        """A preset sets this conversation's system prompt and parameters ("No preset": the profile's)."""
+        presets = self._presets()
+        preset = presets[index - 1] if 0 < index <= len(presets) else None
+        try:
+            self.controller.set_options(**preset_values(preset, self.controller.defaults()).options())
+        except (HistoryError, KeyError) as exc:
+            self.statusBar().showMessage(str(exc).splitlines()[0], 4000)
+        self._fill_options()
 
     def _save_options(self) -> None:
         temperature = self.temperature.value()
