@@ -87,3 +87,26 @@ def test_an_action_runs_on_the_x11_selection_from_a_key_binding_and_a_number_key
             {"role": "user", "content": f"Summarise this in a few bullet points:\n\n{SELECTED}"}
         ]
         quit_app(desktop, app)
+
+
+def test_select_text_press_the_hotkey_then_the_explain_key(
+    desktop: Desktop, server: ScriptedServer, paths: AppPaths, select_text: Callable[[str, str], None]
+) -> None:
+    """What a person does: select text in another window, the global hotkey, then 1 (Explain)."""
+    select_text(SELECTED, COPIED)
+    server.script(Reply(tokens=["It ", "makes ", "the ", "cell's ", "energy."], rate=50))
+    with running_app(desktop, server, paths) as app:
+        wait_until(lambda: "hotkey Ctrl+Alt+Space registered" in log_text(paths), what="the app")
+        desktop.run("xdotool", "key", "ctrl+alt+space")  # the global hotkey, pressed for real
+        wait_until(
+            lambda: focused_window_name(desktop) == PROMPT_TITLE,
+            what=f"the quick prompt with focus (focus: {focused_window_name(desktop)!r})",
+        )
+        desktop.run("xdotool", "key", "1")  # Explain, in the empty box
+        wait_until(lambda: "action 'Explain' run (selection)" in log_text(paths), what="the Explain action")
+        wait_until(lambda: "quick prompt: answer ended: done" in log_text(paths), what="the streamed answer")
+        desktop.screenshot("quick-prompt-explain-by-hotkey")
+        assert server.chat_requests()[-1].json["messages"] == [
+            {"role": "user", "content": f"Explain this clearly and briefly:\n\n{SELECTED}"}
+        ]
+        quit_app(desktop, app)

@@ -161,3 +161,28 @@ def test_geometry_is_remembered(
     again = make(history, server, qtbot, tmp_path)
     again.window.summon()
     assert (again.window.x(), again.window.y(), again.window.width()) == (40, 50, 500)
+
+
+def test_regenerate_thinking_and_alternatives_in_the_quick_prompt(
+    history: HistoryStore, server: ScriptedServer, qtbot: QtBot, run: Callable[..., Any], tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QGuiApplication
+
+    rig = make(history, server, qtbot, tmp_path)
+    server.script(Reply(text="Tom", reasoning="Short names suit cats."), Reply(text="Felix"))
+    ask(qtbot, rig, "A name for a cat?")
+    first = run(rig.wait(1))
+    view = rig.window.answer
+    run(until(lambda: "Thought for" in view.toPlainText(), 10, "the thinking line"))
+
+    def click(kind: str, message_id: int, index: int | None = None) -> None:
+        view.anchorClicked.emit(QUrl(view.action_href(kind, message_id, index)))
+
+    click("copythinking", first.message.id)
+    assert QGuiApplication.clipboard().text() == "Short names suit cats."
+    click("regenerate", first.message.id)
+    second = run(rig.wait(2))
+    run(until(lambda: "‹ 2/2 ›" in view.toPlainText() and "Felix" in view.toPlainText(), 10, "two answers"))
+    click("alt", second.message.id, 1)
+    run(until(lambda: "‹ 1/2 ›" in view.toPlainText() and "Tom" in view.toPlainText(), 10, "the first again"))

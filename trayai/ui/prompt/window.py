@@ -309,8 +309,16 @@ class QuickPromptWindow(QWidget):
                 self.status.setText("code copied")
         elif kind == "copy":
             self.copy_answer()
-        elif kind == "retry":
+        elif kind in ("retry", "regenerate"):
             self.controller.regenerate()
+        elif kind == "copythinking":
+            thinking = self.answer.thinking_text(message_id)
+            if thinking is not None:
+                QGuiApplication.clipboard().setText(thinking)
+                self.status.setText("thinking copied")
+        elif kind == "alt" and self.controller.choose_alternative(message_id, index):
+            self.answer.clear_messages()  # the window shows the one answer: now the chosen one
+            self.answer.append_message(self.controller.history.message(message_id))
 
     # ------------------------------------------------------------------ actions
 
