@@ -117,6 +117,7 @@ class ChatWindow(QMainWindow):
         self.notice.setStyleSheet("QLabel { padding: 6px; border: 1px solid palette(mid); }")
         self.notice.hide()
         self.transcript = TranscriptView()
+        self.transcript.setAccessibleName("Conversation")
         self.edit_banner = QLabel()
         self.edit_banner.hide()
         self.prompt = PromptInput()
