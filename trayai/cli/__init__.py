@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from trayai.cli.app import is_gui, run_gui
+from trayai.cli.app import is_gui, run_gui, run_target
 from trayai.cli.context import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Context
 from trayai.cli.parser import build_parser
 from trayai.core.config import ConfigError
@@ -31,6 +31,13 @@ def main(
     err = stderr or sys.stderr
     if is_gui(args):
         return run_gui(args, err)
+    if not run_target(args).empty:
+        print(
+            f"error: options before `{args.command}` apply to the tray app; put them after it: "
+            f"trayai {args.command} --endpoint …",
+            file=err,
+        )
+        return EXIT_USAGE
     redactor = Redactor()  # one per run: the keys this command resolves, for logs and output alike
     if getattr(args, "debug", False):
         setup_logging(None, debug=True, stderr=True, redactor=redactor)

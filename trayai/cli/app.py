@@ -8,8 +8,9 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
-from trayai.cli.context import EXIT_FAIL
+from trayai.cli.context import EXIT_FAIL, EXIT_USAGE
 from trayai.cli.parents import Parents, Subparsers
+from trayai.core.runtarget import RunTarget
 
 
 def register(sub: Subparsers, parents: Parents) -> None:
@@ -31,12 +32,57 @@ def register(sub: Subparsers, parents: Parents) -> None:
         gui.set_defaults(gui_command=name)
 
 
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """``trayai --endpoint URL --model M --profile P``: the tray app (or the running one) on that
+    endpoint for this run, never saved. Before a command they apply to the app only."""
+    group = parser.add_argument_group("the tray app, for this run (not saved)")
+    group.add_argument("--endpoint", dest="run_endpoint", metavar="URL", help="talk to this server")
+    group.add_argument("--model", dest="run_model", metavar="NAME", help="use this model")
+    group.add_argument("--profile", dest="run_profile", metavar="NAME", help="use this profile")
+
+
+def run_target(args: argparse.Namespace) -> RunTarget:
+    return RunTarget(
+        getattr(args, "run_profile", None),
+        getattr(args, "run_endpoint", None),
+        getattr(args, "run_model", None),
+    )
+
+
+def check_run_target(target: RunTarget, stderr: TextIO) -> RunTarget | None:
+    """The target with its URL normalised, or None after saying why it cannot be used (exit 2)."""
+    from trayai.core.config import ConfigStore
+    from trayai.core.paths import AppPaths
+    from trayai.core.urls import InvalidURLError, normalize_base_url
+
+    base_url = target.base_url
+    if base_url is not None:
+        try:
+            base_url = normalize_base_url(base_url).url
+        except InvalidURLError as exc:
+            print(f"error: invalid --endpoint: {exc}", file=stderr)
+            return None
+    if target.profile is not None:
+        settings = ConfigStore(AppPaths.from_env()).load().settings
+        if not settings.has_profile(target.profile):
+            names = ", ".join(repr(p.name) for p in settings.profiles)
+            print(f"error: no profile named {target.profile!r} (profiles: {names})", file=stderr)
+            return None
+    return RunTarget(target.profile, base_url, target.model)
+
+
 def is_gui(args: argparse.Namespace) -> bool:
     return args.command is None or bool(getattr(args, "gui_command", None))
 
 
 def run_gui(args: argparse.Namespace, stderr: TextIO) -> int:
     command = getattr(args, "gui_command", None) or "show"
+    target = run_target(args)
+    if not target.empty:
+        checked_target = check_run_target(target, stderr)
+        if checked_target is None:
+            return EXIT_USAGE
+        target = checked_target
     action = getattr(args, "action", None)
     if command == "prompt" and action is not None:
         checked = _action_command(action, stderr)
@@ -45,7 +91,7 @@ def run_gui(args: argparse.Namespace, stderr: TextIO) -> int:
         command = checked
     from trayai.ui.app import run_app  # PySide6 is loaded only for the GUI
 
-    return run_app(command, debug=getattr(args, "debug", False))
+    return run_app(command, debug=getattr(args, "debug", False), target=target)
 
 
 def _action_command(name: str, stderr: TextIO) -> str | None:

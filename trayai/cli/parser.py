@@ -24,4 +24,5 @@ def build_parser() -> argparse.ArgumentParser:
     # The order here is the order of `trayai --help`.
     for module in (ask, models, jobs, settings, presets, history, serve, app):
         module.register(sub, parents)
+    app.add_run_options(parser)
     return parser

@@ -151,6 +151,7 @@ def menu_model(
     servers: list[ServerEntry] | None = None,
     fallback: str | None = None,
     now: float = 0.0,
+    active_profile: str | None = None,
 ) -> MenuModel:
     """The menu for this moment: the monitor's last report, the profiles, the built-in server."""
     snapshot = report.snapshot if report else None
@@ -171,7 +172,7 @@ def menu_model(
         current_model=report.resolved_model if report else None,
         model_locked_by=locked_by(overrides, "model"),
         profiles=[p.name for p in settings.profiles],
-        active_profile=settings.active().name,
+        active_profile=active_profile or settings.active().name,
         endpoint_locked_by=locked_by(overrides, "base_url"),
         server_state=builtin.state,
         server_owned=builtin.owned,

@@ -24,6 +24,7 @@ from trayai.core.monitor import MonitorLogic, MonitorPolicy
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
 from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
+from trayai.core.runtarget import RunTarget, target_from_command
 from trayai.core.secrets import SecretStore
 from trayai.core.status import ServerState, StatusReport
 from trayai.core.traymodel import BuiltinFacts, MenuModel, menu_model, status_lines
@@ -63,8 +64,10 @@ class TrayApp(QObject):
         *,
         tray_available: bool,
         redactor: Redactor | None = None,
+        run_target: RunTarget | None = None,
     ) -> None:
         super().__init__()
+        self.run_target = run_target or RunTarget()  # --endpoint/--model/--profile: this run only
         # Knows every key resolved; the log, history and chat errors are redacted with it.
         self.redactor = redactor if redactor is not None else Redactor()
         self.paths = paths
@@ -178,7 +181,10 @@ class TrayApp(QObject):
         return resolved
 
     def _resolve(self) -> ResolvedEndpoint:
-        resolved = resolve_endpoint(self.loaded, self.secrets)
+        target = self.run_target
+        resolved = resolve_endpoint(
+            self.loaded, self.secrets, profile=target.profile, base_url=target.base_url, model=target.model
+        )
         if resolved.has_real_key:
             self.redactor.add_secret(resolved.endpoint.api_key)  # never logged, shown or stored
         return resolved
@@ -237,6 +243,10 @@ class TrayApp(QObject):
         if action_name is not None:
             self.run_action(action_name)
             return
+        target = target_from_command(command)
+        if target is not None:
+            self._spawn(self.retarget(target))
+            return
         actions = {
             "quit": self.request_quit,
             "show": self.tray.bring_forward,
@@ -247,6 +257,16 @@ class TrayApp(QObject):
         action = actions.get(command)
         if action is not None:
             action()
+
+    async def retarget(self, target: RunTarget) -> None:
+        """A second ``trayai --endpoint …``: use that for this run (nothing is saved)."""
+        previous, self.run_target = self.run_target, target
+        if await self._switch_endpoint(always=True) is None:
+            self.run_target = previous  # unusable (the user was told): keep what worked
+            return
+        self.models.settings_changed()
+        self.tray.message("Endpoint for this run", f"{target.describe()} — not saved")
+        log.info("retargeted for this run: %s", target.describe())
 
     # ------------------------------------------------------------------ chat
 
@@ -374,7 +394,7 @@ class TrayApp(QObject):
         )
         return menu_model(
             settings=self.loaded.settings,
-            overrides=self.loaded.overrides,
+            overrides={**self.loaded.overrides, **self.run_target.overrides()},
             base_url=self.resolved.base_url,
             state=self.monitor.state,
             report=self.monitor.report,
@@ -385,6 +405,7 @@ class TrayApp(QObject):
             servers=self.models.server_entries(self.monitor.report),
             fallback=self.models.fallback_line(self.monitor.report, self.chats.fallback_in_use),
             now=time.time(),
+            active_profile=self.resolved.profile.name,  # --profile for this run wins over the saved one
         )
 
     # ------------------------------------------------------------------ choices
@@ -398,6 +419,8 @@ class TrayApp(QObject):
             self.store.save(settings)
         except (OSError, ConfigError) as exc:
             self.tray.message("Could not save the model choice", str(exc))
+        if self.run_target.model is not None:  # --model for this run: the new choice replaces it
+            self.run_target = replace(self.run_target, model=name)
         self.resolved = replace(self.resolved, model=name)
         self.monitor.set_model(name)
 
@@ -437,6 +460,7 @@ class TrayApp(QObject):
         if not settings.has_profile(name) or name == settings.active().name:
             return
         settings.active_profile = name
+        self.run_target = replace(self.run_target, profile=None)  # chosen now: it beats --profile
         try:
             self.store.save(settings)
         except (OSError, ConfigError) as exc:
@@ -464,11 +488,11 @@ class TrayApp(QObject):
         return changed
 
 
-def run_app(command: str = "show", *, debug: bool = False) -> int:
+def run_app(command: str = "show", *, debug: bool = False, target: RunTarget | None = None) -> int:
     """Kept here for ``trayai.cli``'s import; the bootstrap itself is :mod:`trayai.ui.bootstrap`."""
     from trayai.ui.bootstrap import run_app as bootstrap
 
-    return bootstrap(command, debug=debug)
+    return bootstrap(command, debug=debug, target=target)
 
 
 __all__ = ["TrayApp", "run_app"]

@@ -20,6 +20,7 @@ from trayai.core.errors import AppError
 from trayai.core.logs import setup_logging
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
+from trayai.core.runtarget import RunTarget
 from trayai.core.secrets import SecretStore
 from trayai.ui.app import TrayApp
 from trayai.ui.icons import app_icon
@@ -49,14 +50,20 @@ def install_signal_handlers(
     return notifier, reader, writer
 
 
-def run_app(command: str = "show", *, debug: bool = False) -> int:
-    """Entry point of ``trayai`` (no arguments) and of ``trayai chat|prompt|settings|quit``."""
+def run_app(command: str = "show", *, debug: bool = False, target: RunTarget | None = None) -> int:
+    """Entry point of ``trayai`` (no arguments) and of ``trayai chat|prompt|settings|quit``;
+    ``target`` (``--endpoint``/``--model``/``--profile``) points this run, or the running one, elsewhere."""
+    target = target or RunTarget()
     paths = AppPaths.from_env()
     paths.ensure()
     redactor = Redactor()
     setup_logging(paths.log_dir, debug=debug, stderr=debug, redactor=redactor)
     name = socket_name(paths.data_dir)
-    if send_command(name, command):
+    if not target.empty and send_command(name, target.command()):
+        log.info("retargeted the running instance: %s", target.describe())
+        if command == "show" or send_command(name, command):
+            return 0
+    elif send_command(name, command):
         log.info("forwarded %r to the running instance", command)
         return 0
     if command == "quit":
@@ -82,7 +89,14 @@ def run_app(command: str = "show", *, debug: bool = False) -> int:
     tray_available = QSystemTrayIcon.isSystemTrayAvailable()
     try:
         trayapp = TrayApp(
-            paths, store, loaded, SecretStore(), instance, tray_available=tray_available, redactor=redactor
+            paths,
+            store,
+            loaded,
+            SecretStore(),
+            instance,
+            tray_available=tray_available,
+            redactor=redactor,
+            run_target=target,
         )
     except AppError as exc:
         print(f"error: {exc}", file=sys.stderr)

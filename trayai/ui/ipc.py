@@ -2,7 +2,8 @@
 
 One JSON line each way (``{"command": "chat"}`` → ``{"ok": true}``); limits: docs/architecture.md.
 Besides the plain words in ``COMMANDS``, ``prompt:action:NAME`` runs a quick prompt action: the name
-is checked by ``core/actions.py`` (bounded, one line, no controls) before the app sees it.
+is checked by ``core/actions.py`` (bounded, one line, no controls) before the app sees it; and
+``target:{json}`` retargets the running app for this run (checked by ``core/runtarget.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from trayai.core.actions import action_from_command
+from trayai.core.runtarget import target_from_command
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +138,12 @@ class InstanceServer(QObject):
             command = str(json.loads(bytes(conn.buffer[:end])).get("command", ""))
         except (ValueError, AttributeError):
             command = ""
-        ok = command in COMMANDS or command == "ping" or action_from_command(command) is not None
+        ok = (
+            command in COMMANDS
+            or command == "ping"
+            or action_from_command(command) is not None
+            or target_from_command(command) is not None
+        )
         self._forget(sock)
         sock.write((json.dumps({"ok": ok}) + "\n").encode())
         sock.flush()
