@@ -103,6 +103,50 @@ def launch_once(env: dict[str, str], paths: AppPaths) -> tuple[subprocess.Popen[
     raise RuntimeError("the tray did not start")
 
 
+# The baseline: the least a PySide6 tray icon app does (an icon, a menu, a poll timer), so trayai's
+# figures are ratios to what Qt itself costs on this machine, measured in the same run.
+MINIMAL_TRAY = """
+import sys, time, psutil
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon, QPixmap, QColor
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
+app = QApplication(sys.argv[:1])
+pixmap = QPixmap(22, 22)
+pixmap.fill(QColor("#2e7d32"))
+tray = QSystemTrayIcon(QIcon(pixmap))
+menu = QMenu()
+menu.addAction("Quit").triggered.connect(app.quit)
+tray.setContextMenu(menu)
+tray.show()
+print(f"shown {time.time() - psutil.Process().create_time():.3f}", flush=True)
+QTimer.singleShot(int(float(sys.argv[1]) * 1000), app.quit)
+app.exec()
+"""
+
+
+def minimal_tray(env: dict[str, str], runs: int, hold: float) -> dict[str, float]:
+    """Icon-shown time (p50 of warm runs) and RSS after ``hold`` seconds of the minimal tray app."""
+    shown: list[float] = []
+    rss = 0.0
+    for index in range(runs + 1):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", MINIMAL_TRAY, str(hold if index == runs else 0.2)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert proc.stdout is not None
+        line = proc.stdout.readline().split()
+        if index == runs:
+            time.sleep(max(0.0, hold - 0.5))
+            rss = psutil.Process(proc.pid).memory_info().rss / 1e6
+        elif index > 0:  # the first run warms the disk cache
+            shown.append(float(line[1]))
+        proc.wait(30)
+    return {"icon_shown_s_p50": round(statistics.median(shown), 3), "rss_mb": round(rss, 1)}
+
+
 def quit_app(env: dict[str, str], proc: subprocess.Popen[bytes]) -> None:
     subprocess.run([sys.executable, "-m", "trayai.cli", "quit"], env=env, timeout=30, check=True)
     proc.wait(15)
@@ -142,9 +186,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         polls = len(server.requests) - polls_before
         quit_app(env, proc)
 
+        baseline = minimal_tray(env, runs, 3.5)
+
     figures = {
         "benchmark": "tray",
         "mode": mode,
+        "baseline_minimal_pyside6_tray": baseline,
+        "ratios_to_minimal": {
+            "icon_shown": round(statistics.median(warm) / baseline["icon_shown_s_p50"], 2),
+            "rss": round(rss_tray / 1e6 / baseline["rss_mb"], 2),
+            "targets": "icon shown <= 2x, RSS <= 1.4x",
+        },
         "startup": {
             "runs": runs,
             "icon_shown_s_p50_warm": round(statistics.median(warm), 3),

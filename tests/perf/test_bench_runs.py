@@ -47,6 +47,9 @@ def test_tray_benchmark_reports_startup_idle_and_memory() -> None:
     assert 0 < startup["icon_shown_s_p50_warm"] < 10
     assert figures["idle"]["polls_in_window"] >= 1  # it kept polling while idle
     assert figures["memory"]["rss_tray_only_mb"] > 10
+    base, ratios = figures["baseline_minimal_pyside6_tray"], figures["ratios_to_minimal"]
+    assert base["icon_shown_s_p50"] > 0 and base["rss_mb"] > 10  # measured in the same run
+    assert ratios["rss"] == pytest.approx(figures["memory"]["rss_tray_only_mb"] / base["rss_mb"], abs=0.02)
 
 
 def test_chat_benchmark_reports_every_figure() -> None:

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
-
-from keyring.backend import KeyringBackend
-from keyring.compat import properties
-from keyring.errors import KeyringError, PasswordDeleteError
+from typing import TYPE_CHECKING, Any
 
 from trayai.core.urls import is_local_url
 
 SERVICE = "trayai"
+if TYPE_CHECKING:
+    from trayai.core.memory_keyring import MemoryKeyring
+
 PLACEHOLDER_KEY = "dummy-key"  # local servers need no key, but the OpenAI client insists on one
 
 log = logging.getLogger(__name__)
@@ -26,31 +25,6 @@ _BACKEND_NAMES = {
     "macOS": "macOS Keychain",
     "Windows": "Windows Credential Locker",
 }
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring backend over a dict: for tests and for the session-only fallback.
-
-    Its ``priority`` raises so keyring never picks it on its own; it is only ever passed in.
-    """
-
-    @properties.classproperty
-    def priority(cls) -> float:
-        raise RuntimeError("MemoryKeyring is only used when passed explicitly")
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.store.pop((service, username), None) is None:
-            raise PasswordDeleteError("not found")
 
 
 @dataclass(frozen=True)
@@ -143,10 +117,11 @@ class SecretStore:
             try:
                 self._backend.delete_password(SERVICE, profile)
                 found = True
-            except PasswordDeleteError:
-                pass
             except Exception as exc:  # noqa: BLE001 - as in get(): session-only from now on
-                self._mark_broken(exc)
+                from keyring.errors import PasswordDeleteError
+
+                if not isinstance(exc, PasswordDeleteError):  # "there was none" is not a fault
+                    self._mark_broken(exc)
         return found
 
     def rename(self, old: str, new: str) -> None:
@@ -211,10 +186,19 @@ __all__ = [
     "PLACEHOLDER_KEY",
     "SERVICE",
     "KeyOutcome",
-    "KeyringError",
     "MemoryKeyring",
     "SecretStore",
     "describe_backend",
     "key_needed_hint",
     "resolve_api_key",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``MemoryKeyring`` from here, as before, without importing keyring for every command: the
+    package (and its entry-point scan) loads only when a key is really looked up."""
+    if name == "MemoryKeyring":
+        from trayai.core.memory_keyring import MemoryKeyring
+
+        return MemoryKeyring
+    raise AttributeError(name)
