@@ -46,6 +46,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppPaths:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TRAYAI_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("TRAYAI_DATA_DIR", str(tmp_path / "data"))
+    # `trayai desktop install` and the settings dialog's menu button write under it: never the real one
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     work = tmp_path / "cwd"
     work.mkdir()
     monkeypatch.chdir(work)  # so a developer's ./.env never leaks into a test

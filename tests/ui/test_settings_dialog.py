@@ -330,3 +330,55 @@ def test_profiles_are_listed_under_stable_ids(paths: AppPaths, qtbot: QtBot) -> 
     assert ids()[:2] == first and ids()[2] not in first
     dialog.delete_profile()
     assert ids() == first
+
+
+def test_general_page_adds_trayai_to_the_applications_menu_and_removes_it(
+    paths: AppPaths, qtbot: QtBot
+) -> None:
+    from trayai.core.desktop_entry import DesktopPlaces
+    from trayai.ui.settings.dialog import SECTION_GENERAL
+
+    places = DesktopPlaces.from_env(paths.data_dir)  # the test's XDG_DATA_HOME, as the dialog's default
+    rig = Rig(paths, qtbot)
+    dialog = rig.dialog
+    dialog.show_section(SECTION_GENERAL)
+    button = dialog.menu_button
+    assert button.isVisible() and button.text() == "Add trayai to the applications menu"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert places.entry.is_file() and places.icon(48).is_file() and places.icon(256).is_file()
+    assert button.text() == "Remove it"
+    assert dialog.menu_state.text() == "trayai is in the applications menu (it may take a moment to appear)."
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert not places.entry.exists() and not places.icon(256).exists()
+    assert button.text() == "Add trayai to the applications menu"
+    assert dialog.menu_state.text() == "trayai was removed from the applications menu."
+    rig.dialog.reject()
+    assert rig.saved() == {} and rig.applied == []  # an action on disk, not a setting
+
+
+def test_the_applications_menu_failure_is_shown_in_the_dialog(paths: AppPaths, qtbot: QtBot) -> None:
+    from trayai.core.desktop_entry import DesktopPlaces
+
+    places = DesktopPlaces.from_env(paths.data_dir)
+    places.data_home.write_text("a file where the data folder should be", encoding="utf-8")
+    rig = Rig(paths, qtbot)
+    qtbot.mouseClick(rig.dialog.menu_button, Qt.MouseButton.LeftButton)
+    shown = rig.dialog.menu_state.text()
+    assert shown.startswith("✗ could not create the folder") and f"check {places.data_home}" in shown
+    assert rig.dialog.menu_button.text() == "Add trayai to the applications menu"
+
+
+def test_the_applications_menu_state_comes_from_the_entry_on_disk(paths: AppPaths, qtbot: QtBot) -> None:
+    from trayai.core.desktop_entry import DesktopPlaces
+
+    places = DesktopPlaces.from_env(paths.data_dir)
+    places.entry.parent.mkdir(parents=True)
+    places.entry.write_text("[Desktop Entry]\nType=Application\nName=trayai\n", encoding="utf-8")
+    rig = Rig(paths, qtbot)
+    assert rig.dialog.menu_button.text() == "Remove it"
+    assert rig.dialog.menu_state.text() == "trayai is in the applications menu."
+    qtbot.mouseClick(rig.dialog.menu_button, Qt.MouseButton.LeftButton)  # not ours: said, not removed
+    assert (
+        places.entry.is_file()
+        and "was not written by `trayai desktop install`" in rig.dialog.menu_state.text()
+    )

@@ -141,13 +141,23 @@ async def test_real_tls_against_a_plain_http_server(server: ScriptedServer) -> N
 def test_every_trayai_error_is_an_app_error_with_message_and_hint(tmp_path: Path) -> None:
     """One tree: a front end catches AppError; the old built-in bases still catch as before."""
     from trayai.core.config import ConfigError
+    from trayai.core.desktop_entry import DesktopError, DesktopUnsupported
     from trayai.core.errors import AppError, ErrorCode, TrayaiError
     from trayai.core.filelock import FileLockedError
     from trayai.core.history import ConversationNotFound, HistoryError, HistoryStore, MessageNotFound
     from trayai.core.hotkeys import HotkeyError, parse_hotkey
     from trayai.core.urls import InvalidURLError, normalize_base_url
 
-    for cls in (TrayaiError, HistoryError, ConfigError, HotkeyError, InvalidURLError, FileLockedError):
+    for cls in (
+        TrayaiError,
+        HistoryError,
+        ConfigError,
+        HotkeyError,
+        InvalidURLError,
+        FileLockedError,
+        DesktopError,
+        DesktopUnsupported,
+    ):
         assert issubclass(cls, AppError), cls
     for cls in (ConfigError, HotkeyError, InvalidURLError):
         assert issubclass(cls, ValueError), cls

@@ -1,4 +1,4 @@
-"""``python -m trayai.cli`` (what the autostart entries and the tests run)."""
+"""``python -m trayai.cli``: what the tests run, and the menu and login entries lacking a script."""
 
 import sys
 

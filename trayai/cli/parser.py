@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from trayai import __version__
-from trayai.cli import app, ask, history, jobs, models, presets, serve, settings
+from trayai.cli import app, ask, desktop, history, jobs, models, presets, serve, settings
 from trayai.cli.parents import make_parents
 
 
@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     parents = make_parents()
     # The order here is the order of `trayai --help`.
-    for module in (ask, models, jobs, settings, presets, history, serve, app):
+    for module in (ask, models, jobs, settings, presets, history, serve, desktop, app):
         module.register(sub, parents)
     app.add_run_options(parser)
     return parser

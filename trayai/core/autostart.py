@@ -1,6 +1,8 @@
 """Start trayai at login: XDG autostart entry, Windows Run key or macOS LaunchAgent.
 
 The content is built by pure functions (tested on every platform); only :func:`apply_autostart` acts.
+The command and the entry's common keys (name, ``Icon=trayai``, Exec quoting) come from
+``core/desktop_entry.py``, so the login item and the applications-menu entry start the same trayai.
 """
 
 from __future__ import annotations
@@ -13,30 +15,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from trayai.core.desktop_entry import entry_head, launch_command
+
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 LAUNCH_AGENT_LABEL = "io.trayai"
 
 
-def launch_command(python: str | None = None) -> list[str]:
-    """This interpreter running ``-m trayai.cli``: a venv install starts the trayai the user set up."""
-    return [python or sys.executable, "-m", "trayai.cli"]
-
-
 def desktop_entry(command: list[str]) -> str:
-    """An XDG autostart entry (Desktop Entry Specification 1.5)."""
-    exec_line = " ".join(_desktop_quote(part) for part in command)
-    return (
-        "[Desktop Entry]\n"
-        "Type=Application\n"
-        "Name=trayai\n"
-        "Comment=Tray assistant for local AI models\n"
-        f"Exec={exec_line}\n"
-        "Icon=trayai\n"
-        "Terminal=false\n"
-        "Categories=Utility;\n"
-        "X-GNOME-Autostart-enabled=true\n"
-        "X-GNOME-Autostart-Delay=3\n"
-    )
+    """An XDG autostart entry: the menu entry's common keys, started a little after login."""
+    lines = [*entry_head(command), "X-GNOME-Autostart-enabled=true", "X-GNOME-Autostart-Delay=3"]
+    return "\n".join(lines) + "\n"
 
 
 def windows_run_value(command: list[str]) -> str:
@@ -98,14 +86,6 @@ def autostart_enabled(platform: str | None = None) -> bool:
     if platform.startswith("win"):
         return False  # read back only on Windows itself; the setting is the source of truth
     return (launch_agent_file() if platform == "darwin" else xdg_autostart_file()).exists()
-
-
-def _desktop_quote(part: str) -> str:
-    """Quote an Exec argument per the spec: reserved characters force double quotes."""
-    if part and not any(c in part for c in " \t\n\"'\\><~|&;$*?#()`"):
-        return part
-    escaped = part.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`").replace("$", "\\$")
-    return f'"{escaped}"'
 
 
 __all__ = [

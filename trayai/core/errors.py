@@ -36,6 +36,8 @@ class AppError(Exception):
       + HotkeyError                 core/hotkeys.py: a combination cannot be used (also a ValueError)
       + InvalidURLError             core/urls.py: not an http(s) base URL (also a ValueError)
       + FileLockedError             core/filelock.py: another process holds the lock
+      + DesktopError                core/desktop_entry.py: the menu entry or icons cannot be written/removed
+        - DesktopUnsupported        core/desktop_entry.py: no applications-menu integration on this OS yet
 
     The subclasses keep the built-in base they had, so older ``except`` clauses still catch them.
     """

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trayai.core import settings_rules
+from trayai.core import desktop_entry, settings_rules
 from trayai.core.client import Endpoint, ModelClient
 from trayai.core.config import (
     Action,
@@ -45,8 +45,10 @@ from trayai.core.config import (
     Profile,
     Settings,
 )
+from trayai.core.desktop_entry import DesktopError, DesktopPlaces
 from trayai.core.doctor import DoctorReport, diagnose
 from trayai.core.errors import TrayaiError
+from trayai.core.paths import AppPaths
 from trayai.core.presets import PRESETS
 from trayai.core.redact import Redactor
 from trayai.core.resolve import ResolvedEndpoint
@@ -139,6 +141,7 @@ class SettingsDialog(QDialog):
         *,
         client_factory: ClientFactory = _default_client,
         hotkey_note: str | None = None,
+        desktop_places: DesktopPlaces | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -157,6 +160,7 @@ class SettingsDialog(QDialog):
         self._tasks: set[asyncio.Task[Any]] = set()
         self.last_report: DoctorReport | None = None
         self._hotkey_note = hotkey_note
+        self._desktop = desktop_places or DesktopPlaces.from_env(AppPaths.from_env().data_dir)
         self._build()
         self._fill_profiles()
         self._load_globals()
@@ -382,7 +386,46 @@ class SettingsDialog(QDialog):
         page = QWidget()
         form = QFormLayout(page)
         self.general_editors = _editor_rows(form, Settings, GENERAL_FIELDS)
+        self.menu_button = QPushButton()
+        self.menu_button.setObjectName("applications_menu")
+        self.menu_button.clicked.connect(self.toggle_menu_entry)
+        self.menu_state = QLabel()
+        self.menu_state.setWordWrap(True)
+        self.menu_state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row = QHBoxLayout()
+        row.addWidget(self.menu_button)
+        row.addWidget(self.menu_state, 1)
+        form.addRow("Applications menu", row)
+        self._show_menu_entry()
         return page
+
+    def _show_menu_entry(self, said: str = "") -> None:
+        """The button says what it will do (from whether the entry exists); the label, what happened."""
+        try:
+            desktop_entry.check_platform()
+        except DesktopError as exc:
+            self.menu_button.setText("Add trayai to the applications menu")
+            self.menu_button.setEnabled(False)
+            self.menu_state.setText(f"{exc.message}. {exc.hint}.")
+            return
+        installed = desktop_entry.is_installed(self._desktop)
+        self.menu_button.setText("Remove it" if installed else "Add trayai to the applications menu")
+        self.menu_state.setText(said or ("trayai is in the applications menu." if installed else ""))
+
+    def toggle_menu_entry(self) -> None:
+        """Add or remove the menu entry now (not on OK: it is a file on disk, not a setting)."""
+        try:
+            if desktop_entry.is_installed(self._desktop):
+                result = desktop_entry.uninstall(self._desktop)
+            else:
+                from trayai.ui.icon_render import render_png
+
+                result = desktop_entry.install(self._desktop, render_png)
+        except DesktopError as exc:
+            self._show_menu_entry(f"✗ {exc.message} — {exc.hint}")
+            return
+        log.info("settings: %s", result.summary())
+        self._show_menu_entry(result.summary())
 
     # ------------------------------------------------------------------ sections
 
