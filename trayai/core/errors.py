@@ -38,6 +38,7 @@ class AppError(Exception):
       + FileLockedError             core/filelock.py: another process holds the lock
       + DesktopError                core/desktop_entry.py: the menu entry or icons cannot be written/removed
         - DesktopUnsupported        core/desktop_entry.py: no applications-menu integration on this OS yet
+      + IconMissing                 ui/icons.py: an icon file of the package is missing or undrawable
 
     The subclasses keep the built-in base they had, so older ``except`` clauses still catch them.
     """

@@ -23,7 +23,7 @@ from trayai.core.redact import Redactor
 from trayai.core.runtarget import RunTarget
 from trayai.core.secrets import SecretStore
 from trayai.ui.app import TrayApp
-from trayai.ui.icons import app_icon
+from trayai.ui.icons import app_icon, check_icons
 from trayai.ui.ipc import InstanceServer, send_command, socket_name
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,12 @@ def run_app(command: str = "show", *, debug: bool = False, target: RunTarget | N
     app.setOrganizationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_NAME)
+    try:  # a broken installation says so, instead of putting an invisible icon in the tray
+        log.info("icons: %s", check_icons())
+    except AppError as exc:
+        log.error("%s — %s", exc.message, exc.hint)
+        print(f"error: {exc.message}\n{exc.hint}", file=sys.stderr)
+        return 1
     app.setWindowIcon(app_icon())
 
     instance = InstanceServer(name)
