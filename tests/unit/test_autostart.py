@@ -39,7 +39,7 @@ def test_linux_entry_is_written_parsed_and_launches_trayai(xdg: Path) -> None:
     # The Exec line really starts this trayai (asked for its version instead of the tray here).
     argv = [*shlex.split(section["Exec"]), "--version"]
     out = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=60)
-    assert out.stdout.strip() == f"trayai {__version__}"
+    assert out.stdout.splitlines()[0] == f"trayai {__version__}"
     assert "will not" in apply_autostart(enabled=False, platform="linux")
     assert not xdg.exists() and not autostart_enabled("linux")
 
