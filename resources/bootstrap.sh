@@ -20,7 +20,8 @@ die() { say "ERROR: $*"; exit 1; }
 # Qt's xcb platform plugin needs these on a bare Debian/Ubuntu (the CLI works without them).
 QT_PKGS="libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0
 libxcb-xkb1 libxcb-shape0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 fonts-dejavu-core libdbus-1-3"
-# Tests: a virtual X server, a tray host, input automation, screenshots, a session bus and a keychain.
+# Tests: a virtual X server, a tray host, input automation, screenshots, a session bus, a keychain and
+# desktop-file-validate (the extra "test" brings pytest, build and pipx into the venv).
 TEST_PKGS="xvfb xdotool trayer x11-utils imagemagick dbus dbus-x11 gnome-keyring libsecret-tools curl desktop-file-utils"
 
 packages="$QT_PKGS"
@@ -88,6 +89,7 @@ fi
 "$VENV/bin/python" -c 'import trayai.cli, xllamacpp' || die "the installation did not complete (see above)"
 
 if [ "$MODE" = test ]; then
+  "$VENV/bin/python" -c 'import build, pipx' || die "the test tools (build, pipx) did not install (see above)"
   say "Installing the JavaScript examples' dependencies (docs/examples/javascript)…"
   if ! out=$(cd docs/examples/javascript && npm ci --no-audit --no-fund --loglevel=error 2>&1); then
     printf '%s\n' "$out" >&2
