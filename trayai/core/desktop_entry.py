@@ -177,13 +177,10 @@ def menu_entry(command: Sequence[str]) -> str:
 
 
 def app_icon_source() -> Path:
-    """trayai's SVG icon: in the installed package, else in the checkout's ``resources/icons``."""
+    """trayai's SVG icon, from the installed package (wheel, pipx, editable alike)."""
     packaged = importlib.resources.files("trayai").joinpath("resources/icons/trayai.svg")
     if packaged.is_file():
         return Path(str(packaged))
-    checkout = Path(__file__).resolve().parents[2] / "resources" / "icons" / "trayai.svg"
-    if checkout.is_file():
-        return checkout
     raise DesktopError(
         "trayai's icon (resources/icons/trayai.svg) is missing from this installation",
         "reinstall trayai (pip install --force-reinstall trayai)",

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import time
 from collections.abc import Coroutine
 from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QSystemTrayIcon
 
 from trayai.core.actions import action_from_command, find_action, unknown_action
 from trayai.core.autostart import apply_autostart
@@ -36,19 +36,10 @@ from trayai.ui.loop import install_asyncgen_hooks, release_cancelled_timers
 from trayai.ui.model_side import ModelSide
 from trayai.ui.monitor import StatusMonitor
 from trayai.ui.settings.opener import SettingsOpener
+from trayai.ui.startup import log_shown
 from trayai.ui.tray import TrayController
 
 log = logging.getLogger(__name__)
-
-
-def _process_started() -> float:
-    """When this process was created (interpreter start included), for the start-up figure."""
-    import psutil
-
-    try:
-        return float(psutil.Process().create_time())
-    except (psutil.Error, OSError):  # pragma: no cover - only where /proc is unreadable
-        return time.time()
 
 
 class TrayApp(QObject):
@@ -65,8 +56,10 @@ class TrayApp(QObject):
         tray_available: bool,
         redactor: Redactor | None = None,
         run_target: RunTarget | None = None,
+        tray_icon: QSystemTrayIcon | None = None,
     ) -> None:
         super().__init__()
+        self._early_icon = tray_icon is not None  # shown by the bootstrap before all this was built
         self.run_target = run_target or RunTarget()  # --endpoint/--model/--profile: this run only
         # Knows every key resolved; the log, history and chat errors are redacted with it.
         self.redactor = redactor if redactor is not None else Redactor()
@@ -123,6 +116,7 @@ class TrayApp(QObject):
             notifications=settings.notifications,
             left_click=settings.left_click,
             parent=self,
+            tray_icon=tray_icon,
         )
         self.settings_opener = SettingsOpener(secrets, store.save, self.tray.message, self)
         self.hotkeys = HotkeyService(lambda: self.chats.prompt_window, self.open_prompt, self)
@@ -197,13 +191,8 @@ class TrayApp(QObject):
         release_cancelled_timers(asyncio.get_running_loop())
         self.tray.show()
         self._refresh_status()
-        loaded_modules = {m: m in sys.modules for m in ("openai", "httpx2", "httpx", "pygments")}
-        log.info(
-            "startup: tray shown %.3f s after process start (tray=%s); modules loaded: %s",
-            time.time() - _process_started(),
-            self.tray.tray is not None,
-            loaded_modules,
-        )
+        if not self._early_icon:  # else the bootstrap said it when it showed that icon
+            log_shown(tray=self.tray.tray is not None)
         for warning in self.loaded.warnings:
             self.tray.message("trayai configuration", warning)
         if self.tray.tray is None:

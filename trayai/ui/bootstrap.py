@@ -22,9 +22,10 @@ from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
 from trayai.core.runtarget import RunTarget
 from trayai.core.secrets import SecretStore
-from trayai.ui.app import TrayApp
-from trayai.ui.icons import app_icon, check_icons
+from trayai.core.status import ServerState
+from trayai.ui.icons import app_icon, check_icons, state_icon
 from trayai.ui.ipc import InstanceServer, send_command, socket_name
+from trayai.ui.startup import log_shown
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,16 @@ def install_signal_handlers(
 
     notifier.activated.connect(drain)
     return notifier, reader, writer
+
+
+def show_early_icon() -> QSystemTrayIcon:
+    """The tray icon, in its *starting* state, before the app is imported and built: it is on the
+    panel as soon as a bare Qt tray app's would be (the app adopts it, ``TrayController``)."""
+    icon = QSystemTrayIcon(state_icon(ServerState.STARTING))
+    icon.setToolTip("trayai — starting")
+    icon.show()
+    log_shown(tray=True)
+    return icon
 
 
 def run_app(command: str = "show", *, debug: bool = False, target: RunTarget | None = None) -> int:
@@ -90,9 +101,12 @@ def run_app(command: str = "show", *, debug: bool = False, target: RunTarget | N
     if not instance.listen():  # another instance won the race: forward to it
         return 0 if send_command(name, command) else 1
 
+    tray_available = QSystemTrayIcon.isSystemTrayAvailable()
+    early = show_early_icon() if tray_available else None
+    from trayai.ui.app import TrayApp  # the rest of the app loads while the icon is already there
+
     store = ConfigStore(paths)
     loaded = store.load()
-    tray_available = QSystemTrayIcon.isSystemTrayAvailable()
     try:
         trayapp = TrayApp(
             paths,
@@ -103,6 +117,7 @@ def run_app(command: str = "show", *, debug: bool = False, target: RunTarget | N
             tray_available=tray_available,
             redactor=redactor,
             run_target=target,
+            tray_icon=early,
         )
     except AppError as exc:
         print(f"error: {exc}", file=sys.stderr)

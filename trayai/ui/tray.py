@@ -105,9 +105,11 @@ class TrayController(QObject):
         notifications: bool = True,
         left_click: LeftClick = "chat",
         parent: QObject | None = None,
+        tray_icon: QSystemTrayIcon | None = None,
     ) -> None:
         super().__init__(parent)
         self._gather = gather
+        self._adopt = tray_icon  # the icon the bootstrap already showed: kept, not shown anew
         self.notifications = notifications
         self.left_click = left_click
         self.menu = QMenu()
@@ -135,7 +137,11 @@ class TrayController(QObject):
     tray_watch_interval_ms = 2000
 
     def _make_tray_icon(self) -> None:
-        self.tray = QSystemTrayIcon(state_icon(self.state), self)
+        if self._adopt is not None:
+            self.tray, self._adopt = self._adopt, None
+            self.tray.setParent(self)
+        else:
+            self.tray = QSystemTrayIcon(state_icon(self.state), self)
         self.tray.setToolTip(self.tooltip)
         self.tray.setContextMenu(self.menu)
         self.tray.activated.connect(self._on_activated)
