@@ -48,6 +48,20 @@ def same_origin(a: httpx2.URL, b: httpx2.URL) -> bool:
     return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
 
 
+@functools.cache
+def shared_ssl_context(*, trust_env: bool) -> Any:
+    """One verifying TLS context per process (typed Any: ssl stays unimported until needed).
+
+    Each transport used to load the CA bundle into a context of its own: ~1.1 MB each, two per
+    client, one client per watched server — 22 MB for ten profiles. A context is safe to share;
+    this one verifies exactly as httpx2's default does (CA bundle, hostname, ``SSL_CERT_*`` when
+    ``trust_env``).
+    """
+    import httpx2
+
+    return httpx2.create_ssl_context(trust_env=trust_env)
+
+
 def guarded_transport(*, trust_env: bool, max_connections: int, max_keepalive: int) -> Any:
     """Build the transport (typed Any: httpx2 is imported lazily, off the tray's start-up path)."""
     import httpx2
@@ -57,14 +71,16 @@ def guarded_transport(*, trust_env: bool, max_connections: int, max_keepalive: i
 
         def __init__(self) -> None:
             self.retries = 0
+            verify = shared_ssl_context(trust_env=trust_env)
             self._pooled = httpx2.AsyncHTTPTransport(
+                verify=verify,
                 trust_env=trust_env,
                 limits=httpx2.Limits(
                     max_connections=max_connections, max_keepalive_connections=max_keepalive
                 ),
             )
             self._fresh = httpx2.AsyncHTTPTransport(
-                trust_env=trust_env, limits=httpx2.Limits(max_keepalive_connections=0)
+                verify=verify, trust_env=trust_env, limits=httpx2.Limits(max_keepalive_connections=0)
             )
 
         async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
