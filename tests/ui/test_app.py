@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +28,28 @@ def settings_for(server: ScriptedServer) -> Settings:
     ]
     settings.active_profile = "Scripted"
     settings.poll_interval = 1.0
+    return settings
+
+
+def builtin_with_a_copy(tmp_path: Path) -> Settings:
+    """The built-in server as the endpoint, on a free port, with SmolLM2 also in its models folder
+    as ``tiny-copy.gguf`` (a second model to switch to)."""
+    from tests.support.ports import free_port
+    from trayai.core.embedded import bundled_model_path
+
+    bundled = bundled_model_path()
+    assert bundled is not None
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "tiny-copy.gguf").symlink_to(bundled)
+    port = free_port()
+    settings = Settings()
+    settings.profiles = [Profile(name="Built-in", base_url=f"http://127.0.0.1:{port}/v1")]
+    settings.active_profile = "Built-in"
+    settings.poll_interval = 1.0
+    settings.builtin_server.port = port
+    settings.builtin_server.models_dir = str(folder)
+    settings.builtin_server.context_size = 1024
     return settings
 
 
@@ -350,23 +373,7 @@ def test_choosing_a_model_from_the_models_folder_restarts_the_builtin_server_wit
     make_app: Any, run: Any, paths: AppPaths, tmp_path: Any
 ) -> None:
     """Built-in server ▸ a dropped-in .gguf: the real engine restarts serving it under its name."""
-    from tests.support.ports import free_port
-    from trayai.core.embedded import bundled_model_path
-
-    bundled = bundled_model_path()
-    assert bundled is not None
-    folder = tmp_path / "models"
-    folder.mkdir()
-    (folder / "tiny-copy.gguf").symlink_to(bundled)
-    port = free_port()
-    settings = Settings()
-    settings.profiles = [Profile(name="Built-in", base_url=f"http://127.0.0.1:{port}/v1")]
-    settings.active_profile = "Built-in"
-    settings.poll_interval = 1.0
-    settings.builtin_server.port = port
-    settings.builtin_server.models_dir = str(folder)
-    settings.builtin_server.context_size = 1024
-    app = make_app(settings)
+    app = make_app(builtin_with_a_copy(tmp_path))
 
     async def go() -> None:
         task = asyncio.ensure_future(app.run())

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QMenu
 
 from tests.support.fake_backends import FakeBackend, FakeModel, Kind
 from tests.support.waiting import until
-from tests.ui.test_app import submenu
+from tests.ui.test_app import builtin_with_a_copy, submenu
 from trayai.core.config import Profile, Settings
 from trayai.core.status import ServerState
 from trayai.ui.app import TrayApp
@@ -249,23 +249,9 @@ def test_builtin_server_models_folder_in_model_menu_load_and_unload(
     make_app: Any, run: Any, tmp_path: Path
 ) -> None:
     """The real engine: its models folder is Model ▸; Load switches the file, Unload stops it."""
-    from tests.support.ports import free_port
-    from trayai.core.embedded import RunState, bundled_model_path
+    from trayai.core.embedded import RunState
 
-    bundled = bundled_model_path()
-    assert bundled is not None
-    folder = tmp_path / "models"
-    folder.mkdir()
-    (folder / "tiny-copy.gguf").symlink_to(bundled)
-    port = free_port()
-    settings = Settings()
-    settings.profiles = [Profile(name="Built-in", base_url=f"http://127.0.0.1:{port}/v1")]
-    settings.active_profile = "Built-in"
-    settings.poll_interval = 1.0
-    settings.builtin_server.port = port
-    settings.builtin_server.models_dir = str(folder)
-    settings.builtin_server.context_size = 1024
-    app = make_app(settings)
+    app = make_app(builtin_with_a_copy(tmp_path))
 
     async def go() -> None:
         task = asyncio.ensure_future(app.run())
