@@ -3,20 +3,14 @@ server and trayai agree that it is gone."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.e2e.conftest import Desktop
+from tests.e2e.test_tray_x11 import log_text, quit_app
 from tests.support.fake_backends import FakeBackend, FakeModel, Kind
 from tests.support.waiting import wait_until
 from trayai.core.config import ConfigStore, Profile, Settings
 from trayai.core.paths import AppPaths
-
-
-def log_text(paths: AppPaths) -> str:
-    log = paths.log_dir / "trayai.log"
-    return log.read_text() if log.exists() else ""
 
 
 def test_unload_a_model_from_the_tray_menu(desktop: Desktop, paths: AppPaths) -> None:
@@ -61,15 +55,7 @@ def test_unload_a_model_from_the_tray_menu(desktop: Desktop, paths: AppPaths) ->
             )
             unloads = [r for r in fake.requests if r.path == "/api/generate"]
             assert [r.json for r in unloads] == [{"model": "llama3.2:latest", "keep_alive": 0}]
-            done = subprocess.run(
-                [sys.executable, "-m", "trayai.cli", "quit"],
-                env=desktop.env,
-                timeout=20,
-                capture_output=True,
-                text=True,
-            )
-            assert done.returncode == 0, done.stderr
-            assert app.wait(10) == 0
+            quit_app(desktop, app)
         finally:
             if app.poll() is None:
                 app.kill()
