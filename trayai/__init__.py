@@ -1,11 +1,19 @@
 """trayai: a system-tray assistant for local AI models behind an OpenAI-compatible API."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-# One source: pyproject.toml's version, as the installation recorded it (wheel, sdist, editable, pipx).
-# A checkout used without installing it has no metadata, and says so rather than guess.
-try:
-    __version__ = version("trayai")
-except PackageNotFoundError:
-    __version__ = "0+unknown"
 APP_NAME = "trayai"
+
+
+def __getattr__(name: str) -> str:
+    """``__version__`` on first use: pyproject.toml's version, as the installation recorded it
+    (wheel, sdist, editable, pipx). Read lazily because importlib.metadata costs the tray ~1 MB;
+    a checkout used without installing it has no metadata, and says so rather than guess."""
+    if name != "__version__":
+        raise AttributeError(f"module 'trayai' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("trayai")
+    except PackageNotFoundError:
+        found = "0+unknown"
+    globals()["__version__"] = found
+    return found

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from trayai import __version__
+import trayai
 from trayai.cli import app, ask, desktop, history, jobs, models, presets, serve, settings
 from trayai.cli.parents import make_parents
 
@@ -48,9 +48,8 @@ def version_report() -> str:
         qt = f"PySide6 {PySide6.__version__}, Qt {QtCore.qVersion()}"
     except ImportError as exc:
         qt = f"not available ({exc})"
-    return "\n".join(
-        [f"trayai {__version__}", f"engine: {engine}", f"Qt: {qt}", f"Python: {platform.python_version()}"]
-    )
+    python = platform.python_version()
+    return "\n".join([f"trayai {trayai.__version__}", f"engine: {engine}", f"Qt: {qt}", f"Python: {python}"])
 
 
 class VersionAction(argparse.Action):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-import plistlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,8 @@ def windows_run_value(command: list[str]) -> str:
 
 
 def launch_agent_plist(command: list[str]) -> bytes:
+    import plistlib  # macOS only: kept off the tray's start-up
+
     return plistlib.dumps(
         {
             "Label": LAUNCH_AGENT_LABEL,

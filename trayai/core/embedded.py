@@ -17,8 +17,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -133,11 +131,13 @@ def port_is_free(port: int, host: str = HOST) -> bool:
 
 def list_models_sync(base_url: str, timeout: float = 1.0) -> list[str] | None:
     """``GET /models`` with the standard library, bypassing proxies; None if nothing sane answers."""
+    import urllib.request  # loaded when used: the tray may never need it
+
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(f"{base_url}/models", timeout=timeout) as response:
             data = json.loads(response.read())
-    except (OSError, ValueError, urllib.error.URLError):
+    except (OSError, ValueError):  # URLError is an OSError
         return None
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
         return None
@@ -153,11 +153,13 @@ def is_builtin_url(base_url: str, settings: BuiltinServerSettings) -> bool:
 
 def health_sync(port: int, timeout: float = 1.0) -> bool:
     """True when llama.cpp's ``/health`` on loopback says ok (it answers 503 while the model loads)."""
+    import urllib.request  # loaded when used: the tray may never need it
+
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(f"http://{HOST}:{port}/health", timeout=timeout) as response:
             return bool(response.status == 200)
-    except (OSError, ValueError, urllib.error.URLError):
+    except (OSError, ValueError):  # URLError is an OSError
         return False
 
 

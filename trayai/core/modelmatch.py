@@ -4,7 +4,6 @@ case): the server's own spelling is what must be sent back, and a miss offers th
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -88,6 +87,8 @@ def match_model(requested: str, available: Sequence[str]) -> ModelMatch:
 
 def close_matches(requested: str, available: Sequence[str], limit: int = 3) -> list[str]:
     """The server's names closest to ``requested`` (compared in canonical form)."""
+    import difflib  # only when a name is not found: kept off the tray's start-up
+
     by_canonical: dict[str, str] = {}
     for name in available:
         by_canonical.setdefault(canonical_model_name(name), name)

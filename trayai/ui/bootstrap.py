@@ -14,7 +14,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QSocketNotifier
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
-from trayai import APP_NAME, __version__
+from trayai import APP_NAME
 from trayai.core.config import ConfigStore
 from trayai.core.errors import AppError
 from trayai.core.logs import setup_logging
@@ -87,7 +87,6 @@ def run_app(command: str = "show", *, debug: bool = False, target: RunTarget | N
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName("trayai")
     app.setOrganizationName(APP_NAME)
-    app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_NAME)
     try:  # a broken installation says so, instead of putting an invisible icon in the tray
         log.info("icons: %s", check_icons())

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trayai import __version__
+import trayai
 from trayai.core.config import LeftClick
 from trayai.core.embedded import RunState
 from trayai.core.status import ServerState, StatusReport
@@ -483,7 +483,8 @@ class TrayController(QObject):
         box = QMessageBox(
             QMessageBox.Icon.Information,
             "About trayai",
-            f"trayai {__version__}\nA tray assistant for local AI models behind an OpenAI-compatible API.",
+            f"trayai {trayai.__version__}\n"
+            "A tray assistant for local AI models behind an OpenAI-compatible API.",
         )
         box.setWindowIcon(app_icon())
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
