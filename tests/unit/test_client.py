@@ -291,12 +291,14 @@ async def test_stream_options_rejected_is_retried_once_and_remembered(server: Sc
 
 @pytest.mark.anyio
 async def test_connection_is_reused_between_requests(server: ScriptedServer) -> None:
-
+    """Polls keep one connection (plain HTTP, no httpx2 in the tray), chats keep another."""
     async with client_for(server) as client:
-        await client.list_models()
+        for _ in range(3):
+            await client.list_models()
+        assert server.connections_accepted == 1
         await collect(client)
         await collect(client)
-    assert server.connections_accepted == 1
+    assert server.connections_accepted == 2
 
 
 @pytest.mark.anyio
@@ -336,10 +338,13 @@ async def test_a_request_dropped_on_a_reused_connection_is_sent_again(server: Sc
 
     async with client_for(server) as client:
         await client.list_models()
+        listing = await client.list_models()  # the polls' own pool (core/plainhttp.py)
         answers = [(await collect(client))[0] for _ in range(3)]
         retries = client.unanswered_retries
+    assert listing.ids == ["ai/smollm2"]
     assert all("".join(a) == "Hello from the scripted server." for a in answers)
-    # models (served), chat 1 (dropped, resent), chat 2 (new connection, served), chat 3 (dropped, resent)
+    # models 1 (served), models 2 (reused: dropped, resent); then the chats' pool: chat 1 (new
+    # connection, served), chat 2 (reused: dropped, resent), chat 3 (new connection, served)
     assert server.dropped_unanswered == 2
     assert retries == 2
 

@@ -55,8 +55,9 @@ def test_startup_path_does_not_import_the_http_stack() -> None:
     assert loaded_after_import(startup, ("openai", "httpx2")) == []
 
 
-def test_status_polling_does_not_load_the_openai_sdk() -> None:
-    """The tray polls /models all day: that must not cost the SDK's import time and memory."""
+def test_status_polling_does_not_load_the_openai_sdk_nor_httpx2() -> None:
+    """The tray polls /models all day: that must not cost the SDK's (or httpx2's) import time and
+    memory — a direct http:// poll goes through core/plainhttp.py."""
     code = (
         "import asyncio, sys\n"
         "from tests.support.scripted_server import ScriptedServer\n"
@@ -66,8 +67,8 @@ def test_status_polling_does_not_load_the_openai_sdk() -> None:
         "    async with ModelClient(Endpoint.create(url, 'k')) as c:\n"
         "        return (await probe(c, 'ai/smollm2')).state.value\n"
         "with ScriptedServer() as s:\n"
-        "    print(asyncio.run(main(s.base_url)), 'openai' in sys.modules)\n"
+        "    print(asyncio.run(main(s.base_url)), 'openai' in sys.modules, 'httpx2' in sys.modules)\n"
     )
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
-    assert out.stdout.split() == ["ready", "False"]
+    assert out.stdout.split() == ["ready", "False", "False"]

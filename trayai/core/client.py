@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 from collections.abc import Awaitable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -38,10 +40,12 @@ if TYPE_CHECKING:
     import httpx2
     from openai import AsyncOpenAI
 
+    from trayai.core.plainhttp import PlainHttp
     from trayai.core.stream import ChatStream
 
 Message = Mapping[str, Any]
 
+_PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
 MAX_LISTING_BYTES = 8_000_000  # a /models body (thousands of models fit in a few hundred KB)
 
 
@@ -167,6 +171,7 @@ class ModelClient:
         self.endpoint = endpoint
         self._openai: AsyncOpenAI | None = None
         self._http: httpx2.AsyncClient | None = None
+        self._plain: PlainHttp | None = None
         self._stream_options_ok = True  # LM Studio refuses stream_options: see refuses_stream_options
         self._unsupported: set[str] = set()  # llama.cpp extras this server does not have
         self._context_window: int | None = None
@@ -180,7 +185,31 @@ class ModelClient:
     def unanswered_retries(self) -> int:
         """Requests sent again because the server dropped them unanswered (see core/transport.py)."""
         transport = getattr(self._http, "_transport", None)
-        return int(getattr(transport, "retries", 0))
+        plain = self._plain.retries if self._plain is not None else 0
+        return int(getattr(transport, "retries", 0)) + plain
+
+    def fetch(
+        self, method: str, url: str, *, headers: Mapping[str, str] | None = None, json: Any = None
+    ) -> AbstractAsyncContextManager[Any]:
+        """One request of the polls and model management, its response read as a stream.
+
+        A direct ``http://`` connection goes through core/plainhttp.py, so a tray that only watches
+        a local server never loads httpx2 (a fifth of its memory); TLS and proxies use :meth:`http`.
+        Both responses offer ``status_code``, ``headers.get``, ``aiter_raw()`` and ``aread()``.
+        """
+        if url.startswith("http://") and self._direct():
+            if self._plain is None:
+                from trayai.core.plainhttp import PlainHttp
+
+                self._plain = PlainHttp(connect_timeout=self.endpoint.connect_timeout)
+            return self._plain.stream(method, url, headers=headers, json=json)
+        return self.http().stream(method, url, headers=headers, json=json)
+
+    def _direct(self) -> bool:
+        """No proxy applies: loopback (never proxied, see :meth:`http`) or no proxy variable set."""
+        if is_loopback_url(self.endpoint.base_url):
+            return True
+        return not any(os.environ.get(name) for name in _PROXY_VARIABLES)
 
     def http(self) -> httpx2.AsyncClient:
         """The connection pool shared by status polls, model management and the OpenAI client."""
@@ -232,8 +261,11 @@ class ModelClient:
             await self._openai.close()
         elif self._http is not None:
             await self._http.aclose()
+        if self._plain is not None:
+            await self._plain.aclose()
         self._openai = None
         self._http = None
+        self._plain = None
 
     async def __aenter__(self) -> ModelClient:
         return self
@@ -279,11 +311,10 @@ class ModelClient:
         )
         return ModelListing(models=models, latency=latency, server=server)
 
-    async def _get_bounded(self, path: str) -> tuple[httpx2.Response, bytes]:
+    async def _get_bounded(self, path: str) -> tuple[Any, bytes]:
         """GET ``base_url + path`` reading at most :data:`MAX_LISTING_BYTES` of (decoded) body."""
-        http = self.http()
         headers = {"Authorization": f"Bearer {self.endpoint.api_key}", "Accept": "application/json"}
-        async with http.stream("GET", f"{self.endpoint.base_url}{path}", headers=headers) as response:
+        async with self.fetch("GET", f"{self.endpoint.base_url}{path}", headers=headers) as response:
             parts: list[bytes] = []
             size = 0
             async for chunk in response.aiter_raw():  # decoded already, and capped, by the transport
@@ -310,25 +341,38 @@ class ModelClient:
         if path in self._unsupported:
             return None
         try:
-            response = await within(
-                self.http().get(
-                    f"{self.server_root}{path}",
-                    headers={"Authorization": f"Bearer {self.endpoint.api_key}"},
+            status, content = await within(
+                self._read_small(
+                    "GET", f"{self.server_root}{path}", {"Authorization": f"Bearer {self.endpoint.api_key}"}
                 ),
                 self.endpoint.models_timeout,
             )
         except Exception:  # noqa: BLE001 - an optional extra: any failure (network, deadline, cap) = absent
             return None
-        if response.status_code in (404, 405, 501):
+        if status in (404, 405, 501):
             self._unsupported.add(path)
             return None
-        if response.status_code != 200 or len(response.content) > 1_000_000:
+        if status != 200 or len(content) > 1_000_000:
             return None
         try:
-            return json.loads(response.content)
+            return json.loads(content)
         except ValueError:
             self._unsupported.add(path)
             return None
+
+    async def _read_small(
+        self, method: str, url: str, headers: Mapping[str, str], *, body: Any = None
+    ) -> tuple[int, bytes]:
+        """Status and body of an optional extra, read up to 8 MB (more raises TOO_LARGE)."""
+        async with self.fetch(method, url, headers=headers, json=body) as response:
+            parts: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_raw():
+                size += len(chunk)
+                if size > MAX_LISTING_BYTES:
+                    raise make_error(ErrorCode.TOO_LARGE, f"{host_port(url)} answered with more than 8 MB")
+                parts.append(chunk)
+            return int(response.status_code), b"".join(parts)
 
     async def context_window(self) -> int | None:
         """The per-answer context size a llama.cpp server reports in ``/props`` (cached), else None."""
@@ -357,17 +401,17 @@ class ModelClient:
 
     async def _ollama_vision(self, model: str) -> bool | None:
         try:
-            response = await within(
-                self.http().post(f"{self.server_root}/api/show", json={"model": model}),
+            status, content = await within(
+                self._read_small("POST", f"{self.server_root}/api/show", {}, body={"model": model}),
                 self.endpoint.models_timeout,
             )
         except Exception:  # noqa: BLE001 - optional: any failure means "the server does not say"
             return None
-        if response.status_code in (404, 405, 501) or len(response.content) > 8_000_000:
+        if status in (404, 405, 501) or len(content) > 8_000_000:
             self._unsupported.add("/api/show")
             return None
         try:
-            capabilities = json.loads(response.content).get("capabilities")
+            capabilities = json.loads(content).get("capabilities")
         except (ValueError, AttributeError):
             self._unsupported.add("/api/show")
             return None

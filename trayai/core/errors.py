@@ -449,10 +449,9 @@ def classify_exception(
         return exc
     import sys
 
-    import httpx2  # lazy: only reached after a failure, when the HTTP stack is loaded anyway
-
     openai = sys.modules.get("openai")  # not loaded → no openai exception can exist here
-
+    httpx2 = sys.modules.get("httpx2")  # likewise: the tray's polls may never load it
+    from trayai.core.plainhttp import PlainConnectTimeout, PlainProtocolError
     from trayai.core.urls import host_port
 
     where = host_port(base_url)
@@ -494,9 +493,12 @@ def classify_exception(
         chain, "Connection refused", "Errno 111", "actively refused", "Errno 61"
     ):
         return connection_refused_error(base_url)
-    if any(isinstance(e, httpx2.ConnectTimeout) for e in chain):
+    if any(isinstance(e, PlainConnectTimeout) for e in chain) or (
+        httpx2 is not None and any(isinstance(e, httpx2.ConnectTimeout) for e in chain)
+    ):
         return make_error(ErrorCode.CONNECT_TIMEOUT, f"{where} did not accept the connection in time")
-    if any(isinstance(e, (httpx2.TimeoutException, TimeoutError)) for e in chain) or (
+    timeouts = (TimeoutError,) if httpx2 is None else (httpx2.TimeoutException, TimeoutError)
+    if any(isinstance(e, timeouts) for e in chain) or (
         openai is not None and isinstance(exc, openai.APITimeoutError)
     ):
         if phase == ErrorPhase.STREAM:
@@ -510,19 +512,12 @@ def classify_exception(
             f"{where} answered with something that is not valid JSON",
             detail=_first_text(chain),
         )
-    if any(
-        isinstance(
-            e,
-            (
-                httpx2.RemoteProtocolError,
-                httpx2.ReadError,
-                ConnectionResetError,
-                BrokenPipeError,
-                httpx2.NetworkError,
-            ),
-        )
-        for e in chain
-    ) or (openai is not None and isinstance(exc, openai.APIConnectionError)):
+    broken: tuple[type[BaseException], ...] = (PlainProtocolError, ConnectionResetError, BrokenPipeError)
+    if httpx2 is not None:
+        broken += (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.NetworkError)
+    if any(isinstance(e, broken) for e in chain) or (
+        openai is not None and isinstance(exc, openai.APIConnectionError)
+    ):
         if phase == ErrorPhase.STREAM:
             return make_error(
                 ErrorCode.DISCONNECTED,

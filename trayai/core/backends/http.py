@@ -122,11 +122,8 @@ class ServerHttp:
             raise classify_exception(exc, base_url=self.base, phase=ErrorPhase.CONNECT) from exc
 
     async def _read(self, method: str, path: str, body: Any, headers: Mapping[str, str] | None) -> HttpReply:
-        http = self.client.http()
-        kwargs: dict[str, Any] = {"headers": self._headers(headers)}
-        if body is not None:
-            kwargs["json"] = body
-        async with http.stream(method, self.url(path), **kwargs) as response:
+        fetching = self.client.fetch(method, self.url(path), headers=self._headers(headers), json=body)
+        async with fetching as response:
             parts: list[bytes] = []
             size = 0
             async for chunk in response.aiter_raw():
@@ -153,12 +150,9 @@ class ServerHttp:
         ``idle_timeout`` bounds the wait for each line, so a stalled pull ends with an error, while
         a pull that keeps reporting may take as long as the download does.
         """
-        http = self.client.http()
-        kwargs: dict[str, Any] = {"headers": self._headers(headers)}
-        if body is not None:
-            kwargs["json"] = body
+        fetching = self.client.fetch(method, self.url(path), headers=self._headers(headers), json=body)
         try:
-            async with http.stream(method, self.url(path), **kwargs) as response:
+            async with fetching as response:
                 if response.status_code >= 300:
                     raw = await within(response.aread(), self.timeout)
                     raise classify_status(
