@@ -194,3 +194,31 @@ def test_setup_logging_without_destinations_adds_no_handler(root_logger: logging
     before = list(root_logger.handlers)
     assert isinstance(setup_logging(None), RedactingFilter)
     assert root_logger.handlers == before
+
+
+def test_the_log_rotates_under_its_cap_keeping_user_only_backups(tmp_path: Path) -> None:
+    from trayai.core.logs import RotatingLog
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    path = logs / "trayai.log"
+    handler = RotatingLog(path, max_bytes=1_000, backups=2)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("test.rotation")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        for n in range(100):
+            logger.warning("line %03d %s", n, "x" * 40)  # 49 bytes a line: ~5 files' worth
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    files = sorted(p.name for p in logs.iterdir())
+    assert files == ["trayai.log", "trayai.log.1", "trayai.log.2"]  # the oldest were dropped
+    for name in files:
+        assert (logs / name).stat().st_size <= 1_000
+        assert stat.S_IMODE((logs / name).stat().st_mode) == 0o600
+    assert path.read_text().splitlines()[-1].startswith("line 099 ")
+    newest_backup = (logs / "trayai.log.1").read_text().splitlines()
+    current_first = int(path.read_text().split()[1])
+    assert int(newest_backup[-1].split()[1]) == current_first - 1  # nothing lost between files

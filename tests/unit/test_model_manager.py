@@ -500,3 +500,12 @@ def test_records_sort_loaded_first_in_server_order() -> None:
         ModelRecord("e", ModelState.LOADING),
     ]
     assert [r.id for r in loaded_first(records)] == ["b", "d", "e", "c", "a"]
+
+
+def test_every_fingerprinted_kind_has_its_adapter_loaded_on_demand() -> None:
+    """The adapters are named, not imported, by the manager: each name must lead to its kind's class."""
+    from trayai.core.backends.manager import ADAPTERS, adapter_class
+
+    for kind in ADAPTERS:
+        assert adapter_class(kind).kind is kind
+    assert set(ADAPTERS) == set(ServerKind) - {ServerKind.BUILTIN}  # the built-in one is given, not found

@@ -5,8 +5,9 @@ HTTP libraries log headers at debug level: a filter on the root handlers redacts
 
 from __future__ import annotations
 
+import io
 import logging
-import logging.handlers
+import os
 from pathlib import Path
 
 from trayai.core.paths import ensure_private_dir
@@ -47,6 +48,47 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class RotatingLog(logging.FileHandler):
+    """A user-only (0600) log file kept under ``max_bytes``, the ``backups`` older ones beside it.
+
+    Why not ``logging.handlers.RotatingFileHandler``: importing that module (pickle, queue with it)
+    costs the tray ~1.5 MB for the few lines used here; and its new files took the umask's mode.
+    """
+
+    def __init__(self, path: Path, *, max_bytes: int, backups: int) -> None:
+        self.max_bytes = max_bytes
+        self.backups = backups
+        super().__init__(path, encoding="utf-8")
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return io.TextIOWrapper(io.FileIO(fd, "a"), encoding=self.encoding, errors=self.errors)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            stream = self.stream
+            if stream is not None and stream.tell() + len(self.format(record)) + 1 > self.max_bytes:
+                self.rotate()
+        except Exception:  # noqa: BLE001 - logging must never raise into the app (the stdlib's rule)
+            self.handleError(record)
+            return
+        super().emit(record)
+
+    def rotate(self) -> None:
+        """trayai.log → trayai.log.1 → … → trayai.log.N (the oldest dropped), then a new file."""
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
+        base = Path(self.baseFilename)
+        for index in range(self.backups - 1, 0, -1):
+            older = base.with_name(f"{base.name}.{index}")
+            if older.exists():
+                older.replace(base.with_name(f"{base.name}.{index + 1}"))
+        if base.exists():
+            base.replace(base.with_name(f"{base.name}.1"))
+        self.stream = self._open()
+
+
 def setup_logging(
     log_dir: Path | None,
     *,
@@ -67,10 +109,8 @@ def setup_logging(
     if log_dir is not None:
         ensure_private_dir(log_dir)
         path = log_dir / filename
-        file_handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
-        )
-        path.chmod(0o600)
+        file_handler = RotatingLog(path, max_bytes=2_000_000, backups=3)
+        path.chmod(0o600)  # a file an older version made with the umask's mode
         handlers.append(file_handler)
     if stderr:
         handlers.append(logging.StreamHandler())

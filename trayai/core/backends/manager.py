@@ -11,14 +11,8 @@ from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING
 
 from trayai.core.backends.base import Backend, Unsupported
-from trayai.core.backends.dmr import DmrBackend
 from trayai.core.backends.fingerprint import Fingerprint, fingerprint
 from trayai.core.backends.http import ServerHttp
-from trayai.core.backends.llamacpp import LlamaCppBackend, LlamaRouterBackend
-from trayai.core.backends.lmstudio import LmStudioBackend, LmStudioV0Backend
-from trayai.core.backends.localai import LocalAiBackend
-from trayai.core.backends.ollama import OllamaBackend
-from trayai.core.backends.others import JanBackend, VllmBackend
 from trayai.core.backends.records import (
     Capabilities,
     ModelRecord,
@@ -35,18 +29,31 @@ from trayai.core.modelmatch import match_model
 if TYPE_CHECKING:
     from trayai.core.client import ModelClient, ModelListing
 
-ADAPTERS: dict[ServerKind, type[Backend]] = {
-    ServerKind.OLLAMA: OllamaBackend,
-    ServerKind.LLAMACPP: LlamaCppBackend,
-    ServerKind.LLAMACPP_ROUTER: LlamaRouterBackend,
-    ServerKind.LMSTUDIO: LmStudioBackend,
-    ServerKind.LMSTUDIO_V0: LmStudioV0Backend,
-    ServerKind.DMR: DmrBackend,
-    ServerKind.LOCALAI: LocalAiBackend,
-    ServerKind.VLLM: VllmBackend,
-    ServerKind.JAN: JanBackend,
-    ServerKind.GENERIC: Backend,
+# Each kind's adapter as (module, class): only the module of the server found is imported, so a
+# tray watching one llama.cpp server does not hold the code of eight others.
+ADAPTERS: dict[ServerKind, tuple[str, str]] = {
+    ServerKind.OLLAMA: ("ollama", "OllamaBackend"),
+    ServerKind.LLAMACPP: ("llamacpp", "LlamaCppBackend"),
+    ServerKind.LLAMACPP_ROUTER: ("llamacpp", "LlamaRouterBackend"),
+    ServerKind.LMSTUDIO: ("lmstudio", "LmStudioBackend"),
+    ServerKind.LMSTUDIO_V0: ("lmstudio", "LmStudioV0Backend"),
+    ServerKind.DMR: ("dmr", "DmrBackend"),
+    ServerKind.LOCALAI: ("localai", "LocalAiBackend"),
+    ServerKind.VLLM: ("others", "VllmBackend"),
+    ServerKind.JAN: ("others", "JanBackend"),
+    ServerKind.GENERIC: ("base", "Backend"),
 }
+
+
+def adapter_class(kind: ServerKind) -> type[Backend]:
+    """The adapter for ``kind``, its module imported now."""
+    import importlib
+
+    module, name = ADAPTERS[kind]
+    found = getattr(importlib.import_module(f"trayai.core.backends.{module}"), name)
+    assert isinstance(found, type) and issubclass(found, Backend)
+    return found
+
 
 LOAD_DEADLINE = 300.0  # seconds for a load to finish unless the caller gives its own
 UNLOAD_DEADLINE = 30.0
@@ -89,7 +96,7 @@ class ModelManager:
         if self._backend is None or (stale and self._fixed is None):
             owners = None if listing is None else {m.owned_by for m in listing.models if m.owned_by}
             found: Fingerprint = await fingerprint(self.http, owners)
-            self._backend = ADAPTERS[found.kind](self.http, found.version, found.props)
+            self._backend = adapter_class(found.kind)(self.http, found.version, found.props)
             self._found_at = self._clock()
         return self._backend
 
