@@ -117,6 +117,7 @@ class AttachmentTray(QWidget):
             item = self._row.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
+                widget.hide()  # gone at once, not when the deferred delete runs
                 widget.deleteLater()
         for index, attachment in enumerate(self.pending):
             chip = QToolButton()

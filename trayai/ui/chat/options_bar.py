@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
 class OptionsBar(QWidget):
     """Widgets only: the window reads and writes their values (see ``ChatWindow._fill_options``)."""
 
+    SPACING = 6  # between controls, set (not the style's) so the one-row width can be worked out
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model_combo = QComboBox()
@@ -95,6 +97,8 @@ class OptionsBar(QWidget):
         rows.setContentsMargins(0, 0, 0, 0)
         self._first = QHBoxLayout()
         self._second = QHBoxLayout()
+        for row in (self._first, self._second):
+            row.setSpacing(self.SPACING)
         rows.addLayout(self._first)
         rows.addLayout(self._second)
         self.model_label = QLabel("&Model")
@@ -114,11 +118,10 @@ class OptionsBar(QWidget):
     def _one_row_width(self) -> int:
         """What every visible control needs side by side (the preset picker with its whole text)."""
         parts = [self.sidebar_button, self.model_label, self.model_combo, self.options_button, self.summary]
-        widths = [w.sizeHint().width() for w in parts if not w.isHidden()]
+        widths = [max(w.sizeHint().width(), w.minimumSizeHint().width()) for w in parts if not w.isHidden()]
         if not self.preset_combo.isHidden():
             widths.append(combo_text_width(self.preset_combo))
-        spacing = max(self._first.spacing(), 0)
-        return sum(widths) + spacing * (len(widths) - 1)
+        return sum(widths) + self.SPACING * (len(widths) - 1)
 
     def _set_two_rows(self, *, two: bool) -> None:
         if two == self._two_rows:

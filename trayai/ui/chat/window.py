@@ -66,6 +66,7 @@ class ChatWindow(QMainWindow):
     PAGING = PagingPolicy()  # how much of a long conversation is rendered at once
     UNDO_SECONDS = 10
     MIN_WIDTH = 480  # a tiled third of a 1440 px screen: every control still whole
+    MIN_HEIGHT = 400  # the bars, a few lines of transcript and the prompt box
     NARROW_BELOW = 720  # below this, the conversations and the chat take turns (one pane at a time)
 
     def __init__(
@@ -161,7 +162,8 @@ class ChatWindow(QMainWindow):
         self.splitter.setChildrenCollapsible(False)  # hidden only through Chats / Ctrl+B, never lost
         self.splitter.setSizes([240, 760])
         self.setCentralWidget(self.splitter)
-        self.setMinimumWidth(self.MIN_WIDTH)  # explicit: the wide layout's minimum must not hold it
+        # Explicit: the wide layout's larger minimum must not hold the window wide.
+        self.setMinimumSize(self.MIN_WIDTH, self.MIN_HEIGHT)
         self.options_bar.sidebar_button.setChecked(True)
 
         self.undo_button = QPushButton("Undo")

@@ -155,6 +155,7 @@ class SettingsDialog(QDialog):
     applied = Signal(object)  # OK saved these Settings (the app applies them live)
 
     MIN_WIDTH = 480  # a tiled third of a 1440 px screen: every control still whole
+    MIN_HEIGHT = 400  # pages scroll: room for the tallest field (a multi-line box) and a few rows
     NARROW_BELOW = 760  # below this: a section picker, lists above forms (see the module docstring)
 
     def __init__(
@@ -189,7 +190,8 @@ class SettingsDialog(QDialog):
         self._build()
         self._fill_profiles()
         self._load_globals()
-        self.setMinimumWidth(self.MIN_WIDTH)  # explicit: the wide layout's minimum must not hold it
+        # Explicit: the wide layout's larger minimum must not hold the window wide.
+        self.setMinimumSize(self.MIN_WIDTH, self.MIN_HEIGHT)
         self.resize(760, 560)
 
     # ------------------------------------------------------------------ layout
