@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
     QAbstractSpinBox,
+    QApplication,
     QCheckBox,
     QComboBox,
     QKeySequenceEdit,
@@ -26,6 +27,22 @@ from PySide6.QtWidgets import (
 
 TEXT_CONTROLS = (QLabel, QPushButton, QToolButton, QCheckBox, QComboBox)
 INPUTS = (QLineEdit, QAbstractSpinBox, QComboBox, QAbstractButton, QPlainTextEdit, QKeySequenceEdit)
+
+
+def settle(window: QWidget, passes: int = 20) -> QSize:
+    """Run posted layout requests until no widget of ``window`` moves any more; its size then.
+
+    A bar that rearranges its rows asks its parents again and a scroll area lays out its page
+    afterwards: it takes a few passes, each one observable (the geometries stop changing).
+    """
+    before: list[QRect] | None = None
+    for _ in range(passes):
+        QApplication.processEvents()
+        now = [w.geometry() for w in window.findChildren(QWidget)]
+        if now == before:
+            return window.size()
+        before = now
+    raise AssertionError(f"the layout of {window.windowTitle()!r} never settled")
 
 
 def _name(widget: QWidget) -> str:
@@ -143,4 +160,4 @@ def unreachable_inputs(page: QWidget, window: QWidget) -> list[str]:
     return problems
 
 
-__all__ = ["clipped", "combo_text_width", "needed", "unreachable_inputs", "visible_area"]
+__all__ = ["clipped", "combo_text_width", "needed", "settle", "unreachable_inputs", "visible_area"]

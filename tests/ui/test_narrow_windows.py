@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QRect, QSize, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from tests.support.fitting import clipped, unreachable_inputs
+from tests.support.fitting import clipped, settle, unreachable_inputs
 from tests.support.screens import demo_history
 from tests.ui.conftest import client_for
 from trayai.core.config import LoadedConfig, Preset, Settings
@@ -27,21 +27,9 @@ SETTINGS_WIDTHS = (480, SettingsDialog.NARROW_BELOW - 1, SettingsDialog.NARROW_B
 
 
 def laid_out(window: QWidget, width: int, height: int) -> QSize:
-    """Resize, then run the posted layout requests until no widget moves any more (a bar that
-    rearranges its rows asks its parents again, a scroll area lays out its page: a few passes)."""
+    """Resize and let the layouts settle (offscreen, the size is applied at once)."""
     window.resize(width, height)
-
-    def geometries() -> list[QRect]:
-        return [w.geometry() for w in window.findChildren(QWidget)]
-
-    before = None
-    for _ in range(20):
-        QApplication.processEvents()
-        now = geometries()
-        if now == before:
-            return window.size()
-        before = now
-    raise AssertionError(f"the layout of {window.windowTitle()} never settled")
+    return settle(window)
 
 
 @pytest.fixture

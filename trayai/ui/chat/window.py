@@ -147,7 +147,8 @@ class ChatWindow(QMainWindow):
 
         self.main_pane = main = QWidget()
         main_layout = QVBoxLayout(main)
-        main_layout.setContentsMargins(0, 6, 6, 6)
+        main_layout.setContentsMargins(0, 6, 6, 6)  # the splitter handle is the gap to the list
+        self._main_layout = main_layout
         main_layout.addWidget(self.options_bar)
         main_layout.addWidget(self.notice)
         main_layout.addWidget(self.transcript, 1)
@@ -593,8 +594,12 @@ class ChatWindow(QMainWindow):
 
     def _show_panes(self) -> None:
         """Wide: the list beside the chat (or hidden). Narrow: the list *instead of* the chat, with Back."""
+        alone = self._narrow and self._sidebar_open
         self.sidebar.setVisible(self._sidebar_open)
-        self.main_pane.setVisible(not (self._narrow and self._sidebar_open))
+        self.main_pane.setVisible(not alone)
+        # A pane without its neighbour keeps a margin on that side too (not flush with the frame).
+        self._main_layout.setContentsMargins(0 if self._sidebar_open else 6, 6, 6, 6)
+        self.sidebar.setContentsMargins(0, 0, 6 if alone else 0, 0)
         self.sidebar.back_button.setVisible(self._narrow and self._sidebar_open)
         self.options_bar.sidebar_button.setChecked(self._sidebar_open)
 

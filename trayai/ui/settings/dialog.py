@@ -137,8 +137,18 @@ def _form(parent: QWidget | None = None) -> QFormLayout:
     return form
 
 
-def _scrolling(page: QWidget) -> QScrollArea:
-    """``page`` in a frameless scroll area: a short or narrow window scrolls it instead of clipping."""
+def _scrolling(page: QWidget, *, top: bool = False) -> QScrollArea:
+    """``page`` in a frameless scroll area: a short or narrow window scrolls it instead of clipping.
+
+    ``top``: a form keeps its rows' heights at the top (the spare height goes below, not between).
+    """
+    if top:
+        holder = QWidget()
+        column = QVBoxLayout(holder)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(page)
+        column.addStretch(1)
+        page = holder
     area = QScrollArea()
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -214,8 +224,9 @@ class SettingsDialog(QDialog):
             SECTION_ACTIONS: self._actions_page,
             SECTION_GENERAL: self._general_page,
         }
+        forms = {SECTION_GENERATION, SECTION_BUILTIN, SECTION_HOTKEY, SECTION_GENERAL}
         for section in SECTIONS:  # page i is section i
-            self.pages.addWidget(_scrolling(pages[section]()))
+            self.pages.addWidget(_scrolling(pages[section](), top=section in forms))
         self.sections.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.sections.currentRowChanged.connect(self.section_combo.setCurrentIndex)
         self.section_combo.currentIndexChanged.connect(self.sections.setCurrentRow)
