@@ -280,6 +280,7 @@ def main() -> None:
         app.processEvents()
         prompt.grab().save(str(out / f"prompt-{suffix}.png"))
         dialog = SettingsDialog(LoadedConfig(Settings()), SecretStore(MemoryKeyring()), lambda _s: None)
+        dialog.resize(dialog.DEFAULT_WIDTH, 560)  # not capped by the screen: the same layout at every scale
         dialog.show()
         app.processEvents()
         dialog.grab().save(str(out / f"settings-{suffix}.png"))

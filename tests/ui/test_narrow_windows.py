@@ -23,7 +23,12 @@ from trayai.ui.settings.dialog import SECTIONS, SettingsDialog
 
 PRESETS = [Preset("Terse reviewer", "Answer in one line.", 0.2, 64), Preset("Pirate", "Arr.", None, None)]
 CHAT_WIDTHS = (480, ChatWindow.NARROW_BELOW - 1, ChatWindow.NARROW_BELOW, 1000)
-SETTINGS_WIDTHS = (480, SettingsDialog.NARROW_BELOW - 1, SettingsDialog.NARROW_BELOW, 760)
+SETTINGS_WIDTHS = (
+    480,
+    SettingsDialog.NARROW_BELOW - 1,
+    SettingsDialog.NARROW_BELOW,
+    SettingsDialog.DEFAULT_WIDTH,
+)
 
 
 def laid_out(window: QWidget, width: int, height: int) -> QSize:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QResizeEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
     QComboBox,
@@ -166,7 +166,8 @@ class SettingsDialog(QDialog):
 
     MIN_WIDTH = 480  # a tiled third of a 1440 px screen: every control still whole
     MIN_HEIGHT = 400  # pages scroll: room for the tallest field (a multi-line box) and a few rows
-    NARROW_BELOW = 760  # below this: a section picker, lists above forms (see the module docstring)
+    NARROW_BELOW = 900  # below this: a section picker, lists above forms (see the module docstring)
+    DEFAULT_WIDTH = 940  # wide: the section list, the profiles and a form with room for URLs
 
     def __init__(
         self,
@@ -202,7 +203,9 @@ class SettingsDialog(QDialog):
         self._load_globals()
         # Explicit: the wide layout's larger minimum must not hold the window wide.
         self.setMinimumSize(self.MIN_WIDTH, self.MIN_HEIGHT)
-        self.resize(760, 560)
+        screen = QGuiApplication.primaryScreen()
+        room = screen.availableGeometry().width() * 9 // 10 if screen is not None else self.DEFAULT_WIDTH
+        self.resize(max(self.MIN_WIDTH, min(self.DEFAULT_WIDTH, room)), 560)  # never wider than the screen
 
     # ------------------------------------------------------------------ layout
 
