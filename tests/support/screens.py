@@ -3,19 +3,34 @@ palette at the scale ``QT_SCALE_FACTOR`` sets (it must be set before Qt starts: 
 
 Usage: ``QT_SCALE_FACTOR=2 python -m tests.support.screens OUT_DIR light|dark`` → PNGs named
 ``chat-light-2x.png`` and so on, for a person to look at (tests/ui/test_screenshots.py runs it).
+
+``python -m tests.support.screens OUT_DIR narrow`` on a real display: the chat and every settings
+page at 480 px (``narrow-chat-x11.png``, ``narrow-settings-x11.png``…, named after the platform),
+checked with ``fitting.py`` at 480 px, the minimum size and the default width; prints the problems
+and the files as JSON (tests/e2e/test_narrow_x11.py runs it). ``screenshot_at_width`` does not
+depend on the window system, so the same program serves a Wayland session.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QStyleFactory
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette, QPixmap
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
-from trayai.core.config import LoadedConfig, Settings
+from tests.support.fitting import clipped, settle, unreachable_inputs
+from tests.support.waiting import wait_until
+from trayai.core.config import LoadedConfig, Preset, Settings
 from trayai.core.history import HistoryStore
 from trayai.core.secrets import MemoryKeyring, SecretStore
 from trayai.ui.chat.controller import ChatController, ChatTarget
@@ -80,11 +95,163 @@ def demo_history(folder: Path) -> tuple[HistoryStore, int]:
     return store, conv.id
 
 
+def platform_tag() -> str:
+    """``x11``, ``wayland``, ``offscreen``…: the window system the screenshots were taken on."""
+    name = QGuiApplication.platformName()
+    return {"xcb": "x11"}.get(name, name)
+
+
+def resized(window: QWidget, width: int, height: int | None = None, timeout: float = 10.0) -> None:
+    """Ask for ``width`` (and ``height``) and wait until the window system has applied it and the
+    layouts have settled (on a real display a resize is a round trip to the server)."""
+    wanted_height = window.height() if height is None else height
+    window.resize(width, wanted_height)
+    pumped(
+        lambda: window.width() == width and window.height() == wanted_height,
+        f"{window.windowTitle()!r} to become {width}x{wanted_height}",
+        timeout,
+    )
+    settle(window)
+
+
+def screenshot_at_width(window: QWidget, width: int, path: Path, height: int | None = None) -> Path:
+    """``window`` at ``width`` px (and ``height``), saved as the PNG ``path``, which is returned.
+
+    What the screen shows when the platform can grab it (X11: the real window, compositing and all),
+    else the widget painted into a pixmap (Wayland forbids grabbing the screen): nothing here is
+    specific to one window system.
+    """
+    resized(window, width, height)
+    pixmap = QPixmap()
+    screen = window.screen()
+    if QGuiApplication.platformName() == "xcb" and screen is not None:
+        pixmap = screen.grabWindow(window.winId())
+    if pixmap.isNull() or pixmap.width() < window.width():
+        pixmap = window.grab()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not pixmap.save(str(path)):
+        raise OSError(f"could not write {path}")
+    return path
+
+
+NARROW = 480
+NARROW_PRESETS = [
+    Preset("Terse reviewer", "Answer in one line.", 0.2, 64),
+    Preset("Pirate", "Arr.", None, None),
+]
+
+
+def pumped(predicate: Callable[[], object], what: str, timeout: float = 10.0) -> None:
+    """``wait_until`` for a program that is its own Qt event loop: events are processed between polls."""
+
+    def check() -> object:
+        QApplication.processEvents()
+        return predicate()
+
+    wait_until(check, timeout, what)
+
+
+def _show(window: QWidget) -> None:
+    window.show()
+    window.raise_()
+    window.activateWindow()
+    pumped(window.isActiveWindow, f"{window.windowTitle()!r} to be active")
+
+
+def press(window: QWidget, keys: str, qt_key: Qt.Key, modifier: Qt.KeyboardModifier) -> None:
+    """Real key presses through the X server when there is one (mnemonics need them), else QTest's."""
+    if QGuiApplication.platformName() == "xcb" and shutil.which("xdotool"):
+        subprocess.run(["xdotool", "key", "--clearmodifiers", keys], check=True, timeout=20)
+    else:
+        QTest.keyClick(window, qt_key, modifier)
+
+
+def narrow_screens(out: Path, folder: Path) -> dict[str, object]:
+    """The chat and the settings at 480 px on this display: screenshots and what does not fit."""
+    from trayai.core.client import Endpoint, ModelClient
+    from trayai.ui.chat.window import ChatWindow
+    from trayai.ui.settings.dialog import SECTIONS, SettingsDialog
+
+    tag = platform_tag()
+    problems: dict[str, list[str]] = {}
+    shots: list[str] = []
+
+    def check(where: str, window: QWidget, page: QWidget | None = None) -> None:
+        found = clipped(window) + (unreachable_inputs(page, window) if page is not None else [])
+        if found:
+            problems[where] = found
+
+    def shoot(window: QWidget, name: str) -> None:
+        shots.append(str(screenshot_at_width(window, NARROW, out / f"{name}-{tag}.png")))
+
+    store, conversation = demo_history(folder)
+    client = ModelClient(Endpoint.create("http://127.0.0.1:9/v1", "dummy-key"))
+    controller = ChatController(store, lambda: ChatTarget(client=client, model="qwen3:4b", profile="demo"))
+    chat = ChatWindow(controller, store, presets=lambda: NARROW_PRESETS)
+    _show(chat)
+    chat.open_conversation(conversation)
+    controller.set_options(temperature=0.3, max_tokens=512, system_prompt="Be brief.")
+    chat.open_conversation(conversation)  # shows the options just set
+    default = chat.size()
+    shoot(chat, "narrow-chat")
+    check("chat at 480", chat)
+    press(chat, "ctrl+b", Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)  # the list instead of the chat
+    pumped(lambda: chat.sidebar.isVisible() and not chat.main_pane.isVisible(), "Ctrl+B to show the list")
+    shoot(chat, "narrow-chat-list")
+    check("chat list at 480", chat)
+    press(chat, "Escape", Qt.Key.Key_Escape, Qt.KeyboardModifier.NoModifier)  # back to the chat
+    pumped(lambda: chat.main_pane.isVisible() and not chat.sidebar.isVisible(), "Esc to show the chat")
+    settle(chat)
+    button = chat.options_bar.options_button
+    popover = chat.options_bar.popover
+    popover.popup(button.mapToGlobal(button.rect().bottomLeft()))
+    pumped(popover.isVisible, "the Options popover")
+    settle(popover)
+    path = out / f"narrow-chat-options-{tag}.png"
+    popover.grab().save(str(path))  # a popup: its own pixels, wherever the screen put it
+    shots.append(str(path))
+    check("chat options popover", popover)
+    popover.close()
+    resized(chat, chat.minimumWidth(), chat.minimumHeight())
+    check("chat at its minimum size", chat)
+    resized(chat, default.width(), default.height())
+    check("chat at its default size", chat)
+    chat.close()
+
+    dialog = SettingsDialog(LoadedConfig(Settings()), SecretStore(MemoryKeyring()), lambda _s: None)
+    _show(dialog)
+    default = dialog.size()
+    for index, section in enumerate(SECTIONS):
+        dialog.show_section(section)
+        slug = "" if index == 0 else "-" + re.sub(r"[^a-z]+", "-", section.lower()).strip("-")
+        shoot(dialog, f"narrow-settings{slug}")
+        check(f"settings {section} at 480", dialog, dialog.pages.currentWidget())
+        for width, height in (
+            (dialog.minimumWidth(), dialog.minimumHeight()),
+            (default.width(), default.height()),
+        ):
+            resized(dialog, width, height)
+            check(f"settings {section} at {width}x{height}", dialog, dialog.pages.currentWidget())
+        resized(dialog, NARROW, default.height())
+    dialog.show_section(SECTIONS[0])
+    settle(dialog)
+    before = dialog.profiles.count()
+    press(dialog, "alt+a", Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)  # &Add, the list above the form
+    pumped(lambda: dialog.profiles.count() == before + 1, "Alt+A (Add) to add a profile")
+    dialog.close()
+    store.close()
+    return {"platform": tag, "problems": problems, "shots": shots}
+
+
 def main() -> None:
     out, theme = Path(sys.argv[1]), sys.argv[2]
     scale = os.environ.get("QT_SCALE_FACTOR", "1")
     app = QApplication(sys.argv[:1])
     app.setStyle(QStyleFactory.create("Fusion"))
+    if theme == "narrow":
+        with tempfile.TemporaryDirectory() as tmp:
+            print(json.dumps(narrow_screens(out, Path(tmp))))
+        return
     if theme == "dark":
         app.setPalette(dark_palette())
     from trayai.core.client import Endpoint, ModelClient
@@ -113,6 +280,7 @@ def main() -> None:
         app.processEvents()
         prompt.grab().save(str(out / f"prompt-{suffix}.png"))
         dialog = SettingsDialog(LoadedConfig(Settings()), SecretStore(MemoryKeyring()), lambda _s: None)
+        dialog.resize(dialog.DEFAULT_WIDTH, 560)  # not capped by the screen: the same layout at every scale
         dialog.show()
         app.processEvents()
         dialog.grab().save(str(out / f"settings-{suffix}.png"))

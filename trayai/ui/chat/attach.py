@@ -11,13 +11,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, Qt, Signal
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QToolButton, QWidget
 
 from trayai.core.attachments import MAX_PER_MESSAGE, Attachment, AttachmentError, AttachmentStore
+from trayai.ui.chat.flow import FlowLayout
 
 
 class AttachmentTray(QWidget):
-    """The files waiting to go with the next question, each a chip that removes it when clicked."""
+    """The files waiting to go with the next question, each a chip that removes it when clicked.
+
+    The chips wrap onto more rows (a flow layout): eight files never make a narrow window wider.
+    """
 
     changed = Signal()
     refused = Signal(str)  # why a file could not be attached (a sentence for the status bar)
@@ -26,9 +30,7 @@ class AttachmentTray(QWidget):
         super().__init__(parent)
         self.store = store
         self.pending: list[Attachment] = []
-        self._row = QHBoxLayout(self)
-        self._row.setContentsMargins(0, 0, 0, 0)
-        self._row.addStretch(1)
+        self._row = FlowLayout(self)
         self.button = QToolButton()
         self.button.setText("Attach…")  # words, not an emoji: many desktops have no emoji font
         self.button.setToolTip("Attach text, code or image files (or drop them here, or paste)")
@@ -111,10 +113,11 @@ class AttachmentTray(QWidget):
             self.remove(int(chip.property("index")))
 
     def _redraw(self) -> None:
-        while self._row.count() > 1:
+        while self._row.count():
             item = self._row.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
+                widget.hide()  # gone at once, not when the deferred delete runs
                 widget.deleteLater()
         for index, attachment in enumerate(self.pending):
             chip = QToolButton()
@@ -123,11 +126,11 @@ class AttachmentTray(QWidget):
             chip.setAccessibleName(f"Remove attachment {attachment.name}")
             chip.setProperty("index", index)
             chip.clicked.connect(self._on_chip)
-            self._row.insertWidget(index, chip)
+            self._row.addWidget(chip)
         if self.pending:
             label = QLabel(f"{len(self.pending)} file(s) go with the next question")
             label.setStyleSheet("color: palette(mid);")
             label.setAlignment(Qt.AlignmentFlag.AlignVCenter)
-            self._row.insertWidget(len(self.pending), label)
+            self._row.addWidget(label)
         self.setVisible(bool(self.pending))
         self.changed.emit()

@@ -1,10 +1,14 @@
 """The conversation's options above the transcript: the model picker always in sight, and the rest
 (temperature, max tokens, system prompt) in an Options popover instead of a dense toolbar.
+
+When one row does not fit (a tiled window a third of the screen wide) the preset picker and the
+summary move to a second row instead of being clipped.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -14,7 +18,10 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QSpinBox,
+    QStyle,
+    QStyleOptionComboBox,
     QToolButton,
+    QVBoxLayout,
     QWidget,
     QWidgetAction,
 )
@@ -23,11 +30,15 @@ from PySide6.QtWidgets import (
 class OptionsBar(QWidget):
     """Widgets only: the window reads and writes their values (see ``ChatWindow._fill_options``)."""
 
+    SPACING = 6  # between controls, set (not the style's) so the one-row width can be worked out
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model_combo = QComboBox()
         self.model_combo.setEditable(True)
         self.model_combo.setMinimumContentsLength(18)
+        # Long model names scroll in the box: they must not widen the window.
+        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_combo.setToolTip("Model for this conversation (the server's list; you can type a name)")
         self.model_combo.setAccessibleName("Model")
         self.temperature = QDoubleSpinBox()
@@ -45,10 +56,11 @@ class OptionsBar(QWidget):
         self.system_prompt = QPlainTextEdit()
         self.system_prompt.setPlaceholderText("Instructions sent before this conversation")
         self.system_prompt.setAccessibleName("System prompt")
-        self.system_prompt.setMinimumSize(380, 110)
+        self.system_prompt.setMinimumSize(300, 110)
 
         form_widget = QWidget()
         form = QFormLayout(form_widget)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # labels above on narrow screens
         form.addRow("Temperature", self.temperature)
         form.addRow("Max tokens", self.max_tokens)
         form.addRow("System prompt", self.system_prompt)
@@ -60,7 +72,10 @@ class OptionsBar(QWidget):
         self.preset_combo = QComboBox()
         self.preset_combo.setToolTip("A preset sets this conversation's system prompt and parameters")
         self.preset_combo.setAccessibleName("Preset")
-        self.preset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.preset_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.preset_combo.setMinimumContentsLength(10)
 
         self.options_button = QToolButton()
         self.options_button.setText("Options")
@@ -71,16 +86,64 @@ class OptionsBar(QWidget):
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.summary.setStyleSheet("color: palette(mid);")
+        self.summary.hide()  # shown when something differs from the defaults
+        self.sidebar_button = QToolButton()
+        self.sidebar_button.setText("Chats")
+        self.sidebar_button.setCheckable(True)
+        self.sidebar_button.setToolTip("Show or hide the conversations (Ctrl+B)")
+        self.sidebar_button.setAccessibleName("Conversations list")
 
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        model_label = QLabel("&Model")
-        model_label.setBuddy(self.model_combo)
-        row.addWidget(model_label)
-        row.addWidget(self.model_combo, 1)
-        row.addWidget(self.preset_combo)
-        row.addWidget(self.summary)
-        row.addWidget(self.options_button)
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        self._first = QHBoxLayout()
+        self._second = QHBoxLayout()
+        for row in (self._first, self._second):
+            row.setSpacing(self.SPACING)
+        rows.addLayout(self._first)
+        rows.addLayout(self._second)
+        self.model_label = QLabel("&Model")
+        self.model_label.setBuddy(self.model_combo)
+        self._first.addWidget(self.sidebar_button)
+        self._first.addWidget(self.model_label)
+        self._first.addWidget(self.model_combo, 2)
+        self._first.addWidget(self.options_button)
+        self._two_rows = True
+        self._set_two_rows(two=False)
+
+    @property
+    def two_rows(self) -> bool:
+        """The preset picker and summary are on a row of their own (one row would not fit)."""
+        return self._two_rows
+
+    def _one_row_width(self) -> int:
+        """What every visible control needs side by side (the preset picker with its whole text)."""
+        parts = [self.sidebar_button, self.model_label, self.model_combo, self.options_button, self.summary]
+        widths = [max(w.sizeHint().width(), w.minimumSizeHint().width()) for w in parts if not w.isHidden()]
+        if not self.preset_combo.isHidden():
+            widths.append(combo_text_width(self.preset_combo))
+        return sum(widths) + self.SPACING * (len(widths) - 1)
+
+    def _set_two_rows(self, *, two: bool) -> None:
+        if two == self._two_rows:
+            return
+        self._two_rows = two
+        for widget in (self.preset_combo, self.summary):
+            self._first.removeWidget(widget)
+            self._second.removeWidget(widget)
+        if two:
+            self._second.addWidget(self.preset_combo, 1)
+            self._second.addWidget(self.summary)
+        else:
+            at = self._first.indexOf(self.options_button)
+            self._first.insertWidget(at, self.preset_combo, 1)
+            self._first.insertWidget(at + 1, self.summary)
+
+    def _fit(self) -> None:
+        self._set_two_rows(two=self._one_row_width() > self.width())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
 
     def show_presets(self, names: list[str], chosen: str | None) -> None:
         """The picker's entries ("No preset" first) with the one the options match selected."""
@@ -91,6 +154,7 @@ class OptionsBar(QWidget):
         self.preset_combo.setCurrentIndex(names.index(chosen) + 1 if chosen in names else 0)
         self.preset_combo.setVisible(bool(names))
         self.preset_combo.blockSignals(False)
+        self._fit()
 
     def show_summary(self) -> None:
         """What differs from the defaults, next to the button: "0.3 · 512 tokens · system prompt"."""
@@ -102,3 +166,14 @@ class OptionsBar(QWidget):
         if self.system_prompt.toPlainText().strip():
             parts.append("system prompt")
         self.summary.setText(" · ".join(parts))
+        self.summary.setVisible(bool(parts))
+        self._fit()
+
+
+def combo_text_width(combo: QComboBox) -> int:
+    """The width ``combo`` needs to show its current text whole (its size hint may be shorter)."""
+    option = QStyleOptionComboBox()
+    combo.initStyleOption(option)
+    text = QSize(combo.fontMetrics().horizontalAdvance(combo.currentText()), combo.fontMetrics().height())
+    style = combo.style()
+    return style.sizeFromContents(QStyle.ContentsType.CT_ComboBox, option, text, combo).width()

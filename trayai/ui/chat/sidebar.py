@@ -37,6 +37,7 @@ class ConversationSidebar(QWidget):
 
     Signals:
         new_requested()                     New chat was pressed
+        back_requested()                    Back was pressed (a narrow window shows one pane at a time)
         conversation_chosen(int)            a conversation of the listing was clicked/activated
         hit_chosen(int, object, list)       a search hit: conversation, message index (None for a
                                             title hit), the query's words to highlight
@@ -47,6 +48,7 @@ class ConversationSidebar(QWidget):
     """
 
     new_requested = Signal()
+    back_requested = Signal()
     conversation_chosen = Signal(int)
     hit_chosen = Signal(int, object, list)
     export_requested = Signal(int, str)
@@ -70,6 +72,9 @@ class ConversationSidebar(QWidget):
         self.search.setClearButtonEnabled(True)
         self.new_button = QPushButton("New chat")
         self.new_button.setToolTip("Start a new conversation (Ctrl+N)")
+        self.back_button = QPushButton("Back")
+        self.back_button.setToolTip("Back to the conversation (Esc or Ctrl+B)")
+        self.back_button.hide()  # only when the list stands in for the conversation (narrow window)
         self.conversations = QListWidget()
         self.conversations.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.conversations.setEditTriggers(QListWidget.EditTrigger.EditKeyPressed)
@@ -83,6 +88,7 @@ class ConversationSidebar(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         top.addWidget(self.new_button)
+        top.addWidget(self.back_button)
         layout.addLayout(top)
         layout.addWidget(self.conversations, 1)
         self._search_timer = QTimer(self)
@@ -90,6 +96,7 @@ class ConversationSidebar(QWidget):
         self._search_timer.setInterval(self.SEARCH_DELAY_MS)
 
         self.new_button.clicked.connect(self._on_new_clicked)
+        self.back_button.clicked.connect(self._on_back_clicked)
         self.conversations.itemClicked.connect(self._on_item_clicked)
         self.conversations.itemActivated.connect(self._on_item_clicked)
         self.conversations.itemChanged.connect(self._on_item_renamed)
@@ -100,6 +107,9 @@ class ConversationSidebar(QWidget):
 
     def _on_new_clicked(self) -> None:
         self.new_requested.emit()
+
+    def _on_back_clicked(self) -> None:
+        self.back_requested.emit()
 
     @property
     def searching(self) -> bool:

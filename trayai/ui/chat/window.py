@@ -19,6 +19,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QGuiApplication,
     QKeySequence,
+    QResizeEvent,
     QShortcut,
 )
 from PySide6.QtWidgets import (
@@ -64,6 +65,9 @@ class ChatWindow(QMainWindow):
 
     PAGING = PagingPolicy()  # how much of a long conversation is rendered at once
     UNDO_SECONDS = 10
+    MIN_WIDTH = 480  # a tiled third of a 1440 px screen: every control still whole
+    MIN_HEIGHT = 400  # the bars, a few lines of transcript and the prompt box
+    NARROW_BELOW = 720  # below this, the conversations and the chat take turns (one pane at a time)
 
     def __init__(
         self,
@@ -85,6 +89,8 @@ class ChatWindow(QMainWindow):
         self._undo: tuple[int, str] | None = None
         self.setWindowTitle("Chat")  # shown as "Chat — trayai"
         self.resize(1000, 720)
+        self._narrow = False
+        self._sidebar_open = True
         self._build()
         self._connect()
         self._restore_state()
@@ -119,6 +125,7 @@ class ChatWindow(QMainWindow):
         self.transcript = TranscriptView()
         self.transcript.setAccessibleName("Conversation")
         self.edit_banner = QLabel()
+        self.edit_banner.setWordWrap(True)  # a long sentence must not widen a narrow window
         self.edit_banner.hide()
         self.prompt = PromptInput()
         self.prompt.setAccessibleName("Prompt")
@@ -138,9 +145,10 @@ class ChatWindow(QMainWindow):
         bottom.addWidget(self.prompt, 1)
         bottom.addLayout(buttons)
 
-        main = QWidget()
+        self.main_pane = main = QWidget()
         main_layout = QVBoxLayout(main)
-        main_layout.setContentsMargins(0, 6, 6, 6)
+        main_layout.setContentsMargins(0, 6, 6, 6)  # the splitter handle is the gap to the list
+        self._main_layout = main_layout
         main_layout.addWidget(self.options_bar)
         main_layout.addWidget(self.notice)
         main_layout.addWidget(self.transcript, 1)
@@ -152,8 +160,12 @@ class ChatWindow(QMainWindow):
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(main)
         self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)  # hidden only through Chats / Ctrl+B, never lost
         self.splitter.setSizes([240, 760])
         self.setCentralWidget(self.splitter)
+        # Explicit: the wide layout's larger minimum must not hold the window wide.
+        self.setMinimumSize(self.MIN_WIDTH, self.MIN_HEIGHT)
+        self.options_bar.sidebar_button.setChecked(True)
 
         self.undo_button = QPushButton("Undo")
         self.undo_button.hide()
@@ -181,6 +193,8 @@ class ChatWindow(QMainWindow):
         self.send_button.clicked.connect(lambda: self.send(self.prompt.toPlainText()))
         self.stop_button.clicked.connect(self.controller.stop)
         self.sidebar.new_requested.connect(self.new_conversation)
+        self.sidebar.back_requested.connect(lambda: self.set_sidebar_open(wanted=False))
+        self.options_bar.sidebar_button.clicked.connect(lambda _checked: self.toggle_sidebar())
         self.sidebar.conversation_chosen.connect(self._on_conversation_chosen)
         self.sidebar.hit_chosen.connect(
             lambda cid, index, words: self.open_conversation(cid, at_message=index, words=words)
@@ -212,7 +226,8 @@ class ChatWindow(QMainWindow):
             ("Ctrl+Alt+C", self.copy_last_code),
             ("Ctrl+E", self.edit_last_prompt),
             ("Ctrl+N", self.new_conversation),
-            ("Ctrl+F", self.sidebar.focus_search),
+            ("Ctrl+F", self.focus_search),
+            ("Ctrl+B", self.toggle_sidebar),
             ("Ctrl+W", self.close),
             ("Ctrl+Shift+A", self.attach_tray.choose_files),
             ("Ctrl+Shift+O", self.options_bar.options_button.showMenu),
@@ -262,10 +277,14 @@ class ChatWindow(QMainWindow):
     def new_conversation(self) -> None:
         self._cancel_edit()
         self.controller.new_conversation()
+        if self._narrow:
+            self.set_sidebar_open(wanted=False)
         self.prompt.setFocus()
 
     def _on_escape(self) -> None:
-        if self.controller.busy:
+        if self._narrow and self._sidebar_open:
+            self.set_sidebar_open(wanted=False)  # the list stood in for the conversation: back to it
+        elif self.controller.busy:
             self.controller.stop()
         elif self._editing is not None:
             self._cancel_edit()
@@ -428,6 +447,8 @@ class ChatWindow(QMainWindow):
             self.refresh_sidebar()
             return
         self._load_conversation(conversation_id, at_index=at_message)
+        if self._narrow:
+            self.set_sidebar_open(wanted=False)
         log.info(
             "chat: opened conversation %d%s",
             conversation_id,
@@ -544,6 +565,56 @@ class ChatWindow(QMainWindow):
 
     # ------------------------------------------------------------------ sidebar
 
+    @property
+    def narrow(self) -> bool:
+        """Narrower than ``NARROW_BELOW``: the conversations list and the chat take turns."""
+        return self._narrow
+
+    @property
+    def sidebar_open(self) -> bool:
+        return self._sidebar_open
+
+    def toggle_sidebar(self) -> None:
+        """Chats button / Ctrl+B: show or hide the conversations list."""
+        self.set_sidebar_open(wanted=not self._sidebar_open)
+
+    def set_sidebar_open(self, *, wanted: bool) -> None:
+        self._sidebar_open = wanted
+        self._show_panes()
+        if wanted and self._narrow:
+            self.sidebar.conversations.setFocus()
+        elif not wanted and self.sidebar.isAncestorOf(self.focusWidget()):
+            self.prompt.setFocus()
+
+    def focus_search(self) -> None:
+        """Ctrl+F: the search box, opening the list first if it is hidden."""
+        if not self._sidebar_open:
+            self.set_sidebar_open(wanted=True)
+        self.sidebar.focus_search()
+
+    def _show_panes(self) -> None:
+        """Wide: the list beside the chat (or hidden). Narrow: the list *instead of* the chat, with Back."""
+        alone = self._narrow and self._sidebar_open
+        self.sidebar.setVisible(self._sidebar_open)
+        self.main_pane.setVisible(not alone)
+        # A pane without its neighbour keeps a margin on that side too (not flush with the frame).
+        self._main_layout.setContentsMargins(0 if self._sidebar_open else 6, 6, 6, 6)
+        self.sidebar.setContentsMargins(0, 0, 6 if alone else 0, 0)
+        self.sidebar.back_button.setVisible(self._narrow and self._sidebar_open)
+        self.options_bar.sidebar_button.setChecked(self._sidebar_open)
+
+    def _fit_width(self) -> None:
+        """Crossing ``NARROW_BELOW`` switches layouts: narrow starts on the chat, wide shows both."""
+        narrow = self.width() < self.NARROW_BELOW
+        if narrow != self._narrow:
+            self._narrow = narrow
+            self._sidebar_open = not narrow
+            self._show_panes()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_width()
+
     def _on_history_changed(self) -> None:
         if not self.sidebar.searching:
             self.refresh_sidebar()
@@ -654,7 +725,8 @@ class ChatWindow(QMainWindow):
             return
         settings = QSettings(str(self._state_file), QSettings.Format.IniFormat)
         settings.setValue("chat/geometry", self.saveGeometry())
-        settings.setValue("chat/splitter", self.splitter.saveState())
+        if self.sidebar.isVisible() and self.main_pane.isVisible():  # a hidden pane would save as 0 wide
+            settings.setValue("chat/splitter", self.splitter.saveState())
         settings.sync()
         with contextlib.suppress(OSError):
             self._state_file.chmod(0o600)  # user-only, like every file trayai writes

