@@ -1,5 +1,5 @@
 """End-to-end on a real Wayland compositor (headless sway): the tray in waybar, its menu, the chat, and
-the quick prompt floating, focused, typed into, answering and hidden.
+the settings, and the quick prompt floating, focused, typed into, answering and hidden.
 
 trayai runs with QT_QPA_PLATFORM=wayland in a private session bus; what is mapped and focused comes from
 sway's own tree, the tray from the StatusNotifierWatcher, the menu from the item's exported dbusmenu.
@@ -24,6 +24,7 @@ from trayai.core.paths import AppPaths
 T = TypeVar("T")
 PROMPT = "Quick prompt — trayai"
 CHAT = "Chat — trayai"
+SETTINGS = "Settings — trayai"
 
 
 def trayai(wayland: WaylandDesktop, command: str) -> None:
@@ -99,6 +100,11 @@ def test_tray_icon_menu_and_chat_on_wayland(
         chat = wait_for(lambda: wayland.focused(CHAT), what="the chat window mapped and focused")
         assert chat.app_id == "trayai"
         wayland.screenshot("wayland-chat")
+        trayai(wayland, "settings")
+        settings = wait_for(lambda: wayland.focused(SETTINGS), what="the settings dialog focused")
+        assert settings.app_id == "trayai"
+        assert {v.name for v in wayland.views()} == {CHAT, SETTINGS}  # one title each, no stray window
+        wayland.screenshot("wayland-settings")
         quit_app(wayland, app)
     wait_until(lambda: not wayland.registered_items(), what="the item to leave the watcher")
 
