@@ -17,8 +17,9 @@ from PySide6.QtGui import QImage
 
 from tests.e2e.test_tray_x11 import log_text, quit_app, running_app
 from tests.support.scripted_server import Reply, ScriptedServer
+from tests.support.sway import View
 from tests.support.waiting import wait_until
-from tests.support.wayland import BAR_RGB, WIDTH, MenuEntry, View, WaylandDesktop
+from tests.support.wayland import BAR_RGB, WIDTH, MenuEntry, WaylandDesktop
 from trayai.core.paths import AppPaths
 
 T = TypeVar("T")
@@ -55,7 +56,7 @@ def icon_pixels_in_bar(shot: Path) -> int:
     )
 
 
-def test_compositor_runs_unprivileged_and_trayai_connects(wayland: WaylandDesktop) -> None:
+def test_compositor_runs_unprivileged_and_root_clients_connect(wayland: WaylandDesktop) -> None:
     """sway refuses root: as root (CI) it runs as the test user, and root's clients still reach it."""
     owner = Path(f"/proc/{wayland.compositor_pid}").stat().st_uid
     assert owner != 0 and owner == wayland.runtime_dir.stat().st_uid

@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.support.appconfig import configure_for
 from tests.support.scripted_server import ScriptedServer
-from tests.support.wayland import SUBSCRIBE, WINDOW_EVENT, SwayIpc, WaylandDesktop, wayland_desktop
+from tests.support.sway import SUBSCRIBE, WINDOW_EVENT, SwayIpc
+from tests.support.wayland import WaylandDesktop, wayland_desktop
 from trayai.core.paths import AppPaths
 
 PROMPT_TITLE = "Quick prompt"

@@ -15,8 +15,6 @@ import json
 import os
 import pwd
 import shutil
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -29,6 +27,7 @@ from jeepney import DBusAddress, Properties, new_method_call
 from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
 
+from tests.support.sway import GET_INPUTS, GET_OUTPUTS, GET_TREE, SwayIpc, View, views_in
 from tests.support.waiting import wait_until
 
 TEST_USER = "trayai-test"  # created by `resources/bootstrap.sh --test` when it runs as root
@@ -49,39 +48,10 @@ focus_follows_mouse no
 WAYBAR_CONFIG = {"layer": "top", "position": "top", "height": 28, "modules-right": ["tray"]}
 WAYBAR_STYLE = "* { font-family: sans-serif; font-size: 13px; } window#waybar { background: #dddddd; }\n"
 BAR_RGB = 0xDDDDDD
-_IPC_MAGIC = b"i3-ipc"
-_IPC_HEADER = struct.Struct("=6sII")
-GET_TREE, SUBSCRIBE, GET_OUTPUTS, GET_INPUTS = 4, 2, 3, 100
-WINDOW_EVENT = 0x80000003
 
 
 class WaylandUnavailable(RuntimeError):
     """A tool or the test user is missing: the message says how to install them."""
-
-
-@dataclass(frozen=True)
-class View:
-    """A window as sway sees it (a leaf of ``swaymsg -t get_tree``)."""
-
-    name: str
-    app_id: str
-    focused: bool
-    floating: bool
-    visible: bool
-    width: int
-    height: int
-
-    @classmethod
-    def from_node(cls, node: dict[str, Any]) -> View:
-        return cls(
-            name=str(node.get("name") or ""),
-            app_id=str(node.get("app_id") or ""),
-            focused=bool(node.get("focused")),
-            floating=node.get("type") == "floating_con",
-            visible=bool(node.get("visible")),
-            width=int(node["rect"]["width"]),
-            height=int(node["rect"]["height"]),
-        )
 
 
 @dataclass(frozen=True)
@@ -109,50 +79,6 @@ def _menu_entry(node: tuple[int, dict[str, tuple[str, Any]], list[tuple[str, Any
         enabled=bool(props.get("enabled", ("b", True))[1]),
         children=tuple(_menu_entry(child[1]) for child in children),
     )
-
-
-class SwayIpc:
-    """sway's IPC socket spoken directly: a tree read costs ~1 ms (a ``swaymsg`` run costs ~10)."""
-
-    def __init__(self, path: str) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(path)
-
-    def call(self, kind: int, payload: str = "") -> Any:
-        data = payload.encode()
-        self.sock.sendall(_IPC_HEADER.pack(_IPC_MAGIC, len(data), kind) + data)
-        return self.receive()[1]
-
-    def receive(self) -> tuple[int, Any]:
-        """The next message: (type, decoded JSON). Blocks up to the socket's timeout."""
-        magic, length, kind = _IPC_HEADER.unpack(self._read(_IPC_HEADER.size))
-        if magic != _IPC_MAGIC:
-            raise RuntimeError("not a sway IPC reply")
-        return kind, json.loads(self._read(length))
-
-    def _read(self, size: int) -> bytes:
-        chunks = bytearray()
-        while len(chunks) < size:
-            chunk = self.sock.recv(size - len(chunks))
-            if not chunk:
-                raise ConnectionError("sway closed its IPC socket")
-            chunks += chunk
-        return bytes(chunks)
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-def views_in(tree: dict[str, Any]) -> list[View]:
-    """Every mapped client window in a sway tree (the nodes that have a shell)."""
-    found: list[View] = []
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if "shell" in node:
-            found.append(View.from_node(node))
-        stack.extend(node.get("nodes", []) + node.get("floating_nodes", []))
-    return found
 
 
 @dataclass
@@ -432,4 +358,4 @@ def wayland_desktop(base_env: dict[str, str]) -> Iterator[WaylandDesktop]:
         shutil.rmtree(client_runtime, ignore_errors=True)
 
 
-__all__ = ["MenuEntry", "SwayIpc", "View", "WaylandDesktop", "WaylandUnavailable", "wayland_desktop"]
+__all__ = ["MenuEntry", "WaylandDesktop", "WaylandUnavailable", "wayland_desktop"]
