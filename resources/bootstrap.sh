@@ -21,8 +21,12 @@ die() { say "ERROR: $*"; exit 1; }
 QT_PKGS="libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0
 libxcb-xkb1 libxcb-shape0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 fonts-dejavu-core libdbus-1-3"
 # Tests: a virtual X server, a tray host, input automation, screenshots, a session bus, a keychain and
-# desktop-file-validate (the extra "test" brings pytest, build and pipx into the venv).
-TEST_PKGS="xvfb xdotool trayer x11-utils imagemagick dbus dbus-x11 gnome-keyring libsecret-tools curl desktop-file-utils"
+# desktop-file-validate (the extra "test" brings pytest, build and pipx into the venv); for the Wayland
+# tier a headless compositor (sway), an SNI tray host (waybar), screenshots (grim) and typing (wtype).
+TEST_PKGS="xvfb xdotool trayer x11-utils imagemagick dbus dbus-x11 gnome-keyring libsecret-tools curl desktop-file-utils
+sway waybar grim wtype"
+# sway refuses to run as root: as root (CI), the Wayland tests run it as this unprivileged user.
+WAYLAND_TEST_USER=trayai-test
 
 packages="$QT_PKGS"
 [ "$MODE" = test ] && packages="$packages $TEST_PKGS"
@@ -57,6 +61,12 @@ if [ -n "$missing" ]; then
     || die "apt-get could not install:$missing"
 else
   say "System packages: all present"
+fi
+
+if [ "$MODE" = test ] && [ "$(id -u)" -eq 0 ] && ! id "$WAYLAND_TEST_USER" >/dev/null 2>&1; then
+  say "Creating the user $WAYLAND_TEST_USER (the Wayland tests run sway as it: sway refuses root)"
+  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+    "$WAYLAND_TEST_USER" || die "could not create the user $WAYLAND_TEST_USER"
 fi
 
 "$PYTHON" - <<'PY' || die "trayai needs Python 3.10 or newer (set PYTHON=/path/to/python3.X)"

@@ -1,4 +1,5 @@
-"""A real X11 desktop for end-to-end tests: Xvfb, a private D-Bus session, optionally a tray host.
+"""Real desktops for end-to-end tests: X11 (Xvfb, a private D-Bus session, optionally a tray host) and
+Wayland (headless sway, see tests/support/wayland.py).
 
 Screenshots go to ``tests/artifacts/`` (ignored by git) for a person to look at.
 """
@@ -13,10 +14,12 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
 from tests.support.waiting import wait_until
+from tests.support.wayland import WaylandDesktop, WaylandUnavailable, wayland_desktop
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 TOOLS = ("Xvfb", "xdotool", "trayer", "dbus-daemon", "import", "xwininfo")
@@ -138,3 +141,21 @@ def desktop(tmp_path: Path) -> Iterator[Desktop]:
                 proc.kill()
         with contextlib.suppress(ProcessLookupError):
             os.kill(bus_pid, 15)
+
+
+class AppHost(Protocol):
+    """Where the e2e helpers (running_app, quit_app) start trayai: an X11 ``Desktop`` or Wayland."""
+
+    env: dict[str, str]
+
+    def launch_trayai(self) -> subprocess.Popen[str]: ...
+
+
+@pytest.fixture
+def wayland() -> Iterator[WaylandDesktop]:
+    """Headless sway (as the unprivileged test user when run as root), a private bus; no tray host yet."""
+    try:
+        with wayland_desktop(dict(os.environ)) as session:
+            yield session
+    except WaylandUnavailable as exc:
+        pytest.fail(str(exc))

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.e2e.conftest import Desktop
+from tests.e2e.conftest import AppHost, Desktop
 from tests.support.appconfig import configure_for
 from tests.support.scripted_server import ScriptedServer
 from tests.support.waiting import wait_until
@@ -20,7 +20,7 @@ configure = configure_for  # the e2e tests' name for it
 
 
 @contextlib.contextmanager
-def running_app(desktop: Desktop, server: ScriptedServer, paths: AppPaths) -> Iterator[subprocess.Popen[str]]:
+def running_app(desktop: AppHost, server: ScriptedServer, paths: AppPaths) -> Iterator[subprocess.Popen[str]]:
     """trayai configured for ``server``, started on ``desktop``, killed if a test leaves it running."""
     configure(paths, server)
     app = desktop.launch_trayai()
@@ -37,7 +37,7 @@ def log_text(paths: AppPaths) -> str:
     return log.read_text() if log.exists() else ""
 
 
-def quit_app(desktop: Desktop, app: subprocess.Popen[str]) -> None:
+def quit_app(desktop: AppHost, app: subprocess.Popen[str]) -> None:
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "trayai.cli", "quit"],

@@ -97,6 +97,20 @@ def test_hotkey_benchmark_measures_every_press() -> None:
     assert figures["xdotool_alone_ms_p50"] > 0
 
 
+def test_wayland_benchmark_measures_every_summon() -> None:
+    script = Path(__file__).with_name("bench_wayland.py")
+    proc = subprocess.run(
+        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300, check=True
+    )
+    figures = json.loads(proc.stdout)
+    assert figures["summons"] == 5 and figures["floating"] == {"prompt": True, "baseline": True}
+    command, base = figures["command_to_focused_ms"], figures["baseline_minimal_pyside6_ms"]
+    assert 0 < command["p50"] <= command["p95"] <= command["max"]
+    assert 0 < base["p50"] <= base["p95"]
+    assert figures["trayai_prompt_cli_to_focused_ms"]["p50"] > command["p50"]  # a process start more
+    assert figures["ratio_to_baseline_p50"] > 0
+
+
 def test_fleet_benchmark_reports_per_look_cpu_and_tray_idle() -> None:
     script = Path(__file__).with_name("bench_fleet.py")
     proc = subprocess.run(

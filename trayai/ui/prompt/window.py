@@ -43,11 +43,20 @@ CONTEXT_LIMIT = 20_000  # characters of clipboard/selection sent with a question
 _DIGITS = {Qt.Key.Key_1 + n: n + 1 for n in range(9)}  # Qt key → action key 1–9
 
 
+def floats_by_fixed_size() -> bool:
+    """On Wayland a window cannot ask to float, but tiling compositors (sway, Hyprland) float a toplevel
+    whose minimum size equals its maximum size; X11 window managers place the ``Qt.Tool`` window as is.
+    """
+    return QGuiApplication.platformName().startswith("wayland")
+
+
 class QuickPromptWindow(QWidget):
     """Each point below has a test:
 
     * a ``Qt.Tool`` window on top, centred on the screen that holds the cursor, input focused at once;
       size and position remembered per screen;
+    * on Wayland its size is fixed (minimum = maximum, changed only as the answer grows), so that
+      tiling compositors float it instead of tiling it; the compositor places it, nothing is remembered;
     * hidden means hidden (``hide()``: no transparent window left to eat clicks); Esc hides it and
       stops a running answer; the app can quit while it is open;
     * never shown over a modal dialog of the app: the dialog keeps the focus;
@@ -79,6 +88,7 @@ class QuickPromptWindow(QWidget):
         self.controller = controller
         self._state_file = state_file
         self._screen_name: str | None = None
+        self._fixed_size = floats_by_fixed_size()
         self.summoned_at: float | None = None
         self.prompt_actions: list[Action] = []
         self._actions_set = False
@@ -222,6 +232,9 @@ class QuickPromptWindow(QWidget):
 
     def _place(self, screen_name: str, screen: object) -> None:
         self._screen_name = screen_name
+        if self._fixed_size:
+            self._place_for_compositor(screen)
+            return
         saved = self._settings().value(f"prompt/geometry/{screen_name}") if self._state_file else None
         if saved is not None and self.restoreGeometry(saved):
             return
@@ -231,6 +244,13 @@ class QuickPromptWindow(QWidget):
         width = min(self.WIDTH, int(area.width() * 0.9))
         self.resize(width, self.height())
         self.move(QPoint(area.x() + (area.width() - width) // 2, area.y() + int(area.height() * 0.22)))
+
+    def _place_for_compositor(self, screen: object) -> None:
+        """Wayland: the compositor places the window (a move is ignored) and nobody resizes a fixed
+        window, so nothing is remembered; the size is fixed before the window maps, when it is read."""
+        area = screen.availableGeometry() if screen is not None else None  # type: ignore[attr-defined]
+        width = min(self.WIDTH, int(area.width() * 0.9)) if area is not None else self.WIDTH
+        self.setFixedSize(width, self.height())
 
     def dismiss(self) -> None:
         """Esc: stop a running answer and hide (nothing is left on screen to catch clicks)."""
@@ -434,7 +454,11 @@ class QuickPromptWindow(QWidget):
             wanted = min(limit, chrome + max(80, doc_height))
         else:
             wanted = self.minimumSizeHint().height()
-        if wanted != self.height():
+        if wanted == self.height():
+            return
+        if self._fixed_size:
+            self.setFixedHeight(wanted)
+        else:
             self.resize(self.width(), wanted)
 
     def _set_actions_enabled(self, *, enabled: bool) -> None:
@@ -447,7 +471,7 @@ class QuickPromptWindow(QWidget):
         return QSettings(str(self._state_file), QSettings.Format.IniFormat)
 
     def _save_geometry(self) -> None:
-        if self._state_file is None or not self.isVisible():
+        if self._state_file is None or not self.isVisible() or self._fixed_size:
             return
         settings = self._settings()
         settings.setValue(f"prompt/geometry/{self._screen_name or ''}", self.saveGeometry())
