@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.real_portal import private_bus as bus_without_activation
 from tests.support.waiting import until
 from trayai.core.hotkeys import parse_hotkey
 from trayai.ui.hotkeys import create_backend
@@ -24,19 +25,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def private_bus(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def private_bus(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """A bus that activates nothing: with no fake portal, no installed real one may answer instead."""
     if shutil.which("dbus-daemon") is None:
         pytest.fail("dbus-daemon is missing: run `bash resources/bootstrap.sh --test`")
-    out = subprocess.run(
-        ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    address, pid = out[0], int(out[1])
-    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
-    yield address
-    os.kill(pid, 15)
+    with bus_without_activation(tmp_path / "bus.conf") as address:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+        yield address
 
 
 def start_portal(address: str, *args: str) -> subprocess.Popen[str]:
