@@ -8,51 +8,43 @@ Ctrl+Alt+Space through the portal, ``xdotool`` presses it, and the portal's ``Ac
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-import qasync
-from PySide6.QtWidgets import QApplication
 
 from tests.e2e.conftest import Desktop
+from tests.e2e.test_tray_x11 import log_text, quit_app, running_app
 from tests.support.real_portal import PACKAGES, RealPortal, missing, real_portal
-from tests.support.waiting import until
+from tests.support.scripted_server import ScriptedServer
+from tests.support.waiting import until, wait_until
+from tests.ui.conftest import qloop, run  # noqa: F401 - fixtures, used by name
 from trayai.core.hotkeys import parse_hotkey
+from trayai.core.paths import AppPaths
 from trayai.ui.hotkeys.base import Registration
 from trayai.ui.hotkeys.portal import SHORTCUT_ID, PortalHotkeys
 
-T = TypeVar("T")
 CTRL, ALT, KEY_K = 0x04000000, 0x08000000, 0x4B  # Qt key codes, as kglobalaccel's D-Bus API takes them
 
 
 @pytest.fixture
-def portal(desktop: Desktop, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[RealPortal]:
-    """The stack on the test's Xvfb; ``@pytest.mark.parametrize("portal", [RC], indirect=True)`` gives
-    it a kglobalshortcutsrc the user's desktop saved."""
+def portal(
+    desktop: Desktop, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[RealPortal]:
+    """The stack on the test's Xvfb, its bus the session bus of this process and of ``desktop``'s.
+
+    ``@pytest.mark.parametrize("portal", [RC], indirect=True)`` gives it a kglobalshortcutsrc the
+    user's desktop saved.
+    """
     lacking = missing()
     if lacking:
         pytest.fail(f"the real portal needs {', '.join(lacking)}: apt-get install {PACKAGES}")
     saved = str(getattr(request, "param", ""))
     with real_portal(desktop.display, tmp_path / "portal", saved) as stack:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", stack.address)
+        desktop.env["DBUS_SESSION_BUS_ADDRESS"] = stack.address
         yield stack
-
-
-@pytest.fixture
-def run(qapp: QApplication, portal: RealPortal, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Run a coroutine on a qasync loop (as the app does) with the portal's bus as the session bus."""
-    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", portal.address)
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-
-    def runner(coro: Coroutine[Any, Any, T]) -> T:
-        result: T = loop.run_until_complete(asyncio.wait_for(coro, 60))
-        return result
-
-    yield runner
-    loop.close()
-    asyncio.set_event_loop(None)
 
 
 class Watched:
@@ -80,7 +72,10 @@ class Watched:
         await until(lambda: self.presses == before + 1, 10, f"Activated after {keys}")
 
 
-def test_bind_press_and_activated_fires(portal: RealPortal, run: Callable[..., Any]) -> None:
+def test_bind_press_and_activated_fires(
+    portal: RealPortal,
+    run: Callable[..., Any],  # noqa: F811
+) -> None:
     assert portal.version() == 1
     hotkey = Watched()
 
@@ -102,7 +97,10 @@ def test_bind_press_and_activated_fires(portal: RealPortal, run: Callable[..., A
     assert portal.opened_urls() == ["systemsettings://kcm_keys/trayai"]
 
 
-def test_rebinding_and_a_restart_keep_the_key(portal: RealPortal, run: Callable[..., Any]) -> None:
+def test_rebinding_and_a_restart_keep_the_key(
+    portal: RealPortal,
+    run: Callable[..., Any],  # noqa: F811
+) -> None:
     """A new registration closes the old session first, and a new run finds the key it saved.
 
     Both share KDE's component: overlapping sessions unbound the key, and per-run tokens made a new
@@ -124,7 +122,8 @@ def test_rebinding_and_a_restart_keep_the_key(portal: RealPortal, run: Callable[
 
 
 def test_a_key_changed_in_the_desktop_settings_is_reported_and_works(
-    portal: RealPortal, run: Callable[..., Any]
+    portal: RealPortal,
+    run: Callable[..., Any],  # noqa: F811
 ) -> None:
     hotkey = Watched()
 
@@ -153,7 +152,8 @@ KEYLESS = "[trayai]\n_k_friendly_name=trayai\nquick-prompt=none,none,Open the tr
 @pytest.mark.parametrize("portal", [KEYLESS], indirect=True, ids=["keyless"])
 @pytest.mark.expect_log("trayai.ui.hotkeys.portal", "the quick prompt shortcut has no key")
 def test_a_shortcut_left_without_a_key_says_so_until_the_user_assigns_one(
-    portal: RealPortal, run: Callable[..., Any]
+    portal: RealPortal,
+    run: Callable[..., Any],  # noqa: F811
 ) -> None:
     hotkey = Watched()
 
@@ -174,3 +174,19 @@ def test_a_shortcut_left_without_a_key_says_so_until_the_user_assigns_one(
     assert not keyless.active and keyless.command_hint == "trayai prompt"
     assert "without a key" in keyless.message
     assert hotkey.statuses[-1].active and hotkey.presses == 1
+
+
+def test_the_app_on_wayland_opens_the_quick_prompt_from_the_portal_key(
+    desktop: Desktop, portal: RealPortal, server: ScriptedServer, paths: AppPaths
+) -> None:
+    """The whole app: a Wayland session picks the portal backend, and the key shows the prompt."""
+    desktop.env["XDG_SESSION_TYPE"] = "wayland"  # Qt still draws on Xvfb; the hotkey goes through the portal
+    with running_app(desktop, server, paths) as app:
+        wait_until(
+            lambda: "Ctrl+Alt+Space bound through the GlobalShortcuts portal" in log_text(paths),
+            what="the portal binding",
+        )
+        portal.press("ctrl+alt+space")
+        wait_until(lambda: "quick prompt shown" in log_text(paths), what="the quick prompt")
+        desktop.screenshot("quick-prompt-portal")
+        quit_app(desktop, app)
