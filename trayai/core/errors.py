@@ -13,7 +13,6 @@ import socket
 import ssl
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 from trayai.core.strenum import StrEnum
@@ -49,7 +48,7 @@ class AppError(Exception):
         self.hint = hint
 
 
-class ErrorCode(str, Enum):
+class ErrorCode(StrEnum):
     """Stable identifiers for failures; used in ``--json`` output, logs and the docs."""
 
     INVALID_URL = "invalid_url"

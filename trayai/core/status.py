@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 from trayai.core.backends.records import ServerSnapshot
 from trayai.core.client import ModelClient, ModelListing
 from trayai.core.errors import ErrorCode, TrayaiError, make_error
 from trayai.core.modelmatch import ModelMatch, match_model
+from trayai.core.strenum import StrEnum
 from trayai.core.urls import host_port
 
 
-class ServerState(str, Enum):
+class ServerState(StrEnum):
     STARTING = "starting"
     UNREACHABLE = "unreachable"
     AUTH_ERROR = "auth_error"
