@@ -1,4 +1,4 @@
-"""The icons come from the package (importlib.resources) and a broken installation says so at start-up."""
+"""The icons come from the package (the folder importlib.resources names) and a broken installation says so at start-up."""
 
 from __future__ import annotations
 

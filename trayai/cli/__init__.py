@@ -12,7 +12,7 @@ from typing import TextIO
 
 from trayai.cli.app import is_gui, run_gui, run_target
 from trayai.cli.context import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Context
-from trayai.cli.parser import build_parser
+from trayai.cli.parser import build_app_parser, build_parser, only_app_options
 from trayai.core.config import ConfigError
 from trayai.core.errors import TrayaiError
 from trayai.core.logs import setup_logging
@@ -25,8 +25,9 @@ __all__ = ["build_parser", "main"]
 def main(
     argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_app_parser() if only_app_options(words) else build_parser()
+    args = parser.parse_args(words)
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     if is_gui(args):

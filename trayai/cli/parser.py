@@ -8,11 +8,53 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import trayai
-from trayai.cli import app, ask, desktop, history, jobs, models, presets, serve, settings
-from trayai.cli.parents import make_parents
+from trayai.cli import app
+
+# The options that, alone, start the tray app; `trayai` with only these builds no command's parser.
+APP_FLAGS = ("--debug",)
+APP_OPTIONS = ("--endpoint", "--model", "--profile")
+
+
+def only_app_options(words: Sequence[str]) -> bool:
+    """True when ``words`` (the command line) only starts the tray app: no command, no help.
+
+    Then :func:`build_app_parser` parses them, and the tray does not hold every command's module
+    and argparse objects (~1.4 MB) all day.
+    """
+    rest = iter(words)
+    for word in rest:
+        if word in APP_FLAGS or word.startswith(tuple(f"{o}=" for o in APP_OPTIONS)):
+            continue
+        value = next(rest, None) if word in APP_OPTIONS else None
+        if value is not None and not value.startswith("-"):
+            continue
+        return False
+    return True
+
+
+def build_app_parser() -> argparse.ArgumentParser:
+    """The top-level parser without commands: what `trayai [--debug] [--endpoint …]` needs."""
+    parser = _top_parser()
+    parser.set_defaults(command=None)
+    app.add_run_options(parser)
+    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from trayai.cli import ask, desktop, history, jobs, models, presets, serve, settings
+    from trayai.cli.parents import make_parents
+
+    parser = _top_parser()
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parents = make_parents()
+    # The order here is the order of `trayai --help`.
+    for module in (ask, models, jobs, settings, presets, history, serve, desktop, app):
+        module.register(sub, parents)
+    app.add_run_options(parser)
+    return parser
+
+
+def _top_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trayai",
         usage="trayai [-h] [--version] [--debug] [COMMAND] …   (no command: start the tray app)",
@@ -22,12 +64,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=VersionAction, help="versions of trayai, its engine, Qt, Python")
     parser.add_argument("--debug", action="store_true", help="verbose logging on stderr")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    parents = make_parents()
-    # The order here is the order of `trayai --help`.
-    for module in (ask, models, jobs, settings, presets, history, serve, desktop, app):
-        module.register(sub, parents)
-    app.add_run_options(parser)
     return parser
 
 

@@ -1,17 +1,18 @@
 """State icons (SVG in the package's ``resources/icons``), checked at start-up, loaded once and cached.
 
-The icons live inside the package and are found with ``importlib.resources``, so a wheel, an sdist
-build, an editable install, pipx and a checkout on ``PYTHONPATH`` all read the same files.
+The icons live inside the package, beside its own files, so a wheel, an sdist build, an editable
+install, pipx and a checkout on ``PYTHONPATH`` all read the same files (tests/ui/test_icons.py checks
+it is the folder ``importlib.resources`` names; the tray does not import that: ~0.5 MB with zipfile).
 """
 
 from __future__ import annotations
 
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 
 from PySide6.QtGui import QIcon, QImage
 
+import trayai
 from trayai.core.errors import AppError
 from trayai.core.status import ServerState
 
@@ -28,7 +29,7 @@ class IconMissing(AppError):
 
 def icons_dir() -> Path:
     """``trayai/resources/icons`` of the imported package (a real directory for every install kind)."""
-    return Path(str(files("trayai") / "resources" / "icons"))
+    return Path(trayai.__file__).parent / "resources" / "icons"
 
 
 def icon_path(name: str) -> Path:

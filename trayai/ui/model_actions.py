@@ -8,15 +8,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QInputDialog, QLineEdit
 
 from trayai.core.backends.describe import progress_text
 from trayai.core.backends.manager import ModelManager
 from trayai.core.errors import TrayaiError
 from trayai.ui.icons import app_icon
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QInputDialog
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +115,8 @@ class ModelActions(QObject):
             self._dialog.raise_()
             self._dialog.activateWindow()
             return
+        from PySide6.QtWidgets import QInputDialog, QLineEdit  # made on first use, off start-up
+
         dialog = QInputDialog()
         dialog.setWindowTitle("Pull a model")
         dialog.setWindowIcon(app_icon())

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
-    QMessageBox,
     QPushButton,
     QSystemTrayIcon,
     QVBoxLayout,
@@ -480,6 +479,8 @@ class TrayController(QObject):
                 QDesktopServices.openUrl(QUrl.fromLocalFile(str(action.data())))
 
     def _about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox  # made on first use: its enums cost ~0.5 MB
+
         box = QMessageBox(
             QMessageBox.Icon.Information,
             "About trayai",
