@@ -1,5 +1,8 @@
 """Global hotkey on X11: a passive key grab on the root window, read through a QSocketNotifier on our
-own python-xlib connection (docs/architecture.md, "Quick prompt and hotkeys").
+own XCB connection (ui/hotkeys/xcb.py; docs/architecture.md, "Quick prompt and hotkeys").
+
+python-xlib is loaded only to hand the quick prompt the focus after a press (a window is open by
+then); the grab itself costs the tray no Python X protocol.
 """
 
 from __future__ import annotations
@@ -10,16 +13,29 @@ from typing import Any
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer
 
 from trayai.core.hotkeys import Hotkey
+from trayai.ui.hotkeys import xcb
 from trayai.ui.hotkeys.base import HotkeyBackend, Registration
 
 log = logging.getLogger(__name__)
 
+_MODIFIERS = {"ctrl": xcb.CONTROL_MASK, "alt": xcb.MOD1_MASK, "shift": xcb.SHIFT_MASK, "super": xcb.MOD4_MASK}
+_RELEVANT = xcb.CONTROL_MASK | xcb.MOD1_MASK | xcb.SHIFT_MASK | xcb.MOD4_MASK
+# X counts CapsLock and NumLock as modifiers: without these variants the hotkey silently stops
+# working whenever NumLock is on.
+_LOCK_VARIANTS = (0, xcb.LOCK_MASK, xcb.MOD2_MASK, xcb.LOCK_MASK | xcb.MOD2_MASK)
+
+
+def keysym_of(name: str) -> int:
+    """The X keysym for a name like ``space``, ``a``, ``F5`` (python-xlib's tables: data only)."""
+    from Xlib import XK
+
+    return int(XK.string_to_keysym(name))
+
 
 def core_display(display_name: str | None) -> Any:
-    """A python-xlib connection that speaks the core protocol only.
+    """A python-xlib connection that speaks the core protocol only (for focus requests).
 
-    A key grab needs no extension, and ``Display()`` otherwise imports and queries every one the
-    server has (RandR, XInput, …): ~2 MB of the tray's memory and a round trip each at start-up.
+    ``Display()`` otherwise imports and queries every extension the server has (RandR, XInput, …).
     """
     from Xlib import ext
     from Xlib.display import Display
@@ -37,48 +53,33 @@ class X11Hotkeys(HotkeyBackend):
 
     def __init__(self, display_name: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        from Xlib import X
-
-        self._X: Any = X
-        self.display: Any = core_display(display_name)
-        self.root: Any = self.display.screen().root
+        self.display_name = display_name
+        self.connection = xcb.XcbConnection(display_name)
+        self._focus_display: Any = None  # python-xlib, opened on the first focus request
         self._grabbed: list[tuple[int, int]] = []
-        self._keycode: int | None = None
+        self._keycodes: set[int] = set()
         self._mask = 0
         self.last_press_time = 0  # X server time of the last hotkey press (for focus requests)
-        self._notifier = QSocketNotifier(self.display.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier = QSocketNotifier(self.connection.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._drain)
 
-    def _modifier_mask(self, hotkey: Hotkey) -> int:
-        X = self._X
-        masks = {"ctrl": X.ControlMask, "alt": X.Mod1Mask, "shift": X.ShiftMask, "super": X.Mod4Mask}
+    def register(self, hotkey: Hotkey) -> Registration:
+        self.unregister()
+        keysym = keysym_of(hotkey.x11_keysym)
+        keycodes = self.connection.keycodes(keysym) if keysym else []
+        if not keycodes:
+            return Registration(False, self.name, f"{hotkey.display}: this keyboard has no such key.")
+        keycode = keycodes[0]
         mask = 0
         for modifier in hotkey.modifiers:
-            mask |= masks[modifier]
-        return int(mask)
-
-    def register(self, hotkey: Hotkey) -> Registration:
-        from Xlib import XK, error
-
-        self.unregister()
-        keysym = XK.string_to_keysym(hotkey.x11_keysym)
-        keycode = self.display.keysym_to_keycode(keysym) if keysym else 0
-        if not keycode:
-            return Registration(False, self.name, f"{hotkey.display}: this keyboard has no such key.")
-        X = self._X
-        mask = self._modifier_mask(hotkey)
-        catcher = error.CatchError(error.BadAccess)
-        attempts = []
-        # X counts CapsLock and NumLock as modifiers: without these variants the hotkey silently
-        # stops working whenever NumLock is on.
-        for extra in (0, X.LockMask, X.Mod2Mask, X.LockMask | X.Mod2Mask):
-            self.root.grab_key(keycode, mask | extra, True, X.GrabModeAsync, X.GrabModeAsync, onerror=catcher)
-            attempts.append((keycode, mask | extra))
-        self.display.sync()  # BadAccess (another client holds it) is reported, not silent
-        if catcher.get_error() is not None:
+            mask |= _MODIFIERS[modifier]
+        attempts = [(keycode, mask | extra) for extra in _LOCK_VARIANTS]
+        taken = False
+        for code, modifiers in attempts:
+            taken = not self.connection.grab(code, modifiers) or taken  # each is checked: BadAccess
+        if taken:
             for code, modifiers in attempts:
-                self.root.ungrab_key(code, modifiers)
-            self.display.sync()
+                self.connection.ungrab(code, modifiers)
             log.warning("hotkey %s is taken by another program (X11 BadAccess)", hotkey.display)
             return Registration(
                 False,
@@ -87,32 +88,26 @@ class X11Hotkeys(HotkeyBackend):
                 "Settings ▸ Quick prompt & hotkey, or free it in that program.",
             )
         self._grabbed = attempts
-        self._keycode = keycode
+        self._keycodes = {keycode}
         self._mask = mask
         self._drain()  # anything already queued
         log.info("hotkey %s registered (X11 key grab)", hotkey.display)
         return Registration(True, self.name, f"{hotkey.display} opens the quick prompt.")
 
     def unregister(self) -> None:
-        for code, modifiers in self._grabbed:
-            self.root.ungrab_key(code, modifiers)
-        if self._grabbed:
-            self.display.sync()
+        if not self.connection.broken():
+            for code, modifiers in self._grabbed:
+                self.connection.ungrab(code, modifiers)
         self._grabbed = []
-        self._keycode = None
+        self._keycodes = set()
 
     def _drain(self, *_args: object) -> None:
-        X = self._X
-        relevant = X.ControlMask | X.Mod1Mask | X.ShiftMask | X.Mod4Mask
         try:
-            while self.display.pending_events():
-                event = self.display.next_event()
-                if (
-                    event.type == X.KeyPress
-                    and event.detail == self._keycode
-                    and (event.state & relevant) == self._mask
-                ):
-                    self.last_press_time = int(event.time)
+            if self.connection.broken():
+                raise xcb.XcbError("the X connection broke")
+            for press in self.connection.key_presses():
+                if press.keycode in self._keycodes and (press.state & _RELEVANT) == self._mask:
+                    self.last_press_time = press.time
                     self.activated.emit()
         except Exception:  # a dead X connection must not take the app down
             log.exception("X11 hotkey connection failed")
@@ -133,31 +128,36 @@ class X11Hotkeys(HotkeyBackend):
         if not self.last_press_time:
             return
         try:
-            window = self.display.create_resource_object("window", window_id)
+            if self._focus_display is None:
+                self._focus_display = core_display(self.display_name)
+            display = self._focus_display
+            window = display.create_resource_object("window", window_id)
             if window.get_attributes().map_state != X.IsViewable:
                 if _tries < self.FOCUS_TRIES:
                     QTimer.singleShot(self.FOCUS_RETRY_MS, lambda: self.grant_focus(window_id, _tries + 1))
                 return
-            active = self.display.intern_atom("_NET_ACTIVE_WINDOW")
-            supported = self.root.get_full_property(
-                self.display.intern_atom("_NET_SUPPORTED"), X.AnyPropertyType
-            )
+            root = display.screen().root
+            active = display.intern_atom("_NET_ACTIVE_WINDOW")
+            supported = root.get_full_property(display.intern_atom("_NET_SUPPORTED"), X.AnyPropertyType)
             if supported is not None and active in supported.value:
                 message = xevent.ClientMessage(
                     window=window, client_type=active, data=(32, [2, self.last_press_time, 0, 0, 0])
                 )
                 mask = X.SubstructureRedirectMask | X.SubstructureNotifyMask
-                self.root.send_event(message, event_mask=mask)
+                root.send_event(message, event_mask=mask)
             else:  # no window manager: set the focus ourselves
                 window.set_input_focus(X.RevertToParent, self.last_press_time)
-            self.display.flush()
+            display.flush()
         except Exception:  # focus is a nicety: never let it break the hotkey
             log.exception("could not give the quick prompt the keyboard")
 
     def close(self) -> None:
         self.unregister()
         self._notifier.setEnabled(False)
-        self.display.close()
+        self.connection.close()
+        if self._focus_display is not None:
+            self._focus_display.close()
+            self._focus_display = None
 
 
 __all__ = ["X11Hotkeys"]
