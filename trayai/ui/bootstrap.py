@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from trayai import APP_NAME, __version__
 from trayai.core.config import ConfigStore
+from trayai.core.display import require_display
 from trayai.core.errors import AppError
 from trayai.core.logs import setup_logging
 from trayai.core.paths import AppPaths
@@ -80,6 +81,7 @@ def run_app(command: str = "show", *, debug: bool = False, target: RunTarget | N
     if command == "quit":
         print("trayai is not running.", file=sys.stderr)
         return 0
+    require_display()  # this process makes the GUI: without a display Qt would abort (exit 134)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
