@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import socket
 import sys
@@ -18,6 +19,7 @@ from trayai import APP_NAME, __version__
 from trayai.core.config import ConfigStore
 from trayai.core.display import require_display
 from trayai.core.errors import AppError
+from trayai.core.launch import LaunchContext
 from trayai.core.logs import setup_logging
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
@@ -71,11 +73,12 @@ def run_app(command: str = "show", *, debug: bool = False, target: RunTarget | N
     redactor = Redactor()
     setup_logging(paths.log_dir, debug=debug, stderr=debug, redactor=redactor)
     name = socket_name(paths.data_dir)
+    launch = LaunchContext.from_env(os.environ)  # a launcher's focus grant goes with the command
     if not target.empty and send_command(name, target.command()):
         log.info("retargeted the running instance: %s", target.describe())
-        if command == "show" or send_command(name, command):
+        if command == "show" or send_command(name, command, launch=launch):
             return 0
-    elif send_command(name, command):
+    elif send_command(name, command, launch=launch):
         log.info("forwarded %r to the running instance", command)
         return 0
     if command == "quit":
@@ -101,7 +104,7 @@ def run_app(command: str = "show", *, debug: bool = False, target: RunTarget | N
 
     instance = InstanceServer(name)
     if not instance.listen():  # another instance won the race: forward to it
-        return 0 if send_command(name, command) else 1
+        return 0 if send_command(name, command, launch=launch) else 1
 
     tray_available = QSystemTrayIcon.isSystemTrayAvailable()
     early = show_early_icon() if tray_available else None
