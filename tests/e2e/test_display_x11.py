@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,23 +15,34 @@ import pytest
 from tests.support.waiting import wait_until
 from trayai.core.display import display_problem
 
-COOKIE = "0123456789abcdef0123456789abcdef"
+COOKIE = bytes.fromhex("0123456789abcdef0123456789abcdef")
+
+
+def xauthority(number: int) -> bytes:
+    """One MIT-MAGIC-COOKIE-1 record for this host's display ``number`` (what `xauth add` writes)."""
+
+    def counted(data: bytes) -> bytes:
+        return len(data).to_bytes(2, "big") + data
+
+    host = socket.gethostname().encode()
+    fields = (host, str(number).encode(), b"MIT-MAGIC-COOKIE-1", COOKIE)
+    return (256).to_bytes(2, "big") + b"".join(counted(f) for f in fields)  # 256: FamilyLocal
 
 
 @pytest.fixture
 def guarded_x(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    """An Xvfb that admits only holders of its MIT-MAGIC-COOKIE-1 (the Xauthority file's path)."""
-    if shutil.which("Xvfb") is None or shutil.which("xauth") is None:
-        pytest.fail("needs Xvfb and xauth: run `bash resources/bootstrap.sh --test`")
+    """An Xvfb (unix socket and TCP) admitting only holders of its cookie; the Xauthority path."""
+    if shutil.which("Xvfb") is None:
+        pytest.fail("needs Xvfb: run `bash resources/bootstrap.sh --test`")
     number = next(
         n
         for n in range(700, 800)
         if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists()
     )
     auth = tmp_path / "Xauthority"
-    subprocess.run(["xauth", "-f", str(auth), "add", f":{number}", "MIT-MAGIC-COOKIE-1", COOKIE], check=True)
+    auth.write_bytes(xauthority(number))  # Xvfb admits its holders only: the file is right if we get in
     xvfb = subprocess.Popen(
-        ["Xvfb", f":{number}", "-auth", str(auth), "-nolisten", "tcp", "-screen", "0", "640x480x24"],
+        ["Xvfb", f":{number}", "-auth", str(auth), "-listen", "tcp", "-screen", "0", "640x480x24"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -65,3 +77,7 @@ def test_an_x_server_refusing_us_is_no_session(guarded_x: tuple[int, Path], tmp_
     # the same server with the cookie in hand is a session, as Qt would find it
     assert display_problem({"DISPLAY": f":{number}", "XAUTHORITY": str(auth)}, "linux") is None
     assert display_problem({"DISPLAY": f"unix:{number}.0", "XAUTHORITY": str(auth)}, "linux") is None
+    # over TCP (ssh -X style): the loopback address finds the host's local cookie, as libxcb does
+    assert display_problem({"DISPLAY": f"localhost:{number}", "XAUTHORITY": str(auth)}, "linux") is None
+    refused = display_problem({"DISPLAY": f"127.0.0.1:{number}", "XAUTHORITY": str(stranger)}, "linux")
+    assert refused is not None and "refused the connection" in refused
