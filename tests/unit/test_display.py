@@ -16,11 +16,13 @@ from pathlib import Path
 import pytest
 
 from trayai.core.display import (
+    FAMILY_LOCAL,
     HINT,
     NoDisplay,
     XDisplay,
     display_problem,
     parse_x_display,
+    peer_address,
     platform_candidates,
     read_xauth,
     require_display,
@@ -211,3 +213,21 @@ def test_xauthority_records_are_read() -> None:
         + field(b"k" * 16)
     )
     assert read_xauth(record + record[:5]) == [(256, b"host", b"0", b"MIT-MAGIC-COOKIE-1", b"k" * 16)]
+
+
+def test_the_cookie_is_looked_up_by_the_peer_like_libxcb(tmp_path: Path) -> None:
+    hostname = socket.gethostname().encode()
+    listener = socket.create_server(("127.0.0.1", 0))
+    path = str(tmp_path / "X5")
+    unix = socket.socket(socket.AF_UNIX)
+    unix.bind(path)
+    unix.listen(1)
+    try:
+        with socket.create_connection(listener.getsockname()[:2]) as tcp:
+            assert peer_address(tcp) == (FAMILY_LOCAL, hostname)  # loopback: this host, by name
+        with socket.socket(socket.AF_UNIX) as local:
+            local.connect(path)
+            assert peer_address(local) == (FAMILY_LOCAL, hostname)
+    finally:
+        listener.close()
+        unix.close()

@@ -101,7 +101,7 @@ def _xauth_file(env: Mapping[str, str]) -> Path | None:
     return Path(home) / ".Xauthority" if home else None
 
 
-FAMILY_INTERNET, FAMILY_LOCAL, FAMILY_WILD = 0, 256, 65535
+FAMILY_INTERNET, FAMILY_INTERNET6, FAMILY_LOCAL, FAMILY_WILD = 0, 6, 256, 65535
 
 
 def read_xauth(data: bytes) -> list[tuple[int, bytes, bytes, bytes, bytes]]:
@@ -123,31 +123,36 @@ def read_xauth(data: bytes) -> list[tuple[int, bytes, bytes, bytes, bytes]]:
     return records
 
 
-def _cookie(display: XDisplay, env: Mapping[str, str]) -> tuple[bytes, bytes]:
-    """The MIT-MAGIC-COOKIE-1 libxcb would send for ``display`` (empty when there is none)."""
+def peer_address(sock: socket.socket) -> tuple[int, bytes]:
+    """The Xauthority (family, address) of the server at the other end of ``sock``, chosen as libxcb
+    does: a Unix socket or a loopback address is this host by name, any other by its IP address."""
+    local = (FAMILY_LOCAL, socket.gethostname().encode())
+    if sock.family == socket.AF_INET:
+        packed = socket.inet_aton(sock.getpeername()[0])
+        return local if packed[0] == 127 else (FAMILY_INTERNET, packed)
+    if sock.family == socket.AF_INET6:
+        packed = socket.inet_pton(socket.AF_INET6, sock.getpeername()[0])
+        if packed[:12] == b"\0" * 10 + b"\xff\xff":  # an IPv4 address in IPv6 clothing
+            return local if packed[12] == 127 else (FAMILY_INTERNET, packed[12:])
+        return local if packed == b"\0" * 15 + b"\1" else (FAMILY_INTERNET6, packed)
+    return local
+
+
+def _cookie(sock: socket.socket, display: XDisplay, env: Mapping[str, str]) -> tuple[bytes, bytes]:
+    """The MIT-MAGIC-COOKIE-1 libxcb would send to the server on ``sock`` (empty when none)."""
     path = _xauth_file(env)
     try:
         records = read_xauth(path.read_bytes()) if path is not None else []
     except OSError:
         return b"", b""
     number = str(display.number).encode()
-    loopback = display.local or display.host in ("localhost", "127.0.0.1", "::1")
-    hostname = socket.gethostname().encode()
-    for family, address, record_number, name, data in records:
+    family, address = peer_address(sock)
+    for record_family, record_address, record_number, name, data in records:
         if name != b"MIT-MAGIC-COOKIE-1" or record_number not in (number, b""):
             continue
-        if family == FAMILY_WILD or (family == FAMILY_LOCAL and loopback and address == hostname):
-            return name, data
-        if family == FAMILY_INTERNET and not loopback and address == _ipv4(display.host):
+        if record_family == FAMILY_WILD or (record_family, record_address) == (family, address):
             return name, data
     return b"", b""
-
-
-def _ipv4(host: str) -> bytes | None:
-    try:
-        return socket.inet_aton(socket.gethostbyname(host))
-    except OSError:
-        return None
 
 
 def _pad(data: bytes) -> bytes:
@@ -192,7 +197,7 @@ def x11_problem(env: Mapping[str, str]) -> str | None:
         return f"no X server at DISPLAY={value} ({exc})"
     with sock:
         try:
-            refusal = x_server_refusal(sock, *_cookie(display, env))
+            refusal = x_server_refusal(sock, *_cookie(sock, display, env))
         except OSError as exc:
             return f"the X server at DISPLAY={value} did not complete the handshake ({exc})"
     if refusal is not None:
