@@ -64,7 +64,10 @@ class Activator(QObject):
         except Exception:  # focus is a nicety: never let it break the command
             log.exception("could not reach the X server to finish the launch")
             return
-        session.end_startup_sequence()
+        try:
+            session.end_startup_sequence()
+        except Exception:
+            log.exception("could not end the launch's startup sequence")
         if window_id is None or launch.startup_time is None:
             session.close()
             return
