@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.waiting import wait_until
-from trayai.core.display import display_problem
+from trayai.core.display import display_problem, holding_display
 
 COOKIE = bytes.fromhex("0123456789abcdef0123456789abcdef")
 
@@ -42,7 +42,20 @@ def guarded_x(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     auth = tmp_path / "Xauthority"
     auth.write_bytes(xauthority(number))  # Xvfb admits its holders only: the file is right if we get in
     xvfb = subprocess.Popen(
-        ["Xvfb", f":{number}", "-auth", str(auth), "-listen", "tcp", "-screen", "0", "640x480x24"],
+        # -noreset: a desktop always has clients; alone, each probe's goodbye would make Xvfb reset
+        # itself, and it hangs up on whoever connects during the reset
+        [
+            "Xvfb",
+            f":{number}",
+            "-auth",
+            str(auth),
+            "-listen",
+            "tcp",
+            "-noreset",
+            "-screen",
+            "0",
+            "640x480x24",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -81,3 +94,24 @@ def test_an_x_server_refusing_us_is_no_session(guarded_x: tuple[int, Path], tmp_
     assert display_problem({"DISPLAY": f"localhost:{number}", "XAUTHORITY": str(auth)}, "linux") is None
     refused = display_problem({"DISPLAY": f"127.0.0.1:{number}", "XAUTHORITY": str(stranger)}, "linux")
     assert refused is not None and "refused the connection" in refused
+
+
+def test_the_probe_stays_connected_until_qt_has_connected(
+    guarded_x: tuple[int, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An X server whose last client leaves resets and hangs up on newcomers: the probe must still be
+    there when Qt connects. X-Resource counts the server's clients."""
+    from Xlib.display import Display
+
+    number, auth = guarded_x
+    monkeypatch.setenv("XAUTHORITY", str(auth))  # for python-xlib, standing in for Qt
+    with holding_display({"DISPLAY": f":{number}", "XAUTHORITY": str(auth)}, "linux"):
+        qt = Display(f":{number}")
+        during = len(qt.res_query_clients().clients)
+    try:
+        after = wait_until(
+            lambda: (n := len(qt.res_query_clients().clients)) < during and n, 5, "the probe to leave"
+        )
+        assert during == after + 1  # exactly the probe, held across Qt's connect, then gone
+    finally:
+        qt.close()

@@ -21,11 +21,11 @@ from trayai.core.display import (
     NoDisplay,
     XDisplay,
     display_problem,
+    holding_display,
     parse_x_display,
     peer_address,
     platform_candidates,
     read_xauth,
-    require_display,
 )
 from trayai.core.errors import ERROR_CATALOG, ErrorCode
 
@@ -168,9 +168,9 @@ def test_both_reasons_when_qt_would_try_both(dead_x_display: int, tmp_path: Path
     )
 
 
-def test_require_display_raises_the_catalogued_error() -> None:
-    with pytest.raises(NoDisplay) as caught:
-        require_display({}, "linux")
+def test_holding_display_raises_the_catalogued_error() -> None:
+    with pytest.raises(NoDisplay) as caught, holding_display({}, "linux"):
+        pytest.fail("the body runs only when there is a display")
     assert caught.value.code is ErrorCode.NO_DISPLAY and ErrorCode.NO_DISPLAY in ERROR_CATALOG
     assert caught.value.message == "no graphical session: neither DISPLAY nor WAYLAND_DISPLAY is set"
     assert caught.value.hint == HINT

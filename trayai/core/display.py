@@ -13,7 +13,8 @@ import re
 import socket
 import struct
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,8 +184,9 @@ def _recv_exactly(sock: socket.socket, size: int) -> bytes:
     return data
 
 
-def x11_problem(env: Mapping[str, str]) -> str | None:
-    """None when an X server accepts us at ``$DISPLAY``, else why not."""
+def x11_problem(env: Mapping[str, str], keep: list[socket.socket] | None = None) -> str | None:
+    """None when an X server accepts us at ``$DISPLAY``, else why not; the accepted connection is
+    added to ``keep`` (else closed)."""
     value = env.get("DISPLAY", "")
     if not value:
         return "DISPLAY is not set"
@@ -195,13 +197,18 @@ def x11_problem(env: Mapping[str, str]) -> str | None:
         sock = _open_x_socket(display)
     except OSError as exc:
         return f"no X server at DISPLAY={value} ({exc})"
-    with sock:
-        try:
-            refusal = x_server_refusal(sock, *_cookie(sock, display, env))
-        except OSError as exc:
-            return f"the X server at DISPLAY={value} did not complete the handshake ({exc})"
+    try:
+        refusal = x_server_refusal(sock, *_cookie(sock, display, env))
+    except OSError as exc:
+        sock.close()
+        return f"the X server at DISPLAY={value} did not complete the handshake ({exc})"
     if refusal is not None:
+        sock.close()
         return f"the X server at DISPLAY={value} refused the connection: {refusal}"
+    if keep is None:
+        sock.close()
+    else:
+        keep.append(sock)
     return None
 
 
@@ -243,15 +250,20 @@ def platform_candidates(env: Mapping[str, str]) -> list[str]:
     return [part.split(":", 1)[0].strip().lower() for part in chosen.split(";") if part.strip()]
 
 
-def display_problem(env: Mapping[str, str] | None = None, platform: str = sys.platform) -> str | None:
-    """None when Qt will find a display (or needs none), else why it will not, in words."""
+def display_problem(
+    env: Mapping[str, str] | None = None,
+    platform: str = sys.platform,
+    keep: list[socket.socket] | None = None,
+) -> str | None:
+    """None when Qt will find a display (or needs none), else why it will not, in words; an X
+    connection that was accepted is added to ``keep`` (see :func:`holding_display`), else closed."""
     if platform == "darwin" or platform.startswith(("win", "cygwin")):
         return None  # Cocoa and Windows always have their window system: nothing to check
     env = os.environ if env is None else env
     reasons: list[str] = []
     for plugin in platform_candidates(env):
         if plugin in X11_PLUGINS:
-            problem = x11_problem(env)
+            problem = x11_problem(env, keep)
         elif plugin.startswith("wayland"):  # wayland, wayland-egl, wayland-brcm
             problem = wayland_problem(env)
         else:
@@ -266,11 +278,23 @@ def display_problem(env: Mapping[str, str] | None = None, platform: str = sys.pl
     return prefix + "; ".join(dict.fromkeys(reasons))
 
 
-def require_display(env: Mapping[str, str] | None = None, platform: str = sys.platform) -> None:
-    """Raise :class:`NoDisplay` when creating the QApplication would abort for want of a display."""
-    problem = display_problem(env, platform)
-    if problem is not None:
-        raise NoDisplay(problem)
+@contextmanager
+def holding_display(env: Mapping[str, str] | None = None, platform: str = sys.platform) -> Iterator[None]:
+    """Raise :class:`NoDisplay` when creating the QApplication would abort for want of a display;
+    else keep the probe's X connection open while the body connects Qt.
+
+    Why: an X server whose last client leaves resets itself and hangs up on whoever connects
+    meanwhile — on a bare Xvfb the probe leaving just before Qt arrives made Qt abort after all.
+    """
+    kept: list[socket.socket] = []
+    try:
+        problem = display_problem(env, platform, kept)
+        if problem is not None:
+            raise NoDisplay(problem)
+        yield
+    finally:
+        for sock in kept:
+            sock.close()
 
 
-__all__ = ["NoDisplay", "display_problem", "parse_x_display", "require_display"]
+__all__ = ["NoDisplay", "display_problem", "holding_display", "parse_x_display"]
