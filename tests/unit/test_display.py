@@ -98,6 +98,8 @@ def test_a_dead_display_number_is_named(dead_x_display: int, tmp_path: Path) -> 
     result = trayai("chat", env=scrubbed_env(DISPLAY=f":{dead_x_display}", XDG_RUNTIME_DIR=str(tmp_path)))
     assert_no_session(result, f"no X server at DISPLAY=:{dead_x_display} (")
     assert f"/tmp/.X11-unix/X{dead_x_display}: Connection refused" in result.stderr
+    log = (Path(os.environ["TRAYAI_DATA_DIR"]) / "logs" / "trayai.log").read_text()
+    assert f"ERROR trayai.ui.bootstrap: no graphical session: no X server at DISPLAY=:{dead_x_display}" in log
 
 
 def test_a_wayland_display_with_no_compositor_behind_it(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from trayai import APP_NAME, __version__
 from trayai.core.config import ConfigStore
-from trayai.core.display import holding_display
+from trayai.core.display import NoDisplay, holding_display
 from trayai.core.errors import AppError
 from trayai.core.launch import LaunchContext
 from trayai.core.logs import setup_logging
@@ -84,9 +84,14 @@ def run_app(command: str = "show", *, debug: bool = False, target: RunTarget | N
     if command == "quit":
         print("trayai is not running.", file=sys.stderr)
         return 0
-    # This process makes the GUI: without a display Qt would abort (exit 134), so NoDisplay instead.
-    with holding_display():
-        app = QApplication.instance() or QApplication(sys.argv[:1])
+    # This process makes the GUI: without a display Qt would abort (exit 134), so NoDisplay instead
+    # (logged too: started at login, nobody reads its stderr).
+    try:
+        with holding_display():
+            app = QApplication.instance() or QApplication(sys.argv[:1])
+    except NoDisplay as exc:
+        log.error("%s", exc.message)
+        raise
     assert isinstance(app, QApplication)
     app.setQuitOnLastWindowClosed(False)
     app.setApplicationName(APP_NAME)
