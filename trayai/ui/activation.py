@@ -7,10 +7,12 @@ launcher gave that short-lived process (``core/launch.py``) must reach the windo
   ``show()`` and ``activateWindow()``) activates with ``$XDG_ACTIVATION_TOKEN`` when it is set, then
   unsets it. So it is put in the environment just before the window is shown and removed right after
   — whether Qt used it or not, it must not linger for the next window or leak into child processes.
-* X11: Qt reads ``DESKTOP_STARTUP_ID`` only once, at start-up, and offers no way to pass another to
-  a running app from Python; so the startup-notification "remove" message (which ends the launcher's
-  busy cursor), ``_NET_STARTUP_ID``, the ``_TIME`` as ``_NET_WM_USER_TIME`` and a ``_NET_ACTIVE_WINDOW``
-  request (source 1: an application, with that time) go over a python-xlib connection of our own.
+* X11: Qt's xcb plugin reads ``DESKTOP_STARTUP_ID`` once, at start-up (and sends "remove" when its
+  first top-level window shows); its ``setstartupid`` native function is not reachable from PySide6,
+  whose ``QX11Application`` offers only ``display()``/``connection()``. So the startup-notification
+  "remove" message (which ends the launcher's busy cursor), ``_NET_STARTUP_ID``, the ``_TIME`` as
+  ``_NET_WM_USER_TIME`` and a ``_NET_ACTIVE_WINDOW`` request (source 1: an application, with that
+  time) go over a python-xlib connection of our own.
 """
 
 from __future__ import annotations
