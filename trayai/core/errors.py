@@ -38,6 +38,7 @@ class AppError(Exception):
       + DesktopError                core/desktop_entry.py: the menu entry or icons cannot be written/removed
         - DesktopUnsupported        core/desktop_entry.py: no applications-menu integration on this OS yet
       + IconMissing                 ui/icons.py: an icon file of the package is missing or undrawable
+      + NoDisplay                   core/display.py: no display server the GUI could open a window on
 
     The subclasses keep the built-in base they had, so older ``except`` clauses still catch them.
     """
@@ -89,6 +90,7 @@ class ErrorCode(StrEnum):
     LOAD_TIMEOUT = "load_timeout"
     PULL_FAILED = "pull_failed"
     NO_FALLBACK = "no_fallback"
+    NO_DISPLAY = "no_display"
 
 
 class ErrorPhase(StrEnum):
@@ -314,6 +316,18 @@ ERROR_CATALOG: Mapping[ErrorCode, CatalogEntry] = {
         "Neither the server nor any of its fallbacks answered",
         "Every profile in the fallback chain is down, or needs a key that is not stored.",
         "Start one of the servers, or store the missing key with `trayai key set PROFILE`.",
+    ),
+    ErrorCode.NO_DISPLAY: CatalogEntry(
+        "No graphical session to open a window on",
+        "`trayai`, `trayai chat`, `prompt` or `settings` ran where no display server accepts a window: "
+        "DISPLAY and WAYLAND_DISPLAY unset (an SSH login, a cron job, a system service), set to a "
+        "display nobody listens on, an X server refusing the connection (no Xauthority cookie), or "
+        "`QT_QPA_PLATFORM=wayland`/`xcb` naming a session that is not there. trayai says so and exits 1 "
+        "instead of letting Qt abort. A running trayai is still reached: `trayai prompt` forwards to it "
+        "without a display of its own.",
+        "Start it from your desktop session (or its autostart), or set DISPLAY / WAYLAND_DISPLAY to "
+        "that session's; the CLI commands (`ask`, `models`, `status`, …) work without one. "
+        "`QT_QPA_PLATFORM=offscreen` runs the app with no screen at all (tests).",
     ),
 }
 

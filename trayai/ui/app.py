@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QSystemTrayIcon
+from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 
 from trayai.core.actions import action_from_command, find_action, unknown_action
 from trayai.core.autostart import apply_autostart
@@ -20,6 +20,7 @@ from trayai.core.client import ModelClient
 from trayai.core.config import ConfigError, ConfigStore, LoadedConfig, Settings
 from trayai.core.embedded import EmbeddedServer, RunState, is_builtin_url
 from trayai.core.errors import AppError, ErrorCode, TrayaiError, make_error
+from trayai.core.launch import LaunchContext
 from trayai.core.monitor import MonitorLogic, MonitorPolicy
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
@@ -28,9 +29,10 @@ from trayai.core.runtarget import RunTarget, target_from_command
 from trayai.core.secrets import SecretStore
 from trayai.core.status import ServerState, StatusReport
 from trayai.core.traymodel import BuiltinFacts, MenuModel, menu_model, status_lines
+from trayai.ui.activation import Activator
 from trayai.ui.chat.surfaces import ChatSurfaces
 from trayai.ui.hotkeys.service import HotkeyService
-from trayai.ui.ipc import InstanceServer
+from trayai.ui.ipc import InstanceRequest, InstanceServer
 from trayai.ui.local_server import LocalServerController
 from trayai.ui.loop import install_asyncgen_hooks, release_cancelled_timers
 from trayai.ui.model_side import ModelSide
@@ -120,6 +122,7 @@ class TrayApp(QObject):
         )
         self.settings_opener = SettingsOpener(secrets, store.save, self.tray.message, self)
         self.hotkeys = HotkeyService(lambda: self.chats.prompt_window, self.open_prompt, self)
+        self.activator = Activator(parent=self)  # a launcher's focus grant, for forwarded commands
         self._connect()
 
     # ------------------------------------------------------------------ wiring
@@ -150,7 +153,7 @@ class TrayApp(QObject):
         self.tray.server_start_requested.connect(self.start_server)
         self.tray.server_model_chosen.connect(self.choose_server_model)
         self.tray.server_stop_requested.connect(lambda: self._spawn(self.server.stop()))
-        self.instance.command_received.connect(self.handle_command)
+        self.instance.request_received.connect(self._on_request)
         self.hotkeys.status_changed.connect(lambda _status: self._refresh_status())
         self.chats.finished.connect(lambda _outcome: self._refresh_status())
         self.settings_opener.applied.connect(lambda settings: self._spawn(self.apply_settings(settings)))
@@ -226,11 +229,16 @@ class TrayApp(QObject):
         self.tray.dispose()
         log.info("shutdown complete in %.2f s", time.monotonic() - started)
 
-    def handle_command(self, command: str) -> None:
-        """A command from the CLI or a second ``trayai`` (over IPC); unknown ones are ignored."""
+    def _on_request(self, request: InstanceRequest) -> None:
+        self.handle_command(request.command, request.launch)
+
+    def handle_command(self, command: str, launch: LaunchContext | None = None) -> None:
+        """A command from the CLI or a second ``trayai`` (over IPC), shown with its launcher's focus
+        grant (``ui/activation.py``); unknown ones are ignored."""
+        launch = launch or LaunchContext()
         action_name = action_from_command(command)
         if action_name is not None:
-            self.run_action(action_name)
+            self.activator.summon(launch, lambda: self.run_action(action_name), self._window_for("prompt"))
             return
         target = target_from_command(command)
         if target is not None:
@@ -245,7 +253,17 @@ class TrayApp(QObject):
         }
         action = actions.get(command)
         if action is not None:
-            action()
+            self.activator.summon(launch, action, self._window_for(command))
+
+    def _window_for(self, command: str) -> Callable[[], QWidget | None]:
+        """The window ``command`` shows (asked after it ran: it may have been made just then)."""
+        windows: dict[str, Callable[[], QWidget | None]] = {
+            "show": lambda: self.tray.window,
+            "chat": lambda: self.chats.chat_window,
+            "settings": lambda: self.settings_opener.dialog,
+            "prompt": lambda: self.chats.prompt_window,
+        }
+        return windows.get(command, lambda: None)
 
     async def retarget(self, target: RunTarget) -> None:
         """A second ``trayai --endpoint …``: use that for this run (nothing is saved)."""

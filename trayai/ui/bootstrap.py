@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import socket
 import sys
@@ -16,7 +17,9 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from trayai import APP_NAME
 from trayai.core.config import ConfigStore
+from trayai.core.display import NoDisplay, holding_display
 from trayai.core.errors import AppError
+from trayai.core.launch import LaunchContext
 from trayai.core.logs import setup_logging
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
@@ -70,18 +73,25 @@ def run_app(command: str = "show", *, debug: bool = False, target: RunTarget | N
     redactor = Redactor()
     setup_logging(paths.log_dir, debug=debug, stderr=debug, redactor=redactor)
     name = socket_name(paths.data_dir)
+    launch = LaunchContext.from_env(os.environ)  # a launcher's focus grant goes with the command
     if not target.empty and send_command(name, target.command()):
         log.info("retargeted the running instance: %s", target.describe())
-        if command == "show" or send_command(name, command):
+        if command == "show" or send_command(name, command, launch=launch):
             return 0
-    elif send_command(name, command):
+    elif send_command(name, command, launch=launch):
         log.info("forwarded %r to the running instance", command)
         return 0
     if command == "quit":
         print("trayai is not running.", file=sys.stderr)
         return 0
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # This process makes the GUI: without a display Qt would abort (exit 134), so NoDisplay instead
+    # (logged too: started at login, nobody reads its stderr).
+    try:
+        with holding_display():
+            app = QApplication.instance() or QApplication(sys.argv[:1])
+    except NoDisplay as exc:
+        log.error("%s", exc.message)
+        raise
     assert isinstance(app, QApplication)
     app.setQuitOnLastWindowClosed(False)
     app.setApplicationName(APP_NAME)
@@ -98,7 +108,7 @@ def run_app(command: str = "show", *, debug: bool = False, target: RunTarget | N
 
     instance = InstanceServer(name)
     if not instance.listen():  # another instance won the race: forward to it
-        return 0 if send_command(name, command) else 1
+        return 0 if send_command(name, command, launch=launch) else 1
 
     tray_available = QSystemTrayIcon.isSystemTrayAvailable()
     early = show_early_icon() if tray_available else None

@@ -4,6 +4,9 @@ One JSON line each way (``{"command": "chat"}`` → ``{"ok": true}``); limits: d
 Besides the plain words in ``COMMANDS``, ``prompt:action:NAME`` runs a quick prompt action: the name
 is checked by ``core/actions.py`` (bounded, one line, no controls) before the app sees it; and
 ``target:{json}`` retargets the running app for this run (checked by ``core/runtarget.py``).
+A request may carry ``"launch": {"xdg_activation_token": …, "desktop_startup_id": …}`` — the
+launcher's focus grant for the window it summons (``core/launch.py``). An older trayai ignores the
+key and a request without it means no grant, so both sides stay compatible.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ import json
 import logging
 import os
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from trayai.core.actions import action_from_command
+from trayai.core.launch import LaunchContext
 from trayai.core.runtarget import target_from_command
 
 log = logging.getLogger(__name__)
@@ -37,13 +42,31 @@ def socket_name(runtime_dir: Path) -> str:
     return str(runtime_dir / "trayai.sock")
 
 
-def send_command(name: str, command: str, timeout_ms: int = CONNECT_TIMEOUT_MS) -> bool:
-    """Forward ``command`` to a running instance; False if none answers (blocking, no event loop)."""
+@dataclass(frozen=True)
+class InstanceRequest:
+    """One accepted request: the command and the launcher's focus grant that came with it."""
+
+    command: str
+    launch: LaunchContext = field(default_factory=LaunchContext)
+
+
+def send_command(
+    name: str,
+    command: str,
+    timeout_ms: int = CONNECT_TIMEOUT_MS,
+    *,
+    launch: LaunchContext | None = None,
+) -> bool:
+    """Forward ``command`` (with ``launch``, if any) to a running instance; False if none answers
+    (blocking, no event loop)."""
     sock = QLocalSocket()
     sock.connectToServer(name)
     if not sock.waitForConnected(timeout_ms):
         return False
-    sock.write((json.dumps({"command": command}) + "\n").encode())
+    request: dict[str, object] = {"command": command}
+    if launch is not None and not launch.empty:
+        request["launch"] = launch.to_wire()
+    sock.write((json.dumps(request) + "\n").encode())
     # flush() may already have written everything, in which case waitForBytesWritten() is False.
     if not sock.flush() and sock.bytesToWrite() > 0:
         sock.waitForBytesWritten(timeout_ms)
@@ -69,6 +92,7 @@ class InstanceServer(QObject):
     """Listens for commands from later ``trayai`` invocations: one line per connection."""
 
     command_received = Signal(str)  # every valid command
+    request_received = Signal(object)  # the same, as an InstanceRequest (with its launch context)
 
     def __init__(
         self,
@@ -134,11 +158,9 @@ class InstanceServer(QObject):
             if len(conn.buffer) > MAX_LINE:
                 self._drop(sock, "line too long")
             return
-        try:
-            command = str(json.loads(bytes(conn.buffer[:end])).get("command", ""))
-        except (ValueError, AttributeError):
-            command = ""
-        ok = (
+        request = _parse_request(bytes(conn.buffer[:end]))
+        command = request.command if request is not None else ""
+        ok = request is not None and (
             command in COMMANDS
             or command == "ping"
             or action_from_command(command) is not None
@@ -148,8 +170,9 @@ class InstanceServer(QObject):
         sock.write((json.dumps({"ok": ok}) + "\n").encode())
         sock.flush()
         sock.disconnectFromServer()  # one command per connection; deleted once disconnected
-        if ok and command != "ping":
+        if ok and request is not None and command != "ping":
             self.command_received.emit(command)
+            self.request_received.emit(request)
         elif not ok:
             log.debug("instance socket: refused a malformed command")
 
@@ -164,3 +187,16 @@ class InstanceServer(QObject):
         conn = self._open.pop(sock, None)
         if conn is not None:
             conn.timer.stop()
+
+
+def _parse_request(line: bytes) -> InstanceRequest | None:
+    """The request on one line, or None when it is not one (not JSON, or a malformed ``launch``)."""
+    try:
+        data = json.loads(line)
+        command = str(data.get("command", ""))
+    except (ValueError, AttributeError):
+        return None
+    if "launch" not in data:
+        return InstanceRequest(command)
+    launch = LaunchContext.from_wire(data["launch"])
+    return None if launch is None else InstanceRequest(command, launch)
