@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from tests.support.gendocs import TROUBLESHOOTING, render
-from trayai.cli import build_parser
+from trayai.cli.parser import build_parser
 from trayai.core.config import Action, Preset, Profile, Settings, describe_fields
 from trayai.core.errors import ErrorCode
 

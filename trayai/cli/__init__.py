@@ -10,22 +10,26 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from trayai.cli.app import is_gui, run_gui, run_target
-from trayai.cli.context import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Context
-from trayai.cli.parser import build_app_parser, build_parser, only_app_options
-from trayai.core.config import ConfigError
-from trayai.core.errors import TrayaiError
-from trayai.core.logs import setup_logging
-from trayai.core.redact import Redactor
-from trayai.core.textsafe import escape_line
+from trayai.cli.forward import forward_to_running
 
-__all__ = ["build_parser", "main"]
+__all__ = ["main"]
 
 
 def main(
     argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
+    if forward_to_running(words):  # the running app takes it: nothing else to load
+        return 0
+    from trayai.cli.app import is_gui, run_gui, run_target
+    from trayai.cli.context import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Context
+    from trayai.cli.parser import build_app_parser, build_parser, only_app_options
+    from trayai.core.config import ConfigError
+    from trayai.core.errors import TrayaiError
+    from trayai.core.logs import setup_logging
+    from trayai.core.redact import Redactor
+    from trayai.core.textsafe import escape_line
+
     parser = build_app_parser() if only_app_options(words) else build_parser()
     args = parser.parse_args(words)
     out = stdout or sys.stdout

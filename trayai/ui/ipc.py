@@ -1,53 +1,46 @@
 """Single instance: one trayai per user; later invocations forward their command and exit.
 
-One JSON line each way (``{"command": "chat"}`` → ``{"ok": true}``); limits: docs/architecture.md.
-Besides the plain words in ``COMMANDS``, ``prompt:action:NAME`` runs a quick prompt action: the name
-is checked by ``core/actions.py`` (bounded, one line, no controls) before the app sees it; and
-``target:{json}`` retargets the running app for this run (checked by ``core/runtarget.py``).
-A request may carry ``"launch": {"xdg_activation_token": …, "desktop_startup_id": …}`` — the
-launcher's focus grant for the window it summons (``core/launch.py``). An older trayai ignores the
-key and a request without it means no grant, so both sides stay compatible.
+The protocol (socket name, request line, ``launch`` grant) is ``core/instance.py``; this is the
+listening side in the Qt loop. On Linux and macOS it is a Unix socket watched by QSocketNotifier
+(QtNetwork's local sockets cost the tray ~2.8 MB); on Windows, Qt's named pipes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import os
+import socket
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 
 from trayai.core.actions import action_from_command
+from trayai.core.instance import (
+    COMMANDS,
+    CONNECT_TIMEOUT,
+    MAX_LINE,
+    UNIX_SOCKETS,
+    InstanceRequest,
+    parse_request,
+    reply_ok,
+    request_line,
+    send_unix,
+    socket_name,
+)
 from trayai.core.launch import LaunchContext
 from trayai.core.runtarget import target_from_command
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("show", "chat", "prompt", "settings", "quit")
-CONNECT_TIMEOUT_MS = 1000
-MAX_LINE = 4096  # commands are a few dozen bytes
+CONNECT_TIMEOUT_MS = int(CONNECT_TIMEOUT * 1000)
 MAX_CONNECTIONS = 16
 IDLE_MS = 5000
-
-
-def socket_name(runtime_dir: Path) -> str:
-    """A per-user socket path: in the runtime/data dir, so tests and users never collide."""
-    uid = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
-    if os.name == "nt":  # named pipes live in their own namespace
-        return f"trayai-{uid}"
-    return str(runtime_dir / "trayai.sock")
-
-
-@dataclass(frozen=True)
-class InstanceRequest:
-    """One accepted request: the command and the launcher's focus grant that came with it."""
-
-    command: str
-    launch: LaunchContext = field(default_factory=LaunchContext)
 
 
 def send_command(
@@ -59,33 +52,108 @@ def send_command(
 ) -> bool:
     """Forward ``command`` (with ``launch``, if any) to a running instance; False if none answers
     (blocking, no event loop)."""
+    line = request_line(command, launch)
+    if UNIX_SOCKETS:
+        return send_unix(name, line, timeout_ms / 1000)
+    from PySide6.QtNetwork import QLocalSocket  # pragma: no cover - Windows
+
     sock = QLocalSocket()
     sock.connectToServer(name)
     if not sock.waitForConnected(timeout_ms):
         return False
-    request: dict[str, object] = {"command": command}
-    if launch is not None and not launch.empty:
-        request["launch"] = launch.to_wire()
-    sock.write((json.dumps(request) + "\n").encode())
+    sock.write(line)
     # flush() may already have written everything, in which case waitForBytesWritten() is False.
     if not sock.flush() and sock.bytesToWrite() > 0:
         sock.waitForBytesWritten(timeout_ms)
     answered = sock.waitForReadyRead(timeout_ms * 3)
     reply = bytes(sock.readAll().data()) if answered else b""
     sock.disconnectFromServer()
-    try:
-        return bool(json.loads(reply or b"{}").get("ok"))
-    except ValueError:
-        return False
+    return reply_ok(reply.split(b"\n", 1)[0])
 
 
-class _Connection:
-    """One client: what it has sent so far (never more than ``MAX_LINE``) and its deadline."""
+class _Peer(QObject):
+    """One connected client, whatever carries it: bytes in, one reply out, then closed."""
 
-    def __init__(self, sock: QLocalSocket, timer: QTimer) -> None:
-        self.sock = sock
-        self.timer = timer
+    def __init__(self, on_ready: Callable[[_Peer], None], on_gone: Callable[[_Peer], None]) -> None:
+        super().__init__()
+        self._on_ready = on_ready
+        self._on_gone = on_gone
         self.buffer = bytearray()
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+
+    def read(self, limit: int) -> bytes:
+        raise NotImplementedError
+
+    def reply(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+
+class _UnixPeer(_Peer):
+    def __init__(
+        self, sock: socket.socket, on_ready: Callable[[_Peer], None], on_gone: Callable[[_Peer], None]
+    ) -> None:
+        super().__init__(on_ready, on_gone)
+        self._sock: socket.socket | None = sock
+        sock.setblocking(False)
+        self._notifier = QSocketNotifier(sock.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(lambda *_: self._on_ready(self))
+
+    def read(self, limit: int) -> bytes:
+        """Up to ``limit`` bytes now; at the end of the stream (or an error) the peer is gone."""
+        if self._sock is None:
+            return b""
+        try:
+            data = self._sock.recv(max(1, limit))
+        except BlockingIOError:
+            return b""
+        except OSError:
+            data = b""
+        if not data:
+            self.abort()
+            self._on_gone(self)
+        return data
+
+    def reply(self, data: bytes) -> None:
+        if self._sock is not None:
+            with contextlib.suppress(OSError):  # a client that left does not get its answer
+                self._sock.send(data)  # a few bytes into an empty socket buffer: never partial
+        self.abort()
+
+    def abort(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            self._notifier.setEnabled(False)
+            sock.close()
+        self.deleteLater()
+
+
+class _QtPeer(_Peer):  # pragma: no cover - Windows
+    def __init__(
+        self, sock: Any, on_ready: Callable[[_Peer], None], on_gone: Callable[[_Peer], None]
+    ) -> None:
+        super().__init__(on_ready, on_gone)
+        self._sock = sock
+        sock.setReadBufferSize(MAX_LINE + 1)  # Qt itself never buffers more than a line
+        sock.readyRead.connect(lambda: self._on_ready(self))
+        sock.disconnected.connect(lambda: self._on_gone(self))
+        sock.disconnected.connect(sock.deleteLater)
+
+    def read(self, limit: int) -> bytes:
+        return bytes(self._sock.read(limit).data())
+
+    def reply(self, data: bytes) -> None:
+        self._sock.write(data)
+        self._sock.flush()
+        self._sock.disconnectFromServer()  # deleted once disconnected
+
+    def abort(self) -> None:
+        self._sock.abort()
+        self._sock.deleteLater()
+        self.deleteLater()
 
 
 class InstanceServer(QObject):
@@ -106,11 +174,10 @@ class InstanceServer(QObject):
         self.name = name
         self._idle_ms = idle_ms
         self._max_connections = max_connections
-        self._open: OrderedDict[QLocalSocket, _Connection] = OrderedDict()  # oldest first
-        self._server = QLocalServer(self)
-        # A Unix socket on Linux/macOS, a named pipe on Windows: either way for this user only.
-        self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
-        self._server.newConnection.connect(self._on_connection)
+        self._open: OrderedDict[_Peer, None] = OrderedDict()  # oldest first
+        self._listener: socket.socket | None = None
+        self._notifier: QSocketNotifier | None = None
+        self._qt_server: Any = None
 
     @property
     def open_connections(self) -> int:
@@ -118,47 +185,103 @@ class InstanceServer(QObject):
 
     def listen(self) -> bool:
         """Start listening; replaces a stale socket. False if another live instance owns it."""
-        if self._server.listen(self.name):
+        if self._bind():
             return True
         if send_command(self.name, "ping"):
             return False
         log.info("removing stale instance socket %s", self.name)
-        QLocalServer.removeServer(self.name)
-        return self._server.listen(self.name)
+        self._remove_stale()
+        return self._bind()
+
+    def _bind(self) -> bool:
+        if not UNIX_SOCKETS:  # pragma: no cover - Windows
+            return self._bind_qt()
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old_umask = os.umask(0o077)  # for this user only, from the first instant
+        try:
+            listener.bind(self.name)
+        except OSError as exc:
+            listener.close()
+            if exc.errno in (errno.EADDRINUSE, errno.EEXIST):
+                return False
+            raise
+        finally:
+            os.umask(old_umask)
+        listener.listen(64)  # a burst of launchers waits in the backlog, not refused
+        listener.setblocking(False)
+        self._listener = listener
+        self._notifier = QSocketNotifier(listener.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._accept)
+        return True
+
+    def _remove_stale(self) -> None:
+        if UNIX_SOCKETS:
+            with contextlib.suppress(FileNotFoundError):
+                Path(self.name).unlink()
+        else:  # pragma: no cover - Windows
+            from PySide6.QtNetwork import QLocalServer
+
+            QLocalServer.removeServer(self.name)
+
+    def _bind_qt(self) -> bool:  # pragma: no cover - Windows
+        from PySide6.QtNetwork import QLocalServer
+
+        if self._qt_server is None:
+            self._qt_server = QLocalServer(self)
+            # A named pipe for this user only.
+            self._qt_server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+            self._qt_server.newConnection.connect(self._accept_qt)
+        return bool(self._qt_server.listen(self.name))
 
     def close(self) -> None:
-        for sock in list(self._open):
-            self._drop(sock)
-        self._server.close()
+        for peer in list(self._open):
+            self._drop(peer)
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+            with contextlib.suppress(FileNotFoundError):
+                Path(self.name).unlink()
+        if self._qt_server is not None:  # pragma: no cover - Windows
+            self._qt_server.close()
 
-    def _on_connection(self) -> None:
-        while self._server.hasPendingConnections():
-            sock = self._server.nextPendingConnection()
-            while len(self._open) >= self._max_connections:  # evict the oldest, not the newcomer
-                self._drop(next(iter(self._open)), "too many connections")
-            sock.setReadBufferSize(MAX_LINE + 1)  # Qt itself never buffers more than a line
-            timer = QTimer(sock)
-            timer.setSingleShot(True)
-            timer.timeout.connect(lambda s=sock: self._drop(s, "idle"))
-            timer.start(self._idle_ms)
-            self._open[sock] = _Connection(sock, timer)
-            sock.readyRead.connect(lambda s=sock: self._on_ready(s))
-            sock.disconnected.connect(lambda s=sock: self._forget(s))
-            sock.disconnected.connect(sock.deleteLater)
+    def _accept(self, *_args: object) -> None:
+        while self._listener is not None:
+            try:
+                sock, _ = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # out of descriptors: the client is refused, the server lives
+                log.warning("instance socket: cannot accept a client (%s)", exc)
+                return
+            self._adopt(_UnixPeer(sock, self._on_ready, self._forget))
+
+    def _accept_qt(self) -> None:  # pragma: no cover - Windows
+        while self._qt_server.hasPendingConnections():
+            sock = self._qt_server.nextPendingConnection()
+            peer = _QtPeer(sock, self._on_ready, self._forget)
+            self._adopt(peer)
             if sock.bytesAvailable():
-                self._on_ready(sock)
+                self._on_ready(peer)
 
-    def _on_ready(self, sock: QLocalSocket) -> None:
-        conn = self._open.get(sock)
-        if conn is None:
+    def _adopt(self, peer: _Peer) -> None:
+        while len(self._open) >= self._max_connections:  # evict the oldest, not the newcomer
+            self._drop(next(iter(self._open)), "too many connections")
+        peer.timer.timeout.connect(lambda: self._drop(peer, "idle"))
+        peer.timer.start(self._idle_ms)
+        self._open[peer] = None
+
+    def _on_ready(self, peer: _Peer) -> None:
+        if peer not in self._open:
             return
-        conn.buffer += bytes(sock.read(MAX_LINE + 1 - len(conn.buffer)).data())
-        end = conn.buffer.find(b"\n")
+        peer.buffer += peer.read(MAX_LINE + 1 - len(peer.buffer))
+        end = peer.buffer.find(b"\n")
         if end < 0:
-            if len(conn.buffer) > MAX_LINE:
-                self._drop(sock, "line too long")
+            if len(peer.buffer) > MAX_LINE:
+                self._drop(peer, "line too long")
             return
-        request = _parse_request(bytes(conn.buffer[:end]))
+        request = parse_request(bytes(peer.buffer[:end]))
         command = request.command if request is not None else ""
         ok = request is not None and (
             command in COMMANDS
@@ -166,37 +289,31 @@ class InstanceServer(QObject):
             or action_from_command(command) is not None
             or target_from_command(command) is not None
         )
-        self._forget(sock)
-        sock.write((json.dumps({"ok": ok}) + "\n").encode())
-        sock.flush()
-        sock.disconnectFromServer()  # one command per connection; deleted once disconnected
+        self._forget(peer)
+        peer.reply((json.dumps({"ok": ok}) + "\n").encode())  # one command per connection
         if ok and request is not None and command != "ping":
             self.command_received.emit(command)
             self.request_received.emit(request)
         elif not ok:
             log.debug("instance socket: refused a malformed command")
 
-    def _drop(self, sock: QLocalSocket, reason: str = "") -> None:
+    def _drop(self, peer: _Peer, reason: str = "") -> None:
         if reason:
             log.debug("instance socket: dropping a client (%s)", reason)
-        self._forget(sock)
-        sock.abort()
-        sock.deleteLater()
+        self._forget(peer)
+        peer.abort()
 
-    def _forget(self, sock: QLocalSocket) -> None:
-        conn = self._open.pop(sock, None)
-        if conn is not None:
-            conn.timer.stop()
+    def _forget(self, peer: _Peer) -> None:
+        if peer in self._open:
+            del self._open[peer]
+            peer.timer.stop()
 
 
-def _parse_request(line: bytes) -> InstanceRequest | None:
-    """The request on one line, or None when it is not one (not JSON, or a malformed ``launch``)."""
-    try:
-        data = json.loads(line)
-        command = str(data.get("command", ""))
-    except (ValueError, AttributeError):
-        return None
-    if "launch" not in data:
-        return InstanceRequest(command)
-    launch = LaunchContext.from_wire(data["launch"])
-    return None if launch is None else InstanceRequest(command, launch)
+__all__ = [
+    "COMMANDS",
+    "MAX_CONNECTIONS",
+    "InstanceRequest",
+    "InstanceServer",
+    "send_command",
+    "socket_name",
+]
