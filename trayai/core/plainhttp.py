@@ -124,13 +124,13 @@ class PlainResponse:
             self._decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif encoding == "deflate":
             self._decoder = zlib.decompressobj()
-        if self._decoder is not None:
+        self._keep = "close" not in headers.get("connection", "").lower()
+        self._chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+        length = headers.get("content-length")  # the wire's length: read before it is dropped below
+        if self._decoder is not None:  # what the caller sees is the decoded body
             headers.pop("content-encoding", None)
             headers.pop("content-length", None)
         self.headers = headers
-        self._keep = "close" not in headers.get("connection", "").lower()
-        self._chunked = "chunked" in headers.get("transfer-encoding", "").lower()
-        length = headers.get("content-length")
         self._remaining: int | None = None
         if head or status in _NO_BODY or 100 <= status < 200:
             self._remaining = 0
@@ -341,10 +341,10 @@ class PlainHttp:
             except (ConnectionResetError, BrokenPipeError) as exc:
                 raise _DroppedUnanswered("the connection was reset") from exc
             status, headers = await self._read_head(conn.reader)
+            return PlainResponse(conn, origin, status, headers, head=method == "HEAD", pool=self)
         except BaseException:
             conn.close()
             raise
-        return PlainResponse(conn, origin, status, headers, head=method == "HEAD", pool=self)
 
     async def _read_head(self, reader: asyncio.StreamReader) -> tuple[int, Headers]:
         received = 0
