@@ -14,13 +14,17 @@ from typing import Any
 
 _IPC_MAGIC = b"i3-ipc"
 _IPC_HEADER = struct.Struct("=6sII")
-GET_TREE, SUBSCRIBE, GET_OUTPUTS, GET_INPUTS = 4, 2, 3, 100
+RUN_COMMAND, GET_TREE, SUBSCRIBE, GET_OUTPUTS, GET_INPUTS = 0, 4, 2, 3, 100
 WINDOW_EVENT = 0x80000003
 
 
 @dataclass(frozen=True)
 class View:
-    """A window as sway sees it (a leaf of ``swaymsg -t get_tree``)."""
+    """A window as sway sees it (a leaf of ``swaymsg -t get_tree``).
+
+    ``width``/``height`` are its container's (title bar and borders included); ``content`` is the
+    client's own surface on the output (x, y, width, height): what the application was told to fill.
+    """
 
     name: str
     app_id: str
@@ -29,6 +33,8 @@ class View:
     visible: bool
     width: int
     height: int
+    con_id: int = 0
+    content: tuple[int, int, int, int] = (0, 0, 0, 0)
 
     @classmethod
     def from_node(cls, node: dict[str, Any]) -> View:
@@ -40,6 +46,13 @@ class View:
             visible=bool(node.get("visible")),
             width=int(node["rect"]["width"]),
             height=int(node["rect"]["height"]),
+            con_id=int(node.get("id") or 0),
+            content=(
+                int(node["rect"]["x"]) + int(node["window_rect"]["x"]),
+                int(node["rect"]["y"]) + int(node["window_rect"]["y"]),
+                int(node["window_rect"]["width"]),
+                int(node["window_rect"]["height"]),
+            ),
         )
 
 
@@ -54,6 +67,12 @@ class SwayIpc:
         data = payload.encode()
         self.sock.sendall(_IPC_HEADER.pack(_IPC_MAGIC, len(data), kind) + data)
         return self.receive()[1]
+
+    def command(self, text: str) -> None:
+        """Run sway commands (``;``/``,`` separated); a refused one raises with sway's reason."""
+        failed = [r.get("error", "refused") for r in self.call(RUN_COMMAND, text) if not r.get("success")]
+        if failed:
+            raise RuntimeError(f"sway refused {text!r}: {'; '.join(failed)}")
 
     def receive(self) -> tuple[int, Any]:
         """The next message: (type, decoded JSON). Blocks up to the socket's timeout."""
@@ -91,6 +110,7 @@ __all__ = [
     "GET_INPUTS",
     "GET_OUTPUTS",
     "GET_TREE",
+    "RUN_COMMAND",
     "SUBSCRIBE",
     "WINDOW_EVENT",
     "SwayIpc",
