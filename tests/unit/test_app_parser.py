@@ -57,5 +57,5 @@ def test_the_tray_path_imports_no_command_module() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == (
-        "['trayai.cli.app', 'trayai.cli.context', 'trayai.cli.parents', 'trayai.cli.parser']"
+        "['trayai.cli.app', 'trayai.cli.context', 'trayai.cli.forward', 'trayai.cli.parents', 'trayai.cli.parser']"
     )
