@@ -10,7 +10,6 @@ import contextlib
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Protocol
 
 import pytest
 
+from tests.support.apphost import HostProcesses
 from tests.support.waiting import wait_until
 from tests.support.wayland import WaylandDesktop, WaylandUnavailable, wayland_desktop
 
@@ -26,26 +26,10 @@ TOOLS = ("Xvfb", "xdotool", "trayer", "dbus-daemon", "import", "xwininfo")
 
 
 @dataclass
-class Desktop:
+class Desktop(HostProcesses):
     display: str
     env: dict[str, str]
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    def run(self, *argv: str, check: bool = True) -> str:
-        return subprocess.run(
-            list(argv), env=self.env, capture_output=True, text=True, check=check, timeout=20
-        ).stdout
-
-    def launch_trayai(self) -> subprocess.Popen[str]:
-        """The tray app on this display (its output in the returned process's stdout)."""
-        return subprocess.Popen(
-            [sys.executable, "-m", "trayai.cli"],
-            env=self.env,
-            text=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
 
     def start_tray_host(self) -> None:
         proc = subprocess.Popen(

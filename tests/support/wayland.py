@@ -16,7 +16,6 @@ import os
 import pwd
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from jeepney import DBusAddress, Properties, new_method_call
 from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
 
+from tests.support.apphost import HostProcesses
 from tests.support.sway import GET_INPUTS, GET_OUTPUTS, GET_TREE, SwayIpc, View, views_in
 from tests.support.waiting import wait_until
 
@@ -82,7 +82,7 @@ def _menu_entry(node: tuple[int, dict[str, tuple[str, Any]], list[tuple[str, Any
 
 
 @dataclass
-class WaylandDesktop:
+class WaylandDesktop(HostProcesses):
     """A running headless sway session. ``env`` is for clients run by the test process (trayai, grim…)."""
 
     runtime_dir: Path  # the compositor user's XDG_RUNTIME_DIR: sockets, configs, logs
@@ -95,22 +95,6 @@ class WaylandDesktop:
     _bus: DBusConnection | None = None
 
     # ------------------------------------------------------------------ processes
-
-    def run(self, *argv: str, check: bool = True) -> str:
-        return subprocess.run(
-            list(argv), env=self.env, capture_output=True, text=True, check=check, timeout=20
-        ).stdout
-
-    def launch_trayai(self) -> subprocess.Popen[str]:
-        """The tray app on this compositor (its output in the returned process's stdout)."""
-        return subprocess.Popen(
-            [sys.executable, "-m", "trayai.cli"],
-            env=self.env,
-            text=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
 
     def start_tray_host(self) -> None:
         """waybar with its tray module: it owns the StatusNotifierWatcher and hosts the items."""
