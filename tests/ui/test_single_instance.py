@@ -231,3 +231,21 @@ def test_silent_and_garbage_clients_are_dropped(qtbot: QtBot, tmp_path: Path) ->
         qtbot.waitUntil(lambda: server.open_connections == 0, timeout=5000)
     finally:
         server.close()
+
+
+def test_an_instance_socket_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None:
+    from trayai.ui.ipc import InstanceSocketError
+
+    too_long = tmp_path / ("d" * 120) / "trayai.sock"  # a Unix socket path has at most 107 bytes
+    too_long.parent.mkdir()
+    with pytest.raises(InstanceSocketError, match="cannot make the instance socket"):
+        InstanceServer(str(too_long)).listen()
+
+
+def test_the_app_says_why_it_cannot_listen_and_exits_1(paths: AppPaths, tmp_path: Path) -> None:
+    env = app_env(paths)
+    env["TRAYAI_DATA_DIR"] = str(tmp_path / ("d" * 120))
+    done = trayai(env=env)
+    assert done.returncode == 1, done.stderr
+    assert "trayai: cannot make the instance socket" in done.stderr
+    assert "Traceback" not in done.stderr

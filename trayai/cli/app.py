@@ -89,12 +89,12 @@ def run_gui(args: argparse.Namespace, stderr: TextIO) -> int:
         if checked is None:
             return EXIT_FAIL
         command = checked
-    from trayai.core.display import NoDisplay
+    from trayai.core.errors import AppError
     from trayai.ui.app import run_app  # PySide6 is loaded only for the GUI
 
     try:
         return run_app(command, debug=getattr(args, "debug", False), target=target)
-    except NoDisplay as exc:  # raised only once no running trayai took the command
+    except AppError as exc:  # no display, no instance socket: only once no running trayai took it
         print(f"trayai: {exc.message}\n  → {exc.hint}", file=stderr)
         return EXIT_FAIL
 

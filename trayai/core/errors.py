@@ -39,6 +39,7 @@ class AppError(Exception):
         - DesktopUnsupported        core/desktop_entry.py: no applications-menu integration on this OS yet
       + IconMissing                 ui/icons.py: an icon file of the package is missing or undrawable
       + NoDisplay                   core/display.py: no display server the GUI could open a window on
+      + InstanceSocketError         ui/ipc.py: the single-instance socket cannot be made (not: it is taken)
 
     The subclasses keep the built-in base they had, so older ``except`` clauses still catch them.
     """

@@ -21,6 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 
 from trayai.core.actions import action_from_command
+from trayai.core.errors import AppError
 from trayai.core.instance import (
     COMMANDS,
     CONNECT_TIMEOUT,
@@ -69,6 +70,10 @@ def send_command(
     reply = bytes(sock.readAll().data()) if answered else b""
     sock.disconnectFromServer()
     return reply_ok(reply.split(b"\n", 1)[0])
+
+
+class InstanceSocketError(AppError):
+    """The instance socket cannot be made for a reason other than another trayai holding it."""
 
 
 class _Peer(QObject):
@@ -204,7 +209,11 @@ class InstanceServer(QObject):
             listener.close()
             if exc.errno in (errno.EADDRINUSE, errno.EEXIST):
                 return False
-            raise
+            raise InstanceSocketError(
+                f"cannot make the instance socket {self.name}: {exc.strerror or exc}",
+                "Check that the data folder is writable (TRAYAI_DATA_DIR) and its path is short "
+                "(a Unix socket path has at most 107 bytes).",
+            ) from exc
         finally:
             os.umask(old_umask)
         listener.listen(64)  # a burst of launchers waits in the backlog, not refused
