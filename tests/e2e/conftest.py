@@ -20,6 +20,7 @@ import pytest
 from tests.support.apphost import HostProcesses
 from tests.support.waiting import wait_until
 from tests.support.wayland import WaylandDesktop, WaylandUnavailable, wayland_desktop
+from tests.support.xvfb import start_xvfb
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 TOOLS = ("Xvfb", "xdotool", "trayer", "dbus-daemon", "import", "xwininfo")
@@ -83,28 +84,15 @@ class Desktop(HostProcesses):
         return path
 
 
-def _free_display() -> int:
-    for number in range(90, 200):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
-            return number
-    raise RuntimeError("no free X display number")
-
-
 @pytest.fixture
 def desktop(tmp_path: Path) -> Iterator[Desktop]:
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if missing:
         pytest.fail(f"end-to-end tests need {', '.join(missing)}: run `bash resources/bootstrap.sh --test`")
-    number = _free_display()
+    xvfb, number = start_xvfb()
     env = dict(os.environ)
     env.update({"DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"})
     env.pop("WAYLAND_DISPLAY", None)
-    xvfb = subprocess.Popen(
-        ["Xvfb", f":{number}", "-screen", "0", "1024x600x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_until(Path(f"/tmp/.X11-unix/X{number}").exists, 10, "Xvfb to start")
     bus = subprocess.run(
         ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
         capture_output=True,

@@ -66,6 +66,17 @@ class Watched:
         await until(lambda: len(self.statuses) > seen, 30, "the portal's answer")
         return self.statuses[-1]
 
+    async def key_set_in_kde_settings(self, portal: RealPortal) -> None:
+        """What KDE's shortcut settings do when the user picks Ctrl+Alt+K for our action; waits
+        for the ShortcutsChanged the portal then sends."""
+        seen = len(self.statuses)
+        await asyncio.to_thread(
+            portal.set_foreign_shortcut,
+            ["trayai", SHORTCUT_ID, "trayai", "Open the trayai quick prompt"],
+            [CTRL | ALT | KEY_K],
+        )
+        await until(lambda: len(self.statuses) > seen, 10, "ShortcutsChanged")
+
     async def press(self, portal: RealPortal, keys: str = "ctrl+alt+space") -> None:
         before = self.presses
         await asyncio.to_thread(portal.press, keys)
@@ -129,14 +140,7 @@ def test_a_key_changed_in_the_desktop_settings_is_reported_and_works(
 
     async def go() -> None:
         await hotkey.bind()
-        seen = len(hotkey.statuses)
-        # What KDE's shortcut settings do when the user picks Ctrl+Alt+K for our action.
-        await asyncio.to_thread(
-            portal.set_foreign_shortcut,
-            ["trayai", SHORTCUT_ID, "trayai", "Open the trayai quick prompt"],
-            [CTRL | ALT | KEY_K],
-        )
-        await until(lambda: len(hotkey.statuses) > seen, 10, "ShortcutsChanged")
+        await hotkey.key_set_in_kde_settings(portal)
         await hotkey.press(portal, "ctrl+alt+k")
         await hotkey.backend.aclose()
 
@@ -159,13 +163,7 @@ def test_a_shortcut_left_without_a_key_says_so_until_the_user_assigns_one(
 
     async def go() -> Registration:
         keyless = await hotkey.bind()
-        seen = len(hotkey.statuses)
-        await asyncio.to_thread(
-            portal.set_foreign_shortcut,
-            ["trayai", SHORTCUT_ID, "trayai", "Open the trayai quick prompt"],
-            [CTRL | ALT | KEY_K],
-        )
-        await until(lambda: len(hotkey.statuses) > seen, 10, "ShortcutsChanged")
+        await hotkey.key_set_in_kde_settings(portal)
         await hotkey.press(portal, "ctrl+alt+k")
         await hotkey.backend.aclose()
         return keyless

@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import psutil
 
 from tests.support.scripted_server import ScriptedServer
+from tests.support.xvfb import start_xvfb
 from trayai.core.config import ConfigStore, Profile, Settings
 from trayai.core.paths import AppPaths
 
@@ -44,15 +45,8 @@ def desktop_env(stack: contextlib.ExitStack) -> tuple[dict[str, str], str]:
     if not all(shutil.which(t) for t in ("Xvfb", "trayer", "dbus-daemon")):
         env["QT_QPA_PLATFORM"] = "offscreen"
         return env, "offscreen (status window)"
-    number = next(n for n in range(150, 250) if not Path(f"/tmp/.X11-unix/X{n}").exists())
-    xvfb = subprocess.Popen(
-        ["Xvfb", f":{number}", "-screen", "0", "1024x600x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    xvfb, number = start_xvfb()
     stack.callback(xvfb.kill)
-    while not Path(f"/tmp/.X11-unix/X{number}").exists():
-        time.sleep(0.05)
     env.update({"DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"})
     out = subprocess.run(
         ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],

@@ -6,17 +6,23 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-SCRIPT = Path(__file__).with_name("bench_client.py")
+
+def quick_figures(bench: str, timeout: float = 300) -> dict[str, Any]:
+    """Run ``tests/perf/BENCH --quick`` and return the JSON it printed (it must exit 0)."""
+    script = Path(__file__).with_name(bench)
+    proc = subprocess.run(
+        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=timeout, check=True
+    )
+    figures: dict[str, Any] = json.loads(proc.stdout)
+    return figures
 
 
 def test_benchmark_prints_complete_json() -> None:
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick"], capture_output=True, text=True, timeout=240, check=True
-    )
-    figures = json.loads(proc.stdout)
+    figures = quick_figures("bench_client.py", timeout=240)
     ingest, ttft, sustained = figures["ingest"], figures["ttft"], figures["sustained"]
     assert ingest["baseline_us_per_event"] > 0 and ingest["trayai_us_per_event"] > 0
     # The ratio is of the unrounded figures: recomputed from the printed (rounded) ones it may differ
@@ -31,11 +37,7 @@ def test_benchmark_prints_complete_json() -> None:
 
 
 def test_tray_benchmark_reports_startup_idle_and_memory() -> None:
-    script = Path(__file__).with_name("bench_tray.py")
-    proc = subprocess.run(
-        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300, check=True
-    )
-    figures = json.loads(proc.stdout)
+    figures = quick_figures("bench_tray.py")
     startup = figures["startup"]
     # The icon must be up before the HTTP stack and the Markdown highlighter are imported.
     assert startup["loaded_before_icon"] == {
@@ -53,11 +55,7 @@ def test_tray_benchmark_reports_startup_idle_and_memory() -> None:
 
 
 def test_chat_benchmark_reports_every_figure() -> None:
-    script = Path(__file__).with_name("bench_chat.py")
-    proc = subprocess.run(
-        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300, check=True
-    )
-    figures = json.loads(proc.stdout)
+    figures = quick_figures("bench_chat.py")
     beat = figures["ui_heartbeat_while_streaming"]
     assert beat["reply_chars"] >= 10_000 and beat["flushes"] > 10  # the whole reply, coalesced flushes
     assert beat["flushes_per_s"] <= 65  # never more than ~60 paints a second
@@ -87,22 +85,14 @@ def test_chat_benchmark_reports_every_figure() -> None:
 
 
 def test_hotkey_benchmark_measures_every_press() -> None:
-    script = Path(__file__).with_name("bench_hotkey.py")
-    proc = subprocess.run(
-        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300, check=True
-    )
-    figures = json.loads(proc.stdout)
+    figures = quick_figures("bench_hotkey.py")
     assert figures["presses"] == 10 and figures["mode"].startswith("Xvfb")
     assert 0 < figures["shown_and_focused_ms_p50"] <= figures["shown_and_focused_ms_p95"]
     assert figures["xdotool_alone_ms_p50"] > 0
 
 
 def test_wayland_benchmark_measures_every_summon() -> None:
-    script = Path(__file__).with_name("bench_wayland.py")
-    proc = subprocess.run(
-        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300, check=True
-    )
-    figures = json.loads(proc.stdout)
+    figures = quick_figures("bench_wayland.py")
     assert figures["summons"] == 5 and figures["floating"] == {"prompt": True, "baseline": True}
     command, base = figures["command_to_focused_ms"], figures["baseline_minimal_pyside6_ms"]
     assert 0 < command["p50"] <= command["p95"] <= command["max"]
@@ -112,11 +102,7 @@ def test_wayland_benchmark_measures_every_summon() -> None:
 
 
 def test_fleet_benchmark_reports_per_look_cpu_and_tray_idle() -> None:
-    script = Path(__file__).with_name("bench_fleet.py")
-    proc = subprocess.run(
-        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300, check=True
-    )
-    figures = json.loads(proc.stdout)
+    figures = quick_figures("bench_fleet.py")
     look = figures["per_look"]
     # Figures, not a timing verdict: each is measured (positive) and the ratio is the two divided.
     assert look["reachable_cpu_ms"] > 0 and look["baseline_probe_cpu_ms"] > 0 and look["down_cpu_ms"] > 0

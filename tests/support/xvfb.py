@@ -1,0 +1,50 @@
+"""An Xvfb of a test's own, on a display number Xvfb itself found free (``-displayfd``).
+
+Guessing a number from a range failed once a machine had run enough tests: every Xvfb killed
+without cleanup leaves its socket and lock behind (101 of them were seen), and the range ran out.
+Xvfb knows which locks are stale; it writes the number it took once it accepts connections.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import time
+from collections.abc import Sequence
+
+
+class XvfbFailed(RuntimeError):
+    """Xvfb exited or said nothing within the deadline."""
+
+
+def start_xvfb(
+    size: str = "1024x600x24", extra: Sequence[str] = ("-nolisten", "tcp"), timeout: float = 15.0
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start Xvfb; return it and its display number once it accepts connections."""
+    read_end, write_end = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write_end), *extra, "-screen", "0", size],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(write_end,),
+        )
+        os.close(write_end)
+        write_end = -1
+        said = b""
+        deadline = time.monotonic() + timeout
+        while not said.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([read_end], [], [], max(0.0, remaining))
+            chunk = os.read(read_end, 16) if ready else b""
+            if not chunk:
+                proc.kill()
+                proc.wait(5)
+                raise XvfbFailed(f"Xvfb did not start (exit {proc.returncode}, said {said!r})")
+            said += chunk
+        return proc, int(said)
+    finally:
+        os.close(read_end)
+        if write_end >= 0:
+            os.close(write_end)
