@@ -57,6 +57,8 @@ class Reply:
     # word, at ``rate`` like the answer), or under ``reasoning_field``'s name (Ollama: "reasoning").
     reasoning: str | None = None
     reasoning_field: str = "reasoning_content"
+    # The ``model`` the answer names, whatever was asked (a single-model server answers as itself).
+    answer_model: str | None = None
 
     def token_list(self) -> list[str]:
         if self.n_tokens is not None:
@@ -371,10 +373,11 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if self._scripted_failure(reply, streaming=bool(body.get("stream"))):
                 return
+            answering = reply.answer_model or model
             if body.get("stream"):
-                self._stream(reply, body, model)
+                self._stream(reply, body, answering)
             else:
-                self._complete(reply, body, model)
+                self._complete(reply, body, answering)
         except _ClientGone:
             self.close_connection = True
 

@@ -35,6 +35,7 @@ def test_answers_every_line_in_order(server: ScriptedServer, tmp_path: Path) -> 
         {"id": "d", "prompt": "fourth", "system": "Be brief.", "seed": 3},
     )
     out = tmp_path / "out.jsonl"
+    server.models = ["ai/smollm2", "ai/other"]
     code, _, err = cli("batch", str(src), "-o", str(out), "--endpoint", server.base_url, "--concurrency", "3")
     assert code == 0, err
     got = records(out)

@@ -222,7 +222,8 @@ def test_batch_falls_back_from_a_dead_server(paths: AppPaths, backup: FakeBacken
     assert code == 0, err
     got = records(output)
     assert [r["id"] for r in got] == ["q0", "q1", "q2"]
-    assert all(r["error"] is None and r["endpoint"] == "backup" for r in got)
+    assert all(r["error"] is None and r["profile"] == "backup" for r in got)
+    assert all(r["endpoint"] == backup.base_url for r in got)
     assert all(r["answer"] == "Hello from generic." for r in got)
     assert err.count("note: 'main' cannot answer") == 1  # once per pair of profiles, not per line
     assert "using fallback 'backup'" in err
@@ -239,10 +240,12 @@ def test_batch_keeps_a_partial_answer_where_it_was_cut(
         )
         source, output = write_prompts(tmp_path / "in.jsonl", 2), tmp_path / "out.jsonl"
         code, _, _ = cli("batch", str(source), "-o", str(output), "--no-autostart", "--concurrency", "1")
+        primary_url = primary.base_url
     assert code == 1
     cut, whole = records(output)
-    assert (cut["endpoint"], cut["answer"], cut["error"]["code"]) == ("main", "one two ", "disconnected")
-    assert (whole["endpoint"], whole["error"]) == ("main", None)
+    assert (cut["profile"], cut["answer"], cut["error"]["code"]) == ("main", "one two ", "disconnected")
+    assert (whole["profile"], whole["error"]) == ("main", None)
+    assert cut["endpoint"] == whole["endpoint"] == primary_url
     assert chats(backup) == 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import sys
 import time
@@ -16,6 +15,7 @@ from trayai.cli.serve import autostarted_server
 from trayai.core.client import GenerationOptions, ModelClient
 from trayai.core.errors import TrayaiError
 from trayai.core.fallback import fallback_chain, fallback_note, worth_falling_back
+from trayai.core.modelcheck import answered_by_note, check_model, other_model
 from trayai.core.prompt_presets import find_preset, request_options
 from trayai.core.resolve import ResolvedEndpoint
 from trayai.core.textsafe import TerminalSanitizer, valid_text
@@ -141,26 +141,13 @@ async def _ask_one(
     async with ModelClient(resolved.endpoint) as client:
         model = resolved.model
         if not ctx.args.no_resolve:
-            model = await _server_spelling(ctx, client, model)
+            try:  # never send a name the server does not have: it would answer with another model
+                model = (await check_model(client, model)).send
+            except TrayaiError as exc:
+                return exc if can_fall_back and worth_falling_back(exc) else ctx.fail(exc)
         if not resolved.profile.generation.stream:
             return await _print_complete(ctx, client, messages, model, options, can_fall_back=can_fall_back)
         return await _print_stream(ctx, client, messages, model, options, can_fall_back=can_fall_back)
-
-
-async def _server_spelling(ctx: Context, client: ModelClient, model: str) -> str:
-    """The server's own spelling of ``model`` (e.g. docker.io/ai/smollm2:latest), else ``model``
-    (with a warning when the server lists others and the name came from the profile)."""
-    with contextlib.suppress(TrayaiError):
-        from trayai.core.modelmatch import match_model
-
-        listing = await client.list_models()
-        match = match_model(model, listing.ids)
-        if match.resolved:
-            return match.resolved
-        if listing.ids and ctx.args.model is None:
-            hint = f" — did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
-            ctx.say(ctx.line(f"warning: {model!r} is not listed by the server{hint}"))
-    return model
 
 
 async def _print_complete(
@@ -185,6 +172,7 @@ async def _print_complete(
     text = _answer_filter(ctx)(result.text)
     ctx.out.write(text + ("" if text.endswith("\n") else "\n"))
     ctx.out.flush()
+    _say_other_model(ctx, model, result.model)
     if ctx.args.stats:
         ctx.say(ctx.line(_stats_line(result.to_dict())))
     return EXIT_OK
@@ -231,11 +219,19 @@ async def _print_stream(
         ctx.out.flush()
     final = stream.result
     if final is not None:
+        _say_other_model(ctx, model, final.model)
         if final.cut_at_max_tokens:
             ctx.say("(answer cut at max tokens — raise --max-tokens for more)")
         if ctx.args.stats:
             ctx.say(ctx.line(_stats_line(final.to_dict())))
     return EXIT_OK
+
+
+def _say_other_model(ctx: Context, sent: str, answered: str) -> None:
+    """On stderr, when the answer's own ``model`` names another model than the one sent."""
+    other = other_model(sent, answered)
+    if other is not None:
+        ctx.say(ctx.line(f"note: {answered_by_note(sent, other)}"))
 
 
 class _ThinkingWriter:
@@ -314,7 +310,7 @@ def cmd_status(ctx: Context) -> int:
             ctx.out.write("\n")
             return EXIT_OK if report.ok else EXIT_FAIL
         out = ctx.out
-        out.write(f"trayai status — profile {ctx.line(repr(resolved.profile.name))}\n")
+        out.write(f"trayai status — {ctx.line(resolved.where)}\n")
         for check in report.checks:
             mark = {True: "✓", False: "✗", None: "–"}[check.ok]
             out.write(f"  {mark} {check.name}: {ctx.line(check.detail)}\n")

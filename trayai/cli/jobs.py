@@ -93,6 +93,7 @@ def cmd_batch(ctx: Context) -> int:
 def _run_batch(ctx: Context, items: list[BatchItem], output: Path, skip: set[str]) -> int:
     from trayai.core.batch import BatchStats, BatchTarget, run_batch
     from trayai.core.fallback import fallback_chain
+    from trayai.core.modelcheck import answered_by_note
 
     args = ctx.args
     resolved = ctx.resolve()
@@ -102,9 +103,14 @@ def _run_batch(ctx: Context, items: list[BatchItem], output: Path, skip: set[str
     progress = _Progress(ctx.err)
 
     with autostarted_server(ctx, resolved), output.open("a", encoding="utf-8") as sink:
+        told_other: set[tuple[str, str]] = set()
 
         def write(record: dict[str, Any]) -> None:
             nonlocal written
+            asked, answered = record.get("asked_model"), record.get("model")
+            if asked and answered and (asked, answered) not in told_other:
+                told_other.add((asked, answered))  # once per pair of names, not once per line
+                progress.note(ctx.line(f"note: {answered_by_note(asked, answered)}"))
             clean = ctx.redactor.redact_data(valid_data(record), patterns=False)  # no echoed key
             sink.write(json_safe(json.dumps(clean, ensure_ascii=False)) + "\n")
             sink.flush()  # what is on disk is always complete lines of finished work
@@ -125,7 +131,7 @@ def _run_batch(ctx: Context, items: list[BatchItem], output: Path, skip: set[str
                 )
 
         async def run() -> BatchStats:
-            targets = [BatchTarget(r.profile.name, ModelClient(r.endpoint), r.model) for r in chain.endpoints]
+            targets = [BatchTarget(r.own_profile, ModelClient(r.endpoint), r.model) for r in chain.endpoints]
             try:
                 return await run_batch(
                     targets,

@@ -15,6 +15,7 @@ from typing import Any
 from trayai.core.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.errors import ErrorCode, TrayaiError, classify_exception, make_error
 from trayai.core.fallback import worth_falling_back
+from trayai.core.modelcheck import check_listed, other_model
 from trayai.core.precedence import options_over
 
 PASSTHROUGH_PARAMS = ("stop", "seed", "presence_penalty", "frequency_penalty")
@@ -119,12 +120,17 @@ def completed_ids(output: Path) -> set[str]:
     return done
 
 
-def success_record(item: BatchItem, result: StreamResult, endpoint: str | None = None) -> dict[str, Any]:
+def success_record(
+    item: BatchItem, result: StreamResult, endpoint: str | None = None, *, asked: str | None = None
+) -> dict[str, Any]:
+    """A line's answer; ``asked`` is the model name sent when the answer's own ``model`` differs."""
     return {
         "id": item.id,
         "line": item.index + 1,
         "endpoint": endpoint,
+        "profile": None,
         "model": result.model,
+        **({"asked_model": asked} if asked else {}),
         "answer": result.text,
         "thinking": result.thinking or None,  # a reasoning model's, kept apart from the answer
         "finish_reason": result.finish_reason,
@@ -149,6 +155,7 @@ def error_record(item: BatchItem, error: TrayaiError, partial: str = "") -> dict
         "id": item.id,
         "line": item.index + 1,
         "endpoint": None,
+        "profile": None,
         "model": item.model,
         "answer": partial or None,
         "error": {"code": error.code.value, "message": error.message, "hint": error.hint},
@@ -188,18 +195,45 @@ DOWN_RECHECK_SECONDS = 15.0  # a server found down is skipped this long before i
 
 @dataclass
 class BatchTarget:
-    """One endpoint lines may go to: the profile's own first, then its fallbacks in order."""
+    """One endpoint lines may go to: the profile's own first, then its fallbacks in order.
 
-    name: str  # the profile's name, written as each record's ``endpoint``
+    Each record names the server that answered: ``endpoint`` is its URL, ``profile`` the profile's
+    name only when the server is that profile's own (not an ``--endpoint`` run).
+    """
+
+    profile: str | None
     client: ModelClient
     model: str
     down_until: float = 0.0  # while a connection-level failure is fresh, later lines skip it
+    _models: list[str] | None = field(default=None, repr=False)  # the server's list, read once
+    _listing: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
+    @property
+    def name(self) -> str:
+        """How notes name it: the profile, else the URL."""
+        return self.profile or self.client.base_url
 
     def usable(self) -> bool:
         return time.monotonic() >= self.down_until
 
+    async def check(self, asked: str) -> str:
+        """The server's spelling of ``asked``, or MODEL_MISSING before anything is sent (the list is
+        read once per run, not once per line)."""
+        async with self._listing:
+            if self._models is None:
+                try:
+                    self._models = (await self.client.list_models()).ids
+                except TrayaiError:
+                    return asked  # no list to check against: the request itself will tell
+        return check_listed(asked, self._models, self.client.base_url).send
 
-FallbackNote = Callable[[str, str, TrayaiError], None]  # (from profile, to profile, why)
+    def stamp(self, record: dict[str, Any]) -> dict[str, Any]:
+        record["endpoint"] = self.client.base_url
+        record["profile"] = self.profile
+        return record
+
+
+FallbackNote = Callable[[str, str, TrayaiError], None]  # (from, to — profile or URL, why)
 
 
 async def run_batch(
@@ -224,7 +258,7 @@ async def run_batch(
     Cancelling the task that runs this stops the requests in flight; everything already written
     stays written (in ordered mode, out-of-order results finished before the cancel are flushed).
     """
-    targets = client if isinstance(client, list) else [BatchTarget("", client, default_model)]
+    targets = client if isinstance(client, list) else [BatchTarget(None, client, default_model)]
     todo = list(items)
     skip = skip_ids or set()
     stats = BatchStats(total=len(todo))
@@ -325,6 +359,7 @@ async def _answer_anywhere(
         model = item.model or target.model
         options = options_over(default_options, item.options)
         try:
+            model = await target.check(model)
             result = await _ask(target.client, item, model, options, stream=stream)
         except TrayaiError as exc:
             if following is not None and worth_falling_back(exc, text_so_far=exc.partial):
@@ -337,9 +372,9 @@ async def _answer_anywhere(
         except Exception as exc:  # noqa: BLE001 - any failure becomes that line's error; the rest go on
             record = error_record(item, classify_exception(exc, base_url=target.client.base_url, model=model))
         else:
-            return success_record(item, result, target.name or None)
-        record["endpoint"] = target.name or None
-        return record
+            asked = model if other_model(model, result.model) else None
+            return target.stamp(success_record(item, result, asked=asked))
+        return target.stamp(record)
     raise AssertionError("unreachable: the last target always returns a record")
 
 

@@ -39,7 +39,7 @@ class DoctorReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
-            "profile": self.resolved.profile.name,
+            "profile": self.resolved.own_profile,  # None: --endpoint or the environment chose the server
             "base_url": self.resolved.base_url,
             "sources": self.resolved.sources,
             "api_key": self.resolved.key_source,

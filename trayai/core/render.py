@@ -325,7 +325,8 @@ def reply_footer(meta: dict[str, object], status: str) -> str:
     """The line under an answer: model, tokens, speed, first-token time, and why it ended."""
     parts: list[str] = []
     if meta.get("model"):
-        parts.append(str(meta["model"]))
+        asked = meta.get("asked_model")  # the server answered with another model than the one asked
+        parts.append(str(meta["model"]) + (f" (answered instead of {asked!s})" if asked else ""))
     tokens = meta.get("completion_tokens")
     if isinstance(tokens, int) and tokens:
         approx = "≈" if meta.get("usage_estimated") else ""

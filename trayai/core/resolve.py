@@ -32,6 +32,19 @@ class ResolvedEndpoint:
     def has_real_key(self) -> bool:
         return self.endpoint.api_key != PLACEHOLDER_KEY
 
+    @property
+    def own_profile(self) -> str | None:
+        """The profile's name when the server is the profile's own; None when ``--endpoint`` or an
+        environment variable sent the run elsewhere (a record must not name a profile it skipped)."""
+        return self.profile.name if self.sources.get("base_url", "").startswith("profile ") else None
+
+    @property
+    def where(self) -> str:
+        """The server used, as a person reads it: "profile 'Local' (URL)", or "URL (from --endpoint)"."""
+        if self.own_profile is not None:
+            return f"profile {self.own_profile!r} ({self.base_url})"
+        return f"{self.base_url} (from {self.sources.get('base_url', 'an override')})"
+
 
 def resolve_endpoint(
     loaded: LoadedConfig,

@@ -104,7 +104,7 @@ class TrayApp(QObject):
         self.chats = ChatSurfaces(
             paths.data_dir,
             self.redactor,
-            lambda: self.resolved.profile,
+            lambda: self.resolved,
             self.monitor,
             self._notify,  # the tray is made next
             self._spawn,

@@ -27,6 +27,7 @@ from trayai.core.history import (
     MessageStatus,
     StoredMessage,
 )
+from trayai.core.modelcheck import check_model, other_model
 from trayai.core.redact import Redactor
 from trayai.core.thinking import PartKind
 
@@ -64,7 +65,7 @@ class ChatTarget:
 
     client: ModelClient
     model: str
-    profile: str
+    profile: str | None  # the profile's name only when the server is its own (not an --endpoint run)
     generation: GenerationParams = field(default_factory=GenerationParams)
     context_tokens: int = 0  # 0 = unknown: trim only after the server says it is exceeded
     fallbacks: tuple[ChatTarget, ...] = ()  # the profile's fallbacks, for failures before a first token
@@ -128,6 +129,7 @@ class ChatController(QObject):
         self._unsaved: dict[int, dict[str, Any]] = {}  # message id → fields the disk refused
         self._storage_told = False
         self._fallback: tuple[str, str, str] | None = None  # (profile, model, why) when one answered
+        self._sent: tuple[ChatTarget, str] | None = None  # where the reply went, and the model name sent
         self._dropped = 0  # history messages left out of the request in flight
         self._regenerating = False  # the reply in flight is a new version of its slot
         self._save_retry = QTimer(self)
@@ -348,13 +350,18 @@ class ChatController(QObject):
         error: TrayaiError | None = None
         status = MessageStatus.DONE
         self._fallback = None
+        self._sent = None
         self._dropped = prepared.dropped
         try:
-            await self._check_vision(target, model, turns)
             candidates = (target, *target.fallbacks)
             for position, current in enumerate(candidates):
                 use_model = model if current is target else current.model
                 try:
+                    # Never a name the server lacks: it would answer with another model, unsaid.
+                    use_model = (await check_model(current.client, use_model)).send
+                    self._sent = (current, use_model)
+                    if current is target:
+                        await self._check_vision(target, use_model, turns)
                     result = await self._attempt_trimming(
                         current,
                         use_model,
@@ -370,11 +377,10 @@ class ChatController(QObject):
                     said = self.streaming_text + self.streaming_thinking
                     if following is None or not worth_falling_back(exc, text_so_far=said):
                         raise
-                    note = (
-                        f"{current.profile!r} failed ({exc.message}) — trying fallback {following.profile!r}"
-                    )
+                    was = current.profile or current.client.base_url
+                    note = f"{was!r} failed ({exc.message}) — trying fallback {following.profile!r}"
                     log.warning("chat: %s", self._redactor.redact(note))
-                    self._fallback = (following.profile, following.model, exc.message)
+                    self._fallback = (following.profile or "", following.model, exc.message)
             if result is not None and result.finish_reason == "cancelled":
                 status = MessageStatus.STOPPED
         except asyncio.CancelledError:
@@ -543,6 +549,12 @@ class ChatController(QObject):
         if self._fallback is not None:
             profile, model, why = self._fallback
             meta.update(fallback_profile=profile, fallback_reason=self._redactor.redact(why), model=model)
+        if self._sent is not None:  # the server it went to, and the profile only when it was its own
+            went, sent = self._sent
+            meta.update(endpoint=went.client.base_url, profile=went.profile)
+            answered = result.model if result is not None else None
+            if other_model(sent, answered) is not None:
+                meta.update(model=answered, asked_model=sent)
         thinking = self.streaming_thinking
         self._save(placeholder.id, content=text, status=status, meta=meta, thinking=thinking)
         self._message = None

@@ -19,7 +19,7 @@ from trayai.ui.monitor import StatusMonitor
 
 if TYPE_CHECKING:
     from trayai.core.client import ModelClient
-    from trayai.core.config import Preset, Profile
+    from trayai.core.config import Preset
     from trayai.core.history import HistoryStore
     from trayai.core.resolve import ResolvedEndpoint
     from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
@@ -43,7 +43,7 @@ class ChatSurfaces(QObject):
         self,
         data_dir: Path,
         redactor: Redactor,
-        profile: Callable[[], Profile],
+        resolved: Callable[[], ResolvedEndpoint],
         monitor: StatusMonitor,
         notify: Callable[[str, str], None],
         spawn: Callable[[Coroutine[Any, Any, Any]], None],
@@ -58,7 +58,7 @@ class ChatSurfaces(QObject):
         self.fallback_in_use: str | None = None  # the profile that answered the last reply instead
         self._data_dir = data_dir
         self._redactor = redactor
-        self._profile = profile  # asked at each request: the endpoint can change meanwhile
+        self._resolved = resolved  # asked at each request: the endpoint can change meanwhile
         self._monitor = monitor
         self._notify = notify
         self._spawn = spawn
@@ -136,22 +136,23 @@ class ChatSurfaces(QObject):
     def _target(self) -> ChatTarget:
         from trayai.ui.chat.controller import ChatTarget
 
-        profile, report = self._profile(), self._monitor.report
+        resolved, report = self._resolved(), self._monitor.report
+        profile = resolved.profile
         resolved_model = report.resolved_model if report is not None else None
         fallbacks = tuple(
             ChatTarget(
                 client=client,
-                model=resolved.model,
-                profile=resolved.profile.name,
-                generation=resolved.profile.generation,
-                context_tokens=resolved.profile.context_tokens,
+                model=other.model,
+                profile=other.own_profile,
+                generation=other.profile.generation,
+                context_tokens=other.profile.context_tokens,
             )
-            for resolved, client in self._fallbacks()
+            for other, client in self._fallbacks()
         )
         return ChatTarget(
             client=self._monitor.client,
             model=resolved_model or self._monitor.model,
-            profile=profile.name,
+            profile=resolved.own_profile,  # None: --endpoint sent this run elsewhere
             generation=profile.generation,
             context_tokens=profile.context_tokens,  # 0: the chat asks the server (llama.cpp /props)
             fallbacks=fallbacks,
