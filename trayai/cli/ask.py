@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -12,14 +13,13 @@ from typing import Any, TextIO
 from trayai.cli.context import EXIT_FAIL, EXIT_OK, EXIT_USAGE, Context
 from trayai.cli.parents import Parents, Subparsers
 from trayai.cli.serve import autostarted_server
+from trayai.core.answer import Answer, AnswerTarget, Done, Failed, FellBack, Text, Thinking, Trimmed
 from trayai.core.client import GenerationOptions, ModelClient
-from trayai.core.errors import TrayaiError
-from trayai.core.fallback import fallback_chain, fallback_note, worth_falling_back
-from trayai.core.modelcheck import answered_by_note, check_model, other_model
+from trayai.core.fallback import fallback_chain
+from trayai.core.modelcheck import answered_by_note
 from trayai.core.prompt_presets import find_preset, request_options
 from trayai.core.resolve import ResolvedEndpoint
 from trayai.core.textsafe import TerminalSanitizer, valid_text
-from trayai.core.thinking import PartKind
 
 
 def register(sub: Subparsers, parents: Parents) -> None:
@@ -94,144 +94,90 @@ def cmd_ask(ctx: Context) -> int:
 async def _ask(
     ctx: Context, resolved: ResolvedEndpoint, messages: list[dict[str, str]], options: GenerationOptions
 ) -> int:
-    """Ask the profile's server; when it fails before answering, its fallbacks in order (said)."""
+    """The answer streamed to stdout; when the profile's server fails before answering, its fallbacks
+    in order (each said on stderr). The events come from the one answer pipeline (core/answer.py)."""
     args = ctx.args
     chain = fallback_chain(
         ctx.loaded, ctx.secrets, resolved, ctx.known, explicit=bool(args.endpoint or args.model)
     )
-    first_error: TrayaiError | None = None
-    told_skipped = False
-    for index, candidate in enumerate(chain.endpoints):
-        following = chain.next_after(index)
-        outcome = await _ask_one(ctx, candidate, messages, options, can_fall_back=following is not None)
-        if isinstance(outcome, int):
-            if first_error is not None:
-                ctx.say(ctx.line(f"({fallback_note(resolved, candidate, first_error)})"))
-            if outcome != EXIT_OK and not told_skipped:
-                _say_skipped(ctx, chain.skipped)  # why no (other) fallback was tried
-            return outcome
-        first_error = first_error or outcome
-        assert following is not None  # _ask_one only hands the error back when there is a next one
-        if not told_skipped:
-            told_skipped = True
-            _say_skipped(ctx, chain.skipped)
-        ctx.say(
-            ctx.line(
-                f"note: {candidate.profile.name!r} cannot answer ({outcome.message}) — trying fallback "
-                f"{following.profile.name!r}"
-            )
+    targets = [
+        AnswerTarget(
+            ModelClient(r.endpoint),
+            r.model,
+            r.own_profile,
+            stream=r.profile.generation.stream,
+            context_tokens=r.profile.context_tokens,
         )
-    raise AssertionError("unreachable: the last endpoint's outcome is always an exit code")
+        for r in chain.endpoints
+    ]
+    answer = Answer(targets, messages, options, check_models=not args.no_resolve)
+    try:
+        return await _print_answer(ctx, answer, chain.skipped)
+    finally:
+        for target in targets:
+            await target.client.aclose()
+
+
+async def _print_answer(ctx: Context, answer: Answer, skipped: list[str]) -> int:
+    clean = _answer_filter(ctx)
+    thoughts = _ThinkingWriter(ctx.err, shown=not ctx.args.no_thinking)
+    wrote_newline, told_skipped = True, False
+    first_failure: FellBack | None = None
+    async with contextlib.aclosing(answer.events()) as events:
+        async for event in events:
+            if isinstance(event, Thinking):
+                thoughts.write(event.text)
+            elif isinstance(event, Text):
+                thoughts.end()
+                text = clean(event.text)
+                if text:
+                    ctx.out.write(text)
+                    ctx.out.flush()
+                    wrote_newline = text.endswith("\n")
+            elif isinstance(event, FellBack):
+                first_failure = first_failure or event
+                if not told_skipped:
+                    told_skipped = True
+                    _say_skipped(ctx, skipped)
+                ctx.say(
+                    ctx.line(
+                        f"note: {event.source.name!r} cannot answer ({event.why.message}) — trying "
+                        f"fallback {event.to.name!r}"
+                    )
+                )
+            elif isinstance(event, Trimmed):
+                ctx.say(f"note: {event.dropped} earlier message(s) left out to fit the context window")
+            elif isinstance(event, (Done, Failed)):
+                thoughts.end()
+                if not wrote_newline:
+                    ctx.out.write("\n")
+                    ctx.out.flush()
+                if not told_skipped and isinstance(event, Failed):
+                    _say_skipped(ctx, skipped)  # why no (other) fallback was tried
+                if isinstance(event, Failed):
+                    if event.partial:
+                        ctx.say("(the partial answer above was kept)")
+                    return ctx.fail(event.error)
+                _say_done(ctx, event, first_failure)
+    return EXIT_OK
+
+
+def _say_done(ctx: Context, done: Done, first_failure: FellBack | None) -> None:
+    """stderr after an answer: who answered when it was not the one asked, the cut, the stats."""
+    if first_failure is not None:
+        first, why = first_failure.source.name, first_failure.why.message
+        ctx.say(ctx.line(f"(answered by fallback {done.target.name!r}: {first!r} failed ({why}))"))
+    if done.other_model is not None:
+        ctx.say(ctx.line(f"note: {answered_by_note(done.sent, done.other_model)}"))
+    if done.result.cut_at_max_tokens:
+        ctx.say("(answer cut at max tokens — raise --max-tokens for more)")
+    if ctx.args.stats:
+        ctx.say(ctx.line(_stats_line(done.result.to_dict())))
 
 
 def _say_skipped(ctx: Context, skipped: list[str]) -> None:
     for note in skipped:
         ctx.say(ctx.line(f"note: fallback {note}"))
-
-
-async def _ask_one(
-    ctx: Context,
-    resolved: ResolvedEndpoint,
-    messages: list[dict[str, str]],
-    options: GenerationOptions,
-    *,
-    can_fall_back: bool,
-) -> int | TrayaiError:
-    """An exit code, or — only when ``can_fall_back`` — the error that failed it before any text."""
-    async with ModelClient(resolved.endpoint) as client:
-        model = resolved.model
-        if not ctx.args.no_resolve:
-            try:  # never send a name the server does not have: it would answer with another model
-                model = (await check_model(client, model)).send
-            except TrayaiError as exc:
-                return exc if can_fall_back and worth_falling_back(exc) else ctx.fail(exc)
-        if not resolved.profile.generation.stream:
-            return await _print_complete(ctx, client, messages, model, options, can_fall_back=can_fall_back)
-        return await _print_stream(ctx, client, messages, model, options, can_fall_back=can_fall_back)
-
-
-async def _print_complete(
-    ctx: Context,
-    client: ModelClient,
-    messages: list[dict[str, str]],
-    model: str,
-    options: GenerationOptions,
-    *,
-    can_fall_back: bool = False,
-) -> int | TrayaiError:
-    try:
-        result = await client.complete(messages, model=model, options=options)
-    except TrayaiError as exc:
-        if can_fall_back and worth_falling_back(exc):
-            return exc
-        return ctx.fail(exc)
-    if result.thinking:
-        thoughts = _ThinkingWriter(ctx.err, shown=not ctx.args.no_thinking)
-        thoughts.write(result.thinking)
-        thoughts.end()
-    text = _answer_filter(ctx)(result.text)
-    ctx.out.write(text + ("" if text.endswith("\n") else "\n"))
-    ctx.out.flush()
-    _say_other_model(ctx, model, result.model)
-    if ctx.args.stats:
-        ctx.say(ctx.line(_stats_line(result.to_dict())))
-    return EXIT_OK
-
-
-async def _print_stream(
-    ctx: Context,
-    client: ModelClient,
-    messages: list[dict[str, str]],
-    model: str,
-    options: GenerationOptions,
-    *,
-    can_fall_back: bool = False,
-) -> int | TrayaiError:
-    clean = _answer_filter(ctx)
-    thoughts = _ThinkingWriter(ctx.err, shown=not ctx.args.no_thinking)
-    stream = client.stream_chat(messages, model=model, options=options)
-    wrote_newline = True
-    try:
-        async with stream:
-            async for part in stream.parts():
-                if part.kind is PartKind.THINKING:
-                    thoughts.write(part.text)
-                    continue
-                thoughts.end()
-                text = clean(part.text)
-                if not text:
-                    continue
-                ctx.out.write(text)
-                ctx.out.flush()
-                wrote_newline = text.endswith("\n")
-    except TrayaiError as exc:
-        thoughts.end()
-        if can_fall_back and worth_falling_back(exc, text_so_far=stream.text + stream.thinking):
-            return exc  # nothing was printed: another server may answer
-        if not wrote_newline:
-            ctx.out.write("\n")
-        if stream.text:
-            ctx.say("(the partial answer above was kept)")
-        return ctx.fail(exc)
-    thoughts.end()
-    if not wrote_newline:
-        ctx.out.write("\n")
-        ctx.out.flush()
-    final = stream.result
-    if final is not None:
-        _say_other_model(ctx, model, final.model)
-        if final.cut_at_max_tokens:
-            ctx.say("(answer cut at max tokens — raise --max-tokens for more)")
-        if ctx.args.stats:
-            ctx.say(ctx.line(_stats_line(final.to_dict())))
-    return EXIT_OK
-
-
-def _say_other_model(ctx: Context, sent: str, answered: str) -> None:
-    """On stderr, when the answer's own ``model`` names another model than the one sent."""
-    other = other_model(sent, answered)
-    if other is not None:
-        ctx.say(ctx.line(f"note: {answered_by_note(sent, other)}"))
 
 
 class _ThinkingWriter:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -12,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trayai.core.answer import Answer, AnswerTarget, Done, Failed, FellBack
 from trayai.core.client import GenerationOptions, ModelClient, StreamResult
-from trayai.core.errors import ErrorCode, TrayaiError, classify_exception, make_error
-from trayai.core.fallback import worth_falling_back
-from trayai.core.modelcheck import check_listed, other_model
+from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.modelcheck import ServerModels
 from trayai.core.precedence import options_over
 
 PASSTHROUGH_PARAMS = ("stop", "seed", "presence_penalty", "frequency_penalty")
@@ -205,8 +206,8 @@ class BatchTarget:
     client: ModelClient
     model: str
     down_until: float = 0.0  # while a connection-level failure is fresh, later lines skip it
-    _models: list[str] | None = field(default=None, repr=False)  # the server's list, read once
-    _listing: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    # The server's list for the model check, read once for the whole run.
+    models: ServerModels | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -216,16 +217,11 @@ class BatchTarget:
     def usable(self) -> bool:
         return time.monotonic() >= self.down_until
 
-    async def check(self, asked: str) -> str:
-        """The server's spelling of ``asked``, or MODEL_MISSING before anything is sent (the list is
-        read once per run, not once per line)."""
-        async with self._listing:
-            if self._models is None:
-                try:
-                    self._models = (await self.client.list_models()).ids
-                except TrayaiError:
-                    return asked  # no list to check against: the request itself will tell
-        return check_listed(asked, self._models, self.client.base_url).send
+    def answer_target(self, model: str | None, *, stream: bool) -> AnswerTarget:
+        """Where one line goes: this server with the line's model (else the profile's)."""
+        if self.models is None:
+            self.models = ServerModels(self.client, keep=float("inf"))
+        return AnswerTarget(self.client, model or self.model, self.profile, stream=stream, models=self.models)
 
     def stamp(self, record: dict[str, Any]) -> dict[str, Any]:
         record["endpoint"] = self.client.base_url
@@ -352,44 +348,24 @@ async def _answer_anywhere(
     stream: bool,
     on_fallback: FallbackNote | None,
 ) -> dict[str, Any]:
-    """The record for one line: its answer from the first target that can give it, or the error."""
+    """The record for one line: its answer from the first target that can give it, or the error
+    (the events come from the one answer pipeline, core/answer.py)."""
     usable = [t for t in targets if t.usable()] or targets[-1:]
-    for position, target in enumerate(usable):
-        following = usable[position + 1] if position + 1 < len(usable) else None
-        model = item.model or target.model
-        options = options_over(default_options, item.options)
-        try:
-            model = await target.check(model)
-            result = await _ask(target.client, item, model, options, stream=stream)
-        except TrayaiError as exc:
-            if following is not None and worth_falling_back(exc, text_so_far=exc.partial):
-                if exc.code in _DOWN_CODES:
-                    target.down_until = time.monotonic() + DOWN_RECHECK_SECONDS
+    chain = [t.answer_target(item.model, stream=stream) for t in usable]
+    owner = {id(a): b for a, b in zip(chain, usable, strict=True)}
+    answer = Answer(chain, item.messages, options_over(default_options, item.options))
+    async with contextlib.aclosing(answer.events()) as events:
+        async for event in events:
+            if isinstance(event, FellBack):
+                source = owner[id(event.source)]
+                if event.why.code in _DOWN_CODES:
+                    source.down_until = time.monotonic() + DOWN_RECHECK_SECONDS
                 if on_fallback is not None:
-                    on_fallback(target.name, following.name, exc)
-                continue
-            record = error_record(item, exc, exc.partial)
-        except Exception as exc:  # noqa: BLE001 - any failure becomes that line's error; the rest go on
-            record = error_record(item, classify_exception(exc, base_url=target.client.base_url, model=model))
-        else:
-            asked = model if other_model(model, result.model) else None
-            return target.stamp(success_record(item, result, asked=asked))
-        return target.stamp(record)
-    raise AssertionError("unreachable: the last target always returns a record")
-
-
-async def _ask(
-    client: ModelClient, item: BatchItem, model: str, options: GenerationOptions, *, stream: bool
-) -> StreamResult:
-    if not stream:
-        return await client.complete(item.messages, model=model, options=options)
-    chat = client.stream_chat(item.messages, model=model, options=options)
-    try:
-        async with chat:
-            async for _ in chat:
-                pass
-    except TrayaiError as exc:
-        exc.partial = exc.partial or chat.text  # kept in the error record
-        raise
-    assert chat.result is not None
-    return chat.result
+                    on_fallback(source.name, owner[id(event.to)].name, event.why)
+            elif isinstance(event, Done):
+                asked = event.sent if event.other_model else None
+                return owner[id(event.target)].stamp(success_record(item, event.result, asked=asked))
+            elif isinstance(event, Failed):
+                record = error_record(item, event.error, event.partial)
+                return owner[id(event.target)].stamp(record)
+    raise AssertionError("unreachable: an answer always ends in Done or Failed")

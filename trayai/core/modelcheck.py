@@ -8,6 +8,8 @@ the chat and the quick prompt all go through here, so the rule and its words are
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -61,6 +63,29 @@ def check_listed(asked: str, available: Sequence[str], base_url: str) -> ModelCh
     return ModelCheck(asked, found.resolved, checked=True)
 
 
+class ServerModels:
+    """One server's list for the check, read when first needed and kept ``keep`` seconds (a batch
+    keeps it for the run: a thousand lines are not a thousand listings; the chat reads it afresh)."""
+
+    def __init__(self, client: ModelClient, *, keep: float = 0.0) -> None:
+        self._client = client
+        self._keep = keep
+        self._ids: list[str] | None = None
+        self._read_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def check(self, asked: str) -> ModelCheck:
+        async with self._lock:
+            if self._ids is None or time.monotonic() - self._read_at > self._keep:
+                try:
+                    self._ids = (await self._client.list_models()).ids
+                except TrayaiError:
+                    return ModelCheck(asked, asked, checked=False)  # the request itself will tell
+                self._read_at = time.monotonic()
+            ids = self._ids
+        return check_listed(asked, ids, self._client.base_url)
+
+
 async def check_model(client: ModelClient, asked: str) -> ModelCheck:
     """Read the server's list and check ``asked`` against it (see :func:`check_listed`).
 
@@ -100,6 +125,7 @@ def answered_by_note(sent: str, answered: str) -> str:
 
 __all__ = [
     "ModelCheck",
+    "ServerModels",
     "answered_by_note",
     "check_listed",
     "check_model",
