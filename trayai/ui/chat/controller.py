@@ -6,6 +6,7 @@ Saving rules and Stop: docs/architecture.md, "The chat window".
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -14,12 +15,22 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from trayai.core.answer import (
+    Answer,
+    AnswerEvent,
+    AnswerTarget,
+    Done,
+    Failed,
+    FellBack,
+    Text,
+    Thinking,
+    Trimmed,
+)
 from trayai.core.attachments import Attachment, AttachmentStore, message_content
 from trayai.core.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.config import GenerationParams
-from trayai.core.context import Prepared, halve, prepare, sendable
+from trayai.core.context import sendable
 from trayai.core.errors import ErrorCode, TrayaiError, classify_exception, make_error
-from trayai.core.fallback import worth_falling_back
 from trayai.core.history import (
     HistoryError,
     HistoryStore,
@@ -27,9 +38,8 @@ from trayai.core.history import (
     MessageStatus,
     StoredMessage,
 )
-from trayai.core.modelcheck import check_model, other_model
+from trayai.core.modelcheck import other_model
 from trayai.core.redact import Redactor
-from trayai.core.thinking import PartKind
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +80,16 @@ class ChatTarget:
     context_tokens: int = 0  # 0 = unknown: trim only after the server says it is exceeded
     fallbacks: tuple[ChatTarget, ...] = ()  # the profile's fallbacks, for failures before a first token
 
+    def answer_target(self, model: str) -> AnswerTarget:
+        """This server for the answer pipeline, asked for ``model``."""
+        return AnswerTarget(
+            self.client,
+            model,
+            self.profile,
+            stream=self.generation.stream,
+            context_tokens=self.context_tokens,
+        )
+
 
 @dataclass(frozen=True)
 class ReplyOutcome:
@@ -100,7 +120,6 @@ class ChatController(QObject):
     storage_notice = Signal(str)  # answers cannot be saved (where and why, said once), or "" once they are
 
     CHECKPOINT_INTERVAL = 0.5  # SIGKILL mid-reply loses at most this much text (target: 1 s)
-    CONTEXT_RETRIES = 4
     SAVE_RETRY_MS = 5000
 
     def __init__(
@@ -122,14 +141,11 @@ class ChatController(QObject):
         self.conversation_id: int | None = None
         self._pending_options: dict[str, Any] = {}  # set before the conversation exists
         self._task: asyncio.Task[None] | None = None
-        self._chunks: list[str] = []
-        self._thinking: list[str] = []
+        self._answer: Answer | None = None  # the reply in flight (or the last one): what arrived so far
         self._message: StoredMessage | None = None
-        self._last_result: StreamResult | None = None
         self._unsaved: dict[int, dict[str, Any]] = {}  # message id → fields the disk refused
         self._storage_told = False
         self._fallback: tuple[str, str, str] | None = None  # (profile, model, why) when one answered
-        self._sent: tuple[ChatTarget, str] | None = None  # where the reply went, and the model name sent
         self._dropped = 0  # history messages left out of the request in flight
         self._regenerating = False  # the reply in flight is a new version of its slot
         self._save_retry = QTimer(self)
@@ -149,11 +165,11 @@ class ChatController(QObject):
 
     @property
     def streaming_text(self) -> str:
-        return "".join(self._chunks)
+        return self._answer.text if self._answer is not None else ""
 
     @property
     def streaming_thinking(self) -> str:
-        return "".join(self._thinking)
+        return self._answer.thinking if self._answer is not None else ""
 
     @property
     def unsaved(self) -> int:
@@ -319,9 +335,7 @@ class ChatController(QObject):
             self._history_failed(exc)
             return
         self._message = placeholder
-        self._chunks = []
-        self._thinking = []
-        self._last_result = None
+        self._answer = None
         self.reply_started.emit(placeholder)
         self._task = asyncio.ensure_future(self._reply(target, model, options, placeholder))
         self.busy_changed.emit(True)
@@ -329,64 +343,38 @@ class ChatController(QObject):
     async def _reply(
         self, target: ChatTarget, model: str, options: ChatOptions, placeholder: StoredMessage
     ) -> None:
+        """The answer from the one pipeline (core/answer.py), mapped to signals and checkpoints."""
         before = self.history.index_of(placeholder.id)
         history = self.history.messages(placeholder.conversation_id, 0, before)
         turns = sendable(history, lambda m: message_content(m.content, m.attachments, self.attachments))
-        max_tokens = options.max_tokens
-        # Unknown window: a llama.cpp server tells its exact size in /props (cached per client).
-        context_tokens = target.context_tokens or (await target.client.context_window()) or 0
-        prepared = prepare(
-            str(options.system_prompt or ""),
-            turns,
-            context_tokens=context_tokens,
-            reply_tokens=max_tokens,
-        )
         generation = GenerationOptions(
             temperature=options.temperature,
             top_p=target.generation.top_p,
-            max_tokens=max_tokens,
+            max_tokens=options.max_tokens,
         )
+        chain = [target.answer_target(model), *(t.answer_target(t.model) for t in target.fallbacks)]
+        answer = Answer(chain, turns, generation, system=str(options.system_prompt or ""))
+        self._answer = answer
+        self._fallback = None
+        self._dropped = 0
         result: StreamResult | None = None
         error: TrayaiError | None = None
         status = MessageStatus.DONE
-        self._fallback = None
-        self._sent = None
-        self._dropped = prepared.dropped
+        checkpoint = time.monotonic()
         try:
-            candidates = (target, *target.fallbacks)
-            for position, current in enumerate(candidates):
-                use_model = model if current is target else current.model
-                try:
-                    # Never a name the server lacks: it would answer with another model, unsaid.
-                    use_model = (await check_model(current.client, use_model)).send
-                    self._sent = (current, use_model)
-                    if current is target:
-                        await self._check_vision(target, use_model, turns)
-                    result = await self._attempt_trimming(
-                        current,
-                        use_model,
-                        (turns, context_tokens),
-                        options,
-                        prepared,
-                        generation,
-                        placeholder.id,
-                    )
-                    break
-                except TrayaiError as exc:
-                    following = candidates[position + 1] if position + 1 < len(candidates) else None
-                    said = self.streaming_text + self.streaming_thinking
-                    if following is None or not worth_falling_back(exc, text_so_far=said):
-                        raise
-                    was = current.profile or current.client.base_url
-                    note = f"{was!r} failed ({exc.message}) — trying fallback {following.profile!r}"
-                    log.warning("chat: %s", self._redactor.redact(note))
-                    self._fallback = (following.profile or "", following.model, exc.message)
-            if result is not None and result.finish_reason == "cancelled":
-                status = MessageStatus.STOPPED
+            async with contextlib.aclosing(answer.events()) as events:
+                async for event in events:
+                    if isinstance(event, Done):
+                        result = event.result
+                        if result.finish_reason == "cancelled":
+                            status = MessageStatus.STOPPED
+                    elif isinstance(event, Failed):
+                        status, error = MessageStatus.ERROR, event.error
+                    elif self._follow(event) and time.monotonic() - checkpoint >= self.CHECKPOINT_INTERVAL:
+                        checkpoint = time.monotonic()
+                        self._checkpoint(placeholder.id)
         except asyncio.CancelledError:
             status = MessageStatus.STOPPED
-        except TrayaiError as exc:
-            status, error = MessageStatus.ERROR, _about_images(exc, turns)
         except Exception as exc:  # a bug must still leave a saved answer and a message
             log.exception("chat request failed unexpectedly")
             status, error = (
@@ -405,86 +393,19 @@ class ChatController(QObject):
         self.busy_changed.emit(False)
         self.history_changed.emit()
 
-    @staticmethod
-    async def _check_vision(target: ChatTarget, model: str, turns: list[dict[str, Any]]) -> None:
-        """Images to a model the server says cannot see them: refused before sending, with why."""
-        if not any(isinstance(t["content"], list) for t in turns):
-            return
-        if await target.client.vision(model) is False:
-            raise make_error(
-                ErrorCode.UNSUPPORTED,
-                f"{model} cannot see images (its server says so)",
-                "Pick a model that can (a vision model), or ask without the image.",
-            )
-
-    async def _attempt_trimming(
-        self,
-        target: ChatTarget,
-        model: str,
-        history: tuple[list[dict[str, Any]], int],
-        options: ChatOptions,
-        prepared: Prepared,
-        generation: GenerationOptions,
-        message_id: int,
-    ) -> StreamResult:
-        """One endpoint's attempt; a "context exceeded" answer is retried with fewer of the turns
-        (``history``: the turns and the context size they were prepared for)."""
-        turns, context_tokens = history
-        retries = 0
-        while True:
-            try:
-                return await self._attempt(target, model, prepared, generation, message_id)
-            except TrayaiError as exc:
-                keep = halve(prepared, len(turns)) if exc.code is ErrorCode.CONTEXT_EXCEEDED else None
-                if keep is None or self._chunks or self._thinking or retries >= self.CONTEXT_RETRIES:
-                    raise
-                retries += 1
-                log.info("context exceeded: retrying with the last %d messages", keep)
-                prepared = prepare(
-                    str(options.system_prompt or ""),
-                    turns,
-                    context_tokens=context_tokens,
-                    reply_tokens=options.max_tokens,
-                    keep_last=keep,
-                )
-                self._dropped = prepared.dropped
-
-    async def _attempt(
-        self,
-        target: ChatTarget,
-        model: str,
-        prepared: Prepared,
-        generation: GenerationOptions,
-        message_id: int,
-    ) -> StreamResult:
-        await target.client.warm_up()  # the SDK import happens off the UI thread
-        if not target.generation.stream:
-            result = await target.client.complete(prepared.messages, model=model, options=generation)
-            if result.thinking:
-                self._thinking.append(result.thinking)
-                self.thinking_delta.emit(result.thinking)
-            self._chunks.append(result.text)
-            self.delta.emit(result.text)
-            return result
-        checkpoint = time.monotonic()
-        stream = target.client.stream_chat(prepared.messages, model=model, options=generation)
-        try:
-            async with stream:
-                async for part in stream.parts():
-                    if part.kind is PartKind.THINKING:
-                        self._thinking.append(part.text)
-                        self.thinking_delta.emit(part.text)
-                    else:
-                        self._chunks.append(part.text)
-                        self.delta.emit(part.text)
-                    now = time.monotonic()
-                    if now - checkpoint >= self.CHECKPOINT_INTERVAL:
-                        checkpoint = now
-                        self._checkpoint(message_id)
-        finally:
-            self._last_result = stream.result  # also after Stop or an error: timings so far
-        assert stream.result is not None
-        return stream.result
+    def _follow(self, event: AnswerEvent) -> bool:
+        """Signal what arrived (or note a fallback or a trim); True when text or thinking came."""
+        if isinstance(event, Thinking):
+            self.thinking_delta.emit(event.text)
+        elif isinstance(event, Text):
+            self.delta.emit(event.text)
+        elif isinstance(event, Trimmed):
+            self._dropped = event.dropped
+        elif isinstance(event, FellBack):
+            note = f"{event.source.name!r} failed ({event.why.message}) — trying fallback {event.to.name!r}"
+            log.warning("chat: %s", self._redactor.redact(note))
+            self._fallback = (event.to.profile or "", event.to.model, event.why.message)
+        return isinstance(event, (Text, Thinking))
 
     def _checkpoint(self, message_id: int) -> None:
         self._save(message_id, content=self.streaming_text, thinking=self.streaming_thinking)
@@ -534,8 +455,9 @@ class ChatController(QObject):
         dropped: int,
     ) -> ReplyOutcome:
         text = self.streaming_text
-        if result is None:
-            result = self._last_result
+        answer = self._answer
+        if result is None and answer is not None:
+            result = answer.result  # a Stop or an error: the timings so far
         meta: dict[str, Any] = dict(placeholder.meta)
         if result is not None:
             meta.update(result.to_dict())
@@ -549,12 +471,11 @@ class ChatController(QObject):
         if self._fallback is not None:
             profile, model, why = self._fallback
             meta.update(fallback_profile=profile, fallback_reason=self._redactor.redact(why), model=model)
-        if self._sent is not None:  # the server it went to, and the profile only when it was its own
-            went, sent = self._sent
-            meta.update(endpoint=went.client.base_url, profile=went.profile)
+        if answer is not None and answer.used is not None:  # its server; the profile only if its own
+            meta.update(endpoint=answer.used.client.base_url, profile=answer.used.profile)
             answered = result.model if result is not None else None
-            if other_model(sent, answered) is not None:
-                meta.update(model=answered, asked_model=sent)
+            if answer.sent and other_model(answer.sent, answered) is not None:
+                meta.update(model=answered, asked_model=answer.sent)
         thinking = self.streaming_thinking
         self._save(placeholder.id, content=text, status=status, meta=meta, thinking=thinking)
         self._message = None
@@ -586,21 +507,6 @@ class ChatController(QObject):
         self.failed.emit(
             ReplyOutcome(StoredMessage(-1, -1, -1, "assistant", "", MessageStatus.ERROR), None, error, 0)
         )
-
-
-def _about_images(error: TrayaiError, turns: list[dict[str, Any]]) -> TrayaiError:
-    """A server that refused a question with an image is most likely refusing the image: say so."""
-    if error.code not in (ErrorCode.BAD_REQUEST, ErrorCode.SERVER_ERROR) or not any(
-        isinstance(t["content"], list) for t in turns
-    ):
-        return error
-    return TrayaiError(
-        error.code,
-        error.message,
-        f"The question had an image: this model may not accept images — try a vision model. {error.hint}",
-        detail=error.detail,
-        status=error.status,
-    )
 
 
 __all__ = ["ChatController", "ChatTarget", "ReplyOutcome"]
