@@ -354,20 +354,18 @@ class ConfigStore:
 
         ensure_private_dir(self.lock_path.parent)
         os.close(os.open(self.lock_path, os.O_WRONLY | os.O_CREAT, 0o600))  # user-only before it is locked
-        deadline = time.monotonic() + self.LOCK_WAIT
         with contextlib.ExitStack() as stack:
-            while True:
-                try:
-                    stack.enter_context(exclusive_lock(self.lock_path, what="another trayai"))
-                    break
-                except FileLockedError:
-                    if time.monotonic() >= deadline:
-                        raise ConfigError(
-                            f"The settings are being saved by another trayai process ({self.lock_path} "
-                            f"is locked for more than {self.LOCK_WAIT:g} s)",
-                            hint="Try again; if it lasts, end the trayai process that hangs.",
-                        ) from None
-                    time.sleep(self.LOCK_POLL)
+            try:
+                lock = exclusive_lock(
+                    self.lock_path, what="another trayai", wait=self.LOCK_WAIT, poll=self.LOCK_POLL
+                )
+                stack.enter_context(lock)
+            except FileLockedError:
+                raise ConfigError(
+                    f"The settings are being saved by another trayai process ({self.lock_path} is locked "
+                    f"for more than {self.LOCK_WAIT:g} s)",
+                    hint="Try again; if it lasts, end the trayai process that hangs.",
+                ) from None
             yield
 
     def read_current(self) -> Settings | None:

@@ -160,7 +160,7 @@ class _Merger:
                 self.mine_key[profile.name] = profile.name if fresh else "\0" + profile.name
 
     def run(self) -> MergeResult:
-        merged = self._object(self.base, self.mine, self.theirs, "", "")
+        merged = self._object(self.base, self.mine, self.theirs, "", "", skip=("active_profile",))
         keyed_profiles = self._items(
             "profiles",
             "Endpoint",
@@ -231,7 +231,7 @@ class _Merger:
                 merged.append((key, self._object(start, ours, other, path + ".", label + " ▸ ", skip)))
             elif ours is not None:  # not in the file now
                 kept = self._one_sided(old, ours, path, label, mine_removed=False)
-                merged += [(key, ours)] if kept else []
+                merged += [(key, copy.deepcopy(ours))] if kept else []
             elif other is not None:  # not in mine
                 kept = self._one_sided(old, other, path, label, mine_removed=True)
                 merged += [(key, copy.deepcopy(other))] if kept else []
