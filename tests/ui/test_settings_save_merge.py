@@ -124,7 +124,12 @@ def button(box: QMessageBox, text: str) -> QAbstractButton:
 
 @pytest.mark.parametrize(
     ("answer", "poll", "closed"),
-    [("Keep mine", 12.0, True), ("Keep the other change", 30.0, True), ("Cancel", 30.0, False)],
+    [
+        ("Keep mine", 12.0, True),
+        ("Keep the other change", 30.0, True),
+        ("Cancel", 30.0, False),
+        ("Escape", 30.0, False),
+    ],
 )
 def test_the_same_setting_changed_on_both_sides_is_asked(
     paths: AppPaths, qtbot: QtBot, answer: str, poll: float, closed: bool
@@ -139,8 +144,11 @@ def test_the_same_setting_changed_on_both_sides_is_asked(
     assert "poll_interval: yours 12.0, the other 30.0" in box.text()
     assert "notifications" not in box.text()  # changed here only: no question
     assert saved(paths)["poll_interval"] == 30.0  # nothing written while asking
-    target = box.button(QMessageBox.StandardButton.Cancel) if answer == "Cancel" else button(box, answer)
-    qtbot.mouseClick(target, Qt.MouseButton.LeftButton)
+    if answer == "Escape":
+        qtbot.keyClick(box, Qt.Key.Key_Escape)
+    else:
+        cancel = box.button(QMessageBox.StandardButton.Cancel)
+        qtbot.mouseClick(cancel if answer == "Cancel" else button(box, answer), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.conflict_box is None)
     data = saved(paths)
     assert data["poll_interval"] == poll

@@ -936,20 +936,23 @@ class SettingsDialog(QDialog):
         )
         mine = box.addButton("Keep mine", QMessageBox.ButtonRole.AcceptRole)
         theirs = box.addButton("Keep the other change", QMessageBox.ButtonRole.AcceptRole)
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(cancel)
-        mine.clicked.connect(lambda: self._answered(Side.MINE, conflicts))
-        theirs.clicked.connect(lambda: self._answered(Side.THEIRS, conflicts))
-        box.rejected.connect(lambda: self._answered(None, conflicts))
+        box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+        answers = ((mine, Side.MINE), (theirs, Side.THEIRS))  # anything else (Cancel, Esc): back
+
+        def answer() -> Side | None:
+            clicked = box.clickedButton()
+            return next((side for button, side in answers if button is clicked), None)
+
+        # One signal for every way it closes: a custom button's result code is Qt's own business.
+        box.finished.connect(lambda _code: self._answered(answer(), conflicts))
         self.conflict_box = box
         box.open()
 
     def _answered(self, side: Side | None, conflicts: tuple[Conflict, ...]) -> None:
         """The question's answer: save with that side's values, or (Cancel) back to the dialog."""
         box, self.conflict_box = self.conflict_box, None
-        if box is None:  # a button's click and the box's rejection both report one answer
-            return
-        box.deleteLater()
+        if box is not None:
+            box.deleteLater()
         if side is None:
             self.error_label.setText(
                 "Not saved: OK asks again which change to keep; Cancel keeps the other change."
