@@ -137,8 +137,8 @@ def cmd_config_set(ctx: Context) -> int:
     from trayai.core import config_edit
 
     args = ctx.args
-    saved = ctx.store.update(lambda s: config_edit.set_setting(s, args.key, args.value, args.profile))
-    notes, settings = saved.value, saved.settings
+    notes = _update(ctx, lambda s: config_edit.set_setting(s, args.key, args.value, args.profile))
+    settings = ctx.loaded.settings
     if args.key == "start_at_login":
         from trayai.core.autostart import apply_autostart
 
