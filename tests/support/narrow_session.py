@@ -31,8 +31,9 @@ from tests.support.screens import NARROW, NARROW_PRESETS, demo_history, platform
 from tests.support.sway import GET_TREE, SwayIpc, View, views_in
 from tests.support.waiting import wait_until
 from trayai.core.client import Endpoint, ModelClient
-from trayai.core.config import LoadedConfig, Settings
+from trayai.core.config import ConfigStore, LoadedConfig, Settings
 from trayai.core.history import HistoryStore
+from trayai.core.paths import AppPaths
 from trayai.core.secrets import MemoryKeyring, SecretStore
 from trayai.ui.chat.controller import ChatController, ChatTarget
 from trayai.ui.chat.window import ChatWindow
@@ -203,7 +204,10 @@ HOTKEY_NOTE = (
 def demo_settings() -> SettingsDialog:
     """Default settings, and the hotkey note the app passes on sway."""
     return SettingsDialog(
-        LoadedConfig(Settings()), SecretStore(MemoryKeyring()), lambda _s: None, hotkey_note=HOTKEY_NOTE
+        LoadedConfig(Settings()),
+        SecretStore(MemoryKeyring()),
+        ConfigStore(AppPaths.from_env()),
+        hotkey_note=HOTKEY_NOTE,
     )
 
 

@@ -30,8 +30,9 @@ from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
 from tests.support.fitting import clipped, settle, unreachable_inputs
 from tests.support.waiting import wait_until
-from trayai.core.config import LoadedConfig, Preset, Settings
+from trayai.core.config import ConfigStore, LoadedConfig, Preset, Settings
 from trayai.core.history import HistoryStore
+from trayai.core.paths import AppPaths
 from trayai.core.secrets import MemoryKeyring, SecretStore
 from trayai.ui.chat.controller import ChatController, ChatTarget
 
@@ -218,7 +219,9 @@ def narrow_screens(out: Path, folder: Path) -> dict[str, object]:
     check("chat at its default size", chat)
     chat.close()
 
-    dialog = SettingsDialog(LoadedConfig(Settings()), SecretStore(MemoryKeyring()), lambda _s: None)
+    dialog = SettingsDialog(
+        LoadedConfig(Settings()), SecretStore(MemoryKeyring()), ConfigStore(AppPaths.from_env())
+    )
     _show(dialog)
     default = dialog.size()
     for index, section in enumerate(SECTIONS):
@@ -279,7 +282,9 @@ def main() -> None:
         prompt.input.setPlainText("Explain what a closure is")
         app.processEvents()
         prompt.grab().save(str(out / f"prompt-{suffix}.png"))
-        dialog = SettingsDialog(LoadedConfig(Settings()), SecretStore(MemoryKeyring()), lambda _s: None)
+        dialog = SettingsDialog(
+            LoadedConfig(Settings()), SecretStore(MemoryKeyring()), ConfigStore(AppPaths.from_env())
+        )
         dialog.resize(dialog.DEFAULT_WIDTH, 560)  # not capped by the screen: the same layout at every scale
         dialog.show()
         app.processEvents()

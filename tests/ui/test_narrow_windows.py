@@ -15,7 +15,8 @@ from pytestqt.qtbot import QtBot
 from tests.support.fitting import clipped, settle, unreachable_inputs
 from tests.support.screens import demo_history
 from tests.ui.conftest import client_for
-from trayai.core.config import LoadedConfig, Preset, Settings
+from trayai.core.config import ConfigStore, LoadedConfig, Preset, Settings
+from trayai.core.paths import AppPaths
 from trayai.core.secrets import MemoryKeyring, SecretStore
 from trayai.ui.chat.controller import ChatController, ChatTarget
 from trayai.ui.chat.window import ChatWindow
@@ -176,7 +177,9 @@ def test_a_narrow_session_does_not_save_a_hidden_list(chat: ChatWindow, tmp_path
 
 @pytest.fixture
 def settings_dialog(qtbot: QtBot) -> Iterator[SettingsDialog]:
-    dialog = SettingsDialog(LoadedConfig(Settings()), SecretStore(MemoryKeyring()), lambda _s: None)
+    dialog = SettingsDialog(
+        LoadedConfig(Settings()), SecretStore(MemoryKeyring()), ConfigStore(AppPaths.from_env())
+    )
     qtbot.addWidget(dialog)
     dialog.show()
     yield dialog

@@ -37,7 +37,7 @@ class Rig:
         self.keyring = MemoryKeyring()
         self.secrets = SecretStore(self.keyring)
         self.applied: list[Settings] = []
-        self.dialog = SettingsDialog(loaded, self.secrets, self.store.save)
+        self.dialog = SettingsDialog(loaded, self.secrets, self.store)
         self.dialog.applied.connect(self.applied.append)
         qtbot.addWidget(self.dialog)
         self.dialog.show()
@@ -263,7 +263,7 @@ def test_session_only_keychain_is_said_plainly(paths: AppPaths, qtbot: QtBot) ->
     from keyring.backends.fail import Keyring as NoKeyring
 
     broken = SecretStore(NoKeyring())  # what keyring gives when no keychain exists
-    dialog = SettingsDialog(rig.loaded, broken, rig.store.save)
+    dialog = SettingsDialog(rig.loaded, broken, rig.store)
     qtbot.addWidget(dialog)
     assert "session only" in dialog.key_note.text()
     dialog.key_edit.setText("sk-1")

@@ -24,7 +24,7 @@ class Rig:
             self.store.save(settings)
         self.loaded = self.store.load()
         self.applied: list[Settings] = []
-        self.dialog = SettingsDialog(self.loaded, SecretStore(MemoryKeyring()), self.store.save)
+        self.dialog = SettingsDialog(self.loaded, SecretStore(MemoryKeyring()), self.store)
         self.dialog.applied.connect(self.applied.append)
         qtbot.addWidget(self.dialog)
         self.dialog.show()

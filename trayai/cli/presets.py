@@ -71,14 +71,15 @@ def cmd_preset_add(ctx: Context) -> int:
     from trayai.core import config_edit
 
     args = ctx.args
-    preset = config_edit.add_preset(
-        ctx.loaded.settings,
-        args.name,
-        args.system,
-        temperature=args.temperature,
-        max_tokens=args.max_tokens,
-    )
-    ctx.store.save(ctx.loaded.settings)
+    preset = ctx.store.update(  # the file as it is now, under the lock: the dialog may have saved
+        lambda settings: config_edit.add_preset(
+            settings,
+            args.name,
+            args.system,
+            temperature=args.temperature,
+            max_tokens=args.max_tokens,
+        )
+    ).value
     ctx.say(f"added preset {preset.name!r} (use it with `trayai ask --preset {_quoted(preset.name)} …`)")
     return EXIT_OK
 
@@ -92,8 +93,7 @@ def _add_preset_remove(actions: Subparsers) -> None:
 def cmd_preset_remove(ctx: Context) -> int:
     from trayai.core import config_edit
 
-    config_edit.remove_preset(ctx.loaded.settings, ctx.args.name)
-    ctx.store.save(ctx.loaded.settings)
+    ctx.store.update(lambda settings: config_edit.remove_preset(settings, ctx.args.name))
     ctx.say(f"removed preset {ctx.args.name!r}")
     return EXIT_OK
 

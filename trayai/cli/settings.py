@@ -6,10 +6,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 from trayai.cli.context import EXIT_FAIL, EXIT_OK, EXIT_USAGE, Context
 from trayai.cli.parents import Parents, Subparsers
 from trayai.core.config import Profile, Settings
+
+T = TypeVar("T")
 
 
 def register(sub: Subparsers, parents: Parents) -> None:
@@ -132,9 +136,9 @@ def _add_config_set(actions: Subparsers) -> None:
 def cmd_config_set(ctx: Context) -> int:
     from trayai.core import config_edit
 
-    args, settings = ctx.args, ctx.loaded.settings
-    notes = config_edit.set_setting(settings, args.key, args.value, args.profile)
-    ctx.store.save(settings)
+    args = ctx.args
+    notes = _update(ctx, lambda s: config_edit.set_setting(s, args.key, args.value, args.profile))
+    settings = ctx.loaded.settings
     if args.key == "start_at_login":
         from trayai.core.autostart import apply_autostart
 
@@ -190,8 +194,14 @@ def _fallback_option(action: argparse.ArgumentParser) -> None:
 def cmd_profile_add(ctx: Context) -> int:
     from trayai.core import config_edit
 
-    args, settings = ctx.args, ctx.loaded.settings
-    for note in config_edit.add_profile(settings, args.name, args.base_url, args.model, args.fallback):
+    args = ctx.args
+    notes = _update(
+        ctx,
+        lambda settings: config_edit.add_profile(
+            settings, args.name, args.base_url, args.model, args.fallback
+        ),
+    )
+    for note in notes:
         ctx.say(note)
     return _saved(ctx, "added")
 
@@ -209,7 +219,7 @@ def _add_profile_set(actions: Subparsers) -> None:
 def cmd_profile_set(ctx: Context) -> int:
     from trayai.core import config_edit
 
-    args, settings = ctx.args, ctx.loaded.settings
+    args = ctx.args
     if args.no_fallback and args.fallback:
         ctx.say("error: --fallback and --no-fallback contradict each other")
         return EXIT_USAGE
@@ -217,8 +227,11 @@ def cmd_profile_set(ctx: Context) -> int:
     if args.base_url is None and args.model is None and fallback is None:
         ctx.say("error: nothing to change — give --base-url, --model, --fallback or --no-fallback")
         return EXIT_USAGE
-    notes = config_edit.set_profile(
-        settings, args.name, base_url=args.base_url, model=args.model, fallback=fallback
+    notes = _update(
+        ctx,
+        lambda settings: config_edit.set_profile(
+            settings, args.name, base_url=args.base_url, model=args.model, fallback=fallback
+        ),
     )
     for note in notes:
         ctx.say(note)
@@ -234,10 +247,14 @@ def _add_profile_remove(actions: Subparsers) -> None:
 def cmd_profile_remove(ctx: Context) -> int:
     from trayai.core import config_edit
 
-    args, settings = ctx.args, ctx.loaded.settings
-    had_key = settings.profile(args.name).key_in_keychain if settings.has_profile(args.name) else False
-    config_edit.remove_profile(settings, args.name)
-    if had_key:
+    args = ctx.args
+
+    def remove(settings: Settings) -> bool:
+        had_key = settings.profile(args.name).key_in_keychain if settings.has_profile(args.name) else False
+        config_edit.remove_profile(settings, args.name)
+        return had_key
+
+    if _update(ctx, remove):
         ctx.secrets.delete(args.name)
     return _saved(ctx, "removed")
 
@@ -251,13 +268,20 @@ def _add_profile_use(actions: Subparsers) -> None:
 def cmd_profile_use(ctx: Context) -> int:
     from trayai.core import config_edit
 
-    config_edit.use_profile(ctx.loaded.settings, ctx.args.name)
+    _update(ctx, lambda settings: config_edit.use_profile(settings, ctx.args.name))
     return _saved(ctx, "now using")
 
 
+def _update(ctx: Context, change: Callable[[Settings], T]) -> T:
+    """Apply ``change`` to the file as it is now, under the settings lock (docs/architecture.md, "Saving
+    without losing a change"): the tray or the dialog may have saved since this run loaded it."""
+    saved = ctx.store.update(change)
+    ctx.loaded.settings = saved.settings
+    return saved.value
+
+
 def _saved(ctx: Context, verb: str) -> int:
-    """Save a profile change and say what was done."""
-    ctx.store.save(ctx.loaded.settings)
+    """Say what was done to a profile (saved by :func:`_update`)."""
     ctx.say(f"{verb} profile {ctx.args.name!r}")
     return EXIT_OK
 
@@ -294,8 +318,7 @@ def cmd_key_set(ctx: Context) -> int:
         ctx.say(f"error: {outcome.warning}")
         ctx.say("  → for now, set LOCAL_API_KEY in the environment or a .env file instead")
         return EXIT_FAIL
-    profile.key_in_keychain = True
-    ctx.store.save(ctx.loaded.settings)
+    _update(ctx, lambda settings: _mark_key(settings, profile.name, stored=True))
     ctx.say(f"stored the key of {profile.name!r} in {outcome.backend}")
     return EXIT_OK
 
@@ -310,10 +333,16 @@ def cmd_key_delete(ctx: Context) -> int:
     if (profile := _key_profile(ctx)) is None:
         return EXIT_USAGE
     found = ctx.secrets.delete(profile.name)
-    profile.key_in_keychain = False
-    ctx.store.save(ctx.loaded.settings)
+    _update(ctx, lambda settings: _mark_key(settings, profile.name, stored=False))
     ctx.say(f"deleted the key of {profile.name!r}" if found else f"{profile.name!r} had no stored key")
     return EXIT_OK
+
+
+def _mark_key(settings: Settings, name: str, *, stored: bool) -> None:
+    """Record in the file whether the keychain holds the profile's key."""
+    from trayai.core import config_edit
+
+    config_edit.set_setting(settings, "profile.key_in_keychain", "true" if stored else "false", name)
 
 
 def _key_profile(ctx: Context) -> Profile | None:

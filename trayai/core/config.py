@@ -17,10 +17,10 @@ import tempfile
 import time
 import types
 import typing
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from trayai.core.envfile import EnvValue, read_env_file
 from trayai.core.errors import AppError
@@ -40,6 +40,7 @@ LeftClick = Literal["chat", "prompt", "menu"]  # what a left click on the tray i
 MAX_NAME = 64  # characters in a preset's or an action's name (menus, IPC commands, the CLI)
 # Settings that are lists of objects: stored whole (each item's non-defaults), never set by dotted key.
 LIST_FIELDS = frozenset({"profiles", "presets", "actions"})
+T = TypeVar("T")
 
 
 def _f(default: Any, description: str, **extra: Any) -> Any:
@@ -296,8 +297,19 @@ class ConfigError(AppError, ValueError):
 # --------------------------------------------------------------------------- loading
 
 
+@dataclass(frozen=True)
+class Updated(Generic[T]):
+    """What :meth:`ConfigStore.update` saved: the change's own result and the settings written."""
+
+    value: T
+    settings: Settings
+
+
 class ConfigStore:
     """Loads and saves :class:`Settings` at ``paths.config_file``."""
+
+    LOCK_WAIT = 5.0  # seconds a writer waits for another's read-modify-write before giving up
+    LOCK_POLL = 0.01  # seconds between attempts to take the lock
 
     def __init__(
         self, paths: AppPaths, *, environ: Mapping[str, str] | None = None, cwd: Path | None = None
@@ -318,12 +330,68 @@ class ConfigStore:
         return LoadedConfig(settings=settings, overrides=overrides, warnings=warnings, path=self.path)
 
     def save(self, settings: Settings) -> Path:
-        """Write only non-default values (a file a person can read and diff), atomically, mode 0600."""
+        """Write only non-default values (a file a person can read and diff), atomically, mode 0600.
+
+        This writes ``settings`` whole: a writer that held them for a while merges first
+        (core/config_merge.py), one that changes a field uses :meth:`update`.
+        """
         validate_settings(settings)
         data = settings_to_dict(settings)
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
         atomic_write_text(self.path, text)
         return self.path
+
+    @property
+    def lock_path(self) -> Path:
+        """The file locked around a read-modify-write (not the config itself: a save replaces it)."""
+        return self.path.with_name(f".{self.path.name}.lock")
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the settings lock, so the CLI, the tray and the dialog never interleave a
+        read-modify-write; waits up to ``LOCK_WAIT`` for another holder (each holds it for milliseconds)."""
+        from trayai.core.filelock import FileLockedError, exclusive_lock
+
+        ensure_private_dir(self.lock_path.parent)
+        os.close(os.open(self.lock_path, os.O_WRONLY | os.O_CREAT, 0o600))  # user-only before it is locked
+        with contextlib.ExitStack() as stack:
+            try:
+                lock = exclusive_lock(
+                    self.lock_path, what="another trayai", wait=self.LOCK_WAIT, poll=self.LOCK_POLL
+                )
+                stack.enter_context(lock)
+            except FileLockedError:
+                raise ConfigError(
+                    f"The settings are being saved by another trayai process ({self.lock_path} is locked "
+                    f"for more than {self.LOCK_WAIT:g} s)",
+                    hint="Try again; if it lasts, end the trayai process that hangs.",
+                ) from None
+            yield
+
+    def read_current(self) -> Settings | None:
+        """The settings in the file now, or None when it is missing, unreadable or has invalid values.
+
+        Unlike :meth:`load` nothing is moved aside: a merge treats such a file as holding nobody's change.
+        """
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            if not isinstance(raw, dict):
+                return None
+            raw = migrate(raw, [])
+        except (OSError, UnicodeDecodeError, ValueError):
+            return None
+        problems: list[str] = []
+        settings = settings_from_dict(raw, problems)
+        return None if problems else settings
+
+    def update(self, change: Callable[[Settings], T]) -> Updated[T]:
+        """Re-read the file, apply ``change`` to it and save, under the lock: a one-field writer (the
+        CLI, the tray's model or endpoint choice) keeps every other change, whoever made it."""
+        with self.locked():
+            settings = self._load_settings([])
+            value = change(settings)
+            self.save(settings)
+        return Updated(value, settings)
 
     # -- internals
 

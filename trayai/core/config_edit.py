@@ -1,7 +1,8 @@
 """Settings by dotted key (``poll_interval``, ``builtin_server.port``, ``profile.generation.<field>``),
 profile add/remove/use and preset add/remove: one implementation for ``trayai config``/``profile``/
 ``preset`` and the settings dialog, so what the dialog does stays scriptable (docs/architecture.md,
-"The settings dialog").
+"The settings dialog"). Each changes the ``Settings`` it is given: the CLI and the tray give it the
+file as it is now, under the settings lock (``ConfigStore.update``), so no other change is undone.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""An exclusive, non-blocking, advisory file lock for one run (``trayai batch`` holds it on its output).
+"""An exclusive, advisory file lock: ``trayai batch`` holds it on its output (failing at once when taken),
+every settings writer on the settings' lock file (waiting a moment for the holder).
 
 flock on POSIX, a byte lock past any real data on Windows; the kernel drops it when the process dies.
 """
@@ -9,6 +10,7 @@ import contextlib
 import errno
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,25 +29,34 @@ class FileLockedError(AppError):
 
 
 @contextlib.contextmanager
-def exclusive_lock(path: Path, *, what: str = "another process") -> Iterator[int]:
+def exclusive_lock(
+    path: Path, *, what: str = "another process", wait: float = 0.0, poll: float = 0.01
+) -> Iterator[int]:
     """Create ``path`` if needed (never truncating it), lock it, yield the descriptor, unlock.
 
-    Raises :class:`FileLockedError` at once when the lock is held elsewhere; a filesystem that
-    cannot lock at all (some network mounts) is not an error: the run goes on unlocked.
+    Raises :class:`FileLockedError` when the lock is held elsewhere for longer than ``wait`` seconds
+    (at once by default; the settings' writers wait a little, trying every ``poll`` s on the same open
+    file); a filesystem that cannot lock at all (some network mounts) is not an error: the run goes
+    on unlocked.
     """
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     locked = False
+    deadline = time.monotonic() + wait
     try:
-        try:
-            _lock(fd)
-            locked = True
-        except OSError as exc:
-            if exc.errno in _HELD:
-                raise FileLockedError(
-                    f"{path} is being written by {what}",
-                    hint="Wait for it to finish (or stop it), or choose another output file.",
-                ) from None
-            # no locking on this filesystem (some network mounts): go on as before
+        while True:
+            try:
+                _lock(fd)
+                locked = True
+                break
+            except OSError as exc:
+                if exc.errno not in _HELD:
+                    break  # no locking on this filesystem (some network mounts): go on as before
+                if time.monotonic() >= deadline:
+                    raise FileLockedError(
+                        f"{path} is being written by {what}",
+                        hint="Wait for it to finish (or stop it), or choose another output file.",
+                    ) from None
+                time.sleep(poll)
         yield fd
     finally:
         if locked:

@@ -120,7 +120,7 @@ class TrayApp(QObject):
             parent=self,
             tray_icon=tray_icon,
         )
-        self.settings_opener = SettingsOpener(secrets, store.save, self.tray.message, self)
+        self.settings_opener = SettingsOpener(secrets, store, self.tray.message, self)
         self.hotkeys = HotkeyService(lambda: self.chats.prompt_window, self.open_prompt, self)
         self.activator = Activator(parent=self)  # a launcher's focus grant, for forwarded commands
         self._connect()
@@ -419,11 +419,12 @@ class TrayApp(QObject):
 
     def choose_model(self, name: str) -> None:
         """Persist the model to the active profile and re-poll at once."""
-        settings = self.loaded.settings
-        profile = settings.active()
+        from trayai.core import config_edit
+
+        profile = self.loaded.settings.active()
         profile.model = name
-        try:
-            self.store.save(settings)
+        try:  # this one field, on the file as it is now: the CLI or the dialog may have saved since
+            self.store.update(lambda settings: config_edit.set_profile(settings, profile.name, model=name))
         except (OSError, ConfigError) as exc:
             self.tray.message("Could not save the model choice", str(exc))
         if self.run_target.model is not None:  # --model for this run: the new choice replaces it
@@ -448,8 +449,10 @@ class TrayApp(QObject):
                 raise
             self.tray.message("Cannot serve that model", f"{exc.message}\n{exc.hint}")
             return None
+        model_file = self.server.server.settings.model_file  # what select_model just set
+        self.loaded.settings.builtin_server.model_file = model_file
         try:
-            self.store.save(self.loaded.settings)
+            self.store.update(lambda settings: setattr(settings.builtin_server, "model_file", model_file))
         except (OSError, ConfigError) as exc:
             self.tray.message("Could not save the model choice", str(exc))
         if self._is_builtin_endpoint():
@@ -468,8 +471,10 @@ class TrayApp(QObject):
             return
         settings.active_profile = name
         self.run_target = replace(self.run_target, profile=None)  # chosen now: it beats --profile
+        from trayai.core import config_edit
+
         try:
-            self.store.save(settings)
+            self.store.update(lambda saved: config_edit.use_profile(saved, name))
         except (OSError, ConfigError) as exc:
             self.tray.message("Could not save the endpoint choice", str(exc))
         await self._switch_endpoint(always=True)

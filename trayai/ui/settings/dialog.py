@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QStackedWidget,
@@ -43,12 +44,14 @@ from trayai.core.config import (
     Action,
     BuiltinServerSettings,
     ConfigError,
+    ConfigStore,
     GenerationParams,
     LoadedConfig,
     Preset,
     Profile,
     Settings,
 )
+from trayai.core.config_merge import Conflict, Side, describe, merge_with_file, save_merged
 from trayai.core.desktop_entry import DesktopError, DesktopPlaces
 from trayai.core.doctor import DoctorReport, diagnose
 from trayai.core.errors import TrayaiError
@@ -162,6 +165,8 @@ def _default_client(base_url: str, key: str) -> ModelClient:
 
 
 class SettingsDialog(QDialog):
+    """Signals: ``applied(Settings)`` — OK saved these (merged with changes made elsewhere meanwhile)."""
+
     applied = Signal(object)  # OK saved these Settings (the app applies them live)
 
     MIN_WIDTH = 480  # a tiled third of a 1440 px screen: every control still whole
@@ -173,7 +178,7 @@ class SettingsDialog(QDialog):
         self,
         loaded: LoadedConfig,
         secrets: SecretStore,
-        save: Callable[[Settings], object],
+        store: ConfigStore,
         *,
         client_factory: ClientFactory = _default_client,
         hotkey_note: str | None = None,
@@ -184,9 +189,12 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")  # shown as "Settings — trayai"
         self.loaded = loaded
         self.secrets = secrets
-        self._save = save
+        self._store = store
         self._client_factory = client_factory
+        self._base = copy.deepcopy(loaded.settings)  # what OK merges against (the tray may change its copy)
         self.settings: Settings = copy.deepcopy(loaded.settings)
+        self.conflict_box: QMessageBox | None = None  # the question while changes made elsewhere clash
+        self._keys_applied = False
         self._uids = itertools.count(1)
         # settings.profiles under stable ids (list items carry the id): always in the same order
         self._edited = [EditedProfile(next(self._uids), p) for p in self.settings.profiles]
@@ -871,24 +879,87 @@ class SettingsDialog(QDialog):
                 return
 
     def try_accept(self) -> bool:
-        """OK: validate, keep open with the message if wrong, else save keys and settings and close."""
+        """OK: validate, keep open with the message if wrong, else save keys and settings and close.
+
+        The save merges with the file as it is now, so a change made elsewhere meanwhile (the CLI, the
+        tray) is kept; where one clashes with an edit here, the user is asked (False until answered).
+        """
         problem = self.validate()
         if problem:
             self.error_label.setText(problem)
             self.error_label.show()
             return False
-        warnings = self._apply_keys()
+        return self._save_merged(Side.MINE, ())
+
+    def _origins(self) -> dict[str, str | None]:
+        """Each edited profile's name now → its name when the dialog opened (None: added here)."""
+        return {e.profile.name: self._original_names.get(e.uid) for e in self._edited}
+
+    def _save_merged(self, prefer: Side, answered: tuple[Conflict, ...]) -> bool:
+        """Merge with the file, ask about conflicts not ``answered`` yet, else save and close."""
+        origins = self._origins()
         try:
-            self._save(self.settings)
+            found = merge_with_file(self._store, self._base, self.settings, origins=origins, prefer=prefer)
+            if any(c not in answered for c in found.conflicts):
+                self._ask(found.conflicts)
+                return False
+            if not self._keys_applied:
+                self.warnings = self._apply_keys()
+                self._keys_applied = True
+            result = save_merged(
+                self._store, self._base, self.settings, origins=origins, prefer=prefer, answered=answered
+            )
         except (OSError, ConfigError) as exc:
             self.error_label.setText(f"Could not save the settings: {exc}")
             self.error_label.show()
             return False
+        if not result.saved:  # the file changed again in between: ask about what is new
+            self._ask(result.conflicts)
+            return False
         self.error_label.hide()
-        self.warnings = warnings
-        self.applied.emit(self.settings)
+        self.settings = result.settings
+        self.applied.emit(result.settings)
         self.accept()
         return True
+
+    def _ask(self, conflicts: tuple[Conflict, ...]) -> None:
+        """Which change to keep where this dialog and another writer changed the same setting."""
+        box = QMessageBox(self)
+        box.setObjectName("conflicts")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Settings changed elsewhere")
+        box.setTextFormat(Qt.TextFormat.PlainText)  # values are the user's own text
+        box.setText(
+            "While this dialog was open, these settings were also changed elsewhere (the trayai command "
+            "or the tray menu), differently:\n\n" + describe(conflicts) + "\n\nEverything else from both "
+            "sides is kept."
+        )
+        mine = box.addButton("Keep mine", QMessageBox.ButtonRole.AcceptRole)
+        theirs = box.addButton("Keep the other change", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+        answers = ((mine, Side.MINE), (theirs, Side.THEIRS))  # anything else (Cancel, Esc): back
+
+        def answer() -> Side | None:
+            clicked = box.clickedButton()
+            return next((side for button, side in answers if button is clicked), None)
+
+        # One signal for every way it closes: a custom button's result code is Qt's own business.
+        box.finished.connect(lambda _code: self._answered(answer(), conflicts))
+        self.conflict_box = box
+        box.open()
+
+    def _answered(self, side: Side | None, conflicts: tuple[Conflict, ...]) -> None:
+        """The question's answer: save with that side's values, or (Cancel) back to the dialog."""
+        box, self.conflict_box = self.conflict_box, None
+        if box is not None:
+            box.deleteLater()
+        if side is None:
+            self.error_label.setText(
+                "Not saved: OK asks again which change to keep; Cancel keeps the other change."
+            )
+            self.error_label.show()
+            return
+        self._save_merged(side, conflicts)
 
     def _apply_keys(self) -> list[str]:
         """Renamed profiles keep their key; typed keys go to the keychain; removed ones are deleted."""

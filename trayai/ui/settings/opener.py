@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from trayai.core.config import LoadedConfig, Settings
+from trayai.core.config import ConfigStore, LoadedConfig
 from trayai.core.secrets import SecretStore
 from trayai.ui.icons import app_icon
 
@@ -26,13 +26,13 @@ class SettingsOpener(QObject):
     def __init__(
         self,
         secrets: SecretStore,
-        save: Callable[[Settings], object],
+        store: ConfigStore,
         notify: Callable[[str, str], None],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._secrets = secrets
-        self._save = save
+        self._store = store
         self._notify = notify
         self.dialog: SettingsDialog | None = None
 
@@ -44,7 +44,7 @@ class SettingsOpener(QObject):
             return
         from trayai.ui.settings.dialog import SettingsDialog
 
-        dialog = SettingsDialog(loaded, self._secrets, self._save, hotkey_note=hotkey_note)
+        dialog = SettingsDialog(loaded, self._secrets, self._store, hotkey_note=hotkey_note)
         dialog.setWindowIcon(app_icon())
         dialog.applied.connect(self.applied.emit)
         dialog.finished.connect(lambda _result: self._forget(dialog))
