@@ -1,4 +1,5 @@
-"""The chat and the quick prompt never substitute a model nor misattribute a server (issue 23, 1–2).
+"""The chat, the quick prompt and settings never substitute a model nor misattribute a server
+(issue 23, items 1–2).
 
 Why: a single-model server answers any name. The chat's picker could send "gpt-4o" and show the
 SmolLM2 answer under that name; an ``--endpoint`` run saved its conversations under the profile.
@@ -9,11 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pytestqt.qtbot import QtBot
+
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.ui.test_chat_controller import Harness
+from trayai.core.config import ConfigStore, Profile, Settings
 from trayai.core.history import HistoryStore
+from trayai.core.paths import AppPaths
 from trayai.core.render import reply_footer
+from trayai.core.resolve import resolve_endpoint
+from trayai.core.secrets import MemoryKeyring, SecretStore
 from trayai.ui.chat.controller import ChatTarget
+from trayai.ui.settings.dialog import SettingsDialog
 
 
 def test_a_model_the_server_lacks_is_refused_before_sending(
@@ -75,3 +83,27 @@ def test_a_profile_run_names_both(
     cid = outcome.message.conversation_id
     assert history.conversation(cid).profile == "default"
     assert (outcome.message.meta["endpoint"], outcome.message.meta["profile"]) == (server.base_url, "default")
+
+
+def test_settings_marks_no_profile_in_use_for_an_endpoint_run(
+    paths: AppPaths, qtbot: QtBot, server: ScriptedServer
+) -> None:
+    """An ``--endpoint`` run: "(in use)" on the saved profile would name a server it never talked to."""
+    settings = Settings()
+    settings.profiles = [Profile(name="Local (port 8080)", base_url="http://127.0.0.1:8080/v1")]
+    store = ConfigStore(paths)
+    store.save(settings)
+    loaded = store.load()
+    running = resolve_endpoint(loaded, None, base_url=server.base_url)
+
+    def labels(dialog: SettingsDialog) -> list[str]:
+        return [dialog.profiles.item(i).text() for i in range(dialog.profiles.count())]
+
+    dialog = SettingsDialog(loaded, SecretStore(MemoryKeyring()), store, running=running)
+    qtbot.addWidget(dialog)
+    assert labels(dialog) == ["Local (port 8080)"]
+    assert dialog.running_note.text().startswith(f"In use now: {server.base_url} (from --endpoint)")
+    own = SettingsDialog(loaded, SecretStore(MemoryKeyring()), store, running=resolve_endpoint(loaded, None))
+    qtbot.addWidget(own)
+    assert labels(own) == ["Local (port 8080)  (in use)"]
+    assert own.running_note.text() == ""

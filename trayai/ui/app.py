@@ -308,7 +308,7 @@ class TrayApp(QObject):
     # ------------------------------------------------------------------ settings
 
     def open_settings(self) -> None:
-        self.settings_opener.open(self.loaded, self.hotkeys.note())
+        self.settings_opener.open(self.loaded, self.hotkeys.note(), self.resolved)
 
     async def apply_settings(self, settings: Settings) -> None:
         """Make saved settings live: endpoint, polling, notifications, server, start at login."""

@@ -183,6 +183,7 @@ class SettingsDialog(QDialog):
         client_factory: ClientFactory = _default_client,
         hotkey_note: str | None = None,
         desktop_places: DesktopPlaces | None = None,
+        running: ResolvedEndpoint | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -204,6 +205,9 @@ class SettingsDialog(QDialog):
         self._tasks: set[asyncio.Task[Any]] = set()
         self.last_report: DoctorReport | None = None
         self._hotkey_note = hotkey_note
+        # What this run talks to: "(in use)" marks its profile only when the server is that profile's
+        # own (an `--endpoint` run uses none of them, and the dialog says which URL instead).
+        self._running = running
         self._desktop = desktop_places or DesktopPlaces.from_env(AppPaths.from_env().data_dir)
         self._narrow = False
         self._build()
@@ -272,6 +276,17 @@ class SettingsDialog(QDialog):
         self.delete_button = QPushButton("De&lete")
         self.use_button = QPushButton("&Use this endpoint")
         left = QVBoxLayout()
+        self.running_note = QLabel()
+        self.running_note.setObjectName("running_note")
+        self.running_note.setWordWrap(True)
+        running = self._running
+        if running is not None and running.own_profile is None:
+            self.running_note.setText(
+                f"In use now: {running.base_url} (from {running.sources.get('base_url', 'an override')}), "
+                "none of these profiles."
+            )
+        self.running_note.setVisible(bool(self.running_note.text()))
+        left.addWidget(self.running_note)
         left.addWidget(self.profiles, 1)
         row = QHBoxLayout()
         for button in (self.add_button, self.duplicate_button, self.delete_button):
@@ -529,7 +544,7 @@ class SettingsDialog(QDialog):
         self.profiles.clear()
         for entry in self._edited:
             profile = entry.profile
-            label = profile.name + ("  (in use)" if profile.name == self.settings.active_profile else "")
+            label = profile.name + ("  (in use)" if profile.name == self._in_use() else "")
             item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, entry.uid)
             self.profiles.addItem(item)
@@ -627,8 +642,16 @@ class SettingsDialog(QDialog):
         row = self.profiles.currentRow()
         item = self.profiles.item(row)
         if item is not None and self._current is not None:
-            in_use = self._current.profile.name == self.settings.active_profile
+            in_use = self._current.profile.name == self._in_use()
             item.setText(text + ("  (in use)" if in_use else ""))
+
+    def _in_use(self) -> str | None:
+        """The profile this run talks to (None: an ``--endpoint`` run uses none); once one is chosen
+        here, that one — OK makes it the one in use."""
+        running = self._running
+        if running is None or self.settings.active_profile != self._base.active_profile:
+            return self.settings.active_profile
+        return running.own_profile
 
     def add_profile(self) -> None:
         if self._current is not None:

@@ -15,6 +15,7 @@ from trayai.core.secrets import SecretStore
 from trayai.ui.icons import app_icon
 
 if TYPE_CHECKING:
+    from trayai.core.resolve import ResolvedEndpoint
     from trayai.ui.settings.dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,9 @@ class SettingsOpener(QObject):
         self._notify = notify
         self.dialog: SettingsDialog | None = None
 
-    def open(self, loaded: LoadedConfig, hotkey_note: str | None) -> None:
+    def open(
+        self, loaded: LoadedConfig, hotkey_note: str | None, running: ResolvedEndpoint | None = None
+    ) -> None:
         """Show the dialog (non-modal) on ``loaded``; a second request raises the open one."""
         if self.dialog is not None and self.dialog.isVisible():
             self.dialog.raise_()
@@ -44,7 +47,7 @@ class SettingsOpener(QObject):
             return
         from trayai.ui.settings.dialog import SettingsDialog
 
-        dialog = SettingsDialog(loaded, self._secrets, self._store, hotkey_note=hotkey_note)
+        dialog = SettingsDialog(loaded, self._secrets, self._store, hotkey_note=hotkey_note, running=running)
         dialog.setWindowIcon(app_icon())
         dialog.applied.connect(self.applied.emit)
         dialog.finished.connect(lambda _result: self._forget(dialog))
