@@ -28,11 +28,11 @@ def test_builtin_server_restarts_with_new_settings(make_app: Any, run: Any) -> N
 
     async def go() -> None:
         task = asyncio.ensure_future(app.run())
-        app.start_server()
+        app.builtin.start()
         await until(lambda: app.monitor.state is ServerState.READY, timeout=120)
         first_pid = app.server.server.pid
         assert first_pid is not None
-        app.open_settings()
+        app.commands.open_settings()
         dialog = app.settings_opener.dialog
         assert dialog is not None
         dialog.builtin_editors["context_size"].widget.setValue(2048)

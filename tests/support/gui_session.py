@@ -40,15 +40,15 @@ def main() -> None:
 
     async def session() -> None:
         task = asyncio.ensure_future(tray.run())
-        tray.open_settings()
+        tray.commands.open_settings()
         dialog = tray.settings_opener.dialog
         assert dialog is not None
         dialog.key_edit.setText(key)
         dialog.key_edit.textEdited.emit(key)
         assert dialog.try_accept(), dialog.error_label.text()
-        await until(lambda: tray.resolved.has_real_key, 20, "the key to be resolved")
-        print(f"key stored in: {tray.secrets.backend_name}", flush=True)
-        tray.open_chat()
+        await until(lambda: tray.session.resolved.has_real_key, 20, "the key to be resolved")
+        print(f"key stored in: {tray.session.secrets.backend_name}", flush=True)
+        tray.commands.open_chat()
         assert tray.chats.chat is not None
         answers: list[ReplyOutcome] = []
         tray.chats.chat.finished.connect(answers.append)

@@ -46,14 +46,14 @@ def test_the_token_from_a_second_process_is_in_the_environment_only_while_the_pr
 ) -> None:
     app = make_app(settings_for(server))
     seen: list[tuple[str | None, str]] = []
-    open_prompt = app.open_prompt
+    open_prompt = app.commands.open_prompt
 
     def recording_open_prompt() -> None:
         # what Qt's xdg-shell plugin would read in show()/activateWindow(): the C environment too
         seen.append((os.environ.get("XDG_ACTIVATION_TOKEN"), c_env("XDG_ACTIVATION_TOKEN")))
         open_prompt()
 
-    monkeypatch.setattr(app, "open_prompt", recording_open_prompt)
+    monkeypatch.setattr(app.commands, "open_prompt", recording_open_prompt)
     monkeypatch.delenv("XDG_ACTIVATION_TOKEN", raising=False)
 
     async def go() -> None:

@@ -186,7 +186,7 @@ def test_chat_from_the_app_shows_generating_then_speed_in_the_tooltip(
     async def go() -> None:
         task = asyncio.ensure_future(app.run())
         await until(lambda: app.monitor.state is ServerState.READY)
-        app.open_chat()
+        app.commands.open_chat()
         assert (
             app.chats.chat is not None
             and app.chats.chat_window is not None
@@ -219,7 +219,7 @@ def test_quitting_mid_answer_saves_it_as_stopped(
 
     async def go() -> None:
         task = asyncio.ensure_future(app.run())
-        app.open_chat()
+        app.commands.open_chat()
         assert app.chats.chat is not None and app.chats.chat.send("long")
         await until(lambda: "tok3" in app.chats.chat.streaming_text, timeout=10)
         app.request_quit()
@@ -243,10 +243,10 @@ def test_settings_dialog_switches_the_live_endpoint(
         async def go() -> None:
             task = asyncio.ensure_future(app.run())
             await until(lambda: app.monitor.state is ServerState.READY)
-            app.handle_command("settings")
+            app.commands.handle("settings")
             dialog = app.settings_opener.dialog
             assert dialog is not None and dialog.isVisible()
-            app.handle_command("settings")  # a second request raises the same dialog
+            app.commands.handle("settings")  # a second request raises the same dialog
             assert app.settings_opener.dialog is dialog
             dialog.add_profile()
             dialog.name_edit.setText("Second server")
@@ -255,7 +255,7 @@ def test_settings_dialog_switches_the_live_endpoint(
             dialog.use_current()
             dialog.general_editors["poll_interval"].widget.setValue(2)
             assert dialog.try_accept()
-            await until(lambda: app.resolved.base_url == other.base_url)
+            await until(lambda: app.session.resolved.base_url == other.base_url)
             await until(
                 lambda: (
                     app.monitor.state is ServerState.READY
@@ -264,7 +264,7 @@ def test_settings_dialog_switches_the_live_endpoint(
                 )
             )
             assert app.monitor.logic.policy.interval == 2
-            assert app.menu_model().active_profile == "Second server"
+            assert app.status.menu_model().active_profile == "Second server"
             assert app.settings_opener.dialog is None
             app.request_quit()
             assert await asyncio.wait_for(task, 5) == 0
@@ -284,7 +284,7 @@ def test_start_at_login_from_the_dialog_writes_and_removes_the_autostart_entry(
     app = make_app(settings_for(server))
 
     async def toggle(on: bool) -> None:
-        app.open_settings()
+        app.commands.open_settings()
         dialog = app.settings_opener.dialog
         assert dialog is not None
         dialog.general_editors["start_at_login"].widget.setChecked(on)
@@ -316,7 +316,7 @@ def test_hotkey_status_reaches_tooltip_and_settings(
         await until(lambda: app.hotkeys.status is not None)
         assert app.hotkeys.status is not None and not app.hotkeys.status.active
         assert "Hotkey:" in app.tray.tooltip and "trayai prompt" in app.tray.tooltip
-        app.open_settings()
+        app.commands.open_settings()
         dialog = app.settings_opener.dialog
         assert dialog is not None and "trayai prompt" in dialog.hotkey_state.text()
         from PySide6.QtGui import QKeySequence
@@ -327,7 +327,7 @@ def test_hotkey_status_reaches_tooltip_and_settings(
         assert dialog.try_accept()
         await until(lambda: app.hotkeys.status is not None and "No hotkey set" in app.hotkeys.status.message)
         await until(lambda: QApplication.activeModalWidget() is None)
-        app.open_prompt()  # the command path still works
+        app.commands.open_prompt()  # the command path still works
         assert app.chats.prompt_window is not None and app.chats.prompt_window.isVisible()
         app.request_quit()
         assert await asyncio.wait_for(task, 5) == 0
@@ -348,7 +348,7 @@ def test_quick_prompt_exchange_continues_in_the_chat_window(
 
     async def go() -> None:
         task = asyncio.ensure_future(app.run())
-        app.open_prompt()
+        app.commands.open_prompt()
         window = app.chats.prompt_window
         assert window is not None and window.isVisible() and app.chats.prompt_chat is not None
         assert window.send("What is 2+2?")
@@ -377,7 +377,7 @@ def test_choosing_a_model_from_the_models_folder_restarts_the_builtin_server_wit
 
     async def go() -> None:
         task = asyncio.ensure_future(app.run())
-        app.start_server()
+        app.builtin.start()
         await until(lambda: app.monitor.state is ServerState.READY, timeout=60)
         app.tray.refresh_menu()
         server_menu = submenu(app.tray.menu, "server")

@@ -269,13 +269,13 @@ def test_saved_settings_reach_an_open_quick_prompt(server: ScriptedServer, make_
     async def go() -> None:
         task = asyncio.ensure_future(app.run())
         await until(lambda: app.monitor.report is not None, what="the first poll")  # start-up is over
-        app.open_prompt()
+        app.commands.open_prompt()
         window = app.chats.prompt_window
         assert window is not None
         assert [a.name for a in window.prompt_actions] == [a.name for a in DEFAULT_ACTIONS]
         changed = copy.deepcopy(app.loaded.settings)
         changed.actions = [Action("Only one", "Just {selection}", 9)]
-        await app.apply_settings(changed)
+        app.session.apply(changed)
         assert [(a.name, a.key) for a in window.prompt_actions] == [("Only one", 9)]
         assert "Only one" in window.action_row.text()
         app.tray.refresh_menu()

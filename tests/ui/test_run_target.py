@@ -35,7 +35,7 @@ def test_a_retarget_command_moves_the_running_tray_for_this_run_only(
         task = asyncio.ensure_future(app.run())
         await until(lambda: app.monitor.state is ServerState.UNREACHABLE)
         saved = paths.config_file.read_text()
-        app.handle_command(RunTarget(None, server.base_url, "ai/smollm2").command())  # …a second trayai
+        app.commands.handle(RunTarget(None, server.base_url, "ai/smollm2").command())  # …a second trayai
         await until(lambda: app.monitor.state is ServerState.READY)
         assert app.monitor.client.base_url == server.base_url
         assert "Endpoint for this run" in said
@@ -45,7 +45,7 @@ def test_a_retarget_command_moves_the_running_tray_for_this_run_only(
         endpoints = submenu(app.tray.menu, "endpoints")
         first = endpoints.actions()[0]
         assert first.text() == "Set by --endpoint (this run)" and not first.isEnabled()
-        app.handle_command("target:not json")  # malformed: ignored
+        app.commands.handle("target:not json")  # malformed: ignored
         app.request_quit()
         assert await task == 0
 

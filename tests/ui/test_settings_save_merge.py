@@ -181,12 +181,12 @@ def test_a_tray_write_racing_the_cli_keeps_both(
         # The tray loaded its settings at start; the CLI changes the file now.
         await asyncio.to_thread(trayai, "profile", "add", "Remote", "--base-url", REMOTE_URL)
         await asyncio.to_thread(trayai, "config", "set", "poll_interval", "30")
-        app.choose_model("ai/qwen3")
+        app.session.choose_model("ai/qwen3")
         data = saved(paths)
         assert [p["name"] for p in data["profiles"]] == ["Scripted", "Nowhere", "Remote"]
         assert data["profiles"][0]["model"] == "ai/qwen3" and data["poll_interval"] == 30.0
         await asyncio.to_thread(trayai, "profile", "set", "Remote", "--model", "m-cli")
-        await app.choose_profile("Nowhere")
+        app.session.choose_profile("Nowhere")
         data = saved(paths)
         assert data["active_profile"] == "Nowhere"
         assert data["profiles"][2]["model"] == "m-cli" and data["poll_interval"] == 30.0

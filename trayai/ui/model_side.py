@@ -24,11 +24,10 @@ from trayai.ui.model_actions import ModelActions
 
 if TYPE_CHECKING:
     from trayai.core.client import ModelClient
-    from trayai.core.config import LoadedConfig, Settings
     from trayai.core.resolve import ResolvedEndpoint
-    from trayai.core.secrets import SecretStore
     from trayai.ui.local_server import LocalServerController
     from trayai.ui.monitor import StatusMonitor
+    from trayai.ui.session import Session
 
 HURRY_SECONDS = 30.0  # fast polling after an action, until the state has had time to change
 
@@ -39,28 +38,22 @@ class ModelSide(QObject):
 
     def __init__(
         self,
+        session: Session,
         monitor: StatusMonitor,
         server: LocalServerController,
-        settings: Callable[[], Settings],
-        loaded: Callable[[], LoadedConfig],
-        secrets: SecretStore,
-        resolve: Callable[[str], ResolvedEndpoint],
         serve_model: Callable[[str], Awaitable[None]],
-        redact: Callable[[str], str],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        self._session = session
         self.monitor = monitor
         self.server = server
-        self._settings = settings
-        self._loaded = loaded
-        self._secrets = secrets
-        self._resolve = resolve
         self._serve_model = serve_model
-        self.actions = ModelActions(lambda: self.monitor.manager, redact, self)
-        pace = WatchPace(interval=max(settings().poll_interval * 6, 30.0))
+        self.actions = ModelActions(lambda: self.monitor.manager, session.redactor.redact, self)
+        settings = session.settings
+        pace = WatchPace(interval=max(settings.poll_interval * 6, 30.0))
         self.fleet = FleetWatcher(
-            FleetLogic(pace), resolve, self, notifications=settings().server_notifications
+            FleetLogic(pace), session.resolve_profile, self, notifications=settings.server_notifications
         )
         self._builtin_adapter = False
         self._last_loaded: list[str] | None = None
@@ -69,6 +62,7 @@ class ModelSide(QObject):
         self.actions.notify.connect(self.notify)
         self.fleet.changed.connect(self.changed)
         self.fleet.notify.connect(self.notify)
+        session.settings_changed.connect(lambda _new, _old: self.settings_changed())
 
     # ------------------------------------------------------------------ the active endpoint's manager
 
@@ -80,7 +74,7 @@ class ModelSide(QObject):
         return ModelManager(client, backend=BuiltinBackend(ServerHttp(client), self._control()))
 
     def _wants_builtin(self, base_url: str, report: StatusReport | None = None) -> bool:
-        settings = self._settings().builtin_server
+        settings = self._session.settings.builtin_server
         if not is_builtin_url(base_url, settings) or self.server.unavailable_reason() is not None:
             return bool(is_builtin_url(base_url, settings) and self.server.owned)
         if self.server.owned or self.server.state in (RunState.STARTING, RunState.FAILED):
@@ -119,11 +113,11 @@ class ModelSide(QObject):
         self.fleet.start(self._others())
 
     def settings_changed(self) -> None:
-        self.fleet.notifications = self._settings().server_notifications
+        self.fleet.notifications = self._session.settings.server_notifications
         self.fleet.set_profiles(self._others())
 
     def _others(self) -> list[str]:
-        settings = self._settings()
+        settings = self._session.settings
         if not settings.watch_servers:
             return []
         active = settings.active().name
@@ -134,7 +128,7 @@ class ModelSide(QObject):
 
     def server_entries(self, active_report: StatusReport | None) -> list[ServerEntry] | None:
         """Servers ▸: the active profile from the monitor's report, the others from the fleet."""
-        settings = self._settings()
+        settings = self._session.settings
         if not settings.watch_servers or len(settings.profiles) < 2:
             return None
         active = settings.active().name
@@ -153,13 +147,15 @@ class ModelSide(QObject):
 
     def fallback_clients(self) -> list[tuple[ResolvedEndpoint, ModelClient]]:
         """The active profile's usable fallbacks (stored keys only), each with a kept-alive client."""
-        primary = self._resolve(self._settings().active().name)
-        chain = fallback_chain(self._loaded(), self._secrets, primary, self._known)
+        session = self._session
+        chain = fallback_chain(
+            session.loaded, session.secrets, session.resolved, session.known, explicit=session.explicit()
+        )
         return [(r, self.fleet.client_for(r)) for r in chain.endpoints[1:]]
 
     def fallback_line(self, report: StatusReport | None, answered_by: str | None) -> str | None:
         """The tooltip's "Using fallback 'x'" while the active server is down (or last answered so)."""
-        names = self._settings().active().fallback_names()
+        names = self._session.settings.active().fallback_names()
         if not names:
             return None
         if report is not None and not report.reachable:
@@ -171,9 +167,6 @@ class ModelSide(QObject):
         if answered_by:
             return f"The last answer came from fallback {answered_by!r}"
         return None
-
-    def _known(self, resolved: ResolvedEndpoint) -> ResolvedEndpoint:
-        return resolved  # ``resolve`` (the app's) already registered the key with the redactor
 
     def note_loaded(self, report: StatusReport) -> list[str] | None:
         """The loaded models when they changed since the last report (for the log), else None."""

@@ -8,6 +8,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -16,6 +18,10 @@ from trayai.core.client import ModelClient
 from trayai.core.errors import classify_exception
 from trayai.core.monitor import MonitorLogic, Transition
 from trayai.core.status import ServerState, StatusReport, probe, state_for_error
+
+if TYPE_CHECKING:
+    from trayai.core.active import ActiveEndpoint
+    from trayai.core.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,7 @@ class StatusMonitor(QObject):
         self._client = client
         self._model = model
         self._task: asyncio.Task[None] | None = None
+        self._retiring: set[asyncio.Task[None]] = set()  # old clients closing after a switch
         self._again = False
         self._running = False
         self.polls = 0  # completed polls (observability for tests and the benchmark)
@@ -80,6 +87,9 @@ class StatusMonitor(QObject):
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+        for retire in list(self._retiring):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await retire
         await self._client.aclose()
 
     def poll_now(self) -> None:
@@ -92,18 +102,45 @@ class StatusMonitor(QObject):
         self._timer.stop()
         self._task = asyncio.ensure_future(self._poll())
 
+    def follow_settings(self, settings: Settings, _old: Settings) -> None:
+        """Notifications and the poll interval follow the saved settings."""
+        self.logic.notifications = settings.notifications
+        self.logic.policy = replace(self.logic.policy, interval=settings.poll_interval)
+
+    def follow(self, active: ActiveEndpoint) -> None:
+        """The session replaced the active endpoint: the same client takes the new model; a new one is
+        polled at once (see :meth:`set_endpoint`)."""
+        if active.client is self._client:
+            self.set_model(active.model)
+        else:
+            self._use(active.client, active.model)
+
     async def set_endpoint(self, client: ModelClient, model: str) -> None:
-        """Switch endpoint/model: forget the old state, close the old client, poll at once."""
-        old, self._client, self._model = self._client, client, model
+        """Switch endpoint/model: forget the old state, poll at once, and close the old client once
+        its poll in flight has unwound."""
+        await self._use(client, model)
+
+    def _use(self, client: ModelClient, model: str) -> asyncio.Task[None]:
+        old, running = self._client, self._task
+        self._client, self._model = client, model
         self.manager = self._manager_for(client)
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        self._task = None  # a poll of the old client still unwinding is not this one's
+        if running is not None and not running.done():
+            running.cancel()
+        retire = asyncio.ensure_future(self._retire(old if old is not client else None, running))
+        self._retiring.add(retire)
+        retire.add_done_callback(self._retiring.discard)
         self._apply(self.logic.reset())
-        if old is not client:
-            await old.aclose()
         self.poll_now()
+        return retire
+
+    @staticmethod
+    async def _retire(client: ModelClient | None, poll: asyncio.Task[None] | None) -> None:
+        if poll is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await poll
+        if client is not None:
+            await client.aclose()
 
     def use_managers(self, manager_for: Callable[[ModelClient], ModelManager]) -> None:
         """Build the model manager with ``manager_for`` from now on (the app's built-in adapter)."""
@@ -147,7 +184,8 @@ class StatusMonitor(QObject):
                 state=state_for_error(error), base_url=client.base_url, model=model, error=error
             )
         finally:
-            self._task = None
+            if self._task is asyncio.current_task():
+                self._task = None
         if client is not self._client:
             return  # the endpoint changed meanwhile; this report is about the old one
         if report.error is not None and self._redact is not None:

@@ -5,13 +5,12 @@ builder: nothing of the chat side is imported until one opens (docs/architecture
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from trayai.core.redact import Redactor
 from trayai.core.status import StatusReport
 from trayai.core.traymodel import last_reply_line
 from trayai.ui.icons import app_icon
@@ -19,12 +18,12 @@ from trayai.ui.monitor import StatusMonitor
 
 if TYPE_CHECKING:
     from trayai.core.client import ModelClient
-    from trayai.core.config import Preset
     from trayai.core.history import HistoryStore
     from trayai.core.resolve import ResolvedEndpoint
     from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
     from trayai.ui.chat.window import ChatWindow
     from trayai.ui.prompt.window import QuickPromptWindow
+    from trayai.ui.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -42,26 +41,23 @@ class ChatSurfaces(QObject):
     def __init__(
         self,
         data_dir: Path,
-        redactor: Redactor,
-        resolved: Callable[[], ResolvedEndpoint],
+        session: Session,
         monitor: StatusMonitor,
-        notify: Callable[[str, str], None],
-        spawn: Callable[[Coroutine[Any, Any, Any]], None],
         parent: QObject | None = None,
         *,
         fallbacks: Callable[[], list[tuple[ResolvedEndpoint, ModelClient]]] = list,
-        presets: Callable[[], list[Preset]] = list,
     ) -> None:
         super().__init__(parent)
-        self._presets = presets
+        self._session = session  # asked at each request: the endpoint can change meanwhile
+        self._presets = lambda: session.settings.presets
         self._fallbacks = fallbacks  # the active profile's usable fallbacks, asked at each request
         self.fallback_in_use: str | None = None  # the profile that answered the last reply instead
         self._data_dir = data_dir
-        self._redactor = redactor
-        self._resolved = resolved  # asked at each request: the endpoint can change meanwhile
+        self._redactor = session.redactor
         self._monitor = monitor
-        self._notify = notify
-        self._spawn = spawn
+        self._notify = session.notice.emit
+        self._spawn = session.tasks.spawn
+        session.settings_changed.connect(lambda _new, _old: self._update_prompt_actions())
         self.history: HistoryStore | None = None
         self.chat: ChatController | None = None
         self.chat_window: ChatWindow | None = None
@@ -101,7 +97,13 @@ class ChatSurfaces(QObject):
                 self.prompt_chat, state_file=self._data_dir / "window-state.ini"
             )
             self.prompt_window.open_in_chat.connect(self._continue_in_chat)
+        self._update_prompt_actions()
         self.prompt_window.summon()
+
+    def _update_prompt_actions(self) -> None:
+        """The quick prompt's numbered actions follow the saved settings."""
+        if self.prompt_window is not None:
+            self.prompt_window.set_actions(self._session.settings.actions)
 
     async def close(self) -> None:
         """Shutdown: running answers are stopped and saved, then the windows go and history closes."""
@@ -130,15 +132,16 @@ class ChatSurfaces(QObject):
         controller.busy_changed.connect(lambda busy: self._on_busy(busy=busy))
         controller.finished.connect(self._on_finished)
         controller.failed.connect(lambda _outcome: self._monitor.request_finished(failed=True))
-        self._spawn(warm_up_chat(self._monitor.client))  # ready before the first prompt is typed
+        self._spawn(warm_up_chat(self._session.active.client))  # ready before the first prompt is typed
         return controller
 
     def _target(self) -> ChatTarget:
         from trayai.ui.chat.controller import ChatTarget
 
-        resolved, report = self._resolved(), self._monitor.report
-        profile = resolved.profile
-        resolved_model = report.resolved_model if report is not None else None
+        active, report = self._session.active, self._monitor.report
+        resolved, profile = active.resolved, active.resolved.profile
+        fresh = report is not None and report.model == active.model  # a poll of this model, not the last
+        resolved_model = report.resolved_model if fresh and report is not None else None
         fallbacks = tuple(
             ChatTarget(
                 client=client,
@@ -150,8 +153,8 @@ class ChatSurfaces(QObject):
             for other, client in self._fallbacks()
         )
         return ChatTarget(
-            client=self._monitor.client,
-            model=resolved_model or self._monitor.model,
+            client=active.client,
+            model=resolved_model or active.model,
             profile=resolved.own_profile,  # None: --endpoint sent this run elsewhere
             generation=profile.generation,
             context_tokens=profile.context_tokens,  # 0: the chat asks the server (llama.cpp /props)
