@@ -1,0 +1,148 @@
+"""The command line as a newcomer first meets it: usage lines, names people type, "did you mean".
+
+Why: a mistake in `trayai ask` answered with the whole top-level usage, `trayai doctor` refused,
+`--endpoint` refused by one command and `--base-url` demanded by another, a typo answered with a
+list to compare by eye — each costs a new user a minute and some trust. Each test here failed before.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.cli import cli
+from tests.support.scripted_server import ScriptedServer
+from trayai.cli.serve import serving_line
+from trayai.core.config import ConfigStore
+from trayai.core.paths import AppPaths
+from trayai.core.suggest import close_names, did_you_mean
+
+TOP_USAGE = "(no command: start the tray app)"
+
+
+def usage_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """What argparse prints for ``trayai ARGV…``, which must be a usage error (exit 2)."""
+    with pytest.raises(SystemExit) as exited:
+        cli(*argv)
+    assert exited.value.code == 2
+    return capsys.readouterr().err
+
+
+def help_text(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    with pytest.raises(SystemExit) as exited:
+        cli(*argv, "--help")
+    assert exited.value.code == 0
+    return capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------ usage lines
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage"),
+    [
+        (("ask",), "usage: trayai ask [-h] [--endpoint URL]"),
+        (("status",), "usage: trayai status [-h]"),
+        (("config", "set"), "usage: trayai config set [-h]"),
+        (("profile", "add"), "usage: trayai profile add [-h] --endpoint URL"),
+    ],
+)
+def test_a_commands_help_shows_its_own_usage_only(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], usage: str
+) -> None:
+    text = help_text(capsys, *argv)
+    assert text.startswith(usage), text.splitlines()[0]
+    assert TOP_USAGE not in text
+
+
+def test_an_unknown_option_is_the_commands_error_with_the_commands_usage(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    err = usage_error(capsys, "ask", "--bogus", "hi")
+    assert err.startswith("usage: trayai ask [-h]")
+    assert "trayai ask: error: unrecognized arguments: --bogus" in err
+    assert TOP_USAGE not in err
+    err = usage_error(capsys, "config", "set", "poll_interval", "3", "--nope")
+    assert "trayai config set: error: unrecognized arguments: --nope" in err
+    err = usage_error(capsys, "config", "set")  # a missing argument too
+    assert err.startswith("usage: trayai config set") and "trayai config set: error:" in err
+
+
+def test_the_top_level_still_says_what_a_wrong_command_is(capsys: pytest.CaptureFixture[str]) -> None:
+    err = usage_error(capsys, "bogus")
+    assert TOP_USAGE in err and "invalid choice: 'bogus'" in err
+
+
+# ------------------------------------------------------------------------------- names people type
+
+
+def test_doctor_is_status(server: ScriptedServer, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli("doctor", "--endpoint", server.base_url, "--quick")
+    assert code == 0, err
+    assert out.startswith("trayai status — ") and "Server reachable" in out
+    assert "status (doctor)" in help_text(capsys)  # `trayai --help` names both
+
+
+def test_profile_add_takes_endpoint_like_every_other_command(paths: AppPaths) -> None:
+    code, _, err = cli("profile", "add", "Ollama", "--endpoint", "localhost:11434", "--model", "qwen3")
+    assert code == 0, err
+    code, _, err = cli("profile", "add", "Old", "--base-url", "http://127.0.0.1:1/v1")  # still works
+    assert code == 0, err
+    code, _, err = cli("profile", "set", "Old", "--endpoint", "127.0.0.1:2")
+    assert code == 0, err
+    profiles = {p.name: p.base_url for p in ConfigStore(paths).load().settings.profiles}
+    assert profiles["Ollama"] == "http://localhost:11434/v1"
+    assert profiles["Old"] == "http://127.0.0.1:2/v1"
+
+
+# ------------------------------------------------------------------------------------ did you mean
+
+
+def test_close_names_ignore_case_and_find_nothing_for_nonsense() -> None:
+    assert close_names("translator", ["Concise", "Translator"]) == ["Translator"]
+    assert close_names("zzz", ["Concise", "Translator"]) == []
+    assert did_you_mean("Concse", ["Concise"]) == " — did you mean 'Concise'?"
+    assert did_you_mean("\x1b[2Jx", ["\x1b[2Jy"]).count("\x1b") == 0  # a name is never a control
+
+
+def test_an_unknown_preset_suggests_the_close_one(server: ScriptedServer) -> None:
+    code, out, err = cli("ask", "--endpoint", server.base_url, "--preset", "Transltor", "hi")
+    assert code == 2 and out == ""
+    assert "No preset named 'Transltor' — did you mean 'Translator'? (presets: 'Concise'," in err
+    assert server.chat_requests() == []
+    code, _, err = cli("preset", "remove", "concise")
+    assert code == 2 and "No preset named 'concise' — did you mean 'Concise'?" in err
+
+
+def test_an_unknown_action_suggests_the_close_one() -> None:
+    code, _, err = cli("prompt", "--action", "sumarise")
+    assert code == 1 and "No action named 'sumarise' — did you mean 'Summarise'?" in err
+
+
+@pytest.mark.parametrize(
+    ("key", "meant"),
+    [
+        ("pol_interval", "'poll_interval'"),
+        ("model", "'profile.model'"),  # a profile key typed without its section
+        ("port", "'builtin_server.port'"),
+    ],
+)
+def test_an_unknown_setting_suggests_the_close_one(paths: AppPaths, key: str, meant: str) -> None:
+    for argv in (("config", "get", key), ("config", "set", key, "3")):
+        code, _, err = cli(*argv)
+        assert code == 2
+        assert f"Unknown setting {key!r} — did you mean {meant}?" in err
+    assert not paths.config_file.exists()
+
+
+def test_a_setting_with_nothing_close_says_where_they_are_listed() -> None:
+    code, _, err = cli("config", "get", "zzzz")
+    assert code == 2 and "did you mean" not in err and "`trayai config show` lists them" in err
+
+
+# ----------------------------------------------------------------------------------------- wording
+
+
+def test_serve_says_1_thread_and_1_answer() -> None:
+    one = serving_line("ai/smollm2", "http://127.0.0.1:8080/v1", 1, 1, 4096)
+    assert "(1 answer at once, 1 thread, 4096 tokens of context)" in one
+    assert "(4 answers at once, 3 threads," in serving_line("m", "u", 4, 3, 2048)
