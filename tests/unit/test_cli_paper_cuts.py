@@ -7,12 +7,17 @@ list to compare by eye — each costs a new user a minute and some trust. Each t
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from tests.support.cli import cli
+from tests.support.fake_backends import FakeBackend, FakeModel, Kind
+from tests.support.ports import free_port
 from tests.support.scripted_server import ScriptedServer
 from trayai.cli.serve import serving_line
-from trayai.core.config import ConfigStore
+from trayai.core.config import ConfigStore, Profile, Settings
 from trayai.core.paths import AppPaths
 from trayai.core.suggest import close_names, did_you_mean
 
@@ -42,6 +47,7 @@ def help_text(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     [
         (("ask",), "usage: trayai ask [-h] [--endpoint URL]"),
         (("status",), "usage: trayai status [-h]"),
+        (("servers",), "usage: trayai servers [-h] [--endpoint URL]"),
         (("config", "set"), "usage: trayai config set [-h]"),
         (("profile", "add"), "usage: trayai profile add [-h] --endpoint URL"),
     ],
@@ -92,6 +98,67 @@ def test_profile_add_takes_endpoint_like_every_other_command(paths: AppPaths) ->
     profiles = {p.name: p.base_url for p in ConfigStore(paths).load().settings.profiles}
     assert profiles["Ollama"] == "http://localhost:11434/v1"
     assert profiles["Old"] == "http://127.0.0.1:2/v1"
+
+
+def save_profiles(paths: AppPaths, *profiles: Profile) -> None:
+    settings = Settings()
+    settings.profiles = list(profiles)
+    settings.active_profile = profiles[0].name
+    settings.builtin_server.autostart = False
+    ConfigStore(paths).save(settings)
+
+
+def test_servers_looks_at_the_endpoint_it_is_given(paths: AppPaths) -> None:
+    """`--endpoint URL` adds that server's row (labelled by the flag) and decides the exit code."""
+    dead = free_port()
+    save_profiles(paths, Profile(name="dead", base_url=f"http://127.0.0.1:{dead}/v1"))
+    with FakeBackend(Kind.OLLAMA, [FakeModel("a:latest", loaded=True)]) as ollama:
+        code, out, err = cli("servers", "--endpoint", ollama.base_url, "--model", "a")
+        json_code, json_out, _ = cli("servers", "--endpoint", ollama.base_url, "--model", "a", "--json")
+        port = ollama.port
+    assert code == 0, err  # the profile's server is down, the one asked about is up
+    lines = out.splitlines()
+    assert lines[0] == f"* dead  unreachable — 127.0.0.1:{dead} (?)"
+    assert lines[-1] == f"> --endpoint  ready — 127.0.0.1:{port} (Ollama) · 1 loaded: a:latest"
+    assert json_code == 0
+    data = json.loads(json_out)
+    assert [row["profile"] for row in data["servers"]] == ["dead"]
+    assert data["endpoint"]["base_url"] == f"http://127.0.0.1:{port}/v1"
+    assert data["endpoint"]["state"] == "ready"
+
+    code, out, _ = cli("servers", "--endpoint", f"127.0.0.1:{dead}")
+    assert code == 1  # the server asked about is down
+    assert f"> --endpoint  unreachable — 127.0.0.1:{dead} (?)" in out
+
+
+def test_servers_with_profile_answers_for_that_profile(paths: AppPaths) -> None:
+    dead = free_port()
+    with FakeBackend(Kind.OLLAMA, [FakeModel("a:latest")]) as ollama:
+        save_profiles(
+            paths,
+            Profile(name="up", base_url=ollama.base_url, model="a"),
+            Profile(name="dead", base_url=f"http://127.0.0.1:{dead}/v1"),
+        )
+        assert cli("servers")[0] == 0
+        code, out, _ = cli("servers", "--profile", "dead")
+        assert code == 1 and out.count("\n") == 3  # every profile shown, no extra row
+        code, _, err = cli("servers", "--profile", "nobody")
+    assert code == 2 and "No profile named 'nobody'" in err
+
+
+def test_batch_refuses_an_existing_output_with_exit_1_as_documented(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    """1 = failure, 2 = bad usage (cli/context.py, README): the command line was right."""
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text('{"prompt": "hi"}\n')
+    out.write_text("earlier answers\n")
+    code, _, err = cli("batch", str(src), "-o", str(out), "--endpoint", server.base_url)
+    assert code == 1
+    assert f"error: {out} exists" in err and "→ add --resume to continue it, or --force" in err
+    assert out.read_text() == "earlier answers\n" and server.chat_requests() == []
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "a second run on the same OUT refuses (exit 1)" in readme
 
 
 # ------------------------------------------------------------------------------------ did you mean
