@@ -213,3 +213,22 @@ def test_serve_says_1_thread_and_1_answer() -> None:
     one = serving_line("ai/smollm2", "http://127.0.0.1:8080/v1", 1, 1, 4096)
     assert "(1 answer at once, 1 thread, 4096 tokens of context)" in one
     assert "(4 answers at once, 3 threads," in serving_line("m", "u", 4, 3, 2048)
+
+
+def test_version_into_a_pipe_that_closes_early_is_not_an_error() -> None:
+    """`trayai --version | head -1` printed a BrokenPipeError traceback."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f"'{sys.executable}' -m trayai.cli --version | head -c 1 >/dev/null; exit ${{PIPESTATUS[0]}}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")

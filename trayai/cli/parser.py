@@ -137,5 +137,10 @@ class VersionAction(argparse.Action):
         values: str | Sequence[Any] | None,
         option_string: str | None = None,
     ) -> NoReturn:
-        print(version_report(), file=sys.stdout)
+        try:
+            print(version_report(), file=sys.stdout, flush=True)
+        except BrokenPipeError:  # `trayai --version | head -1`: the reader had enough, not an error
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         parser.exit()
