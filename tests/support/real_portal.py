@@ -20,7 +20,7 @@ from jeepney import DBusAddress, new_method_call
 from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
 
-from tests.support.waiting import wait_until
+from tests.support.waiting import wait_for_program
 
 SERVICES = Path("/usr/share/dbus-1/services")
 KDE_PORTAL = Path("/usr/share/xdg-desktop-portal/portals/kde.portal")
@@ -146,12 +146,9 @@ def _start(stack: RealPortal, name: str, argv: list[str]) -> None:
 
 
 def _wait_owned(stack: RealPortal, name: str) -> None:
-    def ready() -> bool:
-        if stack.processes[name].poll() is not None:
-            raise AssertionError(f"the owner of {name} exited first:\n{stack.logs()}")
-        return stack.owned(name)
-
-    wait_until(ready, 20, f"{name} on the private bus")
+    wait_for_program(
+        stack.processes[name], lambda: stack.owned(name), f"{name} on the private bus", stack.logs
+    )
 
 
 @contextlib.contextmanager
