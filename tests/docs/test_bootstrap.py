@@ -140,3 +140,16 @@ def test_apt_is_quiet_and_never_asks(tmp_path: Path) -> None:
     assert calls[0] == "noninteractive -qq update"
     assert calls[1].startswith("noninteractive -qq install -y --no-install-recommends")
     assert calls[1].endswith(" xvfb trayer")
+
+
+def test_the_readme_starts_with_the_set_up_and_calls_trayai_by_its_name() -> None:
+    """A newcomer reads the top of the page: what it is, the two commands, how to start it, what the
+    bundled model is good for — and every example runs `trayai`, which command 1 put on PATH."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    top = "\n".join(readme.splitlines()[:45])
+    assert 'bash resources/bootstrap.sh && trayai ask "Hello! Who are you?"' in top
+    assert "<!-- test-command -->" in top
+    assert "**Start the app:** `trayai`" in top
+    assert "SmolLM2-135M" in top and "often wrong" in top and "trayai profile add" in top
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        assert ".venv/bin/trayai" not in doc.read_text(encoding="utf-8"), doc.name
