@@ -38,7 +38,11 @@ WAYLAND_TEST_USER=trayai-test
 
 # ------------------------------------------------------------------------------------ steps and time
 
-micros() { local t=${EPOCHREALTIME:-$(date +%s.%N | cut -c1-17)}; t=${t/[.,]/}; printf '%s' "$((10#${t:0:16}))"; }
+micros() { # bash 5's EPOCHREALTIME; whole seconds on an older bash
+  local t=${EPOCHREALTIME:-$(date +%s).000000}
+  t=${t/[.,]/}
+  printf '%s' "$((10#${t:0:16}))"
+}
 seconds_since() { local d=$(($(micros) - $1)); printf '%d.%d s' "$((d / 1000000))" "$((d / 100000 % 10))"; }
 
 # step WHAT COMMAND…: "WHAT… 12.3 s" on one line; COMMAND's output goes to a log, shown if it fails.
