@@ -18,7 +18,7 @@ from typing import Protocol
 import pytest
 
 from tests.support.apphost import HostProcesses
-from tests.support.waiting import wait_until
+from tests.support.waiting import tail, wait_for_program
 from tests.support.wayland import WaylandDesktop, WaylandUnavailable, wayland_desktop
 from tests.support.xvfb import start_xvfb
 
@@ -30,36 +30,42 @@ TOOLS = ("Xvfb", "xdotool", "trayer", "dbus-daemon", "import", "xwininfo")
 class Desktop(HostProcesses):
     display: str
     env: dict[str, str]
+    log_dir: Path  # what the desktop's programs (trayer) print, for a failure message
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def start_tray_host(self) -> None:
-        proc = subprocess.Popen(
-            [
-                "trayer",
-                "--edge",
-                "top",
-                "--align",
-                "right",
-                "--widthtype",
-                "request",
-                "--height",
-                "24",
-                "--transparent",
-                "false",
-                "--tint",
-                "0xdddddd",
-                "--SetDockType",
-                "true",
-            ],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        """trayer, ready once its panel is mapped (it exiting first, or never mapping, shows its output)."""
+        log_path = self.log_dir / "trayer.log"
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen(
+                [
+                    "trayer",
+                    "--edge",
+                    "top",
+                    "--align",
+                    "right",
+                    "--widthtype",
+                    "request",
+                    "--height",
+                    "24",
+                    "--transparent",
+                    "false",
+                    "--tint",
+                    "0xdddddd",
+                    "--SetDockType",
+                    "true",
+                ],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         self.processes.append(proc)
-        wait_until(
+        wait_for_program(
+            proc,
             lambda: '"panel": ("panel" "trayer")' in self.run("xwininfo", "-root", "-tree", check=False),
-            10,
-            "trayer to come up",
+            "trayer's panel to be mapped",
+            lambda: tail(log_path),
         )
 
     def windows(self) -> list[tuple[str, str, int, int, int, int]]:
@@ -101,7 +107,9 @@ def desktop(tmp_path: Path) -> Iterator[Desktop]:
         env=env,
     ).stdout.split()
     env["DBUS_SESSION_BUS_ADDRESS"], bus_pid = bus[0], int(bus[1])
-    desk = Desktop(f":{number}", env, [xvfb])
+    logs = tmp_path / "desktop-logs"
+    logs.mkdir()
+    desk = Desktop(f":{number}", env, logs, [xvfb])
     try:
         yield desk
     finally:

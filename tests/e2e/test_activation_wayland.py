@@ -20,7 +20,7 @@ import pytest
 
 from tests.e2e.test_tray_x11 import configure, log_text
 from tests.support.scripted_server import ScriptedServer
-from tests.support.waiting import wait_until
+from tests.support.waiting import tail, wait_for_program, wait_until
 from trayai.core.paths import AppPaths
 
 NOBODY = 65534  # sway refuses to run as root: the compositor runs as nobody, its clients as us
@@ -51,14 +51,30 @@ def sway() -> Iterator[Compositor]:
         "WLR_LIBINPUT_NO_DEVICES": "1",
         "WLR_RENDERER": "pixman",
     }
-    proc = subprocess.Popen(
-        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "sway", "-c", str(config)],
-        env=compositor_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    sway_log = home / "sway.log"  # what sway says, for a failure message
+    with sway_log.open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                "setpriv",
+                f"--reuid={NOBODY}",
+                f"--regid={NOBODY}",
+                "--clear-groups",
+                "sway",
+                "-c",
+                str(config),
+            ],
+            env=compositor_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     try:
-        sockets = wait_until(lambda: sorted(runtime.glob("wayland-[0-9]")), 15, "sway's Wayland socket")
+        sockets = wait_for_program(
+            proc,
+            lambda: sorted(runtime.glob("wayland-[0-9]")),
+            "sway's Wayland socket",
+            lambda: tail(sway_log),
+        )
         socket_path = sockets[0]
         env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
         env.update(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.waiting import wait_until
+from tests.support.waiting import tail, wait_for_program, wait_until
 from trayai.core.display import display_problem, holding_display
 
 COOKIE = bytes.fromhex("0123456789abcdef0123456789abcdef")
@@ -41,26 +41,33 @@ def guarded_x(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     )
     auth = tmp_path / "Xauthority"
     auth.write_bytes(xauthority(number))  # Xvfb admits its holders only: the file is right if we get in
-    xvfb = subprocess.Popen(
-        # -noreset: a desktop always has clients; alone, each probe's goodbye would make Xvfb reset
-        # itself, and it hangs up on whoever connects during the reset
-        [
-            "Xvfb",
-            f":{number}",
-            "-auth",
-            str(auth),
-            "-listen",
-            "tcp",
-            "-noreset",
-            "-screen",
-            "0",
-            "640x480x24",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with (tmp_path / "xvfb.log").open("wb") as log:  # what Xvfb says, for a failure message
+        xvfb = subprocess.Popen(
+            # -noreset: a desktop always has clients; alone, each probe's goodbye would make Xvfb reset
+            # itself, and it hangs up on whoever connects during the reset
+            [
+                "Xvfb",
+                f":{number}",
+                "-auth",
+                str(auth),
+                "-listen",
+                "tcp",
+                "-noreset",
+                "-screen",
+                "0",
+                "640x480x24",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     try:
-        wait_until(Path(f"/tmp/.X11-unix/X{number}").exists, 10, "Xvfb to start")
+        wait_for_program(
+            xvfb,
+            Path(f"/tmp/.X11-unix/X{number}").exists,
+            "Xvfb to listen",
+            lambda: tail(tmp_path / "xvfb.log"),
+        )
         yield number, auth
     finally:
         xvfb.terminate()

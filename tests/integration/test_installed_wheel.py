@@ -21,7 +21,7 @@ from tests.e2e.conftest import Desktop
 from tests.e2e.conftest import desktop as desktop  # noqa: PLC0414 - the e2e X11 desktop fixture, reused
 from tests.support.appconfig import configure_for
 from tests.support.scripted_server import ScriptedServer
-from tests.support.waiting import wait_until
+from tests.support.waiting import PROGRAM_DEADLINE, tail, wait_for_program
 from tests.unit.test_version import pyproject_version
 from trayai.core.paths import AppPaths
 from trayai.ui.icons import icon_names
@@ -44,9 +44,15 @@ class Dists:
 
 
 def run(argv: list[str | Path], env: dict[str, str] | None = None, timeout: float = 300) -> str:
-    done = subprocess.run(
-        [str(a) for a in argv], env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
+    """A build or install step; a failure, or a step still running at the deadline, shows its output."""
+    try:
+        done = subprocess.run(
+            [str(a) for a in argv], env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(
+            f"{argv} still running after {timeout:g} s:\n{exc.stdout!r}\n{exc.stderr!r}"
+        ) from None
     assert done.returncode == 0, f"{argv} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -108,41 +114,48 @@ def tray_from_the_installation(
     paths: AppPaths,
     name: str,
 ) -> None:
-    """The installed ``trayai`` in a real tray: started, its icons checked and drawn, then quit."""
+    """The installed ``trayai`` in a real tray: started, its icons checked and drawn, then quit.
+
+    Every wait is on something trayai shows (its log, its exit) with a generous deadline, and a
+    failure quotes what it printed and logged: under load a fixed 10 s guess once failed with
+    nothing to go on.
+    """
     configure_for(paths, server)
     desktop.start_tray_host()
     log = paths.log_dir / "trayai.log"
+    printed = desktop.log_dir / f"{name}.out"
 
     def log_text() -> str:
         return log.read_text() if log.exists() else ""
 
-    app = subprocess.Popen(
-        [str(trayai)],
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    try:
-        wait_until(
-            lambda: "tray=True" in log_text() or app.poll() is not None, timeout=30, what="the tray icon"
+    def said() -> str:
+        return f"its output:\n{tail(printed)}\nits log:\n{log_text()[-4000:] or '(empty)'}"
+
+    with printed.open("wb") as out:
+        app = subprocess.Popen(
+            [str(trayai)], env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
-        assert app.poll() is None, f"trayai exited {app.returncode}: {app.communicate(timeout=10)[0]}"
-        assert f"icons: trayai.svg and 8 state icons loaded from {icons_dir} (" in log_text(), log_text()
-        wait_until(lambda: "first poll: ready" in log_text(), timeout=15, what="the first poll")
+    try:
+        wait_for_program(app, lambda: "tray=True" in log_text(), "the tray icon", said)
+        assert f"icons: trayai.svg and 8 state icons loaded from {icons_dir} (" in log_text(), said()
+        wait_for_program(app, lambda: "first poll: ready" in log_text(), "the first poll", said)
         icons = [w for w in desktop.windows() if 4 < w[2] <= 32 and 4 < w[3] <= 32]
-        assert icons, desktop.windows()  # embedded in trayer's panel, icon-sized
+        assert icons, (desktop.windows(), said())  # embedded in trayer's panel, icon-sized
         shot = desktop.screenshot(name)
         assert icon_colours(desktop, icons[0][0], shot.with_name(f"{name}-icon.png")) > 4, "a blank tray icon"
-        done = subprocess.run([str(trayai), "quit"], env=env, capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            [str(trayai), "quit"], env=env, capture_output=True, text=True, timeout=PROGRAM_DEADLINE
+        )
         assert done.returncode == 0, done.stderr
-        assert app.wait(15) == 0
+        try:
+            assert app.wait(PROGRAM_DEADLINE) == 0, said()
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"trayai did not exit after `trayai quit`; {said()}") from None
     finally:
         if app.poll() is None:
             app.kill()
-        output = app.communicate(timeout=10)[0]
-    assert "Traceback" not in output, output
+            app.wait()
+    assert "Traceback" not in printed.read_text(errors="replace"), said()
 
 
 def test_sdist_and_wheel_carry_the_icons(dists: Dists) -> None:

@@ -20,7 +20,7 @@ from jeepney import DBusAddress, new_method_call
 from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
 
-from tests.support.waiting import wait_until
+from tests.support.waiting import tail, wait_for_program
 
 SERVICES = Path("/usr/share/dbus-1/services")
 KDE_PORTAL = Path("/usr/share/xdg-desktop-portal/portals/kde.portal")
@@ -146,12 +146,9 @@ def _start(stack: RealPortal, name: str, argv: list[str]) -> None:
 
 
 def _wait_owned(stack: RealPortal, name: str) -> None:
-    def ready() -> bool:
-        if stack.processes[name].poll() is not None:
-            raise AssertionError(f"the owner of {name} exited first:\n{stack.logs()}")
-        return stack.owned(name)
-
-    wait_until(ready, 20, f"{name} on the private bus")
+    wait_for_program(
+        stack.processes[name], lambda: stack.owned(name), f"{name} on the private bus", stack.logs
+    )
 
 
 @contextlib.contextmanager
@@ -162,16 +159,19 @@ def private_bus(config: Path) -> Iterator[str]:
     call to the portal's name, outside the test's control and outliving the bus.
     """
     config.write_text(BUS_CONFIG, encoding="utf-8")
-    bus = subprocess.Popen(
-        ["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    said = config.with_name("bus.log")  # what dbus-daemon says, for a failure message
+    with said.open("wb") as log:
+        bus = subprocess.Popen(
+            ["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
     assert bus.stdout is not None
     try:
         address = bus.stdout.readline().strip()  # printed once it listens; "" if it died
-        assert address, "dbus-daemon did not start"
+        assert address, f"dbus-daemon did not start; it said:\n{tail(said)}"
         yield address
     finally:
         bus.terminate()

@@ -28,7 +28,7 @@ from jeepney.io.blocking import DBusConnection, open_dbus_connection
 
 from tests.support.apphost import HostProcesses
 from tests.support.sway import GET_INPUTS, GET_OUTPUTS, GET_TREE, SwayIpc, View, views_in
-from tests.support.waiting import wait_until
+from tests.support.waiting import tail, wait_for_program
 
 TEST_USER = "trayai-test"  # created by `resources/bootstrap.sh --test` when it runs as root
 TOOLS = ("sway", "swaymsg", "grim", "wtype", "waybar", "dbus-daemon")
@@ -111,13 +111,12 @@ class WaylandDesktop(HostProcesses):
                 **self.as_user,
             )
         self.processes.append(proc)
-        wait_until(
-            lambda: proc.poll() is not None or self.name_has_owner(WATCHER.bus_name or ""),
-            15,
+        wait_for_program(
+            proc,
+            lambda: self.name_has_owner(WATCHER.bus_name or ""),
             "waybar's tray to own org.kde.StatusNotifierWatcher",
+            lambda: self.log("waybar"),
         )
-        if proc.poll() is not None:
-            raise AssertionError(f"waybar exited: {self.log('waybar')}")
 
     def log(self, name: str) -> str:
         path = self.runtime_dir / f"{name}.log"
@@ -301,13 +300,14 @@ def wayland_desktop(base_env: dict[str, str]) -> Iterator[WaylandDesktop]:
         procs.append(sway)
 
         def sockets() -> tuple[Path, Path] | None:
-            if sway.poll() is not None:
-                raise AssertionError(f"sway exited: {(runtime_dir / 'sway.log').read_text()[-2000:]}")
             display = [p for p in runtime_dir.glob("wayland-*") if not p.name.endswith(".lock")]
             ipc = list(runtime_dir.glob("sway-ipc.*.sock"))
             return (display[0], ipc[0]) if display and ipc else None
 
-        found = wait_until(sockets, 15, "sway to listen")
+        def sway_said() -> str:
+            return tail(runtime_dir / "sway.log")
+
+        found = wait_for_program(sway, sockets, "sway to listen", sway_said)
         assert found is not None
         display, ipc_path = found
         env = dict(base_env)
@@ -322,15 +322,25 @@ def wayland_desktop(base_env: dict[str, str]) -> Iterator[WaylandDesktop]:
         )
         user_env["WAYLAND_DISPLAY"] = display.name
         session = WaylandDesktop(runtime_dir, env, user_env, as_user, sway.pid, procs)
-        wait_until(lambda: session.ipc.call(GET_OUTPUTS), 10, "sway's output")
+        wait_for_program(sway, lambda: session.ipc.call(GET_OUTPUTS), "sway's output", sway_said)
         # The seat has no keyboard of its own (no input devices): a virtual one held for the whole
         # session, as a real desk has. Without it each wtype run brings the seat's keyboard into
         # being, and its first keys reach no client: they come before the client binds wl_keyboard.
-        procs.append(subprocess.Popen(["wtype", "-s", "86400000"], env=env, stdin=subprocess.DEVNULL))
-        wait_until(
+        wtype_log = client_runtime / "wtype.log"
+        with wtype_log.open("wb") as log:
+            keyboard = subprocess.Popen(
+                ["wtype", "-s", "86400000"],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        procs.append(keyboard)
+        wait_for_program(
+            keyboard,
             lambda: any(d.get("type") == "keyboard" for d in session.ipc.call(GET_INPUTS)),
-            10,
-            "the seat's keyboard",
+            "the seat's keyboard (wtype's virtual one)",
+            lambda: f"wtype: {tail(wtype_log)}\nsway: {sway_said()}",
         )
         yield session
     finally:

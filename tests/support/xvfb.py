@@ -10,8 +10,11 @@ from __future__ import annotations
 import os
 import select
 import subprocess
+import tempfile
 import time
 from collections.abc import Sequence
+
+from tests.support.waiting import PROGRAM_DEADLINE
 
 
 class XvfbFailed(RuntimeError):
@@ -19,32 +22,43 @@ class XvfbFailed(RuntimeError):
 
 
 def start_xvfb(
-    size: str = "1024x600x24", extra: Sequence[str] = ("-nolisten", "tcp"), timeout: float = 15.0
+    size: str = "1024x600x24", extra: Sequence[str] = ("-nolisten", "tcp"), timeout: float = PROGRAM_DEADLINE
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """Start Xvfb; return it and its display number once it accepts connections."""
+    """Start Xvfb; return it and its display number once it accepts connections.
+
+    What Xvfb prints goes to a file that a failure quotes (why it could not start is only there).
+    """
     read_end, write_end = os.pipe()
-    try:
-        proc = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write_end), *extra, "-screen", "0", size],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            pass_fds=(write_end,),
-        )
-        os.close(write_end)
-        write_end = -1
-        said = b""
-        deadline = time.monotonic() + timeout
-        while not said.endswith(b"\n"):
-            remaining = deadline - time.monotonic()
-            ready, _, _ = select.select([read_end], [], [], max(0.0, remaining))
-            chunk = os.read(read_end, 16) if ready else b""
-            if not chunk:
-                proc.kill()
-                proc.wait(5)
-                raise XvfbFailed(f"Xvfb did not start (exit {proc.returncode}, said {said!r})")
-            said += chunk
-        return proc, int(said)
-    finally:
-        os.close(read_end)
-        if write_end >= 0:
+    # The child keeps its own descriptor of this file; ours is closed on return.
+    with tempfile.TemporaryFile() as said_on_stderr:
+        try:
+            proc = subprocess.Popen(
+                ["Xvfb", "-displayfd", str(write_end), *extra, "-screen", "0", size],
+                stdout=said_on_stderr,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                pass_fds=(write_end,),
+            )
             os.close(write_end)
+            write_end = -1
+            said = b""
+            deadline = time.monotonic() + timeout
+            while not said.endswith(b"\n"):
+                remaining = deadline - time.monotonic()
+                ready, _, _ = select.select([read_end], [], [], max(0.0, remaining))
+                chunk = os.read(read_end, 16) if ready else b""
+                if not chunk:
+                    how = "exited" if ready else f"was not ready within {timeout:g} s"  # EOF, or no word
+                    proc.kill()
+                    proc.wait(5)
+                    said_on_stderr.seek(0)
+                    output = said_on_stderr.read().decode(errors="replace")[-4000:] or "(no output)"
+                    raise XvfbFailed(
+                        f"Xvfb {how} (exit {proc.returncode}, display {said!r}); it said:\n{output}"
+                    )
+                said += chunk
+            return proc, int(said)
+        finally:
+            os.close(read_end)
+            if write_end >= 0:
+                os.close(write_end)

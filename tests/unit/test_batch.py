@@ -92,7 +92,7 @@ def test_resume_skips_answered_ids_and_retries_failures(server: ScriptedServer, 
     assert code == 1
     assert [r["error"] is None for r in records(out)] == [True, False, True, True, True]
     code, _, err = cli("batch", str(src), "-o", str(out), "--endpoint", server.base_url)
-    assert code == 2 and "--resume" in err  # never overwrites by accident
+    assert code == 1 and "--resume" in err  # never overwrites by accident (the disk, not usage)
     sent_before = len(server.chat_requests())
     code, _, err = cli("batch", str(src), "-o", str(out), "--endpoint", server.base_url, "--resume")
     assert code == 0, err

@@ -146,12 +146,13 @@ def test_ask_with_an_unknown_preset_names_the_ones_there_are(server: ScriptedSer
 
 
 def test_prompt_with_an_unknown_action_fails_and_lists_the_actions() -> None:
-    """Checked before the GUI starts: a key binding with a typo fails at once, exit 1."""
+    """Checked before the GUI starts: a key binding with a typo fails at once, exit 1, naming the
+    action it probably meant first."""
     code, out, err = cli("prompt", "--action", "Explian")
     assert code == 1 and out == ""
     assert err == (
-        "error: No action named 'Explian' — actions: 'Explain', 'Summarise', 'Translate to English', "
-        "'Fix grammar'\n"
+        "error: No action named 'Explian' — did you mean 'Explain'? (actions: 'Explain', 'Summarise', "
+        "'Translate to English', 'Fix grammar')\n"
     )
 
 

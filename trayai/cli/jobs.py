@@ -69,8 +69,11 @@ def cmd_batch(ctx: Context) -> int:
         ctx.say(f"error: the input file {source} does not exist")
         return EXIT_USAGE
     if output.exists() and not (args.resume or args.force):
-        ctx.say(f"error: {output} exists — add --resume to continue it, or --force to overwrite it")
-        return EXIT_USAGE
+        # Exit 1, not 2: the command line is right, the disk holds an earlier run's answers (the
+        # same command succeeds once the file is gone); 2 is for words argparse would refuse.
+        ctx.say(f"error: {output} exists (an earlier run's answers)")
+        ctx.say("  → add --resume to continue it, or --force to overwrite it")
+        return EXIT_FAIL
     try:
         items = read_items(source, system=args.system or "")
     except (OSError, UnicodeDecodeError) as exc:

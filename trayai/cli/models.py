@@ -20,7 +20,7 @@ from trayai.core.backends.timefmt import parse_duration
 from trayai.core.client import ModelClient
 from trayai.core.embedded import is_builtin_url
 from trayai.core.errors import TrayaiError
-from trayai.core.fleet import look_at_all
+from trayai.core.fleet import ServerLook, look, look_at_all, quick_endpoint
 from trayai.core.modelmatch import match_model
 from trayai.core.resolve import ResolvedEndpoint
 
@@ -58,9 +58,12 @@ def register(sub: Subparsers, parents: Parents) -> None:
     pull.set_defaults(handler=cmd_pull)
 
     servers = sub.add_parser(
-        "servers", parents=[parents.json], help="every profile's server: kind, state, loaded models"
+        "servers",
+        parents=[parents.endpoint, parents.json],
+        help="every profile's server: kind, state, loaded models",
+        description="Every profile's server at a glance. With --endpoint (or --model) also the server "
+        "they select, as `trayai ask` would use it; the exit code is then that server's (0 up, 1 down).",
     )
-    servers.add_argument("--debug", action="store_true", help="verbose logging on stderr")
     servers.set_defaults(handler=cmd_servers)
 
 
@@ -289,23 +292,55 @@ def cmd_pull(ctx: Context) -> int:
 
 
 def cmd_servers(ctx: Context) -> int:
-    settings = ctx.loaded.settings
-    looks = asyncio.run(look_at_all(ctx.loaded, ctx.secrets, ctx.known))
+    """Every profile's server; with ``--endpoint``/``--model``, also the one they select.
+
+    Someone who adds ``--endpoint URL`` wants that server looked at (the README says every command
+    takes it), so it gets its own row, labelled by the flag, and decides the exit code.
+    """
+    args, settings = ctx.args, ctx.loaded.settings
+    selected = ctx.resolve() if args.endpoint or args.model or args.profile else None
+    label = "--endpoint" if args.endpoint else f"--model {args.model}"
+    extra = selected if args.endpoint or args.model else None
+
+    async def run() -> tuple[list[ServerLook], ServerLook | None]:
+        if extra is None:
+            return await look_at_all(ctx.loaded, ctx.secrets, ctx.known), None
+        quick = quick_endpoint(extra)
+
+        async def one() -> ServerLook:
+            async with ModelClient(quick.endpoint) as client:
+                return replace(await look(quick, client, ModelManager(client)), profile=label)
+
+        return await asyncio.gather(look_at_all(ctx.loaded, ctx.secrets, ctx.known), one())
+
+    looks, extra_look = asyncio.run(run())
     if ctx.args.json:
-        _dump(ctx, {"active": settings.active().name, "servers": [look.to_dict() for look in looks]})
-        return EXIT_OK
-    for look in looks:
-        mark = "*" if look.profile == settings.active().name else " "
-        kind = look.kind.label if look.kind else "?"
-        loaded = "" if look.loaded is None else f" · {len(look.loaded)} loaded"
-        names = f": {', '.join(look.loaded)}" if look.loaded else ""
-        ctx.out.write(
-            f"{mark} {ctx.line(look.profile)}  {look.state.words} — {ctx.line(look.where)} ({kind}){loaded}"
-            f"{ctx.line(names)}\n"
-        )
-        if look.problem:
-            ctx.out.write(f"      {ctx.line(look.problem)}\n")
-    return EXIT_OK if any(look.up for look in looks) else EXIT_FAIL
+        data: dict[str, Any] = {"active": settings.active().name, "servers": [x.to_dict() for x in looks]}
+        if extra_look is not None:
+            data["endpoint"] = extra_look.to_dict()
+        _dump(ctx, data)
+    else:
+        for one_look in looks:
+            _write_look(ctx, one_look, "*" if one_look.profile == settings.active().name else " ")
+        if extra_look is not None:
+            _write_look(ctx, extra_look, ">")
+    if extra_look is not None:
+        return EXIT_OK if extra_look.up else EXIT_FAIL
+    if selected is not None:  # --profile alone: that profile's server decides
+        return EXIT_OK if any(x.up for x in looks if x.profile == selected.profile.name) else EXIT_FAIL
+    return EXIT_OK if any(x.up for x in looks) else EXIT_FAIL
+
+
+def _write_look(ctx: Context, seen: ServerLook, mark: str) -> None:
+    kind = seen.kind.label if seen.kind else "?"
+    loaded = "" if seen.loaded is None else f" · {len(seen.loaded)} loaded"
+    names = f": {', '.join(seen.loaded)}" if seen.loaded else ""
+    ctx.out.write(
+        f"{mark} {ctx.line(seen.profile)}  {seen.state.words} — {ctx.line(seen.where)} ({kind}){loaded}"
+        f"{ctx.line(names)}\n"
+    )
+    if seen.problem:
+        ctx.out.write(f"      {ctx.line(seen.problem)}\n")
 
 
 __all__ = ["PullReporter", "register"]

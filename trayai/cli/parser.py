@@ -13,6 +13,8 @@ from trayai.cli import app
 # The options that, alone, start the tray app; `trayai` with only these builds no command's parser.
 APP_FLAGS = ("--debug",)
 APP_OPTIONS = ("--endpoint", "--model", "--profile")
+# Other names people type for a command: `trayai doctor` is what a diagnostic is called elsewhere.
+ALIASES: dict[str, tuple[str, ...]] = {"status": ("doctor",)}
 
 
 def only_app_options(words: Sequence[str]) -> bool:
@@ -45,13 +47,47 @@ def build_parser() -> argparse.ArgumentParser:
     from trayai.cli.parents import make_parents
 
     parser = _top_parser()
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # prog: a command's usage and errors say `trayai ask …`, not the whole top-level usage line
+    # (argparse would otherwise prefix each command with the custom usage string above).
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", prog="trayai", action=Commands, parser_class=CommandParser
+    )
     parents = make_parents()
     # The order here is the order of `trayai --help`.
     for module in (ask, models, jobs, settings, presets, history, serve, desktop, app):
         module.register(sub, parents)
     app.add_run_options(parser)
     return parser
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A command's parser: an argument it does not know is its error, said with its own usage.
+
+    argparse hands a subcommand's leftovers up to the top-level parser, which then prints the top
+    usage ("usage: trayai [-h] … [COMMAND]") for a mistake made in `trayai ask`; a person needs the
+    usage of the command they typed. The leftovers always belong to the deepest command (a
+    subcommand takes every word after its name), so refusing them here names the right one.
+    """
+
+    def parse_known_args(  # type: ignore[override]  # typeshed's overloads; the same at runtime
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+
+class Commands(argparse._SubParsersAction):  # type: ignore[type-arg]  # noqa: SLF001
+    """The ``COMMAND`` choices: each command gets the other names :data:`ALIASES` gives it.
+
+    Aliases are added here, not by each command module, so the names people type are in one place.
+    """
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        kwargs.setdefault("aliases", ALIASES.get(name, ()))
+        parser: argparse.ArgumentParser = super().add_parser(name, **kwargs)
+        return parser
 
 
 def _top_parser() -> argparse.ArgumentParser:
@@ -101,5 +137,10 @@ class VersionAction(argparse.Action):
         values: str | Sequence[Any] | None,
         option_string: str | None = None,
     ) -> NoReturn:
-        print(version_report(), file=sys.stdout)
+        try:
+            print(version_report(), file=sys.stdout, flush=True)
+        except BrokenPipeError:  # `trayai --version | head -1`: the reader had enough, not an error
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         parser.exit()

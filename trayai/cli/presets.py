@@ -92,8 +92,14 @@ def _add_preset_remove(actions: Subparsers) -> None:
 
 def cmd_preset_remove(ctx: Context) -> int:
     from trayai.core import config_edit
+    from trayai.core.config import ConfigError
+    from trayai.core.suggest import did_you_mean
 
-    ctx.store.update(lambda settings: config_edit.remove_preset(settings, ctx.args.name))
+    name, presets = ctx.args.name, ctx.loaded.settings.presets
+    if all(p.name != name for p in presets) and (near := did_you_mean(name, (p.name for p in presets))):
+        names = ", ".join(repr(p.name) for p in presets)  # a typo: the likely name first, then all
+        raise ConfigError(f"No preset named {escape_line(name)!r}{near} (presets: {names})")
+    ctx.store.update(lambda settings: config_edit.remove_preset(settings, name))
     ctx.say(f"removed preset {ctx.args.name!r}")
     return EXIT_OK
 

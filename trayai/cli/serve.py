@@ -74,8 +74,9 @@ def cmd_serve(ctx: Context) -> int:
         ctx.say(f"Starting the built-in server (log: {server.log_file})")
         server.wait_ready(progress=lambda message: ctx.say(f"  {message}"))
         ctx.out.write(
-            f"Serving {server.alias} at {server.base_url} ({settings.parallel} answers at once, "
-            f"{server.threads} threads, {settings.context_size} tokens of context)\n"
+            serving_line(
+                server.alias, server.base_url, settings.parallel, server.threads, settings.context_size
+            )
         )
         ctx.out.write(f'Try: trayai ask --endpoint {server.base_url} "Hello"   (Ctrl+C stops)\n')
         ctx.out.flush()
@@ -141,3 +142,10 @@ def autostarted_server(ctx: Context, resolved: ResolvedEndpoint) -> Iterator[Non
         yield
     finally:
         server.stop()
+
+
+def serving_line(alias: str, base_url: str, parallel: int, threads: int, context: int) -> str:
+    """What `trayai serve` says once ready, in English on a 1-core machine too ("1 thread")."""
+    answers = "1 answer at once" if parallel == 1 else f"{parallel} answers at once"
+    cores = "1 thread" if threads == 1 else f"{threads} threads"
+    return f"Serving {alias} at {base_url} ({answers}, {cores}, {context} tokens of context)\n"

@@ -120,6 +120,7 @@ def _add_config_get(actions: Subparsers) -> None:
 def cmd_config_get(ctx: Context) -> int:
     from trayai.core import config_edit
 
+    _known_key(ctx.args.key)
     value = config_edit.get_setting(ctx.loaded.settings, ctx.args.key, ctx.args.profile)
     ctx.out.write((value if isinstance(value, str) else json.dumps(value)) + "\n")
     return EXIT_OK
@@ -137,6 +138,7 @@ def cmd_config_set(ctx: Context) -> int:
     from trayai.core import config_edit
 
     args = ctx.args
+    _known_key(args.key)
     notes = _update(ctx, lambda s: config_edit.set_setting(s, args.key, args.value, args.profile))
     settings = ctx.loaded.settings
     if args.key == "start_at_login":
@@ -151,6 +153,20 @@ def cmd_config_set(ctx: Context) -> int:
         ctx.say(f"note: {override.variable} ({override.source}) overrides this while it is set")
     ctx.say(f"saved {args.key} to {ctx.paths.config_file}")
     return EXIT_OK
+
+
+def _known_key(key: str) -> None:
+    """Refuse a key no setting has, naming the likely one: ``model`` is ``profile.model``, ``port`` is
+    ``builtin_server.port`` (a key without its section), ``pol_interval`` is ``poll_interval``."""
+    from trayai.core import config_edit
+    from trayai.core.config import ConfigError
+    from trayai.core.suggest import did_you_mean, suggesting
+
+    keys = config_edit.setting_keys()
+    if key in keys:
+        return
+    near = suggesting([k for k in keys if k.endswith("." + key)]) or did_you_mean(key, keys)
+    raise ConfigError(f"Unknown setting {key!r}{near} (`trayai config show` lists them)")
 
 
 # ---------------------------------------------------------------------------- profile
@@ -175,10 +191,23 @@ def cmd_profile_list(ctx: Context) -> int:
 def _add_profile_add(actions: Subparsers) -> None:
     add = actions.add_parser("add", help="add a profile")
     add.add_argument("name")
-    add.add_argument("--base-url", required=True, help="normalised as in the settings dialog")
+    _url_option(add, required=True)
     add.add_argument("--model", help="model name (default ai/smollm2)")
     _fallback_option(add)
     add.set_defaults(handler=cmd_profile_add)
+
+
+def _url_option(action: argparse.ArgumentParser, *, required: bool) -> None:
+    """``--endpoint URL``, as every other command spells a server's URL; ``--base-url`` (the
+    setting's name, and this option's first spelling) still works."""
+    action.add_argument(
+        "--endpoint",
+        "--base-url",
+        dest="base_url",
+        metavar="URL",
+        required=required,
+        help="the server's base URL (normalised as in the settings dialog)",
+    )
 
 
 def _fallback_option(action: argparse.ArgumentParser) -> None:
@@ -209,7 +238,7 @@ def cmd_profile_add(ctx: Context) -> int:
 def _add_profile_set(actions: Subparsers) -> None:
     set_ = actions.add_parser("set", help="change a profile's URL, model or fallbacks")
     set_.add_argument("name")
-    set_.add_argument("--base-url", help="normalised as in the settings dialog")
+    _url_option(set_, required=False)
     set_.add_argument("--model", help="model name")
     _fallback_option(set_)
     set_.add_argument("--no-fallback", action="store_true", help="remove every fallback")
@@ -225,7 +254,7 @@ def cmd_profile_set(ctx: Context) -> int:
         return EXIT_USAGE
     fallback = [] if args.no_fallback else args.fallback
     if args.base_url is None and args.model is None and fallback is None:
-        ctx.say("error: nothing to change — give --base-url, --model, --fallback or --no-fallback")
+        ctx.say("error: nothing to change — give --endpoint, --model, --fallback or --no-fallback")
         return EXIT_USAGE
     notes = _update(
         ctx,

@@ -14,6 +14,7 @@ from typing import Literal
 
 from trayai.core.config import MAX_NAME, Action, ConfigError
 from trayai.core.errors import AppError
+from trayai.core.suggest import did_you_mean
 from trayai.core.textsafe import escape_line
 
 Placeholder = Literal["selection", "clipboard", "input"]
@@ -150,10 +151,12 @@ def action_on_key(actions: Iterable[Action], key: int) -> Action | None:
 
 
 def unknown_action(name: str, actions: Sequence[Action]) -> str:
-    """The sentence for a name no action has, listing the ones there are."""
+    """The sentence for a name no action has: the closest ones (a typo, usually), then all there are."""
     if not actions:
         return f"No action named {escape_line(name)!r}: there are no actions (add them in Settings)."
     names = ", ".join(repr(a.name) for a in actions)
+    if near := did_you_mean(name, (a.name for a in actions)):
+        return f"No action named {escape_line(name)!r}{near} (actions: {names})"
     return f"No action named {escape_line(name)!r} — actions: {names}"
 
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol, TypeVar
 from trayai.core.client import GenerationOptions
 from trayai.core.config import ConfigError, GenerationParams, Preset
 from trayai.core.precedence import given_or
+from trayai.core.suggest import did_you_mean
 from trayai.core.textsafe import escape_line
 
 
@@ -48,12 +49,15 @@ class PresetValues:
 
 
 def find_preset(presets: Iterable[Preset], name: str) -> Preset:
-    """The preset called ``name``; a :class:`ConfigError` listing the names there are otherwise."""
+    """The preset called ``name``; a :class:`ConfigError` listing the names there are otherwise (the
+    closest first: a typo is the usual reason)."""
     presets = list(presets)
     for preset in presets:
         if preset.name == name:
             return preset
     names = ", ".join(repr(p.name) for p in presets) or "none (add one with `trayai preset add`)"
+    if near := did_you_mean(name, (p.name for p in presets)):
+        raise ConfigError(f"No preset named {escape_line(name)!r}{near} (presets: {names})")
     raise ConfigError(f"No preset named {escape_line(name)!r} — presets: {names}")
 
 
