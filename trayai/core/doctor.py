@@ -92,7 +92,7 @@ async def diagnose(client: ModelClient, resolved: ResolvedEndpoint, *, generate:
             + (" …" if len(status.models) > 8 else ""),
         )
     )
-    if status.state is ServerState.MODEL_MISSING and status.error:
+    if status.state in (ServerState.MODEL_MISSING, ServerState.MODEL_NOT_LOADED) and status.error:
         failed("Model available", status.error)
         return _skip_rest(report, "Generation")
     how = ""

@@ -132,6 +132,7 @@ class ServerSnapshot:
     models: tuple[ModelRecord, ...] = ()
     busy: bool | None = None  # None: this server gives no busy signal
     version: str | None = None
+    autoload: bool = True  # a request for a model not in memory loads it (off: --no-models-autoload)
     error: TrayaiError | None = field(default=None, compare=False)  # the words vary; the kind does not
     checked_at: float = field(default_factory=time.time, compare=False)
 
