@@ -143,3 +143,14 @@ async def test_a_watched_model_still_falls_asleep(kind: Kind) -> None:
 
             assert await watch(manager, asleep, timeout=5.0), f"{name} never fell asleep while watched"
         assert fake.touches == []
+
+
+async def test_the_probes_busy_signal_is_the_model_apis_not_slots() -> None:
+    """``probe()`` (busy by default) used to read ``/slots`` itself; now it takes the model API's
+    look, whose llama.cpp busy signal is ``/metrics``."""
+    with FakeBackend(Kind.LLAMACPP_SINGLE, [FakeModel("gemma")], busy=True, metrics=True) as fake:
+        async with ModelClient(Endpoint(fake.base_url, KEY)) as client:
+            report = await probe(client, "gemma")
+        assert report.busy_slots == 1
+        assert report.snapshot is not None and report.snapshot.busy is True
+        assert fake.touches == [] and not any(r.path.startswith("/slots") for r in fake.requests)

@@ -59,6 +59,7 @@ def test_status_says_not_loaded_and_how_to_load_it() -> None:
         assert not fake.models[QWEN].loaded and fake.touches == []
     assert code == 1
     assert "State: model not loaded — " in out and "ready" not in out.split("State:", 1)[1]
+    assert "llama.cpp (router) b6100-00dd0816 (loads, unloads, pulls; no autoload; 1 loaded: " in out
     assert f"✗ Model available: {QWEN!r} is not loaded on " in out
     assert f"→ {LOAD_IT}" in out
 

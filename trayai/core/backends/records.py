@@ -150,6 +150,7 @@ class ServerSnapshot:
             "version": self.version,
             "capabilities": {k: getattr(self.caps, k) for k in self.caps.__dataclass_fields__},
             "busy": self.busy,
+            "autoload": self.autoload,
             "models": [m.to_dict() for m in self.models],
             "error": None if self.error is None else self.error.to_dict(),
         }
