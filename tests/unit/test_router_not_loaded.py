@@ -35,7 +35,7 @@ def test_the_routers_refusal_is_classified_as_not_loaded_with_the_way_to_load_it
     )
     error = classify_status(400, body, "application/json", base_url="http://127.0.0.1:9931/v1", model=QWEN)
     assert error.code is ErrorCode.MODEL_NOT_LOADED
-    assert error.hint == LOAD_IT
+    assert error.hint == LOAD_IT and not error.retryable  # until someone loads it
     assert (
         error.message
         == f"{QWEN!r} is not loaded on 127.0.0.1:9931, and this server loads models only when told to"

@@ -423,6 +423,7 @@ _NOT_RETRYABLE = {
     ErrorCode.ENDPOINT_NOT_FOUND,
     ErrorCode.CONTEXT_EXCEEDED,
     ErrorCode.BAD_REQUEST,
+    ErrorCode.MODEL_NOT_LOADED,  # until someone loads it: retrying the same request cannot help
     ErrorCode.BUILTIN_UNAVAILABLE,
     ErrorCode.BUILTIN_MODEL_FILE,
 }

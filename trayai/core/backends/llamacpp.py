@@ -32,6 +32,7 @@ _ROUTER_STATES = {
 }
 
 
+WAKE_CALL_TIMEOUT = 600.0  # the manager's own deadline is shorter when the user gives one
 _PROCESSING = re.compile(r"^llamacpp:requests_processing(?:\{[^}]*\})?\s+([0-9.eE+-]+)\s*$", re.M)
 
 
@@ -164,7 +165,8 @@ class LlamaRouterBackend(Backend):
 
     async def wake(self, record: ModelRecord) -> bool:
         """``/slots`` is a task, so the child wakes before it answers: done only on the user's "load"."""
-        reply = await self.http.get(routed("/slots", record.id))
+        # It answers once the weights are back in memory: as long as a load, which the manager bounds.
+        reply = await self.http.get(routed("/slots", record.id), timeout=WAKE_CALL_TIMEOUT)
         if reply.absent:
             return False  # started with --no-slots: the next real request wakes it
         if not reply.ok:
