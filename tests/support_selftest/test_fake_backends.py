@@ -460,7 +460,7 @@ def test_router_routed_requests_autoload(started: list[FakeBackend]) -> None:
 def test_router_unload_only_asks_the_child_to_exit(started: list[FakeBackend]) -> None:
     """server_models::unload: ``/models/unload`` answers at once; the child keeps its status until it
     has exited (the monitor's update_status), and it stays "running" for routing meanwhile."""
-    fake = run(started, Kind.LLAMACPP_ROUTER, router_models(), unload_seconds=0.3)
+    fake = run(started, Kind.LLAMACPP_ROUTER, router_models(), unload_seconds=1.5)
     assert call(fake.root_url + "/models/unload", "POST", {"model": GEMMA}).json() == {"success": True}
     assert router_status(fake, GEMMA)["value"] == "loaded"
     again = call(fake.root_url + "/models/unload", "POST", {"model": GEMMA})  # request_stop: once
@@ -474,7 +474,7 @@ def test_router_unload_only_asks_the_child_to_exit(started: list[FakeBackend]) -
 def test_a_routed_request_while_the_child_exits_loads_the_model_again(started: list[FakeBackend]) -> None:
     """ensure_model_ready: a stopping instance takes no request, the next instance serves it — the
     tray's ``/slots?model=`` poll after "Unload all" loaded the models again this way."""
-    fake = run(started, Kind.LLAMACPP_ROUTER, router_models(), unload_seconds=0.3)
+    fake = run(started, Kind.LLAMACPP_ROUTER, router_models(), unload_seconds=1.5)
     call(fake.root_url + "/models/unload", "POST", {"model": GEMMA})
     without_autoload = call(fake.root_url + f"/metrics?model={GEMMA}&autoload=false")
     assert without_autoload.status == 501  # proxied to the exiting child as is
