@@ -34,7 +34,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.support.scripted_server import RecordedRequest
 
-__all__ = ["FakeBackend", "FakeModel", "Kind", "RecordedRequest"]
+__all__ = ["FakeBackend", "FakeModel", "Kind", "RecordedRequest", "Touch"]
 
 
 class Kind(str, Enum):
@@ -63,6 +63,15 @@ class FakeModel:
     remote: bool = False  # Ollama cloud model (remote_host set): never loadable
     sleeping: bool = False  # llama.cpp: loaded but asleep (router status "sleeping", /props.is_sleeping)
     load_fails: bool = False  # a load ends in failure (router: failed:true, exit_code; others: an error)
+
+
+@dataclass(frozen=True)
+class Touch:
+    """A request that made the server load, wake or keep awake a model (restarted its idle timer or
+    its keep-alive): what a status poll must never cause. ``request`` is "METHOD /path?query"."""
+
+    model: str
+    request: str
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -238,6 +247,7 @@ class _Exchange(BaseHTTPRequestHandler):
         )
         with self.fake.lock:
             self.fake.requests.append(recorded)
+            self.fake._doze()
         api = self.fake._api
         method = "GET" if self.head_only else self.command
         try:
@@ -406,6 +416,10 @@ class FakeBackend:
         lie_loaded: set[str] | None = None,
         router_sse: bool = True,
         busy: bool = False,
+        unload_seconds: float = 0.0,
+        models_autoload: bool = True,
+        metrics: bool = False,
+        sleep_idle_seconds: float | None = None,
     ) -> None:
         self.kind = kind
         self.api_key = api_key
@@ -418,6 +432,13 @@ class FakeBackend:
         self.lie_loaded: set[str] = set(lie_loaded or ())
         self.router_sse = router_sse
         self.busy = busy
+        # llama.cpp: a router child exits this long after /models/unload (listed as before meanwhile);
+        # --no-models-autoload; --metrics; --sleep-idle-seconds (a model idle that long falls asleep)
+        self.unload_seconds = unload_seconds
+        self.models_autoload = models_autoload
+        self.metrics = metrics
+        self.sleep_idle_seconds = sleep_idle_seconds
+        self.touches: list[Touch] = []
         self.lock = threading.RLock()
         self.requests: list[RecordedRequest] = []
         self.pulls_cancelled = 0
@@ -435,6 +456,8 @@ class FakeBackend:
         self._loading: dict[str, int] = {}  # name → load token, while a load is in flight
         self._failed: dict[str, int] = {}  # name → exit code of its last failed load (router)
         self._loaded_at: dict[str, float] = {}
+        self._last_task: dict[str, float] = {}  # llama.cpp: when a model's idle timer last restarted
+        self._stopping_models: dict[str, int] = {}  # router: name → token of a child asked to exit
         self._keep_alive: dict[str, float | None] = {}  # Ollama: seconds, None = forever
         self._instances: dict[str, list[tuple[str, int]]] = {}  # LM Studio: (instance id, context)
         self._downloads: dict[str, _Download] = {}  # llama.cpp router
@@ -448,6 +471,9 @@ class FakeBackend:
 
     def start(self) -> FakeBackend:
         if self._httpd is None:
+            with self.lock:
+                for model in self.models.values():  # the idle timers of models loaded from the start
+                    self._last_task.setdefault(model.name, time.monotonic())
             self._stopping.clear()
             self._httpd = _Server(self, ("127.0.0.1", 0))
             self._thread = threading.Thread(
@@ -507,9 +533,11 @@ class FakeBackend:
         with self.lock:
             model = self.models[name]
             self._loading.pop(name, None)
+            self._stopping_models.pop(name, None)
             model.loaded = loaded
             if loaded:
                 self._loaded_at[name] = time.time()
+                self._last_task[name] = time.monotonic()
             else:
                 model.sleeping = False
             self._sync_instances(model)
@@ -538,11 +566,35 @@ class FakeBackend:
             self._events.append(entry)
             self._changed.notify_all()
 
+    def _touch(self, ex: _Exchange, model: FakeModel) -> None:
+        """``ex`` used ``model``: it loads or wakes it, and restarts its idle timer (see :class:`Touch`)."""
+        with self.lock:
+            self.touches.append(Touch(model.name, f"{ex.command} {ex.path}"))
+            self._last_task[model.name] = time.monotonic()
+            if model.sleeping:
+                model.sleeping = False
+                self._emit("model_status", model.name, {"status": "loaded"})
+            self._changed.notify_all()
+
+    def _doze(self) -> None:
+        """--sleep-idle-seconds: a loaded model idle that long is asleep (checked as requests arrive)."""
+        if self.sleep_idle_seconds is None:
+            return
+        now = time.monotonic()
+        with self.lock:
+            for model in self.models.values():
+                idle_since = self._last_task.get(model.name, now)
+                awake = model.loaded and not model.sleeping and model.name not in self._loading
+                if awake and now - idle_since >= self.sleep_idle_seconds:
+                    model.sleeping = True
+                    self._emit("model_status", model.name, {"status": "sleeping"})
+
     def _mark_loaded(self, model: FakeModel, loaded: bool) -> None:
         with self.lock:
             model.loaded = loaded
             if loaded:
                 self._loaded_at[model.name] = time.time()
+                self._last_task[model.name] = time.monotonic()
             else:
                 model.sleeping = False
                 self._keep_alive.pop(model.name, None)
@@ -560,7 +612,10 @@ class FakeBackend:
             return instances
 
     def _sync_load(self, ex: _Exchange, model: FakeModel) -> bool:
-        """A load that blocks its request (Ollama, LM Studio, DMR, LocalAI, JIT loads): True if loaded."""
+        """A load that blocks its request (Ollama, LM Studio, DMR, LocalAI, JIT loads): True if loaded.
+
+        Every request that comes here uses the model, so it is a :class:`Touch` even when loaded."""
+        self._touch(ex, model)
         with self.lock:
             if model.loaded:
                 return True
@@ -1240,7 +1295,7 @@ class _LlamaCommon(_Api):
             "modalities": {"vision": False, "video": False, "audio": False},
             "endpoint_slots": True,
             "endpoint_props": False,
-            "endpoint_metrics": False,
+            "endpoint_metrics": self.fake.metrics,
             "webui": True,
             "chat_template": "{{ messages }}",
             "bos_token": "<bos>",
@@ -1278,6 +1333,24 @@ class _LlamaCommon(_Api):
             "not_supported_error",
         )
 
+    def metrics(self, ex: _Exchange, model: FakeModel) -> None:
+        """``GET /metrics`` (with ``--metrics``): exempt from sleep, so no :class:`Touch` — a sleeping
+        server answers from its cache, a METRICS task does not restart the idle timer."""
+        if not self.fake.metrics:
+            self.metrics_disabled(ex)
+            return
+        processing = int(self.fake.busy and not model.sleeping)
+        ex.send_text(
+            200,
+            "# HELP llamacpp:requests_processing Number of requests processing.\n"
+            "# TYPE llamacpp:requests_processing gauge\n"
+            f"llamacpp:requests_processing {processing}\n"
+            "# HELP llamacpp:requests_deferred Number of requests deferred.\n"
+            "# TYPE llamacpp:requests_deferred gauge\n"
+            "llamacpp:requests_deferred 0\n",
+            "text/plain; version=0.0.4",
+        )
+
 
 class _LlamaSingleApi(_LlamaCommon):
     """llama-server with one model: always loaded (or asleep), no load/unload, the models[] trap."""
@@ -1287,7 +1360,7 @@ class _LlamaSingleApi(_LlamaCommon):
         self.add("GET", "/props", lambda ex: ex.send_json(200, self.props(self.served())))
         self.add("GET", ["/models", "/v1/models"], self.models)
         self.add("GET", "/slots", self.get_slots)
-        self.add("GET", "/metrics", self.metrics_disabled)
+        self.add("GET", "/metrics", lambda ex: self.metrics(ex, self.served()))
         self.add("POST", ["/v1/chat/completions", "/chat/completions"], self.chat)
 
     def served(self) -> FakeModel:
@@ -1329,14 +1402,12 @@ class _LlamaSingleApi(_LlamaCommon):
 
     def get_slots(self, ex: _Exchange) -> None:
         model = self.served()
-        with self.fake.lock:
-            model.sleeping = False  # /slots is a task: it wakes a sleeping model
+        self.fake._touch(ex, model)  # /slots posts a task: it wakes a sleeping model, restarts the timer
         ex.send_json(200, self.slots(model))
 
     def chat_model(self, ex: _Exchange, name: str) -> str | None:
         model = self.served()  # one model: the request's "model" is not checked
-        with self.fake.lock:
-            model.sleeping = False
+        self.fake._touch(ex, model)
         return name or model.name
 
 
@@ -1462,28 +1533,69 @@ class _LlamaRouterApi(_LlamaCommon):
             return
         with fake.lock:
             running = model.loaded or model.name in fake._loading
-            if running:
+            if running and model.name in fake._loading:  # still loading: force-killed at once
                 fake._loading.pop(model.name, None)
-                fake._mark_loaded(model, loaded=False)
-                fake._emit("model_status", model.name, {"status": "unloaded", "exit_code": 0})
+                self.child_exited(model)
+            elif running and model.name not in fake._stopping_models:
+                token = fake._next_id()
+                fake._stopping_models[model.name] = token
+                if fake.unload_seconds <= 0:
+                    self.child_exited(model)
+                else:  # server_models::unload only asks the child to exit; the monitor sees it go
+                    fake._spawn(lambda: self.exit_later(model, token), f"stop-{model.name}")
         if not running:
             self.error(ex, "model is not running")
             return
         ex.send_json(200, {"success": True})
 
-    def ensure_ready(self, ex: _Exchange, model: FakeModel) -> bool:
-        """Routed requests autoload (unless ``?autoload=false``) and wait for the child: True if ready."""
+    def child_exited(self, model: FakeModel) -> None:
         fake = self.fake
         with fake.lock:
-            if model.loaded and model.name not in fake._loading:
-                if model.sleeping:
-                    model.sleeping = False
-                    fake._emit("model_status", model.name, {"status": "loaded"})
-                return True
-            if ex.query.get("autoload") in ("false", "0"):
+            fake._stopping_models.pop(model.name, None)
+            fake._mark_loaded(model, loaded=False)
+            fake._emit("model_status", model.name, {"status": "unloaded", "exit_code": 0})
+
+    def exit_later(self, model: FakeModel, token: int) -> None:
+        """The child asked to exit goes after ``unload_seconds``; until then /models lists it as before."""
+        if self.fake._stopping.wait(self.fake.unload_seconds):
+            return
+        with self.fake.lock:
+            if self.fake._stopping_models.get(model.name) == token:
+                self.child_exited(model)
+
+    def autoload(self, ex: _Exchange) -> bool:
+        """is_autoload: ``?autoload=`` when given (true/1), else the router's --models-autoload."""
+        given = ex.query.get("autoload")
+        return self.fake.models_autoload if given is None or given == "" else given in ("true", "1")
+
+    def ensure_ready(self, ex: _Exchange, model: FakeModel) -> bool:
+        """router_validate_model + ensure_model_ready: True when the request may go to the child.
+
+        With autoload an unloaded model is loaded (a :class:`Touch`) and waited for, and so is one
+        whose child is exiting (the next instance serves it: this is how a poll undoes an unload).
+        Without it only a running child (loading, loaded, asleep or exiting) is asked. Waking is the
+        child's business: only requests that post it a task (:meth:`child_task`) do.
+        """
+        fake = self.fake
+        with fake.lock:
+            running = model.loaded or model.name in fake._loading
+            stopping = model.name in fake._stopping_models
+            loading = model.name in fake._loading
+        if not self.autoload(ex):
+            if not running:
                 self.error(ex, "model is not loaded")
                 return False
-            if model.name not in fake._loading:
+            if loading:  # proxied to a child that has not finished loading its weights
+                self.error(ex, "Loading model", "unavailable_error")
+                return False
+            return True
+        if running and not stopping and not loading:
+            return True
+        if stopping:
+            ex.wait_until(lambda: model.name not in fake._stopping_models)
+        with fake.lock:
+            if not model.loaded and model.name not in fake._loading:
+                fake._touch(ex, model)
                 self.begin_load(model)
         ex.wait_until(lambda: model.name not in fake._loading)
         with fake.lock:
@@ -1491,6 +1603,10 @@ class _LlamaRouterApi(_LlamaCommon):
         if not ready:
             self.error(ex, f"model name={model.name} failed to load", "server_error")
         return ready
+
+    def child_task(self, ex: _Exchange, model: FakeModel) -> None:
+        """The child gets a task (/slots, a completion): it wakes if asleep, its idle timer restarts."""
+        self.fake._touch(ex, model)
 
     def routed(self, ex: _Exchange, name: str) -> FakeModel | None:
         """router_validate_model: a name, a known model, a ready child; None once an error is sent."""
@@ -1505,7 +1621,10 @@ class _LlamaRouterApi(_LlamaCommon):
 
     def chat_model(self, ex: _Exchange, name: str) -> str | None:
         model = self.routed(ex, name)
-        return None if model is None else model.name
+        if model is None:
+            return None
+        self.child_task(ex, model)
+        return model.name
 
     def get_props(self, ex: _Exchange) -> None:
         name = ex.query.get("model", "")
@@ -1515,7 +1634,7 @@ class _LlamaRouterApi(_LlamaCommon):
                 {
                     "role": "router",
                     "max_instances": 4,
-                    "models_autoload": True,
+                    "models_autoload": self.fake.models_autoload,
                     "model_alias": "llama-server",
                     "model_path": "none",
                     "default_generation_settings": {"params": {}, "n_ctx": 0},
@@ -1532,11 +1651,13 @@ class _LlamaRouterApi(_LlamaCommon):
     def get_slots(self, ex: _Exchange) -> None:
         model = self.routed(ex, ex.query.get("model", ""))
         if model is not None:
+            self.child_task(ex, model)
             ex.send_json(200, self.slots(model))
 
     def get_metrics(self, ex: _Exchange) -> None:
-        if self.routed(ex, ex.query.get("model", "")) is not None:
-            self.metrics_disabled(ex)  # the child was started without --metrics
+        model = self.routed(ex, ex.query.get("model", ""))
+        if model is not None:
+            self.metrics(ex, model)  # the child's own /metrics (501 unless started with --metrics)
 
     # ------------------------------------------------------------------ downloads and events
 

@@ -457,6 +457,92 @@ def test_router_routed_requests_autoload(started: list[FakeBackend]) -> None:
     assert call(fake.root_url + f"/metrics?model={QWEN}").status == 501
 
 
+def test_router_unload_only_asks_the_child_to_exit(started: list[FakeBackend]) -> None:
+    """server_models::unload: ``/models/unload`` answers at once; the child keeps its status until it
+    has exited (the monitor's update_status), and it stays "running" for routing meanwhile."""
+    fake = run(started, Kind.LLAMACPP_ROUTER, router_models(), unload_seconds=1.5)
+    assert call(fake.root_url + "/models/unload", "POST", {"model": GEMMA}).json() == {"success": True}
+    assert router_status(fake, GEMMA)["value"] == "loaded"
+    again = call(fake.root_url + "/models/unload", "POST", {"model": GEMMA})  # request_stop: once
+    assert again.json() == {"success": True}
+    refused = call(fake.root_url + "/models/load", "POST", {"model": GEMMA})
+    assert refused.json()["error"]["message"] == "model is already running"
+    wait_until(lambda: router_status(fake, GEMMA)["value"] == "unloaded", WAIT, "the child to exit")
+    assert fake.touches == []
+
+
+def test_a_routed_request_while_the_child_exits_loads_the_model_again(started: list[FakeBackend]) -> None:
+    """ensure_model_ready: a stopping instance takes no request, the next instance serves it — the
+    tray's ``/slots?model=`` poll after "Unload all" loaded the models again this way."""
+    fake = run(started, Kind.LLAMACPP_ROUTER, router_models(), unload_seconds=1.5)
+    call(fake.root_url + "/models/unload", "POST", {"model": GEMMA})
+    without_autoload = call(fake.root_url + f"/metrics?model={GEMMA}&autoload=false")
+    assert without_autoload.status == 501  # proxied to the exiting child as is
+    assert fake.touches == []
+    assert call(fake.root_url + f"/slots?model={GEMMA}").status == 200
+    assert router_status(fake, GEMMA)["value"] == "loaded"
+    assert [t.request for t in fake.touches] == [f"GET /slots?model={GEMMA}"] * 2  # loads, then a task
+
+
+def test_router_without_autoload_refuses_unloaded_models(started: list[FakeBackend]) -> None:
+    """--no-models-autoload: router_validate_model answers 400 "model is not loaded"; a request's
+    own ``?autoload=true`` still loads (is_autoload)."""
+    fake = run(started, Kind.LLAMACPP_ROUTER, router_models(), models_autoload=False)
+    assert call(fake.root_url + "/props").json()["models_autoload"] is False
+    refused = chat(fake, QWEN)
+    assert (refused.status, refused.json()["error"]) == (
+        400,
+        {"code": 400, "message": "model is not loaded", "type": "invalid_request_error"},
+    )
+    assert chat(fake, GEMMA).status == 200  # a loaded one answers
+    assert call(fake.root_url + f"/props?model={QWEN}&autoload=true").status == 200
+    assert router_status(fake, QWEN)["value"] == "loaded"
+
+
+def test_only_tasks_wake_a_sleeping_router_child(started: list[FakeBackend]) -> None:
+    """README "Sleeping on Idle": /health, /props, /models, /metrics are exempt; /slots is a task."""
+    models = [FakeModel(GEMMA, loaded=True, sleeping=True)]
+    fake = run(started, Kind.LLAMACPP_ROUTER, models, metrics=True, busy=True)
+    props = call(fake.root_url + f"/props?model={GEMMA}&autoload=false").json()
+    metrics = call(fake.root_url + f"/metrics?model={GEMMA}&autoload=false").text
+    assert props["is_sleeping"] is True and props["endpoint_metrics"] is True
+    assert "llamacpp:requests_processing 0" in metrics  # asleep: nothing is being generated
+    assert router_status(fake, GEMMA)["value"] == "sleeping" and fake.touches == []
+    call(fake.root_url + f"/slots?model={GEMMA}&autoload=false")
+    assert router_status(fake, GEMMA)["value"] == "loaded"
+    assert [t.request for t in fake.touches] == [f"GET /slots?model={GEMMA}&autoload=false"]
+    assert "llamacpp:requests_processing 1" in call(fake.root_url + f"/metrics?model={GEMMA}").text
+
+
+@pytest.mark.parametrize("kind", [Kind.LLAMACPP_SINGLE, Kind.LLAMACPP_ROUTER])
+def test_an_idle_llamacpp_model_falls_asleep_unless_tasks_keep_it_awake(
+    started: list[FakeBackend], kind: Kind
+) -> None:
+    """--sleep-idle-seconds: the timer restarts on every task (server_queue::post), so a client
+    asking ``/slots`` more often than that keeps the model awake for ever."""
+    fake = run(started, kind, [FakeModel("m", loaded=True)], sleep_idle_seconds=1.0)
+    single = kind is Kind.LLAMACPP_SINGLE
+    slots = fake.root_url + ("/slots" if single else "/slots?model=m")
+    props = fake.root_url + ("/props" if single else "/props?model=m&autoload=false")
+
+    def asleep() -> bool:
+        return bool(call(props).json()["is_sleeping"])
+
+    assert call(slots).status == 200 and not asleep()  # a task has just restarted the timer
+    wait_until(asleep, WAIT, "the idle model to fall asleep")  # /props is exempt: no restart
+    assert call(slots).status == 200 and not asleep()  # a task wakes it
+    assert len(fake.touches) == 2
+
+
+@pytest.mark.parametrize("kind", [Kind.OLLAMA, Kind.LMSTUDIO, Kind.DMR, Kind.LOCALAI, Kind.LLAMACPP_SINGLE])
+def test_a_chat_request_is_recorded_as_a_touch(started: list[FakeBackend], kind: Kind) -> None:
+    """The other side of the no-wake tests: what uses a model is seen (they could fail)."""
+    fake = run(started, kind)
+    name = next(iter(fake.models))
+    assert chat(fake, name).status == 200
+    assert [t.model for t in fake.touches] == [name]
+
+
 def test_router_download_and_load_over_sse(started: list[FakeBackend]) -> None:
     new = "ggml-org/SmolLM2-135M-GGUF:Q8_0"
     fake = run(started, Kind.LLAMACPP_ROUTER, router_models(), pullable={new: 5000}, pull_step_seconds=0.01)

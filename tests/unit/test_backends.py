@@ -320,13 +320,16 @@ async def test_memory_is_called_memory_only_where_it_is_real(kind: Kind) -> None
 # ---------------------------------------------------------------------------------------------- busy
 
 
-async def test_single_llamacpp_busy_comes_from_slots_while_awake() -> None:
-    with FakeBackend(Kind.LLAMACPP_SINGLE, [FakeModel("gemma")], busy=True) as fake:
+async def test_single_llamacpp_busy_comes_from_metrics() -> None:
+    """``/metrics`` is exempt from sleep (README "Sleeping on Idle"); ``/slots`` is a task that
+    restarts the idle timer, so it is never a look (docs/model-management.md)."""
+    with FakeBackend(Kind.LLAMACPP_SINGLE, [FakeModel("gemma")], busy=True, metrics=True) as fake:
         async with managed(fake) as manager:
             assert (await manager.snapshot()).busy is True
             fake.busy = False
             assert (await manager.snapshot()).busy is False
-    assert "/slots" in paths(fake)
+    assert "/metrics" in paths(fake)
+    assert not any(p.startswith("/slots") for p in paths(fake)) and fake.touches == []
 
 
 async def test_a_sleeping_llamacpp_model_is_never_woken_by_a_look() -> None:
@@ -341,14 +344,19 @@ async def test_a_sleeping_llamacpp_model_is_never_woken_by_a_look() -> None:
     assert not any(p.startswith("/slots") for p in paths(fake))
 
 
-async def test_router_reads_slots_of_awake_models_only() -> None:
-    models = [FakeModel("sleepy", loaded=True, sleeping=True), FakeModel("awake", loaded=True)]
-    with FakeBackend(Kind.LLAMACPP_ROUTER, models, busy=True) as fake:
+async def test_router_reads_metrics_of_awake_models_only_never_autoloading() -> None:
+    models = [
+        FakeModel("sleepy", loaded=True, sleeping=True),
+        FakeModel("awake/model:Q4", loaded=True),
+        FakeModel("on-disk"),
+    ]
+    with FakeBackend(Kind.LLAMACPP_ROUTER, models, busy=True, metrics=True) as fake:
         async with managed(fake) as manager:
             assert (await manager.snapshot()).busy is True
-        assert fake.models["sleepy"].sleeping
-    slots = [p for p in paths(fake) if p.startswith("/slots")]
-    assert slots == ["/slots?model=awake"]
+        assert fake.models["sleepy"].sleeping and not fake.models["on-disk"].loaded
+    routed = [p for p in paths(fake) if "?model=" in p]
+    assert routed == ["/metrics?model=awake%2Fmodel%3AQ4&autoload=false"]
+    assert fake.touches == []
 
 
 async def test_router_with_only_sleeping_models_asks_no_slots() -> None:
@@ -402,19 +410,18 @@ async def test_vllm_without_metrics_switches_busy_off(status: int) -> None:
     assert paths(fake).count("/metrics") == 1  # asked once, then never again
 
 
-async def test_llamacpp_slots_answering_501_switches_busy_off() -> None:
-    with FakeBackend(Kind.LLAMACPP_SINGLE, [FakeModel("gemma")], busy=True) as fake:
-        error = {
-            "error": {"code": 501, "message": "slots endpoint is disabled", "type": "not_supported_error"}
-        }
-        answer_route(fake, "GET", "/slots", 501, error)
+@pytest.mark.parametrize("kind", [Kind.LLAMACPP_SINGLE, Kind.LLAMACPP_ROUTER])
+async def test_llamacpp_without_metrics_has_no_busy_dot_rather_than_a_waking_probe(kind: Kind) -> None:
+    """Started without ``--metrics`` (the default): ``/metrics`` answers 501 once and is never asked
+    again; ``/slots``, which would answer, is not asked instead."""
+    with FakeBackend(kind, [FakeModel("gemma", loaded=True)], busy=True) as fake:
         async with managed(fake) as manager:
             first = await manager.snapshot()
             second = await manager.snapshot()
     assert first.error is None and first.busy is None and not first.caps.busy
     assert second.busy is None
-    assert paths(fake).count("/slots") == 1
-    assert "/metrics" not in paths(fake)  # busy comes from /slots; /metrics (501 here) is never needed
+    assert sum(p.startswith("/metrics") for p in paths(fake)) == 1
+    assert not any(p.startswith("/slots") for p in paths(fake)) and fake.touches == []
 
 
 async def test_localai_without_system_cannot_tell_loaded_models() -> None:

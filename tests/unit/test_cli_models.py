@@ -16,9 +16,10 @@ import pytest
 
 from tests.support.cli import cli
 from tests.support.fake_backends import FakeBackend, FakeModel, Kind
-from tests.support.managed import posts
+from tests.support.managed import answer_route, posts
 from tests.support.ports import free_port
 from trayai.cli.models import PullReporter
+from trayai.core.backends import manager as manager_module
 from trayai.core.backends.records import PullProgress
 from trayai.core.config import ConfigStore, Profile, Settings
 from trayai.core.paths import AppPaths
@@ -188,6 +189,65 @@ def test_unload_one_and_all() -> None:
         code, out, _ = cli("unload", "--all", "--endpoint", fake.base_url)
         assert (code, out) == (0, "nothing was loaded\n")
         assert not any(m.loaded for m in fake.models.values())
+
+
+def router_states(fake: FakeBackend) -> dict[str, tuple[bool, bool]]:
+    with fake.lock:
+        return {m.name: (m.loaded, m.sleeping) for m in fake.models.values()}
+
+
+def test_unload_all_on_a_router_returns_once_the_router_lists_them_unloaded() -> None:
+    """``/models/unload`` only asks the child to exit (server_models::unload); the router lists it
+    as before until it has gone. ``unload --all`` waits for that, as ``unload MODEL`` does."""
+    models = [FakeModel(GEMMA, loaded=True), FakeModel(QWEN, loaded=True, sleeping=True), FakeModel("x")]
+    with FakeBackend(Kind.LLAMACPP_ROUTER, models, unload_seconds=0.5) as fake:
+        code, out, err = cli("unload", "--all", "--endpoint", fake.base_url)
+        when_it_returned = router_states(fake)
+    assert code == 0, err
+    assert sorted(out.splitlines()) == sorted([f"unloaded {GEMMA}", f"unloaded {QWEN}"])
+    assert when_it_returned == {GEMMA: (False, False), QWEN: (False, False), "x": (False, False)}
+
+
+def test_unload_all_says_which_models_a_router_still_lists_after_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(manager_module, "UNLOAD_DEADLINE", 0.3)
+    models = [FakeModel(GEMMA, loaded=True), FakeModel(QWEN)]
+    with FakeBackend(Kind.LLAMACPP_ROUTER, models, unload_seconds=60) as fake:  # a child that hangs
+        code, out, err = cli("unload", "--all", "--endpoint", fake.base_url)
+    assert (code, out) == (1, "")
+    assert f"accepted the unload of '{GEMMA}' but still lists it as loaded after 0.3 s" in err
+
+
+def test_load_of_a_sleeping_router_model_wakes_it_on_purpose() -> None:
+    """The router answers "model is already running" for a model asleep: it is loaded, so the load
+    wakes it (a ``/slots`` task, routed with ``autoload=false``) instead of waiting for "loaded"."""
+    with FakeBackend(Kind.LLAMACPP_ROUTER, [FakeModel(GEMMA, loaded=True, sleeping=True)]) as fake:
+        code, out, err = cli("load", GEMMA, "--timeout", "3", "--endpoint", fake.base_url)
+        after = router_states(fake)
+    assert code == 0, err
+    assert err.splitlines() == [f"{GEMMA}: sleeping…", f"{GEMMA}: loaded…"]
+    assert out.startswith(f"loaded {GEMMA} in ")
+    assert after == {GEMMA: (True, False)}
+    quoted = "ggml-org%2Fgemma-3-1b-it-GGUF%3AQ4_K_M"
+    assert [t.request for t in fake.touches] == [f"GET /slots?model={quoted}&autoload=false"]
+
+
+def test_load_of_a_sleeping_model_that_cannot_be_woken_says_it_is_loaded_but_asleep() -> None:
+    with FakeBackend(Kind.LLAMACPP_ROUTER, [FakeModel(GEMMA, loaded=True, sleeping=True)]) as fake:
+        disabled = "This server does not support slots endpoint. Start it with `--slots`"
+        answer_route(
+            fake,
+            "GET",
+            "/slots",
+            501,
+            {"error": {"code": 501, "message": disabled, "type": "not_supported_error"}},
+        )  # a router whose children run with --no-slots
+        code, out, err = cli("load", GEMMA, "--timeout", "3", "--endpoint", fake.base_url)
+        where = f"127.0.0.1:{fake.port}"
+    assert code == 0, err
+    assert out == f"{GEMMA} is loaded but asleep on {where}: its next request wakes it\n"
+    assert router_states(fake) == {GEMMA: (True, True)}
 
 
 def test_unload_needs_a_name_or_all(capsys: pytest.CaptureFixture[str]) -> None:

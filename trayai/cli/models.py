@@ -183,6 +183,12 @@ def cmd_load(ctx: Context) -> int:
             except TrayaiError as exc:
                 return ctx.fail(exc)
         took = time.monotonic() - started
+        if record.state is ModelState.SLEEPING:  # could not be woken on purpose (router with --no-slots)
+            ctx.out.write(
+                f"{ctx.line(record.id)} is loaded but asleep on {ctx.line(manager.http.where)}: "
+                "its next request wakes it\n"
+            )
+            return EXIT_OK
         facts = " · ".join(record_facts(record, time.time())[1:])
         ctx.out.write(
             f"loaded {ctx.line(record.id)} in {took:.1f} s"

@@ -332,7 +332,7 @@ class ModelClient:
 
     @property
     def server_root(self) -> str:
-        """The server's root URL (``…/v1`` removed): where llama.cpp serves /props and /slots."""
+        """The server's root URL (``…/v1`` removed): where llama.cpp serves /props."""
         base = self.endpoint.base_url
         return base[: -len("/v1")] if base.endswith("/v1") else base
 
@@ -416,13 +416,6 @@ class ModelClient:
             self._unsupported.add("/api/show")
             return None
         return "vision" in capabilities if isinstance(capabilities, list) else None
-
-    async def busy_slots(self) -> int | None:
-        """How many answers a llama.cpp server is generating now (``/slots``), whoever asked."""
-        slots = await self._llama_json("/slots")
-        if not isinstance(slots, list):
-            return None
-        return sum(1 for slot in slots if isinstance(slot, dict) and slot.get("is_processing"))
 
     # ------------------------------------------------------------------ chat
 

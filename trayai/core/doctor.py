@@ -92,7 +92,7 @@ async def diagnose(client: ModelClient, resolved: ResolvedEndpoint, *, generate:
             + (" …" if len(status.models) > 8 else ""),
         )
     )
-    if status.state is ServerState.MODEL_MISSING and status.error:
+    if status.state in (ServerState.MODEL_MISSING, ServerState.MODEL_NOT_LOADED) and status.error:
         failed("Model available", status.error)
         return _skip_rest(report, "Generation")
     how = ""
@@ -145,6 +145,8 @@ def _kind_words(status: StatusReport) -> str:
     caps = snapshot.caps
     can = [w for w, ok in (("loads", caps.load), ("unloads", caps.unload), ("pulls", caps.pull)) if ok]
     parts = [", ".join(can) if can else "no model management over HTTP"]
+    if not snapshot.autoload:
+        parts.append("no autoload")  # a llama.cpp router with --no-models-autoload
     if caps.loaded_state:
         names = [m.id for m in snapshot.loaded]
         parts.append(f"{len(names)} loaded" + (f": {', '.join(names[:5])}" if names else ""))

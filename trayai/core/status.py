@@ -9,9 +9,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from trayai.core.backends.records import ServerSnapshot
+from trayai.core.backends.records import ModelState, ServerSnapshot
 from trayai.core.client import ModelClient, ModelListing
-from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.errors import ErrorCode, TrayaiError, make_error, not_loaded_error
 from trayai.core.modelmatch import ModelMatch, match_model
 from trayai.core.strenum import StrEnum
 from trayai.core.urls import host_port
@@ -23,6 +23,7 @@ class ServerState(StrEnum):
     AUTH_ERROR = "auth_error"
     NO_MODELS = "no_models"
     MODEL_MISSING = "model_missing"
+    MODEL_NOT_LOADED = "model_not_loaded"  # listed, not in memory, and the server will not load it
     READY = "ready"
     GENERATING = "generating"
     ERROR = "error"
@@ -38,6 +39,7 @@ _WORDS = {
     ServerState.AUTH_ERROR: "API key rejected",
     ServerState.NO_MODELS: "no models loaded",
     ServerState.MODEL_MISSING: "model missing",
+    ServerState.MODEL_NOT_LOADED: "model not loaded",
     ServerState.READY: "ready",
     ServerState.GENERATING: "generating",
     ServerState.ERROR: "error",
@@ -81,10 +83,23 @@ class StatusReport:
         return self.state not in (ServerState.UNREACHABLE, ServerState.ERROR)
 
     def with_snapshot(self, snapshot: ServerSnapshot) -> StatusReport:
-        """This report plus the model API's look; its busy flag is the real "generating" signal."""
+        """This report plus the model API's look; its busy flag is the real "generating" signal.
+
+        The listing alone says "ready" for a model that is only on disk; on a server that loads
+        nothing on request (llama.cpp router, ``--no-models-autoload``) every answer would fail.
+        """
         self.snapshot = snapshot
         if snapshot.busy is not None:
             self.busy_slots = int(snapshot.busy)
+        record = snapshot.find(self.resolved_model) if self.resolved_model else None
+        if (
+            self.state is ServerState.READY
+            and not snapshot.autoload
+            and record is not None
+            and record.state in (ModelState.AVAILABLE, ModelState.FAILED)
+        ):
+            self.state = ServerState.MODEL_NOT_LOADED
+            self.error = not_loaded_error(host_port(self.base_url), record.id, status=None)
         return self
 
     @property
@@ -122,9 +137,12 @@ class StatusReport:
 async def probe(client: ModelClient, model: str, *, busy: bool = True) -> StatusReport:
     """List the server's models once and classify the result (never raises for server faults).
 
-    ``busy`` also reads llama.cpp's ``/slots``; callers with a model manager take its busy signal,
-    which leaves a sleeping model asleep.
+    ``busy`` also takes the model API's look (:meth:`StatusReport.with_snapshot`): its busy signal
+    and loaded states come from calls that never load or wake a model (``/slots`` would). Callers
+    with their own model manager pass False and add its look themselves.
     """
+    from trayai.core.backends.manager import ModelManager  # not at import: the tray's start-up path
+
     base_url = client.base_url
     try:
         listing = await client.list_models()
@@ -132,8 +150,8 @@ async def probe(client: ModelClient, model: str, *, busy: bool = True) -> Status
         return StatusReport(state=state_for_error(exc), base_url=base_url, model=model, error=exc)
     report = report_from_listing(listing, base_url, model)
     report.listing = listing
-    if busy and listing.server == "llama.cpp server":
-        report.busy_slots = await client.busy_slots()
+    if busy:
+        report.with_snapshot(await ModelManager(client).snapshot(listing))
     return report
 
 

@@ -59,13 +59,25 @@ class Backend:
         return [m.id for m in await self.models() if m.state.in_memory]
 
     async def busy(self) -> bool | None:
-        """Whether the server is generating now, for anyone; None where it gives no such signal."""
+        """Whether the server is generating now, for anyone; None where it gives no such signal.
+
+        Only from calls that neither load, wake nor restart a model's idle clock: a look never does.
+        """
         return None
+
+    @property
+    def autoload(self) -> bool:
+        """Whether a request for a model not in memory loads it (the llama.cpp router can refuse)."""
+        return True
 
     # ------------------------------------------------------------------ actions
 
     async def load(self, record: ModelRecord, keep_alive: float | None) -> None:
         raise Unsupported(self.kind, "load models", self.no_load_hint())
+
+    async def wake(self, record: ModelRecord) -> bool:
+        """Wake a sleeping model because the user asked to load it; False where it cannot be done."""
+        return False
 
     async def unload(self, record: ModelRecord) -> None:
         raise Unsupported(self.kind, "unload models", self.no_load_hint())

