@@ -232,3 +232,13 @@ def test_version_into_a_pipe_that_closes_early_is_not_an_error() -> None:
         check=False,
     )
     assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_a_batch_lines_json_error_reads_once() -> None:
+    """json's "Unterminated string starting at" plus our " at column N" read "at at column"."""
+    from trayai.core.batch import parse_item
+
+    item = parse_item('{"prompt": "never closed', 0)
+    assert item.error is not None
+    assert "at at" not in item.error
+    assert item.error == "not valid JSON (Unterminated string starting at; column 12)"

@@ -40,7 +40,7 @@ def parse_item(line: str, index: int, *, system: str = "") -> BatchItem:
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
-        return BatchItem(index, fallback_id, error=f"not valid JSON ({exc.msg} at column {exc.colno})")
+        return BatchItem(index, fallback_id, error=f"not valid JSON ({exc.msg}; column {exc.colno})")
     if not isinstance(data, dict):
         return BatchItem(index, fallback_id, error="expected a JSON object")
     item_id = str(data["id"]) if data.get("id") not in (None, "") else fallback_id
