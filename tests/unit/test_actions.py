@@ -18,8 +18,8 @@ from trayai.core.actions import (
     template_problem,
     unknown_action,
 )
-from trayai.core.config import DEFAULT_ACTIONS, Action, ConfigError
-from trayai.core.errors import AppError
+from trayai.core.config import DEFAULT_ACTIONS, Action
+from trayai.core.errors import AppError, ConfigError
 
 EXPLAIN = DEFAULT_ACTIONS[0]
 

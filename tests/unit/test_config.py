@@ -17,7 +17,6 @@ from trayai.core.config import (
     DEFAULT_PROFILE_NAME,
     SCHEMA_VERSION,
     BuiltinServerSettings,
-    ConfigError,
     ConfigStore,
     GenerationParams,
     LoadedConfig,
@@ -31,6 +30,7 @@ from trayai.core.config import (
     settings_to_dict,
     validate_settings,
 )
+from trayai.core.errors import ConfigError
 from trayai.core.paths import AppPaths
 
 

@@ -11,14 +11,7 @@ import psutil
 import pytest
 
 from tests.support.waiting import wait_until
-from trayai.core.config import (
-    Action,
-    ConfigError,
-    ConfigStore,
-    Preset,
-    Profile,
-    Settings,
-)
+from trayai.core.config import Action, ConfigStore, Preset, Profile, Settings
 from trayai.core.config_merge import (
     CHANGED,
     REMOVED,
@@ -28,6 +21,7 @@ from trayai.core.config_merge import (
     merge_with_file,
     save_merged,
 )
+from trayai.core.errors import ConfigError
 from trayai.core.filelock import FileLockedError, exclusive_lock
 from trayai.core.paths import AppPaths
 

@@ -13,7 +13,6 @@ from trayai.core.config import (
     DEFAULT_PRESETS,
     SCHEMA_VERSION,
     Action,
-    ConfigError,
     ConfigStore,
     Preset,
     Settings,
@@ -23,6 +22,7 @@ from trayai.core.config import (
     validate_settings,
 )
 from trayai.core.config_edit import setting_keys
+from trayai.core.errors import ConfigError
 from trayai.core.paths import AppPaths
 
 

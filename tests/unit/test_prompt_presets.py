@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import pytest
 
 from trayai.core.client import GenerationOptions
-from trayai.core.config import DEFAULT_PRESETS, ConfigError, GenerationParams, Preset
+from trayai.core.config import DEFAULT_PRESETS, GenerationParams, Preset
+from trayai.core.errors import ConfigError
 from trayai.core.prompt_presets import (
     PresetValues,
     apply_preset,

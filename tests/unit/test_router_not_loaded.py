@@ -16,8 +16,9 @@ from tests.support.cli import cli
 from tests.support.fake_backends import FakeBackend, FakeModel, Kind
 from tests.support.managed import KEY
 from trayai.core.backends.manager import ModelManager
+from trayai.core.classify import classify_status
 from trayai.core.client import Endpoint, ModelClient
-from trayai.core.errors import ErrorCode, classify_status
+from trayai.core.errors import ErrorCode
 from trayai.core.status import ServerState, probe
 
 GEMMA, QWEN = "ggml-org/gemma-3-1b-it-GGUF:Q4_K_M", "unsloth/Qwen3-4B-GGUF:Q4_K_M"

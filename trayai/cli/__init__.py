@@ -24,8 +24,7 @@ def main(
     from trayai.cli.app import is_gui, run_gui, run_target
     from trayai.cli.context import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Context
     from trayai.cli.parser import build_app_parser, build_parser, only_app_options
-    from trayai.core.config import ConfigError
-    from trayai.core.errors import TrayaiError
+    from trayai.core.errors import ConfigError, TrayaiError
     from trayai.core.logs import setup_logging
     from trayai.core.redact import Redactor
     from trayai.core.textsafe import escape_line

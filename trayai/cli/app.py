@@ -90,7 +90,7 @@ def run_gui(args: argparse.Namespace, stderr: TextIO) -> int:
             return EXIT_FAIL
         command = checked
     from trayai.core.errors import AppError
-    from trayai.ui.app import run_app  # PySide6 is loaded only for the GUI
+    from trayai.ui.bootstrap import run_app  # PySide6 is loaded only for the GUI
 
     try:
         return run_app(command, debug=getattr(args, "debug", False), target=target)

@@ -92,7 +92,7 @@ def _add_preset_remove(actions: Subparsers) -> None:
 
 def cmd_preset_remove(ctx: Context) -> int:
     from trayai.core import config_edit
-    from trayai.core.config import ConfigError
+    from trayai.core.errors import ConfigError
     from trayai.core.suggest import did_you_mean
 
     name, presets = ctx.args.name, ctx.loaded.settings.presets

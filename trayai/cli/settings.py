@@ -159,7 +159,7 @@ def _known_key(key: str) -> None:
     """Refuse a key no setting has, naming the likely one: ``model`` is ``profile.model``, ``port`` is
     ``builtin_server.port`` (a key without its section), ``pol_interval`` is ``poll_interval``."""
     from trayai.core import config_edit
-    from trayai.core.config import ConfigError
+    from trayai.core.errors import ConfigError
     from trayai.core.suggest import did_you_mean, suggesting
 
     keys = config_edit.setting_keys()

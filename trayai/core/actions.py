@@ -7,26 +7,17 @@ dialog all go through these rules, and each is unit-tested without a display.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from trayai.core.config import MAX_NAME, Action, ConfigError
-from trayai.core.errors import AppError
+from trayai.core.config import MAX_NAME, Action
+from trayai.core.errors import AppError, TemplateError
 from trayai.core.suggest import did_you_mean
+from trayai.core.templates import PLACEHOLDERS, Placeholder, fill, placeholders, template_problem
 from trayai.core.textsafe import escape_line
 
-Placeholder = Literal["selection", "clipboard", "input"]
-PLACEHOLDERS: tuple[Placeholder, ...] = ("selection", "clipboard", "input")
-# ``{{`` and ``}}`` are literal braces; ``{word}`` is a placeholder; any other brace is text as typed,
-# so a template may show JSON (``{"a": 1}``) without escaping.
-_TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 ACTION_COMMAND = "prompt:action:"  # + the action's name: what `trayai prompt --action NAME` forwards
-
-
-class TemplateError(ConfigError):
-    """An action's template cannot be used: empty, or a ``{placeholder}`` trayai does not know."""
 
 
 class ActionTextMissing(AppError):
@@ -46,48 +37,6 @@ class RenderedAction:
 
     text: str
     selection_from: Literal["selection", "clipboard"] | None
-
-
-def placeholders(template: str) -> list[Placeholder]:
-    """The placeholders ``template`` uses, in order of first use; :class:`TemplateError` for others."""
-    found: list[Placeholder] = []
-    for match in _TOKEN.finditer(template):
-        name = match.group(1)
-        if name is None:
-            continue
-        if name not in PLACEHOLDERS:
-            known = ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
-            raise TemplateError(
-                f"unknown placeholder {{{name}}} — use {known} (write {{{{ and }}}} for literal braces)"
-            )
-        if name not in found:
-            found.append(name)
-    return found
-
-
-def template_problem(template: str) -> str | None:
-    """Why ``template`` cannot be an action's, as a phrase; None when it can."""
-    if not isinstance(template, str) or not template.strip():
-        return "the template is empty"
-    try:
-        placeholders(template)
-    except TemplateError as exc:
-        return str(exc)
-    return None
-
-
-def fill(template: str, values: Mapping[str, str]) -> str:
-    """``template`` with its placeholders replaced in one pass: text put in is never read again, so a
-    selection that contains ``{clipboard}`` stays as it is."""
-
-    def one(match: re.Match[str]) -> str:
-        token, name = match.group(0), match.group(1)
-        if name is None:
-            return token[0]  # {{ → {, }} → }
-        return values.get(name, "")  # every name was checked by placeholders() first
-
-    placeholders(template)
-    return _TOKEN.sub(one, template)
 
 
 def render_action(

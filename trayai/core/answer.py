@@ -14,9 +14,10 @@ from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from trayai.core.classify import classify_exception
 from trayai.core.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.context import Prepared, halve, prepare
-from trayai.core.errors import ErrorCode, TrayaiError, classify_exception, make_error
+from trayai.core.errors import ErrorCode, TrayaiError, make_error
 from trayai.core.fallback import worth_falling_back
 from trayai.core.modelcheck import ServerModels, other_model
 from trayai.core.thinking import PartKind

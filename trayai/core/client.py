@@ -8,24 +8,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 import time
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from trayai.core.errors import (
-    ErrorCode,
-    ErrorPhase,
-    TrayaiError,
-    classify_exception,
-    classify_status,
-    make_error,
-)
+from trayai.core.classify import classify_exception, classify_status
+from trayai.core.errors import ErrorCode, ErrorPhase, TrayaiError, make_error
 from trayai.core.responses import (
     ModelInfo,
-    Usage,
     completion_fields,
     guess_server_kind,
     message_reasoning,
@@ -35,6 +27,7 @@ from trayai.core.responses import (
 from trayai.core.textsafe import valid_text
 from trayai.core.thinking import split_thinking
 from trayai.core.urls import host_port, is_loopback_url, normalize_base_url
+from trayai.core.wire import GenerationOptions, Message, StreamResult, Usage, within
 
 if TYPE_CHECKING:
     import httpx2
@@ -43,31 +36,13 @@ if TYPE_CHECKING:
     from trayai.core.plainhttp import PlainHttp
     from trayai.core.stream import ChatStream
 
-Message = Mapping[str, Any]
 
 _PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
 MAX_LISTING_BYTES = 8_000_000  # a /models body (thousands of models fit in a few hundred KB)
 
 
-T = TypeVar("T")
-
-
 def _import_openai() -> None:
     import openai  # noqa: F401 - loaded for its side effect: the module is cached for later
-
-
-async def within(awaitable: Awaitable[T], seconds: float) -> T:
-    """``await`` with a deadline (raises ``TimeoutError``) that never swallows a cancellation.
-
-    Why not ``asyncio.wait_for``: on Python 3.11 it returns the result instead of raising when the
-    task is cancelled just as the awaited thing completes — measured here, a Stop pressed while
-    tokens arrive at 1,000/s was lost about one time in three and the answer ran on to max tokens.
-    ``asyncio.timeout`` (3.11+) keeps an outside cancellation; 3.10 falls back to ``wait_for``.
-    """
-    if sys.version_info >= (3, 11):
-        async with asyncio.timeout(seconds):
-            return await awaitable
-    return await asyncio.wait_for(awaitable, seconds)  # pragma: no cover - Python 3.10
 
 
 @dataclass(frozen=True)
@@ -100,67 +75,6 @@ class ModelListing:
     @property
     def ids(self) -> list[str]:
         return [m.id for m in self.models]
-
-
-@dataclass(frozen=True)
-class GenerationOptions:
-    """Per-request sampling options; None leaves the choice to the server."""
-
-    temperature: float | None = None
-    top_p: float | None = None
-    max_tokens: int | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-    def as_body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            k: v
-            for k, v in (
-                ("temperature", self.temperature),
-                ("top_p", self.top_p),
-                ("max_tokens", self.max_tokens),
-            )
-            if v is not None
-        }
-        body.update(self.extra)
-        return body
-
-
-@dataclass(frozen=True)
-class StreamResult:
-    """The final record of a reply: what arrived, why it ended and how fast it was.
-
-    ``finish_reason`` is the server's ("stop", "length", …), or "cancelled" when the caller stopped
-    it, or "error" when it failed (``error`` then holds the typed error and ``text`` what arrived).
-    """
-
-    text: str
-    model: str
-    finish_reason: str
-    usage: Usage
-    ttft: float | None  # seconds from sending the request to the first content token
-    duration: float  # seconds from sending the request to the end
-    tokens_per_second: float | None
-    error: TrayaiError | None = None
-    thinking: str = ""  # a reasoning model's thinking, kept apart from the answer
-    thinking_seconds: float | None = None  # from its first thinking token to its first answer text
-
-    @property
-    def cut_at_max_tokens(self) -> bool:
-        return self.finish_reason == "length"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "finish_reason": self.finish_reason,
-            "prompt_tokens": self.usage.prompt_tokens,
-            "completion_tokens": self.usage.completion_tokens,
-            "usage_estimated": self.usage.estimated,
-            "ttft_s": None if self.ttft is None else round(self.ttft, 4),
-            "duration_s": round(self.duration, 4),
-            "tokens_per_second": None if self.tokens_per_second is None else round(self.tokens_per_second, 2),
-            "thinking_s": None if self.thinking_seconds is None else round(self.thinking_seconds, 2),
-            "error": None if self.error is None else self.error.to_dict(),
-        }
 
 
 class ModelClient:
@@ -512,6 +426,7 @@ class ModelClient:
 __all__ = [
     "Endpoint",
     "GenerationOptions",
+    "Message",
     "ModelClient",
     "ModelInfo",
     "ModelListing",

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
 from trayai.core.envfile import EnvValue, read_env_file
-from trayai.core.errors import AppError
+from trayai.core.errors import ConfigError
 from trayai.core.paths import AppPaths, ensure_private_dir
+from trayai.core.templates import template_problem
 from trayai.core.textsafe import escape_line
 
 SCHEMA_VERSION = 1
@@ -288,10 +289,6 @@ class LoadedConfig:
     @property
     def env_api_key(self) -> Override | None:
         return self.overrides.get("api_key")
-
-
-class ConfigError(AppError, ValueError):
-    """A user-supplied setting is invalid; ``str()`` is the message to show."""
 
 
 # --------------------------------------------------------------------------- loading
@@ -722,8 +719,6 @@ def item_problem(item: Preset | Action) -> str | None:
         except ConfigError as exc:
             return f"{kind.capitalize()} {name!r}: {spec.name}: {exc}"
     if isinstance(item, Action):
-        from trayai.core.actions import template_problem  # it imports this module
-
         problem = template_problem(item.template)
         if problem:
             return f"Action {name!r}: {problem}"

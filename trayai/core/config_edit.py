@@ -13,7 +13,6 @@ import json
 from typing import Any
 
 from trayai.core.config import (
-    ConfigError,
     FieldSpec,
     Preset,
     Profile,
@@ -23,6 +22,7 @@ from trayai.core.config import (
     setting_specs,
     validate_settings,
 )
+from trayai.core.errors import ConfigError
 from trayai.core.urls import InvalidURLError, normalize_base_url
 
 PROFILE_PREFIX = "profile."

@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 from trayai.core.transport import MAX_REDIRECTS, MAX_RESPONSE_BYTES, ResponseTooLarge
 from trayai.core.urls import host_port
+from trayai.core.wire import within
 
 # The resend rule's one logger, whichever client resent (tests and users look for it there).
 log = logging.getLogger("trayai.core.transport")
@@ -378,8 +379,6 @@ class PlainHttp:
         return None
 
     async def _connect(self, origin: _Origin) -> _Connection:
-        from trayai.core.client import within
-
         opening = asyncio.open_connection(origin.host, origin.port, limit=MAX_HEAD_BYTES)
         if self.connect_timeout is None:
             reader, writer = await opening

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from trayai.core.client import GenerationOptions
-from trayai.core.config import ConfigError, GenerationParams, Preset
+from trayai.core.config import GenerationParams, Preset
+from trayai.core.errors import ConfigError
 from trayai.core.precedence import given_or
 from trayai.core.suggest import did_you_mean
 from trayai.core.textsafe import escape_line

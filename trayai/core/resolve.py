@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from trayai.core.client import Endpoint
-from trayai.core.config import ConfigError, LoadedConfig, Profile
-from trayai.core.errors import ErrorCode, make_error
+from trayai.core.config import LoadedConfig, Profile
+from trayai.core.errors import ConfigError, ErrorCode, make_error
 from trayai.core.secrets import PLACEHOLDER_KEY, SecretStore
 from trayai.core.urls import InvalidURLError, normalize_base_url
 

@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from trayai.core.errors import ErrorCode, classify_status, extract_server_message, looks_like_html, make_error
+from trayai.core.classify import classify_status, extract_server_message, looks_like_html
+from trayai.core.errors import ErrorCode, make_error
 from trayai.core.urls import host_port
+from trayai.core.wire import Usage
 
 
 @dataclass(frozen=True)
@@ -19,13 +21,6 @@ class ModelInfo:
     id: str
     owned_by: str | None = None
     created: int | None = None
-
-
-@dataclass(frozen=True)
-class Usage:
-    prompt_tokens: int | None
-    completion_tokens: int
-    estimated: bool  # True when counted from stream chunks because the server sent no usage
 
 
 def parse_model_list(body: str, content_type: str, base_url: str) -> list[ModelInfo]:

@@ -8,16 +8,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from trayai.core.config import (
-    Action,
-    ConfigError,
-    Preset,
-    Profile,
-    Settings,
-    item_clash,
-    item_problem,
-    validate_settings,
-)
+from trayai.core.config import Action, Preset, Profile, Settings, item_clash, item_problem, validate_settings
+from trayai.core.errors import ConfigError
 from trayai.core.urls import InvalidURLError, normalize_base_url
 
 Where = Literal["profile", "hotkey", "preset", "action", "settings"]

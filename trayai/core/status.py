@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trayai.core.backends.records import ModelState, ServerSnapshot
+from trayai.core.classify import not_loaded_error
 from trayai.core.client import ModelClient, ModelListing
-from trayai.core.errors import ErrorCode, TrayaiError, make_error, not_loaded_error
+from trayai.core.errors import ErrorCode, TrayaiError, make_error
 from trayai.core.modelmatch import ModelMatch, match_model
 from trayai.core.strenum import StrEnum
 from trayai.core.urls import host_port

@@ -14,22 +14,18 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from trayai.core.client import GenerationOptions, Message, ModelClient, StreamResult, within
-from trayai.core.errors import (
-    ErrorCode,
-    ErrorPhase,
-    TrayaiError,
-    classify_exception,
-    extract_server_message,
-    make_error,
-)
-from trayai.core.responses import Usage, completion_fields, message_reasoning, parse_json_object
+from trayai.core.classify import classify_exception, extract_server_message
+from trayai.core.errors import ErrorCode, ErrorPhase, TrayaiError, make_error
+from trayai.core.responses import completion_fields, message_reasoning, parse_json_object
 from trayai.core.textsafe import valid_text
 from trayai.core.thinking import PartKind, StreamPart, ThinkSplitter
 from trayai.core.urls import host_port
+from trayai.core.wire import GenerationOptions, Message, StreamResult, Usage, within
 
 if TYPE_CHECKING:
     import httpx2
+
+    from trayai.core.client import ModelClient
 
 # Caps against misbehaving servers (far above what a real server sends).
 MAX_EVENT_BYTES = 1_000_000  # one SSE line; a real delta is a few hundred bytes

@@ -218,11 +218,4 @@ class TrayApp(QObject):
         log.info("shutdown complete in %.2f s", time.monotonic() - started)
 
 
-def run_app(command: str = "show", *, debug: bool = False, target: RunTarget | None = None) -> int:
-    """Kept here for ``trayai.cli``'s import; the bootstrap itself is :mod:`trayai.ui.bootstrap`."""
-    from trayai.ui.bootstrap import run_app as bootstrap
-
-    return bootstrap(command, debug=debug, target=target)
-
-
-__all__ = ["TrayApp", "run_app"]
+__all__ = ["TrayApp"]

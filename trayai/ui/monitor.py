@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from trayai.core.backends.manager import ModelManager
+from trayai.core.classify import classify_exception
 from trayai.core.client import ModelClient
-from trayai.core.errors import classify_exception
 from trayai.core.monitor import MonitorLogic, Transition
 from trayai.core.status import ServerState, StatusReport, probe, state_for_error
 

@@ -14,8 +14,8 @@ from PySide6.QtCore import QObject, Signal
 
 from trayai.core.active import ActiveEndpoint
 from trayai.core.client import ModelClient
-from trayai.core.config import ConfigError, ConfigStore, LoadedConfig, Override, Settings
-from trayai.core.errors import AppError
+from trayai.core.config import ConfigStore, LoadedConfig, Override, Settings
+from trayai.core.errors import AppError, ConfigError
 from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.runtarget import RunTarget
 from trayai.core.tasks import TaskOwner

@@ -13,7 +13,8 @@ from typing import Any
 
 from trayai.core.backends.http import HttpReply, ServerHttp
 from trayai.core.backends.records import Capabilities, ModelRecord, ModelState, PullProgress, ServerKind
-from trayai.core.errors import ErrorCode, TrayaiError, classify_status, make_error
+from trayai.core.classify import classify_status
+from trayai.core.errors import ErrorCode, TrayaiError, make_error
 
 
 class Unsupported(TrayaiError):

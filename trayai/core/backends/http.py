@@ -12,15 +12,9 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from trayai.core.classify import classify_exception, classify_status
 from trayai.core.client import within
-from trayai.core.errors import (
-    ErrorCode,
-    ErrorPhase,
-    TrayaiError,
-    classify_exception,
-    classify_status,
-    make_error,
-)
+from trayai.core.errors import ErrorCode, ErrorPhase, TrayaiError, make_error
 from trayai.core.urls import host_port
 
 if TYPE_CHECKING:

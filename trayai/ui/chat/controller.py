@@ -27,10 +27,11 @@ from trayai.core.answer import (
     Trimmed,
 )
 from trayai.core.attachments import Attachment, AttachmentStore, message_content
+from trayai.core.classify import classify_exception
 from trayai.core.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.config import GenerationParams
 from trayai.core.context import sendable
-from trayai.core.errors import ErrorCode, TrayaiError, classify_exception, make_error
+from trayai.core.errors import ErrorCode, TrayaiError, make_error
 from trayai.core.history import (
     HistoryError,
     HistoryStore,

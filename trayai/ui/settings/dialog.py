@@ -43,7 +43,6 @@ from trayai.core.client import Endpoint, ModelClient
 from trayai.core.config import (
     Action,
     BuiltinServerSettings,
-    ConfigError,
     ConfigStore,
     GenerationParams,
     LoadedConfig,
@@ -54,7 +53,7 @@ from trayai.core.config import (
 from trayai.core.config_merge import Conflict, Side, describe, merge_with_file, save_merged
 from trayai.core.desktop_entry import DesktopError, DesktopPlaces
 from trayai.core.doctor import DoctorReport, diagnose
-from trayai.core.errors import TrayaiError
+from trayai.core.errors import ConfigError, TrayaiError
 from trayai.core.paths import AppPaths
 from trayai.core.presets import PRESETS
 from trayai.core.redact import Redactor
