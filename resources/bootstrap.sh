@@ -187,10 +187,29 @@ link_command() {
       ;;
     *)
       say "\`trayai\` command: $did"
+      if link_system "$target"; then
+        return 0
+      fi
       say "~/.local/bin is not on PATH yet; add it (then open a new shell):" \
         "echo 'export PATH=\"\$HOME/.local/bin:\$PATH\"' >> ~/.bashrc"
       ;;
   esac
+}
+
+# link_system TARGET: as root (a fresh machine, a container), ~/.local/bin is rarely on PATH, so
+# command 1's `&& trayai ask` would not find it in this very shell: link $SYSTEM_BIN/trayai too
+# (/usr/local/bin, on every shell's PATH). Never replaces a different trayai there. False when it
+# cannot (not root, the folder not on PATH, or taken).
+link_system() {
+  local target=$1 dir=${SYSTEM_BIN:-/usr/local/bin}
+  [ "$(id -u)" -eq 0 ] && [ -d "$dir" ] || return 1
+  case ":$PATH:" in *":$dir:"*) ;; *) return 1 ;; esac
+  if [ -e "$dir/trayai" ] && [ "$(readlink -f "$dir/trayai")" != "$(readlink -f "$target")" ]; then
+    [ -L "$dir/trayai" ] || return 1
+  fi
+  ln -sfn "$target" "$dir/trayai"
+  hash -r
+  say "\`trayai\` command: also linked $dir/trayai (root: on PATH in every shell, this one too)"
 }
 
 # ------------------------------------------------------------------------------------ main

@@ -7,6 +7,7 @@ HOME in a temporary folder: nothing here touches the real ~/.local/bin or instal
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -18,13 +19,17 @@ SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
 def bootstrap(
-    function: str, *args: str, home: Path, path: str = SYSTEM_PATH
+    function: str, *args: str, home: Path, path: str = SYSTEM_PATH, system_bin: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``FUNCTION ARGS…`` from the sourced bootstrap, in a clean environment with this HOME and PATH."""
+    """``FUNCTION ARGS…`` from the sourced bootstrap, in a clean environment with this HOME and PATH.
+
+    ``system_bin`` stands in for /usr/local/bin (default: a folder that does not exist, so nothing
+    outside HOME is ever linked by a test, even as root)."""
     script = f'source "{BOOTSTRAP}"; LOG_DIR=$(mktemp -d); STEPS=0; {function} "$@"'
+    system = system_bin if system_bin is not None else home.parent / "no-system-bin"
     return subprocess.run(
         ["bash", "-c", script, "bootstrap", *args],
-        env={"HOME": str(home), "PATH": path, "LANG": "C.UTF-8"},
+        env={"HOME": str(home), "PATH": path, "LANG": "C.UTF-8", "SYSTEM_BIN": str(system)},
         capture_output=True,
         text=True,
         timeout=60,
@@ -153,3 +158,34 @@ def test_the_readme_starts_with_the_set_up_and_calls_trayai_by_its_name() -> Non
     assert "SmolLM2-135M" in top and "often wrong" in top and "trayai profile add" in top
     for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         assert ".venv/bin/trayai" not in doc.read_text(encoding="utf-8"), doc.name
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the system folder is linked only as root")
+def test_as_root_trayai_also_works_in_the_same_shell(tmp_path: Path, venv_trayai: Path) -> None:
+    """Root's ~/.local/bin is rarely on PATH: command 1's `&& trayai ask` must still find it."""
+    home, system = tmp_path / "home", tmp_path / "usr-local-bin"
+    home.mkdir()
+    system.mkdir()
+    path = f"{system}:{SYSTEM_PATH}"
+    done = bootstrap("link_command", str(venv_trayai), home=home, path=path, system_bin=system)
+    assert done.returncode == 0, done.stderr
+    assert (system / "trayai").readlink() == venv_trayai
+    assert done.stderr.splitlines()[-1] == (
+        f"[trayai setup] `trayai` command: also linked {system}/trayai (root: on PATH in every shell, "
+        "this one too)"
+    )
+    same_shell = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f'source "{BOOTSTRAP}"; STEPS=0; link_command "$1" >/dev/null 2>&1; trayai ask hi',
+            "x",
+            str(venv_trayai),
+        ],
+        env={"HOME": str(home), "PATH": path, "SYSTEM_BIN": str(system)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert same_shell.stdout == "this checkout's trayai ask hi\n", same_shell.stderr
