@@ -22,12 +22,11 @@ def main(
     if forward_to_running(words):  # the running app takes it: nothing else to load
         return 0
     from trayai.cli.app import is_gui, run_gui, run_target
-    from trayai.cli.context import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Context
+    from trayai.cli.context import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Context, error_text
     from trayai.cli.parser import build_app_parser, build_parser, only_app_options
-    from trayai.core.errors import ConfigError, TrayaiError
+    from trayai.core.errors import AppError, ConfigError
     from trayai.core.logs import setup_logging
     from trayai.core.redact import Redactor
-    from trayai.core.textsafe import escape_line
 
     parser = build_app_parser() if only_app_options(words) else build_parser()
     args = parser.parse_args(words)
@@ -50,14 +49,14 @@ def main(
         ctx = Context(args, out, err, redactor)
         code: int = args.handler(ctx)
         return code
-    except TrayaiError as exc:
+    except ConfigError as exc:  # a setting or a name the user gave: bad usage
+        print(error_text(exc), file=err)
+        return EXIT_USAGE
+    except AppError as exc:  # every other error of trayai's: said once, here
         if ctx is not None:
             return ctx.fail(exc)
-        print(f"error: {escape_line(exc.message)}\n  → {escape_line(exc.hint)}", file=err)
+        print(error_text(exc), file=err)
         return EXIT_FAIL
-    except ConfigError as exc:
-        print(f"error: {exc}", file=err)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=err)
         return EXIT_INTERRUPTED

@@ -89,13 +89,14 @@ def run_gui(args: argparse.Namespace, stderr: TextIO) -> int:
         if checked is None:
             return EXIT_FAIL
         command = checked
+    from trayai.cli.context import error_text
     from trayai.core.errors import AppError
     from trayai.ui.bootstrap import run_app  # PySide6 is loaded only for the GUI
 
     try:
         return run_app(command, debug=getattr(args, "debug", False), target=target)
     except AppError as exc:  # no display, no instance socket: only once no running trayai took it
-        print(f"trayai: {exc.message}\n  → {exc.hint}", file=stderr)
+        print(error_text(exc, lead="trayai"), file=stderr)
         return EXIT_FAIL
 
 

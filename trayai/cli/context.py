@@ -9,7 +9,7 @@ import argparse
 from typing import Any, TextIO
 
 from trayai.core.config import ConfigStore, LoadedConfig
-from trayai.core.errors import TrayaiError
+from trayai.core.errors import AppError, TrayaiError
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
 from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
@@ -17,6 +17,17 @@ from trayai.core.secrets import SecretStore
 from trayai.core.textsafe import escape_line
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def error_text(error: AppError, lead: str = "error") -> str:
+    """The one way the CLI shows an error: ``lead: message``, the server's own words when they add
+    something, then ``  → hint`` — every line without control characters."""
+    lines = [f"{lead}: {escape_line(error.message)}"]
+    if isinstance(error, TrayaiError) and error.detail and error.detail not in error.message:
+        lines.append(f"  server said: {escape_line(error.detail)}")
+    if error.hint:
+        lines.append(f"  → {escape_line(error.hint)}")
+    return "\n".join(lines)
 
 
 class Context:
@@ -71,10 +82,9 @@ class Context:
         """Server data for ``--json``: keys redacted (json.dumps escapes the controls)."""
         return self.redactor.redact_data(value)
 
-    def fail(self, error: TrayaiError) -> int:
-        error = error.redacted(self.redactor.redact)
-        self.say(f"error: {escape_line(error.message)}")
-        if error.detail and error.detail not in error.message:
-            self.say(f"  server said: {escape_line(error.detail)}")
-        self.say(f"  → {escape_line(error.hint)}")
+    def fail(self, error: AppError) -> int:
+        """Say ``error`` (a server's words redacted: they may echo the key) and give exit 1."""
+        if isinstance(error, TrayaiError):
+            error = error.redacted(self.redactor.redact)
+        self.say(error_text(error))
         return EXIT_FAIL

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from trayai.cli.context import EXIT_FAIL, EXIT_OK, Context
+from trayai.cli.context import EXIT_OK, Context
 from trayai.cli.parents import Parents, Subparsers
 from trayai.core.desktop_entry import DesktopError, DesktopPlaces, DesktopResult
 from trayai.core.textsafe import escape_line
@@ -68,6 +68,4 @@ def _show(ctx: Context, result: DesktopResult) -> None:
 
 
 def _failed(ctx: Context, exc: DesktopError) -> int:
-    ctx.say(f"error: {escape_line(exc.message)}")
-    ctx.say(f"  → {escape_line(exc.hint)}")
-    return EXIT_FAIL
+    return ctx.fail(exc)

@@ -41,8 +41,7 @@ def _reads_history(action: Callable[[Context, HistoryStore], int]) -> Callable[[
                     raise
                 history = HistoryStore.in_dir(ctx.paths.data_dir, read_only=True)
             except HistoryError:
-                ctx.say(f"error: {exc.message}\n  → {exc.hint}")
-                return EXIT_FAIL
+                return ctx.fail(exc)
             ctx.say(f"note: {exc.message} Reading the history without changing it.")
         if history.recovered_from is not None:
             ctx.say(f"warning: the history database was damaged; it was moved to {history.recovered_from}")
@@ -50,8 +49,7 @@ def _reads_history(action: Callable[[Context, HistoryStore], int]) -> Callable[[
             with history:
                 return action(ctx, history)
         except HistoryError as exc:
-            ctx.say(f"error: {exc.message}\n  → {exc.hint}")
-            return EXIT_FAIL
+            return ctx.fail(exc)
 
     return handler
 

@@ -83,8 +83,7 @@ def cmd_batch(ctx: Context) -> int:
         try:  # for the whole run: a second batch on the same file would answer every line again
             lock = held.enter_context(exclusive_lock(output, what="another `trayai batch` run"))
         except FileLockedError as exc:
-            ctx.say(f"error: {exc.message}\n  → {exc.hint}")
-            return EXIT_FAIL
+            return ctx.fail(exc)
         except OSError as exc:
             ctx.say(f"error: cannot write {output}: {exc.strerror or exc}")
             return EXIT_FAIL
