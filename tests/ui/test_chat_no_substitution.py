@@ -16,6 +16,7 @@ from tests.support.scripted_server import Reply, ScriptedServer
 from tests.ui.test_chat_controller import Harness
 from trayai.core.config import ConfigStore, Profile, Settings
 from trayai.core.history import HistoryStore
+from trayai.core.history_export import export_json
 from trayai.core.paths import AppPaths
 from trayai.core.render import reply_footer
 from trayai.core.resolve import resolve_endpoint
@@ -70,7 +71,7 @@ def test_an_endpoint_run_is_saved_against_its_url_not_a_profile(
     assert history.conversation(cid).profile is None
     meta = history.messages(cid)[-1].meta
     assert (meta["endpoint"], meta["profile"]) == (server.base_url, None)
-    exported = history.export_json(cid)
+    exported = export_json(history, cid)
     assert exported["profile"] is None
     assert exported["messages"][-1]["meta"]["endpoint"] == server.base_url
 

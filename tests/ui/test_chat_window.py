@@ -14,6 +14,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication, QInputMethodEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from tests.support.cli import cli
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import until
 from tests.ui.conftest import client_for
@@ -262,6 +263,23 @@ def test_export_markdown_and_json(rig: Rig, history: HistoryStore, tmp_path: Pat
     assert [m["content"] for m in data["messages"]] == ["What is 2+2?", "4"]
     assert not rig.window.write_export(conv.id, "md", tmp_path / "missing-dir" / "c.md")
     assert rig.window.notice.isVisible() and "Could not export" in rig.window.notice.text()
+
+
+def test_the_window_and_the_cli_export_the_same_bytes(
+    rig: Rig, history: HistoryStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One exporter: the window wrote JSON without escaping U+2028, the CLI with it (they differed)."""
+    conv = history.create_conversation(model="ai/smollm2")
+    history.add_message(conv.id, "user", "line\u2028separator and a \U0001f600")
+    history.add_message(conv.id, "assistant", "ok", meta={"model": "ai/smollm2"})
+    monkeypatch.setenv("TRAYAI_DATA_DIR", str(history.path.parent))
+    for fmt in ("json", "md"):
+        assert rig.window.write_export(conv.id, fmt, tmp_path / f"window.{fmt}")
+        code, _, err = cli(
+            "history", "export", str(conv.id), "--format", fmt, "-o", str(tmp_path / f"cli.{fmt}")
+        )
+        assert code == 0, err
+        assert (tmp_path / f"window.{fmt}").read_bytes() == (tmp_path / f"cli.{fmt}").read_bytes()
 
 
 def test_long_conversation_opens_lazily_and_loads_earlier_on_scroll(

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from trayai.core.history import HistoryStore, MessageStatus
+from trayai.core.history_export import export_json, export_markdown
 
 
 def test_thinking_is_stored_apart_from_the_answer(tmp_path: Path) -> None:
@@ -19,9 +20,9 @@ def test_thinking_is_stored_apart_from_the_answer(tmp_path: Path) -> None:
         saved = store.message(answer.id)
         assert (saved.content, saved.thinking) == ("Paris.", "France → Paris.")
         assert [h.message_id for h in store.search("Paris")] == [answer.id]  # the answer, not the thought
-        exported = store.export_json(conv.id)["messages"][1]
+        exported = export_json(store, conv.id)["messages"][1]
         assert exported["content"] == "Paris." and exported["thinking"] == "France → Paris."
-        assert "<details><summary>Thinking</summary>" in store.export_markdown(conv.id)
+        assert "<details><summary>Thinking</summary>" in export_markdown(store, conv.id)
 
 
 def test_a_regenerated_slot_keeps_every_answer_and_one_is_chosen(tmp_path: Path) -> None:
@@ -40,7 +41,7 @@ def test_a_regenerated_slot_keeps_every_answer_and_one_is_chosen(tmp_path: Path)
         back = store.choose_version(second.id, 1)
         assert (back.content, back.version, back.versions) == ("Tom", 1, 2)
         assert [m.content for m in store.messages(conv.id)] == ["A name for a cat?", "Tom"]  # what is sent
-        alternatives = store.export_json(conv.id)["messages"][1]["alternatives"]
+        alternatives = export_json(store, conv.id)["messages"][1]["alternatives"]
         assert [a["content"] for a in alternatives] == ["Tom", "Felix"]
         # Editing the prompt replaces what followed: the slot's versions go with it.
         store.truncate_from(store.messages(conv.id)[0].id)

@@ -146,6 +146,7 @@ def _add_export(actions: Subparsers) -> None:
 @_reads_history
 def cmd_history_export(ctx: Context, history: HistoryStore) -> int:
     from trayai.core.history import ConversationNotFound
+    from trayai.core.history_export import ExportFormat, export_text
 
     args = ctx.args
     try:
@@ -153,11 +154,7 @@ def cmd_history_export(ctx: Context, history: HistoryStore) -> int:
     except ConversationNotFound:
         ctx.say(f"error: no conversation {args.id}\n  → list them with: trayai history list")
         return EXIT_FAIL
-    if args.format == "json":
-        exported = history.export_json(conversation.id)
-        text = json_safe(json.dumps(exported, indent=2, ensure_ascii=False)) + "\n"
-    else:
-        text = history.export_markdown(conversation.id)
+    text = export_text(history, conversation.id, ExportFormat(args.format))
     if args.output:
         target = Path(args.output)
         if target.exists() and not args.force:

@@ -6,7 +6,6 @@ No request logic (that is the :class:`ChatController`); long chats open lazily (
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from trayai.core.config import Preset
 from trayai.core.history import HistoryError, HistoryStore, StoredMessage
+from trayai.core.history_export import ExportFormat, export_text
 from trayai.core.paging import (
     PagingPolicy,
     earlier_page,
@@ -550,12 +550,7 @@ class ChatWindow(QMainWindow):
 
     def write_export(self, conversation_id: int, fmt: str, path: Path) -> bool:
         try:
-            if fmt == "md":
-                text = self.history.export_markdown(conversation_id)
-            else:
-                text = (
-                    json.dumps(self.history.export_json(conversation_id), indent=2, ensure_ascii=False) + "\n"
-                )
+            text = export_text(self.history, conversation_id, ExportFormat(fmt))
             path.write_text(text, encoding="utf-8")
         except (OSError, HistoryError, KeyError) as exc:
             self.show_notice(f"Could not export to {path}: {exc}")
