@@ -127,7 +127,7 @@ def test_up_recalls_and_new_starts_over(
     rig.window.summon()
     ask(qtbot, rig, "first question")
     run(rig.wait(1))
-    ask(qtbot, rig, " follow-up")  # the box keeps the question selected: typing replaces it
+    ask(qtbot, rig, " follow-up")  # the box emptied after the first: this is a new question
     run(rig.wait(2))
     assert history.message_count(history.list_conversations()[0].id) == 4  # one conversation continues
     rig.window.input.clear()

@@ -6,7 +6,7 @@ chips above the box. What may be attached, and the limits, are ``core/attachment
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, Qt, Signal
@@ -101,6 +101,11 @@ class AttachmentTray(QWidget):
         taken, self.pending = self.pending, []
         self._redraw()
         return taken
+
+    def restore(self, attachments: Sequence[Attachment]) -> None:
+        """Put stored files back as chips (Edit: the message's own files, removable one by one)."""
+        self.pending = list(attachments)
+        self._redraw()
 
     def remove(self, index: int) -> None:
         if 0 <= index < len(self.pending):

@@ -294,9 +294,10 @@ class ChatController(QObject):
         self.conversation_changed.emit(self.conversation_id)
         return True
 
-    def edit(self, message_id: int, text: str) -> bool:
-        """Replace a user message and everything after it, then ask again from there."""
-        if self.busy or self.conversation_id is None or not text.strip():
+    def edit(self, message_id: int, text: str, attachments: Sequence[Attachment] = ()) -> bool:
+        """Replace a user message and everything after it, then ask again from there — with the
+        files it carried unless the user removed them (``attachments``: what the box holds now)."""
+        if self.busy or self.conversation_id is None or not (text.strip() or attachments):
             return False
         try:
             message = self.history.message(message_id)
@@ -307,7 +308,7 @@ class ChatController(QObject):
             self._history_failed(exc)
             return False
         self.conversation_changed.emit(self.conversation_id)
-        return self.send(text)
+        return self.send(text, attachments)
 
     def stop(self) -> None:
         """Stop the running answer: the stream is closed, the partial answer saved as "stopped"."""

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trayai.core.attachments import Attachment
 from trayai.core.config import Preset
 from trayai.core.history import HistoryError, HistoryStore, StoredMessage
 from trayai.core.history_export import ExportFormat, export_text
@@ -86,6 +87,7 @@ class ChatWindow(QMainWindow):
         self._loaded_start = 0  # index of the first rendered message
         self._loaded_end = 0  # one past the last rendered message
         self._editing: int | None = None
+        self._stashed: list[Attachment] = []  # pending files set aside while a message is edited
         self._undo: tuple[int, str] | None = None
         self.setWindowTitle("Chat")  # shown as "Chat — trayai"
         self.resize(1000, 720)
@@ -247,9 +249,13 @@ class ChatWindow(QMainWindow):
             return False
         self._ensure_at_end()
         if self._editing is not None:
-            message_id, self._editing = self._editing, None
-            self.edit_banner.hide()
-            ok = self.controller.edit(message_id, text)
+            message_id = self._editing
+            ok = self.controller.edit(message_id, text, self.attach_tray.pending)
+            if ok:
+                self._editing = None
+                self.edit_banner.hide()
+                self.attach_tray.restore(self._stashed)  # files meant for a later question come back
+                self._stashed = []
         else:
             ok = self.controller.send(text, self.attach_tray.pending)
             if ok:
@@ -273,6 +279,7 @@ class ChatWindow(QMainWindow):
         self._ensure_at_end()
         if not self.controller.regenerate():
             self.statusBar().showMessage("Nothing to regenerate yet.", 3000)
+        self.prompt.setFocus()
 
     def new_conversation(self) -> None:
         self._cancel_edit()
@@ -290,8 +297,13 @@ class ChatWindow(QMainWindow):
             self._cancel_edit()
 
     def _on_busy(self, *, busy: bool) -> None:
+        # The button pressed hides: Qt would hand its focus to the next widget (the sidebar's
+        # search), and the next keys typed would filter the chat list. The prompt box gets it.
+        pressed = self.send_button.hasFocus() or self.stop_button.hasFocus()
         self.send_button.setVisible(not busy)
         self.stop_button.setVisible(busy)
+        if pressed or (not busy and self.isActiveWindow() and self.focusWidget() is None):
+            self.prompt.setFocus()
 
     def _on_message_saved(self, message: StoredMessage) -> None:
         if message.conversation_id == self.controller.conversation_id:
@@ -359,7 +371,10 @@ class ChatWindow(QMainWindow):
             return
         if message.role != "user":
             return
+        if self._editing is None:  # files waiting for the next question wait until the edit is done
+            self._stashed = self.attach_tray.take()
         self._editing = message_id
+        self.attach_tray.restore(message.attachments)  # removing one is the user's act, not ours
         self.edit_banner.setText(
             "Editing a message: Enter resends from there (later messages are replaced); Esc cancels."
         )
@@ -372,6 +387,9 @@ class ChatWindow(QMainWindow):
             self._editing = None
             self.edit_banner.hide()
             self.prompt.clear()
+            self.attach_tray.restore(self._stashed)
+            self._stashed = []
+            self.prompt.setFocus()
 
     def edit_last_prompt(self) -> None:
         cid = self.controller.conversation_id

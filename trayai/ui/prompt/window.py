@@ -19,6 +19,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QKeySequence,
     QShortcut,
+    QTextCursor,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -122,6 +123,11 @@ class QuickPromptWindow(QWidget):
         self.action_row.setTextInteractionFlags(
             Qt.TextInteractionFlag.LinksAccessibleByMouse | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
         )
+        self.asked = QLabel()  # the last question, above its answer: the box itself starts empty
+        self.asked.setObjectName("asked")
+        self.asked.setTextFormat(Qt.TextFormat.PlainText)
+        self.asked.setStyleSheet("QLabel { color: palette(mid); }")
+        self.asked.hide()
         self.answer = TranscriptView()
         self.answer.hide()
         self.copy_button = QPushButton("&Copy answer")
@@ -135,6 +141,7 @@ class QuickPromptWindow(QWidget):
             (self.use_selection, "Use selection"),
             (self.status, "Status"),
             (self.action_row, "Quick actions"),
+            (self.asked, "Last question"),
             (self.answer, "Answer"),
             (self.copy_button, "Copy answer"),
             (self.chat_button, "Open in chat"),
@@ -155,6 +162,7 @@ class QuickPromptWindow(QWidget):
         layout.addWidget(self.input)
         layout.addLayout(toggles)
         layout.addWidget(self.action_row)
+        layout.addWidget(self.asked)
         layout.addWidget(self.answer, 1)
         layout.addLayout(actions)
         self.setStyleSheet("QuickPromptWindow { border: 1px solid palette(mid); }")
@@ -220,7 +228,7 @@ class QuickPromptWindow(QWidget):
         self.raise_()
         self.activateWindow()
         self.input.setFocus()
-        self.input.selectAll()
+        self.input.moveCursor(QTextCursor.MoveOperation.End)  # a draft stays, never selected: 1–9 act
         log.info("quick prompt shown")
         return True
 
@@ -285,15 +293,25 @@ class QuickPromptWindow(QWidget):
         context = self.context_text()
         prompt = f"{context}\n\n---\n\n{question}" if context else question
         if self.controller.send(prompt):
-            self.input.remember(question)
-            self.input.selectAll()
+            self.input.remember(question)  # ↑ brings it back
+            self.input.clear()  # the next key is a new question or an action's number, never an edit
+            self._show_asked(question)
             return True
         return False
+
+    def _show_asked(self, question: str) -> None:
+        line = " ".join(question.split())
+        metrics = self.asked.fontMetrics()
+        width = max(120, self.width() - 30)
+        self.asked.setText(metrics.elidedText(f"You: {line}", Qt.TextElideMode.ElideRight, width))
+        self.asked.setToolTip(question[:2000])
+        self.asked.show()
 
     def new_exchange(self) -> None:
         self.controller.new_conversation()
         self.answer.clear_messages()
         self.answer.hide()
+        self.asked.hide()
         self._set_actions_enabled(enabled=False)
         self.input.clear()
         self.input.setFocus()
@@ -393,6 +411,8 @@ class QuickPromptWindow(QWidget):
         if not self.controller.send(rendered.text):
             return False
         source = {"selection": " on the selection", "clipboard": " on the clipboard's text"}
+        self.input.clear()
+        self._show_asked(f"{action.name}{source.get(rendered.selection_from or '', '')}")
         self.status.setText(f"{action.name}{source.get(rendered.selection_from or '', '')} — Esc stops")
         self.status.setToolTip("")
         log.info("quick prompt: action %r run (%s)", action.name, rendered.selection_from or "no selection")
