@@ -15,6 +15,8 @@ from trayai.core.history import MessageStatus
 
 # A fence opener/closer: up to three spaces, then ``` or ~~~ (three or more).
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+# A list item's first line; a list's items may be apart by blank lines and hold indented lines.
+_LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,10 @@ class BlockScanner:
         self._fence: str | None = None
         self._open: Fence | None = None
         self._closed = False
+        # A blank line inside a list ends a block only once the next line is not the list's: a list
+        # cut in two renders as two lists ("1." then a new "1. 2."), unlike the same answer reopened.
+        self._in_list = False
+        self._pending: int | None = None
 
     @property
     def open_fence(self) -> Fence | None:
@@ -143,6 +149,8 @@ class BlockScanner:
         self.line_start = line_end
         stripped = line.rstrip("\r\n")
         match = _FENCE.match(stripped)
+        if self._fence is None and stripped.strip():
+            self._list_line(stripped)
         if self._fence is not None and self._open is not None:
             marker = self._fence
             if (
@@ -152,7 +160,8 @@ class BlockScanner:
                 and not match.group(2).strip()
             ):
                 fence = Fence(self._open.start, self._open.code_start, self._open.info, line_start)
-                self.finished.append(BlockEnd(line_end, fence))
+                if not self._in_list:  # a fence inside a list item ends with the list
+                    self.finished.append(BlockEnd(line_end, fence))
                 self._fence = None
                 self._open = None
         elif match and not (match.group(1)[0] == "`" and "`" in match.group(2)):
@@ -160,7 +169,23 @@ class BlockScanner:
             info = match.group(2).strip()
             self._open = Fence(line_start, line_end, info.split(" ")[0] if info else "")
         elif not stripped.strip():
-            self.finished.append(BlockEnd(line_end))
+            if self._in_list:
+                self._pending = line_end
+            else:
+                self.finished.append(BlockEnd(line_end))
+
+    def _list_line(self, stripped: str) -> None:
+        """A non-blank line outside a fence: does it carry the list on, or end the block before it?"""
+        item = _LIST_ITEM.match(stripped) is not None
+        if self._pending is not None:
+            if item or stripped.startswith(("  ", "\t")):
+                self._pending = None  # the list goes on: its blank line ended nothing
+                return
+            self.finished.append(BlockEnd(self._pending))
+            self._pending = None
+            self._in_list = False
+        if item:
+            self._in_list = True
 
 
 def stable_prefix_end(text: str) -> int:

@@ -247,6 +247,12 @@ class AnswerWriter:
         cursor = self._cursor_at(self.tail.position())
         cursor.setPosition(self.frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
+        # The block left at the tail's start still belongs to the list the last render made; the next
+        # render's first item would join that old list and the rest start a new one ("1." then "1. 2.").
+        stale = cursor.currentList()
+        if stale is not None:
+            stale.remove(cursor.block())
+            cursor.setBlockFormat(QTextBlockFormat())
         if self._mode in (_Mode.PLAIN, _Mode.CODE):  # what follows must not inherit the note's format
             cursor.setBlockFormat(QTextBlockFormat())
             cursor.setCharFormat(QTextCharFormat())

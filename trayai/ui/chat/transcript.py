@@ -558,19 +558,31 @@ class TranscriptView(QTextBrowser):
         at_bottom = self._at_bottom()
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
-        if message.thinking and not stream.thinking:
-            stream.thinking.append(message.thinking)  # a non-streamed reply: all of it at the end
-        seconds = message.meta.get("thinking_s")
-        self._close_thinking(stream, seconds if isinstance(seconds, (int, float)) else None)
-        inner = self._cursor_at(stream.frame.lastPosition())
-        if inner.block().length() > 1 or inner.currentList() is not None:
-            fresh_block(inner)
-        inner.insertHtml(self._tail_html(message))
+        if len(message.content) <= AnswerWriter.BLOCK_MARKDOWN_LIMIT:
+            # Drawn again as a reopened chat draws it: blocks painted as they finished (a list
+            # cut by a flush, a paragraph apart from the list after it) must not stay different.
+            self._redraw_frame(stream.frame, message)
+        else:
+            if message.thinking and not stream.thinking:
+                stream.thinking.append(message.thinking)  # a non-streamed reply: all of it at the end
+            seconds = message.meta.get("thinking_s")
+            self._close_thinking(stream, seconds if isinstance(seconds, (int, float)) else None)
+            inner = self._cursor_at(stream.frame.lastPosition())
+            if inner.block().length() > 1 or inner.currentList() is not None:
+                fresh_block(inner)
+            inner.insertHtml(self._tail_html(message))
         cursor.endEditBlock()
         self._contents[message.id] = message.content
         self._stream = None
         if at_bottom:
             self.scroll_to_bottom()
+
+    def _redraw_frame(self, frame: QTextFrame, message: StoredMessage) -> None:
+        """Replace ``frame`` by ``message`` drawn the way :meth:`append_message` draws it."""
+        cursor = self._cursor_at(frame.firstPosition() - 1)
+        cursor.setPosition(frame.lastPosition() + 1, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        self._insert_message(cursor, message)
 
     # ------------------------------------------------------------------ lookup
 
