@@ -175,3 +175,22 @@ def test_every_trayai_error_is_an_app_error_with_message_and_hint(tmp_path: Path
             history.message(7)
         with pytest.raises(MessageNotFound):
             history.update_message(7, content="x")
+
+
+def test_classifying_while_the_sdk_is_half_imported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chat imports openai in a thread; meanwhile another answer's "refused" was classified against
+    the half-initialised module and raised AttributeError (a batch crashed with a traceback)."""
+    import sys
+    import types
+
+    from trayai.core.classify import classify_exception
+    from trayai.core.errors import ErrorCode
+
+    monkeypatch.setitem(sys.modules, "openai", types.ModuleType("openai"))  # nothing defined yet
+    monkeypatch.setitem(sys.modules, "httpx2", types.ModuleType("httpx2"))
+    error = classify_exception(
+        ConnectionRefusedError(111, "Connection refused"), base_url="http://127.0.0.1:9/v1"
+    )
+    assert error.code is ErrorCode.CONNECTION_REFUSED
+    error = classify_exception(TimeoutError(), base_url="http://127.0.0.1:9/v1")
+    assert error.code is ErrorCode.FIRST_TOKEN_TIMEOUT

@@ -57,18 +57,19 @@ def classify_exception(
     """
     if isinstance(exc, TrayaiError):
         return exc
-    openai = sys.modules.get("openai")  # not loaded → no openai exception can exist here
-    httpx2 = sys.modules.get("httpx2")  # likewise: the tray's polls may never load it
+    # Not loaded → no exception of theirs can exist here (the tray's polls may never load them).
+    status_error = _loaded("openai", "APIStatusError")
     where = host_port(base_url)
-    if openai is not None and isinstance(exc, openai.APIStatusError):
+    if status_error and isinstance(exc, status_error):
+        failed: Any = exc  # openai.APIStatusError: a status code and the response
         return classify_status(
-            exc.status_code,
-            _response_text(exc.response),
-            exc.response.headers.get("content-type", ""),
+            failed.status_code,
+            _response_text(failed.response),
+            failed.response.headers.get("content-type", ""),
             base_url=base_url,
             model=model,
-            retry_after=exc.response.headers.get("retry-after"),
-            location=exc.response.headers.get("location"),
+            retry_after=failed.response.headers.get("retry-after"),
+            location=failed.response.headers.get("location"),
         )
     chain = list(_exception_chain(exc))
     too_large = next((e for e in chain if isinstance(e, ResponseTooLarge)), None)
@@ -96,14 +97,14 @@ def classify_exception(
         chain, "Connection refused", "Errno 111", "actively refused", "Errno 61"
     ):
         return connection_refused_error(base_url)
-    if any(isinstance(e, PlainConnectTimeout) for e in chain) or (
-        httpx2 is not None and any(isinstance(e, httpx2.ConnectTimeout) for e in chain)
-    ):
+    connect_timeouts: tuple[type[BaseException], ...] = (
+        PlainConnectTimeout,
+        *_loaded("httpx2", "ConnectTimeout"),
+    )
+    if any(isinstance(e, connect_timeouts) for e in chain):
         return make_error(ErrorCode.CONNECT_TIMEOUT, f"{where} did not accept the connection in time")
-    timeouts = (TimeoutError,) if httpx2 is None else (httpx2.TimeoutException, TimeoutError)
-    if any(isinstance(e, timeouts) for e in chain) or (
-        openai is not None and isinstance(exc, openai.APITimeoutError)
-    ):
+    timeouts: tuple[type[BaseException], ...] = (TimeoutError, *_loaded("httpx2", "TimeoutException"))
+    if any(isinstance(e, timeouts) for e in chain) or isinstance(exc, _loaded("openai", "APITimeoutError")):
         if phase == ErrorPhase.STREAM:
             return make_error(ErrorCode.STALLED, f"The reply from {where} stalled mid-stream")
         return make_error(
@@ -115,12 +116,13 @@ def classify_exception(
             f"{where} answered with something that is not valid JSON",
             detail=_first_text(chain),
         )
-    broken: tuple[type[BaseException], ...] = (PlainProtocolError, ConnectionResetError, BrokenPipeError)
-    if httpx2 is not None:
-        broken += (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.NetworkError)
-    if any(isinstance(e, broken) for e in chain) or (
-        openai is not None and isinstance(exc, openai.APIConnectionError)
-    ):
+    broken: tuple[type[BaseException], ...] = (
+        PlainProtocolError,
+        ConnectionResetError,
+        BrokenPipeError,
+        *_loaded("httpx2", "RemoteProtocolError", "ReadError", "NetworkError"),
+    )
+    if any(isinstance(e, broken) for e in chain) or isinstance(exc, _loaded("openai", "APIConnectionError")):
         if phase == ErrorPhase.STREAM:
             return make_error(
                 ErrorCode.DISCONNECTED,
@@ -133,6 +135,15 @@ def classify_exception(
         f"Talking to {where} failed: {type(exc).__name__}",
         detail=_first_text(chain),
     )
+
+
+def _loaded(module: str, *names: str) -> tuple[type[BaseException], ...]:
+    """The exception types ``module`` defines, if it is loaded — and only those already defined: while
+    the chat warms the SDK up in a thread, ``sys.modules["openai"]`` is a half-initialised module, and
+    another answer's error must still be classified (it raised AttributeError)."""
+    loaded = sys.modules.get(module)
+    found = (getattr(loaded, name, None) for name in names) if loaded is not None else ()
+    return tuple(t for t in found if isinstance(t, type) and issubclass(t, BaseException))
 
 
 def not_loaded_error(
