@@ -55,6 +55,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     router[0].add_marker(pytest.mark.timeout(LOCK_WAIT + 600))
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """CI's background build (.ci/run): its step lines and times, in the summary of the run that used it."""
+    output = os.environ.get("TRAYAI_ROUTER_BUILD_OUTPUT")
+    if output and Path(output).is_file():
+        terminalreporter.write_sep("-", "llama-server build (started by .ci/run in the background)")
+        terminalreporter.write(Path(output).read_text(encoding="utf-8", errors="replace"))
+
+
 @pytest.fixture(scope="session")
 def llama_server_binary() -> Path:
     """The cached llama-server (built now if needed); TRAYAI_LLAMA_SERVER=PATH uses another build.

