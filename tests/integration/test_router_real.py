@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.llama_router import CliRun, RealRouter, run_cli
+from tests.support.llama_router import CliRun, RealRouter, models_dir, run_cli
 from tests.support.ports import free_port
 from tests.support.waiting import until
 from trayai.core.backends.manager import ModelManager
@@ -326,3 +326,23 @@ def test_batch_through_a_fallback_names_the_router_not_the_dead_profile(
         assert ("Router" in endpoint or f":{router.port}" in endpoint) and "Dead" not in endpoint, record
         assert str(dead_port) not in endpoint, record
         assert record.get("model") == "smol-a", record
+
+
+# ---------------------------------------------------------------- the fixture's own diagnostics
+
+
+def test_a_router_that_cannot_start_fails_at_once_with_its_output(
+    llama_server_binary: Path, tmp_path: Path
+) -> None:
+    router = RealRouter(
+        llama_server_binary,
+        models_dir(tmp_path / "models"),
+        tmp_path / "router.log",
+        extra=["--no-such-flag"],
+    )
+    started = time.monotonic()
+    with pytest.raises(AssertionError) as failed:
+        router.start()
+    assert time.monotonic() - started < 30  # the exit ended the wait, not the deadline
+    assert "exited" in str(failed.value) and "no-such-flag" in str(failed.value)
+    assert router.process is None  # stopped: nothing left behind

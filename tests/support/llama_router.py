@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import psutil
 
 from tests.support.ports import free_port
-from tests.support.waiting import wait_until
+from tests.support.waiting import wait_for_program, wait_until
 from trayai.core.embedded import bundled_model_path
 
 T = TypeVar("T")
@@ -110,8 +110,14 @@ class RealRouter:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # its model children share the group: stop() reaches them all
             )
-        try:
-            self.wait(lambda: self._answers("/health") and self._answers("/models"), READY_TIMEOUT, "ready")
+        try:  # ends at once, with the router's output, if it exits instead of coming up
+            wait_for_program(
+                self.process,
+                lambda: self._answers("/health") and self._answers("/models"),
+                f"the llama.cpp router on port {self.port}",
+                self.tail,
+                READY_TIMEOUT,
+            )
         except BaseException:
             self.stop()
             raise
@@ -168,7 +174,6 @@ class RealRouter:
         return f"--- router log tail ({self.log}) ---\n{shown}\n--- end of router log ---"
 
     def _answers(self, path: str) -> bool:
-        self._check_alive()
         try:
             with urllib.request.urlopen(self.root + path, timeout=5) as reply:
                 return bool(reply.status == 200)
