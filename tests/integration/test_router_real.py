@@ -313,14 +313,13 @@ def test_batch_through_a_fallback_names_the_router_not_the_dead_profile(
     dead_port = free_port()
     _add_profile("Dead", f"http://127.0.0.1:{dead_port}/v1", "Router")
     given = tmp_path / "in.jsonl"
-    given.write_text(
-        '{"id": "1", "prompt": "Say hi."}\n{"id": "2", "prompt": "Say yes."}\n', encoding="utf-8"
-    )
+    # four lines answered four at a time: the dead profile's failures meet while the first answers start
+    given.write_text("".join(f'{{"id": "{n}", "prompt": "Say {n}."}}\n' for n in range(4)), encoding="utf-8")
     out = tmp_path / "out.jsonl"
     run = run_cli("batch", "--profile", "Dead", str(given), "-o", str(out), "--max-tokens", "4", timeout=120)
     assert run.code == 0, why(run, router)
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
-    assert len(records) == 2, f"{records}\n{why(run, router)}"
+    assert [r.get("id") for r in records] == ["0", "1", "2", "3"], f"{records}\n{why(run, router)}"
     for record in records:
         endpoint = str(record.get("endpoint"))
         assert ("Router" in endpoint or f":{router.port}" in endpoint) and "Dead" not in endpoint, record
