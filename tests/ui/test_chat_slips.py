@@ -9,20 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMimeData, Qt, QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import until
+from tests.ui.test_chat_attachments import dropped
 from tests.ui.test_chat_window import Rig, rig, type_and_enter  # noqa: F401 - rig: a fixture
 from tests.ui.test_quick_prompt import ask, make
-
-
-def dropped(*paths: Path) -> QMimeData:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    return mime
 
 
 def test_edit_resends_the_files_its_message_carried(
