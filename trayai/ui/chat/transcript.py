@@ -70,6 +70,9 @@ class TranscriptView(QTextBrowser):
 
     FLUSH_INTERVAL_MS = 16
     READABLE_WIDTH = 880  # on a wide window the text keeps a readable line length, centred
+    # A finished answer up to this long is drawn again whole (tens of ms); a longer one keeps what was
+    # painted as it streamed, where lists are numbered right too (the end of a long answer stays fast).
+    REDRAW_LIMIT = AnswerWriter.TAIL_MARKDOWN_LIMIT
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -558,7 +561,7 @@ class TranscriptView(QTextBrowser):
         at_bottom = self._at_bottom()
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
-        if len(message.content) <= AnswerWriter.BLOCK_MARKDOWN_LIMIT:
+        if len(message.content) <= self.REDRAW_LIMIT:
             # Drawn again as a reopened chat draws it: blocks painted as they finished (a list
             # cut by a flush, a paragraph apart from the list after it) must not stay different.
             self._redraw_frame(stream.frame, message)
