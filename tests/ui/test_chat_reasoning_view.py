@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import until
 from tests.ui.test_chat_window import Rig, rig, type_and_enter  # noqa: F401 - rig: a fixture
+from trayai.ui.chat.transcript import TranscriptAction
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 THOUGHT = "The user asks for the capital of France. That is Paris, on the Seine."
@@ -21,7 +22,7 @@ THOUGHT = "The user asks for the capital of France. That is Paris, on the Seine.
 def click(on: Rig, kind: str, message_id: int, index: int | None = None) -> None:
     """A click on one of the transcript's own links: what QTextBrowser emits for it."""
     view = on.window.transcript
-    view.anchorClicked.emit(QUrl(view.action_href(kind, message_id, index)))
+    view.anchorClicked.emit(QUrl(view.action_href(TranscriptAction(kind), message_id, index)))
 
 
 def test_thinking_streams_live_then_collapses_and_expands(

@@ -18,6 +18,7 @@ from tests.support.waiting import until
 from tests.ui.test_chat_attachments import dropped
 from tests.ui.test_chat_window import Rig, rig, type_and_enter  # noqa: F401 - rig: a fixture
 from tests.ui.test_quick_prompt import ask, make
+from trayai.ui.chat.transcript import TranscriptAction
 
 
 def test_edit_resends_the_files_its_message_carried(
@@ -38,7 +39,9 @@ def test_edit_resends_the_files_its_message_carried(
     cid = rig.controller.conversation_id
     assert cid is not None
     question = rig.history.messages(cid)[0]
-    rig.window.transcript.anchorClicked.emit(QUrl(rig.window.transcript.action_href("edit", question.id)))
+    rig.window.transcript.anchorClicked.emit(
+        QUrl(rig.window.transcript.action_href(TranscriptAction.EDIT, question.id))
+    )
     assert [a.name for a in rig.window.attach_tray.pending] == ["notes.txt", "spec.txt"]  # chips back
     rig.window.attach_tray.remove(1)  # the user's act: spec.txt goes
     rig.window.prompt.selectAll()

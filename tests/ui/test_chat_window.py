@@ -20,6 +20,7 @@ from tests.support.waiting import until
 from tests.ui.conftest import client_for
 from trayai.core.history import HistoryStore
 from trayai.ui.chat.controller import ChatController, ChatTarget
+from trayai.ui.chat.transcript import TranscriptAction
 from trayai.ui.chat.window import ChatWindow
 
 CODE_REPLY = "Here you go:\n\n```python\ndef add(a, b):\n    return a + b\n```\n\nThat's **all**."
@@ -139,7 +140,7 @@ def test_error_inline_with_hint_and_retry_link(
     text = rig.text()
     assert outcome.error.message in text and "Retry" in text
     rig.window.transcript.anchorClicked.emit(
-        QUrl(rig.window.transcript.action_href("retry", outcome.message.id))
+        QUrl(rig.window.transcript.action_href(TranscriptAction.RETRY, outcome.message.id))
     )
     run(rig.wait_reply(2))
     assert "ok now" in rig.text() and outcome.error.message not in rig.text()
@@ -153,11 +154,11 @@ def test_copy_message_and_copy_code_links(
     outcome = run(rig.wait_reply(1))
     clipboard = QGuiApplication.clipboard()
     rig.window.transcript.anchorClicked.emit(
-        QUrl(rig.window.transcript.action_href("copycode", outcome.message.id, 0))
+        QUrl(rig.window.transcript.action_href(TranscriptAction.COPY_CODE, outcome.message.id, 0))
     )
     assert clipboard.text() == "def add(a, b):\n    return a + b\n"
     rig.window.transcript.anchorClicked.emit(
-        QUrl(rig.window.transcript.action_href("copy", outcome.message.id))
+        QUrl(rig.window.transcript.action_href(TranscriptAction.COPY, outcome.message.id))
     )
     assert clipboard.text() == CODE_REPLY
     clipboard.clear()
@@ -176,7 +177,9 @@ def test_edit_link_resends_from_that_message(
     cid = rig.controller.conversation_id
     assert cid is not None
     first = rig.history.messages(cid)[0]
-    rig.window.transcript.anchorClicked.emit(QUrl(rig.window.transcript.action_href("edit", first.id)))
+    rig.window.transcript.anchorClicked.emit(
+        QUrl(rig.window.transcript.action_href(TranscriptAction.EDIT, first.id))
+    )
     assert rig.window.prompt.toPlainText() == "original question" and rig.window.edit_banner.isVisible()
     rig.window.prompt.selectAll()
     qtbot.keyClicks(rig.window.prompt, "better question")
@@ -477,3 +480,13 @@ def test_model_text_cannot_make_the_apps_action_links(
     assert href.startswith("trayai:") and href != f"trayai:retry/{rig.outcomes[2].message.id}"
     assert run(rig.wait_reply(4)).message.content == "ok now"
     assert len(server.chat_requests()) == requests + 2
+
+
+def test_a_link_of_ours_with_an_unknown_action_does_nothing(rig: Rig, qtbot: QtBot) -> None:
+    """The view emits only TranscriptActions: a forged kind with the right token is dropped."""
+    seen: list[tuple[str, int, int]] = []
+    rig.window.transcript.action.connect(lambda kind, mid, index: seen.append((kind, mid, index)))
+    real = rig.window.transcript.action_href(TranscriptAction.COPY, 7)
+    rig.window.transcript.anchorClicked.emit(QUrl(real.replace("/copy/", "/delete_everything/")))
+    rig.window.transcript.anchorClicked.emit(QUrl(real))
+    assert seen == [(TranscriptAction.COPY, 7, -1)]

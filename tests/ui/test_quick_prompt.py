@@ -16,6 +16,7 @@ from tests.support.waiting import until
 from tests.ui.conftest import client_for
 from trayai.core.history import HistoryStore
 from trayai.ui.chat.controller import ChatController, ChatTarget
+from trayai.ui.chat.transcript import TranscriptAction
 from trayai.ui.prompt.window import QuickPromptWindow
 
 
@@ -177,7 +178,7 @@ def test_regenerate_thinking_and_alternatives_in_the_quick_prompt(
     run(until(lambda: "Thought for" in view.toPlainText(), 10, "the thinking line"))
 
     def click(kind: str, message_id: int, index: int | None = None) -> None:
-        view.anchorClicked.emit(QUrl(view.action_href(kind, message_id, index)))
+        view.anchorClicked.emit(QUrl(view.action_href(TranscriptAction(kind), message_id, index)))
 
     click("copythinking", first.message.id)
     assert QGuiApplication.clipboard().text() == "Short names suit cats."

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
 from trayai.core.attachments import AttachmentKind
 from trayai.core.history import MessageStatus, StoredMessage
 from trayai.core.render import MarkdownRenderer, Palette, plain_text_to_html, reply_footer
+from trayai.core.strenum import StrEnum
 from trayai.ui.chat.answer_writer import AnswerWriter, fresh_block
 from trayai.ui.chat.thinking_view import (
     EXPANDED_CHARS,
@@ -41,6 +42,22 @@ from trayai.ui.chat.thinking_view import (
 )
 
 ACTION_SCHEME = "trayai"
+
+
+class TranscriptAction(StrEnum):
+    """The app's own links under and inside messages: the closed set a view emits (anything else in
+    an ``ACTION_SCHEME`` link is ignored) and its owner handles from a table."""
+
+    COPY = "copy"
+    COPY_CODE = "copycode"
+    COPY_THINKING = "copythinking"
+    EDIT = "edit"
+    RETRY = "retry"
+    REGENERATE = "regenerate"
+    ALTERNATIVE = "alt"
+    LATEST = "latest"
+    EARLIER = "earlier"  # handled by the view: "load earlier messages"
+    THINKING = "thinking"  # handled by the view: expand or collapse the thinking
 
 
 class _Stream:
@@ -62,8 +79,8 @@ class _Stream:
 
 
 class TranscriptView(QTextBrowser):
-    # A link under a message: kind ("copy", "edit", "retry", "copycode"), message id, code block
-    # index (-1 when not a code block).
+    # A link under a message: a TranscriptAction, the message id, the code block or alternative
+    # index (-1 when it has none).
     action = Signal(str, int, int)
     load_earlier = Signal()  # scrolled to the top and earlier messages exist
     palette_changed = Signal()  # the desktop switched light/dark: the owner re-renders
@@ -112,10 +129,14 @@ class TranscriptView(QTextBrowser):
         """Never load anything: no remote images, stylesheets or local files from model output."""
         return None
 
-    def action_href(self, kind: str, message_id: int = 0, index: int | None = None) -> str:
+    def action_href(self, kind: TranscriptAction, message_id: int = 0, index: int | None = None) -> str:
         """The address of one of the app's own links (Copy, Retry, …), with this view's secret token."""
         suffix = f"/{index}" if index is not None else ""
         return f"{ACTION_SCHEME}:{self._action_token}/{kind}/{message_id}{suffix}"
+
+    def _link(self, kind: TranscriptAction, text: str, message_id: int = 0, index: int | None = None) -> str:
+        """``<a>`` to one of the app's own actions; ``text`` is the app's own words (not escaped)."""
+        return f'<a href="{self.action_href(kind, message_id, index)}">{text}</a>'
 
     def _on_anchor(self, url: QUrl) -> None:
         scheme = url.scheme().lower()
@@ -124,13 +145,13 @@ class TranscriptView(QTextBrowser):
             if len(parts) < 3 or not hmac.compare_digest(parts[0].encode(), self._action_token.encode()):
                 return  # not one of ours (e.g. "trayai:retry/1" written by the model)
             try:
-                kind, message_id = parts[1], int(parts[2])
+                kind, message_id = TranscriptAction(parts[1]), int(parts[2])
                 index = int(parts[3]) if len(parts) > 3 else -1
             except ValueError:
-                return
-            if kind == "earlier":
+                return  # a kind the view never writes, or no number: ignored
+            if kind is TranscriptAction.EARLIER:
                 self.load_earlier.emit()
-            elif kind == "thinking":
+            elif kind is TranscriptAction.THINKING:
                 self.toggle_thinking(message_id)
             else:
                 self.action.emit(kind, message_id, index)
@@ -219,7 +240,7 @@ class TranscriptView(QTextBrowser):
             cursor = QTextCursor(doc)
             cursor.movePosition(QTextCursor.MoveOperation.Start)
             cursor.insertHtml(
-                f'<p align="center"><a href="{self.action_href("earlier")}">↑ Load earlier messages</a></p>'
+                f'<p align="center">{self._link(TranscriptAction.EARLIER, "↑ Load earlier messages")}</p>'
             )
             cursor.insertBlock()
         self._has_earlier = show
@@ -229,7 +250,7 @@ class TranscriptView(QTextBrowser):
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertHtml(
-            f'<p align="center"><a href="{self.action_href("latest")}">↓ Show the latest messages</a></p>'
+            f'<p align="center">{self._link(TranscriptAction.LATEST, "↓ Show the latest messages")}</p>'
         )
 
     def _frame_format(self, role: str) -> QTextFrameFormat:
@@ -300,7 +321,9 @@ class TranscriptView(QTextBrowser):
         text, seconds = self._thinking.get(message_id, ("", None))
         muted = self.renderer.palette.muted
         expanded = message_id in self._thinking_open
-        out = collapsed_html(self.action_href("thinking", message_id), seconds, muted, expanded=expanded)
+        out = collapsed_html(
+            self.action_href(TranscriptAction.THINKING, message_id), seconds, muted, expanded=expanded
+        )
         if expanded:
             out += text_html(text, muted, limit=EXPANDED_CHARS, from_end=False)
         return out
@@ -363,8 +386,16 @@ class TranscriptView(QTextBrowser):
     def _alternatives_html(self, message: StoredMessage) -> str:
         """ "‹ 2/3 ›": the slot's answers, the arrows links where there is one to go to."""
         here, count = message.version, message.versions
-        back = f'<a href="{self.action_href("alt", message.id, here - 1)}">‹</a>' if here > 1 else "‹"
-        ahead = f'<a href="{self.action_href("alt", message.id, here + 1)}">›</a>' if here < count else "›"
+        back = (
+            f'<a href="{self.action_href(TranscriptAction.ALTERNATIVE, message.id, here - 1)}">‹</a>'
+            if here > 1
+            else "‹"
+        )
+        ahead = (
+            f'<a href="{self.action_href(TranscriptAction.ALTERNATIVE, message.id, here + 1)}">›</a>'
+            if here < count
+            else "›"
+        )
         return f"{back} {here}/{count} {ahead}"
 
     def _header_html(self, message: StoredMessage) -> str:
@@ -416,7 +447,7 @@ class TranscriptView(QTextBrowser):
         return f'<p style="margin:4px 0 0 0; color:{muted}"><small>{"&nbsp; ".join(pieces)}</small></p>'
 
     def _code_href(self, message_id: int, index: int) -> str:
-        return self.action_href("copycode", message_id, index)
+        return self.action_href(TranscriptAction.COPY_CODE, message_id, index)
 
     def _writer(self, frame: QTextFrame, start: int, message_id: int, codes: list[str]) -> AnswerWriter:
         return AnswerWriter(frame, start, self.renderer, codes, lambda i: self._code_href(message_id, i))
@@ -434,15 +465,19 @@ class TranscriptView(QTextBrowser):
                 f'<table width="100%" cellpadding="6" cellspacing="0" style="border: 1px solid {colour}">'
                 f'<tr><td><span style="color:{colour}"><b>{text}</b></span>'
                 f"{'<br>' + hint if hint else ''}"
-                f'<br><a href="{self.action_href("retry", message.id)}">Retry</a></td></tr></table>'
+                f"<br>{self._link(TranscriptAction.RETRY, 'Retry', message.id)}</td></tr></table>"
             )
-        links = [f'<a href="{self.action_href("copy", message.id)}">Copy</a>']
+        links = [self._link(TranscriptAction.COPY, "Copy", message.id)]
         if message.role == "user":
-            links.append(f'<a href="{self.action_href("edit", message.id)}">Edit</a>')
+            links.append(self._link(TranscriptAction.EDIT, "Edit", message.id))
         if message.role == "assistant" and message.thinking:
-            links.append(f'<a href="{self.action_href("copythinking", message.id)}">Copy thinking</a>')
+            links.append(
+                f'<a href="{self.action_href(TranscriptAction.COPY_THINKING, message.id)}">Copy thinking</a>'
+            )
         if message.role == "assistant" and message.status != MessageStatus.ERROR:
-            links.append(f'<a href="{self.action_href("regenerate", message.id)}">Regenerate</a>')
+            links.append(
+                f'<a href="{self.action_href(TranscriptAction.REGENERATE, message.id)}">Regenerate</a>'
+            )
         if message.role == "assistant" and message.versions > 1:
             links.insert(0, self._alternatives_html(message))
         footer = reply_footer(message.meta, message.status) if message.role == "assistant" else ""
@@ -653,4 +688,8 @@ class TranscriptView(QTextBrowser):
             self.load_earlier.emit()
 
 
-__all__ = ["ACTION_SCHEME", "TranscriptView"]
+__all__ = [
+    "ACTION_SCHEME",
+    "TranscriptAction",
+    "TranscriptView",
+]

@@ -50,7 +50,7 @@ from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.options_bar import OptionsBar
 from trayai.ui.chat.prompt_input import PromptInput
 from trayai.ui.chat.sidebar import ConversationSidebar
-from trayai.ui.chat.transcript import TranscriptView
+from trayai.ui.chat.transcript import TranscriptAction, TranscriptView
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +205,7 @@ class ChatWindow(QMainWindow):
         self.sidebar.export_requested.connect(self.export_conversation)
         self.sidebar.delete_requested.connect(self.delete_conversation)
         self.sidebar.failed.connect(self.show_notice)
+        self._actions = self._action_table()
         self.transcript.action.connect(self._on_action)
         self.transcript.load_earlier.connect(self.load_earlier)
         self.transcript.palette_changed.connect(
@@ -329,36 +330,42 @@ class ChatWindow(QMainWindow):
     # ------------------------------------------------------------------ message actions
 
     def _on_action(self, kind: str, message_id: int, index: int) -> None:
-        clipboard = QGuiApplication.clipboard()
-        if kind == "copy":
-            text = self.transcript.message_text(message_id)
-            if text is not None:
-                clipboard.setText(text)
-                self.statusBar().showMessage("Message copied.", 2000)
-        elif kind == "copycode":
-            code = self.transcript.code_block(message_id, index)
-            if code is not None:
-                clipboard.setText(code)
-                self.statusBar().showMessage("Code copied.", 2000)
-        elif kind == "edit":
-            self.start_edit(message_id)
-        elif kind == "retry":
-            self.regenerate()
-        elif kind == "regenerate":
-            ids = self.transcript.message_ids
-            if ids and ids[-1] == message_id:
-                self.regenerate()
-            else:
-                self.statusBar().showMessage("Only the last answer can be regenerated.", 3000)
-        elif kind == "latest":
-            self._load_conversation(self.controller.conversation_id)
-        elif kind == "copythinking":
-            thinking = self.transcript.thinking_text(message_id)
-            if thinking is not None:
-                clipboard.setText(thinking)
-                self.statusBar().showMessage("Thinking copied.", 2000)
-        elif kind == "alt" and not self.controller.choose_alternative(message_id, index):
+        """A link under a message, handled from the table (a kind with no handler does nothing)."""
+        handler = self._actions.get(TranscriptAction(kind))
+        if handler is not None:
+            handler(message_id, index)
+
+    def _action_table(self) -> dict[TranscriptAction, Callable[[int, int], None]]:
+        return {
+            TranscriptAction.COPY: lambda mid, _i: self._copy(self.transcript.message_text(mid), "Message"),
+            TranscriptAction.COPY_CODE: lambda mid, i: self._copy(self.transcript.code_block(mid, i), "Code"),
+            TranscriptAction.COPY_THINKING: lambda mid, _i: self._copy(
+                self.transcript.thinking_text(mid), "Thinking"
+            ),
+            TranscriptAction.EDIT: lambda mid, _i: self.start_edit(mid),
+            TranscriptAction.RETRY: lambda _mid, _i: self.regenerate(),
+            TranscriptAction.REGENERATE: self._regenerate_from_link,
+            TranscriptAction.LATEST: lambda _mid, _i: self._load_conversation(
+                self.controller.conversation_id
+            ),
+            TranscriptAction.ALTERNATIVE: self._choose_alternative,
+        }
+
+    def _copy(self, text: str | None, what: str) -> None:
+        if text is not None:
+            QGuiApplication.clipboard().setText(text)
+            self.statusBar().showMessage(f"{what} copied.", 2000)
+
+    def _choose_alternative(self, message_id: int, index: int) -> None:
+        if not self.controller.choose_alternative(message_id, index):
             self.statusBar().showMessage("Stop the answer first (Esc).", 3000)
+
+    def _regenerate_from_link(self, message_id: int, _index: int) -> None:
+        ids = self.transcript.message_ids
+        if ids and ids[-1] == message_id:
+            self.regenerate()
+        else:
+            self.statusBar().showMessage("Only the last answer can be regenerated.", 3000)
 
     def start_edit(self, message_id: int) -> None:
         """Put a user message in the prompt box; sending replaces it and everything after it."""

@@ -7,7 +7,7 @@ import copy
 import html
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QSettings, Qt, QTimer, Signal
@@ -36,7 +36,7 @@ from trayai.core.config import DEFAULT_ACTIONS, Action
 from trayai.core.errors import AppError
 from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.prompt_input import PromptInput
-from trayai.ui.chat.transcript import TranscriptView
+from trayai.ui.chat.transcript import TranscriptAction, TranscriptView
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +184,7 @@ class QuickPromptWindow(QWidget):
         self.new_button.clicked.connect(self.new_exchange)
         self.use_clipboard.toggled.connect(lambda _on: self._save_toggles())
         self.use_selection.toggled.connect(lambda _on: self._save_toggles())
+        self._links = self._link_table()
         self.answer.action.connect(self._on_answer_link)
         escape = QShortcut(QKeySequence("Esc"), self)
         escape.activated.connect(self.dismiss)
@@ -340,21 +341,33 @@ class QuickPromptWindow(QWidget):
         self._set_actions_enabled(enabled=False)
 
     def _on_answer_link(self, kind: str, message_id: int, index: int) -> None:
-        if kind == "copycode":
-            code = self.answer.code_block(message_id, index)
-            if code is not None:
-                QGuiApplication.clipboard().setText(code)
-                self.status.setText("code copied")
-        elif kind == "copy":
-            self.copy_answer()
-        elif kind in ("retry", "regenerate"):
-            self.controller.regenerate()
-        elif kind == "copythinking":
-            thinking = self.answer.thinking_text(message_id)
-            if thinking is not None:
-                QGuiApplication.clipboard().setText(thinking)
-                self.status.setText("thinking copied")
-        elif kind == "alt" and self.controller.choose_alternative(message_id, index):
+        """A link under the answer, from the table (Edit and the chat's paging have no place here)."""
+        handler = self._links.get(TranscriptAction(kind))
+        if handler is not None:
+            handler(message_id, index)
+
+    def _link_table(self) -> dict[TranscriptAction, Callable[[int, int], None]]:
+        return {
+            TranscriptAction.COPY_CODE: lambda mid, i: self._copy(self.answer.code_block(mid, i), "code"),
+            TranscriptAction.COPY: lambda _mid, _i: self.copy_answer(),
+            TranscriptAction.RETRY: lambda _mid, _i: self._regenerate(),
+            TranscriptAction.REGENERATE: lambda _mid, _i: self._regenerate(),
+            TranscriptAction.COPY_THINKING: lambda mid, _i: self._copy(
+                self.answer.thinking_text(mid), "thinking"
+            ),
+            TranscriptAction.ALTERNATIVE: self._choose_alternative,
+        }
+
+    def _copy(self, text: str | None, what: str) -> None:
+        if text is not None:
+            QGuiApplication.clipboard().setText(text)
+            self.status.setText(f"{what} copied")
+
+    def _regenerate(self) -> None:
+        self.controller.regenerate()
+
+    def _choose_alternative(self, message_id: int, index: int) -> None:
+        if self.controller.choose_alternative(message_id, index):
             self.answer.clear_messages()  # the window shows the one answer: now the chosen one
             self.answer.append_message(self.controller.history.message(message_id))
 
