@@ -20,6 +20,7 @@ from trayai.core.modelcheck import answered_by_note
 from trayai.core.prompt_presets import find_preset, request_options
 from trayai.core.resolve import ResolvedEndpoint
 from trayai.core.textsafe import TerminalSanitizer, valid_text
+from trayai.core.wire import ChatMessage
 
 
 def register(sub: Subparsers, parents: Parents) -> None:
@@ -83,7 +84,7 @@ def cmd_ask(ctx: Context) -> int:
         temperature=args.temperature,
         max_tokens=args.max_tokens,
     )
-    messages: list[dict[str, str]] = []
+    messages: list[ChatMessage] = []
     if system:
         messages.append({"role": "system", "content": system})
     messages.append({"role": "user", "content": prompt})
@@ -92,7 +93,7 @@ def cmd_ask(ctx: Context) -> int:
 
 
 async def _ask(
-    ctx: Context, resolved: ResolvedEndpoint, messages: list[dict[str, str]], options: GenerationOptions
+    ctx: Context, resolved: ResolvedEndpoint, messages: list[ChatMessage], options: GenerationOptions
 ) -> int:
     """The answer streamed to stdout; when the profile's server fails before answering, its fallbacks
     in order (each said on stderr). The events come from the one answer pipeline (core/answer.py)."""

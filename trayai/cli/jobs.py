@@ -21,7 +21,7 @@ from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.textsafe import json_safe, strip_controls, valid_data
 
 if TYPE_CHECKING:
-    from trayai.core.batch import BatchItem
+    from trayai.core.batch import BatchItem, BatchRecord
 
 
 def register(sub: Subparsers, parents: Parents) -> None:
@@ -107,7 +107,7 @@ def _run_batch(ctx: Context, items: list[BatchItem], output: Path, skip: set[str
     with autostarted_server(ctx, resolved), output.open("a", encoding="utf-8") as sink:
         told_other: set[tuple[str, str]] = set()
 
-        def write(record: dict[str, Any]) -> None:
+        def write(record: BatchRecord) -> None:
             nonlocal written
             asked, answered = record.get("asked_model"), record.get("model")
             if asked and answered and (asked, answered) not in told_other:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from trayai.core.classify import classify_exception
 from trayai.core.client import GenerationOptions, ModelClient, StreamResult
@@ -21,6 +20,7 @@ from trayai.core.errors import ErrorCode, TrayaiError, make_error
 from trayai.core.fallback import worth_falling_back
 from trayai.core.modelcheck import ServerModels, other_model
 from trayai.core.thinking import PartKind
+from trayai.core.wire import ChatMessage
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ class Answer:
     whatever is trimmed). Iterate :meth:`events` once; the attributes hold what arrived so far."""
 
     targets: Sequence[AnswerTarget]
-    turns: Sequence[dict[str, Any]]
+    turns: Sequence[ChatMessage]
     options: GenerationOptions = field(default_factory=GenerationOptions)
     system: str = ""
     check_models: bool = True  # False: the name is sent as given (``ask --no-resolve``)
@@ -163,7 +163,7 @@ class Answer:
                 return
 
     async def _from(
-        self, target: AnswerTarget, system: str, turns: list[dict[str, Any]]
+        self, target: AnswerTarget, system: str, turns: list[ChatMessage]
     ) -> AsyncIterator[AnswerEvent]:
         model = target.model
         if self.check_models:  # never a name the server lacks: it would answer with another model
@@ -223,7 +223,7 @@ class Answer:
             self.result = stream.result  # also after Stop or an error: the timings so far
 
 
-def _split_system(system: str, turns: Sequence[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+def _split_system(system: str, turns: Sequence[ChatMessage]) -> tuple[str, list[ChatMessage]]:
     """Leading system messages join ``system``: trimming must never drop them."""
     rest = list(turns)
     parts = [system] if system.strip() else []
@@ -232,7 +232,7 @@ def _split_system(system: str, turns: Sequence[dict[str, Any]]) -> tuple[str, li
     return "\n\n".join(parts), rest
 
 
-async def _check_vision(target: AnswerTarget, model: str, turns: list[dict[str, Any]]) -> None:
+async def _check_vision(target: AnswerTarget, model: str, turns: list[ChatMessage]) -> None:
     """Images to a model the server says cannot see them: refused before sending, with why."""
     if not any(isinstance(t.get("content"), list) for t in turns):
         return
@@ -244,7 +244,7 @@ async def _check_vision(target: AnswerTarget, model: str, turns: list[dict[str, 
         )
 
 
-def _about_images(error: TrayaiError, turns: list[dict[str, Any]]) -> TrayaiError:
+def _about_images(error: TrayaiError, turns: list[ChatMessage]) -> TrayaiError:
     """A server that refused a question with an image is most likely refusing the image: say so."""
     if error.code not in (ErrorCode.BAD_REQUEST, ErrorCode.SERVER_ERROR) or not any(
         isinstance(t.get("content"), list) for t in turns

@@ -12,11 +12,11 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from trayai.core.errors import AppError
 from trayai.core.paths import ensure_private_dir
 from trayai.core.strenum import StrEnum
+from trayai.core.wire import Content, ContentPart, TextPart
 
 MAX_TEXT_BYTES = 200_000  # a text or code file inlined into the question (~50k tokens)
 MAX_IMAGE_BYTES = 10_000_000
@@ -152,9 +152,7 @@ class AttachmentStore:
         return removed
 
 
-def message_content(
-    text: str, attachments: Sequence[Attachment], store: AttachmentStore
-) -> str | list[dict[str, Any]]:
+def message_content(text: str, attachments: Sequence[Attachment], store: AttachmentStore) -> Content:
     """A user message as sent: text files inlined before the question; images as content parts."""
     files = [a for a in attachments if a.kind is AttachmentKind.TEXT]
     images = [a for a in attachments if a.kind is AttachmentKind.IMAGE]
@@ -162,11 +160,12 @@ def message_content(
     question = inlined + text
     if not images:
         return question
-    parts: list[dict[str, Any]] = [{"type": "text", "text": question}]
+    lead: TextPart = {"type": "text", "text": question}
+    parts: list[ContentPart] = [lead]
     for image in images:
         url = store.data_url(image)
         if url is None:
-            parts[0]["text"] += f"\n\n(the attached image {image.name} is no longer there)"
+            lead["text"] += f"\n\n(the attached image {image.name} is no longer there)"
         else:
             parts.append({"type": "image_url", "image_url": {"url": url}})
     return parts

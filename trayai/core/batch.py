@@ -11,13 +11,14 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from trayai.core.answer import Answer, AnswerTarget, Done, Failed, FellBack
 from trayai.core.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.errors import ErrorCode, TrayaiError, make_error
 from trayai.core.modelcheck import ServerModels
 from trayai.core.precedence import options_over
+from trayai.core.wire import ChatMessage
 
 PASSTHROUGH_PARAMS = ("stop", "seed", "presence_penalty", "frequency_penalty")
 
@@ -28,7 +29,7 @@ class BatchItem:
 
     index: int
     id: str
-    messages: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[ChatMessage] = field(default_factory=list)
     model: str | None = None
     options: GenerationOptions = field(default_factory=GenerationOptions)
     error: str | None = None
@@ -54,7 +55,8 @@ def parse_item(line: str, index: int, *, system: str = "") -> BatchItem:
         ):
             item.error = "'messages' must be a non-empty list of {role, content} objects"
             return item
-        item.messages = [dict(m) for m in messages]
+        # Checked to be {role, …} objects; sent as the line gives them (other keys and content kinds too).
+        item.messages = [cast(ChatMessage, dict(m)) for m in messages]
     elif isinstance(prompt, str) and prompt.strip():
         item.messages = [{"role": "user", "content": prompt}]
     else:
@@ -121,17 +123,52 @@ def completed_ids(output: Path) -> set[str]:
     return done
 
 
+class RecordUsage(TypedDict):
+    prompt_tokens: int | None
+    completion_tokens: int
+    estimated: bool
+
+
+class RecordTimings(TypedDict):
+    ttft_s: float | None
+    duration_s: float
+    tokens_per_second: float | None
+
+
+class RecordError(TypedDict):
+    code: str
+    message: str
+    hint: str
+
+
+class BatchRecord(TypedDict, total=False):
+    """One output line (docs/api-reference.md, ``trayai batch``): an answer, or ``error`` and the
+    partial ``answer``; ``endpoint`` is the URL that answered, ``profile`` its profile or None."""
+
+    id: str
+    line: int
+    endpoint: str | None
+    profile: str | None
+    model: str | None
+    asked_model: str
+    answer: str | None
+    thinking: str | None
+    finish_reason: str
+    usage: RecordUsage
+    timings: RecordTimings
+    error: RecordError | None
+
+
 def success_record(
     item: BatchItem, result: StreamResult, endpoint: str | None = None, *, asked: str | None = None
-) -> dict[str, Any]:
+) -> BatchRecord:
     """A line's answer; ``asked`` is the model name sent when the answer's own ``model`` differs."""
-    return {
+    record: BatchRecord = {
         "id": item.id,
         "line": item.index + 1,
         "endpoint": endpoint,
         "profile": None,
         "model": result.model,
-        **({"asked_model": asked} if asked else {}),
         "answer": result.text,
         "thinking": result.thinking or None,  # a reasoning model's, kept apart from the answer
         "finish_reason": result.finish_reason,
@@ -149,9 +186,12 @@ def success_record(
         },
         "error": None,
     }
+    if asked:
+        record["asked_model"] = asked
+    return record
 
 
-def error_record(item: BatchItem, error: TrayaiError, partial: str = "") -> dict[str, Any]:
+def error_record(item: BatchItem, error: TrayaiError, partial: str = "") -> BatchRecord:
     return {
         "id": item.id,
         "line": item.index + 1,
@@ -188,7 +228,7 @@ class BatchStats:
         return self.pending / rate if rate > 0 else None
 
 
-Writer = Callable[[dict[str, Any]], None]
+Writer = Callable[[BatchRecord], None]
 
 _DOWN_CODES = {ErrorCode.CONNECTION_REFUSED, ErrorCode.DNS, ErrorCode.CONNECT_TIMEOUT}
 DOWN_RECHECK_SECONDS = 15.0  # a server found down is skipped this long before it is tried again
@@ -223,7 +263,7 @@ class BatchTarget:
             self.models = ServerModels(self.client, keep=float("inf"))
         return AnswerTarget(self.client, model or self.model, self.profile, stream=stream, models=self.models)
 
-    def stamp(self, record: dict[str, Any]) -> dict[str, Any]:
+    def stamp(self, record: BatchRecord) -> BatchRecord:
         record["endpoint"] = self.client.base_url
         record["profile"] = self.profile
         return record
@@ -304,10 +344,10 @@ class _Output:
         self._stats = stats
         self._on_progress = on_progress
         self._order = order
-        self._held: dict[int, dict[str, Any]] = {}
+        self._held: dict[int, BatchRecord] = {}
         self._next = 0
 
-    def emit(self, item: BatchItem, record: dict[str, Any]) -> None:
+    def emit(self, item: BatchItem, record: BatchRecord) -> None:
         if record["error"] is None:
             self._stats.done += 1
         else:
@@ -328,7 +368,7 @@ class _Output:
             self._write(self._held.pop(index))
 
 
-def _line_error(item: BatchItem) -> dict[str, Any]:
+def _line_error(item: BatchItem) -> BatchRecord:
     """The record for a line that could not be parsed (``item.error`` says why)."""
     return error_record(
         item,
@@ -347,7 +387,7 @@ async def _answer_anywhere(
     *,
     stream: bool,
     on_fallback: FallbackNote | None,
-) -> dict[str, Any]:
+) -> BatchRecord:
     """The record for one line: its answer from the first target that can give it, or the error
     (the events come from the one answer pipeline, core/answer.py)."""
     usable = [t for t in targets if t.usable()] or targets[-1:]

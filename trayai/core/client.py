@@ -84,6 +84,7 @@ class ModelClient:
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
         self._openai: AsyncOpenAI | None = None
+        self._warming: asyncio.Future[None] | None = None
         self._http: httpx2.AsyncClient | None = None
         self._plain: PlainHttp | None = None
         self._stream_options_ok = True  # LM Studio refuses stream_options: see refuses_stream_options
@@ -161,8 +162,14 @@ class ModelClient:
         ``import openai`` takes ~0.8 s; done on the Qt thread by the first request it stalls painting
         for that long (measured by tests/perf/bench_chat.py). Idempotent and cheap once done.
         """
-        if self._openai is None:
-            await asyncio.to_thread(self._prepare_sdk)
+        if self._openai is not None:
+            return
+        warming = self._warming
+        if warming is None or (warming.done() and (warming.cancelled() or warming.exception() is not None)):
+            # One import at a time: a batch's answers start together, and two threads building the
+            # SDK client at once leave one of them unclosed.
+            warming = self._warming = asyncio.ensure_future(asyncio.to_thread(self._prepare_sdk))
+        await asyncio.shield(warming)  # a Stop cancels the caller, not the import the others wait for
 
     def _prepare_sdk(self) -> None:
         """Worker-thread part of :meth:`warm_up`: the SDK, its client and its chat resources."""

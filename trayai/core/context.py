@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from trayai.core.attachments import IMAGE_TOKENS
 from trayai.core.history import StoredMessage
+from trayai.core.wire import ChatMessage, Content
 
 CHARS_PER_TOKEN = 3.0  # no tokenizer for every server: an underestimate errs on sending less
 MESSAGE_OVERHEAD_TOKENS = 8
@@ -20,11 +20,11 @@ DEFAULT_REPLY_RESERVE = 512
 class Prepared:
     """The messages to send and how many history messages were left out to fit."""
 
-    messages: list[dict[str, Any]]
+    messages: list[ChatMessage]
     dropped: int
 
 
-def estimate_tokens(content: str | list[dict[str, Any]]) -> int:
+def estimate_tokens(content: Content) -> int:
     """Roughly what a message costs: its text by length, each image a fixed amount."""
     if isinstance(content, str):
         return int(len(content) / CHARS_PER_TOKEN) + MESSAGE_OVERHEAD_TOKENS
@@ -35,14 +35,14 @@ def estimate_tokens(content: str | list[dict[str, Any]]) -> int:
 
 def sendable(
     history: Iterable[StoredMessage],
-    content_of: Callable[[StoredMessage], str | list[dict[str, Any]]] | None = None,
-) -> list[dict[str, Any]]:
+    content_of: Callable[[StoredMessage], Content] | None = None,
+) -> list[ChatMessage]:
     """History as API messages: failed answers with no text are skipped; partial answers are kept.
 
     ``content_of`` turns a message with attachments into what is sent (inlined files, image parts);
     thinking is never sent back.
     """
-    out: list[dict[str, Any]] = []
+    out: list[ChatMessage] = []
     for m in history:
         if m.role not in ("user", "assistant"):
             continue
@@ -55,7 +55,7 @@ def sendable(
 
 def prepare(
     system_prompt: str,
-    turns: Sequence[dict[str, Any]],
+    turns: Sequence[ChatMessage],
     *,
     context_tokens: int = 0,
     reply_tokens: int | None = None,
@@ -67,7 +67,9 @@ def prepare(
     The newest turn is always sent, even if it alone is too long (the server will then say so).
     """
     turns = list(turns)
-    system = [{"role": "system", "content": system_prompt}] if system_prompt.strip() else []
+    system: list[ChatMessage] = (
+        [{"role": "system", "content": system_prompt}] if system_prompt.strip() else []
+    )
     start = 0
     if keep_last is not None:
         start = max(0, len(turns) - max(1, keep_last))

@@ -9,11 +9,37 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypedDict, TypeVar
 
 from trayai.core.errors import TrayaiError
 
-Message = Mapping[str, Any]
+Message = Mapping[str, Any]  # what the SDK is given: a ChatMessage, or a batch line's own message
+
+
+class TextPart(TypedDict):
+    type: Literal["text"]
+    text: str
+
+
+class ImageURL(TypedDict):
+    url: str  # a data: URL (attachments are sent inline, never fetched)
+
+
+class ImagePart(TypedDict):
+    type: Literal["image_url"]
+    image_url: ImageURL
+
+
+ContentPart = TextPart | ImagePart
+Content = str | list[ContentPart]
+
+
+class ChatMessage(TypedDict):
+    """One turn as the chat completions API takes it: text, or text and images as parts."""
+
+    role: str  # "system", "user", "assistant" (a batch line may bring others: sent as given)
+    content: Content
+
 
 T = TypeVar("T")
 
@@ -102,4 +128,16 @@ class StreamResult:
         }
 
 
-__all__ = ["GenerationOptions", "Message", "StreamResult", "Usage", "within"]
+__all__ = [
+    "ChatMessage",
+    "Content",
+    "ContentPart",
+    "GenerationOptions",
+    "ImagePart",
+    "ImageURL",
+    "Message",
+    "StreamResult",
+    "TextPart",
+    "Usage",
+    "within",
+]
