@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 from tests.support.cli import cli_process
 from tests.support.scripted_server import ScriptedServer
 from tests.support.waiting import until
+from tests.unit.test_config_merge import base_settings
 from trayai.core.config import ConfigStore, Profile, Settings
 from trayai.core.paths import AppPaths
 from trayai.core.secrets import MemoryKeyring, SecretStore
@@ -52,14 +53,7 @@ def open_dialog(paths: AppPaths, qtbot: QtBot, settings: Settings) -> SettingsDi
     return dialog
 
 
-def local_and_lab() -> Settings:
-    settings = Settings()
-    settings.profiles = [
-        Profile(name="Local", base_url="http://127.0.0.1:8080/v1"),
-        Profile(name="Lab", base_url="http://127.0.0.1:8181/v1", fallback="Local"),
-    ]
-    settings.active_profile = "Local"
-    return settings
+local_and_lab = base_settings  # the same two profiles the merge's unit tests start from
 
 
 def press_ok(qtbot: QtBot, dialog: SettingsDialog) -> None:

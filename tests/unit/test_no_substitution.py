@@ -15,18 +15,11 @@ import pytest
 
 from tests.support.cli import cli
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.core.config import ConfigStore, Profile, Settings
+from tests.unit.test_fallback import configure  # the profiles saved, the first active, no autostart
+from trayai.core.config import Profile
 from trayai.core.errors import ErrorCode, TrayaiError
 from trayai.core.modelcheck import check_listed, other_model
 from trayai.core.paths import AppPaths
-
-
-def configure(paths: AppPaths, profile: Profile) -> None:
-    settings = Settings()
-    settings.profiles = [profile]
-    settings.active_profile = profile.name
-    settings.builtin_server.autostart = False
-    ConfigStore(paths).save(settings)
 
 
 def records(path: Path) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from trayai.cli.parents import Parents, Subparsers
 from trayai.cli.serve import autostarted_server
 from trayai.core.answer import Answer, AnswerTarget, Done, Failed, FellBack, Text, Thinking, Trimmed
 from trayai.core.client import GenerationOptions, ModelClient
-from trayai.core.fallback import fallback_chain
+from trayai.core.fallback import fallback_chain, fallback_note
 from trayai.core.modelcheck import answered_by_note
 from trayai.core.prompt_presets import find_preset, request_options
 from trayai.core.resolve import ResolvedEndpoint
@@ -166,8 +166,8 @@ async def _print_answer(ctx: Context, answer: Answer, skipped: list[str]) -> int
 def _say_done(ctx: Context, done: Done, first_failure: FellBack | None) -> None:
     """stderr after an answer: who answered when it was not the one asked, the cut, the stats."""
     if first_failure is not None:
-        first, why = first_failure.source.name, first_failure.why.message
-        ctx.say(ctx.line(f"(answered by fallback {done.target.name!r}: {first!r} failed ({why}))"))
+        note = fallback_note(first_failure.source.name, done.target.name, first_failure.why)
+        ctx.say(ctx.line(f"({note})"))
     if done.other_model is not None:
         ctx.say(ctx.line(f"note: {answered_by_note(done.sent, done.other_model)}"))
     if done.result.cut_at_max_tokens:

@@ -95,6 +95,7 @@ def _same_target(a: ResolvedEndpoint, b: ResolvedEndpoint) -> bool:
     return (a.base_url, a.endpoint.api_key, a.model) == (b.base_url, b.endpoint.api_key, b.model)
 
 
-def fallback_note(primary: ResolvedEndpoint, used: ResolvedEndpoint, why: TrayaiError) -> str:
-    """The words shown wherever a fallback answered (stderr, the chat footer, the tray)."""
-    return f"answered by fallback {used.profile.name!r}: {primary.profile.name!r} failed ({why.message})"
+def fallback_note(primary: str, used: str, why: TrayaiError) -> str:
+    """The words shown wherever a fallback answered (``primary`` and ``used``: profile names, or
+    URLs where no profile is the server's own)."""
+    return f"answered by fallback {used!r}: {primary!r} failed ({why.message})"

@@ -86,19 +86,6 @@ class ServerModels:
         return check_listed(asked, ids, self._client.base_url)
 
 
-async def check_model(client: ModelClient, asked: str) -> ModelCheck:
-    """Read the server's list and check ``asked`` against it (see :func:`check_listed`).
-
-    A list that cannot be read is no reason to refuse: the request goes as asked and its own error,
-    if any, is what the user sees.
-    """
-    try:
-        listing = await client.list_models()
-    except TrayaiError:
-        return ModelCheck(asked, asked, checked=False)
-    return check_listed(asked, listing.ids, client.base_url)
-
-
 def other_model(sent: str, answered: str | None) -> str | None:
     """The model that answered when its name is not the one sent (tolerantly compared), else None."""
     if not answered or not sent:
@@ -128,7 +115,6 @@ __all__ = [
     "ServerModels",
     "answered_by_note",
     "check_listed",
-    "check_model",
     "missing_model_error",
     "other_model",
 ]
