@@ -24,7 +24,7 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
 
 from tests.support.scripted_server import ScriptedServer
 from trayai.core.paths import AppPaths
-from trayai.core.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.secrets import MemoryKeyring, SecretStore
 
 # The developer's own session too: an app under test must never grab a hotkey on their real desktop
 # (end-to-end tests give their processes their own Xvfb display explicitly).

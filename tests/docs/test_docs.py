@@ -7,8 +7,8 @@ from pathlib import Path
 
 from tests.support.gendocs import TROUBLESHOOTING, render
 from trayai.cli.parser import build_parser
-from trayai.core.config import Action, Preset, Profile, Settings, describe_fields
 from trayai.core.errors import ErrorCode
+from trayai.core.settings.config import Action, Preset, Profile, Settings, describe_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,26 +45,26 @@ def test_readme_test_command_is_what_ci_runs() -> None:
 
 
 PUBLIC_API = {
-    "trayai.core.client": [
+    "trayai.core.net.client": [
         "Endpoint",
         "ModelClient",
         "StreamResult",
         "GenerationOptions",
         "ModelListing",
     ],
-    "trayai.core.stream": ["ChatStream"],
+    "trayai.core.net.stream": ["ChatStream"],
     "trayai.core.status": ["probe", "ServerState", "StatusReport"],
     "trayai.core.errors": ["TrayaiError", "ErrorCode"],
-    "trayai.core.urls": ["normalize_base_url", "NormalizedURL", "InvalidURLError"],
+    "trayai.core.net.urls": ["normalize_base_url", "NormalizedURL", "InvalidURLError"],
     "trayai.core.modelmatch": ["match_model", "ModelMatch"],
     "trayai.core.embedded": ["EmbeddedServer"],
-    "trayai.core.config": ["ConfigStore", "LoadedConfig"],
-    "trayai.core.secrets": ["SecretStore"],
-    "trayai.core.batch": ["run_batch", "read_items", "completed_ids", "BatchStats"],
+    "trayai.core.settings.config": ["ConfigStore", "LoadedConfig"],
+    "trayai.core.settings.secrets": ["SecretStore"],
+    "trayai.core.chat.batch": ["run_batch", "read_items", "completed_ids", "BatchStats"],
     "trayai.core.bench": ["run_bench", "format_reports", "BenchReport"],
-    "trayai.core.history": ["HistoryStore", "SearchHit"],
-    "trayai.core.render": ["MarkdownRenderer", "Palette", "Rendered", "stable_prefix_end"],
-    "trayai.core.context": ["prepare", "Prepared"],
+    "trayai.core.chat.history": ["HistoryStore", "SearchHit"],
+    "trayai.core.chat.render": ["MarkdownRenderer", "Palette", "Rendered", "stable_prefix_end"],
+    "trayai.core.chat.context": ["prepare", "Prepared"],
 }
 
 
@@ -80,8 +80,8 @@ def test_the_documented_python_api_exists_with_the_documented_signatures() -> No
             assert f"`{name}" in text or f" {name}(" in text or f"{name}`" in text, f"{name} undocumented"
             obj = getattr(module, name)
             assert inspect.getdoc(obj), f"{module_name}.{name} has no docstring to say why it exists"
-    from trayai.core.batch import run_batch
     from trayai.core.bench import run_bench
+    from trayai.core.chat.batch import run_batch
 
     batch_params = set(inspect.signature(run_batch).parameters)
     assert {"concurrency", "ordered", "skip_ids", "stream", "on_progress"} <= batch_params

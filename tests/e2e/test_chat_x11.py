@@ -9,7 +9,7 @@ from tests.e2e.conftest import Desktop
 from tests.e2e.test_tray_x11 import log_text, quit_app, running_app
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import wait_until
-from trayai.core.history import HistoryStore
+from trayai.core.chat.history import HistoryStore
 from trayai.core.paths import AppPaths
 
 CHAT_TITLE = "^Chat"

@@ -9,8 +9,8 @@ from tests.e2e.conftest import Desktop
 from tests.e2e.test_tray_x11 import log_text, quit_app
 from tests.support.fake_backends import FakeBackend, FakeModel, Kind
 from tests.support.waiting import wait_until
-from trayai.core.config import ConfigStore, Profile, Settings
 from trayai.core.paths import AppPaths
+from trayai.core.settings.config import ConfigStore, Profile, Settings
 
 
 def test_unload_a_model_from_the_tray_menu(desktop: Desktop, paths: AppPaths) -> None:

@@ -12,8 +12,8 @@ import pytest
 from tests.support.llama_router import RealRouter, models_dir
 from tests.support.llama_router_build import LOCK_WAIT, BuildError, cached, compiler_missing, ensure_built
 from tests.support.ports import free_port
-from trayai.core.config import BuiltinServerSettings
 from trayai.core.embedded import EmbeddedServer, local_extra_missing
+from trayai.core.settings.config import BuiltinServerSettings
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +35,9 @@ def llama_cpp_closes_kept_alive_connections(request: pytest.FixtureRequest) -> N
     """llama.cpp closes a kept-alive connection after a streamed answer; the next request on it is
     resent once by the transport, which logs it. Whether a test meets it depends on timing."""
     request.node.add_marker(
-        pytest.mark.expect_log("trayai.core.transport", "dropped the request before answering", optional=True)
+        pytest.mark.expect_log(
+            "trayai.core.net.transport", "dropped the request before answering", optional=True
+        )
     )
 
 

@@ -14,10 +14,10 @@ import pytest
 
 from tests.support.ports import free_port
 from tests.support.waiting import wait_until
-from trayai.core.client import Endpoint, GenerationOptions, ModelClient
-from trayai.core.config import BuiltinServerSettings
 from trayai.core.embedded import EmbeddedServer, bundled_model_path, list_models_sync
 from trayai.core.errors import ErrorCode, TrayaiError
+from trayai.core.net.client import Endpoint, GenerationOptions, ModelClient
+from trayai.core.settings.config import BuiltinServerSettings
 from trayai.core.status import ServerState, probe
 
 pytestmark = pytest.mark.integration

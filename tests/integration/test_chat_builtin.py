@@ -13,10 +13,10 @@ import pytest
 from tests.e2e.conftest import Desktop, desktop  # noqa: F401 - the fixture, used by name
 from tests.e2e.test_tray_x11 import log_text, quit_app
 from tests.support.waiting import wait_until
-from trayai.core.config import ConfigStore, GenerationParams, Profile, Settings
+from trayai.core.chat.history import HistoryStore
 from trayai.core.embedded import EmbeddedServer
-from trayai.core.history import HistoryStore
 from trayai.core.paths import AppPaths
+from trayai.core.settings.config import ConfigStore, GenerationParams, Profile, Settings
 
 pytestmark = pytest.mark.integration
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.sleepy_llama import sleepy_llama
-from trayai.core.backends.manager import ModelManager
-from trayai.core.backends.records import ModelState, ServerKind, ServerSnapshot
-from trayai.core.client import Endpoint, ModelClient
+from trayai.core.net.backends.manager import ModelManager
+from trayai.core.net.backends.records import ModelState, ServerKind, ServerSnapshot
+from trayai.core.net.client import Endpoint, ModelClient
 from trayai.core.status import probe
 
 IDLE_SECONDS = 2

@@ -21,10 +21,10 @@ import pytest
 from tests.support.llama_router import CliRun, RealRouter, models_dir, run_cli
 from tests.support.ports import free_port
 from tests.support.waiting import until
-from trayai.core.backends.manager import ModelManager
-from trayai.core.client import Endpoint, ModelClient
-from trayai.core.config import ConfigStore, Profile, Settings
+from trayai.core.net.backends.manager import ModelManager
+from trayai.core.net.client import Endpoint, ModelClient
 from trayai.core.paths import AppPaths
+from trayai.core.settings.config import ConfigStore, Profile, Settings
 from trayai.core.status import StatusReport, probe
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

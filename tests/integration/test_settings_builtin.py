@@ -10,7 +10,7 @@ import pytest
 from tests.support.ports import free_port
 from tests.support.waiting import until
 from tests.ui.conftest import make_app, qloop, run  # noqa: F401 - fixtures, used by name
-from trayai.core.config import Profile, Settings
+from trayai.core.settings.config import Profile, Settings
 from trayai.core.status import ServerState
 
 pytestmark = pytest.mark.integration

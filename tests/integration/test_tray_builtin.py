@@ -14,9 +14,9 @@ import pytest
 
 from tests.support.ports import free_port
 from tests.support.waiting import wait_until
-from trayai.core.config import ConfigStore, Profile, Settings
 from trayai.core.embedded import list_models_sync
 from trayai.core.paths import AppPaths
+from trayai.core.settings.config import ConfigStore, Profile, Settings
 
 pytestmark = pytest.mark.integration
 
@@ -88,8 +88,8 @@ def test_tray_starts_the_builtin_server_and_quit_stops_it(paths: AppPaths) -> No
 
 
 def test_a_server_trayai_did_not_start_is_left_running(paths: AppPaths, tmp_path: Path) -> None:
-    from trayai.core.config import BuiltinServerSettings
     from trayai.core.embedded import EmbeddedServer
+    from trayai.core.settings.config import BuiltinServerSettings
 
     port = free_port()
     other = EmbeddedServer(BuiltinServerSettings(port=port), tmp_path / "other.log")

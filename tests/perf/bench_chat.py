@@ -41,10 +41,10 @@ from tests.support.history_writes import record_history_writes
 from tests.support.hostile import huge_code_block, long_line
 from tests.support.hostile import tokens_of as big_tokens_of
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.core.client import Endpoint, ModelClient
-from trayai.core.config import GenerationParams
-from trayai.core.history import HistoryStore, StoredMessage
+from trayai.core.chat.history import HistoryStore, StoredMessage
+from trayai.core.net.client import Endpoint, ModelClient
 from trayai.core.paths import AppPaths
+from trayai.core.settings.config import GenerationParams
 from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
 from trayai.ui.chat.transcript import TranscriptView
 from trayai.ui.chat.warmup import warm_up_chat

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import httpx2
 
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.core.client import Endpoint, ModelClient
+from trayai.core.net.client import Endpoint, ModelClient
 
 MESSAGES = [{"role": "user", "content": "benchmark"}]
 

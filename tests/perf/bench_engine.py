@@ -24,9 +24,9 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.support.ports import free_port
-from trayai.core.client import Endpoint, GenerationOptions, ModelClient, StreamResult
-from trayai.core.config import BuiltinServerSettings
 from trayai.core.embedded import EmbeddedServer
+from trayai.core.net.client import Endpoint, GenerationOptions, ModelClient, StreamResult
+from trayai.core.settings.config import BuiltinServerSettings
 
 PROMPT = [{"role": "user", "content": "Write a long story about a lighthouse keeper and the sea."}]
 

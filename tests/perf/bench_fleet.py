@@ -28,12 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import psutil
 
 from tests.support.fake_backends import FakeBackend, FakeModel, Kind
-from trayai.core.backends.manager import ModelManager
-from trayai.core.client import Endpoint, ModelClient
-from trayai.core.config import ConfigStore, Profile, Settings
 from trayai.core.fleet import look, quick_endpoint
+from trayai.core.net.backends.manager import ModelManager
+from trayai.core.net.client import Endpoint, ModelClient
 from trayai.core.paths import AppPaths
-from trayai.core.resolve import ResolvedEndpoint
+from trayai.core.settings.config import ConfigStore, Profile, Settings
+from trayai.core.settings.resolve import ResolvedEndpoint
 from trayai.core.status import probe
 
 DEAD = [f"http://127.0.0.1:{port}/v1" for port in (9, 19, 29, 39, 49, 59, 69)]  # nothing listens there

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.support.scripted_server import ScriptedServer
-from trayai.core.config import ConfigStore, Profile, Settings
 from trayai.core.paths import AppPaths
+from trayai.core.settings.config import ConfigStore, Profile, Settings
 
 
 def configure_for(paths: AppPaths, server: ScriptedServer) -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 import qasync
 from PySide6.QtCore import QCoreApplication
 
-from trayai.core.client import Endpoint, ModelClient
-from trayai.core.history import HistoryStore
+from trayai.core.chat.history import HistoryStore
+from trayai.core.net.client import Endpoint, ModelClient
 from trayai.ui.chat.controller import ChatController, ChatTarget
 
 

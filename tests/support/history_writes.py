@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from trayai.core.history import HistoryStore
+from trayai.core.chat.history import HistoryStore
 
 
 def record_history_writes(history: HistoryStore) -> list[tuple[float, float]]:

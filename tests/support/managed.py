@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from tests.support.fake_backends import FakeBackend, RecordedRequest
-from trayai.core.backends import lmstudio, localai, manager
-from trayai.core.backends.manager import ModelManager
-from trayai.core.client import Endpoint, ModelClient
+from trayai.core.net.backends import lmstudio, localai, manager
+from trayai.core.net.backends.manager import ModelManager
+from trayai.core.net.client import Endpoint, ModelClient
 
 KEY = "sk-test-key"  # what the fakes that want a key are given, and what the client sends
 

@@ -30,11 +30,11 @@ from tests.support.fitting import TEXT_CONTROLS, clipped, settle, unreachable_in
 from tests.support.screens import NARROW, NARROW_PRESETS, demo_history, platform_tag, pumped
 from tests.support.sway import GET_TREE, SwayIpc, View, views_in
 from tests.support.waiting import wait_until
-from trayai.core.client import Endpoint, ModelClient
-from trayai.core.config import ConfigStore, LoadedConfig, Settings
-from trayai.core.history import HistoryStore
+from trayai.core.chat.history import HistoryStore
+from trayai.core.net.client import Endpoint, ModelClient
 from trayai.core.paths import AppPaths
-from trayai.core.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.config import ConfigStore, LoadedConfig, Settings
+from trayai.core.settings.secrets import MemoryKeyring, SecretStore
 from trayai.ui.chat.controller import ChatController, ChatTarget
 from trayai.ui.chat.window import ChatWindow
 from trayai.ui.settings.dialog import SECTIONS, SettingsDialog

@@ -30,10 +30,10 @@ from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
 from tests.support.fitting import clipped, settle, unreachable_inputs
 from tests.support.waiting import wait_until
-from trayai.core.config import ConfigStore, LoadedConfig, Preset, Settings
-from trayai.core.history import HistoryStore
+from trayai.core.chat.history import HistoryStore
 from trayai.core.paths import AppPaths
-from trayai.core.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.config import ConfigStore, LoadedConfig, Preset, Settings
+from trayai.core.settings.secrets import MemoryKeyring, SecretStore
 from trayai.ui.chat.controller import ChatController, ChatTarget
 
 ANSWER = """Here is a function that adds two numbers:
@@ -169,7 +169,7 @@ def press(window: QWidget, keys: str, qt_key: Qt.Key, modifier: Qt.KeyboardModif
 
 def narrow_screens(out: Path, folder: Path) -> dict[str, object]:
     """The chat and the settings at 480 px on this display: screenshots and what does not fit."""
-    from trayai.core.client import Endpoint, ModelClient
+    from trayai.core.net.client import Endpoint, ModelClient
     from trayai.ui.chat.window import ChatWindow
     from trayai.ui.settings.dialog import SECTIONS, SettingsDialog
 
@@ -257,7 +257,7 @@ def main() -> None:
         return
     if theme == "dark":
         app.setPalette(dark_palette())
-    from trayai.core.client import Endpoint, ModelClient
+    from trayai.core.net.client import Endpoint, ModelClient
     from trayai.ui.chat.window import ChatWindow
     from trayai.ui.prompt.window import QuickPromptWindow
     from trayai.ui.settings.dialog import SettingsDialog

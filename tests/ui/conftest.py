@@ -14,11 +14,11 @@ import qasync
 from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
 
-from trayai.core.client import Endpoint, ModelClient
-from trayai.core.config import ConfigStore, Settings
-from trayai.core.history import HistoryStore
+from trayai.core.chat.history import HistoryStore
+from trayai.core.net.client import Endpoint, ModelClient
 from trayai.core.paths import AppPaths
-from trayai.core.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.config import ConfigStore, Settings
+from trayai.core.settings.secrets import MemoryKeyring, SecretStore
 from trayai.ui.app import TrayApp
 from trayai.ui.ipc import InstanceServer, socket_name
 from trayai.ui.loop import install_asyncgen_hooks, release_cancelled_timers

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QApplication, QMenu
 
 from tests.support.scripted_server import ScriptedServer
 from tests.support.waiting import until
-from trayai.core.config import Profile, Settings
 from trayai.core.paths import AppPaths
+from trayai.core.settings.config import Profile, Settings
 from trayai.core.status import ServerState
 from trayai.ui.ipc import socket_name
 from trayai.ui.tray import NO_TRAY_MESSAGE
@@ -212,7 +212,7 @@ def test_quitting_mid_answer_saves_it_as_stopped(
     server: ScriptedServer, make_app: Any, run: Any, paths: AppPaths
 ) -> None:
     from tests.support.scripted_server import Reply
-    from trayai.core.history import HistoryStore
+    from trayai.core.chat.history import HistoryStore
 
     app = make_app(settings_for(server))
     server.script(Reply(n_tokens=1000, rate=50))
@@ -303,7 +303,7 @@ def test_start_at_login_from_the_dialog_writes_and_removes_the_autostart_entry(
 
 
 # A kept-alive connection the scripted server closed is sent again: when, depends on timing.
-@pytest.mark.expect_log("trayai.core.transport", "dropped the request before answering", optional=True)
+@pytest.mark.expect_log("trayai.core.net.transport", "dropped the request before answering", optional=True)
 def test_hotkey_status_reaches_tooltip_and_settings(
     server: ScriptedServer, make_app: Any, run: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -368,7 +368,7 @@ def test_quick_prompt_exchange_continues_in_the_chat_window(
 
 @pytest.mark.integration
 # A kept-alive connection the built-in server closed is sent again: when, depends on timing.
-@pytest.mark.expect_log("trayai.core.transport", "dropped the request before answering", optional=True)
+@pytest.mark.expect_log("trayai.core.net.transport", "dropped the request before answering", optional=True)
 def test_choosing_a_model_from_the_models_folder_restarts_the_builtin_server_with_it(
     make_app: Any, run: Any, paths: AppPaths, tmp_path: Any
 ) -> None:

@@ -16,10 +16,10 @@ from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.smalldisk import small_disk
 from tests.support.waiting import until
 from tests.ui.conftest import client_for
-from trayai.core.config import GenerationParams
+from trayai.core.chat.history import HistoryStore
 from trayai.core.errors import ErrorCode
-from trayai.core.history import HistoryStore
 from trayai.core.redact import Redactor
+from trayai.core.settings.config import GenerationParams
 from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
 
 
@@ -465,8 +465,8 @@ def test_chat_and_quick_prompt_answer_at_once_on_the_builtin_engine(
     history: HistoryStore, run: Any, tmp_path: Path
 ) -> None:
     """The chat's long answer and the quick prompt's question both complete (the old engine cut one)."""
-    from trayai.core.config import BuiltinServerSettings
     from trayai.core.embedded import EmbeddedServer
+    from trayai.core.settings.config import BuiltinServerSettings
 
     engine = EmbeddedServer(BuiltinServerSettings(port=free_port(), context_size=2048), tmp_path / "e.log")
     engine.start()

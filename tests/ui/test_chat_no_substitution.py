@@ -14,13 +14,13 @@ from pytestqt.qtbot import QtBot
 
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.ui.test_chat_controller import Harness
-from trayai.core.config import ConfigStore, Profile, Settings
-from trayai.core.history import HistoryStore
-from trayai.core.history_export import export_json
+from trayai.core.chat.history import HistoryStore
+from trayai.core.chat.history_export import export_json
+from trayai.core.chat.render import reply_footer
 from trayai.core.paths import AppPaths
-from trayai.core.render import reply_footer
-from trayai.core.resolve import resolve_endpoint
-from trayai.core.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.config import ConfigStore, Profile, Settings
+from trayai.core.settings.resolve import resolve_endpoint
+from trayai.core.settings.secrets import MemoryKeyring, SecretStore
 from trayai.ui.chat.controller import ChatTarget
 from trayai.ui.settings.dialog import SettingsDialog
 

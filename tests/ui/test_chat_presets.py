@@ -10,8 +10,8 @@ from pytestqt.qtbot import QtBot
 
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.ui.test_chat_window import Rig, type_and_enter
-from trayai.core.config import Preset
-from trayai.core.history import HistoryStore
+from trayai.core.chat.history import HistoryStore
+from trayai.core.settings.config import Preset
 from trayai.ui.chat.window import ChatWindow
 
 

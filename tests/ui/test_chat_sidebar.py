@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from trayai.core.history import HistoryStore
+from trayai.core.chat.history import HistoryStore
 from trayai.ui.chat.sidebar import ConversationSidebar
 
 

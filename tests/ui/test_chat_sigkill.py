@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.core.history import HistoryStore
+from trayai.core.chat.history import HistoryStore
 
 ROOT = Path(__file__).resolve().parents[2]
 

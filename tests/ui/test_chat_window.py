@@ -18,7 +18,7 @@ from tests.support.cli import cli
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import until
 from tests.ui.conftest import client_for
-from trayai.core.history import HistoryStore
+from trayai.core.chat.history import HistoryStore
 from trayai.ui.chat.controller import ChatController, ChatTarget
 from trayai.ui.chat.transcript import TranscriptAction
 from trayai.ui.chat.window import ChatWindow

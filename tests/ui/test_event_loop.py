@@ -15,7 +15,7 @@ import pytest
 import qasync
 from pytestqt.qtbot import QtBot
 
-from trayai.core.client import within
+from trayai.core.net.client import within
 
 
 def pending_timers(loop: qasync.QEventLoop) -> int:

@@ -28,8 +28,8 @@ from tests.support.hostile import huge_code_block, long_line, tokens_of
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import until
 from tests.ui.conftest import client_for
-from trayai.core.config import GenerationParams
-from trayai.core.history import HistoryStore
+from trayai.core.chat.history import HistoryStore
+from trayai.core.settings.config import GenerationParams
 from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
 from trayai.ui.chat.warmup import warm_up_chat
 from trayai.ui.chat.window import ChatWindow

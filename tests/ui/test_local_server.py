@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from trayai.core.config import BuiltinServerSettings
 from trayai.core.embedded import EmbeddedServer
 from trayai.core.paths import AppPaths
+from trayai.core.settings.config import BuiltinServerSettings
 from trayai.ui.local_server import LocalServerController
 
 

@@ -19,9 +19,9 @@ from pytestqt.qtbot import QtBot
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import until
 from tests.ui.conftest import client_for
-from trayai.core.config import DEFAULT_ACTIONS, Action, Profile, Settings
-from trayai.core.history import HistoryStore
+from trayai.core.chat.history import HistoryStore
 from trayai.core.paths import AppPaths
+from trayai.core.settings.config import DEFAULT_ACTIONS, Action, Profile, Settings
 from trayai.ui.chat.controller import ChatController, ChatTarget
 from trayai.ui.ipc import socket_name
 from trayai.ui.prompt.window import QuickPromptWindow

@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.ui.test_quick_prompt import ask, make
-from trayai.core.history import HistoryStore
+from trayai.core.chat.history import HistoryStore
 from trayai.ui.prompt import window
 
 

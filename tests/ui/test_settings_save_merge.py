@@ -18,10 +18,10 @@ from pytestqt.qtbot import QtBot
 from tests.support.cli import cli_process
 from tests.support.scripted_server import ScriptedServer
 from tests.support.waiting import until
-from tests.unit.test_config_merge import base_settings
-from trayai.core.config import ConfigStore, Profile, Settings
+from tests.unit.settings.test_config_merge import base_settings
 from trayai.core.paths import AppPaths
-from trayai.core.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.config import ConfigStore, Profile, Settings
+from trayai.core.settings.secrets import MemoryKeyring, SecretStore
 from trayai.core.status import ServerState
 from trayai.ui.settings.dialog import SettingsDialog
 

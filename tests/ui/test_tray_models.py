@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMenu
 from tests.support.fake_backends import FakeBackend, FakeModel, Kind
 from tests.support.waiting import until
 from tests.ui.test_app import builtin_with_a_copy, submenu
-from trayai.core.config import Profile, Settings
+from trayai.core.settings.config import Profile, Settings
 from trayai.core.status import ServerState
 from trayai.ui.app import TrayApp
 
@@ -244,7 +244,7 @@ def test_the_tray_says_when_a_fallback_stands_in(make_app: Any, run: Any) -> Non
 
 @pytest.mark.integration
 # A kept-alive connection the built-in server closed is sent again: when, depends on timing.
-@pytest.mark.expect_log("trayai.core.transport", "dropped the request before answering", optional=True)
+@pytest.mark.expect_log("trayai.core.net.transport", "dropped the request before answering", optional=True)
 def test_builtin_server_models_folder_in_model_menu_load_and_unload(
     make_app: Any, run: Any, tmp_path: Path
 ) -> None:

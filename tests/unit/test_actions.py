@@ -18,8 +18,8 @@ from trayai.core.actions import (
     template_problem,
     unknown_action,
 )
-from trayai.core.config import DEFAULT_ACTIONS, Action
 from trayai.core.errors import AppError, ConfigError
+from trayai.core.settings.config import DEFAULT_ACTIONS, Action
 
 EXPLAIN = DEFAULT_ACTIONS[0]
 

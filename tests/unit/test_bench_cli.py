@@ -95,7 +95,7 @@ def test_interrupted_answers_are_errors_and_fail_the_run(server: ScriptedServer)
     assert code == 1 and "4 run(s) failed" in err
 
 
-@pytest.mark.expect_log("trayai.core.transport", "dropped the request before answering")
+@pytest.mark.expect_log("trayai.core.net.transport", "dropped the request before answering")
 def test_connections_the_server_drops_lose_no_run(server: ScriptedServer) -> None:
     server.drop_reused_connections = True
     server.set_default(Reply(n_tokens=10, include_usage=False))

@@ -19,10 +19,10 @@ from tests.support.fake_backends import FakeBackend, FakeModel, Kind
 from tests.support.managed import answer_route, posts
 from tests.support.ports import free_port
 from trayai.cli.models import PullReporter
-from trayai.core.backends import manager as manager_module
-from trayai.core.backends.records import PullProgress
-from trayai.core.config import ConfigStore, Profile, Settings
+from trayai.core.net.backends import manager as manager_module
+from trayai.core.net.backends.records import PullProgress
 from trayai.core.paths import AppPaths
+from trayai.core.settings.config import ConfigStore, Profile, Settings
 
 GEMMA, QWEN = "ggml-org/gemma-3-1b-it-GGUF:Q4_K_M", "unsloth/Qwen3-4B-GGUF:Q4_K_M"
 

@@ -17,8 +17,8 @@ from tests.support.fake_backends import FakeBackend, FakeModel, Kind
 from tests.support.ports import free_port
 from tests.support.scripted_server import ScriptedServer
 from trayai.cli.serve import serving_line
-from trayai.core.config import ConfigStore, Profile, Settings
 from trayai.core.paths import AppPaths
+from trayai.core.settings.config import ConfigStore, Profile, Settings
 from trayai.core.suggest import close_names, did_you_mean
 
 TOP_USAGE = "(no command: start the tray app)"
@@ -236,7 +236,7 @@ def test_version_into_a_pipe_that_closes_early_is_not_an_error() -> None:
 
 def test_a_batch_lines_json_error_reads_once() -> None:
     """json's "Unterminated string starting at" plus our " at column N" read "at at column"."""
-    from trayai.core.batch import parse_item
+    from trayai.core.chat.batch import parse_item
 
     item = parse_item('{"prompt": "never closed', 0)
     assert item.error is not None

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from trayai.core import embedded
-from trayai.core.config import BuiltinServerSettings
 from trayai.core.embedded import EmbeddedServer, default_threads, is_builtin_url, is_gguf
 from trayai.core.errors import ErrorCode, TrayaiError
+from trayai.core.settings.config import BuiltinServerSettings
 
 
 def gguf(path: Path, size: int = 64) -> Path:

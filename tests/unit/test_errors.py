@@ -8,9 +8,9 @@ import pytest
 
 from tests.support.ports import free_port
 from tests.support.scripted_server import ScriptedServer
-from trayai.core.classify import classify_status, connection_refused_error, extract_server_message
-from trayai.core.client import Endpoint, ModelClient
 from trayai.core.errors import ERROR_CATALOG, ErrorCode, TrayaiError
+from trayai.core.net.classify import classify_status, connection_refused_error, extract_server_message
+from trayai.core.net.client import Endpoint, ModelClient
 
 BASE = "http://localhost:8080/v1"
 
@@ -134,12 +134,12 @@ async def test_real_tls_against_a_plain_http_server(server: ScriptedServer) -> N
 
 def test_every_trayai_error_is_an_app_error_with_message_and_hint(tmp_path: Path) -> None:
     """One tree: a front end catches AppError; the old built-in bases still catch as before."""
+    from trayai.core.chat.history import ConversationNotFound, HistoryError, HistoryStore, MessageNotFound
     from trayai.core.desktop_entry import DesktopError, DesktopUnsupported
     from trayai.core.errors import AppError, ConfigError, ErrorCode, TrayaiError
     from trayai.core.filelock import FileLockedError
-    from trayai.core.history import ConversationNotFound, HistoryError, HistoryStore, MessageNotFound
     from trayai.core.hotkeys import HotkeyError, parse_hotkey
-    from trayai.core.urls import InvalidURLError, normalize_base_url
+    from trayai.core.net.urls import InvalidURLError, normalize_base_url
 
     for cls in (
         TrayaiError,
@@ -183,8 +183,8 @@ def test_classifying_while_the_sdk_is_half_imported(monkeypatch: pytest.MonkeyPa
     import sys
     import types
 
-    from trayai.core.classify import classify_exception
     from trayai.core.errors import ErrorCode
+    from trayai.core.net.classify import classify_exception
 
     monkeypatch.setitem(sys.modules, "openai", types.ModuleType("openai"))  # nothing defined yet
     monkeypatch.setitem(sys.modules, "httpx2", types.ModuleType("httpx2"))

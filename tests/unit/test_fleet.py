@@ -15,13 +15,13 @@ import pytest
 from tests.support.fake_backends import FakeBackend, FakeModel, Kind
 from tests.support.managed import paths
 from tests.support.ports import free_port
-from trayai.core.backends.manager import ModelManager
-from trayai.core.backends.records import ServerKind
-from trayai.core.client import ModelClient
-from trayai.core.config import LoadedConfig, Profile, Settings
 from trayai.core.fleet import FleetLogic, ServerLook, Watch, WatchPace, look, look_at_all, quick_endpoint
-from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
-from trayai.core.secrets import MemoryKeyring, SecretStore
+from trayai.core.net.backends.manager import ModelManager
+from trayai.core.net.backends.records import ServerKind
+from trayai.core.net.client import ModelClient
+from trayai.core.settings.config import LoadedConfig, Profile, Settings
+from trayai.core.settings.resolve import ResolvedEndpoint, resolve_endpoint
+from trayai.core.settings.secrets import MemoryKeyring, SecretStore
 from trayai.core.status import ServerState
 
 URL = "http://127.0.0.1:11434/v1"

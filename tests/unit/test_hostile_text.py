@@ -10,8 +10,8 @@ import pytest
 
 from tests.support.cli import cli
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.core.client import Endpoint, ModelClient
-from trayai.core.history import HistoryStore, MessageStatus
+from trayai.core.chat.history import HistoryStore, MessageStatus
+from trayai.core.net.client import Endpoint, ModelClient
 
 SURROGATE_TOKENS = ["Bad ", "\ud800", " char ", "\udfff", "end"]
 SURROGATE_TEXT = "Bad \ufffd char \ufffdend"

@@ -121,18 +121,18 @@ def test_function_local_imports_count_and_type_checking_ones_do_not() -> None:
     source = (
         "from typing import TYPE_CHECKING\n"
         "if TYPE_CHECKING:\n    from trayai.core import client\n"
-        "def late():\n    from trayai.core.urls import host_port\n"
+        "def late():\n    from trayai.core.net.urls import host_port\n"
     )
     visitor = _RuntimeImports()
     visitor.visit(ast.parse(source))
-    assert ("trayai.core.urls", 0, ["host_port"]) in visitor.found
+    assert ("trayai.core.net.urls", 0, ["host_port"]) in visitor.found
     assert all(module != "trayai.core" for module, _, _ in visitor.found)
 
 
 def test_a_circle_is_found() -> None:
     graph = import_graph()
-    graph["trayai.core.errors"] = graph["trayai.core.errors"] | {"trayai.core.urls"}
-    assert ["trayai.core.errors", "trayai.core.urls"] in cycles(graph)
+    graph["trayai.core.errors"] = graph["trayai.core.errors"] | {"trayai.core.net.urls"}
+    assert ["trayai.core.errors", "trayai.core.net.urls"] in cycles(graph)
 
 
 def test_errors_is_at_the_bottom() -> None:

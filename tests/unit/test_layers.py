@@ -38,30 +38,34 @@ def loaded_after_import(imports: list[str], watched: tuple[str, ...]) -> list[st
 
 
 def test_importing_the_whole_core_and_cli_loads_no_qt() -> None:
-    modules = sorted(f"trayai.core.{p.stem}" for p in CORE.glob("*.py") if p.stem != "__init__")
+    modules = sorted(
+        ".".join(p.relative_to(CORE.parent.parent).with_suffix("").parts)
+        for p in CORE.rglob("*.py")
+        if p.stem != "__init__"
+    )
     assert loaded_after_import([*modules, "trayai.cli"], FORBIDDEN) == []
 
 
 def test_startup_path_does_not_import_the_http_stack() -> None:
     """Config, status types and errors load without openai/httpx2 (the tray shows its icon first)."""
     startup = [
-        "trayai.core.config",
+        "trayai.core.settings.config",
         "trayai.core.errors",
-        "trayai.core.secrets",
+        "trayai.core.settings.secrets",
         "trayai.core.embedded",
         "trayai.core.status",
-        "trayai.core.client",
+        "trayai.core.net.client",
     ]
     assert loaded_after_import(startup, ("openai", "httpx2")) == []
 
 
 def test_status_polling_does_not_load_the_openai_sdk_nor_httpx2() -> None:
     """The tray polls /models all day: that must not cost the SDK's (or httpx2's) import time and
-    memory — a direct http:// poll goes through core/plainhttp.py."""
+    memory — a direct http:// poll goes through core/net/plainhttp.py."""
     code = (
         "import asyncio, sys\n"
         "from tests.support.scripted_server import ScriptedServer\n"
-        "from trayai.core.client import Endpoint, ModelClient\n"
+        "from trayai.core.net.client import Endpoint, ModelClient\n"
         "from trayai.core.status import probe\n"
         "async def main(url):\n"
         "    async with ModelClient(Endpoint.create(url, 'k')) as c:\n"

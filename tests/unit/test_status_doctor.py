@@ -6,12 +6,12 @@ import pytest
 
 from tests.support.ports import free_port
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.core.client import Endpoint, ModelClient
-from trayai.core.config import ConfigStore
 from trayai.core.doctor import DoctorReport, diagnose
 from trayai.core.errors import ErrorCode
+from trayai.core.net.client import Endpoint, ModelClient
 from trayai.core.paths import AppPaths
-from trayai.core.resolve import resolve_endpoint
+from trayai.core.settings.config import ConfigStore
+from trayai.core.settings.resolve import resolve_endpoint
 from trayai.core.status import ServerState, StatusReport, probe
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from trayai.core.config import Override, Profile, Settings
 from trayai.core.embedded import RunState, ServerUsage
 from trayai.core.modelmatch import match_model
+from trayai.core.settings.config import Override, Profile, Settings
 from trayai.core.status import ServerState, StatusReport
 from trayai.core.traymodel import (
     BuiltinFacts,

@@ -13,14 +13,14 @@ from typing import Any, TextIO
 from trayai.cli.context import EXIT_FAIL, EXIT_OK, EXIT_USAGE, Context
 from trayai.cli.parents import Parents, Subparsers
 from trayai.cli.serve import autostarted_server
-from trayai.core.answer import Answer, AnswerTarget, Done, Failed, FellBack, Text, Thinking, Trimmed
-from trayai.core.client import GenerationOptions, ModelClient
-from trayai.core.fallback import fallback_chain, fallback_note
-from trayai.core.modelcheck import answered_by_note
-from trayai.core.prompt_presets import find_preset, request_options
-from trayai.core.resolve import ResolvedEndpoint
+from trayai.core.chat.answer import Answer, AnswerTarget, Done, Failed, FellBack, Text, Thinking, Trimmed
+from trayai.core.chat.fallback import fallback_chain, fallback_note
+from trayai.core.chat.modelcheck import answered_by_note
+from trayai.core.net.client import GenerationOptions, ModelClient
+from trayai.core.net.wire import ChatMessage
+from trayai.core.settings.prompt_presets import find_preset, request_options
+from trayai.core.settings.resolve import ResolvedEndpoint
 from trayai.core.textsafe import TerminalSanitizer, valid_text
-from trayai.core.wire import ChatMessage
 
 
 def register(sub: Subparsers, parents: Parents) -> None:
@@ -96,7 +96,7 @@ async def _ask(
     ctx: Context, resolved: ResolvedEndpoint, messages: list[ChatMessage], options: GenerationOptions
 ) -> int:
     """The answer streamed to stdout; when the profile's server fails before answering, its fallbacks
-    in order (each said on stderr). The events come from the one answer pipeline (core/answer.py)."""
+    in order (each said on stderr). The events come from the one answer pipeline (core/chat/answer.py)."""
     args = ctx.args
     chain = fallback_chain(
         ctx.loaded, ctx.secrets, resolved, ctx.known, explicit=bool(args.endpoint or args.model)

@@ -8,12 +8,12 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
-from trayai.core.config import ConfigStore, LoadedConfig
 from trayai.core.errors import AppError, TrayaiError
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
-from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
-from trayai.core.secrets import SecretStore
+from trayai.core.settings.config import ConfigStore, LoadedConfig
+from trayai.core.settings.resolve import ResolvedEndpoint, resolve_endpoint
+from trayai.core.settings.secrets import SecretStore
 from trayai.core.textsafe import escape_line
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any, TextIO
 from trayai.cli.context import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Context
 from trayai.cli.parents import Parents, Subparsers
 from trayai.cli.serve import autostarted_server
-from trayai.core.client import ModelClient
 from trayai.core.errors import TrayaiError
-from trayai.core.precedence import options_over_profile
-from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
+from trayai.core.net.client import ModelClient
+from trayai.core.settings.precedence import options_over_profile
+from trayai.core.settings.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.textsafe import json_safe, strip_controls, valid_data
 
 if TYPE_CHECKING:
-    from trayai.core.batch import BatchItem, BatchRecord
+    from trayai.core.chat.batch import BatchItem, BatchRecord
 
 
 def register(sub: Subparsers, parents: Parents) -> None:
@@ -60,7 +60,7 @@ def _add_batch(sub: Subparsers, parents: Parents) -> None:
 def cmd_batch(ctx: Context) -> int:
     from pathlib import Path
 
-    from trayai.core.batch import completed_ids, read_items
+    from trayai.core.chat.batch import completed_ids, read_items
     from trayai.core.filelock import FileLockedError, exclusive_lock
 
     args = ctx.args
@@ -93,9 +93,9 @@ def cmd_batch(ctx: Context) -> int:
 
 
 def _run_batch(ctx: Context, items: list[BatchItem], output: Path, skip: set[str]) -> int:
-    from trayai.core.batch import BatchStats, BatchTarget, run_batch
-    from trayai.core.fallback import fallback_chain
-    from trayai.core.modelcheck import answered_by_note
+    from trayai.core.chat.batch import BatchStats, BatchTarget, run_batch
+    from trayai.core.chat.fallback import fallback_chain
+    from trayai.core.chat.modelcheck import answered_by_note
 
     args = ctx.args
     resolved = ctx.resolve()

@@ -12,17 +12,17 @@ from typing import Any, TextIO
 
 from trayai.cli.context import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Context
 from trayai.cli.parents import Parents, Subparsers
-from trayai.core.backends.base import Unsupported
-from trayai.core.backends.describe import progress_text, record_facts
-from trayai.core.backends.manager import LOAD_DEADLINE, ModelManager
-from trayai.core.backends.records import ModelRecord, ModelState, PullProgress, ServerKind
-from trayai.core.backends.timefmt import parse_duration
-from trayai.core.client import ModelClient
 from trayai.core.embedded import is_builtin_url
 from trayai.core.errors import TrayaiError
 from trayai.core.fleet import ServerLook, look, look_at_all, quick_endpoint
 from trayai.core.modelmatch import match_model
-from trayai.core.resolve import ResolvedEndpoint
+from trayai.core.net.backends.base import Unsupported
+from trayai.core.net.backends.describe import progress_text, record_facts
+from trayai.core.net.backends.manager import LOAD_DEADLINE, ModelManager
+from trayai.core.net.backends.records import ModelRecord, ModelState, PullProgress, ServerKind
+from trayai.core.net.backends.timefmt import parse_duration
+from trayai.core.net.client import ModelClient
+from trayai.core.settings.resolve import ResolvedEndpoint
 
 
 def register(sub: Subparsers, parents: Parents) -> None:

@@ -7,7 +7,7 @@ import json
 
 from trayai.cli.context import EXIT_OK, Context
 from trayai.cli.parents import Parents, Subparsers
-from trayai.core.config import Preset
+from trayai.core.settings.config import Preset
 from trayai.core.textsafe import escape_line
 
 SHOWN_PROMPT = 70  # characters of a system prompt in `preset list`
@@ -68,7 +68,7 @@ def _add_preset_add(actions: Subparsers) -> None:
 
 
 def cmd_preset_add(ctx: Context) -> int:
-    from trayai.core import config_edit
+    from trayai.core.settings import edit as config_edit
 
     args = ctx.args
     preset = ctx.store.update(  # the file as it is now, under the lock: the dialog may have saved
@@ -91,8 +91,8 @@ def _add_preset_remove(actions: Subparsers) -> None:
 
 
 def cmd_preset_remove(ctx: Context) -> int:
-    from trayai.core import config_edit
     from trayai.core.errors import ConfigError
+    from trayai.core.settings import edit as config_edit
     from trayai.core.suggest import did_you_mean
 
     name, presets = ctx.args.name, ctx.loaded.settings.presets

@@ -14,7 +14,7 @@ from trayai.cli.context import EXIT_FAIL, EXIT_OK, Context
 from trayai.cli.parents import Parents, Subparsers
 from trayai.core.embedded import EmbeddedServer, is_builtin_url, list_models_sync
 from trayai.core.errors import TrayaiError
-from trayai.core.resolve import ResolvedEndpoint
+from trayai.core.settings.resolve import ResolvedEndpoint
 
 
 def register(sub: Subparsers, parents: Parents) -> None:

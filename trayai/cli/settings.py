@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from trayai.cli.context import EXIT_FAIL, EXIT_OK, EXIT_USAGE, Context
 from trayai.cli.parents import Parents, Subparsers
-from trayai.core.config import Profile, Settings
+from trayai.core.settings.config import Profile, Settings
 
 T = TypeVar("T")
 
@@ -66,7 +66,7 @@ def _add_config_show(actions: Subparsers) -> None:
 
 
 def cmd_config_show(ctx: Context) -> int:
-    from trayai.core import config_edit
+    from trayai.core.settings import edit as config_edit
 
     args, settings = ctx.args, ctx.loaded.settings
     defaults = Settings()
@@ -118,7 +118,7 @@ def _add_config_get(actions: Subparsers) -> None:
 
 
 def cmd_config_get(ctx: Context) -> int:
-    from trayai.core import config_edit
+    from trayai.core.settings import edit as config_edit
 
     _known_key(ctx.args.key)
     value = config_edit.get_setting(ctx.loaded.settings, ctx.args.key, ctx.args.profile)
@@ -135,7 +135,7 @@ def _add_config_set(actions: Subparsers) -> None:
 
 
 def cmd_config_set(ctx: Context) -> int:
-    from trayai.core import config_edit
+    from trayai.core.settings import edit as config_edit
 
     args = ctx.args
     _known_key(args.key)
@@ -158,8 +158,8 @@ def cmd_config_set(ctx: Context) -> int:
 def _known_key(key: str) -> None:
     """Refuse a key no setting has, naming the likely one: ``model`` is ``profile.model``, ``port`` is
     ``builtin_server.port`` (a key without its section), ``pol_interval`` is ``poll_interval``."""
-    from trayai.core import config_edit
     from trayai.core.errors import ConfigError
+    from trayai.core.settings import edit as config_edit
     from trayai.core.suggest import did_you_mean, suggesting
 
     keys = config_edit.setting_keys()
@@ -221,7 +221,7 @@ def _fallback_option(action: argparse.ArgumentParser) -> None:
 
 
 def cmd_profile_add(ctx: Context) -> int:
-    from trayai.core import config_edit
+    from trayai.core.settings import edit as config_edit
 
     args = ctx.args
     notes = _update(
@@ -246,7 +246,7 @@ def _add_profile_set(actions: Subparsers) -> None:
 
 
 def cmd_profile_set(ctx: Context) -> int:
-    from trayai.core import config_edit
+    from trayai.core.settings import edit as config_edit
 
     args = ctx.args
     if args.no_fallback and args.fallback:
@@ -274,7 +274,7 @@ def _add_profile_remove(actions: Subparsers) -> None:
 
 
 def cmd_profile_remove(ctx: Context) -> int:
-    from trayai.core import config_edit
+    from trayai.core.settings import edit as config_edit
 
     args = ctx.args
 
@@ -295,7 +295,7 @@ def _add_profile_use(actions: Subparsers) -> None:
 
 
 def cmd_profile_use(ctx: Context) -> int:
-    from trayai.core import config_edit
+    from trayai.core.settings import edit as config_edit
 
     _update(ctx, lambda settings: config_edit.use_profile(settings, ctx.args.name))
     return _saved(ctx, "now using")
@@ -369,7 +369,7 @@ def cmd_key_delete(ctx: Context) -> int:
 
 def _mark_key(settings: Settings, name: str, *, stored: bool) -> None:
     """Record in the file whether the keychain holds the profile's key."""
-    from trayai.core import config_edit
+    from trayai.core.settings import edit as config_edit
 
     config_edit.set_setting(settings, "profile.key_in_keychain", "true" if stored else "false", name)
 

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from trayai.core.config import MAX_NAME, Action
 from trayai.core.errors import AppError, TemplateError
+from trayai.core.settings.config import MAX_NAME, Action
 from trayai.core.suggest import did_you_mean
 from trayai.core.templates import PLACEHOLDERS, Placeholder, fill, placeholders, template_problem
 from trayai.core.textsafe import escape_line

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from trayai.core.client import ModelClient
-from trayai.core.resolve import ResolvedEndpoint
+from trayai.core.net.client import ModelClient
+from trayai.core.settings.resolve import ResolvedEndpoint
 
 
 @dataclass(frozen=True)

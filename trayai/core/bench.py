@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from trayai.core.client import GenerationOptions, ModelClient, StreamResult
+from trayai.core.net.client import GenerationOptions, ModelClient, StreamResult
 
 # A long answer capped by max_tokens: every run generates about the same number of tokens.
 PROMPT = "Write a long, detailed story about a lighthouse keeper and the sea. Keep going."

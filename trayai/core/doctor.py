@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from trayai.core.backends.manager import ModelManager
-from trayai.core.client import GenerationOptions, ModelClient
 from trayai.core.errors import TrayaiError
-from trayai.core.resolve import ResolvedEndpoint
+from trayai.core.net.backends.manager import ModelManager
+from trayai.core.net.client import GenerationOptions, ModelClient
+from trayai.core.net.urls import is_local_url
+from trayai.core.settings.resolve import ResolvedEndpoint
 from trayai.core.status import ServerState, StatusReport, probe
-from trayai.core.urls import is_local_url
 
 
 @dataclass(frozen=True)

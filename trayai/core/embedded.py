@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trayai.core.config import BuiltinServerSettings
 from trayai.core.errors import ErrorCode, TrayaiError, make_error
 from trayai.core.paths import ensure_private_dir
+from trayai.core.settings.config import BuiltinServerSettings
 from trayai.core.strenum import StrEnum
 
 HOST = "127.0.0.1"
@@ -146,7 +146,7 @@ def list_models_sync(base_url: str, timeout: float = 1.0) -> list[str] | None:
 
 def is_builtin_url(base_url: str, settings: BuiltinServerSettings) -> bool:
     """Whether ``base_url`` points at where the built-in server listens (loopback, its port)."""
-    from trayai.core.urls import is_loopback_url, port_of
+    from trayai.core.net.urls import is_loopback_url, port_of
 
     return is_loopback_url(base_url) and port_of(base_url) == settings.port
 

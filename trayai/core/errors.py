@@ -22,14 +22,14 @@ class AppError(Exception):
 
     * AppError                      message + hint (this module)
       + TrayaiError                 talking to a model server failed; ``code`` is an ErrorCode
-      + HistoryError                core/history.py: history cannot be read or written (``storage``)
+      + HistoryError                core/chat/history.py: history cannot be read or written (``storage``)
         - ConversationNotFound      no conversation with that id (also a KeyError)
         - MessageNotFound           no message with that id (also a KeyError)
-      + ConfigError                 a setting is invalid (core/config.py; also a ValueError)
+      + ConfigError                 a setting is invalid (core/settings/config.py; also a ValueError)
         - TemplateError             an action's template is empty or has an unknown {name} (core/templates.py)
       + ActionTextMissing           core/actions.py: an action needs text nobody selected, copied or typed
       + HotkeyError                 core/hotkeys.py: a combination cannot be used (also a ValueError)
-      + InvalidURLError             core/urls.py: not an http(s) base URL (also a ValueError)
+      + InvalidURLError             core/net/urls.py: not an http(s) base URL (also a ValueError)
       + FileLockedError             core/filelock.py: another process holds the lock
       + DesktopError                core/desktop_entry.py: the menu entry or icons cannot be written/removed
         - DesktopUnsupported        core/desktop_entry.py: no applications-menu integration on this OS yet
@@ -47,7 +47,7 @@ class AppError(Exception):
 
 
 class ConfigError(AppError, ValueError):
-    """A user-supplied setting is invalid; ``str()`` is the message to show (core/config.py)."""
+    """A user-supplied setting is invalid; ``str()`` is the message to show (core/settings/config.py)."""
 
 
 class TemplateError(ConfigError):

@@ -12,17 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from trayai.core.backends.manager import ModelManager
-from trayai.core.backends.records import ServerKind
-from trayai.core.client import ModelClient
 from trayai.core.errors import AppError, TrayaiError
-from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
+from trayai.core.net.backends.manager import ModelManager
+from trayai.core.net.backends.records import ServerKind
+from trayai.core.net.client import ModelClient
+from trayai.core.net.urls import host_port
+from trayai.core.settings.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.status import ServerState, probe
-from trayai.core.urls import host_port
 
 if TYPE_CHECKING:
-    from trayai.core.config import LoadedConfig
-    from trayai.core.secrets import SecretStore
+    from trayai.core.settings.config import LoadedConfig
+    from trayai.core.settings.secrets import SecretStore
 
 LOOK_CONNECT_TIMEOUT = 2.0  # a local server accepts at once; a remote one within this
 LOOK_TIMEOUT = 5.0

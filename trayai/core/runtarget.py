@@ -11,9 +11,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from trayai.core.config import Override
+from trayai.core.net.urls import InvalidURLError, normalize_base_url
+from trayai.core.settings.config import Override
 from trayai.core.textsafe import escape_line
-from trayai.core.urls import InvalidURLError, normalize_base_url
 
 COMMAND_PREFIX = "target:"
 MAX_FIELD = 2000  # a URL, a model or a profile name

@@ -9,13 +9,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from trayai.core.backends.records import ModelState, ServerSnapshot
-from trayai.core.classify import not_loaded_error
-from trayai.core.client import ModelClient, ModelListing
 from trayai.core.errors import ErrorCode, TrayaiError, make_error
 from trayai.core.modelmatch import ModelMatch, match_model
+from trayai.core.net.backends.records import ModelState, ServerSnapshot
+from trayai.core.net.classify import not_loaded_error
+from trayai.core.net.client import ModelClient, ModelListing
+from trayai.core.net.urls import host_port
 from trayai.core.strenum import StrEnum
-from trayai.core.urls import host_port
 
 
 class ServerState(StrEnum):
@@ -142,7 +142,7 @@ async def probe(client: ModelClient, model: str, *, busy: bool = True) -> Status
     and loaded states come from calls that never load or wake a model (``/slots`` would). Callers
     with their own model manager pass False and add its look themselves.
     """
-    from trayai.core.backends.manager import ModelManager  # not at import: the tray's start-up path
+    from trayai.core.net.backends.manager import ModelManager  # not at import: the tray's start-up path
 
     base_url = client.base_url
     try:

@@ -1,6 +1,6 @@
 """Action templates: the ``{selection}``, ``{clipboard}`` and ``{input}`` placeholders an action's
 prompt may use, checked and filled. Apart from core/actions.py (which knows settings and the quick
-prompt) so that core/config.py can check a template without the two importing each other.
+prompt) so that core/settings/config.py can check a template without the two importing each other.
 """
 
 from __future__ import annotations

@@ -9,15 +9,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from trayai.core.backends.describe import record_facts
-from trayai.core.backends.records import Capabilities, ModelRecord, ModelState, ServerSnapshot
 from trayai.core.embedded import RunState
+from trayai.core.net.backends.describe import record_facts
+from trayai.core.net.backends.records import Capabilities, ModelRecord, ModelState, ServerSnapshot
 from trayai.core.status import ServerState, StatusReport
 
 if TYPE_CHECKING:
-    from trayai.core.config import Override, Settings
     from trayai.core.embedded import ServerUsage
     from trayai.core.fleet import ServerLook
+    from trayai.core.settings.config import Override, Settings
 
 
 @dataclass(frozen=True)

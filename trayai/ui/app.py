@@ -13,13 +13,13 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from trayai.core.autostart import apply_autostart
-from trayai.core.config import ConfigStore, LoadedConfig, Settings
 from trayai.core.embedded import EmbeddedServer
 from trayai.core.monitor import MonitorLogic, MonitorPolicy
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
 from trayai.core.runtarget import RunTarget
-from trayai.core.secrets import SecretStore
+from trayai.core.settings.config import ConfigStore, LoadedConfig, Settings
+from trayai.core.settings.secrets import SecretStore
 from trayai.ui.builtin_side import BuiltinSide
 from trayai.ui.chat.surfaces import ChatSurfaces
 from trayai.ui.commands import AppCommands

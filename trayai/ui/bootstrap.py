@@ -16,7 +16,6 @@ from PySide6.QtCore import QSocketNotifier
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from trayai import APP_NAME
-from trayai.core.config import ConfigStore
 from trayai.core.display import NoDisplay, holding_display
 from trayai.core.errors import AppError
 from trayai.core.launch import LaunchContext
@@ -24,7 +23,8 @@ from trayai.core.logs import setup_logging
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
 from trayai.core.runtarget import RunTarget
-from trayai.core.secrets import SecretStore
+from trayai.core.settings.config import ConfigStore
+from trayai.core.settings.secrets import SecretStore
 from trayai.core.status import ServerState
 from trayai.ui.icons import app_icon, check_icons, state_icon
 from trayai.ui.ipc import InstanceServer, send_command, socket_name

@@ -11,11 +11,11 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from trayai.core.backends.manager import ModelManager
-from trayai.core.client import ModelClient
 from trayai.core.errors import AppError
 from trayai.core.fleet import FleetLogic, ServerLook, look, quick_endpoint
-from trayai.core.resolve import ResolvedEndpoint
+from trayai.core.net.backends.manager import ModelManager
+from trayai.core.net.client import ModelClient
+from trayai.core.settings.resolve import ResolvedEndpoint
 from trayai.core.status import ServerState
 
 log = logging.getLogger(__name__)

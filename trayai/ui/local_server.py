@@ -11,9 +11,9 @@ import logging
 
 from PySide6.QtCore import QObject, Signal
 
-from trayai.core.config import BuiltinServerSettings
 from trayai.core.embedded import EmbeddedServer, RunState, local_extra_missing, port_is_free
 from trayai.core.errors import TrayaiError
+from trayai.core.settings.config import BuiltinServerSettings
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Load, unload and pull from the tray: one operation at a time per kind, progress for the tooltip
-and the menu, a notification when it ends (the work itself is ``core/backends/manager.py``).
+and the menu, a notification when it ends (the work itself is ``core/net/backends/manager.py``).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from trayai.core.backends.describe import progress_text
-from trayai.core.backends.manager import ModelManager
 from trayai.core.errors import TrayaiError
+from trayai.core.net.backends.describe import progress_text
+from trayai.core.net.backends.manager import ModelManager
 from trayai.ui.icons import app_icon
 
 if TYPE_CHECKING:

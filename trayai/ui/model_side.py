@@ -11,20 +11,20 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from trayai.core.backends.builtin import BuiltinBackend, BuiltinControl
-from trayai.core.backends.http import ServerHttp
-from trayai.core.backends.manager import ModelManager
+from trayai.core.chat.fallback import fallback_chain
 from trayai.core.embedded import RunState, is_builtin_url
-from trayai.core.fallback import fallback_chain
 from trayai.core.fleet import FleetLogic, ServerLook, WatchPace
+from trayai.core.net.backends.builtin import BuiltinBackend, BuiltinControl
+from trayai.core.net.backends.http import ServerHttp
+from trayai.core.net.backends.manager import ModelManager
 from trayai.core.status import StatusReport
 from trayai.core.traymodel import ServerEntry, server_entries
 from trayai.ui.fleet import FleetWatcher
 from trayai.ui.model_actions import ModelActions
 
 if TYPE_CHECKING:
-    from trayai.core.client import ModelClient
-    from trayai.core.resolve import ResolvedEndpoint
+    from trayai.core.net.client import ModelClient
+    from trayai.core.settings.resolve import ResolvedEndpoint
     from trayai.ui.local_server import LocalServerController
     from trayai.ui.monitor import StatusMonitor
     from trayai.ui.session import Session

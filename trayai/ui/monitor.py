@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from trayai.core.backends.manager import ModelManager
-from trayai.core.classify import classify_exception
-from trayai.core.client import ModelClient
 from trayai.core.monitor import MonitorLogic, Transition
+from trayai.core.net.backends.manager import ModelManager
+from trayai.core.net.classify import classify_exception
+from trayai.core.net.client import ModelClient
 from trayai.core.status import ServerState, StatusReport, probe, state_for_error
 
 if TYPE_CHECKING:
     from trayai.core.active import ActiveEndpoint
-    from trayai.core.config import Settings
+    from trayai.core.settings.config import Settings
 
 log = logging.getLogger(__name__)
 

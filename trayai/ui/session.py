@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from trayai.core.active import ActiveEndpoint
-from trayai.core.client import ModelClient
-from trayai.core.config import ConfigStore, LoadedConfig, Override, Settings
 from trayai.core.errors import AppError, ConfigError
-from trayai.core.resolve import ResolvedEndpoint, resolve_endpoint
+from trayai.core.net.client import ModelClient
 from trayai.core.runtarget import RunTarget
+from trayai.core.settings.config import ConfigStore, LoadedConfig, Override, Settings
+from trayai.core.settings.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.tasks import TaskOwner
 
 if TYPE_CHECKING:
     from trayai.core.redact import Redactor
-    from trayai.core.secrets import SecretStore
+    from trayai.core.settings.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class Session(QObject):
 
     def choose_model(self, name: str) -> None:
         """Model ▸ choice: saved to the active profile (that one field, on the file as it is now)."""
-        from trayai.core import config_edit
+        from trayai.core.settings import edit as config_edit
 
         profile = self.settings.active()
         profile.model = name
@@ -121,7 +121,7 @@ class Session(QObject):
 
     def choose_profile(self, name: str) -> None:
         """Servers ▸ / Endpoint ▸ choice: saved as the active profile, and used at once."""
-        from trayai.core import config_edit
+        from trayai.core.settings import edit as config_edit
 
         settings = self.settings
         if not settings.has_profile(name) or name == settings.active().name:

@@ -21,12 +21,12 @@ from PySide6.QtWidgets import (
 )
 
 import trayai
-from trayai.core.config import LeftClick
 from trayai.core.embedded import RunState
+from trayai.core.net.urls import host_port
+from trayai.core.settings.config import LeftClick
 from trayai.core.status import ServerState, StatusReport
 from trayai.core.textsafe import not_markup
 from trayai.core.traymodel import MenuModel, tooltip_text
-from trayai.core.urls import host_port
 from trayai.ui.icons import app_icon, state_icon
 
 NO_TRAY_MESSAGE = (

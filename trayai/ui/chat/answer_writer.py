@@ -17,7 +17,7 @@ from PySide6.QtGui import (
     QTextFrame,
 )
 
-from trayai.core.render import BlockEnd, BlockScanner, Fence, MarkdownRenderer
+from trayai.core.chat.render import BlockEnd, BlockScanner, Fence, MarkdownRenderer
 
 _LINE_SEPARATOR = "\u2028"  # a line break inside a QTextBlock: lines without a block each
 

@@ -1,6 +1,6 @@
 """Adding files to the next question: the Attach… button (a non-modal file dialog), drag-and-drop onto
 the window and pasting an image or files into the prompt; the pending files shown as removable
-chips above the box. What may be attached, and the limits, are ``core/attachments.py``'s.
+chips above the box. What may be attached, and the limits, are ``core/chat/attachments.py``'s.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QLabel, QToolButton, QWidget
 
-from trayai.core.attachments import MAX_PER_MESSAGE, Attachment, AttachmentError, AttachmentStore
+from trayai.core.chat.attachments import MAX_PER_MESSAGE, Attachment, AttachmentError, AttachmentStore
 from trayai.ui.chat.flow import FlowLayout
 
 

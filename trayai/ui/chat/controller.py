@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from trayai.core.answer import (
+from trayai.core.chat.answer import (
     Answer,
     AnswerEvent,
     AnswerTarget,
@@ -26,21 +26,21 @@ from trayai.core.answer import (
     Thinking,
     Trimmed,
 )
-from trayai.core.attachments import Attachment, AttachmentStore, message_content
-from trayai.core.classify import classify_exception
-from trayai.core.client import GenerationOptions, ModelClient, StreamResult
-from trayai.core.config import GenerationParams
-from trayai.core.context import sendable
-from trayai.core.errors import ErrorCode, TrayaiError, make_error
-from trayai.core.history import (
+from trayai.core.chat.attachments import Attachment, AttachmentStore, message_content
+from trayai.core.chat.context import sendable
+from trayai.core.chat.history import (
     HistoryError,
     HistoryStore,
     MessageNotFound,
     MessageStatus,
     StoredMessage,
 )
-from trayai.core.modelcheck import other_model
+from trayai.core.chat.modelcheck import other_model
+from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.net.classify import classify_exception
+from trayai.core.net.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.redact import Redactor
+from trayai.core.settings.config import GenerationParams
 
 log = logging.getLogger(__name__)
 
@@ -349,7 +349,7 @@ class ChatController(QObject):
     async def _reply(
         self, target: ChatTarget, model: str, options: ChatOptions, placeholder: StoredMessage
     ) -> None:
-        """The answer from the one pipeline (core/answer.py), mapped to signals and checkpoints."""
+        """The answer from the one pipeline (core/chat/answer.py), mapped to signals and checkpoints."""
         before = self.history.index_of(placeholder.id)
         history = self.history.messages(placeholder.conversation_id, 0, before)
         turns = sendable(history, lambda m: message_content(m.content, m.attachments, self.attachments))

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trayai.core.chatgroups import group_of
-from trayai.core.history import MATCH_END, MATCH_START, HistoryError, HistoryStore, SearchHit
+from trayai.core.chat.chatgroups import group_of
+from trayai.core.chat.history import MATCH_END, MATCH_START, HistoryError, HistoryStore, SearchHit
 from trayai.core.textsafe import not_markup
 from trayai.ui.chat.grouped_list import ROLE_GROUP, GroupedDelegate
 

@@ -17,9 +17,9 @@ from trayai.ui.icons import app_icon
 from trayai.ui.monitor import StatusMonitor
 
 if TYPE_CHECKING:
-    from trayai.core.client import ModelClient
-    from trayai.core.history import HistoryStore
-    from trayai.core.resolve import ResolvedEndpoint
+    from trayai.core.chat.history import HistoryStore
+    from trayai.core.net.client import ModelClient
+    from trayai.core.settings.resolve import ResolvedEndpoint
     from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
     from trayai.ui.chat.window import ChatWindow
     from trayai.ui.prompt.window import QuickPromptWindow
@@ -176,7 +176,7 @@ class ChatSurfaces(QObject):
         """The history database, opened once for the chat window and the quick prompt."""
         if self.history is not None:
             return self.history
-        from trayai.core.history import HistoryError, HistoryStore
+        from trayai.core.chat.history import HistoryError, HistoryStore
 
         try:
             history = HistoryStore.in_dir(self._data_dir, redactor=self._redactor)

@@ -27,9 +27,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
 
-from trayai.core.attachments import AttachmentKind
-from trayai.core.history import MessageStatus, StoredMessage
-from trayai.core.render import MarkdownRenderer, Palette, plain_text_to_html, reply_footer
+from trayai.core.chat.attachments import AttachmentKind
+from trayai.core.chat.history import MessageStatus, StoredMessage
+from trayai.core.chat.render import MarkdownRenderer, Palette, plain_text_to_html, reply_footer
 from trayai.core.strenum import StrEnum
 from trayai.ui.chat.answer_writer import AnswerWriter, fresh_block
 from trayai.ui.chat.thinking_view import (

@@ -9,8 +9,8 @@ import gc
 import logging
 import time
 
-from trayai.core.client import ModelClient
-from trayai.core.render import MarkdownRenderer
+from trayai.core.chat.render import MarkdownRenderer
+from trayai.core.net.client import ModelClient
 
 log = logging.getLogger(__name__)
 

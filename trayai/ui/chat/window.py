@@ -1,6 +1,6 @@
 """The chat window: conversations on the left, the transcript and the prompt on the right.
 
-No request logic (that is the :class:`ChatController`); long chats open lazily (``core/paging.py``).
+No request logic (that is the :class:`ChatController`); long chats open lazily (``core/chat/paging.py``).
 """
 
 from __future__ import annotations
@@ -32,11 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trayai.core.attachments import Attachment
-from trayai.core.config import Preset
-from trayai.core.history import HistoryError, HistoryStore, StoredMessage
-from trayai.core.history_export import ExportFormat, export_text
-from trayai.core.paging import (
+from trayai.core.chat.attachments import Attachment
+from trayai.core.chat.history import HistoryError, HistoryStore, StoredMessage
+from trayai.core.chat.history_export import ExportFormat, export_text
+from trayai.core.chat.paging import (
     PagingPolicy,
     earlier_page,
     first_screen_start,
@@ -44,7 +43,8 @@ from trayai.core.paging import (
     lookback_start,
     opening_range,
 )
-from trayai.core.prompt_presets import matching_preset, preset_values
+from trayai.core.settings.config import Preset
+from trayai.core.settings.prompt_presets import matching_preset, preset_values
 from trayai.ui.chat.attach import AttachmentTray
 from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.options_bar import OptionsBar

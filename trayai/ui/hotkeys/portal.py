@@ -17,8 +17,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
-from trayai.core.client import within
 from trayai.core.hotkeys import Hotkey
+from trayai.core.net.client import within
 from trayai.ui.hotkeys.base import PROMPT_COMMAND, HotkeyBackend, Registration
 
 log = logging.getLogger(__name__)

@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from trayai.core.actions import action_on_key, render_action
-from trayai.core.config import DEFAULT_ACTIONS, Action
 from trayai.core.errors import AppError
+from trayai.core.settings.config import DEFAULT_ACTIONS, Action
 from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.prompt_input import PromptInput
 from trayai.ui.chat.transcript import TranscriptAction, TranscriptView

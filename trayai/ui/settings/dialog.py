@@ -38,9 +38,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trayai.core import desktop_entry, settings_rules
-from trayai.core.client import Endpoint, ModelClient
-from trayai.core.config import (
+from trayai.core import desktop_entry
+from trayai.core.desktop_entry import DesktopError, DesktopPlaces
+from trayai.core.doctor import DoctorReport, diagnose
+from trayai.core.errors import ConfigError, TrayaiError
+from trayai.core.net.client import Endpoint, ModelClient
+from trayai.core.net.urls import InvalidURLError, normalize_base_url
+from trayai.core.paths import AppPaths
+from trayai.core.redact import Redactor
+from trayai.core.settings import rules as settings_rules
+from trayai.core.settings.config import (
     Action,
     BuiltinServerSettings,
     ConfigStore,
@@ -50,17 +57,11 @@ from trayai.core.config import (
     Profile,
     Settings,
 )
-from trayai.core.config_merge import Conflict, Side, describe, merge_with_file, save_merged
-from trayai.core.desktop_entry import DesktopError, DesktopPlaces
-from trayai.core.doctor import DoctorReport, diagnose
-from trayai.core.errors import ConfigError, TrayaiError
-from trayai.core.paths import AppPaths
-from trayai.core.presets import PRESETS
-from trayai.core.redact import Redactor
-from trayai.core.resolve import ResolvedEndpoint
-from trayai.core.secrets import PLACEHOLDER_KEY, SecretStore
-from trayai.core.settings_rules import EditedProfile, Problem, free_key, unique_name
-from trayai.core.urls import InvalidURLError, normalize_base_url
+from trayai.core.settings.merge import Conflict, Side, describe, merge_with_file, save_merged
+from trayai.core.settings.presets import PRESETS
+from trayai.core.settings.resolve import ResolvedEndpoint
+from trayai.core.settings.rules import EditedProfile, Problem, free_key, unique_name
+from trayai.core.settings.secrets import PLACEHOLDER_KEY, SecretStore
 from trayai.ui.settings.fields import FieldEditor, field_of, label_for
 from trayai.ui.settings.lists import LIST_WIDTH, ItemListEditor, set_list_beside
 

@@ -1,5 +1,6 @@
-"""One editor widget per setting, made from its :class:`~trayai.core.config.FieldSpec`: the dialog, the
-CLI and the docs agree, and a new setting gets a bounded widget and a tooltip for free.
+"""One editor widget per setting, made from its
+:class:`~trayai.core.settings.config.FieldSpec`: the dialog, the CLI and the docs agree, and a
+new setting gets a bounded widget and a tooltip for free.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trayai.core.config import FieldSpec, field_spec
+from trayai.core.settings.config import FieldSpec, field_spec
 
 INT_LIMIT = 2_147_483_647  # QSpinBox holds a C int
 DEFAULT_TEXT = "server default"

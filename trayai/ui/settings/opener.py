@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from trayai.core.config import ConfigStore, LoadedConfig
-from trayai.core.secrets import SecretStore
+from trayai.core.settings.config import ConfigStore, LoadedConfig
+from trayai.core.settings.secrets import SecretStore
 from trayai.ui.icons import app_icon
 
 if TYPE_CHECKING:
-    from trayai.core.resolve import ResolvedEndpoint
+    from trayai.core.settings.resolve import ResolvedEndpoint
     from trayai.ui.settings.dialog import SettingsDialog
 
 log = logging.getLogger(__name__)

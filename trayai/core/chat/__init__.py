@@ -1,0 +1,1 @@
+"""Conversations: the answer pipeline, history, export, context, thinking, rendering, batch."""

@@ -1,0 +1,1 @@
+"""Talking to servers: the client, streams, plain HTTP, transports, classification, URLs, backends."""

@@ -1,0 +1,1 @@
+"""Settings: schema, store, edits, merge, rules, profiles resolved, keys."""
