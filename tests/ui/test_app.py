@@ -79,7 +79,9 @@ def test_status_window_menu_and_model_switch(
         app.tray.refresh_menu()
         menu = app.tray.menu
         items = texts(menu)
-        assert items[0].startswith("Ready — 127.0.0.1:")
+        assert items[0].startswith("Ready — ai/smollm2 · 127.0.0.1:")
+        status = next(a for a in menu.actions() if a.objectName() == "status")
+        assert status.isEnabled() and not status.icon().isNull()  # readable, with its state's colour
         assert "Open &chat" in items and "&Quit" in items
         models = submenu(menu, "models")
         choices = [a for a in models.actions() if a.isCheckable()]
@@ -93,9 +95,11 @@ def test_status_window_menu_and_model_switch(
         )
         saved = json.loads(paths.config_file.read_text())
         assert saved["profiles"][0]["model"] == "ai/qwen3"
-        endpoints = submenu(menu, "endpoints")
-        assert [a.text() for a in endpoints.actions()] == ["Scripted", "Nowhere"]
-        endpoints.actions()[1].trigger()
+        servers = submenu(menu, "servers")
+        choices = [a for a in servers.actions() if a.isCheckable()]
+        assert [a.data() for a in choices] == ["Scripted", "Nowhere"]
+        assert choices[0].text().startswith("Scripted — ready") and choices[0].isChecked()
+        choices[1].trigger()
         await until(lambda: app.monitor.state is ServerState.UNREACHABLE)
         assert json.loads(paths.config_file.read_text())["active_profile"] == "Nowhere"
         assert "Nothing is listening on 127.0.0.1:9" in app.tray.tooltip
@@ -428,6 +432,29 @@ def test_tray_text_never_shows_an_echoed_key_or_server_markup(
         assert "sekrit-key-1234" not in window.detail_label.text()
         app.tray.refresh_menu()
         assert not any("sekrit-key-1234" in t for t in texts(app.tray.menu))
+        app.request_quit()
+        assert await task == 0
+
+    run(go())
+
+
+def test_the_status_window_shows_every_line_whole(server: ScriptedServer, make_app: Any, run: Any) -> None:
+    """Slip 5: the no-tray window clipped its last hint line (a fixed 460×170 for wrapped text)."""
+    from tests.support.fitting import clipped, settle
+
+    app = make_app(settings_for(server))
+
+    async def go() -> None:
+        task = asyncio.ensure_future(app.run())
+        await until(lambda: app.monitor.state is ServerState.READY)
+        window = app.tray.window
+        assert window is not None
+        app.tray.message("Model loaded", "qwen3 is in memory and ready to answer your next question")
+        settle(window)
+        assert clipped(window) == []
+        window.resize(360, window.height())  # narrower: the wrapped lines need more height
+        settle(window)
+        assert clipped(window) == []
         app.request_quit()
         assert await task == 0
 
