@@ -15,7 +15,10 @@ def test_every_code_has_window_words_without_terminal_talk(code: ErrorCode) -> N
     entry = ERROR_CATALOG[code]
     assert entry.gui, f"{code} has no words for a window"
     assert "`" not in entry.gui  # no Markdown in a window
-    assert not re.search(r"\btrayai (ask|models|serve|servers|status|key|load|unload|pull|config|profile)\b|--[a-z]|\bdocker\b|\bpip\b|\bcurl\b", entry.gui), entry.gui
+    assert not re.search(
+        r"\btrayai (ask|models|serve|servers|status|key|load|unload|pull|config|profile)\b|--[a-z]|\bdocker\b|\bpip\b|\bcurl\b",
+        entry.gui,
+    ), entry.gui
     assert len(set(entry.remedies)) == len(entry.remedies)
 
 
