@@ -27,6 +27,7 @@ from trayai.core.status import ServerState, StatusReport
 from trayai.core.textsafe import not_markup
 from trayai.core.traymodel import MenuModel, status_header, tooltip_text
 from trayai.ui.icons import app_icon, state_icon
+from trayai.ui.theme import muted_style
 
 NO_TRAY_MESSAGE = (
     "No system tray was found on this desktop, so trayai shows its status in this window. "
@@ -55,7 +56,7 @@ class StatusWindow(QWidget):
         self.detail_label.setWordWrap(True)
         self.notice = QLabel(NO_TRAY_MESSAGE)
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("color: palette(mid);")
+        self.notice.setStyleSheet(muted_style())  # palette(mid) is nearly invisible in dark themes
         self.menu_button = QPushButton("Menu")
         self.menu_button.setMenu(menu)
         top = QHBoxLayout()
