@@ -1,0 +1,1 @@
+"""Unit tests of trayai/core/library/ (the on-demand engine pool and its front)."""

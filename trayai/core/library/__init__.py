@@ -1,0 +1,1 @@
+"""The built-in engine's model library: models loaded on demand behind one loopback endpoint."""
