@@ -70,11 +70,15 @@ class EmbeddedChild:
         await asyncio.to_thread(self.server.stop)
 
 
+READY_POLL = 0.025  # seconds between /health probes while a request waits for its model's load
+
+
 class EmbeddedLauncher:
     """Engine children with the built-in server's settings (context, slots, threads), a port each.
 
     Each model logs to its own file in ``log_dir`` (``engine-NAME.log``), so a failed load quotes
-    that model's words, not another's.
+    that model's words, not another's. Readiness is probed every :data:`READY_POLL` s (the tray's
+    own start polls at 0.1 s): here a client waits on it, and a 0.6 s load would gain up to a sixth.
     """
 
     def __init__(self, settings: BuiltinServerSettings, log_dir: Path, *, python: str | None = None) -> None:
@@ -90,6 +94,7 @@ class EmbeddedLauncher:
         if server is None or server.is_running():
             log = self.log_dir / f"engine-{_file_safe(model.name)}.log"
             server = EmbeddedServer(settings, log, alias=model.name, python=self.python)
+            server.poll_interval = READY_POLL
             self._servers[model.name] = server
         server.settings = settings
         server.start()
