@@ -276,6 +276,8 @@ class EnginePool:
             slot.waiters -= 1
             raise
         slot.waiters -= 1
+        if not self._alive(slot):  # unloaded between its load and this turn
+            raise make_error(ErrorCode.LOAD_CANCELLED, f"{name} was unloaded as it finished loading")
         self._take(slot)
         return slot
 
@@ -290,7 +292,8 @@ class EnginePool:
         return slot
 
     def _alive(self, slot: _Slot) -> bool:
-        return slot.child is not None and slot.child.is_running()
+        """Loaded, and its child still runs (status is read afresh: an await may have changed it)."""
+        return slot.status is ModelStatus.LOADED and slot.child is not None and slot.child.is_running()
 
     def _take(self, slot: _Slot) -> None:
         slot.in_use += 1
