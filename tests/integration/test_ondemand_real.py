@@ -24,6 +24,7 @@ from typing import Any
 import psutil
 import pytest
 
+from tests.support.cli import cli
 from tests.support.ports import free_port
 from tests.support.waiting import tail, until, wait_for_program, wait_until
 from trayai.core.embedded import bundled_model_path
@@ -264,6 +265,23 @@ def test_a_client_that_goes_away_stops_the_generation(served: Served) -> None:
 def _slots_busy(port: int) -> bool:
     with _opener().open(f"http://127.0.0.1:{port}/slots", timeout=10) as response:
         return any(slot.get("is_processing") for slot in json.loads(response.read()))
+
+
+def test_trayai_models_load_and_unload_drive_it_as_a_llama_cpp_router(served: Served) -> None:
+    endpoint = ("--endpoint", served.base_url)
+    code, out, err = cli("unload", "--all", *endpoint)
+    assert code == 0, err
+    code, out, err = cli("load", "gamma", *endpoint)
+    assert code == 0, err
+    code, out, err = cli("models", "--json", *endpoint)
+    assert code == 0, err
+    states = {row["id"]: row["state"] for row in json.loads(out)["models"]}
+    assert states["gamma"] == "loaded" and states["alpha"] == "available", out
+    code, out, err = cli("unload", "gamma", *endpoint)
+    assert code == 0, err
+    assert served.states()["gamma"] == "available"
+    code, out, err = cli("pull", "qwen3", *endpoint)
+    assert code != 0 and "cannot" in (out + err).lower(), out + err
 
 
 # ---------------------------------------------------------------- in-process: timers and cancel

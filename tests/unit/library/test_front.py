@@ -204,6 +204,7 @@ async def test_bad_requests_get_openai_shaped_errors(front: OnDemandFront) -> No
         (_request("POST", "/v1/chat/completions", {"model": "zzz"}), 404, "model_not_found"),
         (_request("GET", "/v1/nothing"), 404, "not_found"),
         (_request("GET", "/slots"), 400, "invalid_request_error"),
+        (_request("POST", "/models", {"model": "qwen3"}), 501, "server_error"),  # no downloads here
     ]
     for raw, status, code in cases:
         answer = await _exchange(front.port, raw)

@@ -189,6 +189,8 @@ class OnDemandFront:
             return self._load
         if method == "POST" and path == "/models/unload":
             return self._unload
+        if method == "POST" and path in ("/models", "/v1/models"):
+            raise HttpRefusal(501, "this server does not download models (trayai get does)")
         if method == "GET" and path in ROUTED_GETS:
             return self._props if path == "/props" and request.query("model") is None else self._routed_get
         if method == "POST":
