@@ -102,6 +102,10 @@ def _value(handle: BinaryIO, kind: int) -> int | float | str | bool | None:
         item_kind, length = struct.unpack("<IQ", handle.read(12))
         if item_kind in _SCALARS:
             handle.seek(length * struct.calcsize(_SCALARS[item_kind]), 1)
+        elif item_kind == _STRING:  # a vocabulary: 50-250 thousand strings, skipped unread
+            for _ in range(length):
+                (size,) = struct.unpack("<Q", handle.read(8))
+                handle.seek(size, 1)
         else:
             for _ in range(length):
                 _value(handle, item_kind)

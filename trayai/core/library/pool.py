@@ -254,7 +254,7 @@ class EnginePool:
     async def _acquire(self, name: str) -> _Slot:
         if self._closed:
             raise make_error(ErrorCode.LOAD_CANCELLED, f"Not loading {name}: the server is stopping")
-        slot = self._slot(name)
+        slot = await self._slot(name)
         if slot.status is ModelStatus.LOADED and not self._alive(slot):
             self._evict(slot, Why.EXITED)
         if slot.status is ModelStatus.LOADED:
@@ -281,15 +281,22 @@ class EnginePool:
         self._take(slot)
         return slot
 
-    def _slot(self, name: str) -> _Slot:
+    async def _slot(self, name: str) -> _Slot:
+        """``name``'s slot, made on first use (its need read from the file in a thread: a big
+        vocabulary takes a while to skip, and other answers are streaming meanwhile)."""
         slot = self._slots.get(name)
         if slot is not None and slot.status is not ModelStatus.AVAILABLE:
             return slot
         model = self.find(name)
-        if slot is None or slot.model.path != model.path or slot.model.size != model.size:
-            slot = _Slot(model, self._need(model))
-            self._slots[name] = slot
-        return slot
+        if slot is not None and slot.model.path == model.path and slot.model.size == model.size:
+            return slot
+        need = await asyncio.to_thread(self._need, model)
+        current = self._slots.get(name)  # another request may have made it meanwhile
+        if current is not None and current is not slot:
+            return current
+        fresh = _Slot(model, need)
+        self._slots[name] = fresh
+        return fresh
 
     def _alive(self, slot: _Slot) -> bool:
         """Loaded, and its child still runs (status is read afresh: an await may have changed it)."""
