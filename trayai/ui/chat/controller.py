@@ -194,6 +194,10 @@ class ChatController(QObject):
             stored["model"] = conv.model
         return replace(base, **stored)
 
+    def target(self) -> ChatTarget:
+        """Where the next request goes (asked fresh each time: the endpoint can change)."""
+        return self._target()
+
     def defaults(self) -> GenerationParams:
         """The profile's generation defaults (what "no preset" means for a conversation)."""
         return self._target().generation
