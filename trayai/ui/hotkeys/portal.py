@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject
 
 from trayai.core.hotkeys import Hotkey
 from trayai.core.net.client import within
+from trayai.core.tasks import TaskOwner
 from trayai.ui.hotkeys.base import PROMPT_COMMAND, HotkeyBackend, Registration
 
 log = logging.getLogger(__name__)
@@ -89,25 +90,22 @@ class PortalHotkeys(HotkeyBackend):
     def __init__(self, parent: QObject | None = None, *, bus: str = "SESSION") -> None:
         super().__init__(parent)
         self._bus = bus
-        self._task: asyncio.Task[None] | None = None
-        self._earlier: list[asyncio.Task[None]] = []  # cancelled runs that may still be closing
+        # "session": the live run; cancelled runs stay owned (unkeyed) while their sessions close
+        self._tasks = TaskOwner()
         self.session_handle: str | None = None
         self.bound: dict[str, str] = {}  # shortcut id → trigger, as the desktop last described them
 
     def register(self, hotkey: Hotkey) -> Registration:
         self.unregister()
-        self._earlier = [task for task in self._earlier if not task.done()]
-        self._task = asyncio.ensure_future(self._run(hotkey, list(self._earlier)))
+        self._tasks.exclusive("session", self._run(hotkey, self._tasks.live()))
         return Registration(False, self.name, f"Asking the desktop portal to bind {hotkey.display}…")
 
     def unregister(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            self._earlier.append(self._task)
-        self._task = None
+        self._tasks.cancel("session")
+        self._tasks.release("session")
         self.session_handle = None
 
-    async def _run(self, hotkey: Hotkey, earlier: list[asyncio.Task[None]]) -> None:
+    async def _run(self, hotkey: Hotkey, earlier: list[asyncio.Task[Any]]) -> None:
         from jeepney.io.asyncio import open_dbus_router
 
         if earlier:
@@ -208,9 +206,9 @@ class PortalHotkeys(HotkeyBackend):
     async def aclose(self) -> None:
         """Unregister and wait until every session this backend opened is closed."""
         self.unregister()
-        if self._earlier:
-            await asyncio.wait(self._earlier)
-        self._earlier = []
+        earlier = self._tasks.live()
+        if earlier:
+            await asyncio.wait(earlier)
 
 
 __all__ = ["PortalHotkeys", "PortalUnavailable", "triggers_in"]
