@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +43,11 @@ class PortalUnavailable(Exception):
     """No GlobalShortcuts portal answers on this session bus, or it refused."""
 
 
-def triggers_in(results: dict[str, Any]) -> dict[str, str]:
+DBusOptions = Mapping[str, tuple[str, Any]]
+"""A D-Bus ``a{sv}`` as jeepney gives it: each value with its variant signature."""
+
+
+def triggers_in(results: DBusOptions) -> dict[str, str]:
     """Shortcut id → the key the desktop shows for it ("" when it has none), from a portal answer."""
     listed = results.get("shortcuts", ("a(sa{sv})", []))[1]
     return {str(sid): str(props.get("trigger_description", ("s", ""))[1]) for sid, props in listed}
