@@ -140,14 +140,9 @@ async def _print_answer(ctx: Context, answer: Answer, skipped: list[str]) -> int
                 if not told_skipped:
                     told_skipped = True
                     _say_skipped(ctx, skipped)
-                ctx.say(
-                    ctx.line(
-                        f"note: {event.source.name!r} cannot answer ({event.why.message}) — trying "
-                        f"fallback {event.to.name!r}"
-                    )
-                )
+                ctx.say(ctx.line(f"note: {event.note}"))
             elif isinstance(event, Trimmed):
-                ctx.say(f"note: {event.dropped} earlier message(s) left out to fit the context window")
+                ctx.say(f"note: {event.note}")
             elif isinstance(event, (Done, Failed)):
                 thoughts.end()
                 if not wrote_newline:
