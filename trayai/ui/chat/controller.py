@@ -418,9 +418,9 @@ class ChatController(QObject):
             self.delta.emit(event.text)
         elif isinstance(event, Trimmed):
             self._dropped = event.dropped
+            log.info("chat: %s", event.note)
         elif isinstance(event, FellBack):
-            note = f"{event.source.name!r} failed ({event.why.message}) — trying fallback {event.to.name!r}"
-            log.warning("chat: %s", self._redactor.redact(note))
+            log.warning("chat: %s", self._redactor.redact(event.note))
             self._fallback = (event.to.profile or "", event.to.model, event.why.message)
         return isinstance(event, (Text, Thinking))
 
