@@ -97,6 +97,12 @@ class ErrorCode(StrEnum):
     PULL_FAILED = "pull_failed"
     NO_FALLBACK = "no_fallback"
     NO_DISPLAY = "no_display"
+    TOOL_SERVER_FAILED = "tool_server_failed"
+    TOOL_SERVER_EXITED = "tool_server_exited"
+    TOOL_TIMEOUT = "tool_timeout"
+    TOOL_PROTOCOL = "tool_protocol"
+    TOOL_FLOOD = "tool_flood"
+    TOOL_UNAVAILABLE = "tool_unavailable"
 
 
 class ErrorPhase(StrEnum):
@@ -446,11 +452,60 @@ ERROR_CATALOG: Mapping[ErrorCode, CatalogEntry] = {
         "No window can be opened here: start trayai from your desktop session.",
         (),
     ),
+    ErrorCode.TOOL_SERVER_FAILED: CatalogEntry(
+        "The tool server could not be started or reached",
+        "The configured command is not installed or exits at once, the URL does not answer MCP, a secret it "
+        "needs is not in the keychain, or it did not finish the MCP handshake in time.",
+        "Run `trayai tools test NAME` to see why (the server's stderr is shown); fix the command, URL or "
+        "env in `mcp.json` (`trayai config path` shows the folder).",
+        "This tool server did not start. Check its command or address in Settings, Tools.",
+        (Remedy.OPEN_SETTINGS, Remedy.RETRY),
+    ),
+    ErrorCode.TOOL_SERVER_EXITED: CatalogEntry(
+        "The tool server exited during the call",
+        "The server crashed or was killed while it worked on the call; trayai restarts it with back-off.",
+        "Run `trayai tools test NAME`; its stderr log says why it stopped.",
+        "The tool server stopped while working on this call. It is restarted; try again.",
+        (Remedy.RETRY,),
+    ),
+    ErrorCode.TOOL_TIMEOUT: CatalogEntry(
+        "The tool did not answer in time",
+        "The server hangs, or the call does more than its timeout allows (60 s unless configured); the "
+        "call was cancelled.",
+        "Raise the server's `timeout` in `mcp.json` if the tool is just slow; otherwise check the server.",
+        "The tool did not answer in time and was stopped.",
+        (Remedy.RETRY, Remedy.OPEN_SETTINGS),
+    ),
+    ErrorCode.TOOL_PROTOCOL: CatalogEntry(
+        "The tool server broke the MCP protocol",
+        "It printed something that is not a JSON-RPC message on stdout (a banner, a log line) or answered "
+        "in a shape MCP does not allow; the connection is closed and started again.",
+        "A stdio server must log to stderr only: check its options (often a `--quiet` or log setting).",
+        "The tool server sent something that is not MCP. It is restarted; its maker may need to fix it.",
+        (Remedy.RETRY,),
+    ),
+    ErrorCode.TOOL_FLOOD: CatalogEntry(
+        "The tool server sent far too much",
+        "One message was larger than trayai accepts (a runaway line on stdout): the connection is closed "
+        "so it cannot use up memory.",
+        "Ask the tool for less (a narrower path or query); check the server if it happens on small calls.",
+        "The tool sent far more than can be used, so it was stopped. Ask for less.",
+        (Remedy.RETRY,),
+    ),
+    ErrorCode.TOOL_UNAVAILABLE: CatalogEntry(
+        "That tool is not available",
+        "Its server is disabled, not connected (starting, or failed), or does not list a tool by that name.",
+        "`trayai tools list` shows the servers and their state; `trayai tools enable NAME` turns one on.",
+        "This tool is not available now: its server is off or not connected.",
+        (Remedy.OPEN_SETTINGS,),
+    ),
 }
 
 
 class TrayaiError(AppError):
     """A failure with a stable ``code``, a one-line ``message`` and an actionable ``hint``.
+
+    Also what an MCP tool server's failure is (``TOOL_*`` codes, trayai/core/tools/).
 
     ``detail`` keeps the server's own words (never shown without the message); ``status`` is the
     HTTP status when there was one; ``suggestions`` lists close model names for MODEL_* codes.
@@ -535,6 +590,7 @@ _NOT_RETRYABLE = {
     ErrorCode.MODEL_NOT_LOADED,  # until someone loads it: retrying the same request cannot help
     ErrorCode.BUILTIN_UNAVAILABLE,
     ErrorCode.BUILTIN_MODEL_FILE,
+    ErrorCode.TOOL_UNAVAILABLE,
 }
 
 
