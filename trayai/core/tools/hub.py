@@ -73,7 +73,7 @@ class ToolHub:
     """The servers of a :class:`ToolsConfig`, connected in the background (Qt-free, asyncio).
 
     ``resolve`` fills in a server's secrets (``ToolsStore.resolved``); ``on_change`` gets every new
-    :class:`ServerStatus`; ``on_notice`` gets ``(server, words)`` once per crash streak. Secrets
+    :class:`ServerStatus`; ``on_notice`` gets ``(server, sentence)`` once per crash streak. Secrets
     resolved are added to ``redactor``, and results pass through it.
     """
 
@@ -202,7 +202,7 @@ class ToolHub:
                     assert error is not None
                     self._set(held, ToolServerState.FAILED, _reason(error), restarts=restarts)
                     if not said:
-                        self._notice(name, f"could not start: {_reason(error)}; trying again")
+                        self._notice(name, f"{_reason(error)}; trying again, less and less often")
                         said = True
                 else:
                     connected_at = time.monotonic()
@@ -217,7 +217,7 @@ class ToolHub:
                         delay, said = self._backoff.first, False
                     self._set(held, ToolServerState.FAILED, why, restarts=restarts)
                     if not said:
-                        self._notice(name, f"stopped ({why}); restarting it")
+                        self._notice(name, f"{why}; restarting it")
                         said = True
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._backoff.longest)
@@ -270,7 +270,7 @@ class ToolHub:
 
     def _notice(self, server: str, words: str) -> None:
         if self._on_notice is not None:
-            self._on_notice(server, f"Tool server {server!r} {words}")
+            self._on_notice(server, words)
 
     def _rename(self) -> None:
         """The model-facing names, in configuration order (stable while the servers' tools are)."""

@@ -260,19 +260,22 @@ class ServerConnection:
         await self._exit_status()
         code = child.returncode if child is not None else None
         status = f" (exit code {code})" if code is not None else ""
-        self.error = make_error(
-            ErrorCode.TOOL_SERVER_EXITED,
-            f"Tool server {self.name!r} exited {when}{status}",
-            detail=self._stderr(),
-        )
+        if self.error is None:  # the call and the owner task may both get here: one error for both
+            self.error = make_error(
+                ErrorCode.TOOL_SERVER_EXITED,
+                f"Tool server {self.name!r} exited {when}{status}",
+                detail=self._stderr(),
+            )
         return self.error
 
     async def _exit_status(self) -> None:
-        """Wait (≤ 1 s) for the child's exit status: it arrives just after its stdout closes."""
+        """Wait (≤ 1 s) for the child's exit status and last stderr words: they arrive just after its
+        stdout closes."""
         if self.child is not None and self.child.ended.is_set():
             with anyio.move_on_after(1.0):
                 while self.child.returncode is None:
                     await anyio.sleep(0.01)
+                await self.child.stderr_done.wait()
 
     async def _failed(self, why: str) -> TrayaiError:
         if self.child is not None and self.child.fault is not None:

@@ -77,6 +77,7 @@ class StdioChild:
         self.stderr = StderrLog()
         self.fault: Fault | None = None
         self.ended = ended
+        self.stderr_done = anyio.Event()  # its stderr closed: every word it said is in ``stderr``
         self.process: anyio.abc.Process | None = None
 
     @property
@@ -151,9 +152,12 @@ class StdioChild:
 
     async def _read_stderr(self, process: anyio.abc.Process) -> None:
         assert process.stderr is not None
-        with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
-            async for chunk in process.stderr:
-                self.stderr.add(chunk)
+        try:
+            with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
+                async for chunk in process.stderr:
+                    self.stderr.add(chunk)
+        finally:
+            self.stderr_done.set()
 
     async def _write_stdin(
         self, process: anyio.abc.Process, source: anyio.abc.ObjectReceiveStream[SessionMessage]
@@ -190,3 +194,10 @@ async def stop_process(process: anyio.abc.Process, grace: float = EXIT_GRACE) ->
                 await pipe.aclose()
     with anyio.move_on_after(grace):
         await process.wait()
+    # anyio's pipe wrappers do not close asyncio's subprocess transport (it would warn when collected,
+    # and a grandchild holding a pipe keeps it open): close it, as the SDK's own transport does.
+    transport = getattr(getattr(process, "_process", None), "_transport", None)
+    close = getattr(transport, "close", None)
+    if callable(close):
+        with contextlib.suppress(PermissionError):
+            close()
