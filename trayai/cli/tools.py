@@ -97,10 +97,9 @@ def _server_json(server: ServerConfig) -> dict[str, Any]:
 def _add_add(actions: Subparsers) -> None:
     add = actions.add_parser(
         "add",
-        help="add a server: `tools add NAME -- COMMAND ARG…` (stdio) or `tools add NAME --url URL`",
+        help="add a server: `tools add NAME --command COMMAND ARG…` (stdio) or `tools add NAME --url URL`",
     )
     _name_argument(add)
-    add.add_argument("argv", nargs="*", metavar="COMMAND", help="after --: the command and its arguments")
     add.add_argument("--url", help="a Streamable HTTP server's URL instead of a command")
     add.add_argument(
         "--env",
@@ -115,13 +114,22 @@ def _add_add(actions: Subparsers) -> None:
     add.add_argument("--timeout", type=float, help="seconds a call may take (default 60)")
     add.add_argument("--disabled", action="store_true", help="add it switched off")
     add.add_argument("--replace", action="store_true", help="replace a server of the same name")
+    # Last, taking every word after it (`-` options included): an argv list, never a shell string.
+    add.add_argument(
+        "--command",
+        dest="argv",
+        nargs=argparse.REMAINDER,
+        default=[],
+        metavar="COMMAND ARG",
+        help="the stdio server's command and its arguments: everything after --command, so give it last",
+    )
     add.set_defaults(handler=cmd_add)
 
 
 def cmd_add(ctx: Context) -> int:
     args = ctx.args
     if bool(args.argv) == bool(args.url):
-        ctx.say("error: give either a command (after --) or --url, not both")
+        ctx.say("error: give either --command COMMAND ARG… (last) or --url URL, not both")
         return EXIT_USAGE
     values = {"env": _pairs(args.env, "env"), "headers": _pairs(args.header, "header")}
     entry: dict[str, Any] = {"enabled": not args.disabled}
