@@ -9,7 +9,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trayai.core.errors import ErrorCode, TrayaiError, make_error
 from trayai.core.net.wire import within
@@ -17,9 +17,12 @@ from trayai.core.redact import Redactor
 from trayai.core.strenum import StrEnum
 from trayai.core.tasks import TaskOwner
 from trayai.core.tools.config import ServerConfig, ToolPolicy, ToolsConfig
+from trayai.core.tools.listing import ToolInfo
 from trayai.core.tools.names import qualified_name
 from trayai.core.tools.results import ToolResult
-from trayai.core.tools.session import CONNECT_TIMEOUT, ServerConnection, ToolInfo
+
+if TYPE_CHECKING:  # the SDK (~50 MB, 0.6 s) is imported when the first server connects, not before
+    from trayai.core.tools.session import ServerConnection
 
 
 class ToolServerState(StrEnum):
@@ -85,7 +88,7 @@ class ToolHub:
         on_notice: Callable[[str, str], None] | None = None,
         redactor: Redactor | None = None,
         backoff: Backoff = Backoff(),
-        connect_timeout: float = CONNECT_TIMEOUT,
+        connect_timeout: float | None = None,
     ) -> None:
         self._resolve = resolve
         self._on_change = on_change
@@ -237,8 +240,12 @@ class ToolHub:
             return None, error
         for secret in _secrets_of(resolved, held.config):
             self._redactor.add_secret(secret)
+        from trayai.core.tools.session import CONNECT_TIMEOUT, ServerConnection
+
         connection = ServerConnection(
-            resolved, connect_timeout=self._connect_timeout, on_ended=lambda _connection: ended.set()
+            resolved,
+            connect_timeout=self._connect_timeout or CONNECT_TIMEOUT,
+            on_ended=lambda _connection: ended.set(),
         )
         try:
             await connection.start()

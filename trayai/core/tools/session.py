@@ -14,7 +14,6 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -28,6 +27,7 @@ from trayai.core.errors import ErrorCode, TrayaiError, make_error
 from trayai.core.net.wire import within
 from trayai.core.strenum import StrEnum
 from trayai.core.tools.config import ServerConfig
+from trayai.core.tools.listing import ToolInfo, tool_info
 from trayai.core.tools.results import ToolResult, result_text
 from trayai.core.tools.stdio import StdioChild
 
@@ -43,17 +43,6 @@ class ConnectionState(StrEnum):
     CONNECTED = "connected"
     FAILED = "failed"
     CLOSED = "closed"
-
-
-@dataclass(frozen=True)
-class ToolInfo:
-    """A tool as its server lists it; ``read_only`` is the server's own hint (never trusted to allow)."""
-
-    server: str
-    name: str
-    description: str
-    input_schema: Mapping[str, Any]
-    read_only: bool = False
 
 
 class ServerConnection:
@@ -237,7 +226,7 @@ class ServerConnection:
         for _ in range(MAX_TOOL_PAGES):
             params = mcp_types.PaginatedRequestParams(cursor=cursor) if cursor else None
             page = await session.list_tools(params=params)
-            tools += [_tool_info(self.name, tool) for tool in page.tools]
+            tools += [tool_info(self.name, tool) for tool in page.tools]
             cursor = page.next_cursor
             if not cursor:
                 break
@@ -310,17 +299,6 @@ class ServerConnection:
         task = asyncio.create_task(ping(), name=f"mcp-ping:{self.name}")
         self._checks.add(task)
         task.add_done_callback(self._checks.discard)
-
-
-def _tool_info(server: str, tool: Any) -> ToolInfo:
-    annotations = getattr(tool, "annotations", None)
-    return ToolInfo(
-        server=server,
-        name=str(tool.name),
-        description=str(tool.description or ""),
-        input_schema=dict(tool.input_schema or {"type": "object"}),
-        read_only=bool(getattr(annotations, "read_only_hint", False)),
-    )
 
 
 def _leaf(exc: BaseException) -> BaseException:
