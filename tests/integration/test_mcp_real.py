@@ -156,6 +156,25 @@ async def test_everything_server_content_kinds_and_a_capped_result(npm: NpmServe
 
 
 @pytest.mark.anyio
+async def test_progress_of_a_long_call(npm: NpmServers) -> None:
+    seen: list[tuple[float, float | None]] = []
+
+    async def progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total))
+
+    connection = ServerConnection(_stdio("everything", npm.everything))
+    await connection.start()
+    try:
+        result = await connection.call(
+            "trigger-long-running-operation", {"duration": 0.3, "steps": 3}, progress=progress
+        )
+        assert "Long running operation completed" in result.text
+        assert seen == [(1, 3), (2, 3), (3, 3)]
+    finally:
+        await connection.close()
+
+
+@pytest.mark.anyio
 async def test_cancel_a_long_call_and_the_server_still_answers(npm: NpmServers) -> None:
     connection = ServerConnection(_stdio("everything", npm.everything))
     await connection.start()

@@ -22,7 +22,7 @@ from trayai.core.tools.names import qualified_name
 from trayai.core.tools.results import ToolResult
 
 if TYPE_CHECKING:  # the SDK (~50 MB, 0.6 s) is imported when the first server connects, not before
-    from trayai.core.tools.session import ServerConnection
+    from trayai.core.tools.session import Progress, ServerConnection
 
 
 class ToolServerState(StrEnum):
@@ -163,14 +163,20 @@ class ToolHub:
         return self._names.get(name)
 
     async def call(
-        self, name: str, arguments: Mapping[str, Any], *, timeout: float | None = None
+        self,
+        name: str,
+        arguments: Mapping[str, Any],
+        *,
+        timeout: float | None = None,
+        progress: Progress | None = None,
     ) -> ToolResult:
-        """Run the tool called ``name`` now (the policy was decided before); its text redacted."""
+        """Run the tool called ``name`` now (the policy was decided before); its text redacted.
+        ``progress`` gets the server's progress notifications (see ``ServerConnection.call``)."""
         tool = self._names.get(name)
         server = self._servers.get(tool.info.server) if tool is not None else None
         if tool is None or server is None or server.connection is None:
             raise make_error(ErrorCode.TOOL_UNAVAILABLE, f"No connected tool is called {name!r}")
-        result = await server.connection.call(tool.info.name, arguments, timeout=timeout)
+        result = await server.connection.call(tool.info.name, arguments, timeout=timeout, progress=progress)
         text = self._redactor.redact_secrets(result.text)
         return result if text == result.text else replace(result, text=text)
 

@@ -14,7 +14,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import mcp_types
@@ -34,6 +34,12 @@ from trayai.core.tools.stdio import StdioChild
 CONNECT_TIMEOUT = 30.0  # start-up, initialize and the tool list
 PING_TIMEOUT = 5.0  # after a cancelled call: answer this, or be restarted
 MAX_TOOL_PAGES = 20
+
+
+class Progress(Protocol):
+    """Told each progress notification of a call: how much is done, of how much, and the server's words."""
+
+    async def __call__(self, progress: float, total: float | None, message: str | None) -> None: ...
 
 
 class ConnectionState(StrEnum):
@@ -102,9 +108,15 @@ class ServerConnection:
                 await asyncio.shield(self._owner)
 
     async def call(
-        self, tool: str, arguments: Mapping[str, Any], *, timeout: float | None = None
+        self,
+        tool: str,
+        arguments: Mapping[str, Any],
+        *,
+        timeout: float | None = None,
+        progress: Progress | None = None,
     ) -> ToolResult:
-        """Call ``tool``; a result the tool marks as an error is still a result (the model reads it)."""
+        """Call ``tool``; a result the tool marks as an error is still a result (the model reads it).
+        ``progress(done, total, message)`` gets the server's progress notifications, for a card."""
         session = self._session
         if session is None or self.state is not ConnectionState.CONNECTED:
             raise make_error(
@@ -114,7 +126,9 @@ class ServerConnection:
         started = time.perf_counter()
         self._in_flight.append(tool)
         try:
-            result = await within(session.call_tool(tool, dict(arguments)), seconds)
+            result = await within(
+                session.call_tool(tool, dict(arguments), progress_callback=progress), seconds
+            )
         except TimeoutError:
             self._check_alive()
             raise make_error(
