@@ -165,6 +165,13 @@ def _put(ctx: Context, servers: list[ServerConfig], *, replace: bool, verb: str)
     if taken and not getattr(ctx.args, "skip_existing", False):
         ctx.say(f"error: already configured: {', '.join(taken)} (--replace to replace)")
         return EXIT_FAIL
+    if any(store.needs_keychain(server) for server in servers) and not store.secrets.persistent:
+        ctx.say(
+            f"error: no working keychain ({store.secrets.backend_name}): the secrets of these servers "
+            "would be forgotten when this command ends, and they never go in mcp.json"
+        )
+        ctx.say("  → install and unlock a keyring (e.g. gnome-keyring), or export them in your environment")
+        return EXIT_FAIL
     added: list[str] = []
 
     def change(now: ToolsConfig) -> None:

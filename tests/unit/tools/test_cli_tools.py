@@ -149,3 +149,15 @@ def test_test_says_why_a_server_does_not_start(paths: AppPaths) -> None:
     ]
     code, out, _ = cli("tools", "test", "x", "--json")
     assert code == 1 and json.loads(out)["error"]["code"] == "tool_server_failed"
+
+
+def test_without_a_keychain_secrets_are_refused_not_lost(
+    paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from keyring.backends import fail
+
+    monkeypatch.setattr(keyring, "get_keyring", fail.Keyring)
+    code, _, err = cli("tools", "add", "gh", "--env", "GITHUB_TOKEN=ghp_nowhere", "--command", "gh-mcp")
+    assert code == 1 and "error: no working keychain" in err and "export them in your environment" in err
+    assert not (paths.config_dir / MCP_FILE_NAME).exists()
+    assert cli("tools", "add", "plain", "--env", "LOG=debug", "--command", "x")[0] == 0  # no secret: fine

@@ -12,6 +12,7 @@ A server in the file::
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -20,7 +21,8 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from trayai.core.errors import ConfigError, ErrorCode, make_error
-from trayai.core.paths import AppPaths
+from trayai.core.filelock import FileLockedError, exclusive_lock
+from trayai.core.paths import AppPaths, ensure_private_dir
 from trayai.core.settings.config import atomic_write_text
 from trayai.core.settings.secrets import SecretStore
 from trayai.core.strenum import StrEnum
@@ -29,6 +31,7 @@ MCP_FILE_NAME = "mcp.json"
 KEYCHAIN_REF = "${keychain}"  # the value in the file of a secret kept in the keychain
 DEFAULT_TIMEOUT = 60.0
 MAX_TIMEOUT = 3600.0
+LOCK_WAIT = 2.0  # seconds to wait for another writer of mcp.json
 # Names whose values are secrets: *KEY*, *TOKEN*, *SECRET*, *PASSWORD*, Authorization (and the like).
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|AUTHORIZATION|COOKIE|CREDENTIAL", re.IGNORECASE)
 _NAME = re.compile(r"[^\x00-\x1f\x7f/]{1,64}")
@@ -289,10 +292,21 @@ class ToolsStore:
         atomic_write_text(self.path, json.dumps(config.to_json(), indent=2, ensure_ascii=False) + "\n")
 
     def update(self, change: Callable[[ToolsConfig], T]) -> T:
-        """Apply ``change`` to the file as it is now and save it: another window may have saved since."""
-        config = self.load()
-        value = change(config)
-        self.save(config)
+        """Apply ``change`` to the file as it is now and save it, under a lock: the CLI, the tray and
+        Settings never interleave a read-modify-write (each holds it for milliseconds)."""
+        lock = self.path.with_name(f".{self.path.name}.lock")
+        ensure_private_dir(lock.parent)
+        os.close(os.open(lock, os.O_WRONLY | os.O_CREAT, 0o600))  # user-only before it is locked
+        try:
+            with exclusive_lock(lock, what="another trayai", wait=LOCK_WAIT, poll=0.01):
+                config = self.load()
+                value = change(config)
+                self.save(config)
+        except FileLockedError:
+            raise ConfigError(
+                f"{self.path} is being saved by another trayai process ({lock} is locked)",
+                "Try again; if it lasts, end the trayai process that hangs.",
+            ) from None
         return value
 
     def put(self, server: ServerConfig) -> tuple[ServerConfig, list[str]]:
@@ -311,6 +325,14 @@ class ToolsStore:
                     notes.append(outcome.warning)
             server = server.with_values(section, kept)
         return server, notes
+
+    def needs_keychain(self, server: ServerConfig) -> bool:
+        """True when :meth:`put` would move a value of ``server`` to the keychain."""
+        return any(
+            value and value != KEYCHAIN_REF and is_secret_name(name)
+            for _section, values in server._sections()  # noqa: SLF001 - the same module's helper
+            for name, value in values.items()
+        )
 
     def forget(self, server: ServerConfig) -> None:
         """Delete the keychain entries of a server that is removed."""
