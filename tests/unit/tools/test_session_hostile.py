@@ -181,3 +181,18 @@ async def test_calling_a_closed_connection_says_so(connection: ServerConnection)
     with pytest.raises(TrayaiError) as failed:
         await connection.call("echo", {})
     assert failed.value.code is ErrorCode.TOOL_UNAVAILABLE
+
+
+@pytest.mark.anyio
+async def test_closing_a_server_that_is_still_starting_does_not_wait_for_it() -> None:
+    connection = ServerConnection(hostile("--silent-at-start"), connect_timeout=60)
+    starting = asyncio.create_task(connection.start())
+    await until(lambda: connection.child is not None and connection.child.process is not None, what="spawned")
+    started = time.monotonic()
+    await connection.close()
+    assert time.monotonic() - started < 5
+    assert connection.state is ConnectionState.CLOSED
+    assert connection.child is not None and connection.child.returncode is not None
+    with pytest.raises(TrayaiError) as closed:
+        await starting
+    assert closed.value.message == "Tool server 'hostile' was closed while starting"

@@ -10,7 +10,6 @@ the connection's life; calls come from any task on the same asyncio loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -93,19 +92,22 @@ class ServerConnection:
         self._owner = asyncio.create_task(self._own(), name=f"mcp:{self.name}")
         await self._ready.wait()
         if self.state is not ConnectionState.CONNECTED:
-            assert self.error is not None
-            raise self.error
+            raise self.error or make_error(
+                ErrorCode.TOOL_UNAVAILABLE, f"Tool server {self.name!r} was closed while starting"
+            )
 
     async def close(self) -> None:
-        """Stop the server (bounded: stdin closed, SIGTERM, SIGKILL) and wait until it is gone."""
+        """Stop the server (bounded: stdin closed, SIGTERM, SIGKILL) and wait until it is gone; one
+        still starting is not waited for (its handshake may take ``connect_timeout``)."""
         self._closing = True
         for check in list(self._checks):
             check.cancel()
         if self._stop is not None:
             self._stop.set()
         if self._owner is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(self._owner)
+            if self.state is ConnectionState.STARTING:
+                self._owner.cancel()
+            await asyncio.wait({self._owner})  # its own outcome is in state/error; ours may still be a cancel
 
     async def call(
         self,
