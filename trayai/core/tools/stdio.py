@@ -177,17 +177,17 @@ async def stop_process(process: anyio.abc.Process, grace: float = EXIT_GRACE) ->
     if process.stdin is not None:
         with contextlib.suppress(OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
             await process.stdin.aclose()
-    for sig in (None, signal.SIGTERM, signal.SIGKILL):
-        if sig is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, sig)
+    for step in ("wait", "terminate", "kill"):
+        if step != "wait":
+            _signal_group(process, hard=step == "kill")
         with anyio.move_on_after(grace):
             while process.returncode is None:
                 await anyio.sleep(0.01)
         if process.returncode is not None:
             break
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)  # its children, when the leader is gone already
+    if hasattr(os, "killpg"):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)  # its children, when the leader is gone already
     for pipe in (process.stdout, process.stderr):
         if pipe is not None:
             with contextlib.suppress(OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
@@ -201,3 +201,14 @@ async def stop_process(process: anyio.abc.Process, grace: float = EXIT_GRACE) ->
     if callable(close):
         with contextlib.suppress(PermissionError):
             close()
+
+
+def _signal_group(process: anyio.abc.Process, *, hard: bool) -> None:
+    """SIGTERM (or SIGKILL) the server's whole process group; the process alone where there are none."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL if hard else signal.SIGTERM)
+        elif hard:
+            process.kill()
+        else:
+            process.terminate()
