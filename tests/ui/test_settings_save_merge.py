@@ -24,6 +24,8 @@ from trayai.core.settings.config import ConfigStore, Profile, Settings
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
 from trayai.core.status import ServerState
 from trayai.ui.settings.dialog import SettingsDialog
+from trayai.ui.settings.generation_page import GenerationPage
+from trayai.ui.settings.profiles_page import ProfilesPage
 
 REMOTE_URL = "http://127.0.0.1:9/v1"
 
@@ -79,7 +81,7 @@ def test_both_sides_edit_the_same_profile_and_rename_follows(paths: AppPaths, qt
     """The dialog renames Local and sets its temperature; the CLI sets Local's model: one profile."""
     dialog = open_dialog(paths, qtbot, local_and_lab())
     dialog.name_edit.setText("Home")
-    dialog.generation_editors["temperature"].widget.setValue(0.2)  # type: ignore[attr-defined]
+    dialog.page(GenerationPage).editors["temperature"].widget.setValue(0.2)  # type: ignore[attr-defined]
     trayai("profile", "set", "Local", "--model", "from-cli")
     assert dialog.try_accept()
     data = saved(paths)
@@ -96,8 +98,8 @@ def test_removals_on_either_side_stay_removed(paths: AppPaths, qtbot: QtBot) -> 
     dialog = open_dialog(paths, qtbot, settings)
     trayai("profile", "remove", "Old")  # the CLI removes one the dialog leaves alone
     trayai("preset", "add", "Terse", "--system", "Be terse.")
-    dialog._select(2)  # Lab (ids count from 1 in list order)
-    dialog.delete_profile()  # the dialog removes one the CLI leaves alone
+    dialog.page(ProfilesPage).select(2)  # Lab (ids count from 1 in list order)
+    dialog.page(ProfilesPage).delete_profile()  # the dialog removes one the CLI leaves alone
     assert dialog.try_accept()
     data = saved(paths)
     assert [p["name"] for p in data["profiles"]] == ["Local"]
@@ -105,9 +107,9 @@ def test_removals_on_either_side_stay_removed(paths: AppPaths, qtbot: QtBot) -> 
 
 
 def conflict_box(qtbot: QtBot, dialog: SettingsDialog) -> QMessageBox:
-    qtbot.waitUntil(lambda: dialog.conflict_box is not None and dialog.conflict_box.isVisible())
-    assert dialog.conflict_box is not None
-    return dialog.conflict_box
+    qtbot.waitUntil(lambda: dialog.conflicts.box is not None and dialog.conflicts.box.isVisible())
+    assert dialog.conflicts.box is not None
+    return dialog.conflicts.box
 
 
 def button(box: QMessageBox, text: str) -> QAbstractButton:
@@ -143,7 +145,7 @@ def test_the_same_setting_changed_on_both_sides_is_asked(
     else:
         cancel = box.button(QMessageBox.StandardButton.Cancel)
         qtbot.mouseClick(cancel if answer == "Cancel" else button(box, answer), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.conflict_box is None)
+    qtbot.waitUntil(lambda: dialog.conflicts.box is None)
     data = saved(paths)
     assert data["poll_interval"] == poll
     assert dialog.isVisible() is not closed
