@@ -66,10 +66,10 @@ def two_profiles(url: str) -> Settings:
 def test_cancel_reverts_everything(paths: AppPaths, qtbot: QtBot, server: ScriptedServer) -> None:
     rig = Rig(paths, qtbot, two_profiles(server.base_url))
     before = rig.saved()
-    rig.dialog.name_edit.setText("Renamed")
-    rig.dialog.url_edit.setText("localhost:9999")
-    rig.dialog.general_editors["poll_interval"].widget.setValue(42)  # type: ignore[attr-defined]
-    rig.dialog.add_profile()
+    rig.dialog.profiles_page.name_edit.setText("Renamed")
+    rig.dialog.profiles_page.url_edit.setText("localhost:9999")
+    rig.dialog.general_page.editors["poll_interval"].widget.setValue(42)  # type: ignore[attr-defined]
+    rig.dialog.profiles_page.add_profile()
     rig.dialog.reject()
     assert rig.saved() == before and rig.applied == []
     assert [p.name for p in rig.loaded.settings.profiles] == ["Scripted", "Other"]  # the live copy untouched
@@ -77,7 +77,7 @@ def test_cancel_reverts_everything(paths: AppPaths, qtbot: QtBot, server: Script
 
 def test_ok_saves_only_non_defaults(paths: AppPaths, qtbot: QtBot) -> None:
     rig = Rig(paths, qtbot)
-    rig.dialog.general_editors["poll_interval"].widget.setValue(12)  # type: ignore[attr-defined]
+    rig.dialog.general_page.editors["poll_interval"].widget.setValue(12)  # type: ignore[attr-defined]
     rig.dialog.page(GenerationPage).editors["temperature"].widget.setValue(0.2)  # type: ignore[attr-defined]
     assert rig.dialog.try_accept()
     saved = rig.saved()
@@ -101,7 +101,7 @@ def test_validation_keeps_the_dialog_open(
 ) -> None:
     rig = Rig(paths, qtbot, two_profiles("http://localhost:8080/v1"))
     before = rig.saved()
-    widget = rig.dialog.name_edit if field == "name" else rig.dialog.url_edit
+    widget = rig.dialog.profiles_page.name_edit if field == "name" else rig.dialog.profiles_page.url_edit
     widget.setText(text)
     assert not rig.dialog.try_accept()
     assert rig.dialog.isVisible() and rig.dialog.error_label.isVisible()
@@ -111,8 +111,8 @@ def test_validation_keeps_the_dialog_open(
 
 def test_url_is_normalised_live_and_on_ok(paths: AppPaths, qtbot: QtBot) -> None:
     rig = Rig(paths, qtbot)
-    rig.dialog.url_edit.clear()
-    qtbot.keyClicks(rig.dialog.url_edit, "localhost:11434")
+    rig.dialog.profiles_page.url_edit.clear()
+    qtbot.keyClicks(rig.dialog.profiles_page.url_edit, "localhost:11434")
     assert "will use http://localhost:11434/v1" in rig.dialog.page(ProfilesPage).url_note.text()
     assert rig.dialog.try_accept()
     assert rig.saved()["profiles"][0]["base_url"] == "http://localhost:11434/v1"
@@ -132,18 +132,21 @@ def test_presets_fill_the_url(paths: AppPaths, qtbot: QtBot) -> None:
     ):
         index = next(i for i, label in enumerate(labels) if name in label)
         combo.activated.emit(index)
-        assert rig.dialog.url_edit.text().endswith(url), (name, rig.dialog.url_edit.text())
+        assert rig.dialog.profiles_page.url_edit.text().endswith(url), (
+            name,
+            rig.dialog.profiles_page.url_edit.text(),
+        )
 
 
 def test_add_duplicate_delete_and_use_profiles(paths: AppPaths, qtbot: QtBot) -> None:
     rig = Rig(paths, qtbot, two_profiles("http://localhost:8080/v1"))
-    rig.dialog.add_profile()
-    rig.dialog.name_edit.setText("Ollama at home")
-    rig.dialog.url_edit.setText("192.168.1.20:11434")
+    rig.dialog.profiles_page.add_profile()
+    rig.dialog.profiles_page.name_edit.setText("Ollama at home")
+    rig.dialog.profiles_page.url_edit.setText("192.168.1.20:11434")
     rig.dialog.page(ProfilesPage).checks.model_combo.setEditText("smollm2:latest")
-    rig.dialog.use_current()
+    rig.dialog.profiles_page.use_current()
     rig.dialog.page(ProfilesPage).duplicate_profile()
-    assert rig.dialog.name_edit.text() == "Ollama at home (copy)"
+    assert rig.dialog.profiles_page.name_edit.text() == "Ollama at home (copy)"
     rig.dialog.page(ProfilesPage).delete_profile()
     assert rig.dialog.try_accept()
     saved = rig.saved()
@@ -158,7 +161,7 @@ def test_renaming_the_active_profile_keeps_it_active_and_its_key(paths: AppPaths
     settings.profiles[0].key_in_keychain = True
     rig = Rig(paths, qtbot, settings)
     rig.secrets.set("Scripted", "sk-secret-123")
-    rig.dialog.name_edit.setText("Work vLLM")
+    rig.dialog.profiles_page.name_edit.setText("Work vLLM")
     assert rig.dialog.try_accept()
     assert rig.saved()["active_profile"] == "Work vLLM"
     assert rig.secrets.get("Work vLLM") == "sk-secret-123" and rig.secrets.get("Scripted") is None
@@ -170,13 +173,16 @@ def test_environment_values_are_locked_and_not_written(paths: AppPaths, qtbot: Q
         "model": Override("model", "LOCAL_MODEL_NAME", "env-model", "/home/u/.env:2"),
     }
     rig = Rig(paths, qtbot, overrides=overrides)
-    assert not rig.dialog.url_edit.isEnabled() and rig.dialog.url_edit.text() == "http://envhost:9000/v1"
-    assert "LOCAL_MODEL_BASE_URL" in rig.dialog.url_edit.toolTip()
+    assert (
+        not rig.dialog.profiles_page.url_edit.isEnabled()
+        and rig.dialog.profiles_page.url_edit.text() == "http://envhost:9000/v1"
+    )
+    assert "LOCAL_MODEL_BASE_URL" in rig.dialog.profiles_page.url_edit.toolTip()
     assert (
         not rig.dialog.page(ProfilesPage).checks.model_combo.isEnabled()
         and "/home/u/.env:2" in rig.dialog.page(ProfilesPage).checks.model_combo.toolTip()
     )
-    rig.dialog.general_editors["notifications"].widget.setChecked(False)  # type: ignore[attr-defined]
+    rig.dialog.general_page.editors["notifications"].widget.setChecked(False)  # type: ignore[attr-defined]
     assert rig.dialog.try_accept()
     saved = rig.saved()
     assert "envhost" not in json.dumps(saved) and "env-model" not in json.dumps(saved)
@@ -188,15 +194,15 @@ def test_live_model_list_from_the_server(
 ) -> None:
     server.models = ["ai/smollm2", "ai/qwen3", "ai/llama3.2"]
     rig = Rig(paths, qtbot)
-    rig.dialog.url_edit.setText(server.base_url)
-    ids = run(rig.dialog.refresh_models())
+    rig.dialog.profiles_page.url_edit.setText(server.base_url)
+    ids = run(rig.dialog.profiles_page.checks.refresh_models())
     assert ids == ["ai/smollm2", "ai/qwen3", "ai/llama3.2"]
     combo = rig.dialog.page(ProfilesPage).checks.model_combo
     assert [combo.itemText(i) for i in range(combo.count())] == ids
     combo.setCurrentIndex(1)
     assert "3 models listed" in rig.dialog.page(ProfilesPage).checks.models_note.text()
     server.models = []
-    assert run(rig.dialog.refresh_models()) == []
+    assert run(rig.dialog.profiles_page.checks.refresh_models()) == []
     assert "type the name" in rig.dialog.page(ProfilesPage).checks.models_note.text()
     combo.setEditText("my-own-model")  # free text when the server lists none
     assert rig.dialog.try_accept()
@@ -205,8 +211,8 @@ def test_live_model_list_from_the_server(
 
 def test_model_list_failure_is_explained(paths: AppPaths, qtbot: QtBot, run: Callable[..., Any]) -> None:
     rig = Rig(paths, qtbot)
-    rig.dialog.url_edit.setText(f"http://127.0.0.1:{free_port()}/v1")
-    assert run(rig.dialog.refresh_models()) == []
+    rig.dialog.profiles_page.url_edit.setText(f"http://127.0.0.1:{free_port()}/v1")
+    assert run(rig.dialog.profiles_page.checks.refresh_models()) == []
     assert "Could not list models" in rig.dialog.page(ProfilesPage).checks.models_note.text()
     assert "Nothing is listening" in rig.dialog.page(ProfilesPage).checks.models_note.text()
 
@@ -216,7 +222,7 @@ def test_connection_outcomes(
 ) -> None:
     rig = Rig(paths, qtbot)
     dialog = rig.dialog
-    dialog.url_edit.setText(server.base_url)
+    dialog.profiles_page.url_edit.setText(server.base_url)
     dialog.page(ProfilesPage).checks.model_combo.setEditText("ai/smollm2")
     report = run(dialog.page(ProfilesPage).checks.test_connection())
     assert report is not None and all(c.ok for c in report.checks if c.ok is not None)
@@ -233,15 +239,15 @@ def test_connection_outcomes(
         "✗ Authentication" in dialog.page(ProfilesPage).checks.test_result.text()
         and "→" in dialog.page(ProfilesPage).checks.test_result.text()
     )
-    dialog.key_edit.setText("sk-right")
-    dialog.key_edit.textEdited.emit("sk-right")
+    dialog.profiles_page.key_edit.setText("sk-right")
+    dialog.profiles_page.key_edit.textEdited.emit("sk-right")
     run(dialog.page(ProfilesPage).checks.test_connection())
     assert "✓ Authentication" in dialog.page(ProfilesPage).checks.test_result.text()
 
-    dialog.url_edit.setText(f"http://127.0.0.1:{free_port()}/v1")
+    dialog.profiles_page.url_edit.setText(f"http://127.0.0.1:{free_port()}/v1")
     run(dialog.page(ProfilesPage).checks.test_connection())
     assert "✗ Server reachable" in dialog.page(ProfilesPage).checks.test_result.text()
-    dialog.url_edit.setText("ftp://x")
+    dialog.profiles_page.url_edit.setText("ftp://x")
     run(dialog.page(ProfilesPage).checks.test_connection())
     assert dialog.page(ProfilesPage).checks.test_result.text().startswith("✗")
 
@@ -252,8 +258,8 @@ def test_key_goes_to_the_keychain_never_the_file(paths: AppPaths, qtbot: QtBot, 
         "In-memory" in rig.dialog.page(ProfilesPage).key_note.text()
         or "key" in rig.dialog.page(ProfilesPage).key_note.text().lower()
     )
-    rig.dialog.key_edit.setText("sk-very-secret-987")
-    rig.dialog.key_edit.textEdited.emit("sk-very-secret-987")
+    rig.dialog.profiles_page.key_edit.setText("sk-very-secret-987")
+    rig.dialog.profiles_page.key_edit.textEdited.emit("sk-very-secret-987")
     assert "when you press OK" in rig.dialog.page(ProfilesPage).key_note.text()
     assert rig.dialog.try_accept()
     profile = rig.loaded.settings.active().name
@@ -278,8 +284,8 @@ def test_session_only_keychain_is_said_plainly(paths: AppPaths, qtbot: QtBot) ->
     dialog = SettingsDialog(rig.loaded, broken, rig.store)
     qtbot.addWidget(dialog)
     assert "session only" in dialog.page(ProfilesPage).key_note.text()
-    dialog.key_edit.setText("sk-1")
-    dialog.key_edit.textEdited.emit("sk-1")
+    dialog.profiles_page.key_edit.setText("sk-1")
+    dialog.profiles_page.key_edit.textEdited.emit("sk-1")
     assert dialog.try_accept()
     assert dialog.warnings and "this session only" in dialog.warnings[0]
     assert broken.get(rig.loaded.settings.active().name) == "sk-1"
@@ -287,17 +293,17 @@ def test_session_only_keychain_is_said_plainly(paths: AppPaths, qtbot: QtBot) ->
 
 def test_builtin_server_and_hotkey_fields(paths: AppPaths, qtbot: QtBot) -> None:
     rig = Rig(paths, qtbot)
-    rig.dialog.builtin_editors["port"].widget.setValue(8099)  # type: ignore[attr-defined]
-    rig.dialog.builtin_editors["autostart"].widget.setChecked(False)  # type: ignore[attr-defined]
+    rig.dialog.builtin_page.editors["port"].widget.setValue(8099)  # type: ignore[attr-defined]
+    rig.dialog.builtin_page.editors["autostart"].widget.setChecked(False)  # type: ignore[attr-defined]
     rig.dialog.page(BuiltinPage).model_file_edit.setText("/models/other.gguf")
     from PySide6.QtGui import QKeySequence
 
-    rig.dialog.hotkey_edit.setKeySequence(QKeySequence("Ctrl+Shift+Space"))
+    rig.dialog.hotkey_page.hotkey_edit.setKeySequence(QKeySequence("Ctrl+Shift+Space"))
     assert rig.dialog.try_accept()
     saved = rig.saved()
     assert saved["builtin_server"] == {"port": 8099, "autostart": False, "model_file": "/models/other.gguf"}
     assert saved["hotkey"] == "Ctrl+Shift+Space"
-    spin = rig.dialog.builtin_editors["port"].widget
+    spin = rig.dialog.builtin_page.editors["port"].widget
     assert spin.minimum() == 1 and spin.maximum() == 65535  # type: ignore[attr-defined]
 
 
@@ -309,21 +315,21 @@ def test_a_problem_shows_its_section_and_profile(paths: AppPaths, qtbot: QtBot) 
     rig = Rig(paths, qtbot, two_profiles("http://localhost:8080/v1"))
     dialog = rig.dialog
     dialog.show_section("General")
-    dialog.hotkey_edit.setKeySequence(QKeySequence("A"))  # no modifier: refused
+    dialog.hotkey_page.hotkey_edit.setKeySequence(QKeySequence("A"))  # no modifier: refused
     assert not dialog.try_accept()
     assert dialog.error_label.text().startswith("Hotkey: ")
     assert dialog.sections.currentItem().text() == HotkeyPage.section
     assert dialog.pages.currentIndex() == dialog.sections.currentRow()
 
-    dialog.hotkey_edit.clear()
-    dialog.profiles.setCurrentRow(1)  # "Other" takes the first one's name
-    dialog.name_edit.setText("Scripted")
+    dialog.hotkey_page.hotkey_edit.clear()
+    dialog.profiles_page.profiles.setCurrentRow(1)  # "Other" takes the first one's name
+    dialog.profiles_page.name_edit.setText("Scripted")
     dialog.show_section("General")
     assert not dialog.try_accept()
     assert dialog.error_label.text() == "Two endpoints are named “Scripted”: names must differ."
     assert dialog.sections.currentItem().text() == ProfilesPage.section
-    assert dialog.profiles.currentRow() == 0  # the first twin is shown
-    assert dialog.url_edit.text() == "http://localhost:8080/v1"
+    assert dialog.profiles_page.profiles.currentRow() == 0  # the first twin is shown
+    assert dialog.profiles_page.url_edit.text() == "http://localhost:8080/v1"
 
 
 def test_profiles_are_listed_under_stable_ids(paths: AppPaths, qtbot: QtBot) -> None:
@@ -332,13 +338,14 @@ def test_profiles_are_listed_under_stable_ids(paths: AppPaths, qtbot: QtBot) -> 
 
     def ids() -> list[int]:
         return [
-            dialog.profiles.item(r).data(Qt.ItemDataRole.UserRole) for r in range(dialog.profiles.count())
+            dialog.profiles_page.profiles.item(r).data(Qt.ItemDataRole.UserRole)
+            for r in range(dialog.profiles_page.profiles.count())
         ]
 
     first = ids()
     assert len(set(first)) == 2 and all(0 < uid < 1000 for uid in first)  # small counters, not id()
-    dialog.name_edit.setText("Renamed")
-    dialog.add_profile()
+    dialog.profiles_page.name_edit.setText("Renamed")
+    dialog.profiles_page.add_profile()
     assert ids()[:2] == first and ids()[2] not in first
     dialog.page(ProfilesPage).delete_profile()
     assert ids() == first

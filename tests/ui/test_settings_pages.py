@@ -145,7 +145,7 @@ def test_closing_the_dialog_cancels_the_model_listing(
     qtbot.addWidget(dialog)
     dialog.show()
     checks = dialog.page(ProfilesPage).checks
-    dialog.url_edit.setText(server.base_url)
+    dialog.profiles_page.url_edit.setText(server.base_url)
 
     async def close_while_listing() -> None:
         checks.refresh_button.click()

@@ -43,7 +43,7 @@ def test_editing_an_action_is_saved_and_applied(paths: AppPaths, qtbot: QtBot) -
     rig = Rig(paths, qtbot)
     dialog = rig.dialog
     dialog.show_section(ActionsPage.section)
-    actions = dialog.actions_editor
+    actions = dialog.actions_page.editor
     assert [actions.list.item(r).text() for r in range(actions.list.count())] == [
         a.name for a in DEFAULT_ACTIONS
     ]
@@ -67,7 +67,7 @@ def test_editing_an_action_is_saved_and_applied(paths: AppPaths, qtbot: QtBot) -
 
 def test_add_and_remove_actions_keys_run_out_at_nine(paths: AppPaths, qtbot: QtBot) -> None:
     rig = Rig(paths, qtbot)
-    actions = rig.dialog.actions_editor
+    actions = rig.dialog.actions_page.editor
     rig.dialog.show_section(ActionsPage.section)
     qtbot.mouseClick(actions.add_button, Qt.MouseButton.LeftButton)
     assert widget(actions, "name").text() == "New action"
@@ -92,7 +92,7 @@ def test_a_bad_template_or_a_taken_key_keeps_the_dialog_open_on_that_action(
 ) -> None:
     rig = Rig(paths, qtbot)
     dialog = rig.dialog
-    actions = dialog.actions_editor
+    actions = dialog.actions_page.editor
     actions.list.setCurrentRow(2)
     widget(actions, "template").setPlainText("Translate {selecton}")
     dialog.show_section("General")
@@ -139,7 +139,7 @@ def test_presets_are_edited_renamed_and_validated(paths: AppPaths, qtbot: QtBot)
 
 def test_cancel_keeps_presets_and_actions(paths: AppPaths, qtbot: QtBot) -> None:
     rig = Rig(paths, qtbot)
-    rig.dialog.actions_editor.remove()
+    rig.dialog.actions_page.editor.remove()
     rig.dialog.page(PresetsPage).editor.add()
     rig.dialog.reject()
     assert rig.applied == [] and not paths.config_file.exists()
@@ -151,7 +151,7 @@ def test_an_empty_list_disables_the_form(paths: AppPaths, qtbot: QtBot) -> None:
     settings = Settings()
     settings.actions = []
     rig = Rig(paths, qtbot, settings)
-    actions = rig.dialog.actions_editor
+    actions = rig.dialog.actions_page.editor
     assert actions.list.count() == 0 and actions.current_row is None
     assert not widget(actions, "template").isEnabled() and not actions.remove_button.isEnabled()
     actions.add()

@@ -66,7 +66,7 @@ def press_ok(qtbot: QtBot, dialog: SettingsDialog) -> None:
 def test_ok_keeps_the_profile_the_cli_added_while_the_dialog_was_open(paths: AppPaths, qtbot: QtBot) -> None:
     dialog = open_dialog(paths, qtbot, local_and_lab())
     trayai("profile", "add", "Remote", "--base-url", REMOTE_URL, "--model", "qwen3")
-    dialog.general_editors["poll_interval"].widget.setValue(12)  # type: ignore[attr-defined]
+    dialog.general_page.editors["poll_interval"].widget.setValue(12)  # type: ignore[attr-defined]
     applied: list[Settings] = []
     dialog.applied.connect(applied.append)
     press_ok(qtbot, dialog)
@@ -80,7 +80,7 @@ def test_ok_keeps_the_profile_the_cli_added_while_the_dialog_was_open(paths: App
 def test_both_sides_edit_the_same_profile_and_rename_follows(paths: AppPaths, qtbot: QtBot) -> None:
     """The dialog renames Local and sets its temperature; the CLI sets Local's model: one profile."""
     dialog = open_dialog(paths, qtbot, local_and_lab())
-    dialog.name_edit.setText("Home")
+    dialog.profiles_page.name_edit.setText("Home")
     dialog.page(GenerationPage).editors["temperature"].widget.setValue(0.2)  # type: ignore[attr-defined]
     trayai("profile", "set", "Local", "--model", "from-cli")
     assert dialog.try_accept()
@@ -131,8 +131,8 @@ def test_the_same_setting_changed_on_both_sides_is_asked(
     paths: AppPaths, qtbot: QtBot, answer: str, poll: float, closed: bool
 ) -> None:
     dialog = open_dialog(paths, qtbot, local_and_lab())
-    dialog.general_editors["poll_interval"].widget.setValue(12)  # type: ignore[attr-defined]
-    dialog.general_editors["notifications"].widget.setChecked(False)  # type: ignore[attr-defined]
+    dialog.general_page.editors["poll_interval"].widget.setValue(12)  # type: ignore[attr-defined]
+    dialog.general_page.editors["notifications"].widget.setChecked(False)  # type: ignore[attr-defined]
     trayai("config", "set", "poll_interval", "30")
     trayai("profile", "add", "Remote", "--base-url", REMOTE_URL)
     assert not dialog.try_accept()  # not yet: the question comes first

@@ -9,10 +9,9 @@ page scrolls rather than clipping (docs/architecture.md, "The settings dialog").
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import logging
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QResizeEvent
@@ -121,7 +120,6 @@ class SettingsDialog(QDialog):
         self.warnings: list[str] = []
         self._keys_applied = False
         self._tasks = TaskOwner()  # live model lists and connection tests, cancelled on closing
-        self._ending: asyncio.Task[Any] | None = None
         context = PageContext(
             loaded=loaded,
             secrets=secrets,
@@ -133,13 +131,16 @@ class SettingsDialog(QDialog):
         )
         self._pages = [page(context) for page in PAGES]
         self.profiles_page = self.page(ProfilesPage)
+        self.general_page = self.page(GeneralPage)
+        self.builtin_page = self.page(BuiltinPage)
+        self.hotkey_page = self.page(HotkeyPage)
+        self.actions_page = self.page(ActionsPage)
         self.profiles_page.drive([page for page in self._pages if isinstance(page, ProfilePart)])
         self.conflicts = ConflictQuestion(self, self._answered)
         self._narrow = False
         self._build()
         for page in self._pages:
             page.load(self.settings)
-        self._name_controls()
         # Explicit: the wide layout's larger minimum must not hold the window wide.
         self.setMinimumSize(self.MIN_WIDTH, self.MIN_HEIGHT)
         screen = QGuiApplication.primaryScreen()
@@ -149,25 +150,6 @@ class SettingsDialog(QDialog):
     def page(self, kind: type[PageT]) -> PageT:
         """The dialog's page of this class."""
         return next(page for page in self._pages if isinstance(page, kind))
-
-    def _name_controls(self) -> None:
-        """The controls the app's own tests drive through the dialog (tests/ui/test_app.py,
-        test_narrow_windows.py, tests/support/gui_session.py…), named as before the pages existed."""
-        endpoints = self.profiles_page
-        self.profiles = endpoints.profiles
-        self.add_button = endpoints.add_button
-        self.name_edit = endpoints.name_edit
-        self.url_edit = endpoints.url_edit
-        self.key_edit = endpoints.key_edit
-        self.running_note = endpoints.running_note
-        self.add_profile = endpoints.add_profile
-        self.use_current = endpoints.use_current
-        self.refresh_models = endpoints.checks.refresh_models
-        self.general_editors = self.page(GeneralPage).editors
-        self.builtin_editors = self.page(BuiltinPage).editors
-        self.hotkey_edit = self.page(HotkeyPage).hotkey_edit
-        self.hotkey_state = self.page(HotkeyPage).hotkey_state
-        self.actions_editor = self.page(ActionsPage).editor
 
     # ------------------------------------------------------------------ layout
 
@@ -296,9 +278,8 @@ class SettingsDialog(QDialog):
         self._save_merged(side, conflicts)
 
     def _end_tasks(self) -> None:
-        """Closing ends the dialog's network work: its tasks are cancelled and awaited, once."""
-        if len(self._tasks) and self._ending is None:
-            self._ending = asyncio.ensure_future(self._tasks.cancel_all())
+        """Closing ends the dialog's network work: its tasks are cancelled (they unwind on their own)."""
+        self._tasks.close()
 
     def done(self, result: int) -> None:
         """Closing (OK, Cancel, Esc, the window button) cancels the dialog's network work."""
