@@ -143,7 +143,11 @@ class ProfilesPage(SettingsPage):
         fields.addRow("", self.key_note)
         for name, editor in self.editors.items():
             fields.addRow(label_for(name), editor.widget)
-        fields.addRow(self.checks.test_button, self.checks.test_result)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.checks.test_button)
+        test_row.addStretch(1)
+        fields.addRow(test_row)
+        fields.addRow(self.checks.test_result)  # its own panel, the form's whole width
         right = QWidget()
         right.setLayout(fields)
         self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)

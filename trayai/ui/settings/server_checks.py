@@ -17,10 +17,12 @@ from trayai.core.doctor import DoctorReport, diagnose
 from trayai.core.errors import TrayaiError
 from trayai.core.net.urls import InvalidURLError
 from trayai.core.redact import Redactor
+from trayai.core.remedies import plain
 from trayai.core.settings.config import Profile
 from trayai.core.settings.resolve import ResolvedEndpoint
 from trayai.core.settings.secrets import PLACEHOLDER_KEY
 from trayai.core.tasks import TaskOwner
+from trayai.ui.settings.connection_panel import CheckRow, ConnectionTestPanel
 from trayai.ui.settings.page import ClientFactory
 
 log = logging.getLogger(__name__)
@@ -64,11 +66,10 @@ class ServerChecks:
         self.model_row.addWidget(self.model_combo, 1)
         self.model_row.addWidget(self.refresh_button)
         self.test_button = QPushButton("&Test connection")
-        self.test_result = QLabel()
-        self.test_result.setTextFormat(Qt.TextFormat.PlainText)  # quotes the server
-        self.test_result.setObjectName("test_result")
-        self.test_result.setWordWrap(True)
-        self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.test_button.setToolTip(
+            "Check this profile's server now: reachable, key, model (nothing is saved)"
+        )
+        self.test_result = ConnectionTestPanel()
         self.refresh_button.clicked.connect(lambda: self._start("models", self.refresh_models))
         self.test_button.clicked.connect(lambda: self._start("test", self.test_connection))
 
@@ -139,15 +140,10 @@ class ServerChecks:
         finally:
             self.test_button.setEnabled(True)
             await client.aclose()
-        redactor = Redactor([target.key])  # a server may echo the key it was sent
-        lines = []
-        for check in report.checks:
-            mark = "✓" if check.ok else ("✗" if check.ok is False else "–")
-            line = f"{mark} {check.name}: {check.detail}"
-            if check.hint and check.ok is False:
-                line += f"\n    → {check.hint}"
-            lines.append(line)
-        self.test_result.setText(redactor.redact("\n".join(lines)))
+        redact = Redactor([target.key]).redact  # a server may echo the key it was sent
+        self.test_result.show_rows(
+            [CheckRow(c.ok, c.name, redact(c.detail), plain(redact(c.hint or ""))) for c in report.checks]
+        )
         self.last_report = report
         if report.status.models and not self.model_combo.count():
             self.model_combo.addItems(report.status.models)
