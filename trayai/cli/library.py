@@ -70,13 +70,14 @@ def cmd_library(ctx: Context) -> int:
         return EXIT_OK
     ctx.out.write(f"This machine: {memory.words}.\n\n")
     ctx.out.write(table(shown))
+    footer: list[str] = []
     if hidden:
         more = f"{hidden} more do not fit" if hidden > 1 else "1 more does not fit"
-        ctx.out.write(f"\n{more} this machine: --all shows them\n")
+        footer.append(f"{more} this machine: --all shows them")
     if any(p.size_is_guess for p in shown):
-        ctx.out.write(
-            "~ sizes are the catalog's first guesses; a download takes the real ones from the Hub.\n"
-        )
+        footer.append("~ sizes are the catalog's first guesses; a download takes the real ones from the Hub.")
+    if footer:
+        ctx.out.write("\n" + "\n".join(footer) + "\n")
     return EXIT_OK
 
 
