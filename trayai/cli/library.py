@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TypedDict
 
 from trayai.cli.context import EXIT_OK, Context
 from trayai.cli.parents import Parents, Subparsers
@@ -59,7 +59,7 @@ def cmd_library(ctx: Context) -> int:
     shown = picks if args.all else [p for p in picks if p.fit.verdict is not Verdict.TOO_LARGE]
     hidden = len(picks) - len(shown)
     if args.json:
-        report = {
+        report: LibraryReport = {
             "machine": machine_data(memory),
             "models_dir": str(server.models_dir) if server.models_dir else None,
             "models": [pick_data(p) for p in shown],
@@ -108,7 +108,67 @@ def params_text(billions: float) -> str:
     return f"{billions:.1f}B" if billions < 10 else f"{billions:.0f}B"
 
 
-def machine_data(memory: MachineMemory) -> dict[str, Any]:
+class GpuData(TypedDict):
+    name: str
+    total: int
+    free: int
+
+
+class MachineData(TypedDict):
+    ram_total: int
+    ram_available: int
+    gpus: list[GpuData]
+
+
+class CapabilitiesData(TypedDict):
+    tools: bool
+    vision: bool
+    thinking: bool
+
+
+class FitData(TypedDict):
+    verdict: str  # a Verdict's value
+    words: str
+    context: int
+    needs: int
+    free: int
+    gpu_offload: bool | None
+
+
+class LibraryModelData(TypedDict):
+    """One catalog model in ``trayai library --json``."""
+
+    name: str
+    title: str
+    family: str
+    params_b: float
+    repo: str
+    source: str
+    licence: str
+    context_length: int
+    capabilities: CapabilitiesData
+    quant: str
+    file: str
+    projector: str | None
+    size: int
+    size_is_guess: bool
+    fit: FitData
+    downloaded: bool
+    path: str | None
+    description: str
+    note: str
+
+
+class LibraryReport(TypedDict):
+    """``trayai library --json``."""
+
+    machine: MachineData
+    models_dir: str | None
+    models: list[LibraryModelData]
+    hidden: int
+
+
+def machine_data(memory: MachineMemory) -> MachineData:
     return {
         "ram_total": memory.ram_total,
         "ram_available": memory.ram_available,
@@ -116,7 +176,7 @@ def machine_data(memory: MachineMemory) -> dict[str, Any]:
     }
 
 
-def pick_data(pick: Pick) -> dict[str, Any]:
+def pick_data(pick: Pick) -> LibraryModelData:
     model, fit = pick.model, pick.fit
     return {
         "name": model.name,

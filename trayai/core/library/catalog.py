@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, NoReturn
+from typing import NoReturn, TypeVar
 
 from trayai.core.errors import AppError
 from trayai.core.library.fit import ModelShape
@@ -23,6 +23,8 @@ HUB = "https://huggingface.co/"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+T = TypeVar("T")
+E = TypeVar("E", bound=StrEnum)
 
 
 class CatalogError(AppError, ValueError):
@@ -159,7 +161,7 @@ def load_catalog(text: str | None = None) -> Catalog:
     return Catalog(models, doc.text("about"))
 
 
-def _model(item: Any) -> CatalogModel:
+def _model(item: object) -> CatalogModel:
     fields = _Fields(item, "a catalog entry")
     name = fields.text("name")
     fields.where = f"catalog entry {name!r}"
@@ -184,7 +186,7 @@ def _model(item: Any) -> CatalogModel:
     files = tuple(_quant_file(f, fields.where) for f in fields.items("files"))
     if len({f.quant for f in files}) != len(files):
         fields.fail("files", "one file per quantisation")
-    projector = _projector(fields.value("projector", (dict, type(None))), fields.where)
+    projector = _projector(fields.data.get("projector"), fields.where)
     if capabilities.vision != (projector is not None):
         fields.fail("projector", "a projector file exactly when the model has vision")
     return CatalogModel(
@@ -205,18 +207,18 @@ def _model(item: Any) -> CatalogModel:
     )
 
 
-def _quant_file(item: Any, where: str) -> QuantFile:
+def _quant_file(item: object, where: str) -> QuantFile:
     fields = _Fields(item, f"{where}'s files")
     file = fields.text("file")
     if not file.endswith(".gguf") or "/" in file:
         fields.fail("file", "a .gguf file name at the repository's top level")
-    sha = item.get("sha256") if isinstance(item, dict) else None
+    sha = fields.data.get("sha256")
     if sha is not None and not (isinstance(sha, str) and _SHA256.match(sha)):
         fields.fail("sha256", "64 lower-case hex digits")
     return QuantFile(fields.choice("quant", Quant), file, fields.integer("size_guess"), sha)
 
 
-def _projector(item: Any, where: str) -> ProjectorFile | None:
+def _projector(item: object, where: str) -> ProjectorFile | None:
     if item is None:
         return None
     fields = _Fields(item, f"{where}'s projector")
@@ -229,34 +231,34 @@ def _projector(item: Any, where: str) -> ProjectorFile | None:
 class _Fields:
     """Typed reads from one JSON object; a wrong or missing field is a :class:`CatalogError` naming it."""
 
-    def __init__(self, data: Any, where: str) -> None:
+    def __init__(self, data: object, where: str) -> None:
         if not isinstance(data, dict):
             raise CatalogError(f"The model catalog's {where} is not an object")
-        self.data: dict[str, Any] = data
+        self.data: Mapping[str, object] = data
         self.where = where
 
     def fail(self, key: str, wanted: str) -> NoReturn:
         raise CatalogError(f"The model catalog's {self.where} has a bad {key!r}: wanted {wanted}")
 
-    def value(self, key: str, kind: type | tuple[type, ...]) -> Any:
+    def value(self, key: str, kind: type[T]) -> T:
+        """The field, of ``kind`` (a JSON true/false is not a number here)."""
         if key not in self.data:
             raise CatalogError(f"The model catalog's {self.where} has no {key!r}")
         value = self.data[key]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            self.fail(key, getattr(kind, "__name__", "another type"))
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            self.fail(key, kind.__name__)
         return value
 
     def text(self, key: str, *, required: bool = True) -> str:
         if not required and key not in self.data:
             return ""
-        value: str = self.value(key, str)
+        value = self.value(key, str)
         if not value.strip():
             self.fail(key, "some text")
         return value
 
     def integer(self, key: str) -> int:
-        value: int = self.value(key, int)
+        value = self.value(key, int)
         if value <= 0:
             self.fail(key, "a positive integer")
         return value
@@ -265,28 +267,27 @@ class _Fields:
         """An optional non-negative integer (0 when absent)."""
         if key not in self.data:
             return 0
-        value: int = self.value(key, int)
+        value = self.value(key, int)
         if value < 0:
             self.fail(key, "zero or more")
         return value
 
     def number(self, key: str) -> float:
-        value = float(self.value(key, (int, float)))
-        if value <= 0:
+        value = self.data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             self.fail(key, "a positive number")
-        return value
+        return float(value)
 
     def flag(self, key: str) -> bool:
-        value: bool = self.value(key, bool)
-        return value
+        return self.value(key, bool)
 
-    def items(self, key: str) -> Sequence[Any]:
-        value: list[Any] = self.value(key, list)
+    def items(self, key: str) -> list[object]:
+        value: list[object] = self.value(key, list)
         if not value:
             self.fail(key, "at least one item")
         return value
 
-    def choice(self, key: str, enum: type[StrEnum]) -> Any:
+    def choice(self, key: str, enum: type[E]) -> E:
         value = self.text(key)
         try:
             return enum(value)
