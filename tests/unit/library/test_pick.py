@@ -83,3 +83,8 @@ def test_every_catalog_model_gets_a_pick_and_the_gpu_is_said() -> None:
     assert all(p.fit.verdict is Verdict.FITS and p.fit.context == 4096 for p in picks)
     assert all(p.fit.gpu_offload for p in picks)
     assert downloaded_files(None) == {}
+
+
+def test_a_context_asked_beyond_a_models_own_is_judged_at_its_own() -> None:
+    chosen = pick(model("qwen3-8b"), ROOMY, {}, context=131072)
+    assert chosen.fit.verdict is Verdict.FITS and chosen.fit.context == 32768

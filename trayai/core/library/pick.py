@@ -56,7 +56,7 @@ def pick(
 ) -> Pick:
     """The downloaded file when there is one, else the first file in the catalog's order that fits at
     the full context, else the one that fits the longest context, else the smallest."""
-    wanted = context or model.context_length
+    wanted = min(context or model.context_length, model.context_length)  # never past its training
     candidates = [_judged(model, f, memory, on_disk.get(f.file), wanted) for f in model.files]
     downloaded = [c for c in candidates if c.downloaded]
     pool = downloaded or candidates
