@@ -29,7 +29,7 @@ def register(sub: Subparsers, parents: Parents) -> None:
         "--ctx",
         type=context_tokens,
         metavar="TOKENS",
-        help="judge the fit at this context (default: each model's full context)",
+        help="judge the fit at this context (default, and at most: each model's own full context)",
     )
     library.set_defaults(handler=cmd_library)
 
