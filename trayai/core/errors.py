@@ -36,6 +36,8 @@ class AppError(Exception):
       + IconMissing                 ui/icons.py: an icon file of the package is missing or undrawable
       + NoDisplay                   core/display.py: no display server the GUI could open a window on
       + InstanceSocketError         ui/ipc.py: the single-instance socket cannot be made (not: it is taken)
+      + CatalogError                core/library/catalog.py: the model catalog is missing or broken
+      + GgufError                   core/library/ggufmeta.py: not a readable GGUF file
 
     The subclasses keep the built-in base they had, so older ``except`` clauses still catch them.
     """
