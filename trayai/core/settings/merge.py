@@ -19,7 +19,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from trayai.core.settings.config import LIST_FIELDS, Action, ConfigStore, Preset, Profile, Settings
+from trayai.core.settings.config import LIST_FIELDS, Action, Preset, Profile, Settings
+from trayai.core.settings.store import ConfigStore
 
 Item = TypeVar("Item", Profile, Preset, Action)
 

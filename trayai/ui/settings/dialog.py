@@ -50,9 +50,7 @@ from trayai.core.settings import rules as settings_rules
 from trayai.core.settings.config import (
     Action,
     BuiltinServerSettings,
-    ConfigStore,
     GenerationParams,
-    LoadedConfig,
     Preset,
     Profile,
     Settings,
@@ -62,6 +60,7 @@ from trayai.core.settings.presets import PRESETS
 from trayai.core.settings.resolve import ResolvedEndpoint
 from trayai.core.settings.rules import EditedProfile, Problem, free_key, unique_name
 from trayai.core.settings.secrets import PLACEHOLDER_KEY, SecretStore
+from trayai.core.settings.store import ConfigStore, LoadedConfig
 from trayai.ui.settings.fields import FieldEditor, field_of, label_for
 from trayai.ui.settings.lists import LIST_WIDTH, ItemListEditor, set_list_beside
 
