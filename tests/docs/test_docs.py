@@ -63,7 +63,8 @@ PUBLIC_API = {
     "trayai.core.settings.secrets": ["SecretStore"],
     "trayai.core.chat.batch": ["run_batch", "read_items", "completed_ids", "BatchStats"],
     "trayai.core.bench": ["run_bench", "format_reports", "BenchReport"],
-    "trayai.core.chat.history": ["HistoryStore", "SearchHit"],
+    "trayai.core.chat.history": ["HistoryStore"],
+    "trayai.core.chat.history_search": ["SearchHit"],
     "trayai.core.chat.render": ["MarkdownRenderer", "Palette", "Rendered", "stable_prefix_end"],
     "trayai.core.chat.context": ["prepare", "Prepared"],
 }
