@@ -43,8 +43,8 @@ def main() -> None:
         tray.commands.open_settings()
         dialog = tray.settings_opener.dialog
         assert dialog is not None
-        dialog.key_edit.setText(key)
-        dialog.key_edit.textEdited.emit(key)
+        dialog.profiles_page.key_edit.setText(key)
+        dialog.profiles_page.key_edit.textEdited.emit(key)
         assert dialog.try_accept(), dialog.error_label.text()
         await until(lambda: tray.session.resolved.has_real_key, 20, "the key to be resolved")
         print(f"key stored in: {tray.session.secrets.backend_name}", flush=True)

@@ -267,9 +267,9 @@ def floating(sway: Compositor, folder: Path) -> None:
     sway.sized(dialog, NARROW, HEIGHT, "settings at 480 for Alt+A")
     dialog.show_section(SECTIONS[0])
     settle(dialog)
-    before = dialog.profiles.count()
+    before = dialog.profiles_page.profiles.count()
     sway.key(dialog, "-M", "alt", "a", "-m", "alt")  # &Add, the list above the form
-    pumped(lambda: dialog.profiles.count() == before + 1, "Alt+A (Add) to add a profile")
+    pumped(lambda: dialog.profiles_page.profiles.count() == before + 1, "Alt+A (Add) to add a profile")
     sway.gone(dialog)
     store.close()
 

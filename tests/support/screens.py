@@ -239,9 +239,9 @@ def narrow_screens(out: Path, folder: Path) -> dict[str, object]:
         resized(dialog, NARROW, default.height())
     dialog.show_section(SECTIONS[0])
     settle(dialog)
-    before = dialog.profiles.count()
+    before = dialog.profiles_page.profiles.count()
     press(dialog, "alt+a", Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)  # &Add, the list above the form
-    pumped(lambda: dialog.profiles.count() == before + 1, "Alt+A (Add) to add a profile")
+    pumped(lambda: dialog.profiles_page.profiles.count() == before + 1, "Alt+A (Add) to add a profile")
     dialog.close()
     store.close()
     return {"platform": tag, "problems": problems, "shots": shots}

@@ -79,7 +79,9 @@ def test_status_window_menu_and_model_switch(
         app.tray.refresh_menu()
         menu = app.tray.menu
         items = texts(menu)
-        assert items[0].startswith("Ready — 127.0.0.1:")
+        assert items[0].startswith("Ready — ai/smollm2 · 127.0.0.1:")
+        status = next(a for a in menu.actions() if a.objectName() == "status")
+        assert status.isEnabled() and not status.icon().isNull()  # readable, with its state's colour
         assert "Open &chat" in items and "&Quit" in items
         models = submenu(menu, "models")
         choices = [a for a in models.actions() if a.isCheckable()]
@@ -93,9 +95,11 @@ def test_status_window_menu_and_model_switch(
         )
         saved = json.loads(paths.config_file.read_text())
         assert saved["profiles"][0]["model"] == "ai/qwen3"
-        endpoints = submenu(menu, "endpoints")
-        assert [a.text() for a in endpoints.actions()] == ["Scripted", "Nowhere"]
-        endpoints.actions()[1].trigger()
+        servers = submenu(menu, "servers")
+        choices = [a for a in servers.actions() if a.isCheckable()]
+        assert [a.data() for a in choices] == ["Scripted", "Nowhere"]
+        assert choices[0].text().startswith("Scripted — ready") and choices[0].isChecked()
+        choices[1].trigger()
         await until(lambda: app.monitor.state is ServerState.UNREACHABLE)
         assert json.loads(paths.config_file.read_text())["active_profile"] == "Nowhere"
         assert "Nothing is listening on 127.0.0.1:9" in app.tray.tooltip
@@ -248,12 +252,12 @@ def test_settings_dialog_switches_the_live_endpoint(
             assert dialog is not None and dialog.isVisible()
             app.commands.handle("settings")  # a second request raises the same dialog
             assert app.settings_opener.dialog is dialog
-            dialog.add_profile()
-            dialog.name_edit.setText("Second server")
-            dialog.url_edit.setText(other.base_url)
-            assert await dialog.refresh_models() == ["ai/qwen3"]
-            dialog.use_current()
-            dialog.general_editors["poll_interval"].widget.setValue(2)
+            dialog.profiles_page.add_profile()
+            dialog.profiles_page.name_edit.setText("Second server")
+            dialog.profiles_page.url_edit.setText(other.base_url)
+            assert await dialog.profiles_page.checks.refresh_models() == ["ai/qwen3"]
+            dialog.profiles_page.use_current()
+            dialog.general_page.editors["poll_interval"].widget.setValue(2)
             assert dialog.try_accept()
             await until(lambda: app.session.resolved.base_url == other.base_url)
             await until(
@@ -287,7 +291,7 @@ def test_start_at_login_from_the_dialog_writes_and_removes_the_autostart_entry(
         app.commands.open_settings()
         dialog = app.settings_opener.dialog
         assert dialog is not None
-        dialog.general_editors["start_at_login"].widget.setChecked(on)
+        dialog.general_page.editors["start_at_login"].widget.setChecked(on)
         assert dialog.try_accept()
         await until(lambda: entry.exists() is on)
 
@@ -318,12 +322,12 @@ def test_hotkey_status_reaches_tooltip_and_settings(
         assert "Hotkey:" in app.tray.tooltip and "trayai prompt" in app.tray.tooltip
         app.commands.open_settings()
         dialog = app.settings_opener.dialog
-        assert dialog is not None and "trayai prompt" in dialog.hotkey_state.text()
+        assert dialog is not None and "trayai prompt" in dialog.hotkey_page.hotkey_state.text()
         from PySide6.QtGui import QKeySequence
 
-        dialog.hotkey_edit.setKeySequence(QKeySequence("Shift+A"))  # no Ctrl/Alt/Super: refused
+        dialog.hotkey_page.hotkey_edit.setKeySequence(QKeySequence("Shift+A"))  # no Ctrl/Alt/Super: refused
         assert not dialog.try_accept() and "besides Shift" in dialog.error_label.text()
-        dialog.hotkey_edit.clear()
+        dialog.hotkey_page.hotkey_edit.clear()
         assert dialog.try_accept()
         await until(lambda: app.hotkeys.status is not None and "No hotkey set" in app.hotkeys.status.message)
         await until(lambda: QApplication.activeModalWidget() is None)
@@ -428,6 +432,29 @@ def test_tray_text_never_shows_an_echoed_key_or_server_markup(
         assert "sekrit-key-1234" not in window.detail_label.text()
         app.tray.refresh_menu()
         assert not any("sekrit-key-1234" in t for t in texts(app.tray.menu))
+        app.request_quit()
+        assert await task == 0
+
+    run(go())
+
+
+def test_the_status_window_shows_every_line_whole(server: ScriptedServer, make_app: Any, run: Any) -> None:
+    """Slip 5: the no-tray window clipped its last hint line (a fixed 460×170 for wrapped text)."""
+    from tests.support.fitting import clipped, settle
+
+    app = make_app(settings_for(server))
+
+    async def go() -> None:
+        task = asyncio.ensure_future(app.run())
+        await until(lambda: app.monitor.state is ServerState.READY)
+        window = app.tray.window
+        assert window is not None
+        app.tray.message("Model loaded", "qwen3 is in memory and ready to answer your next question")
+        settle(window)
+        assert clipped(window) == []
+        window.resize(360, window.height())  # narrower: the wrapped lines need more height
+        settle(window)
+        assert clipped(window) == []
         app.request_quit()
         assert await task == 0
 

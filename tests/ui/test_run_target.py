@@ -42,9 +42,13 @@ def test_a_retarget_command_moves_the_running_tray_for_this_run_only(
         assert paths.config_file.read_text() == saved  # nothing was saved
         assert json.loads(saved).get("active_profile") != server.base_url
         app.tray.refresh_menu()
-        endpoints = submenu(app.tray.menu, "endpoints")
-        first = endpoints.actions()[0]
+        servers = submenu(app.tray.menu, "servers")
+        first = servers.actions()[0]
         assert first.text() == "Set by --endpoint (this run)" and not first.isEnabled()
+        assert servers.actions()[1].text() == f"Using {server.base_url}"
+        profiles = [a for a in servers.actions() if a.isCheckable()]
+        # The run's server is none of the profiles: none is checked, none says the run's state.
+        assert profiles and not any(a.isChecked() or a.isEnabled() for a in profiles)
         app.commands.handle("target:not json")  # malformed: ignored
         app.request_quit()
         assert await task == 0

@@ -40,7 +40,7 @@ def test_menu_model_before_the_first_report() -> None:
     )
     assert model.state is ServerState.STARTING and model.summary == "checking…"
     assert model.models == [] and model.current_model is None
-    assert model.profiles == ["A", "B"] and model.active_profile == "B"
+    assert model.active_profile == "B"
     assert model.server_label == "127.0.0.1:8123 · ai/smollm2" and model.server_model == "ai/smollm2"
     assert model.server_models == ["ai/smollm2", "tiny"] and model.hotkey == "no hotkey"
     assert model.model_locked_by is None and model.endpoint_locked_by is None and model.log_dir == "/logs"

@@ -31,7 +31,7 @@ import sysconfig
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
 from trayai import APP_NAME
 from trayai.core.errors import AppError
@@ -235,6 +235,21 @@ class FileChange:
     change: Change
 
 
+class FileChangeDict(TypedDict):
+    path: str
+    what: str
+    change: Change
+
+
+class DesktopResultDict(TypedDict):
+    """``trayai desktop install|uninstall --json``."""
+
+    action: Literal["install", "uninstall"]
+    files: list[FileChangeDict]
+    notes: list[str]
+    left_alone: str | None
+
+
 @dataclass(frozen=True)
 class DesktopResult:
     """What install or uninstall did, file by file, and which desktop caches it refreshed."""
@@ -257,7 +272,7 @@ class DesktopResult:
             return "trayai was not in the applications menu: nothing to remove."
         return "trayai was removed from the applications menu."
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> DesktopResultDict:
         return {
             "action": self.action,
             "files": [{"path": str(f.path), "what": f.what, "change": f.change} for f in self.files],

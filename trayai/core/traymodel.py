@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from trayai.core.embedded import RunState
 from trayai.core.net.backends.describe import record_facts
 from trayai.core.net.backends.records import Capabilities, ModelRecord, ModelState, ServerSnapshot
+from trayai.core.net.urls import host_port
 from trayai.core.status import ServerState, StatusReport
 
 if TYPE_CHECKING:
@@ -41,11 +42,12 @@ class ActionEntry:
 
 @dataclass(frozen=True)
 class ServerEntry:
-    """One line of Servers ▸."""
+    """One line of Servers ▸: a profile, what its server is doing (None: not watched), its words."""
 
     profile: str
     label: str
     active: bool
+    state: ServerState | None = None
 
 
 @dataclass
@@ -58,7 +60,6 @@ class MenuModel:
     models: list[str]
     current_model: str | None
     model_locked_by: str | None  # e.g. "LOCAL_MODEL_NAME (environment)"
-    profiles: list[str]
     active_profile: str
     endpoint_locked_by: str | None
     server_state: RunState
@@ -110,8 +111,11 @@ def _entry(record: ModelRecord, now: float) -> ModelEntry:
     return ModelEntry(record.id, label, record.state, record.remote)
 
 
-def server_entries(looks: list[ServerLook], active: str) -> list[ServerEntry]:
-    """ "local — ready · Ollama · 2 loaded" for each watched profile."""
+def server_entries(
+    looks: list[ServerLook], active: str, unwatched: Mapping[str, str] | None = None
+) -> list[ServerEntry]:
+    """ "local — ready · Ollama · 2 loaded (host:port)" for each watched profile, in ``looks``'s order,
+    then "name — not watched (host:port)" for each profile in ``unwatched`` (name → where)."""
     entries = []
     for look in looks:
         parts = [look.state.words]
@@ -119,12 +123,18 @@ def server_entries(looks: list[ServerLook], active: str) -> list[ServerEntry]:
             parts.append(look.kind.label)
         if look.loaded is not None:
             parts.append(f"{len(look.loaded)} loaded")
-        entries.append(
-            ServerEntry(
-                look.profile, f"{look.profile} — {' · '.join(parts)} ({look.where})", look.profile == active
-            )
-        )
+        label = f"{look.profile} — {' · '.join(parts)} ({look.where})"
+        entries.append(ServerEntry(look.profile, label, look.profile == active, look.state))
+    for profile, where in (unwatched or {}).items():
+        entries.append(ServerEntry(profile, f"{profile} — not watched ({where})", profile == active))
     return entries
+
+
+def status_header(model: MenuModel) -> str:
+    """The menu's first line: "Ready — ai/smollm2 · 127.0.0.1:8080" (the model left out until known)."""
+    where = host_port(model.base_url)
+    said = model.state.words.capitalize()
+    return f"{said} — {model.current_model} · {where}" if model.current_model else f"{said} — {where}"
 
 
 @dataclass(frozen=True)
@@ -172,7 +182,6 @@ def menu_model(
         models=report.models if report else [],
         current_model=report.resolved_model if report else None,
         model_locked_by=locked_by(overrides, "model"),
-        profiles=[p.name for p in settings.profiles],
         active_profile=active_profile or settings.active().name,
         endpoint_locked_by=locked_by(overrides, "base_url"),
         server_state=builtin.state,
@@ -255,6 +264,7 @@ __all__ = [
     "menu_model",
     "model_entries",
     "server_entries",
+    "status_header",
     "status_lines",
     "tooltip_text",
 ]

@@ -138,6 +138,7 @@ class TrayApp(QObject):
         tray.pull_cancel_requested.connect(models.actions.cancel_pull)
         tray.menu_opened.connect(models.menu_opened)
         tray.menu_opened.connect(self.monitor.poll_now)
+        tray.check_requested.connect(self.monitor.poll_now)
         tray.quit_requested.connect(self.request_quit)
         tray.chat_requested.connect(self.commands.open_chat)
         tray.settings_requested.connect(self.commands.open_settings)

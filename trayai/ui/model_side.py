@@ -17,6 +17,7 @@ from trayai.core.fleet import FleetLogic, ServerLook, WatchPace
 from trayai.core.net.backends.builtin import BuiltinBackend, BuiltinControl
 from trayai.core.net.backends.http import ServerHttp
 from trayai.core.net.backends.manager import ModelManager
+from trayai.core.net.urls import host_port
 from trayai.core.status import StatusReport
 from trayai.core.traymodel import ServerEntry, server_entries
 from trayai.ui.fleet import FleetWatcher
@@ -126,14 +127,15 @@ class ModelSide(QObject):
     def menu_opened(self) -> None:
         self.fleet.look_now()
 
-    def server_entries(self, active_report: StatusReport | None) -> list[ServerEntry] | None:
-        """Servers ▸: the active profile from the monitor's report, the others from the fleet."""
+    def server_entries(self, active_report: StatusReport | None) -> list[ServerEntry]:
+        """Servers ▸: every profile — the active one from the monitor's report, the others from the
+        fleet when it watches them, else "not watched" (choosing one still switches to it)."""
         settings = self._session.settings
-        if not settings.watch_servers or len(settings.profiles) < 2:
-            return None
-        active = settings.active().name
-        looks = {look.profile: look for look in self.fleet.looks()}
-        if active_report is not None:
+        resolved = self._session.resolved
+        active = resolved.own_profile or ""  # --endpoint elsewhere: no profile is the active one
+        watching = settings.watch_servers and len(settings.profiles) > 1
+        looks = {look.profile: look for look in self.fleet.looks()} if watching else {}
+        if active_report is not None and active:
             snap = active_report.snapshot
             looks[active] = ServerLook(
                 active,
@@ -143,7 +145,8 @@ class ModelSide(QObject):
                 None if snap is None or not snap.caps.loaded_state else [m.id for m in snap.loaded],
             )
         ordered = [looks[p.name] for p in settings.profiles if p.name in looks]
-        return server_entries(ordered, active)
+        unwatched = {p.name: host_port(p.base_url) for p in settings.profiles if p.name not in looks}
+        return server_entries(ordered, active, unwatched)
 
     def fallback_clients(self) -> list[tuple[ResolvedEndpoint, ModelClient]]:
         """The active profile's usable fallbacks (stored keys only), each with a kept-alive client."""

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCursor, QDesktopServices
+from PySide6.QtGui import QAction, QActionGroup, QCursor, QDesktopServices, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -22,18 +22,21 @@ from PySide6.QtWidgets import (
 
 import trayai
 from trayai.core.embedded import RunState
-from trayai.core.net.urls import host_port
 from trayai.core.settings.config import LeftClick
 from trayai.core.status import ServerState, StatusReport
 from trayai.core.textsafe import not_markup
-from trayai.core.traymodel import MenuModel, tooltip_text
+from trayai.core.traymodel import MenuModel, status_header, tooltip_text
 from trayai.ui.icons import app_icon, state_icon
+from trayai.ui.theme import muted_style
 
 NO_TRAY_MESSAGE = (
     "No system tray was found on this desktop, so trayai shows its status in this window. "
     "On GNOME, install and enable the “AppIndicator and KStatusNotifierItem Support” extension; "
     "on other desktops, add a system tray (notification area) to the panel — then restart trayai."
 )
+
+
+MAX_NEWS_LINES = 8
 
 
 class StatusWindow(QWidget):
@@ -53,7 +56,7 @@ class StatusWindow(QWidget):
         self.detail_label.setWordWrap(True)
         self.notice = QLabel(NO_TRAY_MESSAGE)
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("color: palette(mid);")
+        self.notice.setStyleSheet(muted_style())  # palette(mid) is nearly invisible in dark themes
         self.menu_button = QPushButton("Menu")
         self.menu_button.setMenu(menu)
         top = QHBoxLayout()
@@ -64,13 +67,37 @@ class StatusWindow(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.detail_label)
         layout.addWidget(self.notice)
+        layout.addStretch(1)
         self.resize(460, 170)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Wrapped lines need more height as the window narrows or news arrives: never clip them."""
+        layout = self.layout()
+        if layout is None:
+            return
+        need = layout.totalHeightForWidth(self.width())
+        if need > 0:
+            self.setMinimumHeight(need)
+            if self.height() < need:
+                self.resize(self.width(), need)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def add_news(self, line: str) -> None:
+        """A notification's line on top of the details (the last few kept: the window stays small)."""
+        lines = [line, *self.detail_label.text().splitlines()]
+        self.detail_label.setText("\n".join(lines[:MAX_NEWS_LINES]))
+        self._fit_height()
 
     def show_state(self, state: ServerState, tooltip: str) -> None:
         self.icon_label.setPixmap(state_icon(state).pixmap(32, 32))
         lines = tooltip.splitlines()
         self.state_label.setText(f"<b>{lines[0] if lines else state.words}</b>")
         self.detail_label.setText("\n".join(lines[1:]))
+        self._fit_height()
 
     def closeEvent(self, event: object) -> None:
         self.closed.emit()  # closing the only window means quitting: never run invisibly
@@ -94,6 +121,7 @@ class TrayController(QObject):
     prompt_requested = Signal()
     action_requested = Signal(str)  # a quick prompt action's name (Actions ▸)
     menu_opened = Signal()
+    check_requested = Signal()  # the status line was chosen: poll the active server now
     tray_appeared = Signal()  # a tray host showed up after start-up; the icon moved into it
 
     def __init__(
@@ -219,7 +247,7 @@ class TrayController(QObject):
         if self.tray is not None and QSystemTrayIcon.supportsMessages():
             self.tray.showMessage(not_markup(title), not_markup(text), state_icon(self.state), 6000)
         elif self.window is not None:
-            self.window.detail_label.setText(f"{title}: {text}\n{self.window.detail_label.text()}")
+            self.window.add_news(f"{title}: {text}")
 
     def refresh_menu(self) -> None:
         """Rebuild the menu now if what it would show changed and it is closed.
@@ -259,9 +287,12 @@ class TrayController(QObject):
         for old in menu.findChildren(QMenu):
             old.setObjectName("")
             old.deleteLater()
-        status = menu.addAction(f"{model.state.words.capitalize()} — {host_port(model.base_url)}")
-        status.setEnabled(False)
+        # The state as a normal (enabled) line with its coloured icon: a disabled item is greyed to
+        # near-invisible in most styles. Choosing it checks the server again at once.
+        status = menu.addAction(state_icon(model.state), _menu_text(status_header(model)))
         status.setObjectName("status")
+        status.setToolTip("Check the server again now")
+        status.triggered.connect(self.check_requested)
         if model.summary and model.state is not ServerState.READY:
             detail = menu.addAction(model.summary if len(model.summary) < 90 else model.summary[:87] + "…")
             detail.setEnabled(False)
@@ -291,18 +322,7 @@ class TrayController(QObject):
             )
         else:
             self._model_menu(menu, model)
-        if model.servers:
-            self._servers_menu(menu, model)
-        self._choice_menu(
-            menu,
-            "&Endpoint",
-            "endpoints",
-            model.profiles,
-            model.active_profile,
-            model.endpoint_locked_by,
-            "(no profiles)",
-            self._on_profile_action,
-        )
+        self._servers_menu(menu, model)
 
         server = menu.addMenu("&Built-in server")
         server.setObjectName("server")
@@ -417,12 +437,21 @@ class TrayController(QObject):
         sub.triggered.connect(lambda action: signal.emit(str(action.data())))
 
     def _servers_menu(self, menu: QMenu, model: MenuModel) -> None:
-        """Servers ▸: every profile's server with its state; choosing one makes it the active one."""
+        """Servers ▸: every profile's server with its state icon; choosing one makes it the active one
+        (unless this run's ``--endpoint`` or the environment fixed the server: then it says so)."""
         sub = menu.addMenu("Ser&vers")
         sub.setObjectName("servers")
+        if model.endpoint_locked_by:
+            sub.addAction(f"Set by {model.endpoint_locked_by}").setEnabled(False)
+            sub.addAction(_menu_text(f"Using {model.base_url}")).setEnabled(False)
+            sub.addSeparator()
+        if not model.servers:
+            sub.addAction("(no profiles)").setEnabled(False)
         group = QActionGroup(sub)
         for entry in model.servers or []:
             action = sub.addAction(_menu_text(entry.label))
+            if entry.state is not None:
+                action.setIcon(state_icon(entry.state))
             action.setData(entry.profile)
             action.setCheckable(True)
             action.setChecked(entry.active)

@@ -227,7 +227,7 @@ def test_batch_falls_back_from_a_dead_server(paths: AppPaths, backup: FakeBacken
     assert all(r["endpoint"] == backup.base_url for r in got)
     assert all(r["answer"] == "Hello from generic." for r in got)
     assert err.count("note: 'main' cannot answer") == 1  # once per pair of profiles, not per line
-    assert "using fallback 'backup'" in err
+    assert "trying fallback 'backup'" in err  # the words of ask and the chat (FellBack.note)
     assert chats(backup) == 3
 
 

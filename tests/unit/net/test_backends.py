@@ -479,4 +479,5 @@ async def test_a_server_that_goes_away_is_a_snapshot_error_not_an_exception() ->
             snapshot = await manager.snapshot()
     assert snapshot.error is not None and snapshot.error.code is ErrorCode.CONNECTION_REFUSED
     assert snapshot.kind is ServerKind.LMSTUDIO  # what it was, for the words around the error
-    assert snapshot.to_dict()["error"]["code"] == "connection_refused"
+    error = snapshot.to_dict()["error"]
+    assert error is not None and error["code"] == "connection_refused"

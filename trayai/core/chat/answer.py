@@ -81,12 +81,22 @@ class FellBack:
     to: AnswerTarget
     why: TrayaiError
 
+    @property
+    def note(self) -> str:
+        """The words every front end shows for it (``ask`` and ``batch`` on stderr, the chat's log)."""
+        return f"{self.source.name!r} cannot answer ({self.why.message}) — trying fallback {self.to.name!r}"
+
 
 @dataclass(frozen=True)
 class Trimmed:
     """``dropped`` of the oldest turns are left out (the context window)."""
 
     dropped: int
+
+    @property
+    def note(self) -> str:
+        """The words every front end shows for it (``ask`` and ``batch`` on stderr, the chat's log)."""
+        return f"{self.dropped} earlier message(s) left out to fit the context window"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trayai.core.chat.history_records import MessageStatus
+from trayai.core.theme import DARK, LIGHT, Theme
 
 # A fence opener/closer: up to three spaces, then ``` or ~~~ (three or more).
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
@@ -21,33 +22,42 @@ _LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 
 @dataclass(frozen=True)
 class Palette:
-    """Colours for rendered output; ``dark`` also picks the Pygments style."""
+    """Colours for rendered output, from the contrast-checked themes (``core/theme.py``); ``dark``
+    also picks the Pygments style."""
 
     dark: bool = False
 
     @property
+    def theme(self) -> Theme:
+        return DARK if self.dark else LIGHT
+
+    @property
     def code_background(self) -> str:
-        return "#272822" if self.dark else "#f4f4f4"
+        return self.theme.code_background
 
     @property
     def code_border(self) -> str:
-        return "#444444" if self.dark else "#dddddd"
+        return self.theme.code_border
 
     @property
     def inline_code_background(self) -> str:
-        return "#3a3a3a" if self.dark else "#ececec"
+        return self.theme.inline_code_background
 
     @property
     def muted(self) -> str:
-        return "#9a9a9a" if self.dark else "#6a6a6a"
+        return self.theme.muted
 
     @property
     def link(self) -> str:
-        return "#6cb4ff" if self.dark else "#0b62c4"
+        return self.theme.link
+
+    @property
+    def error(self) -> str:
+        return self.theme.error
 
     @property
     def pygments_style(self) -> str:
-        return "monokai" if self.dark else "default"
+        return self.theme.pygments_style
 
 
 @dataclass

@@ -413,7 +413,7 @@ class ModelClient:
             tokens_per_second=tokens / duration if duration > 0 and tokens else None,
         )
 
-    def stream_options(self) -> dict[str, Any]:
+    def stream_options(self) -> dict[str, dict[str, bool]]:
         """``stream_options`` for a streamed request, unless this server refused them before."""
         return {"stream_options": {"include_usage": True}} if self._stream_options_ok else {}
 

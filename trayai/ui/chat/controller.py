@@ -190,6 +190,10 @@ class ChatController(QObject):
             stored["model"] = conv.model
         return replace(base, **stored)
 
+    def target(self) -> ChatTarget:
+        """Where the next request goes (asked fresh each time: the endpoint can change)."""
+        return self._target()
+
     def defaults(self) -> GenerationParams:
         """The profile's generation defaults (what "no preset" means for a conversation)."""
         return self._target().generation
@@ -410,9 +414,9 @@ class ChatController(QObject):
             self.delta.emit(event.text)
         elif isinstance(event, Trimmed):
             self._dropped = event.dropped
+            log.info("chat: %s", event.note)
         elif isinstance(event, FellBack):
-            note = f"{event.source.name!r} failed ({event.why.message}) — trying fallback {event.to.name!r}"
-            log.warning("chat: %s", self._redactor.redact(note))
+            log.warning("chat: %s", self._redactor.redact(event.note))
             self._fallback = (event.to.profile or "", event.to.model, event.why.message)
         return isinstance(event, (Text, Thinking))
 

@@ -7,8 +7,8 @@ summary move to a second row instead of being clipped.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtCore import QPoint, QSize, Qt
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -25,6 +25,27 @@ from PySide6.QtWidgets import (
     QWidget,
     QWidgetAction,
 )
+
+
+class WindowBoundPopover(QMenu):
+    """A popover that opens inside its window: Qt keeps a menu on the screen, not in the window, so
+    one opened from a button at the right edge ran ~350 px past it (UX review, slip 5)."""
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        owner = self.parentWidget()
+        if owner is None:
+            return
+        window = owner.window()
+        left = window.mapToGlobal(QPoint(0, 0)).x()
+        right = left + window.width()
+        place = self.geometry()
+        if place.right() >= right:
+            place.moveRight(right - 1)
+        if place.left() < left:  # a window narrower than the popover: its start stays in sight
+            place.moveLeft(left)
+        if place.topLeft() != self.pos():
+            self.move(place.topLeft())
 
 
 class OptionsBar(QWidget):
@@ -64,7 +85,7 @@ class OptionsBar(QWidget):
         form.addRow("Temperature", self.temperature)
         form.addRow("Max tokens", self.max_tokens)
         form.addRow("System prompt", self.system_prompt)
-        self.popover = QMenu(self)
+        self.popover = WindowBoundPopover(self)
         holder = QWidgetAction(self.popover)
         holder.setDefaultWidget(form_widget)
         self.popover.addAction(holder)

@@ -31,12 +31,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trayai.core.actions import action_on_key, render_action
+from trayai.core.actions import action_on_key, action_preview, render_action
 from trayai.core.errors import AppError
+from trayai.core.net.urls import host_port
 from trayai.core.settings.config import DEFAULT_ACTIONS, Action
 from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.prompt_input import PromptInput
 from trayai.ui.chat.transcript import TranscriptAction, TranscriptView
+from trayai.ui.prompt.parts import PromptHeader, SourceChip
+from trayai.ui.theme import current_theme
 
 log = logging.getLogger(__name__)
 
@@ -119,15 +122,16 @@ class QuickPromptWindow(QWidget):
         self.action_row.setObjectName("actions")
         self.action_row.setWordWrap(True)
         self.action_row.setTextFormat(Qt.TextFormat.RichText)  # links; names are escaped
-        self.action_row.setStyleSheet("QLabel { color: palette(mid); }")  # links keep their colour
         self.action_row.setTextInteractionFlags(
             Qt.TextInteractionFlag.LinksAccessibleByMouse | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
         )
         self.asked = QLabel()  # the last question, above its answer: the box itself starts empty
         self.asked.setObjectName("asked")
         self.asked.setTextFormat(Qt.TextFormat.PlainText)
-        self.asked.setStyleSheet("QLabel { color: palette(mid); }")
         self.asked.hide()
+        self.header = PromptHeader()
+        self.chip = SourceChip()
+        self.chip.hide()  # shown once the clipboard was read after showing (never delays the window)
         self.answer = TranscriptView()
         self.answer.hide()
         self.copy_button = QPushButton("&Copy answer")
@@ -158,16 +162,33 @@ class QuickPromptWindow(QWidget):
         for button in (self.copy_button, self.chat_button, self.new_button):
             actions.addWidget(button)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 10, 10, 10)
+        layout.setContentsMargins(12, 10, 12, 10)
+        layout.addWidget(self.header)
         layout.addWidget(self.input)
         layout.addLayout(toggles)
         layout.addWidget(self.action_row)
+        layout.addWidget(self.chip)
         layout.addWidget(self.asked)
         layout.addWidget(self.answer, 1)
         layout.addLayout(actions)
-        self.setStyleSheet("QuickPromptWindow { border: 1px solid palette(mid); }")
+        # A frameless window has no border of its own: draw one (style sheets paint a plain QWidget's
+        # background and border only with WA_StyledBackground — without it the frame never showed).
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.restyle()
         self._set_actions_enabled(enabled=False)
         self.resize(self.WIDTH, self.sizeHint().height())
+
+    def restyle(self) -> None:
+        """Colours from the theme showing now (called again when Settings ▸ Appearance changes)."""
+        theme = current_theme()
+        self.setStyleSheet(
+            f"QuickPromptWindow {{ background: {theme.window}; border: 1px solid {theme.card_border}; }}"
+        )
+        muted = f"QLabel {{ color: {theme.muted}; }}"  # links in the action row keep their colour
+        for label in (self.action_row, self.asked, self.status):
+            label.setStyleSheet(muted)
+        self.header.restyle()
+        self.chip.restyle()
 
     def _connect(self) -> None:
         c = self.controller
@@ -190,6 +211,10 @@ class QuickPromptWindow(QWidget):
         escape.activated.connect(self.dismiss)
         self.input.installEventFilter(self)  # 1–9 in the empty box
         self.action_row.linkActivated.connect(self._on_action_link)
+        self.action_row.linkHovered.connect(self._on_action_hovered)
+        clipboard = QGuiApplication.clipboard()
+        clipboard.dataChanged.connect(self._preview_source)
+        clipboard.selectionChanged.connect(self._preview_source)
         for key in range(1, 10):  # Alt+1–9 anywhere in the window, whatever the box holds
             shortcut = QShortcut(QKeySequence(f"Alt+{key}"), self)
             shortcut.activated.connect(lambda key=key: self.run_action_on_key(key))
@@ -230,6 +255,8 @@ class QuickPromptWindow(QWidget):
         self.activateWindow()
         self.input.setFocus()
         self.input.moveCursor(QTextCursor.MoveOperation.End)  # a draft stays, never selected: 1–9 act
+        self._show_target()
+        QTimer.singleShot(0, self._preview_source)  # a slow clipboard owner must not delay the window
         log.info("quick prompt shown")
         return True
 
@@ -430,6 +457,29 @@ class QuickPromptWindow(QWidget):
         self.status.setToolTip("")
         log.info("quick prompt: action %r run (%s)", action.name, rendered.selection_from or "no selection")
         return True
+
+    def _show_target(self) -> None:
+        """The header: the model and server the next question goes to."""
+        try:
+            target, model = self.controller.target(), self.controller.conversation_options().model
+        except AppError as exc:
+            self.header.show_target(exc.message)
+            return
+        self.header.show_target(f"{model or target.model} · {host_port(target.client.base_url)}")
+
+    def _preview_source(self, action: Action | None = None) -> None:
+        """The chip: which text the actions would use now (the hovered action's, or any action's)."""
+        if not self.isVisible() or not self.prompt_actions:
+            return
+        clipboard = QGuiApplication.clipboard()
+        selection = clipboard.text(QClipboard.Mode.Selection) if clipboard.supportsSelection() else ""
+        text = clipboard.text(QClipboard.Mode.Clipboard)
+        self.chip.setText(action_preview(action, selection=selection, clipboard=text))
+        self.chip.show()
+
+    def _on_action_hovered(self, link: str) -> None:
+        key = link.removeprefix("action:")
+        self._preview_source(action_on_key(self.prompt_actions, int(key)) if key.isdigit() else None)
 
     def _on_action_link(self, link: str) -> None:
         key = link.removeprefix("action:")

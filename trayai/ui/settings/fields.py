@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFormLayout,
     QLineEdit,
     QPlainTextEdit,
     QSpinBox,
@@ -121,4 +122,24 @@ def label_for(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
-__all__ = ["FieldEditor", "field_of", "label_for"]
+def form(parent: QWidget | None = None) -> QFormLayout:
+    """A form whose rows put the label above the field when both do not fit side by side."""
+    layout = QFormLayout(parent)
+    layout.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    return layout
+
+
+def editor_rows(
+    layout: QFormLayout,
+    cls: type[Any],
+    names: tuple[str, ...],
+    multiline: frozenset[str] = frozenset(),
+) -> dict[str, FieldEditor]:
+    """One labelled editor row per field of ``cls`` in ``names``, added to ``layout``."""
+    editors = {name: FieldEditor(field_of(cls, name), multiline=name in multiline) for name in names}
+    for name, editor in editors.items():
+        layout.addRow(label_for(name), editor.widget)
+    return editors
+
+
+__all__ = ["FieldEditor", "editor_rows", "field_of", "form", "label_for"]

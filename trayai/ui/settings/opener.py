@@ -56,7 +56,7 @@ class SettingsOpener(QObject):
         log.info("settings dialog shown")
 
     def _forget(self, dialog: SettingsDialog) -> None:
-        for warning in getattr(dialog, "warnings", []):
+        for warning in dialog.warnings:
             self._notify("API key not stored", warning)
         if self.dialog is dialog:
             self.dialog = None
