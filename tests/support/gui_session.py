@@ -16,8 +16,8 @@ from tests.support.waiting import until
 from trayai.core.logs import setup_logging
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
-from trayai.core.settings.config import ConfigStore
 from trayai.core.settings.secrets import SecretStore
+from trayai.core.settings.store import ConfigStore
 from trayai.ui.app import TrayApp
 from trayai.ui.chat.controller import ReplyOutcome
 from trayai.ui.ipc import InstanceServer, socket_name

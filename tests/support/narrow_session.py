@@ -33,8 +33,9 @@ from tests.support.waiting import wait_until
 from trayai.core.chat.history import HistoryStore
 from trayai.core.net.client import Endpoint, ModelClient
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, LoadedConfig, Settings
+from trayai.core.settings.config import Settings
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.store import ConfigStore, LoadedConfig
 from trayai.ui.chat.controller import ChatController, ChatTarget
 from trayai.ui.chat.window import ChatWindow
 from trayai.ui.settings.dialog import SECTIONS, SettingsDialog

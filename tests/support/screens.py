@@ -32,8 +32,9 @@ from tests.support.fitting import clipped, settle, unreachable_inputs
 from tests.support.waiting import wait_until
 from trayai.core.chat.history import HistoryStore
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, LoadedConfig, Preset, Settings
+from trayai.core.settings.config import Preset, Settings
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.store import ConfigStore, LoadedConfig
 from trayai.ui.chat.controller import ChatController, ChatTarget
 
 ANSWER = """Here is a function that adds two numbers:

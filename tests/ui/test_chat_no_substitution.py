@@ -18,9 +18,10 @@ from trayai.core.chat.history import HistoryStore
 from trayai.core.chat.history_export import export_json
 from trayai.core.chat.render import reply_footer
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
 from trayai.core.settings.resolve import resolve_endpoint
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.store import ConfigStore
 from trayai.ui.chat.controller import ChatTarget
 from trayai.ui.settings.dialog import SettingsDialog
 

@@ -16,8 +16,9 @@ from tests.support.fitting import clipped, settle, unreachable_inputs
 from tests.support.screens import demo_history
 from tests.ui.conftest import client_for
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, LoadedConfig, Preset, Settings
+from trayai.core.settings.config import Preset, Settings
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.store import ConfigStore, LoadedConfig
 from trayai.ui.chat.controller import ChatController, ChatTarget
 from trayai.ui.chat.window import ChatWindow
 from trayai.ui.settings.dialog import SECTIONS, SettingsDialog

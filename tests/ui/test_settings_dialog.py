@@ -14,8 +14,9 @@ from pytestqt.qtbot import QtBot
 from tests.support.ports import free_port
 from tests.support.scripted_server import ScriptedServer
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, LoadedConfig, Override, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.store import ConfigStore, LoadedConfig, Override
 from trayai.ui.settings.builtin_page import BuiltinPage
 from trayai.ui.settings.dialog import SettingsDialog
 from trayai.ui.settings.general_page import GeneralPage

@@ -17,8 +17,9 @@ from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import until
 from trayai.core.desktop_entry import DesktopPlaces
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import Action, ConfigStore, LoadedConfig, Preset, Profile, Settings
+from trayai.core.settings.config import Action, Preset, Profile, Settings
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.store import ConfigStore, LoadedConfig
 from trayai.core.tasks import TaskOwner
 from trayai.ui.settings.dialog import PAGES, SettingsDialog, _default_client
 from trayai.ui.settings.hotkey_page import HotkeyPage

@@ -10,8 +10,9 @@ from PySide6.QtWidgets import QDoubleSpinBox, QLineEdit, QPlainTextEdit, QSpinBo
 from pytestqt.qtbot import QtBot
 
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import DEFAULT_ACTIONS, Action, ConfigStore, Settings
+from trayai.core.settings.config import DEFAULT_ACTIONS, Action, Settings
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.store import ConfigStore
 from trayai.ui.settings.dialog import SettingsDialog
 from trayai.ui.settings.list_pages import ActionsPage, PresetsPage
 from trayai.ui.settings.lists import ItemListEditor

@@ -20,8 +20,9 @@ from tests.support.scripted_server import ScriptedServer
 from tests.support.waiting import until
 from tests.unit.settings.test_config_merge import base_settings
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.store import ConfigStore
 from trayai.core.status import ServerState
 from trayai.ui.settings.dialog import SettingsDialog
 from trayai.ui.settings.generation_page import GenerationPage

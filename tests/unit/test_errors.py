@@ -134,7 +134,8 @@ async def test_real_tls_against_a_plain_http_server(server: ScriptedServer) -> N
 
 def test_every_trayai_error_is_an_app_error_with_message_and_hint(tmp_path: Path) -> None:
     """One tree: a front end catches AppError; the old built-in bases still catch as before."""
-    from trayai.core.chat.history import ConversationNotFound, HistoryError, HistoryStore, MessageNotFound
+    from trayai.core.chat.history import HistoryStore
+    from trayai.core.chat.history_db import ConversationNotFound, HistoryError, MessageNotFound
     from trayai.core.desktop_entry import DesktopError, DesktopUnsupported
     from trayai.core.errors import AppError, ConfigError, ErrorCode, TrayaiError
     from trayai.core.filelock import FileLockedError

@@ -10,8 +10,8 @@ from trayai.core.doctor import DoctorReport, diagnose
 from trayai.core.errors import ErrorCode
 from trayai.core.net.client import Endpoint, ModelClient
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore
 from trayai.core.settings.resolve import resolve_endpoint
+from trayai.core.settings.store import ConfigStore
 from trayai.core.status import ServerState, StatusReport, probe
 
 

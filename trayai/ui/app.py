@@ -18,8 +18,9 @@ from trayai.core.monitor import MonitorLogic, MonitorPolicy
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
 from trayai.core.runtarget import RunTarget
-from trayai.core.settings.config import ConfigStore, LoadedConfig, Settings
+from trayai.core.settings.config import Settings
 from trayai.core.settings.secrets import SecretStore
+from trayai.core.settings.store import ConfigStore, LoadedConfig
 from trayai.ui.builtin_side import BuiltinSide
 from trayai.ui.chat.surfaces import ChatSurfaces
 from trayai.ui.commands import AppCommands

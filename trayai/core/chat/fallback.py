@@ -13,8 +13,8 @@ from trayai.core.errors import AppError, ErrorCode, TrayaiError
 from trayai.core.settings.resolve import ResolvedEndpoint, resolve_endpoint
 
 if TYPE_CHECKING:
-    from trayai.core.settings.config import LoadedConfig
     from trayai.core.settings.secrets import SecretStore
+    from trayai.core.settings.store import LoadedConfig
 
 # Failures that say "this server cannot answer now" — before any text, so trying another is safe.
 FALLBACK_CODES = frozenset(

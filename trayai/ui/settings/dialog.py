@@ -32,10 +32,12 @@ from trayai.core.desktop_entry import DesktopPlaces
 from trayai.core.errors import ConfigError
 from trayai.core.net.client import Endpoint, ModelClient
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, LoadedConfig, Settings, validate_settings
+from trayai.core.settings.config import Settings
 from trayai.core.settings.merge import Conflict, Side, merge_with_file, save_merged
 from trayai.core.settings.resolve import ResolvedEndpoint
 from trayai.core.settings.secrets import SecretStore
+from trayai.core.settings.store import ConfigStore, LoadedConfig
+from trayai.core.settings.validate import validate_settings
 from trayai.core.tasks import TaskOwner
 from trayai.ui.settings.builtin_page import BuiltinPage
 from trayai.ui.settings.conflicts import ConflictQuestion

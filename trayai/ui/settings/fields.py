@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trayai.core.settings.config import FieldSpec, field_spec
+from trayai.core.settings.fields import FieldSpec, field_spec
 
 INT_LIMIT = 2_147_483_647  # QSpinBox holds a C int
 DEFAULT_TEXT = "server default"

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from trayai.core.settings.config import ConfigStore, LoadedConfig
 from trayai.core.settings.secrets import SecretStore
+from trayai.core.settings.store import ConfigStore, LoadedConfig
 from trayai.ui.icons import app_icon
 
 if TYPE_CHECKING:

@@ -13,9 +13,10 @@ from PySide6.QtWidgets import QWidget
 
 from trayai.core.desktop_entry import DesktopPlaces
 from trayai.core.net.client import ModelClient
-from trayai.core.settings.config import LoadedConfig, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
 from trayai.core.settings.resolve import ResolvedEndpoint
 from trayai.core.settings.secrets import SecretStore
+from trayai.core.settings.store import LoadedConfig
 from trayai.core.tasks import TaskOwner
 
 ClientFactory = Callable[[str, str], ModelClient]
