@@ -7,24 +7,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import shutil
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from trayai.core.errors import AppError, ErrorCode, TrayaiError, make_error
 from trayai.core.filelock import exclusive_lock
+from trayai.core.library.rawget import BrokenTransfer, Timeouts, stream_get
 from trayai.core.paths import ensure_private_dir
 from trayai.core.strenum import StrEnum
-
-if TYPE_CHECKING:
-    import httpx2
 
 PART_SUFFIX = ".part"
 SIDECAR_SUFFIX = ".part.json"
@@ -32,6 +31,7 @@ QUARANTINE_SUFFIX = ".quarantined"
 DISK_MARGIN = 256 * 1024 * 1024  # left free beyond the file: the system, logs and history need room too
 SIDECAR_VERSION = 1
 _BUFFER = 1 << 20  # bytes handed to the writer thread at a time
+_IN_FLIGHT = 16  # buffers handed on and not yet written, at most (memory stays bounded on a slow disk)
 _HASH_READ = 4 << 20
 _PROGRESS_EVERY = 0.1  # seconds between progress calls (and always at the end)
 _RATE_WINDOW = 3.0  # seconds of samples the rate is measured over
@@ -168,13 +168,11 @@ class Downloader:
         *,
         free_space: FreeSpace = disk_free,
         backoff: Backoff | None = None,
-        read_timeout: float = 30.0,
-        connect_timeout: float = 15.0,
+        timeouts: Timeouts | None = None,
     ) -> None:
         self.free_space = free_space
         self.backoff = backoff or Backoff()
-        self.read_timeout = read_timeout
-        self.connect_timeout = connect_timeout
+        self.timeouts = timeouts or Timeouts()
 
     async def fetch(
         self, request: DownloadRequest, on_progress: ProgressCallback | None = None
@@ -217,38 +215,32 @@ class Downloader:
             )
 
     async def _transfer(self, request: DownloadRequest, transfer: _Transfer) -> None:
-        import httpx2
-
-        timeout = httpx2.Timeout(self.read_timeout, connect=self.connect_timeout)
         failures = 0
-        async with httpx2.AsyncClient(follow_redirects=True, timeout=timeout) as client:
-            while transfer.done < request.size:
-                before = transfer.done
-                try:
-                    await self._attempt(client, request, transfer)
-                except (httpx2.TransportError, _RetryableStatus) as exc:
-                    transfer.retries += 1
-                    failures = 1 if transfer.done > before else failures + 1
-                    if failures > self.backoff.attempts:
-                        raise _interrupted(request, transfer, exc) from exc
-                    await asyncio.sleep(self.backoff.delay(failures))
-                except _RangeIgnored:
-                    transfer.restart()
-            transfer.report(force=True)
+        while transfer.done < request.size:
+            before = transfer.done
+            try:
+                await self._attempt(request, transfer)
+            except (BrokenTransfer, OSError, TimeoutError, _RetryableStatus) as exc:
+                transfer.retries += 1
+                failures = 1 if transfer.done > before else failures + 1
+                if failures > self.backoff.attempts:
+                    raise _interrupted(request, transfer, exc) from exc
+                await asyncio.sleep(self.backoff.delay(failures))
+            except _RangeIgnored:
+                transfer.restart()
+        transfer.report(force=True)
 
-    async def _attempt(
-        self, client: httpx2.AsyncClient, request: DownloadRequest, transfer: _Transfer
-    ) -> None:
+    async def _attempt(self, request: DownloadRequest, transfer: _Transfer) -> None:
         headers = {**request.headers, "Accept-Encoding": "identity"}
         if transfer.done:
             headers["Range"] = f"bytes={transfer.done}-"
         try:
-            async with client.stream("GET", request.url, headers=headers) as response:
-                _check_status(request, response.status_code, transfer.done, response.headers)
-                async for chunk in response.aiter_raw():
+            async with stream_get(request.url, headers, self.timeouts) as response:
+                _check_status(request, response.status, transfer.done, response.headers)
+                async for chunk in response.chunks():
                     if transfer.done + transfer.buffered + len(chunk) > request.size:
                         raise _RangeIgnored  # more than the file: not the file we know
-                    transfer.take(chunk)
+                    await transfer.take(chunk)
         finally:
             await transfer.flush()
 
@@ -279,8 +271,9 @@ class Downloader:
 
 
 class _Transfer:
-    """One file's bytes on their way to disk: a writer thread writes and hashes (both release the GIL)
-    while the event loop receives the next megabyte; the progress figures."""
+    """One file's bytes on their way to disk: one thread writes, another hashes (both release the GIL),
+    while the event loop receives the next megabyte — at most :data:`_IN_FLIGHT` megabytes ahead of the
+    disk; the progress figures."""
 
     def __init__(
         self, request: DownloadRequest, fd: int, on_disk: int, on_progress: ProgressCallback | None
@@ -293,8 +286,10 @@ class _Transfer:
         self.retries = 0
         self.hasher = hashlib.sha256()
         self._buffer = bytearray()
-        self._pending: Future[None] | None = None
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="trayai-download")
+        self._writes: deque[Future[None]] = deque()
+        self._hashed: Future[None] | None = None
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="trayai-download-write")
+        self._hashing = ThreadPoolExecutor(1, thread_name_prefix="trayai-download-hash")
         self._on_progress = on_progress
         self._samples: list[tuple[float, int]] = [(time.monotonic(), on_disk)]
         self._reported = 0.0
@@ -306,7 +301,7 @@ class _Transfer:
     async def hash_existing(self) -> None:
         """The part's bytes go into the hash first: the whole file is verified, not only this run's."""
         if self.done:
-            await asyncio.get_running_loop().run_in_executor(self._writer, self._hash_part, self.done)
+            await asyncio.get_running_loop().run_in_executor(self._hashing, self._hash_part, self.done)
         self.report(force=True)
 
     def _hash_part(self, length: int) -> None:
@@ -318,43 +313,55 @@ class _Transfer:
             self.hasher.update(data)
             offset += len(data)
 
-    def take(self, chunk: bytes) -> None:
+    async def take(self, chunk: bytes) -> None:
         self._buffer += chunk
         self.fetched += len(chunk)
         if len(self._buffer) >= _BUFFER:
             self._submit()
+            if len(self._writes) > _IN_FLIGHT:  # the disk is slower than the network: wait for it
+                await self._settle(self._writes[0])
 
     def _submit(self) -> None:
-        data = bytes(self._buffer)
-        self._buffer.clear()
-        previous = self._pending
-        self._pending = self._writer.submit(self._write, data, self.done, previous)
+        data, self._buffer = self._buffer, bytearray()  # handed on whole: never touched here again
+        previous = self._writes[-1] if self._writes else None
+        self._writes.append(self._writer.submit(self._write, data, self.done, previous))
+        self._hashed = self._hashing.submit(self.hasher.update, data)  # in order: one thread
         self.done += len(data)  # counted when handed on: the writer cannot lose it short of a crash
         self.report()
 
-    def _write(self, data: bytes, offset: int, previous: Future[None] | None) -> None:
+    def _write(self, data: bytearray, offset: int, previous: Future[None] | None) -> None:
         if previous is not None:
-            previous.result()
+            previous.result()  # a failed write fails every later one: never a hole in the part
         view = memoryview(data)
         while view:
             written = os.pwrite(self.fd, view, offset)
             view = view[written:]
             offset += written
-        self.hasher.update(data)
 
     async def flush(self) -> None:
         """Everything received is on disk (and hashed) when this returns — also after a broken connection
         or a cancellation (then synchronously: a cancelled run must still leave a consistent part)."""
         if self._buffer:
             self._submit()
-        pending, self._pending = self._pending, None
-        if pending is None:
-            return
+        if self._hashed is not None:
+            await self._settle(self._hashed)
+        if self._writes:
+            await self._settle(self._writes[-1])
+
+    async def _settle(self, pending: Future[None]) -> None:
+        """Wait for a write (and those before it) or the hash; finished writes leave the queue."""
         try:
             await asyncio.shield(asyncio.wrap_future(pending))
         except asyncio.CancelledError:
             pending.result()
             raise
+        except OSError as exc:  # the disk, not the network: retrying cannot help
+            code = ErrorCode.DISK_FULL if exc.errno == errno.ENOSPC else ErrorCode.DOWNLOAD_INTERRUPTED
+            where = part_path(self.request.dest)
+            raise make_error(code, f"Writing {where} failed: {exc.strerror or exc}") from exc
+        finally:
+            while self._writes and self._writes[0].done():
+                self._writes.popleft()
 
     def restart(self) -> None:
         """The server would not resume: drop the part and its hash, start from byte 0."""
@@ -379,6 +386,7 @@ class _Transfer:
 
     def close(self) -> None:
         self._writer.shutdown(wait=True)
+        self._hashing.shutdown(wait=True)
 
 
 def _check_status(request: DownloadRequest, status: int, offset: int, headers: Mapping[str, str]) -> None:
