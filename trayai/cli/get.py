@@ -1,5 +1,5 @@
-"""``trayai get`` (a GGUF from Hugging Face into the built-in server's models folder: bar, resume, verify)
-and ``trayai rm`` (a downloaded model's files out of it)."""
+"""``trayai get`` (a catalog model or any GGUF from Hugging Face into the built-in server's models folder:
+bar, resume, verify) and ``trayai rm`` (a downloaded model's files out of it)."""
 
 from __future__ import annotations
 
@@ -38,9 +38,10 @@ def register(sub: Subparsers, parents: Parents) -> None:
     )
     get.add_argument(
         "spec",
-        metavar="REPO[:QUANT]",
+        metavar="MODEL[:QUANT]",
         nargs="?",
-        help="a repository (e.g. bartowski/Qwen3-4B-GGUF:Q4_K_M) or one file (REPO/FILE.gguf)",
+        help="a catalog name (`trayai library`; the file that suits this machine unless :QUANT), a "
+        "repository (e.g. bartowski/Qwen3-4B-GGUF:Q4_K_M) or one file (REPO/FILE.gguf)",
     )
     get.add_argument(
         "--set-token",
@@ -56,24 +57,53 @@ def register(sub: Subparsers, parents: Parents) -> None:
 
 @dataclass(frozen=True)
 class Wanted:
-    """What `trayai get` was asked for: a repository with a quantisation, or one file in it."""
+    """What `trayai get` was asked for: a repository with a quantisation, or named files in it (a catalog
+    model's file for this machine and its vision projector, or one ``REPO/FILE.gguf``)."""
 
     repo: str
     quant: str | None = None
-    path: str | None = None
+    paths: tuple[str, ...] = ()
+    extras: tuple[str, ...] = ()  # fetched with whatever the quantisation picks (a projector)
 
     @classmethod
-    def parse(cls, spec: str) -> Wanted:
+    def parse(cls, spec: str, folder: Path) -> Wanted:
         spec = spec.strip().removeprefix("https://huggingface.co/").strip("/")
         if spec.lower().endswith(".gguf"):
             owner, _, rest = spec.partition("/")
             name, _, path = rest.partition("/")
-            return cls(f"{owner}/{name}", path=path or None)
-        repo, _, quant = spec.partition(":")
-        return cls(repo, quant or None)
+            return cls(f"{owner}/{name}", paths=(path,) if path else ())
+        head, _, quant = spec.partition(":")
+        if "/" in head:
+            return cls(head, quant or None)
+        return cls.from_catalog(head, quant or None, folder)
+
+    @classmethod
+    def from_catalog(cls, name: str, quant: str | None, folder: Path) -> Wanted:
+        """A catalog name: its file for this machine (what `trayai library` shows), or ``quant``'s."""
+        from trayai.core.library.catalog import load_catalog
+        from trayai.core.library.machine import probe_memory
+        from trayai.core.library.pick import downloaded_files, pick
+
+        model = load_catalog().get(name)
+        if model is None:
+            raise make_error(
+                ErrorCode.HUB_NOT_FOUND,
+                f"No model {name} in the catalog",
+                "`trayai library --all` lists the catalog's names; or give a Hugging Face repository "
+                "(OWNER/NAME[:QUANT]).",
+            )
+        extras = (model.projector.file,) if model.projector else ()
+        if quant is None:
+            chosen = pick(model, probe_memory(), downloaded_files(folder)).file
+            return cls(model.repo, paths=(chosen.file, *extras))
+        listed = next((f for f in model.files if f.quant.value == quant.upper()), None)
+        if listed is None:  # not in the catalog: the repository may still have it
+            return cls(model.repo, quant, extras=extras)
+        return cls(model.repo, paths=(listed.file, *extras))
 
     def files(self, listing: RepoListing) -> tuple[GgufFile, ...]:
-        return (listing.find(self.path),) if self.path else listing.pick(self.quant)
+        chosen = tuple(listing.find(p) for p in self.paths) if self.paths else listing.pick(self.quant)
+        return chosen + tuple(listing.find(p) for p in self.extras)
 
 
 def models_dir(ctx: Context) -> Path:
@@ -87,7 +117,8 @@ def cmd_get(ctx: Context) -> int:
     if not ctx.args.spec:
         ctx.say("error: name a repository, e.g. `trayai get bartowski/Qwen3-4B-GGUF:Q4_K_M`")
         return EXIT_USAGE
-    wanted = Wanted.parse(ctx.args.spec)
+    folder = models_dir(ctx)
+    wanted = Wanted.parse(ctx.args.spec, folder)
     if wanted.repo.count("/") != 1:
         ctx.say(f"error: {ctx.line(wanted.repo)} is not a repository name (OWNER/NAME)")
         return EXIT_USAGE
@@ -96,7 +127,6 @@ def cmd_get(ctx: Context) -> int:
         ctx.redactor.add_secret(token)
     hub = Hub(token)
     listing = hub.listing(wanted.repo)
-    folder = models_dir(ctx)
     requests: list[DownloadRequest] = []
     kept: list[Path] = []
     for gguf in wanted.files(listing):

@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 from tests.support.cli import cli
-from tests.support.fake_hub import FakeHub, Faults
+from tests.support.fake_hub import FakeHub, Faults, synthetic_gguf
 from tests.support.waiting import wait_until
 from tests.unit.library.conftest import GATED, SMOL, SMOL_FILE, TINY
+from trayai.core.library.catalog import Quant, load_catalog
 from trayai.core.paths import AppPaths
 
 
@@ -76,7 +77,7 @@ def test_get_explains_gated_missing_and_ambiguous(hub: FakeHub) -> None:
     )
     code, _, err = cli("get", f"{TINY}:Q2_K")
     assert code == 1 and "has no Q2_K file; it has: Q4_K_M, Q8_0" in err
-    code, _, err = cli("get", "not-a-repo")
+    code, _, err = cli("get", "too/many/parts")
     assert code == 2 and "not a repository name" in err
 
 
@@ -98,3 +99,25 @@ def test_rm_removes_a_downloaded_model_and_refuses_files_outside_the_folder(
     assert not model.exists()
     code, _, err = cli("rm", "tiny-Q4_K_M")
     assert code == 1 and "No downloaded model tiny-Q4_K_M" in err
+
+
+def test_a_catalog_name_gets_its_file_for_this_machine_and_its_projector(
+    hub: FakeHub, paths: AppPaths
+) -> None:
+    model = load_catalog().get("gemma-3-4b")
+    assert model is not None and model.projector is not None
+    files: dict[str, bytes | Path] = {
+        f.file: synthetic_gguf(300_000 + i, i) for i, f in enumerate(model.files)
+    }
+    files[model.projector.file] = synthetic_gguf(100_000, 99)
+    hub.add_repo(model.repo, files)  # the catalog's own repository and file names, small bytes
+    code, out, err = cli("get", "gemma-3-4b:q4_k_m", "--json")
+    assert code == 0, err
+    got = sorted(Path(f["path"]).name for f in json.loads(out)["files"])
+    listed = model.file_for(Quant.Q4_K_M)
+    assert listed is not None
+    assert got == sorted([listed.file, model.projector.file])
+    code, out, err = cli("get", "gemma-3-4b")  # no quantisation: the one `trayai library` picks here
+    assert code == 0, err
+    code, _, err = cli("get", "no-such-model")
+    assert code == 1 and "No model no-such-model in the catalog" in err
