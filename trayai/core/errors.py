@@ -99,6 +99,14 @@ class ErrorCode(StrEnum):
     PULL_FAILED = "pull_failed"
     NO_FALLBACK = "no_fallback"
     NO_DISPLAY = "no_display"
+    # The model library's downloads (core/library/hub.py, download.py)
+    HUB_GATED = "hub_gated"
+    HUB_NOT_FOUND = "hub_not_found"
+    HUB_UNREACHABLE = "hub_unreachable"
+    DOWNLOAD_INTERRUPTED = "download_interrupted"
+    CHECKSUM_MISMATCH = "checksum_mismatch"
+    DISK_FULL = "disk_full"
+    NOT_IN_LIBRARY = "not_in_library"
 
 
 class ErrorPhase(StrEnum):
@@ -448,6 +456,68 @@ ERROR_CATALOG: Mapping[ErrorCode, CatalogEntry] = {
         "No window can be opened here: start trayai from your desktop session.",
         (),
     ),
+    ErrorCode.HUB_GATED: CatalogEntry(
+        "The model's repository is gated: it needs a Hugging Face token with access",
+        "The repository's authors ask people to accept their terms first. Without a token the Hub answers "
+        "401; with a token whose account has not been granted access, 403.",
+        "Accept the terms on the repository's page at huggingface.co, create a read token there, and store "
+        "it with `trayai get --set-token` (typed or piped; kept in the OS keychain) or set `HF_TOKEN`; then "
+        "run `trayai get` again.",
+        "This model's authors require you to accept their terms on huggingface.co. Accept them there, then "
+        "enter your Hugging Face token in Settings.",
+        (Remedy.OPEN_SETTINGS,),
+    ),
+    ErrorCode.HUB_NOT_FOUND: CatalogEntry(
+        "Hugging Face has no such repository, file or quantisation",
+        "The repository name is misspelt, it was renamed or made private, or it has no file of the "
+        "quantisation asked for.",
+        "Check the name on huggingface.co; `trayai library search TEXT` finds GGUF repositories and "
+        "`trayai get REPO` lists its quantisations.",
+        "Hugging Face has no such model file. Check the name, or search for the model again.",
+        (),
+    ),
+    ErrorCode.HUB_UNREACHABLE: CatalogEntry(
+        "Hugging Face could not be reached",
+        "No network, a proxy or firewall in the way, DNS failure, or the Hub is down.",
+        "Check the network (and `HTTPS_PROXY` if you use a proxy), then retry; a download already begun "
+        "resumes where it stopped.",
+        "Hugging Face cannot be reached. Check your network connection and try again.",
+        (Remedy.RETRY,),
+    ),
+    ErrorCode.DOWNLOAD_INTERRUPTED: CatalogEntry(
+        "The download stopped before the file was complete",
+        "The connection kept breaking and the retries ran out, or the server refused to continue.",
+        "Run the same `trayai get` again: it resumes from the bytes already on disk (the `.part` file in "
+        "the models folder).",
+        "The download stopped before it finished. Try again: it continues where it stopped.",
+        (Remedy.RETRY,),
+    ),
+    ErrorCode.CHECKSUM_MISMATCH: CatalogEntry(
+        "The downloaded file does not match the repository's sha256",
+        "Bytes were corrupted on the way or on disk (a faulty proxy, disk or memory), or the file changed "
+        "on the Hub mid-download. The file is moved aside (`.quarantined`) and never served.",
+        "Run `trayai get` again to download it afresh; if it fails twice, check the disk and any proxy. "
+        "Delete the `.quarantined` file when you no longer need it.",
+        "The downloaded file was damaged on the way and has been set aside. Download it again.",
+        (Remedy.RETRY,),
+    ),
+    ErrorCode.DISK_FULL: CatalogEntry(
+        "Not enough free disk space for the model",
+        "The models folder's disk has less free space than the file (plus a safety margin) needs.",
+        "Free space (`trayai rm MODEL` removes a downloaded model), or set `builtin_server.models_dir` "
+        "to a folder on a larger disk.",
+        "There is not enough free disk space for this model. Remove a model you no longer use, or choose a "
+        "models folder on a larger disk in Settings.",
+        (Remedy.OPEN_SETTINGS,),
+    ),
+    ErrorCode.NOT_IN_LIBRARY: CatalogEntry(
+        "No downloaded model by that name in the models folder",
+        "The name matches no `.gguf` in the models folder, or names a file outside it (trayai removes "
+        "only what it downloaded there).",
+        "`trayai serve --list` shows the models and their files; give the name or file name as listed.",
+        "That model is not in the models folder.",
+        (),
+    ),
 }
 
 
@@ -537,6 +607,11 @@ _NOT_RETRYABLE = {
     ErrorCode.MODEL_NOT_LOADED,  # until someone loads it: retrying the same request cannot help
     ErrorCode.BUILTIN_UNAVAILABLE,
     ErrorCode.BUILTIN_MODEL_FILE,
+    ErrorCode.HUB_GATED,  # until someone grants access and stores a token
+    ErrorCode.HUB_NOT_FOUND,
+    ErrorCode.CHECKSUM_MISMATCH,  # retrying means a fresh download, which the person decides
+    ErrorCode.DISK_FULL,
+    ErrorCode.NOT_IN_LIBRARY,
 }
 
 
