@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.support.gendocs import TROUBLESHOOTING, render
 from trayai.cli.parser import build_parser
-from trayai.core.errors import ErrorCode
+from trayai.core.error_catalog import ErrorCode
 from trayai.core.settings.config import Action, Preset, Profile, Settings
 from trayai.core.settings.fields import describe_fields
 

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from trayai.cli.context import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Context
 from trayai.cli.parents import Parents, Subparsers
-from trayai.core.errors import ErrorCode, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import make_error
 from trayai.core.library.download import (
     Downloader,
     DownloadQueue,

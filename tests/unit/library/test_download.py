@@ -13,7 +13,8 @@ import pytest
 from tests.support.fake_hub import GOOD_TOKEN, FakeHub, Faults, synthetic_gguf
 from tests.support.waiting import until
 from tests.unit.library.conftest import GATED, SMOL, SMOL_FILE, TINY
-from trayai.core.errors import ErrorCode, TrayaiError
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError
 from trayai.core.library.download import (
     Backoff,
     Downloader,

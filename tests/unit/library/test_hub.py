@@ -9,7 +9,8 @@ import pytest
 
 from tests.support.fake_hub import GOOD_TOKEN, FakeHub
 from tests.unit.library.conftest import GATED, SMOL, SMOL_FILE, TINY
-from trayai.core.errors import ErrorCode, TrayaiError
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError
 from trayai.core.library.hub import GgufFile, Hub
 
 

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from trayai.core.errors import AppError, ErrorCode, TrayaiError
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import AppError, TrayaiError
 from trayai.core.settings.resolve import ResolvedEndpoint, resolve_endpoint
 
 if TYPE_CHECKING:

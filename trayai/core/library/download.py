@@ -19,7 +19,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from trayai.core.errors import AppError, ErrorCode, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import AppError, TrayaiError, make_error
 from trayai.core.filelock import exclusive_lock
 from trayai.core.library.rawget import BrokenTransfer, Timeouts, stream_get
 from trayai.core.paths import ensure_private_dir

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from trayai.core.errors import ErrorCode, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import make_error
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
