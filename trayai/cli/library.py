@@ -10,10 +10,13 @@ from typing import TypedDict
 from trayai.cli.context import EXIT_OK, Context
 from trayai.cli.parents import Parents, Subparsers
 from trayai.core.embedded import EmbeddedServer
+from trayai.core.errors import TrayaiError
 from trayai.core.library.catalog import CatalogError, load_catalog
 from trayai.core.library.fit import MIN_CONTEXT, Verdict, gigabytes
+from trayai.core.library.hub import Hub, hub_token
 from trayai.core.library.machine import MachineMemory, probe_memory
 from trayai.core.library.pick import Pick, pick_all
+from trayai.core.textsafe import escape_line
 
 HEADERS = ("MODEL", "PARAMS", "QUANT", "SIZE", "FIT", "DOWNLOADED")
 
@@ -32,6 +35,16 @@ def register(sub: Subparsers, parents: Parents) -> None:
         help="judge the fit at this context (default, and at most: each model's own full context)",
     )
     library.set_defaults(handler=cmd_library)
+    # Subcommands are optional: plain ``trayai library`` is the catalog.
+    actions = library.add_subparsers(dest="library_command", metavar="{search}")
+    search = actions.add_parser(
+        "search",
+        parents=[parents.json],
+        help="search Hugging Face for GGUF repositories (then: trayai get REPO[:QUANT])",
+    )
+    search.add_argument("text", help="words of the repository's name, e.g. 'qwen3 4b'")
+    search.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    search.set_defaults(handler=cmd_library_search)
 
 
 def context_tokens(text: str) -> int:
@@ -78,6 +91,46 @@ def cmd_library(ctx: Context) -> int:
         footer.append("~ sizes are the catalog's first guesses; a download takes the real ones from the Hub.")
     if footer:
         ctx.out.write("\n" + "\n".join(footer) + "\n")
+    return EXIT_OK
+
+
+class SearchHitData(TypedDict):
+    repo: str
+    downloads: int
+    likes: int
+    gated: bool
+
+
+def cmd_library_search(ctx: Context) -> int:
+    """Hugging Face's GGUF repositories matching the words, most downloaded first."""
+    args = ctx.args
+    try:
+        hits = Hub(hub_token(ctx.secrets)).search(args.text, limit=max(1, min(args.limit, 100)))
+    except TrayaiError as exc:
+        return ctx.fail(exc)
+    if args.json:
+        found: list[SearchHitData] = [
+            {"repo": h.repo, "downloads": h.downloads, "likes": h.likes, "gated": h.gated} for h in hits
+        ]
+        json.dump(found, ctx.out, indent=2)
+        ctx.out.write("\n")
+        return EXIT_OK
+    if not hits:
+        ctx.out.write(f"No GGUF repository on Hugging Face matches {escape_line(args.text)!r}.\n")
+        return EXIT_OK
+    rows = [("REPOSITORY", "DOWNLOADS", "LIKES", "")]
+    rows += [
+        (escape_line(h.repo), f"{h.downloads:,}", f"{h.likes:,}", "gated" if h.gated else "") for h in hits
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for row in rows:
+        ctx.out.write(
+            "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + f"  {row[3]}".rstrip() + "\n"
+        )
+    ctx.out.write(
+        "\nGet one: trayai get REPO[:QUANT] (e.g. :Q4_K_M); "
+        "gated ones need a token (trayai get --set-token).\n"
+    )
     return EXIT_OK
 
 

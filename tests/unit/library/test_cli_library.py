@@ -14,6 +14,8 @@ import shutil
 import pytest
 
 from tests.support.cli import cli
+from tests.support.fake_hub import FakeHub
+from tests.unit.library.conftest import GATED, SMOL, TINY
 from trayai.cli import library as library_cli
 from trayai.core.embedded import bundled_model_path
 from trayai.core.library.catalog import load_catalog
@@ -122,3 +124,23 @@ def test_a_ctx_too_small_or_not_a_number_is_a_usage_error(
         cli("library", "--ctx", value)
     assert exited.value.code == 2
     assert f"trayai library: error: argument --ctx: {words}" in capsys.readouterr().err
+
+
+def test_library_search_lists_gguf_repositories_from_the_hub(hub: FakeHub) -> None:
+    code, out, err = cli("library", "search", "trayai-test")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split() == ["REPOSITORY", "DOWNLOADS", "LIKES"]
+    assert lines[1].startswith(SMOL) and lines[3].startswith(GATED) and lines[3].endswith("gated")
+    assert "trayai get REPO[:QUANT]" in out
+    code, out, _ = cli("library", "search", "trayai-test", "--json")
+    assert code == 0 and [h["repo"] for h in json.loads(out)] == [SMOL, TINY, GATED]
+    code, out, _ = cli("library", "search", "no-such-words")
+    assert code == 0 and "No GGUF repository" in out
+
+
+def test_library_search_without_the_hub_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    code, _, err = cli("library", "search", "qwen3")
+    assert code == 1 and "could not be reached" in err
