@@ -459,3 +459,34 @@ def test_the_status_window_shows_every_line_whole(server: ScriptedServer, make_a
         assert await task == 0
 
     run(go())
+
+
+def test_settings_appearance_switches_the_running_app_and_back(
+    server: ScriptedServer, make_app: Any, run: Any
+) -> None:
+    import copy
+
+    from PySide6.QtGui import QPalette
+
+    from trayai.core.theme import DARK
+
+    app = make_app(settings_for(server))
+    qapp = QApplication.instance()
+    assert isinstance(qapp, QApplication)
+    desktop = qapp.palette().color(QPalette.ColorRole.Window).name()
+
+    async def go() -> None:
+        task = asyncio.ensure_future(app.run())
+        await until(lambda: app.monitor.state is ServerState.READY)
+        dark = copy.deepcopy(app.session.settings)
+        dark.appearance = "dark"
+        app.session.apply(dark)  # as Settings ▸ OK does
+        assert qapp.palette().color(QPalette.ColorRole.Window).name() == DARK.window
+        system = copy.deepcopy(app.session.settings)
+        system.appearance = "system"
+        app.session.apply(system)
+        assert qapp.palette().color(QPalette.ColorRole.Window).name() == desktop
+        app.request_quit()
+        assert await task == 0
+
+    run(go())

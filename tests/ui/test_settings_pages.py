@@ -186,3 +186,38 @@ def test_listing_again_replaces_the_listing_of_that_profile(
     run(list_twice())
     assert checks.model_combo.itemText(0) == "ai/smollm2"
     assert checks.models_note.text() == "1 model listed"  # the first never came back to say it failed
+
+
+def test_settings_speak_in_units_meanings_and_words(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox
+
+    from trayai.core.settings.config import BuiltinServerSettings, Profile, Settings
+    from trayai.ui.settings.fields import FieldEditor, field_of
+
+    timeout = FieldEditor(field_of(Profile, "first_token_timeout"))
+    assert isinstance(timeout.widget, QDoubleSpinBox) and timeout.widget.suffix() == " s"
+    timeout.load(120.0)
+    assert timeout.widget.text() == "120 s" and timeout.value() == 120.0
+    context = FieldEditor(field_of(Profile, "context_tokens"))
+    assert isinstance(context.widget, QSpinBox)
+    context.load(0)
+    assert context.widget.text() == "automatic" and context.value() == 0  # what 0 means, not "0"
+    context.load(8192)
+    assert context.widget.text() == "8192 tokens"
+    threads = FieldEditor(field_of(BuiltinServerSettings, "threads"))
+    threads.load(0)
+    assert isinstance(threads.widget, QSpinBox)
+    assert threads.widget.text() == "automatic"
+    click = FieldEditor(field_of(Settings, "left_click"))
+    assert isinstance(click.widget, QComboBox)
+    assert [click.widget.itemText(i) for i in range(click.widget.count())] == [
+        "Open the chat",
+        "Open the quick prompt",
+        "Show the menu",
+    ]
+    click.load("menu")
+    assert (
+        click.widget.currentText() == "Show the menu" and click.value() == "menu"
+    )  # the file keeps the value
+    for editor in (timeout, context, threads, click):
+        qtbot.addWidget(editor.widget)

@@ -18,6 +18,7 @@ DEFAULT_MODEL = "ai/smollm2"
 DEFAULT_PROFILE_NAME = "Local (port 8080)"
 
 LeftClick = Literal["chat", "prompt", "menu"]  # what a left click on the tray icon opens
+AppearanceName = Literal["system", "light", "dark"]  # core/theme.py's Appearance, as the file stores it
 MAX_NAME = 64  # characters in a preset's or an action's name (menus, IPC commands, the CLI)
 # Settings that are lists of objects: stored whole (each item's non-defaults), never set by dotted key.
 LIST_FIELDS = frozenset({"profiles", "presets", "actions"})
@@ -40,7 +41,7 @@ class GenerationParams:
         None, "Nucleus sampling: only the most likely tokens summing to p.", min=0.0, max=1.0
     )
     max_tokens: int | None = _f(
-        1024, "Longest answer, in tokens (None = the server's limit).", min=1, max=1_000_000
+        1024, "Longest answer, in tokens (None = the server's limit).", min=1, max=1_000_000, unit="tokens"
     )
     system_prompt: str = _f("", "Instructions sent before every conversation.")
     stream: bool = _f(True, "Stream the answer token by token as it is generated.")
@@ -55,16 +56,21 @@ class Profile:
     model: str = _f(DEFAULT_MODEL, "The model to use, as the server lists it (tolerant match).")
     generation: GenerationParams = _f(GenerationParams(), "Generation defaults for this endpoint.")  # noqa: RUF009
     first_token_timeout: float = _f(
-        120.0, "Seconds to wait for the first token (model loading).", min=1.0, max=3600.0
+        120.0, "Seconds to wait for the first token (model loading).", min=1.0, max=3600.0, unit="s"
     )
     stall_timeout: float = _f(
-        60.0, "Seconds without new text mid-reply before it counts as stalled.", min=1.0, max=3600.0
+        60.0,
+        "Seconds without new text mid-reply before it counts as stalled.",
+        min=1.0,
+        max=3600.0,
+        unit="s",
     )
     answer_timeout: float = _f(
         1800.0,
         "The longest one answer may take, however steadily the server sends (the partial answer is kept).",
         min=10.0,
         max=86_400.0,
+        unit="s",
     )
     context_tokens: int = _f(
         0,
@@ -72,6 +78,8 @@ class Profile:
         "server reports in /props, otherwise trim only when the server says the context is exceeded).",
         min=0,
         max=10_000_000,
+        unit="tokens",
+        zero="automatic",
     )
     key_in_keychain: bool = _f(
         False, "A key for this profile is in the OS keychain (the key itself is never in this file)."
@@ -102,7 +110,7 @@ class Preset:
     system_prompt: str = _f("", "Instructions sent before the conversation (empty = the profile's).")
     temperature: float | None = _f(None, "Randomness of the answer (None = the profile's).", min=0.0, max=2.0)
     max_tokens: int | None = _f(
-        None, "Longest answer, in tokens (None = the profile's).", min=1, max=1_000_000
+        None, "Longest answer, in tokens (None = the profile's).", min=1, max=1_000_000, unit="tokens"
     )
 
 
@@ -175,16 +183,23 @@ class BuiltinServerSettings:
         "may use all of it.",
         min=256,
         max=262_144,
+        unit="tokens",
     )
     threads: int = _f(
-        0, "CPU threads for generation (0 = automatic: physical cores but one).", min=0, max=512
+        0,
+        "CPU threads for generation (0 = automatic: physical cores but one).",
+        min=0,
+        max=512,
+        zero="automatic",
     )
     parallel: int = _f(4, "Answers generated at once (chat, quick prompt, batch…); more wait.", min=1, max=64)
     models_dir: str = _f(
         "", "Folder of .gguf models the built-in server can switch to (empty = 'models' in the data folder)."
     )
     autostart: bool = _f(True, "Start it when the default local endpoint does not answer.")
-    startup_timeout: float = _f(120.0, "Seconds to wait for the model to load.", min=5.0, max=3600.0)
+    startup_timeout: float = _f(
+        120.0, "Seconds to wait for the model to load.", min=5.0, max=3600.0, unit="s"
+    )
 
 
 @dataclass
@@ -196,12 +211,18 @@ class Settings:
     profiles: list[Profile] = _f([Profile()], "Endpoint profiles.")  # noqa: RUF009
     builtin_server: BuiltinServerSettings = _f(BuiltinServerSettings(), "The built-in server.")  # noqa: RUF009
     poll_interval: float = _f(
-        5.0, "Seconds between status polls of the active endpoint.", min=1.0, max=3600.0
+        5.0, "Seconds between status polls of the active endpoint.", min=1.0, max=3600.0, unit="s"
     )
     notifications: bool = _f(True, "Desktop notifications when the server comes up or goes away.")
     left_click: LeftClick = _f(  # noqa: RUF009 - a str default; ruff does not see through the Literal
         "chat",
         "What a left click on the tray icon does: chat, prompt or menu.",
+        labels={"chat": "Open the chat", "prompt": "Open the quick prompt", "menu": "Show the menu"},
+    )
+    appearance: AppearanceName = _f(  # noqa: RUF009 - a str default; ruff does not see through the Literal
+        "system",
+        "Colours of trayai's windows: system (follow the desktop), light or dark.",
+        labels={"system": "Follow the desktop", "light": "Light", "dark": "Dark"},
     )
     hotkey: str = _f("Ctrl+Alt+Space", "Global hotkey for the quick prompt (empty = none).")
     start_at_login: bool = _f(False, "Start trayai when you log in.")

@@ -40,6 +40,13 @@ class FieldSpec:
     description: str
     default: Any  # None for kind "object": a shared cached instance must not be handed out
     nested: type[Any] | None = None
+    unit: str = ""  # "s", "tokens": shown after the number in the dialog and `config show`
+    zero: str = ""  # what the lowest value means ("automatic"), shown instead of it
+    labels: Mapping[str, str] = dataclasses.field(default_factory=dict)  # choice → words for people
+
+    def label(self, choice: str) -> str:
+        """A choice as a person reads it ("Open the chat" for ``chat``)."""
+        return self.labels.get(choice, choice)
 
 
 _KINDS: dict[Any, FieldKind] = {bool: "bool", int: "int", float: "float", str: "str"}
@@ -77,6 +84,9 @@ def _field_specs(cls: Any) -> Mapping[str, FieldSpec]:
             description=str(f.metadata.get("description", "")),
             default=None if kind == "object" else default,
             nested=hint if isinstance(hint, type) and dataclasses.is_dataclass(hint) else None,
+            unit=str(f.metadata.get("unit", "")),
+            zero=str(f.metadata.get("zero", "")),
+            labels=dict(f.metadata.get("labels", {})),
         )
     return specs
 

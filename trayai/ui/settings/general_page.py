@@ -18,6 +18,7 @@ from trayai.ui.settings.page import PageContext, SettingsPage
 log = logging.getLogger(__name__)
 
 GENERAL_FIELDS = (
+    "appearance",
     "poll_interval",
     "notifications",
     "left_click",
