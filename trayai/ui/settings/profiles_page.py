@@ -39,6 +39,7 @@ from trayai.core.settings.rules import (
     unique_name,
 )
 from trayai.core.settings.secrets import PLACEHOLDER_KEY
+from trayai.ui.settings.fallback_picker import FallbackEditor
 from trayai.ui.settings.fields import FieldEditor, field_of, form, label_for
 from trayai.ui.settings.lists import LIST_WIDTH, set_list_beside
 from trayai.ui.settings.page import PageContext, ProfilePart, SettingsPage
@@ -126,7 +127,11 @@ class ProfilesPage(SettingsPage):
         key_row.addWidget(self.key_clear)
         self.key_note = QLabel()
         self.key_note.setWordWrap(True)
-        self.editors = {name: FieldEditor(field_of(Profile, name)) for name in PROFILE_FIELDS}
+        self.fallback = FallbackEditor(field_of(Profile, "fallback"))
+        self.editors = {
+            name: self.fallback if name == "fallback" else FieldEditor(field_of(Profile, name))
+            for name in PROFILE_FIELDS
+        }
 
         fields = form()
         fields.addRow("&Name", self.name_edit)
@@ -340,6 +345,7 @@ class ProfilesPage(SettingsPage):
         self.key_edit.setEnabled(key_lock is None)
         self.key_clear.setEnabled(key_lock is None)
         self._show_key_state(entry, key_lock)
+        self.fallback.set_choices([e.profile.name for e in self._edited if e is not entry])
         for name, editor in self.editors.items():
             editor.load(getattr(profile, name))
         for part in self._parts:
