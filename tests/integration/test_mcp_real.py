@@ -20,7 +20,8 @@ import pytest
 from tests.support.mcp_npm import NpmServers, ensure_installed
 from tests.support.ports import free_port
 from tests.support.waiting import until, wait_until
-from trayai.core.errors import ErrorCode, TrayaiError
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError
 from trayai.core.tools.calls import ToolCallAssembler, check_arguments
 from trayai.core.tools.config import HttpEndpoint, ServerConfig, StdioLaunch, ToolsConfig
 from trayai.core.tools.hub import Backoff, ToolHub, ToolServerState

@@ -70,3 +70,16 @@ async def test_nothing_new_runs_after_cancel_all() -> None:
     late = owner.spawn(_forever())
     with pytest.raises(asyncio.CancelledError):
         await late
+
+
+@pytest.mark.anyio
+async def test_close_cancels_at_once_and_refuses_new_work() -> None:
+    owner = TaskOwner()
+    running = owner.spawn(_forever())
+    owner.close()  # a window closing: no await there
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    late = owner.spawn(_forever())
+    with pytest.raises(asyncio.CancelledError):
+        await late
+    assert owner.live() == []

@@ -21,8 +21,8 @@ from trayai.core.settings.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.status import ServerState, probe
 
 if TYPE_CHECKING:
-    from trayai.core.settings.config import LoadedConfig
     from trayai.core.settings.secrets import SecretStore
+    from trayai.core.settings.store import LoadedConfig
 
 LOOK_CONNECT_TIMEOUT = 2.0  # a local server accepts at once; a remote one within this
 LOOK_TIMEOUT = 5.0

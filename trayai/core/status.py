@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TypedDict
 
-from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.modelmatch import ModelMatch, match_model
 from trayai.core.net.backends.records import ModelState, ServerSnapshot
 from trayai.core.net.classify import not_loaded_error

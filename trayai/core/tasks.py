@@ -81,6 +81,13 @@ class TaskOwner:
         if not task.cancelled() and task.exception() is not None:
             log.error("background task failed", exc_info=task.exception())
 
+    def close(self) -> None:
+        """Cancel every task now and start no new one (a window closing, outside any coroutine);
+        they unwind on their own, still owned until they have."""
+        self._closed = True
+        for task in self.live():
+            task.cancel()
+
     async def cancel_all(self) -> None:
         """Cancel every task and wait for them to finish unwinding (shutdown)."""
         self._closed = True

@@ -22,8 +22,9 @@ from tests.support.answer_faults import FAULTS, FELL_BACK, MODEL, Fault, referen
 from tests.support.cli import cli
 from tests.support.scripted_server import ScriptedServer
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
 from trayai.core.settings.secrets import MemoryKeyring
+from trayai.core.settings.store import ConfigStore
 
 
 @pytest.fixture(autouse=True)

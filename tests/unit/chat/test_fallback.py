@@ -21,11 +21,13 @@ from tests.support.fake_backends import FakeBackend, FakeModel, Kind
 from tests.support.ports import free_port
 from tests.support.scripted_server import Reply, ScriptedServer
 from trayai.core.chat.fallback import fallback_chain, worth_falling_back
-from trayai.core.errors import ErrorCode, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import make_error
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, LoadedConfig, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
 from trayai.core.settings.resolve import resolve_endpoint
 from trayai.core.settings.secrets import SERVICE, MemoryKeyring, SecretStore
+from trayai.core.settings.store import ConfigStore, LoadedConfig
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.fake_backends import FakeBackend, FakeModel, Kind
 from tests.support.managed import KEY, answer_route, drop_route, fast_polls, managed, paths
-from trayai.core.errors import ErrorCode
+from trayai.core.error_catalog import ErrorCode
 from trayai.core.net.backends.describe import context_text, expiry_text, memory_text, record_facts
 from trayai.core.net.backends.fingerprint import fingerprint
 from trayai.core.net.backends.http import server_root

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from trayai.core.errors import ErrorCode, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import make_error
 from trayai.core.tools.calls import (
     MAX_ARGUMENTS,
     MAX_CALLS,

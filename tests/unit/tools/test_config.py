@@ -7,7 +7,8 @@ import stat
 
 import pytest
 
-from trayai.core.errors import ConfigError, ErrorCode, TrayaiError
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import ConfigError, TrayaiError
 from trayai.core.paths import AppPaths
 from trayai.core.settings.memory_keyring import MemoryKeyring
 from trayai.core.settings.secrets import SERVICE, TOOLS_SERVICE, SecretStore

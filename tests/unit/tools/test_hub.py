@@ -9,7 +9,8 @@ import pytest
 
 from tests.support.hostile_mcp import ARGV
 from tests.support.waiting import until
-from trayai.core.errors import ErrorCode, TrayaiError
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError
 from trayai.core.redact import Redactor
 from trayai.core.tools.config import ServerConfig, StdioLaunch, ToolPolicy, ToolsConfig
 from trayai.core.tools.hub import Backoff, ServerStatus, ToolHub, ToolServerState

@@ -12,7 +12,8 @@ import pytest
 
 from tests.support.hostile_mcp import ARGV
 from tests.support.waiting import until
-from trayai.core.errors import ErrorCode, TrayaiError
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError
 from trayai.core.tools import session as session_module
 from trayai.core.tools.config import ServerConfig, StdioLaunch
 from trayai.core.tools.results import MAX_RESULT_BYTES

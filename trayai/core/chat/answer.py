@@ -17,7 +17,8 @@ from trayai.core.chat.context import Prepared, halve, prepare
 from trayai.core.chat.fallback import worth_falling_back
 from trayai.core.chat.modelcheck import ServerModels, other_model
 from trayai.core.chat.thinking import PartKind
-from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.classify import classify_exception
 from trayai.core.net.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.net.wire import ChatMessage

@@ -15,7 +15,8 @@ from typing import Any, TypedDict, cast
 
 from trayai.core.chat.answer import Answer, AnswerTarget, Done, Failed, FellBack, Trimmed
 from trayai.core.chat.modelcheck import ServerModels
-from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.net.wire import ChatMessage
 from trayai.core.settings.precedence import options_over

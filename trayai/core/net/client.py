@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from trayai.core.chat.thinking import split_thinking
-from trayai.core.errors import ErrorCode, ErrorPhase, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode, ErrorPhase
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.classify import classify_exception, classify_status
 from trayai.core.net.responses import (
     ModelInfo,

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from trayai.core.errors import ErrorCode, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import make_error
 from trayai.core.net.classify import classify_status, extract_server_message, looks_like_html
 from trayai.core.net.urls import host_port
 from trayai.core.net.wire import JSONObject, Usage

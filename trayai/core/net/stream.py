@@ -15,7 +15,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from trayai.core.chat.thinking import PartKind, StreamPart, ThinkSplitter
-from trayai.core.errors import ErrorCode, ErrorPhase, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode, ErrorPhase
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.classify import classify_exception, extract_server_message
 from trayai.core.net.responses import completion_fields, message_reasoning, parse_json_object
 from trayai.core.net.urls import host_port

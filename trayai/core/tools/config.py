@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from trayai.core.errors import ConfigError, ErrorCode, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import ConfigError, make_error
 from trayai.core.filelock import FileLockedError, exclusive_lock
+from trayai.core.files import atomic_write_text
 from trayai.core.paths import AppPaths, ensure_private_dir
-from trayai.core.settings.config import atomic_write_text
 from trayai.core.settings.secrets import SecretStore
 from trayai.core.strenum import StrEnum
 

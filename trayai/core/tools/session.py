@@ -22,7 +22,8 @@ from mcp.client._transport import TransportStreams
 from mcp.shared.exceptions import MCPError
 
 import trayai
-from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.wire import within
 from trayai.core.strenum import StrEnum
 from trayai.core.tools.config import ServerConfig

@@ -24,7 +24,7 @@ from mcp.client._transport import TransportStreams
 from mcp.shared.message import SessionMessage
 from mcp_types import jsonrpc_message_adapter
 
-from trayai.core.errors import ErrorCode
+from trayai.core.error_catalog import ErrorCode
 from trayai.core.tools.config import StdioLaunch
 
 MAX_LINE = 16 * 1024 * 1024  # one JSON-RPC message; a result is cut to 256 KB later, but images are large

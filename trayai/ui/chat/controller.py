@@ -28,15 +28,12 @@ from trayai.core.chat.answer import (
 )
 from trayai.core.chat.attachments import Attachment, AttachmentStore, message_content
 from trayai.core.chat.context import sendable
-from trayai.core.chat.history import (
-    HistoryError,
-    HistoryStore,
-    MessageNotFound,
-    MessageStatus,
-    StoredMessage,
-)
+from trayai.core.chat.history import HistoryStore
+from trayai.core.chat.history_db import HistoryError, MessageNotFound
+from trayai.core.chat.history_records import MessageStatus, StoredMessage
 from trayai.core.chat.modelcheck import other_model
-from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.classify import classify_exception
 from trayai.core.net.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.redact import Redactor

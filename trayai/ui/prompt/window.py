@@ -180,7 +180,7 @@ class QuickPromptWindow(QWidget):
 
     def restyle(self) -> None:
         """Colours from the theme showing now (called again when Settings ▸ Appearance changes)."""
-        theme = current_theme()
+        theme = self._styled_for = current_theme()
         self.setStyleSheet(
             f"QuickPromptWindow {{ background: {theme.window}; border: 1px solid {theme.card_border}; }}"
         )
@@ -189,6 +189,12 @@ class QuickPromptWindow(QWidget):
             label.setStyleSheet(muted)
         self.header.restyle()
         self.chip.restyle()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Settings ▸ Appearance (or the desktop's theme) changed: the hand-set colours follow."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and current_theme() != self._styled_for:
+            self.restyle()  # a style sheet's own palette change lands here too: only a new theme counts
 
     def _connect(self) -> None:
         c = self.controller

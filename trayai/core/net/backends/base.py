@@ -11,7 +11,8 @@ import re
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.backends.http import HttpReply, ServerHttp
 from trayai.core.net.backends.records import Capabilities, ModelRecord, ModelState, PullProgress, ServerKind
 from trayai.core.net.classify import classify_status

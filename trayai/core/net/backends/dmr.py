@@ -10,7 +10,8 @@ import re
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.backends.base import Backend, as_dict, as_int, pull_error
 from trayai.core.net.backends.records import Capabilities, ModelRecord, ModelState, PullProgress, ServerKind
 from trayai.core.net.wire import JSONObject

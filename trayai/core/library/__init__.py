@@ -1,0 +1,1 @@
+"""The model library: the curated catalog, what fits this machine, downloads and loading on demand."""
