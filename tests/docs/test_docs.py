@@ -7,8 +7,9 @@ from pathlib import Path
 
 from tests.support.gendocs import TROUBLESHOOTING, render
 from trayai.cli.parser import build_parser
-from trayai.core.errors import ErrorCode
-from trayai.core.settings.config import Action, Preset, Profile, Settings, describe_fields
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.settings.config import Action, Preset, Profile, Settings
+from trayai.core.settings.fields import describe_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,11 +59,12 @@ PUBLIC_API = {
     "trayai.core.net.urls": ["normalize_base_url", "NormalizedURL", "InvalidURLError"],
     "trayai.core.modelmatch": ["match_model", "ModelMatch"],
     "trayai.core.embedded": ["EmbeddedServer"],
-    "trayai.core.settings.config": ["ConfigStore", "LoadedConfig"],
+    "trayai.core.settings.store": ["ConfigStore", "LoadedConfig"],
     "trayai.core.settings.secrets": ["SecretStore"],
     "trayai.core.chat.batch": ["run_batch", "read_items", "completed_ids", "BatchStats"],
     "trayai.core.bench": ["run_bench", "format_reports", "BenchReport"],
-    "trayai.core.chat.history": ["HistoryStore", "SearchHit"],
+    "trayai.core.chat.history": ["HistoryStore"],
+    "trayai.core.chat.history_search": ["SearchHit"],
     "trayai.core.chat.render": ["MarkdownRenderer", "Palette", "Rendered", "stable_prefix_end"],
     "trayai.core.chat.context": ["prepare", "Prepared"],
 }

@@ -10,7 +10,8 @@ from tests.e2e.test_tray_x11 import log_text, quit_app
 from tests.support.fake_backends import FakeBackend, FakeModel, Kind
 from tests.support.waiting import wait_until
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
+from trayai.core.settings.store import ConfigStore
 
 
 def test_unload_a_model_from_the_tray_menu(desktop: Desktop, paths: AppPaths) -> None:

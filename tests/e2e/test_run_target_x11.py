@@ -12,7 +12,8 @@ from tests.e2e.test_tray_x11 import log_text, quit_app
 from tests.support.scripted_server import ScriptedServer
 from tests.support.waiting import wait_until
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
+from trayai.core.settings.store import ConfigStore
 
 
 def test_endpoint_for_this_run_and_a_second_trayai_retargets(

@@ -16,7 +16,8 @@ from tests.support.waiting import wait_until
 from trayai.core.chat.history import HistoryStore
 from trayai.core.embedded import EmbeddedServer
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, GenerationParams, Profile, Settings
+from trayai.core.settings.config import GenerationParams, Profile, Settings
+from trayai.core.settings.store import ConfigStore
 
 pytestmark = pytest.mark.integration
 

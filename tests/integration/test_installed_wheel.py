@@ -23,6 +23,7 @@ from tests.support.appconfig import configure_for
 from tests.support.scripted_server import ScriptedServer
 from tests.support.waiting import PROGRAM_DEADLINE, tail, wait_for_program
 from tests.unit.test_version import pyproject_version
+from trayai.core.library.catalog import CATALOG_RESOURCE
 from trayai.core.paths import AppPaths
 from trayai.ui.icons import icon_names
 
@@ -35,6 +36,7 @@ NOT_SOURCE += [".mypy_cache", ".ruff_cache", ".pytest_cache"]
 # The installed programs must not see this checkout or the test run's interpreter settings.
 LEAKY_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "VIRTUAL_ENV")
 PACKAGED_ICONS = {f"trayai/resources/icons/{name}.svg" for name in icon_names()}
+PACKAGED_CATALOG = f"trayai/{CATALOG_RESOURCE}"
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ def test_sdist_and_wheel_carry_the_icons(dists: Dists) -> None:
     with zipfile.ZipFile(dists.wheel) as wheel:
         in_wheel = set(wheel.namelist())
     for files in (in_sdist, in_wheel):
-        assert {*PACKAGED_ICONS, "trayai/py.typed", "trayai/ui/chat/window.py"} <= files
+        assert {*PACKAGED_ICONS, "trayai/py.typed", "trayai/ui/chat/window.py", PACKAGED_CATALOG} <= files
     assert top == f"trayai-{pyproject_version()}"
 
 

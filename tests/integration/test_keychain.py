@@ -71,7 +71,8 @@ def test_a_gui_session_with_a_key_from_the_settings_dialog_leaves_it_nowhere(
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is missing: run `bash resources/bootstrap.sh --test`")
     with ScriptedServer(api_key=KEY) as server:
-        from trayai.core.settings.config import ConfigStore, Profile, Settings
+        from trayai.core.settings.config import Profile, Settings
+        from trayai.core.settings.store import ConfigStore
 
         settings = Settings()
         settings.profiles = [Profile(name="Work", base_url=server.base_url)]

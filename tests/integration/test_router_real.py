@@ -24,7 +24,8 @@ from tests.support.waiting import until
 from trayai.core.net.backends.manager import ModelManager
 from trayai.core.net.client import Endpoint, ModelClient
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
+from trayai.core.settings.store import ConfigStore
 from trayai.core.status import StatusReport, probe
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

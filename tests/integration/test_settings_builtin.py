@@ -35,7 +35,7 @@ def test_builtin_server_restarts_with_new_settings(make_app: Any, run: Any) -> N
         app.commands.open_settings()
         dialog = app.settings_opener.dialog
         assert dialog is not None
-        dialog.builtin_editors["context_size"].widget.setValue(2048)
+        dialog.builtin_page.editors["context_size"].widget.setValue(2048)
         assert dialog.try_accept()
         await until(lambda: app.server.server.pid not in (None, first_pid), timeout=30)
         await until(lambda: app.monitor.state is ServerState.READY, timeout=120)

@@ -16,7 +16,8 @@ from tests.support.ports import free_port
 from tests.support.waiting import wait_until
 from trayai.core.embedded import list_models_sync
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
+from trayai.core.settings.store import ConfigStore
 
 pytestmark = pytest.mark.integration
 

@@ -41,7 +41,8 @@ from tests.support.history_writes import record_history_writes
 from tests.support.hostile import huge_code_block, long_line
 from tests.support.hostile import tokens_of as big_tokens_of
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.core.chat.history import HistoryStore, StoredMessage
+from trayai.core.chat.history import HistoryStore
+from trayai.core.chat.history_records import StoredMessage
 from trayai.core.net.client import Endpoint, ModelClient
 from trayai.core.paths import AppPaths
 from trayai.core.settings.config import GenerationParams

@@ -32,8 +32,9 @@ from trayai.core.fleet import look, quick_endpoint
 from trayai.core.net.backends.manager import ModelManager
 from trayai.core.net.client import Endpoint, ModelClient
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
 from trayai.core.settings.resolve import ResolvedEndpoint
+from trayai.core.settings.store import ConfigStore
 from trayai.core.status import probe
 
 DEAD = [f"http://127.0.0.1:{port}/v1" for port in (9, 19, 29, 39, 49, 59, 69)]  # nothing listens there

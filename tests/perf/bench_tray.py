@@ -33,7 +33,8 @@ import psutil
 from tests.support.scripted_server import ScriptedServer
 from tests.support.xvfb import start_xvfb
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
+from trayai.core.settings.store import ConfigStore
 
 SHOWN = re.compile(
     r"startup: tray shown ([\d.]+) s after process start \(tray=(\w+)\); modules loaded: (.*)$"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tests.support.scripted_server import ScriptedServer
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
+from trayai.core.settings.store import ConfigStore
 
 
 def configure_for(paths: AppPaths, server: ScriptedServer) -> None:

@@ -16,8 +16,8 @@ from tests.support.waiting import until
 from trayai.core.logs import setup_logging
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
-from trayai.core.settings.config import ConfigStore
 from trayai.core.settings.secrets import SecretStore
+from trayai.core.settings.store import ConfigStore
 from trayai.ui.app import TrayApp
 from trayai.ui.chat.controller import ReplyOutcome
 from trayai.ui.ipc import InstanceServer, socket_name
@@ -43,8 +43,8 @@ def main() -> None:
         tray.commands.open_settings()
         dialog = tray.settings_opener.dialog
         assert dialog is not None
-        dialog.key_edit.setText(key)
-        dialog.key_edit.textEdited.emit(key)
+        dialog.profiles_page.key_edit.setText(key)
+        dialog.profiles_page.key_edit.textEdited.emit(key)
         assert dialog.try_accept(), dialog.error_label.text()
         await until(lambda: tray.session.resolved.has_real_key, 20, "the key to be resolved")
         print(f"key stored in: {tray.session.secrets.backend_name}", flush=True)

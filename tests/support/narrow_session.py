@@ -33,8 +33,9 @@ from tests.support.waiting import wait_until
 from trayai.core.chat.history import HistoryStore
 from trayai.core.net.client import Endpoint, ModelClient
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, LoadedConfig, Settings
+from trayai.core.settings.config import Settings
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.store import ConfigStore, LoadedConfig
 from trayai.ui.chat.controller import ChatController, ChatTarget
 from trayai.ui.chat.window import ChatWindow
 from trayai.ui.settings.dialog import SECTIONS, SettingsDialog
@@ -266,9 +267,9 @@ def floating(sway: Compositor, folder: Path) -> None:
     sway.sized(dialog, NARROW, HEIGHT, "settings at 480 for Alt+A")
     dialog.show_section(SECTIONS[0])
     settle(dialog)
-    before = dialog.profiles.count()
+    before = dialog.profiles_page.profiles.count()
     sway.key(dialog, "-M", "alt", "a", "-m", "alt")  # &Add, the list above the form
-    pumped(lambda: dialog.profiles.count() == before + 1, "Alt+A (Add) to add a profile")
+    pumped(lambda: dialog.profiles_page.profiles.count() == before + 1, "Alt+A (Add) to add a profile")
     sway.gone(dialog)
     store.close()
 

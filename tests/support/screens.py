@@ -32,8 +32,9 @@ from tests.support.fitting import clipped, settle, unreachable_inputs
 from tests.support.waiting import wait_until
 from trayai.core.chat.history import HistoryStore
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, LoadedConfig, Preset, Settings
+from trayai.core.settings.config import Preset, Settings
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.store import ConfigStore, LoadedConfig
 from trayai.ui.chat.controller import ChatController, ChatTarget
 
 ANSWER = """Here is a function that adds two numbers:
@@ -238,9 +239,9 @@ def narrow_screens(out: Path, folder: Path) -> dict[str, object]:
         resized(dialog, NARROW, default.height())
     dialog.show_section(SECTIONS[0])
     settle(dialog)
-    before = dialog.profiles.count()
+    before = dialog.profiles_page.profiles.count()
     press(dialog, "alt+a", Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)  # &Add, the list above the form
-    pumped(lambda: dialog.profiles.count() == before + 1, "Alt+A (Add) to add a profile")
+    pumped(lambda: dialog.profiles_page.profiles.count() == before + 1, "Alt+A (Add) to add a profile")
     dialog.close()
     store.close()
     return {"platform": tag, "problems": problems, "shots": shots}

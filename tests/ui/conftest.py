@@ -17,8 +17,9 @@ from PySide6.QtWidgets import QApplication
 from trayai.core.chat.history import HistoryStore
 from trayai.core.net.client import Endpoint, ModelClient
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, Settings
+from trayai.core.settings.config import Settings
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.store import ConfigStore
 from trayai.ui.app import TrayApp
 from trayai.ui.ipc import InstanceServer, socket_name
 from trayai.ui.loop import install_asyncgen_hooks, release_cancelled_timers

@@ -59,7 +59,7 @@ def test_a_streamed_answer_looks_like_the_reopened_one(
 def test_a_list_is_numbered_right_while_it_streams(qtbot: QtBot) -> None:
     """Live too: the open tail re-rendered into a block the last render's list still owned made
     "1." and a new "1. 2."; and a blank line between items ended the list's block."""
-    from trayai.core.chat.history import MessageStatus, StoredMessage
+    from trayai.core.chat.history_records import MessageStatus, StoredMessage
     from trayai.core.chat.render import BlockScanner
     from trayai.ui.chat.transcript import TranscriptView
 

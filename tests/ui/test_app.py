@@ -252,12 +252,12 @@ def test_settings_dialog_switches_the_live_endpoint(
             assert dialog is not None and dialog.isVisible()
             app.commands.handle("settings")  # a second request raises the same dialog
             assert app.settings_opener.dialog is dialog
-            dialog.add_profile()
-            dialog.name_edit.setText("Second server")
-            dialog.url_edit.setText(other.base_url)
-            assert await dialog.refresh_models() == ["ai/qwen3"]
-            dialog.use_current()
-            dialog.general_editors["poll_interval"].widget.setValue(2)
+            dialog.profiles_page.add_profile()
+            dialog.profiles_page.name_edit.setText("Second server")
+            dialog.profiles_page.url_edit.setText(other.base_url)
+            assert await dialog.profiles_page.checks.refresh_models() == ["ai/qwen3"]
+            dialog.profiles_page.use_current()
+            dialog.general_page.editors["poll_interval"].widget.setValue(2)
             assert dialog.try_accept()
             await until(lambda: app.session.resolved.base_url == other.base_url)
             await until(
@@ -291,7 +291,7 @@ def test_start_at_login_from_the_dialog_writes_and_removes_the_autostart_entry(
         app.commands.open_settings()
         dialog = app.settings_opener.dialog
         assert dialog is not None
-        dialog.general_editors["start_at_login"].widget.setChecked(on)
+        dialog.general_page.editors["start_at_login"].widget.setChecked(on)
         assert dialog.try_accept()
         await until(lambda: entry.exists() is on)
 
@@ -322,12 +322,12 @@ def test_hotkey_status_reaches_tooltip_and_settings(
         assert "Hotkey:" in app.tray.tooltip and "trayai prompt" in app.tray.tooltip
         app.commands.open_settings()
         dialog = app.settings_opener.dialog
-        assert dialog is not None and "trayai prompt" in dialog.hotkey_state.text()
+        assert dialog is not None and "trayai prompt" in dialog.hotkey_page.hotkey_state.text()
         from PySide6.QtGui import QKeySequence
 
-        dialog.hotkey_edit.setKeySequence(QKeySequence("Shift+A"))  # no Ctrl/Alt/Super: refused
+        dialog.hotkey_page.hotkey_edit.setKeySequence(QKeySequence("Shift+A"))  # no Ctrl/Alt/Super: refused
         assert not dialog.try_accept() and "besides Shift" in dialog.error_label.text()
-        dialog.hotkey_edit.clear()
+        dialog.hotkey_page.hotkey_edit.clear()
         assert dialog.try_accept()
         await until(lambda: app.hotkeys.status is not None and "No hotkey set" in app.hotkeys.status.message)
         await until(lambda: QApplication.activeModalWidget() is None)
@@ -455,6 +455,37 @@ def test_the_status_window_shows_every_line_whole(server: ScriptedServer, make_a
         window.resize(360, window.height())  # narrower: the wrapped lines need more height
         settle(window)
         assert clipped(window) == []
+        app.request_quit()
+        assert await task == 0
+
+    run(go())
+
+
+def test_settings_appearance_switches_the_running_app_and_back(
+    server: ScriptedServer, make_app: Any, run: Any
+) -> None:
+    import copy
+
+    from PySide6.QtGui import QPalette
+
+    from trayai.core.theme import DARK
+
+    app = make_app(settings_for(server))
+    qapp = QApplication.instance()
+    assert isinstance(qapp, QApplication)
+    desktop = qapp.palette().color(QPalette.ColorRole.Window).name()
+
+    async def go() -> None:
+        task = asyncio.ensure_future(app.run())
+        await until(lambda: app.monitor.state is ServerState.READY)
+        dark = copy.deepcopy(app.session.settings)
+        dark.appearance = "dark"
+        app.session.apply(dark)  # as Settings ▸ OK does
+        assert qapp.palette().color(QPalette.ColorRole.Window).name() == DARK.window
+        system = copy.deepcopy(app.session.settings)
+        system.appearance = "system"
+        app.session.apply(system)
+        assert qapp.palette().color(QPalette.ColorRole.Window).name() == desktop
         app.request_quit()
         assert await task == 0
 

@@ -17,7 +17,7 @@ from tests.support.smalldisk import small_disk
 from tests.support.waiting import until
 from tests.ui.conftest import client_for
 from trayai.core.chat.history import HistoryStore
-from trayai.core.errors import ErrorCode
+from trayai.core.error_catalog import ErrorCode
 from trayai.core.redact import Redactor
 from trayai.core.settings.config import GenerationParams
 from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome

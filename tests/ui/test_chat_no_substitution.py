@@ -18,9 +18,10 @@ from trayai.core.chat.history import HistoryStore
 from trayai.core.chat.history_export import export_json
 from trayai.core.chat.render import reply_footer
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
 from trayai.core.settings.resolve import resolve_endpoint
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.store import ConfigStore
 from trayai.ui.chat.controller import ChatTarget
 from trayai.ui.settings.dialog import SettingsDialog
 
@@ -98,13 +99,17 @@ def test_settings_marks_no_profile_in_use_for_an_endpoint_run(
     running = resolve_endpoint(loaded, None, base_url=server.base_url)
 
     def labels(dialog: SettingsDialog) -> list[str]:
-        return [dialog.profiles.item(i).text() for i in range(dialog.profiles.count())]
+        return [
+            dialog.profiles_page.profiles.item(i).text() for i in range(dialog.profiles_page.profiles.count())
+        ]
 
     dialog = SettingsDialog(loaded, SecretStore(MemoryKeyring()), store, running=running)
     qtbot.addWidget(dialog)
     assert labels(dialog) == ["Local (port 8080)"]
-    assert dialog.running_note.text().startswith(f"In use now: {server.base_url} (from --endpoint)")
+    assert dialog.profiles_page.running_note.text().startswith(
+        f"In use now: {server.base_url} (from --endpoint)"
+    )
     own = SettingsDialog(loaded, SecretStore(MemoryKeyring()), store, running=resolve_endpoint(loaded, None))
     qtbot.addWidget(own)
     assert labels(own) == ["Local (port 8080)  (in use)"]
-    assert own.running_note.text() == ""
+    assert own.profiles_page.running_note.text() == ""

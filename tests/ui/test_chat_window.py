@@ -19,6 +19,7 @@ from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import until
 from tests.ui.conftest import client_for
 from trayai.core.chat.history import HistoryStore
+from trayai.core.theme import DARK, LIGHT
 from trayai.ui.chat.controller import ChatController, ChatTarget
 from trayai.ui.chat.transcript import TranscriptAction
 from trayai.ui.chat.window import ChatWindow
@@ -394,14 +395,14 @@ def test_dark_palette_re_renders_with_dark_code_colours(
     history.add_message(conv.id, "assistant", "```python\nx = 1\n```")
     rig.window.open_conversation(conv.id)
     view = rig.window.transcript
-    assert not view.renderer.palette.dark and "#f4f4f4" in view.document().toHtml()
+    assert not view.renderer.palette.dark and LIGHT.code_background in view.document().toHtml()
     dark = QPalette(view.palette())
     dark.setColor(QPalette.ColorRole.Base, QColor("#1e1e1e"))
     dark.setColor(QPalette.ColorRole.Text, QColor("#eeeeee"))
     with qtbot.waitSignal(view.palette_changed, timeout=2000):
         view.setPalette(dark)
     assert view.renderer.palette.dark
-    qtbot.waitUntil(lambda: "#272822" in view.document().toHtml())
+    qtbot.waitUntil(lambda: DARK.code_background in view.document().toHtml())
 
 
 def test_reloading_mid_answer_keeps_streaming_into_the_view(

@@ -16,8 +16,9 @@ from tests.support.fitting import clipped, settle, unreachable_inputs
 from tests.support.screens import demo_history
 from tests.ui.conftest import client_for
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, LoadedConfig, Preset, Settings
+from trayai.core.settings.config import Preset, Settings
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.store import ConfigStore, LoadedConfig
 from trayai.ui.chat.controller import ChatController, ChatTarget
 from trayai.ui.chat.window import ChatWindow
 from trayai.ui.settings.dialog import SECTIONS, SettingsDialog
@@ -225,12 +226,14 @@ def test_narrow_settings_pick_sections_and_add_profiles(
     laid_out(settings_dialog, 480, 560)
     settings_dialog.section_combo.setCurrentIndex(SECTIONS.index("Quick actions"))
     assert settings_dialog.pages.currentIndex() == SECTIONS.index("Quick actions")
-    assert settings_dialog.actions_editor.isVisible()
+    assert settings_dialog.actions_page.editor.isVisible()
     settings_dialog.show_section("Endpoints")  # a problem found on OK shows its section: the picker follows
     assert settings_dialog.section_combo.currentText() == "Endpoints"
-    before = settings_dialog.profiles.count()
+    before = settings_dialog.profiles_page.profiles.count()
     laid_out(settings_dialog, 480, 560)
-    qtbot.mouseClick(settings_dialog.add_button, Qt.MouseButton.LeftButton)  # above the form now
-    assert settings_dialog.profiles.count() == before + 1
-    assert settings_dialog.name_edit.text() == "New endpoint"
+    qtbot.mouseClick(
+        settings_dialog.profiles_page.add_button, Qt.MouseButton.LeftButton
+    )  # above the form now
+    assert settings_dialog.profiles_page.profiles.count() == before + 1
+    assert settings_dialog.profiles_page.name_edit.text() == "New endpoint"
     assert clipped(settings_dialog) == []

@@ -10,9 +10,11 @@ from PySide6.QtWidgets import QDoubleSpinBox, QLineEdit, QPlainTextEdit, QSpinBo
 from pytestqt.qtbot import QtBot
 
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import DEFAULT_ACTIONS, Action, ConfigStore, Settings
+from trayai.core.settings.config import DEFAULT_ACTIONS, Action, Settings
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
-from trayai.ui.settings.dialog import SECTION_ACTIONS, SECTION_PRESETS, SettingsDialog
+from trayai.core.settings.store import ConfigStore
+from trayai.ui.settings.dialog import SettingsDialog
+from trayai.ui.settings.list_pages import ActionsPage, PresetsPage
 from trayai.ui.settings.lists import ItemListEditor
 
 
@@ -41,8 +43,8 @@ def widget(editor: ItemListEditor, name: str) -> Any:
 def test_editing_an_action_is_saved_and_applied(paths: AppPaths, qtbot: QtBot) -> None:
     rig = Rig(paths, qtbot)
     dialog = rig.dialog
-    dialog.show_section(SECTION_ACTIONS)
-    actions = dialog.actions_editor
+    dialog.show_section(ActionsPage.section)
+    actions = dialog.actions_page.editor
     assert [actions.list.item(r).text() for r in range(actions.list.count())] == [
         a.name for a in DEFAULT_ACTIONS
     ]
@@ -66,8 +68,8 @@ def test_editing_an_action_is_saved_and_applied(paths: AppPaths, qtbot: QtBot) -
 
 def test_add_and_remove_actions_keys_run_out_at_nine(paths: AppPaths, qtbot: QtBot) -> None:
     rig = Rig(paths, qtbot)
-    actions = rig.dialog.actions_editor
-    rig.dialog.show_section(SECTION_ACTIONS)
+    actions = rig.dialog.actions_page.editor
+    rig.dialog.show_section(ActionsPage.section)
     qtbot.mouseClick(actions.add_button, Qt.MouseButton.LeftButton)
     assert widget(actions, "name").text() == "New action"
     assert widget(actions, "key").value() == 5  # the first free key
@@ -91,7 +93,7 @@ def test_a_bad_template_or_a_taken_key_keeps_the_dialog_open_on_that_action(
 ) -> None:
     rig = Rig(paths, qtbot)
     dialog = rig.dialog
-    actions = dialog.actions_editor
+    actions = dialog.actions_page.editor
     actions.list.setCurrentRow(2)
     widget(actions, "template").setPlainText("Translate {selecton}")
     dialog.show_section("General")
@@ -100,7 +102,7 @@ def test_a_bad_template_or_a_taken_key_keeps_the_dialog_open_on_that_action(
     assert dialog.error_label.text().startswith(
         "Action 'Translate to English': unknown placeholder {selecton}"
     )
-    assert dialog.sections.currentItem().text() == SECTION_ACTIONS
+    assert dialog.sections.currentItem().text() == ActionsPage.section
     assert actions.current_row == 2 and widget(actions, "name").text() == "Translate to English"
     widget(actions, "template").setPlainText("Translate {selection}")
     widget(actions, "key").setValue(1)
@@ -114,8 +116,8 @@ def test_a_bad_template_or_a_taken_key_keeps_the_dialog_open_on_that_action(
 def test_presets_are_edited_renamed_and_validated(paths: AppPaths, qtbot: QtBot) -> None:
     rig = Rig(paths, qtbot)
     dialog = rig.dialog
-    dialog.show_section(SECTION_PRESETS)
-    presets = dialog.presets_editor
+    dialog.show_section(PresetsPage.section)
+    presets = dialog.page(PresetsPage).editor
     assert presets.current_row == 0 and widget(presets, "name").text() == "Concise"
     temperature: QDoubleSpinBox = widget(presets, "temperature")
     assert temperature.specialValueText() == "the profile's"
@@ -124,7 +126,7 @@ def test_presets_are_edited_renamed_and_validated(paths: AppPaths, qtbot: QtBot)
     widget(presets, "name").setText("Concise")  # a twin
     assert not dialog.try_accept()
     assert dialog.error_label.text() == "Two presets are named 'Concise'."
-    assert dialog.sections.currentItem().text() == SECTION_PRESETS and presets.current_row == 3
+    assert dialog.sections.currentItem().text() == PresetsPage.section and presets.current_row == 3
     widget(presets, "name").setText("  Pirate  ")
     widget(presets, "system_prompt").setPlainText("Talk like a pirate.")
     widget(presets, "max_tokens").setValue(300)
@@ -138,8 +140,8 @@ def test_presets_are_edited_renamed_and_validated(paths: AppPaths, qtbot: QtBot)
 
 def test_cancel_keeps_presets_and_actions(paths: AppPaths, qtbot: QtBot) -> None:
     rig = Rig(paths, qtbot)
-    rig.dialog.actions_editor.remove()
-    rig.dialog.presets_editor.add()
+    rig.dialog.actions_page.editor.remove()
+    rig.dialog.page(PresetsPage).editor.add()
     rig.dialog.reject()
     assert rig.applied == [] and not paths.config_file.exists()
     assert rig.loaded.settings.actions == Settings().actions  # the live copy was never touched
@@ -150,7 +152,7 @@ def test_an_empty_list_disables_the_form(paths: AppPaths, qtbot: QtBot) -> None:
     settings = Settings()
     settings.actions = []
     rig = Rig(paths, qtbot, settings)
-    actions = rig.dialog.actions_editor
+    actions = rig.dialog.actions_page.editor
     assert actions.list.count() == 0 and actions.current_row is None
     assert not widget(actions, "template").isEnabled() and not actions.remove_button.isEnabled()
     actions.add()

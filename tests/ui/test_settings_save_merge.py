@@ -20,10 +20,13 @@ from tests.support.scripted_server import ScriptedServer
 from tests.support.waiting import until
 from tests.unit.settings.test_config_merge import base_settings
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.store import ConfigStore
 from trayai.core.status import ServerState
 from trayai.ui.settings.dialog import SettingsDialog
+from trayai.ui.settings.generation_page import GenerationPage
+from trayai.ui.settings.profiles_page import ProfilesPage
 
 REMOTE_URL = "http://127.0.0.1:9/v1"
 
@@ -64,7 +67,7 @@ def press_ok(qtbot: QtBot, dialog: SettingsDialog) -> None:
 def test_ok_keeps_the_profile_the_cli_added_while_the_dialog_was_open(paths: AppPaths, qtbot: QtBot) -> None:
     dialog = open_dialog(paths, qtbot, local_and_lab())
     trayai("profile", "add", "Remote", "--base-url", REMOTE_URL, "--model", "qwen3")
-    dialog.general_editors["poll_interval"].widget.setValue(12)  # type: ignore[attr-defined]
+    dialog.general_page.editors["poll_interval"].widget.setValue(12)  # type: ignore[attr-defined]
     applied: list[Settings] = []
     dialog.applied.connect(applied.append)
     press_ok(qtbot, dialog)
@@ -78,8 +81,8 @@ def test_ok_keeps_the_profile_the_cli_added_while_the_dialog_was_open(paths: App
 def test_both_sides_edit_the_same_profile_and_rename_follows(paths: AppPaths, qtbot: QtBot) -> None:
     """The dialog renames Local and sets its temperature; the CLI sets Local's model: one profile."""
     dialog = open_dialog(paths, qtbot, local_and_lab())
-    dialog.name_edit.setText("Home")
-    dialog.generation_editors["temperature"].widget.setValue(0.2)  # type: ignore[attr-defined]
+    dialog.profiles_page.name_edit.setText("Home")
+    dialog.page(GenerationPage).editors["temperature"].widget.setValue(0.2)  # type: ignore[attr-defined]
     trayai("profile", "set", "Local", "--model", "from-cli")
     assert dialog.try_accept()
     data = saved(paths)
@@ -96,8 +99,8 @@ def test_removals_on_either_side_stay_removed(paths: AppPaths, qtbot: QtBot) -> 
     dialog = open_dialog(paths, qtbot, settings)
     trayai("profile", "remove", "Old")  # the CLI removes one the dialog leaves alone
     trayai("preset", "add", "Terse", "--system", "Be terse.")
-    dialog._select(2)  # Lab (ids count from 1 in list order)
-    dialog.delete_profile()  # the dialog removes one the CLI leaves alone
+    dialog.page(ProfilesPage).select(2)  # Lab (ids count from 1 in list order)
+    dialog.page(ProfilesPage).delete_profile()  # the dialog removes one the CLI leaves alone
     assert dialog.try_accept()
     data = saved(paths)
     assert [p["name"] for p in data["profiles"]] == ["Local"]
@@ -105,9 +108,9 @@ def test_removals_on_either_side_stay_removed(paths: AppPaths, qtbot: QtBot) -> 
 
 
 def conflict_box(qtbot: QtBot, dialog: SettingsDialog) -> QMessageBox:
-    qtbot.waitUntil(lambda: dialog.conflict_box is not None and dialog.conflict_box.isVisible())
-    assert dialog.conflict_box is not None
-    return dialog.conflict_box
+    qtbot.waitUntil(lambda: dialog.conflicts.box is not None and dialog.conflicts.box.isVisible())
+    assert dialog.conflicts.box is not None
+    return dialog.conflicts.box
 
 
 def button(box: QMessageBox, text: str) -> QAbstractButton:
@@ -129,8 +132,8 @@ def test_the_same_setting_changed_on_both_sides_is_asked(
     paths: AppPaths, qtbot: QtBot, answer: str, poll: float, closed: bool
 ) -> None:
     dialog = open_dialog(paths, qtbot, local_and_lab())
-    dialog.general_editors["poll_interval"].widget.setValue(12)  # type: ignore[attr-defined]
-    dialog.general_editors["notifications"].widget.setChecked(False)  # type: ignore[attr-defined]
+    dialog.general_page.editors["poll_interval"].widget.setValue(12)  # type: ignore[attr-defined]
+    dialog.general_page.editors["notifications"].widget.setChecked(False)  # type: ignore[attr-defined]
     trayai("config", "set", "poll_interval", "30")
     trayai("profile", "add", "Remote", "--base-url", REMOTE_URL)
     assert not dialog.try_accept()  # not yet: the question comes first
@@ -143,7 +146,7 @@ def test_the_same_setting_changed_on_both_sides_is_asked(
     else:
         cancel = box.button(QMessageBox.StandardButton.Cancel)
         qtbot.mouseClick(cancel if answer == "Cancel" else button(box, answer), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.conflict_box is None)
+    qtbot.waitUntil(lambda: dialog.conflicts.box is None)
     data = saved(paths)
     assert data["poll_interval"] == poll
     assert dialog.isVisible() is not closed

@@ -22,7 +22,8 @@ from trayai.cli.models import PullReporter
 from trayai.core.net.backends import manager as manager_module
 from trayai.core.net.backends.records import PullProgress
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
+from trayai.core.settings.store import ConfigStore
 
 GEMMA, QWEN = "ggml-org/gemma-3-1b-it-GGUF:Q4_K_M", "unsloth/Qwen3-4B-GGUF:Q4_K_M"
 

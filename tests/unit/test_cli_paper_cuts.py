@@ -18,7 +18,8 @@ from tests.support.ports import free_port
 from tests.support.scripted_server import ScriptedServer
 from trayai.cli.serve import serving_line
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
+from trayai.core.settings.store import ConfigStore
 from trayai.core.suggest import close_names, did_you_mean
 
 TOP_USAGE = "(no command: start the tray app)"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from trayai.core.errors import ErrorCode, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import make_error
 from trayai.core.monitor import MonitorLogic, MonitorPolicy
 from trayai.core.status import ServerState, StatusReport
 

@@ -27,7 +27,7 @@ from trayai.core.display import (
     platform_candidates,
     read_xauth,
 )
-from trayai.core.errors import ERROR_CATALOG, ErrorCode
+from trayai.core.error_catalog import ERROR_CATALOG, ErrorCode
 
 GUI_COMMANDS = ((), ("chat",), ("prompt",), ("settings",))
 SESSION_VARS = ("DISPLAY", "WAYLAND_DISPLAY", "WAYLAND_SOCKET", "QT_QPA_PLATFORM", "XDG_SESSION_TYPE")

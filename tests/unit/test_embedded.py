@@ -8,7 +8,8 @@ import pytest
 
 from trayai.core import embedded
 from trayai.core.embedded import EmbeddedServer, default_threads, is_builtin_url, is_gguf
-from trayai.core.errors import ErrorCode, TrayaiError
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError
 from trayai.core.settings.config import BuiltinServerSettings
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from tests.support.ports import free_port
 from tests.support.scripted_server import ScriptedServer
-from trayai.core.errors import ERROR_CATALOG, ErrorCode, TrayaiError
+from trayai.core.error_catalog import ERROR_CATALOG, ErrorCode
+from trayai.core.errors import TrayaiError
 from trayai.core.net.classify import classify_status, connection_refused_error, extract_server_message
 from trayai.core.net.client import Endpoint, ModelClient
 
@@ -134,9 +135,11 @@ async def test_real_tls_against_a_plain_http_server(server: ScriptedServer) -> N
 
 def test_every_trayai_error_is_an_app_error_with_message_and_hint(tmp_path: Path) -> None:
     """One tree: a front end catches AppError; the old built-in bases still catch as before."""
-    from trayai.core.chat.history import ConversationNotFound, HistoryError, HistoryStore, MessageNotFound
+    from trayai.core.chat.history import HistoryStore
+    from trayai.core.chat.history_db import ConversationNotFound, HistoryError, MessageNotFound
     from trayai.core.desktop_entry import DesktopError, DesktopUnsupported
-    from trayai.core.errors import AppError, ConfigError, ErrorCode, TrayaiError
+    from trayai.core.error_catalog import ErrorCode
+    from trayai.core.errors import AppError, ConfigError, TrayaiError
     from trayai.core.filelock import FileLockedError
     from trayai.core.hotkeys import HotkeyError, parse_hotkey
     from trayai.core.net.urls import InvalidURLError, normalize_base_url
@@ -183,7 +186,7 @@ def test_classifying_while_the_sdk_is_half_imported(monkeypatch: pytest.MonkeyPa
     import sys
     import types
 
-    from trayai.core.errors import ErrorCode
+    from trayai.core.error_catalog import ErrorCode
     from trayai.core.net.classify import classify_exception
 
     monkeypatch.setitem(sys.modules, "openai", types.ModuleType("openai"))  # nothing defined yet

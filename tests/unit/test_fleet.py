@@ -19,9 +19,10 @@ from trayai.core.fleet import FleetLogic, ServerLook, Watch, WatchPace, look, lo
 from trayai.core.net.backends.manager import ModelManager
 from trayai.core.net.backends.records import ServerKind
 from trayai.core.net.client import ModelClient
-from trayai.core.settings.config import LoadedConfig, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
 from trayai.core.settings.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
+from trayai.core.settings.store import LoadedConfig
 from trayai.core.status import ServerState
 
 URL = "http://127.0.0.1:11434/v1"

@@ -10,7 +10,8 @@ import pytest
 
 from tests.support.cli import cli
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.core.chat.history import HistoryStore, MessageStatus
+from trayai.core.chat.history import HistoryStore
+from trayai.core.chat.history_records import MessageStatus
 from trayai.core.net.client import Endpoint, ModelClient
 
 SURROGATE_TOKENS = ["Bad ", "\ud800", " char ", "\udfff", "end"]

@@ -9,8 +9,10 @@ import pytest
 
 from tests.support.cli import cli
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.core.chat.history import HistoryStore, MessageStatus
-from trayai.core.errors import ErrorCode, make_error
+from trayai.core.chat.history import HistoryStore
+from trayai.core.chat.history_records import MessageStatus
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import make_error
 from trayai.core.redact import REDACTED, Redactor
 
 KEY = "sk-echoed-0123456789"

@@ -50,6 +50,7 @@ def test_startup_path_does_not_import_the_http_stack() -> None:
     """Config, status types and errors load without openai/httpx2 (the tray shows its icon first)."""
     startup = [
         "trayai.core.settings.config",
+        "trayai.core.settings.store",
         "trayai.core.errors",
         "trayai.core.settings.secrets",
         "trayai.core.embedded",

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from trayai.core.errors import ERROR_CATALOG, ErrorCode, Remedy, make_error
+from trayai.core.error_catalog import ERROR_CATALOG, ErrorCode, Remedy
+from trayai.core.errors import make_error
 from trayai.core.remedies import Situation, gui_help, plain
 
 

@@ -7,11 +7,11 @@ import pytest
 from tests.support.ports import free_port
 from tests.support.scripted_server import Reply, ScriptedServer
 from trayai.core.doctor import DoctorReport, diagnose
-from trayai.core.errors import ErrorCode
+from trayai.core.error_catalog import ErrorCode
 from trayai.core.net.client import Endpoint, ModelClient
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore
 from trayai.core.settings.resolve import resolve_endpoint
+from trayai.core.settings.store import ConfigStore
 from trayai.core.status import ServerState, StatusReport, probe
 
 

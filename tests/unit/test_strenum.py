@@ -7,7 +7,7 @@ import json
 import pytest
 
 from trayai.core.embedded import RunState
-from trayai.core.errors import ErrorCode
+from trayai.core.error_catalog import ErrorCode
 from trayai.core.status import ServerState
 from trayai.core.strenum import StrEnum
 

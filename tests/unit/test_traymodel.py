@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from trayai.core.embedded import RunState, ServerUsage
 from trayai.core.modelmatch import match_model
-from trayai.core.settings.config import Override, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
+from trayai.core.settings.store import Override
 from trayai.core.status import ServerState, StatusReport
 from trayai.core.traymodel import (
     BuiltinFacts,

@@ -53,7 +53,7 @@ def check_run_target(target: RunTarget, stderr: TextIO) -> RunTarget | None:
     """The target with its URL normalised, or None after saying why it cannot be used (exit 2)."""
     from trayai.core.net.urls import InvalidURLError, normalize_base_url
     from trayai.core.paths import AppPaths
-    from trayai.core.settings.config import ConfigStore
+    from trayai.core.settings.store import ConfigStore
 
     base_url = target.base_url
     if base_url is not None:
@@ -108,7 +108,7 @@ def _action_command(name: str, stderr: TextIO) -> str | None:
     """
     from trayai.core.actions import action_command, find_action, unknown_action
     from trayai.core.paths import AppPaths
-    from trayai.core.settings.config import ConfigStore
+    from trayai.core.settings.store import ConfigStore
 
     actions = ConfigStore(AppPaths.from_env()).load().settings.actions
     if find_action(actions, name) is None:

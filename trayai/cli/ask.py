@@ -8,7 +8,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TextIO
 
 from trayai.cli.context import EXIT_FAIL, EXIT_OK, EXIT_USAGE, Context
 from trayai.cli.parents import Parents, Subparsers
@@ -17,7 +17,7 @@ from trayai.core.chat.answer import Answer, AnswerTarget, Done, Failed, FellBack
 from trayai.core.chat.fallback import fallback_chain, fallback_note
 from trayai.core.chat.modelcheck import answered_by_note
 from trayai.core.net.client import GenerationOptions, ModelClient
-from trayai.core.net.wire import ChatMessage
+from trayai.core.net.wire import ChatMessage, ResultDict
 from trayai.core.settings.prompt_presets import find_preset, request_options
 from trayai.core.settings.resolve import ResolvedEndpoint
 from trayai.core.textsafe import TerminalSanitizer, valid_text
@@ -140,14 +140,9 @@ async def _print_answer(ctx: Context, answer: Answer, skipped: list[str]) -> int
                 if not told_skipped:
                     told_skipped = True
                     _say_skipped(ctx, skipped)
-                ctx.say(
-                    ctx.line(
-                        f"note: {event.source.name!r} cannot answer ({event.why.message}) — trying "
-                        f"fallback {event.to.name!r}"
-                    )
-                )
+                ctx.say(ctx.line(f"note: {event.note}"))
             elif isinstance(event, Trimmed):
-                ctx.say(f"note: {event.dropped} earlier message(s) left out to fit the context window")
+                ctx.say(f"note: {event.note}")
             elif isinstance(event, (Done, Failed)):
                 thoughts.end()
                 if not wrote_newline:
@@ -221,7 +216,7 @@ def _answer_filter(ctx: Context) -> Callable[[str], str]:
     return TerminalSanitizer().feed
 
 
-def _stats_line(stats: dict[str, Any]) -> str:
+def _stats_line(stats: ResultDict) -> str:
     parts = [
         str(stats["model"]),
         f"{stats['completion_tokens']} tokens" + (" (counted)" if stats["usage_estimated"] else ""),

@@ -11,9 +11,9 @@ from typing import Any, TextIO
 from trayai.core.errors import AppError, TrayaiError
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
-from trayai.core.settings.config import ConfigStore, LoadedConfig
 from trayai.core.settings.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.settings.secrets import SecretStore
+from trayai.core.settings.store import ConfigStore, LoadedConfig
 from trayai.core.textsafe import escape_line
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -31,7 +31,8 @@ def _reads_history(action: Callable[[Context, HistoryStore], int]) -> Callable[[
 
     @functools.wraps(action)
     def handler(ctx: Context) -> int:
-        from trayai.core.chat.history import HistoryError, HistoryStore
+        from trayai.core.chat.history import HistoryStore
+        from trayai.core.chat.history_db import HistoryError
 
         try:
             history = HistoryStore.in_dir(ctx.paths.data_dir)
@@ -97,7 +98,7 @@ def _add_search(actions: Subparsers, parents: Parents) -> None:
 
 @_reads_history
 def cmd_history_search(ctx: Context, history: HistoryStore) -> int:
-    from trayai.core.chat.history import MATCH_END, MATCH_START
+    from trayai.core.chat.history_search import MATCH_END, MATCH_START
 
     hits = history.search(" ".join(ctx.args.query), limit=ctx.args.limit)
     if ctx.args.json:
@@ -145,7 +146,7 @@ def _add_export(actions: Subparsers) -> None:
 
 @_reads_history
 def cmd_history_export(ctx: Context, history: HistoryStore) -> int:
-    from trayai.core.chat.history import ConversationNotFound
+    from trayai.core.chat.history_db import ConversationNotFound
     from trayai.core.chat.history_export import ExportFormat, export_text
 
     args = ctx.args

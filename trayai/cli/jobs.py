@@ -121,16 +121,14 @@ def _run_batch(ctx: Context, items: list[BatchItem], output: Path, skip: set[str
         chain = fallback_chain(
             ctx.loaded, ctx.secrets, resolved, ctx.known, explicit=bool(args.endpoint or args.model)
         )
-        noted: set[tuple[str, str]] = set()
+        noted: set[str] = set()
         for skipped in chain.skipped:  # said up front: lines will never go there
             ctx.say(ctx.line(f"note: fallback {skipped}"))
 
-        def fell_back(source: str, target: str, why: TrayaiError) -> None:
-            if (source, target) not in noted:  # once per pair, not once per line
-                noted.add((source, target))
-                progress.note(
-                    ctx.line(f"note: {source!r} cannot answer ({why.message}) — using fallback {target!r}")
-                )
+        def say_note(note: str) -> None:
+            if note not in noted:  # once per pair of profiles (or trim), not once per line
+                noted.add(note)
+                progress.note(ctx.line(f"note: {note}"))
 
         async def run() -> BatchStats:
             targets = [BatchTarget(r.own_profile, ModelClient(r.endpoint), r.model) for r in chain.endpoints]
@@ -146,7 +144,7 @@ def _run_batch(ctx: Context, items: list[BatchItem], output: Path, skip: set[str
                     skip_ids=skip,
                     stream=params.stream,
                     on_progress=progress.update,
-                    on_fallback=fell_back if len(targets) > 1 else None,
+                    on_note=say_note,
                 )
             finally:
                 for target in targets:

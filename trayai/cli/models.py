@@ -8,13 +8,13 @@ import asyncio
 import json
 import time
 from dataclasses import replace
-from typing import Any, TextIO
+from typing import Any, TextIO, TypedDict
 
 from trayai.cli.context import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Context
 from trayai.cli.parents import Parents, Subparsers
 from trayai.core.embedded import is_builtin_url
 from trayai.core.errors import TrayaiError
-from trayai.core.fleet import ServerLook, look, look_at_all, quick_endpoint
+from trayai.core.fleet import ServerLook, ServerLookDict, look, look_at_all, quick_endpoint
 from trayai.core.modelmatch import match_model
 from trayai.core.net.backends.base import Unsupported
 from trayai.core.net.backends.describe import progress_text, record_facts
@@ -128,6 +128,17 @@ def cmd_models(ctx: Context) -> int:
         return EXIT_OK
 
     return asyncio.run(run())
+
+
+class _EveryServer(TypedDict):
+    active: str
+    servers: list[ServerLookDict]
+
+
+class ServersDict(_EveryServer, total=False):
+    """``trayai servers --json``: every profile's server, and ``--endpoint``'s when one was given."""
+
+    endpoint: ServerLookDict
 
 
 def _dump(ctx: Context, value: Any) -> None:
@@ -321,7 +332,7 @@ def cmd_servers(ctx: Context) -> int:
 
     looks, extra_look = asyncio.run(run())
     if ctx.args.json:
-        data: dict[str, Any] = {"active": settings.active().name, "servers": [x.to_dict() for x in looks]}
+        data: ServersDict = {"active": settings.active().name, "servers": [x.to_dict() for x in looks]}
         if extra_look is not None:
             data["endpoint"] = extra_look.to_dict()
         _dump(ctx, data)

@@ -43,7 +43,7 @@ def build_app_parser() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from trayai.cli import ask, desktop, history, jobs, models, presets, serve, settings
+    from trayai.cli import ask, desktop, get, history, jobs, library, models, presets, serve, settings, tools
     from trayai.cli.parents import make_parents
 
     parser = _top_parser()
@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parents = make_parents()
     # The order here is the order of `trayai --help`.
-    for module in (ask, models, jobs, settings, presets, history, serve, desktop, app):
+    for module in (ask, models, library, get, jobs, settings, presets, history, serve, desktop, tools, app):
         module.register(sub, parents)
     app.add_run_options(parser)
     return parser

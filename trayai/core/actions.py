@@ -7,7 +7,7 @@ dialog all go through these rules, and each is unit-tested without a display.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -88,6 +88,32 @@ def render_action(
     return RenderedAction(fill(action.template, values), selection_from)
 
 
+PREVIEW_CHARS = 40
+
+
+def action_preview(action: Action | None, *, selection: str = "", clipboard: str = "") -> str:
+    """What an action will work on, for the quick prompt's chip: "Explain · ‘Photosynthesis conv…’",
+    "Explain · the clipboard · ‘…’", or what it still needs. ``None``: any action (the name left out)."""
+    used: Collection[str] = placeholders(action.template) if action is not None else ("selection",)
+    name = f"{action.name} · " if action is not None else ""
+    if "selection" in used:
+        if selection.strip():
+            return f"{name}{_quoted(selection)}"
+        if "clipboard" not in used and clipboard.strip():
+            return f"{name}the clipboard · {_quoted(clipboard)}"
+        return f"{name}select or copy text first"
+    if "clipboard" in used:
+        return (
+            f"{name}the clipboard · {_quoted(clipboard)}" if clipboard.strip() else f"{name}copy text first"
+        )
+    return f"{name}what you type"
+
+
+def _quoted(text: str) -> str:
+    flat = " ".join(text.split())
+    return f"‘{flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + '…'}’"
+
+
 # --------------------------------------------------------------------------- finding one
 
 
@@ -144,6 +170,7 @@ __all__ = [
     "action_command",
     "action_from_command",
     "action_on_key",
+    "action_preview",
     "fill",
     "find_action",
     "placeholders",

@@ -9,7 +9,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 from trayai.core.net.client import GenerationOptions, ModelClient, StreamResult
 
@@ -27,6 +27,39 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
     return ordered[min(rank, len(ordered)) - 1]
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+class SequentialDict(TypedDict):
+    runs: int
+    ttft_p50_s: float | None
+    ttft_p95_s: float | None
+    tokens_per_s_p50: float | None
+    tokens_per_s_p95: float | None
+    tokens_per_run: float
+    errors: list[str]
+
+
+class ConcurrencyDict(TypedDict):
+    streams: int
+    aggregate_tokens_per_s: float
+    latency_p50_s: float | None
+    latency_p95_s: float | None
+    ttft_p50_s: float | None
+    errors: int
+
+
+class BenchDict(TypedDict):
+    """One endpoint's figures in ``trayai bench --json`` (seconds and rates to 4 decimals)."""
+
+    endpoint: str
+    model: str
+    max_tokens: int
+    sequential: SequentialDict
+    concurrency: list[ConcurrencyDict]
+
+
 @dataclass
 class SequentialFigures:
     runs: int
@@ -37,6 +70,17 @@ class SequentialFigures:
     tokens_per_run: float
     errors: list[str] = field(default_factory=list)
 
+    def to_dict(self) -> SequentialDict:
+        return {
+            "runs": self.runs,
+            "ttft_p50_s": _rounded(self.ttft_p50_s),
+            "ttft_p95_s": _rounded(self.ttft_p95_s),
+            "tokens_per_s_p50": _rounded(self.tokens_per_s_p50),
+            "tokens_per_s_p95": _rounded(self.tokens_per_s_p95),
+            "tokens_per_run": round(self.tokens_per_run, 4),
+            "errors": list(self.errors),
+        }
+
 
 @dataclass
 class ConcurrencyFigures:
@@ -46,6 +90,16 @@ class ConcurrencyFigures:
     latency_p95_s: float | None
     ttft_p50_s: float | None
     errors: int
+
+    def to_dict(self) -> ConcurrencyDict:
+        return {
+            "streams": self.streams,
+            "aggregate_tokens_per_s": round(self.aggregate_tokens_per_s, 4),
+            "latency_p50_s": _rounded(self.latency_p50_s),
+            "latency_p95_s": _rounded(self.latency_p95_s),
+            "ttft_p50_s": _rounded(self.ttft_p50_s),
+            "errors": self.errors,
+        }
 
 
 @dataclass
@@ -61,26 +115,14 @@ class BenchReport:
         """Runs that did not complete (an error, a cut or interrupted answer): never silently averaged."""
         return len(self.sequential.errors) + sum(c.errors for c in self.concurrency)
 
-    def to_dict(self) -> dict[str, Any]:
-        def rounded(obj: Any) -> Any:
-            if isinstance(obj, float):
-                return round(obj, 4)
-            if isinstance(obj, dict):
-                return {k: rounded(v) for k, v in obj.items()}
-            if isinstance(obj, list):
-                return [rounded(v) for v in obj]
-            return obj
-
-        data: dict[str, Any] = rounded(
-            {
-                "endpoint": self.endpoint,
-                "model": self.model,
-                "max_tokens": self.max_tokens,
-                "sequential": self.sequential.__dict__,
-                "concurrency": [c.__dict__ for c in self.concurrency],
-            }
-        )
-        return data
+    def to_dict(self) -> BenchDict:
+        return {
+            "endpoint": self.endpoint,
+            "model": self.model,
+            "max_tokens": self.max_tokens,
+            "sequential": self.sequential.to_dict(),
+            "concurrency": [c.to_dict() for c in self.concurrency],
+        }
 
 
 async def _one(client: ModelClient, model: str, options: GenerationOptions) -> StreamResult:

@@ -28,14 +28,14 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
 from trayai import APP_NAME
 from trayai.core.errors import AppError
+from trayai.core.files import atomic_write_bytes, atomic_write_text
 
 ICON_NAME = "trayai"  # Icon= of the menu entry and the autostart entry: the hicolor theme name
 ENTRY_NAME = f"{APP_NAME}.desktop"
@@ -235,6 +235,21 @@ class FileChange:
     change: Change
 
 
+class FileChangeDict(TypedDict):
+    path: str
+    what: str
+    change: Change
+
+
+class DesktopResultDict(TypedDict):
+    """``trayai desktop install|uninstall --json``."""
+
+    action: Literal["install", "uninstall"]
+    files: list[FileChangeDict]
+    notes: list[str]
+    left_alone: str | None
+
+
 @dataclass(frozen=True)
 class DesktopResult:
     """What install or uninstall did, file by file, and which desktop caches it refreshed."""
@@ -257,7 +272,7 @@ class DesktopResult:
             return "trayai was not in the applications menu: nothing to remove."
         return "trayai was removed from the applications menu."
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> DesktopResultDict:
         return {
             "action": self.action,
             "files": [{"path": str(f.path), "what": f.what, "change": f.change} for f in self.files],
@@ -408,23 +423,10 @@ def _write_file(path: Path, data: bytes) -> Change:
             if path.read_bytes() == data:
                 path.chmod(FILE_MODE)
                 return "unchanged"
-    tmp: Path | None = None
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        tmp = Path(name)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.chmod(FILE_MODE)
-        tmp.replace(path)
-        tmp = None
+        atomic_write_bytes(path, data, mode=FILE_MODE)
     except OSError as exc:
         raise _os_error(exc, "write", path) from exc
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
     return "replaced" if existed else "created"
 
 
@@ -473,21 +475,13 @@ def _paths(value: object) -> list[Path]:
 
 def _write_manifest(path: Path, manifest: _Manifest) -> None:
     """Saved user-only (0600) in the data folder, like trayai's other files."""
-    from trayai.core.paths import ensure_private_dir
-
     data = {
         "version": MANIFEST_VERSION,
         "files": [str(p) for p in _unique(manifest.files)],
         "dirs": [str(p) for p in _unique(manifest.dirs)],
     }
     try:
-        ensure_private_dir(path.parent)
-        tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
-        tmp.replace(path)
+        atomic_write_text(path, json.dumps(data, indent=2) + "\n")
     except OSError as exc:
         raise _os_error(
             exc, "record what was installed in", path, "set TRAYAI_DATA_DIR to a folder you can write"

@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from trayai.core.errors import AppError, ErrorCode
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import AppError
 
 X_TCP_PORT = 6000
 CONNECT_TIMEOUT = 2.0  # a TCP display across a network: Qt itself would hang far longer

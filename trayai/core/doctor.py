@@ -5,14 +5,33 @@ anything listening?", "is my model there?"), with a hint when the answer is no.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 from trayai.core.errors import TrayaiError
 from trayai.core.net.backends.manager import ModelManager
 from trayai.core.net.client import GenerationOptions, ModelClient
 from trayai.core.net.urls import is_local_url
 from trayai.core.settings.resolve import ResolvedEndpoint
-from trayai.core.status import ServerState, StatusReport, probe
+from trayai.core.status import ServerState, StatusDict, StatusReport, probe
+
+
+class CheckDict(TypedDict):
+    name: str
+    ok: bool | None
+    detail: str
+    hint: str | None
+
+
+class DoctorDict(TypedDict):
+    """``trayai status --json``: the endpoint, where each part of it came from, and the checks."""
+
+    ok: bool
+    profile: str | None
+    base_url: str
+    sources: dict[str, str]
+    api_key: str
+    status: StatusDict
+    checks: list[CheckDict]
 
 
 @dataclass(frozen=True)
@@ -22,7 +41,7 @@ class Check:
     detail: str
     hint: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> CheckDict:
         return {"name": self.name, "ok": self.ok, "detail": self.detail, "hint": self.hint}
 
 
@@ -36,7 +55,7 @@ class DoctorReport:
     def ok(self) -> bool:
         return all(c.ok is not False for c in self.checks)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> DoctorDict:
         return {
             "ok": self.ok,
             "profile": self.resolved.own_profile,  # None: --endpoint or the environment chose the server

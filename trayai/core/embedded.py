@@ -20,9 +20,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
-from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.paths import ensure_private_dir
 from trayai.core.settings.config import BuiltinServerSettings
 from trayai.core.strenum import StrEnum
@@ -187,6 +188,21 @@ class LocalModel:
     path: Path
     size: int
     bundled: bool = False
+
+
+class ServerDescription(TypedDict):
+    """The built-in server in ``trayai serve --json`` and the tray's details."""
+
+    state: str
+    base_url: str
+    model: str
+    model_file: str | None
+    parallel: int
+    threads: int
+    context_size: int
+    models_dir: str | None
+    pid: int | None
+    log: str
 
 
 class EmbeddedServer:
@@ -521,7 +537,7 @@ class EmbeddedServer:
             return "(no log)"
         return "\n".join(text.strip().splitlines()[-lines:])
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> ServerDescription:
         return {
             "state": self.state.value,
             "base_url": self.base_url,

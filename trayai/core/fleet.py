@@ -10,7 +10,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from trayai.core.errors import AppError, TrayaiError
 from trayai.core.net.backends.manager import ModelManager
@@ -21,11 +21,23 @@ from trayai.core.settings.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.status import ServerState, probe
 
 if TYPE_CHECKING:
-    from trayai.core.settings.config import LoadedConfig
     from trayai.core.settings.secrets import SecretStore
+    from trayai.core.settings.store import LoadedConfig
 
 LOOK_CONNECT_TIMEOUT = 2.0  # a local server accepts at once; a remote one within this
 LOOK_TIMEOUT = 5.0
+
+
+class ServerLookDict(TypedDict):
+    """One server in ``trayai servers --json``."""
+
+    profile: str
+    base_url: str
+    state: str
+    kind: str | None
+    kind_label: str | None
+    loaded: list[str] | None
+    problem: str | None
 
 
 @dataclass(frozen=True)
@@ -48,7 +60,7 @@ class ServerLook:
     def up(self) -> bool:
         return self.state not in (ServerState.UNREACHABLE, ServerState.ERROR, ServerState.STARTING)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ServerLookDict:
         return {
             "profile": self.profile,
             "base_url": self.base_url,

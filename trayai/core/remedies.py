@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from trayai.core.errors import ERROR_CATALOG, Remedy, TrayaiError
+from trayai.core.error_catalog import ERROR_CATALOG, Remedy
+from trayai.core.errors import TrayaiError
 
 MAX_MODEL_BUTTONS = 3
 MAX_SERVER_BUTTONS = 2

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from trayai.core.net.urls import InvalidURLError, normalize_base_url
-from trayai.core.settings.config import Override
+from trayai.core.settings.store import Override
 from trayai.core.textsafe import escape_line
 
 COMMAND_PREFIX = "target:"

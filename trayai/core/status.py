@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import TypedDict
 
-from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.modelmatch import ModelMatch, match_model
 from trayai.core.net.backends.records import ModelState, ServerSnapshot
 from trayai.core.net.classify import not_loaded_error
 from trayai.core.net.client import ModelClient, ModelListing
 from trayai.core.net.urls import host_port
+from trayai.core.net.wire import JSONObject
 from trayai.core.strenum import StrEnum
 
 
@@ -54,6 +57,25 @@ _UNREACHABLE_CODES = {
     ErrorCode.TLS,
 }
 _AUTH_CODES = {ErrorCode.AUTH, ErrorCode.FORBIDDEN}
+
+
+class StatusDict(TypedDict):
+    """``trayai status --json``'s ``status`` (and the doctor's)."""
+
+    state: str
+    summary: str
+    base_url: str
+    model: str
+    resolved_model: str | None
+    match: str | None
+    suggestions: list[str]
+    models: list[str]
+    latency_ms: float | None
+    server: str | None
+    busy_slots: int | None
+    kind: str | None
+    loaded: list[str] | None
+    error: JSONObject | None
 
 
 @dataclass
@@ -114,7 +136,7 @@ class StatusReport:
             return self.error.message
         return f"{self.state.words} — {where}"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> StatusDict:
         return {
             "state": self.state.value,
             "summary": self.summary,
@@ -158,23 +180,23 @@ async def probe(client: ModelClient, model: str, *, busy: bool = True) -> Status
 
 def report_from_listing(listing: ModelListing, base_url: str, model: str) -> StatusReport:
     ids = listing.ids
-    common: dict[str, Any] = {
-        "base_url": base_url,
-        "model": model,
-        "models": ids,
-        "latency": listing.latency,
-        "server": listing.server,
-    }
+    report = partial(
+        StatusReport,
+        base_url=base_url,
+        model=model,
+        models=ids,
+        latency=listing.latency,
+        server=listing.server,
+    )
     if not ids:
-        return StatusReport(
+        return report(
             state=ServerState.NO_MODELS,
             error=make_error(ErrorCode.NO_MODELS, f"{host_port(base_url)} lists no models"),
-            **common,
         )
     found = match_model(model, ids)
     if not found.found:
         near = f" — did you mean {', '.join(found.suggestions)}?" if found.suggestions else ""
-        return StatusReport(
+        return report(
             state=ServerState.MODEL_MISSING,
             match=found,
             error=make_error(
@@ -182,9 +204,8 @@ def report_from_listing(listing: ModelListing, base_url: str, model: str) -> Sta
                 f"Model {model!r} is not on {host_port(base_url)}{near}",
                 suggestions=found.suggestions or ids[:5],
             ),
-            **common,
         )
-    return StatusReport(state=ServerState.READY, match=found, **common)
+    return report(state=ServerState.READY, match=found)
 
 
 def state_for_error(error: TrayaiError) -> ServerState:

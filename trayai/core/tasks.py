@@ -42,6 +42,32 @@ class TaskOwner:
         self._keyed[key] = task
         return task
 
+    def get(self, key: str) -> asyncio.Task[Any] | None:
+        """The task running under ``key``, or None when there is none (or it has ended)."""
+        task = self._keyed.get(key)
+        return None if task is None or task.done() else task
+
+    def release(self, key: str, task: asyncio.Task[Any] | None = None) -> asyncio.Task[Any] | None:
+        """Stop keying the task under ``key`` (only if it is ``task`` when given): it runs on, still
+        owned, but a new task of that key no longer replaces it. Returns it while it runs."""
+        held = self._keyed.get(key)
+        if held is None or (task is not None and held is not task):
+            return None
+        del self._keyed[key]
+        return None if held.done() else held
+
+    def cancel(self, key: str) -> asyncio.Task[Any] | None:
+        """Cancel the task under ``key``; it stays owned (and keyed) until it has unwound. Returns it
+        while it runs, so a caller may await the unwinding."""
+        task = self.get(key)
+        if task is not None:
+            task.cancel()
+        return task
+
+    def live(self) -> list[asyncio.Task[Any]]:
+        """Every owned task that has not ended yet (cancelled ones still unwinding included)."""
+        return [task for task in self._tasks if not task.done()]
+
     def track(self, task: asyncio.Task[Any]) -> None:
         """Own a task started elsewhere (kept referenced, cancelled at shutdown)."""
         self._tasks.add(task)
@@ -54,6 +80,13 @@ class TaskOwner:
                 del self._keyed[key]
         if not task.cancelled() and task.exception() is not None:
             log.error("background task failed", exc_info=task.exception())
+
+    def close(self) -> None:
+        """Cancel every task now and start no new one (a window closing, outside any coroutine);
+        they unwind on their own, still owned until they have."""
+        self._closed = True
+        for task in self.live():
+            task.cancel()
 
     async def cancel_all(self) -> None:
         """Cancel every task and wait for them to finish unwinding (shutdown)."""

@@ -18,7 +18,8 @@ from trayai.core.status import ServerState, StatusReport
 if TYPE_CHECKING:
     from trayai.core.embedded import ServerUsage
     from trayai.core.fleet import ServerLook
-    from trayai.core.settings.config import Override, Settings
+    from trayai.core.settings.config import Settings
+    from trayai.core.settings.store import Override
 
 
 @dataclass(frozen=True)

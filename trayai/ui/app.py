@@ -10,7 +10,7 @@ import logging
 import time
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from trayai.core.autostart import apply_autostart
 from trayai.core.embedded import EmbeddedServer
@@ -18,8 +18,10 @@ from trayai.core.monitor import MonitorLogic, MonitorPolicy
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
 from trayai.core.runtarget import RunTarget
-from trayai.core.settings.config import ConfigStore, LoadedConfig, Settings
+from trayai.core.settings.config import Settings
 from trayai.core.settings.secrets import SecretStore
+from trayai.core.settings.store import ConfigStore, LoadedConfig
+from trayai.core.theme import Appearance
 from trayai.ui.builtin_side import BuiltinSide
 from trayai.ui.chat.surfaces import ChatSurfaces
 from trayai.ui.commands import AppCommands
@@ -32,6 +34,7 @@ from trayai.ui.monitor import StatusMonitor
 from trayai.ui.session import Session
 from trayai.ui.settings.opener import SettingsOpener
 from trayai.ui.startup import log_shown
+from trayai.ui.theme import AppearanceKeeper
 from trayai.ui.tray import TrayController
 from trayai.ui.tray_status import TrayStatus
 
@@ -62,6 +65,9 @@ class TrayApp(QObject):
         self._shut_down = False
         self.session = session = Session(store, loaded, secrets, redactor or Redactor(), run_target, self)
         settings = session.settings
+        app = QApplication.instance()
+        self.appearance = AppearanceKeeper(app) if isinstance(app, QApplication) else None
+        self._follow_appearance(settings)
         self.server = LocalServerController(
             EmbeddedServer(settings.builtin_server, paths.server_log_file, models_dir=paths.models_dir), self
         )
@@ -165,6 +171,7 @@ class TrayApp(QObject):
         """What no part owns: the tray's own options, start at login and the hotkey."""
         self.tray.notifications = settings.notifications
         self.tray.left_click = settings.left_click
+        self._follow_appearance(settings)
         if settings.start_at_login != old.start_at_login:
             try:
                 log.info("start at login: %s", apply_autostart(enabled=settings.start_at_login))
@@ -172,6 +179,10 @@ class TrayApp(QObject):
                 self.tray.message("Start at login could not be changed", str(exc))
         if settings.hotkey != old.hotkey:
             self.register_hotkey()
+
+    def _follow_appearance(self, settings: Settings) -> None:
+        if self.appearance is not None:
+            self.appearance.apply(Appearance(settings.appearance))
 
     def register_hotkey(self) -> None:
         self.hotkeys.register(self.session.settings.hotkey)

@@ -23,8 +23,8 @@ from trayai.core.logs import setup_logging
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
 from trayai.core.runtarget import RunTarget
-from trayai.core.settings.config import ConfigStore
 from trayai.core.settings.secrets import SecretStore
+from trayai.core.settings.store import ConfigStore
 from trayai.core.status import ServerState
 from trayai.ui.icons import app_icon, check_icons, state_icon
 from trayai.ui.ipc import InstanceServer, send_command, socket_name

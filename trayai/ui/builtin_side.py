@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from trayai.core.embedded import RunState, is_builtin_url
-from trayai.core.errors import ConfigError, ErrorCode, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import ConfigError, TrayaiError, make_error
 from trayai.core.settings.config import Settings
 from trayai.core.status import ServerState, StatusReport
 from trayai.core.traymodel import BuiltinFacts

@@ -4,8 +4,6 @@ its own pace with back-off (decisions in ``core/fleet.py``).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
@@ -17,6 +15,7 @@ from trayai.core.net.backends.manager import ModelManager
 from trayai.core.net.client import ModelClient
 from trayai.core.settings.resolve import ResolvedEndpoint
 from trayai.core.status import ServerState
+from trayai.core.tasks import TaskOwner
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,7 @@ class FleetWatcher(QObject):
         self.notifications = notifications
         self._resolve = resolve
         self._clients: dict[str, tuple[ResolvedEndpoint, ModelClient, ModelManager]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskOwner()  # "look:PROFILE" per server (never two at once); client closes
         self._running = False
         self.looks_taken = 0  # observability for tests and the benchmark
         self._timer = QTimer(self)
@@ -74,14 +73,10 @@ class FleetWatcher(QObject):
             self._timer.start(int(max(0.0, delay) * 1000))
 
     def _tick(self) -> None:
-        busy = {t.get_name() for t in self._tasks}
         for profile in self.logic.due():
-            if f"look:{profile}" in busy:
-                continue
-            task = asyncio.ensure_future(self._look(profile))
-            task.set_name(f"look:{profile}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            key = f"look:{profile}"
+            if self._tasks.get(key) is None:
+                self._tasks.exclusive(key, self._look(profile))
         self._schedule(max(self.logic.next_delay(), 0.5))
 
     def client_for(self, resolved: ResolvedEndpoint) -> ModelClient:
@@ -111,9 +106,7 @@ class FleetWatcher(QObject):
     def _retire(self, profile: str) -> None:
         held = self._clients.pop(profile, None)
         if held is not None:
-            task = asyncio.ensure_future(held[1].aclose())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._tasks.spawn(held[1].aclose())
 
     async def _look(self, profile: str) -> None:
         try:
@@ -133,11 +126,7 @@ class FleetWatcher(QObject):
     async def stop(self) -> None:
         self._running = False
         self._timer.stop()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self._tasks.cancel_all()
         for _, client, _ in self._clients.values():
             await client.aclose()
         self._clients.clear()

@@ -14,11 +14,14 @@ from PySide6.QtCore import QObject, Signal
 from trayai.core.embedded import EmbeddedServer, RunState, local_extra_missing, port_is_free
 from trayai.core.errors import TrayaiError
 from trayai.core.settings.config import BuiltinServerSettings
+from trayai.core.tasks import TaskOwner
 
 log = logging.getLogger(__name__)
 
 
 class LocalServerController(QObject):
+    """One start/restart at a time (the task under ``"server"``): a model switch replaces a start."""
+
     state_changed = Signal(object)  # RunState
     progress = Signal(str)  # human messages while loading
     failed = Signal(object)  # a TrayaiError
@@ -26,7 +29,7 @@ class LocalServerController(QObject):
     def __init__(self, server: EmbeddedServer, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.server = server
-        self._task: asyncio.Task[None] | None = None
+        self._tasks = TaskOwner()
         self.last_progress = ""
 
     @property
@@ -48,9 +51,8 @@ class LocalServerController(QObject):
 
     def start(self) -> asyncio.Task[None]:
         """Start in the background (idempotent); returns the task so callers may await it."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.ensure_future(self._start())
-        return self._task
+        running = self._tasks.get("server")
+        return running if running is not None else self._tasks.exclusive("server", self._start())
 
     async def _start(self) -> None:
         self._set_state(RunState.STARTING)
@@ -75,13 +77,11 @@ class LocalServerController(QObject):
         Raises :class:`TrayaiError` at once for an unknown name; the caller persists the settings.
         """
         self.server.select_model(name)
-        previous = self._task
-        self._task = asyncio.ensure_future(self._restart(previous))
-        return self._task
+        previous = self._tasks.get("server")
+        return self._tasks.exclusive("server", self._restart(previous))  # cancels ``previous``
 
     async def _restart(self, previous: asyncio.Task[None] | None) -> None:
-        if previous is not None and not previous.done():
-            previous.cancel()
+        if previous is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await previous
         if self.server.is_running():
@@ -91,10 +91,10 @@ class LocalServerController(QObject):
 
     async def stop(self) -> None:
         """Stop it if we started it (cancelling a start in progress)."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        running = self._tasks.cancel("server")
+        if running is not None:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await running
         if self.server.is_running():
             await asyncio.to_thread(self.server.stop)
         self._set_state(RunState.STOPPED)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from trayai.core.errors import TrayaiError
 from trayai.core.net.backends.describe import progress_text
 from trayai.core.net.backends.manager import ModelManager
+from trayai.core.tasks import TaskOwner
 from trayai.ui.icons import app_icon
 
 if TYPE_CHECKING:
@@ -41,18 +42,17 @@ class ModelActions(QObject):
         self._redact = redact
         self.operation: str | None = None  # "Loading llama3.2…"
         self.pull_status: str | None = None  # "Pulling qwen3: 45% (…)"
-        self._pull: asyncio.Task[None] | None = None
-        self._work: asyncio.Task[None] | None = None
+        self._tasks = TaskOwner()  # "pull" and "work" (load/unload): one of each at a time
         self._dialog: QInputDialog | None = None
         self._closing = False
 
     @property
     def pulling(self) -> bool:
-        return self._pull is not None and not self._pull.done()
+        return self._tasks.get("pull") is not None
 
     @property
     def busy(self) -> bool:
-        return self.pulling or (self._work is not None and not self._work.done())
+        return self.pulling or self._tasks.get("work") is not None
 
     def lines(self) -> list[str]:
         """The tooltip's lines for what is under way."""
@@ -70,13 +70,13 @@ class ModelActions(QObject):
         self._run("Unloading every model…", self._unload_all())
 
     def _run(self, label: str, work: Coroutine[Any, Any, None]) -> None:
-        if self._work is not None and not self._work.done():
+        if self._tasks.get("work") is not None:
             work.close()
             self.notify.emit("Please wait", f"{self.operation or 'Another operation'} is still under way.")
             return
         self.operation = label
         self.changed.emit()
-        self._work = asyncio.ensure_future(self._guard(work))
+        self._tasks.exclusive("work", self._guard(work))
 
     async def _guard(self, work: Coroutine[Any, Any, None]) -> None:
         try:
@@ -148,11 +148,10 @@ class ModelActions(QObject):
             return
         self.pull_status = f"Pulling {name}: starting…"
         self.changed.emit()
-        self._pull = asyncio.ensure_future(self._pulling(name))
+        self._tasks.exclusive("pull", self._pulling(name))
 
     def cancel_pull(self) -> None:
-        if self._pull is not None and not self._pull.done():
-            self._pull.cancel()
+        self._tasks.cancel("pull")
 
     async def _pulling(self, name: str) -> None:
         last = ""
@@ -177,9 +176,9 @@ class ModelActions(QObject):
     async def close(self) -> None:
         """Quit: cancel what runs (a pull tells its server) and wait for it to settle."""
         self._closing = True
-        for task in (self._pull, self._work):
-            if task is not None and not task.done():
-                task.cancel()
+        for key in ("pull", "work"):
+            task = self._tasks.cancel(key)
+            if task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         if self._dialog is not None:

@@ -18,6 +18,7 @@ from trayai.core.net.backends.manager import ModelManager
 from trayai.core.net.classify import classify_exception
 from trayai.core.net.client import ModelClient
 from trayai.core.status import ServerState, StatusReport, probe, state_for_error
+from trayai.core.tasks import TaskOwner
 
 if TYPE_CHECKING:
     from trayai.core.active import ActiveEndpoint
@@ -50,8 +51,8 @@ class StatusMonitor(QObject):
         self._redact = redact  # errors quote servers, which may echo the key back
         self._client = client
         self._model = model
-        self._task: asyncio.Task[None] | None = None
-        self._retiring: set[asyncio.Task[None]] = set()  # old clients closing after a switch
+        # "poll": the one poll in flight; unkeyed: old clients closing after a switch
+        self._tasks = TaskOwner()
         self._again = False
         self._running = False
         self.polls = 0  # completed polls (observability for tests and the benchmark)
@@ -83,11 +84,11 @@ class StatusMonitor(QObject):
         """Stop polling, cancel a poll in flight and close the HTTP client."""
         self._running = False
         self._timer.stop()
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        poll = self._tasks.cancel("poll")
+        if poll is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-        for retire in list(self._retiring):
+                await poll
+        for retire in self._tasks.live():
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await retire
         await self._client.aclose()
@@ -96,11 +97,11 @@ class StatusMonitor(QObject):
         """Poll at once (or right after the poll in flight)."""
         if not self._running:
             return
-        if self._task is not None and not self._task.done():
+        if self._tasks.get("poll") is not None:
             self._again = True
             return
         self._timer.stop()
-        self._task = asyncio.ensure_future(self._poll())
+        self._tasks.exclusive("poll", self._poll())
 
     def follow_settings(self, settings: Settings, _old: Settings) -> None:
         """Notifications and the poll interval follow the saved settings."""
@@ -121,15 +122,13 @@ class StatusMonitor(QObject):
         await self._use(client, model)
 
     def _use(self, client: ModelClient, model: str) -> asyncio.Task[None]:
-        old, running = self._client, self._task
+        old = self._client
         self._client, self._model = client, model
         self.manager = self._manager_for(client)
-        self._task = None  # a poll of the old client still unwinding is not this one's
-        if running is not None and not running.done():
+        running = self._tasks.release("poll")  # a poll of the old client still unwinding is not this one's
+        if running is not None:
             running.cancel()
-        retire = asyncio.ensure_future(self._retire(old if old is not client else None, running))
-        self._retiring.add(retire)
-        retire.add_done_callback(self._retiring.discard)
+        retire = self._tasks.spawn(self._retire(old if old is not client else None, running))
         self._apply(self.logic.reset())
         self.poll_now()
         return retire
@@ -184,8 +183,7 @@ class StatusMonitor(QObject):
                 state=state_for_error(error), base_url=client.base_url, model=model, error=error
             )
         finally:
-            if self._task is asyncio.current_task():
-                self._task = None
+            self._tasks.release("poll", asyncio.current_task())
         if client is not self._client:
             return  # the endpoint changed meanwhile; this report is about the old one
         if report.error is not None and self._redact is not None:

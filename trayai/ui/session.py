@@ -16,8 +16,9 @@ from trayai.core.active import ActiveEndpoint
 from trayai.core.errors import AppError, ConfigError
 from trayai.core.net.client import ModelClient
 from trayai.core.runtarget import RunTarget
-from trayai.core.settings.config import ConfigStore, LoadedConfig, Override, Settings
+from trayai.core.settings.config import Settings
 from trayai.core.settings.resolve import ResolvedEndpoint, resolve_endpoint
+from trayai.core.settings.store import ConfigStore, LoadedConfig, Override
 from trayai.core.tasks import TaskOwner
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from trayai.core.status import ServerState, StatusReport
 from trayai.core.textsafe import not_markup
 from trayai.core.traymodel import MenuModel, status_header, tooltip_text
 from trayai.ui.icons import app_icon, state_icon
-from trayai.ui.theme import muted_style
+from trayai.ui.theme import current_theme, muted_style
 
 NO_TRAY_MESSAGE = (
     "No system tray was found on this desktop, so trayai shows its status in this window. "
@@ -57,6 +57,7 @@ class StatusWindow(QWidget):
         self.notice = QLabel(NO_TRAY_MESSAGE)
         self.notice.setWordWrap(True)
         self.notice.setStyleSheet(muted_style())  # palette(mid) is nearly invisible in dark themes
+        self._styled_for = current_theme()
         self.menu_button = QPushButton("Menu")
         self.menu_button.setMenu(menu)
         top = QHBoxLayout()
@@ -85,6 +86,12 @@ class StatusWindow(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit_height()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and current_theme() != self._styled_for:
+            self._styled_for = current_theme()  # Settings ▸ Appearance changed
+            self.notice.setStyleSheet(muted_style())
 
     def add_news(self, line: str) -> None:
         """A notification's line on top of the details (the last few kept: the window stays small)."""

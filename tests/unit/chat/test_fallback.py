@@ -21,11 +21,13 @@ from tests.support.fake_backends import FakeBackend, FakeModel, Kind
 from tests.support.ports import free_port
 from tests.support.scripted_server import Reply, ScriptedServer
 from trayai.core.chat.fallback import fallback_chain, worth_falling_back
-from trayai.core.errors import ErrorCode, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import make_error
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, LoadedConfig, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
 from trayai.core.settings.resolve import resolve_endpoint
 from trayai.core.settings.secrets import SERVICE, MemoryKeyring, SecretStore
+from trayai.core.settings.store import ConfigStore, LoadedConfig
 
 
 @pytest.fixture(autouse=True)
@@ -226,7 +228,7 @@ def test_batch_falls_back_from_a_dead_server(paths: AppPaths, backup: FakeBacken
     assert all(r["endpoint"] == backup.base_url for r in got)
     assert all(r["answer"] == "Hello from generic." for r in got)
     assert err.count("note: 'main' cannot answer") == 1  # once per pair of profiles, not per line
-    assert "using fallback 'backup'" in err
+    assert "trying fallback 'backup'" in err  # the words of ask and the chat (FellBack.note)
     assert chats(backup) == 3
 
 

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from tests.support.cli import cli
-from trayai.core.chat.history import HistoryStore, MessageStatus
+from trayai.core.chat.history import HistoryStore
+from trayai.core.chat.history_records import MessageStatus
 from trayai.core.paths import AppPaths
 
 

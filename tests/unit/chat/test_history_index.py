@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from trayai.core.chat.history import SCHEMA_VERSION, HistoryStore, MessageStatus
+from trayai.core.chat.history import HistoryStore
+from trayai.core.chat.history_db import SCHEMA_VERSION
+from trayai.core.chat.history_records import MessageStatus
 
 V1_TRIGGERS = """
 CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN

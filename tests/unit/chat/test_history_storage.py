@@ -9,7 +9,9 @@ import pytest
 
 from tests.support.cli import cli
 from tests.support.smalldisk import SmallDisk, small_disk
-from trayai.core.chat.history import HistoryError, HistoryStore, MessageStatus
+from trayai.core.chat.history import HistoryStore
+from trayai.core.chat.history_db import HistoryError
+from trayai.core.chat.history_records import MessageStatus
 from trayai.core.paths import AppPaths
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from trayai.core.chat.history import HistoryStore, MessageStatus
+from trayai.core.chat.history import HistoryStore
 from trayai.core.chat.history_export import export_json, export_markdown
+from trayai.core.chat.history_records import MessageStatus
 
 
 def test_thinking_is_stored_apart_from_the_answer(tmp_path: Path) -> None:

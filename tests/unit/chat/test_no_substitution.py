@@ -17,7 +17,8 @@ from tests.support.cli import cli
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.unit.chat.test_fallback import configure  # the profiles saved, the first active, no autostart
 from trayai.core.chat.modelcheck import check_listed, other_model
-from trayai.core.errors import ErrorCode, TrayaiError
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError
 from trayai.core.paths import AppPaths
 from trayai.core.settings.config import Profile
 

@@ -1,1 +1,1 @@
-"""Unit tests of trayai/core/library/ (the on-demand engine pool and its front)."""
+"""The model library: catalog, fit, GGUF metadata, machine memory, `trayai library`, on-demand loading."""

@@ -17,7 +17,8 @@ import pytest
 from tests.support.scripted_server import Reply
 from tests.support.waiting import until
 from tests.unit.library.fakes import MB, FakeLauncher, library
-from trayai.core.errors import ErrorCode, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import make_error
 from trayai.core.library.front import FrontLimits, OnDemandFront, host_allowed
 from trayai.core.library.pool import EnginePool, ModelStatus, PoolConfig
 

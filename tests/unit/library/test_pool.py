@@ -12,7 +12,8 @@ import pytest
 from tests.support.waiting import until
 from tests.unit.library.fakes import MB, FakeLauncher, library
 from trayai.core.embedded import LocalModel
-from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.library.pool import EnginePool, ModelStatus, PoolConfig, PoolEvent
 
 pytestmark = pytest.mark.anyio

@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.fake_backends import FakeBackend, FakeModel, Kind
 from tests.support.managed import KEY, answer_route, drop_route, fast_polls, managed, paths
-from trayai.core.errors import ErrorCode
+from trayai.core.error_catalog import ErrorCode
 from trayai.core.net.backends.describe import context_text, expiry_text, memory_text, record_facts
 from trayai.core.net.backends.fingerprint import fingerprint
 from trayai.core.net.backends.http import server_root
@@ -479,4 +479,5 @@ async def test_a_server_that_goes_away_is_a_snapshot_error_not_an_exception() ->
             snapshot = await manager.snapshot()
     assert snapshot.error is not None and snapshot.error.code is ErrorCode.CONNECTION_REFUSED
     assert snapshot.kind is ServerKind.LMSTUDIO  # what it was, for the words around the error
-    assert snapshot.to_dict()["error"]["code"] == "connection_refused"
+    error = snapshot.to_dict()["error"]
+    assert error is not None and error["code"] == "connection_refused"

@@ -10,7 +10,8 @@ import pytest
 from tests.support.ports import free_port
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import until
-from trayai.core.errors import ErrorCode, TrayaiError
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError
 from trayai.core.net.client import Endpoint, GenerationOptions, ModelClient
 from trayai.core.net.stream import ChatStream
 

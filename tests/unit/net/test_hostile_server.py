@@ -20,10 +20,12 @@ import psutil
 import pytest
 
 from tests.support.scripted_server import Reply, ScriptedServer
-from trayai.core.errors import ErrorCode, TrayaiError
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError
 from trayai.core.net.client import Endpoint, GenerationOptions, ModelClient, StreamResult
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, Profile, Settings
+from trayai.core.settings.config import Profile, Settings
+from trayai.core.settings.store import ConfigStore
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 

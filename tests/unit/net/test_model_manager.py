@@ -18,7 +18,8 @@ import pytest
 from tests.support.fake_backends import FakeBackend, FakeModel, Kind
 from tests.support.managed import fast_polls, managed, paths, posts
 from tests.support.waiting import until
-from trayai.core.errors import ErrorCode, TrayaiError
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError
 from trayai.core.net.backends import manager as manager_module
 from trayai.core.net.backends.base import Unsupported
 from trayai.core.net.backends.describe import expiry_text

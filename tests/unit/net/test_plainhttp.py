@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from trayai.core.errors import ErrorCode, TrayaiError
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError
 from trayai.core.net.client import Endpoint, ModelClient
 from trayai.core.net.plainhttp import PlainHttp, PlainProtocolError
 from trayai.core.net.transport import MAX_RESPONSE_BYTES, ResponseTooLarge

@@ -15,7 +15,7 @@ import pytest
 from tests.support.cli import cli
 from tests.support.fake_backends import FakeBackend, FakeModel, Kind
 from tests.support.managed import KEY
-from trayai.core.errors import ErrorCode
+from trayai.core.error_catalog import ErrorCode
 from trayai.core.net.backends.manager import ModelManager
 from trayai.core.net.classify import classify_status
 from trayai.core.net.client import Endpoint, ModelClient

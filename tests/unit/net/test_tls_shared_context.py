@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from trayai.core.errors import ErrorCode, TrayaiError
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError
 from trayai.core.net.client import Endpoint, ModelClient
 from trayai.core.net.transport import shared_ssl_context
 

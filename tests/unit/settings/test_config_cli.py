@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.cli import cli
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore
+from trayai.core.settings.store import ConfigStore
 
 
 def saved(paths: AppPaths) -> dict[str, Any]:

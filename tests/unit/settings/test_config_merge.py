@@ -14,7 +14,7 @@ from tests.support.waiting import wait_until
 from trayai.core.errors import ConfigError
 from trayai.core.filelock import FileLockedError, exclusive_lock
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import Action, ConfigStore, Preset, Profile, Settings
+from trayai.core.settings.config import Action, Preset, Profile, Settings
 from trayai.core.settings.merge import (
     CHANGED,
     REMOVED,
@@ -24,6 +24,7 @@ from trayai.core.settings.merge import (
     merge_with_file,
     save_merged,
 )
+from trayai.core.settings.store import ConfigStore
 
 
 def base_settings() -> Settings:

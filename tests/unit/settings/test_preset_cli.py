@@ -9,7 +9,8 @@ import pytest
 from tests.support.cli import cli
 from tests.support.scripted_server import Reply, ScriptedServer
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore, Settings
+from trayai.core.settings.config import Settings
+from trayai.core.settings.store import ConfigStore
 
 
 def saved(paths: AppPaths) -> Settings:

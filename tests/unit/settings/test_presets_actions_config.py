@@ -15,15 +15,13 @@ from trayai.core.settings.config import (
     DEFAULT_PRESETS,
     SCHEMA_VERSION,
     Action,
-    ConfigStore,
     Preset,
     Settings,
-    describe_fields,
-    settings_from_dict,
-    settings_to_dict,
-    validate_settings,
 )
 from trayai.core.settings.edit import setting_keys
+from trayai.core.settings.fields import describe_fields
+from trayai.core.settings.store import ConfigStore, settings_from_dict, settings_to_dict
+from trayai.core.settings.validate import validate_settings
 
 
 def write_config(paths: AppPaths, data: Any) -> None:

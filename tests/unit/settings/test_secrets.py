@@ -11,7 +11,6 @@ import pytest
 from keyring.errors import KeyringError, KeyringLocked, PasswordDeleteError
 
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ConfigStore
 from trayai.core.settings.resolve import resolve_endpoint
 from trayai.core.settings.secrets import (
     PLACEHOLDER_KEY,
@@ -23,6 +22,7 @@ from trayai.core.settings.secrets import (
     key_needed_hint,
     resolve_api_key,
 )
+from trayai.core.settings.store import ConfigStore
 
 
 class BrokenKeyring:

@@ -17,7 +17,8 @@ from trayai.core.chat.context import Prepared, halve, prepare
 from trayai.core.chat.fallback import worth_falling_back
 from trayai.core.chat.modelcheck import ServerModels, other_model
 from trayai.core.chat.thinking import PartKind
-from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.classify import classify_exception
 from trayai.core.net.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.net.wire import ChatMessage
@@ -81,12 +82,22 @@ class FellBack:
     to: AnswerTarget
     why: TrayaiError
 
+    @property
+    def note(self) -> str:
+        """The words every front end shows for it (``ask`` and ``batch`` on stderr, the chat's log)."""
+        return f"{self.source.name!r} cannot answer ({self.why.message}) — trying fallback {self.to.name!r}"
+
 
 @dataclass(frozen=True)
 class Trimmed:
     """``dropped`` of the oldest turns are left out (the context window)."""
 
     dropped: int
+
+    @property
+    def note(self) -> str:
+        """The words every front end shows for it (``ask`` and ``batch`` on stderr, the chat's log)."""
+        return f"{self.dropped} earlier message(s) left out to fit the context window"
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict, cast
 
-from trayai.core.chat.answer import Answer, AnswerTarget, Done, Failed, FellBack
+from trayai.core.chat.answer import Answer, AnswerTarget, Done, Failed, FellBack, Trimmed
 from trayai.core.chat.modelcheck import ServerModels
-from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.net.wire import ChatMessage
 from trayai.core.settings.precedence import options_over
@@ -269,7 +270,7 @@ class BatchTarget:
         return record
 
 
-FallbackNote = Callable[[str, str, TrayaiError], None]  # (from, to — profile or URL, why)
+AnswerNote = Callable[[str], None]  # a fallback's or a trim's words (FellBack.note, Trimmed.note)
 
 
 async def run_batch(
@@ -284,7 +285,7 @@ async def run_batch(
     skip_ids: set[str] | None = None,
     stream: bool = True,
     on_progress: Callable[[BatchStats], None] | None = None,
-    on_fallback: FallbackNote | None = None,
+    on_note: AnswerNote | None = None,
 ) -> BatchStats:
     """Answer every item, calling ``write`` once per finished item (in input order when ``ordered``).
 
@@ -308,9 +309,7 @@ async def run_batch(
             out.emit(item, _line_error(item))
             return
         async with semaphore:
-            record = await _answer_anywhere(
-                targets, item, default_options, stream=stream, on_fallback=on_fallback
-            )
+            record = await _answer_anywhere(targets, item, default_options, stream=stream, on_note=on_note)
         out.emit(item, record)
 
     stats.skipped += sum(1 for item in todo if item.id in skip)
@@ -386,7 +385,7 @@ async def _answer_anywhere(
     default_options: GenerationOptions,
     *,
     stream: bool,
-    on_fallback: FallbackNote | None,
+    on_note: AnswerNote | None,
 ) -> BatchRecord:
     """The record for one line: its answer from the first target that can give it, or the error
     (the events come from the one answer pipeline, core/chat/answer.py)."""
@@ -400,8 +399,11 @@ async def _answer_anywhere(
                 source = owner[id(event.source)]
                 if event.why.code in _DOWN_CODES:
                     source.down_until = time.monotonic() + DOWN_RECHECK_SECONDS
-                if on_fallback is not None:
-                    on_fallback(source.name, owner[id(event.to)].name, event.why)
+                if on_note is not None:
+                    on_note(event.note)
+            elif isinstance(event, Trimmed):
+                if on_note is not None:
+                    on_note(event.note)
             elif isinstance(event, Done):
                 asked = event.sent if event.other_model else None
                 return owner[id(event.target)].stamp(success_record(item, event.result, asked=asked))

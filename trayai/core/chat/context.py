@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from trayai.core.chat.attachments import IMAGE_TOKENS
-from trayai.core.chat.history import StoredMessage
+from trayai.core.chat.history_records import StoredMessage
 from trayai.core.net.wire import ChatMessage, Content
 
 CHARS_PER_TOKEN = 3.0  # no tokenizer for every server: an underestimate errs on sending less

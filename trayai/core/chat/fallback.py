@@ -9,12 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from trayai.core.errors import AppError, ErrorCode, TrayaiError
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import AppError, TrayaiError
 from trayai.core.settings.resolve import ResolvedEndpoint, resolve_endpoint
 
 if TYPE_CHECKING:
-    from trayai.core.settings.config import LoadedConfig
     from trayai.core.settings.secrets import SecretStore
+    from trayai.core.settings.store import LoadedConfig
 
 # Failures that say "this server cannot answer now" — before any text, so trying another is safe.
 FALLBACK_CODES = frozenset(

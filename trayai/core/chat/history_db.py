@@ -11,11 +11,11 @@ import errno
 import os
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from trayai.core.errors import AppError
+from trayai.core.files import move_aside
 
 SCHEMA_VERSION = 4
 HISTORY_FILE_NAME = "history.sqlite3"
@@ -268,17 +268,8 @@ class HistoryDatabase:
             conn.executescript(f"BEGIN;\n{_SCHEMA}\nPRAGMA user_version = 4;\nCOMMIT;")
 
     def _move_aside(self, reason: str) -> Path:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        n = 1
-        while target.exists():
-            n += 1
-            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
-        self.path.replace(target)
-        for suffix in ("-wal", "-shm"):
-            side = Path(f"{self.path}{suffix}")
-            if side.exists():
-                side.replace(Path(f"{target}{suffix}"))
+        """The damaged file (with its WAL) moved aside, and a note beside it saying what was wrong."""
+        target = move_aside(self.path, "corrupt", companions=("-wal", "-shm"))
         (target.with_name(target.name + ".reason")).write_text(reason + "\n", encoding="utf-8")
         return target
 

@@ -8,10 +8,57 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any
+from typing import TypedDict
 
-from trayai.core.chat.history import HistoryStore, MessageStatus, StoredMessage
+from trayai.core.chat.history import HistoryStore
+from trayai.core.chat.history_records import AnswerVersion, MessageStatus, StoredJSON, StoredMessage
 from trayai.core.textsafe import json_safe
+
+
+class ExportedAttachment(TypedDict):
+    """An attached file in an export: what it was called, not its content."""
+
+    name: str
+    kind: str
+    size: int
+
+
+class ExportedAlternative(TypedDict, total=False):
+    """One of the answers a regenerated slot has had (``thinking`` only when there was some)."""
+
+    content: str
+    status: str
+    created: str
+    thinking: str
+
+
+class ExportedMessage(TypedDict, total=False):
+    """A message in the ``trayai-conversation`` format; optional keys appear only when they say something."""
+
+    role: str
+    content: str
+    status: str
+    created: str
+    meta: StoredJSON  # what the chat stored beside the answer
+    thinking: str
+    attachments: list[ExportedAttachment]
+    chosen_alternative: int
+    alternatives: list[ExportedAlternative]
+
+
+class ExportedConversation(TypedDict):
+    """The ``trayai-conversation`` document, version 1 (docs/api-reference.md)."""
+
+    format: str
+    version: int
+    id: int
+    title: str
+    created: str
+    updated: str
+    model: str | None
+    profile: str | None
+    settings: StoredJSON  # the conversation's own parameters
+    messages: list[ExportedMessage]
 
 
 class ExportFormat(str, Enum):
@@ -27,7 +74,7 @@ def export_text(store: HistoryStore, conversation_id: int, fmt: ExportFormat) ->
     return export_markdown(store, conversation_id)
 
 
-def export_json(store: HistoryStore, conversation_id: int) -> dict[str, Any]:
+def export_json(store: HistoryStore, conversation_id: int) -> ExportedConversation:
     """A conversation as the documented JSON object (format ``trayai-conversation``, version 1)."""
     conv = store.conversation(conversation_id)
     return {
@@ -44,31 +91,28 @@ def export_json(store: HistoryStore, conversation_id: int) -> dict[str, Any]:
     }
 
 
-def _export_message(store: HistoryStore, m: StoredMessage) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "role": m.role,
-        "content": m.content,
-        "status": m.status,
-        "created": _iso(m.created),
-        **({"meta": m.meta} if m.meta else {}),
-        **({"thinking": m.thinking} if m.thinking else {}),
-        **(
-            {"attachments": [{"name": a.name, "kind": str(a.kind), "size": a.size} for a in m.attachments]}
-            if m.attachments
-            else {}
-        ),
-    }
+def _export_message(store: HistoryStore, m: StoredMessage) -> ExportedMessage:
+    data = ExportedMessage(role=m.role, content=m.content, status=m.status, created=_iso(m.created))
+    if m.meta:
+        data["meta"] = m.meta
+    if m.thinking:
+        data["thinking"] = m.thinking
+    if m.attachments:
+        data["attachments"] = [
+            ExportedAttachment(name=a.name, kind=str(a.kind), size=a.size) for a in m.attachments
+        ]
     if m.versions > 1:
         data["chosen_alternative"] = m.version
         data["alternatives"] = [
-            {
-                "content": v.content,
-                "status": v.status,
-                "created": _iso(v.created),
-                **({"thinking": v.thinking} if v.thinking else {}),
-            }
-            for v in store.answer_versions(m.conversation_id, m.seq)
+            _export_alternative(v) for v in store.answer_versions(m.conversation_id, m.seq)
         ]
+    return data
+
+
+def _export_alternative(v: AnswerVersion) -> ExportedAlternative:
+    data = ExportedAlternative(content=v.content, status=v.status, created=_iso(v.created))
+    if v.thinking:
+        data["thinking"] = v.thinking
     return data
 
 
@@ -116,4 +160,13 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds")
 
 
-__all__ = ["ExportFormat", "export_json", "export_markdown", "export_text"]
+__all__ = [
+    "ExportFormat",
+    "ExportedAlternative",
+    "ExportedAttachment",
+    "ExportedConversation",
+    "ExportedMessage",
+    "export_json",
+    "export_markdown",
+    "export_text",
+]

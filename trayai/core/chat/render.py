@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from trayai.core.chat.history import MessageStatus
+from trayai.core.chat.history_records import MessageStatus
 from trayai.core.theme import DARK, LIGHT, Theme
 
 # A fence opener/closer: up to three spaces, then ``` or ~~~ (three or more).

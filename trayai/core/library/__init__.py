@@ -1,1 +1,1 @@
-"""The built-in engine's model library: models loaded on demand behind one loopback endpoint."""
+"""The model library: the curated catalog, what fits this machine, downloads and loading on demand."""

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trayai.core.embedded import EmbeddedServer, local_extra_missing
-from trayai.core.errors import ErrorCode, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import make_error
 from trayai.core.library.engines import EmbeddedLauncher
 from trayai.core.library.front import FrontLimits, OnDemandFront
 from trayai.core.library.pool import DEFAULT_KEEP_ALIVE, DEFAULT_MARGIN, EnginePool, PoolConfig, PoolEvent

@@ -16,7 +16,8 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 
 from trayai.core.embedded import LocalModel
-from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.library.engines import EngineChild, Launcher, free_loopback_port
 from trayai.core.library.need import memory_need
 from trayai.core.strenum import StrEnum

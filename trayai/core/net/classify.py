@@ -14,12 +14,8 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from trayai.core.errors import (
-    ErrorCode,
-    ErrorPhase,
-    TrayaiError,
-    make_error,
-)
+from trayai.core.error_catalog import ErrorCode, ErrorPhase
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.plainhttp import PlainConnectTimeout, PlainProtocolError
 from trayai.core.net.transport import ResponseTooLarge
 from trayai.core.net.urls import host_port, is_local_url

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from trayai.core.chat.thinking import split_thinking
-from trayai.core.errors import ErrorCode, ErrorPhase, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode, ErrorPhase
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.classify import classify_exception, classify_status
 from trayai.core.net.responses import (
     ModelInfo,
@@ -413,7 +414,7 @@ class ModelClient:
             tokens_per_second=tokens / duration if duration > 0 and tokens else None,
         )
 
-    def stream_options(self) -> dict[str, Any]:
+    def stream_options(self) -> dict[str, dict[str, bool]]:
         """``stream_options`` for a streamed request, unless this server refused them before."""
         return {"stream_options": {"include_usage": True}} if self._stream_options_ok else {}
 

@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from trayai.core.errors import ErrorCode, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import make_error
 from trayai.core.net.classify import classify_status, extract_server_message, looks_like_html
 from trayai.core.net.urls import host_port
-from trayai.core.net.wire import Usage
+from trayai.core.net.wire import JSONObject, Usage
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def parse_model_list(body: str, content_type: str, base_url: str) -> list[ModelI
     return models
 
 
-def parse_json_object(body: str, content_type: str, base_url: str) -> dict[str, Any]:
+def parse_json_object(body: str, content_type: str, base_url: str) -> JSONObject:
     if looks_like_html(body, content_type):
         raise classify_status(200, body, content_type, base_url=base_url)
     try:
@@ -72,7 +73,7 @@ def parse_json_object(body: str, content_type: str, base_url: str) -> dict[str, 
     return data
 
 
-def completion_fields(data: dict[str, Any], base_url: str) -> tuple[str, str | None, Usage]:
+def completion_fields(data: JSONObject, base_url: str) -> tuple[str, str | None, Usage]:
     choices = data.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         if data.get("error"):
@@ -114,7 +115,7 @@ _OWNER_KINDS = {
 }
 
 
-def message_reasoning(data: dict[str, Any]) -> str:
+def message_reasoning(data: JSONObject) -> str:
     """A whole completion's thinking (``message.reasoning_content`` / ``reasoning``), else ""."""
     choices = data.get("choices")
     first: Any = choices[0] if isinstance(choices, list) and choices else None

@@ -15,11 +15,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from trayai.core.chat.thinking import PartKind, StreamPart, ThinkSplitter
-from trayai.core.errors import ErrorCode, ErrorPhase, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode, ErrorPhase
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.classify import classify_exception, extract_server_message
 from trayai.core.net.responses import completion_fields, message_reasoning, parse_json_object
 from trayai.core.net.urls import host_port
-from trayai.core.net.wire import GenerationOptions, Message, StreamResult, Usage, within
+from trayai.core.net.wire import GenerationOptions, JSONObject, Message, StreamResult, Usage, within
 from trayai.core.textsafe import valid_text
 
 if TYPE_CHECKING:
@@ -398,10 +399,11 @@ class ChatStream:
         return [self._took(StreamPart(p.kind, valid_text(p.text)), state) for p in parts]
 
     @staticmethod
-    def _note_model_and_usage(data: dict[str, Any], state: _StreamState) -> None:
+    def _note_model_and_usage(data: JSONObject, state: _StreamState) -> None:
         """The model's own name and the token usage, from whichever event carries them."""
-        if isinstance(data.get("model"), str) and data["model"]:
-            state.model = data["model"][:200]
+        model = data.get("model")
+        if isinstance(model, str) and model:
+            state.model = model[:200]
         usage = data.get("usage")
         if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
             prompt = usage.get("prompt_tokens")

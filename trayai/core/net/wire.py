@@ -16,6 +16,12 @@ from trayai.core.errors import TrayaiError
 Message = Mapping[str, Any]  # what the SDK is given: a ChatMessage, or a batch line's own message
 
 
+JSONObject = Mapping[str, object]
+"""A JSON object a server sent, as parsed: nothing about its fields is known until checked
+(``isinstance``), so it is read-only and its values are ``object``, never ``Any``. The one alias for
+parsed server JSON; what trayai writes has its own ``TypedDict``."""
+
+
 class TextPart(TypedDict):
     type: Literal["text"]
     text: str
@@ -77,6 +83,7 @@ class GenerationOptions:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def as_body(self) -> dict[str, Any]:
+        """The SDK's request keywords (``extra`` is free-form server options, sent as given)."""
         body: dict[str, Any] = {
             k: v
             for k, v in (
@@ -88,6 +95,21 @@ class GenerationOptions:
         }
         body.update(self.extra)
         return body
+
+
+class ResultDict(TypedDict):
+    """A finished answer's figures as ``--json``, ``batch`` records and the ``ask`` stats line read them."""
+
+    model: str
+    finish_reason: str
+    prompt_tokens: int | None
+    completion_tokens: int
+    usage_estimated: bool
+    ttft_s: float | None
+    duration_s: float
+    tokens_per_second: float | None
+    thinking_s: float | None
+    error: JSONObject | None
 
 
 @dataclass(frozen=True)
@@ -113,7 +135,7 @@ class StreamResult:
     def cut_at_max_tokens(self) -> bool:
         return self.finish_reason == "length"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ResultDict:
         return {
             "model": self.model,
             "finish_reason": self.finish_reason,

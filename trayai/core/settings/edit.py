@@ -14,16 +14,9 @@ from typing import Any
 
 from trayai.core.errors import ConfigError
 from trayai.core.net.urls import InvalidURLError, normalize_base_url
-from trayai.core.settings.config import (
-    FieldSpec,
-    Preset,
-    Profile,
-    Settings,
-    coerce_value,
-    field_spec,
-    setting_specs,
-    validate_settings,
-)
+from trayai.core.settings.config import Preset, Profile, Settings
+from trayai.core.settings.fields import FieldSpec, coerce_value, field_spec, setting_specs
+from trayai.core.settings.validate import validate_settings
 
 PROFILE_PREFIX = "profile."
 

@@ -19,7 +19,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from trayai.core.settings.config import LIST_FIELDS, Action, ConfigStore, Preset, Profile, Settings
+from trayai.core.settings.config import LIST_FIELDS, Action, Preset, Profile, Settings
+from trayai.core.settings.store import ConfigStore
 
 Item = TypeVar("Item", Profile, Preset, Action)
 
@@ -131,6 +132,11 @@ def describe(conflicts: Sequence[Conflict]) -> str:
 # --------------------------------------------------------------------------- internals
 
 
+def _by_name(items: Sequence[Item]) -> dict[str, Item]:
+    """Presets or actions by their identity, the name."""
+    return {item.name: item for item in items}
+
+
 def _shown(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -171,13 +177,16 @@ class _Merger:
         )
         merged.profiles = [p for _, p in keyed_profiles]
         self._references(merged, dict(keyed_profiles))
-        merged.presets = [p for _, p in self._items("presets", "Preset", *self._by_name("presets"))]
-        merged.actions = [a for _, a in self._items("actions", "Action", *self._by_name("actions"))]
+        base, mine, theirs = self.base, self.mine, self.theirs
+        presets = self._items(
+            "presets", "Preset", _by_name(base.presets), _by_name(mine.presets), _by_name(theirs.presets)
+        )
+        merged.presets = [p for _, p in presets]
+        actions = self._items(
+            "actions", "Action", _by_name(base.actions), _by_name(mine.actions), _by_name(theirs.actions)
+        )
+        merged.actions = [a for _, a in actions]
         return MergeResult(merged, tuple(self.conflicts))
-
-    def _by_name(self, field: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-        base, mine, theirs = (getattr(s, field) for s in (self.base, self.mine, self.theirs))
-        return {i.name: i for i in base}, {i.name: i for i in mine}, {i.name: i for i in theirs}
 
     def _value(
         self, base: Any, mine: Any, theirs: Any, path: str, label: str, shown: tuple[Any, Any] | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypedDict, TypeVar
 
 from trayai.core.errors import ConfigError
 from trayai.core.net.client import GenerationOptions
@@ -36,6 +36,14 @@ class PresetOptions(Protocol):
 OptionsT = TypeVar("OptionsT", bound=PresetOptions)
 
 
+class PresetOptionValues(TypedDict):
+    """:class:`PresetValues` as the chat's option keywords."""
+
+    system_prompt: str
+    temperature: float | None
+    max_tokens: int | None
+
+
 @dataclass(frozen=True)
 class PresetValues:
     """The system prompt and parameters a conversation gets under a preset (or under none)."""
@@ -44,9 +52,11 @@ class PresetValues:
     temperature: float | None
     max_tokens: int | None
 
-    def options(self) -> dict[str, Any]:
+    def options(self) -> PresetOptionValues:
         """As keyword arguments: ``ChatController.set_options(**values.options())``."""
-        return dataclasses.asdict(self)
+        return PresetOptionValues(
+            system_prompt=self.system_prompt, temperature=self.temperature, max_tokens=self.max_tokens
+        )
 
 
 def find_preset(presets: Iterable[Preset], name: str) -> Preset:

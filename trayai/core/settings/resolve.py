@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from trayai.core.errors import ConfigError, ErrorCode, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import ConfigError, make_error
 from trayai.core.net.client import Endpoint
 from trayai.core.net.urls import InvalidURLError, normalize_base_url
-from trayai.core.settings.config import LoadedConfig, Profile
+from trayai.core.settings.config import Profile
 from trayai.core.settings.secrets import PLACEHOLDER_KEY, SecretStore
+from trayai.core.settings.store import LoadedConfig
 
 
 @dataclass(frozen=True)

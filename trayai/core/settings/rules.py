@@ -10,15 +10,8 @@ from typing import Literal
 
 from trayai.core.errors import ConfigError
 from trayai.core.net.urls import InvalidURLError, normalize_base_url
-from trayai.core.settings.config import (
-    Action,
-    Preset,
-    Profile,
-    Settings,
-    item_clash,
-    item_problem,
-    validate_settings,
-)
+from trayai.core.settings.config import Action, Preset, Profile, Settings
+from trayai.core.settings.validate import item_clash, item_problem, validate_settings
 
 Where = Literal["profile", "hotkey", "preset", "action", "settings"]
 

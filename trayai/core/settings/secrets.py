@@ -1,5 +1,6 @@
 """API keys in the OS keychain (keyring), under service ``trayai`` and the profile name — never in a
-file. Without a working backend keys are kept for this session only, and we say so.
+file. Without a working backend keys are kept for this session only, and we say so. MCP tool servers'
+secrets (env values, headers) live apart, under service ``trayai-tools`` (:data:`TOOLS_SERVICE`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 from trayai.core.net.urls import is_local_url
 
 SERVICE = "trayai"
+# Tool servers' secrets, named ``SERVER/env/NAME`` or ``SERVER/headers/NAME`` (core/tools/config.py): a
+# namespace of their own, so a tool server called like a profile never meets that profile's key.
+TOOLS_SERVICE = "trayai-tools"
 if TYPE_CHECKING:
     from trayai.core.settings.memory_keyring import MemoryKeyring
 
@@ -41,10 +45,12 @@ class SecretStore:
 
     Pass ``backend`` in tests (a :class:`MemoryKeyring`); by default keyring's recommended backend is
     used — chosen lazily, on the first real use: detecting it costs start-up time and may talk to
-    D-Bus, which a keyless session never needs.
+    D-Bus, which a keyless session never needs. ``service`` is the keychain's namespace: profiles'
+    keys by default, :data:`TOOLS_SERVICE` for tool servers' secrets.
     """
 
-    def __init__(self, backend: Any | None = None) -> None:
+    def __init__(self, backend: Any | None = None, *, service: str = SERVICE) -> None:
+        self.service = service
         self._backend: Any = backend
         self._resolved = backend is not None
         self._session: dict[str, str] = {}
@@ -84,7 +90,7 @@ class SecretStore:
         if self._broken:
             return None
         try:
-            value = self._backend.get_password(SERVICE, profile)
+            value = self._backend.get_password(self.service, profile)
         except Exception as exc:  # noqa: BLE001 - backends raise their own types (D-Bus, keychain): non-fatal
             self._mark_broken(exc)
             return None
@@ -96,7 +102,7 @@ class SecretStore:
             return KeyOutcome(self.persistent, self.backend_name)
         if not self._broken:
             try:
-                self._backend.set_password(SERVICE, profile, key)
+                self._backend.set_password(self.service, profile, key)
                 self._session.pop(profile, None)
                 return KeyOutcome(True, self.backend_name)
             except Exception as exc:  # noqa: BLE001 - as in get(): session-only from now on
@@ -115,7 +121,7 @@ class SecretStore:
         found = self._session.pop(profile, None) is not None
         if not self._broken:
             try:
-                self._backend.delete_password(SERVICE, profile)
+                self._backend.delete_password(self.service, profile)
                 found = True
             except Exception as exc:  # noqa: BLE001 - as in get(): session-only from now on
                 from keyring.errors import PasswordDeleteError
@@ -185,6 +191,7 @@ def _usable(backend: Any) -> bool:
 __all__ = [
     "PLACEHOLDER_KEY",
     "SERVICE",
+    "TOOLS_SERVICE",
     "KeyOutcome",
     "MemoryKeyring",
     "SecretStore",

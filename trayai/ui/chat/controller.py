@@ -28,15 +28,12 @@ from trayai.core.chat.answer import (
 )
 from trayai.core.chat.attachments import Attachment, AttachmentStore, message_content
 from trayai.core.chat.context import sendable
-from trayai.core.chat.history import (
-    HistoryError,
-    HistoryStore,
-    MessageNotFound,
-    MessageStatus,
-    StoredMessage,
-)
+from trayai.core.chat.history import HistoryStore
+from trayai.core.chat.history_db import HistoryError, MessageNotFound
+from trayai.core.chat.history_records import MessageStatus, StoredMessage
 from trayai.core.chat.modelcheck import other_model
-from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.classify import classify_exception
 from trayai.core.net.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.redact import Redactor
@@ -193,6 +190,10 @@ class ChatController(QObject):
         if conv.model:
             stored["model"] = conv.model
         return replace(base, **stored)
+
+    def target(self) -> ChatTarget:
+        """Where the next request goes (asked fresh each time: the endpoint can change)."""
+        return self._target()
 
     def defaults(self) -> GenerationParams:
         """The profile's generation defaults (what "no preset" means for a conversation)."""
@@ -414,9 +415,9 @@ class ChatController(QObject):
             self.delta.emit(event.text)
         elif isinstance(event, Trimmed):
             self._dropped = event.dropped
+            log.info("chat: %s", event.note)
         elif isinstance(event, FellBack):
-            note = f"{event.source.name!r} failed ({event.why.message}) — trying fallback {event.to.name!r}"
-            log.warning("chat: %s", self._redactor.redact(note))
+            log.warning("chat: %s", self._redactor.redact(event.note))
             self._fallback = (event.to.profile or "", event.to.model, event.why.message)
         return isinstance(event, (Text, Thinking))
 

@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from trayai.core.chat.chatgroups import group_of
-from trayai.core.chat.history import MATCH_END, MATCH_START, HistoryError, HistoryStore, SearchHit
+from trayai.core.chat.history import HistoryStore
+from trayai.core.chat.history_db import HistoryError
+from trayai.core.chat.history_search import MATCH_END, MATCH_START, SearchHit
 from trayai.core.textsafe import not_markup
 from trayai.ui.chat.grouped_list import ROLE_GROUP, GroupedDelegate
 

@@ -176,7 +176,8 @@ class ChatSurfaces(QObject):
         """The history database, opened once for the chat window and the quick prompt."""
         if self.history is not None:
             return self.history
-        from trayai.core.chat.history import HistoryError, HistoryStore
+        from trayai.core.chat.history import HistoryStore
+        from trayai.core.chat.history_db import HistoryError
 
         try:
             history = HistoryStore.in_dir(self._data_dir, redactor=self._redactor)

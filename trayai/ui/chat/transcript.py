@@ -28,7 +28,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
 
 from trayai.core.chat.attachments import AttachmentKind
-from trayai.core.chat.history import MessageStatus, StoredMessage
+from trayai.core.chat.history_records import MessageStatus, StoredMessage
 from trayai.core.chat.render import MarkdownRenderer, Palette, plain_text_to_html, reply_footer
 from trayai.core.strenum import StrEnum
 from trayai.ui.chat.answer_writer import AnswerWriter, fresh_block

@@ -33,8 +33,10 @@ from PySide6.QtWidgets import (
 )
 
 from trayai.core.chat.attachments import Attachment
-from trayai.core.chat.history import HistoryError, HistoryStore, StoredMessage
+from trayai.core.chat.history import HistoryStore
+from trayai.core.chat.history_db import HistoryError
 from trayai.core.chat.history_export import ExportFormat, export_text
+from trayai.core.chat.history_records import StoredMessage
 from trayai.core.chat.paging import (
     PagingPolicy,
     earlier_page,

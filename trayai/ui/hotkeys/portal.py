@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from PySide6.QtCore import QObject
 
 from trayai.core.hotkeys import Hotkey
 from trayai.core.net.client import within
+from trayai.core.tasks import TaskOwner
 from trayai.ui.hotkeys.base import PROMPT_COMMAND, HotkeyBackend, Registration
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,11 @@ class PortalUnavailable(Exception):
     """No GlobalShortcuts portal answers on this session bus, or it refused."""
 
 
-def triggers_in(results: dict[str, Any]) -> dict[str, str]:
+DBusOptions = Mapping[str, tuple[str, Any]]
+"""A D-Bus ``a{sv}`` as jeepney gives it: each value with its variant signature."""
+
+
+def triggers_in(results: DBusOptions) -> dict[str, str]:
     """Shortcut id → the key the desktop shows for it ("" when it has none), from a portal answer."""
     listed = results.get("shortcuts", ("a(sa{sv})", []))[1]
     return {str(sid): str(props.get("trigger_description", ("s", ""))[1]) for sid, props in listed}
@@ -89,25 +95,22 @@ class PortalHotkeys(HotkeyBackend):
     def __init__(self, parent: QObject | None = None, *, bus: str = "SESSION") -> None:
         super().__init__(parent)
         self._bus = bus
-        self._task: asyncio.Task[None] | None = None
-        self._earlier: list[asyncio.Task[None]] = []  # cancelled runs that may still be closing
+        # "session": the live run; cancelled runs stay owned (unkeyed) while their sessions close
+        self._tasks = TaskOwner()
         self.session_handle: str | None = None
         self.bound: dict[str, str] = {}  # shortcut id → trigger, as the desktop last described them
 
     def register(self, hotkey: Hotkey) -> Registration:
         self.unregister()
-        self._earlier = [task for task in self._earlier if not task.done()]
-        self._task = asyncio.ensure_future(self._run(hotkey, list(self._earlier)))
+        self._tasks.exclusive("session", self._run(hotkey, self._tasks.live()))
         return Registration(False, self.name, f"Asking the desktop portal to bind {hotkey.display}…")
 
     def unregister(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            self._earlier.append(self._task)
-        self._task = None
+        self._tasks.cancel("session")
+        self._tasks.release("session")
         self.session_handle = None
 
-    async def _run(self, hotkey: Hotkey, earlier: list[asyncio.Task[None]]) -> None:
+    async def _run(self, hotkey: Hotkey, earlier: list[asyncio.Task[Any]]) -> None:
         from jeepney.io.asyncio import open_dbus_router
 
         if earlier:
@@ -208,9 +211,9 @@ class PortalHotkeys(HotkeyBackend):
     async def aclose(self) -> None:
         """Unregister and wait until every session this backend opened is closed."""
         self.unregister()
-        if self._earlier:
-            await asyncio.wait(self._earlier)
-        self._earlier = []
+        earlier = self._tasks.live()
+        if earlier:
+            await asyncio.wait(earlier)
 
 
 __all__ = ["PortalHotkeys", "PortalUnavailable", "triggers_in"]

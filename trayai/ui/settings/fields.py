@@ -1,6 +1,7 @@
 """One editor widget per setting, made from its
-:class:`~trayai.core.settings.config.FieldSpec`: the dialog, the CLI and the docs agree, and a
-new setting gets a bounded widget and a tooltip for free.
+:class:`~trayai.core.settings.fields.FieldSpec`: the dialog, the CLI and the docs agree, and a
+new setting gets a bounded widget, its unit, what its lowest value means, human labels for its
+choices and a tooltip for free.
 """
 
 from __future__ import annotations
@@ -11,16 +12,18 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFormLayout,
     QLineEdit,
     QPlainTextEdit,
     QSpinBox,
     QWidget,
 )
 
-from trayai.core.settings.config import FieldSpec, field_spec
+from trayai.core.settings.fields import FieldSpec, field_spec
 
 INT_LIMIT = 2_147_483_647  # QSpinBox holds a C int
 DEFAULT_TEXT = "server default"
+SPIN_WIDTH = 170  # numbers are short: a spin box as wide as the form reads as a text field
 
 
 class FieldEditor:
@@ -44,6 +47,8 @@ class FieldEditor:
             )
             if self.optional:
                 box.setSpecialValueText(none_text)
+            elif spec.zero:
+                box.setSpecialValueText(spec.zero)  # shown at the lowest value: "automatic"
             self.widget = box
         elif spec.kind == "float":
             self.kind = "float"
@@ -55,11 +60,16 @@ class FieldEditor:
             dbox.setRange(low_f - (0.01 if self.optional else 0.0), high_f)
             if self.optional:
                 dbox.setSpecialValueText(none_text)
+            elif spec.zero:
+                dbox.setSpecialValueText(spec.zero)
+            if high_f > 10:  # timeouts and the like: whole numbers read better than 120.00
+                dbox.setDecimals(0 if low_f == int(low_f) else 1)
             self.widget = dbox
         elif spec.choices:
             self.kind = "choice"
             combo = QComboBox()
-            combo.addItems(list(spec.choices))
+            for choice in spec.choices:
+                combo.addItem(spec.label(choice), choice)  # people read the label, the file keeps the value
             self.widget = combo
         elif multiline:
             self.kind = "text"
@@ -68,10 +78,15 @@ class FieldEditor:
         else:
             self.kind = "str"
             self.widget = QLineEdit()
+        if isinstance(self.widget, (QSpinBox, QDoubleSpinBox)):
+            if spec.unit:
+                self.widget.setSuffix(f" {spec.unit}")
+            self.widget.setMaximumWidth(SPIN_WIDTH)
         self.widget.setObjectName(spec.name)
         tip = spec.description
+        unit = f" {spec.unit}" if spec.unit else ""
         if low is not None or high is not None:
-            tip += f" ({low if low is not None else '…'} – {high if high is not None else '…'})"
+            tip += f" ({low if low is not None else '…'} – {high if high is not None else '…'}{unit})"
         self.widget.setToolTip(tip)
 
     def load(self, value: Any) -> None:
@@ -83,7 +98,8 @@ class FieldEditor:
         elif isinstance(w, QDoubleSpinBox):
             w.setValue(w.minimum() if value is None else float(value))
         elif isinstance(w, QComboBox):
-            w.setCurrentText(str(value))
+            at = w.findData(str(value))
+            w.setCurrentIndex(at if at >= 0 else 0)
         elif isinstance(w, QPlainTextEdit):
             w.setPlainText(str(value or ""))
         elif isinstance(w, QLineEdit):
@@ -98,7 +114,7 @@ class FieldEditor:
         if isinstance(w, QDoubleSpinBox):
             return None if self.optional and w.value() == w.minimum() else round(w.value(), 4)
         if isinstance(w, QComboBox):
-            return w.currentText()
+            return w.currentData()
         if isinstance(w, QPlainTextEdit):
             return w.toPlainText()
         assert isinstance(w, QLineEdit)
@@ -121,4 +137,24 @@ def label_for(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
-__all__ = ["FieldEditor", "field_of", "label_for"]
+def form(parent: QWidget | None = None) -> QFormLayout:
+    """A form whose rows put the label above the field when both do not fit side by side."""
+    layout = QFormLayout(parent)
+    layout.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    return layout
+
+
+def editor_rows(
+    layout: QFormLayout,
+    cls: type[Any],
+    names: tuple[str, ...],
+    multiline: frozenset[str] = frozenset(),
+) -> dict[str, FieldEditor]:
+    """One labelled editor row per field of ``cls`` in ``names``, added to ``layout``."""
+    editors = {name: FieldEditor(field_of(cls, name), multiline=name in multiline) for name in names}
+    for name, editor in editors.items():
+        layout.addRow(label_for(name), editor.widget)
+    return editors
+
+
+__all__ = ["FieldEditor", "editor_rows", "field_of", "form", "label_for"]

@@ -1,8 +1,8 @@
 """``ItemListEditor``: a list of named settings objects (presets, actions) beside a form of their fields'
 editors, with Add and Remove — the settings dialog's Presets and Quick actions pages.
 
-It edits the list it is given in place (the dialog's copy of the settings): Cancel drops the copy,
-OK stores the form (``store()``) and validates like every other setting.
+It edits the list it is shown in place (the dialog's copy of the settings): Cancel drops the copy,
+OK stores the form (``store()``) and validates like every other setting (ui/settings/list_pages.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QBoxLayout,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from trayai.ui.settings.fields import FieldEditor, field_of, label_for
+from trayai.ui.settings.fields import form as field_form
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,6 @@ class ItemListEditor(QWidget):
     def __init__(
         self,
         cls: type[Any],
-        items: list[Any],
         fields: tuple[str, ...],
         *,
         noun: str,
@@ -58,7 +57,7 @@ class ItemListEditor(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.items = items
+        self.items: list[Any] = []
         self._noun = noun
         self._make_item = make_item
         self._current: int | None = None
@@ -78,8 +77,7 @@ class ItemListEditor(QWidget):
         left.addLayout(buttons)
 
         self.editors: dict[str, FieldEditor] = {}
-        form = QFormLayout()
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # labels above when narrow
+        form = field_form()  # labels above fields when narrow
         for name in fields:
             editor = FieldEditor(
                 field_of(cls, name), multiline=name in multiline, none_text=none_text or "default"
@@ -107,6 +105,12 @@ class ItemListEditor(QWidget):
         self.remove_button.clicked.connect(self.remove)
         name_widget = self.editors["name"].widget
         name_widget.textEdited.connect(self._on_name_edited)  # type: ignore[attr-defined]
+        self._fill(0)
+
+    def show_items(self, items: list[Any]) -> None:
+        """Edit ``items`` (in place) from now on, the first one shown."""
+        self.items = items
+        self._current = None
         self._fill(0)
 
     def set_list_beside(self, *, beside: bool) -> None:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from trayai.core.settings.config import ConfigStore, LoadedConfig
 from trayai.core.settings.secrets import SecretStore
+from trayai.core.settings.store import ConfigStore, LoadedConfig
 from trayai.ui.icons import app_icon
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ class SettingsOpener(QObject):
         log.info("settings dialog shown")
 
     def _forget(self, dialog: SettingsDialog) -> None:
-        for warning in getattr(dialog, "warnings", []):
+        for warning in dialog.warnings:
             self._notify("API key not stored", warning)
         if self.dialog is dialog:
             self.dialog = None

@@ -11,10 +11,12 @@ import re
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.backends.http import HttpReply, ServerHttp
 from trayai.core.net.backends.records import Capabilities, ModelRecord, ModelState, PullProgress, ServerKind
 from trayai.core.net.classify import classify_status
+from trayai.core.net.wire import JSONObject
 
 
 class Unsupported(TrayaiError):
@@ -165,7 +167,7 @@ def openai_ids(data: Any) -> list[str]:
     return [str(r["id"]) for r in rows if isinstance(r, dict) and r.get("id") is not None]
 
 
-def as_dict(value: Any) -> dict[str, Any]:
+def as_dict(value: object) -> JSONObject:
     """``value`` when it is a JSON object, else an empty one (servers omit and null fields)."""
     return value if isinstance(value, dict) else {}
 

@@ -10,9 +10,11 @@ import re
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.backends.base import Backend, as_dict, as_int, pull_error
 from trayai.core.net.backends.records import Capabilities, ModelRecord, ModelState, PullProgress, ServerKind
+from trayai.core.net.wire import JSONObject
 
 LOAD_CALL_TIMEOUT = 600.0
 _SIZE = re.compile(r"^\s*([\d.]+)\s*([KMGT]?i?B)\s*$", re.I)
@@ -43,7 +45,7 @@ class DmrBackend(Backend):
     kind = ServerKind.DMR
     caps = Capabilities(loaded_state=True, load=True, unload=True, pull=True, busy=True)
 
-    async def _running(self) -> list[dict[str, Any]]:
+    async def _running(self) -> list[JSONObject]:
         data = self.checked(await self.http.get("/engines/ps"), "/engines/ps")
         return [r for r in data if isinstance(r, dict)] if isinstance(data, list) else []
 

@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from trayai.core.errors import ErrorCode, ErrorPhase, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode, ErrorPhase
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.classify import classify_exception, classify_status
 from trayai.core.net.client import within
 from trayai.core.net.urls import host_port

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from trayai.core.errors import TrayaiError
 from trayai.core.net.backends.base import Backend, Unsupported, as_dict, as_int, pull_error, server_words
 from trayai.core.net.backends.records import Capabilities, ModelRecord, ModelState, PullProgress, ServerKind
+from trayai.core.net.wire import JSONObject
 from trayai.core.strenum import StrEnum
 
 _ROUTER_STATES = {
@@ -85,7 +86,7 @@ class LlamaCppBackend(Backend):
     kind = ServerKind.LLAMACPP
     caps = Capabilities(loaded_state=True, busy=True)
 
-    async def _props(self) -> dict[str, Any]:
+    async def _props(self) -> JSONObject:
         data = self.optional(await self.http.get("/props"), "loaded_state")
         return data if isinstance(data, dict) else {}
 
@@ -222,7 +223,7 @@ class LlamaRouterBackend(Backend):
         )
 
 
-def _sse_event(line: str) -> dict[str, Any] | None:
+def _sse_event(line: str) -> JSONObject | None:
     if not line.startswith("data:"):
         return None
     try:

@@ -10,7 +10,8 @@ import time
 from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING
 
-from trayai.core.errors import ErrorCode, TrayaiError, make_error
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import TrayaiError, make_error
 from trayai.core.modelmatch import match_model
 from trayai.core.net.backends.base import Backend, Unsupported
 from trayai.core.net.backends.fingerprint import Fingerprint, fingerprint

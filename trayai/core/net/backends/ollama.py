@@ -15,6 +15,7 @@ from typing import Any
 from trayai.core.net.backends.base import Backend, as_dict, as_int, pull_error
 from trayai.core.net.backends.records import Capabilities, ModelRecord, ModelState, PullProgress, ServerKind
 from trayai.core.net.backends.timefmt import parse_time
+from trayai.core.net.wire import JSONObject
 
 LOAD_CALL_TIMEOUT = 600.0  # the manager's own deadline is shorter when the user gives one
 
@@ -23,7 +24,7 @@ class OllamaBackend(Backend):
     kind = ServerKind.OLLAMA
     caps = Capabilities(loaded_state=True, load=True, unload=True, pull=True, keep_alive=True)
 
-    async def _running(self) -> list[dict[str, Any]]:
+    async def _running(self) -> list[JSONObject]:
         data = self.checked(await self.http.get("/api/ps"), "/api/ps")
         rows = data.get("models") if isinstance(data, dict) else None
         return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
@@ -55,7 +56,7 @@ class OllamaBackend(Backend):
         return [str(r.get("name") or r.get("model")) for r in await self._running()]
 
     async def load(self, record: ModelRecord, keep_alive: float | None) -> None:
-        body: dict[str, Any] = {"model": record.id}
+        body: dict[str, Any] = {"model": record.id}  # a request body: keep_alive is a str or a number
         if keep_alive is not None:
             body["keep_alive"] = -1 if math.isinf(keep_alive) else f"{int(keep_alive)}s"
         reply = await self.http.post("/api/generate", body, timeout=LOAD_CALL_TIMEOUT)
@@ -98,7 +99,7 @@ class OllamaBackend(Backend):
         raise pull_error(self.http.where, name, "the server ended the pull without saying it succeeded")
 
 
-def _running_record(base: ModelRecord, row: dict[str, Any], now: float) -> ModelRecord:
+def _running_record(base: ModelRecord, row: JSONObject, now: float) -> ModelRecord:
     expires = parse_time(row.get("expires_at"), now)
     stopping = expires is not None and not math.isinf(expires) and expires < now
     return replace(

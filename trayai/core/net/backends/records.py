@@ -8,9 +8,10 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Literal, TypedDict
 
 from trayai.core.errors import TrayaiError
+from trayai.core.net.wire import JSONObject
 from trayai.core.strenum import StrEnum
 
 
@@ -79,6 +80,20 @@ class Capabilities:
         return replace(self, **{k: False for k, v in flags.items() if not v})
 
 
+class ModelRecordDict(TypedDict):
+    """One model in ``--json`` output (``expires_at``: epoch seconds, "never", or None)."""
+
+    id: str
+    state: str
+    size_bytes: int | None
+    memory_bytes: int | None
+    vram_bytes: int | None
+    context_loaded: int | None
+    context_trained: int | None
+    expires_at: float | Literal["never"] | None
+    remote: bool
+
+
 @dataclass(frozen=True)
 class ModelRecord:
     """One model as every backend is mapped: facts the server did not give stay None.
@@ -107,7 +122,7 @@ class ModelRecord:
     def keeps_forever(self) -> bool:
         return self.expires_at is not None and math.isinf(self.expires_at)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ModelRecordDict:
         return {
             "id": self.id,
             "state": self.state.value,
@@ -121,6 +136,19 @@ class ModelRecord:
             else ("never" if self.keeps_forever else round(self.expires_at, 3)),
             "remote": self.remote,
         }
+
+
+class SnapshotDict(TypedDict):
+    """A server snapshot in ``trayai models --json`` and ``status --json``."""
+
+    kind: str
+    kind_label: str
+    version: str | None
+    capabilities: dict[str, bool]
+    busy: bool | None
+    autoload: bool
+    models: list[ModelRecordDict]
+    error: JSONObject | None
 
 
 @dataclass(frozen=True)
@@ -143,7 +171,7 @@ class ServerSnapshot:
     def find(self, model_id: str) -> ModelRecord | None:
         return next((m for m in self.models if m.id == model_id), None)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> SnapshotDict:
         return {
             "kind": self.kind.value,
             "kind_label": self.kind.label,
