@@ -14,10 +14,11 @@ from types import FrameType
 
 from trayai.cli.context import EXIT_FAIL, EXIT_OK, Context
 from trayai.cli.parents import Parents, Subparsers
-from trayai.core.embedded import EmbeddedServer, is_builtin_url, list_models_sync
+from trayai.core.embedded import EmbeddedServer, is_builtin_url
 from trayai.core.errors import TrayaiError
 from trayai.core.library.ondemand import OnDemandOptions, build_front
 from trayai.core.library.pool import DEFAULT_KEEP_ALIVE
+from trayai.core.loopback import list_models_sync
 from trayai.core.settings.resolve import ResolvedEndpoint
 
 

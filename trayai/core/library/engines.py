@@ -13,7 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
-from trayai.core.embedded import HOST, EmbeddedServer, LocalModel, Progress
+from trayai.core.embedded import EmbeddedServer, LocalModel, Progress
+from trayai.core.loopback import HOST
 from trayai.core.settings.config import BuiltinServerSettings
 
 

@@ -18,12 +18,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from trayai.core.embedded import HOST
 from trayai.core.error_catalog import ErrorCode
 from trayai.core.errors import TrayaiError, make_error
 from trayai.core.library.httpserve import ClientConnection, HttpRefusal, Request, openai_error
 from trayai.core.library.pool import EnginePool, ModelStatus, ModelView
 from trayai.core.library.relay import UpstreamUnreachable, relay
+from trayai.core.loopback import HOST
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 
-from trayai.core.embedded import HOST
 from trayai.core.library.httpserve import MAX_HEAD_BYTES, ClientConnection, HttpRefusal, Request
+from trayai.core.loopback import HOST
 
 _HOP_BY_HOP = frozenset(
     {
