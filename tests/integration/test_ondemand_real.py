@@ -27,7 +27,7 @@ import pytest
 from tests.support.cli import cli
 from tests.support.ports import free_port
 from tests.support.waiting import tail, until, wait_for_program, wait_until
-from trayai.core.embedded import bundled_model_path
+from trayai.core.embedded import EmbeddedServer, bundled_model_path
 from trayai.core.library.need import memory_need
 from trayai.core.library.ondemand import OnDemandOptions, build_front
 from trayai.core.library.pool import ModelStatus
@@ -325,3 +325,42 @@ def _alive(pid: int) -> bool:
         return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False
+
+
+def test_the_built_in_server_runs_the_on_demand_front_when_set(tmp_path: Path) -> None:
+    """builtin_server.on_demand: the tray's own start (EmbeddedServer) runs the front, which lists
+    every model of the folder and loads the one a request names; stopping it ends every child."""
+    folder = _library(tmp_path / "models")
+    for broken in ("junk.gguf", "truncated.gguf"):
+        (folder / broken).unlink()
+    settings = BuiltinServerSettings(
+        port=free_port(), context_size=CONTEXT, parallel=1, on_demand=True, models_dir=str(folder)
+    )
+    server = EmbeddedServer(settings, tmp_path / "server.log")
+    assert server.command(folder / "alpha.gguf")[2:5] == ["trayai.cli", "serve", "--on-demand"]
+    server.start()
+    try:
+        server.wait_ready()
+        listed = json.loads(urllib.request.urlopen(f"{server.base_url}/models", timeout=10).read())
+        names = {m["id"] for m in listed["data"]}
+        assert {"ai/smollm2", *NAMES} <= names, names
+        body = json.dumps(
+            {"model": "beta", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 8}
+        ).encode()
+        request = urllib.request.Request(
+            f"{server.base_url}/chat/completions", body, {"content-type": "application/json"}
+        )
+        answer = json.loads(urllib.request.urlopen(request, timeout=120).read())
+        assert answer["choices"][0]["message"]["content"], answer
+        front = psutil.Process(server.pid or 0)
+        assert front.children(recursive=True), "the engine for 'beta' runs under the front"
+        engines = front.children(recursive=True)
+    finally:
+        server.stop()
+    assert not server.is_running(), tail(tmp_path / "server.log")
+    until_gone = [p for p in engines if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    wait_until(
+        lambda: not [p for p in until_gone if p.is_running() and p.status() != psutil.STATUS_ZOMBIE],
+        10,
+        "the engines to end with the front",
+    )

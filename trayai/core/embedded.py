@@ -266,7 +266,11 @@ class EmbeddedServer:
         )
 
     def command(self, model_file: Path) -> list[str]:
-        """The argv of the child; the host is always loopback (the child hard-codes it)."""
+        """The argv of the child; the host is always loopback (the child hard-codes it). With
+        ``on_demand`` the child is trayai's own front (core/library/ondemand.py), which starts an
+        engine per model asked for; otherwise the engine itself, serving ``model_file``."""
+        if self.settings.on_demand:
+            return self._front_command()
         return [
             self.python,
             "-m",
@@ -283,6 +287,27 @@ class EmbeddedServer:
             str(self.settings.parallel),
             "--threads",
             str(self.threads),
+        ]
+
+    def _front_command(self) -> list[str]:
+        folder = ["--models-dir", str(self.models_dir)] if self.models_dir else []
+        return [
+            self.python,
+            "-m",
+            "trayai.cli",
+            "serve",
+            "--on-demand",
+            "--port",
+            str(self.settings.port),
+            "--ctx-size",
+            str(self.settings.context_size),
+            "--parallel",
+            str(self.settings.parallel),
+            "--threads",
+            str(self.threads),
+            "--keep-alive",
+            str(self.settings.keep_alive),
+            *folder,
         ]
 
     # ------------------------------------------------------------------ start
