@@ -52,7 +52,8 @@ from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.options_bar import OptionsBar
 from trayai.ui.chat.prompt_input import PromptInput
 from trayai.ui.chat.sidebar import ConversationSidebar
-from trayai.ui.chat.transcript import TranscriptAction, TranscriptView
+from trayai.ui.chat.transcript import TranscriptView
+from trayai.ui.chat.transcript_links import TranscriptAction
 
 log = logging.getLogger(__name__)
 

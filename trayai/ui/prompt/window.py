@@ -33,7 +33,8 @@ from trayai.core.net.urls import host_port
 from trayai.core.settings.config import DEFAULT_ACTIONS, Action
 from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.prompt_input import PromptInput
-from trayai.ui.chat.transcript import TranscriptAction, TranscriptView
+from trayai.ui.chat.transcript import TranscriptView
+from trayai.ui.chat.transcript_links import TranscriptAction
 from trayai.ui.prompt.actions_row import CONTEXT_LIMIT, PromptActions
 from trayai.ui.prompt.parts import PromptHeader
 from trayai.ui.theme import current_theme
