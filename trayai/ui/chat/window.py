@@ -667,15 +667,15 @@ class ChatWindow(QMainWindow):
         self.model_combo.blockSignals(False)
 
     def _fill_options(self) -> None:
-        options = self.controller.options()
+        options = self.controller.conversation_options()
         for widget in (self.model_combo, self.temperature, self.max_tokens, self.system_prompt):
             widget.blockSignals(True)
-        self.model_combo.setEditText(str(options.get("model") or ""))
-        temperature = options.get("temperature")
+        self.model_combo.setEditText(str(options.model or ""))
+        temperature = options.temperature
         self.temperature.setValue(-0.1 if temperature is None else float(temperature))
-        max_tokens = options.get("max_tokens")
+        max_tokens = options.max_tokens
         self.max_tokens.setValue(0 if not max_tokens else int(max_tokens))
-        system = str(options.get("system_prompt") or "")
+        system = str(options.system_prompt or "")
         if self.system_prompt.toPlainText() != system:
             self.system_prompt.setPlainText(system)
         for widget in (self.model_combo, self.temperature, self.max_tokens, self.system_prompt):
