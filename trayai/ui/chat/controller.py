@@ -38,6 +38,7 @@ from trayai.core.net.classify import classify_exception
 from trayai.core.net.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.redact import Redactor
 from trayai.core.settings.config import GenerationParams
+from trayai.ui.chat.conversations import SharedConversations
 from trayai.ui.chat.records import (
     OPTION_NAMES,
     AnswerMeta,
@@ -96,7 +97,6 @@ class ChatController(QObject):
     finished = Signal(object)  # a ReplyOutcome: done, stopped or cut at max tokens
     failed = Signal(object)  # a ReplyOutcome whose ``error`` says what went wrong (partial text kept)
     busy_changed = Signal(bool)  # a request started / ended
-    history_changed = Signal()  # titles or the list of conversations changed (sidebar refresh)
     storage_notice = Signal(str)  # answers cannot be saved (where and why, said once), or "" once they are
 
     CHECKPOINT_INTERVAL = 0.5  # SIGKILL mid-reply loses at most this much text (target: 1 s)
@@ -113,9 +113,14 @@ class ChatController(QObject):
         *,
         redactor: Redactor | None = None,
         attachments: AttachmentStore | None = None,
+        conversations: SharedConversations | None = None,
     ) -> None:
+        """``conversations``: the one shared by every chat surface (one made here when alone)."""
         super().__init__(parent)
-        self.history = history
+        self.history = history  # the answer's own writes: messages, checkpoints, versions
+        self.conversations = conversations or SharedConversations(history, self)
+        if self.conversations.store is not history:
+            raise ValueError("the conversations must be over the same history store")
         # Attached files' copies sit next to the history database (user-only).
         self.attachments = attachments or AttachmentStore(history.path.parent / "attachments")
         # Errors quote server bodies, which may echo the API key: shown and saved only redacted.
@@ -167,7 +172,7 @@ class ChatController(QObject):
         base = ChatOptions(target.model, gen.system_prompt, gen.temperature, gen.max_tokens)
         if self.conversation_id is None:
             return replace(base, **self._pending_options)
-        conv = self.history.conversation(self.conversation_id)
+        conv = self.conversations.conversation(self.conversation_id)
         stored = {k: v for k, v in conv.settings.items() if k in OPTION_NAMES}
         if conv.model:
             stored["model"] = conv.model
@@ -191,7 +196,7 @@ class ChatController(QObject):
             self._pending_options.update(changes)
             return
         model = changes.pop("model", None)
-        self.history.update_settings(self.conversation_id, model=model, settings=changes)
+        self.conversations.set_options(self.conversation_id, model=model, settings=changes)
 
     # ------------------------------------------------------------------ conversations
 
@@ -202,7 +207,7 @@ class ChatController(QObject):
         self.conversation_changed.emit(-1)
 
     def open_conversation(self, conversation_id: int) -> None:
-        self.history.conversation(conversation_id)  # ConversationNotFound if it does not exist
+        self.conversations.conversation(conversation_id)  # ConversationNotFound if it does not exist
         if conversation_id != self.conversation_id:
             self.stop()
         self.conversation_id = conversation_id
@@ -212,7 +217,7 @@ class ChatController(QObject):
         if self.conversation_id is None:
             target = self._target()
             options = self.conversation_options()
-            conv = self.history.create_conversation(
+            conv = self.conversations.create(
                 model=options.model, profile=target.profile, settings=options.settings()
             )
             self.conversation_id = conv.id
@@ -238,7 +243,7 @@ class ChatController(QObject):
             self._history_failed(exc)
             return False
         self.message_saved.emit(message)
-        self.history_changed.emit()
+        self.conversations.announce()
         self._start_reply(conversation)
         return True
 
@@ -378,7 +383,7 @@ class ChatController(QObject):
         else:
             self.failed.emit(outcome)
         self.busy_changed.emit(False)
-        self.history_changed.emit()
+        self.conversations.announce()
 
     def _checkpoint_every(self) -> float:
         big = self._streamed_chars > self.LARGE_ANSWER_CHARS

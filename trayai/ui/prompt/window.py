@@ -381,7 +381,7 @@ class QuickPromptWindow(QWidget):
     def _choose_alternative(self, message_id: int, index: int) -> None:
         if self.controller.choose_alternative(message_id, index):
             self.answer.clear_messages()  # the window shows the one answer: now the chosen one
-            self.answer.append_message(self.controller.history.message(message_id))
+            self.answer.append_message(self.controller.conversations.message(message_id))
 
     # ------------------------------------------------------------------ actions (ui/prompt/actions_row.py)
 
