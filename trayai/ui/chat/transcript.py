@@ -6,7 +6,6 @@ message looks like is ``message_html.py``; the app's own links are ``transcript_
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from PySide6.QtCore import QEvent, QTimer, QUrl, Signal
@@ -25,33 +24,14 @@ from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
 from trayai.core.chat.history_records import StoredMessage
 from trayai.core.chat.render import MarkdownRenderer, Palette
 from trayai.ui.chat.answer_writer import AnswerWriter, fresh_block
+from trayai.ui.chat.live_answer import LiveAnswer
 from trayai.ui.chat.message_html import MessageHtml
 from trayai.ui.chat.thinking_view import (
-    LIVE_TAIL_CHARS,
     THINKING_STATE,
     ThinkingSections,
     replace_section,
-    text_html,
 )
 from trayai.ui.chat.transcript_links import ACTION_SCHEME, ActionLinks, TranscriptAction
-
-
-class _Stream:
-    """Bookkeeping for the answer being streamed into the last frame."""
-
-    def __init__(self, message: StoredMessage, frame: QTextFrame, writer: AnswerWriter) -> None:
-        self.message = message
-        self.frame = frame
-        self.writer = writer
-        self.pending: list[str] = []
-        self.final: StoredMessage | None = None  # set by finish_stream; the footer follows the backlog
-        self.thinking: list[str] = []
-        self.thinking_started: float | None = None
-        self.thinking_shown = 0  # characters of thinking on screen (the live section is redrawn on change)
-        self.thinking_closed = False  # collapsed to its one line: the answer started
-
-    def text(self) -> str:
-        return self.writer.text.full() + "".join(self.pending)
 
 
 class TranscriptView(QTextBrowser):
@@ -82,7 +62,7 @@ class TranscriptView(QTextBrowser):
         self._contents: dict[int, str] = {}
         self._codes: dict[int, list[str]] = {}
         self._thinking = ThinkingSections(self.links)
-        self._stream: _Stream | None = None
+        self._stream: LiveAnswer | None = None
         self._has_earlier = False
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
@@ -291,34 +271,12 @@ class TranscriptView(QTextBrowser):
         stream = self._stream
         if stream is None or not text or stream.final is not None:
             return
-        if stream.thinking_started is None:
-            stream.thinking_started = time.monotonic()
-        stream.thinking.append(text)
+        stream.add_thinking(text)
         if not self._flush_timer.isActive():
             self._flush_timer.start()
 
-    def _show_live_thinking(self, stream: _Stream) -> None:
-        """Redraw the live section when the thinking grew (bounded: its last characters only)."""
-        total = sum(len(t) for t in stream.thinking)
-        if stream.thinking_closed or total == stream.thinking_shown:
-            return
-        stream.thinking_shown = total
-        muted = self.renderer.palette.muted
-        live = f'<p style="margin:0; color:{muted}"><small>Thinking…</small></p>' + text_html(
-            "".join(stream.thinking)[-LIVE_TAIL_CHARS:], muted, limit=LIVE_TAIL_CHARS, from_end=True
-        )
-        replace_section(stream.frame, live)
-
-    def _close_thinking(self, stream: _Stream, seconds: float | None) -> None:
-        """The answer started (or the stream ended): the section becomes its one line."""
-        if stream.thinking_closed or not stream.thinking:
-            return
-        stream.thinking_closed = True
-        if seconds is None and stream.thinking_started is not None:
-            seconds = time.monotonic() - stream.thinking_started
-        message_id = stream.message.id
-        self._thinking.remember(message_id, "".join(stream.thinking), seconds)
-        replace_section(stream.frame, self._thinking.html(message_id, self.renderer.palette.muted))
+    def _close_thinking(self, stream: LiveAnswer, seconds: float | None) -> None:
+        stream.close_thinking(seconds, self._thinking, self.renderer.palette.muted)
 
     def _writer(self, frame: QTextFrame, start: int, message_id: int, codes: list[str]) -> AnswerWriter:
         return AnswerWriter(frame, start, self.renderer, codes, lambda i: self._html.code_href(message_id, i))
@@ -340,7 +298,7 @@ class TranscriptView(QTextBrowser):
         inner.insertHtml(self._html.header(message))
         inner.insertBlock()
         codes: list[str] = []
-        self._stream = _Stream(message, frame, self._writer(frame, inner.position(), message.id, codes))
+        self._stream = LiveAnswer(message, frame, self._writer(frame, inner.position(), message.id, codes))
         self._frames[message.id] = frame
         self._codes[message.id] = codes
         if at_bottom:
@@ -375,7 +333,7 @@ class TranscriptView(QTextBrowser):
             stream.pending.clear()
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
-        self._show_live_thinking(stream)
+        stream.show_thinking(self.renderer.palette.muted)
         more = stream.writer.step()
         cursor.endEditBlock()
         if more:
@@ -426,7 +384,7 @@ class TranscriptView(QTextBrowser):
         cursor.endEditBlock()
         self._finalize(stream)
 
-    def _finalize(self, stream: _Stream) -> None:
+    def _finalize(self, stream: LiveAnswer) -> None:
         message = stream.final
         assert message is not None
         at_bottom = self._at_bottom()

@@ -2,7 +2,8 @@
 
 Layout, shortcuts and wiring only. The parts: the sidebar (``sidebar.py``), what the transcript shows
 of a long chat (``transcript_pages.py``), the message actions (``message_actions.py``), the sidebar
-menu's rename/delete/export (``conversation_actions.py``); no request logic (the controller's).
+menu's rename/delete/export (``conversation_actions.py``), the Options bar kept in step with the open
+conversation (``options_binding.py``); no request logic (the controller's).
 """
 
 from __future__ import annotations
@@ -33,15 +34,14 @@ from PySide6.QtWidgets import (
 )
 
 from trayai.core.chat.history import HistoryStore
-from trayai.core.chat.history_db import HistoryError
 from trayai.core.chat.history_records import StoredMessage
 from trayai.core.settings.config import Preset
-from trayai.core.settings.prompt_presets import matching_preset, preset_values
 from trayai.ui.chat.attach import AttachmentTray
 from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.conversation_actions import ConversationActions
 from trayai.ui.chat.message_actions import MessageActions
 from trayai.ui.chat.options_bar import OptionsBar
+from trayai.ui.chat.options_binding import OptionsBinding
 from trayai.ui.chat.prompt_input import PromptInput
 from trayai.ui.chat.sidebar import ConversationSidebar
 from trayai.ui.chat.transcript import TranscriptView
@@ -217,6 +217,10 @@ class ChatWindow(QMainWindow):
         self.transcript.palette_changed.connect(
             lambda: self._load_conversation(self.controller.conversation_id)
         )
+        status = self.statusBar()
+        self.options_binding = OptionsBinding(self.options_bar, self.controller, self._presets, status)
+        # Slots of the window itself: a widget torn down with it (the system prompt box) may still
+        # signal an edit, and Qt drops signals to a window being destroyed, not to a helper object.
         self.model_combo.activated.connect(lambda _i: self._save_options())
         self.options_bar.preset_combo.activated.connect(self._choose_preset)
         line_edit = self.model_combo.lineEdit()
@@ -425,55 +429,16 @@ class ChatWindow(QMainWindow):
 
     def set_models(self, models: list[str]) -> None:
         """The server's current model list (from the status monitor)."""
-        current = self.model_combo.currentText()
-        self.model_combo.blockSignals(True)
-        self.model_combo.clear()
-        self.model_combo.addItems(models)
-        self.model_combo.setEditText(current)
-        self.model_combo.blockSignals(False)
+        self.options_binding.set_models(models)
 
     def _fill_options(self) -> None:
-        options = self.controller.conversation_options()
-        for widget in (self.model_combo, self.temperature, self.max_tokens, self.system_prompt):
-            widget.blockSignals(True)
-        self.model_combo.setEditText(str(options.model or ""))
-        temperature = options.temperature
-        self.temperature.setValue(-0.1 if temperature is None else float(temperature))
-        max_tokens = options.max_tokens
-        self.max_tokens.setValue(0 if not max_tokens else int(max_tokens))
-        system = str(options.system_prompt or "")
-        if self.system_prompt.toPlainText() != system:
-            self.system_prompt.setPlainText(system)
-        for widget in (self.model_combo, self.temperature, self.max_tokens, self.system_prompt):
-            widget.blockSignals(False)
-        self.options_bar.show_summary()
-        presets = self._presets()
-        chosen = matching_preset(presets, self.controller.conversation_options(), self.controller.defaults())
-        self.options_bar.show_presets([p.name for p in presets], chosen.name if chosen else None)
-
-    def _choose_preset(self, index: int) -> None:
-        """A preset sets this conversation's system prompt and parameters ("No preset": the profile's)."""
-        presets = self._presets()
-        preset = presets[index - 1] if 0 < index <= len(presets) else None
-        try:
-            self.controller.set_options(**preset_values(preset, self.controller.defaults()).options())
-        except (HistoryError, KeyError) as exc:
-            self.statusBar().showMessage(str(exc).splitlines()[0], 4000)
-        self._fill_options()
+        self.options_binding.fill()
 
     def _save_options(self) -> None:
-        temperature = self.temperature.value()
-        system = self.system_prompt.toPlainText()
-        try:
-            self.controller.set_options(
-                model=self.model_combo.currentText().strip() or None,
-                temperature=None if temperature < 0 else round(temperature, 2),
-                max_tokens=self.max_tokens.value() or None,
-                system_prompt=system,
-            )
-        except (HistoryError, KeyError) as exc:
-            self.statusBar().showMessage(str(exc).splitlines()[0], 4000)
-        self.options_bar.show_summary()
+        self.options_binding.save()
+
+    def _choose_preset(self, index: int) -> None:
+        self.options_binding.choose_preset(index)
 
     # ------------------------------------------------------------------ window
 
