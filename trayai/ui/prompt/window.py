@@ -33,7 +33,8 @@ from trayai.core.net.urls import host_port
 from trayai.core.settings.config import DEFAULT_ACTIONS, Action
 from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.prompt_input import PromptInput
-from trayai.ui.chat.transcript import TranscriptAction, TranscriptView
+from trayai.ui.chat.transcript import TranscriptView
+from trayai.ui.chat.transcript_links import TranscriptAction
 from trayai.ui.prompt.actions_row import CONTEXT_LIMIT, PromptActions
 from trayai.ui.prompt.parts import PromptHeader
 from trayai.ui.theme import current_theme
@@ -380,7 +381,7 @@ class QuickPromptWindow(QWidget):
     def _choose_alternative(self, message_id: int, index: int) -> None:
         if self.controller.choose_alternative(message_id, index):
             self.answer.clear_messages()  # the window shows the one answer: now the chosen one
-            self.answer.append_message(self.controller.history.message(message_id))
+            self.answer.append_message(self.controller.conversations.message(message_id))
 
     # ------------------------------------------------------------------ actions (ui/prompt/actions_row.py)
 
