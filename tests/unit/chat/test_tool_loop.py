@@ -304,3 +304,16 @@ def test_trimmed_history_never_starts_with_an_orphan_tool_result() -> None:
     assert without_orphans([system, orphan, orphan, user]) == [system, user]
     assert without_orphans([orphan, user]) == [user]
     assert without_orphans([system, user]) == [system, user]
+
+
+async def test_a_profile_that_does_not_stream_gets_the_same_loop(
+    server: ScriptedServer, client: ModelClient, hub: FakeToolHub
+) -> None:
+    hub.set_policy(NOW, ToolPolicy.ALLOW)
+    server.script(tool_reply(tokyo(), text="Looking. "), Reply(text="Noon."))
+    target = AnswerTarget(client, "ai/smollm2", None, stream=False)
+    answer = Answer([target], QUESTION, tools=ToolUse(hub), check_models=False)
+    events = await run(answer)
+    assert isinstance(events[-1], Done) and hub.calls == [(NOW, {"timezone": "Asia/Tokyo"})]
+    assert [r.json["stream"] for r in server.chat_requests()] == [False, False]
+    assert sent(server, 1)[-1]["tool_call_id"] == "call_1" and answer.reply_text == "Noon."

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import io
 import json
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 
 import keyring
@@ -14,8 +18,9 @@ import pytest
 from tests.support.cli import cli
 from tests.support.hostile_mcp import ARGV
 from tests.support.scripted_server import Reply, ScriptedCall, ScriptedServer, tool_reply
+from tests.support.waiting import wait_until
 from trayai.cli.ask_tools import PROMPT, folded
-from trayai.cli.context import EXIT_OK, EXIT_USAGE
+from trayai.cli.context import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from trayai.core.net.client import Endpoint, ModelClient
 from trayai.core.paths import AppPaths
 from trayai.core.settings.memory_keyring import MemoryKeyring
@@ -159,3 +164,30 @@ async def test_what_the_server_says_about_tools(
     server.props = props
     async with ModelClient(Endpoint.create(server.base_url, "k")) as client:
         assert await tools_supported(client, "ai/smollm2") is said
+
+
+def test_ctrl_c_during_a_call_cancels_it_and_exits_130(server: ScriptedServer, store: ToolsStore) -> None:
+    server.script(tool_reply(ScriptedCall("evil__hang", "{}")), Reply(text="never asked"))
+    argv = [sys.executable, "-m", "trayai.cli", "ask", "--endpoint", server.base_url, "--no-resolve"]
+    lines: list[str] = []
+    with subprocess.Popen(
+        [*argv, "--allow-tool", "evil__hang", "Hang."],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as child:
+        stderr = child.stderr
+        assert stderr is not None
+        reader = threading.Thread(target=lambda: lines.extend(iter(stderr.readline, "")), daemon=True)
+        reader.start()
+        try:
+            wait_until(
+                lambda: any("allowed by --allow-tool" in line for line in lines), 30, "the call to start"
+            )
+            child.send_signal(signal.SIGINT)
+            assert child.wait(15) == EXIT_INTERRUPTED, "".join(lines)
+        finally:
+            child.kill()
+            reader.join(5)
+    assert len(server.chat_requests()) == 1  # the model was not asked again
