@@ -403,6 +403,8 @@ class ModelClient:
         thinking, text = split_thinking(text)
         thinking = message_reasoning(data) or thinking
         tokens = usage.completion_tokens
+        from trayai.core.tools.calls import message_tool_calls  # tools build on the wire types here
+
         return StreamResult(
             thinking=valid_text(thinking),
             text=text,
@@ -412,6 +414,7 @@ class ModelClient:
             ttft=None,
             duration=duration,
             tokens_per_second=tokens / duration if duration > 0 and tokens else None,
+            tool_calls=tuple(message_tool_calls(data)),
         )
 
     def stream_options(self) -> dict[str, dict[str, bool]]:
