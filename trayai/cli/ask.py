@@ -296,6 +296,7 @@ def _add_status(sub: Subparsers, parents: Parents) -> None:
 
 
 def cmd_status(ctx: Context) -> int:
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.doctor import diagnose
 
     resolved = ctx.resolve()

@@ -168,6 +168,7 @@ def check_arguments(call: ToolCall, schema: Mapping[str, Any]) -> ArgumentCheck:
 
 
 def _schema_problem(arguments: dict[str, Any], schema: Mapping[str, Any]) -> str | None:
+    # lazy: jsonschema is loaded only when used: start-up time and memory
     from jsonschema import exceptions, validators
 
     validator_class = validators.validator_for(schema, default=validators.Draft202012Validator)
