@@ -39,10 +39,12 @@ from trayai.core.settings.config import Preset
 from trayai.ui.chat.attach import AttachmentTray
 from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.conversation_actions import ConversationActions
+from trayai.ui.chat.error_help import ErrorHelp
 from trayai.ui.chat.message_actions import MessageActions
 from trayai.ui.chat.options_bar import OptionsBar
 from trayai.ui.chat.options_binding import OptionsBinding
 from trayai.ui.chat.prompt_input import PromptInput
+from trayai.ui.chat.server_link import ServerLink
 from trayai.ui.chat.sidebar import ConversationSidebar
 from trayai.ui.chat.transcript import TranscriptView
 from trayai.ui.chat.transcript_pages import TranscriptPages
@@ -70,10 +72,12 @@ class ChatWindow(QMainWindow):
         *,
         state_file: Path | None = None,
         presets: Callable[[], list[Preset]] = list,
+        server: ServerLink | None = None,
         parent: QWidget | None = None,
     ) -> None:
         """``history`` is the store under ``controller.conversations`` (the window reads and changes
-        conversations only through those, shared with the quick prompt)."""
+        conversations only through those, shared with the quick prompt); ``server``: the app's
+        servers (error buttons, the banner, the picker), None for a window on its own."""
         super().__init__(parent)
         if controller.conversations.store is not history:
             raise ValueError("the window and its controller must use the same history")
@@ -82,6 +86,7 @@ class ChatWindow(QMainWindow):
         self.chats = controller.conversations
         self._presets = presets  # the settings' presets, read when the options are shown
         self._state_file = state_file
+        self.server = server
         self.setWindowTitle("Chat")  # shown as "Chat — trayai"
         self.resize(1000, 720)
         self._narrow = False
@@ -182,6 +187,17 @@ class ChatWindow(QMainWindow):
             notice=self.show_notice,
         )
         self.undo_button = self.conversation_actions.undo_button
+        self.error_help = ErrorHelp(
+            self.controller,
+            self.server,
+            retry=self.message_actions.regenerate,
+            new_chat=self.new_conversation,
+            options_changed=self._fill_options,
+            parent=self,
+        )
+        self.error_bar, self.server_banner = self.error_help.bar, self.error_help.banner
+        main_layout.insertWidget(main_layout.indexOf(self.transcript), self.server_banner)
+        main_layout.insertWidget(main_layout.indexOf(self.transcript) + 1, self.error_bar)
 
     def _connect(self) -> None:
         self.setAcceptDrops(True)  # files and images dropped anywhere on the window attach
