@@ -7,6 +7,7 @@ the active server is down before anything is typed, and goes when it is back.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -34,24 +35,28 @@ class Servers:
         )
         self.others = [PickerServer("ollama", "127.0.0.1:11434", ServerState.READY, (PickerModel("qwen3"),))]
         self.asked: list[tuple[str, str | None]] = []
+        self.active = "default"
         self.link = ServerLink(
             ServerHooks(
                 servers=self.servers,
                 report=lambda: self.report,
                 builtin_can_start=lambda: True,
-                choose_profile=lambda name: self.asked.append(("switch", name)),
+                choose_profile=self.switch,
                 start_builtin=lambda: self.asked.append(("start", None)),
                 open_settings=lambda: self.asked.append(("settings", None)),
                 load_model=lambda name: self.asked.append(("load", name)),
             )
         )
 
+    def switch(self, name: str) -> None:
+        self.asked.append(("switch", name))
+        self.active = name
+
     def servers(self) -> list[PickerServer]:
         state = self.report.state if self.report else None
-        mine = PickerServer(
-            "default", "127.0.0.1:1", state, (PickerModel("ai/smollm2"), PickerModel("ai/gemma3")), True
-        )
-        return [mine, *self.others]
+        models = (PickerModel("ai/smollm2"), PickerModel("ai/gemma3"))
+        mine = PickerServer("default", "127.0.0.1:1", state, models, self.active == "default")
+        return [mine, *(replace(s, active=s.profile == self.active) for s in self.others)]
 
 
 class Rig:

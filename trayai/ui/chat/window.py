@@ -43,6 +43,7 @@ from trayai.ui.chat.error_help import ErrorHelp
 from trayai.ui.chat.message_actions import MessageActions
 from trayai.ui.chat.options_bar import OptionsBar
 from trayai.ui.chat.options_binding import OptionsBinding
+from trayai.ui.chat.picker_binding import PickerBinding
 from trayai.ui.chat.prompt_input import PromptInput
 from trayai.ui.chat.server_link import ServerLink
 from trayai.ui.chat.sidebar import ConversationSidebar
@@ -198,6 +199,18 @@ class ChatWindow(QMainWindow):
         self.error_bar, self.server_banner = self.error_help.bar, self.error_help.banner
         main_layout.insertWidget(main_layout.indexOf(self.transcript), self.server_banner)
         main_layout.insertWidget(main_layout.indexOf(self.transcript) + 1, self.error_bar)
+        self.picker_binding: PickerBinding | None = None
+        if self.server is not None:  # the app's servers known: the server · model picker
+            self.options_bar.use_picker()
+            self.picker_binding = PickerBinding(
+                self.options_bar.picker,
+                self.controller,
+                self.server,
+                self.send_button,
+                self,
+                options_changed=self._fill_options,
+            )
+            main_layout.insertWidget(main_layout.indexOf(self.attach_tray), self.picker_binding.reason)
 
     def _connect(self) -> None:
         self.setAcceptDrops(True)  # files and images dropped anywhere on the window attach
@@ -270,7 +283,12 @@ class ChatWindow(QMainWindow):
     # ------------------------------------------------------------------ sending
 
     def send(self, text: str) -> bool:
-        """Send the prompt box (or resend an edited message); clears the box when it went out."""
+        """Send the prompt box (or resend an edited message); clears the box when it went out.
+        Refused, with the reason in sight, when the chosen server or model cannot take it."""
+        why = self.picker_binding.blocked() if self.picker_binding is not None else None
+        if why is not None and text.strip():
+            self.statusBar().showMessage(why, 6000)
+            return False
         return self.message_actions.send(text)
 
     def start_edit(self, message_id: int) -> None:
@@ -449,6 +467,8 @@ class ChatWindow(QMainWindow):
 
     def _fill_options(self) -> None:
         self.options_binding.fill()
+        if self.picker_binding is not None:
+            self.picker_binding.refresh()
 
     def _save_options(self) -> None:
         self.options_binding.save()
