@@ -14,6 +14,7 @@ from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -95,6 +96,12 @@ class ConversationSidebar(QWidget):
         top.addWidget(self.back_button)
         layout.addLayout(top)
         layout.addWidget(self.conversations, 1)
+        self.empty_label = QLabel("No conversations yet")
+        self.empty_label.setObjectName("no-conversations")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.hide()  # over the empty list, said instead of a blank pane
+        layout.addWidget(self.empty_label)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(self.SEARCH_DELAY_MS)
@@ -164,6 +171,7 @@ class ConversationSidebar(QWidget):
             self.failed.emit(str(exc))
         finally:
             self.conversations.blockSignals(False)
+        self.empty_label.setVisible(not query and self.conversations.count() == 0)
         current = self._current()
         if not query and current is not None:
             self.select(current)

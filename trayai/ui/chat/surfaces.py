@@ -94,6 +94,7 @@ class ChatSurfaces(QObject):
                 state_file=self._data_dir / "window-state.ini",
                 presets=self._presets,
                 server=self._server_link(),
+                hotkey=lambda: self._session.settings.hotkey,
             )
             self.chat_window.setWindowIcon(app_icon())
             self._monitor.report_changed.connect(self._update_models)

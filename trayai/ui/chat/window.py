@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QKeySequence,
     QResizeEvent,
     QShortcut,
+    QTextCursor,
 )
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -39,6 +40,7 @@ from trayai.core.settings.config import Preset
 from trayai.ui.chat.attach import AttachmentTray
 from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.conversation_actions import ConversationActions
+from trayai.ui.chat.empty_state import EmptyState
 from trayai.ui.chat.error_help import ErrorHelp
 from trayai.ui.chat.message_actions import MessageActions
 from trayai.ui.chat.options_bar import OptionsBar
@@ -74,11 +76,13 @@ class ChatWindow(QMainWindow):
         state_file: Path | None = None,
         presets: Callable[[], list[Preset]] = list,
         server: ServerLink | None = None,
+        hotkey: Callable[[], str] = str,
         parent: QWidget | None = None,
     ) -> None:
         """``history`` is the store under ``controller.conversations`` (the window reads and changes
         conversations only through those, shared with the quick prompt); ``server``: the app's
-        servers (error buttons, the banner, the picker), None for a window on its own."""
+        servers (error buttons, the banner, the picker), None for a window on its own; ``hotkey``:
+        the quick prompt's global hotkey from the settings (a new chat names it)."""
         super().__init__(parent)
         if controller.conversations.store is not history:
             raise ValueError("the window and its controller must use the same history")
@@ -88,6 +92,7 @@ class ChatWindow(QMainWindow):
         self._presets = presets  # the settings' presets, read when the options are shown
         self._state_file = state_file
         self.server = server
+        self._hotkey = hotkey
         self.setWindowTitle("Chat")  # shown as "Chat — trayai"
         self.resize(1000, 720)
         self._narrow = False
@@ -153,6 +158,9 @@ class ChatWindow(QMainWindow):
         main_layout.addWidget(self.options_bar)
         main_layout.addWidget(self.notice)
         main_layout.addWidget(self.transcript, 1)
+        self.empty_state = EmptyState()
+        self.empty_state.hide()
+        main_layout.addWidget(self.empty_state, 1)
         main_layout.addWidget(self.edit_banner)
         main_layout.addWidget(self.attach_tray)
         main_layout.addLayout(bottom)
@@ -230,6 +238,9 @@ class ChatWindow(QMainWindow):
         self.prompt.escape.connect(self._on_escape)
         self.send_button.clicked.connect(lambda: self.send(self.prompt.toPlainText()))
         self.stop_button.clicked.connect(self.controller.stop)
+        self.empty_state.prompt_chosen.connect(self._use_example)
+        if self.server is not None:
+            self.server.changed.connect(self._show_empty_state)
         self.sidebar.new_requested.connect(self.new_conversation)
         self.sidebar.back_requested.connect(lambda: self.set_sidebar_open(wanted=False))
         self.options_bar.sidebar_button.clicked.connect(lambda _checked: self.toggle_sidebar())
@@ -392,6 +403,25 @@ class ChatWindow(QMainWindow):
         self._fill_options()
         rendered = self.pages.load(conversation_id, at_index=at_index)
         self.prompt.set_recall([m.content for m in rendered if m.role == "user"])
+        self._show_empty_state()
+
+    def _show_empty_state(self) -> None:
+        """A new chat greets instead of a blank pane: what it talks to, examples, the keys."""
+        empty = self.controller.conversation_id is None
+        self.transcript.setVisible(not empty)
+        self.empty_state.setVisible(empty)
+        if not empty:
+            return
+        binding, active = self.picker_binding, self.server.active() if self.server else None
+        server = binding.profile() if binding else self.controller.target().profile
+        state = active.state.words if active is not None and active.state is not None else None
+        model = self.controller.conversation_options().model
+        self.empty_state.show_target(model, server, state, self._hotkey())
+
+    def _use_example(self, text: str) -> None:
+        self.prompt.setPlainText(text)
+        self.prompt.moveCursor(QTextCursor.MoveOperation.End)
+        self.prompt.setFocus()
 
     def delete_conversation(self, conversation_id: int) -> None:
         """Delete it, with Undo in the status bar for a few seconds."""
