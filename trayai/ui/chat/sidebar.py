@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trayai.core.chat.chatgroups import group_of
+from trayai.core.chat.chatgroups import GROUP_ORDER, from_quick_prompt, group_of
 from trayai.core.chat.history_db import HistoryError
-from trayai.core.chat.history_search import MATCH_END, MATCH_START, SearchHit
+from trayai.core.chat.history_search import MATCH_END, MATCH_START, SearchHit, centred
 from trayai.core.textsafe import not_markup
 from trayai.ui.chat.conversations import SharedConversations
 from trayai.ui.chat.grouped_list import ROLE_GROUP, GroupedDelegate
@@ -154,10 +154,15 @@ class ConversationSidebar(QWidget):
                     self.conversations.addItem(item)
             else:
                 now = time.time()
-                for conv in self._source.listing():
+                grouped = [
+                    (group_of(c.updated, pinned=c.pinned, now=now, quick=from_quick_prompt(c.settings)), c)
+                    for c in self._source.listing()
+                ]
+                grouped.sort(key=lambda pair: GROUP_ORDER.index(pair[0]))  # stable: newest first within
+                for group, conv in grouped:
                     item = QListWidgetItem(conv.title)
                     item.setData(ROLE_CONVERSATION, conv.id)
-                    item.setData(ROLE_GROUP, str(group_of(conv.updated, pinned=conv.pinned, now=now)))
+                    item.setData(ROLE_GROUP, str(group))
                     item.setData(ROLE_PINNED, conv.pinned)
                     item.setToolTip(
                         not_markup(
@@ -177,7 +182,7 @@ class ConversationSidebar(QWidget):
             self.select(current)
 
     def _hit_item(self, hit: SearchHit, query: str) -> QListWidgetItem:
-        snippet = hit.snippet.replace(MATCH_START, "«").replace(MATCH_END, "»")
+        snippet = centred(hit.snippet).replace(MATCH_START, "«").replace(MATCH_END, "»")
         where = "title" if hit.message_id is None else ("you" if hit.role == "user" else "answer")
         item = QListWidgetItem(f"{hit.title}\n  {where}: {snippet}")
         item.setData(ROLE_CONVERSATION, hit.conversation_id)

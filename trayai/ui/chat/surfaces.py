@@ -111,7 +111,9 @@ class ChatSurfaces(QObject):
             conversations = self._open_history()
             if conversations is None:
                 return
-            self.prompt_chat = self._new_controller(conversations)
+            from trayai.core.chat.chatgroups import QUICK_PROMPT_ORIGIN
+
+            self.prompt_chat = self._new_controller(conversations, origin=QUICK_PROMPT_ORIGIN)
             self.prompt_window = QuickPromptWindow(
                 self.prompt_chat, state_file=self._data_dir / "window-state.ini"
             )
@@ -179,12 +181,16 @@ class ChatSurfaces(QObject):
         if self.history is not None:
             self.history.close()
 
-    def _new_controller(self, conversations: SharedConversations) -> ChatController:
+    def _new_controller(
+        self, conversations: SharedConversations, origin: str | None = None
+    ) -> ChatController:
         """A controller whose reply signals reach the app; chat imports warm up off the UI thread."""
         from trayai.ui.chat.controller import ChatController
         from trayai.ui.chat.warmup import warm_up_chat
 
-        controller = ChatController(conversations.store, self._target, self, conversations=conversations)
+        controller = ChatController(
+            conversations.store, self._target, self, conversations=conversations, origin=origin
+        )
         controller.busy_changed.connect(lambda busy: self._on_busy(busy=busy))
         controller.finished.connect(self._on_finished)
         controller.failed.connect(lambda _outcome: self._monitor.request_finished(failed=True))
