@@ -84,7 +84,8 @@ class PickerBinding(QObject):
         """Redraw the picker and say (or clear) why the question cannot be sent."""
         servers = self._link.servers()
         current = self.current()
-        self._picker.show_servers(servers, current)
+        if not self._picker.menu_.isVisible():  # a poll must not redraw the menu under the pointer
+            self._picker.show_servers(servers, current)
         why = lacks(servers, current) if current else None
         active = next((s for s in servers if s.active), None)
         if why is None and current and active and current.profile != active.profile:

@@ -127,12 +127,18 @@ class ChatSurfaces(QObject):
 
         session, monitor, models, builtin = self._session, self._monitor, self._models, self._builtin
 
+        def report() -> StatusReport | None:
+            last = monitor.report
+            if last is not None and last.base_url != session.active.client.base_url:
+                return None  # the last poll of the server before a switch: not this one's
+            return last
+
         def servers() -> list[PickerServer]:
             from trayai.core.picker import watched_servers
 
             profiles = [(p.name, host_port(p.base_url)) for p in session.settings.profiles]
             looks = models.fleet.looks() if models is not None else []
-            return watched_servers(profiles, session.resolved.own_profile, monitor.report, looks)
+            return watched_servers(profiles, session.resolved.own_profile, report(), looks)
 
         def builtin_can_start() -> bool:
             if builtin is None:
@@ -143,7 +149,7 @@ class ChatSurfaces(QObject):
         link = ServerLink(
             ServerHooks(
                 servers=servers,
-                report=lambda: monitor.report,
+                report=report,
                 builtin_can_start=builtin_can_start,
                 choose_profile=session.choose_profile,
                 start_builtin=builtin.start if builtin is not None else lambda: None,
