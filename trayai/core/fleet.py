@@ -51,6 +51,7 @@ class ServerLook:
     loaded: list[str] | None = None  # None: this server cannot tell
     problem: str | None = None
     checked_at: float = field(default_factory=time.time)
+    models: tuple[str, ...] = ()  # what it lists (the chat's server · model picker)
 
     @property
     def where(self) -> str:
@@ -88,9 +89,18 @@ async def look(resolved: ResolvedEndpoint, client: ModelClient, manager: ModelMa
     try:
         kind, loaded = await manager.loaded_names()
     except TrayaiError as exc:
-        return ServerLook(name, resolved.base_url, report.state, manager.kind, problem=exc.message)
+        return ServerLook(
+            name,
+            resolved.base_url,
+            report.state,
+            manager.kind,
+            problem=exc.message,
+            models=tuple(report.models),
+        )
     problem = report.error.message if report.error is not None else None
-    return ServerLook(name, resolved.base_url, report.state, kind, loaded, problem)
+    return ServerLook(
+        name, resolved.base_url, report.state, kind, loaded, problem, models=tuple(report.models)
+    )
 
 
 async def look_at_all(

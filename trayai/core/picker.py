@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from trayai.core.fleet import ServerLook
 from trayai.core.net.backends.records import ModelRecord, ModelState
-from trayai.core.status import ServerState
+from trayai.core.status import ServerState, StatusReport
 
 DOWN = (ServerState.UNREACHABLE, ServerState.ERROR, ServerState.AUTH_ERROR)
 
@@ -84,6 +85,27 @@ def picker_servers(
     ]
 
 
+def watched_servers(
+    profiles: Sequence[tuple[str, str]],
+    active: str | None,
+    report: StatusReport | None,
+    looks: Iterable[ServerLook],
+) -> list[PickerServer]:
+    """Every profile's server: the active one from the monitor's last poll (its model API's records
+    when it has them), the others from the fleet's looks; a profile not looked at has state None."""
+    states: dict[str, ServerState] = {}
+    models: dict[str, tuple[PickerModel, ...]] = {}
+    for seen in looks:
+        states[seen.profile] = seen.state
+        models[seen.profile] = picker_models(None, seen.models)
+    if active and report is not None:
+        snap = report.snapshot
+        records = snap.models if snap is not None and snap.error is None else None
+        states[active] = report.state
+        models[active] = picker_models(records, report.models)
+    return picker_servers(profiles, states, models, active)
+
+
 def lacks(servers: Sequence[PickerServer], choice: PickerChoice) -> str | None:
     """Before Send: why ``choice`` cannot be asked as it is (None when it can, or when unknown).
 
@@ -106,4 +128,5 @@ __all__ = [
     "lacks",
     "picker_models",
     "picker_servers",
+    "watched_servers",
 ]

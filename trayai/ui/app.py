@@ -84,7 +84,13 @@ class TrayApp(QObject):
         self.monitor.use_managers(self.models.manager_for)
         # The chat side is built on first use: the tray alone stays light.
         self.chats = ChatSurfaces(
-            paths.data_dir, session, self.monitor, self, fallbacks=self.models.fallback_clients
+            paths.data_dir,
+            session,
+            self.monitor,
+            self,
+            fallbacks=self.models.fallback_clients,
+            models=self.models,
+            builtin=self.builtin,
         )
         self.hotkeys = HotkeyService(lambda: self.chats.prompt_window, self._summon_prompt, self)
         self.status = TrayStatus(
@@ -147,6 +153,7 @@ class TrayApp(QObject):
         tray.quit_requested.connect(self.request_quit)
         tray.chat_requested.connect(self.commands.open_chat)
         tray.settings_requested.connect(self.commands.open_settings)
+        self.chats.settings_requested.connect(self.commands.open_settings)
         tray.prompt_requested.connect(self.commands.open_prompt)
         tray.action_requested.connect(self.commands.run_action)
         tray.model_chosen.connect(session.choose_model)

@@ -14,6 +14,7 @@ from trayai.core.chat.history_records import HistoryPart
 # Markers around matches in search snippets; callers turn them into bold/colour.
 MATCH_START = "\x02"
 MATCH_END = "\x03"
+SNIPPET_REACH = 30  # characters kept either side of the first match in a list's one line
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,30 @@ class HistorySearch(HistoryPart):
                 )
         hits = hits[:limit] + message_hits
         return hits[: limit * 2]
+
+
+def centred(snippet: str, reach: int = SNIPPET_REACH) -> str:
+    """``snippet`` cut to about ``reach`` characters either side of its first match, at word
+    boundaries, "…" where cut: a narrow list elides the end, so the match must sit near the start."""
+    start = snippet.find(MATCH_START)
+    if start < 0:
+        return snippet
+    end = snippet.find(MATCH_END, start)
+    end = start if end < 0 else end
+    left = max(0, start - reach)
+    if left > 0:
+        space = snippet.find(" ", left, start)
+        left = space + 1 if space >= 0 else left
+    right = min(len(snippet), end + 1 + reach)
+    if right < len(snippet):
+        space = snippet.rfind(" ", end + 1, right)
+        right = space if space >= 0 else right
+    part = snippet[left:right].strip()
+    if part.count(MATCH_START) > part.count(MATCH_END):
+        part += MATCH_END  # a later match cut in half stays closed
+    head = "…" if left > 0 and not part.startswith("…") else ""
+    tail = "…" if right < len(snippet) and not part.endswith("…") else ""
+    return head + part + tail
 
 
 def _mark(text: str, words: list[str]) -> str:

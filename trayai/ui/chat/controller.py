@@ -27,6 +27,7 @@ from trayai.core.chat.answer import (
     Trimmed,
 )
 from trayai.core.chat.attachments import Attachment, AttachmentStore, message_content
+from trayai.core.chat.chatgroups import ORIGIN_KEY
 from trayai.core.chat.context import sendable
 from trayai.core.chat.history import HistoryStore
 from trayai.core.chat.history_db import HistoryError, MessageNotFound
@@ -114,9 +115,13 @@ class ChatController(QObject):
         redactor: Redactor | None = None,
         attachments: AttachmentStore | None = None,
         conversations: SharedConversations | None = None,
+        origin: str | None = None,
     ) -> None:
-        """``conversations``: the one shared by every chat surface (one made here when alone)."""
+        """``conversations``: the one shared by every chat surface (one made here when alone);
+        ``origin``: saved in the settings of each conversation this controller starts (the quick
+        prompt's go under a heading of their own)."""
         super().__init__(parent)
+        self._origin = origin
         self.history = history  # the answer's own writes: messages, checkpoints, versions
         self.conversations = conversations or SharedConversations(history, self)
         if self.conversations.store is not history:
@@ -217,9 +222,10 @@ class ChatController(QObject):
         if self.conversation_id is None:
             target = self._target()
             options = self.conversation_options()
-            conv = self.conversations.create(
-                model=options.model, profile=target.profile, settings=options.settings()
-            )
+            settings: dict[str, object] = {**options.settings()}
+            if self._origin is not None:
+                settings[ORIGIN_KEY] = self._origin
+            conv = self.conversations.create(model=options.model, profile=target.profile, settings=settings)
             self.conversation_id = conv.id
             self._pending_options = {}
             self.conversation_changed.emit(conv.id)

@@ -1,4 +1,5 @@
-"""The conversation's options above the transcript: the model picker always in sight, and the rest
+"""The conversation's options above the transcript: the model picker always in sight (the server ·
+model picker when the app's servers are known, else a model box), and the rest
 (temperature, max tokens, system prompt) in an Options popover instead of a dense toolbar.
 
 When one row does not fit (a tiled window a third of the screen wide) the preset picker and the
@@ -26,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
+from trayai.ui.chat.server_model_picker import ServerModelPicker
+
 
 class WindowBoundPopover(QMenu):
     """A popover that opens inside its window: Qt keeps a menu on the screen, not in the window, so
@@ -52,6 +55,7 @@ class OptionsBar(QWidget):
     """Widgets only: the window reads and writes their values (see ``ChatWindow._fill_options``)."""
 
     SPACING = 6  # between controls, set (not the style's) so the one-row width can be worked out
+    PICKER_MAX_WIDTH = 280  # "model · server" beyond this is elided by the style; the tooltip says all
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -128,8 +132,21 @@ class OptionsBar(QWidget):
         self._first.addWidget(self.model_label)
         self._first.addWidget(self.model_combo, 2)
         self._first.addWidget(self.options_button)
+        self.picker = ServerModelPicker()
+        self.picker.hide()  # shown in the model box's place by use_picker()
         self._two_rows = True
         self._set_two_rows(two=False)
+
+    def use_picker(self) -> None:
+        """The server · model picker takes the model box's place (the app's servers are known)."""
+        at = self._first.indexOf(self.model_label)
+        for widget in (self.model_label, self.model_combo):
+            self._first.removeWidget(widget)
+            widget.hide()
+        self._first.insertWidget(at, self.picker, 2)
+        self.picker.setMaximumWidth(self.PICKER_MAX_WIDTH)  # a long name must not widen the window
+        self.picker.show()
+        self._fit()
 
     @property
     def two_rows(self) -> bool:
@@ -138,7 +155,14 @@ class OptionsBar(QWidget):
 
     def _one_row_width(self) -> int:
         """What every visible control needs side by side (the preset picker with its whole text)."""
-        parts = [self.sidebar_button, self.model_label, self.model_combo, self.options_button, self.summary]
+        parts = [
+            self.sidebar_button,
+            self.model_label,
+            self.model_combo,
+            self.picker,
+            self.options_button,
+            self.summary,
+        ]
         widths = [max(w.sizeHint().width(), w.minimumSizeHint().width()) for w in parts if not w.isHidden()]
         if not self.preset_combo.isHidden():
             widths.append(combo_text_width(self.preset_combo))

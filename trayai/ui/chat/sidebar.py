@@ -14,6 +14,7 @@ from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -23,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trayai.core.chat.chatgroups import group_of
+from trayai.core.chat.chatgroups import GROUP_ORDER, from_quick_prompt, group_of
 from trayai.core.chat.history_db import HistoryError
-from trayai.core.chat.history_search import MATCH_END, MATCH_START, SearchHit
+from trayai.core.chat.history_search import MATCH_END, MATCH_START, SearchHit, centred
 from trayai.core.textsafe import not_markup
 from trayai.ui.chat.conversations import SharedConversations
 from trayai.ui.chat.grouped_list import ROLE_GROUP, GroupedDelegate
@@ -95,6 +96,12 @@ class ConversationSidebar(QWidget):
         top.addWidget(self.back_button)
         layout.addLayout(top)
         layout.addWidget(self.conversations, 1)
+        self.empty_label = QLabel("No conversations yet")
+        self.empty_label.setObjectName("no-conversations")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.hide()  # over the empty list, said instead of a blank pane
+        layout.addWidget(self.empty_label)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(self.SEARCH_DELAY_MS)
@@ -147,10 +154,15 @@ class ConversationSidebar(QWidget):
                     self.conversations.addItem(item)
             else:
                 now = time.time()
-                for conv in self._source.listing():
+                grouped = [
+                    (group_of(c.updated, pinned=c.pinned, now=now, quick=from_quick_prompt(c.settings)), c)
+                    for c in self._source.listing()
+                ]
+                grouped.sort(key=lambda pair: GROUP_ORDER.index(pair[0]))  # stable: newest first within
+                for group, conv in grouped:
                     item = QListWidgetItem(conv.title)
                     item.setData(ROLE_CONVERSATION, conv.id)
-                    item.setData(ROLE_GROUP, str(group_of(conv.updated, pinned=conv.pinned, now=now)))
+                    item.setData(ROLE_GROUP, str(group))
                     item.setData(ROLE_PINNED, conv.pinned)
                     item.setToolTip(
                         not_markup(
@@ -164,12 +176,13 @@ class ConversationSidebar(QWidget):
             self.failed.emit(str(exc))
         finally:
             self.conversations.blockSignals(False)
+        self.empty_label.setVisible(not query and self.conversations.count() == 0)
         current = self._current()
         if not query and current is not None:
             self.select(current)
 
     def _hit_item(self, hit: SearchHit, query: str) -> QListWidgetItem:
-        snippet = hit.snippet.replace(MATCH_START, "«").replace(MATCH_END, "»")
+        snippet = centred(hit.snippet).replace(MATCH_START, "«").replace(MATCH_END, "»")
         where = "title" if hit.message_id is None else ("you" if hit.role == "user" else "answer")
         item = QListWidgetItem(f"{hit.title}\n  {where}: {snippet}")
         item.setData(ROLE_CONVERSATION, hit.conversation_id)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from trayai.core.embedded import RunState
+from trayai.core.net.urls import host_port
 from trayai.core.status import StatusReport
 from trayai.core.traymodel import last_reply_line
 from trayai.ui.icons import app_icon
@@ -19,10 +21,14 @@ from trayai.ui.monitor import StatusMonitor
 if TYPE_CHECKING:
     from trayai.core.chat.history import HistoryStore
     from trayai.core.net.client import ModelClient
+    from trayai.core.picker import PickerServer
     from trayai.core.settings.resolve import ResolvedEndpoint
+    from trayai.ui.builtin_side import BuiltinSide
     from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
     from trayai.ui.chat.conversations import SharedConversations
+    from trayai.ui.chat.server_link import ServerLink
     from trayai.ui.chat.window import ChatWindow
+    from trayai.ui.model_side import ModelSide
     from trayai.ui.prompt.window import QuickPromptWindow
     from trayai.ui.session import Session
 
@@ -38,6 +44,7 @@ class ChatSurfaces(QObject):
     """
 
     finished = Signal(object)
+    settings_requested = Signal()  # an error's "Open Settings" button
 
     def __init__(
         self,
@@ -47,8 +54,13 @@ class ChatSurfaces(QObject):
         parent: QObject | None = None,
         *,
         fallbacks: Callable[[], list[tuple[ResolvedEndpoint, ModelClient]]] = list,
+        models: ModelSide | None = None,
+        builtin: BuiltinSide | None = None,
     ) -> None:
+        """``models`` and ``builtin``: the app's sides the chat's error buttons and picker use."""
         super().__init__(parent)
+        self._models = models
+        self._builtin = builtin
         self._session = session  # asked at each request: the endpoint can change meanwhile
         self._presets = lambda: session.settings.presets
         self._fallbacks = fallbacks  # the active profile's usable fallbacks, asked at each request
@@ -81,6 +93,8 @@ class ChatSurfaces(QObject):
                 conversations.store,
                 state_file=self._data_dir / "window-state.ini",
                 presets=self._presets,
+                server=self._server_link(),
+                hotkey=lambda: self._session.settings.hotkey,
             )
             self.chat_window.setWindowIcon(app_icon())
             self._monitor.report_changed.connect(self._update_models)
@@ -97,13 +111,58 @@ class ChatSurfaces(QObject):
             conversations = self._open_history()
             if conversations is None:
                 return
-            self.prompt_chat = self._new_controller(conversations)
+            from trayai.core.chat.chatgroups import QUICK_PROMPT_ORIGIN
+
+            self.prompt_chat = self._new_controller(conversations, origin=QUICK_PROMPT_ORIGIN)
             self.prompt_window = QuickPromptWindow(
                 self.prompt_chat, state_file=self._data_dir / "window-state.ini"
             )
             self.prompt_window.open_in_chat.connect(self._continue_in_chat)
         self._update_prompt_actions()
         self.prompt_window.summon()
+
+    def _server_link(self) -> ServerLink:
+        """The chat's view of every server and the acts its buttons ask of the app."""
+        from trayai.ui.chat.server_link import ServerHooks, ServerLink
+
+        session, monitor, models, builtin = self._session, self._monitor, self._models, self._builtin
+
+        def report() -> StatusReport | None:
+            last = monitor.report
+            if last is not None and last.base_url != session.active.client.base_url:
+                return None  # the last poll of the server before a switch: not this one's
+            return last
+
+        def servers() -> list[PickerServer]:
+            from trayai.core.picker import watched_servers
+
+            profiles = [(p.name, host_port(p.base_url)) for p in session.settings.profiles]
+            looks = models.fleet.looks() if models is not None else []
+            return watched_servers(profiles, session.resolved.own_profile, report(), looks)
+
+        def builtin_can_start() -> bool:
+            if builtin is None:
+                return False
+            server = builtin.server
+            return server.unavailable_reason() is None and server.state in (RunState.STOPPED, RunState.FAILED)
+
+        link = ServerLink(
+            ServerHooks(
+                servers=servers,
+                report=report,
+                builtin_can_start=builtin_can_start,
+                choose_profile=session.choose_profile,
+                start_builtin=builtin.start if builtin is not None else lambda: None,
+                open_settings=self.settings_requested.emit,
+                load_model=models.actions.load if models is not None else lambda _name: None,
+            ),
+            self,
+        )
+        monitor.report_changed.connect(lambda _report: link.changed.emit())
+        session.endpoint_changed.connect(lambda _active: link.changed.emit())
+        if models is not None:
+            models.changed.connect(link.changed)
+        return link
 
     def _update_prompt_actions(self) -> None:
         """The quick prompt's numbered actions follow the saved settings."""
@@ -128,12 +187,16 @@ class ChatSurfaces(QObject):
         if self.history is not None:
             self.history.close()
 
-    def _new_controller(self, conversations: SharedConversations) -> ChatController:
+    def _new_controller(
+        self, conversations: SharedConversations, origin: str | None = None
+    ) -> ChatController:
         """A controller whose reply signals reach the app; chat imports warm up off the UI thread."""
         from trayai.ui.chat.controller import ChatController
         from trayai.ui.chat.warmup import warm_up_chat
 
-        controller = ChatController(conversations.store, self._target, self, conversations=conversations)
+        controller = ChatController(
+            conversations.store, self._target, self, conversations=conversations, origin=origin
+        )
         controller.busy_changed.connect(lambda busy: self._on_busy(busy=busy))
         controller.finished.connect(self._on_finished)
         controller.failed.connect(lambda _outcome: self._monitor.request_finished(failed=True))

@@ -3,22 +3,21 @@
 Layout, shortcuts and wiring only. The parts: the sidebar (``sidebar.py``), what the transcript shows
 of a long chat (``transcript_pages.py``), the message actions (``message_actions.py``), the sidebar
 menu's rename/delete/export (``conversation_actions.py``), the Options bar kept in step with the open
-conversation (``options_binding.py``); no request logic (the controller's).
+conversation (``options_binding.py``), the error buttons, server picker and empty state
+(``guidance.py``); no request logic (the controller's).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
-    QGuiApplication,
     QKeySequence,
     QResizeEvent,
     QShortcut,
@@ -39,13 +38,16 @@ from trayai.core.settings.config import Preset
 from trayai.ui.chat.attach import AttachmentTray
 from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.conversation_actions import ConversationActions
+from trayai.ui.chat.guidance import ChatGuidance, WindowActs
 from trayai.ui.chat.message_actions import MessageActions
 from trayai.ui.chat.options_bar import OptionsBar
 from trayai.ui.chat.options_binding import OptionsBinding
 from trayai.ui.chat.prompt_input import PromptInput
+from trayai.ui.chat.server_link import ServerLink
 from trayai.ui.chat.sidebar import ConversationSidebar
 from trayai.ui.chat.transcript import TranscriptView
 from trayai.ui.chat.transcript_pages import TranscriptPages
+from trayai.ui.chat.window_state import restore_window, save_window
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +72,14 @@ class ChatWindow(QMainWindow):
         *,
         state_file: Path | None = None,
         presets: Callable[[], list[Preset]] = list,
+        server: ServerLink | None = None,
+        hotkey: Callable[[], str] = str,
         parent: QWidget | None = None,
     ) -> None:
         """``history`` is the store under ``controller.conversations`` (the window reads and changes
-        conversations only through those, shared with the quick prompt)."""
+        conversations only through those, shared with the quick prompt); ``server``: the app's
+        servers (error buttons, the banner, the picker), None for a window on its own; ``hotkey``:
+        the quick prompt's global hotkey from the settings (a new chat names it)."""
         super().__init__(parent)
         if controller.conversations.store is not history:
             raise ValueError("the window and its controller must use the same history")
@@ -82,11 +88,12 @@ class ChatWindow(QMainWindow):
         self.chats = controller.conversations
         self._presets = presets  # the settings' presets, read when the options are shown
         self._state_file = state_file
+        self.server = server
         self.setWindowTitle("Chat")  # shown as "Chat — trayai"
         self.resize(1000, 720)
         self._narrow = False
         self._sidebar_open = True
-        self._build()
+        self._build(hotkey)
         self._connect()
         self._restore_state()
         self.refresh_sidebar()
@@ -99,7 +106,7 @@ class ChatWindow(QMainWindow):
 
     # ------------------------------------------------------------------ layout
 
-    def _build(self) -> None:
+    def _build(self, hotkey: Callable[[], str]) -> None:
         self.sidebar = ConversationSidebar(self.chats, lambda: self.controller.conversation_id)
         self.search = self.sidebar.search
         self.new_button = self.sidebar.new_button
@@ -182,6 +189,17 @@ class ChatWindow(QMainWindow):
             notice=self.show_notice,
         )
         self.undo_button = self.conversation_actions.undo_button
+        acts = WindowActs(self.message_actions.regenerate, self.new_conversation, self._fill_options, hotkey)
+        self.guidance = ChatGuidance(
+            self.controller, self.server, self.options_bar, self.prompt, self.send_button, acts, self
+        )
+        self.error_bar, self.server_banner = self.guidance.errors.bar, self.guidance.errors.banner
+        self.empty_state, self.picker_binding = self.guidance.empty, self.guidance.picker
+        main_layout.insertWidget(main_layout.indexOf(self.transcript), self.server_banner)
+        main_layout.insertWidget(main_layout.indexOf(self.transcript) + 1, self.empty_state, 1)
+        main_layout.insertWidget(main_layout.indexOf(self.empty_state) + 1, self.error_bar)
+        if self.picker_binding is not None:
+            main_layout.insertWidget(main_layout.indexOf(self.attach_tray), self.picker_binding.reason)
 
     def _connect(self) -> None:
         self.setAcceptDrops(True)  # files and images dropped anywhere on the window attach
@@ -254,7 +272,12 @@ class ChatWindow(QMainWindow):
     # ------------------------------------------------------------------ sending
 
     def send(self, text: str) -> bool:
-        """Send the prompt box (or resend an edited message); clears the box when it went out."""
+        """Send the prompt box (or resend an edited message); clears the box when it went out.
+        Refused, with the reason in sight, when the chosen server or model cannot take it."""
+        why = self.guidance.blocked()
+        if why is not None and text.strip():
+            self.statusBar().showMessage(why, 6000)
+            return False
         return self.message_actions.send(text)
 
     def start_edit(self, message_id: int) -> None:
@@ -356,6 +379,8 @@ class ChatWindow(QMainWindow):
     def _load_conversation(self, conversation_id: int | None, *, at_index: int | None = None) -> None:
         """Render the newest part of a conversation (or around ``at_index``); earlier parts on demand."""
         self._fill_options()
+        # A new chat greets instead; shown before the pages load, which measure the transcript.
+        self.transcript.setVisible(not self.guidance.show_empty_state())
         rendered = self.pages.load(conversation_id, at_index=at_index)
         self.prompt.set_recall([m.content for m in rendered if m.role == "user"])
 
@@ -433,6 +458,7 @@ class ChatWindow(QMainWindow):
 
     def _fill_options(self) -> None:
         self.options_binding.fill()
+        self.guidance.options_shown()
 
     def _save_options(self) -> None:
         self.options_binding.save()
@@ -460,30 +486,11 @@ class ChatWindow(QMainWindow):
         self.prompt.setFocus()
 
     def _restore_state(self) -> None:
-        screen = QGuiApplication.primaryScreen()
-        if screen is not None:  # never larger than the screen (small laptops, 1024x600 test screens)
-            available = screen.availableGeometry()
-            self.resize(min(1000, int(available.width() * 0.9)), min(720, int(available.height() * 0.9)))
-        if self._state_file is None:
-            return
-        settings = QSettings(str(self._state_file), QSettings.Format.IniFormat)
-        geometry = settings.value("chat/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        splitter = settings.value("chat/splitter")
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
+        restore_window(self, self.splitter, self._state_file)
 
     def save_state(self) -> None:
-        if self._state_file is None:
-            return
-        settings = QSettings(str(self._state_file), QSettings.Format.IniFormat)
-        settings.setValue("chat/geometry", self.saveGeometry())
-        if self.sidebar.isVisible() and self.main_pane.isVisible():  # a hidden pane would save as 0 wide
-            settings.setValue("chat/splitter", self.splitter.saveState())
-        settings.sync()
-        with contextlib.suppress(OSError):
-            self._state_file.chmod(0o600)  # user-only, like every file trayai writes
+        both = self.sidebar.isVisible() and self.main_pane.isVisible()
+        save_window(self, self.splitter, self._state_file, both_panes=both)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing hides the window; a running answer is stopped (and saved as stopped)."""
