@@ -4,6 +4,8 @@ timer, then "Thought for N s". The clock is the view's own, set by the test (no 
 
 from __future__ import annotations
 
+import re
+
 from pytestqt.qtbot import QtBot
 
 from trayai.core.chat.history_records import MessageStatus, StoredMessage
@@ -88,3 +90,52 @@ def test_thinking_has_a_live_timer_then_says_how_long(qtbot: QtBot) -> None:
     view.flush()
     assert not view.tick_timer.isActive()
     assert "Thought for 4.4 s" in view.toPlainText()
+
+
+def _tables(view: TranscriptView) -> list[tuple[str, str]]:
+    """(background, text) of each table in the document (the thinking box is one)."""
+    from PySide6.QtGui import QTextTable
+
+    found = []
+    for frame in view.document().rootFrame().childFrames():
+        for child in frame.childFrames():
+            if isinstance(child, QTextTable):
+                cell = child.cellAt(0, 0)
+                text = view.document().toPlainText()[cell.firstPosition() : cell.lastPosition()]
+                found.append((child.format().background().color().name(), text))
+    return found
+
+
+def test_expanded_thinking_sits_in_its_own_tinted_box(qtbot: QtBot) -> None:
+    from trayai.core.theme import LIGHT
+
+    view, _clock = _view(qtbot)
+    thought = "First, the map.\nThen the river."
+    answer = StoredMessage(
+        7,
+        1,
+        2,
+        "assistant",
+        "Paris.",
+        MessageStatus.DONE,
+        {"model": "qwen3", "thinking_s": 12.4},
+        thinking=thought,
+    )
+    view.set_messages([answer], has_earlier=False)
+    assert "Thought for 12 s" in view.toPlainText() and "the river" not in view.toPlainText()
+    for _ in range(2):  # open and shut twice: the answer below is never touched
+        view.toggle_thinking(7)
+        boxes = _tables(view)
+        assert [bg for bg, _text in boxes] == [LIGHT.thinking_background]
+        assert "Then the river." in boxes[0][1] and "Paris." not in boxes[0][1]
+        assert "Then the river.\n\nParis." in view.toPlainText()  # the answer after the box, apart
+        expanded = view.document().toHtml()
+        view.toggle_thinking(7)
+        assert _tables(view) == [] and "Paris." in view.toPlainText()
+    view.toggle_thinking(7)
+    view.set_messages([answer], has_earlier=False)  # drawn again with its thinking still open
+
+    def same(h: str) -> str:
+        return re.sub(r"trayai:[^\"']*", "trayai:…", h)
+
+    assert same(view.document().toHtml()) == same(expanded)

@@ -59,6 +59,14 @@ class Palette:
     def pygments_style(self) -> str:
         return self.theme.pygments_style
 
+    @property
+    def thinking_background(self) -> str:
+        return self.theme.thinking_background
+
+    @property
+    def thinking_border(self) -> str:
+        return self.theme.thinking_border
+
 
 @dataclass
 class Rendered:

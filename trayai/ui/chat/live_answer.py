@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtGui import QTextFrame
 
 from trayai.core.chat.history_records import StoredMessage
+from trayai.core.chat.render import Palette
 from trayai.core.chat.waiting import Wait, phase_from_records, thinking_words, wait_words
 from trayai.core.net.backends.records import ModelRecord
 from trayai.ui.chat.answer_writer import AnswerWriter
@@ -74,7 +75,7 @@ class LiveAnswer:
     def thinking_live(self) -> bool:
         return bool(self.thinking) and not self.thinking_closed
 
-    def show_thinking(self, muted: str, *, tick: bool = False) -> None:
+    def show_thinking(self, palette: Palette, *, tick: bool = False) -> None:
         """Redraw the live section when the thinking grew, or on ``tick`` (its timer moved on);
         bounded: its last characters only."""
         total = sum(len(t) for t in self.thinking)
@@ -83,12 +84,12 @@ class LiveAnswer:
         self.thinking_shown = total
         started = self.thinking_started if self.thinking_started is not None else self.started
         words = thinking_words(self._clock() - started, done=False)
-        live = f'<p style="margin:0; color:{muted}"><small>{words}</small></p>' + text_html(
-            "".join(self.thinking)[-LIVE_TAIL_CHARS:], muted, limit=LIVE_TAIL_CHARS, from_end=True
+        live = f'<p style="margin:0; color:{palette.muted}"><small>{words}</small></p>' + text_html(
+            "".join(self.thinking)[-LIVE_TAIL_CHARS:], palette, limit=LIVE_TAIL_CHARS, from_end=True
         )
         replace_section(self.frame, live)
 
-    def close_thinking(self, seconds: float | None, sections: ThinkingSections, muted: str) -> None:
+    def close_thinking(self, seconds: float | None, sections: ThinkingSections, palette: Palette) -> None:
         """The answer started (or the stream ended): the section becomes its one line."""
         if self.thinking_closed or not self.thinking:
             return
@@ -96,7 +97,7 @@ class LiveAnswer:
         if seconds is None and self.thinking_started is not None:
             seconds = self._clock() - self.thinking_started
         sections.remember(self.message.id, "".join(self.thinking), seconds)
-        replace_section(self.frame, sections.html(self.message.id, muted))
+        replace_section(self.frame, sections.html(self.message.id, palette))
 
 
 __all__ = ["LiveAnswer"]

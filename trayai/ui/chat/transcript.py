@@ -29,11 +29,7 @@ from trayai.core.net.backends.records import ModelRecord
 from trayai.ui.chat.answer_writer import AnswerWriter, fresh_block
 from trayai.ui.chat.live_answer import LiveAnswer
 from trayai.ui.chat.message_html import MessageHtml
-from trayai.ui.chat.thinking_view import (
-    THINKING_STATE,
-    ThinkingSections,
-    replace_section,
-)
+from trayai.ui.chat.thinking_view import ThinkingSections, mark_section, replace_section
 from trayai.ui.chat.transcript_links import ACTION_SCHEME, ActionLinks, TranscriptAction
 
 
@@ -232,11 +228,9 @@ class TranscriptView(QTextBrowser):
                 message.id, message.thinking, seconds if isinstance(seconds, (int, float)) else None
             )
             fresh_block(inner)
-            inner.insertHtml(self._thinking.html(message.id, self.renderer.palette.muted))
-            block = inner.block()
-            block.setUserState(THINKING_STATE)
-            if self._thinking.is_open(message.id):
-                block.previous().setUserState(THINKING_STATE)
+            start = inner.position()
+            inner.insertHtml(self._thinking.html(message.id, self.renderer.palette))
+            mark_section(inner, start)
         if message.role == "assistant" and len(message.content) > AnswerWriter.BLOCK_MARKDOWN_LIMIT:
             # A long answer goes through the same writer as a streamed one (plain text for huge
             # blocks, no highlighting of megabytes of code), all at once.
@@ -279,7 +273,7 @@ class TranscriptView(QTextBrowser):
         self._thinking.toggle(message_id)
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
-        replace_section(frame, self._thinking.html(message_id, self.renderer.palette.muted))
+        replace_section(frame, self._thinking.html(message_id, self.renderer.palette))
         cursor.endEditBlock()
 
     def add_thinking(self, text: str) -> None:
@@ -292,7 +286,7 @@ class TranscriptView(QTextBrowser):
             self._flush_timer.start()
 
     def _close_thinking(self, stream: LiveAnswer, seconds: float | None) -> None:
-        stream.close_thinking(seconds, self._thinking, self.renderer.palette.muted)
+        stream.close_thinking(seconds, self._thinking, self.renderer.palette)
 
     def _writer(self, frame: QTextFrame, start: int, message_id: int, codes: list[str]) -> AnswerWriter:
         return AnswerWriter(frame, start, self.renderer, codes, lambda i: self._html.code_href(message_id, i))
@@ -354,7 +348,7 @@ class TranscriptView(QTextBrowser):
             stream.pending.clear()
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
-        stream.show_thinking(self.renderer.palette.muted)
+        stream.show_thinking(self.renderer.palette)
         more = stream.writer.step()
         cursor.endEditBlock()
         if more:
@@ -379,7 +373,7 @@ class TranscriptView(QTextBrowser):
         if stream.waiting:
             stream.show_wait(self.renderer.palette.muted, self._records())
         else:
-            stream.show_thinking(self.renderer.palette.muted, tick=True)
+            stream.show_thinking(self.renderer.palette, tick=True)
         cursor.endEditBlock()
         if at_bottom:
             self.scroll_to_bottom()
