@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QImage, QPalette, QTextDocument, QTextFrameFormat
+from PySide6.QtGui import QColor, QImage, QTextDocument, QTextFrameFormat
 
 from trayai.core.chat.attachments import AttachmentKind
 from trayai.core.chat.history_records import MessageStatus, StoredMessage
@@ -31,21 +31,19 @@ class MessageHtml:
         self._links = links
         self._document = document  # thumbnails are registered on it as resources
 
-    def frame_format(self, role: str, palette: QPalette) -> QTextFrameFormat:
-        """A message's frame: padded, the user's tinted (the base colour when the style has no other)."""
+    CARD_PADDING, CARD_GAP = 10, 6  # inside a card, and between two cards
+
+    def frame_format(self, role: str) -> QTextFrameFormat:
+        """A message's card: the theme's card colour and edge; the user's turns in their own tint."""
+        theme = self.renderer.palette.theme
         fmt = QTextFrameFormat()
-        fmt.setPadding(8)
-        fmt.setTopMargin(4)
-        fmt.setBottomMargin(4)
-        fmt.setBorder(0)
-        if role == "user":
-            base = palette.color(QPalette.ColorRole.AlternateBase)
-            highlight = palette.color(QPalette.ColorRole.Highlight)
-            tint = QColor(base)
-            if tint == palette.color(QPalette.ColorRole.Base):
-                dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
-                tint = QColor.fromHslF(highlight.hslHueF(), 0.35, 0.25 if dark else 0.94)
-            fmt.setBackground(tint)
+        fmt.setPadding(self.CARD_PADDING)
+        fmt.setTopMargin(self.CARD_GAP)
+        fmt.setBottomMargin(self.CARD_GAP)
+        fmt.setBorder(1)
+        fmt.setBorderStyle(QTextFrameFormat.BorderStyle.BorderStyle_Solid)
+        fmt.setBorderBrush(QColor(theme.card_border))
+        fmt.setBackground(QColor(theme.user_card if role == "user" else theme.card))
         return fmt
 
     def code_href(self, message_id: int, index: int) -> str:

@@ -224,7 +224,7 @@ class TranscriptView(QTextBrowser):
 
     def _insert_message(self, cursor: QTextCursor, message: StoredMessage) -> QTextFrame:
         """Insert one message as a frame at ``cursor``; the cursor ends after the frame."""
-        frame = cursor.insertFrame(self._html.frame_format(message.role, self.palette()))
+        frame = cursor.insertFrame(self._html.frame_format(message.role))
         frame_format = frame.frameFormat()
         frame_format.setProperty(QTextFormat.Property.UserProperty, message.id)
         frame.setFrameFormat(frame_format)
@@ -311,7 +311,7 @@ class TranscriptView(QTextBrowser):
         at_bottom = self._at_bottom()
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        frame = cursor.insertFrame(self._html.frame_format("assistant", self.palette()))
+        frame = cursor.insertFrame(self._html.frame_format("assistant"))
         inner = frame.firstCursorPosition()
         inner.insertHtml(self._html.header(message))
         inner.insertBlock()
