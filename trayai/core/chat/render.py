@@ -20,6 +20,11 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 
 
+# Code keeps its spaces but wraps its long lines in the view (a wide line must not scroll the whole
+# transcript sideways); Copy code gives the original text.
+CODE_PRE = '<pre style="margin:0; white-space: pre-wrap">'
+
+
 @dataclass(frozen=True)
 class Palette:
     """Colours for rendered output, from the contrast-checked themes (``core/theme.py``); ``dark``
@@ -276,7 +281,7 @@ class MarkdownRenderer:
         label = (
             f'<p style="margin:0; color:{self.palette.muted}">{html.escape(language)}</p>' if language else ""
         )
-        return self._code_table(label + f'<pre style="margin:0">{html.escape(code)}</pre>')
+        return self._code_table(label + f"{CODE_PRE}{html.escape(code)}</pre>")
 
     def highlight(self, code: str, language: str) -> str:
         """Pygments-highlighted code as inline-styled spans (no surrounding <pre>)."""
@@ -325,7 +330,7 @@ class MarkdownRenderer:
                 parts.append(f'<a href="{href}" style="color:{self.palette.link}">Copy code</a>')
             header = '<p style="margin:0">' + "&nbsp;&nbsp;".join(parts) + "</p>"
         body = self.highlight(code.rstrip("\n"), info)
-        return self._code_table(f'{header}<pre style="margin:0">{body}</pre>')
+        return self._code_table(f"{header}{CODE_PRE}{body}</pre>")
 
     def _render_image(self, tokens: Sequence[Any], idx: int, _options: Any, _env: Any) -> str:
         # Never embedded (a remote <img> would be a fetch): a link labelled with the alt text.
