@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication, QTextCursor
 from pytestqt.qtbot import QtBot
 
@@ -77,16 +77,27 @@ def test_copy_says_copied_in_place_for_a_moment(
     qtbot: QtBot,
     run: Callable[..., Any],
 ) -> None:
-    server.script(Reply(text="Paris."))
+    server.script(Reply(text="Paris."), Reply(text="Like this:\n\n```python\nprint(1)\n```\n"))
     type_and_enter(qtbot, rig, "Capital of France?")
     outcome = run(rig.wait_reply(1))
     view = rig.window.transcript
     view.anchorClicked.emit(QUrl(view.action_href(TranscriptAction.COPY, outcome.message.id)))
-    assert QGuiApplication.clipboard().text() == "Paris."
+    assert QGuiApplication.clipboard().text() == "Paris." and "✓ Copied" in rig.text()
+    view.copied_timer.timeout.emit()
+    # A code block's Copy button too.
+    type_and_enter(qtbot, rig, "Print one?")
+    coded = run(rig.wait_reply(2))
+    assert "❐ Copy code" in rig.text()
+    view.anchorClicked.emit(QUrl(view.action_href(TranscriptAction.COPY_CODE, coded.message.id, 0)))
+    assert QGuiApplication.clipboard().text() == "print(1)\n" and "✓ Copied" in rig.text()
+    assert "❐ Copy code" not in rig.text()
+    view.copied_timer.timeout.emit()
+    assert "❐ Copy code" in rig.text()
+    view.anchorClicked.emit(QUrl(view.action_href(TranscriptAction.COPY, outcome.message.id)))
     assert rig.text().count("✓ Copied") == 1  # plain text: no-break spaces as spaces
     assert view.copied_timer.isActive() and view.copied_timer.interval() == 1500
     view.copied_timer.timeout.emit()
-    assert "Copied" not in rig.text() and rig.text().count("❐ Copy") == 2  # question and answer
+    assert "Copied" not in rig.text() and rig.text().count("❐ Copy") == 5  # 2 questions, 2 answers, the code
     # Still a button: clicking it again copies again.
     QGuiApplication.clipboard().setText("")
     view.anchorClicked.emit(QUrl(view.action_href(TranscriptAction.COPY, outcome.message.id)))
@@ -99,8 +110,6 @@ def test_alt_brackets_switch_the_alternatives(
     qtbot: QtBot,
     run: Callable[..., Any],
 ) -> None:
-    from PySide6.QtCore import Qt
-
     server.script(Reply(text="Tom"), Reply(text="Felix"))
     type_and_enter(qtbot, rig, "A name for a cat?")
     run(rig.wait_reply(1))

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 
+from PySide6.QtGui import QTextTable
 from pytestqt.qtbot import QtBot
 
 from trayai.core.chat.history_records import MessageStatus, StoredMessage
 from trayai.core.net.backends.records import ModelRecord, ModelState
+from trayai.core.theme import LIGHT
 from trayai.ui.chat.transcript import TranscriptView
 
 
@@ -94,8 +96,6 @@ def test_thinking_has_a_live_timer_then_says_how_long(qtbot: QtBot) -> None:
 
 def _tables(view: TranscriptView) -> list[tuple[str, str]]:
     """(background, text) of each table in the document (the thinking box is one)."""
-    from PySide6.QtGui import QTextTable
-
     found = []
     for frame in view.document().rootFrame().childFrames():
         for child in frame.childFrames():
@@ -107,8 +107,6 @@ def _tables(view: TranscriptView) -> list[tuple[str, str]]:
 
 
 def test_expanded_thinking_sits_in_its_own_tinted_box(qtbot: QtBot) -> None:
-    from trayai.core.theme import LIGHT
-
     view, _clock = _view(qtbot)
     thought = "First, the map.\nThen the river."
     answer = StoredMessage(

@@ -23,6 +23,7 @@ _LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 # Code keeps its spaces but wraps its long lines in the view (a wide line must not scroll the whole
 # transcript sideways); Copy code gives the original text.
 CODE_PRE = '<pre style="margin:0; white-space: pre-wrap">'
+COPY_CODE_LABEL = "❐&nbsp;Copy code"  # a code block's own Copy button (the glyph of every Copy)
 
 
 @dataclass(frozen=True)
@@ -327,7 +328,10 @@ class MarkdownRenderer:
                 parts.append(f'<span style="color:{self.palette.muted}">{html.escape(info)}</span>')
             if self._code_link is not None:
                 href = html.escape(self._code_link(index), quote=True)
-                parts.append(f'<a href="{href}" style="color:{self.palette.link}">Copy code</a>')
+                parts.append(
+                    f'<a href="{href}" title="Copy this code" style="color:{self.palette.link}; '
+                    f'text-decoration:none">{COPY_CODE_LABEL}</a>'
+                )
             header = '<p style="margin:0">' + "&nbsp;&nbsp;".join(parts) + "</p>"
         body = self.highlight(code.rstrip("\n"), info)
         return self._code_table(f"{header}{CODE_PRE}{body}</pre>")
