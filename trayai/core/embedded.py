@@ -22,6 +22,7 @@ from typing import Any, TypedDict
 from trayai.core.error_catalog import ErrorCode
 from trayai.core.errors import TrayaiError, make_error
 from trayai.core.loopback import HOST, health_sync, list_models_sync, port_is_free, port_owner
+from trayai.core.net.urls import is_loopback_url, port_of
 from trayai.core.paths import ensure_private_dir
 from trayai.core.settings.config import BuiltinServerSettings
 from trayai.core.strenum import StrEnum
@@ -56,6 +57,7 @@ def default_threads() -> int:
     ~130: llama.cpp's threads wait for each other, so one descheduled thread stalls every token.
     """
     try:
+        # lazy: psutil is loaded only when used: start-up time and memory
         import psutil
 
         physical = psutil.cpu_count(logical=False)
@@ -98,7 +100,6 @@ def resolve_model_file(setting: str) -> Path:
 
 def is_builtin_url(base_url: str, settings: BuiltinServerSettings) -> bool:
     """Whether ``base_url`` points at where the built-in server listens (loopback, its port)."""
-    from trayai.core.net.urls import is_loopback_url, port_of
 
     return is_loopback_url(base_url) and port_of(base_url) == settings.port
 
@@ -474,6 +475,7 @@ class EmbeddedServer:
         """CPU and memory of the child (for the tray tooltip and tests), None if not running."""
         if not self.is_running():
             return None
+        # lazy: psutil is loaded only when used: start-up time and memory
         import psutil
 
         try:
@@ -546,6 +548,7 @@ def _rotate(log_file: Path, limit: int = 5_000_000) -> None:
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """Ask Linux to SIGTERM the child when its parent dies, so a killed trayai leaves no orphan."""
+    # lazy: platform-specific: only this OS has it
     import ctypes
 
     pr_set_pdeathsig = 1

@@ -14,6 +14,7 @@ HOST = "127.0.0.1"
 
 def port_owner(port: int) -> str | None:
     """Best-effort "name (pid N)" of the process listening on ``port`` (may need privileges)."""
+    # lazy: psutil is loaded only when used: start-up time and memory
     import psutil
 
     try:
@@ -45,6 +46,7 @@ def port_is_free(port: int, host: str = HOST) -> bool:
 
 def list_models_sync(base_url: str, timeout: float = 1.0) -> list[str] | None:
     """``GET /models`` with the standard library, bypassing proxies; None if nothing sane answers."""
+    # lazy: urllib is loaded only when used: start-up time and memory
     import urllib.request  # loaded when used: the tray may never need it
 
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -60,6 +62,7 @@ def list_models_sync(base_url: str, timeout: float = 1.0) -> list[str] | None:
 
 def health_sync(port: int, timeout: float = 1.0) -> bool:
     """True when llama.cpp's ``/health`` on loopback says ok (it answers 503 while the model loads)."""
+    # lazy: urllib is loaded only when used: start-up time and memory
     import urllib.request  # loaded when used: the tray may never need it
 
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))

@@ -93,6 +93,7 @@ class ModelView:
 
 def default_free_memory() -> int:
     """Bytes of RAM the system could give now (``MemAvailable``: free plus reclaimable cache)."""
+    # lazy: psutil is loaded only when used: start-up time and memory
     import psutil
 
     return int(psutil.virtual_memory().available)
