@@ -83,7 +83,7 @@ def test_copy_says_copied_in_place_for_a_moment(
     view = rig.window.transcript
     view.anchorClicked.emit(QUrl(view.action_href(TranscriptAction.COPY, outcome.message.id)))
     assert QGuiApplication.clipboard().text() == "Paris." and "✓ Copied" in rig.text()
-    view.copied_timer.timeout.emit()
+    view.copied.timer.timeout.emit()
     # A code block's Copy button too.
     type_and_enter(qtbot, rig, "Print one?")
     coded = run(rig.wait_reply(2))
@@ -91,12 +91,12 @@ def test_copy_says_copied_in_place_for_a_moment(
     view.anchorClicked.emit(QUrl(view.action_href(TranscriptAction.COPY_CODE, coded.message.id, 0)))
     assert QGuiApplication.clipboard().text() == "print(1)\n" and "✓ Copied" in rig.text()
     assert "❐ Copy code" not in rig.text()
-    view.copied_timer.timeout.emit()
+    view.copied.timer.timeout.emit()
     assert "❐ Copy code" in rig.text()
     view.anchorClicked.emit(QUrl(view.action_href(TranscriptAction.COPY, outcome.message.id)))
     assert rig.text().count("✓ Copied") == 1  # plain text: no-break spaces as spaces
-    assert view.copied_timer.isActive() and view.copied_timer.interval() == 1500
-    view.copied_timer.timeout.emit()
+    assert view.copied.timer.isActive() and view.copied.timer.interval() == 1500
+    view.copied.timer.timeout.emit()
     assert "Copied" not in rig.text() and rig.text().count("❐ Copy") == 5  # 2 questions, 2 answers, the code
     # Still a button: clicking it again copies again.
     QGuiApplication.clipboard().setText("")

@@ -200,7 +200,7 @@ class MessageActions(QObject):
         """A Copy button: the text to the clipboard, and "✓ Copied" where the button was."""
         if text is not None:
             QGuiApplication.clipboard().setText(text)
-            self._transcript.show_copied(kind, message_id, index)
+            self._transcript.copied.show(kind, message_id, index)
 
     def _copy(self, text: str | None, what: str) -> None:
         if text is not None:

@@ -16,7 +16,6 @@ from trayai.core.chat.render import MarkdownRenderer, plain_text_to_html, reply_
 from trayai.ui.chat.transcript_links import ActionLinks, TranscriptAction
 
 COPY_LABEL = "❐&nbsp;Copy"
-COPIED_TEXT = "✓\u00a0Copied"  # shown in place of a Copy button for a moment after it copied
 ACTION_GAP = "&nbsp;&nbsp;&nbsp;"
 ARROW_PAD = "\u00a0"  # a no-break space: HTML would fold any other space away
 

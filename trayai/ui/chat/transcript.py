@@ -27,8 +27,9 @@ from trayai.core.chat.history_records import StoredMessage
 from trayai.core.chat.render import MarkdownRenderer, Palette
 from trayai.core.net.backends.records import ModelRecord
 from trayai.ui.chat.answer_writer import AnswerWriter, fresh_block
+from trayai.ui.chat.copied_buttons import CopiedButtons
 from trayai.ui.chat.live_answer import LiveAnswer
-from trayai.ui.chat.message_html import COPIED_TEXT, MessageHtml
+from trayai.ui.chat.message_html import MessageHtml
 from trayai.ui.chat.thinking_view import ThinkingSections, mark_section, replace_section
 from trayai.ui.chat.transcript_links import ACTION_SCHEME, ActionLinks, TranscriptAction
 
@@ -42,7 +43,6 @@ class TranscriptView(QTextBrowser):
 
     FLUSH_INTERVAL_MS = 16
     TICK_INTERVAL_MS = 1000  # the wait line and the live thinking timer count whole seconds
-    COPIED_MS = 1500  # how long a Copy button says "✓ Copied"
     READABLE_WIDTH = 880  # on a wide window the text keeps a readable line length, centred
     # A finished answer up to this long is drawn again whole (tens of ms); a longer one keeps what was
     # painted as it streamed, where lists are numbered right too (the end of a long answer stays fast).
@@ -74,11 +74,7 @@ class TranscriptView(QTextBrowser):
         self.tick_timer.setInterval(self.TICK_INTERVAL_MS)
         self.tick_timer.timeout.connect(self._tick)
         self.clock: Callable[[], float] = time.monotonic
-        self.copied_timer = QTimer(self)
-        self.copied_timer.setSingleShot(True)
-        self.copied_timer.setInterval(self.COPIED_MS)
-        self.copied_timer.timeout.connect(self._restore_copied)
-        self._copied: dict[str, str] = {}  # href of a button saying "✓ Copied" → its own words
+        self.copied = CopiedButtons(self.document(), self.links, self)  # "✓ Copied" for a moment
         self._model_records: Callable[[], Sequence[ModelRecord] | None] = lambda: None
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.flush_count = 0
@@ -143,8 +139,7 @@ class TranscriptView(QTextBrowser):
     def clear_messages(self) -> None:
         self._flush_timer.stop()
         self.tick_timer.stop()
-        self.copied_timer.stop()
-        self._copied.clear()
+        self.copied.clear()
         self._stream = None
         self._frames.clear()
         self._contents.clear()
@@ -464,53 +459,6 @@ class TranscriptView(QTextBrowser):
         cursor.setPosition(frame.lastPosition() + 1, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
         self._insert_message(cursor, message)
-
-    # ------------------------------------------------------------------ "✓ Copied"
-
-    def _anchor_cursor(self, href: str) -> QTextCursor | None:
-        """A selection of the link text whose address is ``href``, or None when it is not shown."""
-        block = self.document().begin()
-        while block.isValid():
-            it = block.begin()
-            while not it.atEnd():
-                fragment = it.fragment()
-                if fragment.isValid() and fragment.charFormat().anchorHref() == href:
-                    cursor = QTextCursor(self.document())
-                    cursor.setPosition(fragment.position())
-                    end = fragment.position() + fragment.length()
-                    it += 1
-                    while not it.atEnd() and it.fragment().charFormat().anchorHref() == href:
-                        end = it.fragment().position() + it.fragment().length()
-                        it += 1
-                    cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-                    return cursor
-                it += 1
-            block = block.next()
-        return None
-
-    def show_copied(self, kind: TranscriptAction, message_id: int, index: int | None = None) -> None:
-        """The Copy button that was clicked says "✓ Copied" in place for a moment."""
-        href = self.links.href(kind, message_id, index)
-        cursor = self._anchor_cursor(href)
-        if cursor is None:
-            return
-        if href not in self._copied:
-            self._copied[href] = cursor.selectedText()
-        self._replace_anchor_text(cursor, COPIED_TEXT)
-        self.copied_timer.start()
-
-    def _restore_copied(self) -> None:
-        for href, words in self._copied.items():
-            cursor = self._anchor_cursor(href)
-            if cursor is not None and cursor.selectedText() == COPIED_TEXT:
-                self._replace_anchor_text(cursor, words)
-        self._copied.clear()
-
-    def _replace_anchor_text(self, cursor: QTextCursor, text: str) -> None:
-        probe = QTextCursor(cursor)
-        probe.setPosition(cursor.selectionStart() + 1)
-        fmt = probe.charFormat()  # the link's own format: it stays a link
-        cursor.insertText(text, fmt)
 
     # ------------------------------------------------------------------ lookup
 
