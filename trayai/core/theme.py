@@ -43,6 +43,9 @@ class Theme:
     success: str
     card: str  # a message's card
     card_border: str
+    user_card: str  # the user's turns: a tinted card, told apart from the answers at a glance
+    thinking_background: str  # expanded thinking: its own tinted, bordered box inside the card
+    thinking_border: str
     code_background: str
     code_border: str
     inline_code_background: str
@@ -62,6 +65,14 @@ class Theme:
             ("text", "code_background", TEXT_MINIMUM),
             ("text", "inline_code_background", TEXT_MINIMUM),
             ("card_border", "window", LARGE_MINIMUM),  # a card's edge is a graphical object
+            ("text", "user_card", TEXT_MINIMUM),
+            ("muted", "user_card", TEXT_MINIMUM),
+            ("link", "user_card", TEXT_MINIMUM),
+            ("error", "user_card", TEXT_MINIMUM),
+            ("muted", "thinking_background", TEXT_MINIMUM),
+            ("link", "thinking_background", TEXT_MINIMUM),
+            ("thinking_border", "card", LARGE_MINIMUM),
+            ("thinking_border", "thinking_background", LARGE_MINIMUM),
         ]
         return pairs
 
@@ -88,6 +99,9 @@ LIGHT = Theme(
     success="#17692f",
     card="#ffffff",
     card_border="#8c8c8c",
+    user_card="#eef3fb",
+    thinking_background="#f4f6fa",
+    thinking_border="#7d8696",
     code_background="#fafafa",
     code_border="#d4d4d4",
     inline_code_background="#ececec",
@@ -111,6 +125,9 @@ DARK = Theme(
     success="#6fd08c",
     card="#26282b",
     card_border="#6b6e73",
+    user_card="#2b3340",
+    thinking_background="#1e2024",
+    thinking_border="#70788a",
     code_background="#272822",
     code_border="#4a4a4a",
     inline_code_background="#34363a",

@@ -20,6 +20,12 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 
 
+# Code keeps its spaces but wraps its long lines in the view (a wide line must not scroll the whole
+# transcript sideways); Copy code gives the original text.
+CODE_PRE = '<pre style="margin:0; white-space: pre-wrap">'
+COPY_CODE_LABEL = "❐&nbsp;Copy code"  # a code block's own Copy button (the glyph of every Copy)
+
+
 @dataclass(frozen=True)
 class Palette:
     """Colours for rendered output, from the contrast-checked themes (``core/theme.py``); ``dark``
@@ -58,6 +64,14 @@ class Palette:
     @property
     def pygments_style(self) -> str:
         return self.theme.pygments_style
+
+    @property
+    def thinking_background(self) -> str:
+        return self.theme.thinking_background
+
+    @property
+    def thinking_border(self) -> str:
+        return self.theme.thinking_border
 
 
 @dataclass
@@ -268,7 +282,7 @@ class MarkdownRenderer:
         label = (
             f'<p style="margin:0; color:{self.palette.muted}">{html.escape(language)}</p>' if language else ""
         )
-        return self._code_table(label + f'<pre style="margin:0">{html.escape(code)}</pre>')
+        return self._code_table(label + f"{CODE_PRE}{html.escape(code)}</pre>")
 
     def highlight(self, code: str, language: str) -> str:
         """Pygments-highlighted code as inline-styled spans (no surrounding <pre>)."""
@@ -314,10 +328,13 @@ class MarkdownRenderer:
                 parts.append(f'<span style="color:{self.palette.muted}">{html.escape(info)}</span>')
             if self._code_link is not None:
                 href = html.escape(self._code_link(index), quote=True)
-                parts.append(f'<a href="{href}" style="color:{self.palette.link}">Copy code</a>')
+                parts.append(
+                    f'<a href="{href}" title="Copy this code" style="color:{self.palette.link}; '
+                    f'text-decoration:none">{COPY_CODE_LABEL}</a>'
+                )
             header = '<p style="margin:0">' + "&nbsp;&nbsp;".join(parts) + "</p>"
         body = self.highlight(code.rstrip("\n"), info)
-        return self._code_table(f'{header}<pre style="margin:0">{body}</pre>')
+        return self._code_table(f"{header}{CODE_PRE}{body}</pre>")
 
     def _render_image(self, tokens: Sequence[Any], idx: int, _options: Any, _env: Any) -> str:
         # Never embedded (a remote <img> would be a fetch): a link labelled with the alt text.

@@ -17,7 +17,7 @@ from PySide6.QtGui import (
     QTextFrame,
 )
 
-from trayai.core.chat.render import BlockEnd, BlockScanner, Fence, MarkdownRenderer
+from trayai.core.chat.render import COPY_CODE_LABEL, BlockEnd, BlockScanner, Fence, MarkdownRenderer
 
 _LINE_SEPARATOR = "\u2028"  # a line break inside a QTextBlock: lines without a block each
 
@@ -279,7 +279,8 @@ class AnswerWriter:
             href = html.escape(self._code_href(self._plain_code_index), quote=True)
             cursor.insertHtml(
                 f'<p style="margin:0; color:{palette.muted}"><small>{label}long code block: shown as plain '
-                f'text, without highlighting · <a href="{href}">Copy code</a></small></p>'
+                f'text, without highlighting · <a href="{href}" title="Copy this code" '
+                f'style="text-decoration:none">{COPY_CODE_LABEL}</a></small></p>'
             )
             self._mode = _Mode.CODE
             self._plain_fence = fence

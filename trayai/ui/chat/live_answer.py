@@ -1,14 +1,20 @@
 """The answer being streamed into the transcript's last frame: its writer, the deltas not yet
-painted, and its thinking shown live (a bounded tail) until the answer starts, then one line.
+painted, the wait before its first word ("Waiting for qwen3… 4 s"), and its thinking shown live
+(a bounded tail under "Thinking… N s") until the answer starts, then one line.
 """
 
 from __future__ import annotations
 
+import html
 import time
+from collections.abc import Callable, Sequence
 
 from PySide6.QtGui import QTextFrame
 
 from trayai.core.chat.history_records import StoredMessage
+from trayai.core.chat.render import Palette
+from trayai.core.chat.waiting import Wait, phase_from_records, thinking_words, wait_words
+from trayai.core.net.backends.records import ModelRecord
 from trayai.ui.chat.answer_writer import AnswerWriter
 from trayai.ui.chat.thinking_view import LIVE_TAIL_CHARS, ThinkingSections, replace_section, text_html
 
@@ -16,8 +22,16 @@ from trayai.ui.chat.thinking_view import LIVE_TAIL_CHARS, ThinkingSections, repl
 class LiveAnswer:
     """Bookkeeping for one streamed answer; the view schedules the flushes that paint it."""
 
-    def __init__(self, message: StoredMessage, frame: QTextFrame, writer: AnswerWriter) -> None:
+    def __init__(
+        self,
+        message: StoredMessage,
+        frame: QTextFrame,
+        writer: AnswerWriter,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.message = message
+        self._clock = clock
+        self.started = clock()  # Send: the wait line counts from here
         self.frame = frame
         self.writer = writer
         self.pending: list[str] = []
@@ -26,35 +40,64 @@ class LiveAnswer:
         self.thinking_started: float | None = None
         self.thinking_shown = 0  # characters of thinking on screen (the live section is redrawn on change)
         self.thinking_closed = False  # collapsed to its one line: the answer started
+        self.waiting = True  # nothing has come yet: the section shows the wait line
+
+    @property
+    def model(self) -> str:
+        return str(self.message.meta.get("model") or "the model")
 
     def text(self) -> str:
         return self.writer.text.full() + "".join(self.pending)
 
     def add_thinking(self, text: str) -> None:
         if self.thinking_started is None:
-            self.thinking_started = time.monotonic()
+            self.thinking_started = self._clock()
+        self.waiting = False
         self.thinking.append(text)
 
-    def show_thinking(self, muted: str) -> None:
-        """Redraw the live section when the thinking grew (bounded: its last characters only)."""
+    def show_wait(self, muted: str, records: Sequence[ModelRecord] | None) -> None:
+        """The wait line in the section's place: "Waiting for qwen3… 4 s", or "Loading qwen3 into
+        memory… 12 s" when the server's model list says it is loading now."""
+        if not self.waiting:
+            return
+        words = wait_words(
+            Wait(phase_from_records(self.model, records), self._clock() - self.started, self.model)
+        )
+        replace_section(self.frame, f'<p style="margin:0; color:{muted}"><i>{html.escape(words)}</i></p>')
+
+    def end_wait(self) -> None:
+        """The first word (or the end) came: the wait line goes."""
+        if self.waiting:
+            self.waiting = False
+            replace_section(self.frame, "")
+
+    @property
+    def thinking_live(self) -> bool:
+        return bool(self.thinking) and not self.thinking_closed
+
+    def show_thinking(self, palette: Palette, *, tick: bool = False) -> None:
+        """Redraw the live section when the thinking grew, or on ``tick`` (its timer moved on);
+        bounded: its last characters only."""
         total = sum(len(t) for t in self.thinking)
-        if self.thinking_closed or total == self.thinking_shown:
+        if self.thinking_closed or not self.thinking or (total == self.thinking_shown and not tick):
             return
         self.thinking_shown = total
-        live = f'<p style="margin:0; color:{muted}"><small>Thinking…</small></p>' + text_html(
-            "".join(self.thinking)[-LIVE_TAIL_CHARS:], muted, limit=LIVE_TAIL_CHARS, from_end=True
+        started = self.thinking_started if self.thinking_started is not None else self.started
+        words = thinking_words(self._clock() - started, done=False)
+        live = f'<p style="margin:0; color:{palette.muted}"><small>{words}</small></p>' + text_html(
+            "".join(self.thinking)[-LIVE_TAIL_CHARS:], palette, limit=LIVE_TAIL_CHARS, from_end=True
         )
         replace_section(self.frame, live)
 
-    def close_thinking(self, seconds: float | None, sections: ThinkingSections, muted: str) -> None:
+    def close_thinking(self, seconds: float | None, sections: ThinkingSections, palette: Palette) -> None:
         """The answer started (or the stream ended): the section becomes its one line."""
         if self.thinking_closed or not self.thinking:
             return
         self.thinking_closed = True
         if seconds is None and self.thinking_started is not None:
-            seconds = time.monotonic() - self.thinking_started
+            seconds = self._clock() - self.thinking_started
         sections.remember(self.message.id, "".join(self.thinking), seconds)
-        replace_section(self.frame, sections.html(self.message.id, muted))
+        replace_section(self.frame, sections.html(self.message.id, palette))
 
 
 __all__ = ["LiveAnswer"]

@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QLabel, QStatusBar
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from trayai.core.chat.attachments import Attachment
 from trayai.core.chat.history_records import StoredMessage
 from trayai.ui.chat.attach import AttachmentTray
 from trayai.ui.chat.controller import ChatController
+from trayai.ui.chat.message_html import MessageHtml
 from trayai.ui.chat.prompt_input import PromptInput
 from trayai.ui.chat.transcript import TranscriptView
 from trayai.ui.chat.transcript_links import TranscriptAction
@@ -52,10 +53,14 @@ class MessageActions(QObject):
         self._editing: int | None = None
         self._stashed: list[Attachment] = []  # pending files set aside while a message is edited
         self._handlers: dict[TranscriptAction, Callable[[int, int], None]] = {
-            TranscriptAction.COPY: lambda mid, _i: self._copy(transcript.message_text(mid), "Message"),
-            TranscriptAction.COPY_CODE: lambda mid, i: self._copy(transcript.code_block(mid, i), "Code"),
-            TranscriptAction.COPY_THINKING: lambda mid, _i: self._copy(
-                transcript.thinking_text(mid), "Thinking"
+            TranscriptAction.COPY: lambda mid, _i: self._copy_from_button(
+                transcript.message_text(mid), TranscriptAction.COPY, mid
+            ),
+            TranscriptAction.COPY_CODE: lambda mid, i: self._copy_from_button(
+                transcript.code_block(mid, i), TranscriptAction.COPY_CODE, mid, i
+            ),
+            TranscriptAction.COPY_THINKING: lambda mid, _i: self._copy_from_button(
+                transcript.thinking_text(mid), TranscriptAction.COPY_THINKING, mid
             ),
             TranscriptAction.EDIT: lambda mid, _i: self.start_edit(mid),
             TranscriptAction.RETRY: lambda _mid, _i: self.regenerate(),
@@ -63,6 +68,10 @@ class MessageActions(QObject):
             TranscriptAction.LATEST: lambda _mid, _i: show_latest(),
             TranscriptAction.ALTERNATIVE: self._choose_alternative,
         }
+        if isinstance(parent, QWidget):  # ‹ n/m › from the keyboard, on keys desktops leave alone
+            for keys, step in zip(MessageHtml.SWITCH_KEYS, (-1, +1), strict=True):
+                shortcut = QShortcut(QKeySequence(keys), parent)
+                shortcut.activated.connect(lambda step=step: self.switch_last_alternative(step))
 
     @property
     def editing(self) -> bool:
@@ -165,7 +174,7 @@ class MessageActions(QObject):
         self._transcript.toggle_thinking(answer.id)
 
     def switch_last_alternative(self, step: int) -> None:
-        """Ctrl+Alt+Left/Right: the last answer's previous or next alternative (after Regenerate)."""
+        """Alt+[ / Alt+]: the last answer's previous or next alternative (after Regenerate)."""
         answer = self._last_answer()
         if answer is None or answer.versions < 2:
             self._status.showMessage("Regenerate the answer to get alternatives.", 3000)
@@ -184,6 +193,14 @@ class MessageActions(QObject):
         self._copy(self._transcript.last_code_block(), "Code")
 
     # ------------------------------------------------------------------ links
+
+    def _copy_from_button(
+        self, text: str | None, kind: TranscriptAction, message_id: int, index: int | None = None
+    ) -> None:
+        """A Copy button: the text to the clipboard, and "✓ Copied" where the button was."""
+        if text is not None:
+            QGuiApplication.clipboard().setText(text)
+            self._transcript.copied.show(kind, message_id, index)
 
     def _copy(self, text: str | None, what: str) -> None:
         if text is not None:

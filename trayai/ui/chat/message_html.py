@@ -8,12 +8,16 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QImage, QPalette, QTextDocument, QTextFrameFormat
+from PySide6.QtGui import QColor, QImage, QTextDocument, QTextFrameFormat
 
 from trayai.core.chat.attachments import AttachmentKind
 from trayai.core.chat.history_records import MessageStatus, StoredMessage
 from trayai.core.chat.render import MarkdownRenderer, plain_text_to_html, reply_footer
 from trayai.ui.chat.transcript_links import ActionLinks, TranscriptAction
+
+COPY_LABEL = "❐&nbsp;Copy"
+ACTION_GAP = "&nbsp;&nbsp;&nbsp;"
+ARROW_PAD = "\u00a0"  # a no-break space: HTML would fold any other space away
 
 
 class MessageHtml:
@@ -26,21 +30,19 @@ class MessageHtml:
         self._links = links
         self._document = document  # thumbnails are registered on it as resources
 
-    def frame_format(self, role: str, palette: QPalette) -> QTextFrameFormat:
-        """A message's frame: padded, the user's tinted (the base colour when the style has no other)."""
+    CARD_PADDING, CARD_GAP = 10, 6  # inside a card, and between two cards
+
+    def frame_format(self, role: str) -> QTextFrameFormat:
+        """A message's card: the theme's card colour and edge; the user's turns in their own tint."""
+        theme = self.renderer.palette.theme
         fmt = QTextFrameFormat()
-        fmt.setPadding(8)
-        fmt.setTopMargin(4)
-        fmt.setBottomMargin(4)
-        fmt.setBorder(0)
-        if role == "user":
-            base = palette.color(QPalette.ColorRole.AlternateBase)
-            highlight = palette.color(QPalette.ColorRole.Highlight)
-            tint = QColor(base)
-            if tint == palette.color(QPalette.ColorRole.Base):
-                dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
-                tint = QColor.fromHslF(highlight.hslHueF(), 0.35, 0.25 if dark else 0.94)
-            fmt.setBackground(tint)
+        fmt.setPadding(self.CARD_PADDING)
+        fmt.setTopMargin(self.CARD_GAP)
+        fmt.setBottomMargin(self.CARD_GAP)
+        fmt.setBorder(1)
+        fmt.setBorderStyle(QTextFrameFormat.BorderStyle.BorderStyle_Solid)
+        fmt.setBorderBrush(QColor(theme.card_border))
+        fmt.setBackground(QColor(theme.user_card if role == "user" else theme.card))
         return fmt
 
     def code_href(self, message_id: int, index: int) -> str:
@@ -95,50 +97,79 @@ class MessageHtml:
         muted = self.renderer.palette.muted
         return f'<p style="margin:4px 0 0 0; color:{muted}"><small>{"&nbsp; ".join(pieces)}</small></p>'
 
+    # ‹ and › take at least 24 px each: the glyph between a no-break space and the gap after each
+    # character (letter-spacing), so it sits near the middle of what can be clicked.
+    ARROW_SPACING_PX = 8
+    SWITCH_KEYS = ("Alt+[", "Alt+]")  # desktops keep Ctrl+Alt+←/→ for switching workspaces
+
+    def _arrow(self, message: StoredMessage, glyph: str, to: int, tip: str) -> str:
+        """One arrow of ‹ n/m ›: a link to alternative ``to`` where there is one, else muted text.
+        The space goes on the outer side, so the text still reads "‹ 2/3 ›"."""
+        style = f"text-decoration:none; font-size:large; letter-spacing:{self.ARROW_SPACING_PX}px"
+        text = f"{ARROW_PAD}{glyph}" if glyph == "‹" else f"{glyph}{ARROW_PAD}"
+        if 1 <= to <= message.versions:
+            href = self._links.href(TranscriptAction.ALTERNATIVE, message.id, to)
+            return f'<a href="{href}" title="{tip}" style="{style}">{text}</a>'
+        return f'<span style="{style}">{text}</span>'
+
     def _alternatives(self, message: StoredMessage) -> str:
         """ "‹ 2/3 ›": the slot's answers, the arrows links where there is one to go to."""
         here, count = message.version, message.versions
-        back = (
-            f'<a href="{self._links.href(TranscriptAction.ALTERNATIVE, message.id, here - 1)}">‹</a>'
-            if here > 1
-            else "‹"
+        back, ahead = self.SWITCH_KEYS
+        return (
+            f"{self._arrow(message, '‹', here - 1, f'Previous answer ({back})')} {here}/{count} "
+            f"{self._arrow(message, '›', here + 1, f'Next answer ({ahead})')}"
         )
-        ahead = (
-            f'<a href="{self._links.href(TranscriptAction.ALTERNATIVE, message.id, here + 1)}">›</a>'
-            if here < count
-            else "›"
-        )
-        return f"{back} {here}/{count} {ahead}"
+
+    def action(self, kind: TranscriptAction, message_id: int, label: str, tip: str) -> str:
+        """One action under a message, drawn as a small button: a glyph and a word, a tooltip."""
+        href = self._links.href(kind, message_id)
+        return f'<a href="{href}" title="{tip}" style="text-decoration:none">{label}</a>'
 
     def tail(self, message: StoredMessage) -> str:
-        """Error box, footer and action links under a message."""
+        """Error box, footer and action buttons under a message."""
         palette = self.renderer.palette
-        links = self._links
         out = ""
         error = message.meta.get("error")
         if message.status == MessageStatus.ERROR and isinstance(error, dict):
             text = html.escape(str(error.get("message", "The request failed")))
             hint = html.escape(str(error.get("hint", "")))
-            colour = "#ff8080" if palette.dark else "#b00020"
+            colour = palette.error
+            retry = self.action(TranscriptAction.RETRY, message.id, "↻&nbsp;Retry", "Send the question again")
             out += (
                 f'<table width="100%" cellpadding="6" cellspacing="0" style="border: 1px solid {colour}">'
                 f'<tr><td><span style="color:{colour}"><b>{text}</b></span>'
                 f"{'<br>' + hint if hint else ''}"
-                f"<br>{links.anchor(TranscriptAction.RETRY, 'Retry', message.id)}</td></tr></table>"
+                f"<br>{retry}</td></tr></table>"
             )
-        actions = [links.anchor(TranscriptAction.COPY, "Copy", message.id)]
+        actions = [self.action(TranscriptAction.COPY, message.id, COPY_LABEL, "Copy this message")]
         if message.role == "user":
-            actions.append(links.anchor(TranscriptAction.EDIT, "Edit", message.id))
+            actions.append(
+                self.action(
+                    TranscriptAction.EDIT, message.id, "✎&nbsp;Edit", "Edit and send again (Ctrl+E: the last)"
+                )
+            )
         if message.role == "assistant" and message.thinking:
-            actions.append(links.anchor(TranscriptAction.COPY_THINKING, "Copy thinking", message.id))
+            actions.append(
+                self.action(
+                    TranscriptAction.COPY_THINKING, message.id, "❐&nbsp;Copy thinking", "Copy the thinking"
+                )
+            )
         if message.role == "assistant" and message.status != MessageStatus.ERROR:
-            actions.append(links.anchor(TranscriptAction.REGENERATE, "Regenerate", message.id))
+            actions.append(
+                self.action(
+                    TranscriptAction.REGENERATE,
+                    message.id,
+                    "↻&nbsp;Regenerate",
+                    "Answer again (Ctrl+Shift+R)",
+                )
+            )
         if message.role == "assistant" and message.versions > 1:
             actions.insert(0, self._alternatives(message))
         footer = reply_footer(message.meta, message.status) if message.role == "assistant" else ""
-        line = " · ".join(actions)
+        line = ACTION_GAP.join(actions)
         if footer:
-            line = f"{html.escape(footer)} · {line}"
+            line = f"{html.escape(footer)}{ACTION_GAP}{line}"
         out += f'<p style="margin:0; color:{palette.muted}"><small>{line}</small></p>'
         return out
 

@@ -4,6 +4,7 @@ Markdown, never HTML from the model); bounded work per update.
 
 The section is the blocks of the frame marked with :data:`THINKING_STATE`, right after the header,
 so it can be replaced without touching the answer below it (the answer's own cursors move along).
+Thinking text sits in its own bordered, tinted box (a one-cell table) so it never runs into the answer.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import html
 
 from PySide6.QtGui import QTextCursor, QTextFrame
 
+from trayai.core.chat.render import Palette
+from trayai.core.chat.waiting import thinking_words
 from trayai.ui.chat.transcript_links import ActionLinks, TranscriptAction
 
 THINKING_STATE = 0x7417  # QTextBlock user state of the thinking section's blocks
@@ -20,17 +23,34 @@ EXPANDED_CHARS = 200_000  # an expanded section shows this much; Copy thinking g
 
 
 def collapsed_html(link: str, seconds: float | None, muted: str, *, expanded: bool) -> str:
-    took = f"Thought for {seconds:.1f} s" if seconds is not None else "Thinking"
+    took = thinking_words(seconds, done=True) if seconds is not None else "Thinking"
     arrow = "▾" if expanded else "▸"
     return f'<p style="margin:0; color:{muted}"><small><a href="{link}">{arrow} {took}</a></small></p>'
 
 
-def text_html(text: str, muted: str, *, limit: int, from_end: bool) -> str:
-    """The thinking as an escaped, muted paragraph; cut to ``limit`` characters (its end or start)."""
+def text_html(text: str, palette: Palette, *, limit: int, from_end: bool) -> str:
+    """The thinking as escaped, muted text in its own bordered, tinted box; cut to ``limit``
+    characters (its end or start)."""
     if len(text) > limit:
         text = "…" + text[-limit:] if from_end else text[:limit] + "…"
     body = html.escape(text).replace("\n", "<br>")
-    return f'<p style="margin:0; color:{muted}; white-space: pre-wrap"><i>{body}</i></p>'
+    return (
+        f'<table width="100%" cellpadding="8" cellspacing="0" bgcolor="{palette.thinking_background}" '
+        f'style="border: 1px solid {palette.thinking_border}; border-collapse: collapse; '
+        f'margin-top: 4px; margin-bottom: 6px">'
+        f'<tr><td bgcolor="{palette.thinking_background}">'
+        f'<p style="margin:0; color:{palette.muted}; white-space: pre-wrap"><i>{body}</i></p>'
+        "</td></tr></table>"
+    )
+
+
+def mark_section(cursor: QTextCursor, start: int) -> None:
+    """Mark the blocks from ``start`` to ``cursor`` (just inserted) as the thinking section."""
+    document = cursor.document()
+    block = document.findBlock(start)
+    while block.isValid() and block.position() <= cursor.position():
+        block.setUserState(THINKING_STATE)
+        block = block.next()
 
 
 def replace_section(frame: QTextFrame, section_html: str) -> None:
@@ -52,17 +72,15 @@ def replace_section(frame: QTextFrame, section_html: str) -> None:
         cursor.setPosition(start - 1)  # from the end of the header: the section's blocks go whole
         cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
+        cursor.block().setUserState(-1)  # the header took the removed blocks' state when they merged
     else:
         cursor.setPosition(header.position() + header.length() - 1)
     if not section_html:
         return
-    first = cursor.position()
     cursor.insertBlock()
+    first = cursor.position()
     cursor.insertHtml(section_html)
-    marked = document.findBlock(first).next()
-    while marked.isValid() and marked.position() <= cursor.position():
-        marked.setUserState(THINKING_STATE)
-        marked = marked.next()
+    mark_section(cursor, first)
 
 
 class ThinkingSections:
@@ -96,14 +114,14 @@ class ThinkingSections:
         else:
             self._open.add(message_id)
 
-    def html(self, message_id: int, muted: str) -> str:
+    def html(self, message_id: int, palette: Palette) -> str:
         """The collapsed line, and the text too when this message's thinking is expanded."""
         text, seconds = self._texts.get(message_id, ("", None))
         expanded = message_id in self._open
         link = self._links.href(TranscriptAction.THINKING, message_id)
-        out = collapsed_html(link, seconds, muted, expanded=expanded)
+        out = collapsed_html(link, seconds, palette.muted, expanded=expanded)
         if expanded:
-            out += text_html(text, muted, limit=EXPANDED_CHARS, from_end=False)
+            out += text_html(text, palette, limit=EXPANDED_CHARS, from_end=False)
         return out
 
 
@@ -113,6 +131,7 @@ __all__ = [
     "THINKING_STATE",
     "ThinkingSections",
     "collapsed_html",
+    "mark_section",
     "replace_section",
     "text_html",
 ]

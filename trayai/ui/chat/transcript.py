@@ -6,6 +6,8 @@ message looks like is ``message_html.py``; the app's own links are ``transcript_
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QEvent, QTimer, QUrl, Signal
@@ -23,14 +25,12 @@ from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
 
 from trayai.core.chat.history_records import StoredMessage
 from trayai.core.chat.render import MarkdownRenderer, Palette
+from trayai.core.net.backends.records import ModelRecord
 from trayai.ui.chat.answer_writer import AnswerWriter, fresh_block
+from trayai.ui.chat.copied_buttons import CopiedButtons
 from trayai.ui.chat.live_answer import LiveAnswer
 from trayai.ui.chat.message_html import MessageHtml
-from trayai.ui.chat.thinking_view import (
-    THINKING_STATE,
-    ThinkingSections,
-    replace_section,
-)
+from trayai.ui.chat.thinking_view import ThinkingSections, mark_section, replace_section
 from trayai.ui.chat.transcript_links import ACTION_SCHEME, ActionLinks, TranscriptAction
 
 
@@ -42,6 +42,7 @@ class TranscriptView(QTextBrowser):
     palette_changed = Signal()  # the desktop switched light/dark: the owner re-renders
 
     FLUSH_INTERVAL_MS = 16
+    TICK_INTERVAL_MS = 1000  # the wait line and the live thinking timer count whole seconds
     READABLE_WIDTH = 880  # on a wide window the text keeps a readable line length, centred
     # A finished answer up to this long is drawn again whole (tens of ms); a longer one keeps what was
     # painted as it streamed, where lists are numbered right too (the end of a long answer stays fast).
@@ -68,6 +69,13 @@ class TranscriptView(QTextBrowser):
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(self.FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self.flush)
+        # Between Send and the first word, and while thinking streams: a line that counts seconds.
+        self.tick_timer = QTimer(self)
+        self.tick_timer.setInterval(self.TICK_INTERVAL_MS)
+        self.tick_timer.timeout.connect(self._tick)
+        self.clock: Callable[[], float] = time.monotonic
+        self.copied = CopiedButtons(self.document(), self.links, self)  # "✓ Copied" for a moment
+        self._model_records: Callable[[], Sequence[ModelRecord] | None] = lambda: None
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.flush_count = 0
 
@@ -103,6 +111,11 @@ class TranscriptView(QTextBrowser):
         elif scheme in ("http", "https"):
             QDesktopServices.openUrl(url)
 
+    def set_model_records(self, source: Callable[[], Sequence[ModelRecord] | None]) -> None:
+        """Where the wait line asks for the active server's models now (the monitor's last snapshot):
+        "Loading qwen3 into memory…" only when they say so; None (the default) → "Waiting for…"."""
+        self._model_records = source
+
     # ------------------------------------------------------------------ palette
 
     @property
@@ -125,6 +138,8 @@ class TranscriptView(QTextBrowser):
 
     def clear_messages(self) -> None:
         self._flush_timer.stop()
+        self.tick_timer.stop()
+        self.copied.clear()
         self._stream = None
         self._frames.clear()
         self._contents.clear()
@@ -204,7 +219,7 @@ class TranscriptView(QTextBrowser):
 
     def _insert_message(self, cursor: QTextCursor, message: StoredMessage) -> QTextFrame:
         """Insert one message as a frame at ``cursor``; the cursor ends after the frame."""
-        frame = cursor.insertFrame(self._html.frame_format(message.role, self.palette()))
+        frame = cursor.insertFrame(self._html.frame_format(message.role))
         frame_format = frame.frameFormat()
         frame_format.setProperty(QTextFormat.Property.UserProperty, message.id)
         frame.setFrameFormat(frame_format)
@@ -216,11 +231,9 @@ class TranscriptView(QTextBrowser):
                 message.id, message.thinking, seconds if isinstance(seconds, (int, float)) else None
             )
             fresh_block(inner)
-            inner.insertHtml(self._thinking.html(message.id, self.renderer.palette.muted))
-            block = inner.block()
-            block.setUserState(THINKING_STATE)
-            if self._thinking.is_open(message.id):
-                block.previous().setUserState(THINKING_STATE)
+            start = inner.position()
+            inner.insertHtml(self._thinking.html(message.id, self.renderer.palette))
+            mark_section(inner, start)
         if message.role == "assistant" and len(message.content) > AnswerWriter.BLOCK_MARKDOWN_LIMIT:
             # A long answer goes through the same writer as a streamed one (plain text for huge
             # blocks, no highlighting of megabytes of code), all at once.
@@ -263,7 +276,7 @@ class TranscriptView(QTextBrowser):
         self._thinking.toggle(message_id)
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
-        replace_section(frame, self._thinking.html(message_id, self.renderer.palette.muted))
+        replace_section(frame, self._thinking.html(message_id, self.renderer.palette))
         cursor.endEditBlock()
 
     def add_thinking(self, text: str) -> None:
@@ -271,12 +284,12 @@ class TranscriptView(QTextBrowser):
         stream = self._stream
         if stream is None or not text or stream.final is not None:
             return
-        stream.add_thinking(text)
+        stream.add_thinking(text)  # the wait line gives way to the live thinking at the next flush
         if not self._flush_timer.isActive():
             self._flush_timer.start()
 
     def _close_thinking(self, stream: LiveAnswer, seconds: float | None) -> None:
-        stream.close_thinking(seconds, self._thinking, self.renderer.palette.muted)
+        stream.close_thinking(seconds, self._thinking, self.renderer.palette)
 
     def _writer(self, frame: QTextFrame, start: int, message_id: int, codes: list[str]) -> AnswerWriter:
         return AnswerWriter(frame, start, self.renderer, codes, lambda i: self._html.code_href(message_id, i))
@@ -293,14 +306,17 @@ class TranscriptView(QTextBrowser):
         at_bottom = self._at_bottom()
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        frame = cursor.insertFrame(self._html.frame_format("assistant", self.palette()))
+        frame = cursor.insertFrame(self._html.frame_format("assistant"))
         inner = frame.firstCursorPosition()
         inner.insertHtml(self._html.header(message))
         inner.insertBlock()
         codes: list[str] = []
-        self._stream = LiveAnswer(message, frame, self._writer(frame, inner.position(), message.id, codes))
+        writer = self._writer(frame, inner.position(), message.id, codes)
+        self._stream = LiveAnswer(message, frame, writer, self.clock)
         self._frames[message.id] = frame
         self._codes[message.id] = codes
+        self._stream.show_wait(self.renderer.palette.muted, self._records())
+        self.tick_timer.start()
         if at_bottom:
             self.scroll_to_bottom()
 
@@ -308,9 +324,11 @@ class TranscriptView(QTextBrowser):
         stream = self._stream
         if stream is None or not text or stream.final is not None:
             return
-        if stream.thinking and not stream.thinking_closed:
+        if stream.waiting or stream.thinking_live:
+            self.tick_timer.stop()
             cursor = QTextCursor(self.document())
             cursor.beginEditBlock()
+            stream.end_wait()
             self._close_thinking(stream, None)
             cursor.endEditBlock()
         stream.pending.append(text)
@@ -333,13 +351,33 @@ class TranscriptView(QTextBrowser):
             stream.pending.clear()
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
-        stream.show_thinking(self.renderer.palette.muted)
+        stream.show_thinking(self.renderer.palette)
         more = stream.writer.step()
         cursor.endEditBlock()
         if more:
             self._flush_timer.start()
         elif stream.final is not None:
             self._finalize(stream)
+        if at_bottom:
+            self.scroll_to_bottom()
+
+    def _records(self) -> Sequence[ModelRecord] | None:
+        return self._model_records()
+
+    def _tick(self) -> None:
+        """Each second: the wait line's or the live thinking's seconds move on."""
+        stream = self._stream
+        if stream is None or stream.final is not None or not (stream.waiting or stream.thinking_live):
+            self.tick_timer.stop()
+            return
+        at_bottom = self._at_bottom()
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        if stream.waiting:
+            stream.show_wait(self.renderer.palette.muted, self._records())
+        else:
+            stream.show_thinking(self.renderer.palette, tick=True)
+        cursor.endEditBlock()
         if at_bottom:
             self.scroll_to_bottom()
 
@@ -357,6 +395,12 @@ class TranscriptView(QTextBrowser):
         if stream is None or stream.message.id != message.id or stream.final is not None:
             return
         self._flush_timer.stop()
+        self.tick_timer.stop()
+        if stream.waiting:  # failed, stopped or answered whole: the wait line goes
+            cursor = QTextCursor(self.document())
+            cursor.beginEditBlock()
+            stream.end_wait()
+            cursor.endEditBlock()
         # Whatever was not delivered as deltas (e.g. a non-streamed reply) is in message.content.
         delivered = stream.writer.text.length + sum(len(p) for p in stream.pending)
         if len(message.content) > delivered:
