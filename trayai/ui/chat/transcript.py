@@ -12,16 +12,13 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QTimer, QUrl, Signal
 from PySide6.QtGui import (
-    QColor,
     QDesktopServices,
     QPalette,
     QResizeEvent,
-    QTextCharFormat,
     QTextCursor,
-    QTextFormat,
     QTextFrame,
 )
-from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
+from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from trayai.core.chat.history_records import StoredMessage
 from trayai.core.chat.render import MarkdownRenderer, Palette
@@ -29,9 +26,11 @@ from trayai.core.net.backends.records import ModelRecord
 from trayai.ui.chat.answer_writer import AnswerWriter, fresh_block
 from trayai.ui.chat.copied_buttons import CopiedButtons
 from trayai.ui.chat.live_answer import LiveAnswer
+from trayai.ui.chat.message_frame import insert_message
 from trayai.ui.chat.message_html import MessageHtml
-from trayai.ui.chat.thinking_view import ThinkingSections, mark_section, replace_section
+from trayai.ui.chat.thinking_view import ThinkingSections, replace_section
 from trayai.ui.chat.transcript_links import ACTION_SCHEME, ActionLinks, TranscriptAction
+from trayai.ui.chat.transcript_search import highlight, reveal
 
 
 class TranscriptView(QTextBrowser):
@@ -219,45 +218,10 @@ class TranscriptView(QTextBrowser):
 
     def _insert_message(self, cursor: QTextCursor, message: StoredMessage) -> QTextFrame:
         """Insert one message as a frame at ``cursor``; the cursor ends after the frame."""
-        frame = cursor.insertFrame(self._html.frame_format(message.role))
-        frame_format = frame.frameFormat()
-        frame_format.setProperty(QTextFormat.Property.UserProperty, message.id)
-        frame.setFrameFormat(frame_format)
-        inner = frame.firstCursorPosition()
-        inner.insertHtml(self._html.header(message))
-        if message.role == "assistant" and message.thinking:
-            seconds = message.meta.get("thinking_s")
-            self._thinking.remember(
-                message.id, message.thinking, seconds if isinstance(seconds, (int, float)) else None
-            )
-            fresh_block(inner)
-            start = inner.position()
-            inner.insertHtml(self._thinking.html(message.id, self.renderer.palette))
-            mark_section(inner, start)
-        if message.role == "assistant" and len(message.content) > AnswerWriter.BLOCK_MARKDOWN_LIMIT:
-            # A long answer goes through the same writer as a streamed one (plain text for huge
-            # blocks, no highlighting of megabytes of code), all at once.
-            fresh_block(inner)
-            codes: list[str] = []
-            writer = self._writer(frame, inner.position(), message.id, codes)
-            writer.add(message.content)
-            writer.finish()
-            while writer.step():
-                pass
-            inner = self._cursor_at(frame.lastPosition())
-            if inner.block().length() > 1:
-                fresh_block(inner)
-        else:
-            body, codes = self._html.body(message)
-            if body:
-                fresh_block(inner)
-                inner.insertHtml(body)
-            fresh_block(inner)
-        inner.insertHtml(self._html.tail(message))
+        frame, codes = insert_message(cursor, message, self._html, self._thinking, self._writer)
         self._frames[message.id] = frame
         self._contents[message.id] = message.content
         self._codes[message.id] = codes
-        cursor.setPosition(frame.lastPosition() + 1)
         return frame
 
     # ------------------------------------------------------------------ thinking
@@ -315,7 +279,7 @@ class TranscriptView(QTextBrowser):
         self._stream = LiveAnswer(message, frame, writer, self.clock)
         self._frames[message.id] = frame
         self._codes[message.id] = codes
-        self._stream.show_wait(self.renderer.palette.muted, self._records())
+        self._stream.show_wait(self.renderer.palette.muted, self._model_records())
         self.tick_timer.start()
         if at_bottom:
             self.scroll_to_bottom()
@@ -361,9 +325,6 @@ class TranscriptView(QTextBrowser):
         if at_bottom:
             self.scroll_to_bottom()
 
-    def _records(self) -> Sequence[ModelRecord] | None:
-        return self._model_records()
-
     def _tick(self) -> None:
         """Each second: the wait line's or the live thinking's seconds move on."""
         stream = self._stream
@@ -374,7 +335,7 @@ class TranscriptView(QTextBrowser):
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
         if stream.waiting:
-            stream.show_wait(self.renderer.palette.muted, self._records())
+            stream.show_wait(self.renderer.palette.muted, self._model_records())
         else:
             stream.show_thinking(self.renderer.palette, tick=True)
         cursor.endEditBlock()
@@ -481,35 +442,10 @@ class TranscriptView(QTextBrowser):
     def scroll_to_message(self, message_id: int, words: list[str] | None = None) -> bool:
         """Bring a message into view and highlight ``words`` in it (search hits)."""
         frame = self._frames.get(message_id)
-        if frame is None:
-            return False
-        cursor = QTextCursor(self.document())
-        cursor.setPosition(frame.firstPosition())
-        rect = self.document().documentLayout().frameBoundingRect(frame)
-        self.verticalScrollBar().setValue(max(0, int(rect.top()) - 8))
-        self.highlight_words(words or [], frame)
-        return True
+        return frame is not None and reveal(self, frame, words or [])
 
     def highlight_words(self, words: list[str], frame: QTextFrame | None = None) -> int:
-        selections: list[QTextEdit.ExtraSelection] = []
-        fmt = QTextCharFormat()
-        fmt.setBackground(QColor("#ffd54f"))
-        fmt.setForeground(QColor("#000000"))
-        doc = self.document()
-        start = frame.firstPosition() if frame is not None else 0
-        end = frame.lastPosition() if frame is not None else doc.characterCount()
-        for word in words:
-            if not word:
-                continue
-            cursor = doc.find(word, start)
-            while not cursor.isNull() and cursor.selectionStart() < end:
-                selection = QTextEdit.ExtraSelection()
-                selection.cursor = cursor
-                selection.format = fmt
-                selections.append(selection)
-                cursor = doc.find(word, cursor)
-        self.setExtraSelections(selections)
-        return len(selections)
+        return highlight(self, words, frame)
 
     # ------------------------------------------------------------------ scrolling
 
