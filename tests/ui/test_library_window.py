@@ -5,7 +5,11 @@ network, the search, "Use it now", and the tray item that opens the one window."
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -190,6 +194,8 @@ def test_get_downloads_with_progress_verifies_and_offers_use_it_now_and_remove(
         await until(lambda: opened.served, what="the built-in side to be asked")
         assert opened.served == [dest.stem]
         await until(lambda: controls.detail.text().startswith("Ready:"), what="the ready line")
+        small.restyle()  # a redraw (an appearance change) keeps what Use it now said
+        assert controls.detail.text().startswith("Ready:")
 
         controls.remove_button.click()  # asks first
         assert controls.confirm_button.isVisible() and dest.is_file()
@@ -410,5 +416,76 @@ def test_the_tray_item_opens_one_window_made_on_first_use(make_app: Any, run: An
         item.trigger()
         assert app.library.window is window and window.isVisible()  # the same one, raised
         await until(lambda: window.rows, what="the catalog judged")
+
+    run(go())
+
+
+def test_the_tray_imports_nothing_of_the_window_until_it_opens() -> None:
+    """The tray stays light: only the opener is loaded with the app (no catalog, Hub or download code)."""
+    code = (
+        "import sys, trayai.ui.app\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('trayai.ui.library.', 'trayai.core.library.',"
+        " 'huggingface_hub', 'psutil'))))"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert ast.literal_eval(done.stdout.strip()) == ["trayai.ui.library.opener"]
+
+
+@pytest.mark.integration
+# A kept-alive connection the restarted built-in server closed is sent again: when, depends on timing.
+@pytest.mark.expect_log("trayai.core.net.transport", "dropped the request before answering", optional=True)
+def test_a_new_user_gets_a_model_and_the_next_question_is_answered_by_it(
+    hub: FakeHub, make_app: Any, run: Any, tmp_path: Path
+) -> None:
+    """Tray ▸ Get models… → Get → verified → Use it now → the real built-in server answers with it."""
+    from tests.support.ports import free_port
+    from trayai.core.net.wire import GenerationOptions
+    from trayai.core.settings.config import Profile
+    from trayai.core.status import ServerState
+
+    port = free_port()
+    settings = Settings()
+    settings.profiles = [Profile(name="Built-in", base_url=f"http://127.0.0.1:{port}/v1")]
+    settings.active_profile = "Built-in"
+    settings.poll_interval = 1.0
+    settings.builtin_server.port = port
+    settings.builtin_server.models_dir = str(tmp_path / "models")
+    settings.builtin_server.context_size = 1024
+    app = make_app(settings)
+
+    async def go() -> None:
+        task = asyncio.ensure_future(app.run())
+        app.builtin.start()
+        await until(lambda: app.monitor.state is ServerState.READY, 60, "SmolLM2, the bundled model")
+        app.tray.refresh_menu()
+        next(a for a in app.tray.menu.actions() if a.objectName() == "library").trigger()
+        window = app.library.window
+        assert window is not None
+        await until(lambda: window.rows, 30, "the catalog judged for this machine")
+        small = serve_small(hub, window)
+        small.controls.get_button.click()
+        await until(lambda: phase(window, small) is Phase.DONE, 60, "the download")
+        assert small.controls.line.text() == "Downloaded ✓ (sha256 checked)"
+        name = Path(small.target.file_name).stem
+        small.controls.use_button.click()
+        assert small.controls.detail.text() == f"Starting the built-in server with {name}…"
+        await until(lambda: small.controls.detail.text().startswith("Ready:"), 90, "the server with it")
+        await until(
+            lambda: app.monitor.report is not None and app.monitor.report.resolved_model == name,
+            60,
+            "the tray to follow",
+        )
+        active = app.session.active
+        assert active.model == name
+        answer = await active.client.complete(
+            [{"role": "user", "content": "Say hello."}], model=name, options=GenerationOptions(max_tokens=8)
+        )
+        assert answer.model == name and answer.text
+        app.tray.refresh_menu()
+        server_menu = app.tray.menu.findChild(QMenu, "server")
+        assert server_menu is not None and name in [a.text() for a in server_menu.actions()]
+        app.request_quit()
+        assert await task == 0
 
     run(go())

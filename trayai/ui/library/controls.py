@@ -85,6 +85,7 @@ class DownloadControls(QWidget):
         self.keep_button.clicked.connect(lambda: self._confirming(ask=False))
         self.confirm_button.clicked.connect(self._on_confirm)
         self._asking = False
+        self._use_note = ("", "muted")  # what Use it now said last (kept across redraws)
         self.show_status(self.status)
 
     def _button(self, flow: FlowLayout, text: str, pixmap: QStyle.StandardPixmap, tip: str) -> QPushButton:
@@ -119,8 +120,11 @@ class DownloadControls(QWidget):
         self.line.setText(line)
         self.line.setStyleSheet(text_style(kind) if kind else "")
         self.line.setVisible(bool(line))
+        detail_kind = "muted"
+        if phase is Phase.DONE and not self._asking and self._use_note[0]:
+            detail, detail_kind = self._use_note
         self.detail.setText(detail)
-        self.detail.setStyleSheet(text_style("muted"))
+        self.detail.setStyleSheet(text_style(detail_kind))
         self.detail.setVisible(bool(detail))
         if phase is Phase.DOWNLOADING and status.progress is not None:
             self.bar.setRange(0, 1000)
@@ -151,6 +155,7 @@ class DownloadControls(QWidget):
 
     def show_use(self, text: str, kind: str = "muted", *, busy: bool = False) -> None:
         """What "Use it now" is doing: starting the server, ready, or why it could not."""
+        self._use_note = (text, kind)
         self.detail.setText(text)
         self.detail.setStyleSheet(text_style(kind))
         self.detail.setVisible(bool(text))
