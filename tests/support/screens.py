@@ -314,6 +314,11 @@ def library_screens(out: Path, theme: str, folder: Path) -> list[str]:
     path = out / f"library-more-{theme}-{scale}x.png"
     window.grab().save(str(path))
     shots.append(str(path))
+    window.scroller.verticalScrollBar().setValue(window.toggle.y() - 200)  # the models that do not fit
+    settle(window)
+    path = out / f"library-too-large-{theme}-{scale}x.png"
+    window.grab().save(str(path))
+    shots.append(str(path))
     loop.run_until_complete(window.shutdown())
     window.close()
     loop.close()  # joins its worker threads: a QThread left running aborts the program at exit
