@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QUrl
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -58,7 +58,8 @@ class LibrarySources:
 
 
 class LibraryWindow(QWidget):
-    """The one "Get models" window (``ui/library/opener.py`` keeps it)."""
+    """The one "Get models" window. Closing only hides it: ``ui/library/opener.py`` keeps it until the app
+    quits, so downloads go on."""
 
     DEFAULT_SIZE = (760, 720)
     MINIMUM_WIDTH = 480
@@ -203,7 +204,7 @@ class LibraryWindow(QWidget):
         self._controls.setdefault(target.key, []).append((controls, target))
         controls.get_clicked.connect(lambda: self.downloads.get(target))
         controls.cancel_clicked.connect(lambda: self.downloads.cancel(target))
-        controls.remove_clicked.connect(lambda: self._remove(target))
+        controls.remove_clicked.connect(lambda: self.downloads.remove(target))
         controls.use_clicked.connect(lambda: self._use(controls, target))
         controls.help_clicked.connect(lambda help_: self._help(help_, target))
         controls.show_status(self.downloads.status(target))
@@ -220,10 +221,6 @@ class LibraryWindow(QWidget):
         )
         self.count.setVisible(count > 0)
         self.setWindowTitle("Get models — trayai" + (f" ({count} downloading)" if count else ""))
-
-    def _remove(self, target: Target) -> None:
-        self.downloads.remove(target)
-        self._on_changed(target.key)
 
     def _help(self, help_: Help, target: Target) -> None:
         if help_ is Help.RETRY:
@@ -284,10 +281,6 @@ class LibraryWindow(QWidget):
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
             self.restyle()
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        """Closing hides: downloads go on (the tray's opener keeps the window until the app quits)."""
-        event.accept()
 
     async def shutdown(self) -> None:
         """The app quits: stop every task and wait until each download has left its part to resume."""
