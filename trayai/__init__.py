@@ -9,6 +9,7 @@ def __getattr__(name: str) -> str:
     a checkout used without installing it has no metadata, and says so rather than guess."""
     if name != "__version__":
         raise AttributeError(f"module 'trayai' has no attribute {name!r}")
+    # lazy: importlib is loaded only when used: start-up time and memory
     from importlib.metadata import PackageNotFoundError, version
 
     try:

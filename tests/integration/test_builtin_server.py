@@ -14,9 +14,10 @@ import pytest
 
 from tests.support.ports import free_port
 from tests.support.waiting import wait_until
-from trayai.core.embedded import EmbeddedServer, bundled_model_path, list_models_sync
+from trayai.core.embedded import EmbeddedServer, bundled_model_path
 from trayai.core.error_catalog import ErrorCode
 from trayai.core.errors import TrayaiError
+from trayai.core.loopback import list_models_sync
 from trayai.core.net.client import Endpoint, GenerationOptions, ModelClient
 from trayai.core.settings.config import BuiltinServerSettings
 from trayai.core.status import ServerState, probe

@@ -19,7 +19,8 @@ import pytest
 
 from tests.support.ports import free_port
 from trayai.cli import main
-from trayai.core.embedded import EmbeddedServer, bundled_model_path, list_models_sync
+from trayai.core.embedded import EmbeddedServer, bundled_model_path
+from trayai.core.loopback import list_models_sync
 from trayai.core.net.client import Endpoint, GenerationOptions, ModelClient, StreamResult
 from trayai.core.settings.config import BuiltinServerSettings
 

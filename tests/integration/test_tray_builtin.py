@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.ports import free_port
 from tests.support.waiting import wait_until
-from trayai.core.embedded import list_models_sync
+from trayai.core.loopback import list_models_sync
 from trayai.core.paths import AppPaths
 from trayai.core.settings.config import Profile, Settings
 from trayai.core.settings.store import ConfigStore

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette, QPixmap
+from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
@@ -35,7 +35,9 @@ from trayai.core.paths import AppPaths
 from trayai.core.settings.config import Preset, Settings
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
 from trayai.core.settings.store import ConfigStore, LoadedConfig
+from trayai.core.theme import Appearance
 from trayai.ui.chat.controller import ChatController, ChatTarget
+from trayai.ui.theme import AppearanceKeeper
 
 ANSWER = """Here is a function that adds two numbers:
 
@@ -47,26 +49,6 @@ def add(a: int, b: int) -> int:
 It works for **any** integers, and `add(2, 3)` gives `5`.
 """
 THOUGHT = "The user wants a small Python function. Type hints help; keep it short."
-
-
-def dark_palette() -> QPalette:
-    palette = QPalette()
-    for role, colour in (
-        (QPalette.ColorRole.Window, "#2b2b2b"),
-        (QPalette.ColorRole.WindowText, "#e6e6e6"),
-        (QPalette.ColorRole.Base, "#1e1e1e"),
-        (QPalette.ColorRole.AlternateBase, "#2a2d32"),
-        (QPalette.ColorRole.Text, "#e6e6e6"),
-        (QPalette.ColorRole.Button, "#353535"),
-        (QPalette.ColorRole.ButtonText, "#e6e6e6"),
-        (QPalette.ColorRole.Highlight, "#3d6fb6"),
-        (QPalette.ColorRole.HighlightedText, "#ffffff"),
-        (QPalette.ColorRole.PlaceholderText, "#9a9a9a"),
-        (QPalette.ColorRole.Link, "#8ab4f8"),
-        (QPalette.ColorRole.Mid, "#6a6a6a"),
-    ):
-        palette.setColor(role, QColor(colour))
-    return palette
 
 
 def demo_history(folder: Path) -> tuple[HistoryStore, int]:
@@ -339,8 +321,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             print(json.dumps(narrow_screens(out, Path(tmp))))
         return
-    if theme == "dark":
-        app.setPalette(dark_palette())
+    AppearanceKeeper(app).apply(Appearance(theme))  # the app's own light or dark palette
+    from tests.support.screen_set import picker_open, prompt_with_chip, settings_pages, tray_menu
     from trayai.core.net.client import Endpoint, ModelClient
     from trayai.ui.chat.window import ChatWindow
     from trayai.ui.prompt.window import QuickPromptWindow
@@ -366,6 +348,8 @@ def main() -> None:
         prompt.input.setPlainText("Explain what a closure is")
         app.processEvents()
         prompt.grab().save(str(out / f"prompt-{suffix}.png"))
+        prompt.input.clear()
+        written = prompt_with_chip(app, prompt, prompt.summon, out, suffix)
         dialog = SettingsDialog(
             LoadedConfig(Settings()), SecretStore(MemoryKeyring()), ConfigStore(AppPaths.from_env())
         )
@@ -373,6 +357,10 @@ def main() -> None:
         dialog.show()
         app.processEvents()
         dialog.grab().save(str(out / f"settings-{suffix}.png"))
+        written += settings_pages(app, dialog, out, suffix)
+        written += tray_menu(app, out, suffix)
+        written += picker_open(app, out, suffix)
+        (out / f"more-{suffix}.txt").write_text("\n".join(written) + "\n")
         for widget in (dialog, prompt, window):
             widget.close()
         store.close()

@@ -21,6 +21,31 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+@dataclass(frozen=True)
+class ScriptedCall:
+    """A tool call the scripted model makes: ``arguments`` is sent as written (may be invalid JSON)."""
+
+    name: str
+    arguments: str = "{}"
+    id: str | None = None  # None: call_<n>
+
+    def entry(self, index: int) -> dict[str, Any]:
+        return {
+            "id": self.id or f"call_{index}",
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+    def fragments(self, index: int, pieces: int) -> list[dict[str, Any]]:
+        """The call as streamed deltas: id and name first, then the arguments in ``pieces`` parts."""
+        first = {"index": index, "id": self.id or f"call_{index}", "type": "function"}
+        parts = [{**first, "function": {"name": self.name, "arguments": ""}}]
+        size = max(1, -(-len(self.arguments) // max(1, pieces)))
+        for start in range(0, len(self.arguments), size):
+            parts.append({"index": index, "function": {"arguments": self.arguments[start : start + size]}})
+        return parts
+
+
 @dataclass
 class Reply:
     """What the next chat completion(s) (or the models listing) should do."""
@@ -59,6 +84,12 @@ class Reply:
     reasoning_field: str = "reasoning_content"
     # The ``model`` the answer names, whatever was asked (a single-model server answers as itself).
     answer_model: str | None = None
+    # Tool calls made after the text: streamed as ``tool_calls`` deltas (each call's arguments in
+    # ``tool_fragments`` parts; ``interleave`` sends parallel calls' parts turn about), or as
+    # ``message.tool_calls`` when not streamed. Use :func:`tool_reply` (finish reason "tool_calls").
+    tool_calls: list[ScriptedCall] | None = None
+    tool_fragments: int = 3
+    interleave: bool = False
 
     def token_list(self) -> list[str]:
         if self.n_tokens is not None:
@@ -415,6 +446,11 @@ class _Handler(BaseHTTPRequestHandler):
                         "role": "assistant",
                         "content": "".join(tokens),
                         **({reply.reasoning_field: reply.reasoning} if reply.reasoning else {}),
+                        **(
+                            {"tool_calls": [c.entry(i) for i, c in enumerate(reply.tool_calls)]}
+                            if reply.tool_calls
+                            else {}
+                        ),
                     },
                     "finish_reason": finish,
                 }
@@ -537,6 +573,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._event(chunk({"content": token}))
                 with owner._lock:
                     owner.tokens_sent += 1
+            for part in _tool_deltas(reply):
+                self._event(chunk({"tool_calls": [part]}))
             if finish is not None:
                 self._event(chunk({}, finish))
             options = body.get("stream_options")
@@ -582,6 +620,24 @@ class _Handler(BaseHTTPRequestHandler):
             if self._client_closed(0.02):
                 raise _ClientGone
         self.close_connection = True
+
+
+def _tool_deltas(reply: Reply) -> list[dict[str, Any]]:
+    """The reply's tool calls as streamed ``tool_calls`` parts, in order or interleaved."""
+    calls = [c.fragments(i, reply.tool_fragments) for i, c in enumerate(reply.tool_calls or ())]
+    if not reply.interleave:
+        return [part for parts in calls for part in parts]
+    out: list[dict[str, Any]] = []
+    for step in range(max((len(parts) for parts in calls), default=0)):
+        out += [parts[step] for parts in calls if step < len(parts)]
+    return out
+
+
+def tool_reply(*calls: ScriptedCall, text: str = "", **fields: Any) -> Reply:
+    """A turn that ends with ``calls`` (after ``text``, maybe none), finish reason "tool_calls"."""
+    return Reply(
+        text=text, tokens=None if text else [], tool_calls=list(calls), finish_reason="tool_calls", **fields
+    )
 
 
 _BOMBS: dict[tuple[bytes, int], bytes] = {}
@@ -752,4 +808,4 @@ class ScriptedServer:
             return self._ids
 
 
-__all__ = ["RecordedRequest", "Reply", "ScriptedServer"]
+__all__ = ["RecordedRequest", "Reply", "ScriptedCall", "ScriptedServer", "tool_reply"]

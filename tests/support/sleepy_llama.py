@@ -18,7 +18,8 @@ from pathlib import Path
 
 from tests.support.ports import free_port
 from tests.support.waiting import wait_until
-from trayai.core.embedded import bundled_model_path, health_sync
+from trayai.core.embedded import bundled_model_path
+from trayai.core.loopback import health_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 

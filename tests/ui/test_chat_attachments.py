@@ -62,7 +62,7 @@ def test_dropped_text_and_image_go_as_content_parts(
     assert [a.name for a in question.attachments] == ["notes.txt", "chart.png"]
     for attachment in question.attachments:
         assert stat.S_IMODE(attachment.path.stat().st_mode) == 0o600  # the copies are user-only
-    key = QUrl(f"attachment:{rig.window.transcript._action_token}/{question.id}/1")
+    key = QUrl(f"attachment:{rig.window.transcript.links.token}/{question.id}/1")
     thumbnail = doc.resource(QTextDocument.ResourceType.ImageResource.value, key)
     assert isinstance(thumbnail, QImage) and thumbnail.width() == 64  # shown, never fetched
     # The next turn sends the same parts again (history is the source).

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import until
 from tests.ui.test_chat_window import Rig, rig, type_and_enter  # noqa: F401 - rig: a fixture
-from trayai.ui.chat.transcript import TranscriptAction
+from trayai.ui.chat.transcript_links import TranscriptAction
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 THOUGHT = "The user asks for the capital of France. That is Paris, on the Seine."

@@ -10,11 +10,12 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from trayai.core.chat.history import HistoryStore
+from trayai.ui.chat.conversations import SharedConversations
 from trayai.ui.chat.sidebar import ConversationSidebar
 
 
 def make(history: HistoryStore, qtbot: QtBot, current: int | None = None) -> ConversationSidebar:
-    sidebar = ConversationSidebar(history, lambda: current)
+    sidebar = ConversationSidebar(SharedConversations(history), lambda: current)
     qtbot.addWidget(sidebar)
     sidebar.show()
     return sidebar
@@ -93,10 +94,13 @@ def test_context_menu_actions_become_signals(history: HistoryStore, qtbot: QtBot
 
 def test_an_edited_title_is_reported_then_relisted(history: HistoryStore, qtbot: QtBot) -> None:
     conv = history.create_conversation("old title")
-    sidebar = make(history, qtbot)
+    conversations = SharedConversations(history)
+    sidebar = ConversationSidebar(conversations, lambda: None)
+    qtbot.addWidget(sidebar)
+    sidebar.show()
     sidebar.refresh()
     renamed = record(sidebar.renamed)
-    sidebar.renamed.connect(history.rename)  # as the window does
+    sidebar.renamed.connect(conversations.rename)  # as the window does (through the shared conversations)
     sidebar.conversations.item(0).setText("new title")
     assert renamed == [(conv.id, "new title")]
     qtbot.waitUntil(lambda: sidebar.conversations.item(0).text() == "new title")
@@ -117,7 +121,7 @@ def test_headings_group_the_list_and_pinning_moves_a_chat_up(qtbot: QtBot, tmp_p
     store = HistoryStore(tmp_path / "h.sqlite3", now=lambda: next(month_ago, time.time()))
     old = store.create_conversation("old one")
     store.create_conversation("new one")
-    sidebar = ConversationSidebar(store, lambda: None)
+    sidebar = ConversationSidebar(SharedConversations(store), lambda: None)
     qtbot.addWidget(sidebar)
     sidebar.refresh()
     model = sidebar.conversations.model()

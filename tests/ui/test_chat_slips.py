@@ -18,7 +18,7 @@ from tests.support.waiting import until
 from tests.ui.test_chat_attachments import dropped
 from tests.ui.test_chat_window import Rig, rig, type_and_enter  # noqa: F401 - rig: a fixture
 from tests.ui.test_quick_prompt import ask, make
-from trayai.ui.chat.transcript import TranscriptAction
+from trayai.ui.chat.transcript_links import TranscriptAction
 
 
 def test_edit_resends_the_files_its_message_carried(

@@ -21,7 +21,7 @@ from tests.ui.conftest import client_for
 from trayai.core.chat.history import HistoryStore
 from trayai.core.theme import DARK, LIGHT
 from trayai.ui.chat.controller import ChatController, ChatTarget
-from trayai.ui.chat.transcript import TranscriptAction
+from trayai.ui.chat.transcript_links import TranscriptAction
 from trayai.ui.chat.window import ChatWindow
 
 CODE_REPLY = "Here you go:\n\n```python\ndef add(a, b):\n    return a + b\n```\n\nThat's **all**."

@@ -16,7 +16,7 @@ from tests.support.waiting import until
 from tests.ui.conftest import client_for
 from trayai.core.chat.history import HistoryStore
 from trayai.ui.chat.controller import ChatController, ChatTarget
-from trayai.ui.chat.transcript import TranscriptAction
+from trayai.ui.chat.transcript_links import TranscriptAction
 from trayai.ui.prompt.window import QuickPromptWindow
 
 

@@ -34,7 +34,7 @@ def test_the_chip_shows_the_selection_before_an_action_runs(
     rig.window.summon()
     qtbot.waitUntil(rig.window.chip.isVisible)
     assert rig.window.chip.text() == "the clipboard · ‘Photosynthesis converts light energy in…’"
-    rig.window._on_action_hovered("action:1")  # the pointer over "1 Explain"
+    rig.window.action_part._on_hovered("action:1")  # the pointer over "1 Explain"
     assert rig.window.chip.text().startswith("Explain · the clipboard · ‘Photosynthesis")
     clipboard.setText("Bonjour", QClipboard.Mode.Clipboard)  # copied while the prompt is open
     qtbot.waitUntil(lambda: "Bonjour" in rig.window.chip.text())

@@ -21,10 +21,15 @@ def main(
     words = list(sys.argv[1:] if argv is None else argv)
     if forward_to_running(words):  # the running app takes it: nothing else to load
         return 0
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.cli.app import is_gui, run_gui, run_target
     from trayai.cli.context import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Context, error_text
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.cli.parser import build_app_parser, build_parser, only_app_options
     from trayai.core.errors import AppError, ConfigError
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.logs import setup_logging
     from trayai.core.redact import Redactor
 

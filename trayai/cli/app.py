@@ -51,8 +51,11 @@ def run_target(args: argparse.Namespace) -> RunTarget:
 
 def check_run_target(target: RunTarget, stderr: TextIO) -> RunTarget | None:
     """The target with its URL normalised, or None after saying why it cannot be used (exit 2)."""
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.net.urls import InvalidURLError, normalize_base_url
     from trayai.core.paths import AppPaths
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.settings.store import ConfigStore
 
     base_url = target.base_url
@@ -89,8 +92,11 @@ def run_gui(args: argparse.Namespace, stderr: TextIO) -> int:
         if checked is None:
             return EXIT_FAIL
         command = checked
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.cli.context import error_text
     from trayai.core.errors import AppError
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.ui.bootstrap import run_app  # PySide6 is loaded only for the GUI
 
     try:
@@ -106,8 +112,11 @@ def _action_command(name: str, stderr: TextIO) -> str | None:
     Checked here against the configuration, so a key binding with a typo fails in the terminal (exit 1,
     the names listed) instead of starting or poking the app for nothing.
     """
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.actions import action_command, find_action, unknown_action
     from trayai.core.paths import AppPaths
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.settings.store import ConfigStore
 
     actions = ConfigStore(AppPaths.from_env()).load().settings.actions

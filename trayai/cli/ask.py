@@ -1,4 +1,5 @@
-"""``trayai ask`` (one answer streamed to stdout) and ``status`` (the doctor's checks)."""
+"""``trayai ask`` (one answer streamed to stdout; with ``--tools`` the model may call MCP tools, each
+asked about on the terminal — cli/ask_tools.py) and ``status`` (the doctor's checks)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,20 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from trayai.cli.ask_tools import TerminalTools, can_ask, stdin_line, tool_event_text
 from trayai.cli.context import EXIT_FAIL, EXIT_OK, EXIT_USAGE, Context
 from trayai.cli.parents import Parents, Subparsers
 from trayai.cli.serve import autostarted_server
 from trayai.core.chat.answer import Answer, AnswerTarget, Done, Failed, FellBack, Text, Thinking, Trimmed
 from trayai.core.chat.fallback import fallback_chain, fallback_note
 from trayai.core.chat.modelcheck import answered_by_note
+from trayai.core.chat.tool_loop import ToolCallDone, ToolCallRequested, ToolLimitReached, ToolUse
 from trayai.core.net.client import GenerationOptions, ModelClient
 from trayai.core.net.wire import ChatMessage, ResultDict
 from trayai.core.settings.prompt_presets import find_preset, request_options
 from trayai.core.settings.resolve import ResolvedEndpoint
 from trayai.core.textsafe import TerminalSanitizer, valid_text
+from trayai.core.tools.support import tools_supported
 
 
 def register(sub: Subparsers, parents: Parents) -> None:
@@ -61,11 +65,34 @@ def _add_ask(sub: Subparsers, parents: Parents) -> None:
         action="store_true",
         help="send the model name as given, without matching it against /models",
     )
+    ask.add_argument(
+        "--tools",
+        action="store_true",
+        help="let the model call the tools of the enabled MCP servers (`trayai tools list`); each call is "
+        "shown on stderr and asked about on the terminal unless mcp.json allows the tool",
+    )
+    ask.add_argument(
+        "--allow-tool",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a tool that may run without asking in this run (server__tool or server/tool; repeatable; "
+        "implies --tools) — without a terminal only these (and those mcp.json allows) run",
+    )
     ask.set_defaults(handler=cmd_ask)
 
 
 def cmd_ask(ctx: Context) -> int:
     args = ctx.args
+    args.tools = args.tools or bool(args.allow_tool)
+    if args.tools and not args.allow_tool and not can_ask():
+        ctx.say(
+            "error: --tools asks before each tool call, and there is no terminal to ask on "
+            "(stdin is not a TTY)\n"
+            "  → name the tools that may run with --allow-tool NAME (server__tool or server/tool), "
+            "or run it in a terminal"
+        )
+        return EXIT_USAGE
     preset = find_preset(ctx.loaded.settings.presets, args.preset) if args.preset else None
     prompt = " ".join(args.prompt).strip() if args.prompt else ""
     if not prompt or prompt == "-":
@@ -111,12 +138,30 @@ async def _ask(
         )
         for r in chain.endpoints
     ]
-    answer = Answer(targets, messages, options, check_models=not args.no_resolve)
+    tools = (
+        await TerminalTools.connect(ctx, args.allow_tool, stdin_line if can_ask() else None)
+        if args.tools
+        else None
+    )
     try:
+        use = await _tool_use(ctx, tools, targets[0]) if tools is not None else None
+        answer = Answer(targets, messages, options, check_models=not args.no_resolve, tools=use)
         return await _print_answer(ctx, answer, chain.skipped)
     finally:
         for target in targets:
             await target.client.aclose()
+        if tools is not None:
+            await tools.close()
+
+
+async def _tool_use(ctx: Context, tools: TerminalTools, target: AnswerTarget) -> ToolUse | None:
+    """The tools, unless the server says the model cannot call them (llama.cpp, Ollama say so)."""
+    if not tools.hub.tools():
+        return None
+    if await tools_supported(target.client, target.model) is False:
+        ctx.say(ctx.line(f"note: {target.name} says {target.model} cannot call tools: asking without them"))
+        return None
+    return tools.use()
 
 
 async def _print_answer(ctx: Context, answer: Answer, skipped: list[str]) -> int:
@@ -143,11 +188,14 @@ async def _print_answer(ctx: Context, answer: Answer, skipped: list[str]) -> int
                 ctx.say(ctx.line(f"note: {event.note}"))
             elif isinstance(event, Trimmed):
                 ctx.say(f"note: {event.note}")
+            elif isinstance(event, (ToolCallRequested, ToolCallDone, ToolLimitReached)):
+                thoughts.end()
+                # the text said before a call ends its line
+                wrote_newline = _end_line(ctx, wrote_newline=wrote_newline)
+                ctx.say(tool_event_text(event))
             elif isinstance(event, (Done, Failed)):
                 thoughts.end()
-                if not wrote_newline:
-                    ctx.out.write("\n")
-                    ctx.out.flush()
+                _end_line(ctx, wrote_newline=wrote_newline)
                 if not told_skipped and isinstance(event, Failed):
                     _say_skipped(ctx, skipped)  # why no (other) fallback was tried
                 if isinstance(event, Failed):
@@ -156,6 +204,14 @@ async def _print_answer(ctx: Context, answer: Answer, skipped: list[str]) -> int
                     return ctx.fail(event.error)
                 _say_done(ctx, event, first_failure)
     return EXIT_OK
+
+
+def _end_line(ctx: Context, *, wrote_newline: bool) -> bool:
+    """End the answer's line on stdout unless it ended; True (it has now)."""
+    if not wrote_newline:
+        ctx.out.write("\n")
+        ctx.out.flush()
+    return True
 
 
 def _say_done(ctx: Context, done: Done, first_failure: FellBack | None) -> None:
@@ -240,6 +296,7 @@ def _add_status(sub: Subparsers, parents: Parents) -> None:
 
 
 def cmd_status(ctx: Context) -> int:
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.doctor import diagnose
 
     resolved = ctx.resolve()

@@ -28,9 +28,11 @@ def register(sub: Subparsers, parents: Parents) -> None:
 
 
 def cmd_desktop_install(ctx: Context) -> int:
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.desktop_entry import install
 
     def render_png(svg: bytes, size: int) -> bytes:
+        # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
         from trayai.ui.icon_render import render_png as qt_render  # PySide6 only for this command
 
         return qt_render(svg, size)
@@ -44,6 +46,7 @@ def cmd_desktop_install(ctx: Context) -> int:
 
 
 def cmd_desktop_uninstall(ctx: Context) -> int:
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.desktop_entry import uninstall
 
     try:

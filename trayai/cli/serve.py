@@ -1,8 +1,10 @@
-"""``trayai serve``: the built-in llama.cpp server in the foreground, its model listing, and the
-on-demand start other commands (``ask``, ``batch``, ``bench``) use when the local endpoint is silent."""
+"""``trayai serve``: the built-in llama.cpp server in the foreground (one model, or with
+``--on-demand`` every library model loaded when asked for), its model listing, and the on-demand
+start other commands (``ask``, ``batch``, ``bench``) use when the local endpoint is silent."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import signal
@@ -12,8 +14,11 @@ from types import FrameType
 
 from trayai.cli.context import EXIT_FAIL, EXIT_OK, Context
 from trayai.cli.parents import Parents, Subparsers
-from trayai.core.embedded import EmbeddedServer, is_builtin_url, list_models_sync
+from trayai.core.embedded import EmbeddedServer, is_builtin_url
 from trayai.core.errors import TrayaiError
+from trayai.core.library.ondemand import OnDemandOptions, build_front
+from trayai.core.library.pool import DEFAULT_KEEP_ALIVE
+from trayai.core.loopback import list_models_sync
 from trayai.core.settings.resolve import ResolvedEndpoint
 
 
@@ -38,6 +43,24 @@ def _add_serve(sub: Subparsers, parents: Parents) -> None:
     serve.add_argument("--models-dir", metavar="DIR", help="folder of .gguf models to choose from")
     serve.add_argument("--list", action="store_true", help="list the models it can serve and exit")
     serve.add_argument("--json", action="store_true", help="with --list: JSON output")
+    serve.add_argument(
+        "--on-demand",
+        action="store_true",
+        help="serve every model of the library, each loaded when a request names it",
+    )
+    serve.add_argument(
+        "--keep-alive",
+        type=float,
+        metavar="SECONDS",
+        default=DEFAULT_KEEP_ALIVE,
+        help="with --on-demand: unload a model idle this long (default 600; -1 = never)",
+    )
+    serve.add_argument(
+        "--max-memory",
+        type=float,
+        metavar="GB",
+        help="with --on-demand: memory the loaded models may need together (default: free RAM minus 1 GB)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
 
@@ -59,6 +82,8 @@ def cmd_serve(ctx: Context) -> int:
     )
     if args.list:
         return _print_local_models(ctx, server)
+    if args.on_demand:
+        return _serve_on_demand(ctx)
     if args.model is not None:
         try:
             server.select_model(args.model)
@@ -94,6 +119,44 @@ def cmd_serve(ctx: Context) -> int:
     finally:
         server.stop()
         signal.signal(signal.SIGTERM, previous)
+
+
+def _serve_on_demand(ctx: Context) -> int:
+    """``trayai serve --on-demand``: one loopback endpoint, a child per model in use, until Ctrl+C."""
+    args = ctx.args
+    settings = ctx.loaded.settings.builtin_server
+    budget = None if args.max_memory is None else int(args.max_memory * 1e9)
+    try:
+        front = build_front(
+            settings,
+            ctx.paths.log_dir,
+            models_dir=ctx.paths.models_dir,
+            options=OnDemandOptions(keep_alive=args.keep_alive, memory_budget=budget),
+            on_event=lambda event: ctx.say(f"  {event.text}"),
+        )
+    except TrayaiError as exc:
+        return ctx.fail(exc)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await front.start()
+        names = [view.name for view in front.pool.models()]
+        ctx.out.write(f"Serving {len(names)} models on demand at {front.base_url}: {', '.join(names)}\n")
+        first = names[0] if names else "MODEL"
+        try_it = f'trayai ask --endpoint {front.base_url} --model {first} "Hello"'
+        ctx.out.write(f"Try: {try_it}   (Ctrl+C stops)\n")
+        ctx.out.flush()
+        await front.serve_until(stop.wait())
+
+    try:
+        asyncio.run(run())
+    except TrayaiError as exc:
+        return ctx.fail(exc)
+    ctx.say("Stopped.")
+    return EXIT_OK
 
 
 def _print_local_models(ctx: Context, server: EmbeddedServer) -> int:

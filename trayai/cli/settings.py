@@ -66,6 +66,7 @@ def _add_config_show(actions: Subparsers) -> None:
 
 
 def cmd_config_show(ctx: Context) -> int:
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.settings import edit as config_edit
 
     args, settings = ctx.args, ctx.loaded.settings
@@ -118,6 +119,7 @@ def _add_config_get(actions: Subparsers) -> None:
 
 
 def cmd_config_get(ctx: Context) -> int:
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.settings import edit as config_edit
 
     _known_key(ctx.args.key)
@@ -135,6 +137,7 @@ def _add_config_set(actions: Subparsers) -> None:
 
 
 def cmd_config_set(ctx: Context) -> int:
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.settings import edit as config_edit
 
     args = ctx.args
@@ -142,6 +145,7 @@ def cmd_config_set(ctx: Context) -> int:
     notes = _update(ctx, lambda s: config_edit.set_setting(s, args.key, args.value, args.profile))
     settings = ctx.loaded.settings
     if args.key == "start_at_login":
+        # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
         from trayai.core.autostart import apply_autostart
 
         notes.append(apply_autostart(enabled=settings.start_at_login))
@@ -158,8 +162,11 @@ def cmd_config_set(ctx: Context) -> int:
 def _known_key(key: str) -> None:
     """Refuse a key no setting has, naming the likely one: ``model`` is ``profile.model``, ``port`` is
     ``builtin_server.port`` (a key without its section), ``pol_interval`` is ``poll_interval``."""
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.errors import ConfigError
     from trayai.core.settings import edit as config_edit
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.suggest import did_you_mean, suggesting
 
     keys = config_edit.setting_keys()
@@ -221,6 +228,7 @@ def _fallback_option(action: argparse.ArgumentParser) -> None:
 
 
 def cmd_profile_add(ctx: Context) -> int:
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.settings import edit as config_edit
 
     args = ctx.args
@@ -246,6 +254,7 @@ def _add_profile_set(actions: Subparsers) -> None:
 
 
 def cmd_profile_set(ctx: Context) -> int:
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.settings import edit as config_edit
 
     args = ctx.args
@@ -274,6 +283,7 @@ def _add_profile_remove(actions: Subparsers) -> None:
 
 
 def cmd_profile_remove(ctx: Context) -> int:
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.settings import edit as config_edit
 
     args = ctx.args
@@ -295,6 +305,7 @@ def _add_profile_use(actions: Subparsers) -> None:
 
 
 def cmd_profile_use(ctx: Context) -> int:
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.settings import edit as config_edit
 
     _update(ctx, lambda settings: config_edit.use_profile(settings, ctx.args.name))
@@ -331,6 +342,7 @@ def _add_key_set(actions: Subparsers) -> None:
 
 
 def cmd_key_set(ctx: Context) -> int:
+    # lazy: getpass is loaded only when used: start-up time and memory
     import getpass
 
     if (profile := _key_profile(ctx)) is None:
@@ -369,6 +381,7 @@ def cmd_key_delete(ctx: Context) -> int:
 
 def _mark_key(settings: Settings, name: str, *, stored: bool) -> None:
     """Record in the file whether the keychain holds the profile's key."""
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.settings import edit as config_edit
 
     config_edit.set_setting(settings, "profile.key_in_keychain", "true" if stored else "false", name)

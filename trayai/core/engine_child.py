@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def serve(args: argparse.Namespace) -> int:
+    # lazy: xllamacpp is loaded only when used: start-up time and memory
     import xllamacpp
 
     params = xllamacpp.CommonParams()

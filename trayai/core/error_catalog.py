@@ -51,6 +51,7 @@ class ErrorCode(StrEnum):
     HISTORY = "history"
     UNSUPPORTED = "unsupported"
     LOAD_TIMEOUT = "load_timeout"
+    LOAD_CANCELLED = "load_cancelled"
     PULL_FAILED = "pull_failed"
     NO_FALLBACK = "no_fallback"
     NO_DISPLAY = "no_display"
@@ -389,6 +390,13 @@ ERROR_CATALOG: Mapping[ErrorCode, CatalogEntry] = {
         "Check the server's log; try again with a longer `--timeout`, or a smaller model.",
         "The model did not finish loading. Try again, or choose a smaller model.",
         (Remedy.RETRY, Remedy.PICK_MODEL),
+    ),
+    ErrorCode.LOAD_CANCELLED: CatalogEntry(
+        "The model's load was cancelled before it was ready",
+        "The model was unloaded, or the built-in server stopped, while it was still loading.",
+        "Send the request again (the model loads anew), or `trayai load MODEL` first.",
+        "The model stopped loading before it was ready. Try again.",
+        (Remedy.RETRY,),
     ),
     ErrorCode.PULL_FAILED: CatalogEntry(
         "The model could not be downloaded",

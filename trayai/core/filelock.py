@@ -66,11 +66,13 @@ def exclusive_lock(
 
 def _lock(fd: int) -> None:
     if sys.platform == "win32":
+        # lazy: platform-specific: only this OS has it
         import msvcrt
 
         os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
         msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
     else:
+        # lazy: platform-specific: only this OS has it
         import fcntl
 
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -79,11 +81,13 @@ def _lock(fd: int) -> None:
 def _unlock(fd: int) -> None:
     with contextlib.suppress(OSError):  # closing the descriptor releases it anyway on POSIX
         if sys.platform == "win32":
+            # lazy: platform-specific: only this OS has it
             import msvcrt
 
             os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
             msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
         else:
+            # lazy: platform-specific: only this OS has it
             import fcntl
 
             fcntl.flock(fd, fcntl.LOCK_UN)

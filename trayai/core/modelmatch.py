@@ -87,6 +87,7 @@ def match_model(requested: str, available: Sequence[str]) -> ModelMatch:
 
 def close_matches(requested: str, available: Sequence[str], limit: int = 3) -> list[str]:
     """The server's names closest to ``requested`` (compared in canonical form)."""
+    # lazy: difflib is loaded only when used: start-up time and memory
     import difflib  # only when a name is not found: kept off the tray's start-up
 
     by_canonical: dict[str, str] = {}

@@ -164,7 +164,8 @@ async def probe(client: ModelClient, model: str, *, busy: bool = True) -> Status
     and loaded states come from calls that never load or wake a model (``/slots`` would). Callers
     with their own model manager pass False and add its look themselves.
     """
-    from trayai.core.net.backends.manager import ModelManager  # not at import: the tray's start-up path
+    # lazy: the model API's manager stays off the tray's start-up path
+    from trayai.core.net.backends.manager import ModelManager
 
     base_url = client.base_url
     try:

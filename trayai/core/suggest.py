@@ -16,6 +16,7 @@ CUTOFF = 0.6  # difflib's default: "revewer" finds "reviewer", "zzz" finds nothi
 
 def close_names(name: str, known: Iterable[str], limit: int = 2) -> list[str]:
     """The known names closest to ``name``, ignoring case (``translator`` finds ``Translator``)."""
+    # lazy: difflib is loaded only when used: start-up time and memory
     import difflib  # only when a name is wrong: kept off every start-up path
 
     by_folded: dict[str, str] = {}

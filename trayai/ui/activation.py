@@ -92,6 +92,7 @@ class _X11Launch:
     """One launch's X11 side, on a python-xlib connection opened for it and closed after."""
 
     def __init__(self, launch: LaunchContext) -> None:
+        # lazy: platform-specific: only this OS has it
         from Xlib.display import Display
 
         assert launch.startup_id is not None
@@ -109,6 +110,7 @@ class _X11Launch:
         Sent from a throwaway window of ours, as libstartup-notification does, so a listener can
         tell our message's pieces from another client's.
         """
+        # lazy: platform-specific: only this OS has it
         from Xlib import X
         from Xlib.protocol import event as xevent
 
@@ -126,6 +128,7 @@ class _X11Launch:
         log.info("launch: ended the startup sequence %s", self.startup_id)
 
     def viewable(self, window_id: int) -> bool:
+        # lazy: platform-specific: only this OS has it
         from Xlib import X
 
         window = self.display.create_resource_object("window", window_id)
@@ -133,6 +136,7 @@ class _X11Launch:
 
     def activate(self, window_id: int) -> None:
         """The window's user time is the launch's; then ask the window manager to activate it."""
+        # lazy: platform-specific: only this OS has it
         from Xlib import X, Xatom
         from Xlib.protocol import event as xevent
 

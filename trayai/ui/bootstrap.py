@@ -112,6 +112,7 @@ def run_app(command: str = "show", *, debug: bool = False, target: RunTarget | N
 
     tray_available = QSystemTrayIcon.isSystemTrayAvailable()
     early = show_early_icon() if tray_available else None
+    # lazy: loaded when first used: the tray stays light
     from trayai.ui.app import TrayApp  # the rest of the app loads while the icon is already there
 
     store = ConfigStore(paths)
@@ -134,6 +135,7 @@ def run_app(command: str = "show", *, debug: bool = False, target: RunTarget | N
     handlers = install_signal_handlers(trayapp.request_quit)
     app.aboutToQuit.connect(trayapp.server.stop_now)  # session logout: still no orphan server
 
+    # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)
     import qasync
 
     try:

@@ -50,12 +50,13 @@ class BuiltinSide(QObject):
 
     def facts(self) -> BuiltinFacts:
         engine = self.server.server
+        on_demand = engine.settings.on_demand  # every model is served: Model ▸ loads and unloads them
         return BuiltinFacts(
             self.server.state,
             self.server.owned,
-            engine.alias,
+            "every library model, on demand" if on_demand else engine.alias,
             self.server.unavailable_reason(),
-            [m.name for m in engine.available_models()],
+            [] if on_demand else [m.name for m in engine.available_models()],
         )
 
     def is_endpoint(self) -> bool:

@@ -15,8 +15,11 @@ COLOURS = ("#2f6fdb", "#2e9d4a", "#d9822b", "#8a8a8a")
 
 def save_bench_chart(reports: Sequence[BenchReport], path: str, width: int = 720, height: int = 400) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a CLI run needs no display
+    # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)
     from PySide6.QtCore import QRectF, Qt
     from PySide6.QtGui import QColor, QFont, QImage, QPainter
+
+    # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)
     from PySide6.QtWidgets import QApplication
 
     # A full QApplication, not a QGuiApplication: an app object outlives this call, and any widget

@@ -14,8 +14,11 @@ from trayai.core.desktop_entry import DesktopError
 
 def render_png(svg: bytes, size: int) -> bytes:
     """``svg`` scaled to ``size``×``size`` (aspect kept, transparent around it) as PNG bytes."""
+    # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, Qt
     from PySide6.QtGui import QImage, QPainter
+
+    # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)
     from PySide6.QtSvg import QSvgRenderer
     from PySide6.QtWidgets import QApplication
 

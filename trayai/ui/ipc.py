@@ -56,6 +56,7 @@ def send_command(
     line = request_line(command, launch)
     if UNIX_SOCKETS:
         return send_unix(name, line, timeout_ms / 1000)
+    # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)
     from PySide6.QtNetwork import QLocalSocket  # pragma: no cover - Windows
 
     sock = QLocalSocket()
@@ -228,11 +229,13 @@ class InstanceServer(QObject):
             with contextlib.suppress(FileNotFoundError):
                 Path(self.name).unlink()
         else:  # pragma: no cover - Windows
+            # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)
             from PySide6.QtNetwork import QLocalServer
 
             QLocalServer.removeServer(self.name)
 
     def _bind_qt(self) -> bool:  # pragma: no cover - Windows
+        # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)
         from PySide6.QtNetwork import QLocalServer
 
         if self._qt_server is None:

@@ -11,8 +11,9 @@ import logging
 
 from PySide6.QtCore import QObject, Signal
 
-from trayai.core.embedded import EmbeddedServer, RunState, local_extra_missing, port_is_free
+from trayai.core.embedded import EmbeddedServer, RunState, local_extra_missing
 from trayai.core.errors import TrayaiError
+from trayai.core.loopback import port_is_free
 from trayai.core.settings.config import BuiltinServerSettings
 from trayai.core.tasks import TaskOwner
 

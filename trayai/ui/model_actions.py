@@ -115,6 +115,7 @@ class ModelActions(QObject):
             self._dialog.raise_()
             self._dialog.activateWindow()
             return
+        # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)
         from PySide6.QtWidgets import QInputDialog, QLineEdit  # made on first use, off start-up
 
         dialog = QInputDialog()

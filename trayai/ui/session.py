@@ -108,6 +108,7 @@ class Session(QObject):
 
     def choose_model(self, name: str) -> None:
         """Model ▸ choice: saved to the active profile (that one field, on the file as it is now)."""
+        # lazy: loaded when first used: the tray stays light
         from trayai.core.settings import edit as config_edit
 
         profile = self.settings.active()
@@ -122,6 +123,7 @@ class Session(QObject):
 
     def choose_profile(self, name: str) -> None:
         """Servers ▸ / Endpoint ▸ choice: saved as the active profile, and used at once."""
+        # lazy: loaded when first used: the tray stays light
         from trayai.core.settings import edit as config_edit
 
         settings = self.settings

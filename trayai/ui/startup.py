@@ -34,6 +34,7 @@ def _proc_age() -> float:
 
 
 def _psutil_age() -> float:  # pragma: no cover - macOS and Windows
+    # lazy: psutil is loaded only when used: start-up time and memory
     import psutil
 
     return time.time() - float(psutil.Process().create_time())

@@ -1,1 +1,1 @@
-"""The model library: catalog, fit, GGUF metadata, machine memory, `trayai library`."""
+"""The model library: catalog, fit, GGUF metadata, machine memory, `trayai library`, on-demand loading."""

@@ -1,6 +1,7 @@
 """One answer, the same way everywhere: the chat, the quick prompt, ``ask`` and ``batch`` all get their
 answers from :class:`Answer`, which owns what used to be written three times — the target chain
-(fallbacks), the model check, stream-or-complete, retries after "context exceeded", the vision check.
+(fallbacks), the model check, stream-or-complete, retries after "context exceeded", the vision check —
+and, when a front end gives :class:`~trayai.core.chat.tool_loop.ToolUse`, the model's tool calls.
 
 Each front end maps the typed events to what it does (signals and checkpoints, stdout, records).
 Modelled on llm's ``AsyncResponse``: an object that is iterated once and keeps what arrived, so a
@@ -11,17 +12,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from trayai.core.chat.context import Prepared, halve, prepare
 from trayai.core.chat.fallback import worth_falling_back
 from trayai.core.chat.modelcheck import ServerModels, other_model
 from trayai.core.chat.thinking import PartKind
+from trayai.core.chat.tool_loop import ToolEvent, ToolLimitReached, ToolRound, ToolUse, without_orphans
 from trayai.core.error_catalog import ErrorCode
 from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.classify import classify_exception
 from trayai.core.net.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.net.wire import ChatMessage
+from trayai.core.tools.calls import ToolCall
 
 log = logging.getLogger(__name__)
 
@@ -119,13 +122,20 @@ class Failed:
     partial: str
 
 
-AnswerEvent = Started | Thinking | Text | FellBack | Trimmed | Done | Failed
+AnswerEvent = Started | Thinking | Text | FellBack | Trimmed | Done | Failed | ToolEvent
 
 
 @dataclass
 class Answer:
     """One answer over ``targets`` for ``turns`` (oldest first; leading system messages are kept
-    whatever is trimmed). Iterate :meth:`events` once; the attributes hold what arrived so far."""
+    whatever is trimmed). Iterate :meth:`events` once; the attributes hold what arrived so far.
+
+    With ``tools``, a turn the model ends with tool calls is followed by the calls' events (see
+    core/chat/tool_loop.py) and another request, at most ``tools.max_rounds`` times; ``exchange``
+    holds the assistant-with-calls and tool messages in order (also after a Stop: a call cut short is
+    answered "cancelled"), ``reply_text`` the text after the last of them. Without ``tools`` the
+    request and the events are what they always were.
+    """
 
     targets: Sequence[AnswerTarget]
     turns: Sequence[ChatMessage]
@@ -139,10 +149,20 @@ class Answer:
     sent: str | None = None
     fell_back: FellBack | None = None
     dropped: int = 0
+    tools: ToolUse | None = None
+    exchange: list[ChatMessage] = field(default_factory=list)
+    rounds: int = 0  # turns of tool calls run
+    _reply_from: int = field(default=0, init=False, repr=False)  # text_parts index after the last round
 
     @property
     def text(self) -> str:
+        """Everything the model said, across tool rounds (what a front end streamed)."""
         return "".join(self.text_parts)
+
+    @property
+    def reply_text(self) -> str:
+        """The text after the last tool round: the final assistant message (all of ``text`` without tools)."""
+        return "".join(self.text_parts[self._reply_from :])
 
     @property
     def thinking(self) -> str:
@@ -161,7 +181,11 @@ class Answer:
                     yield event
                 return
             except TrayaiError as exc:
-                if following is not None and worth_falling_back(exc, text_so_far=self.text + self.thinking):
+                if (
+                    following is not None
+                    and not self.exchange  # a tool that ran is never run again elsewhere
+                    and worth_falling_back(exc, text_so_far=self.text + self.thinking)
+                ):
                     self.fell_back = FellBack(target, following, exc)
                     yield self.fell_back
                     continue
@@ -186,15 +210,18 @@ class Answer:
         if not window and len(turns) > 1:  # a window matters only when there is something to leave out
             window = await target.client.context_window() or 0
         prepared = prepare(system, turns, context_tokens=window, reply_tokens=self.options.max_tokens)
+        options = self.options
+        if self.tools is not None:
+            options = replace(options, tools=self.tools.tools())
+        always: set[str] = set()  # "Always for this tool" holds for the rest of the answer at once
         retries = 0
         while True:
             if prepared.dropped != self.dropped:
                 self.dropped = prepared.dropped
                 yield Trimmed(prepared.dropped)
             try:
-                async for event in self._attempt(target, model, prepared):
+                async for event in self._attempt(target, model, self._messages(prepared), options):
                     yield event
-                break
             except TrayaiError as exc:
                 keep = halve(prepared, len(turns)) if exc.code is ErrorCode.CONTEXT_EXCEEDED else None
                 if keep is None or self.text or self.thinking or retries >= CONTEXT_RETRIES:
@@ -204,23 +231,48 @@ class Answer:
                 prepared = prepare(
                     system, turns, context_tokens=window, reply_tokens=self.options.max_tokens, keep_last=keep
                 )
+                continue
+            calls = self._calls_to_run(options)
+            if self.tools is None or not calls:
+                break
+            if self.rounds >= self.tools.max_rounds:
+                yield ToolLimitReached(self.rounds)
+                options = replace(options, tool_choice="none")
+                continue
+            self.rounds += 1
+            async for event in ToolRound(self.tools, always).run(self.reply_text, calls, self.exchange):
+                yield event
+            self._reply_from = len(self.text_parts)
         assert self.result is not None
         yield Done(self.result, target, model, other_model(model, self.result.model))
 
+    def _messages(self, prepared: Prepared) -> list[ChatMessage]:
+        """What is sent: the history as prepared, then this answer's tool calls and results so far."""
+        if self.tools is None:
+            return prepared.messages
+        history = without_orphans(prepared.messages) if prepared.dropped else prepared.messages
+        return history + self.exchange
+
+    def _calls_to_run(self, options: GenerationOptions) -> list[ToolCall]:
+        """The calls the last turn ended with, when tools were offered and may be called."""
+        if self.result is None or not options.tools or options.tool_choice == "none":
+            return []
+        return list(self.result.tool_calls)
+
     async def _attempt(
-        self, target: AnswerTarget, model: str, prepared: Prepared
+        self, target: AnswerTarget, model: str, messages: list[ChatMessage], options: GenerationOptions
     ) -> AsyncIterator[AnswerEvent]:
         client = target.client
         await client.warm_up()  # the SDK import happens off the UI thread
         if not target.stream:
-            self.result = await client.complete(prepared.messages, model=model, options=self.options)
+            self.result = await client.complete(messages, model=model, options=options)
             if self.result.thinking:
                 self.thinking_parts.append(self.result.thinking)
                 yield Thinking(self.result.thinking)
             self.text_parts.append(self.result.text)
             yield Text(self.result.text)
             return
-        stream = client.stream_chat(prepared.messages, model=model, options=self.options)
+        stream = client.stream_chat(messages, model=model, options=options)
         try:
             async with stream:
                 async for part in stream.parts():
@@ -282,3 +334,4 @@ __all__ = [
     "Thinking",
     "Trimmed",
 ]
+# The tool events (ToolCallRequested, ToolCallDone, ToolLimitReached) are core/chat/tool_loop.py's.

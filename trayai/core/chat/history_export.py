@@ -1,17 +1,21 @@
 """Exporting a conversation — one exporter for ``trayai history export`` and the chat window's
-Export, so the two never differ: JSON (every alternative answer, thinking, attachments' names) or
-Markdown for reading, as text ready to write (JSON made safe for any reader).
+Export, so the two never differ: JSON (every alternative answer, thinking, attachments' names, tool
+calls and results in the chat API's shape) or Markdown for reading, as text ready to write (JSON made
+safe for any reader; a tool's result fenced as a code block, so no reader renders it as Markdown).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from enum import Enum
 from typing import TypedDict
 
 from trayai.core.chat.history import HistoryStore
 from trayai.core.chat.history_records import AnswerVersion, MessageStatus, StoredJSON, StoredMessage
+from trayai.core.chat.history_wire import TOOL_CALL_ID, TOOL_CALLS, TOOL_NAME, tool_calls_of
+from trayai.core.net.wire import ToolCallEntry
 from trayai.core.textsafe import json_safe
 
 
@@ -44,6 +48,8 @@ class ExportedMessage(TypedDict, total=False):
     attachments: list[ExportedAttachment]
     chosen_alternative: int
     alternatives: list[ExportedAlternative]
+    tool_calls: list[ToolCallEntry]  # an assistant message that called tools
+    tool_call_id: str  # a tool message: the call it answers
 
 
 class ExportedConversation(TypedDict):
@@ -93,8 +99,14 @@ def export_json(store: HistoryStore, conversation_id: int) -> ExportedConversati
 
 def _export_message(store: HistoryStore, m: StoredMessage) -> ExportedMessage:
     data = ExportedMessage(role=m.role, content=m.content, status=m.status, created=_iso(m.created))
-    if m.meta:
-        data["meta"] = m.meta
+    meta = {key: value for key, value in m.meta.items() if key not in (TOOL_CALLS, TOOL_CALL_ID)}
+    if meta:
+        data["meta"] = meta
+    calls = tool_calls_of(m)
+    if calls:
+        data["tool_calls"] = calls
+    if m.role == "tool" and isinstance(m.meta.get(TOOL_CALL_ID), str):
+        data["tool_call_id"] = m.meta[TOOL_CALL_ID]
     if m.thinking:
         data["thinking"] = m.thinking
     if m.attachments:
@@ -128,10 +140,12 @@ def export_markdown(store: HistoryStore, conversation_id: int) -> str:
     if system:
         lines += ["## System", "", system, ""]
     for m in store.messages(conversation_id):
-        heading = {"user": "You", "assistant": "Assistant", "system": "System"}[m.role]
+        heading = {"user": "You", "assistant": "Assistant", "system": "System", "tool": "Tool result"}[m.role]
         model = m.meta.get("model")
         if m.role == "assistant" and model:
             heading += f" ({model})"
+        if m.role == "tool" and m.meta.get(TOOL_NAME):
+            heading += f" ({m.meta[TOOL_NAME]})"
         lines += [f"## {heading}", ""]
         if m.thinking:
             lines += [
@@ -142,7 +156,14 @@ def export_markdown(store: HistoryStore, conversation_id: int) -> str:
                 "</details>",
                 "",
             ]
-        lines.append(m.content.rstrip())
+        lines.append(_fenced(m.content) if m.role == "tool" else m.content.rstrip())
+        for call in tool_calls_of(m):
+            lines += [
+                "",
+                f"_Called `{call['function']['name']}` with:_",
+                "",
+                _fenced(call["function"]["arguments"]),
+            ]
         if m.attachments:
             lines += ["", "_Attached: " + ", ".join(a.label for a in m.attachments) + "_"]
         if m.versions > 1:
@@ -154,6 +175,13 @@ def export_markdown(store: HistoryStore, conversation_id: int) -> str:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _fenced(text: str) -> str:
+    """``text`` as a code block whose fence no run of backticks inside it can close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{text.rstrip()}\n{fence}"
 
 
 def _iso(ts: float) -> str:

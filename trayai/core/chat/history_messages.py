@@ -1,6 +1,6 @@
 """The history's messages: appended (the first prompt titles its conversation), checkpointed while an
-answer streams, read in slices (lazy loading), with their attachments; cut from a message on for an
-edit or a regenerate.
+answer streams, read in slices (lazy loading), with their attachments and an answer's tool calls and
+results; cut from a message on for an edit or a regenerate.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from trayai.core.chat.history_records import (
     json_object,
     title_from_prompt,
 )
+from trayai.core.chat.history_wire import stored_turns
+from trayai.core.net.wire import ChatMessage
 
 # A message row plus how many answers its slot has had (constant text: no outside input).
 _MESSAGE_COLUMNS = (
@@ -80,6 +82,14 @@ class Messages(HistoryPart):
             json_object(self._json(meta)),
             now,
         )
+
+    def add_tool_exchange(self, conversation_id: int, exchange: Sequence[ChatMessage]) -> list[StoredMessage]:
+        """Store an answer's tool calls and results (``Answer.exchange``, in order): each assistant turn
+        that made calls with them in its meta, each result as a ``tool`` message (history_wire.py)."""
+        return [
+            self.add_message(conversation_id, turn.role, turn.content, meta=turn.meta)
+            for turn in stored_turns(exchange)
+        ]
 
     def update_message(
         self,

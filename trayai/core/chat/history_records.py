@@ -37,7 +37,7 @@ class MessageStatus(StrEnum):
 
 
 STATUSES = tuple(MessageStatus)
-ROLES = ("system", "user", "assistant")
+ROLES = ("system", "user", "assistant", "tool")  # tool: a tool call's result (core/chat/history_wire.py)
 
 
 @dataclass(frozen=True)

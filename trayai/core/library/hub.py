@@ -163,6 +163,7 @@ class Hub:
         self.endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or HUB_SITE).rstrip("/")
 
     def _api(self) -> HfApi:
+        # lazy: huggingface_hub is loaded only when used: start-up time and memory
         from huggingface_hub import HfApi
 
         return HfApi(endpoint=self.endpoint, token=self.token)
@@ -175,6 +176,7 @@ class Hub:
 
     def listing(self, repo: str, revision: str = "main") -> RepoListing:
         """The repository's ``.gguf`` files with sizes and LFS sha256, at ``revision``'s commit."""
+        # lazy: huggingface_hub is loaded only when used: start-up time and memory
         from huggingface_hub.hf_api import RepoFile
 
         with self._errors(repo):
@@ -191,6 +193,7 @@ class Hub:
     def source(self, listing: RepoListing, gguf: GgufFile) -> FileSource:
         """Where ``gguf``'s bytes are: the resolve URL at the listing's commit, checked with a HEAD (so a
         gated repository or a missing file fails before a byte is written), with its etag and size."""
+        # lazy: huggingface_hub is loaded only when used: start-up time and memory
         from huggingface_hub import get_hf_file_metadata, hf_hub_url
         from huggingface_hub.utils._headers import build_hf_headers
 
@@ -205,6 +208,7 @@ class Hub:
     @contextlib.contextmanager
     def _errors(self, repo: str, *, path: str | None = None) -> Iterator[None]:
         """huggingface_hub's and the transport's exceptions as typed trayai errors."""
+        # lazy: the HTTP stack stays off the tray's start-up path (tests/unit/test_layers.py)
         import httpx2
         from huggingface_hub import errors
 

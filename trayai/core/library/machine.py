@@ -55,6 +55,7 @@ class MachineMemory:
 
 def probe_memory(*, run: Runner | None = None, drm_root: Path = DRM_ROOT) -> MachineMemory:
     """RAM now, and the GPUs ``nvidia-smi`` and amdgpu report (``run`` replaces the program call in tests)."""
+    # lazy: psutil is loaded only when used: start-up time and memory
     import psutil
 
     memory = psutil.virtual_memory()

@@ -165,6 +165,7 @@ async def _chunked(reader: asyncio.StreamReader, timeouts: Timeouts) -> AsyncIte
 @contextlib.asynccontextmanager
 async def _httpx2_get(url: str, headers: Mapping[str, str], timeouts: Timeouts) -> AsyncIterator[RawResponse]:
     """Through a proxy: httpx2 (slower, but it speaks CONNECT and proxy auth); its errors as ours."""
+    # lazy: the HTTP stack stays off the tray's start-up path (tests/unit/test_layers.py)
     import httpx2
 
     timeout = httpx2.Timeout(timeouts.read, connect=timeouts.connect)

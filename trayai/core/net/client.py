@@ -43,6 +43,7 @@ MAX_LISTING_BYTES = 8_000_000  # a /models body (thousands of models fit in a fe
 
 
 def _import_openai() -> None:
+    # lazy: the HTTP stack stays off the tray's start-up path (tests/unit/test_layers.py)
     import openai  # noqa: F401 - loaded for its side effect: the module is cached for later
 
 
@@ -115,6 +116,7 @@ class ModelClient:
         """
         if url.startswith("http://") and self._direct():
             if self._plain is None:
+                # lazy: only direct http:// servers use it (polls and model management without httpx2)
                 from trayai.core.net.plainhttp import PlainHttp
 
                 self._plain = PlainHttp(connect_timeout=self.endpoint.connect_timeout)
@@ -130,8 +132,10 @@ class ModelClient:
     def http(self) -> httpx2.AsyncClient:
         """The connection pool shared by status polls, model management and the OpenAI client."""
         if self._http is None:
+            # lazy: the HTTP stack stays off the tray's start-up path (tests/unit/test_layers.py)
             import httpx2
 
+            # lazy: the transport imports httpx2: off the tray's start-up path like it
             from trayai.core.net.transport import guarded_transport
 
             # Proxy variables are for remote servers: a corporate proxy must not break localhost.
@@ -147,6 +151,7 @@ class ModelClient:
     def sdk(self) -> AsyncOpenAI:
         """The OpenAI SDK client, made on first use (``import openai`` is slow: see :meth:`warm_up`)."""
         if self._openai is None:
+            # lazy: the HTTP stack stays off the tray's start-up path (tests/unit/test_layers.py)
             from openai import AsyncOpenAI
 
             self._openai = AsyncOpenAI(
@@ -353,7 +358,8 @@ class ModelClient:
         Use as ``async with client.stream_chat(...) as stream: async for delta in stream: …`` and
         read ``stream.result`` afterwards (also after an error or cancellation).
         """
-        from trayai.core.net.stream import ChatStream  # the stream module builds on this one
+        # lazy: the stream module builds on this one (a module-level import would be a circle)
+        from trayai.core.net.stream import ChatStream
 
         return ChatStream(self, list(messages), model, options or GenerationOptions())
 
@@ -365,6 +371,7 @@ class ModelClient:
         options: GenerationOptions | None = None,
     ) -> StreamResult:
         """A non-streaming completion (servers or profiles without streaming, batch jobs)."""
+        # lazy: the HTTP stack stays off the tray's start-up path (tests/unit/test_layers.py)
         import httpx2
 
         client = self.sdk()
@@ -403,6 +410,9 @@ class ModelClient:
         thinking, text = split_thinking(text)
         thinking = message_reasoning(data) or thinking
         tokens = usage.completion_tokens
+        # lazy: the tools build on the wire types here (a module-level import would be a circle)
+        from trayai.core.tools.calls import message_tool_calls
+
         return StreamResult(
             thinking=valid_text(thinking),
             text=text,
@@ -412,6 +422,7 @@ class ModelClient:
             ttft=None,
             duration=duration,
             tokens_per_second=tokens / duration if duration > 0 and tokens else None,
+            tool_calls=tuple(message_tool_calls(data)),
         )
 
     def stream_options(self) -> dict[str, dict[str, bool]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json as jsonlib
 import logging
 import select
 import zlib
@@ -150,6 +151,7 @@ class PlainResponse:
     @property
     def encoding(self) -> str | None:
         """The charset the Content-Type names, when Python knows it (else the caller picks)."""
+        # lazy: codecs is loaded only when used: start-up time and memory
         import codecs
 
         for param in self.headers.get("content-type", "").split(";")[1:]:
@@ -269,8 +271,6 @@ class PlainHttp:
         body = None
         sent_headers = dict(headers or {})
         if json is not None:
-            import json as jsonlib
-
             body = jsonlib.dumps(json).encode()
             sent_headers["Content-Type"] = "application/json"
         response = await self._send(method, url, sent_headers, body)

@@ -1,4 +1,5 @@
-"""One streamed chat answer: SSE parsing, absolute deadlines, size caps, the final StreamResult.
+"""One streamed chat answer: SSE parsing, absolute deadlines, size caps, the final StreamResult —
+with the tool calls the model made (``delta.tool_calls`` fragments assembled) on it.
 
 See docs/architecture.md, "Answers are never lost or faked" and "Hostile servers".
 """
@@ -22,6 +23,7 @@ from trayai.core.net.responses import completion_fields, message_reasoning, pars
 from trayai.core.net.urls import host_port
 from trayai.core.net.wire import GenerationOptions, JSONObject, Message, StreamResult, Usage, within
 from trayai.core.textsafe import valid_text
+from trayai.core.tools.calls import ToolCallAssembler
 
 if TYPE_CHECKING:
     import httpx2
@@ -78,6 +80,7 @@ class ChatStream:
         self._chunks: list[str] = []
         self._thinking: list[str] = []
         self._splitter = ThinkSplitter()
+        self._calls = ToolCallAssembler()  # the turn's ``tool_calls`` fragments, put together
         self._gen: AsyncGenerator[StreamPart, None] | None = None
         self.result: StreamResult | None = None
 
@@ -313,6 +316,7 @@ class ChatStream:
         text, finish, usage = completion_fields(data, base_url)
         state.ttft = time.perf_counter() - state.started
         state.finish, state.usage = finish, usage
+        self._calls.feed_message(data)
         parts = []
         reasoning = message_reasoning(data)
         if reasoning:
@@ -386,6 +390,7 @@ class ChatStream:
             return None
         if delta.get("tool_calls"):
             state.last_progress = time.perf_counter()  # the model is working: not a stall
+            self._calls.feed(delta)
         parts: list[StreamPart] = []
         reasoning = delta.get("reasoning_content") or delta.get("reasoning")
         if isinstance(reasoning, str) and reasoning:
@@ -454,6 +459,7 @@ class ChatStream:
             error=error,
             thinking=self.thinking,
             thinking_seconds=thought,
+            tool_calls=tuple(self._calls.calls()),
         )
 
 

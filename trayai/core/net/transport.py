@@ -35,6 +35,7 @@ class ResponseTooLarge(Exception):
 
 def dropped_unanswered(exc: BaseException) -> bool:
     """True for failures that happen before any response byte: a closed or reset pooled connection."""
+    # lazy: the HTTP stack stays off the tray's start-up path (tests/unit/test_layers.py)
     import httpx2
 
     if isinstance(exc, httpx2.RemoteProtocolError):
@@ -57,6 +58,7 @@ def shared_ssl_context(*, trust_env: bool) -> Any:
     this one verifies exactly as httpx2's default does (CA bundle, hostname, ``SSL_CERT_*`` when
     ``trust_env``).
     """
+    # lazy: the HTTP stack stays off the tray's start-up path (tests/unit/test_layers.py)
     import httpx2
 
     return httpx2.create_ssl_context(trust_env=trust_env)
@@ -64,6 +66,7 @@ def shared_ssl_context(*, trust_env: bool) -> Any:
 
 def guarded_transport(*, trust_env: bool, max_connections: int, max_keepalive: int) -> Any:
     """Build the transport (typed Any: httpx2 is imported lazily, off the tray's start-up path)."""
+    # lazy: the HTTP stack stays off the tray's start-up path (tests/unit/test_layers.py)
     import httpx2
 
     class GuardedTransport(httpx2.AsyncBaseTransport):
@@ -117,6 +120,7 @@ def guarded_transport(*, trust_env: bool, max_connections: int, max_keepalive: i
 
 def same_origin_redirect(request: httpx2.Request, response: httpx2.Response) -> httpx2.Request | None:
     """The request to send next for a same-origin redirect; None to return ``response``."""
+    # lazy: the HTTP stack stays off the tray's start-up path (tests/unit/test_layers.py)
     import httpx2
 
     location = response.headers.get("location")
@@ -138,6 +142,7 @@ def same_origin_redirect(request: httpx2.Request, response: httpx2.Response) -> 
 
 def bounded(response: httpx2.Response) -> httpx2.Response:
     """``response`` with its body decoded here (gzip/deflate) and stopped at :data:`MAX_RESPONSE_BYTES`."""
+    # lazy: the HTTP stack stays off the tray's start-up path (tests/unit/test_layers.py)
     import httpx2
 
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
@@ -164,6 +169,7 @@ def bounded(response: httpx2.Response) -> httpx2.Response:
 @functools.cache
 def _bounded_stream_class() -> Any:
     """``BoundedStream``, made once httpx2 is imported (its base class is httpx2's)."""
+    # lazy: the HTTP stack stays off the tray's start-up path (tests/unit/test_layers.py)
     import httpx2
 
     class BoundedStream(httpx2.AsyncByteStream):

@@ -9,9 +9,12 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
 
 from trayai.core.errors import TrayaiError
+
+if TYPE_CHECKING:  # the model's side of tools builds on this module, not the other way round
+    from trayai.core.tools.calls import ToolCall
 
 Message = Mapping[str, Any]  # what the SDK is given: a ChatMessage, or a batch line's own message
 
@@ -40,11 +43,35 @@ ContentPart = TextPart | ImagePart
 Content = str | list[ContentPart]
 
 
-class ChatMessage(TypedDict):
-    """One turn as the chat completions API takes it: text, or text and images as parts."""
+class ToolFunction(TypedDict):
+    """The function a tool call names, and its arguments as the JSON text the model wrote."""
 
-    role: str  # "system", "user", "assistant" (a batch line may bring others: sent as given)
+    name: str
+    arguments: str
+
+
+class ToolCallEntry(TypedDict):
+    """One entry of an assistant message's ``tool_calls``."""
+
+    id: str
+    type: Literal["function"]
+    function: ToolFunction
+
+
+class _Turn(TypedDict):
+    role: str  # "system", "user", "assistant", "tool" (a batch line may bring others: sent as given)
     content: Content
+
+
+class ChatMessage(_Turn, total=False):
+    """One turn as the chat completions API takes it: text, or text and images as parts.
+
+    Tools add two shapes: an assistant turn that made calls (``tool_calls``; ``content`` the text it
+    said first, maybe empty) and a ``tool`` turn answering one call by ``tool_call_id``.
+    """
+
+    tool_calls: list[ToolCallEntry]
+    tool_call_id: str
 
 
 T = TypeVar("T")
@@ -81,9 +108,12 @@ class GenerationOptions:
     top_p: float | None = None
     max_tokens: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    tools: tuple[Mapping[str, Any], ...] = ()  # OpenAI ``tools`` entries (core/tools/hub.py)
+    tool_choice: str = "auto"  # sent with ``tools`` only: "auto", or "none" (answer without calling)
 
     def as_body(self) -> dict[str, Any]:
-        """The SDK's request keywords (``extra`` is free-form server options, sent as given)."""
+        """The SDK's request keywords (``extra`` is free-form server options, sent as given); the tools
+        and ``tool_choice`` only when there are tools."""
         body: dict[str, Any] = {
             k: v
             for k, v in (
@@ -93,6 +123,9 @@ class GenerationOptions:
             )
             if v is not None
         }
+        if self.tools:
+            body["tools"] = [dict(tool) for tool in self.tools]
+            body["tool_choice"] = self.tool_choice
         body.update(self.extra)
         return body
 
@@ -118,6 +151,8 @@ class StreamResult:
 
     ``finish_reason`` is the server's ("stop", "length", …), or "cancelled" when the caller stopped
     it, or "error" when it failed (``error`` then holds the typed error and ``text`` what arrived).
+    ``tool_calls`` are the calls the model made in this turn (streamed fragments assembled); their
+    finish reason is usually "tool_calls".
     """
 
     text: str
@@ -130,6 +165,7 @@ class StreamResult:
     error: TrayaiError | None = None
     thinking: str = ""  # a reasoning model's thinking, kept apart from the answer
     thinking_seconds: float | None = None  # from its first thinking token to its first answer text
+    tool_calls: tuple[ToolCall, ...] = ()
 
     @property
     def cut_at_max_tokens(self) -> bool:
@@ -160,6 +196,8 @@ __all__ = [
     "Message",
     "StreamResult",
     "TextPart",
+    "ToolCallEntry",
+    "ToolFunction",
     "Usage",
     "within",
 ]

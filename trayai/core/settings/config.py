@@ -197,6 +197,18 @@ class BuiltinServerSettings:
         "", "Folder of .gguf models the built-in server can switch to (empty = 'models' in the data folder)."
     )
     autostart: bool = _f(True, "Start it when the default local endpoint does not answer.")
+    on_demand: bool = _f(
+        False,
+        "Serve every model of the library at once, each loaded when an app asks for it by name and "
+        "unloaded when idle (any app on this machine); off = one model at a time.",
+    )
+    keep_alive: float = _f(
+        600.0,
+        "With on_demand: how long a model stays loaded after its last request (-1 = until stopped).",
+        min=-1.0,
+        max=86_400.0,
+        unit="s",
+    )
     startup_timeout: float = _f(
         120.0, "Seconds to wait for the model to load.", min=5.0, max=3600.0, unit="s"
     )

@@ -53,7 +53,8 @@ def hotkey_problem(settings: Settings) -> str | None:
     """An empty hotkey means none; another must parse (it is stored in its canonical spelling)."""
     if not settings.hotkey.strip():
         return None
-    from trayai.core.hotkeys import HotkeyError, normalize_hotkey  # not on the tray's start-up path
+    # lazy: hotkeys stay off the tray's start-up path until a rule needs them
+    from trayai.core.hotkeys import HotkeyError, normalize_hotkey
 
     try:
         settings.hotkey = normalize_hotkey(settings.hotkey)

@@ -63,6 +63,7 @@ class SecretStore:
         if not self._resolved:
             self._resolved = True
             try:
+                # lazy: keyring is loaded only when used: start-up time and memory
                 import keyring
 
                 self._backend = keyring.get_keyring()
@@ -124,6 +125,7 @@ class SecretStore:
                 self._backend.delete_password(self.service, profile)
                 found = True
             except Exception as exc:  # noqa: BLE001 - as in get(): session-only from now on
+                # lazy: keyring is loaded only when used: start-up time and memory
                 from keyring.errors import PasswordDeleteError
 
                 if not isinstance(exc, PasswordDeleteError):  # "there was none" is not a fault
@@ -205,6 +207,7 @@ def __getattr__(name: str) -> Any:
     """``MemoryKeyring`` from here, as before, without importing keyring for every command: the
     package (and its entry-point scan) loads only when a key is really looked up."""
     if name == "MemoryKeyring":
+        # lazy: keyring and its entry-point scan load only when a key is looked up
         from trayai.core.settings.memory_keyring import MemoryKeyring
 
         return MemoryKeyring

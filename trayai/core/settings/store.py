@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from trayai.core.errors import ConfigError
+from trayai.core.filelock import FileLockedError, exclusive_lock
 from trayai.core.files import atomic_write_text, copy_aside, move_aside
 from trayai.core.paths import AppPaths, ensure_private_dir
 from trayai.core.settings.config import LIST_FIELDS, SCHEMA_VERSION, Action, Preset, Profile, Settings
@@ -123,7 +124,6 @@ class ConfigStore:
     def locked(self) -> Iterator[None]:
         """Hold the settings lock, so the CLI, the tray and the dialog never interleave a
         read-modify-write; waits up to ``LOCK_WAIT`` for another holder (each holds it for milliseconds)."""
-        from trayai.core.filelock import FileLockedError, exclusive_lock
 
         ensure_private_dir(self.lock_path.parent)
         os.close(os.open(self.lock_path, os.O_WRONLY | os.O_CREAT, 0o600))  # user-only before it is locked

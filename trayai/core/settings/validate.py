@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from trayai.core.errors import ConfigError
+from trayai.core.net.urls import InvalidURLError, normalize_base_url
 from trayai.core.settings.config import MAX_NAME, Action, Preset, Settings
 from trayai.core.settings.fields import coerce_value, field_specs
 from trayai.core.templates import template_problem
@@ -16,7 +17,6 @@ from trayai.core.textsafe import escape_line
 
 def validate_settings(settings: Settings) -> None:
     """Raise :class:`ConfigError` for settings that must never be saved."""
-    from trayai.core.net.urls import InvalidURLError, normalize_base_url
 
     names = [p.name.strip() for p in settings.profiles]
     if not settings.profiles:

@@ -2,7 +2,8 @@
 per turn, parallel ones interleaved), their arguments checked against the tool's input schema (the
 refusal worded for the model), and the messages that carry calls and results in the chat API's shape.
 
-Pure functions over the delta dicts an OpenAI-compatible stream sends: no network, no Qt.
+Pure functions over the delta dicts an OpenAI-compatible stream sends (and a whole completion's
+``message.tool_calls``): no network, no Qt.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trayai.core.errors import TrayaiError
+from trayai.core.net.wire import ChatMessage, JSONObject, ToolCallEntry
 from trayai.core.tools.results import ToolResult
 
 MAX_CALLS = 32  # in one turn; more are dropped (``ToolCallAssembler.dropped``)
@@ -29,7 +31,7 @@ class ToolCall:
     arguments: str = ""
     oversized: bool = False  # arguments longer than MAX_ARGUMENTS: refused, never parsed
 
-    def entry(self) -> dict[str, Any]:
+    def entry(self) -> ToolCallEntry:
         """The call in an assistant message's ``tool_calls``."""
         return {
             "id": self.id,
@@ -55,6 +57,16 @@ class ToolCallAssembler:
         for part in delta.get("tool_calls") or ():
             if isinstance(part, Mapping):
                 self.add(part)
+
+    def feed_message(self, data: JSONObject) -> None:
+        """A whole completion's ``choices[0].message.tool_calls`` (a server that did not stream)."""
+        choices = data.get("choices")
+        first = choices[0] if isinstance(choices, list) and choices else None
+        message = first.get("message") if isinstance(first, dict) else None
+        entries = message.get("tool_calls") if isinstance(message, dict) else None
+        for position, entry in enumerate(entries if isinstance(entries, list) else ()):
+            if isinstance(entry, Mapping):
+                self.add({**entry, "index": position})  # whole entries: one call each, in order
 
     def add(self, part: Mapping[str, Any]) -> None:
         index = self._index(part)
@@ -107,6 +119,23 @@ class ToolCallAssembler:
         return calls
 
 
+def message_tool_calls(data: JSONObject) -> list[ToolCall]:
+    """The calls in a whole (non-streamed) completion's ``choices[0].message.tool_calls``."""
+    assembler = ToolCallAssembler()
+    assembler.feed_message(data)
+    return assembler.calls()
+
+
+def pretty_arguments(call: ToolCall) -> str:
+    """The arguments as a person reads them: indented JSON, or the text as sent when it is not JSON."""
+    if call.oversized:
+        return f"(arguments longer than {MAX_ARGUMENTS // 1024} KB, not shown)"
+    try:
+        return json.dumps(json.loads(call.arguments or "{}"), ensure_ascii=False, indent=2)
+    except json.JSONDecodeError:
+        return call.arguments
+
+
 @dataclass(frozen=True)
 class ArgumentCheck:
     """The parsed arguments, or ``problem``: why they were refused (for the model's next try)."""
@@ -139,6 +168,7 @@ def check_arguments(call: ToolCall, schema: Mapping[str, Any]) -> ArgumentCheck:
 
 
 def _schema_problem(arguments: dict[str, Any], schema: Mapping[str, Any]) -> str | None:
+    # lazy: jsonschema is loaded only when used: start-up time and memory
     from jsonschema import exceptions, validators
 
     validator_class = validators.validator_for(schema, default=validators.Draft202012Validator)
@@ -171,11 +201,12 @@ def error_content(error: TrayaiError) -> str:
     return f"Error: the tool call failed: {error.message}"
 
 
-def assistant_message(text: str, calls: Sequence[ToolCall]) -> dict[str, Any]:
-    """The assistant's turn that made ``calls``, to send back before their results."""
-    return {"role": "assistant", "content": text or None, "tool_calls": [call.entry() for call in calls]}
+def assistant_message(text: str, calls: Sequence[ToolCall]) -> ChatMessage:
+    """The assistant's turn that made ``calls``, to send back before their results (``content`` is
+    the text it said first, "" when none: servers' chat templates take a string more readily than null)."""
+    return {"role": "assistant", "content": text, "tool_calls": [call.entry() for call in calls]}
 
 
-def tool_message(call: ToolCall, content: str) -> dict[str, Any]:
+def tool_message(call: ToolCall, content: str) -> ChatMessage:
     """One result, answering ``call`` by its id."""
     return {"role": "tool", "tool_call_id": call.id, "content": content}

@@ -223,6 +223,7 @@ class ServerConnection:
             async with self.child.streams() as streams:
                 yield streams
             return
+        # lazy: the HTTP stack stays off the tray's start-up path (tests/unit/test_layers.py)
         import httpx2
         from mcp.client.streamable_http import streamable_http_client
 

@@ -10,8 +10,8 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import cast
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -38,33 +38,16 @@ from trayai.core.net.classify import classify_exception
 from trayai.core.net.client import GenerationOptions, ModelClient, StreamResult
 from trayai.core.redact import Redactor
 from trayai.core.settings.config import GenerationParams
+from trayai.ui.chat.conversations import SharedConversations
+from trayai.ui.chat.records import (
+    OPTION_NAMES,
+    AnswerMeta,
+    ChatOptions,
+    MessageFields,
+    OptionChanges,
+)
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ChatOptions:
-    """A conversation's own model and parameters, stored with it in history.
-
-    ``model`` None means the profile's model. The others are kept in the conversation's ``settings``
-    as JSON under the field names, so the values stored are the ones the old dict held.
-    """
-
-    model: str | None
-    system_prompt: str
-    temperature: float | None
-    max_tokens: int | None
-
-    def settings(self) -> dict[str, Any]:
-        """What ``HistoryStore`` stores as the conversation's settings (everything but the model)."""
-        return {
-            "system_prompt": self.system_prompt,
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-        }
-
-
-OPTION_NAMES = tuple(f.name for f in fields(ChatOptions))
 
 
 @dataclass(frozen=True)
@@ -114,7 +97,6 @@ class ChatController(QObject):
     finished = Signal(object)  # a ReplyOutcome: done, stopped or cut at max tokens
     failed = Signal(object)  # a ReplyOutcome whose ``error`` says what went wrong (partial text kept)
     busy_changed = Signal(bool)  # a request started / ended
-    history_changed = Signal()  # titles or the list of conversations changed (sidebar refresh)
     storage_notice = Signal(str)  # answers cannot be saved (where and why, said once), or "" once they are
 
     CHECKPOINT_INTERVAL = 0.5  # SIGKILL mid-reply loses at most this much text (target: 1 s)
@@ -131,20 +113,25 @@ class ChatController(QObject):
         *,
         redactor: Redactor | None = None,
         attachments: AttachmentStore | None = None,
+        conversations: SharedConversations | None = None,
     ) -> None:
+        """``conversations``: the one shared by every chat surface (one made here when alone)."""
         super().__init__(parent)
-        self.history = history
+        self.history = history  # the answer's own writes: messages, checkpoints, versions
+        self.conversations = conversations or SharedConversations(history, self)
+        if self.conversations.store is not history:
+            raise ValueError("the conversations must be over the same history store")
         # Attached files' copies sit next to the history database (user-only).
         self.attachments = attachments or AttachmentStore(history.path.parent / "attachments")
         # Errors quote server bodies, which may echo the API key: shown and saved only redacted.
         self._redactor = redactor if redactor is not None else history.redactor
         self._target = target
         self.conversation_id: int | None = None
-        self._pending_options: dict[str, Any] = {}  # set before the conversation exists
+        self._pending_options: OptionChanges = {}  # set before the conversation exists
         self._task: asyncio.Task[None] | None = None
         self._answer: Answer | None = None  # the reply in flight (or the last one): what arrived so far
         self._message: StoredMessage | None = None
-        self._unsaved: dict[int, dict[str, Any]] = {}  # message id → fields the disk refused
+        self._unsaved: dict[int, MessageFields] = {}  # message id → fields the disk refused
         self._storage_told = False
         self._fallback: tuple[str, str, str] | None = None  # (profile, model, why) when one answered
         self._dropped = 0  # history messages left out of the request in flight
@@ -185,7 +172,7 @@ class ChatController(QObject):
         base = ChatOptions(target.model, gen.system_prompt, gen.temperature, gen.max_tokens)
         if self.conversation_id is None:
             return replace(base, **self._pending_options)
-        conv = self.history.conversation(self.conversation_id)
+        conv = self.conversations.conversation(self.conversation_id)
         stored = {k: v for k, v in conv.settings.items() if k in OPTION_NAMES}
         if conv.model:
             stored["model"] = conv.model
@@ -199,20 +186,17 @@ class ChatController(QObject):
         """The profile's generation defaults (what "no preset" means for a conversation)."""
         return self._target().generation
 
-    def options(self) -> dict[str, Any]:
-        """:meth:`conversation_options` as a dict (what the chat window's option widgets read)."""
-        return asdict(self.conversation_options())
-
-    def set_options(self, **options: Any) -> None:
+    def set_options(self, **options: object) -> None:
         """Change model / system_prompt / temperature / max_tokens for this conversation only."""
         unknown = set(options) - set(OPTION_NAMES)
         if unknown:
             raise ValueError(f"unknown options: {sorted(unknown)}")
+        changes = cast(OptionChanges, options)  # names checked above; values as the widgets give them
         if self.conversation_id is None:
-            self._pending_options.update(options)
+            self._pending_options.update(changes)
             return
-        model = options.pop("model", None)
-        self.history.update_settings(self.conversation_id, model=model, settings=options)
+        model = changes.pop("model", None)
+        self.conversations.set_options(self.conversation_id, model=model, settings=changes)
 
     # ------------------------------------------------------------------ conversations
 
@@ -223,7 +207,7 @@ class ChatController(QObject):
         self.conversation_changed.emit(-1)
 
     def open_conversation(self, conversation_id: int) -> None:
-        self.history.conversation(conversation_id)  # ConversationNotFound if it does not exist
+        self.conversations.conversation(conversation_id)  # ConversationNotFound if it does not exist
         if conversation_id != self.conversation_id:
             self.stop()
         self.conversation_id = conversation_id
@@ -233,7 +217,7 @@ class ChatController(QObject):
         if self.conversation_id is None:
             target = self._target()
             options = self.conversation_options()
-            conv = self.history.create_conversation(
+            conv = self.conversations.create(
                 model=options.model, profile=target.profile, settings=options.settings()
             )
             self.conversation_id = conv.id
@@ -259,7 +243,7 @@ class ChatController(QObject):
             self._history_failed(exc)
             return False
         self.message_saved.emit(message)
-        self.history_changed.emit()
+        self.conversations.announce()
         self._start_reply(conversation)
         return True
 
@@ -399,7 +383,7 @@ class ChatController(QObject):
         else:
             self.failed.emit(outcome)
         self.busy_changed.emit(False)
-        self.history_changed.emit()
+        self.conversations.announce()
 
     def _checkpoint_every(self) -> float:
         big = self._streamed_chars > self.LARGE_ANSWER_CHARS
@@ -422,9 +406,9 @@ class ChatController(QObject):
         return isinstance(event, (Text, Thinking))
 
     def _checkpoint(self, message_id: int) -> None:
-        self._save(message_id, content=self.streaming_text, thinking=self.streaming_thinking)
+        self._save(message_id, {"content": self.streaming_text, "thinking": self.streaming_thinking})
 
-    def _save(self, message_id: int, **fields: Any) -> None:
+    def _save(self, message_id: int, fields: MessageFields) -> None:
         """Write ``fields`` now, or keep them (merged with earlier refused ones) for a retry."""
         self._unsaved.setdefault(message_id, {}).update(fields)
         self.retry_saves()
@@ -463,7 +447,7 @@ class ChatController(QObject):
     def _finish(
         self,
         placeholder: StoredMessage,
-        status: str,
+        status: MessageStatus,
         result: StreamResult | None,
         error: TrayaiError | None,
         dropped: int,
@@ -472,9 +456,9 @@ class ChatController(QObject):
         answer = self._answer
         if result is None and answer is not None:
             result = answer.result  # a Stop or an error: the timings so far
-        meta: dict[str, Any] = dict(placeholder.meta)
+        meta = cast(AnswerMeta, dict(placeholder.meta))  # {"model": …}, saved by _start_reply
         if result is not None:
-            meta.update(result.to_dict())
+            meta.update(cast(AnswerMeta, result.to_dict()))
             meta.pop("error", None)
         if status == MessageStatus.STOPPED:
             meta["finish_reason"] = "stopped"
@@ -484,14 +468,16 @@ class ChatController(QObject):
             meta["dropped"] = dropped
         if self._fallback is not None:
             profile, model, why = self._fallback
-            meta.update(fallback_profile=profile, fallback_reason=self._redactor.redact(why), model=model)
+            meta.update(
+                {"fallback_profile": profile, "fallback_reason": self._redactor.redact(why), "model": model}
+            )
         if answer is not None and answer.used is not None:  # its server; the profile only if its own
-            meta.update(endpoint=answer.used.client.base_url, profile=answer.used.profile)
-            answered = result.model if result is not None else None
-            if answer.sent and other_model(answer.sent, answered) is not None:
-                meta.update(model=answered, asked_model=answer.sent)
+            meta.update({"endpoint": answer.used.client.base_url, "profile": answer.used.profile})
+            sent, answered = answer.sent, result.model if result is not None else None
+            if sent and answered and other_model(sent, answered) is not None:
+                meta.update({"model": answered, "asked_model": sent})
         thinking = self.streaming_thinking
-        self._save(placeholder.id, content=text, status=status, meta=meta, thinking=thinking)
+        self._save(placeholder.id, {"content": text, "status": status, "meta": meta, "thinking": thinking})
         self._message = None
         version = versions = 0
         if self._regenerating and not self._unsaved:
@@ -507,7 +493,7 @@ class ChatController(QObject):
             "assistant",
             text,
             status,
-            meta,
+            dict(meta),
             placeholder.created,
             thinking=thinking,
             version=version,

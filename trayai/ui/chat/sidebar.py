@@ -1,6 +1,7 @@
 """The chat window's conversation list: listing, search hits, selection and the item context menu.
 
-The window only hears what the user chose (signals) and does the opening, deleting and exporting.
+The window only hears what the user chose (signals) and does the opening, deleting and exporting;
+the list follows the shared :class:`SharedConversations` (refreshed on its signals, pinned through it).
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from trayai.core.chat.chatgroups import group_of
-from trayai.core.chat.history import HistoryStore
 from trayai.core.chat.history_db import HistoryError
 from trayai.core.chat.history_search import MATCH_END, MATCH_START, SearchHit
 from trayai.core.textsafe import not_markup
+from trayai.ui.chat.conversations import SharedConversations
 from trayai.ui.chat.grouped_list import ROLE_GROUP, GroupedDelegate
 
 ROLE_CONVERSATION = Qt.ItemDataRole.UserRole
@@ -62,14 +63,15 @@ class ConversationSidebar(QWidget):
 
     def __init__(
         self,
-        history: HistoryStore,
+        conversations: SharedConversations,
         current: Callable[[], int | None],
         parent: QWidget | None = None,
     ) -> None:
         """``current`` says which conversation the window shows (selected after each refresh)."""
         super().__init__(parent)
-        self.history = history
+        self._source = conversations  # the shared conversations: read, pinned, followed
         self._current = current
+        self._renaming = False  # an item's edit is being reported: the list is relisted after it
         self.search = QLineEdit(placeholderText="Search conversations (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.new_button = QPushButton("New chat")
@@ -106,6 +108,8 @@ class ConversationSidebar(QWidget):
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         self.search.returnPressed.connect(self.open_first_result)
         self._search_timer.timeout.connect(self.refresh)
+        conversations.history_changed.connect(self._on_history_changed)
+        conversations.hits_changed.connect(self._on_hits_changed)
 
     def _on_new_clicked(self) -> None:
         self.new_requested.emit()
@@ -118,6 +122,15 @@ class ConversationSidebar(QWidget):
         """The list shows search hits, not the conversations."""
         return bool(self.search.text().strip())
 
+    def _on_history_changed(self) -> None:
+        """The listing follows every change; search hits stay as they are while the user reads them."""
+        if not self.searching and not self._renaming:
+            self.refresh()
+
+    def _on_hits_changed(self) -> None:
+        if self.searching:
+            self.refresh()
+
     def refresh(self) -> None:
         """List the conversations (or the hits for the search box), the current one selected."""
         query = self.search.text().strip()
@@ -125,7 +138,7 @@ class ConversationSidebar(QWidget):
         self.conversations.clear()
         try:
             if query:
-                hits = self.history.search(query)
+                hits = self._source.search(query)
                 for hit in hits:
                     self.conversations.addItem(self._hit_item(hit, query))
                 if not hits:
@@ -134,7 +147,7 @@ class ConversationSidebar(QWidget):
                     self.conversations.addItem(item)
             else:
                 now = time.time()
-                for conv in self.history.list_conversations():
+                for conv in self._source.listing():
                     item = QListWidgetItem(conv.title)
                     item.setData(ROLE_CONVERSATION, conv.id)
                     item.setData(ROLE_GROUP, str(group_of(conv.updated, pinned=conv.pinned, now=now)))
@@ -190,7 +203,11 @@ class ConversationSidebar(QWidget):
         conversation_id = item.data(ROLE_CONVERSATION)
         if conversation_id is None:
             return
-        self.renamed.emit(int(conversation_id), item.text())
+        self._renaming = True  # not relisted inside the item's own signal: once it returned
+        try:
+            self.renamed.emit(int(conversation_id), item.text())
+        finally:
+            self._renaming = False
         QTimer.singleShot(0, self.refresh)
 
     def _on_context_menu(self, pos: QPoint) -> None:
@@ -217,11 +234,9 @@ class ConversationSidebar(QWidget):
 
     def set_pinned(self, conversation_id: int, *, pinned: bool) -> None:
         try:
-            self.history.set_pinned(conversation_id, pinned=pinned)
+            self._source.set_pinned(conversation_id, pinned=pinned)  # relisted on its signal
         except HistoryError as exc:
             self.failed.emit(str(exc))
-            return
-        self.refresh()
 
     def _rename_item(self, item: QListWidgetItem) -> None:
         if self.searching:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from trayai.core.net.client import ModelClient
     from trayai.core.settings.resolve import ResolvedEndpoint
     from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
+    from trayai.ui.chat.conversations import SharedConversations
     from trayai.ui.chat.window import ChatWindow
     from trayai.ui.prompt.window import QuickPromptWindow
     from trayai.ui.session import Session
@@ -59,6 +60,7 @@ class ChatSurfaces(QObject):
         self._spawn = session.tasks.spawn
         session.settings_changed.connect(lambda _new, _old: self._update_prompt_actions())
         self.history: HistoryStore | None = None
+        self.conversations: SharedConversations | None = None  # shared by both: one signal refreshes both
         self.chat: ChatController | None = None
         self.chat_window: ChatWindow | None = None
         self.prompt_chat: ChatController | None = None
@@ -70,12 +72,15 @@ class ChatSurfaces(QObject):
         if self.chat_window is None:
             from trayai.ui.chat.window import ChatWindow
 
-            history = self._open_history()
-            if history is None:
+            conversations = self._open_history()
+            if conversations is None:
                 return
-            self.chat = self._new_controller(history)
+            self.chat = self._new_controller(conversations)
             self.chat_window = ChatWindow(
-                self.chat, history, state_file=self._data_dir / "window-state.ini", presets=self._presets
+                self.chat,
+                conversations.store,
+                state_file=self._data_dir / "window-state.ini",
+                presets=self._presets,
             )
             self.chat_window.setWindowIcon(app_icon())
             self._monitor.report_changed.connect(self._update_models)
@@ -89,10 +94,10 @@ class ChatSurfaces(QObject):
         if self.prompt_window is None:
             from trayai.ui.prompt.window import QuickPromptWindow
 
-            history = self._open_history()
-            if history is None:
+            conversations = self._open_history()
+            if conversations is None:
                 return
-            self.prompt_chat = self._new_controller(history)
+            self.prompt_chat = self._new_controller(conversations)
             self.prompt_window = QuickPromptWindow(
                 self.prompt_chat, state_file=self._data_dir / "window-state.ini"
             )
@@ -123,12 +128,12 @@ class ChatSurfaces(QObject):
         if self.history is not None:
             self.history.close()
 
-    def _new_controller(self, history: HistoryStore) -> ChatController:
+    def _new_controller(self, conversations: SharedConversations) -> ChatController:
         """A controller whose reply signals reach the app; chat imports warm up off the UI thread."""
         from trayai.ui.chat.controller import ChatController
         from trayai.ui.chat.warmup import warm_up_chat
 
-        controller = ChatController(history, self._target, self)
+        controller = ChatController(conversations.store, self._target, self, conversations=conversations)
         controller.busy_changed.connect(lambda busy: self._on_busy(busy=busy))
         controller.finished.connect(self._on_finished)
         controller.failed.connect(lambda _outcome: self._monitor.request_finished(failed=True))
@@ -172,12 +177,13 @@ class ChatSurfaces(QObject):
         self._monitor.request_finished(failed=False)
         self.finished.emit(outcome)
 
-    def _open_history(self) -> HistoryStore | None:
+    def _open_history(self) -> SharedConversations | None:
         """The history database, opened once for the chat window and the quick prompt."""
-        if self.history is not None:
-            return self.history
+        if self.conversations is not None:
+            return self.conversations
         from trayai.core.chat.history import HistoryStore
         from trayai.core.chat.history_db import HistoryError
+        from trayai.ui.chat.conversations import SharedConversations
 
         try:
             history = HistoryStore.in_dir(self._data_dir, redactor=self._redactor)
@@ -193,12 +199,12 @@ class ChatSurfaces(QObject):
                 f"It was moved to {history.recovered_from}; a new one was started.",
             )
         self.history = history
-        return history
+        self.conversations = SharedConversations(history, self)
+        return self.conversations
 
     def _continue_in_chat(self, conversation_id: int) -> None:
         self.open_chat()
-        if self.chat_window is not None:
-            self.chat_window.refresh_sidebar()
+        if self.chat_window is not None:  # its list already follows the shared conversations
             self.chat_window.open_conversation(conversation_id)
 
     def _update_models(self, report: StatusReport) -> None:

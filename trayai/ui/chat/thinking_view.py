@@ -12,6 +12,8 @@ import html
 
 from PySide6.QtGui import QTextCursor, QTextFrame
 
+from trayai.ui.chat.transcript_links import ActionLinks, TranscriptAction
+
 THINKING_STATE = 0x7417  # QTextBlock user state of the thinking section's blocks
 LIVE_TAIL_CHARS = 1_500  # while streaming, only the end of the thinking is shown
 EXPANDED_CHARS = 200_000  # an expanded section shows this much; Copy thinking gives all of it
@@ -61,3 +63,56 @@ def replace_section(frame: QTextFrame, section_html: str) -> None:
     while marked.isValid() and marked.position() <= cursor.position():
         marked.setUserState(THINKING_STATE)
         marked = marked.next()
+
+
+class ThinkingSections:
+    """Each shown message's thinking (text, seconds) and which sections are expanded, so a section is
+    drawn again the same way (collapsed line, or with its text) after a reload or a toggle."""
+
+    def __init__(self, links: ActionLinks) -> None:
+        self._links = links
+        self._texts: dict[int, tuple[str, float | None]] = {}  # message id → (thinking, seconds)
+        self._open: set[int] = set()  # messages whose thinking is expanded (kept across reloads)
+
+    def clear(self) -> None:
+        self._texts.clear()
+
+    def remember(self, message_id: int, text: str, seconds: float | None) -> None:
+        self._texts[message_id] = (text, seconds)
+
+    def has(self, message_id: int) -> bool:
+        return message_id in self._texts
+
+    def text(self, message_id: int) -> str | None:
+        found = self._texts.get(message_id)
+        return found[0] if found else None
+
+    def is_open(self, message_id: int) -> bool:
+        return message_id in self._open
+
+    def toggle(self, message_id: int) -> None:
+        if message_id in self._open:
+            self._open.discard(message_id)
+        else:
+            self._open.add(message_id)
+
+    def html(self, message_id: int, muted: str) -> str:
+        """The collapsed line, and the text too when this message's thinking is expanded."""
+        text, seconds = self._texts.get(message_id, ("", None))
+        expanded = message_id in self._open
+        link = self._links.href(TranscriptAction.THINKING, message_id)
+        out = collapsed_html(link, seconds, muted, expanded=expanded)
+        if expanded:
+            out += text_html(text, muted, limit=EXPANDED_CHARS, from_end=False)
+        return out
+
+
+__all__ = [
+    "EXPANDED_CHARS",
+    "LIVE_TAIL_CHARS",
+    "THINKING_STATE",
+    "ThinkingSections",
+    "collapsed_html",
+    "replace_section",
+    "text_html",
+]

@@ -1,81 +1,37 @@
 """The conversation view: a QTextBrowser that renders messages and streams an answer cheaply.
 
-Frames, flushes, inert resources and action links: docs/architecture.md, "The chat window".
+Frames, flushes, inert resources and action links: docs/architecture.md, "The chat window". What a
+message looks like is ``message_html.py``; the app's own links are ``transcript_links.py``.
 """
 
 from __future__ import annotations
 
-import hmac
-import html
-import secrets
-import time
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
-    QImage,
     QPalette,
     QResizeEvent,
     QTextCharFormat,
     QTextCursor,
-    QTextDocument,
     QTextFormat,
     QTextFrame,
-    QTextFrameFormat,
 )
 from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
 
-from trayai.core.chat.attachments import AttachmentKind
-from trayai.core.chat.history_records import MessageStatus, StoredMessage
-from trayai.core.chat.render import MarkdownRenderer, Palette, plain_text_to_html, reply_footer
-from trayai.core.strenum import StrEnum
+from trayai.core.chat.history_records import StoredMessage
+from trayai.core.chat.render import MarkdownRenderer, Palette
 from trayai.ui.chat.answer_writer import AnswerWriter, fresh_block
+from trayai.ui.chat.live_answer import LiveAnswer
+from trayai.ui.chat.message_html import MessageHtml
 from trayai.ui.chat.thinking_view import (
-    EXPANDED_CHARS,
-    LIVE_TAIL_CHARS,
     THINKING_STATE,
-    collapsed_html,
+    ThinkingSections,
     replace_section,
-    text_html,
 )
-
-ACTION_SCHEME = "trayai"
-
-
-class TranscriptAction(StrEnum):
-    """The app's own links under and inside messages: the closed set a view emits (anything else in
-    an ``ACTION_SCHEME`` link is ignored) and its owner handles from a table."""
-
-    COPY = "copy"
-    COPY_CODE = "copycode"
-    COPY_THINKING = "copythinking"
-    EDIT = "edit"
-    RETRY = "retry"
-    REGENERATE = "regenerate"
-    ALTERNATIVE = "alt"
-    LATEST = "latest"
-    EARLIER = "earlier"  # handled by the view: "load earlier messages"
-    THINKING = "thinking"  # handled by the view: expand or collapse the thinking
-
-
-class _Stream:
-    """Bookkeeping for the answer being streamed into the last frame."""
-
-    def __init__(self, message: StoredMessage, frame: QTextFrame, writer: AnswerWriter) -> None:
-        self.message = message
-        self.frame = frame
-        self.writer = writer
-        self.pending: list[str] = []
-        self.final: StoredMessage | None = None  # set by finish_stream; the footer follows the backlog
-        self.thinking: list[str] = []
-        self.thinking_started: float | None = None
-        self.thinking_shown = 0  # characters of thinking on screen (the live section is redrawn on change)
-        self.thinking_closed = False  # collapsed to its one line: the answer started
-
-    def text(self) -> str:
-        return self.writer.text.full() + "".join(self.pending)
+from trayai.ui.chat.transcript_links import ACTION_SCHEME, ActionLinks, TranscriptAction
 
 
 class TranscriptView(QTextBrowser):
@@ -100,14 +56,13 @@ class TranscriptView(QTextBrowser):
         self.document().setUndoRedoEnabled(False)
         self.document().setDocumentMargin(10)
         self.anchorClicked.connect(self._on_anchor)
-        self._action_token = secrets.token_hex(16)  # model text cannot guess it: see _on_anchor
-        self.renderer = MarkdownRenderer(Palette(dark=self.is_dark()))
+        self.links = ActionLinks()  # the app's own links, with this view's secret
+        self._html = MessageHtml(MarkdownRenderer(Palette(dark=self.is_dark())), self.links, self.document())
         self._frames: dict[int, QTextFrame] = {}
         self._contents: dict[int, str] = {}
         self._codes: dict[int, list[str]] = {}
-        self._thinking: dict[int, tuple[str, float | None]] = {}  # message id → (thinking, seconds)
-        self._thinking_open: set[int] = set()  # messages whose thinking is expanded
-        self._stream: _Stream | None = None
+        self._thinking = ThinkingSections(self.links)
+        self._stream: LiveAnswer | None = None
         self._has_earlier = False
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
@@ -131,34 +86,29 @@ class TranscriptView(QTextBrowser):
 
     def action_href(self, kind: TranscriptAction, message_id: int = 0, index: int | None = None) -> str:
         """The address of one of the app's own links (Copy, Retry, …), with this view's secret token."""
-        suffix = f"/{index}" if index is not None else ""
-        return f"{ACTION_SCHEME}:{self._action_token}/{kind}/{message_id}{suffix}"
-
-    def _link(self, kind: TranscriptAction, text: str, message_id: int = 0, index: int | None = None) -> str:
-        """``<a>`` to one of the app's own actions; ``text`` is the app's own words (not escaped)."""
-        return f'<a href="{self.action_href(kind, message_id, index)}">{text}</a>'
+        return self.links.href(kind, message_id, index)
 
     def _on_anchor(self, url: QUrl) -> None:
         scheme = url.scheme().lower()
         if scheme == ACTION_SCHEME:
-            parts = url.path().split("/")
-            if len(parts) < 3 or not hmac.compare_digest(parts[0].encode(), self._action_token.encode()):
-                return  # not one of ours (e.g. "trayai:retry/1" written by the model)
-            try:
-                kind, message_id = TranscriptAction(parts[1]), int(parts[2])
-                index = int(parts[3]) if len(parts) > 3 else -1
-            except ValueError:
-                return  # a kind the view never writes, or no number: ignored
-            if kind is TranscriptAction.EARLIER:
+            link = self.links.parse(url)
+            if link is None:
+                return  # not one of ours (e.g. "trayai:retry/1" written by the model), or unknown
+            if link.kind is TranscriptAction.EARLIER:
                 self.load_earlier.emit()
-            elif kind is TranscriptAction.THINKING:
-                self.toggle_thinking(message_id)
+            elif link.kind is TranscriptAction.THINKING:
+                self.toggle_thinking(link.message_id)
             else:
-                self.action.emit(kind, message_id, index)
+                self.action.emit(link.kind, link.message_id, link.index)
         elif scheme in ("http", "https"):
             QDesktopServices.openUrl(url)
 
     # ------------------------------------------------------------------ palette
+
+    @property
+    def renderer(self) -> MarkdownRenderer:
+        """The Markdown renderer for the current palette (light or dark code colours)."""
+        return self._html.renderer
 
     def is_dark(self) -> bool:
         return self.palette().color(QPalette.ColorRole.Base).lightness() < 128
@@ -168,7 +118,7 @@ class TranscriptView(QTextBrowser):
         if event.type() == QEvent.Type.PaletteChange:
             dark = self.is_dark()
             if dark != self.renderer.palette.dark:
-                self.renderer = MarkdownRenderer(Palette(dark=dark))
+                self._html.renderer = MarkdownRenderer(Palette(dark=dark))
                 self.palette_changed.emit()
 
     # ------------------------------------------------------------------ whole messages
@@ -239,9 +189,7 @@ class TranscriptView(QTextBrowser):
         elif show and not has_link:
             cursor = QTextCursor(doc)
             cursor.movePosition(QTextCursor.MoveOperation.Start)
-            cursor.insertHtml(
-                f'<p align="center">{self._link(TranscriptAction.EARLIER, "↑ Load earlier messages")}</p>'
-            )
+            cursor.insertHtml(self._centred_link(TranscriptAction.EARLIER, "↑ Load earlier messages"))
             cursor.insertBlock()
         self._has_earlier = show
 
@@ -249,44 +197,29 @@ class TranscriptView(QTextBrowser):
         """Under a slice that is not the end of the conversation: a link back to the newest messages."""
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertHtml(
-            f'<p align="center">{self._link(TranscriptAction.LATEST, "↓ Show the latest messages")}</p>'
-        )
+        cursor.insertHtml(self._centred_link(TranscriptAction.LATEST, "↓ Show the latest messages"))
 
-    def _frame_format(self, role: str) -> QTextFrameFormat:
-        fmt = QTextFrameFormat()
-        fmt.setPadding(8)
-        fmt.setTopMargin(4)
-        fmt.setBottomMargin(4)
-        fmt.setBorder(0)
-        if role == "user":
-            base = self.palette().color(QPalette.ColorRole.AlternateBase)
-            highlight = self.palette().color(QPalette.ColorRole.Highlight)
-            tint = QColor(base)
-            if tint == self.palette().color(QPalette.ColorRole.Base):
-                tint = QColor.fromHslF(highlight.hslHueF(), 0.35, 0.25 if self.is_dark() else 0.94)
-            fmt.setBackground(tint)
-        return fmt
+    def _centred_link(self, kind: TranscriptAction, text: str) -> str:
+        return f'<p align="center">{self.links.anchor(kind, text)}</p>'
 
     def _insert_message(self, cursor: QTextCursor, message: StoredMessage) -> QTextFrame:
         """Insert one message as a frame at ``cursor``; the cursor ends after the frame."""
-        frame = cursor.insertFrame(self._frame_format(message.role))
+        frame = cursor.insertFrame(self._html.frame_format(message.role, self.palette()))
         frame_format = frame.frameFormat()
         frame_format.setProperty(QTextFormat.Property.UserProperty, message.id)
         frame.setFrameFormat(frame_format)
         inner = frame.firstCursorPosition()
-        inner.insertHtml(self._header_html(message))
+        inner.insertHtml(self._html.header(message))
         if message.role == "assistant" and message.thinking:
             seconds = message.meta.get("thinking_s")
-            self._thinking[message.id] = (
-                message.thinking,
-                seconds if isinstance(seconds, (int, float)) else None,
+            self._thinking.remember(
+                message.id, message.thinking, seconds if isinstance(seconds, (int, float)) else None
             )
             fresh_block(inner)
-            inner.insertHtml(self._thinking_html(message.id))
+            inner.insertHtml(self._thinking.html(message.id, self.renderer.palette.muted))
             block = inner.block()
             block.setUserState(THINKING_STATE)
-            if message.id in self._thinking_open:
+            if self._thinking.is_open(message.id):
                 block.previous().setUserState(THINKING_STATE)
         if message.role == "assistant" and len(message.content) > AnswerWriter.BLOCK_MARKDOWN_LIMIT:
             # A long answer goes through the same writer as a streamed one (plain text for huge
@@ -302,12 +235,12 @@ class TranscriptView(QTextBrowser):
             if inner.block().length() > 1:
                 fresh_block(inner)
         else:
-            body, codes = self._body_html(message)
+            body, codes = self._html.body(message)
             if body:
                 fresh_block(inner)
                 inner.insertHtml(body)
             fresh_block(inner)
-        inner.insertHtml(self._tail_html(message))
+        inner.insertHtml(self._html.tail(message))
         self._frames[message.id] = frame
         self._contents[message.id] = message.content
         self._codes[message.id] = codes
@@ -316,37 +249,21 @@ class TranscriptView(QTextBrowser):
 
     # ------------------------------------------------------------------ thinking
 
-    def _thinking_html(self, message_id: int) -> str:
-        """The collapsed line, and the text too when this message's thinking is expanded."""
-        text, seconds = self._thinking.get(message_id, ("", None))
-        muted = self.renderer.palette.muted
-        expanded = message_id in self._thinking_open
-        out = collapsed_html(
-            self.action_href(TranscriptAction.THINKING, message_id), seconds, muted, expanded=expanded
-        )
-        if expanded:
-            out += text_html(text, muted, limit=EXPANDED_CHARS, from_end=False)
-        return out
-
     def thinking_text(self, message_id: int) -> str | None:
         """A message's whole thinking (for Copy thinking), None when it has none."""
         stream = self._stream
         if stream is not None and stream.message.id == message_id and stream.thinking:
             return "".join(stream.thinking)
-        found = self._thinking.get(message_id)
-        return found[0] if found else None
+        return self._thinking.text(message_id)
 
     def toggle_thinking(self, message_id: int) -> None:
         frame = self._frames.get(message_id)
-        if frame is None or message_id not in self._thinking:
+        if frame is None or not self._thinking.has(message_id):
             return
-        if message_id in self._thinking_open:
-            self._thinking_open.discard(message_id)
-        else:
-            self._thinking_open.add(message_id)
+        self._thinking.toggle(message_id)
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
-        replace_section(frame, self._thinking_html(message_id))
+        replace_section(frame, self._thinking.html(message_id, self.renderer.palette.muted))
         cursor.endEditBlock()
 
     def add_thinking(self, text: str) -> None:
@@ -354,138 +271,15 @@ class TranscriptView(QTextBrowser):
         stream = self._stream
         if stream is None or not text or stream.final is not None:
             return
-        if stream.thinking_started is None:
-            stream.thinking_started = time.monotonic()
-        stream.thinking.append(text)
+        stream.add_thinking(text)
         if not self._flush_timer.isActive():
             self._flush_timer.start()
 
-    def _show_live_thinking(self, stream: _Stream) -> None:
-        """Redraw the live section when the thinking grew (bounded: its last characters only)."""
-        total = sum(len(t) for t in stream.thinking)
-        if stream.thinking_closed or total == stream.thinking_shown:
-            return
-        stream.thinking_shown = total
-        muted = self.renderer.palette.muted
-        live = f'<p style="margin:0; color:{muted}"><small>Thinking…</small></p>' + text_html(
-            "".join(stream.thinking)[-LIVE_TAIL_CHARS:], muted, limit=LIVE_TAIL_CHARS, from_end=True
-        )
-        replace_section(stream.frame, live)
-
-    def _close_thinking(self, stream: _Stream, seconds: float | None) -> None:
-        """The answer started (or the stream ended): the section becomes its one line."""
-        if stream.thinking_closed or not stream.thinking:
-            return
-        stream.thinking_closed = True
-        if seconds is None and stream.thinking_started is not None:
-            seconds = time.monotonic() - stream.thinking_started
-        message_id = stream.message.id
-        self._thinking[message_id] = ("".join(stream.thinking), seconds)
-        replace_section(stream.frame, self._thinking_html(message_id))
-
-    def _alternatives_html(self, message: StoredMessage) -> str:
-        """ "‹ 2/3 ›": the slot's answers, the arrows links where there is one to go to."""
-        here, count = message.version, message.versions
-        back = (
-            f'<a href="{self.action_href(TranscriptAction.ALTERNATIVE, message.id, here - 1)}">‹</a>'
-            if here > 1
-            else "‹"
-        )
-        ahead = (
-            f'<a href="{self.action_href(TranscriptAction.ALTERNATIVE, message.id, here + 1)}">›</a>'
-            if here < count
-            else "›"
-        )
-        return f"{back} {here}/{count} {ahead}"
-
-    def _header_html(self, message: StoredMessage) -> str:
-        who = {"user": "You", "assistant": "Assistant", "system": "System"}.get(message.role, message.role)
-        model = message.meta.get("model") if message.role == "assistant" else None
-        label = f"{who} · {html.escape(str(model))}" if model else who
-        return f'<p style="margin:0"><b>{label}</b></p>'
-
-    def _body_html(self, message: StoredMessage) -> tuple[str, list[str]]:
-        if message.role == "user":
-            return plain_text_to_html(message.content) + self._attachments_html(message), []
-        if not message.content and message.status == MessageStatus.ERROR:
-            return "", []
-        rendered = self.renderer.render(message.content, code_link=lambda i: self._code_href(message.id, i))
-        return rendered.html, rendered.code_blocks
-
-    def _attachments_html(self, message: StoredMessage) -> str:
-        """The files that went with a question: image thumbnails (trayai's own copies, registered
-        as document resources under this view's secret name) and file names."""
-        if not message.attachments:
-            return ""
-        pieces = []
-        for index, attachment in enumerate(message.attachments):
-            name = html.escape(attachment.label)
-            if attachment.kind is AttachmentKind.IMAGE:
-                image = QImage(str(attachment.path))
-                if not image.isNull():
-                    thumb = (
-                        image
-                        if image.width() <= 240 and image.height() <= 160
-                        else image.scaled(
-                            240,
-                            160,
-                            Qt.AspectRatioMode.KeepAspectRatio,
-                            Qt.TransformationMode.SmoothTransformation,
-                        )
-                    )
-                    key = QUrl(f"attachment:{self._action_token}/{message.id}/{index}")
-                    self.document().addResource(QTextDocument.ResourceType.ImageResource.value, key, thumb)
-                    pieces.append(
-                        f'<img src="{key.toString()}" width="{thumb.width()}" height="{thumb.height()}" '
-                        f'alt="{name}" title="{name}">'
-                    )
-                    continue
-                pieces.append(f"Image {name} (no longer there)")
-            else:
-                pieces.append(f"File: {name}")
-        muted = self.renderer.palette.muted
-        return f'<p style="margin:4px 0 0 0; color:{muted}"><small>{"&nbsp; ".join(pieces)}</small></p>'
-
-    def _code_href(self, message_id: int, index: int) -> str:
-        return self.action_href(TranscriptAction.COPY_CODE, message_id, index)
+    def _close_thinking(self, stream: LiveAnswer, seconds: float | None) -> None:
+        stream.close_thinking(seconds, self._thinking, self.renderer.palette.muted)
 
     def _writer(self, frame: QTextFrame, start: int, message_id: int, codes: list[str]) -> AnswerWriter:
-        return AnswerWriter(frame, start, self.renderer, codes, lambda i: self._code_href(message_id, i))
-
-    def _tail_html(self, message: StoredMessage) -> str:
-        """Error box, footer and action links under a message."""
-        palette = self.renderer.palette
-        out = ""
-        error = message.meta.get("error")
-        if message.status == MessageStatus.ERROR and isinstance(error, dict):
-            text = html.escape(str(error.get("message", "The request failed")))
-            hint = html.escape(str(error.get("hint", "")))
-            colour = "#ff8080" if palette.dark else "#b00020"
-            out += (
-                f'<table width="100%" cellpadding="6" cellspacing="0" style="border: 1px solid {colour}">'
-                f'<tr><td><span style="color:{colour}"><b>{text}</b></span>'
-                f"{'<br>' + hint if hint else ''}"
-                f"<br>{self._link(TranscriptAction.RETRY, 'Retry', message.id)}</td></tr></table>"
-            )
-        links = [self._link(TranscriptAction.COPY, "Copy", message.id)]
-        if message.role == "user":
-            links.append(self._link(TranscriptAction.EDIT, "Edit", message.id))
-        if message.role == "assistant" and message.thinking:
-            links.append(
-                f'<a href="{self.action_href(TranscriptAction.COPY_THINKING, message.id)}">Copy thinking</a>'
-            )
-        if message.role == "assistant" and message.status != MessageStatus.ERROR:
-            links.append(
-                f'<a href="{self.action_href(TranscriptAction.REGENERATE, message.id)}">Regenerate</a>'
-            )
-        if message.role == "assistant" and message.versions > 1:
-            links.insert(0, self._alternatives_html(message))
-        footer = reply_footer(message.meta, message.status) if message.role == "assistant" else ""
-        line = " · ".join(links)
-        if footer:
-            line = f"{html.escape(footer)} · {line}"
-        out += f'<p style="margin:0; color:{palette.muted}"><small>{line}</small></p>'
-        return out
+        return AnswerWriter(frame, start, self.renderer, codes, lambda i: self._html.code_href(message_id, i))
 
     # ------------------------------------------------------------------ streaming
 
@@ -499,12 +293,12 @@ class TranscriptView(QTextBrowser):
         at_bottom = self._at_bottom()
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        frame = cursor.insertFrame(self._frame_format("assistant"))
+        frame = cursor.insertFrame(self._html.frame_format("assistant", self.palette()))
         inner = frame.firstCursorPosition()
-        inner.insertHtml(self._header_html(message))
+        inner.insertHtml(self._html.header(message))
         inner.insertBlock()
         codes: list[str] = []
-        self._stream = _Stream(message, frame, self._writer(frame, inner.position(), message.id, codes))
+        self._stream = LiveAnswer(message, frame, self._writer(frame, inner.position(), message.id, codes))
         self._frames[message.id] = frame
         self._codes[message.id] = codes
         if at_bottom:
@@ -539,7 +333,7 @@ class TranscriptView(QTextBrowser):
             stream.pending.clear()
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
-        self._show_live_thinking(stream)
+        stream.show_thinking(self.renderer.palette.muted)
         more = stream.writer.step()
         cursor.endEditBlock()
         if more:
@@ -590,7 +384,7 @@ class TranscriptView(QTextBrowser):
         cursor.endEditBlock()
         self._finalize(stream)
 
-    def _finalize(self, stream: _Stream) -> None:
+    def _finalize(self, stream: LiveAnswer) -> None:
         message = stream.final
         assert message is not None
         at_bottom = self._at_bottom()
@@ -608,7 +402,7 @@ class TranscriptView(QTextBrowser):
             inner = self._cursor_at(stream.frame.lastPosition())
             if inner.block().length() > 1 or inner.currentList() is not None:
                 fresh_block(inner)
-            inner.insertHtml(self._tail_html(message))
+            inner.insertHtml(self._html.tail(message))
         cursor.endEditBlock()
         self._contents[message.id] = message.content
         self._stream = None
@@ -688,8 +482,4 @@ class TranscriptView(QTextBrowser):
             self.load_earlier.emit()
 
 
-__all__ = [
-    "ACTION_SCHEME",
-    "TranscriptAction",
-    "TranscriptView",
-]
+__all__ = ["TranscriptView"]

@@ -1,13 +1,15 @@
 """The chat window: conversations on the left, the transcript and the prompt on the right.
 
-No request logic (that is the :class:`ChatController`); long chats open lazily (``core/chat/paging.py``).
+Layout, shortcuts and wiring only. The parts: the sidebar (``sidebar.py``), what the transcript shows
+of a long chat (``transcript_pages.py``), the message actions (``message_actions.py``), the sidebar
+menu's rename/delete/export (``conversation_actions.py``), the Options bar kept in step with the open
+conversation (``options_binding.py``); no request logic (the controller's).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,7 +24,6 @@ from PySide6.QtGui import (
     QShortcut,
 )
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -32,27 +33,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trayai.core.chat.attachments import Attachment
 from trayai.core.chat.history import HistoryStore
-from trayai.core.chat.history_db import HistoryError
-from trayai.core.chat.history_export import ExportFormat, export_text
 from trayai.core.chat.history_records import StoredMessage
-from trayai.core.chat.paging import (
-    PagingPolicy,
-    earlier_page,
-    first_screen_start,
-    last_by_role,
-    lookback_start,
-    opening_range,
-)
 from trayai.core.settings.config import Preset
-from trayai.core.settings.prompt_presets import matching_preset, preset_values
 from trayai.ui.chat.attach import AttachmentTray
 from trayai.ui.chat.controller import ChatController, ReplyOutcome
+from trayai.ui.chat.conversation_actions import ConversationActions
+from trayai.ui.chat.message_actions import MessageActions
 from trayai.ui.chat.options_bar import OptionsBar
+from trayai.ui.chat.options_binding import OptionsBinding
 from trayai.ui.chat.prompt_input import PromptInput
 from trayai.ui.chat.sidebar import ConversationSidebar
-from trayai.ui.chat.transcript import TranscriptAction, TranscriptView
+from trayai.ui.chat.transcript import TranscriptView
+from trayai.ui.chat.transcript_pages import TranscriptPages
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +59,6 @@ class ChatWindow(QMainWindow):
 
     closed = Signal()
 
-    PAGING = PagingPolicy()  # how much of a long conversation is rendered at once
-    UNDO_SECONDS = 10
     MIN_WIDTH = 480  # a tiled third of a 1440 px screen: every control still whole
     MIN_HEIGHT = 400  # the bars, a few lines of transcript and the prompt box
     NARROW_BELOW = 720  # below this, the conversations and the chat take turns (one pane at a time)
@@ -81,16 +72,16 @@ class ChatWindow(QMainWindow):
         presets: Callable[[], list[Preset]] = list,
         parent: QWidget | None = None,
     ) -> None:
+        """``history`` is the store under ``controller.conversations`` (the window reads and changes
+        conversations only through those, shared with the quick prompt)."""
         super().__init__(parent)
+        if controller.conversations.store is not history:
+            raise ValueError("the window and its controller must use the same history")
         self.controller = controller
-        self.history = history
+        self.history = history  # never written through here: changes go through self.chats
+        self.chats = controller.conversations
         self._presets = presets  # the settings' presets, read when the options are shown
         self._state_file = state_file
-        self._loaded_start = 0  # index of the first rendered message
-        self._loaded_end = 0  # one past the last rendered message
-        self._editing: int | None = None
-        self._stashed: list[Attachment] = []  # pending files set aside while a message is edited
-        self._undo: tuple[int, str] | None = None
         self.setWindowTitle("Chat")  # shown as "Chat — trayai"
         self.resize(1000, 720)
         self._narrow = False
@@ -100,16 +91,16 @@ class ChatWindow(QMainWindow):
         self._restore_state()
         self.refresh_sidebar()
         self._load_conversation(None)
-        if history.recovered_from is not None:
+        if self.chats.recovered_from is not None:
             self.show_notice(
-                f"The history database was damaged and has been moved to {history.recovered_from}; "
+                f"The history database was damaged and has been moved to {self.chats.recovered_from}; "
                 "a new history was started."
             )
 
     # ------------------------------------------------------------------ layout
 
     def _build(self) -> None:
-        self.sidebar = ConversationSidebar(self.history, lambda: self.controller.conversation_id)
+        self.sidebar = ConversationSidebar(self.chats, lambda: self.controller.conversation_id)
         self.search = self.sidebar.search
         self.new_button = self.sidebar.new_button
         self.conversations = self.sidebar.conversations
@@ -171,11 +162,26 @@ class ChatWindow(QMainWindow):
         self.setMinimumSize(self.MIN_WIDTH, self.MIN_HEIGHT)
         self.options_bar.sidebar_button.setChecked(True)
 
-        self.undo_button = QPushButton("Undo")
-        self.undo_button.hide()
-        self.statusBar().addPermanentWidget(self.undo_button)
-        self._undo_timer = QTimer(self)
-        self._undo_timer.setSingleShot(True)
+        self.pages = TranscriptPages(self.controller, self.transcript)
+        self.message_actions = MessageActions(
+            self.controller,
+            self.transcript,
+            self.pages,
+            prompt=self.prompt,
+            attach_tray=self.attach_tray,
+            edit_banner=self.edit_banner,
+            status=self.statusBar(),
+            show_latest=lambda: self._load_conversation(self.controller.conversation_id),
+            parent=self,
+        )
+        self.conversation_actions = ConversationActions(
+            self.controller,
+            self,
+            self.statusBar(),
+            open_conversation=self.open_conversation,
+            notice=self.show_notice,
+        )
+        self.undo_button = self.conversation_actions.undo_button
 
     def _connect(self) -> None:
         self.setAcceptDrops(True)  # files and images dropped anywhere on the window attach
@@ -189,7 +195,6 @@ class ChatWindow(QMainWindow):
         c.finished.connect(self._on_reply_ended)
         c.failed.connect(self._on_reply_ended)
         c.busy_changed.connect(lambda busy: self._on_busy(busy=busy))
-        c.history_changed.connect(self._on_history_changed)
         c.storage_notice.connect(self._on_storage_notice)
 
         self.prompt.submitted.connect(self.send)
@@ -203,18 +208,19 @@ class ChatWindow(QMainWindow):
         self.sidebar.hit_chosen.connect(
             lambda cid, index, words: self.open_conversation(cid, at_message=index, words=words)
         )
-        self.sidebar.renamed.connect(self._rename_conversation)
-        self.sidebar.export_requested.connect(self.export_conversation)
+        self.sidebar.renamed.connect(self.conversation_actions.rename)
+        self.sidebar.export_requested.connect(self.conversation_actions.export)
         self.sidebar.delete_requested.connect(self.delete_conversation)
         self.sidebar.failed.connect(self.show_notice)
-        self._actions = self._action_table()
-        self.transcript.action.connect(self._on_action)
-        self.transcript.load_earlier.connect(self.load_earlier)
+        self.transcript.action.connect(self.message_actions.handle)
+        self.transcript.load_earlier.connect(self.pages.load_earlier)
         self.transcript.palette_changed.connect(
             lambda: self._load_conversation(self.controller.conversation_id)
         )
-        self.undo_button.clicked.connect(self.undo_delete)
-        self._undo_timer.timeout.connect(self._expire_undo)
+        status = self.statusBar()
+        self.options_binding = OptionsBinding(self.options_bar, self.controller, self._presets, status)
+        # Slots of the window itself: a widget torn down with it (the system prompt box) may still
+        # signal an edit, and Qt drops signals to a window being destroyed, not to a helper object.
         self.model_combo.activated.connect(lambda _i: self._save_options())
         self.options_bar.preset_combo.activated.connect(self._choose_preset)
         line_edit = self.model_combo.lineEdit()
@@ -224,21 +230,22 @@ class ChatWindow(QMainWindow):
         self.max_tokens.editingFinished.connect(self._save_options)
         self.system_prompt.textChanged.connect(self._save_options)
 
+        actions = self.message_actions
         shortcuts: list[tuple[str, Callable[[], object]]] = [
             ("Esc", self._on_escape),
-            ("Ctrl+Shift+R", self.regenerate),
-            ("Ctrl+Shift+C", self.copy_last_answer),
-            ("Ctrl+Alt+C", self.copy_last_code),
-            ("Ctrl+E", self.edit_last_prompt),
+            ("Ctrl+Shift+R", actions.regenerate),
+            ("Ctrl+Shift+C", actions.copy_last_answer),
+            ("Ctrl+Alt+C", actions.copy_last_code),
+            ("Ctrl+E", actions.edit_last_prompt),
             ("Ctrl+N", self.new_conversation),
             ("Ctrl+F", self.focus_search),
             ("Ctrl+B", self.toggle_sidebar),
             ("Ctrl+W", self.close),
             ("Ctrl+Shift+A", self.attach_tray.choose_files),
             ("Ctrl+Shift+O", self.options_bar.options_button.showMenu),
-            ("Ctrl+Shift+T", self.toggle_last_thinking),
-            ("Ctrl+Alt+Left", lambda: self.switch_last_alternative(-1)),
-            ("Ctrl+Alt+Right", lambda: self.switch_last_alternative(+1)),
+            ("Ctrl+Shift+T", actions.toggle_last_thinking),
+            ("Ctrl+Alt+Left", lambda: actions.switch_last_alternative(-1)),
+            ("Ctrl+Alt+Right", lambda: actions.switch_last_alternative(+1)),
         ]
         for keys, slot in shortcuts:
             shortcut = QShortcut(QKeySequence(keys), self)
@@ -248,25 +255,14 @@ class ChatWindow(QMainWindow):
 
     def send(self, text: str) -> bool:
         """Send the prompt box (or resend an edited message); clears the box when it went out."""
-        if not (text.strip() or self.attach_tray.pending) or self.controller.busy:
-            return False
-        self._ensure_at_end()
-        if self._editing is not None:
-            message_id = self._editing
-            ok = self.controller.edit(message_id, text, self.attach_tray.pending)
-            if ok:
-                self._editing = None
-                self.edit_banner.hide()
-                self.attach_tray.restore(self._stashed)  # files meant for a later question come back
-                self._stashed = []
-        else:
-            ok = self.controller.send(text, self.attach_tray.pending)
-            if ok:
-                self.attach_tray.take()  # they went with this question
-        if ok:
-            self.prompt.remember(text)
-            self.prompt.clear()
-        return ok
+        return self.message_actions.send(text)
+
+    def start_edit(self, message_id: int) -> None:
+        """Put a user message in the prompt box; sending replaces it and everything after it."""
+        self.message_actions.start_edit(message_id)
+
+    def _cancel_edit(self) -> None:
+        self.message_actions.cancel_edit()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         mime = event.mimeData()
@@ -277,12 +273,6 @@ class ChatWindow(QMainWindow):
         if self.attach_tray.add_mime(event.mimeData()):
             event.acceptProposedAction()
             self.prompt.setFocus()
-
-    def regenerate(self) -> None:
-        self._ensure_at_end()
-        if not self.controller.regenerate():
-            self.statusBar().showMessage("Nothing to regenerate yet.", 3000)
-        self.prompt.setFocus()
 
     def new_conversation(self) -> None:
         self._cancel_edit()
@@ -296,7 +286,7 @@ class ChatWindow(QMainWindow):
             self.set_sidebar_open(wanted=False)  # the list stood in for the conversation: back to it
         elif self.controller.busy:
             self.controller.stop()
-        elif self._editing is not None:
+        elif self.message_actions.editing:
             self._cancel_edit()
 
     def _on_busy(self, *, busy: bool) -> None:
@@ -311,7 +301,7 @@ class ChatWindow(QMainWindow):
     def _on_message_saved(self, message: StoredMessage) -> None:
         if message.conversation_id == self.controller.conversation_id:
             self.transcript.append_message(message)
-            self._loaded_end += 1
+            self.pages.appended()
 
     def _on_reply_ended(self, outcome: ReplyOutcome) -> None:
         if outcome.message.id < 0:  # nothing could be saved: say so where the user looks
@@ -327,132 +317,7 @@ class ChatWindow(QMainWindow):
         )
         if outcome.message.conversation_id == self.controller.conversation_id and self.transcript.streaming:
             self.transcript.finish_stream(outcome.message)
-            self._loaded_end += 1
-
-    # ------------------------------------------------------------------ message actions
-
-    def _on_action(self, kind: str, message_id: int, index: int) -> None:
-        """A link under a message, handled from the table (a kind with no handler does nothing)."""
-        handler = self._actions.get(TranscriptAction(kind))
-        if handler is not None:
-            handler(message_id, index)
-
-    def _action_table(self) -> dict[TranscriptAction, Callable[[int, int], None]]:
-        return {
-            TranscriptAction.COPY: lambda mid, _i: self._copy(self.transcript.message_text(mid), "Message"),
-            TranscriptAction.COPY_CODE: lambda mid, i: self._copy(self.transcript.code_block(mid, i), "Code"),
-            TranscriptAction.COPY_THINKING: lambda mid, _i: self._copy(
-                self.transcript.thinking_text(mid), "Thinking"
-            ),
-            TranscriptAction.EDIT: lambda mid, _i: self.start_edit(mid),
-            TranscriptAction.RETRY: lambda _mid, _i: self.regenerate(),
-            TranscriptAction.REGENERATE: self._regenerate_from_link,
-            TranscriptAction.LATEST: lambda _mid, _i: self._load_conversation(
-                self.controller.conversation_id
-            ),
-            TranscriptAction.ALTERNATIVE: self._choose_alternative,
-        }
-
-    def _copy(self, text: str | None, what: str) -> None:
-        if text is not None:
-            QGuiApplication.clipboard().setText(text)
-            self.statusBar().showMessage(f"{what} copied.", 2000)
-
-    def _choose_alternative(self, message_id: int, index: int) -> None:
-        if not self.controller.choose_alternative(message_id, index):
-            self.statusBar().showMessage("Stop the answer first (Esc).", 3000)
-
-    def _regenerate_from_link(self, message_id: int, _index: int) -> None:
-        ids = self.transcript.message_ids
-        if ids and ids[-1] == message_id:
-            self.regenerate()
-        else:
-            self.statusBar().showMessage("Only the last answer can be regenerated.", 3000)
-
-    def start_edit(self, message_id: int) -> None:
-        """Put a user message in the prompt box; sending replaces it and everything after it."""
-        if self.controller.busy:
-            self.statusBar().showMessage("Stop the answer first (Esc).", 3000)
-            return
-        try:
-            message = self.history.message(message_id)
-        except KeyError:
-            return
-        if message.role != "user":
-            return
-        if self._editing is None:  # files waiting for the next question wait until the edit is done
-            self._stashed = self.attach_tray.take()
-        self._editing = message_id
-        self.attach_tray.restore(message.attachments)  # removing one is the user's act, not ours
-        self.edit_banner.setText(
-            "Editing a message: Enter resends from there (later messages are replaced); Esc cancels."
-        )
-        self.edit_banner.show()
-        self.prompt.setPlainText(message.content)
-        self.prompt.setFocus()
-
-    def _cancel_edit(self) -> None:
-        if self._editing is not None:
-            self._editing = None
-            self.edit_banner.hide()
-            self.prompt.clear()
-            self.attach_tray.restore(self._stashed)
-            self._stashed = []
-            self.prompt.setFocus()
-
-    def edit_last_prompt(self) -> None:
-        cid = self.controller.conversation_id
-        if cid is None:
-            return
-        count = self.history.message_count(cid)
-        message = last_by_role(self.history.messages(cid, lookback_start(count)), "user")
-        if message is not None:
-            self.start_edit(message.id)
-
-    def _last_answer(self) -> StoredMessage | None:
-        cid = self.controller.conversation_id
-        if cid is None:
-            return None
-        count = self.history.message_count(cid)
-        return last_by_role(
-            self.history.messages(cid, lookback_start(count)), "assistant", with_content=False
-        )
-
-    def toggle_last_thinking(self) -> None:
-        """Ctrl+Shift+T: show or hide the last answer's thinking."""
-        answer = self._last_answer()
-        if answer is None or not answer.thinking:
-            self.statusBar().showMessage("The last answer has no thinking to show.", 3000)
-            return
-        self.transcript.toggle_thinking(answer.id)
-
-    def switch_last_alternative(self, step: int) -> None:
-        """Ctrl+Alt+Left/Right: the last answer's previous or next alternative (after Regenerate)."""
-        answer = self._last_answer()
-        if answer is None or answer.versions < 2:
-            self.statusBar().showMessage("Regenerate the answer to get alternatives.", 3000)
-            return
-        wanted = answer.version + step
-        if 1 <= wanted <= answer.versions:
-            self.controller.choose_alternative(answer.id, wanted)
-
-    def copy_last_answer(self) -> None:
-        cid = self.controller.conversation_id
-        if cid is None:
-            return
-        count = self.history.message_count(cid)
-        answer = last_by_role(
-            self.history.messages(cid, lookback_start(count)), "assistant", with_content=True
-        )
-        if answer is not None:
-            QGuiApplication.clipboard().setText(answer.content)
-            self.statusBar().showMessage("Answer copied.", 2000)
-
-    def copy_last_code(self) -> None:
-        code = self.transcript.last_code_block()
-        if code is not None:
-            QGuiApplication.clipboard().setText(code)
-            self.statusBar().showMessage("Code copied.", 2000)
+            self.pages.appended()
 
     # ------------------------------------------------------------------ conversations
 
@@ -468,7 +333,7 @@ class ChatWindow(QMainWindow):
         self._cancel_edit()
         try:
             self.controller.conversation_id = conversation_id
-            self.history.conversation(conversation_id)
+            self.chats.conversation(conversation_id)
         except KeyError:
             self.statusBar().showMessage("That conversation no longer exists.", 3000)
             self.refresh_sidebar()
@@ -483,7 +348,7 @@ class ChatWindow(QMainWindow):
         )
         if at_message is not None:
             try:
-                message_id = self.history.messages(conversation_id, at_message, at_message + 1)[0].id
+                message_id = self.chats.messages(conversation_id, at_message, at_message + 1)[0].id
             except IndexError:
                 return
             QTimer.singleShot(0, lambda: self.transcript.scroll_to_message(message_id, words))
@@ -491,99 +356,15 @@ class ChatWindow(QMainWindow):
     def _load_conversation(self, conversation_id: int | None, *, at_index: int | None = None) -> None:
         """Render the newest part of a conversation (or around ``at_index``); earlier parts on demand."""
         self._fill_options()
-        if conversation_id is None:
-            self.transcript.clear_messages()
-            self._loaded_start = self._loaded_end = 0
-            self.prompt.set_recall([])
-            return
-        count = self.history.message_count(conversation_id)
-        first = first_screen_start(count, self._fetcher(conversation_id), self.PAGING)
-        start, end = opening_range(count, first, at_index, self.PAGING)
-        messages = self.history.messages(conversation_id, start, end)
-        live = self.controller.streaming_message
-        streaming_here = live is not None and bool(messages) and messages[-1].id == live.id
-        if streaming_here:
-            messages = messages[:-1]  # re-attached below as a live stream, not a stale checkpoint
-        self.transcript.set_messages(messages, has_earlier=start > 0)
-        if streaming_here and live is not None:
-            self.transcript.begin_stream(live)
-            self.transcript.add_delta(self.controller.streaming_text)
-            self.transcript.flush()
-        if end < count:
-            self.transcript.append_latest_link()
-        self._loaded_start, self._loaded_end = start, end
-        self.prompt.set_recall([m.content for m in messages if m.role == "user"])
-
-    def _fetcher(self, conversation_id: int) -> Callable[[int, int], list[StoredMessage]]:
-        """``messages[start:stop]`` of one conversation, read from the store as paging asks."""
-        return lambda start, stop: self.history.messages(conversation_id, start, stop)
-
-    def load_earlier(self) -> None:
-        cid = self.controller.conversation_id
-        if cid is None or self._loaded_start == 0:
-            return
-        page, start = earlier_page(self._loaded_start, self._fetcher(cid), self.PAGING)
-        self.transcript.prepend_messages(page, has_earlier=start > 0)
-        self._loaded_start = start
-
-    def _ensure_at_end(self) -> None:
-        cid = self.controller.conversation_id
-        if cid is not None and self._loaded_end < self.history.message_count(cid):
-            self._load_conversation(cid)
+        rendered = self.pages.load(conversation_id, at_index=at_index)
+        self.prompt.set_recall([m.content for m in rendered if m.role == "user"])
 
     def delete_conversation(self, conversation_id: int) -> None:
-        try:
-            title = self.history.conversation(conversation_id).title
-            self.history.delete(conversation_id)
-        except (KeyError, HistoryError) as exc:
-            self.statusBar().showMessage(f"Could not delete: {exc}", 5000)
-            return
-        if conversation_id == self.controller.conversation_id:
-            self.controller.new_conversation()
-        self._undo = (conversation_id, title)
-        self.statusBar().showMessage(f"Deleted “{title}”.")
-        self.undo_button.show()
-        self._undo_timer.start(self.UNDO_SECONDS * 1000)
-        self.refresh_sidebar()
-
-    def undo_delete(self) -> None:
-        if self._undo is None:
-            return
-        conversation_id, title = self._undo
-        self.history.restore(conversation_id)
-        self._expire_undo()
-        self.statusBar().showMessage(f"Restored “{title}”.", 3000)
-        self.refresh_sidebar()
-        self.open_conversation(conversation_id)
-
-    def _expire_undo(self) -> None:
-        self._undo = None
-        self._undo_timer.stop()
-        self.undo_button.hide()
-        self.statusBar().clearMessage()
-
-    def export_conversation(self, conversation_id: int, fmt: str) -> None:
-        """Ask where (non-modal dialog) and write Markdown or JSON."""
-        conv = self.history.conversation(conversation_id)
-        safe = re.sub(r"[^\w\- ]+", "", conv.title).strip()[:50] or "conversation"
-        dialog = QFileDialog(self, "Export conversation")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setDefaultSuffix("md" if fmt == "md" else "json")
-        dialog.setNameFilter("Markdown (*.md)" if fmt == "md" else "JSON (*.json)")
-        dialog.selectFile(f"{safe}.{'md' if fmt == 'md' else 'json'}")
-        dialog.fileSelected.connect(lambda path: self.write_export(conversation_id, fmt, Path(path)))
-        dialog.open()
-        self._export_dialog = dialog
+        """Delete it, with Undo in the status bar for a few seconds."""
+        self.conversation_actions.delete(conversation_id)
 
     def write_export(self, conversation_id: int, fmt: str, path: Path) -> bool:
-        try:
-            text = export_text(self.history, conversation_id, ExportFormat(fmt))
-            path.write_text(text, encoding="utf-8")
-        except (OSError, HistoryError, KeyError) as exc:
-            self.show_notice(f"Could not export to {path}: {exc}")
-            return False
-        self.statusBar().showMessage(f"Exported to {path}", 5000)
-        return True
+        return self.conversation_actions.write_export(conversation_id, fmt, path)
 
     # ------------------------------------------------------------------ sidebar
 
@@ -637,10 +418,6 @@ class ChatWindow(QMainWindow):
         super().resizeEvent(event)
         self._fit_width()
 
-    def _on_history_changed(self) -> None:
-        if not self.sidebar.searching:
-            self.refresh_sidebar()
-
     def refresh_sidebar(self) -> None:
         self.sidebar.refresh()
 
@@ -648,65 +425,20 @@ class ChatWindow(QMainWindow):
         if conversation_id != self.controller.conversation_id:
             self.open_conversation(conversation_id)
 
-    def _rename_conversation(self, conversation_id: int, title: str) -> None:
-        try:
-            self.history.rename(conversation_id, title)
-        except (HistoryError, KeyError) as exc:
-            self.statusBar().showMessage(str(exc).splitlines()[0], 4000)
-
     # ------------------------------------------------------------------ options
 
     def set_models(self, models: list[str]) -> None:
         """The server's current model list (from the status monitor)."""
-        current = self.model_combo.currentText()
-        self.model_combo.blockSignals(True)
-        self.model_combo.clear()
-        self.model_combo.addItems(models)
-        self.model_combo.setEditText(current)
-        self.model_combo.blockSignals(False)
+        self.options_binding.set_models(models)
 
     def _fill_options(self) -> None:
-        options = self.controller.options()
-        for widget in (self.model_combo, self.temperature, self.max_tokens, self.system_prompt):
-            widget.blockSignals(True)
-        self.model_combo.setEditText(str(options.get("model") or ""))
-        temperature = options.get("temperature")
-        self.temperature.setValue(-0.1 if temperature is None else float(temperature))
-        max_tokens = options.get("max_tokens")
-        self.max_tokens.setValue(0 if not max_tokens else int(max_tokens))
-        system = str(options.get("system_prompt") or "")
-        if self.system_prompt.toPlainText() != system:
-            self.system_prompt.setPlainText(system)
-        for widget in (self.model_combo, self.temperature, self.max_tokens, self.system_prompt):
-            widget.blockSignals(False)
-        self.options_bar.show_summary()
-        presets = self._presets()
-        chosen = matching_preset(presets, self.controller.conversation_options(), self.controller.defaults())
-        self.options_bar.show_presets([p.name for p in presets], chosen.name if chosen else None)
-
-    def _choose_preset(self, index: int) -> None:
-        """A preset sets this conversation's system prompt and parameters ("No preset": the profile's)."""
-        presets = self._presets()
-        preset = presets[index - 1] if 0 < index <= len(presets) else None
-        try:
-            self.controller.set_options(**preset_values(preset, self.controller.defaults()).options())
-        except (HistoryError, KeyError) as exc:
-            self.statusBar().showMessage(str(exc).splitlines()[0], 4000)
-        self._fill_options()
+        self.options_binding.fill()
 
     def _save_options(self) -> None:
-        temperature = self.temperature.value()
-        system = self.system_prompt.toPlainText()
-        try:
-            self.controller.set_options(
-                model=self.model_combo.currentText().strip() or None,
-                temperature=None if temperature < 0 else round(temperature, 2),
-                max_tokens=self.max_tokens.value() or None,
-                system_prompt=system,
-            )
-        except (HistoryError, KeyError) as exc:
-            self.statusBar().showMessage(str(exc).splitlines()[0], 4000)
-        self.options_bar.show_summary()
+        self.options_binding.save()
+
+    def _choose_preset(self, index: int) -> None:
+        self.options_binding.choose_preset(index)
 
     # ------------------------------------------------------------------ window
 

@@ -19,16 +19,19 @@ log = logging.getLogger(__name__)
 def create_backend(parent: QObject | None = None, environ: Mapping[str, str] | None = None) -> HotkeyBackend:
     env = os.environ if environ is None else environ
     if sys.platform in ("win32", "darwin"):
+        # lazy: loaded when first used: the tray stays light
         from trayai.ui.hotkeys.pynput_backend import PynputHotkeys
 
         return PynputHotkeys(parent)
     wayland = bool(env.get("WAYLAND_DISPLAY")) or env.get("XDG_SESSION_TYPE", "").lower() == "wayland"
     if wayland:
+        # lazy: loaded when first used: the tray stays light
         from trayai.ui.hotkeys.portal import PortalHotkeys
 
         return PortalHotkeys(parent)
     if env.get("DISPLAY"):
         try:
+            # lazy: loaded when first used: the tray stays light
             from trayai.ui.hotkeys.x11 import X11Hotkeys
 
             return X11Hotkeys(env.get("DISPLAY"), parent)

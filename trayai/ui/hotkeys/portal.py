@@ -62,6 +62,7 @@ class _Portal:
 
     async def request(self, method: str, signature: str, body: tuple[Any, ...], token: str) -> Any:
         """Call ``method`` and return the results of its ``Response`` (subscribed before the call)."""
+        # lazy: platform-specific: only this OS has it
         from jeepney import DBusAddress, MatchRule, new_method_call
         from jeepney.bus_messages import message_bus
 
@@ -83,6 +84,7 @@ class _Portal:
 
     async def close(self, session_handle: str) -> None:
         """Close the session and wait until the portal has: the next one may use the same component."""
+        # lazy: platform-specific: only this OS has it
         from jeepney import DBusAddress, new_method_call
 
         session = DBusAddress(session_handle, bus_name=PORTAL_BUS, interface=SESSION)
@@ -111,6 +113,7 @@ class PortalHotkeys(HotkeyBackend):
         self.session_handle = None
 
     async def _run(self, hotkey: Hotkey, earlier: list[asyncio.Task[Any]]) -> None:
+        # lazy: platform-specific: only this OS has it
         from jeepney.io.asyncio import open_dbus_router
 
         if earlier:
@@ -137,6 +140,7 @@ class PortalHotkeys(HotkeyBackend):
 
     async def _session(self, portal: _Portal, hotkey: Hotkey) -> None:
         """Create the session, bind, then deliver presses until cancelled; the session is closed after."""
+        # lazy: platform-specific: only this OS has it
         from jeepney import MatchRule
         from jeepney.bus_messages import message_bus
 

@@ -33,6 +33,7 @@ class PynputHotkeys(HotkeyBackend):
     def register(self, hotkey: Hotkey) -> Registration:
         self.unregister()
         try:
+            # lazy: platform-specific: only this OS has it
             from pynput import keyboard
         except ImportError as exc:
             return Registration(False, self.name, f"Global hotkeys need pynput ({exc}).", "trayai prompt")

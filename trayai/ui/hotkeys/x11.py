@@ -27,6 +27,7 @@ _LOCK_VARIANTS = (0, xcb.LOCK_MASK, xcb.MOD2_MASK, xcb.LOCK_MASK | xcb.MOD2_MASK
 
 def keysym_of(name: str) -> int:
     """The X keysym for a name like ``space``, ``a``, ``F5`` (python-xlib's tables: data only)."""
+    # lazy: platform-specific: only this OS has it
     from Xlib import XK
 
     return int(XK.string_to_keysym(name))
@@ -37,6 +38,7 @@ def core_display(display_name: str | None) -> Any:
 
     ``Display()`` otherwise imports and queries every extension the server has (RandR, XInput, …).
     """
+    # lazy: platform-specific: only this OS has it
     from Xlib import ext
     from Xlib.display import Display
 
@@ -122,6 +124,7 @@ class X11Hotkeys(HotkeyBackend):
         The window was only just shown: X maps it asynchronously, and focusing an unmapped window is
         an error, so this retries every few milliseconds (on the Qt loop) until it is viewable.
         """
+        # lazy: platform-specific: only this OS has it
         from Xlib import X
         from Xlib.protocol import event as xevent
 

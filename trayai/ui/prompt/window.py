@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import copy
-import html
 import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QClipboard,
     QCloseEvent,
     QCursor,
     QGuiApplication,
-    QKeyEvent,
     QKeySequence,
     QShortcut,
     QTextCursor,
@@ -31,20 +28,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trayai.core.actions import action_on_key, action_preview, render_action
 from trayai.core.errors import AppError
 from trayai.core.net.urls import host_port
 from trayai.core.settings.config import DEFAULT_ACTIONS, Action
 from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.prompt_input import PromptInput
-from trayai.ui.chat.transcript import TranscriptAction, TranscriptView
-from trayai.ui.prompt.parts import PromptHeader, SourceChip
+from trayai.ui.chat.transcript import TranscriptView
+from trayai.ui.chat.transcript_links import TranscriptAction
+from trayai.ui.prompt.actions_row import CONTEXT_LIMIT, PromptActions
+from trayai.ui.prompt.parts import PromptHeader
 from trayai.ui.theme import current_theme
 
 log = logging.getLogger(__name__)
-
-CONTEXT_LIMIT = 20_000  # characters of clipboard/selection sent with a question
-_DIGITS = {Qt.Key.Key_1 + n: n + 1 for n in range(9)}  # Qt key → action key 1–9
 
 
 def floats_by_fixed_size() -> bool:
@@ -94,8 +89,6 @@ class QuickPromptWindow(QWidget):
         self._screen_name: str | None = None
         self._fixed_size = floats_by_fixed_size()
         self.summoned_at: float | None = None
-        self.prompt_actions: list[Action] = []
-        self._actions_set = False
         self._build()
         self._connect()
         self._restore_toggles()
@@ -118,20 +111,13 @@ class QuickPromptWindow(QWidget):
         self.status = QLabel()
         self.status.setObjectName("status")
         self.status.setTextFormat(Qt.TextFormat.PlainText)  # may quote an action's name
-        self.action_row = QLabel()
-        self.action_row.setObjectName("actions")
-        self.action_row.setWordWrap(True)
-        self.action_row.setTextFormat(Qt.TextFormat.RichText)  # links; names are escaped
-        self.action_row.setTextInteractionFlags(
-            Qt.TextInteractionFlag.LinksAccessibleByMouse | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
-        )
+        self.action_part = PromptActions(self, self)
+        self.action_row, self.chip = self.action_part.row, self.action_part.chip
         self.asked = QLabel()  # the last question, above its answer: the box itself starts empty
         self.asked.setObjectName("asked")
         self.asked.setTextFormat(Qt.TextFormat.PlainText)
         self.asked.hide()
         self.header = PromptHeader()
-        self.chip = SourceChip()
-        self.chip.hide()  # shown once the clipboard was read after showing (never delays the window)
         self.answer = TranscriptView()
         self.answer.hide()
         self.copy_button = QPushButton("&Copy answer")
@@ -144,7 +130,6 @@ class QuickPromptWindow(QWidget):
             (self.use_clipboard, "Use clipboard"),
             (self.use_selection, "Use selection"),
             (self.status, "Status"),
-            (self.action_row, "Quick actions"),
             (self.asked, "Last question"),
             (self.answer, "Answer"),
             (self.copy_button, "Copy answer"),
@@ -215,12 +200,6 @@ class QuickPromptWindow(QWidget):
         self.answer.action.connect(self._on_answer_link)
         escape = QShortcut(QKeySequence("Esc"), self)
         escape.activated.connect(self.dismiss)
-        self.input.installEventFilter(self)  # 1–9 in the empty box
-        self.action_row.linkActivated.connect(self._on_action_link)
-        self.action_row.linkHovered.connect(self._on_action_hovered)
-        clipboard = QGuiApplication.clipboard()
-        clipboard.dataChanged.connect(self._preview_source)
-        clipboard.selectionChanged.connect(self._preview_source)
         for key in range(1, 10):  # Alt+1–9 anywhere in the window, whatever the box holds
             shortcut = QShortcut(QKeySequence(f"Alt+{key}"), self)
             shortcut.activated.connect(lambda key=key: self.run_action_on_key(key))
@@ -262,7 +241,7 @@ class QuickPromptWindow(QWidget):
         self.input.setFocus()
         self.input.moveCursor(QTextCursor.MoveOperation.End)  # a draft stays, never selected: 1–9 act
         self._show_target()
-        QTimer.singleShot(0, self._preview_source)  # a slow clipboard owner must not delay the window
+        QTimer.singleShot(0, self.action_part.preview)  # a slow clipboard owner must not delay the window
         log.info("quick prompt shown")
         return True
 
@@ -329,11 +308,11 @@ class QuickPromptWindow(QWidget):
         if self.controller.send(prompt):
             self.input.remember(question)  # ↑ brings it back
             self.input.clear()  # the next key is a new question or an action's number, never an edit
-            self._show_asked(question)
+            self.show_asked(question)
             return True
         return False
 
-    def _show_asked(self, question: str) -> None:
+    def show_asked(self, question: str) -> None:
         line = " ".join(question.split())
         metrics = self.asked.fontMetrics()
         width = max(120, self.width() - 30)
@@ -402,67 +381,22 @@ class QuickPromptWindow(QWidget):
     def _choose_alternative(self, message_id: int, index: int) -> None:
         if self.controller.choose_alternative(message_id, index):
             self.answer.clear_messages()  # the window shows the one answer: now the chosen one
-            self.answer.append_message(self.controller.history.message(message_id))
+            self.answer.append_message(self.controller.conversations.message(message_id))
 
-    # ------------------------------------------------------------------ actions
+    # ------------------------------------------------------------------ actions (ui/prompt/actions_row.py)
+
+    @property
+    def prompt_actions(self) -> list[Action]:
+        return self.action_part.actions
 
     def set_actions(self, actions: Sequence[Action]) -> None:
-        """The actions the keys run and the row lists (the app passes the saved settings' ones)."""
-        wanted = sorted(copy.deepcopy(list(actions)), key=lambda a: a.key)
-        if wanted == self.prompt_actions and self._actions_set:
-            return  # the app passes them at every summon: no relayout when nothing changed
-        self._actions_set = True
-        self.prompt_actions = wanted
-        links = [
-            f'<a href="action:{a.key}" style="text-decoration:none"><b>{a.key}</b> {html.escape(a.name)}</a>'
-            for a in self.prompt_actions
-        ]
-        self.action_row.setText(
-            " · ".join(links) + " — a number in the empty box runs it on the selection (else the clipboard); "
-            "Alt+number anytime"
-        )
-        self.action_row.setAccessibleDescription(
-            "; ".join(f"{a.key}: {a.name}" for a in self.prompt_actions)
-            + ". Press the number in the empty box, or Alt and the number, to run an action."
-        )
-        self.action_row.setVisible(bool(self.prompt_actions))
+        self.action_part.set_actions(actions)
 
     def run_action_on_key(self, key: int) -> bool:
-        action = action_on_key(self.prompt_actions, key)
-        if action is None:
-            self.status.setText(f"No action on {key} (Settings ▸ Quick prompt & actions)")
-            return False
-        return self.run_action(action)
+        return self.action_part.run_on_key(key)
 
     def run_action(self, action: Action) -> bool:
-        """Send ``action``'s prompt as a new exchange; False (said in the status line) when it cannot."""
-        if self.controller.busy:
-            self.status.setText("still answering — Esc stops it")
-            return False
-        clipboard = QGuiApplication.clipboard()
-        selection = clipboard.text(QClipboard.Mode.Selection) if clipboard.supportsSelection() else ""
-        try:
-            rendered = render_action(
-                action,
-                selection=selection[:CONTEXT_LIMIT],
-                clipboard=clipboard.text(QClipboard.Mode.Clipboard)[:CONTEXT_LIMIT],
-                typed=self.input.toPlainText(),
-            )
-        except AppError as exc:  # nothing selected/copied/typed (a bad template never gets saved)
-            self.status.setText(exc.message)
-            self.status.setToolTip(exc.hint)
-            log.info("quick prompt: action %r not run: %s", action.name, exc.message)
-            return False
-        self.new_exchange()  # an action is its own conversation; follow-up questions continue it
-        if not self.controller.send(rendered.text):
-            return False
-        source = {"selection": " on the selection", "clipboard": " on the clipboard's text"}
-        self.input.clear()
-        self._show_asked(f"{action.name}{source.get(rendered.selection_from or '', '')}")
-        self.status.setText(f"{action.name}{source.get(rendered.selection_from or '', '')} — Esc stops")
-        self.status.setToolTip("")
-        log.info("quick prompt: action %r run (%s)", action.name, rendered.selection_from or "no selection")
-        return True
+        return self.action_part.run(action)
 
     def _show_target(self) -> None:
         """The header: the model and server the next question goes to."""
@@ -472,42 +406,6 @@ class QuickPromptWindow(QWidget):
             self.header.show_target(exc.message)
             return
         self.header.show_target(f"{model or target.model} · {host_port(target.client.base_url)}")
-
-    def _preview_source(self, action: Action | None = None) -> None:
-        """The chip: which text the actions would use now (the hovered action's, or any action's)."""
-        if not self.isVisible() or not self.prompt_actions:
-            return
-        clipboard = QGuiApplication.clipboard()
-        selection = clipboard.text(QClipboard.Mode.Selection) if clipboard.supportsSelection() else ""
-        text = clipboard.text(QClipboard.Mode.Clipboard)
-        self.chip.setText(action_preview(action, selection=selection, clipboard=text))
-        self.chip.show()
-
-    def _on_action_hovered(self, link: str) -> None:
-        key = link.removeprefix("action:")
-        self._preview_source(action_on_key(self.prompt_actions, int(key)) if key.isdigit() else None)
-
-    def _on_action_link(self, link: str) -> None:
-        key = link.removeprefix("action:")
-        if key.isdigit():
-            self.run_action_on_key(int(key))
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """A number key in the empty box runs that action (Shift allowed: AZERTY digits need it)."""
-        if (
-            watched is self.input
-            and event.type() == QEvent.Type.KeyPress
-            and isinstance(event, QKeyEvent)
-            and event.key() in _DIGITS
-            and not self.input.toPlainText()
-            and not self.input.composing
-            and not event.modifiers()
-            & ~(Qt.KeyboardModifier.KeypadModifier | Qt.KeyboardModifier.ShiftModifier)
-            and action_on_key(self.prompt_actions, _DIGITS[event.key()]) is not None
-        ):
-            self.run_action_on_key(_DIGITS[event.key()])
-            return True
-        return super().eventFilter(watched, event)
 
     # ------------------------------------------------------------------ streaming
 

@@ -19,6 +19,8 @@ BUILTIN_FIELDS = (
     "models_dir",
     "autostart",
     "startup_timeout",
+    "on_demand",
+    "keep_alive",
 )
 
 

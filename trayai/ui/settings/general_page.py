@@ -77,6 +77,7 @@ class GeneralPage(SettingsPage):
             if desktop_entry.is_installed(self._desktop):
                 result = desktop_entry.uninstall(self._desktop)
             else:
+                # lazy: loaded when first used: the tray stays light
                 from trayai.ui.icon_render import render_png
 
                 result = desktop_entry.install(self._desktop, render_png)

@@ -45,6 +45,7 @@ class SettingsOpener(QObject):
             self.dialog.raise_()
             self.dialog.activateWindow()
             return
+        # lazy: loaded when first used: the tray stays light
         from trayai.ui.settings.dialog import SettingsDialog
 
         dialog = SettingsDialog(loaded, self._secrets, self._store, hotkey_note=hotkey_note, running=running)

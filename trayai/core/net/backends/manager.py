@@ -48,6 +48,7 @@ ADAPTERS: dict[ServerKind, tuple[str, str]] = {
 
 def adapter_class(kind: ServerKind) -> type[Backend]:
     """The adapter for ``kind``, its module imported now."""
+    # lazy: importlib is loaded only when used: start-up time and memory
     import importlib
 
     module, name = ADAPTERS[kind]

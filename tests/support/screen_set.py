@@ -1,0 +1,147 @@
+"""The rest of the screenshot set beside the chat, the quick prompt and the settings' first page
+(tests/support/screens.py runs these in the same program, at its scale and theme): every settings
+page, the tray menu, the quick prompt with its selection chip, the server · model picker open.
+Each returns the names it wrote, for the test to check and a person to look at."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtGui import QClipboard, QGuiApplication
+from PySide6.QtWidgets import QApplication, QMenu, QWidget
+
+from trayai.core.embedded import RunState
+from trayai.core.modelmatch import match_model
+from trayai.core.net.backends.records import ModelState
+from trayai.core.picker import PickerChoice, PickerModel, picker_servers
+from trayai.core.settings.config import Settings
+from trayai.core.status import ServerState, StatusReport
+from trayai.core.traymodel import BuiltinFacts, MenuModel, ServerEntry, menu_model
+from trayai.ui.chat.server_model_picker import ServerModelPicker
+from trayai.ui.settings.dialog import SECTIONS, SettingsDialog
+from trayai.ui.tray import TrayController
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z]+", "-", text.lower()).strip("-")
+
+
+def settle(app: QApplication, rounds: int = 5) -> None:
+    for _ in range(rounds):
+        app.processEvents()
+
+
+def popup_shot(app: QApplication, menu: QMenu, anchor: QWidget, path: Path) -> None:
+    """A menu opened below ``anchor``, grabbed as its own pixels (a popup is a window of its own)."""
+    menu.popup(anchor.mapToGlobal(anchor.rect().bottomLeft()))
+    deadline = time.monotonic() + 5
+    while not menu.isVisible() and time.monotonic() < deadline:
+        app.processEvents()
+    settle(app)
+    menu.grab().save(str(path))
+    menu.close()
+
+
+def settings_pages(app: QApplication, dialog: SettingsDialog, out: Path, suffix: str) -> list[str]:
+    names = []
+    for section in SECTIONS[1:]:  # the first page is settings-{suffix}.png
+        dialog.show_section(section)
+        settle(app)
+        name = f"settings-{slug(section)}-{suffix}.png"
+        dialog.grab().save(str(out / name))
+        names.append(name)
+    dialog.show_section(SECTIONS[0])
+    return names
+
+
+def tray_menu(app: QApplication, out: Path, suffix: str) -> list[str]:
+    """The tray's menu as a person opens it: a ready server, its model, Servers ▸ with states."""
+    settings = Settings()
+    report = StatusReport(
+        ServerState.READY,
+        "http://127.0.0.1:8080/v1",
+        "ai/smollm2",
+        models=["ai/smollm2"],
+        match=match_model("ai/smollm2", ["ai/smollm2"]),
+    )
+    servers = [
+        ServerEntry(
+            "Local (port 8080)",
+            "Local (port 8080) — ready · llama.cpp (127.0.0.1:8080)",
+            True,
+            ServerState.READY,
+        ),
+        ServerEntry("ollama", "ollama — unreachable (box:11434)", False, ServerState.UNREACHABLE),
+    ]
+
+    def gather() -> MenuModel:
+        return menu_model(
+            settings=settings,
+            overrides={},
+            base_url="http://127.0.0.1:8080/v1",
+            state=ServerState.READY,
+            report=report,
+            builtin=BuiltinFacts(RunState.RUNNING, True, "ai/smollm2", None, ["ai/smollm2"]),
+            log_dir="/tmp",
+            servers=servers,
+        )
+
+    tray = TrayController(gather, tray_available=False)
+    anchor = QWidget()
+    anchor.resize(10, 10)
+    anchor.show()
+    name = f"tray-menu-{suffix}.png"
+    popup_shot(app, tray.menu, anchor, out / name)
+    servers_menu = tray.menu.findChild(QMenu, "servers")
+    assert servers_menu is not None
+    sub = f"tray-servers-{suffix}.png"
+    popup_shot(app, servers_menu, anchor, out / sub)
+    anchor.close()
+    tray.dispose()
+    return [name, sub]
+
+
+def prompt_with_chip(
+    app: QApplication, prompt: QWidget, summon: Callable[[], object], out: Path, suffix: str
+) -> list[str]:
+    """The quick prompt summoned with text on the clipboard: the chip says what an action will use."""
+    clipboard = QGuiApplication.clipboard()
+    clipboard.setText("Photosynthesis converts light energy into chemical energy", QClipboard.Mode.Clipboard)
+    summon()
+    settle(app, 10)
+    name = f"prompt-chip-{suffix}.png"
+    prompt.grab().save(str(out / name))
+    return [name]
+
+
+def picker_open(app: QApplication, out: Path, suffix: str) -> list[str]:
+    """The chat's server · model picker with its menu open: servers grouped, states shown."""
+    servers = picker_servers(
+        [("Local (port 8080)", "127.0.0.1:8080"), ("ollama", "box:11434"), ("vllm", "gpu:8000")],
+        {
+            "Local (port 8080)": ServerState.READY,
+            "ollama": ServerState.UNREACHABLE,
+            "vllm": ServerState.READY,
+        },
+        {
+            "Local (port 8080)": (PickerModel("ai/smollm2", ModelState.LOADED), PickerModel("qwen3-4b")),
+            "ollama": (PickerModel("llama3.2"),),
+            "vllm": (PickerModel("Qwen/Qwen3-8B", ModelState.LOADED),),
+        },
+        "Local (port 8080)",
+    )
+    picker = ServerModelPicker()
+    picker.show_servers(servers, PickerChoice("Local (port 8080)", "ai/smollm2"))
+    picker.resize(picker.sizeHint())
+    picker.show()
+    settle(app)
+    name = f"picker-{suffix}.png"
+    popup_shot(app, picker.menu_, picker, out / name)
+    picker.close()
+    return [name]
+
+
+__all__ = ["picker_open", "prompt_with_chip", "settings_pages", "tray_menu"]
