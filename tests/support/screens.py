@@ -248,8 +248,7 @@ def library_screens(out: Path, theme: str, folder: Path) -> list[str]:
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)
-    if theme == "dark":
-        app.setPalette(dark_palette())
+    AppearanceKeeper(app).apply(Appearance(theme))  # the app's own light or dark palette
     scale = os.environ.get("QT_SCALE_FACTOR", "1")
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
