@@ -229,11 +229,93 @@ def narrow_screens(out: Path, folder: Path) -> dict[str, object]:
     return {"platform": tag, "problems": problems, "shots": shots}
 
 
+def library_screens(out: Path, theme: str, folder: Path) -> list[str]:
+    """Tray ▸ Get models… at its default width and at 480 px: a model downloading, one paused, one
+    downloaded and in use, one gated (with the token field), the models that do not fit shown; with the
+    controls cut short listed (none expected)."""
+    import asyncio
+
+    import qasync
+
+    from tests.support.waiting import until
+    from trayai.core.error_catalog import ErrorCode
+    from trayai.core.errors import make_error
+    from trayai.core.library.download import Progress
+    from trayai.core.library.feedback import Paused, trouble_for
+    from trayai.core.library.machine import MachineMemory
+    from trayai.ui.library.downloads import Phase, TargetStatus
+    from trayai.ui.library.window import LibrarySources, LibraryWindow
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    AppearanceKeeper(app).apply(Appearance(theme))  # the app's own light or dark palette
+    scale = os.environ.get("QT_SCALE_FACTOR", "1")
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    memory = MachineMemory(16_000_000_000, 6_000_000_000)
+    sources = LibrarySources(SecretStore(MemoryKeyring()), lambda: folder, memory=lambda: memory)
+    window = LibraryWindow(sources)
+    window.show()
+
+    async def judged() -> None:
+        await until(lambda: window.rows, what="the catalog judged")
+
+    loop.run_until_complete(judged())
+    rows = {row.pick.model.name: row for row in window.rows}
+    gated = trouble_for(make_error(ErrorCode.HUB_GATED, "bartowski/Llama-3.2-1B-Instruct-GGUF needs a token"))
+    statuses = {
+        "qwen3-0.6b": TargetStatus(Phase.DONE, path=folder / "Qwen3-0.6B-Q8_0.gguf", verified=True),
+        "qwen3-1.7b": TargetStatus(
+            Phase.DOWNLOADING, progress=Progress(476_000_000, 1_107_409_472, 11_800_000, 53.0)
+        ),
+        "qwen3-4b": TargetStatus(Phase.QUEUED),
+        "gemma-3-1b": TargetStatus(Phase.PAUSED, paused=Paused(346_000_000, 806_058_272)),
+        "llama-3.2-1b": TargetStatus(Phase.FAILED, trouble=gated),
+    }
+    for name, status in statuses.items():
+        rows[name].controls.show_status(status)
+    rows["qwen3-0.6b"].controls.show_use(
+        "Ready: the built-in server answers with Qwen3-0.6B-Q8_0. Ask in the chat.", "success"
+    )
+    window.show_count(2)
+    window.token.show()
+    window.toggle.click()
+    shots: list[str] = []
+    problems: list[str] = []
+    for name, width in (("library", 760), ("library-narrow", NARROW)):
+        resized(window, width, 900)
+        problems += [f"{name}: {problem}" for problem in clipped(window)]
+        path = out / f"{name}-{theme}-{scale}x.png"
+        window.grab().save(str(path))
+        shots.append(str(path))
+    resized(window, 760, 900)
+    window.scroller.ensureWidgetVisible(rows["gemma-3-1b"], 0, 0)  # paused, gated, what does not fit
+    window.scroller.verticalScrollBar().setValue(rows["gemma-3-1b"].y())
+    settle(window)
+    path = out / f"library-more-{theme}-{scale}x.png"
+    window.grab().save(str(path))
+    shots.append(str(path))
+    window.scroller.verticalScrollBar().setValue(window.toggle.y() - 200)  # the models that do not fit
+    settle(window)
+    path = out / f"library-too-large-{theme}-{scale}x.png"
+    window.grab().save(str(path))
+    shots.append(str(path))
+    loop.run_until_complete(window.shutdown())
+    window.close()
+    loop.close()  # joins its worker threads: a QThread left running aborts the program at exit
+    asyncio.set_event_loop(None)
+    return [*shots, *problems]
+
+
 def main() -> None:
     out, theme = Path(sys.argv[1]), sys.argv[2]
     scale = os.environ.get("QT_SCALE_FACTOR", "1")
     app = QApplication(sys.argv[:1])
     app.setStyle(QStyleFactory.create("Fusion"))
+    if theme == "library":  # python -m tests.support.screens OUT_DIR library light|dark
+        with tempfile.TemporaryDirectory() as tmp:
+            print(json.dumps(library_screens(out, sys.argv[3], Path(tmp))))
+        return
     if theme == "narrow":
         with tempfile.TemporaryDirectory() as tmp:
             print(json.dumps(narrow_screens(out, Path(tmp))))

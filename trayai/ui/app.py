@@ -27,6 +27,7 @@ from trayai.ui.chat.surfaces import ChatSurfaces
 from trayai.ui.commands import AppCommands
 from trayai.ui.hotkeys.service import HotkeyService
 from trayai.ui.ipc import InstanceServer
+from trayai.ui.library.opener import LibraryOpener
 from trayai.ui.local_server import LocalServerController
 from trayai.ui.loop import install_asyncgen_hooks, release_cancelled_timers
 from trayai.ui.model_side import ModelSide
@@ -113,8 +114,19 @@ class TrayApp(QObject):
         )
         self.status.tray = self.tray
         self.settings_opener = SettingsOpener(secrets, store, self.tray.message, self)
+        # The model library window is made on first use (Get models…): nothing of it until then.
+        self.library = LibraryOpener(
+            secrets, lambda: self.server.server.models_dir, self.builtin.serve_model, self
+        )
         self.commands = AppCommands(
-            session, self.chats, self.tray, self.settings_opener, self.hotkeys, self.request_quit, self
+            session,
+            self.chats,
+            self.tray,
+            self.settings_opener,
+            self.hotkeys,
+            self.library,
+            self.request_quit,
+            self,
         )
         self._connect()
 
@@ -155,6 +167,7 @@ class TrayApp(QObject):
         tray.settings_requested.connect(self.commands.open_settings)
         self.chats.settings_requested.connect(self.commands.open_settings)
         tray.prompt_requested.connect(self.commands.open_prompt)
+        tray.library_requested.connect(self.commands.open_library)
         tray.action_requested.connect(self.commands.run_action)
         tray.model_chosen.connect(session.choose_model)
         tray.profile_chosen.connect(session.choose_profile)
@@ -231,6 +244,7 @@ class TrayApp(QObject):
         await self.chats.close()  # a running answer is stopped and saved before anything closes
         self.hotkeys.unregister()
         await self.models.close()
+        await self.library.close()  # downloads leave their parts to resume next time
         await self.monitor.stop()
         await self.server.stop()
         self.tray.dispose()

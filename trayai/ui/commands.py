@@ -19,6 +19,7 @@ from trayai.ui.activation import Activator
 if TYPE_CHECKING:
     from trayai.ui.chat.surfaces import ChatSurfaces
     from trayai.ui.hotkeys.service import HotkeyService
+    from trayai.ui.library.opener import LibraryOpener
     from trayai.ui.session import Session
     from trayai.ui.settings.opener import SettingsOpener
     from trayai.ui.tray import TrayController
@@ -32,6 +33,7 @@ class AppCommands(QObject):
         tray: TrayController,
         settings: SettingsOpener,
         hotkeys: HotkeyService,
+        library: LibraryOpener,
         quit_app: Callable[[], None],
         parent: QObject | None = None,
     ) -> None:
@@ -41,6 +43,7 @@ class AppCommands(QObject):
         self._tray = tray
         self._settings = settings
         self._hotkeys = hotkeys
+        self._library = library
         self._quit = quit_app
         self.activator = Activator(parent=self)  # a launcher's focus grant, for forwarded commands
 
@@ -85,6 +88,10 @@ class AppCommands(QObject):
     def open_settings(self) -> None:
         session = self._session
         self._settings.open(session.loaded, self._hotkeys.note(), session.resolved)
+
+    def open_library(self) -> None:
+        """Tray ▸ Get models…: the one model library window, made on first use, raised after."""
+        self._library.open()
 
     def run_action(self, name: str) -> None:
         """Tray ▸ Actions, ``trayai prompt --action NAME``: open the quick prompt and run the action."""

@@ -126,6 +126,7 @@ class TrayController(QObject):
     chat_requested = Signal()
     settings_requested = Signal()
     prompt_requested = Signal()
+    library_requested = Signal()  # Get models…: the model library window
     action_requested = Signal(str)  # a quick prompt action's name (Actions ▸)
     menu_opened = Signal()
     check_requested = Signal()  # the status line was chosen: poll the active server now
@@ -329,6 +330,10 @@ class TrayController(QObject):
             )
         else:
             self._model_menu(menu, model)
+        library = menu.addAction("&Get models…")
+        library.setObjectName("library")
+        library.setToolTip("Download a model for the built-in server, sized for this machine")
+        library.triggered.connect(self.library_requested)
         self._servers_menu(menu, model)
 
         server = menu.addMenu("&Built-in server")
@@ -346,6 +351,9 @@ class TrayController(QObject):
         stop = server.addAction("S&top (unloads the model, frees its memory)")
         stop.setEnabled(model.server_owned or model.server_state is RunState.STARTING)
         stop.triggered.connect(self.server_stop_requested)
+        get_models = server.addAction("&Get models…")
+        get_models.setObjectName("server_library")
+        get_models.triggered.connect(self.library_requested)
         if model.server_models:
             server.addSeparator()
             server.addAction("Serve model (one at a time):").setEnabled(False)

@@ -1,0 +1,1 @@
+"""Tray ▸ Get models…: the model library window (catalog, Hugging Face search, downloads, Use it now)."""

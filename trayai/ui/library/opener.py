@@ -1,0 +1,58 @@
+"""At most one "Get models" window, built on first use (the tray stays light: the window, the catalog
+and the download machinery are imported only then), raised when asked for again, and kept while hidden
+so its downloads go on; stopped when the app quits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+
+from trayai.core.settings.secrets import SecretStore
+
+if TYPE_CHECKING:
+    from trayai.ui.library.window import LibraryWindow
+
+log = logging.getLogger(__name__)
+
+
+class LibraryOpener(QObject):
+    def __init__(
+        self,
+        secrets: SecretStore,
+        models_dir: Callable[[], Path | None],
+        serve: Callable[[str], Awaitable[None]],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._secrets = secrets
+        self._models_dir = models_dir
+        self._serve = serve
+        self.window: LibraryWindow | None = None
+
+    def open(self) -> None:
+        """Show the window (made now the first time), raised and focused."""
+        if self.window is None:
+            from trayai.ui.library.window import LibrarySources, LibraryWindow
+
+            self.window = LibraryWindow(LibrarySources(self._secrets, self._models_dir, self._serve))
+            log.info("model library window made")
+        window = self.window
+        window.show()
+        window.raise_()
+        window.activateWindow()
+
+    async def close(self) -> None:
+        """The app quits: downloads stop (their parts resume next time) and the window goes."""
+        window, self.window = self.window, None
+        if window is not None:
+            window.hide()
+            await window.shutdown()
+            window.deleteLater()
+
+
+__all__ = ["LibraryOpener"]

@@ -1,0 +1,291 @@
+"""Tray ▸ Get models…: the curated catalog sized for this machine, a Hugging Face search, downloads with
+progress, and "Use it now" to make the built-in server serve a downloaded model.
+
+The machine is measured and the catalog judged in a worker thread (``nvidia-smi`` may take seconds);
+downloads run in ``LibraryDownloads`` and go on while the window is hidden.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from trayai.core.errors import AppError
+from trayai.core.library.catalog import Catalog, load_catalog
+from trayai.core.library.download import Downloader
+from trayai.core.library.feedback import Help
+from trayai.core.library.fit import Verdict
+from trayai.core.library.machine import MachineMemory, probe_memory
+from trayai.core.library.pick import Pick, pick_all
+from trayai.core.settings.secrets import SecretStore
+from trayai.core.tasks import TaskOwner
+from trayai.ui.icons import app_icon
+from trayai.ui.library.controls import DownloadControls
+from trayai.ui.library.downloads import LibraryDownloads, Phase, Target, hub_for
+from trayai.ui.library.model_row import ModelRow
+from trayai.ui.library.search import HubSearch
+from trayai.ui.library.style import standard_icon, text_style
+from trayai.ui.library.token import TokenPanel
+
+SP = QStyle.StandardPixmap
+
+
+@dataclass(frozen=True)
+class LibrarySources:
+    """What the window reads and drives (tests pass their own)."""
+
+    secrets: SecretStore
+    models_dir: Callable[[], Path | None]
+    serve: Callable[[str], Awaitable[None]] | None = None  # BuiltinSide.serve_model
+    catalog: Callable[[], Catalog] = load_catalog
+    memory: Callable[[], MachineMemory] = probe_memory
+    open_url: Callable[[QUrl], object] = field(default=QDesktopServices.openUrl)
+    downloader: Downloader | None = None
+
+
+class LibraryWindow(QWidget):
+    """The one "Get models" window. Closing only hides it: ``ui/library/opener.py`` keeps it until the app
+    quits, so downloads go on."""
+
+    DEFAULT_SIZE = (760, 720)
+    MINIMUM_WIDTH = 480
+
+    def __init__(self, sources: LibrarySources, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.sources = sources
+        self.tasks = TaskOwner()
+        self.downloads = LibraryDownloads(
+            sources.models_dir, sources.secrets, downloader=sources.downloader, parent=self
+        )
+        self.downloads.changed.connect(self._on_changed)
+        self.downloads.count_changed.connect(self.show_count)
+        self._controls: dict[str, list[tuple[DownloadControls, Target]]] = {}
+        self._waiting_for_token: list[Target] = []
+        self.rows: list[ModelRow] = []
+        self.setWindowTitle("Get models — trayai")
+        self.setWindowIcon(app_icon())
+        self.setMinimumWidth(self.MINIMUM_WIDTH)
+        self.resize(*self.DEFAULT_SIZE)
+
+        outer = QVBoxLayout(self)
+        self.intro = QLabel(
+            "Models for the built-in server, judged for this machine. A download resumes where it stopped "
+            "and is checked against the repository's sha256 before it is offered."
+        )
+        self.intro.setWordWrap(True)
+        outer.addWidget(self.intro)
+        self.machine = QLabel("Measuring this machine's memory…")
+        self.machine.setWordWrap(True)
+        outer.addWidget(self.machine)
+        self.count = QLabel()
+        self.count.setObjectName("downloadCount")
+        self.count.hide()
+        outer.addWidget(self.count)
+        self.token = TokenPanel(sources.secrets, self.tasks)
+        self.token.hide()
+        self.token.stored.connect(self._token_stored)
+        outer.addWidget(self.token)
+
+        self.scroller = QScrollArea()
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        page = QWidget()
+        self.page = QVBoxLayout(page)
+        self.search = HubSearch(lambda: hub_for(sources.secrets), self.wire, page)
+        self.page.addWidget(self._heading("Search Hugging Face"))
+        self.page.addWidget(self.search)
+        self.page.addWidget(self._heading("Catalog"))
+        self.loading = QLabel("Judging the catalog for this machine…")
+        self.loading.setWordWrap(True)
+        self.page.addWidget(self.loading)
+        self.fitting = QVBoxLayout()
+        self.page.addLayout(self.fitting)
+        self.toggle = QPushButton()
+        self.toggle.setCheckable(True)
+        self.toggle.setAutoDefault(False)
+        self.toggle.setIcon(standard_icon(self, SP.SP_ArrowRight))
+        self.toggle.setToolTip("Models that need more memory than this machine has free now")
+        self.toggle.toggled.connect(lambda: self._show_too_large(shown=self.toggle.isChecked()))
+        self.toggle.hide()
+        self.page.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignLeft)
+        self.too_large = QWidget()
+        self.too_large_rows = QVBoxLayout(self.too_large)
+        self.too_large_rows.setContentsMargins(0, 0, 0, 0)
+        self.too_large.hide()
+        self.page.addWidget(self.too_large)
+        self.page.addStretch(1)
+        self.scroller.setWidget(page)
+        outer.addWidget(self.scroller, 1)
+
+        buttons = QHBoxLayout()
+        self.folder_button = QPushButton("Open the models folder")
+        self.folder_button.setIcon(standard_icon(self, SP.SP_DirOpenIcon))
+        self.folder_button.setToolTip("Show the folder the built-in server serves its models from")
+        self.folder_button.setAutoDefault(False)
+        self.folder_button.clicked.connect(self.open_folder)
+        self.close_button = QPushButton("Close")
+        self.close_button.setIcon(standard_icon(self, SP.SP_DialogCloseButton))
+        self.close_button.setToolTip("Close the window; downloads go on")
+        self.close_button.setAutoDefault(False)
+        self.close_button.clicked.connect(self.close)
+        buttons.addWidget(self.folder_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        outer.addLayout(buttons)
+        QShortcut(QKeySequence.StandardKey.Find, self, self.search.box.setFocus)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close)
+        self.restyle()
+        self.tasks.spawn(self._load())
+
+    def _heading(self, text: str) -> QLabel:
+        label = QLabel(f"<b>{text}</b>")
+        label.setContentsMargins(0, 8, 0, 0)
+        return label
+
+    # ------------------------------------------------------------------ the catalog
+
+    async def _load(self) -> None:
+        try:
+            memory, picks = await asyncio.to_thread(self._judge)
+        except AppError as exc:
+            self.machine.setText("")
+            self.loading.setText(f"{exc.message}\n{exc.hint}".strip())
+            self.loading.setStyleSheet(text_style("error"))
+            return
+        self.machine.setText(f"This machine: {memory.words}.")
+        self.loading.hide()
+        self.show_picks(picks)
+
+    def _judge(self) -> tuple[MachineMemory, list[Pick]]:
+        """Blocking (a worker thread): the machine's memory and each catalog model's pick."""
+        memory = self.sources.memory()
+        return memory, pick_all(self.sources.catalog(), memory, self.sources.models_dir())
+
+    def show_picks(self, picks: list[Pick]) -> None:
+        hidden = 0
+        for pick in picks:
+            row = ModelRow(pick)
+            row.source_clicked.connect(lambda url: self.sources.open_url(QUrl(url)))
+            self.rows.append(row)
+            if pick.fit.verdict is Verdict.TOO_LARGE:
+                self.too_large_rows.addWidget(row)
+                hidden += 1
+            else:
+                self.fitting.addWidget(row)
+            self.wire(row.controls, row.target)
+        self.toggle.setText(f"Show models that do not fit ({hidden})")
+        self.toggle.setVisible(hidden > 0)
+
+    def _show_too_large(self, *, shown: bool) -> None:
+        self.too_large.setVisible(shown)
+        verb = "Hide" if shown else "Show"
+        self.toggle.setText(f"{verb} models that do not fit ({self.too_large_rows.count()})")
+        self.toggle.setIcon(standard_icon(self, SP.SP_ArrowDown if shown else SP.SP_ArrowRight))
+
+    # ------------------------------------------------------------------ downloads
+
+    def wire(self, controls: DownloadControls, target: Target) -> None:
+        """Connect one set of controls to the downloads (a catalog row or a search result)."""
+        self._controls.setdefault(target.key, []).append((controls, target))
+        controls.get_clicked.connect(lambda: self.downloads.get(target))
+        controls.cancel_clicked.connect(lambda: self.downloads.cancel(target))
+        controls.remove_clicked.connect(lambda: self.downloads.remove(target))
+        controls.use_clicked.connect(lambda: self._use(controls, target))
+        controls.help_clicked.connect(lambda help_: self._help(help_, target))
+        controls.show_status(self.downloads.status(target))
+
+    def _on_changed(self, key: str) -> None:
+        for controls, target in self._controls.get(key, []):
+            controls.show_status(self.downloads.status(target))
+
+    def show_count(self, count: int) -> None:
+        self.count.setText(
+            "1 download in progress"
+            if count == 1
+            else f"{count} downloads in progress or queued (one at a time)"
+        )
+        self.count.setVisible(count > 0)
+        self.setWindowTitle("Get models — trayai" + (f" ({count} downloading)" if count else ""))
+
+    def _help(self, help_: Help, target: Target) -> None:
+        if help_ is Help.RETRY:
+            self.downloads.get(target)
+        elif help_ is Help.STORE_TOKEN:
+            self._waiting_for_token.append(target)
+            self.token.ask()
+        else:
+            self.open_folder()
+
+    def _token_stored(self) -> None:
+        waiting, self._waiting_for_token = self._waiting_for_token, []
+        for target in waiting:
+            if self.downloads.status(target).phase is Phase.FAILED:
+                self.downloads.get(target)
+
+    def open_folder(self) -> None:
+        folder = self.sources.models_dir()
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.sources.open_url(QUrl.fromLocalFile(str(folder)))
+
+    def _use(self, controls: DownloadControls, target: Target) -> None:
+        status = self.downloads.status(target)
+        if status.path is None:
+            return
+        serve = self.sources.serve
+        if serve is None:
+            controls.show_use("The built-in server is not available in this window.", "error")
+            return
+        name = status.path.stem
+        controls.show_use(f"Starting the built-in server with {name}…", busy=True)
+        self.tasks.exclusive("use", self._serve(serve, name, controls))
+
+    async def _serve(
+        self, serve: Callable[[str], Awaitable[None]], name: str, controls: DownloadControls
+    ) -> None:
+        try:
+            await serve(name)
+        except AppError as exc:
+            controls.show_use(exc.message, "error")
+            return
+        except asyncio.CancelledError:
+            controls.show_use("")
+            raise
+        controls.show_use(f"Ready: the built-in server answers with {name}. Ask in the chat.", "success")
+
+    # ------------------------------------------------------------------ window
+
+    def restyle(self) -> None:
+        self.machine.setStyleSheet(text_style("muted"))
+        self.count.setStyleSheet(text_style("muted"))
+        self.token.restyle()
+        for row in self.rows:
+            row.restyle()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.restyle()
+
+    async def shutdown(self) -> None:
+        """The app quits: stop every task and wait until each download has left its part to resume."""
+        for owner in (self.search.tasks, self.tasks, self.downloads.tasks):
+            await owner.cancel_all()
+
+
+__all__ = ["LibrarySources", "LibraryWindow"]
