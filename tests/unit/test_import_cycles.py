@@ -141,3 +141,27 @@ def test_errors_is_at_the_bottom() -> None:
     graph = import_graph()
     assert graph["trayai.core.errors"] <= {"trayai.core.error_catalog", "trayai.core"}
     assert graph["trayai.core.error_catalog"] <= {"trayai.core.strenum", "trayai.core"}
+
+
+def unexplained_local_imports() -> list[str]:
+    """Function-local imports without a ``# lazy: why`` on the line above (or a run of imports it
+    heads): a start-up saving must say so, anything else belongs at the top of its module."""
+    found = []
+    for path in sorted(ROOT.rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for sub in ast.walk(node):
+                if not isinstance(sub, (ast.Import, ast.ImportFrom)):
+                    continue
+                at = sub.lineno - 1
+                while at > 0 and lines[at - 1].strip().startswith(("import ", "from ")):
+                    at -= 1  # a run of imports under one comment
+                if "# lazy:" not in lines[sub.lineno - 1] and not lines[at - 1].strip().startswith("# lazy:"):
+                    found.append(f"{path.relative_to(ROOT.parent)}:{sub.lineno}")
+    return found
+
+
+def test_every_function_local_import_says_why() -> None:
+    assert unexplained_local_imports() == []

@@ -23,14 +23,20 @@ def main(
         return 0
     # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.cli.app import is_gui, run_gui, run_target
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.cli.context import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Context, error_text
 
     # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.cli.parser import build_app_parser, build_parser, only_app_options
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.errors import AppError, ConfigError
 
     # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.logs import setup_logging
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.redact import Redactor
 
     parser = build_app_parser() if only_app_options(words) else build_parser()

@@ -53,6 +53,8 @@ def check_run_target(target: RunTarget, stderr: TextIO) -> RunTarget | None:
     """The target with its URL normalised, or None after saying why it cannot be used (exit 2)."""
     # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.net.urls import InvalidURLError, normalize_base_url
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.paths import AppPaths
 
     # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
@@ -94,6 +96,8 @@ def run_gui(args: argparse.Namespace, stderr: TextIO) -> int:
         command = checked
     # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.cli.context import error_text
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.errors import AppError
 
     # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
@@ -114,6 +118,8 @@ def _action_command(name: str, stderr: TextIO) -> str | None:
     """
     # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.actions import action_command, find_action, unknown_action
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.paths import AppPaths
 
     # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast

@@ -83,6 +83,8 @@ class Wanted:
         """A catalog name: its file for this machine (what `trayai library` shows), or ``quant``'s."""
         # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
         from trayai.core.library.catalog import load_catalog
+
+        # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
         from trayai.core.library.machine import probe_memory
 
         # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast

@@ -33,6 +33,8 @@ def _reads_history(action: Callable[[Context, HistoryStore], int]) -> Callable[[
     def handler(ctx: Context) -> int:
         # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
         from trayai.core.chat.history import HistoryStore
+
+        # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
         from trayai.core.chat.history_db import HistoryError
 
         try:
@@ -151,6 +153,8 @@ def _add_export(actions: Subparsers) -> None:
 def cmd_history_export(ctx: Context, history: HistoryStore) -> int:
     # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.chat.history_db import ConversationNotFound
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.chat.history_export import ExportFormat, export_text
 
     args = ctx.args

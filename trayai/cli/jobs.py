@@ -60,6 +60,8 @@ def _add_batch(sub: Subparsers, parents: Parents) -> None:
 def cmd_batch(ctx: Context) -> int:
     # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.chat.batch import completed_ids, read_items
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.filelock import FileLockedError, exclusive_lock
 
     args = ctx.args
@@ -94,6 +96,8 @@ def cmd_batch(ctx: Context) -> int:
 def _run_batch(ctx: Context, items: list[BatchItem], output: Path, skip: set[str]) -> int:
     # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.chat.batch import BatchStats, BatchTarget, run_batch
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.chat.fallback import fallback_chain
 
     # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast

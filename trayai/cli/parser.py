@@ -46,6 +46,8 @@ def build_app_parser() -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.cli import ask, desktop, get, history, jobs, library, models, presets, serve, settings, tools
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.cli.parents import make_parents
 
     parser = _top_parser()
@@ -110,6 +112,8 @@ def version_report() -> str:
     (no QApplication, no display); the engine's is read from its metadata without importing it."""
     # lazy: platform is loaded only when used: start-up time and memory
     import platform
+
+    # lazy: importlib is loaded only when used: start-up time and memory
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -119,6 +123,8 @@ def version_report() -> str:
     try:
         # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)
         import PySide6
+
+        # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)
         from PySide6 import QtCore
 
         qt = f"PySide6 {PySide6.__version__}, Qt {QtCore.qVersion()}"

@@ -94,6 +94,8 @@ def _add_preset_remove(actions: Subparsers) -> None:
 def cmd_preset_remove(ctx: Context) -> int:
     # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.errors import ConfigError
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.settings import edit as config_edit
 
     # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast

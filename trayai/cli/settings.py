@@ -164,6 +164,8 @@ def _known_key(key: str) -> None:
     ``builtin_server.port`` (a key without its section), ``pol_interval`` is ``poll_interval``."""
     # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.errors import ConfigError
+
+    # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast
     from trayai.core.settings import edit as config_edit
 
     # lazy: loaded when this command runs: `trayai --help` and forwarding stay fast

@@ -112,6 +112,8 @@ class _X11Launch:
         """
         # lazy: platform-specific: only this OS has it
         from Xlib import X
+
+        # lazy: platform-specific: only this OS has it
         from Xlib.protocol import event as xevent
 
         source = self.root.create_window(
@@ -138,6 +140,8 @@ class _X11Launch:
         """The window's user time is the launch's; then ask the window manager to activate it."""
         # lazy: platform-specific: only this OS has it
         from Xlib import X, Xatom
+
+        # lazy: platform-specific: only this OS has it
         from Xlib.protocol import event as xevent
 
         assert self.time is not None

@@ -21,7 +21,6 @@ from trayai.core.runtarget import RunTarget
 from trayai.core.settings.config import Settings
 from trayai.core.settings.secrets import SecretStore
 from trayai.core.settings.store import ConfigStore, LoadedConfig
-from trayai.core.theme import Appearance
 from trayai.ui.builtin_side import BuiltinSide
 from trayai.ui.chat.surfaces import ChatSurfaces
 from trayai.ui.commands import AppCommands
@@ -68,7 +67,9 @@ class TrayApp(QObject):
         settings = session.settings
         app = QApplication.instance()
         self.appearance = AppearanceKeeper(app) if isinstance(app, QApplication) else None
-        self._follow_appearance(settings)
+        if self.appearance is not None:
+            self.appearance.follow(settings)
+            session.settings_changed.connect(self.appearance.follow)
         self.server = LocalServerController(
             EmbeddedServer(settings.builtin_server, paths.server_log_file, models_dir=paths.models_dir), self
         )
@@ -191,7 +192,6 @@ class TrayApp(QObject):
         """What no part owns: the tray's own options, start at login and the hotkey."""
         self.tray.notifications = settings.notifications
         self.tray.left_click = settings.left_click
-        self._follow_appearance(settings)
         if settings.start_at_login != old.start_at_login:
             try:
                 log.info("start at login: %s", apply_autostart(enabled=settings.start_at_login))
@@ -199,10 +199,6 @@ class TrayApp(QObject):
                 self.tray.message("Start at login could not be changed", str(exc))
         if settings.hotkey != old.hotkey:
             self.register_hotkey()
-
-    def _follow_appearance(self, settings: Settings) -> None:
-        if self.appearance is not None:
-            self.appearance.apply(Appearance(settings.appearance))
 
     def register_hotkey(self) -> None:
         self.hotkeys.register(self.session.settings.hotkey)

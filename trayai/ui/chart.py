@@ -17,6 +17,8 @@ def save_bench_chart(reports: Sequence[BenchReport], path: str, width: int = 720
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a CLI run needs no display
     # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)
     from PySide6.QtCore import QRectF, Qt
+
+    # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)
     from PySide6.QtGui import QColor, QFont, QImage, QPainter
 
     # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)

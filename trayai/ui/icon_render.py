@@ -16,10 +16,14 @@ def render_png(svg: bytes, size: int) -> bytes:
     """``svg`` scaled to ``size``×``size`` (aspect kept, transparent around it) as PNG bytes."""
     # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, Qt
+
+    # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)
     from PySide6.QtGui import QImage, QPainter
 
     # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)
     from PySide6.QtSvg import QSvgRenderer
+
+    # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)
     from PySide6.QtWidgets import QApplication
 
     if QApplication.instance() is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
+from trayai.core.settings.config import Settings
 from trayai.core.theme import DARK, LIGHT, Appearance, Theme, for_appearance, readable_muted, with_desktop
 
 _ROLES = {
@@ -36,6 +37,10 @@ class AppearanceKeeper:
         self._desktop = QPalette(app.palette())
         self._desktop_style = app.style().name()
         self.appearance = Appearance.SYSTEM
+
+    def follow(self, settings: Settings, _old: Settings | None = None) -> None:
+        """Settings ▸ Appearance, at start and at every change (``Session.settings_changed``)."""
+        self.apply(Appearance(settings.appearance))
 
     def apply(self, appearance: Appearance) -> None:
         """Switch the whole app; open windows repaint with the new palette at once."""

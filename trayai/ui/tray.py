@@ -523,6 +523,7 @@ class TrayController(QObject):
                 QDesktopServices.openUrl(QUrl.fromLocalFile(str(action.data())))
 
     def _about(self) -> None:
+        # lazy: Qt classes made on first use: the tray's start-up and memory (docs/architecture.md)
         from PySide6.QtWidgets import QMessageBox  # made on first use: its enums cost ~0.5 MB
 
         box = QMessageBox(

@@ -238,6 +238,7 @@ class MarkdownRenderer:
     """Renders Markdown to Qt-friendly, inert HTML. One instance per palette; reuse it."""
 
     def __init__(self, palette: Palette | None = None) -> None:
+        # lazy: markdown_it is loaded only when used: start-up time and memory
         from markdown_it import MarkdownIt
 
         self.palette = palette or Palette()
@@ -286,8 +287,11 @@ class MarkdownRenderer:
 
     def highlight(self, code: str, language: str) -> str:
         """Pygments-highlighted code as inline-styled spans (no surrounding <pre>)."""
+        # lazy: pygments is loaded only when used: start-up time and memory
         from pygments import highlight
         from pygments.lexers import get_lexer_by_name
+
+        # lazy: pygments is loaded only when used: start-up time and memory
         from pygments.lexers.special import TextLexer
         from pygments.util import ClassNotFound
 
@@ -301,6 +305,7 @@ class MarkdownRenderer:
 
     def _html_formatter(self) -> Any:
         if self._formatter is None:
+            # lazy: pygments is loaded only when used: start-up time and memory
             from pygments.formatters import HtmlFormatter
 
             self._formatter = HtmlFormatter(style=self.palette.pygments_style, noclasses=True, nowrap=True)

@@ -195,6 +195,8 @@ class Hub:
         gated repository or a missing file fails before a byte is written), with its etag and size."""
         # lazy: huggingface_hub is loaded only when used: start-up time and memory
         from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+        # lazy: huggingface_hub is loaded only when used: start-up time and memory
         from huggingface_hub.utils._headers import build_hf_headers
 
         url = hf_hub_url(listing.repo, gguf.path, revision=listing.commit, endpoint=self.endpoint)
@@ -210,6 +212,8 @@ class Hub:
         """huggingface_hub's and the transport's exceptions as typed trayai errors."""
         # lazy: the HTTP stack stays off the tray's start-up path (tests/unit/test_layers.py)
         import httpx2
+
+        # lazy: huggingface_hub is loaded only when used: start-up time and memory
         from huggingface_hub import errors
 
         what = f"{repo}/{path}" if path else repo

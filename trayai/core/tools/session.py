@@ -225,6 +225,8 @@ class ServerConnection:
             return
         # lazy: the HTTP stack stays off the tray's start-up path (tests/unit/test_layers.py)
         import httpx2
+
+        # lazy: mcp is loaded only when used: start-up time and memory
         from mcp.client.streamable_http import streamable_http_client
 
         assert self.config.http is not None

@@ -5,13 +5,14 @@ builder: nothing of the chat side is imported until one opens (docs/architecture
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from trayai.core.embedded import RunState
+from trayai.core.net.backends.records import ModelRecord
 from trayai.core.net.urls import host_port
 from trayai.core.status import StatusReport
 from trayai.core.traymodel import last_reply_line
@@ -82,6 +83,7 @@ class ChatSurfaces(QObject):
     def open_chat(self) -> None:
         """Show the chat window, creating history, controller and window the first time."""
         if self.chat_window is None:
+            # lazy: loaded when first used: the tray stays light
             from trayai.ui.chat.window import ChatWindow
 
             conversations = self._open_history()
@@ -97,20 +99,30 @@ class ChatSurfaces(QObject):
                 hotkey=lambda: self._session.settings.hotkey,
             )
             self.chat_window.setWindowIcon(app_icon())
+            # "Loading qwen3 into memory…" while waiting, only when the server's own list says so.
+            self.chat_window.transcript.set_model_records(self._active_records)
             self._monitor.report_changed.connect(self._update_models)
             if self._monitor.report is not None:
                 self._update_models(self._monitor.report)
         self.chat_window.bring_forward()
         log.info("chat window shown")
 
+    def _active_records(self) -> Sequence[ModelRecord] | None:
+        """The active server's models as its last look saw them (None: no model API answered)."""
+        report = self._monitor.report
+        snapshot = report.snapshot if report is not None else None
+        return None if snapshot is None or snapshot.error is not None else snapshot.models
+
     def open_prompt(self) -> None:
         """Summon the quick prompt (hotkey, ``trayai prompt``, tray menu)."""
         if self.prompt_window is None:
+            # lazy: loaded when first used: the tray stays light
             from trayai.ui.prompt.window import QuickPromptWindow
 
             conversations = self._open_history()
             if conversations is None:
                 return
+            # lazy: loaded when first used: the tray stays light
             from trayai.core.chat.chatgroups import QUICK_PROMPT_ORIGIN
 
             self.prompt_chat = self._new_controller(conversations, origin=QUICK_PROMPT_ORIGIN)
@@ -123,6 +135,7 @@ class ChatSurfaces(QObject):
 
     def _server_link(self) -> ServerLink:
         """The chat's view of every server and the acts its buttons ask of the app."""
+        # lazy: loaded when first used: the tray stays light
         from trayai.ui.chat.server_link import ServerHooks, ServerLink
 
         session, monitor, models, builtin = self._session, self._monitor, self._models, self._builtin
@@ -134,6 +147,7 @@ class ChatSurfaces(QObject):
             return last
 
         def servers() -> list[PickerServer]:
+            # lazy: loaded when first used: the tray stays light
             from trayai.core.picker import watched_servers
 
             profiles = [(p.name, host_port(p.base_url)) for p in session.settings.profiles]
@@ -191,6 +205,7 @@ class ChatSurfaces(QObject):
         self, conversations: SharedConversations, origin: str | None = None
     ) -> ChatController:
         """A controller whose reply signals reach the app; chat imports warm up off the UI thread."""
+        # lazy: loaded when first used: the tray stays light
         from trayai.ui.chat.controller import ChatController
         from trayai.ui.chat.warmup import warm_up_chat
 
@@ -204,6 +219,7 @@ class ChatSurfaces(QObject):
         return controller
 
     def _target(self) -> ChatTarget:
+        # lazy: loaded when first used: the tray stays light
         from trayai.ui.chat.controller import ChatTarget
 
         active, report = self._session.active, self._monitor.report
@@ -244,8 +260,11 @@ class ChatSurfaces(QObject):
         """The history database, opened once for the chat window and the quick prompt."""
         if self.conversations is not None:
             return self.conversations
+        # lazy: loaded when first used: the tray stays light
         from trayai.core.chat.history import HistoryStore
         from trayai.core.chat.history_db import HistoryError
+
+        # lazy: loaded when first used: the tray stays light
         from trayai.ui.chat.conversations import SharedConversations
 
         try:

@@ -262,8 +262,6 @@ class ChatWindow(QMainWindow):
             ("Ctrl+Shift+A", self.attach_tray.choose_files),
             ("Ctrl+Shift+O", self.options_bar.options_button.showMenu),
             ("Ctrl+Shift+T", actions.toggle_last_thinking),
-            ("Ctrl+Alt+Left", lambda: actions.switch_last_alternative(-1)),
-            ("Ctrl+Alt+Right", lambda: actions.switch_last_alternative(+1)),
         ]
         for keys, slot in shortcuts:
             shortcut = QShortcut(QKeySequence(keys), self)

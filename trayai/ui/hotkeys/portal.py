@@ -64,6 +64,8 @@ class _Portal:
         """Call ``method`` and return the results of its ``Response`` (subscribed before the call)."""
         # lazy: platform-specific: only this OS has it
         from jeepney import DBusAddress, MatchRule, new_method_call
+
+        # lazy: platform-specific: only this OS has it
         from jeepney.bus_messages import message_bus
 
         portal = DBusAddress(PORTAL_PATH, bus_name=PORTAL_BUS, interface=SHORTCUTS)
@@ -142,6 +144,8 @@ class PortalHotkeys(HotkeyBackend):
         """Create the session, bind, then deliver presses until cancelled; the session is closed after."""
         # lazy: platform-specific: only this OS has it
         from jeepney import MatchRule
+
+        # lazy: platform-specific: only this OS has it
         from jeepney.bus_messages import message_bus
 
         shortcut = (

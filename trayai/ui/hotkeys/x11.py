@@ -40,6 +40,8 @@ def core_display(display_name: str | None) -> Any:
     """
     # lazy: platform-specific: only this OS has it
     from Xlib import ext
+
+    # lazy: platform-specific: only this OS has it
     from Xlib.display import Display
 
     known = ext.__extensions__
@@ -126,6 +128,8 @@ class X11Hotkeys(HotkeyBackend):
         """
         # lazy: platform-specific: only this OS has it
         from Xlib import X
+
+        # lazy: platform-specific: only this OS has it
         from Xlib.protocol import event as xevent
 
         if not self.last_press_time:

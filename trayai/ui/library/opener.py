@@ -37,6 +37,7 @@ class LibraryOpener(QObject):
     def open(self) -> None:
         """Show the window (made now the first time), raised and focused."""
         if self.window is None:
+            # lazy: loaded when first used: the tray stays light
             from trayai.ui.library.window import LibrarySources, LibraryWindow
 
             self.window = LibraryWindow(LibrarySources(self._secrets, self._models_dir, self._serve))
