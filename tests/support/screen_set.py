@@ -13,14 +13,21 @@ from pathlib import Path
 from PySide6.QtGui import QClipboard, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
+from trayai.core.chat.history import HistoryStore
+from trayai.core.chat.history_records import MessageStatus
 from trayai.core.embedded import RunState
+from trayai.core.error_catalog import ErrorCode
+from trayai.core.errors import make_error
 from trayai.core.modelmatch import match_model
 from trayai.core.net.backends.records import ModelState
 from trayai.core.picker import PickerChoice, PickerModel, picker_servers
+from trayai.core.remedies import Situation, gui_help
 from trayai.core.settings.config import Settings
 from trayai.core.status import ServerState, StatusReport
 from trayai.core.traymodel import BuiltinFacts, MenuModel, ServerEntry, menu_model
+from trayai.ui.chat.error_bar import ErrorBar
 from trayai.ui.chat.server_model_picker import ServerModelPicker
+from trayai.ui.chat.window import ChatWindow
 from trayai.ui.settings.dialog import SECTIONS, SettingsDialog
 from trayai.ui.tray import TrayController
 
@@ -144,4 +151,41 @@ def picker_open(app: QApplication, out: Path, suffix: str) -> list[str]:
     return [name]
 
 
-__all__ = ["picker_open", "prompt_with_chip", "settings_pages", "tray_menu"]
+def chat_states(
+    app: QApplication, window: ChatWindow, store: HistoryStore, out: Path, suffix: str
+) -> list[str]:
+    """The chat as a person meets it: a new chat's empty state, the wait before the first token
+    ("Waiting for qwen3:4b… 4 s"), and an error with the buttons that can fix it."""
+    names = []
+    window.new_conversation()
+    settle(app)
+    names.append(f"chat-empty-{suffix}.png")
+    window.grab().save(str(out / names[-1]))
+    conversation = store.create_conversation("Why is the sky blue?", model="qwen3:4b")
+    store.add_message(conversation.id, "user", "Why is the sky blue?")
+    window.open_conversation(conversation.id)
+    waiting = store.add_message(
+        conversation.id, "assistant", "", status=MessageStatus.STREAMING, meta={"model": "qwen3:4b"}
+    )
+    view = window.transcript
+    now = [time.monotonic()]
+    view.clock = lambda: now[0]
+    view.begin_stream(waiting)
+    now[0] += 4.2  # four seconds later, as the timer ticks
+    view.tick_timer.timeout.emit()
+    settle(app)
+    names.append(f"chat-waiting-{suffix}.png")
+    window.grab().save(str(out / names[-1]))
+    view.tick_timer.stop()
+    bar = ErrorBar("error-shot")
+    error = make_error(ErrorCode.CONNECTION_REFUSED, "Nothing is listening on 127.0.0.1:8000")
+    bar.show_help(gui_help(error, Situation(ready_servers=["ollama"], builtin_can_start=True)))
+    bar.resize(560, bar.heightForWidth(560) if bar.hasHeightForWidth() else bar.sizeHint().height())
+    settle(app)
+    names.append(f"chat-error-{suffix}.png")
+    bar.grab().save(str(out / names[-1]))
+    bar.close()
+    return names
+
+
+__all__ = ["chat_states", "picker_open", "prompt_with_chip", "settings_pages", "tray_menu"]
