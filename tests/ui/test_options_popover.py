@@ -24,8 +24,9 @@ def opened_geometry(bar: OptionsBar) -> QRect:
     return seen[0]
 
 
-def bar_in_window(qtbot: QtBot, x: int, width: int) -> tuple[OptionsBar, QRect]:
-    """An options bar filling a window at ``x`` of ``width`` px, shown; the window's screen rectangle."""
+def bar_in_window(qtbot: QtBot, x: int, width: int) -> tuple[OptionsBar, QRect, QWidget]:
+    """An options bar filling a window at ``x`` of ``width`` px, shown; the window's screen rectangle,
+    and the window itself (the caller keeps it alive: the bar dies with it)."""
     window = QWidget()
     qtbot.addWidget(window)
     bar = OptionsBar()
@@ -34,11 +35,11 @@ def bar_in_window(qtbot: QtBot, x: int, width: int) -> tuple[OptionsBar, QRect]:
     window.show()
     qtbot.waitExposed(window)
     settle(window)
-    return bar, QRect(window.mapToGlobal(QPoint(0, 0)), window.size())
+    return bar, QRect(window.mapToGlobal(QPoint(0, 0)), window.size()), window
 
 
 def test_the_options_popover_opens_inside_the_window(qtbot: QtBot) -> None:
-    bar, frame = bar_in_window(qtbot, 200, 520)
+    bar, frame, _window = bar_in_window(qtbot, 200, 520)
     button = QRect(bar.options_button.mapToGlobal(QPoint(0, 0)), bar.options_button.size())
     assert button.right() > frame.right() - 120  # the button sits at the right edge, as in the chat
     popover = opened_geometry(bar)
@@ -48,6 +49,6 @@ def test_the_options_popover_opens_inside_the_window(qtbot: QtBot) -> None:
 
 
 def test_a_window_narrower_than_the_popover_keeps_its_left_edge_in_sight(qtbot: QtBot) -> None:
-    bar, frame = bar_in_window(qtbot, 300, 330)
+    bar, frame, _window = bar_in_window(qtbot, 300, 330)
     popover = opened_geometry(bar)
     assert popover.left() == frame.left() or popover.width() <= frame.width()
