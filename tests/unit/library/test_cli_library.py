@@ -140,7 +140,11 @@ def test_library_search_lists_gguf_repositories_from_the_hub(hub: FakeHub) -> No
 
 
 def test_library_search_without_the_hub_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    # Offline mode rather than a dead port: huggingface_hub retries a listing with back-off (~23 s).
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # read once at import: an earlier test imported it
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     code, _, err = cli("library", "search", "qwen3")
-    assert code == 1 and "could not be reached" in err
+    assert code == 1 and "switched off here (HF_HUB_OFFLINE is set)" in err
