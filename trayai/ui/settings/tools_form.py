@@ -37,6 +37,7 @@ def _box(placeholder: str, name: str) -> QPlainTextEdit:
     box.setPlaceholderText(placeholder)
     box.setAccessibleName(name)
     box.setTabChangesFocus(True)
+    box.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # one argument or NAME=value per line
     box.setFixedHeight(box.fontMetrics().lineSpacing() * BOX_LINES + 14)
     return box
 

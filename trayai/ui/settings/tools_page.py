@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QBoxLayout,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -97,10 +98,9 @@ class ToolsPage(SettingsPage):
         self.paste.clicked.connect(
             lambda: self.import_text(QGuiApplication.clipboard().text(), "the clipboard")
         )
-        buttons = QHBoxLayout()
-        for button in (self.add, self.remove, self.import_file, self.paste):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
+        buttons = QGridLayout()  # two by two: the list stays narrow and every button whole
+        for index, button in enumerate((self.add, self.remove, self.import_file, self.paste)):
+            buttons.addWidget(button, index // 2, index % 2)
         left = QVBoxLayout()
         left.addWidget(self.servers, 1)
         left.addLayout(buttons)
@@ -129,7 +129,7 @@ class ToolsPage(SettingsPage):
         right_box.setLayout(right)
         self.columns = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self.columns.setContentsMargins(0, 0, 0, 0)
-        self.columns.addWidget(left_box, 2)
+        self.columns.addWidget(left_box, 1)
         self.columns.addWidget(right_box, 3)
 
     # ------------------------------------------------------------------ the page contract
