@@ -5,6 +5,7 @@ Each returns the names it wrote, for the test to check and a person to look at."
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -189,3 +190,30 @@ def chat_states(
 
 
 __all__ = ["chat_states", "picker_open", "prompt_with_chip", "settings_pages", "tray_menu"]
+
+
+def tools_servers(app: QApplication, dialog: SettingsDialog, out: Path, suffix: str) -> list[str]:
+    """Settings ▸ Tools with servers imported (not saved: the dialog is closed without OK)."""
+    # lazy: only this shot needs the page's class
+    from trayai.ui.settings.tools_page import ToolsPage
+
+    page = dialog.page(ToolsPage)
+    sample = {
+        "mcpServers": {
+            "time": {"command": "uvx", "args": ["mcp-server-time", "--local-timezone", "Europe/Paris"]},
+            "github": {
+                "command": "npx",
+                "args": ["-y", "@modelcontextprotocol/server-github"],
+                "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${keychain}"},
+                "tools": {"search_repositories": "allow", "create_issue": "never"},
+            },
+            "remote": {"url": "https://mcp.example.com/mcp", "enabled": False},
+        }
+    }
+    page.import_text(json.dumps(sample), "claude_desktop_config.json")
+    page.servers.setCurrentRow(1)
+    dialog.show_section("Tools")
+    settle(app)
+    name = f"settings-tools-servers-{suffix}.png"
+    dialog.grab().save(str(out / name))
+    return [name]
