@@ -130,7 +130,7 @@ def outcome_words(card: ToolCard) -> str:
     if card.state is CardState.RUNNING:
         return "Running…"
     if card.outcome is CallOutcome.RAN:
-        took = f" in {card.seconds:.1f} s" if card.seconds is not None else ""
+        took = "" if card.seconds is None else f" in {card.seconds:.{2 if card.seconds < 1 else 1}f} s"
         return f"⚠ The tool reported an error{took}" if card.is_error else f"✓ Done{took}"
     if card.outcome is CallOutcome.FAILED:
         return f"✕ Failed — {card.error or 'the call did not complete'}"
