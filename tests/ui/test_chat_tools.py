@@ -260,3 +260,24 @@ def test_the_switch_off_sends_no_tools(rig: ToolRig, server: ScriptedServer, run
     rig.ask("And now?")
     run(rig.reply(2))
     assert "tools" in server.chat_requests()[1].json
+
+
+def test_the_quick_prompt_says_tools_are_the_chats(
+    history: HistoryStore, server: ScriptedServer, access: HubAccess, qtbot: QtBot
+) -> None:
+    # lazy: the quick prompt's module only for this test
+    from trayai.ui.prompt.window import TOOLS_NOTE, QuickPromptWindow
+
+    client = client_for(server.base_url)
+    controller = ChatController(history, lambda: ChatTarget(client=client, model="ai/smollm2", profile=None))
+    hub: list[HubAccess | None] = [access]
+    prompt = QuickPromptWindow(
+        controller, has_tools=lambda: hub[0] is not None and hub[0].current_hub() is not None
+    )
+    qtbot.addWidget(prompt)
+    assert prompt.summon()
+    assert prompt.tools_note.isVisible() and prompt.tools_note.text() == TOOLS_NOTE
+    prompt.dismiss()
+    hub[0] = None
+    assert prompt.summon()
+    assert not prompt.tools_note.isVisible()

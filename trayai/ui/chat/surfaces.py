@@ -130,8 +130,11 @@ class ChatSurfaces(QObject):
             from trayai.core.chat.chatgroups import QUICK_PROMPT_ORIGIN
 
             self.prompt_chat = self._new_controller(conversations, origin=QUICK_PROMPT_ORIGIN)
+            tools = self._tools
             self.prompt_window = QuickPromptWindow(
-                self.prompt_chat, state_file=self._data_dir / "window-state.ini"
+                self.prompt_chat,
+                state_file=self._data_dir / "window-state.ini",
+                has_tools=lambda: tools is not None and tools.current_hub() is not None,
             )
             self.prompt_window.open_in_chat.connect(self._continue_in_chat)
         self._update_prompt_actions()
