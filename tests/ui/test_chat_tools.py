@@ -281,3 +281,40 @@ def test_the_quick_prompt_says_tools_are_the_chats(
     hub[0] = None
     assert prompt.summon()
     assert not prompt.tools_note.isVisible()
+
+
+def test_stored_cards_say_each_outcome_and_never_act(qtbot: QtBot) -> None:
+    """Hostile tool text and arguments stay text (no links, no images); each outcome in words."""
+    # lazy: only this test draws stored cards alone
+    from trayai.core.chat.history_records import StoredMessage
+    from trayai.ui.chat.tool_cards import CARD_META, NOT_RUN
+
+    view = TranscriptView()
+    qtbot.addWidget(view)
+    hostile = '<a href="http://evil.example">click</a><img src="http://evil.example/x.png"> [x](http://evil.example)'
+    messages = []
+    outcomes = ["ran", "failed", "denied", "refused", "invalid", "unknown", "cancelled"]
+    for number, outcome in enumerate(outcomes, start=1):
+        look = {"title": "srv/tool", "arguments": hostile, "outcome": outcome, "error": "it hung for 60 s"}
+        meta = {"tool_call_id": f"c{number}", CARD_META: look}
+        messages.append(StoredMessage(number, 1, number, "tool", hostile, MessageStatus.DONE, meta))
+    view.set_messages(messages, has_earlier=False)
+    for key in range(1, len(outcomes) + 1):
+        view.cards.toggle(key, view.renderer.palette)  # every result open
+    text = view.toPlainText()
+    assert text.count('<img src="http://evil.example/x.png">') == 2 * len(outcomes)  # arguments + result
+    assert "✕ Failed — it hung for 60 s" in text and "✓ Done" in text
+    for words in NOT_RUN.values():
+        assert words in text
+    anchors = []
+    block = view.document().begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            href = it.fragment().charFormat().anchorHref()
+            if href:
+                anchors.append(href)
+            it += 1
+        block = block.next()
+    assert anchors and all(href.startswith("trayai:") for href in anchors)
+    assert view.document().toHtml().count("<img") == 0
