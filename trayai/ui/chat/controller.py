@@ -123,8 +123,7 @@ class ChatController(QObject):
     ) -> None:
         """``conversations``: the one shared by every chat surface (one made here when alone);
         ``origin``: saved in the settings of each conversation this controller starts (the quick
-        prompt's go under a heading of their own); ``tools``: the MCP tools the model may call
-        (None: none)."""
+        prompt's go under a heading of their own); ``tools``: MCP tools the model may call."""
         super().__init__(parent)
         self._origin = origin
         self.history = history  # the answer's own writes: messages, checkpoints, versions
@@ -364,8 +363,7 @@ class ChatController(QObject):
         )
         chain = [target.answer_target(model), *(t.answer_target(t.model) for t in target.fallbacks)]
         answer = Answer(chain, turns, generation, system=str(options.system_prompt or ""))
-        self._exchange = None
-        self._answer = answer
+        self._exchange, self._answer = None, answer
         self._fallback = None
         self._dropped = 0
         self._streamed_chars = 0
@@ -381,10 +379,8 @@ class ChatController(QObject):
             async with contextlib.aclosing(answer.events()) as events:
                 async for event in events:
                     if exchange is not None and exchange.follow(event):
-                        placeholder = exchange.placeholder
-                        continue
-                    if exchange is not None:
-                        placeholder = exchange.placeholder
+                        continue  # a tool event; after a round, text goes to the exchange's new message
+                    placeholder = exchange.placeholder if exchange is not None else placeholder
                     if isinstance(event, Done):
                         result = event.result
                         if result.finish_reason == "cancelled":
