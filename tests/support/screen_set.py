@@ -189,9 +189,6 @@ def chat_states(
     return names
 
 
-__all__ = ["chat_states", "picker_open", "prompt_with_chip", "settings_pages", "tray_menu"]
-
-
 def tools_servers(app: QApplication, dialog: SettingsDialog, out: Path, suffix: str) -> list[str]:
     """Settings ▸ Tools with servers imported (not saved: the dialog is closed without OK)."""
     # lazy: only this shot needs the page's class
@@ -217,3 +214,66 @@ def tools_servers(app: QApplication, dialog: SettingsDialog, out: Path, suffix: 
     name = f"settings-tools-servers-{suffix}.png"
     dialog.grab().save(str(out / name))
     return [name]
+
+
+def tool_cards(
+    app: QApplication, window: ChatWindow, store: HistoryStore, out: Path, suffix: str
+) -> list[str]:
+    """A tool call as the chat shows it: the card waiting for Allow once / Always / Deny, and a
+    finished exchange reopened from history with the card's result folded open."""
+    # lazy: the tool modules only where their shots are drawn
+    from trayai.core.chat.history_wire import TOOL_CALL_ID, TOOL_CALLS, TOOL_NAME
+    from trayai.ui.chat.tool_cards import CARD_META, ToolCard
+
+    arguments = '{\n  "timezone": "Asia/Tokyo"\n}'
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "time__get_current_time", "arguments": ""},
+    }
+    result = (
+        '{\n  "timezone": "Asia/Tokyo",\n  "datetime": "2026-12-07T19:42:10+09:00",\n  "is_dst": false\n}'
+    )
+    conversation = store.create_conversation("Time in Tokyo", model="qwen3:4b")
+    store.add_message(conversation.id, "user", "What time is it in Tokyo?")
+    store.add_message(
+        conversation.id,
+        "assistant",
+        "Let me check the clock.",
+        meta={"model": "qwen3:4b", TOOL_CALLS: [call]},
+    )
+    window.open_conversation(conversation.id)
+    window.transcript.append_card(-1, ToolCard("time/get_current_time", arguments).waiting())
+    settle(app)
+    names = [f"chat-tool-waiting-{suffix}.png"]
+    window.grab().save(str(out / names[-1]))
+    look = {"title": "time/get_current_time", "arguments": arguments, "outcome": "ran", "seconds": 0.04}
+    tool = store.add_message(
+        conversation.id,
+        "tool",
+        result,
+        meta={TOOL_CALL_ID: "call_1", TOOL_NAME: "time__get_current_time", CARD_META: look},
+    )
+    store.add_message(
+        conversation.id,
+        "assistant",
+        "It is **19:42** in Tokyo (JST, UTC+9).",
+        meta={"model": "qwen3:4b", "completion_tokens": 14, "duration_s": 0.4, "tokens_per_second": 35.0},
+    )
+    window.open_conversation(conversation.id)
+    window.transcript.cards.toggle(tool.id, window.transcript.renderer.palette)
+    settle(app)
+    names.append(f"chat-tool-done-{suffix}.png")
+    window.grab().save(str(out / names[-1]))
+    return names
+
+
+__all__ = [
+    "chat_states",
+    "picker_open",
+    "prompt_with_chip",
+    "settings_pages",
+    "tool_cards",
+    "tools_servers",
+    "tray_menu",
+]

@@ -326,6 +326,7 @@ def main() -> None:
         picker_open,
         prompt_with_chip,
         settings_pages,
+        tool_cards,
         tools_servers,
         tray_menu,
     )
@@ -367,6 +368,7 @@ def main() -> None:
         written += tray_menu(app, out, suffix)
         written += picker_open(app, out, suffix)
         written += chat_states(app, window, store, out, suffix)
+        written += tool_cards(app, window, store, out, suffix)
         written += tools_servers(app, dialog, out, suffix)
         (out / f"more-{suffix}.txt").write_text("\n".join(written) + "\n")
         for widget in (dialog, prompt, window):

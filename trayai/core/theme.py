@@ -46,6 +46,8 @@ class Theme:
     user_card: str  # the user's turns: a tinted card, told apart from the answers at a glance
     thinking_background: str  # expanded thinking: its own tinted, bordered box inside the card
     thinking_border: str
+    tool_card: str  # a tool call's card: set apart from the answer around it
+    tool_border: str
     code_background: str
     code_border: str
     inline_code_background: str
@@ -73,7 +75,10 @@ class Theme:
             ("link", "thinking_background", TEXT_MINIMUM),
             ("thinking_border", "card", LARGE_MINIMUM),
             ("thinking_border", "thinking_background", LARGE_MINIMUM),
+            ("tool_border", "window", LARGE_MINIMUM),  # a tool card's edge
+            ("tool_border", "tool_card", LARGE_MINIMUM),
         ]
+        pairs += [(fg, "tool_card", TEXT_MINIMUM) for fg in ("text", "muted", "link", "error", "success")]
         return pairs
 
     def colour(self, name: str) -> str:
@@ -102,6 +107,8 @@ LIGHT = Theme(
     user_card="#eef3fb",
     thinking_background="#f4f6fa",
     thinking_border="#7d8696",
+    tool_card="#f7f4ec",
+    tool_border="#8a7440",
     code_background="#fafafa",
     code_border="#d4d4d4",
     inline_code_background="#ececec",
@@ -128,6 +135,8 @@ DARK = Theme(
     user_card="#2b3340",
     thinking_background="#1e2024",
     thinking_border="#70788a",
+    tool_card="#2c2a25",
+    tool_border="#a08a58",
     code_background="#272822",
     code_border="#4a4a4a",
     inline_code_background="#34363a",

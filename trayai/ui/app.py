@@ -92,6 +92,7 @@ class TrayApp(QObject):
             fallbacks=self.models.fallback_clients,
             models=self.models,
             builtin=self.builtin,
+            tools=session.tools,
         )
         self.hotkeys = HotkeyService(lambda: self.chats.prompt_window, self._summon_prompt, self)
         self.status = TrayStatus(

@@ -29,6 +29,7 @@ from trayai.ui.chat.live_answer import LiveAnswer
 from trayai.ui.chat.message_frame import insert_message
 from trayai.ui.chat.message_html import MessageHtml
 from trayai.ui.chat.thinking_view import ThinkingSections, replace_section
+from trayai.ui.chat.tool_cards import CardFrames, ToolCard, card_for_message
 from trayai.ui.chat.transcript_links import ACTION_SCHEME, ActionLinks, TranscriptAction
 from trayai.ui.chat.transcript_search import highlight, reveal
 
@@ -62,6 +63,7 @@ class TranscriptView(QTextBrowser):
         self._contents: dict[int, str] = {}
         self._codes: dict[int, list[str]] = {}
         self._thinking = ThinkingSections(self.links)
+        self.cards = CardFrames(self.links)  # tool calls' cards (ui/chat/tool_cards.py)
         self._stream: LiveAnswer | None = None
         self._has_earlier = False
         self._flush_timer = QTimer(self)
@@ -105,6 +107,8 @@ class TranscriptView(QTextBrowser):
                 self.load_earlier.emit()
             elif link.kind is TranscriptAction.THINKING:
                 self.toggle_thinking(link.message_id)
+            elif link.kind is TranscriptAction.TOOL_RESULT:
+                self.cards.toggle(link.message_id, self.renderer.palette)
             else:
                 self.action.emit(link.kind, link.message_id, link.index)
         elif scheme in ("http", "https"):
@@ -144,6 +148,7 @@ class TranscriptView(QTextBrowser):
         self._contents.clear()
         self._codes.clear()
         self._thinking.clear()
+        self.cards.clear()
         self._has_earlier = False
         self.document().clear()
 
@@ -218,7 +223,11 @@ class TranscriptView(QTextBrowser):
 
     def _insert_message(self, cursor: QTextCursor, message: StoredMessage) -> QTextFrame:
         """Insert one message as a frame at ``cursor``; the cursor ends after the frame."""
-        frame, codes = insert_message(cursor, message, self._html, self._thinking, self._writer)
+        codes: list[str] = []
+        if message.role == "tool":  # a tool call's card, drawn as it looked when it finished
+            frame = self.cards.insert(cursor, message.id, card_for_message(message), self.renderer.palette)
+        else:
+            frame, codes = insert_message(cursor, message, self._html, self._thinking, self._writer)
         self._frames[message.id] = frame
         self._contents[message.id] = message.content
         self._codes[message.id] = codes
@@ -413,6 +422,20 @@ class TranscriptView(QTextBrowser):
         self._stream = None
         if at_bottom:
             self.scroll_to_bottom()
+
+    def append_card(self, key: int, card: ToolCard) -> None:
+        """A live tool call's card at the end (``key`` < 0 until its tool message is stored)."""
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        self.cards.insert(cursor, key, card, self.renderer.palette)
+        self.scroll_to_bottom()
+
+    def settle_card(self, key: int, message: StoredMessage) -> None:
+        """A live card replaced by its stored tool message, drawn the way a reopened chat draws it."""
+        frame = self.cards.frames.get(key)
+        if frame is not None:
+            self.cards.forget(key)
+            self._redraw_frame(frame, message)
 
     def _redraw_frame(self, frame: QTextFrame, message: StoredMessage) -> None:
         """Replace ``frame`` by ``message`` drawn the way :meth:`append_message` draws it."""
