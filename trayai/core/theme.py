@@ -39,6 +39,7 @@ class Theme:
     highlighted_text: str
     link: str
     muted: str  # secondary text: footers, hints, summaries, placeholders
+    icon: str  # the bundled monochrome icons (message actions…), drawn in this colour: 3:1 at least
     error: str
     success: str
     card: str  # a message's card
@@ -74,6 +75,8 @@ class Theme:
             ("thinking_border", "card", LARGE_MINIMUM),
             ("thinking_border", "thinking_background", LARGE_MINIMUM),
         ]
+        # An icon is a graphical object: 3:1 on everything a message action or a chip sits on.
+        pairs += [("icon", bg, LARGE_MINIMUM) for bg in ("window", "base", "card", "user_card", "button")]
         return pairs
 
     def colour(self, name: str) -> str:
@@ -95,6 +98,7 @@ LIGHT = Theme(
     highlighted_text="#ffffff",
     link="#0b5cbf",
     muted="#595959",
+    icon="#4f545c",
     error="#b00020",
     success="#17692f",
     card="#ffffff",
@@ -121,6 +125,7 @@ DARK = Theme(
     highlighted_text="#ffffff",
     link="#7cb8ff",
     muted="#a8a8a8",
+    icon="#c2c6cc",
     error="#ff8a8a",
     success="#6fd08c",
     card="#26282b",
