@@ -7,6 +7,7 @@ per-message buttons are message_toolbar.py's widgets over the card, not part of 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QTextDocument, QTextFrameFormat
@@ -25,7 +26,11 @@ class MessageHtml:
 
     THUMB_WIDTH, THUMB_HEIGHT = 240, 160  # an attached image is shown at most this big
 
-    def __init__(self, renderer: MarkdownRenderer, links: ActionLinks, document: QTextDocument) -> None:
+    def __init__(
+        self, renderer: MarkdownRenderer, links: ActionLinks, document: Callable[[], QTextDocument]
+    ) -> None:
+        """``document``: the view's document, asked for each time — a kept wrapper dies with the
+        first frame that handed it out (shiboken ties ``frame.document()``'s result to the frame)."""
         self.renderer = renderer
         self._links = links
         self._document = document  # thumbnails are registered on it as resources
@@ -85,7 +90,7 @@ class MessageHtml:
                         )
                     )
                     key = self._links.resource_url(message.id, index)
-                    self._document.addResource(QTextDocument.ResourceType.ImageResource.value, key, thumb)
+                    self._document().addResource(QTextDocument.ResourceType.ImageResource.value, key, thumb)
                     pieces.append(
                         f'<img src="{key.toString()}" width="{thumb.width()}" height="{thumb.height()}" '
                         f'alt="{name}" title="{name}">'

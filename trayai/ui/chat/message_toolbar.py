@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QTextCursor, QTextFormat, QTextFrame
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QTextBrowser, QToolButton, QWidget
 
@@ -142,14 +142,17 @@ class MessageToolbar(QFrame):
         if self.isHidden() or self._frame is None:
             return
         layout = self._view.document().documentLayout()
-        rect = layout.frameBoundingRect(self._frame)
+        try:
+            rect = layout.frameBoundingRect(self._frame)
+        except RuntimeError:  # the card was drawn again (a reload): its old frame is gone
+            rect = QRectF()
         if rect.isEmpty():
             self.hide_toolbar()
             return
         dx = self._view.horizontalScrollBar().value()
         dy = self._view.verticalScrollBar().value()
         x = int(rect.right()) - dx - self.width() - self.EDGE
-        top = int(rect.top()) - dy + self.EDGE // 2
+        top = int(rect.top() + self._frame.frameFormat().topMargin()) - dy + self.EDGE // 2  # inside the edge
         bottom = int(rect.bottom()) - dy - self.height() - self.EDGE
         y = max(top, min(self.EDGE, bottom))  # a tall card scrolled past: stays at the view's top
         self.move(max(0, x), y)

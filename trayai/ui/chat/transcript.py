@@ -58,7 +58,7 @@ class TranscriptView(QTextBrowser):
         self.document().setDocumentMargin(10)
         self.anchorClicked.connect(self._on_anchor)
         self.links = ActionLinks()  # the app's own links, with this view's secret
-        self._html = MessageHtml(MarkdownRenderer(Palette(dark=self.is_dark())), self.links, self.document())
+        self._html = MessageHtml(MarkdownRenderer(Palette(dark=self.is_dark())), self.links, self.document)
         self._frames: dict[int, QTextFrame] = {}
         self._contents: dict[int, str] = {}
         self._shown: dict[int, StoredMessage] = {}  # each drawn message as last drawn (the toolbar's)
