@@ -128,7 +128,7 @@ class MessageActions(QObject):
     # ------------------------------------------------------------------ editing
 
     def start_edit(self, message_id: int) -> None:
-        """Put a user message in the prompt box; sending replaces it and everything after it."""
+        """Put a user message in the prompt box; sending starts a new branch there (the old one stays)."""
         if self._controller.busy:
             self._status.showMessage("Stop the answer first (Esc).", 3000)
             return
