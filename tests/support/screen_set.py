@@ -270,6 +270,7 @@ def tool_cards(
 
 __all__ = [
     "chat_states",
+    "message_actions",
     "picker_open",
     "prompt_with_chip",
     "settings_pages",
@@ -277,3 +278,82 @@ __all__ = [
     "tools_servers",
     "tray_menu",
 ]
+
+
+def message_actions(
+    app: QApplication, window: ChatWindow, store: HistoryStore, out: Path, suffix: str
+) -> list[str]:
+    """Issue 25's message controls: a hovered answer with its icon buttons, an edited question with
+    ‹ 1/2 › and its buttons, a question with a text file and an image before and after Edit (the chips
+    back in the tray), and the hovered answer and the branches at 480 px."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    from trayai.core.chat.attachments import Attachment, AttachmentKind
+
+    folder = store.path.parent / "shots"
+    folder.mkdir(exist_ok=True)
+    notes = folder / "notes.txt"
+    notes.write_text("Santiago Cathedral, 1211\nSeville Cathedral, 1506\n", encoding="utf-8")
+    chart = QImage(240, 150, QImage.Format.Format_RGB32)
+    chart.fill(QColor("#4a90d9"))
+    painter = QPainter(chart)
+    painter.setPen(QColor("#ffffff"))
+    painter.drawText(chart.rect(), Qt.AlignmentFlag.AlignCenter, "Hello chart")
+    painter.end()
+    chart.save(str(folder / "chart.png"))
+    files = [
+        Attachment(AttachmentKind.TEXT, "notes.txt", "text/plain", notes, notes.stat().st_size),
+        Attachment(AttachmentKind.IMAGE, "chart.png", "image/png", folder / "chart.png", 2048),
+    ]
+    names: list[str] = []
+
+    def shoot(name: str) -> None:
+        settle(app)
+        names.append(f"{name}-{suffix}.png")
+        window.grab().save(str(out / names[-1]))
+
+    view = window.transcript
+    conv = store.create_conversation("A name for a cat?", model="qwen3:4b")
+    first = store.add_message(conv.id, "user", "A name for a cat?")
+    store.add_message(conv.id, "assistant", "**Tom** is a classic.", meta={"model": "qwen3:4b"})
+    edited = store.branch_from(first.id, "A name for a dog?")
+    answer = store.add_message(
+        conv.id,
+        "assistant",
+        "How about **Rex**? Short, strong and easy to call across a park.",
+        meta={
+            "model": "qwen3:4b",
+            "completion_tokens": 14,
+            "tokens_per_second": 51.0,
+            "finish_reason": "stop",
+        },
+    )
+    store.update_message(answer.id, thinking="A dog's name: short, two syllables at most.")
+    window.open_conversation(conv.id)
+    view.toolbar.show_for(answer.id)
+    shoot("chat-hover-actions")
+    view.toolbar.show_for(edited.id)
+    shoot("chat-branches")
+    size = window.size()
+    window.resize(480, size.height())
+    settle(app)
+    view.toolbar.show_for(answer.id)
+    shoot("chat-hover-actions-480")
+    view.toolbar.show_for(edited.id)
+    shoot("chat-branches-480")
+    window.resize(size)
+    with_files = store.create_conversation("Summarise the notes and describe the picture.", model="qwen3:4b")
+    question = store.add_message(with_files.id, "user", "Summarise the notes and describe the picture.")
+    store.add_attachments(question.id, files)
+    store.add_message(
+        with_files.id, "assistant", "Two cathedrals; a blue chart saying hello.", meta={"model": "qwen3:4b"}
+    )
+    window.open_conversation(with_files.id)
+    view.toolbar.show_for(question.id)
+    shoot("chat-edit-attachments-before")
+    window.message_actions.start_edit(question.id)  # the chips come back with the words
+    view.toolbar.hide_toolbar()
+    shoot("chat-edit-attachments-after")
+    window.message_actions.cancel_edit()
+    return names

@@ -323,6 +323,7 @@ def main() -> None:
     AppearanceKeeper(app).apply(Appearance(theme))  # the app's own light or dark palette
     from tests.support.screen_set import (
         chat_states,
+        message_actions,
         picker_open,
         prompt_with_chip,
         settings_pages,
@@ -368,6 +369,7 @@ def main() -> None:
         written += tray_menu(app, out, suffix)
         written += picker_open(app, out, suffix)
         written += chat_states(app, window, store, out, suffix)
+        written += message_actions(app, window, store, out, suffix)
         written += tool_cards(app, window, store, out, suffix)
         written += tools_servers(app, dialog, out, suffix)
         (out / f"more-{suffix}.txt").write_text("\n".join(written) + "\n")

@@ -39,6 +39,7 @@ class Theme:
     highlighted_text: str
     link: str
     muted: str  # secondary text: footers, hints, summaries, placeholders
+    icon: str  # the bundled monochrome icons (message actions…), drawn in this colour: 3:1 at least
     error: str
     success: str
     card: str  # a message's card
@@ -79,6 +80,8 @@ class Theme:
             ("tool_border", "tool_card", LARGE_MINIMUM),
         ]
         pairs += [(fg, "tool_card", TEXT_MINIMUM) for fg in ("text", "muted", "link", "error", "success")]
+        # An icon is a graphical object: 3:1 on everything a message action or a chip sits on.
+        pairs += [("icon", bg, LARGE_MINIMUM) for bg in ("window", "base", "card", "user_card", "button")]
         return pairs
 
     def colour(self, name: str) -> str:
@@ -100,6 +103,7 @@ LIGHT = Theme(
     highlighted_text="#ffffff",
     link="#0b5cbf",
     muted="#595959",
+    icon="#4f545c",
     error="#b00020",
     success="#17692f",
     card="#ffffff",
@@ -128,6 +132,7 @@ DARK = Theme(
     highlighted_text="#ffffff",
     link="#7cb8ff",
     muted="#a8a8a8",
+    icon="#c2c6cc",
     error="#ff8a8a",
     success="#6fd08c",
     card="#26282b",

@@ -253,10 +253,7 @@ class ChatController(QObject):
         self.retry_saves()
         try:
             conversation = self._ensure_conversation()
-            message = self.history.add_message(conversation, "user", text)
-            if attachments:
-                self.history.add_attachments(message.id, attachments)
-                message = replace(message, attachments=tuple(attachments))
+            message = self._with_files(self.history.add_message(conversation, "user", text), attachments)
         except HistoryError as exc:
             self._history_failed(exc)
             return False
@@ -302,20 +299,44 @@ class ChatController(QObject):
         return True
 
     def edit(self, message_id: int, text: str, attachments: Sequence[Attachment] = ()) -> bool:
-        """Replace a user message and everything after it, then ask again from there — with the
-        files it carried unless the user removed them (``attachments``: what the box holds now)."""
+        """Ask again from an edited question as a new branch (core/chat/history_branches.py): the
+        question as it was and everything after it stay as branch 1, ‹ n/m › on the question brings
+        them back — with the files it carried unless the user removed them (``attachments``: what the
+        box holds now)."""
         if self.busy or self.conversation_id is None or not (text.strip() or attachments):
             return False
+        self.retry_saves()
         try:
             message = self.history.message(message_id)
             if message.role != "user" or message.conversation_id != self.conversation_id:
                 return False
-            self.history.truncate_from(message_id)
+            self._with_files(self.history.branch_from(message_id, text), attachments)
+        except HistoryError as exc:
+            self._history_failed(exc)
+            return False
+        self.conversation_changed.emit(self.conversation_id)  # the view reloads: the new branch shown
+        self.conversations.announce()
+        self._start_reply(self.conversation_id)
+        return True
+
+    def choose_branch(self, message_id: int, position: int) -> bool:
+        """Show branch ``position`` of an edited question, its whole continuation with it."""
+        if self.busy or self.conversation_id is None:
+            return False
+        try:
+            self.history.choose_branch(message_id, position)
         except HistoryError as exc:
             self._history_failed(exc)
             return False
         self.conversation_changed.emit(self.conversation_id)
-        return self.send(text, attachments)
+        return True
+
+    def _with_files(self, message: StoredMessage, attachments: Sequence[Attachment]) -> StoredMessage:
+        """``message`` with ``attachments`` recorded as the files it carries."""
+        if not attachments:
+            return message
+        self.history.add_attachments(message.id, attachments)
+        return replace(message, attachments=tuple(attachments))
 
     def stop(self) -> None:
         """Stop the running answer: the stream is closed, the partial answer saved as "stopped"."""

@@ -26,8 +26,9 @@ from trayai.core.net.backends.records import ModelRecord
 from trayai.ui.chat.answer_writer import AnswerWriter, fresh_block
 from trayai.ui.chat.copied_buttons import CopiedButtons
 from trayai.ui.chat.live_answer import LiveAnswer
-from trayai.ui.chat.message_frame import insert_message
+from trayai.ui.chat.message_frame import insert_message, mark_message
 from trayai.ui.chat.message_html import MessageHtml
+from trayai.ui.chat.message_toolbar import MessageToolbar
 from trayai.ui.chat.thinking_view import ThinkingSections, replace_section
 from trayai.ui.chat.tool_cards import CardFrames, ToolCard, card_for_message
 from trayai.ui.chat.transcript_links import ACTION_SCHEME, ActionLinks, TranscriptAction
@@ -58,9 +59,10 @@ class TranscriptView(QTextBrowser):
         self.document().setDocumentMargin(10)
         self.anchorClicked.connect(self._on_anchor)
         self.links = ActionLinks()  # the app's own links, with this view's secret
-        self._html = MessageHtml(MarkdownRenderer(Palette(dark=self.is_dark())), self.links, self.document())
+        self._html = MessageHtml(MarkdownRenderer(Palette(dark=self.is_dark())), self.links, self.document)
         self._frames: dict[int, QTextFrame] = {}
         self._contents: dict[int, str] = {}
+        self._shown: dict[int, StoredMessage] = {}  # each drawn message as last drawn (the toolbar's)
         self._codes: dict[int, list[str]] = {}
         self._thinking = ThinkingSections(self.links)
         self.cards = CardFrames(self.links)  # tool calls' cards (ui/chat/tool_cards.py)
@@ -76,6 +78,11 @@ class TranscriptView(QTextBrowser):
         self.tick_timer.timeout.connect(self._tick)
         self.clock: Callable[[], float] = time.monotonic
         self.copied = CopiedButtons(self.document(), self.links, self)  # "✓ Copied" for a moment
+        # Copy, Edit, Regenerate, Copy thinking: real buttons over the hovered (or chosen) card.
+        self.toolbar = MessageToolbar(self, self._with_actions, lambda: list(self._frames))
+        self.toolbar.triggered.connect(self.action)
+        self.copied.button_says = self.toolbar.say_copied
+        self.copied.button_unsays = self.toolbar.unsay_copied
         self._model_records: Callable[[], Sequence[ModelRecord] | None] = lambda: None
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.flush_count = 0
@@ -143,8 +150,10 @@ class TranscriptView(QTextBrowser):
         self._flush_timer.stop()
         self.tick_timer.stop()
         self.copied.clear()
+        self.toolbar.hide_toolbar()
         self._stream = None
         self._frames.clear()
+        self._shown.clear()
         self._contents.clear()
         self._codes.clear()
         self._thinking.clear()
@@ -230,8 +239,16 @@ class TranscriptView(QTextBrowser):
             frame, codes = insert_message(cursor, message, self._html, self._thinking, self._writer)
         self._frames[message.id] = frame
         self._contents[message.id] = message.content
+        self._shown[message.id] = message
         self._codes[message.id] = codes
         return frame
+
+    def _with_actions(self, message_id: int) -> StoredMessage | None:
+        """A drawn message the toolbar may offer actions on (not the answer still streaming)."""
+        stream = self._stream
+        if stream is not None and stream.message.id == message_id:
+            return None
+        return self._shown.get(message_id)
 
     # ------------------------------------------------------------------ thinking
 
@@ -280,6 +297,7 @@ class TranscriptView(QTextBrowser):
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         frame = cursor.insertFrame(self._html.frame_format("assistant"))
+        mark_message(frame, message.id)
         inner = frame.firstCursorPosition()
         inner.insertHtml(self._html.header(message))
         inner.insertBlock()
@@ -419,6 +437,7 @@ class TranscriptView(QTextBrowser):
             inner.insertHtml(self._html.tail(message))
         cursor.endEditBlock()
         self._contents[message.id] = message.content
+        self._shown[message.id] = message
         self._stream = None
         if at_bottom:
             self.scroll_to_bottom()

@@ -26,6 +26,7 @@ class TranscriptAction(StrEnum):
     RETRY = "retry"
     REGENERATE = "regenerate"
     ALTERNATIVE = "alt"
+    BRANCH = "branch"  # ‹ n/m › on an edited question: the index is the branch to show
     LATEST = "latest"
     EARLIER = "earlier"  # handled by the view: "load earlier messages"
     THINKING = "thinking"  # handled by the view: expand or collapse the thinking

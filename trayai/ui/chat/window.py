@@ -283,7 +283,7 @@ class ChatWindow(QMainWindow):
         return self.message_actions.send(text)
 
     def start_edit(self, message_id: int) -> None:
-        """Put a user message in the prompt box; sending replaces it and everything after it."""
+        """Put a user message in the prompt box; sending starts a new branch there (the old one stays)."""
         self.message_actions.start_edit(message_id)
 
     def _cancel_edit(self) -> None:
