@@ -186,6 +186,7 @@ class QuickPromptWindow(QWidget):
         c.reply_started.connect(self._on_reply_started)
         c.delta.connect(self._on_delta)
         c.thinking_delta.connect(self.answer.add_thinking)
+        c.prompt_progress.connect(self.answer.show_prompt_progress)
         c.finished.connect(self._on_reply_ended)
         c.failed.connect(self._on_reply_ended)
         c.busy_changed.connect(lambda busy: self.status.setText("answering… (Esc stops)" if busy else ""))
