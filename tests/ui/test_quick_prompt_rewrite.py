@@ -51,6 +51,7 @@ def test_where_no_key_reaches_another_window_replace_is_copy_saying_why(
     assert offer.replace_button.text() == "C&opy"
     assert "no desktop window to paste into" in offer.replace_button.toolTip()
     assert "Ctrl+V" in offer.replace_button.toolTip()
+    assert not rig.window.copy_button.isVisible()  # one Copy, not two side by side
     set_clipboard("something the person copied")
     assert QGuiApplication.clipboard().text() == "something the person copied"  # untouched until a click
     qtbot.mouseClick(offer.replace_button, Qt.MouseButton.LeftButton)
@@ -86,6 +87,7 @@ def test_only_a_rewrite_actions_whole_answer_gets_them(
     rig.window.send("And in French?")  # a follow-up question: its answer is no rewrite of the text
     run(rig.wait(3))
     assert buttons_shown(rig) == (False, False)
+    assert rig.window.copy_button.isVisible()  # the window's own Copy is back
 
 
 def test_a_cut_answer_is_never_offered(

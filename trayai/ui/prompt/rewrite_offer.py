@@ -36,8 +36,10 @@ class RewriteOffer(QObject):
         say: Callable[[str], None],
         replacer: SelectionReplacer | None = None,
         parent: QObject | None = None,
+        twin: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self._twin = twin  # the window's own Copy button: hidden while "Copy" here does the same
         self._window = window
         self._answer = answer
         self._say = say
@@ -47,6 +49,7 @@ class RewriteOffer(QObject):
         self.replace_button = QPushButton("&Replace selection")
         self.paste_button = QPushButton("&Paste")
         self.paste_button.setToolTip(PASTE_TIP)
+        self.replace_button.setDefault(True)  # drawn as the offer's main button (no Enter: not a dialog)
         for button, name in ((self.replace_button, "Replace selection"), (self.paste_button, "Paste")):
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             button.setAccessibleName(name)
@@ -62,13 +65,14 @@ class RewriteOffer(QObject):
     def withdraw(self) -> None:
         """A typed question, a new exchange, another action: the last answer is no rewrite to place."""
         self.action = None
-        self.replace_button.hide()
-        self.paste_button.hide()
+        self.answer_started()
 
     def answer_started(self) -> None:
         """An answer (or a regenerated one) streams: nothing to place until it ends."""
         self.replace_button.hide()
         self.paste_button.hide()
+        if self._twin is not None:
+            self._twin.show()
 
     def answer_ended(self, *, whole: bool) -> None:
         """The answer finished: offer the buttons when it is a rewrite action's, whole and not empty."""
@@ -82,6 +86,8 @@ class RewriteOffer(QObject):
         else:
             self.replace_button.setText("C&opy")
             self.replace_button.setToolTip(replacer.why_not)
+        if self._twin is not None:
+            self._twin.setVisible(replacer.can_replace)  # two Copy buttons side by side say nothing more
         self.replace_button.show()
         self.paste_button.show()
 

@@ -143,7 +143,9 @@ class QuickPromptWindow(QWidget):
         toggles.addWidget(self.use_selection)
         toggles.addStretch(1)
         toggles.addWidget(self.status)
-        self.rewrite = RewriteOffer(self, self.last_answer, self.status.setText, parent=self)
+        self.rewrite = RewriteOffer(
+            self, self.last_answer, self.status.setText, parent=self, twin=self.copy_button
+        )
         actions = QHBoxLayout()
         actions.addStretch(1)
         for button in (
