@@ -21,6 +21,7 @@ from tests.support.scripted_server import Reply, ScriptedServer
 from tests.ui.test_prompt_actions import Rig, set_clipboard
 from trayai.core.chat.history import HistoryStore
 from trayai.core.paste_route import PasteRoute, PasteWay, paste_command, paste_way
+from trayai.ui.prompt.x11_paste import X11Keyboard
 
 
 @pytest.fixture
@@ -116,3 +117,43 @@ def test_the_route_for_each_desktop() -> None:
     assert paste_command(PasteRoute.WTYPE) == ["wtype", "-M", "ctrl", "v", "-m", "ctrl"]
     assert paste_command(PasteRoute.XTEST) == []  # in-process
     assert PasteWay(PasteRoute.NONE, "why").can_replace is False
+
+
+class Unreturned(X11Keyboard):
+    """An X server where the window with the selection never takes the keyboard back (it was closed
+    meanwhile): the keyboard stays elsewhere, so Ctrl+V must never be pressed."""
+
+    def __init__(self) -> None:
+        super().__init__(":0")
+        self.pressed = 0
+        self.asked: list[int] = []
+
+    def focused(self) -> int | None:
+        return 0x500001  # some other window
+
+    def give_keyboard(self, window: int) -> None:
+        self.asked.append(window)
+
+    def press_paste(self) -> None:
+        self.pressed += 1
+
+
+@pytest.mark.expect_log("trayai.ui.prompt.replace", "did not take the keyboard back")
+def test_a_window_that_does_not_come_back_gets_no_keystroke_and_the_prompt_says_so(
+    rig: Rig, qtbot: QtBot, run: Callable[..., Any], server: ScriptedServer
+) -> None:
+    keyboard = Unreturned()
+    replacer = rig.window.rewrite.replacer
+    replacer.way, replacer._keyboard, replacer.target = PasteWay(PasteRoute.XTEST), keyboard, 0x400001
+    replacer.FOCUS_WAIT_MS = 200
+    fix_grammar(rig, qtbot, run, server)
+    replacer.target = 0x400001  # summon() looked for the window: keep the one the test names
+    rig.window.rewrite.answer_ended(whole=True)
+    assert rig.window.rewrite.replace_button.text() == "&Replace selection"
+    set_clipboard("kept safe")
+    qtbot.mouseClick(rig.window.rewrite.replace_button, Qt.MouseButton.LeftButton)
+    assert not rig.window.isVisible() and keyboard.asked == [0x400001]
+    qtbot.waitUntil(rig.window.isVisible, timeout=5000)  # back, to say what went wrong
+    assert keyboard.pressed == 0  # never a Ctrl+V into whatever window has the keyboard
+    assert "did not take the keyboard back" in rig.window.status.text()
+    assert QGuiApplication.clipboard().text(QClipboard.Mode.Clipboard) == "The cat sat on the mat."
