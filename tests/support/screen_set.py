@@ -268,10 +268,130 @@ def tool_cards(
     return names
 
 
+def _streaming(window: ChatWindow, store: HistoryStore, question: str) -> tuple[Callable[[float], None], int]:
+    """A new conversation with ``question`` asked and its answer streaming on a clock the shot moves."""
+    conversation = store.create_conversation(question, model="qwen3:4b")
+    store.add_message(conversation.id, "user", question)
+    window.open_conversation(conversation.id)
+    placeholder = store.add_message(
+        conversation.id, "assistant", "", status=MessageStatus.STREAMING, meta={"model": "qwen3:4b"}
+    )
+    now = [time.monotonic()]
+    window.transcript.clock = lambda: now[0]
+    window.transcript.begin_stream(placeholder)
+
+    def later(seconds: float) -> None:
+        now[0] += seconds
+
+    return later, conversation.id
+
+
+def feedback_states(
+    app: QApplication, window: ChatWindow, store: HistoryStore, out: Path, suffix: str
+) -> list[str]:
+    """Feedback at every wait (issue 25): thinking live with its timer running, thinking expanded in
+    its bordered, tinted box, and the prompt being read ("Reading the prompt… 45 %" over its bar) —
+    each at the window's size and at 480 px."""
+    # lazy: the screenshot program imports what it shows when it shows it
+    from trayai.core.net.prompt_progress import PromptProgress
+
+    names: list[str] = []
+    view = window.transcript
+    size = window.size()
+
+    def shoot(name: str) -> None:
+        for width, tag in ((size.width(), ""), (480, "-480")):
+            window.resize(width, size.height())
+            settle(app)
+            view.scroll_to_bottom()
+            settle(app)
+            names.append(f"{name}{tag}-{suffix}.png")
+            window.grab().save(str(out / names[-1]))
+        window.resize(size)
+
+    later, _ = _streaming(window, store, "Is 1,001 a prime number?")
+    later(1.0)
+    view.add_thinking(
+        "1,001 is odd, so not divisible by 2. Digit sum 2: not by 3. It does not end in 0 or 5. "
+        "Try 7: 7 × 143 = 1,001. So it is not prime; 143 = 11 × 13, so 1,001 = 7 × 11 × 13."
+    )
+    view.flush()
+    later(6.3)
+    view.tick_timer.timeout.emit()  # the timer runs: "Thinking… 7 s"
+    shoot("chat-thinking-live")
+    view.tick_timer.stop()
+    conversation = store.list_conversations()[-1]  # the demo chat: its answer has thinking
+    for listed in store.list_conversations():
+        if any(m.thinking for m in store.messages(listed.id)):
+            conversation = listed
+    window.open_conversation(conversation.id)
+    answer = next(m for m in reversed(store.messages(conversation.id)) if m.thinking)
+    view.toggle_thinking(answer.id)
+    shoot("chat-thinking-expanded")
+    later, _ = _streaming(window, store, "Summarise this report (pasted, 4,096 tokens)")
+    later(3.4)
+    view.show_prompt_progress(PromptProgress(4096, 1840))
+    shoot("chat-reading")
+    view.tick_timer.stop()
+    return names
+
+
+def prompt_rewrite(
+    app: QApplication, prompt: QWidget, store: HistoryStore, out: Path, suffix: str
+) -> list[str]:
+    """The quick prompt after a rewrite action (Fix grammar) answered: Replace selection and Paste —
+    as on X11 (where the paste key reaches the window) and where it cannot (Copy, with why) — and at
+    480 px."""
+    # lazy: the screenshot program imports what it shows when it shows it
+    from trayai.core.paste_route import PasteRoute, PasteWay
+    from trayai.core.settings.config import DEFAULT_ACTIONS
+    from trayai.ui.prompt.window import QuickPromptWindow
+
+    assert isinstance(prompt, QuickPromptWindow)
+    action = next(a for a in DEFAULT_ACTIONS if a.name == "Fix grammar")
+    conversation = store.create_conversation("Fix grammar", model="qwen3:4b")
+    store.add_message(conversation.id, "user", f"{action.template[:40]}… teh cat sat on teh mat")
+    answer = store.add_message(
+        conversation.id,
+        "assistant",
+        "The cat sat on the mat.",
+        meta={
+            "model": "qwen3:4b",
+            "completion_tokens": 7,
+            "tokens_per_second": 52.0,
+            "finish_reason": "stop",
+        },
+    )
+    prompt.answer.clear_messages()
+    prompt.answer.append_message(answer)
+    prompt.answer.show()
+    prompt.show_asked("Fix grammar on the selection")
+    prompt.rewrite.action_started(action)
+    prompt.copy_button.setEnabled(True)  # as after a real answer (the window enables them when it ends)
+    prompt.chat_button.setEnabled(True)
+    names: list[str] = []
+    size = prompt.size()
+    replacer = prompt.rewrite.replacer
+    kept = replacer.way
+    for way, tag in ((PasteWay(PasteRoute.XTEST), ""), (kept, "-copy")):
+        replacer.way, replacer.target = way, 0x400001  # the window the selection was in
+        prompt.rewrite.answer_ended(whole=True)
+        for width, narrow in ((size.width(), ""), (480, "-480")):
+            prompt.resize(width, 420)
+            settle(app, 10)
+            names.append(f"prompt-rewrite{tag}{narrow}-{suffix}.png")
+            prompt.grab().save(str(out / names[-1]))
+    replacer.way, replacer.target = kept, None
+    prompt.resize(size)
+    return names
+
+
 __all__ = [
     "chat_states",
+    "feedback_states",
     "message_actions",
     "picker_open",
+    "prompt_rewrite",
     "prompt_with_chip",
     "settings_pages",
     "tool_cards",

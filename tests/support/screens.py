@@ -323,8 +323,10 @@ def main() -> None:
     AppearanceKeeper(app).apply(Appearance(theme))  # the app's own light or dark palette
     from tests.support.screen_set import (
         chat_states,
+        feedback_states,
         message_actions,
         picker_open,
+        prompt_rewrite,
         prompt_with_chip,
         settings_pages,
         tool_cards,
@@ -369,6 +371,8 @@ def main() -> None:
         written += tray_menu(app, out, suffix)
         written += picker_open(app, out, suffix)
         written += chat_states(app, window, store, out, suffix)
+        written += feedback_states(app, window, store, out, suffix)
+        written += prompt_rewrite(app, prompt, store, out, suffix)
         written += message_actions(app, window, store, out, suffix)
         written += tool_cards(app, window, store, out, suffix)
         written += tools_servers(app, dialog, out, suffix)

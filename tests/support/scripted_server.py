@@ -90,6 +90,14 @@ class Reply:
     tool_calls: list[ScriptedCall] | None = None
     tool_fragments: int = 3
     interleave: bool = False
+    # llama.cpp's prompt_progress: when the request asks (``return_progress``), one progress chunk
+    # (empty delta) per value of ``progress_steps`` (tokens processed of ``progress_total``) before
+    # the first token; ``progress_hold`` keeps the stream after the last of them until it is set.
+    progress_steps: list[int] | None = None
+    progress_total: int = 0
+    progress_cache: int = 0
+    progress_interval: float = 0.0  # seconds between progress chunks (a slow read)
+    progress_hold: threading.Event | None = None
 
     def token_list(self) -> list[str]:
         if self.n_tokens is not None:
@@ -394,6 +402,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.owner.reject_stream_options and "stream_options" in body:
             self._send_error_json(400, "Unrecognized key: stream_options")
             return
+        if self.owner.reject_return_progress and "return_progress" in body:
+            self._send_error_json(400, "Unrecognized key: return_progress")
+            return
         model = str(body.get("model", ""))
         if self.owner.unknown_model_status is not None and model not in self.owner.models:
             self._send_error_json(
@@ -477,6 +488,23 @@ class _Handler(BaseHTTPRequestHandler):
     def _event(self, data: Any) -> None:
         self._chunk(b"data: " + json.dumps(data, separators=(",", ":")).encode() + b"\n\n")
 
+    def _progress(self, reply: Reply, template: dict[str, Any]) -> None:
+        """llama.cpp's progress chunks: the chunk shape with an empty delta and ``prompt_progress``."""
+        for index, processed in enumerate(reply.progress_steps or ()):
+            if index and reply.progress_interval and self._client_closed(reply.progress_interval):
+                raise _ClientGone
+            progress = {
+                "total": reply.progress_total,
+                "cache": reply.progress_cache,
+                "processed": processed,
+                "time_ms": 10 * index,
+            }
+            self._event({**template, "prompt_progress": progress})
+        if reply.progress_hold is not None:
+            self.wfile.flush()
+            while not reply.progress_hold.is_set():
+                self._sleep_watching(0.05)  # keeps noticing a client that hangs up meanwhile
+
     def _stream(self, reply: Reply, body: dict[str, Any], model: str) -> None:
         owner = self.owner
         tokens, finish = self._plan(reply, body)
@@ -537,6 +565,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self._chunk(block)
                 self._chunk(b'"}}]}\n\n')
                 return
+            if body.get("return_progress") and reply.progress_steps:
+                self._progress(reply, chunk({"role": "assistant", "content": None}))
             start = time.monotonic()
             thoughts = re.findall(r"\S+\s*|\s+", reply.reasoning or "")
             for index, thought in enumerate(thoughts):
@@ -683,6 +713,7 @@ class ScriptedServer:
         self.dropped_unanswered = 0
         self.replies_by_prompt: dict[str, Reply] = {}  # the last user message → its reply (order-free)
         self.reject_stream_options = False
+        self.reject_return_progress = False  # a strict server (or proxy) refusing llama.cpp's field
         self.unknown_model_status: int | None = None
         self.echo_auth = False  # error bodies and error events quote the Authorization header back
         self.requests: list[RecordedRequest] = []

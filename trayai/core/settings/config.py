@@ -130,6 +130,11 @@ class Action:
     key: int = _f(
         1, "The number key that runs it in the quick prompt (1–9; Alt+number anytime).", min=1, max=9
     )
+    replaces: bool = _f(
+        False,
+        "Its answer is a rewrite of the selected text (a translation, a correction): the quick prompt "
+        "then offers Replace selection and Paste.",
+    )
 
 
 DEFAULT_PRESETS = (
@@ -160,12 +165,14 @@ DEFAULT_ACTIONS = (
         "Translate to English",
         "Translate this into English. Answer with the translation only:\n\n{selection}",
         3,
+        replaces=True,
     ),
     Action(
         "Fix grammar",
         "Correct the spelling and grammar of this text, keeping its meaning and tone. Answer with the "
         "corrected text only:\n\n{selection}",
         4,
+        replaces=True,
     ),
 )
 

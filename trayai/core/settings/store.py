@@ -244,7 +244,11 @@ def settings_to_dict(settings: Settings) -> dict[str, Any]:
         data["presets"] = [{"name": p.name} | _diff(p, Preset()) for p in settings.presets]
     if settings.actions != defaults.actions:
         # all three fields, always: an action reads as a whole ("{selection}" is also the default template)
-        data["actions"] = [{"name": a.name, "key": a.key, "template": a.template} for a in settings.actions]
+        data["actions"] = [
+            {"name": a.name, "key": a.key, "template": a.template}
+            | ({"replaces": True} if a.replaces else {})
+            for a in settings.actions
+        ]
     return data
 
 

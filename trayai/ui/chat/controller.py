@@ -22,6 +22,7 @@ from trayai.core.chat.answer import (
     Done,
     Failed,
     FellBack,
+    Reading,
     Text,
     Thinking,
     Trimmed,
@@ -98,6 +99,7 @@ class ChatController(QObject):
     reply_started = Signal(object)  # the assistant's StoredMessage placeholder; deltas follow
     delta = Signal(str)  # answer text as it arrives
     thinking_delta = Signal(str)  # a reasoning model's thinking as it arrives (shown apart, never sent)
+    prompt_progress = Signal(object)  # a PromptProgress: how far the server read the prompt (llama.cpp)
     finished = Signal(object)  # a ReplyOutcome: done, stopped or cut at max tokens
     failed = Signal(object)  # a ReplyOutcome whose ``error`` says what went wrong (partial text kept)
     busy_changed = Signal(bool)  # a request started / ended
@@ -450,6 +452,8 @@ class ChatController(QObject):
         elif isinstance(event, Text):
             self._streamed_chars += len(event.text)
             self.delta.emit(event.text)
+        elif isinstance(event, Reading):
+            self.prompt_progress.emit(event.progress)
         elif isinstance(event, Trimmed):
             self._dropped = event.dropped
             log.info("chat: %s", event.note)

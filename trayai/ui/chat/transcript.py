@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 from trayai.core.chat.history_records import StoredMessage
 from trayai.core.chat.render import MarkdownRenderer, Palette
 from trayai.core.net.backends.records import ModelRecord
+from trayai.core.net.prompt_progress import PromptProgress
 from trayai.ui.chat.answer_writer import AnswerWriter, fresh_block
 from trayai.ui.chat.copied_buttons import CopiedButtons
 from trayai.ui.chat.live_answer import LiveAnswer
@@ -306,7 +307,7 @@ class TranscriptView(QTextBrowser):
         self._stream = LiveAnswer(message, frame, writer, self.clock)
         self._frames[message.id] = frame
         self._codes[message.id] = codes
-        self._stream.show_wait(self.renderer.palette.muted, self._model_records())
+        self._show_wait(self._stream)
         self.tick_timer.start()
         if at_bottom:
             self.scroll_to_bottom()
@@ -362,12 +363,29 @@ class TranscriptView(QTextBrowser):
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
         if stream.waiting:
-            stream.show_wait(self.renderer.palette.muted, self._model_records())
+            self._show_wait(stream)
         else:
             stream.show_thinking(self.renderer.palette, tick=True)
         cursor.endEditBlock()
         if at_bottom:
             self.scroll_to_bottom()
+
+    def show_prompt_progress(self, progress: PromptProgress) -> None:
+        """The server's report of how far it read the prompt: the wait line says so, over a bar."""
+        stream = self._stream
+        if stream is None or stream.final is not None or not stream.waiting:
+            return
+        stream.reading = progress
+        at_bottom = self._at_bottom()
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        self._show_wait(stream)
+        cursor.endEditBlock()
+        if at_bottom:
+            self.scroll_to_bottom()
+
+    def _show_wait(self, stream: LiveAnswer) -> None:
+        stream.show_wait(self.renderer.palette.muted, self._model_records(), self.devicePixelRatioF())
 
     def _cursor_at(self, position: int) -> QTextCursor:
         cursor = QTextCursor(self.document())

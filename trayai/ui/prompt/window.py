@@ -37,6 +37,7 @@ from trayai.ui.chat.transcript import TranscriptView
 from trayai.ui.chat.transcript_links import TranscriptAction
 from trayai.ui.prompt.actions_row import CONTEXT_LIMIT, PromptActions
 from trayai.ui.prompt.parts import PromptHeader
+from trayai.ui.prompt.rewrite_offer import RewriteOffer
 from trayai.ui.theme import current_theme
 
 TOOLS_NOTE = "Tools (MCP) are used in the chat window: questions here go without them (Open in chat)."
@@ -150,9 +151,18 @@ class QuickPromptWindow(QWidget):
         toggles.addWidget(self.use_selection)
         toggles.addStretch(1)
         toggles.addWidget(self.status)
+        self.rewrite = RewriteOffer(
+            self, self.last_answer, self.status.setText, parent=self, twin=self.copy_button
+        )
         actions = QHBoxLayout()
         actions.addStretch(1)
-        for button in (self.copy_button, self.chat_button, self.new_button):
+        for button in (
+            self.rewrite.replace_button,  # a rewrite action's answer only: ui/prompt/rewrite_offer.py
+            self.rewrite.paste_button,
+            self.copy_button,
+            self.chat_button,
+            self.new_button,
+        ):
             actions.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
@@ -195,9 +205,11 @@ class QuickPromptWindow(QWidget):
         c.reply_started.connect(self._on_reply_started)
         c.delta.connect(self._on_delta)
         c.thinking_delta.connect(self.answer.add_thinking)
+        c.prompt_progress.connect(self.answer.show_prompt_progress)
         c.finished.connect(self._on_reply_ended)
         c.failed.connect(self._on_reply_ended)
         c.busy_changed.connect(lambda busy: self.status.setText("answering… (Esc stops)" if busy else ""))
+        self.action_part.ran.connect(self.rewrite.action_started)
         self.input.submitted.connect(self.send)
         self.input.escape.connect(self.dismiss)
         self.copy_button.clicked.connect(self.copy_answer)
@@ -241,6 +253,8 @@ class QuickPromptWindow(QWidget):
             log.info("quick prompt not shown: a trayai dialog is open")
             return False
         self.summoned_at = time.perf_counter()
+        own = [int(w.winId()) for w in QGuiApplication.topLevelWindows() if w.isVisible()]
+        self.rewrite.replacer.capture(own)  # the window with the selection, before this one takes over
         screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
         if not self.isVisible():
             self._place(screen.name() if screen else "", screen)
@@ -316,6 +330,7 @@ class QuickPromptWindow(QWidget):
         context = self.context_text()
         prompt = f"{context}\n\n---\n\n{question}" if context else question
         if self.controller.send(prompt):
+            self.rewrite.withdraw()  # a typed question's answer is no rewrite of the selection
             self.input.remember(question)  # ↑ brings it back
             self.input.clear()  # the next key is a new question or an action's number, never an edit
             self.show_asked(question)
@@ -331,6 +346,7 @@ class QuickPromptWindow(QWidget):
         self.asked.show()
 
     def new_exchange(self) -> None:
+        self.rewrite.withdraw()
         self.controller.new_conversation()
         self.answer.clear_messages()
         self.answer.hide()
@@ -355,6 +371,7 @@ class QuickPromptWindow(QWidget):
         if conversation is None:
             return
         self.controller.stop()
+        self.rewrite.withdraw()
         self.open_in_chat.emit(conversation)
         self.hide()
         self.controller.new_conversation()  # the exchange now lives in the chat window
@@ -420,6 +437,7 @@ class QuickPromptWindow(QWidget):
     # ------------------------------------------------------------------ streaming
 
     def _on_reply_started(self, message: object) -> None:
+        self.rewrite.answer_started()
         self.answer.clear_messages()
         self.answer.show()
         self.answer.begin_stream(message)  # type: ignore[arg-type]
@@ -439,6 +457,7 @@ class QuickPromptWindow(QWidget):
         elif outcome.error is not None:
             self.status.setText(outcome.error.message)
         self._set_actions_enabled(enabled=bool(outcome.message.content))
+        self.rewrite.answer_ended(whole=outcome.error is None and outcome.status == "done")
         self._grow()
 
     def _grow(self) -> None:
