@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from trayai.core.settings.config import DEFAULT_PROFILE_NAME
+from trayai.core.settings.config import DEFAULT_PROFILE_NAME, SCHEMA_VERSION
 from trayai.core.settings.migrations import migrate
 
 
 def test_migration_without_an_endpoint_keeps_the_default_profile() -> None:
     warnings: list[str] = []
     data = migrate({"poll_interval": 9.0}, warnings)
-    assert data == {"poll_interval": 9.0, "schema_version": 1}
+    assert data == {"poll_interval": 9.0, "schema_version": SCHEMA_VERSION}
     assert warnings == []
 
 
