@@ -105,9 +105,10 @@ def item_clash(
     item: Preset | Action | ModelSettings, taken: Sequence[Preset | Action | ModelSettings]
 ) -> str | None:
     """Why ``item`` cannot join ``taken``: a name, or (actions) a key, that one of them has."""
-    kinds = {Preset: "presets are", Action: "actions are", ModelSettings: "model settings are for"}
     if any(other.name == item.name for other in taken):
-        return f"Two {kinds[type(item)]} named {item.name!r}"
+        if isinstance(item, ModelSettings):
+            return f"Two entries of model settings are for {item.name!r}"
+        return f"Two {'presets' if isinstance(item, Preset) else 'actions'} are named {item.name!r}"
     if isinstance(item, Action):
         other = next((a for a in taken if isinstance(a, Action) and a.key == item.key), None)
         if other is not None:
