@@ -12,12 +12,17 @@ import asyncio
 import json
 import os
 import shutil
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.cli import cli
+from tests.support.ports import free_port
+from tests.support.waiting import tail, wait_for_program
 from trayai.core.embedded import bundled_model_path
 from trayai.core.library.load_plans import LiveModelSettings
 from trayai.core.library.model_settings import Machine, set_values
@@ -116,3 +121,32 @@ def test_each_model_is_served_with_its_own_settings(tmp_path: Path, paths: AppPa
             await front.stop()
 
     asyncio.run(run())
+
+
+def test_library_set_reload_applies_a_new_context_to_a_loaded_model(tmp_path: Path, paths: AppPaths) -> None:
+    """`trayai library set MODEL --context N` says a loaded model keeps its old context until the next
+    load; with ``--reload`` the running `trayai serve --on-demand` (another process) serves it with N."""
+    _library(paths.data_dir / "models")
+    port = free_port()
+    assert cli("config", "set", "builtin_server.port", str(port))[0] == 0
+    output = tmp_path / "serve.out"
+    command = [sys.executable, "-m", "trayai.cli", "serve", "--on-demand", "--port", str(port)]
+    with output.open("wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_program(
+            process, lambda: "Serving" in tail(output, 5_000), "trayai serve", lambda: tail(output)
+        )
+        assert _call(f"{base}/props?model=alpha")["default_generation_settings"]["n_ctx"] == 8_192
+        code, out, err = cli("library", "set", "alpha", "--context", "2048")
+        assert code == 0, err
+        assert "alpha is loaded with the old settings: the new context applies on its next load" in out
+        assert _call(f"{base}/props?model=alpha")["default_generation_settings"]["n_ctx"] == 8_192
+        code, out, err = cli("library", "set", "alpha", "--context", "3072", "--reload")
+        assert code == 0, err
+        assert out.splitlines()[-1].startswith("Reloaded alpha with its new settings in ")
+        assert _call(f"{base}/props?model=alpha")["default_generation_settings"]["n_ctx"] == 3_072
+    finally:
+        process.terminate()
+        process.wait(15)
