@@ -117,7 +117,7 @@ class TrayApp(QObject):
         self.settings_opener = SettingsOpener(secrets, store, self.tray.message, self)
         # The model library window is made on first use (Get models…): nothing of it until then.
         self.library = LibraryOpener(
-            secrets, lambda: self.server.server.models_dir, self.builtin.serve_model, self
+            secrets, lambda: self.server.server.models_dir, self.builtin.serve_model, self, store=store
         )
         self.commands = AppCommands(
             session,
