@@ -180,14 +180,14 @@ class BuiltinServerSettings:
     context_size: int = _f(
         4096,
         "Context window in tokens (n_ctx): one cache shared by the parallel answers; a lone answer "
-        "may use all of it.",
+        "may use all of it. On demand, each model has its own (auto unless set: Get models ▸ Settings…).",
         min=256,
         max=262_144,
         unit="tokens",
     )
     threads: int = _f(
         0,
-        "CPU threads for generation (0 = automatic: physical cores but one).",
+        "CPU threads for generation (0 = automatic: physical cores but one); on demand, each model's own.",
         min=0,
         max=512,
         zero="automatic",
