@@ -239,3 +239,16 @@ async def test_the_front_adds_default_sampling_only_where_the_request_has_none(t
         assert received == [{**bare, "temperature": 0.2, "max_tokens": 7}, own]
     finally:
         await front.stop()
+
+
+def test_live_settings_keep_the_good_entries_of_a_file_with_a_bad_value(paths: AppPaths) -> None:
+    store = ConfigStore(paths)
+    live = LiveModelSettings(store)
+    entries = [{"name": "a", "context_size": 2048}, {"name": "b", "temperature": 9}]
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    store.path.write_text(json.dumps({"schema_version": 2, "model_settings": entries}))
+    assert live.entry("a").context_size == 2048
+    assert live.entry("b") == ModelSettings("b")  # its bad value reset, as loading does
+    store.path.write_text("{half a file")
+    assert live.entry("a").context_size == 2048  # unreadable for a moment: what was read last
+    assert sorted(p.name for p in paths.config_dir.iterdir()) == ["config.json"]  # nothing set aside

@@ -8,6 +8,7 @@ default sampling is read for every request, so it applies at once.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,8 @@ from pathlib import Path
 from trayai.core.embedded import LocalModel
 from trayai.core.library.model_settings import LoadPlan, Machine, ModelFacts, probe_machine, resolve
 from trayai.core.settings.config import ModelSettings, Settings
-from trayai.core.settings.store import ConfigStore
+from trayai.core.settings.migrations import migrate
+from trayai.core.settings.store import ConfigStore, settings_from_dict
 
 FileStamp = tuple[int, int, int]  # inode, size, mtime in ns: a save (atomic replace) changes it
 
@@ -48,11 +50,18 @@ class LiveModelSettings:
         return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
     def _reload(self) -> None:
-        current = self.store.read_current()
-        if current is None:  # missing, or being written: keep what was read last
-            if self._stamp is None:
-                self._entries = {}
+        """The file's entries as loading keeps them (a bad value reset, a bad entry dropped), without
+        setting the file aside as a load would: that is for the app and the CLI to do and say."""
+        if self._stamp is None:  # no file: every model auto
+            self._entries = {}
             return
+        try:
+            raw = json.loads(self.store.path.read_text(encoding="utf-8"))
+            if not isinstance(raw, dict):
+                return
+            current = settings_from_dict(migrate(raw, []), [])
+        except (OSError, UnicodeDecodeError, ValueError):
+            return  # unreadable now: keep what was read last
         self._entries = {entry.name: entry for entry in current.model_settings}
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trayai.core.embedded import default_threads
 from trayai.core.errors import ConfigError
 from trayai.core.library.fit import RUNTIME_OVERHEAD, ModelShape, estimate, gigabytes
 from trayai.core.library.ggufmeta import GgufError, read_metadata
@@ -142,11 +143,8 @@ class Machine:
 
 def probe_machine() -> Machine:
     """RAM available now (psutil), physical cores but one, and whether the engine build sees a GPU."""
-    # lazy: psutil and the engine are loaded only when a model's settings are resolved
+    # lazy: psutil is loaded only when used: start-up time and memory
     import psutil
-
-    # lazy: embedded.py loads the engine's process machinery, needed only here
-    from trayai.core.embedded import default_threads
 
     return Machine(int(psutil.virtual_memory().available), default_threads(), engine_has_gpu())
 
@@ -382,11 +380,13 @@ def set_values(settings: Settings, name: str, changes: Mapping[str, object]) -> 
         except ConfigError as exc:
             raise ConfigError(f"{key}: {exc}") from None
     updated = dataclasses.replace(current, **values)  # type: ignore[arg-type]  # checked above
-    others = [entry for entry in settings.model_settings if entry.name != name]
-    kept = [*others, updated] if not is_all_auto(updated) else others
-    if any(entry.name == name for entry in settings.model_settings) and not is_all_auto(updated):
-        kept = [updated if entry.name == name else entry for entry in settings.model_settings]
-    settings.model_settings = kept
+    entries = settings.model_settings
+    if is_all_auto(updated):
+        settings.model_settings = [entry for entry in entries if entry.name != name]
+    elif any(entry.name == name for entry in entries):
+        settings.model_settings = [updated if entry.name == name else entry for entry in entries]
+    else:
+        settings.model_settings = [*entries, updated]
     return updated
 
 
