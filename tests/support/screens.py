@@ -274,6 +274,7 @@ def library_screens(out: Path, theme: str, folder: Path) -> list[str]:
     }
     for name, status in statuses.items():
         rows[name].controls.show_status(status)
+    rows["qwen3-0.6b"].settings_button.show()  # downloaded: its own settings (the window shows it so)
     rows["qwen3-0.6b"].controls.show_use(
         "Ready: the built-in server answers with Qwen3-0.6B-Q8_0. Ask in the chat.", "success"
     )

@@ -217,6 +217,7 @@ def test_a_downloaded_model_has_settings_in_the_library_window(
         assert isinstance(dialog, ModelSettingsDialog)
         assert dialog.name == target.dests(folder)[0].stem
         assert dialog.fit.text() == "auto (8,192 — fits 7.1 GB free)"  # SmolLM2's own header: 8k trained
+        assert "runs one model at a time now" in dialog.note.text()  # on_demand is off by default
         dialog.close()
         await window.shutdown()
         window.close()

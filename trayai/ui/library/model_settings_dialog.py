@@ -60,6 +60,7 @@ class ModelSettingsSources:
     facts: ModelFacts
     server: OnDemandServer
     startup_timeout: float = 120.0
+    on_demand: bool = True  # the built-in server serves the library on demand (else these wait for it)
     pick_file: Callable[[QWidget], str] | None = None  # the template file chooser (tests pass their own)
 
 
@@ -193,6 +194,11 @@ class ModelSettingsDialog(QDialog):
         layout.addLayout(buttons)
         self.restyle()
         self.show_entry(sources.store.load().settings.model_entry(name))
+        if not sources.on_demand:
+            self._say_note(
+                "The built-in server runs one model at a time now: these apply once it serves the library "
+                "on demand (Settings ▸ Built-in server ▸ On demand)."
+            )
 
     # ------------------------------------------------------------------ values
 

@@ -247,7 +247,12 @@ class LibraryWindow(QWidget):
         )
         server = store.load().settings.builtin_server
         sources = ModelSettingsSources(
-            store, machine, facts, OnDemandServer(server.port), startup_timeout=server.startup_timeout
+            store,
+            machine,
+            facts,
+            OnDemandServer(server.port),
+            startup_timeout=server.startup_timeout,
+            on_demand=server.on_demand,
         )
         if self.settings_dialog is not None:
             self.settings_dialog.deleteLater()  # one editor at a time
