@@ -324,10 +324,13 @@ def main() -> None:
     AppearanceKeeper(app).apply(Appearance(theme))  # the app's own light or dark palette
     from tests.support.screen_set import (
         chat_states,
+        message_actions,
         model_settings_editor,
         picker_open,
         prompt_with_chip,
         settings_pages,
+        tool_cards,
+        tools_servers,
         tray_menu,
     )
     from trayai.core.net.client import Endpoint, ModelClient
@@ -368,6 +371,9 @@ def main() -> None:
         written += tray_menu(app, out, suffix)
         written += picker_open(app, out, suffix)
         written += chat_states(app, window, store, out, suffix)
+        written += message_actions(app, window, store, out, suffix)
+        written += tool_cards(app, window, store, out, suffix)
+        written += tools_servers(app, dialog, out, suffix)
         written += model_settings_editor(app, out, suffix)
         (out / f"more-{suffix}.txt").write_text("\n".join(written) + "\n")
         for widget in (dialog, prompt, window):
