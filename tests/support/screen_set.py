@@ -477,3 +477,42 @@ def message_actions(
     shoot("chat-edit-attachments-after")
     window.message_actions.cancel_edit()
     return names
+
+
+def model_settings_editor(app: QApplication, out: Path, suffix: str) -> list[str]:
+    """Get models ▸ Settings… of a downloaded 8B model on a machine with 7.1 GB free: as it opens (auto
+    context with its fit, a temperature and a template set), then with a context too large for it."""
+    import tempfile
+
+    from trayai.core.library.fit import ModelShape
+    from trayai.core.library.model_settings import Machine, ModelFacts
+    from trayai.core.library.reload import OnDemandServer
+    from trayai.core.paths import AppPaths
+    from trayai.core.settings.store import ConfigStore
+    from trayai.ui.library.model_settings_dialog import ModelSettingsDialog, ModelSettingsSources
+
+    shape = ModelShape(layers=36, kv_heads=8, key_length=128, value_length=128, context_length=40_960)
+    names: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        store = ConfigStore(AppPaths.from_env({"TRAYAI_CONFIG_DIR": tmp, "TRAYAI_DATA_DIR": tmp}))
+        sources = ModelSettingsSources(
+            store, Machine(7_100_000_000, 3, gpu=False), ModelFacts(5_030_000_000, shape), OnDemandServer(9)
+        )
+        dialog = ModelSettingsDialog("Qwen3-8B-Q4_K_M", sources)
+        dialog.temperature.setValue(0.6)
+        dialog.top_k.setValue(20)
+        dialog.template.setCurrentText("chatml")
+        dialog.resize(520, dialog.sizeHint().height())
+        dialog.show()
+        settle(app)
+        names.append(f"model-settings-{suffix}.png")
+        dialog.grab().save(str(out / names[-1]))
+        dialog.context.setValue(32_768)
+        settle(app)
+        names.append(f"model-settings-too-large-{suffix}.png")
+        dialog.grab().save(str(out / names[-1]))
+        dialog.close()
+    return names
+
+
+__all__ += ["model_settings_editor"]

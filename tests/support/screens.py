@@ -274,6 +274,7 @@ def library_screens(out: Path, theme: str, folder: Path) -> list[str]:
     }
     for name, status in statuses.items():
         rows[name].controls.show_status(status)
+    rows["qwen3-0.6b"].settings_button.show()  # downloaded: its own settings (the window shows it so)
     rows["qwen3-0.6b"].controls.show_use(
         "Ready: the built-in server answers with Qwen3-0.6B-Q8_0. Ask in the chat.", "success"
     )
@@ -325,6 +326,7 @@ def main() -> None:
         chat_states,
         feedback_states,
         message_actions,
+        model_settings_editor,
         picker_open,
         prompt_rewrite,
         prompt_with_chip,
@@ -376,6 +378,7 @@ def main() -> None:
         written += message_actions(app, window, store, out, suffix)
         written += tool_cards(app, window, store, out, suffix)
         written += tools_servers(app, dialog, out, suffix)
+        written += model_settings_editor(app, out, suffix)
         (out / f"more-{suffix}.txt").write_text("\n".join(written) + "\n")
         for widget in (dialog, prompt, window):
             widget.close()

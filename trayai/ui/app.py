@@ -117,7 +117,7 @@ class TrayApp(QObject):
         self.status.tray = self.tray
         self.settings_opener = SettingsOpener(secrets, store, self.tray.message, self, tools=session.tools)
         self.library = LibraryOpener(  # its window is made on first use (Get models…)
-            secrets, lambda: self.server.server.models_dir, self.builtin.serve_model, self
+            secrets, lambda: self.server.server.models_dir, self.builtin.serve_model, self, store=store
         )
         self.commands = AppCommands(
             session,

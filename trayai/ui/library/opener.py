@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 from trayai.core.settings.secrets import SecretStore
+from trayai.core.settings.store import ConfigStore
 
 if TYPE_CHECKING:
     from trayai.ui.library.window import LibraryWindow
@@ -27,8 +28,11 @@ class LibraryOpener(QObject):
         models_dir: Callable[[], Path | None],
         serve: Callable[[str], Awaitable[None]],
         parent: QObject | None = None,
+        *,
+        store: ConfigStore | None = None,
     ) -> None:
         super().__init__(parent)
+        self._store = store
         self._secrets = secrets
         self._models_dir = models_dir
         self._serve = serve
@@ -40,7 +44,8 @@ class LibraryOpener(QObject):
             # lazy: loaded when first used: the tray stays light
             from trayai.ui.library.window import LibrarySources, LibraryWindow
 
-            self.window = LibraryWindow(LibrarySources(self._secrets, self._models_dir, self._serve))
+            sources = LibrarySources(self._secrets, self._models_dir, self._serve, store=self._store)
+            self.window = LibraryWindow(sources)
             log.info("model library window made")
         window = self.window
         window.show()
