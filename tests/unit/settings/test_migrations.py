@@ -31,4 +31,5 @@ def test_version_1_copies_of_the_default_rewrites_become_rewrites_and_nothing_el
         {"name": "Mine", "key": 5, "template": "{selection}"},
     ]
     data = migrate({"schema_version": 1, "actions": saved}, [])
-    assert [a.get("replaces") for a in data["actions"]] == [True, None, None]
+    assert data["actions"] is saved
+    assert [a.get("replaces") for a in saved] == [True, None, None]
