@@ -5,6 +5,7 @@ Each returns the names it wrote, for the test to check and a person to look at."
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -188,4 +189,171 @@ def chat_states(
     return names
 
 
-__all__ = ["chat_states", "picker_open", "prompt_with_chip", "settings_pages", "tray_menu"]
+def tools_servers(app: QApplication, dialog: SettingsDialog, out: Path, suffix: str) -> list[str]:
+    """Settings ▸ Tools with servers imported (not saved: the dialog is closed without OK)."""
+    # lazy: only this shot needs the page's class
+    from trayai.ui.settings.tools_page import ToolsPage
+
+    page = dialog.page(ToolsPage)
+    sample = {
+        "mcpServers": {
+            "time": {"command": "uvx", "args": ["mcp-server-time", "--local-timezone", "Europe/Paris"]},
+            "github": {
+                "command": "npx",
+                "args": ["-y", "@modelcontextprotocol/server-github"],
+                "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${keychain}"},
+                "tools": {"search_repositories": "allow", "create_issue": "never"},
+            },
+            "remote": {"url": "https://mcp.example.com/mcp", "enabled": False},
+        }
+    }
+    page.import_text(json.dumps(sample), "claude_desktop_config.json")
+    page.servers.setCurrentRow(1)
+    dialog.show_section("Tools")
+    settle(app)
+    name = f"settings-tools-servers-{suffix}.png"
+    dialog.grab().save(str(out / name))
+    return [name]
+
+
+def tool_cards(
+    app: QApplication, window: ChatWindow, store: HistoryStore, out: Path, suffix: str
+) -> list[str]:
+    """A tool call as the chat shows it: the card waiting for Allow once / Always / Deny, and a
+    finished exchange reopened from history with the card's result folded open."""
+    # lazy: the tool modules only where their shots are drawn
+    from trayai.core.chat.history_wire import TOOL_CALL_ID, TOOL_CALLS, TOOL_NAME
+    from trayai.ui.chat.tool_cards import CARD_META, ToolCard
+
+    arguments = '{\n  "timezone": "Asia/Tokyo"\n}'
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "time__get_current_time", "arguments": ""},
+    }
+    result = (
+        '{\n  "timezone": "Asia/Tokyo",\n  "datetime": "2026-12-07T19:42:10+09:00",\n  "is_dst": false\n}'
+    )
+    conversation = store.create_conversation("Time in Tokyo", model="qwen3:4b")
+    store.add_message(conversation.id, "user", "What time is it in Tokyo?")
+    store.add_message(
+        conversation.id,
+        "assistant",
+        "Let me check the clock.",
+        meta={"model": "qwen3:4b", TOOL_CALLS: [call]},
+    )
+    window.open_conversation(conversation.id)
+    window.transcript.append_card(-1, ToolCard("time/get_current_time", arguments).waiting())
+    settle(app)
+    names = [f"chat-tool-waiting-{suffix}.png"]
+    window.grab().save(str(out / names[-1]))
+    look = {"title": "time/get_current_time", "arguments": arguments, "outcome": "ran", "seconds": 0.04}
+    tool = store.add_message(
+        conversation.id,
+        "tool",
+        result,
+        meta={TOOL_CALL_ID: "call_1", TOOL_NAME: "time__get_current_time", CARD_META: look},
+    )
+    store.add_message(
+        conversation.id,
+        "assistant",
+        "It is **19:42** in Tokyo (JST, UTC+9).",
+        meta={"model": "qwen3:4b", "completion_tokens": 14, "duration_s": 0.4, "tokens_per_second": 35.0},
+    )
+    window.open_conversation(conversation.id)
+    window.transcript.cards.toggle(tool.id, window.transcript.renderer.palette)
+    settle(app)
+    names.append(f"chat-tool-done-{suffix}.png")
+    window.grab().save(str(out / names[-1]))
+    return names
+
+
+__all__ = [
+    "chat_states",
+    "message_actions",
+    "picker_open",
+    "prompt_with_chip",
+    "settings_pages",
+    "tool_cards",
+    "tools_servers",
+    "tray_menu",
+]
+
+
+def message_actions(
+    app: QApplication, window: ChatWindow, store: HistoryStore, out: Path, suffix: str
+) -> list[str]:
+    """Issue 25's message controls: a hovered answer with its icon buttons, an edited question with
+    ‹ 1/2 › and its buttons, a question with a text file and an image before and after Edit (the chips
+    back in the tray), and the hovered answer and the branches at 480 px."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    from trayai.core.chat.attachments import Attachment, AttachmentKind
+
+    folder = store.path.parent / "shots"
+    folder.mkdir(exist_ok=True)
+    notes = folder / "notes.txt"
+    notes.write_text("Santiago Cathedral, 1211\nSeville Cathedral, 1506\n", encoding="utf-8")
+    chart = QImage(240, 150, QImage.Format.Format_RGB32)
+    chart.fill(QColor("#4a90d9"))
+    painter = QPainter(chart)
+    painter.setPen(QColor("#ffffff"))
+    painter.drawText(chart.rect(), Qt.AlignmentFlag.AlignCenter, "Hello chart")
+    painter.end()
+    chart.save(str(folder / "chart.png"))
+    files = [
+        Attachment(AttachmentKind.TEXT, "notes.txt", "text/plain", notes, notes.stat().st_size),
+        Attachment(AttachmentKind.IMAGE, "chart.png", "image/png", folder / "chart.png", 2048),
+    ]
+    names: list[str] = []
+
+    def shoot(name: str) -> None:
+        settle(app)
+        names.append(f"{name}-{suffix}.png")
+        window.grab().save(str(out / names[-1]))
+
+    view = window.transcript
+    conv = store.create_conversation("A name for a cat?", model="qwen3:4b")
+    first = store.add_message(conv.id, "user", "A name for a cat?")
+    store.add_message(conv.id, "assistant", "**Tom** is a classic.", meta={"model": "qwen3:4b"})
+    edited = store.branch_from(first.id, "A name for a dog?")
+    answer = store.add_message(
+        conv.id,
+        "assistant",
+        "How about **Rex**? Short, strong and easy to call across a park.",
+        meta={
+            "model": "qwen3:4b",
+            "completion_tokens": 14,
+            "tokens_per_second": 51.0,
+            "finish_reason": "stop",
+        },
+    )
+    store.update_message(answer.id, thinking="A dog's name: short, two syllables at most.")
+    window.open_conversation(conv.id)
+    view.toolbar.show_for(answer.id)
+    shoot("chat-hover-actions")
+    view.toolbar.show_for(edited.id)
+    shoot("chat-branches")
+    size = window.size()
+    window.resize(480, size.height())
+    settle(app)
+    view.toolbar.show_for(answer.id)
+    shoot("chat-hover-actions-480")
+    view.toolbar.show_for(edited.id)
+    shoot("chat-branches-480")
+    window.resize(size)
+    with_files = store.create_conversation("Summarise the notes and describe the picture.", model="qwen3:4b")
+    question = store.add_message(with_files.id, "user", "Summarise the notes and describe the picture.")
+    store.add_attachments(question.id, files)
+    store.add_message(
+        with_files.id, "assistant", "Two cathedrals; a blue chart saying hello.", meta={"model": "qwen3:4b"}
+    )
+    window.open_conversation(with_files.id)
+    view.toolbar.show_for(question.id)
+    shoot("chat-edit-attachments-before")
+    window.message_actions.start_edit(question.id)  # the chips come back with the words
+    view.toolbar.hide_toolbar()
+    shoot("chat-edit-attachments-after")
+    window.message_actions.cancel_edit()
+    return names

@@ -321,7 +321,16 @@ def main() -> None:
             print(json.dumps(narrow_screens(out, Path(tmp))))
         return
     AppearanceKeeper(app).apply(Appearance(theme))  # the app's own light or dark palette
-    from tests.support.screen_set import chat_states, picker_open, prompt_with_chip, settings_pages, tray_menu
+    from tests.support.screen_set import (
+        chat_states,
+        message_actions,
+        picker_open,
+        prompt_with_chip,
+        settings_pages,
+        tool_cards,
+        tools_servers,
+        tray_menu,
+    )
     from trayai.core.net.client import Endpoint, ModelClient
     from trayai.ui.chat.window import ChatWindow
     from trayai.ui.prompt.window import QuickPromptWindow
@@ -360,6 +369,9 @@ def main() -> None:
         written += tray_menu(app, out, suffix)
         written += picker_open(app, out, suffix)
         written += chat_states(app, window, store, out, suffix)
+        written += message_actions(app, window, store, out, suffix)
+        written += tool_cards(app, window, store, out, suffix)
+        written += tools_servers(app, dialog, out, suffix)
         (out / f"more-{suffix}.txt").write_text("\n".join(written) + "\n")
         for widget in (dialog, prompt, window):
             widget.close()

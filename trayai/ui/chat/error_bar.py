@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolBut
 from trayai.core.remedies import GuiHelp, RemedyAction
 from trayai.ui.chat.flow import FlowLayout
 from trayai.ui.theme import current_theme
+from trayai.ui.theme_icons import ButtonIcon, button_icon
 
 
 class ErrorBar(QFrame):
@@ -37,6 +38,7 @@ class ErrorBar(QFrame):
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.close_button = QToolButton()
         self.close_button.setText("×")
+        self.close_button.setIcon(button_icon(ButtonIcon.CLOSE))  # the theme's, else trayai's own
         self.close_button.setToolTip("Hide this message")
         self.close_button.setAccessibleName("Hide")
         self.close_button.clicked.connect(self.hide)

@@ -39,6 +39,8 @@ from trayai.ui.prompt.actions_row import CONTEXT_LIMIT, PromptActions
 from trayai.ui.prompt.parts import PromptHeader
 from trayai.ui.theme import current_theme
 
+TOOLS_NOTE = "Tools (MCP) are used in the chat window: questions here go without them (Open in chat)."
+
 log = logging.getLogger(__name__)
 
 
@@ -78,13 +80,16 @@ class QuickPromptWindow(QWidget):
         *,
         state_file: Path | None = None,
         actions: Sequence[Action] = DEFAULT_ACTIONS,
+        has_tools: Callable[[], bool] = lambda: False,
     ) -> None:
+        """``has_tools``: an MCP server has tools now (they are the chat window's: said here)."""
         super().__init__(
             None, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
         )
         self.setWindowTitle("Quick prompt")  # shown as "Quick prompt — trayai"
         self.setObjectName("quick-prompt")
         self.controller = controller
+        self._has_tools = has_tools
         self._state_file = state_file
         self._screen_name: str | None = None
         self._fixed_size = floats_by_fixed_size()
@@ -118,6 +123,9 @@ class QuickPromptWindow(QWidget):
         self.asked.setTextFormat(Qt.TextFormat.PlainText)
         self.asked.hide()
         self.header = PromptHeader()
+        self.tools_note = QLabel(TOOLS_NOTE)  # never a silent drop: the model gets no tools here
+        self.tools_note.setWordWrap(True)
+        self.tools_note.hide()
         self.answer = TranscriptView()
         self.answer.hide()
         self.copy_button = QPushButton("&Copy answer")
@@ -149,6 +157,7 @@ class QuickPromptWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
         layout.addWidget(self.header)
+        layout.addWidget(self.tools_note)
         layout.addWidget(self.input)
         layout.addLayout(toggles)
         layout.addWidget(self.action_row)
@@ -170,7 +179,7 @@ class QuickPromptWindow(QWidget):
             f"QuickPromptWindow {{ background: {theme.window}; border: 1px solid {theme.card_border}; }}"
         )
         muted = f"QLabel {{ color: {theme.muted}; }}"  # links in the action row keep their colour
-        for label in (self.action_row, self.asked, self.status):
+        for label in (self.action_row, self.asked, self.status, self.tools_note):
             label.setStyleSheet(muted)
         self.header.restyle()
         self.chip.restyle()
@@ -240,6 +249,7 @@ class QuickPromptWindow(QWidget):
         self.activateWindow()
         self.input.setFocus()
         self.input.moveCursor(QTextCursor.MoveOperation.End)  # a draft stays, never selected: 1–9 act
+        self.tools_note.setVisible(self._has_tools())
         self._show_target()
         QTimer.singleShot(0, self.action_part.preview)  # a slow clipboard owner must not delay the window
         log.info("quick prompt shown")
