@@ -17,8 +17,10 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.loopback_server import LoopbackHTTPServer, LoopbackServer
 
 
 @dataclass(frozen=True)
@@ -124,34 +126,11 @@ class RecordedRequest:
 _HTML_PAGE = "<!DOCTYPE html><html><head><title>Scripted page</title></head><body>Not an API</body></html>"
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _Server(LoopbackHTTPServer):
+    owner: ScriptedServer
 
     def __init__(self, owner: ScriptedServer, address: tuple[str, int]) -> None:
-        self.owner = owner
-        super().__init__(address, _Handler)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        conn, addr = super().get_request()
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self.owner._lock:
-            self.owner.connections_accepted += 1
-            self.owner._open_sockets.add(conn)
-        return conn, addr
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client hanging up is normal here (tests do it on purpose): no traceback."""
-        import sys
-
-        if isinstance(sys.exc_info()[1], (ConnectionError, OSError)):
-            return
-        super().handle_error(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self.owner._lock:
-            self.owner._open_sockets.discard(request)
-        super().shutdown_request(request)
+        super().__init__(address, _Handler, owner)
 
 
 class _ClientGone(Exception):
@@ -313,7 +292,7 @@ class _Handler(BaseHTTPRequestHandler):
             except _ClientGone:
                 self.owner._note_disconnect()
                 return
-            if self.owner._stopping.is_set() or self._client_closed(interval):
+            if self.owner.stopping.is_set() or self._client_closed(interval):
                 self.owner._note_disconnect()
                 return
 
@@ -321,7 +300,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Sleep, but notice the client hanging up (or the server stopping) meanwhile."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            if self.owner._stopping.is_set():
+            if self.owner.stopping.is_set():
                 raise _ClientGone
             if self._client_closed(min(0.02, max(0.0, deadline - time.monotonic()))):
                 raise _ClientGone
@@ -547,14 +526,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self._drip(b"data: " + b" " * 10_000_000, reply.hostile_interval)
                 return
             if reply.hostile == "steady":  # a real token every interval, forever
-                while not owner._stopping.is_set():
+                while not owner.stopping.is_set():
                     self._event(chunk({"content": "more "}))
                     if self._client_closed(reply.hostile_interval):
                         raise _ClientGone
                 return
             if reply.hostile == "endless":  # full speed, ignoring max_tokens
                 index = 0
-                while not owner._stopping.is_set():
+                while not owner.stopping.is_set():
                     self._event(chunk({"content": f"word{index} "}))
                     index += 1
                 return
@@ -646,7 +625,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _stall(self) -> None:
         """Keep the connection open, sending nothing, until the client leaves or the server stops."""
         self.wfile.flush()
-        while not self.owner._stopping.is_set():
+        while not self.owner.stopping.is_set():
             if self._client_closed(0.02):
                 raise _ClientGone
         self.close_connection = True
@@ -689,7 +668,7 @@ def _gzip_bomb(prefix: bytes, size: int) -> bytes:
     return _BOMBS[key]
 
 
-class ScriptedServer:
+class ScriptedServer(LoopbackServer):
     """The server; start with ``with ScriptedServer() as server:`` (see module docstring)."""
 
     def __init__(
@@ -701,6 +680,7 @@ class ScriptedServer:
         port: int = 0,
         prefix: str = "/v1",
     ) -> None:
+        super().__init__("scripted OpenAI-compatible server", host=host, port=port)
         self.models: list[str] = list(models)
         self.api_key = api_key
         self.prefix = prefix
@@ -722,64 +702,21 @@ class ScriptedServer:
         self.disconnected = threading.Event()
         self.active_streams = 0
         self.max_active_streams = 0  # the most streams served at once (concurrency checks)
-        self.connections_accepted = 0
-        self._host = host
-        self._requested_port = port
         self._queue: deque[Reply] = deque()
         self._default = Reply()
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._open_sockets: set[socket.socket] = set()
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._ids = 0
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> ScriptedServer:
-        if self._httpd is None:
-            self._stopping.clear()
-            self._httpd = _Server(self, (self._host, self._requested_port))
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="scripted-openai-server",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
+    def make_server(self, address: tuple[str, int]) -> LoopbackHTTPServer:
+        return _Server(self, address)
 
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
-        self._stopping.set()
-        self._httpd.shutdown()
-        with self._lock:
-            sockets = list(self._open_sockets)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(2.0)
-        self._httpd = None
-
-    def __enter__(self) -> ScriptedServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    @property
+    def connections_accepted(self) -> int:
+        return self.connections.accepted
 
     # ------------------------------------------------------------------ addresses
-
-    @property
-    def host(self) -> str:
-        return self._host
-
-    @property
-    def port(self) -> int:
-        assert self._httpd is not None, "start() the server first"
-        return int(self._httpd.server_address[1])
 
     @property
     def root_url(self) -> str:

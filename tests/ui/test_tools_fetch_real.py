@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 from collections.abc import Callable, Coroutine, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.loopback_server import LoopbackHTTPServer, LoopbackServer
 from tests.support.waiting import until
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
@@ -37,14 +37,18 @@ class _Page(BaseHTTPRequestHandler):
         pass
 
 
+class _PageServer(LoopbackServer):
+    def __init__(self) -> None:
+        super().__init__("loopback page server")
+
+    def make_server(self, address: tuple[str, int]) -> LoopbackHTTPServer:
+        return LoopbackHTTPServer(address, _Page, self)
+
+
 @pytest.fixture
 def page() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/notes"
-    server.shutdown()
-    server.server_close()
+    with _PageServer() as server:
+        yield f"http://127.0.0.1:{server.port}/notes"
 
 
 def test_fetch_server_reads_a_loopback_page(paths: AppPaths, qloop: Any, run: Run, page: str) -> None:

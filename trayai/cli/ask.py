@@ -31,7 +31,7 @@ from trayai.core.chat.fallback import fallback_chain, fallback_note
 from trayai.core.chat.modelcheck import answered_by_note
 from trayai.core.chat.tool_loop import ToolCallDone, ToolCallRequested, ToolLimitReached, ToolUse
 from trayai.core.net.client import GenerationOptions, ModelClient
-from trayai.core.net.wire import ChatMessage, ResultDict
+from trayai.core.net.wire import AnswerRecord, ChatMessage
 from trayai.core.settings.prompt_presets import find_preset, request_options
 from trayai.core.settings.resolve import ResolvedEndpoint
 from trayai.core.textsafe import TerminalSanitizer, valid_text
@@ -288,7 +288,7 @@ def _answer_filter(ctx: Context) -> Callable[[str], str]:
     return TerminalSanitizer().feed
 
 
-def _stats_line(stats: ResultDict) -> str:
+def _stats_line(stats: AnswerRecord) -> str:
     parts = [
         str(stats["model"]),
         f"{stats['completion_tokens']} tokens" + (" (counted)" if stats["usage_estimated"] else ""),

@@ -67,7 +67,7 @@ class Theme:
             ("highlighted_text", "highlight", TEXT_MINIMUM),
             ("text", "code_background", TEXT_MINIMUM),
             ("text", "inline_code_background", TEXT_MINIMUM),
-            ("card_border", "window", LARGE_MINIMUM),  # a card's edge is a graphical object
+            ("card_border", "window", LARGE_MINIMUM),  # a card's edge, the error bar's: graphical objects
             ("text", "user_card", TEXT_MINIMUM),
             ("muted", "user_card", TEXT_MINIMUM),
             ("link", "user_card", TEXT_MINIMUM),

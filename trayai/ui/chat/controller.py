@@ -38,12 +38,12 @@ from trayai.core.error_catalog import ErrorCode
 from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.classify import classify_exception
 from trayai.core.net.client import GenerationOptions, ModelClient, StreamResult
+from trayai.core.net.wire import AnswerRecord
 from trayai.core.redact import Redactor
 from trayai.core.settings.config import GenerationParams
 from trayai.ui.chat.conversations import SharedConversations
 from trayai.ui.chat.records import (
     OPTION_NAMES,
-    AnswerMeta,
     ChatOptions,
     MessageFields,
     OptionChanges,
@@ -513,9 +513,9 @@ class ChatController(QObject):
         answer = self._answer
         if result is None and answer is not None:
             result = answer.result  # a Stop or an error: the timings so far
-        meta = cast(AnswerMeta, dict(placeholder.meta))  # {"model": …}, saved by _start_reply
+        meta = cast(AnswerRecord, dict(placeholder.meta))  # {"model": …}, saved by _start_reply
         if result is not None:
-            meta.update(cast(AnswerMeta, result.to_dict()))
+            meta.update(result.to_dict())
             meta.pop("error", None)
         if status == MessageStatus.STOPPED:
             meta["finish_reason"] = "stopped"
