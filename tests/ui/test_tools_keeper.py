@@ -39,7 +39,23 @@ def hostile(*, enabled: bool = True, timeout: float = 60) -> dict[str, Any]:
 
 
 def children() -> list[psutil.Process]:
-    return [p for p in psutil.Process().children(recursive=True) if "hostile_mcp" in " ".join(p.cmdline())]
+    """The hostile servers this test process runs and that still live (an exited one is a zombie
+    until reaped, or gone: neither is running, and reading its command line would raise)."""
+    return [p for p in psutil.Process().children(recursive=True) if alive(p) and "hostile_mcp" in argv(p)]
+
+
+def argv(process: psutil.Process) -> str:
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:  # exited between the listing and the read
+        return ""
+
+
+def alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 @pytest.fixture
@@ -128,7 +144,7 @@ def test_close_leaves_no_server_running(paths: AppPaths, qloop: Any, run: Run) -
     running = children()
     assert len(running) == 2
     qloop.run_until_complete(keeper.close())
-    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in running)
+    assert not any(alive(p) for p in running)
 
 
 def test_tools_menu_rows_and_toggle(keeper: ToolsKeeper, paths: AppPaths, run: Run, qtbot: QtBot) -> None:
