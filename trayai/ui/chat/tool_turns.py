@@ -165,10 +165,12 @@ class ToolTurns(QObject):
         future: asyncio.Future[Approval] = asyncio.get_running_loop().create_future()
         self._pending[key] = future
         self.card_changed.emit(key, card.waiting())
+        log.info("chat: tool call %s waiting for the person", request.title)
         try:
             approval = await future
         finally:
             self._pending.pop(key, None)
+        log.info("chat: tool call %s answered: %s", request.title, approval)
         if approval is not Approval.DENY:
             self.card_changed.emit(key, card.running())
         return approval
