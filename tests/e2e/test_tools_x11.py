@@ -95,6 +95,20 @@ def green_pixels(image: QImage, x: int, y: int, width: int, height: int) -> int:
     return count
 
 
+def shot_with_card(desktop: Desktop, name: str) -> tuple[Path, int]:
+    """A screenshot once a tool card is on the screen, and its card pixels: the app logs before the
+    X server shows its paint (seconds later on a loaded machine), so the screen itself is waited on."""
+    taken: list[tuple[Path, int]] = []
+
+    def painted() -> bool:
+        path = desktop.screenshot(name)
+        taken[:] = [(path, card_pixels(path))]
+        return taken[0][1] > 2000
+
+    wait_until(painted, timeout=30, what=f"a tool card on the screen ({name})")
+    return taken[0]
+
+
 def tool_message(server: ScriptedServer, request: int) -> dict[str, object]:
     """The last message of the scripted server's ``request``-th chat request: the tool's answer."""
     message = server.chat_requests()[request].json["messages"][-1]
@@ -113,13 +127,12 @@ def test_allowed_call_runs_the_real_time_server_and_reopens_the_same(
         open_chat(desktop)
         ask(desktop, QUESTION)
         app_says(app, paths, WAITING, "the approval card")
-        waiting = desktop.screenshot("tools-card-waiting")
-        assert card_pixels(waiting) > 2000, "no tool card drawn while it waits"
+        shot_with_card(desktop, "tools-card-waiting")
         assert len(server.chat_requests()) == 1  # nothing runs before the person says so
         desktop.run("xdotool", "key", "Return")  # the card put the keyboard on "Allow once"
         app_says(app, paths, "answered: once", "Return to allow the call")
         app_says(app, paths, "ended: done", "the final answer")
-        done = desktop.screenshot("tools-answer-done")
+        _, drawn = shot_with_card(desktop, "tools-answer-done")
         quit_app(desktop, app)
 
     tools = {entry["function"]["name"] for entry in server.chat_requests()[0].json["tools"]}
@@ -152,10 +165,9 @@ def test_allowed_call_runs_the_real_time_server_and_reopens_the_same(
         desktop.run("xdotool", "type", "--delay", "20", "evening")
         desktop.run("xdotool", "key", "Return")  # opens the best hit: the final answer
         app_says(app, paths, f"opened conversation {conversation.id}", "the conversation reopened")
-        reopened = desktop.screenshot("tools-reopened")
+        _, again = shot_with_card(desktop, "tools-reopened")
         quit_app(desktop, app)
-    drawn, again = card_pixels(done), card_pixels(reopened)
-    assert drawn > 2000 and abs(again - drawn) < 0.05 * drawn, (drawn, again)  # the same card, from history
+    assert abs(again - drawn) < 0.05 * drawn, (drawn, again)  # the same card, drawn from history
     assert len(server.chat_requests()) == 2  # reopening asks nothing of the model nor of the tool
 
 
@@ -171,11 +183,11 @@ def test_denied_from_the_keyboard_tells_the_model(
         ask(desktop, QUESTION)
         app_says(app, paths, WAITING, "the approval card")
         desktop.run("xdotool", "key", "Tab", "Tab")  # Allow once → Always for this tool → Deny
-        desktop.screenshot("tools-card-deny-focused")
+        shot_with_card(desktop, "tools-card-deny-focused")
         desktop.run("xdotool", "key", "Return")
         app_says(app, paths, "answered: deny", "Tab, Tab, Return to deny the call")
         app_says(app, paths, "ended: done", "the answer after the refusal")
-        desktop.screenshot("tools-denied")
+        shot_with_card(desktop, "tools-denied")
         quit_app(desktop, app)
 
     told = tool_message(server, 1)
