@@ -179,11 +179,17 @@ class ToolsKeeper(QObject):
             return
         self._hub = ToolHub(
             self.store.resolved,
-            on_change=lambda _status: self.changed.emit(),
+            on_change=self._status_changed,
             on_notice=lambda server, words: self.notice.emit(f"Tool server {server}", words),
             redactor=self._redactor,
         )
         self._hub.apply(self.config)
+        self.changed.emit()
+
+    def _status_changed(self, status: ServerStatus) -> None:
+        """Each server's state in the log (when tools came or went, and why), then ``changed``."""
+        why = f": {self._redactor.redact(status.reason)}" if status.reason else ""
+        log.info("tools: %s %s, %d tools%s", status.name, status.state, len(status.tools), why)
         self.changed.emit()
 
     def _read_text(self) -> str | None:

@@ -235,7 +235,7 @@ class ToolHub:
                 self._set(held, ToolServerState.STARTING, restarts=restarts)
         finally:
             if held.connection is not None:
-                await asyncio.shield(held.connection.close())
+                await _stop_through_cancels(held.connection)
                 held.connection = None
 
     async def _connect(self, held: _Server) -> tuple[ServerConnection | None, TrayaiError | None]:
@@ -260,7 +260,7 @@ class ToolHub:
         except TrayaiError as error:
             return None, error
         except asyncio.CancelledError:
-            await asyncio.shield(connection.close())
+            await _stop_through_cancels(connection)
             raise
         return connection, None
 
@@ -295,6 +295,20 @@ class ToolHub:
                 name = qualified_name(info.server, info.name, frozenset(names))
                 names[name] = HubTool(name, info, server.config.policy(info.name))
         self._names = names
+
+
+async def _stop_through_cancels(connection: ServerConnection) -> None:
+    """Stop ``connection`` to the end (bounded: stdin, SIGTERM, SIGKILL) even when cancelled again
+    meanwhile — a server disabled, then Quit — so no stdio server outlives the app; then re-cancel."""
+    stopping = asyncio.ensure_future(connection.close())
+    cancelled = False
+    while not stopping.done():
+        try:
+            await asyncio.shield(stopping)
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
 
 
 def _same_launch(old: ServerConfig, new: ServerConfig) -> bool:

@@ -5,7 +5,9 @@ the app, a small wrapper over a real ToolHub in the tests); None given to the ch
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
+
+from PySide6.QtCore import SignalInstance
 
 from trayai.core.chat.tool_loop import ToolSource
 from trayai.core.tools.hub import HubTool
@@ -23,4 +25,12 @@ class ToolAccess(Protocol):
         ...
 
 
-__all__ = ["ToolAccess"]
+@runtime_checkable
+class ToolChanges(ToolAccess, Protocol):
+    """An owner that also says when servers come and go (the app's keeper does; a bare hub does not):
+    the chat's Tools switch then appears or goes while the window stays open."""
+
+    changed: SignalInstance
+
+
+__all__ = ["ToolAccess", "ToolChanges"]

@@ -26,7 +26,7 @@ from trayai.core.tools.hub import HubTool
 from trayai.core.tools.policy import Approval
 from trayai.core.tools.support import tools_supported
 from trayai.ui.chat.conversations import SharedConversations
-from trayai.ui.chat.tool_access import ToolAccess
+from trayai.ui.chat.tool_access import ToolAccess, ToolChanges
 from trayai.ui.chat.tool_cards import ToolCard
 from trayai.ui.chat.tool_exchange import ExchangeViews, ToolExchange
 
@@ -64,6 +64,8 @@ class ToolTurns(QObject):
         self._keys = itertools.count(-1, -1)
         self._new_wanted = True  # the switch of a chat not saved yet
         self.last: tuple[str, str] | None = None  # (server URL, model) of the last check
+        if isinstance(access, ToolChanges):  # a server connected with the window open: the switch shows
+            access.changed.connect(self.switch_changed)
 
     # ------------------------------------------------------------------ the switch
 
@@ -165,10 +167,12 @@ class ToolTurns(QObject):
         future: asyncio.Future[Approval] = asyncio.get_running_loop().create_future()
         self._pending[key] = future
         self.card_changed.emit(key, card.waiting())
+        log.info("chat: tool call %s waiting for the person", request.title)
         try:
             approval = await future
         finally:
             self._pending.pop(key, None)
+        log.info("chat: tool call %s answered: %s", request.title, approval)
         if approval is not Approval.DENY:
             self.card_changed.emit(key, card.running())
         return approval
