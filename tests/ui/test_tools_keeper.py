@@ -39,9 +39,27 @@ def hostile(*, enabled: bool = True, timeout: float = 60) -> dict[str, Any]:
 
 
 def children() -> list[psutil.Process]:
-    """The hostile servers this test process runs and that still live (an exited one is a zombie
-    until reaped, or gone: neither is running, and reading its command line would raise)."""
-    return [p for p in psutil.Process().children(recursive=True) if alive(p) and "hostile_mcp" in argv(p)]
+    """The hostile servers this test started that still live (an exited one is a zombie until
+    reaped, or gone: neither is running, and reading its command line would raise). Servers an
+    earlier test in this process left behind are not this test's: see ``_earlier``."""
+    return [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if alive(p) and "hostile_mcp" in argv(p) and p.pid not in _earlier
+    ]
+
+
+_earlier: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def _only_this_tests_servers() -> Iterator[None]:
+    """Earlier tests step the event loop one ``run_until_complete`` at a time, so a stop cancelled
+    between two steps can leave their server running (the app's loop never stops: it cannot happen
+    there); each test here counts only the servers it started."""
+    _earlier.clear()
+    _earlier.update(p.pid for p in psutil.Process().children(recursive=True) if "hostile_mcp" in argv(p))
+    yield
 
 
 def argv(process: psutil.Process) -> str:
@@ -53,7 +71,7 @@ def argv(process: psutil.Process) -> str:
 
 def alive(process: psutil.Process) -> bool:
     try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
     except psutil.Error:
         return False
 
