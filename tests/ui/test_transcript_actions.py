@@ -43,7 +43,8 @@ def _tooltips(view: TranscriptView) -> dict[str, str]:
 
 def hover(view: TranscriptView, message_id: int) -> None:
     """The pointer moved onto a message's card (a real mouse-move event on the view's viewport)."""
-    frame = view._frames[message_id]
+    frame = view.drawn.frame(message_id)
+    assert frame is not None
     rect = view.document().documentLayout().frameBoundingRect(frame)
     at = QPointF(rect.left() + 30, rect.top() + 12 - view.verticalScrollBar().value())
     event = QMouseEvent(
@@ -79,7 +80,9 @@ def test_actions_are_icon_buttons_with_tooltips_shown_on_hover(qtbot: QtBot) -> 
     for button in buttons.values():
         assert not button.icon().isNull() and button.width() >= 24 and button.height() >= 24
         assert button.accessibleName()
-    card = view.document().documentLayout().frameBoundingRect(view._frames[7])
+    frame = view.drawn.frame(7)
+    assert frame is not None
+    card = view.document().documentLayout().frameBoundingRect(frame)
     toolbar = view.toolbar.geometry()
     assert card.top() <= toolbar.top() and toolbar.right() <= card.right()  # over its card's corner
     hover(view, 6)

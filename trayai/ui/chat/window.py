@@ -211,7 +211,7 @@ class ChatWindow(QMainWindow):
         c.reply_started.connect(self.transcript.begin_stream)
         c.delta.connect(self.transcript.add_delta)
         c.thinking_delta.connect(self.transcript.add_thinking)
-        c.prompt_progress.connect(self.transcript.show_prompt_progress)
+        c.prompt_progress.connect(self.transcript.wait_line.show_progress)
         c.finished.connect(self._on_reply_ended)
         c.failed.connect(self._on_reply_ended)
         c.busy_changed.connect(lambda busy: self._on_busy(busy=busy))

@@ -205,7 +205,7 @@ class QuickPromptWindow(QWidget):
         c.reply_started.connect(self._on_reply_started)
         c.delta.connect(self._on_delta)
         c.thinking_delta.connect(self.answer.add_thinking)
-        c.prompt_progress.connect(self.answer.show_prompt_progress)
+        c.prompt_progress.connect(self.answer.wait_line.show_progress)
         c.finished.connect(self._on_reply_ended)
         c.failed.connect(self._on_reply_ended)
         c.busy_changed.connect(lambda busy: self.status.setText("answering… (Esc stops)" if busy else ""))
@@ -363,7 +363,7 @@ class QuickPromptWindow(QWidget):
             self.status.setText("answer copied")
 
     def last_answer(self) -> str:
-        ids = self.answer.message_ids
+        ids = self.answer.drawn.ids
         return (self.answer.message_text(ids[-1]) or "") if ids else ""
 
     def _open_in_chat(self) -> None:
@@ -387,7 +387,9 @@ class QuickPromptWindow(QWidget):
 
     def _link_table(self) -> dict[TranscriptAction, Callable[[int, int], None]]:
         return {
-            TranscriptAction.COPY_CODE: lambda mid, i: self._copy(self.answer.code_block(mid, i), "code"),
+            TranscriptAction.COPY_CODE: lambda mid, i: self._copy(
+                self.answer.drawn.code_block(mid, i), "code"
+            ),
             TranscriptAction.COPY: lambda _mid, _i: self.copy_answer(),
             TranscriptAction.RETRY: lambda _mid, _i: self._regenerate(),
             TranscriptAction.REGENERATE: lambda _mid, _i: self._regenerate(),
