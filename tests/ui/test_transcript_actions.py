@@ -114,6 +114,41 @@ def test_each_arrow_of_the_switcher_is_at_least_24_px_wide(qtbot: QtBot) -> None
         assert width >= 24, (glyph, width)
 
 
+def _line_of(view: TranscriptView, position: int) -> int:
+    """Which line of its paragraph the character at ``position`` is laid out on."""
+    block = view.document().findBlock(position)
+    view.document().documentLayout().blockBoundingRect(block)  # laid out now, not at the next paint
+    layout = block.layout()
+    assert layout is not None
+    return layout.lineForTextPosition(position - block.position()).lineNumber()
+
+
+def test_the_switcher_stays_on_one_line_in_a_narrow_window(qtbot: QtBot) -> None:
+    """At 480 px (a tiled third of a screen) the "›" of a question's ‹ 2/2 › went to a line of its own:
+    the switcher is one unbreakable piece, at every width the answer's footer wraps or not."""
+    view = TranscriptView()
+    qtbot.addWidget(view)
+    view.show()
+    question = StoredMessage(
+        6, 1, 1, "user", "A name for a dog?", MessageStatus.DONE, {}, branch=2, branches=2
+    )
+    meta = {"model": "qwen3:4b", "completion_tokens": 14, "tokens_per_second": 51.0, "finish_reason": "stop"}
+    answer = StoredMessage(
+        7, 1, 2, "assistant", "How about Rex?", MessageStatus.DONE, meta, version=2, versions=2
+    )
+    view.set_messages([question, answer], has_earlier=False)
+    text = view.document().toPlainText()
+    switchers = [(at, text.index("›", at)) for at, glyph in enumerate(text) if glyph == "‹"]
+    assert len(switchers) == 2
+    footer_wrapped = False
+    for width in range(200, 640, 8):
+        view.resize(width, 400)
+        for start, end in switchers:
+            assert _line_of(view, start) == _line_of(view, end), (width, text[start : end + 1])
+        footer_wrapped = footer_wrapped or _line_of(view, switchers[1][0]) > 0
+    assert footer_wrapped  # the widths were narrow enough to wrap the answer's footer line
+
+
 def test_copy_says_copied_in_place_for_a_moment(
     rig: Rig,  # noqa: F811 - the fixture
     server: ScriptedServer,
