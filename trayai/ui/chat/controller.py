@@ -27,22 +27,22 @@ from trayai.core.chat.answer import (
     Thinking,
     Trimmed,
 )
-from trayai.core.chat.attachments import Attachment, AttachmentStore, message_content
+from trayai.core.chat.attachments import Attachment, AttachmentStore
 from trayai.core.chat.chatgroups import ORIGIN_KEY
 from trayai.core.chat.history import HistoryStore
 from trayai.core.chat.history_db import HistoryError
 from trayai.core.chat.history_records import MessageStatus, StoredMessage
-from trayai.core.chat.history_wire import wire_messages
 from trayai.core.error_catalog import ErrorCode
 from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.classify import classify_exception
-from trayai.core.net.client import GenerationOptions, ModelClient, StreamResult
+from trayai.core.net.client import ModelClient, StreamResult
 from trayai.core.redact import Redactor
 from trayai.core.settings.config import GenerationParams
 from trayai.ui.chat.answer_saves import AnswerSaves
 from trayai.ui.chat.conversations import SharedConversations
 from trayai.ui.chat.records import OPTION_NAMES, ChatOptions, OptionChanges
 from trayai.ui.chat.reply_meta import FallbackUsed, answer_meta
+from trayai.ui.chat.reply_request import reply_answer
 from trayai.ui.chat.tool_access import ToolAccess
 from trayai.ui.chat.tool_exchange import ToolExchange
 from trayai.ui.chat.tool_turns import ToolTurns
@@ -70,6 +70,10 @@ class ChatTarget:
             stream=self.generation.stream,
             context_tokens=self.context_tokens,
         )
+
+    def chain(self, model: str) -> list[AnswerTarget]:
+        """This server asked for ``model``, then the profile's fallbacks, each for its own model."""
+        return [self.answer_target(model), *(t.answer_target(t.model) for t in self.fallbacks)]
 
 
 @dataclass(frozen=True)
@@ -364,14 +368,9 @@ class ChatController(QObject):
         """The answer from the one pipeline (core/chat/answer.py), mapped to signals and checkpoints."""
         before = self.history.index_of(placeholder.id)
         history = self.history.messages(placeholder.conversation_id, 0, before)
-        turns = wire_messages(history, lambda m: message_content(m.content, m.attachments, self.attachments))
-        generation = GenerationOptions(
-            temperature=options.temperature,
-            top_p=target.generation.top_p,
-            max_tokens=options.max_tokens,
+        answer = reply_answer(
+            target.chain(model), options, target.generation.top_p, history, self.attachments
         )
-        chain = [target.answer_target(model), *(t.answer_target(t.model) for t in target.fallbacks)]
-        answer = Answer(chain, turns, generation, system=str(options.system_prompt or ""))
         self._exchange, self._answer = None, answer
         self._fallback = None
         self._dropped = 0
