@@ -173,11 +173,11 @@ def chat_states(
     view.clock = lambda: now[0]
     view.begin_stream(waiting)
     now[0] += 4.2  # four seconds later, as the timer ticks
-    view.tick_timer.timeout.emit()
+    view.wait_line.timer.timeout.emit()
     settle(app)
     names.append(f"chat-waiting-{suffix}.png")
     window.grab().save(str(out / names[-1]))
-    view.tick_timer.stop()
+    view.wait_line.timer.stop()
     bar = ErrorBar("error-shot")
     error = make_error(ErrorCode.CONNECTION_REFUSED, "Nothing is listening on 127.0.0.1:8000")
     bar.show_help(gui_help(error, Situation(ready_servers=["ollama"], builtin_can_start=True)))
@@ -317,9 +317,9 @@ def feedback_states(
     )
     view.flush()
     later(6.3)
-    view.tick_timer.timeout.emit()  # the timer runs: "Thinking… 7 s"
+    view.wait_line.timer.timeout.emit()  # the timer runs: "Thinking… 7 s"
     shoot("chat-thinking-live")
-    view.tick_timer.stop()
+    view.wait_line.timer.stop()
     conversation = store.list_conversations()[-1]  # the demo chat: its answer has thinking
     for listed in store.list_conversations():
         if any(m.thinking for m in store.messages(listed.id)):
@@ -330,9 +330,9 @@ def feedback_states(
     shoot("chat-thinking-expanded")
     later, _ = _streaming(window, store, "Summarise this report (pasted, 4,096 tokens)")
     later(3.4)
-    view.show_prompt_progress(PromptProgress(4096, 1840))
+    view.wait_line.show_progress(PromptProgress(4096, 1840))
     shoot("chat-reading")
-    view.tick_timer.stop()
+    view.wait_line.timer.stop()
     return names
 
 

@@ -20,6 +20,7 @@ from trayai.core.chat.history import HistoryStore
 from trayai.core.error_catalog import ErrorCode
 from trayai.core.redact import Redactor
 from trayai.core.settings.config import GenerationParams
+from trayai.ui.chat.answer_saves import AnswerSaves
 from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
 
 
@@ -405,12 +406,12 @@ def test_stop_is_never_lost_while_tokens_pour_in(
     assert run(go()) == ["stopped"] * 10
 
 
-@pytest.mark.expect_log("trayai.ui.chat.controller", "The disk holding the chat history")
+@pytest.mark.expect_log("trayai.ui.chat.answer_saves", "The disk holding the chat history")
 def test_an_answer_the_full_disk_refuses_is_kept_and_lands_when_space_frees(
     tmp_path: Path, server: ScriptedServer, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ChatController, "CHECKPOINT_INTERVAL", 0.05)
-    monkeypatch.setattr(ChatController, "SAVE_RETRY_MS", 50)
+    monkeypatch.setattr(AnswerSaves, "RETRY_MS", 50)
     release = threading.Event()
     server.script(Reply(tokens=["x" * 4000] * 100, rate=400, hold=release))  # 400 KB of answer
     with small_disk(tmp_path / "disk") as disk, HistoryStore(disk.path / "history.sqlite3") as history:
@@ -423,12 +424,12 @@ def test_an_answer_the_full_disk_refuses_is_kept_and_lands_when_space_frees(
             disk.fill()
             release.set()
             outcome = await harness.reply()
-            assert harness.controller.unsaved == 1  # kept in memory
+            assert harness.controller.saves.unsaved == 1  # kept in memory
             stored = history.messages(outcome.message.conversation_id)[-1]
             assert (stored.content, stored.status) == ("", "streaming")  # the disk refused it all
             disk.free()
             # The retry timer writes it, nobody has to act.
-            await until(lambda: not harness.controller.unsaved, what="the retry to save the answer")
+            await until(lambda: not harness.controller.saves.unsaved, what="the retry to save the answer")
             return outcome
 
         outcome = run(go())

@@ -237,7 +237,7 @@ def test_search_finds_an_old_conversation_and_opens_at_the_hit(
     assert rig.controller.conversation_id == old.id
     view = rig.window.transcript
     assert "about zebras" in view.toPlainText()
-    assert len(view.message_ids) <= 60  # the neighbourhood of the hit, not 240 messages
+    assert len(view.drawn.ids) <= 60  # the neighbourhood of the hit, not 240 messages
     qtbot.waitUntil(lambda: len(view.extraSelections()) >= 1)
     assert "Show the latest messages" in view.toPlainText()
 
@@ -298,11 +298,11 @@ def test_long_conversation_opens_lazily_and_loads_earlier_on_scroll(
     QApplication.processEvents()
     elapsed = time.perf_counter() - started
     view = rig.window.transcript
-    shown = len(view.message_ids)
+    shown = len(view.drawn.ids)
     assert 4 <= shown < 20 and "reply number 199" in view.toPlainText()
     assert "Load earlier messages" in view.toPlainText()
     view.verticalScrollBar().setValue(0)
-    qtbot.waitUntil(lambda: len(view.message_ids) > shown)
+    qtbot.waitUntil(lambda: len(view.drawn.ids) > shown)
     assert view.verticalScrollBar().value() > 0  # the reader's place is kept
     assert elapsed < 5  # generous: the real figure is measured by tests/perf/bench_chat.py
 

@@ -205,4 +205,4 @@ def test_a_5mb_code_block_never_freezes_the_window(
     check(rig, text, outcome, probe, elapsed, baseline, writes, ["Here is the file:", code, "That's all."])
     view = rig.view
     assert "without highlighting" in view.toPlainText()  # the small note says why it looks plain
-    assert view.code_block(outcome.message.id, 0) == code  # Copy code copies all of it
+    assert view.drawn.code_block(outcome.message.id, 0) == code  # Copy code copies all of it

@@ -20,11 +20,12 @@ from trayai.core.settings.config import Preset, Settings
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
 from trayai.core.settings.store import ConfigStore, LoadedConfig
 from trayai.ui.chat.controller import ChatController, ChatTarget
+from trayai.ui.chat.panes import ChatPanes
 from trayai.ui.chat.window import ChatWindow
 from trayai.ui.settings.dialog import SECTIONS, SettingsDialog
 
 PRESETS = [Preset("Terse reviewer", "Answer in one line.", 0.2, 64), Preset("Pirate", "Arr.", None, None)]
-CHAT_WIDTHS = (480, ChatWindow.NARROW_BELOW - 1, ChatWindow.NARROW_BELOW, 1000)
+CHAT_WIDTHS = (480, ChatPanes.NARROW_BELOW - 1, ChatPanes.NARROW_BELOW, 1000)
 SETTINGS_WIDTHS = (
     480,
     SettingsDialog.NARROW_BELOW - 1,
@@ -81,27 +82,27 @@ def test_chat_controls_are_whole_at_each_width_with_the_list_shown_or_not(
     chat: ChatWindow, width: int
 ) -> None:
     assert laid_out(chat, width, 620) == QSize(width, 620)
-    assert chat.narrow == (width < ChatWindow.NARROW_BELOW)
-    assert chat.sidebar_open == (not chat.narrow)  # narrow starts on the conversation
+    assert chat.panes.narrow == (width < ChatPanes.NARROW_BELOW)
+    assert chat.panes.sidebar_open == (not chat.panes.narrow)  # narrow starts on the conversation
     assert chat.main_pane.isVisible()
     assert_chat_fits(chat)
     bar = chat.options_bar
     one_row = bar.preset_combo.y() == bar.model_combo.y()
     assert one_row == (not bar.two_rows)
-    if width in (480, ChatWindow.NARROW_BELOW):  # the bar is about 470 px wide: a second row
+    if width in (480, ChatPanes.NARROW_BELOW):  # the bar is about 470 px wide: a second row
         assert bar.two_rows
     if width == 1000:  # room for one row: it is used
         assert not bar.two_rows
-    chat.toggle_sidebar()
+    chat.panes.toggle_sidebar()
     laid_out(chat, width, 620)
-    if chat.narrow:  # the list stands in for the conversation, with Back
+    if chat.panes.narrow:  # the list stands in for the conversation, with Back
         assert chat.sidebar.isVisible() and not chat.main_pane.isVisible()
         assert chat.sidebar.back_button.isVisible()
         assert clipped(chat) == []
     else:
         assert not chat.sidebar.isVisible()
         assert_chat_fits(chat)
-    chat.toggle_sidebar()
+    chat.panes.toggle_sidebar()
     laid_out(chat, width, 620)
     assert chat.main_pane.isVisible()
     assert_chat_fits(chat)
@@ -114,9 +115,9 @@ def test_chat_minimum_size_is_honest(chat: ChatWindow) -> None:
     laid_out(chat, 480, 620)  # the narrow layout's minimum, not the wide one's
     smallest = chat.minimumSize()
     assert laid_out(chat, 1, 1) == smallest  # nothing smaller is possible…
-    assert chat.narrow and smallest.width() <= 480
+    assert chat.panes.narrow and smallest.width() <= 480
     assert_chat_fits(chat)  # …and at that size every control is whole
-    chat.toggle_sidebar()
+    chat.panes.toggle_sidebar()
     laid_out(chat, 1, 1)
     assert chat.sidebar.isVisible() and clipped(chat) == []
 

@@ -56,20 +56,20 @@ def test_the_wait_line_says_how_far_the_prompt_was_read(qtbot: QtBot) -> None:
     view.begin_stream(_placeholder())
     assert not _bar_images(view.document())  # no figure from the server: no bar, no claim
     clock.now += 3.2
-    view.show_prompt_progress(PromptProgress(4096, 1840))
+    view.wait_line.show_progress(PromptProgress(4096, 1840))
     assert "Reading the prompt… 45 % (1,840 / 4,096 tokens) · 3 s" in view.toPlainText()
     assert "Waiting" not in view.toPlainText()
     assert len(_bar_images(view.document())) == 1
     clock.now += 2
-    view.tick_timer.timeout.emit()  # the seconds move on; the figure stays the server's last one
+    view.wait_line.timer.timeout.emit()  # the seconds move on; the figure stays the server's last one
     assert "Reading the prompt… 45 % (1,840 / 4,096 tokens) · 5 s" in view.toPlainText()
-    view.show_prompt_progress(PromptProgress(4096, 4096))
+    view.wait_line.show_progress(PromptProgress(4096, 4096))
     assert "100 % (4,096 / 4,096 tokens)" in view.toPlainText()
     view.add_delta("Hello")
     view.flush()
     assert "Reading" not in view.toPlainText() and "Hello" in view.toPlainText()
     assert not _bar_images(view.document())  # the bar went with the wait line
-    view.show_prompt_progress(PromptProgress(4096, 10))  # late: the answer has started
+    view.wait_line.show_progress(PromptProgress(4096, 10))  # late: the answer has started
     assert "Reading" not in view.toPlainText()
 
 

@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.ui.test_quick_prompt import ask, make
 from trayai.core.chat.history import HistoryStore
-from trayai.ui.prompt import window
+from trayai.ui.prompt import placement
 
 
 def test_on_wayland_the_size_is_fixed_and_follows_the_answer(
@@ -26,7 +26,7 @@ def test_on_wayland_the_size_is_fixed_and_follows_the_answer(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(window, "floats_by_fixed_size", lambda: True)
+    monkeypatch.setattr(placement, "floats_by_fixed_size", lambda: True)
     rig = make(history, server, qtbot, tmp_path)
     assert rig.window.summon()
     qtbot.waitUntil(rig.window.isVisible)

@@ -43,7 +43,8 @@ def _tooltips(view: TranscriptView) -> dict[str, str]:
 
 def hover(view: TranscriptView, message_id: int) -> None:
     """The pointer moved onto a message's card (a real mouse-move event on the view's viewport)."""
-    frame = view._frames[message_id]
+    frame = view.drawn.frame(message_id)
+    assert frame is not None
     rect = view.document().documentLayout().frameBoundingRect(frame)
     at = QPointF(rect.left() + 30, rect.top() + 12 - view.verticalScrollBar().value())
     event = QMouseEvent(
@@ -79,7 +80,9 @@ def test_actions_are_icon_buttons_with_tooltips_shown_on_hover(qtbot: QtBot) -> 
     for button in buttons.values():
         assert not button.icon().isNull() and button.width() >= 24 and button.height() >= 24
         assert button.accessibleName()
-    card = view.document().documentLayout().frameBoundingRect(view._frames[7])
+    frame = view.drawn.frame(7)
+    assert frame is not None
+    card = view.document().documentLayout().frameBoundingRect(frame)
     toolbar = view.toolbar.geometry()
     assert card.top() <= toolbar.top() and toolbar.right() <= card.right()  # over its card's corner
     hover(view, 6)
@@ -109,6 +112,41 @@ def test_each_arrow_of_the_switcher_is_at_least_24_px_wide(qtbot: QtBot) -> None
         end.setPosition(at + 2)
         width = view.cursorRect(end).left() - view.cursorRect(start).left()
         assert width >= 24, (glyph, width)
+
+
+def _line_of(view: TranscriptView, position: int) -> int:
+    """Which line of its paragraph the character at ``position`` is laid out on."""
+    block = view.document().findBlock(position)
+    view.document().documentLayout().blockBoundingRect(block)  # laid out now, not at the next paint
+    layout = block.layout()
+    assert layout is not None
+    return layout.lineForTextPosition(position - block.position()).lineNumber()
+
+
+def test_the_switcher_stays_on_one_line_in_a_narrow_window(qtbot: QtBot) -> None:
+    """At 480 px (a tiled third of a screen) the "›" of a question's ‹ 2/2 › went to a line of its own:
+    the switcher is one unbreakable piece, at every width the answer's footer wraps or not."""
+    view = TranscriptView()
+    qtbot.addWidget(view)
+    view.show()
+    question = StoredMessage(
+        6, 1, 1, "user", "A name for a dog?", MessageStatus.DONE, {}, branch=2, branches=2
+    )
+    meta = {"model": "qwen3:4b", "completion_tokens": 14, "tokens_per_second": 51.0, "finish_reason": "stop"}
+    answer = StoredMessage(
+        7, 1, 2, "assistant", "How about Rex?", MessageStatus.DONE, meta, version=2, versions=2
+    )
+    view.set_messages([question, answer], has_earlier=False)
+    text = view.document().toPlainText()
+    switchers = [(at, text.index("›", at)) for at, glyph in enumerate(text) if glyph == "‹"]
+    assert len(switchers) == 2
+    footer_wrapped = False
+    for width in range(200, 640, 8):
+        view.resize(width, 400)
+        for start, end in switchers:
+            assert _line_of(view, start) == _line_of(view, end), (width, text[start : end + 1])
+        footer_wrapped = footer_wrapped or _line_of(view, switchers[1][0]) > 0
+    assert footer_wrapped  # the widths were narrow enough to wrap the answer's footer line
 
 
 def test_copy_says_copied_in_place_for_a_moment(

@@ -57,4 +57,4 @@ def test_a_wide_code_line_wraps_instead_of_scrolling_the_transcript(qtbot: QtBot
         )
         qtbot.waitUntil(lambda: not view.streaming)
         assert view.horizontalScrollBar().maximum() == 0
-        assert view.code_block(n, 0) == code + "\n" and view.code_block(10 + n, 0) == code + "\n"
+        assert view.drawn.code_block(n, 0) == code + "\n" and view.drawn.code_block(10 + n, 0) == code + "\n"

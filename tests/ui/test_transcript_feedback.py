@@ -39,28 +39,28 @@ def test_the_wait_counts_seconds_until_the_first_word(qtbot: QtBot) -> None:
     view, clock = _view(qtbot)
     view.begin_stream(_placeholder())
     assert "Waiting for qwen3… 0 s" in view.toPlainText()
-    assert view.tick_timer.isActive() and view.tick_timer.interval() == 1000
+    assert view.wait_line.timer.isActive() and view.wait_line.timer.interval() == 1000
     clock.now += 4.2
-    view.tick_timer.timeout.emit()
+    view.wait_line.timer.timeout.emit()
     assert "Waiting for qwen3… 4 s" in view.toPlainText()
     assert "0 s" not in view.toPlainText()
     view.add_delta("Hello")
     view.flush()
-    assert not view.tick_timer.isActive()  # the first token stops it
+    assert not view.wait_line.timer.isActive()  # the first token stops it
     assert "Waiting" not in view.toPlainText() and "Hello" in view.toPlainText()
 
 
 def test_loading_is_said_only_where_the_server_says_so(qtbot: QtBot) -> None:
     view, clock = _view(qtbot)
     loading = [ModelRecord("qwen3", ModelState.LOADING)]
-    view.set_model_records(lambda: loading)
+    view.wait_line.set_model_records(lambda: loading)
     view.begin_stream(_placeholder())
     clock.now += 12
-    view.tick_timer.timeout.emit()
+    view.wait_line.timer.timeout.emit()
     assert "Loading qwen3 into memory… 12 s" in view.toPlainText()
     loading = [ModelRecord("qwen3", ModelState.LOADED)]
     clock.now += 1
-    view.tick_timer.timeout.emit()
+    view.wait_line.timer.timeout.emit()
     assert "Waiting for qwen3… 13 s" in view.toPlainText()
 
 
@@ -72,7 +72,7 @@ def test_a_failure_or_stop_ends_the_wait_line(qtbot: QtBot) -> None:
         7, 1, 2, "assistant", "", MessageStatus.ERROR, {"model": "qwen3", "error": {"message": "Down"}}
     )
     view.finish_stream(failed)
-    assert not view.tick_timer.isActive()
+    assert not view.wait_line.timer.isActive()
     assert "Waiting" not in view.toPlainText() and "Down" in view.toPlainText()
 
 
@@ -85,12 +85,12 @@ def test_thinking_has_a_live_timer_then_says_how_long(qtbot: QtBot) -> None:
     text = view.toPlainText()
     assert "Thinking… 0 s" in text and "Waiting" not in text and "Paris is the capital." in text
     clock.now += 3.4
-    view.tick_timer.timeout.emit()
+    view.wait_line.timer.timeout.emit()
     assert "Thinking… 3 s" in view.toPlainText()
     clock.now += 1
     view.add_delta("Paris.")
     view.flush()
-    assert not view.tick_timer.isActive()
+    assert not view.wait_line.timer.isActive()
     assert "Thought for 4.4 s" in view.toPlainText()
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import cast
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from trayai.core.chat.answer import (
     Answer,
@@ -27,27 +27,22 @@ from trayai.core.chat.answer import (
     Thinking,
     Trimmed,
 )
-from trayai.core.chat.attachments import Attachment, AttachmentStore, message_content
+from trayai.core.chat.attachments import Attachment, AttachmentStore
 from trayai.core.chat.chatgroups import ORIGIN_KEY
 from trayai.core.chat.history import HistoryStore
-from trayai.core.chat.history_db import HistoryError, MessageNotFound
+from trayai.core.chat.history_db import HistoryError
 from trayai.core.chat.history_records import MessageStatus, StoredMessage
-from trayai.core.chat.history_wire import wire_messages
-from trayai.core.chat.modelcheck import other_model
 from trayai.core.error_catalog import ErrorCode
 from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.classify import classify_exception
-from trayai.core.net.client import GenerationOptions, ModelClient, StreamResult
-from trayai.core.net.wire import AnswerRecord
+from trayai.core.net.client import ModelClient, StreamResult
 from trayai.core.redact import Redactor
 from trayai.core.settings.config import GenerationParams
+from trayai.ui.chat.answer_saves import AnswerSaves
 from trayai.ui.chat.conversations import SharedConversations
-from trayai.ui.chat.records import (
-    OPTION_NAMES,
-    ChatOptions,
-    MessageFields,
-    OptionChanges,
-)
+from trayai.ui.chat.records import OPTION_NAMES, ChatOptions, OptionChanges
+from trayai.ui.chat.reply_meta import FallbackUsed, answer_meta
+from trayai.ui.chat.reply_request import reply_answer
 from trayai.ui.chat.tool_access import ToolAccess
 from trayai.ui.chat.tool_exchange import ToolExchange
 from trayai.ui.chat.tool_turns import ToolTurns
@@ -75,6 +70,10 @@ class ChatTarget:
             stream=self.generation.stream,
             context_tokens=self.context_tokens,
         )
+
+    def chain(self, model: str) -> list[AnswerTarget]:
+        """This server asked for ``model``, then the profile's fallbacks, each for its own model."""
+        return [self.answer_target(model), *(t.answer_target(t.model) for t in self.fallbacks)]
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,6 @@ class ChatController(QObject):
     # Past this much text a checkpoint rewrites megabytes on the UI thread (~50-70 ms at 5 MB): half as
     # often, still within the 1 s target, so such a write rarely shares a frame with a paint.
     LARGE_ANSWER_CHARS = 1_000_000
-    SAVE_RETRY_MS = 5000
 
     def __init__(
         self,
@@ -144,15 +142,12 @@ class ChatController(QObject):
         self._task: asyncio.Task[None] | None = None
         self._answer: Answer | None = None  # the reply in flight (or the last one): what arrived so far
         self._message: StoredMessage | None = None
-        self._unsaved: dict[int, MessageFields] = {}  # message id → fields the disk refused
-        self._storage_told = False
-        self._fallback: tuple[str, str, str] | None = None  # (profile, model, why) when one answered
+        self.saves = AnswerSaves(history, self)  # writes the disk refused, retried (answer_saves.py)
+        self.saves.notice.connect(self.storage_notice)
+        self._fallback: FallbackUsed | None = None  # when a fallback profile answered
         self._dropped = 0  # history messages left out of the request in flight
         self._streamed_chars = 0  # text and thinking of the reply in flight, counted as it arrives
         self._regenerating = False  # the reply in flight is a new version of its slot
-        self._save_retry = QTimer(self)
-        self._save_retry.setInterval(self.SAVE_RETRY_MS)
-        self._save_retry.timeout.connect(self.retry_saves)
 
     # ------------------------------------------------------------------ state
 
@@ -177,11 +172,6 @@ class ChatController(QObject):
         if self._exchange is not None:
             return self._exchange.segment_thinking()
         return self._answer.thinking if self._answer is not None else ""
-
-    @property
-    def unsaved(self) -> int:
-        """How many messages have writes the disk refused (kept in memory, retried)."""
-        return len(self._unsaved)
 
     def conversation_options(self) -> ChatOptions:
         """Per-conversation model and parameters (prefilled from the profile for a new one)."""
@@ -252,7 +242,7 @@ class ChatController(QObject):
         busy or empty."""
         if self.busy or not (text.strip() or attachments):
             return False
-        self.retry_saves()
+        self.saves.retry()
         try:
             conversation = self._ensure_conversation()
             message = self._with_files(self.history.add_message(conversation, "user", text), attachments)
@@ -307,7 +297,7 @@ class ChatController(QObject):
         box holds now)."""
         if self.busy or self.conversation_id is None or not (text.strip() or attachments):
             return False
-        self.retry_saves()
+        self.saves.retry()
         try:
             message = self.history.message(message_id)
             if message.role != "user" or message.conversation_id != self.conversation_id:
@@ -350,8 +340,8 @@ class ChatController(QObject):
         task = self._task
         if task is not None and not task.done():
             await asyncio.gather(task, return_exceptions=True)
-        if not self.retry_saves():
-            log.error("history: %d answer(s) could not be saved before quitting", len(self._unsaved))
+        if not self.saves.retry():
+            log.error("history: %d answer(s) could not be saved before quitting", self.saves.unsaved)
 
     # ------------------------------------------------------------------ the request
 
@@ -378,14 +368,9 @@ class ChatController(QObject):
         """The answer from the one pipeline (core/chat/answer.py), mapped to signals and checkpoints."""
         before = self.history.index_of(placeholder.id)
         history = self.history.messages(placeholder.conversation_id, 0, before)
-        turns = wire_messages(history, lambda m: message_content(m.content, m.attachments, self.attachments))
-        generation = GenerationOptions(
-            temperature=options.temperature,
-            top_p=target.generation.top_p,
-            max_tokens=options.max_tokens,
+        answer = reply_answer(
+            target.chain(model), options, target.generation.top_p, history, self.attachments
         )
-        chain = [target.answer_target(model), *(t.answer_target(t.model) for t in target.fallbacks)]
-        answer = Answer(chain, turns, generation, system=str(options.system_prompt or ""))
         self._exchange, self._answer = None, answer
         self._fallback = None
         self._dropped = 0
@@ -397,7 +382,7 @@ class ChatController(QObject):
         try:
             answer.tools = await self.tools.use_for(target.client, model, placeholder.conversation_id)
             self._exchange = exchange = self.tools.begin(
-                self.history, answer, placeholder, self._next_message, self._storage_failed
+                self.history, answer, placeholder, self._next_message, self.saves.failed
             )
             async with contextlib.aclosing(answer.events()) as events:
                 async for event in events:
@@ -459,47 +444,11 @@ class ChatController(QObject):
             log.info("chat: %s", event.note)
         elif isinstance(event, FellBack):
             log.warning("chat: %s", self._redactor.redact(event.note))
-            self._fallback = (event.to.profile or "", event.to.model, event.why.message)
+            self._fallback = FallbackUsed(event.to.profile or "", event.to.model, event.why.message)
         return isinstance(event, (Text, Thinking))
 
     def _checkpoint(self, message_id: int) -> None:
-        self._save(message_id, {"content": self.streaming_text, "thinking": self.streaming_thinking})
-
-    def _save(self, message_id: int, fields: MessageFields) -> None:
-        """Write ``fields`` now, or keep them (merged with earlier refused ones) for a retry."""
-        self._unsaved.setdefault(message_id, {}).update(fields)
-        self.retry_saves()
-
-    def retry_saves(self) -> bool:
-        """Write what the disk refused earlier, oldest first; True when nothing is left unsaved."""
-        while self._unsaved:
-            message_id, fields = next(iter(self._unsaved.items()))
-            try:
-                self.history.update_message(message_id, **fields)
-            except MessageNotFound:  # deleted meanwhile: nothing to keep
-                pass
-            except HistoryError as exc:
-                self._storage_failed(exc)
-                return False
-            del self._unsaved[message_id]
-        self._save_retry.stop()
-        if self._storage_told:
-            self._storage_told = False
-            log.info("history: unsaved answers written")
-            self.storage_notice.emit("")
-        return True
-
-    def _storage_failed(self, exc: HistoryError) -> None:
-        if not self._save_retry.isActive():
-            self._save_retry.start()
-        if self._storage_told:
-            return
-        self._storage_told = True  # said once per episode, not at every checkpoint
-        log.error("history: answers kept in memory: %s", exc)
-        self.storage_notice.emit(
-            f"{exc.message} This answer is kept in memory and will be saved as soon as the disk "
-            f"allows. {exc.hint}"
-        )
+        self.saves.save(message_id, {"content": self.streaming_text, "thinking": self.streaming_thinking})
 
     def _finish(
         self,
@@ -513,31 +462,23 @@ class ChatController(QObject):
         answer = self._answer
         if result is None and answer is not None:
             result = answer.result  # a Stop or an error: the timings so far
-        meta = cast(AnswerRecord, dict(placeholder.meta))  # {"model": …}, saved by _start_reply
-        if result is not None:
-            meta.update(result.to_dict())
-            meta.pop("error", None)
-        if status == MessageStatus.STOPPED:
-            meta["finish_reason"] = "stopped"
-        if error is not None:
-            meta["error"] = {"code": error.code.value, "message": error.message, "hint": error.hint}
-        if dropped:
-            meta["dropped"] = dropped
-        if self._fallback is not None:
-            profile, model, why = self._fallback
-            meta.update(
-                {"fallback_profile": profile, "fallback_reason": self._redactor.redact(why), "model": model}
-            )
-        if answer is not None and answer.used is not None:  # its server; the profile only if its own
-            meta.update({"endpoint": answer.used.client.base_url, "profile": answer.used.profile})
-            sent, answered = answer.sent, result.model if result is not None else None
-            if sent and answered and other_model(sent, answered) is not None:
-                meta.update({"model": answered, "asked_model": sent})
+        meta = answer_meta(
+            placeholder.meta,
+            status,
+            result,
+            error,
+            dropped=dropped,
+            fallback=self._fallback,
+            answer=answer,
+            redact=self._redactor.redact,
+        )
         thinking = self.streaming_thinking
-        self._save(placeholder.id, {"content": text, "status": status, "meta": meta, "thinking": thinking})
+        self.saves.save(
+            placeholder.id, {"content": text, "status": status, "meta": meta, "thinking": thinking}
+        )
         self._message = None
         version = versions = 0
-        if self._regenerating and not self._unsaved:
+        if self._regenerating and not self.saves.unsaved:
             self._regenerating = False
             try:  # the new answer joins the slot's earlier ones
                 version = versions = self.history.keep_version(placeholder.id)

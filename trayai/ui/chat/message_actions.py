@@ -58,7 +58,7 @@ class MessageActions(QObject):
                 transcript.message_text(mid), TranscriptAction.COPY, mid
             ),
             TranscriptAction.COPY_CODE: lambda mid, i: self._copy_from_button(
-                transcript.code_block(mid, i), TranscriptAction.COPY_CODE, mid, i
+                transcript.drawn.code_block(mid, i), TranscriptAction.COPY_CODE, mid, i
             ),
             TranscriptAction.COPY_THINKING: lambda mid, _i: self._copy_from_button(
                 transcript.thinking_text(mid), TranscriptAction.COPY_THINKING, mid
@@ -225,7 +225,7 @@ class MessageActions(QObject):
             self._status.showMessage("Answer copied.", 2000)
 
     def copy_last_code(self) -> None:
-        self._copy(self._transcript.last_code_block(), "Code")
+        self._copy(self._transcript.drawn.last_code_block(), "Code")
 
     # ------------------------------------------------------------------ links
 
@@ -252,7 +252,7 @@ class MessageActions(QObject):
             self._status.showMessage("Stop the answer first (Esc).", 3000)
 
     def _regenerate_from_link(self, message_id: int, _index: int) -> None:
-        ids = self._transcript.message_ids
+        ids = self._transcript.drawn.ids
         if ids and ids[-1] == message_id:
             self.regenerate()
         else:

@@ -121,12 +121,13 @@ class MessageHtml:
 
     def _switcher(self, kind: TranscriptAction, message_id: int, here: int, count: int, noun: str) -> str:
         """ "‹ 2/3 ›": an answer's alternatives or a question's branches, the arrows links where there
-        is one to go to."""
+        is one to go to. One unbreakable piece: no-break spaces, so a narrow card never puts "›" on a
+        line of its own."""
         back, ahead = self.SWITCH_KEYS
         keys = "" if kind is TranscriptAction.ALTERNATIVE else " with the question chosen by Alt+↑"
         return (
-            f"{self._arrow(kind, message_id, '‹', here - 1, count, f'Previous {noun} ({back}{keys})')} "
-            f"{here}/{count} "
+            f"{self._arrow(kind, message_id, '‹', here - 1, count, f'Previous {noun} ({back}{keys})')}"
+            f"{ARROW_PAD}{here}/{count}{ARROW_PAD}"
             f"{self._arrow(kind, message_id, '›', here + 1, count, f'Next {noun} ({ahead}{keys})')}"
         )
 

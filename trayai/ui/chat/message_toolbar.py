@@ -13,6 +13,7 @@ from PySide6.QtGui import QKeyEvent, QMouseEvent, QTextCursor, QTextFormat, QTex
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QTextBrowser, QToolButton, QWidget
 
 from trayai.core.chat.history_records import MessageStatus, StoredMessage
+from trayai.core.chat.history_wire import tool_calls_of
 from trayai.ui.chat.transcript_links import TranscriptAction
 from trayai.ui.theme import current_theme
 from trayai.ui.theme_icons import ButtonIcon, button_icon
@@ -126,11 +127,14 @@ class MessageToolbar(QFrame):
 
     def _set_buttons(self, message: StoredMessage) -> None:
         answer = message.role == "assistant"
+        # The turn that made tool calls is a step inside an answer, not an answer: Regenerate is on the
+        # answer's last message (after the cards), which is the one a new answer replaces.
+        whole_answer = answer and not tool_calls_of(message)
         shown = {
             TranscriptAction.COPY: True,
             TranscriptAction.COPY_THINKING: answer and bool(message.thinking),
             TranscriptAction.EDIT: message.role == "user",
-            TranscriptAction.REGENERATE: answer and message.status != MessageStatus.ERROR,
+            TranscriptAction.REGENERATE: whole_answer and message.status != MessageStatus.ERROR,
         }
         self.unsay_copied()
         for kind, button in self.buttons.items():

@@ -104,7 +104,7 @@ class ChatSurfaces(QObject):
             )
             self.chat_window.setWindowIcon(app_icon())
             # "Loading qwen3 into memory…" while waiting, only when the server's own list says so.
-            self.chat_window.transcript.set_model_records(self._active_records)
+            self.chat_window.transcript.wait_line.set_model_records(self._active_records)
             self._monitor.report_changed.connect(self._update_models)
             if self._monitor.report is not None:
                 self._update_models(self._monitor.report)

@@ -1,13 +1,15 @@
 """The conversation view: a QTextBrowser that renders messages and streams an answer cheaply.
 
 Frames, flushes, inert resources and action links: docs/architecture.md, "The chat window". What a
-message looks like is ``message_html.py``; the app's own links are ``transcript_links.py``.
+message looks like is ``message_html.py``; the app's own links are ``transcript_links.py``; what
+each drawn message is, the wait line and the paging links are ``transcript_drawn.py``,
+``transcript_wait.py`` and ``transcript_edges.py``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QTimer, QUrl, Signal
@@ -22,8 +24,6 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from trayai.core.chat.history_records import StoredMessage
 from trayai.core.chat.render import MarkdownRenderer, Palette
-from trayai.core.net.backends.records import ModelRecord
-from trayai.core.net.prompt_progress import PromptProgress
 from trayai.ui.chat.answer_writer import AnswerWriter, fresh_block
 from trayai.ui.chat.copied_buttons import CopiedButtons
 from trayai.ui.chat.live_answer import LiveAnswer
@@ -32,8 +32,11 @@ from trayai.ui.chat.message_html import MessageHtml
 from trayai.ui.chat.message_toolbar import MessageToolbar
 from trayai.ui.chat.thinking_view import ThinkingSections, replace_section
 from trayai.ui.chat.tool_cards import CardFrames, ToolCard, card_for_message
+from trayai.ui.chat.transcript_drawn import DrawnMessages
+from trayai.ui.chat.transcript_edges import PageEdges
 from trayai.ui.chat.transcript_links import ACTION_SCHEME, ActionLinks, TranscriptAction
 from trayai.ui.chat.transcript_search import highlight, reveal
+from trayai.ui.chat.transcript_wait import WaitLine
 
 
 class TranscriptView(QTextBrowser):
@@ -44,7 +47,6 @@ class TranscriptView(QTextBrowser):
     palette_changed = Signal()  # the desktop switched light/dark: the owner re-renders
 
     FLUSH_INTERVAL_MS = 16
-    TICK_INTERVAL_MS = 1000  # the wait line and the live thinking timer count whole seconds
     READABLE_WIDTH = 880  # on a wide window the text keeps a readable line length, centred
     # A finished answer up to this long is drawn again whole (tens of ms); a longer one keeps what was
     # painted as it streamed, where lists are numbered right too (the end of a long answer stays fast).
@@ -61,30 +63,25 @@ class TranscriptView(QTextBrowser):
         self.anchorClicked.connect(self._on_anchor)
         self.links = ActionLinks()  # the app's own links, with this view's secret
         self._html = MessageHtml(MarkdownRenderer(Palette(dark=self.is_dark())), self.links, self.document)
-        self._frames: dict[int, QTextFrame] = {}
-        self._contents: dict[int, str] = {}
-        self._shown: dict[int, StoredMessage] = {}  # each drawn message as last drawn (the toolbar's)
-        self._codes: dict[int, list[str]] = {}
+        self.drawn = DrawnMessages()  # each message's frame, text, code blocks (transcript_drawn.py)
         self._thinking = ThinkingSections(self.links)
         self.cards = CardFrames(self.links)  # tool calls' cards (ui/chat/tool_cards.py)
         self._stream: LiveAnswer | None = None
-        self._has_earlier = False
+        self.edges = PageEdges(self.document, self.links)  # "↑ Load earlier" / "↓ Show the latest"
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(self.FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self.flush)
         # Between Send and the first word, and while thinking streams: a line that counts seconds.
-        self.tick_timer = QTimer(self)
-        self.tick_timer.setInterval(self.TICK_INTERVAL_MS)
-        self.tick_timer.timeout.connect(self._tick)
+        self.wait_line = WaitLine(self, lambda: self._stream)
         self.clock: Callable[[], float] = time.monotonic
         self.copied = CopiedButtons(self.document(), self.links, self)  # "✓ Copied" for a moment
         # Copy, Edit, Regenerate, Copy thinking: real buttons over the hovered (or chosen) card.
-        self.toolbar = MessageToolbar(self, self._with_actions, lambda: list(self._frames))
+        # The answer still streaming has no actions: its message is the drawn one only once it ended.
+        self.toolbar = MessageToolbar(self, self.drawn.message, lambda: self.drawn.ids)
         self.toolbar.triggered.connect(self.action)
         self.copied.button_says = self.toolbar.say_copied
         self.copied.button_unsays = self.toolbar.unsay_copied
-        self._model_records: Callable[[], Sequence[ModelRecord] | None] = lambda: None
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.flush_count = 0
 
@@ -122,11 +119,6 @@ class TranscriptView(QTextBrowser):
         elif scheme in ("http", "https"):
             QDesktopServices.openUrl(url)
 
-    def set_model_records(self, source: Callable[[], Sequence[ModelRecord] | None]) -> None:
-        """Where the wait line asks for the active server's models now (the monitor's last snapshot):
-        "Loading qwen3 into memory…" only when they say so; None (the default) → "Waiting for…"."""
-        self._model_records = source
-
     # ------------------------------------------------------------------ palette
 
     @property
@@ -149,29 +141,22 @@ class TranscriptView(QTextBrowser):
 
     def clear_messages(self) -> None:
         self._flush_timer.stop()
-        self.tick_timer.stop()
+        self.wait_line.timer.stop()
         self.copied.clear()
         self.toolbar.hide_toolbar()
         self._stream = None
-        self._frames.clear()
-        self._shown.clear()
-        self._contents.clear()
-        self._codes.clear()
+        self.drawn.clear()
         self._thinking.clear()
         self.cards.clear()
-        self._has_earlier = False
+        self.edges.has_earlier = False
         self.document().clear()
-
-    @property
-    def message_ids(self) -> list[int]:
-        return list(self._frames)
 
     def set_messages(self, messages: list[StoredMessage], *, has_earlier: bool) -> None:
         """Show exactly these messages (the newest slice of a conversation), scrolled to the end."""
         self.clear_messages()
         self.setUpdatesEnabled(False)
         try:
-            self._set_earlier_link(show=has_earlier)
+            self.edges.set_earlier(show=has_earlier)
             for message in messages:
                 self.append_message(message, scroll=False)
         finally:
@@ -184,20 +169,20 @@ class TranscriptView(QTextBrowser):
         old_max, old_value = bar.maximum(), bar.value()
         self.setUpdatesEnabled(False)
         try:
-            self._set_earlier_link(show=False)
+            self.edges.set_earlier(show=False)
             cursor = QTextCursor(self.document())
             cursor.movePosition(QTextCursor.MoveOperation.Start)
             cursor.beginEditBlock()
             for message in messages:
                 self._insert_message(cursor, message)
             cursor.endEditBlock()
-            self._set_earlier_link(show=has_earlier)
+            self.edges.set_earlier(show=has_earlier)
         finally:
             self.setUpdatesEnabled(True)
         bar.setValue(old_value + (bar.maximum() - old_max))
 
     def append_message(self, message: StoredMessage, *, scroll: bool = True) -> None:
-        at_bottom = self._at_bottom()  # a reader of earlier text is never yanked away
+        at_bottom = self.at_bottom()  # a reader of earlier text is never yanked away
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.beginEditBlock()
@@ -206,31 +191,6 @@ class TranscriptView(QTextBrowser):
         if scroll and at_bottom:
             self.scroll_to_bottom()
 
-    def _set_earlier_link(self, *, show: bool) -> None:
-        doc = self.document()
-        first = doc.begin()
-        has_link = first.isValid() and first.text().startswith("↑ Load earlier messages")
-        if has_link and not show:
-            cursor = QTextCursor(first)
-            cursor.select(QTextCursor.SelectionType.BlockUnderCursor)
-            cursor.movePosition(QTextCursor.MoveOperation.NextBlock, QTextCursor.MoveMode.KeepAnchor)
-            cursor.removeSelectedText()
-        elif show and not has_link:
-            cursor = QTextCursor(doc)
-            cursor.movePosition(QTextCursor.MoveOperation.Start)
-            cursor.insertHtml(self._centred_link(TranscriptAction.EARLIER, "↑ Load earlier messages"))
-            cursor.insertBlock()
-        self._has_earlier = show
-
-    def append_latest_link(self) -> None:
-        """Under a slice that is not the end of the conversation: a link back to the newest messages."""
-        cursor = QTextCursor(self.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertHtml(self._centred_link(TranscriptAction.LATEST, "↓ Show the latest messages"))
-
-    def _centred_link(self, kind: TranscriptAction, text: str) -> str:
-        return f'<p align="center">{self.links.anchor(kind, text)}</p>'
-
     def _insert_message(self, cursor: QTextCursor, message: StoredMessage) -> QTextFrame:
         """Insert one message as a frame at ``cursor``; the cursor ends after the frame."""
         codes: list[str] = []
@@ -238,18 +198,8 @@ class TranscriptView(QTextBrowser):
             frame = self.cards.insert(cursor, message.id, card_for_message(message), self.renderer.palette)
         else:
             frame, codes = insert_message(cursor, message, self._html, self._thinking, self._writer)
-        self._frames[message.id] = frame
-        self._contents[message.id] = message.content
-        self._shown[message.id] = message
-        self._codes[message.id] = codes
+        self.drawn.add(message, frame, codes)
         return frame
-
-    def _with_actions(self, message_id: int) -> StoredMessage | None:
-        """A drawn message the toolbar may offer actions on (not the answer still streaming)."""
-        stream = self._stream
-        if stream is not None and stream.message.id == message_id:
-            return None
-        return self._shown.get(message_id)
 
     # ------------------------------------------------------------------ thinking
 
@@ -261,7 +211,7 @@ class TranscriptView(QTextBrowser):
         return self._thinking.text(message_id)
 
     def toggle_thinking(self, message_id: int) -> None:
-        frame = self._frames.get(message_id)
+        frame = self.drawn.frame(message_id)
         if frame is None or not self._thinking.has(message_id):
             return
         self._thinking.toggle(message_id)
@@ -294,7 +244,7 @@ class TranscriptView(QTextBrowser):
     def begin_stream(self, message: StoredMessage) -> None:
         """Add the (empty) answer's frame; deltas go into it until :meth:`finish_stream`."""
         self._complete_stream()
-        at_bottom = self._at_bottom()
+        at_bottom = self.at_bottom()
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         frame = cursor.insertFrame(self._html.frame_format("assistant"))
@@ -305,10 +255,9 @@ class TranscriptView(QTextBrowser):
         codes: list[str] = []
         writer = self._writer(frame, inner.position(), message.id, codes)
         self._stream = LiveAnswer(message, frame, writer, self.clock)
-        self._frames[message.id] = frame
-        self._codes[message.id] = codes
-        self._show_wait(self._stream)
-        self.tick_timer.start()
+        self.drawn.begin(message.id, frame, codes)
+        self.wait_line.show(self._stream)
+        self.wait_line.timer.start()
         if at_bottom:
             self.scroll_to_bottom()
 
@@ -317,7 +266,7 @@ class TranscriptView(QTextBrowser):
         if stream is None or not text or stream.final is not None:
             return
         if stream.waiting or stream.thinking_live:
-            self.tick_timer.stop()
+            self.wait_line.timer.stop()
             cursor = QTextCursor(self.document())
             cursor.beginEditBlock()
             stream.end_wait()
@@ -337,7 +286,7 @@ class TranscriptView(QTextBrowser):
         if stream is None:
             return
         self.flush_count += 1
-        at_bottom = self._at_bottom()
+        at_bottom = self.at_bottom()
         if stream.pending:
             stream.writer.add("".join(stream.pending))
             stream.pending.clear()
@@ -353,40 +302,6 @@ class TranscriptView(QTextBrowser):
         if at_bottom:
             self.scroll_to_bottom()
 
-    def _tick(self) -> None:
-        """Each second: the wait line's or the live thinking's seconds move on."""
-        stream = self._stream
-        if stream is None or stream.final is not None or not (stream.waiting or stream.thinking_live):
-            self.tick_timer.stop()
-            return
-        at_bottom = self._at_bottom()
-        cursor = QTextCursor(self.document())
-        cursor.beginEditBlock()
-        if stream.waiting:
-            self._show_wait(stream)
-        else:
-            stream.show_thinking(self.renderer.palette, tick=True)
-        cursor.endEditBlock()
-        if at_bottom:
-            self.scroll_to_bottom()
-
-    def show_prompt_progress(self, progress: PromptProgress) -> None:
-        """The server's report of how far it read the prompt: the wait line says so, over a bar."""
-        stream = self._stream
-        if stream is None or stream.final is not None or not stream.waiting:
-            return
-        stream.reading = progress
-        at_bottom = self._at_bottom()
-        cursor = QTextCursor(self.document())
-        cursor.beginEditBlock()
-        self._show_wait(stream)
-        cursor.endEditBlock()
-        if at_bottom:
-            self.scroll_to_bottom()
-
-    def _show_wait(self, stream: LiveAnswer) -> None:
-        stream.show_wait(self.renderer.palette.muted, self._model_records(), self.devicePixelRatioF())
-
     def _cursor_at(self, position: int) -> QTextCursor:
         cursor = QTextCursor(self.document())
         cursor.setPosition(position)
@@ -401,7 +316,7 @@ class TranscriptView(QTextBrowser):
         if stream is None or stream.message.id != message.id or stream.final is not None:
             return
         self._flush_timer.stop()
-        self.tick_timer.stop()
+        self.wait_line.timer.stop()
         if stream.waiting:  # failed, stopped or answered whole: the wait line goes
             cursor = QTextCursor(self.document())
             cursor.beginEditBlock()
@@ -437,7 +352,7 @@ class TranscriptView(QTextBrowser):
     def _finalize(self, stream: LiveAnswer) -> None:
         message = stream.final
         assert message is not None
-        at_bottom = self._at_bottom()
+        at_bottom = self.at_bottom()
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
         if len(message.content) <= self.REDRAW_LIMIT:
@@ -454,8 +369,7 @@ class TranscriptView(QTextBrowser):
                 fresh_block(inner)
             inner.insertHtml(self._html.tail(message))
         cursor.endEditBlock()
-        self._contents[message.id] = message.content
-        self._shown[message.id] = message
+        self.drawn.ended(message)
         self._stream = None
         if at_bottom:
             self.scroll_to_bottom()
@@ -487,21 +401,11 @@ class TranscriptView(QTextBrowser):
         stream = self._stream
         if stream is not None and stream.message.id == message_id:
             return stream.final.content if stream.final is not None else stream.text()
-        return self._contents.get(message_id)
-
-    def code_block(self, message_id: int, index: int) -> str | None:
-        codes = self._codes.get(message_id, [])
-        return codes[index] if 0 <= index < len(codes) else None
-
-    def last_code_block(self) -> str | None:
-        for message_id in reversed(list(self._codes)):
-            if self._codes[message_id]:
-                return self._codes[message_id][-1]
-        return None
+        return self.drawn.text(message_id)
 
     def scroll_to_message(self, message_id: int, words: list[str] | None = None) -> bool:
         """Bring a message into view and highlight ``words`` in it (search hits)."""
-        frame = self._frames.get(message_id)
+        frame = self.drawn.frame(message_id)
         return frame is not None and reveal(self, frame, words or [])
 
     def highlight_words(self, words: list[str], frame: QTextFrame | None = None) -> int:
@@ -509,7 +413,8 @@ class TranscriptView(QTextBrowser):
 
     # ------------------------------------------------------------------ scrolling
 
-    def _at_bottom(self) -> bool:
+    def at_bottom(self) -> bool:
+        """Scrolled to the end (within a few pixels): new text keeps it there."""
         bar = self.verticalScrollBar()
         return bar.value() >= bar.maximum() - 4
 
@@ -518,7 +423,7 @@ class TranscriptView(QTextBrowser):
         bar.setValue(bar.maximum())
 
     def _on_scrolled(self, value: int) -> None:
-        if value == 0 and self._has_earlier and not self.streaming:
+        if value == 0 and self.edges.has_earlier and not self.streaming:
             self.load_earlier.emit()
 
 

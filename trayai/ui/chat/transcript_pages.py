@@ -47,7 +47,7 @@ class TranscriptPages:
             view.add_delta(self._controller.streaming_text)
             view.flush()
         if end < count:
-            view.append_latest_link()
+            view.edges.append_latest()
         self.start, self.end = start, end
         return messages
 

@@ -4,7 +4,7 @@ Layout, shortcuts and wiring only. The parts: the sidebar (``sidebar.py``), what
 of a long chat (``transcript_pages.py``), the message actions (``message_actions.py``), the sidebar
 menu's rename/delete/export (``conversation_actions.py``), the Options bar kept in step with the open
 conversation (``options_binding.py``), the error buttons, server picker and empty state
-(``guidance.py``); no request logic (the controller's).
+(``guidance.py``), the two panes by width (``panes.py``); no request logic (the controller's).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from trayai.ui.chat.guidance import ChatGuidance, WindowActs
 from trayai.ui.chat.message_actions import MessageActions
 from trayai.ui.chat.options_bar import OptionsBar
 from trayai.ui.chat.options_binding import OptionsBinding
+from trayai.ui.chat.panes import ChatPanes
 from trayai.ui.chat.prompt_input import PromptInput
 from trayai.ui.chat.server_link import ServerLink
 from trayai.ui.chat.sidebar import ConversationSidebar
@@ -64,7 +65,6 @@ class ChatWindow(QMainWindow):
 
     MIN_WIDTH = 480  # a tiled third of a 1440 px screen: every control still whole
     MIN_HEIGHT = 400  # the bars, a few lines of transcript and the prompt box
-    NARROW_BELOW = 720  # below this, the conversations and the chat take turns (one pane at a time)
 
     def __init__(
         self,
@@ -92,8 +92,6 @@ class ChatWindow(QMainWindow):
         self.server = server
         self.setWindowTitle("Chat")  # shown as "Chat — trayai"
         self.resize(1000, 720)
-        self._narrow = False
-        self._sidebar_open = True
         self._build(hotkey)
         self._connect()
         self._restore_state()
@@ -151,7 +149,6 @@ class ChatWindow(QMainWindow):
         self.main_pane = main = QWidget()
         main_layout = QVBoxLayout(main)
         main_layout.setContentsMargins(0, 6, 6, 6)  # the splitter handle is the gap to the list
-        self._main_layout = main_layout
         main_layout.addWidget(self.options_bar)
         main_layout.addWidget(self.notice)
         main_layout.addWidget(self.transcript, 1)
@@ -168,7 +165,9 @@ class ChatWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
         # Explicit: the wide layout's larger minimum must not hold the window wide.
         self.setMinimumSize(self.MIN_WIDTH, self.MIN_HEIGHT)
-        self.options_bar.sidebar_button.setChecked(True)
+        self.panes = ChatPanes(
+            self, self.sidebar, main, main_layout, self.options_bar.sidebar_button, self.prompt
+        )
 
         self.pages = TranscriptPages(self.controller, self.transcript)
         self.message_actions = MessageActions(
@@ -211,7 +210,7 @@ class ChatWindow(QMainWindow):
         c.reply_started.connect(self.transcript.begin_stream)
         c.delta.connect(self.transcript.add_delta)
         c.thinking_delta.connect(self.transcript.add_thinking)
-        c.prompt_progress.connect(self.transcript.show_prompt_progress)
+        c.prompt_progress.connect(self.transcript.wait_line.show_progress)
         c.finished.connect(self._on_reply_ended)
         c.failed.connect(self._on_reply_ended)
         c.busy_changed.connect(lambda busy: self._on_busy(busy=busy))
@@ -222,8 +221,8 @@ class ChatWindow(QMainWindow):
         self.send_button.clicked.connect(lambda: self.send(self.prompt.toPlainText()))
         self.stop_button.clicked.connect(self.controller.stop)
         self.sidebar.new_requested.connect(self.new_conversation)
-        self.sidebar.back_requested.connect(lambda: self.set_sidebar_open(wanted=False))
-        self.options_bar.sidebar_button.clicked.connect(lambda _checked: self.toggle_sidebar())
+        self.sidebar.back_requested.connect(lambda: self.panes.set_sidebar_open(wanted=False))
+        self.options_bar.sidebar_button.clicked.connect(lambda _checked: self.panes.toggle_sidebar())
         self.sidebar.conversation_chosen.connect(self._on_conversation_chosen)
         self.sidebar.hit_chosen.connect(
             lambda cid, index, words: self.open_conversation(cid, at_message=index, words=words)
@@ -261,8 +260,8 @@ class ChatWindow(QMainWindow):
             ("Ctrl+Alt+C", actions.copy_last_code),
             ("Ctrl+E", actions.edit_last_prompt),
             ("Ctrl+N", self.new_conversation),
-            ("Ctrl+F", self.focus_search),
-            ("Ctrl+B", self.toggle_sidebar),
+            ("Ctrl+F", self.panes.focus_search),
+            ("Ctrl+B", self.panes.toggle_sidebar),
             ("Ctrl+W", self.close),
             ("Ctrl+Shift+A", self.attach_tray.choose_files),
             ("Ctrl+Shift+O", self.options_bar.options_button.showMenu),
@@ -303,13 +302,12 @@ class ChatWindow(QMainWindow):
     def new_conversation(self) -> None:
         self._cancel_edit()
         self.controller.new_conversation()
-        if self._narrow:
-            self.set_sidebar_open(wanted=False)
+        self.panes.show_chat()
         self.prompt.setFocus()
 
     def _on_escape(self) -> None:
-        if self._narrow and self._sidebar_open:
-            self.set_sidebar_open(wanted=False)  # the list stood in for the conversation: back to it
+        if self.panes.narrow and self.panes.sidebar_open:
+            self.panes.set_sidebar_open(wanted=False)  # the list stood in for the conversation: back to it
         elif self.controller.busy:
             self.controller.stop()
         elif self.message_actions.editing:
@@ -365,8 +363,7 @@ class ChatWindow(QMainWindow):
             self.refresh_sidebar()
             return
         self._load_conversation(conversation_id, at_index=at_message)
-        if self._narrow:
-            self.set_sidebar_open(wanted=False)
+        self.panes.show_chat()
         log.info(
             "chat: opened conversation %d%s",
             conversation_id,
@@ -396,55 +393,9 @@ class ChatWindow(QMainWindow):
 
     # ------------------------------------------------------------------ sidebar
 
-    @property
-    def narrow(self) -> bool:
-        """Narrower than ``NARROW_BELOW``: the conversations list and the chat take turns."""
-        return self._narrow
-
-    @property
-    def sidebar_open(self) -> bool:
-        return self._sidebar_open
-
-    def toggle_sidebar(self) -> None:
-        """Chats button / Ctrl+B: show or hide the conversations list."""
-        self.set_sidebar_open(wanted=not self._sidebar_open)
-
-    def set_sidebar_open(self, *, wanted: bool) -> None:
-        self._sidebar_open = wanted
-        self._show_panes()
-        if wanted and self._narrow:
-            self.sidebar.conversations.setFocus()
-        elif not wanted and self.sidebar.isAncestorOf(self.focusWidget()):
-            self.prompt.setFocus()
-
-    def focus_search(self) -> None:
-        """Ctrl+F: the search box, opening the list first if it is hidden."""
-        if not self._sidebar_open:
-            self.set_sidebar_open(wanted=True)
-        self.sidebar.focus_search()
-
-    def _show_panes(self) -> None:
-        """Wide: the list beside the chat (or hidden). Narrow: the list *instead of* the chat, with Back."""
-        alone = self._narrow and self._sidebar_open
-        self.sidebar.setVisible(self._sidebar_open)
-        self.main_pane.setVisible(not alone)
-        # A pane without its neighbour keeps a margin on that side too (not flush with the frame).
-        self._main_layout.setContentsMargins(0 if self._sidebar_open else 6, 6, 6, 6)
-        self.sidebar.setContentsMargins(0, 0, 6 if alone else 0, 0)
-        self.sidebar.back_button.setVisible(self._narrow and self._sidebar_open)
-        self.options_bar.sidebar_button.setChecked(self._sidebar_open)
-
-    def _fit_width(self) -> None:
-        """Crossing ``NARROW_BELOW`` switches layouts: narrow starts on the chat, wide shows both."""
-        narrow = self.width() < self.NARROW_BELOW
-        if narrow != self._narrow:
-            self._narrow = narrow
-            self._sidebar_open = not narrow
-            self._show_panes()
-
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        self._fit_width()
+        self.panes.fit(self.width())
 
     def refresh_sidebar(self) -> None:
         self.sidebar.refresh()

@@ -1,16 +1,19 @@
-"""The quick prompt: a small frameless window summoned by the hotkey (or ``trayai prompt``)."""
+"""The quick prompt: a small frameless window summoned by the hotkey (or ``trayai prompt``).
+
+Layout and wiring; its parts: where it sits and how tall (``placement.py``), the clipboard and
+selection before the question (``context_toggles.py``), the actions (``actions_row.py``), the
+rewrite buttons (``rewrite_offer.py``).
+"""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import (
-    QClipboard,
     QCloseEvent,
     QCursor,
     QGuiApplication,
@@ -20,7 +23,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
-    QCheckBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -35,21 +37,16 @@ from trayai.ui.chat.controller import ChatController, ReplyOutcome
 from trayai.ui.chat.prompt_input import PromptInput
 from trayai.ui.chat.transcript import TranscriptView
 from trayai.ui.chat.transcript_links import TranscriptAction
-from trayai.ui.prompt.actions_row import CONTEXT_LIMIT, PromptActions
+from trayai.ui.prompt.actions_row import PromptActions
+from trayai.ui.prompt.context_toggles import ContextToggles
 from trayai.ui.prompt.parts import PromptHeader
+from trayai.ui.prompt.placement import PromptPlacement
 from trayai.ui.prompt.rewrite_offer import RewriteOffer
 from trayai.ui.theme import current_theme
 
 TOOLS_NOTE = "Tools (MCP) are used in the chat window: questions here go without them (Open in chat)."
 
 log = logging.getLogger(__name__)
-
-
-def floats_by_fixed_size() -> bool:
-    """On Wayland a window cannot ask to float, but tiling compositors (sway, Hyprland) float a toplevel
-    whose minimum size equals its maximum size; X11 window managers place the ``Qt.Tool`` window as is.
-    """
-    return QGuiApplication.platformName().startswith("wayland")
 
 
 class QuickPromptWindow(QWidget):
@@ -73,7 +70,6 @@ class QuickPromptWindow(QWidget):
     open_in_chat = Signal(int)  # the conversation to continue in the chat window
 
     WIDTH = 680
-    MAX_HEIGHT_FRACTION = 0.6
 
     def __init__(
         self,
@@ -92,12 +88,9 @@ class QuickPromptWindow(QWidget):
         self.controller = controller
         self._has_tools = has_tools
         self._state_file = state_file
-        self._screen_name: str | None = None
-        self._fixed_size = floats_by_fixed_size()
         self.summoned_at: float | None = None
         self._build()
         self._connect()
-        self._restore_toggles()
         self.set_actions(actions)
 
     # ------------------------------------------------------------------ layout
@@ -106,14 +99,8 @@ class QuickPromptWindow(QWidget):
         self.input = PromptInput()
         self.input.setPlaceholderText("Ask anything — Enter sends, Esc hides, ↑ recalls")
         self.input.setMaximumHeight(70)
-        self.use_clipboard = QCheckBox("Use clipboard")
-        self.use_clipboard.setToolTip("Put the clipboard's text before your question")
-        self.use_selection = QCheckBox("Use selection")
-        self.use_selection.setToolTip(
-            "Put the text selected anywhere on the desktop (X11) before your question"
-        )
-        if not QGuiApplication.clipboard().supportsSelection():
-            self.use_selection.hide()
+        self.context = ContextToggles(self._state_file)  # clipboard / selection before the question
+        self.use_clipboard, self.use_selection = self.context.use_clipboard, self.context.use_selection
         self.status = QLabel()
         self.status.setObjectName("status")
         self.status.setTextFormat(Qt.TextFormat.PlainText)  # may quote an action's name
@@ -129,6 +116,7 @@ class QuickPromptWindow(QWidget):
         self.tools_note.hide()
         self.answer = TranscriptView()
         self.answer.hide()
+        self.placement = PromptPlacement(self, self.answer, self.WIDTH, self._state_file)  # placement.py
         self.copy_button = QPushButton("&Copy answer")
         self.chat_button = QPushButton("Open in c&hat")
         self.new_button = QPushButton("&New")
@@ -205,7 +193,7 @@ class QuickPromptWindow(QWidget):
         c.reply_started.connect(self._on_reply_started)
         c.delta.connect(self._on_delta)
         c.thinking_delta.connect(self.answer.add_thinking)
-        c.prompt_progress.connect(self.answer.show_prompt_progress)
+        c.prompt_progress.connect(self.answer.wait_line.show_progress)
         c.finished.connect(self._on_reply_ended)
         c.failed.connect(self._on_reply_ended)
         c.busy_changed.connect(lambda busy: self.status.setText("answering… (Esc stops)" if busy else ""))
@@ -215,8 +203,6 @@ class QuickPromptWindow(QWidget):
         self.copy_button.clicked.connect(self.copy_answer)
         self.chat_button.clicked.connect(self._open_in_chat)
         self.new_button.clicked.connect(self.new_exchange)
-        self.use_clipboard.toggled.connect(lambda _on: self._save_toggles())
-        self.use_selection.toggled.connect(lambda _on: self._save_toggles())
         self._links = self._link_table()
         self.answer.action.connect(self._on_answer_link)
         escape = QShortcut(QKeySequence("Esc"), self)
@@ -224,10 +210,6 @@ class QuickPromptWindow(QWidget):
         for key in range(1, 10):  # Alt+1–9 anywhere in the window, whatever the box holds
             shortcut = QShortcut(QKeySequence(f"Alt+{key}"), self)
             shortcut.activated.connect(lambda key=key: self.run_action_on_key(key))
-        self._grow_timer = QTimer(self)
-        self._grow_timer.setSingleShot(True)
-        self._grow_timer.setInterval(30)
-        self._grow_timer.timeout.connect(self._grow)
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._on_focus_changed)
@@ -257,7 +239,7 @@ class QuickPromptWindow(QWidget):
         self.rewrite.replacer.capture(own)  # the window with the selection, before this one takes over
         screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
         if not self.isVisible():
-            self._place(screen.name() if screen else "", screen)
+            self.placement.place(screen)
         self.show()
         self.raise_()
         self.activateWindow()
@@ -275,51 +257,19 @@ class QuickPromptWindow(QWidget):
         else:
             self.summon()
 
-    def _place(self, screen_name: str, screen: object) -> None:
-        self._screen_name = screen_name
-        if self._fixed_size:
-            self._place_for_compositor(screen)
-            return
-        saved = self._settings().value(f"prompt/geometry/{screen_name}") if self._state_file else None
-        if saved is not None and self.restoreGeometry(saved):
-            return
-        if screen is None:
-            return
-        area = screen.availableGeometry()  # type: ignore[attr-defined]
-        width = min(self.WIDTH, int(area.width() * 0.9))
-        self.resize(width, self.height())
-        self.move(QPoint(area.x() + (area.width() - width) // 2, area.y() + int(area.height() * 0.22)))
-
-    def _place_for_compositor(self, screen: object) -> None:
-        """Wayland: the compositor places the window (a move is ignored) and nobody resizes a fixed
-        window, so nothing is remembered; the size is fixed before the window maps, when it is read."""
-        area = screen.availableGeometry() if screen is not None else None  # type: ignore[attr-defined]
-        width = min(self.WIDTH, int(area.width() * 0.9)) if area is not None else self.WIDTH
-        self.setFixedSize(width, self.height())
-
     def dismiss(self) -> None:
         """Esc: stop a running answer and hide (nothing is left on screen to catch clicks)."""
         self.controller.stop()
-        self._save_geometry()
+        self.placement.save()
         self.hide()
         log.info("quick prompt hidden")
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.controller.stop()
-        self._save_geometry()
+        self.placement.save()
         event.accept()
 
     # ------------------------------------------------------------------ asking
-
-    def context_text(self) -> str:
-        clipboard = QGuiApplication.clipboard()
-        parts = []
-        if self.use_selection.isChecked() and clipboard.supportsSelection():
-            parts.append(clipboard.text(QClipboard.Mode.Selection))
-        if self.use_clipboard.isChecked():
-            parts.append(clipboard.text(QClipboard.Mode.Clipboard))
-        text = "\n\n".join(p for p in parts if p.strip())
-        return text[:CONTEXT_LIMIT]
 
     def send(self, question: str) -> bool:
         if not question.strip():
@@ -327,7 +277,7 @@ class QuickPromptWindow(QWidget):
         if self.controller.busy:
             self.status.setText("still answering — Esc stops it")
             return False
-        context = self.context_text()
+        context = self.context.text()
         prompt = f"{context}\n\n---\n\n{question}" if context else question
         if self.controller.send(prompt):
             self.rewrite.withdraw()  # a typed question's answer is no rewrite of the selection
@@ -354,7 +304,7 @@ class QuickPromptWindow(QWidget):
         self._set_actions_enabled(enabled=False)
         self.input.clear()
         self.input.setFocus()
-        self._grow()
+        self.placement.grow()
 
     def copy_answer(self) -> None:
         text = self.last_answer()
@@ -363,7 +313,7 @@ class QuickPromptWindow(QWidget):
             self.status.setText("answer copied")
 
     def last_answer(self) -> str:
-        ids = self.answer.message_ids
+        ids = self.answer.drawn.ids
         return (self.answer.message_text(ids[-1]) or "") if ids else ""
 
     def _open_in_chat(self) -> None:
@@ -387,7 +337,9 @@ class QuickPromptWindow(QWidget):
 
     def _link_table(self) -> dict[TranscriptAction, Callable[[int, int], None]]:
         return {
-            TranscriptAction.COPY_CODE: lambda mid, i: self._copy(self.answer.code_block(mid, i), "code"),
+            TranscriptAction.COPY_CODE: lambda mid, i: self._copy(
+                self.answer.drawn.code_block(mid, i), "code"
+            ),
             TranscriptAction.COPY: lambda _mid, _i: self.copy_answer(),
             TranscriptAction.RETRY: lambda _mid, _i: self._regenerate(),
             TranscriptAction.REGENERATE: lambda _mid, _i: self._regenerate(),
@@ -441,12 +393,11 @@ class QuickPromptWindow(QWidget):
         self.answer.clear_messages()
         self.answer.show()
         self.answer.begin_stream(message)  # type: ignore[arg-type]
-        self._grow()
+        self.placement.grow()
 
     def _on_delta(self, text: str) -> None:
         self.answer.add_delta(text)
-        if not self._grow_timer.isActive():
-            self._grow_timer.start()
+        self.placement.grow_soon()
 
     def _on_reply_ended(self, outcome: ReplyOutcome) -> None:
         log.info(
@@ -458,57 +409,11 @@ class QuickPromptWindow(QWidget):
             self.status.setText(outcome.error.message)
         self._set_actions_enabled(enabled=bool(outcome.message.content))
         self.rewrite.answer_ended(whole=outcome.error is None and outcome.status == "done")
-        self._grow()
-
-    def _grow(self) -> None:
-        """Grow with the answer up to a share of the screen, then let the answer scroll."""
-        screen = self.screen()
-        limit = int(screen.availableGeometry().height() * self.MAX_HEIGHT_FRACTION) if screen else 600
-        if self.answer.isVisible():
-            doc_height = int(self.answer.document().size().height()) + 12
-            chrome = self.sizeHint().height() - self.answer.sizeHint().height()
-            wanted = min(limit, chrome + max(80, doc_height))
-        else:
-            wanted = self.minimumSizeHint().height()
-        if wanted == self.height():
-            return
-        if self._fixed_size:
-            self.setFixedHeight(wanted)
-        else:
-            self.resize(self.width(), wanted)
+        self.placement.grow()
 
     def _set_actions_enabled(self, *, enabled: bool) -> None:
         for button in (self.copy_button, self.chat_button):
             button.setEnabled(enabled)
-
-    # ------------------------------------------------------------------ remembered state
-
-    def _settings(self) -> QSettings:
-        return QSettings(str(self._state_file), QSettings.Format.IniFormat)
-
-    def _save_geometry(self) -> None:
-        if self._state_file is None or not self.isVisible() or self._fixed_size:
-            return
-        settings = self._settings()
-        settings.setValue(f"prompt/geometry/{self._screen_name or ''}", self.saveGeometry())
-        settings.sync()
-        with contextlib.suppress(OSError):
-            self._state_file.chmod(0o600)
-
-    def _save_toggles(self) -> None:
-        if self._state_file is None:
-            return
-        settings = self._settings()
-        settings.setValue("prompt/use_clipboard", self.use_clipboard.isChecked())
-        settings.setValue("prompt/use_selection", self.use_selection.isChecked())
-        settings.sync()
-
-    def _restore_toggles(self) -> None:
-        if self._state_file is None:
-            return
-        settings = self._settings()
-        self.use_clipboard.setChecked(str(settings.value("prompt/use_clipboard", "false")).lower() == "true")
-        self.use_selection.setChecked(str(settings.value("prompt/use_selection", "false")).lower() == "true")
 
 
 __all__ = ["QuickPromptWindow"]
