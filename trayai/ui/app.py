@@ -115,10 +115,10 @@ class TrayApp(QObject):
         )
         self.status.tray = self.tray
         self.settings_opener = SettingsOpener(secrets, store, self.tray.message, self)
-        # The model library window is made on first use (Get models…): nothing of it until then.
-        self.library = LibraryOpener(
-            secrets, lambda: self.server.server.models_dir, self.builtin.serve_model, self
-        )
+        # Get models…: the window and its downloads are made on first use (the tray reads their lines).
+        models_dir = lambda: self.server.server.models_dir  # noqa: E731 - read when the window asks
+        self.library = LibraryOpener(secrets, models_dir, self.builtin.serve_model, self)
+        self.status.downloads = self.library.download_lines
         self.commands = AppCommands(
             session,
             self.chats,
@@ -155,6 +155,8 @@ class TrayApp(QObject):
         models.notify.connect(tray.message)
         self.server.state_changed.connect(lambda _state: models.check_adapter(self.monitor.report))
         self.builtin.changed.connect(refresh)
+        self.library.downloads_changed.connect(refresh)
+        self.library.notice.connect(tray.message)
         tray.load_requested.connect(models.actions.load)
         tray.unload_requested.connect(models.actions.unload)
         tray.unload_all_requested.connect(models.actions.unload_all)
