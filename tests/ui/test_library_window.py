@@ -300,7 +300,11 @@ def test_a_gated_model_asks_for_a_token_kept_in_the_keychain(
         assert window.token.isVisible() and window.token.field.isVisible()
         window.token.field.setText(GOOD_TOKEN)
         window.token.store_button.click()
-        await until(lambda: secrets.get(HF_TOKEN_ENTRY) == GOOD_TOKEN, what="the token stored")
+        # stored (the keychain, on a worker thread) and the panel back from it (the button enabled again)
+        await until(
+            lambda: secrets.get(HF_TOKEN_ENTRY) == GOOD_TOKEN and window.token.store_button.isEnabled(),
+            what="the token stored",
+        )
         assert window.token.field.text() == ""
         await until(lambda: phase(window, other) is Phase.DONE, 30, "the download with the token")
 

@@ -67,6 +67,14 @@ def trouble_for(error: AppError) -> Trouble:
     return Trouble(headline, detail, help_)
 
 
+def search_failure(error: AppError) -> str:
+    """The window's words for a failed Hugging Face search: with the Hub unreachable, the catalog below
+    it still shows, from its own (offline) figures."""
+    if isinstance(error, TrayaiError) and error.code is ErrorCode.HUB_UNREACHABLE:
+        return f"{error.message}; the catalog below is offline figures."
+    return error.message
+
+
 def sentence(words: str) -> str:
     """``words`` with its first letter upper-case and the rest untouched ("GB" stays "GB")."""
     return words[:1].upper() + words[1:]
@@ -157,6 +165,7 @@ __all__ = [
     "paused_part",
     "progress_words",
     "queued_words",
+    "search_failure",
     "sentence",
     "time_left",
     "tray_progress",
