@@ -22,6 +22,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
+from tests.support.bytecode import share_compiled_bytecode
 from tests.support.scripted_server import ScriptedServer
 from trayai.core.paths import AppPaths
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
@@ -37,6 +38,12 @@ _ENV_VARS = (
     "WAYLAND_DISPLAY",
     "XDG_SESSION_TYPE",
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any test module is imported: with PYTHONDONTWRITEBYTECODE set, this process and every
+    `trayai` child a test starts would compile all of trayai from source again (support/bytecode.py)."""
+    share_compiled_bytecode()
 
 
 @pytest.fixture(autouse=True)

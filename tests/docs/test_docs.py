@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.support.gendocs import TROUBLESHOOTING, render
 from trayai.cli.parser import build_parser
 from trayai.core.error_catalog import ErrorCode
-from trayai.core.settings.config import Action, Preset, Profile, Settings
+from trayai.core.settings.config import Action, ModelSettings, Preset, Profile, Settings
 from trayai.core.settings.fields import describe_fields
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +33,7 @@ def test_api_reference_mentions_every_cli_command_and_config_key() -> None:
         (Profile, "profiles[]."),
         (Preset, "presets[]."),
         (Action, "actions[]."),
+        (ModelSettings, "model_settings[]."),
     ):
         for key, _, _ in describe_fields(cls):
             assert f"`{prefix}{key}`" in text, key

@@ -1,4 +1,8 @@
-"""The real built-in server (llama.cpp + SmolLM2), started once for the integration tests."""
+"""The real built-in server (llama.cpp + SmolLM2), started once for the integration tests.
+
+The tier also holds the tests that wait out real deadlines against real processes (hostile HTTP
+and MCP servers in net/ and tools/): seconds each, too slow for the unit tier.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,12 @@ from tests.support.llama_router_build import LOCK_WAIT, BuildError, cached, comp
 from tests.support.ports import free_port
 from trayai.core.embedded import EmbeddedServer, local_extra_missing
 from trayai.core.settings.config import BuiltinServerSettings
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """asyncio only, as in the unit tier: trayai runs on asyncio (qasync in the app), never on trio."""
+    return "asyncio"
 
 
 @pytest.fixture(scope="session")

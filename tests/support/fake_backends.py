@@ -9,12 +9,11 @@ keep mutable state behind real HTTP on loopback, so a client can change it and w
 
 Every shape follows ``/work/shared/design/model-apis.md`` and the sources it cites; where a server's
 own code says more than that reference (an error body, a status code) the fake follows the code.
-Standard library only; one ``ThreadingHTTPServer`` in a daemon thread per fake.
+Standard library only; one loopback server (tests/support/loopback_server.py) per fake.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import json
@@ -28,10 +27,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tests.support.loopback_server import LoopbackHTTPServer, LoopbackServer
 from tests.support.scripted_server import RecordedRequest
 
 __all__ = ["FakeBackend", "FakeModel", "Kind", "RecordedRequest", "Touch"]
@@ -166,33 +166,13 @@ class _ClientGone(Exception):
 # ---------------------------------------------------------------------------------------------- HTTP
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _Server(LoopbackHTTPServer):
+    owner: FakeBackend
+    quiet_errors = (ConnectionError, OSError, _ClientGone)  # tests cancel pulls on purpose
 
     def __init__(self, fake: FakeBackend, address: tuple[str, int]) -> None:
         self.fake = fake
-        super().__init__(address, _Exchange)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        conn, addr = super().get_request()
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self.fake.lock:
-            self.fake._open_sockets.add(conn)
-        return conn, addr
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client hanging up mid-answer is normal here (tests cancel pulls on purpose): no traceback."""
-        import sys
-
-        if isinstance(sys.exc_info()[1], (ConnectionError, OSError, _ClientGone)):
-            return
-        super().handle_error(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self.fake.lock:
-            self.fake._open_sockets.discard(request)
-        super().shutdown_request(request)
+        super().__init__(address, _Exchange, fake)
 
 
 Route = Callable[["_Exchange"], None]
@@ -355,7 +335,7 @@ class _Exchange(BaseHTTPRequestHandler):
         """Wait ``seconds`` (None: until the fake stops), noticing a client that hangs up meanwhile."""
         deadline = None if seconds is None else time.monotonic() + seconds
         while deadline is None or time.monotonic() < deadline:
-            if self.fake._stopping.is_set():
+            if self.fake.stopping.is_set():
                 raise _ClientGone
             left = 0.02 if deadline is None else min(0.02, max(0.0, deadline - time.monotonic()))
             if self.client_closed(left):
@@ -367,7 +347,7 @@ class _Exchange(BaseHTTPRequestHandler):
             with self.fake.lock:
                 if predicate():
                     return
-            if self.fake._stopping.is_set() or self.client_closed(0.02):
+            if self.fake.stopping.is_set() or self.client_closed(0.02):
                 raise _ClientGone
 
 
@@ -398,7 +378,7 @@ class _Download:
     done: int = 0
 
 
-class FakeBackend:
+class FakeBackend(LoopbackServer):
     """One fake server of one ``Kind``; ``with FakeBackend(Kind.OLLAMA) as fake:`` (see module doc)."""
 
     def __init__(
@@ -421,6 +401,7 @@ class FakeBackend:
         metrics: bool = False,
         sleep_idle_seconds: float | None = None,
     ) -> None:
+        super().__init__(f"fake {kind.value} server")
         self.kind = kind
         self.api_key = api_key
         self.load_seconds = load_seconds
@@ -449,8 +430,6 @@ class FakeBackend:
             if kind in _ALWAYS_LOADED or model.name in self.lie_loaded:
                 model.loaded = True
         self._changed = threading.Condition(self.lock)
-        self._stopping = threading.Event()
-        self._open_sockets: set[socket.socket] = set()
         self._workers: list[threading.Thread] = []
         self._ids = itertools.count(1)
         self._loading: dict[str, int] = {}  # name → load token, while a load is in flight
@@ -463,60 +442,34 @@ class FakeBackend:
         self._downloads: dict[str, _Download] = {}  # llama.cpp router
         self._events: list[dict[str, Any]] = []  # llama.cpp router /models/sse
         self._jobs: dict[str, _Job] = {}  # LM Studio and LocalAI
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._api: _Api = _API_BY_KIND[kind](self)
 
     # ------------------------------------------------------------------ lifecycle
 
+    def make_server(self, address: tuple[str, int]) -> LoopbackHTTPServer:
+        return _Server(self, address)
+
     def start(self) -> FakeBackend:
-        if self._httpd is None:
+        if not self.running:
             with self.lock:
                 for model in self.models.values():  # the idle timers of models loaded from the start
                     self._last_task.setdefault(model.name, time.monotonic())
-            self._stopping.clear()
-            self._httpd = _Server(self, ("127.0.0.1", 0))
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever,
-                kwargs={"poll_interval": 0.01},  # stop() waits up to this long
-                name=f"fake-{self.kind.value}",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
+        return super().start()
 
     def stop(self) -> None:
-        if self._httpd is None:
+        """Also wakes the handlers waiting on a state change and joins the fake's own workers."""
+        if not self.running:
             return
-        self._stopping.set()
+        self.stopping.set()
         with self.lock:
             self._changed.notify_all()
-        self._httpd.shutdown()
+        super().stop()
         with self.lock:
-            sockets = list(self._open_sockets)
             workers = list(self._workers)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(2.0)
         for worker in workers:
             worker.join(2.0)
-        self._httpd = None
-
-    def __enter__(self) -> FakeBackend:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # ------------------------------------------------------------------ addresses
-
-    @property
-    def port(self) -> int:
-        assert self._httpd is not None, "start() the fake first"
-        return int(self._httpd.server_address[1])
 
     @property
     def root_url(self) -> str:
@@ -662,7 +615,7 @@ class FakeBackend:
     def _run_job(self, job: _Job, on_done: Callable[[_Job], None] | None = None) -> None:
         """Advance a polled download job one step per ``pull_step_seconds`` (worker thread)."""
         for step in range(1, self.pull_steps + 1):
-            if self._stopping.wait(self.pull_step_seconds):
+            if self.stopping.wait(self.pull_step_seconds):
                 return
             with self.lock:
                 if self._step_fails(step):
@@ -1157,7 +1110,7 @@ class _OllamaApi(_Api):
         def wait() -> None:
             if ex is not None:
                 ex.pause(fake.pull_step_seconds)
-            elif fake._stopping.wait(fake.pull_step_seconds):
+            elif fake.stopping.wait(fake.pull_step_seconds):
                 raise _ClientGone
 
         write({"status": "pulling manifest"})
@@ -1485,9 +1438,9 @@ class _LlamaRouterApi(_LlamaCommon):
     def finish_load(self, model: FakeModel, token: int) -> None:
         fake = self.fake
         if fake.load_never_finishes:
-            fake._stopping.wait()
+            fake.stopping.wait()
             return
-        if fake._stopping.wait(fake.load_seconds):
+        if fake.stopping.wait(fake.load_seconds):
             return
         with fake.lock:
             if fake._loading.get(model.name) != token:
@@ -1557,7 +1510,7 @@ class _LlamaRouterApi(_LlamaCommon):
 
     def exit_later(self, model: FakeModel, token: int) -> None:
         """The child asked to exit goes after ``unload_seconds``; until then /models lists it as before."""
-        if self.fake._stopping.wait(self.fake.unload_seconds):
+        if self.fake.stopping.wait(self.fake.unload_seconds):
             return
         with self.fake.lock:
             if self.fake._stopping_models.get(model.name) == token:
@@ -1697,7 +1650,7 @@ class _LlamaRouterApi(_LlamaCommon):
         with fake.lock:
             fake._emit("download_progress", name, {download.url: {"done": 0, "total": download.total}})
         for step in range(1, fake.pull_steps + 1):
-            if fake._stopping.wait(fake.pull_step_seconds):
+            if fake.stopping.wait(fake.pull_step_seconds):
                 return
             with fake.lock:
                 if not current():
@@ -1728,13 +1681,13 @@ class _LlamaRouterApi(_LlamaCommon):
         ex.start_stream(200, "text/event-stream")
         while True:
             with fake.lock:
-                if len(fake._events) == seen and not fake._stopping.is_set():
+                if len(fake._events) == seen and not fake.stopping.is_set():
                     fake._changed.wait(0.05)
                 pending = fake._events[seen:]
                 seen += len(pending)
             for event in pending:
                 ex.sse(event)
-            if fake._stopping.is_set() or ex.client_closed(0):
+            if fake.stopping.is_set() or ex.client_closed(0):
                 raise _ClientGone
 
     def remove(self, ex: _Exchange) -> None:

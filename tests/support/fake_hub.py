@@ -23,10 +23,12 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from tests.support.loopback_server import LoopbackHTTPServer, LoopbackServer
 
 GOOD_TOKEN = "hf_test_access"
 _CHUNK = 1 << 20
@@ -173,15 +175,13 @@ def synthetic_gguf(size: int, seed: int = 0) -> bytes:
     return head + body
 
 
-class FakeHub:
+class FakeHub(LoopbackServer):
     """The hub: ``with FakeHub() as hub: hub.add_repo(...)``; ``hub.url`` is its ``HF_ENDPOINT``."""
 
     def __init__(self) -> None:
+        super().__init__("fake Hugging Face Hub")
         self._state = _State()
         self._lock = threading.Lock()
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self.stopping = threading.Event()
 
     # ------------------------------------------------------------------ set-up
 
@@ -225,39 +225,8 @@ class FakeHub:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> FakeHub:
-        if self._httpd is None:
-            self.stopping.clear()
-            self._httpd = _Server(self, ("127.0.0.1", 0))
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-hub", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
-        self.stopping.set()
-        self._httpd.shutdown()
-        for sock in self._httpd.open_sockets():
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(2.0)
-        self._httpd = None
-
-    def __enter__(self) -> FakeHub:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._httpd is not None, "start() the hub first"
-        return int(self._httpd.server_address[1])
+    def make_server(self, address: tuple[str, int]) -> LoopbackHTTPServer:
+        return _Server(self, address)
 
     @property
     def url(self) -> str:
@@ -309,40 +278,13 @@ class FakeHub:
         return None
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _Server(LoopbackHTTPServer):
+    owner: FakeHub
     request_queue_size = 64
 
     def __init__(self, hub: FakeHub, address: tuple[str, int]) -> None:
         self.hub = hub
-        self._sockets: set[socket.socket] = set()
-        self._sockets_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        conn, addr = super().get_request()
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self._sockets_lock:
-            self._sockets.add(conn)
-        return conn, addr
-
-    def open_sockets(self) -> list[socket.socket]:
-        with self._sockets_lock:
-            return list(self._sockets)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._sockets_lock:
-            self._sockets.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client hanging up mid-body is normal here (tests cancel and kill on purpose)."""
-        import sys
-
-        if isinstance(sys.exc_info()[1], (ConnectionError, OSError)):
-            return
-        super().handle_error(request, client_address)
+        super().__init__(address, _Handler, hub)
 
 
 class _Cut(Exception):

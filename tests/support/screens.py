@@ -274,6 +274,7 @@ def library_screens(out: Path, theme: str, folder: Path) -> list[str]:
     }
     for name, status in statuses.items():
         rows[name].controls.show_status(status)
+    rows["qwen3-0.6b"].settings_button.show()  # downloaded: its own settings (the window shows it so)
     rows["qwen3-0.6b"].controls.show_use(
         "Ready: the built-in server answers with Qwen3-0.6B-Q8_0. Ask in the chat.", "success"
     )
@@ -321,7 +322,19 @@ def main() -> None:
             print(json.dumps(narrow_screens(out, Path(tmp))))
         return
     AppearanceKeeper(app).apply(Appearance(theme))  # the app's own light or dark palette
-    from tests.support.screen_set import chat_states, picker_open, prompt_with_chip, settings_pages, tray_menu
+    from tests.support.screen_set import (
+        chat_states,
+        feedback_states,
+        message_actions,
+        model_settings_editor,
+        picker_open,
+        prompt_rewrite,
+        prompt_with_chip,
+        settings_pages,
+        tool_cards,
+        tools_servers,
+        tray_menu,
+    )
     from trayai.core.net.client import Endpoint, ModelClient
     from trayai.ui.chat.window import ChatWindow
     from trayai.ui.prompt.window import QuickPromptWindow
@@ -363,6 +376,12 @@ def main() -> None:
         written += tray_menu_downloading(app, out, suffix)
         written += picker_open(app, out, suffix)
         written += chat_states(app, window, store, out, suffix)
+        written += feedback_states(app, window, store, out, suffix)
+        written += prompt_rewrite(app, prompt, store, out, suffix)
+        written += message_actions(app, window, store, out, suffix)
+        written += tool_cards(app, window, store, out, suffix)
+        written += tools_servers(app, dialog, out, suffix)
+        written += model_settings_editor(app, out, suffix)
         (out / f"more-{suffix}.txt").write_text("\n".join(written) + "\n")
         for widget in (dialog, prompt, window):
             widget.close()

@@ -17,8 +17,10 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.loopback_server import LoopbackHTTPServer, LoopbackServer
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,14 @@ class Reply:
     tool_calls: list[ScriptedCall] | None = None
     tool_fragments: int = 3
     interleave: bool = False
+    # llama.cpp's prompt_progress: when the request asks (``return_progress``), one progress chunk
+    # (empty delta) per value of ``progress_steps`` (tokens processed of ``progress_total``) before
+    # the first token; ``progress_hold`` keeps the stream after the last of them until it is set.
+    progress_steps: list[int] | None = None
+    progress_total: int = 0
+    progress_cache: int = 0
+    progress_interval: float = 0.0  # seconds between progress chunks (a slow read)
+    progress_hold: threading.Event | None = None
 
     def token_list(self) -> list[str]:
         if self.n_tokens is not None:
@@ -116,34 +126,11 @@ class RecordedRequest:
 _HTML_PAGE = "<!DOCTYPE html><html><head><title>Scripted page</title></head><body>Not an API</body></html>"
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _Server(LoopbackHTTPServer):
+    owner: ScriptedServer
 
     def __init__(self, owner: ScriptedServer, address: tuple[str, int]) -> None:
-        self.owner = owner
-        super().__init__(address, _Handler)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        conn, addr = super().get_request()
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self.owner._lock:
-            self.owner.connections_accepted += 1
-            self.owner._open_sockets.add(conn)
-        return conn, addr
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client hanging up is normal here (tests do it on purpose): no traceback."""
-        import sys
-
-        if isinstance(sys.exc_info()[1], (ConnectionError, OSError)):
-            return
-        super().handle_error(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self.owner._lock:
-            self.owner._open_sockets.discard(request)
-        super().shutdown_request(request)
+        super().__init__(address, _Handler, owner)
 
 
 class _ClientGone(Exception):
@@ -305,7 +292,7 @@ class _Handler(BaseHTTPRequestHandler):
             except _ClientGone:
                 self.owner._note_disconnect()
                 return
-            if self.owner._stopping.is_set() or self._client_closed(interval):
+            if self.owner.stopping.is_set() or self._client_closed(interval):
                 self.owner._note_disconnect()
                 return
 
@@ -313,7 +300,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Sleep, but notice the client hanging up (or the server stopping) meanwhile."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            if self.owner._stopping.is_set():
+            if self.owner.stopping.is_set():
                 raise _ClientGone
             if self._client_closed(min(0.02, max(0.0, deadline - time.monotonic()))):
                 raise _ClientGone
@@ -393,6 +380,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.owner.reject_stream_options and "stream_options" in body:
             self._send_error_json(400, "Unrecognized key: stream_options")
+            return
+        if self.owner.reject_return_progress and "return_progress" in body:
+            self._send_error_json(400, "Unrecognized key: return_progress")
             return
         model = str(body.get("model", ""))
         if self.owner.unknown_model_status is not None and model not in self.owner.models:
@@ -477,6 +467,23 @@ class _Handler(BaseHTTPRequestHandler):
     def _event(self, data: Any) -> None:
         self._chunk(b"data: " + json.dumps(data, separators=(",", ":")).encode() + b"\n\n")
 
+    def _progress(self, reply: Reply, template: dict[str, Any]) -> None:
+        """llama.cpp's progress chunks: the chunk shape with an empty delta and ``prompt_progress``."""
+        for index, processed in enumerate(reply.progress_steps or ()):
+            if index and reply.progress_interval and self._client_closed(reply.progress_interval):
+                raise _ClientGone
+            progress = {
+                "total": reply.progress_total,
+                "cache": reply.progress_cache,
+                "processed": processed,
+                "time_ms": 10 * index,
+            }
+            self._event({**template, "prompt_progress": progress})
+        if reply.progress_hold is not None:
+            self.wfile.flush()
+            while not reply.progress_hold.is_set():
+                self._sleep_watching(0.05)  # keeps noticing a client that hangs up meanwhile
+
     def _stream(self, reply: Reply, body: dict[str, Any], model: str) -> None:
         owner = self.owner
         tokens, finish = self._plan(reply, body)
@@ -519,14 +526,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self._drip(b"data: " + b" " * 10_000_000, reply.hostile_interval)
                 return
             if reply.hostile == "steady":  # a real token every interval, forever
-                while not owner._stopping.is_set():
+                while not owner.stopping.is_set():
                     self._event(chunk({"content": "more "}))
                     if self._client_closed(reply.hostile_interval):
                         raise _ClientGone
                 return
             if reply.hostile == "endless":  # full speed, ignoring max_tokens
                 index = 0
-                while not owner._stopping.is_set():
+                while not owner.stopping.is_set():
                     self._event(chunk({"content": f"word{index} "}))
                     index += 1
                 return
@@ -537,6 +544,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self._chunk(block)
                 self._chunk(b'"}}]}\n\n')
                 return
+            if body.get("return_progress") and reply.progress_steps:
+                self._progress(reply, chunk({"role": "assistant", "content": None}))
             start = time.monotonic()
             thoughts = re.findall(r"\S+\s*|\s+", reply.reasoning or "")
             for index, thought in enumerate(thoughts):
@@ -616,7 +625,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _stall(self) -> None:
         """Keep the connection open, sending nothing, until the client leaves or the server stops."""
         self.wfile.flush()
-        while not self.owner._stopping.is_set():
+        while not self.owner.stopping.is_set():
             if self._client_closed(0.02):
                 raise _ClientGone
         self.close_connection = True
@@ -659,7 +668,7 @@ def _gzip_bomb(prefix: bytes, size: int) -> bytes:
     return _BOMBS[key]
 
 
-class ScriptedServer:
+class ScriptedServer(LoopbackServer):
     """The server; start with ``with ScriptedServer() as server:`` (see module docstring)."""
 
     def __init__(
@@ -671,6 +680,7 @@ class ScriptedServer:
         port: int = 0,
         prefix: str = "/v1",
     ) -> None:
+        super().__init__("scripted OpenAI-compatible server", host=host, port=port)
         self.models: list[str] = list(models)
         self.api_key = api_key
         self.prefix = prefix
@@ -683,6 +693,7 @@ class ScriptedServer:
         self.dropped_unanswered = 0
         self.replies_by_prompt: dict[str, Reply] = {}  # the last user message → its reply (order-free)
         self.reject_stream_options = False
+        self.reject_return_progress = False  # a strict server (or proxy) refusing llama.cpp's field
         self.unknown_model_status: int | None = None
         self.echo_auth = False  # error bodies and error events quote the Authorization header back
         self.requests: list[RecordedRequest] = []
@@ -691,64 +702,21 @@ class ScriptedServer:
         self.disconnected = threading.Event()
         self.active_streams = 0
         self.max_active_streams = 0  # the most streams served at once (concurrency checks)
-        self.connections_accepted = 0
-        self._host = host
-        self._requested_port = port
         self._queue: deque[Reply] = deque()
         self._default = Reply()
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._open_sockets: set[socket.socket] = set()
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._ids = 0
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> ScriptedServer:
-        if self._httpd is None:
-            self._stopping.clear()
-            self._httpd = _Server(self, (self._host, self._requested_port))
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="scripted-openai-server",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
+    def make_server(self, address: tuple[str, int]) -> LoopbackHTTPServer:
+        return _Server(self, address)
 
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
-        self._stopping.set()
-        self._httpd.shutdown()
-        with self._lock:
-            sockets = list(self._open_sockets)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(2.0)
-        self._httpd = None
-
-    def __enter__(self) -> ScriptedServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    @property
+    def connections_accepted(self) -> int:
+        return self.connections.accepted
 
     # ------------------------------------------------------------------ addresses
-
-    @property
-    def host(self) -> str:
-        return self._host
-
-    @property
-    def port(self) -> int:
-        assert self._httpd is not None, "start() the server first"
-        return int(self._httpd.server_address[1])
 
     @property
     def root_url(self) -> str:

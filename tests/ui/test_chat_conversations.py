@@ -108,7 +108,8 @@ def test_a_surface_over_another_store_is_refused(history: HistoryStore, tmp_path
 def test_the_window_and_its_parts_never_call_the_store_themselves() -> None:
     """Conversation changes go through SharedConversations; only the controller writes messages itself."""
     chat_dir = Path(window_module.__file__).parent
-    writers = {"controller.py", "conversations.py", "surfaces.py"}  # the answer's saves; the owner; opening
+    # the answer's saves (its tool rounds: tool_exchange.py, the controller's); the owner; opening
+    writers = {"controller.py", "tool_exchange.py", "conversations.py", "surfaces.py"}
     offenders = []
     for path in sorted(chat_dir.glob("*.py")):
         if path.name in writers:

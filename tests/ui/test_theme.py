@@ -8,7 +8,8 @@ import pytest
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
-from trayai.core.theme import DARK, LIGHT, TEXT_MINIMUM, Appearance, contrast
+from trayai.core.theme import DARK, LARGE_MINIMUM, LIGHT, TEXT_MINIMUM, Appearance, contrast
+from trayai.ui.chat.error_bar import ErrorBar
 from trayai.ui.theme import AppearanceKeeper, current_theme, muted_style
 
 
@@ -43,3 +44,23 @@ def test_the_desktops_own_palette_gets_readable_muted_text(
     theme = current_theme()
     assert theme.dark and theme.window == "#31363b"
     assert contrast(theme.muted, theme.window) >= TEXT_MINIMUM  # palette(mid) here gave about 1.5:1
+
+
+@pytest.mark.parametrize("appearance", [Appearance.LIGHT, Appearance.DARK])
+def test_the_error_bars_edge_is_visible_and_follows_the_theme(
+    qapp: QApplication, keeper: AppearanceKeeper, appearance: Appearance
+) -> None:
+    """The chat's error bar and server banner: their edge reaches 3:1 on the window (palette(mid) gave
+    about 1.5:1 in dark), and a bar built in one theme redraws its edge when the appearance changes."""
+    other = Appearance.LIGHT if appearance is Appearance.DARK else Appearance.DARK
+    keeper.apply(other)
+    bar = ErrorBar("edge-check")
+    try:
+        keeper.apply(appearance)
+        qapp.sendPostedEvents()
+        theme = current_theme()
+        assert theme is (DARK if appearance is Appearance.DARK else LIGHT)
+        assert bar.border() == theme.card_border and f"solid {theme.card_border};" in bar.styleSheet()
+        assert contrast(bar.border(), theme.window) >= LARGE_MINIMUM
+    finally:
+        bar.deleteLater()

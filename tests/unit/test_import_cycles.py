@@ -8,6 +8,7 @@ to reach up into the transports it is imported by, config.py into actions.py. Im
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2] / "trayai"
@@ -41,6 +42,13 @@ class _RuntimeImports(ast.NodeVisitor):
         self.found.append((node.module or "", node.level, [alias.name for alias in node.names]))
 
 
+@functools.cache
+def parsed(path: Path) -> tuple[ast.Module, list[str]]:
+    """A module's tree and lines, parsed once for every check here (parsing is what they cost)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return ast.parse("\n".join(lines)), lines
+
+
 def import_graph() -> dict[str, set[str]]:
     modules = {module_name(p): p for p in ROOT.rglob("*.py")}
 
@@ -52,7 +60,7 @@ def import_graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         visitor = _RuntimeImports()
-        visitor.visit(ast.parse(path.read_text(encoding="utf-8")))
+        visitor.visit(parsed(path)[0])
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         edges: set[str] = set()
         for written, level, names in visitor.found:
@@ -148,8 +156,8 @@ def unexplained_local_imports() -> list[str]:
     heads): a start-up saving must say so, anything else belongs at the top of its module."""
     found = []
     for path in sorted(ROOT.rglob("*.py")):
-        lines = path.read_text(encoding="utf-8").splitlines()
-        for node in ast.walk(ast.parse("\n".join(lines))):
+        tree, lines = parsed(path)
+        for node in ast.walk(tree):
             if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             for sub in ast.walk(node):

@@ -14,13 +14,24 @@ from typing import TextIO
 from trayai.cli.ask_tools import TerminalTools, can_ask, stdin_line, tool_event_text
 from trayai.cli.context import EXIT_FAIL, EXIT_OK, EXIT_USAGE, Context
 from trayai.cli.parents import Parents, Subparsers
+from trayai.cli.progress_line import PromptProgressLine
 from trayai.cli.serve import autostarted_server
-from trayai.core.chat.answer import Answer, AnswerTarget, Done, Failed, FellBack, Text, Thinking, Trimmed
+from trayai.core.chat.answer import (
+    Answer,
+    AnswerTarget,
+    Done,
+    Failed,
+    FellBack,
+    Reading,
+    Text,
+    Thinking,
+    Trimmed,
+)
 from trayai.core.chat.fallback import fallback_chain, fallback_note
 from trayai.core.chat.modelcheck import answered_by_note
 from trayai.core.chat.tool_loop import ToolCallDone, ToolCallRequested, ToolLimitReached, ToolUse
 from trayai.core.net.client import GenerationOptions, ModelClient
-from trayai.core.net.wire import ChatMessage, ResultDict
+from trayai.core.net.wire import AnswerRecord, ChatMessage
 from trayai.core.settings.prompt_presets import find_preset, request_options
 from trayai.core.settings.resolve import ResolvedEndpoint
 from trayai.core.textsafe import TerminalSanitizer, valid_text
@@ -169,8 +180,13 @@ async def _print_answer(ctx: Context, answer: Answer, skipped: list[str]) -> int
     thoughts = _ThinkingWriter(ctx.err, shown=not ctx.args.no_thinking)
     wrote_newline, told_skipped = True, False
     first_failure: FellBack | None = None
+    reading = PromptProgressLine(ctx.err)  # a terminal only: "Reading the prompt… 45 %"
     async with contextlib.aclosing(answer.events()) as events:
         async for event in events:
+            if isinstance(event, Reading):
+                reading.show(event.progress)
+                continue
+            reading.clear()
             if isinstance(event, Thinking):
                 thoughts.write(event.text)
             elif isinstance(event, Text):
@@ -272,7 +288,7 @@ def _answer_filter(ctx: Context) -> Callable[[str], str]:
     return TerminalSanitizer().feed
 
 
-def _stats_line(stats: ResultDict) -> str:
+def _stats_line(stats: AnswerRecord) -> str:
     parts = [
         str(stats["model"]),
         f"{stats['completion_tokens']} tokens" + (" (counted)" if stats["usage_estimated"] else ""),

@@ -1,5 +1,6 @@
 """``trayai library``: the curated catalog with, for each model, the file that suits this machine and
-whether it fits here (what does not fit is hidden unless ``--all``)."""
+whether it fits here (what does not fit is hidden unless ``--all``); ``search``; ``show``/``set`` of a
+model's own settings (cli/library_settings.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 import json
 from typing import TypedDict
 
+from trayai.cli import library_settings
 from trayai.cli.context import EXIT_OK, Context
 from trayai.cli.parents import Parents, Subparsers
 from trayai.core.embedded import EmbeddedServer
@@ -36,7 +38,7 @@ def register(sub: Subparsers, parents: Parents) -> None:
     )
     library.set_defaults(handler=cmd_library)
     # Subcommands are optional: plain ``trayai library`` is the catalog.
-    actions = library.add_subparsers(dest="library_command", metavar="{search}")
+    actions = library.add_subparsers(dest="library_command", metavar="{search,show,set}")
     search = actions.add_parser(
         "search",
         parents=[parents.json],
@@ -45,6 +47,7 @@ def register(sub: Subparsers, parents: Parents) -> None:
     search.add_argument("text", help="words of the repository's name, e.g. 'qwen3 4b'")
     search.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
     search.set_defaults(handler=cmd_library_search)
+    library_settings.register(actions, parents)
 
 
 def context_tokens(text: str) -> int:

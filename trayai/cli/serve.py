@@ -17,6 +17,7 @@ from trayai.cli.context import EXIT_FAIL, EXIT_OK, Context
 from trayai.cli.parents import Parents, Subparsers
 from trayai.core.embedded import EmbeddedServer, is_builtin_url
 from trayai.core.errors import TrayaiError
+from trayai.core.library.load_plans import LiveModelSettings
 from trayai.core.library.ondemand import OnDemandOptions, build_front
 from trayai.core.library.pool import DEFAULT_KEEP_ALIVE
 from trayai.core.loopback import list_models_sync
@@ -38,8 +39,18 @@ def _add_serve(sub: Subparsers, parents: Parents) -> None:
     serve.add_argument(
         "--alias", help="model name to announce (default: ai/smollm2 for SmolLM2, else the file's name)"
     )
-    serve.add_argument("--ctx-size", type=int, help="context window in tokens, shared by parallel answers")
-    serve.add_argument("--threads", type=int, help="CPU threads (0 = automatic: physical cores but one)")
+    serve.add_argument(
+        "--ctx-size",
+        type=int,
+        help="context window in tokens, shared by parallel answers (with --on-demand: for each model "
+        "without its own, instead of auto)",
+    )
+    serve.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads (0 = automatic: physical cores but one; with --on-demand: for each model "
+        "without its own)",
+    )
     serve.add_argument("--parallel", type=int, help="answers generated at once (default 4)")
     serve.add_argument("--models-dir", metavar="DIR", help="folder of .gguf models to choose from")
     serve.add_argument("--list", action="store_true", help="list the models it can serve and exit")
@@ -132,8 +143,14 @@ def _serve_on_demand(ctx: Context) -> int:
             settings,
             ctx.paths.log_dir,
             models_dir=ctx.paths.models_dir,
-            options=OnDemandOptions(keep_alive=args.keep_alive, memory_budget=budget),
+            options=OnDemandOptions(
+                keep_alive=args.keep_alive,
+                memory_budget=budget,
+                context_size=args.ctx_size,
+                threads=args.threads,
+            ),
             on_event=lambda event: ctx.say(f"  {event.text}"),
+            model_settings=LiveModelSettings(ctx.store, initial=ctx.loaded.settings).entry,
         )
     except TrayaiError as exc:
         return ctx.fail(exc)

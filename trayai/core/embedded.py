@@ -269,7 +269,8 @@ class EmbeddedServer:
     def command(self, model_file: Path) -> list[str]:
         """The argv of the child; the host is always loopback (the child hard-codes it). With
         ``on_demand`` the child is trayai's own front (core/library/ondemand.py), which starts an
-        engine per model asked for; otherwise the engine itself, serving ``model_file``."""
+        engine per model asked for, each with its own context and threads (auto unless set per model);
+        otherwise the engine itself, serving ``model_file``."""
         if self.settings.on_demand:
             return self._front_command()
         return [
@@ -300,12 +301,8 @@ class EmbeddedServer:
             "--on-demand",
             "--port",
             str(self.settings.port),
-            "--ctx-size",
-            str(self.settings.context_size),
             "--parallel",
             str(self.settings.parallel),
-            "--threads",
-            str(self.threads),
             "--keep-alive",
             str(self.settings.keep_alive),
             *folder,

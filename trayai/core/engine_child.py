@@ -8,6 +8,7 @@ import argparse
 import signal
 import sys
 import threading
+from pathlib import Path
 
 HOST = "127.0.0.1"
 
@@ -20,6 +21,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ctx-size", type=int, required=True, help="KV cache tokens, shared by the slots")
     parser.add_argument("--parallel", type=int, required=True, help="answers generated at once")
     parser.add_argument("--threads", type=int, required=True, help="CPU threads for generation")
+    parser.add_argument("--gpu-layers", type=int, help="layers on the GPU (default: the engine's choice)")
+    template = parser.add_mutually_exclusive_group()
+    template.add_argument("--chat-template", help="one of llama.cpp's built-in chat templates, by name")
+    template.add_argument("--chat-template-file", help="a Jinja chat template file")
     return parser
 
 
@@ -39,6 +44,13 @@ def serve(args: argparse.Namespace) -> int:
     params.kv_unified = True
     params.cpuparams.n_threads = args.threads
     params.cpuparams_batch.n_threads = args.threads
+    if args.gpu_layers is not None:
+        params.n_gpu_layers = args.gpu_layers
+    if args.chat_template:  # a built-in name works through llama.cpp's own formatter, not Jinja
+        params.chat_template = args.chat_template
+        params.use_jinja = False
+    elif args.chat_template_file:
+        params.chat_template = Path(args.chat_template_file).read_text(encoding="utf-8")
     params.endpoint_metrics = True
     params.endpoint_slots = True
     params.ui = False

@@ -8,9 +8,24 @@ from __future__ import annotations
 # No openai/httpx2 (the tray starts without them) and no other trayai module but the catalogue
 # (which imports only strenum) at import time: urls.py and the others import AppError from here.
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from trayai.core.error_catalog import ERROR_CATALOG, ErrorCode
+
+
+class _ErrorWords(TypedDict):
+    code: str
+    message: str
+    hint: str
+
+
+class ErrorRecord(_ErrorWords, total=False):
+    """An error as JSON: its code and words always; ``to_dict()`` (``--json``, ``batch``) adds the
+    server's detail, the HTTP status and close model names, a chat answer's meta keeps the words."""
+
+    detail: str | None
+    status: int | None
+    suggestions: list[str]
 
 
 class AppError(Exception):
@@ -111,7 +126,7 @@ class TrayaiError(AppError):
         """Message and hint, for terminals and tooltips."""
         return f"{self.message}\n{self.hint}"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ErrorRecord:
         return {
             "code": self.code.value,
             "message": self.message,

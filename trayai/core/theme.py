@@ -39,6 +39,7 @@ class Theme:
     highlighted_text: str
     link: str
     muted: str  # secondary text: footers, hints, summaries, placeholders
+    icon: str  # the bundled monochrome icons (message actions…), drawn in this colour: 3:1 at least
     error: str
     success: str
     card: str  # a message's card
@@ -46,6 +47,8 @@ class Theme:
     user_card: str  # the user's turns: a tinted card, told apart from the answers at a glance
     thinking_background: str  # expanded thinking: its own tinted, bordered box inside the card
     thinking_border: str
+    tool_card: str  # a tool call's card: set apart from the answer around it
+    tool_border: str
     code_background: str
     code_border: str
     inline_code_background: str
@@ -64,7 +67,7 @@ class Theme:
             ("highlighted_text", "highlight", TEXT_MINIMUM),
             ("text", "code_background", TEXT_MINIMUM),
             ("text", "inline_code_background", TEXT_MINIMUM),
-            ("card_border", "window", LARGE_MINIMUM),  # a card's edge is a graphical object
+            ("card_border", "window", LARGE_MINIMUM),  # a card's edge, the error bar's: graphical objects
             ("text", "user_card", TEXT_MINIMUM),
             ("muted", "user_card", TEXT_MINIMUM),
             ("link", "user_card", TEXT_MINIMUM),
@@ -73,7 +76,12 @@ class Theme:
             ("link", "thinking_background", TEXT_MINIMUM),
             ("thinking_border", "card", LARGE_MINIMUM),
             ("thinking_border", "thinking_background", LARGE_MINIMUM),
+            ("tool_border", "window", LARGE_MINIMUM),  # a tool card's edge
+            ("tool_border", "tool_card", LARGE_MINIMUM),
         ]
+        pairs += [(fg, "tool_card", TEXT_MINIMUM) for fg in ("text", "muted", "link", "error", "success")]
+        # An icon is a graphical object: 3:1 on everything a message action or a chip sits on.
+        pairs += [("icon", bg, LARGE_MINIMUM) for bg in ("window", "base", "card", "user_card", "button")]
         return pairs
 
     def colour(self, name: str) -> str:
@@ -95,6 +103,7 @@ LIGHT = Theme(
     highlighted_text="#ffffff",
     link="#0b5cbf",
     muted="#595959",
+    icon="#4f545c",
     error="#b00020",
     success="#17692f",
     card="#ffffff",
@@ -102,6 +111,8 @@ LIGHT = Theme(
     user_card="#eef3fb",
     thinking_background="#f4f6fa",
     thinking_border="#7d8696",
+    tool_card="#f7f4ec",
+    tool_border="#8a7440",
     code_background="#fafafa",
     code_border="#d4d4d4",
     inline_code_background="#ececec",
@@ -121,6 +132,7 @@ DARK = Theme(
     highlighted_text="#ffffff",
     link="#7cb8ff",
     muted="#a8a8a8",
+    icon="#c2c6cc",
     error="#ff8a8a",
     success="#6fd08c",
     card="#26282b",
@@ -128,6 +140,8 @@ DARK = Theme(
     user_card="#2b3340",
     thinking_background="#1e2024",
     thinking_border="#70788a",
+    tool_card="#2c2a25",
+    tool_border="#a08a58",
     code_background="#272822",
     code_border="#4a4a4a",
     inline_code_background="#34363a",

@@ -84,8 +84,7 @@ class TrayApp(QObject):
         self.builtin = BuiltinSide(session, self.server, self.monitor, self)
         self.models = ModelSide(session, self.monitor, self.server, self.builtin.serve_model, self)
         self.monitor.use_managers(self.models.manager_for)
-        # The chat side is built on first use: the tray alone stays light.
-        self.chats = ChatSurfaces(
+        self.chats = ChatSurfaces(  # built on first use: the tray alone stays light
             paths.data_dir,
             session,
             self.monitor,
@@ -93,6 +92,7 @@ class TrayApp(QObject):
             fallbacks=self.models.fallback_clients,
             models=self.models,
             builtin=self.builtin,
+            tools=session.tools,
         )
         self.hotkeys = HotkeyService(lambda: self.chats.prompt_window, self._summon_prompt, self)
         self.status = TrayStatus(
@@ -112,12 +112,13 @@ class TrayApp(QObject):
             left_click=settings.left_click,
             parent=self,
             tray_icon=tray_icon,
+            tools=session.tools,
         )
         self.status.tray = self.tray
-        self.settings_opener = SettingsOpener(secrets, store, self.tray.message, self)
+        self.settings_opener = SettingsOpener(secrets, store, self.tray.message, self, tools=session.tools)
         # Get models…: the window and its downloads are made on first use (the tray reads their lines).
         models_dir = lambda: self.server.server.models_dir  # noqa: E731 - read when the window asks
-        self.library = LibraryOpener(secrets, models_dir, self.builtin.serve_model, self)
+        self.library = LibraryOpener(secrets, models_dir, self.builtin.serve_model, self, store=store)
         self.status.downloads = self.library.download_lines
         self.commands = AppCommands(
             session,
@@ -168,6 +169,7 @@ class TrayApp(QObject):
         tray.quit_requested.connect(self.request_quit)
         tray.chat_requested.connect(self.commands.open_chat)
         tray.settings_requested.connect(self.commands.open_settings)
+        tray.tools_settings_requested.connect(self.commands.open_settings)
         self.chats.settings_requested.connect(self.commands.open_settings)
         tray.prompt_requested.connect(self.commands.open_prompt)
         tray.library_requested.connect(self.commands.open_library)
@@ -219,9 +221,8 @@ class TrayApp(QObject):
             self.tray.message("trayai configuration", warning)
         if self.tray.tray is None:
             log.warning("no system tray available: showing the status window instead")
-        QTimer.singleShot(0, self.monitor.start)  # first poll after the icon is on screen
-        QTimer.singleShot(0, self.models.start)
-        QTimer.singleShot(0, self.register_hotkey)
+        for start in (self.monitor.start, self.models.start, self.register_hotkey, self.session.tools.start):
+            QTimer.singleShot(0, start)  # after the icon is on screen (tool servers: in the background)
         if initial_command != "show":
             self.commands.handle(initial_command)
         await self._quit.wait()
@@ -245,6 +246,7 @@ class TrayApp(QObject):
         await self.library.close()  # downloads leave their parts to resume next time
         await self.monitor.stop()
         await self.server.stop()
+        await self.session.tools.close()  # no stdio tool server outlives the app
         self.tray.dispose()
         log.info("shutdown complete in %.2f s", time.monotonic() - started)
 

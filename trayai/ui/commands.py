@@ -85,9 +85,11 @@ class AppCommands(QObject):
     def open_prompt(self) -> None:
         self._chats.open_prompt()
 
-    def open_settings(self) -> None:
+    def open_settings(self, section: str | None = None) -> None:
         session = self._session
         self._settings.open(session.loaded, self._hotkeys.note(), session.resolved)
+        if section is not None and self._settings.dialog is not None:
+            self._settings.dialog.show_section(section)
 
     def open_library(self) -> None:
         """Tray ▸ Get models…: the one model library window, made on first use, raised after."""

@@ -20,6 +20,7 @@ from trayai.core.settings.config import Settings
 from trayai.core.settings.resolve import ResolvedEndpoint, resolve_endpoint
 from trayai.core.settings.store import ConfigStore, LoadedConfig, Override
 from trayai.core.tasks import TaskOwner
+from trayai.ui.tools_keeper import ToolsKeeper
 
 if TYPE_CHECKING:
     from trayai.core.redact import Redactor
@@ -31,7 +32,8 @@ log = logging.getLogger(__name__)
 class Session(QObject):
     """Signals: ``settings_changed(new, old)`` after settings were saved elsewhere and applied here;
     ``endpoint_changed(ActiveEndpoint)`` whenever the active endpoint is replaced (a new client, or the
-    same client with another model); ``notice(title, text)`` for the user (the tray shows it)."""
+    same client with another model); ``notice(title, text)`` for the user (the tray shows it).
+    ``tools`` owns the MCP tool servers (``ToolsKeeper``)."""
 
     settings_changed = Signal(object, object)
     endpoint_changed = Signal(object)
@@ -53,6 +55,8 @@ class Session(QObject):
         self.redactor = redactor  # knows every key resolved: logs, history and errors use it
         self.run_target = run_target or RunTarget()  # this run only, never saved
         self.tasks = TaskOwner()
+        self.tools = ToolsKeeper.at(store.paths, redactor, self)  # mcp.json's servers; started by the app
+        self.tools.notice.connect(self.notice)
         resolved = self._resolve()
         self.active = ActiveEndpoint(resolved, ModelClient(resolved.endpoint))
 

@@ -10,7 +10,16 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 from trayai.core.settings.config import Settings
-from trayai.core.theme import DARK, LIGHT, Appearance, Theme, for_appearance, readable_muted, with_desktop
+from trayai.core.theme import (
+    DARK,
+    LARGE_MINIMUM,
+    LIGHT,
+    Appearance,
+    Theme,
+    for_appearance,
+    readable_muted,
+    with_desktop,
+)
 
 _ROLES = {
     QPalette.ColorRole.Window: "window",
@@ -85,6 +94,7 @@ def current_theme() -> Theme:
         base=base,
         text=palette.color(QPalette.ColorRole.Text).name(),
         muted=readable_muted(text, window),
+        icon=readable_muted(text, window, LARGE_MINIMUM),  # bundled icons on the desktop's palette
     )
 
 

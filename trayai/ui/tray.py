@@ -28,6 +28,8 @@ from trayai.core.textsafe import not_markup
 from trayai.core.traymodel import MenuModel, status_header, tooltip_text
 from trayai.ui.icons import app_icon, state_icon
 from trayai.ui.theme import current_theme, muted_style
+from trayai.ui.tools_keeper import ToolsKeeper
+from trayai.ui.tools_menu import ToolsMenu
 
 NO_TRAY_MESSAGE = (
     "No system tray was found on this desktop, so trayai shows its status in this window. "
@@ -131,6 +133,7 @@ class TrayController(QObject):
     menu_opened = Signal()
     check_requested = Signal()  # the status line was chosen: poll the active server now
     tray_appeared = Signal()  # a tray host showed up after start-up; the icon moved into it
+    tools_settings_requested = Signal(str)  # Tools ▸ Tools settings…: the section to open
 
     def __init__(
         self,
@@ -141,9 +144,13 @@ class TrayController(QObject):
         left_click: LeftClick = "chat",
         parent: QObject | None = None,
         tray_icon: QSystemTrayIcon | None = None,
+        tools: ToolsKeeper | None = None,
     ) -> None:
         super().__init__(parent)
         self._gather = gather
+        self.tools = ToolsMenu(tools, self) if tools is not None else None  # Tools ▸ (ui/tools_menu.py)
+        if self.tools is not None:
+            self.tools.settings_requested.connect(self.tools_settings_requested)
         self._adopt = tray_icon  # the icon the bootstrap already showed: kept, not shown anew
         self.notifications = notifications
         self.left_click = left_click
@@ -221,7 +228,7 @@ class TrayController(QObject):
         self._disposed = True
         self._tray_watch.stop()
         self.hide()
-        for widget in (self.window, self.menu):
+        for widget in (self.window, self.menu, self.tools.menu if self.tools is not None else None):
             if widget is not None:
                 widget.deleteLater()
         self.window = None
@@ -342,6 +349,8 @@ class TrayController(QObject):
         library.setToolTip("Download a model for the built-in server, sized for this machine")
         library.triggered.connect(self.library_requested)
         self._servers_menu(menu, model)
+        if self.tools is not None:
+            menu.addMenu(self.tools.menu)
 
         server = menu.addMenu("&Built-in server")
         server.setObjectName("server")

@@ -68,7 +68,7 @@ def test_a_version_1_file_is_migrated_without_indexing_streaming_rows(tmp_path: 
         assert store.recover_interrupted() == 1  # streaming → interrupted: indexed now
         assert len(store.search("tides")) == 2
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     assert index_is_consistent(path)
 
 

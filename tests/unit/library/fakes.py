@@ -11,6 +11,7 @@ from tests.support.scripted_server import ScriptedServer
 from trayai.core.embedded import LocalModel
 from trayai.core.errors import TrayaiError
 from trayai.core.library.engines import EngineChild
+from trayai.core.library.model_settings import LoadPlan
 
 MB = 1_000_000
 
@@ -68,8 +69,10 @@ class FakeLauncher:
     serve_http: bool = False
     children: list[FakeChild] = field(default_factory=list)
     gates: list[asyncio.Event] = field(default_factory=list)
+    plans: list[LoadPlan | None] = field(default_factory=list)  # each launch's plan, in order
 
-    def launch(self, model: LocalModel, port: int) -> EngineChild:
+    def launch(self, model: LocalModel, port: int, plan: LoadPlan | None = None) -> EngineChild:
+        self.plans.append(plan)
         if model.name in self.refusals:
             raise self.refusals[model.name]
         gate = asyncio.Event()

@@ -6,12 +6,12 @@ from __future__ import annotations
 import http.server
 import ssl
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.loopback_server import LoopbackHTTPServer, LoopbackServer
 from trayai.core.error_catalog import ErrorCode
 from trayai.core.errors import TrayaiError
 from trayai.core.net.client import Endpoint, ModelClient
@@ -43,15 +43,23 @@ def self_signed_server(tmp_path: Path) -> Iterator[str]:
         check=True,
         capture_output=True,
     )
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"https://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with _SelfSigned(context) as server:
+        yield f"https://127.0.0.1:{server.port}/v1"
+
+
+class _SelfSigned(LoopbackServer):
+    """An HTTPS server whose certificate nobody trusts: each handshake fails on the client's side."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        super().__init__("self-signed HTTPS server")
+        self._context = context
+
+    def make_server(self, address: tuple[str, int]) -> LoopbackHTTPServer:
+        server = LoopbackHTTPServer(address, http.server.BaseHTTPRequestHandler, self)
+        server.socket = self._context.wrap_socket(server.socket, server_side=True)
+        return server
 
 
 async def test_every_client_still_refuses_an_unverified_certificate(self_signed_server: str) -> None:

@@ -235,4 +235,4 @@ def test_lists_are_not_dotted_keys() -> None:
         "temperature",
         "max_tokens",
     }
-    assert {key for key, _, _ in describe_fields(Action)} == {"name", "template", "key"}
+    assert {key for key, _, _ in describe_fields(Action)} == {"name", "template", "key", "replaces"}

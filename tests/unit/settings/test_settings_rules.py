@@ -1,4 +1,5 @@
-"""The settings dialog's rules without Qt: what is refused, with which sentence, about which profile."""
+"""The settings dialog's rules without Qt: what is refused, with which sentence, about which profile.
+The dialog running them page by page on OK: tests/ui/test_settings_checks.py."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ import pytest
 from trayai.core.settings.config import Profile, Settings
 from trayai.core.settings.rules import (
     EditedProfile,
-    Problem,
-    check,
     duplicate_name,
     follow_active,
+    follow_renames,
     hotkey_problem,
     profile_problem,
     unique_name,
@@ -26,10 +26,6 @@ def edited(
     settings.active_profile = active or profiles[0].name
     entries = [EditedProfile(10 + i, p) for i, p in enumerate(profiles)]
     return settings, entries, {e.uid: e.profile.name for e in entries}
-
-
-def never_locked(_profile: Profile) -> bool:
-    return False
 
 
 def test_a_good_profile_passes_and_its_url_is_normalised() -> None:
@@ -85,40 +81,6 @@ def test_duplicate_names_point_at_the_first_twin() -> None:
     assert duplicate_name([a, b]) is None
 
 
-def test_check_names_the_profile_by_its_id() -> None:
-    settings, entries, names = edited(Profile(name="A", model="m"), Profile(name="B", model=""))
-    assert check(settings, entries, names, url_locked=never_locked) == Problem(
-        "“B” needs a model name (pick one from the list or type it).", "profile", 11
-    )
-
-
-def test_check_reports_twins_after_the_profiles_and_the_hotkey() -> None:
-    settings, entries, names = edited(Profile(name="A", model="m"), Profile(name="A", model="m"))
-    settings.hotkey = "Ctrl+A+B"
-    problem = check(settings, entries, names, url_locked=never_locked)
-    assert problem is not None and problem.where == "hotkey" and problem.uid is None
-    settings.hotkey = ""
-    assert check(settings, entries, names, url_locked=never_locked) == Problem(
-        "Two endpoints are named “A”: names must differ.", "profile", 10
-    )
-
-
-def test_check_falls_back_to_the_config_rules() -> None:
-    settings, entries, names = edited(Profile(name="A", base_url="ftp://nope", model="m"))
-    problem = check(settings, entries, names, url_locked=lambda _p: True)
-    assert problem is not None and problem.where == "settings" and "'A'" in problem.message
-
-
-def test_check_passes_good_settings_and_normalises_them() -> None:
-    settings, entries, names = edited(
-        Profile(name="A", base_url="localhost:8080", model="m"), Profile(name="B", model="m")
-    )
-    settings.hotkey = "alt+f2"
-    assert check(settings, entries, names, url_locked=never_locked) is None
-    assert settings.profiles[0].base_url == "http://localhost:8080/v1"
-    assert settings.hotkey == "Alt+F2"
-
-
 def test_the_active_profile_follows_a_rename() -> None:
     settings, entries, names = edited(Profile(name="A"), Profile(name="B"), active="B")
     entries[1].profile.name = "Renamed"
@@ -156,13 +118,6 @@ def test_a_renamed_profile_stays_the_fallback_of_the_others() -> None:
         Profile(name="Cloud", base_url="https://api.example.com/v1"),
     )
     entries[1].profile.name = "Ollama box"
-    assert check(settings, entries, names, url_locked=never_locked) is None
+    follow_renames(entries, names)
     assert settings.profiles[0].fallback_names() == ["Ollama box", "Cloud"]
-
-
-def test_a_fallback_to_no_profile_is_refused_with_its_name() -> None:
-    settings, entries, names = edited(
-        Profile(name="Laptop", base_url="http://127.0.0.1:8080/v1", fallback="Nowhere"),
-    )
-    problem = check(settings, entries, names, url_locked=never_locked)
-    assert problem is not None and "no profile named 'Nowhere' to fall back to" in problem.message
+    assert settings.profiles[2].fallback_names() == []  # a profile without fallbacks is left alone

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from trayai.core.settings.config import DEFAULT_ACTIONS, Action, Preset, Settings
-from trayai.core.settings.rules import check, free_key, list_problem
+from trayai.core.settings.config import DEFAULT_ACTIONS, Action, Preset
+from trayai.core.settings.rules import free_key, list_problem
 
 
 def test_list_problem_names_the_row_and_ends_the_sentence() -> None:
@@ -23,16 +23,3 @@ def test_free_key_is_the_lowest_unused() -> None:
     assert free_key(list(DEFAULT_ACTIONS)) == 5
     assert free_key([Action(str(k), "{input}", k) for k in range(1, 10)]) is None
     assert free_key([Action("x", "{input}", 1), Action("y", "{input}", 3)]) == 2
-
-
-def test_check_reports_presets_and_actions_by_row() -> None:
-    settings = Settings()
-    settings.presets.append(Preset("", "nameless"))
-    problem = check(settings, [], {}, url_locked=lambda _p: False)
-    assert problem is not None and (problem.where, problem.row) == ("preset", 3)
-    assert problem.message == "A preset needs a name."
-    settings = Settings()
-    settings.actions[0].key = 4
-    problem = check(settings, [], {}, url_locked=lambda _p: False)
-    assert problem is not None and (problem.where, problem.row) == ("action", 3)
-    assert problem.message == "Actions 'Explain' and 'Fix grammar' both use key 4."

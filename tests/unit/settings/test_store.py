@@ -86,7 +86,7 @@ def test_save_writes_only_non_defaults(paths: AppPaths) -> None:
     store = ConfigStore(paths)
     data = json.loads(store.save(settings).read_text(encoding="utf-8"))
     assert data == {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "poll_interval": 10.0,
         "builtin_server": {"port": 9090},
         "left_click": "menu",
@@ -295,7 +295,7 @@ def test_the_moved_file_can_be_recovered_and_defaults_are_saveable(paths: AppPat
     store = ConfigStore(paths)
     loaded = store.load()
     store.save(loaded.settings)
-    assert json.loads(paths.config_file.read_text(encoding="utf-8")) == {"schema_version": 1}
+    assert json.loads(paths.config_file.read_text(encoding="utf-8")) == {"schema_version": SCHEMA_VERSION}
     assert siblings(paths, "config.json.corrupt-*")[0].read_text(encoding="utf-8") == "{oops"
 
 
@@ -512,7 +512,7 @@ def test_migration_from_schema_0_makes_a_profile_and_drops_the_plaintext_key(pat
     text = paths.config_file.read_text(encoding="utf-8")
     assert "sk-plaintext-123" not in text
     assert "api_key" not in text
-    assert json.loads(text)["schema_version"] == 1
+    assert json.loads(text)["schema_version"] == SCHEMA_VERSION
     assert json.loads(text)["profiles"] == [
         {"name": DEFAULT_PROFILE_NAME, "base_url": "http://localhost:1234/v1", "model": "qwen"}
     ]
@@ -643,4 +643,4 @@ def test_saving_after_loading_with_overrides_never_writes_them(
     text = paths.config_file.read_text(encoding="utf-8")
     for value in ("override-host", "4321", "sk-env-never-saved", "override-model-from-dotenv", "LOCAL_"):
         assert value not in text
-    assert json.loads(text) == {"schema_version": 1, "poll_interval": 8.0}
+    assert json.loads(text) == {"schema_version": SCHEMA_VERSION, "poll_interval": 8.0}

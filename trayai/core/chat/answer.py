@@ -23,6 +23,7 @@ from trayai.core.error_catalog import ErrorCode
 from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.classify import classify_exception
 from trayai.core.net.client import GenerationOptions, ModelClient, StreamResult
+from trayai.core.net.prompt_progress import PromptProgress
 from trayai.core.net.wire import ChatMessage
 from trayai.core.tools.calls import ToolCall
 
@@ -68,6 +69,13 @@ class Thinking:
     """A reasoning model's thinking as it arrives (shown apart, never sent back)."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The server reports how far it has read the prompt (before the first token; llama.cpp)."""
+
+    progress: PromptProgress
 
 
 @dataclass(frozen=True)
@@ -122,7 +130,7 @@ class Failed:
     partial: str
 
 
-AnswerEvent = Started | Thinking | Text | FellBack | Trimmed | Done | Failed | ToolEvent
+AnswerEvent = Started | Reading | Thinking | Text | FellBack | Trimmed | Done | Failed | ToolEvent
 
 
 @dataclass
@@ -169,8 +177,9 @@ class Answer:
         return "".join(self.thinking_parts)
 
     async def events(self) -> AsyncGenerator[AnswerEvent, None]:
-        """Started, then Thinking/Text as they arrive (Trimmed, FellBack where they happen), then one
-        Done or Failed. Cancelling the consumer closes the stream (the server stops generating)."""
+        """Started, then Reading (how far the server read the prompt, where it says), Thinking/Text
+        as they arrive (Trimmed, FellBack where they happen), then one Done or Failed. Cancelling the
+        consumer closes the stream (the server stops generating)."""
         if not self.targets:
             raise ValueError("an answer needs at least one target")
         system, turns = _split_system(self.system, self.turns)
@@ -275,8 +284,10 @@ class Answer:
         stream = client.stream_chat(messages, model=model, options=options)
         try:
             async with stream:
-                async for part in stream.parts():
-                    if part.kind is PartKind.THINKING:
+                async for part in stream.pieces():
+                    if isinstance(part, PromptProgress):
+                        yield Reading(part)
+                    elif part.kind is PartKind.THINKING:
                         self.thinking_parts.append(part.text)
                         yield Thinking(part.text)
                     else:
@@ -329,6 +340,7 @@ __all__ = [
     "Done",
     "Failed",
     "FellBack",
+    "Reading",
     "Started",
     "Text",
     "Thinking",

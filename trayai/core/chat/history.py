@@ -1,6 +1,7 @@
 """Conversation history — the domain, one object for its callers: :class:`HistoryStore` puts together
 its concerns, each a class of its own (conversations, messages and checkpoints, answer versions,
-full-text search) over one SQLite file (core/chat/history_db.py: open, migrate, recover, move aside).
+question branches, full-text search) over one SQLite file (core/chat/history_db.py: open, migrate,
+recover, move aside).
 Exporting is core/chat/history_export.py.
 
 See docs/architecture.md, "The chat window" (what is saved when, damage, storage faults, undo).
@@ -12,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from trayai.core.chat.history_branches import QuestionBranches
 from trayai.core.chat.history_conversations import Conversations
 from trayai.core.chat.history_db import HISTORY_FILE_NAME, HistoryDatabase
 from trayai.core.chat.history_records import MessageStatus
@@ -20,7 +22,7 @@ from trayai.core.chat.history_versions import AnswerVersions
 from trayai.core.redact import Redactor
 
 
-class HistoryStore(Conversations, AnswerVersions, HistorySearch):
+class HistoryStore(Conversations, AnswerVersions, QuestionBranches, HistorySearch):
     """All conversations of one user; open once, use from one thread (the Qt main thread or the CLI),
     ``close()`` at the end. Invalid code points and known API keys never reach the file."""
 

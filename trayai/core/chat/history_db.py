@@ -17,7 +17,7 @@ from typing import Any
 from trayai.core.errors import AppError
 from trayai.core.files import move_aside
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 HISTORY_FILE_NAME = "history.sqlite3"
 
 _SCHEMA = """
@@ -72,6 +72,19 @@ CREATE TABLE IF NOT EXISTS attachments (
     size INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS attachments_message ON attachments(message_id);
+-- Version 5: an edited question starts a branch instead of replacing what followed. A slot
+-- (conversation, seq of the question) has one row per branch; the chosen one's continuation is in
+-- messages (its tail is NULL), each other one's is kept whole in ``tail`` (JSON, history_branches.py)
+-- — so what is shown, searched, exported and sent is the chosen branch and never reads this table.
+CREATE TABLE IF NOT EXISTS branches (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    tail TEXT,
+    created REAL NOT NULL,
+    UNIQUE (conversation_id, seq, position)
+);
 -- Version 2: what is indexed is the first million characters of a message, once it stops
 -- streaming. Indexing runs on the UI thread: re-indexing whole answers at every half-second
 -- checkpoint stalled it (~10-15 ms per MB, >100 ms at 5 MB). The view keeps FTS5's external content
@@ -145,6 +158,13 @@ class HistoryDatabase:
         self.read_only = read_only
         self.recovered_from: Path | None = None
         self.conn = self._open_read_only() if read_only else self._open_checked()
+        # A reader of an older file it may not migrate (read-only) has no branches table.
+        self.has_branches = (
+            self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'branches'"
+            ).fetchone()
+            is not None
+        )
 
     # ------------------------------------------------------------------ opening
 
@@ -266,6 +286,8 @@ class HistoryDatabase:
             conn.executescript(f"BEGIN;\n{''.join(added)}{_SCHEMA}\nPRAGMA user_version = 3;\nCOMMIT;")
         if version < 4:
             conn.executescript(f"BEGIN;\n{_SCHEMA}\nPRAGMA user_version = 4;\nCOMMIT;")
+        if version < 5:  # one new table: every message stays as it is
+            conn.executescript(f"BEGIN;\n{_SCHEMA}\nPRAGMA user_version = 5;\nCOMMIT;")
 
     def _move_aside(self, reason: str) -> Path:
         """The damaged file (with its WAL) moved aside, and a note beside it saying what was wrong."""

@@ -48,6 +48,8 @@ class ExportedMessage(TypedDict, total=False):
     attachments: list[ExportedAttachment]
     chosen_alternative: int
     alternatives: list[ExportedAlternative]
+    branch: int  # an edited question: the branch exported (the one shown), of ``branches``
+    branches: int
     tool_calls: list[ToolCallEntry]  # an assistant message that called tools
     tool_call_id: str  # a tool message: the call it answers
 
@@ -113,6 +115,8 @@ def _export_message(store: HistoryStore, m: StoredMessage) -> ExportedMessage:
         data["attachments"] = [
             ExportedAttachment(name=a.name, kind=str(a.kind), size=a.size) for a in m.attachments
         ]
+    if m.branches > 1:
+        data["branch"], data["branches"] = m.branch, m.branches
     if m.versions > 1:
         data["chosen_alternative"] = m.version
         data["alternatives"] = [
@@ -166,6 +170,11 @@ def export_markdown(store: HistoryStore, conversation_id: int) -> str:
             ]
         if m.attachments:
             lines += ["", "_Attached: " + ", ".join(a.label for a in m.attachments) + "_"]
+        if m.branches > 1:
+            lines += [
+                "",
+                f"_(branch {m.branch} of {m.branches}: the one shown in the chat, the only one exported)_",
+            ]
         if m.versions > 1:
             lines += ["", f"_(answer {m.version} of {m.versions}; the JSON export has them all)_"]
         if m.status not in (MessageStatus.DONE,):

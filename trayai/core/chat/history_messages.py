@@ -24,15 +24,26 @@ from trayai.core.chat.history_records import (
 from trayai.core.chat.history_wire import stored_turns
 from trayai.core.net.wire import ChatMessage
 
-# A message row plus how many answers its slot has had (constant text: no outside input).
+# A message row plus how many answers its slot has had, and for an edited question how many branches
+# its slot has and which one is shown (constant text: no outside input).
 _MESSAGE_COLUMNS = (
     "m.*, (SELECT COUNT(*) FROM answer_versions v WHERE v.conversation_id = m.conversation_id "
     "AND v.seq = m.seq) AS versions"
+)
+_BRANCH_COLUMNS = (
+    ", (SELECT COUNT(*) FROM branches b WHERE b.conversation_id = m.conversation_id AND b.seq = m.seq) "
+    "AS branches, (SELECT b.position FROM branches b WHERE b.conversation_id = m.conversation_id "
+    "AND b.seq = m.seq AND b.tail IS NULL) AS branch"
 )
 
 
 class Messages(HistoryPart):
     """The messages of every conversation, by id and in order."""
+
+    @property
+    def _columns(self) -> str:
+        """What a message is read with (a read-only reader of a format-4 file has no branches)."""
+        return _MESSAGE_COLUMNS + (_BRANCH_COLUMNS if self._db.has_branches else "")
 
     def add_message(
         self,
@@ -124,7 +135,7 @@ class Messages(HistoryPart):
             raise MessageNotFound(message_id)
 
     def message(self, message_id: int) -> StoredMessage:
-        row = self._run(f"SELECT {_MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?", (message_id,)).fetchone()  # noqa: S608
+        row = self._run(f"SELECT {self._columns} FROM messages m WHERE m.id = ?", (message_id,)).fetchone()  # noqa: S608
         if row is None:
             raise MessageNotFound(message_id)
         return self._with_attachments([_message(row)])[0]
@@ -140,7 +151,7 @@ class Messages(HistoryPart):
         """Messages ``[start:stop]`` of a conversation in order (cheap for any slice: lazy loading)."""
         limit = -1 if stop is None else max(0, stop - start)
         rows = self._run(
-            f"SELECT {_MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = ? "  # noqa: S608
+            f"SELECT {self._columns} FROM messages m WHERE m.conversation_id = ? "  # noqa: S608
             "ORDER BY m.seq LIMIT ? OFFSET ?",
             (conversation_id, limit, max(0, start)),
         ).fetchall()
@@ -203,6 +214,11 @@ class Messages(HistoryPart):
                 "DELETE FROM answer_versions WHERE conversation_id = ? AND seq >= ?",
                 (msg.conversation_id, msg.seq + (1 if keep_versions else 0)),
             )
+            if self._db.has_branches:  # branches of what was cut go with it
+                self._run(
+                    "DELETE FROM branches WHERE conversation_id = ? AND seq >= ?",
+                    (msg.conversation_id, msg.seq),
+                )
             self._run("UPDATE conversations SET updated = ? WHERE id = ?", (self._now(), msg.conversation_id))
         return int(removed)
 
@@ -220,4 +236,6 @@ def _message(row: sqlite3.Row) -> StoredMessage:
         thinking=str(row["thinking"]),
         version=int(row["version"]),
         versions=int(row["versions"]) if "versions" in row.keys() else 0,  # noqa: SIM118 - sqlite3.Row
+        branch=int(row["branch"] or 0) if "branch" in row.keys() else 0,  # noqa: SIM118 - sqlite3.Row
+        branches=int(row["branches"]) if "branches" in row.keys() else 0,  # noqa: SIM118 - sqlite3.Row
     )

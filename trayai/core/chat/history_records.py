@@ -72,6 +72,8 @@ class StoredMessage:
     version: int = 0  # which of the slot's answers this is (1-based), 0 when it has only one
     versions: int = 0  # how many answers the slot has had (0 or 1: no alternatives)
     attachments: tuple[Attachment, ...] = ()
+    branch: int = 0  # an edited question: which of its slot's branches this is (1-based), 0 when none
+    branches: int = 0  # how many branches the question's slot has (0: never edited)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from trayai.core.net.backends.records import ModelRecord, ModelState
+from trayai.core.net.prompt_progress import PromptProgress, progress_words
 from trayai.core.strenum import StrEnum
 
 
@@ -31,16 +32,20 @@ class Wait:
     phase: WaitPhase
     elapsed: float  # seconds since Send
     model: str
-    progress: float | None = None  # 0–1 of the prompt read, when the server reports it
+    progress: float | None = None  # 0–1 of the prompt read, when the server reports only that
+    reading: PromptProgress | None = None  # the server's report with its token counts (llama.cpp)
 
 
 def wait_words(wait: Wait) -> str:
-    """ "Waiting for qwen3… 4 s", "Loading qwen3 into memory… 12 s", "Reading your message… 40 % · 3 s"."""
+    """ "Waiting for qwen3… 4 s", "Loading qwen3 into memory… 12 s",
+    "Reading the prompt… 45 % (1,840 / 4,096 tokens) · 3 s"."""
     seconds = f"{math.floor(wait.elapsed)} s"
     if wait.phase is WaitPhase.STARTING:
         return f"Starting the built-in server… {seconds}"
     if wait.phase is WaitPhase.LOADING:
         return f"Loading {wait.model} into memory… {seconds}"
+    if wait.phase is WaitPhase.READING and wait.reading is not None:
+        return f"{progress_words(wait.reading)} · {seconds}"
     if wait.phase is WaitPhase.READING and wait.progress is not None:
         return f"Reading your message… {round(100 * min(1.0, max(0.0, wait.progress)))} % · {seconds}"
     return f"Waiting for {wait.model}… {seconds}"

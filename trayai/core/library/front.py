@@ -5,6 +5,10 @@ cancels its request upstream, and only loopback ``Host`` names are answered (DNS
 
 It also speaks llama.cpp's router dialect (``/props`` role ``router``, ``/models`` with
 ``status.value``, ``/models/load``, ``/models/unload``), so trayai's own model manager drives it.
+
+A model's default sampling (core/library/model_settings.py) is added here, to requests that do not
+set those fields: every client on the machine gets it, not only trayai's chat, a client's own values
+always win, and a change applies to the next request without reloading the model.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from trayai.core.error_catalog import ErrorCode
 from trayai.core.errors import TrayaiError, make_error
 from trayai.core.library.httpserve import ClientConnection, HttpRefusal, Request, openai_error
+from trayai.core.library.model_settings import with_sampling_defaults
 from trayai.core.library.pool import EnginePool, ModelStatus, ModelView
 from trayai.core.library.relay import UpstreamUnreachable, relay
 from trayai.core.loopback import HOST
@@ -37,6 +42,11 @@ _ROUTER_STATUS = {  # llama.cpp router's words for the same states
     ModelStatus.LOADED: "loaded",
 }
 _STATUS_OF_CODE = {ErrorCode.MODEL_MISSING: 404, ErrorCode.LOAD_CANCELLED: 503}
+# Where a model's default sampling is added: generation requests (OpenAI's and llama.cpp's own).
+SAMPLED_POSTS = frozenset(
+    {"/v1/chat/completions", "/chat/completions", "/v1/completions", "/completions", "/completion"}
+)
+Sampling = Callable[[str], Mapping[str, float | int]]  # a model's default sampling now, by name
 
 
 @dataclass(frozen=True)
@@ -62,11 +72,20 @@ class OnDemandFront:
     """The loopback HTTP server in front of an :class:`EnginePool`.
 
     ``await start()`` binds 127.0.0.1:``port`` (0 = any free port; PORT_IN_USE when taken),
-    ``await stop()`` closes it, ends open requests and stops every engine child.
+    ``await stop()`` closes it, ends open requests and stops every engine child. ``sampling`` gives a
+    model's default sampling, added to generation requests that do not set those fields.
     """
 
-    def __init__(self, pool: EnginePool, port: int, limits: FrontLimits | None = None) -> None:
+    def __init__(
+        self,
+        pool: EnginePool,
+        port: int,
+        limits: FrontLimits | None = None,
+        *,
+        sampling: Sampling | None = None,
+    ) -> None:
         self.pool = pool
+        self.sampling = sampling
         self.requested_port = port
         self.limits = limits or FrontLimits()
         self._server: asyncio.Server | None = None
@@ -239,9 +258,19 @@ class OnDemandFront:
     # ------------------------------------------------------------------ routed answers
 
     async def _routed_post(self, request: Request, client: ClientConnection) -> bool:
-        name = _body_model(request)
+        body = _body(request)
+        name = _model_of(body)
+        sent = self._with_defaults(request, name, body)
         async with self.pool.use(name) as engine:
-            return await relay(request, engine.port, client)
+            return await relay(request, engine.port, client, sent)
+
+    def _with_defaults(self, request: Request, name: str, body: dict[str, Any]) -> bytes | None:
+        """The body with the model's default sampling where it says none (None: send it unchanged)."""
+        if self.sampling is None or request.path.rstrip("/") not in SAMPLED_POSTS:
+            return None
+        defaults = self.sampling(name)
+        changed = with_sampling_defaults(body, defaults) if defaults else None
+        return None if changed is None else json.dumps(changed, ensure_ascii=False).encode("utf-8")
 
     async def _routed_get(self, request: Request, client: ClientConnection) -> bool:
         name = request.query("model")
@@ -271,11 +300,19 @@ def _model_row(view: ModelView, created: int) -> dict[str, Any]:
 
 
 def _body_model(request: Request) -> str:
+    return _model_of(_body(request))
+
+
+def _body(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
         raise HttpRefusal(400, "the request body is not JSON") from None
-    model = body.get("model") if isinstance(body, dict) else None
+    return body if isinstance(body, dict) else {}
+
+
+def _model_of(body: dict[str, Any]) -> str:
+    model = body.get("model")
     if not isinstance(model, str) or not model:
         raise HttpRefusal(400, 'the request names no "model" (this server serves several)')
     return model

@@ -19,6 +19,7 @@ from trayai.core.embedded import LocalModel
 from trayai.core.error_catalog import ErrorCode
 from trayai.core.errors import TrayaiError, make_error
 from trayai.core.library.engines import EngineChild, Launcher, free_loopback_port
+from trayai.core.library.model_settings import LoadPlan
 from trayai.core.library.need import memory_need
 from trayai.core.strenum import StrEnum
 from trayai.core.suggest import did_you_mean
@@ -54,7 +55,8 @@ class PoolConfig:
     ``keep_alive`` is seconds after the last request (``math.inf``: never, 0: at once);
     ``keep_alive_for`` overrides it per model name. ``memory_budget`` (bytes) caps what the loaded
     models may need together; None = free RAM (plus what the pool holds) minus ``memory_margin``.
-    ``context_size`` sizes the KV estimate of each model's need.
+    ``context_size`` sizes the KV estimate of each model's need when the pool has no planner (with one,
+    each model's own context from its plan does).
     """
 
     keep_alive: float = DEFAULT_KEEP_ALIVE
@@ -105,6 +107,7 @@ class _Slot:
 
     model: LocalModel
     need: int
+    plan: LoadPlan | None = None  # what its child starts with (made afresh before each load)
     status: ModelStatus = ModelStatus.AVAILABLE
     child: EngineChild | None = None
     ready: asyncio.Future[EngineChild] | None = None  # set while loading; every waiter awaits it
@@ -124,7 +127,9 @@ class EnginePool:
     """Library models loaded on demand, one engine child each, on free loopback ports.
 
     ``library`` lists the models (``EmbeddedServer.available_models``); ``launcher`` starts a child;
-    ``free_memory`` and ``clock`` are injectable for tests; ``on_event`` hears every change.
+    ``plan`` (blocking, run in a thread) makes each load's plan from the model's own settings — its
+    context sizes the memory need; ``free_memory`` and ``clock`` are injectable for tests;
+    ``on_event`` hears every change.
     Use :meth:`use` around each request (the model stays while a request holds it), :meth:`close`
     at the end (every child stopped).
     """
@@ -137,6 +142,7 @@ class EnginePool:
         *,
         free_memory: Callable[[], int] = default_free_memory,
         need: Callable[[LocalModel], int] | None = None,
+        plan: Callable[[LocalModel], LoadPlan] | None = None,
         on_event: Callable[[PoolEvent], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -145,6 +151,7 @@ class EnginePool:
         self.config = config or PoolConfig()
         self.free_memory = free_memory
         self._need = need or (lambda model: memory_need(model.path, self.config.context_size))
+        self._plan = plan
         self.on_event = on_event
         self.clock = clock
         self.launches = 0  # children started so far (tests and the benchmark read it)
@@ -290,15 +297,27 @@ class EnginePool:
         if slot is not None and slot.status is not ModelStatus.AVAILABLE:
             return slot
         model = self.find(name)
-        if slot is not None and slot.model.path == model.path and slot.model.size == model.size:
+        same_file = slot is not None and slot.model.path == model.path and slot.model.size == model.size
+        if same_file and self._plan is None:
+            assert slot is not None
             return slot
-        need = await asyncio.to_thread(self._need, model)
+        plan, need = await asyncio.to_thread(self._plan_and_need, model)
         current = self._slots.get(name)  # another request may have made it meanwhile
         if current is not None and current is not slot:
             return current
-        fresh = _Slot(model, need)
+        if slot is not None and same_file:  # the same model again: its plan afresh, its history kept
+            slot.plan, slot.need = plan, need
+            return slot
+        fresh = _Slot(model, need, plan)
         self._slots[name] = fresh
         return fresh
+
+    def _plan_and_need(self, model: LocalModel) -> tuple[LoadPlan | None, int]:
+        """Blocking: the next load's plan (the model's settings as saved now) and its memory need."""
+        if self._plan is None:
+            return None, self._need(model)
+        plan = self._plan(model)
+        return plan, plan.need
 
     def _alive(self, slot: _Slot) -> bool:
         """Loaded, and its child still runs (status is read afresh: an await may have changed it)."""
@@ -334,7 +353,7 @@ class EnginePool:
         started = time.monotonic()
         try:
             await asyncio.gather(*victims)  # their memory is free before this one takes it
-            child = await asyncio.to_thread(self.launcher.launch, slot.model, free_loopback_port())
+            child = await asyncio.to_thread(self.launcher.launch, slot.model, free_loopback_port(), slot.plan)
             self.launches += 1
             slot.child = child
             await child.wait_ready(None)

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from trayai.core.chat.thinking import split_thinking
 from trayai.core.error_catalog import ErrorCode, ErrorPhase
 from trayai.core.errors import TrayaiError, make_error
+from trayai.core.net.backends.records import ServerKind
 from trayai.core.net.classify import classify_exception, classify_status
+from trayai.core.net.prompt_progress import PROGRESS_FIELD
 from trayai.core.net.responses import (
     ModelInfo,
     completion_fields,
@@ -90,6 +92,8 @@ class ModelClient:
         self._http: httpx2.AsyncClient | None = None
         self._plain: PlainHttp | None = None
         self._stream_options_ok = True  # LM Studio refuses stream_options: see refuses_stream_options
+        self.kind: ServerKind | None = None  # what answers, once its /models proved it (or a caller knows)
+        self._progress_ok = True  # return_progress: off once refused (a proxy in front of llama.cpp)
         self._unsupported: set[str] = set()  # llama.cpp extras this server does not have
         self._context_window: int | None = None
         self._vision: dict[str, bool | None] = {}
@@ -236,6 +240,7 @@ class ModelClient:
         server = guess_server_kind(
             self.base_url, response.headers.get("server"), [m.owned_by for m in models]
         )
+        self.kind = next((k for m in models if (k := ServerKind.from_owner(m.owned_by))), self.kind)
         return ModelListing(models=models, latency=latency, server=server)
 
     async def _get_bounded(self, path: str) -> tuple[Any, bytes]:
@@ -429,17 +434,25 @@ class ModelClient:
         """``stream_options`` for a streamed request, unless this server refused them before."""
         return {"stream_options": {"include_usage": True}} if self._stream_options_ok else {}
 
+    def progress_request(self) -> dict[str, bool]:
+        """``return_progress`` for a streamed request to a server known to report prompt progress
+        (the per-backend switch, ``ServerKind.reports_prompt_progress``); nothing elsewhere."""
+        asks = self._progress_ok and self.kind is not None and self.kind.reports_prompt_progress
+        return {PROGRESS_FIELD: True} if asks else {}
+
     def refuses_stream_options(self, error: TrayaiError) -> bool:
-        """True, once, when ``error`` is this server refusing ``stream_options`` (LM Studio): they are
-        left out from then on, and the caller sends its request again."""
-        refused = (
-            error.code is ErrorCode.BAD_REQUEST
-            and self._stream_options_ok
-            and "stream_options" in (error.detail or error.message)
-        )
-        if refused:
+        """True, once per field, when ``error`` is this server refusing ``stream_options`` (LM Studio)
+        or ``return_progress``: that field is left out from then on, and the caller sends again."""
+        if error.code is not ErrorCode.BAD_REQUEST:
+            return False
+        said = error.detail or error.message
+        if self._stream_options_ok and "stream_options" in said:
             self._stream_options_ok = False
-        return refused
+            return True
+        if self._progress_ok and PROGRESS_FIELD in said and self.progress_request():
+            self._progress_ok = False
+            return True
+        return False
 
 
 __all__ = [

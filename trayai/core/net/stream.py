@@ -1,5 +1,6 @@
 """One streamed chat answer: SSE parsing, absolute deadlines, size caps, the final StreamResult —
-with the tool calls the model made (``delta.tool_calls`` fragments assembled) on it.
+with the tool calls the model made (``delta.tool_calls`` fragments assembled) on it, and the server's
+prompt-reading progress (llama.cpp's ``prompt_progress``) as typed events before the first token.
 
 See docs/architecture.md, "Answers are never lost or faked" and "Hostile servers".
 """
@@ -19,6 +20,7 @@ from trayai.core.chat.thinking import PartKind, StreamPart, ThinkSplitter
 from trayai.core.error_catalog import ErrorCode, ErrorPhase
 from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.classify import classify_exception, extract_server_message
+from trayai.core.net.prompt_progress import PromptProgress, parse_prompt_progress
 from trayai.core.net.responses import completion_fields, message_reasoning, parse_json_object
 from trayai.core.net.urls import host_port
 from trayai.core.net.wire import GenerationOptions, JSONObject, Message, StreamResult, Usage, within
@@ -35,6 +37,7 @@ MAX_EVENT_BYTES = 1_000_000  # one SSE line; a real delta is a few hundred bytes
 MAX_ANSWER_CHARS = 8_000_000  # one answer's text (the chat view stays responsive well past this)
 
 T = TypeVar("T")
+Piece = StreamPart | PromptProgress  # what parts() yields: text (answer or thinking), or progress
 
 
 @dataclass
@@ -81,8 +84,9 @@ class ChatStream:
         self._thinking: list[str] = []
         self._splitter = ThinkSplitter()
         self._calls = ToolCallAssembler()  # the turn's ``tool_calls`` fragments, put together
-        self._gen: AsyncGenerator[StreamPart, None] | None = None
+        self._gen: AsyncGenerator[Piece, None] | None = None
         self.result: StreamResult | None = None
+        self.progress: PromptProgress | None = None  # the server's last prompt-reading report
 
     @property
     def text(self) -> str:
@@ -101,21 +105,31 @@ class ChatStream:
         """The next piece of answer text (thinking is collected in :attr:`thinking`, not yielded)."""
         while True:
             part = await self._next_part()
-            if part.kind is PartKind.ANSWER:
+            if isinstance(part, StreamPart) and part.kind is PartKind.ANSWER:
                 return part.text
 
     def parts(self) -> AsyncIterator[StreamPart]:
         """Answer and thinking as they arrive, for views that show the thinking live."""
         return self._parts()
 
+    def pieces(self) -> AsyncIterator[Piece]:
+        """:meth:`parts`, and before the first token :class:`PromptProgress` where the server reports
+        how far it has read the prompt (llama.cpp, asked through ``return_progress``)."""
+        return self._pieces()
+
     async def _parts(self) -> AsyncGenerator[StreamPart, None]:
+        async for piece in self._pieces():
+            if isinstance(piece, StreamPart):
+                yield piece
+
+    async def _pieces(self) -> AsyncGenerator[Piece, None]:
         while True:
             try:
                 yield await self._next_part()
             except StopAsyncIteration:
                 return
 
-    async def _next_part(self) -> StreamPart:
+    async def _next_part(self) -> Piece:
         if self._gen is None:
             self._gen = self._run()
         return await self._gen.__anext__()
@@ -135,7 +149,7 @@ class ChatStream:
         elif self.result is None:
             self._finish("cancelled", None, _StreamState(time.perf_counter(), self._model))
 
-    async def _run(self) -> AsyncGenerator[StreamPart, None]:
+    async def _run(self) -> AsyncGenerator[Piece, None]:
         endpoint = self._client.endpoint
         state = _StreamState(time.perf_counter(), self._model)
         outcome = "cancelled"
@@ -208,11 +222,14 @@ class ChatStream:
         except asyncio.TimeoutError as exc:
             raise error from exc
 
-    async def _request(self, state: _StreamState) -> AsyncGenerator[StreamPart, None]:
+    async def _request(self, state: _StreamState) -> AsyncGenerator[Piece, None]:
         client = self._client
         endpoint = client.endpoint
         oai = client.sdk()
-        body = {**self._options.as_body(), **client.stream_options()}
+        body: dict[str, Any] = {**self._options.as_body(), **client.stream_options()}
+        extra = client.progress_request()  # a field the SDK does not know goes in extra_body
+        if extra:
+            body["extra_body"] = extra
         # Typed as Any: messages are plain dicts and options vary by server, so the SDK's
         # TypedDict overloads would only get in the way.
         create: Any = oai.chat.completions.with_streaming_response.create
@@ -225,7 +242,7 @@ class ChatStream:
             error = classify_exception(
                 exc, base_url=endpoint.base_url, model=self._model, phase=ErrorPhase.FIRST_TOKEN
             )
-            if client.refuses_stream_options(error):  # sent again without them
+            if client.refuses_stream_options(error):  # sent again without the refused field
                 async with contextlib.aclosing(self._request(state)) as deltas:
                     async for delta in deltas:
                         yield delta
@@ -238,7 +255,7 @@ class ChatStream:
         finally:
             await manager.__aexit__(None, None, None)
 
-    async def _read(self, response: httpx2.Response, state: _StreamState) -> AsyncGenerator[StreamPart, None]:
+    async def _read(self, response: httpx2.Response, state: _StreamState) -> AsyncGenerator[Piece, None]:
         endpoint = self._client.endpoint
         if "event-stream" not in response.headers.get("content-type", ""):
             for part in await self._read_whole(response, state):
@@ -272,8 +289,8 @@ class ChatStream:
                         done = True
                     elif event:
                         self._check_length(state)
-                        for part in event:
-                            yield part
+                        for item in event:
+                            yield item
             for part in self._splitter.flush():  # a tag-like tail held back is text after all
                 yield self._took(part, state)
             if done:
@@ -349,8 +366,8 @@ class ChatStream:
                 "stopped reading",
             )
 
-    def _event(self, line: bytes, state: _StreamState) -> list[StreamPart] | _Done | None:
-        """Handle one SSE line; returns its answer/thinking parts, :data:`DONE` or None."""
+    def _event(self, line: bytes, state: _StreamState) -> list[Piece] | _Done | None:
+        """Handle one SSE line; returns its answer/thinking parts (or progress), :data:`DONE` or None."""
         line = line.rstrip(b"\r")
         if not line.startswith(b"data:"):
             if not line or line.startswith((b":", b"event:", b"id:", b"retry:")):
@@ -379,15 +396,16 @@ class ChatStream:
                 ErrorCode.STREAM_ERROR, f"The server failed mid-reply: {message}", detail=message
             )
         self._note_model_and_usage(data, state)
+        progress: list[Piece] = [p] if (p := self._note_progress(data, state)) is not None else []
         choices = data.get("choices")
         if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
-            return None
+            return progress or None
         choice = choices[0]
         if isinstance(choice.get("finish_reason"), str) and choice["finish_reason"]:
             state.finish = choice["finish_reason"][:40]
         delta = choice.get("delta") or {}
         if not isinstance(delta, dict):
-            return None
+            return progress or None
         if delta.get("tool_calls"):
             state.last_progress = time.perf_counter()  # the model is working: not a stall
             self._calls.feed(delta)
@@ -399,9 +417,21 @@ class ChatStream:
         if isinstance(content, str) and content:
             parts.extend(self._splitter.feed(content))
         if not parts:
-            return None
+            return progress or None
         state.events += 1
-        return [self._took(StreamPart(p.kind, valid_text(p.text)), state) for p in parts]
+        return progress + [self._took(StreamPart(p.kind, valid_text(p.text)), state) for p in parts]
+
+    def _note_progress(self, data: JSONObject, state: _StreamState) -> PromptProgress | None:
+        """A prompt-reading report before the first token (llama.cpp sends them in chunks with an
+        empty delta). The server is working: the first-token wait becomes a stall wait from here."""
+        if state.ttft is not None:
+            return None  # progress attached to a later chunk says nothing new
+        progress = parse_prompt_progress(data)
+        if progress is None:
+            return None
+        state.last_progress = time.perf_counter()
+        self.progress = progress
+        return progress
 
     @staticmethod
     def _note_model_and_usage(data: JSONObject, state: _StreamState) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
 
-from trayai.core.errors import TrayaiError
+from trayai.core.errors import ErrorRecord, TrayaiError
 
 if TYPE_CHECKING:  # the model's side of tools builds on this module, not the other way round
     from trayai.core.tools.calls import ToolCall
@@ -130,11 +130,14 @@ class GenerationOptions:
         return body
 
 
-class ResultDict(TypedDict):
-    """A finished answer's figures as ``--json``, ``batch`` records and the ``ask`` stats line read them."""
+class AnswerRecord(TypedDict, total=False):
+    """A finished answer as JSON, one record for every front end. ``StreamResult.to_dict()`` fills
+    the figures and ``error`` (what ``--json``, ``batch`` lines and the ``ask`` stats line read); the
+    chat adds how it ended and who answered, and stores it as the message's meta (the keys history
+    databases have always held: tests/unit/chat/test_answer_record.py opens one)."""
 
     model: str
-    finish_reason: str
+    finish_reason: str  # the server's, or the chat's "stopped"
     prompt_tokens: int | None
     completion_tokens: int
     usage_estimated: bool
@@ -142,7 +145,14 @@ class ResultDict(TypedDict):
     duration_s: float
     tokens_per_second: float | None
     thinking_s: float | None
-    error: JSONObject | None
+    error: ErrorRecord | None  # the chat's meta: code, message and hint only (no server detail)
+    # the chat's own: turns trimmed to fit, the fallback that answered, the server and the model asked
+    dropped: int
+    fallback_profile: str
+    fallback_reason: str
+    endpoint: str
+    profile: str | None
+    asked_model: str
 
 
 @dataclass(frozen=True)
@@ -171,7 +181,7 @@ class StreamResult:
     def cut_at_max_tokens(self) -> bool:
         return self.finish_reason == "length"
 
-    def to_dict(self) -> ResultDict:
+    def to_dict(self) -> AnswerRecord:
         return {
             "model": self.model,
             "finish_reason": self.finish_reason,
@@ -187,6 +197,7 @@ class StreamResult:
 
 
 __all__ = [
+    "AnswerRecord",
     "ChatMessage",
     "Content",
     "ContentPart",

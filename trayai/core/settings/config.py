@@ -1,5 +1,5 @@
-"""The settings schema: typed settings (profiles, generation, built-in server, app), their defaults and
-each field's description and bounds (read by core/settings/fields.py).
+"""The settings schema: typed settings (profiles, generation, built-in server, per-model, app), their
+defaults and each field's description and bounds (read by core/settings/fields.py).
 
 Loading and saving are core/settings/store.py, validation core/settings/validate.py. See
 docs/architecture.md, "Resolving what to talk to" and "The settings dialog".
@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_BASE_URL = "http://localhost:8080/v1"
 DEFAULT_MODEL = "ai/smollm2"
 DEFAULT_PROFILE_NAME = "Local (port 8080)"
@@ -21,7 +21,7 @@ LeftClick = Literal["chat", "prompt", "menu"]  # what a left click on the tray i
 AppearanceName = Literal["system", "light", "dark"]  # core/theme.py's Appearance, as the file stores it
 MAX_NAME = 64  # characters in a preset's or an action's name (menus, IPC commands, the CLI)
 # Settings that are lists of objects: stored whole (each item's non-defaults), never set by dotted key.
-LIST_FIELDS = frozenset({"profiles", "presets", "actions"})
+LIST_FIELDS = frozenset({"profiles", "presets", "actions", "model_settings"})
 
 
 def _f(default: Any, description: str, **extra: Any) -> Any:
@@ -130,6 +130,11 @@ class Action:
     key: int = _f(
         1, "The number key that runs it in the quick prompt (1–9; Alt+number anytime).", min=1, max=9
     )
+    replaces: bool = _f(
+        False,
+        "Its answer is a rewrite of the selected text (a translation, a correction): the quick prompt "
+        "then offers Replace selection and Paste.",
+    )
 
 
 DEFAULT_PRESETS = (
@@ -160,12 +165,14 @@ DEFAULT_ACTIONS = (
         "Translate to English",
         "Translate this into English. Answer with the translation only:\n\n{selection}",
         3,
+        replaces=True,
     ),
     Action(
         "Fix grammar",
         "Correct the spelling and grammar of this text, keeping its meaning and tone. Answer with the "
         "corrected text only:\n\n{selection}",
         4,
+        replaces=True,
     ),
 )
 
@@ -180,14 +187,14 @@ class BuiltinServerSettings:
     context_size: int = _f(
         4096,
         "Context window in tokens (n_ctx): one cache shared by the parallel answers; a lone answer "
-        "may use all of it.",
+        "may use all of it. On demand, each model has its own (auto unless set: Get models ▸ Settings…).",
         min=256,
         max=262_144,
         unit="tokens",
     )
     threads: int = _f(
         0,
-        "CPU threads for generation (0 = automatic: physical cores but one).",
+        "CPU threads for generation (0 = automatic: physical cores but one); on demand, each model's own.",
         min=0,
         max=512,
         zero="automatic",
@@ -211,6 +218,62 @@ class BuiltinServerSettings:
     )
     startup_timeout: float = _f(
         120.0, "Seconds to wait for the model to load.", min=5.0, max=3600.0, unit="s"
+    )
+
+
+@dataclass
+class ModelSettings:
+    """One library model's own settings for the on-demand server, found by its library name.
+
+    None (or "") is "auto": chosen for this machine when the model loads (core/library/model_settings.py
+    says how), or for sampling "the client's own value, else the engine's". An entry whose every value
+    is auto is not kept.
+    """
+
+    name: str = _f("", "The model, as the library names it (its file name without .gguf).")
+    context_size: int | None = _f(
+        None,
+        "Context window in tokens (auto = the largest of the model's own, 32k, 16k, 8k, 4k, 2k that "
+        "fits the memory free with its weights).",
+        min=256,
+        max=1_048_576,
+        unit="tokens",
+    )
+    threads: int | None = _f(
+        None, "CPU threads for generation (auto = physical cores but one).", min=1, max=512, unit="threads"
+    )
+    gpu_layers: int | None = _f(
+        None,
+        "Layers offloaded to the GPU, with a GPU build of the engine (auto = the engine's choice; 0 = CPU "
+        "only).",
+        min=0,
+        max=1000,
+        unit="layers",
+    )
+    chat_template: str = _f(
+        "",
+        "Chat template override: a llama.cpp built-in name (chatml, llama3, gemma…) or a Jinja file's "
+        "path (empty = the model's own).",
+    )
+    temperature: float | None = _f(
+        None, "Default randomness for requests that do not set it.", min=0.0, max=2.0
+    )
+    top_p: float | None = _f(
+        None, "Default nucleus sampling (top_p) for requests that do not set it.", min=0.0, max=1.0
+    )
+    top_k: int | None = _f(
+        None, "Default top_k (0 = off) for requests that do not set it.", min=0, max=1000, unit="tokens"
+    )
+    min_p: float | None = _f(None, "Default min_p for requests that do not set it.", min=0.0, max=1.0)
+    repeat_penalty: float | None = _f(
+        None, "Default repeat penalty (1 = none) for requests that do not set it.", min=0.0, max=5.0
+    )
+    max_tokens: int | None = _f(
+        None,
+        "Default longest answer for requests that do not set it.",
+        min=1,
+        max=1_000_000,
+        unit="tokens",
     )
 
 
@@ -246,6 +309,16 @@ class Settings:
     )
     presets: list[Preset] = _f(list(DEFAULT_PRESETS), "Prompt presets (assistants).")  # noqa: RUF009
     actions: list[Action] = _f(list(DEFAULT_ACTIONS), "Quick prompt actions.")  # noqa: RUF009
+    model_settings: list[ModelSettings] = _f(  # noqa: RUF009
+        [], "Per-model settings of the library's models (context, threads, template, sampling)."
+    )
+
+    def model_entry(self, name: str) -> ModelSettings:
+        """``name``'s own settings (a fresh all-auto record when it has none)."""
+        for entry in self.model_settings:
+            if entry.name == name:
+                return entry
+        return ModelSettings(name)
 
     def profile(self, name: str) -> Profile:
         for candidate in self.profiles:

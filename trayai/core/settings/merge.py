@@ -2,11 +2,11 @@
 
 A writer that edited a copy for a while (the settings dialog) merges, field by field, what it loaded
 (*base*), what it wants (*mine*) and what is in the file now (*theirs*, e.g. `trayai profile add`
-ran meanwhile): a field only one side changed takes that side's value; profiles, presets and actions
-(each by its identity) added on either side are kept, removed on one side and untouched on the other
-are removed. A field both sides changed differently is a :class:`Conflict`; the caller decides which
-side wins (the dialog asks). Writers of one field at a time use :meth:`ConfigStore.update` instead.
-See docs/architecture.md, "Saving without losing a change".
+ran meanwhile): a field only one side changed takes that side's value; profiles, presets, actions and
+per-model settings (each by its identity) added on either side are kept, removed on one side and
+untouched on the other are removed. A field both sides changed differently is a :class:`Conflict`;
+the caller decides which side wins (the dialog asks). Writers of one field at a time use
+:meth:`ConfigStore.update` instead. See docs/architecture.md, "Saving without losing a change".
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from trayai.core.settings.config import LIST_FIELDS, Action, Preset, Profile, Settings
+from trayai.core.settings.config import LIST_FIELDS, Action, ModelSettings, Preset, Profile, Settings
 from trayai.core.settings.store import ConfigStore
 
-Item = TypeVar("Item", Profile, Preset, Action)
+Item = TypeVar("Item", Profile, Preset, Action, ModelSettings)
 
 
 class Side(enum.Enum):
@@ -133,7 +133,7 @@ def describe(conflicts: Sequence[Conflict]) -> str:
 
 
 def _by_name(items: Sequence[Item]) -> dict[str, Item]:
-    """Presets or actions by their identity, the name."""
+    """Presets, actions or model settings by their identity, the name."""
     return {item.name: item for item in items}
 
 
@@ -186,6 +186,16 @@ class _Merger:
             "actions", "Action", _by_name(base.actions), _by_name(mine.actions), _by_name(theirs.actions)
         )
         merged.actions = [a for _, a in actions]
+        # Each model's settings by its name, value by value: a context set in the library window and
+        # a temperature set by `trayai library set` meanwhile both stay.
+        models = self._items(
+            "model_settings",
+            "Model",
+            _by_name(base.model_settings),
+            _by_name(mine.model_settings),
+            _by_name(theirs.model_settings),
+        )
+        merged.model_settings = [m for _, m in models]
         return MergeResult(merged, tuple(self.conflicts))
 
     def _value(

@@ -5,8 +5,9 @@ at a time, before they are read into settings (core/settings/store.py).
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
-from trayai.core.settings.config import DEFAULT_PROFILE_NAME, SCHEMA_VERSION
+from trayai.core.settings.config import DEFAULT_ACTIONS, DEFAULT_MODEL, DEFAULT_PROFILE_NAME, SCHEMA_VERSION
 
 RawSettings = dict[str, object]  # the file's top-level JSON object, as parsed
 
@@ -32,8 +33,54 @@ def _migrate_0_to_1(data: RawSettings, warnings: list[str]) -> RawSettings:
     return data
 
 
+def _migrate_1_to_2(data: RawSettings, warnings: list[str]) -> RawSettings:
+    """Version 2 gives each library model its own settings, "auto" until set; in version 1 every
+    model the built-in server ran took ``builtin_server``'s context size and threads.
+
+    The model that file chose (``model_file``, or the bundled one by its alias) keeps the context and
+    threads the person set there as its own, so it is served as before; the global values stay for
+    the one-model server. Other models had no choice of their own to keep.
+
+    Version 2 also marks rewrite actions (``replaces``: the quick prompt offers Replace selection):
+    a saved list's copies of the two default rewrites, same name and template, become rewrites as the
+    defaults are; an action the person wrote or changed stays as it was.
+    """
+    _mark_default_rewrites(data)
+    server = data.get("builtin_server")
+    if isinstance(server, dict):
+        own: RawSettings = {}
+        context, threads = server.get("context_size"), server.get("threads")
+        if isinstance(context, int) and not isinstance(context, bool):
+            own["context_size"] = context
+        if isinstance(threads, int) and not isinstance(threads, bool) and threads > 0:
+            own["threads"] = threads
+        model_file, alias = server.get("model_file"), server.get("alias", DEFAULT_MODEL)
+        if isinstance(model_file, str) and model_file.strip():
+            name: object = Path(model_file.strip()).expanduser().stem
+        else:
+            name = alias
+        if own and isinstance(name, str) and name and "model_settings" not in data:
+            data["model_settings"] = [{"name": name, **own}]
+    data["schema_version"] = 2
+    return data
+
+
+def _mark_default_rewrites(data: RawSettings) -> None:
+    actions = data.get("actions")
+    if not isinstance(actions, list):
+        return
+    rewrites = {(a.name, a.template) for a in DEFAULT_ACTIONS if a.replaces}
+    for action in actions:
+        known = isinstance(action, dict) and (action.get("name"), action.get("template")) in rewrites
+        if known and "replaces" not in action:
+            action["replaces"] = True
+
+
 # Version N's step makes a version N+1 file.
-MIGRATIONS: dict[int, Callable[[RawSettings, list[str]], RawSettings]] = {0: _migrate_0_to_1}
+MIGRATIONS: dict[int, Callable[[RawSettings, list[str]], RawSettings]] = {
+    0: _migrate_0_to_1,
+    1: _migrate_1_to_2,
+}
 
 
 def migrate(data: RawSettings, warnings: list[str]) -> RawSettings:

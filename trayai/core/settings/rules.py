@@ -1,19 +1,16 @@
 """The settings dialog's rules (what makes profiles or settings invalid, said as a sentence), Qt-free
-so each is unit-tested (docs/architecture.md, "The settings dialog").
+so each is unit-tested (docs/architecture.md, "The settings dialog"). Each page's ``problem()`` runs
+the ones about it, in page order, and the dialog then ``validate_settings`` (ui/settings/dialog.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-from trayai.core.errors import ConfigError
 from trayai.core.net.urls import InvalidURLError, normalize_base_url
 from trayai.core.settings.config import Action, Preset, Profile, Settings
-from trayai.core.settings.validate import item_clash, item_problem, validate_settings
-
-Where = Literal["profile", "hotkey", "preset", "action", "settings"]
+from trayai.core.settings.validate import item_clash, item_problem
 
 
 @dataclass(eq=False)
@@ -22,17 +19,6 @@ class EditedProfile:
 
     uid: int
     profile: Profile
-
-
-@dataclass(frozen=True)
-class Problem:
-    """The first thing wrong: the sentence, what it is about, which profile (by id) or which preset
-    or action (by row: their list does not change order while the dialog is open) if one."""
-
-    message: str
-    where: Where
-    uid: int | None = None
-    row: int | None = None
 
 
 def profile_problem(profile: Profile, *, url_locked: bool) -> str | None:
@@ -113,44 +99,6 @@ def follow_renames(edited: Sequence[EditedProfile], original_names: Mapping[int,
             entry.profile.fallback = ", ".join(renamed.get(n, n) for n in names)
 
 
-def check(
-    settings: Settings,
-    edited: Sequence[EditedProfile],
-    original_names: Mapping[int, str],
-    *,
-    url_locked: Callable[[Profile], bool],
-) -> Problem | None:
-    """The first problem in the edited copy, or None once it is ready to save.
-
-    ``edited`` is ``settings.profiles`` under their ids; ``original_names`` their names when the
-    dialog opened (by id). What is accepted is normalised in place (base URLs, the hotkey, the
-    active profile's name) as saving needs it. The rules run in the order the user is told.
-    """
-    for entry in edited:
-        message = profile_problem(entry.profile, url_locked=url_locked(entry.profile))
-        if message:
-            return Problem(message, "profile", entry.uid)
-    message = hotkey_problem(settings)
-    if message:
-        return Problem(message, "hotkey")
-    twin = duplicate_name(settings.profiles)
-    if twin is not None:
-        uid = next(e.uid for e in edited if e.profile is twin)
-        return Problem(f"Two endpoints are named “{twin.name}”: names must differ.", "profile", uid)
-    where: Literal["preset", "action"]
-    for where, items in (("preset", settings.presets), ("action", settings.actions)):
-        found = list_problem(items)
-        if found is not None:
-            return Problem(found[1], where, row=found[0])
-    follow_active(settings, edited, original_names)
-    follow_renames(edited, original_names)
-    try:
-        validate_settings(settings)
-    except ConfigError as exc:
-        return Problem(str(exc), "settings")
-    return None
-
-
 def unique_name(base: str, taken: Iterable[str]) -> str:
     """``base``, or ``base 2``, ``base 3``… — the first that no profile has."""
     names = set(taken)
@@ -164,9 +112,6 @@ def unique_name(base: str, taken: Iterable[str]) -> str:
 
 __all__ = [
     "EditedProfile",
-    "Problem",
-    "Where",
-    "check",
     "duplicate_name",
     "follow_active",
     "follow_renames",

@@ -20,7 +20,15 @@ from trayai.core.errors import ConfigError
 from trayai.core.filelock import FileLockedError, exclusive_lock
 from trayai.core.files import atomic_write_text, copy_aside, move_aside
 from trayai.core.paths import AppPaths, ensure_private_dir
-from trayai.core.settings.config import LIST_FIELDS, SCHEMA_VERSION, Action, Preset, Profile, Settings
+from trayai.core.settings.config import (
+    LIST_FIELDS,
+    SCHEMA_VERSION,
+    Action,
+    ModelSettings,
+    Preset,
+    Profile,
+    Settings,
+)
 from trayai.core.settings.envfile import EnvValue, read_env_file
 from trayai.core.settings.fields import coerce_value, field_specs
 from trayai.core.settings.migrations import migrate
@@ -244,7 +252,15 @@ def settings_to_dict(settings: Settings) -> dict[str, Any]:
         data["presets"] = [{"name": p.name} | _diff(p, Preset()) for p in settings.presets]
     if settings.actions != defaults.actions:
         # all three fields, always: an action reads as a whole ("{selection}" is also the default template)
-        data["actions"] = [{"name": a.name, "key": a.key, "template": a.template} for a in settings.actions]
+        data["actions"] = [
+            {"name": a.name, "key": a.key, "template": a.template}
+            | ({"replaces": True} if a.replaces else {})
+            for a in settings.actions
+        ]
+    if settings.model_settings:
+        data["model_settings"] = [
+            {"name": m.name} | _diff(m, ModelSettings()) for m in settings.model_settings
+        ]
     return data
 
 
@@ -292,6 +308,9 @@ def settings_from_dict(data: Mapping[str, object], problems: list[str]) -> Setti
     actions = _items_from(data, "actions", Action, problems)
     if actions is not None:
         settings.actions = actions
+    model_settings = _items_from(data, "model_settings", ModelSettings, problems)
+    if model_settings is not None:
+        settings.model_settings = model_settings
     return settings
 
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QToolButton, QWidget
 
 from trayai.core.chat.attachments import MAX_PER_MESSAGE, Attachment, AttachmentError, AttachmentStore
 from trayai.ui.chat.flow import FlowLayout
+from trayai.ui.theme_icons import ButtonIcon, button_icon
 
 
 class AttachmentTray(QWidget):
@@ -126,7 +127,9 @@ class AttachmentTray(QWidget):
                 widget.deleteLater()
         for index, attachment in enumerate(self.pending):
             chip = QToolButton()
-            chip.setText(f"{attachment.label}  ✕")
+            chip.setText(attachment.label)
+            chip.setIcon(button_icon(ButtonIcon.CLOSE))  # the theme's, else trayai's own
+            chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             chip.setToolTip("Remove this file from the question")
             chip.setAccessibleName(f"Remove attachment {attachment.name}")
             chip.setProperty("index", index)

@@ -22,31 +22,35 @@ from trayai.core.chat.answer import (
     Done,
     Failed,
     FellBack,
+    Reading,
     Text,
     Thinking,
     Trimmed,
 )
 from trayai.core.chat.attachments import Attachment, AttachmentStore, message_content
 from trayai.core.chat.chatgroups import ORIGIN_KEY
-from trayai.core.chat.context import sendable
 from trayai.core.chat.history import HistoryStore
 from trayai.core.chat.history_db import HistoryError, MessageNotFound
 from trayai.core.chat.history_records import MessageStatus, StoredMessage
+from trayai.core.chat.history_wire import wire_messages
 from trayai.core.chat.modelcheck import other_model
 from trayai.core.error_catalog import ErrorCode
 from trayai.core.errors import TrayaiError, make_error
 from trayai.core.net.classify import classify_exception
 from trayai.core.net.client import GenerationOptions, ModelClient, StreamResult
+from trayai.core.net.wire import AnswerRecord
 from trayai.core.redact import Redactor
 from trayai.core.settings.config import GenerationParams
 from trayai.ui.chat.conversations import SharedConversations
 from trayai.ui.chat.records import (
     OPTION_NAMES,
-    AnswerMeta,
     ChatOptions,
     MessageFields,
     OptionChanges,
 )
+from trayai.ui.chat.tool_access import ToolAccess
+from trayai.ui.chat.tool_exchange import ToolExchange
+from trayai.ui.chat.tool_turns import ToolTurns
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +99,7 @@ class ChatController(QObject):
     reply_started = Signal(object)  # the assistant's StoredMessage placeholder; deltas follow
     delta = Signal(str)  # answer text as it arrives
     thinking_delta = Signal(str)  # a reasoning model's thinking as it arrives (shown apart, never sent)
+    prompt_progress = Signal(object)  # a PromptProgress: how far the server read the prompt (llama.cpp)
     finished = Signal(object)  # a ReplyOutcome: done, stopped or cut at max tokens
     failed = Signal(object)  # a ReplyOutcome whose ``error`` says what went wrong (partial text kept)
     busy_changed = Signal(bool)  # a request started / ended
@@ -116,10 +121,11 @@ class ChatController(QObject):
         attachments: AttachmentStore | None = None,
         conversations: SharedConversations | None = None,
         origin: str | None = None,
+        tools: ToolAccess | None = None,
     ) -> None:
         """``conversations``: the one shared by every chat surface (one made here when alone);
         ``origin``: saved in the settings of each conversation this controller starts (the quick
-        prompt's go under a heading of their own)."""
+        prompt's go under a heading of their own); ``tools``: MCP tools the model may call."""
         super().__init__(parent)
         self._origin = origin
         self.history = history  # the answer's own writes: messages, checkpoints, versions
@@ -131,6 +137,8 @@ class ChatController(QObject):
         # Errors quote server bodies, which may echo the API key: shown and saved only redacted.
         self._redactor = redactor if redactor is not None else history.redactor
         self._target = target
+        self.tools = ToolTurns(tools, self.conversations, self)  # cards, approvals (tool_turns.py)
+        self._exchange: ToolExchange | None = None  # the tool rounds of the answer in flight
         self.conversation_id: int | None = None
         self._pending_options: OptionChanges = {}  # set before the conversation exists
         self._task: asyncio.Task[None] | None = None
@@ -159,10 +167,15 @@ class ChatController(QObject):
 
     @property
     def streaming_text(self) -> str:
+        """The text of the answer message in flight (after a tool round: what followed it)."""
+        if self._exchange is not None:
+            return self._exchange.segment_text()
         return self._answer.text if self._answer is not None else ""
 
     @property
     def streaming_thinking(self) -> str:
+        if self._exchange is not None:
+            return self._exchange.segment_thinking()
         return self._answer.thinking if self._answer is not None else ""
 
     @property
@@ -228,6 +241,7 @@ class ChatController(QObject):
             conv = self.conversations.create(model=options.model, profile=target.profile, settings=settings)
             self.conversation_id = conv.id
             self._pending_options = {}
+            self.tools.conversation_started(conv.id)
             self.conversation_changed.emit(conv.id)
         return self.conversation_id
 
@@ -241,10 +255,7 @@ class ChatController(QObject):
         self.retry_saves()
         try:
             conversation = self._ensure_conversation()
-            message = self.history.add_message(conversation, "user", text)
-            if attachments:
-                self.history.add_attachments(message.id, attachments)
-                message = replace(message, attachments=tuple(attachments))
+            message = self._with_files(self.history.add_message(conversation, "user", text), attachments)
         except HistoryError as exc:
             self._history_failed(exc)
             return False
@@ -290,20 +301,44 @@ class ChatController(QObject):
         return True
 
     def edit(self, message_id: int, text: str, attachments: Sequence[Attachment] = ()) -> bool:
-        """Replace a user message and everything after it, then ask again from there — with the
-        files it carried unless the user removed them (``attachments``: what the box holds now)."""
+        """Ask again from an edited question as a new branch (core/chat/history_branches.py): the
+        question as it was and everything after it stay as branch 1, ‹ n/m › on the question brings
+        them back — with the files it carried unless the user removed them (``attachments``: what the
+        box holds now)."""
         if self.busy or self.conversation_id is None or not (text.strip() or attachments):
             return False
+        self.retry_saves()
         try:
             message = self.history.message(message_id)
             if message.role != "user" or message.conversation_id != self.conversation_id:
                 return False
-            self.history.truncate_from(message_id)
+            self._with_files(self.history.branch_from(message_id, text), attachments)
+        except HistoryError as exc:
+            self._history_failed(exc)
+            return False
+        self.conversation_changed.emit(self.conversation_id)  # the view reloads: the new branch shown
+        self.conversations.announce()
+        self._start_reply(self.conversation_id)
+        return True
+
+    def choose_branch(self, message_id: int, position: int) -> bool:
+        """Show branch ``position`` of an edited question, its whole continuation with it."""
+        if self.busy or self.conversation_id is None:
+            return False
+        try:
+            self.history.choose_branch(message_id, position)
         except HistoryError as exc:
             self._history_failed(exc)
             return False
         self.conversation_changed.emit(self.conversation_id)
-        return self.send(text, attachments)
+        return True
+
+    def _with_files(self, message: StoredMessage, attachments: Sequence[Attachment]) -> StoredMessage:
+        """``message`` with ``attachments`` recorded as the files it carries."""
+        if not attachments:
+            return message
+        self.history.add_attachments(message.id, attachments)
+        return replace(message, attachments=tuple(attachments))
 
     def stop(self) -> None:
         """Stop the running answer: the stream is closed, the partial answer saved as "stopped"."""
@@ -343,7 +378,7 @@ class ChatController(QObject):
         """The answer from the one pipeline (core/chat/answer.py), mapped to signals and checkpoints."""
         before = self.history.index_of(placeholder.id)
         history = self.history.messages(placeholder.conversation_id, 0, before)
-        turns = sendable(history, lambda m: message_content(m.content, m.attachments, self.attachments))
+        turns = wire_messages(history, lambda m: message_content(m.content, m.attachments, self.attachments))
         generation = GenerationOptions(
             temperature=options.temperature,
             top_p=target.generation.top_p,
@@ -351,7 +386,7 @@ class ChatController(QObject):
         )
         chain = [target.answer_target(model), *(t.answer_target(t.model) for t in target.fallbacks)]
         answer = Answer(chain, turns, generation, system=str(options.system_prompt or ""))
-        self._answer = answer
+        self._exchange, self._answer = None, answer
         self._fallback = None
         self._dropped = 0
         self._streamed_chars = 0
@@ -360,8 +395,15 @@ class ChatController(QObject):
         status = MessageStatus.DONE
         checkpoint = time.monotonic()
         try:
+            answer.tools = await self.tools.use_for(target.client, model, placeholder.conversation_id)
+            self._exchange = exchange = self.tools.begin(
+                self.history, answer, placeholder, self._next_message, self._storage_failed
+            )
             async with contextlib.aclosing(answer.events()) as events:
                 async for event in events:
+                    if exchange is not None and exchange.follow(event):
+                        continue  # a tool event; after a round, text goes to the exchange's new message
+                    placeholder = exchange.placeholder if exchange is not None else placeholder
                     if isinstance(event, Done):
                         result = event.result
                         if result.finish_reason == "cancelled":
@@ -380,6 +422,8 @@ class ChatController(QObject):
                 classify_exception(exc, base_url=target.client.base_url, model=model),
             )
         finally:
+            if self._exchange is not None:
+                placeholder = self._exchange.finish()
             if error is not None:
                 error = error.redacted(self._redactor.redact)
             outcome = self._finish(placeholder, status, result, error, self._dropped)
@@ -390,6 +434,11 @@ class ChatController(QObject):
             self.failed.emit(outcome)
         self.busy_changed.emit(False)
         self.conversations.announce()
+
+    def _next_message(self, message: StoredMessage) -> None:
+        """After a tool round the answer goes on in a new message (tool_exchange.py)."""
+        self._message = message
+        self.reply_started.emit(message)
 
     def _checkpoint_every(self) -> float:
         big = self._streamed_chars > self.LARGE_ANSWER_CHARS
@@ -403,6 +452,8 @@ class ChatController(QObject):
         elif isinstance(event, Text):
             self._streamed_chars += len(event.text)
             self.delta.emit(event.text)
+        elif isinstance(event, Reading):
+            self.prompt_progress.emit(event.progress)
         elif isinstance(event, Trimmed):
             self._dropped = event.dropped
             log.info("chat: %s", event.note)
@@ -462,9 +513,9 @@ class ChatController(QObject):
         answer = self._answer
         if result is None and answer is not None:
             result = answer.result  # a Stop or an error: the timings so far
-        meta = cast(AnswerMeta, dict(placeholder.meta))  # {"model": …}, saved by _start_reply
+        meta = cast(AnswerRecord, dict(placeholder.meta))  # {"model": …}, saved by _start_reply
         if result is not None:
-            meta.update(cast(AnswerMeta, result.to_dict()))
+            meta.update(result.to_dict())
             meta.pop("error", None)
         if status == MessageStatus.STOPPED:
             meta["finish_reason"] = "stopped"

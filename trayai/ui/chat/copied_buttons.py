@@ -1,8 +1,11 @@
 """A Copy button that was clicked says "✓ Copied" in place for a moment, then its own words again:
-the feedback is where the eye is, not in the status bar.
+the feedback is where the eye is, not in the status bar — a link in the document (Copy code) or a
+button of the message toolbar (through the two hooks the view sets).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QTextCursor, QTextDocument
@@ -26,6 +29,9 @@ class CopiedButtons(QObject):
         self.timer.setInterval(self.COPIED_MS)
         self.timer.timeout.connect(self._restore)
         self._words: dict[str, str] = {}  # href of a button saying "✓ Copied" → its own words
+        # A real button (the message toolbar's) that says it itself: True when it was shown there.
+        self.button_says: Callable[[TranscriptAction, int], bool] = lambda _kind, _message_id: False
+        self.button_unsays: Callable[[], None] = lambda: None
 
     def clear(self) -> None:
         """The document was emptied: nothing to put back."""
@@ -34,6 +40,9 @@ class CopiedButtons(QObject):
 
     def show(self, kind: TranscriptAction, message_id: int, index: int | None = None) -> None:
         """The button of ``kind`` under (or in) ``message_id`` says "✓ Copied" for a moment."""
+        if index is None and self.button_says(kind, message_id):
+            self.timer.start()
+            return
         href = self._links.href(kind, message_id, index)
         cursor = self._anchor(href)
         if cursor is None:
@@ -43,6 +52,7 @@ class CopiedButtons(QObject):
         self.timer.start()
 
     def _restore(self) -> None:
+        self.button_unsays()
         for href, words in self._words.items():
             cursor = self._anchor(href)
             if cursor is not None and cursor.selectedText() == COPIED_TEXT:  # not redrawn meanwhile

@@ -6,11 +6,13 @@ decides the words and buttons; this draws them.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from trayai.core.remedies import GuiHelp, RemedyAction
 from trayai.ui.chat.flow import FlowLayout
+from trayai.ui.theme import current_theme
+from trayai.ui.theme_icons import ButtonIcon, button_icon
 
 
 class ErrorBar(QFrame):
@@ -23,9 +25,7 @@ class ErrorBar(QFrame):
         super().__init__(parent)
         self.setObjectName(name)
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet(
-            f"QFrame#{name} {{ border: 1px solid palette(mid); border-radius: 4px; padding: 4px; }}"
-        )
+        self._restyle()
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setWordWrap(True)
@@ -38,6 +38,7 @@ class ErrorBar(QFrame):
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.close_button = QToolButton()
         self.close_button.setText("×")
+        self.close_button.setIcon(button_icon(ButtonIcon.CLOSE))  # the theme's, else trayai's own
         self.close_button.setToolTip("Hide this message")
         self.close_button.setAccessibleName("Hide")
         self.close_button.clicked.connect(self.hide)
@@ -65,6 +66,23 @@ class ErrorBar(QFrame):
         self.buttons = [self._button(action) for action in help_.actions]
         self._buttons_holder.setVisible(bool(self.buttons))
         self.show()
+
+    def border(self) -> str:
+        """The edge's colour: the theme's card border, held to 3:1 on the window in light and dark
+        (``palette(mid)`` gave about 1.5:1 in dark)."""
+        return current_theme().card_border
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Settings ▸ Appearance changed the palette: the edge follows the theme now showing."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._restyle()
+
+    def _restyle(self) -> None:
+        edge = f"border: 1px solid {self.border()}; border-radius: 4px; padding: 4px;"
+        sheet = f"QFrame#{self.objectName()} {{ {edge} }}"
+        if sheet != self.styleSheet():  # setting it again would send another change
+            self.setStyleSheet(sheet)
 
     def labels(self) -> list[str]:
         """The buttons' labels, in order (what a screen reader and the tests read)."""

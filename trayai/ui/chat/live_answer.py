@@ -1,6 +1,7 @@
 """The answer being streamed into the transcript's last frame: its writer, the deltas not yet
-painted, the wait before its first word ("Waiting for qwen3… 4 s"), and its thinking shown live
-(a bounded tail under "Thinking… N s") until the answer starts, then one line.
+painted, the wait before its first word ("Waiting for qwen3… 4 s", or "Reading the prompt… 45 %"
+over a progress bar where the server says how far it read), and its thinking shown live (a bounded
+tail under "Thinking… N s") until the answer starts, then one line.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from PySide6.QtGui import QTextFrame
 
 from trayai.core.chat.history_records import StoredMessage
 from trayai.core.chat.render import Palette
-from trayai.core.chat.waiting import Wait, phase_from_records, thinking_words, wait_words
+from trayai.core.chat.waiting import Wait, WaitPhase, phase_from_records, thinking_words, wait_words
 from trayai.core.net.backends.records import ModelRecord
+from trayai.core.net.prompt_progress import PromptProgress
 from trayai.ui.chat.answer_writer import AnswerWriter
+from trayai.ui.chat.progress_bar import bar_html
 from trayai.ui.chat.thinking_view import LIVE_TAIL_CHARS, ThinkingSections, replace_section, text_html
 
 
@@ -41,6 +44,7 @@ class LiveAnswer:
         self.thinking_shown = 0  # characters of thinking on screen (the live section is redrawn on change)
         self.thinking_closed = False  # collapsed to its one line: the answer started
         self.waiting = True  # nothing has come yet: the section shows the wait line
+        self.reading: PromptProgress | None = None  # the server's last prompt-reading report
 
     @property
     def model(self) -> str:
@@ -55,15 +59,22 @@ class LiveAnswer:
         self.waiting = False
         self.thinking.append(text)
 
-    def show_wait(self, muted: str, records: Sequence[ModelRecord] | None) -> None:
-        """The wait line in the section's place: "Waiting for qwen3… 4 s", or "Loading qwen3 into
-        memory… 12 s" when the server's model list says it is loading now."""
+    def show_wait(self, muted: str, records: Sequence[ModelRecord] | None, dpr: float = 1.0) -> None:
+        """The wait line in the section's place: "Waiting for qwen3… 4 s", "Loading qwen3 into
+        memory… 12 s" when the server's model list says it is loading now, or "Reading the prompt…
+        45 % (1,840 / 4,096 tokens) · 3 s" above a progress bar when the server reports how far."""
         if not self.waiting:
             return
-        words = wait_words(
-            Wait(phase_from_records(self.model, records), self._clock() - self.started, self.model)
-        )
-        replace_section(self.frame, f'<p style="margin:0; color:{muted}"><i>{html.escape(words)}</i></p>')
+        elapsed = self._clock() - self.started
+        if self.reading is not None:
+            wait = Wait(WaitPhase.READING, elapsed, self.model, reading=self.reading)
+        else:
+            wait = Wait(phase_from_records(self.model, records), elapsed, self.model)
+        section = f'<p style="margin:0; color:{muted}"><i>{html.escape(wait_words(wait))}</i></p>'
+        if self.reading is not None:
+            bar = bar_html(self.frame.document(), str(self.message.id), self.reading.fraction, dpr)
+            section += f'<p style="margin-top:4px; margin-bottom:2px">{bar}</p>'
+        replace_section(self.frame, section)
 
     def end_wait(self) -> None:
         """The first word (or the end) came: the wait line goes."""

@@ -1,6 +1,7 @@
-"""What can be done to the messages of the open conversation: send (or resend an edited question),
-copy, edit, regenerate, ‹ n/m › alternatives, thinking shown or hidden — from the links under each
-message (a :class:`TranscriptAction` handler table) and from the keyboard on the last one.
+"""What can be done to the messages of the open conversation: send (or resend an edited question as a
+new branch), copy, edit, regenerate, ‹ n/m › alternatives and branches, thinking shown or hidden — from
+the buttons over each card and the links in it (a :class:`TranscriptAction` handler table) and from
+the keyboard: shortcuts for the last message, Alt+↑/↓ to put a message's buttons under the keys.
 """
 
 from __future__ import annotations
@@ -67,11 +68,19 @@ class MessageActions(QObject):
             TranscriptAction.REGENERATE: self._regenerate_from_link,
             TranscriptAction.LATEST: lambda _mid, _i: show_latest(),
             TranscriptAction.ALTERNATIVE: self._choose_alternative,
+            TranscriptAction.BRANCH: self._choose_branch,
         }
         if isinstance(parent, QWidget):  # ‹ n/m › from the keyboard, on keys desktops leave alone
             for keys, step in zip(MessageHtml.SWITCH_KEYS, (-1, +1), strict=True):
                 shortcut = QShortcut(QKeySequence(keys), parent)
-                shortcut.activated.connect(lambda step=step: self.switch_last_alternative(step))
+                shortcut.activated.connect(lambda step=step: self.switch_alternative(step))
+            for keys, step in zip(self.MESSAGE_KEYS, (-1, +1), strict=True):
+                shortcut = QShortcut(QKeySequence(keys), parent)
+                shortcut.activated.connect(lambda step=step: self.focus_message(step))
+
+    # A message's buttons under the keys: the previous / next message (from the prompt box: the last).
+    # Free on GNOME, KDE and openbox (they take Super+↑ and Ctrl+Alt+↑); ↑ alone recalls a prompt.
+    MESSAGE_KEYS = ("Alt+Up", "Alt+Down")
 
     @property
     def editing(self) -> bool:
@@ -119,7 +128,7 @@ class MessageActions(QObject):
     # ------------------------------------------------------------------ editing
 
     def start_edit(self, message_id: int) -> None:
-        """Put a user message in the prompt box; sending replaces it and everything after it."""
+        """Put a user message in the prompt box; sending starts a new branch there (the old one stays)."""
         if self._controller.busy:
             self._status.showMessage("Stop the answer first (Esc).", 3000)
             return
@@ -134,7 +143,8 @@ class MessageActions(QObject):
         self._editing = message_id
         self._attach_tray.restore(message.attachments)  # removing one is the user's act, not ours
         self._edit_banner.setText(
-            "Editing a message: Enter resends from there (later messages are replaced); Esc cancels."
+            "Editing a message: Enter sends it as a new branch (what followed stays: ‹ › on the question "
+            "brings it back); Esc cancels."
         )
         self._edit_banner.show()
         self._prompt.setPlainText(message.content)
@@ -173,8 +183,33 @@ class MessageActions(QObject):
             return
         self._transcript.toggle_thinking(answer.id)
 
+    def focus_message(self, step: int) -> None:
+        """Alt+↑ / Alt+↓: the buttons of the previous / next message, the first one focused."""
+        if not self._transcript.toolbar.focus_step(step):
+            self._status.showMessage("No message to act on yet.", 3000)
+
+    def switch_alternative(self, step: int) -> None:
+        """Alt+[ / Alt+]: ‹ › of the message chosen with Alt+↑ (a question's branches, an answer's
+        alternatives); else of the last answer."""
+        toolbar = self._transcript.toolbar
+        chosen = toolbar.message_id if toolbar.keyboard_on() else None
+        if chosen is not None:
+            try:
+                message = self._conversations.message(chosen)
+            except KeyError:
+                message = None
+            if message is not None and message.branches > 1:
+                if 1 <= message.branch + step <= message.branches:
+                    self._choose_branch(message.id, message.branch + step)
+                return
+            if message is not None and message.versions > 1:
+                if 1 <= message.version + step <= message.versions:
+                    self._choose_alternative(message.id, message.version + step)
+                return
+        self.switch_last_alternative(step)
+
     def switch_last_alternative(self, step: int) -> None:
-        """Alt+[ / Alt+]: the last answer's previous or next alternative (after Regenerate)."""
+        """The last answer's previous or next alternative (after Regenerate)."""
         answer = self._last_answer()
         if answer is None or answer.versions < 2:
             self._status.showMessage("Regenerate the answer to get alternatives.", 3000)
@@ -209,6 +244,11 @@ class MessageActions(QObject):
 
     def _choose_alternative(self, message_id: int, index: int) -> None:
         if not self._controller.choose_alternative(message_id, index):
+            self._status.showMessage("Stop the answer first (Esc).", 3000)
+
+    def _choose_branch(self, message_id: int, index: int) -> None:
+        """‹ › on an edited question: that branch shown, its whole continuation with it."""
+        if not self._controller.choose_branch(message_id, index):
             self._status.showMessage("Stop the answer first (Esc).", 3000)
 
     def _regenerate_from_link(self, message_id: int, _index: int) -> None:

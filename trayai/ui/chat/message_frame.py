@@ -1,6 +1,6 @@
 """One stored message drawn into the transcript's document as a frame: header, thinking section,
 body (through the streaming writer for a long answer, so a reopened answer looks exactly like the
-finished one), footer and links.
+finished one), footer, error box and ‹ n/m ›.
 """
 
 from __future__ import annotations
@@ -27,9 +27,7 @@ def insert_message(
     """Insert ``message`` as a frame at ``cursor`` (which ends after it); the frame and the message's
     code blocks (for Copy code)."""
     frame = cursor.insertFrame(html.frame_format(message.role))
-    frame_format = frame.frameFormat()
-    frame_format.setProperty(QTextFormat.Property.UserProperty, message.id)
-    frame.setFrameFormat(frame_format)
+    mark_message(frame, message.id)
     inner = frame.firstCursorPosition()
     inner.insertHtml(html.header(message))
     if message.role == "assistant" and message.thinking:
@@ -55,15 +53,25 @@ def insert_message(
         inner.setPosition(frame.lastPosition())
         if inner.block().length() > 1:
             fresh_block(inner)
+        inner.insertHtml(html.tail(message))
     else:
         body, codes = html.body(message)
         if body:
             fresh_block(inner)
             inner.insertHtml(body)
-        fresh_block(inner)
-    inner.insertHtml(html.tail(message))
+        tail = html.tail(message)  # "" for a plain question: its buttons float over the card
+        if tail:
+            fresh_block(inner)
+            inner.insertHtml(tail)
     cursor.setPosition(frame.lastPosition() + 1)
     return frame, codes
 
 
-__all__ = ["insert_message"]
+def mark_message(frame: QTextFrame, message_id: int) -> None:
+    """Name the message a card shows on its frame (the toolbar finds the card under the pointer)."""
+    frame_format = frame.frameFormat()
+    frame_format.setProperty(QTextFormat.Property.UserProperty, message_id)
+    frame.setFrameFormat(frame_format)
+
+
+__all__ = ["insert_message", "mark_message"]

@@ -1,11 +1,13 @@
 """A message's parts as the transcript draws them: its frame's look, header, body (Markdown for
 answers, escaped text and attachment thumbnails for questions), error box, footer and action links.
-Model text only ever goes in escaped or through the inert renderer; links are the view's own.
+Model text only ever goes in escaped or through the inert renderer; links are the view's own (the
+per-message buttons are message_toolbar.py's widgets over the card, not part of the document).
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QTextDocument, QTextFrameFormat
@@ -15,7 +17,6 @@ from trayai.core.chat.history_records import MessageStatus, StoredMessage
 from trayai.core.chat.render import MarkdownRenderer, plain_text_to_html, reply_footer
 from trayai.ui.chat.transcript_links import ActionLinks, TranscriptAction
 
-COPY_LABEL = "❐&nbsp;Copy"
 ACTION_GAP = "&nbsp;&nbsp;&nbsp;"
 ARROW_PAD = "\u00a0"  # a no-break space: HTML would fold any other space away
 
@@ -25,7 +26,11 @@ class MessageHtml:
 
     THUMB_WIDTH, THUMB_HEIGHT = 240, 160  # an attached image is shown at most this big
 
-    def __init__(self, renderer: MarkdownRenderer, links: ActionLinks, document: QTextDocument) -> None:
+    def __init__(
+        self, renderer: MarkdownRenderer, links: ActionLinks, document: Callable[[], QTextDocument]
+    ) -> None:
+        """``document``: the view's document, asked for each time — a kept wrapper dies with the
+        first frame that handed it out (shiboken ties ``frame.document()``'s result to the frame)."""
         self.renderer = renderer
         self._links = links
         self._document = document  # thumbnails are registered on it as resources
@@ -85,7 +90,7 @@ class MessageHtml:
                         )
                     )
                     key = self._links.resource_url(message.id, index)
-                    self._document.addResource(QTextDocument.ResourceType.ImageResource.value, key, thumb)
+                    self._document().addResource(QTextDocument.ResourceType.ImageResource.value, key, thumb)
                     pieces.append(
                         f'<img src="{key.toString()}" width="{thumb.width()}" height="{thumb.height()}" '
                         f'alt="{name}" title="{name}">'
@@ -102,32 +107,39 @@ class MessageHtml:
     ARROW_SPACING_PX = 8
     SWITCH_KEYS = ("Alt+[", "Alt+]")  # desktops keep Ctrl+Alt+←/→ for switching workspaces
 
-    def _arrow(self, message: StoredMessage, glyph: str, to: int, tip: str) -> str:
-        """One arrow of ‹ n/m ›: a link to alternative ``to`` where there is one, else muted text.
-        The space goes on the outer side, so the text still reads "‹ 2/3 ›"."""
+    def _arrow(
+        self, kind: TranscriptAction, message_id: int, glyph: str, to: int, count: int, tip: str
+    ) -> str:
+        """One arrow of ‹ n/m ›: a link to alternative (or branch) ``to`` where there is one, else
+        muted text. The space goes on the outer side, so the text still reads "‹ 2/3 ›"."""
         style = f"text-decoration:none; font-size:large; letter-spacing:{self.ARROW_SPACING_PX}px"
         text = f"{ARROW_PAD}{glyph}" if glyph == "‹" else f"{glyph}{ARROW_PAD}"
-        if 1 <= to <= message.versions:
-            href = self._links.href(TranscriptAction.ALTERNATIVE, message.id, to)
+        if 1 <= to <= count:
+            href = self._links.href(kind, message_id, to)
             return f'<a href="{href}" title="{tip}" style="{style}">{text}</a>'
         return f'<span style="{style}">{text}</span>'
 
-    def _alternatives(self, message: StoredMessage) -> str:
-        """ "‹ 2/3 ›": the slot's answers, the arrows links where there is one to go to."""
-        here, count = message.version, message.versions
+    def _switcher(self, kind: TranscriptAction, message_id: int, here: int, count: int, noun: str) -> str:
+        """ "‹ 2/3 ›": an answer's alternatives or a question's branches, the arrows links where there
+        is one to go to."""
         back, ahead = self.SWITCH_KEYS
+        keys = "" if kind is TranscriptAction.ALTERNATIVE else " with the question chosen by Alt+↑"
         return (
-            f"{self._arrow(message, '‹', here - 1, f'Previous answer ({back})')} {here}/{count} "
-            f"{self._arrow(message, '›', here + 1, f'Next answer ({ahead})')}"
+            f"{self._arrow(kind, message_id, '‹', here - 1, count, f'Previous {noun} ({back}{keys})')} "
+            f"{here}/{count} "
+            f"{self._arrow(kind, message_id, '›', here + 1, count, f'Next {noun} ({ahead}{keys})')}"
         )
 
     def action(self, kind: TranscriptAction, message_id: int, label: str, tip: str) -> str:
-        """One action under a message, drawn as a small button: a glyph and a word, a tooltip."""
+        """One action in a message's document (Retry in an error box), a glyph and a word, a tooltip."""
         href = self._links.href(kind, message_id)
         return f'<a href="{href}" title="{tip}" style="text-decoration:none">{label}</a>'
 
     def tail(self, message: StoredMessage) -> str:
-        """Error box, footer and action buttons under a message."""
+        """Error box, footer and ‹ n/m › under a message ("" when it has none: a plain question).
+
+        Copy, Edit, Regenerate and Copy thinking are real buttons over the card instead
+        (``message_toolbar.py``), shown on hover and from the keyboard."""
         palette = self.renderer.palette
         out = ""
         error = message.meta.get("error")
@@ -142,35 +154,25 @@ class MessageHtml:
                 f"{'<br>' + hint if hint else ''}"
                 f"<br>{retry}</td></tr></table>"
             )
-        actions = [self.action(TranscriptAction.COPY, message.id, COPY_LABEL, "Copy this message")]
-        if message.role == "user":
-            actions.append(
-                self.action(
-                    TranscriptAction.EDIT, message.id, "✎&nbsp;Edit", "Edit and send again (Ctrl+E: the last)"
+        pieces = []
+        if message.role == "assistant":
+            footer = reply_footer(message.meta, message.status)
+            if footer:
+                pieces.append(html.escape(footer))
+            if message.versions > 1:
+                pieces.append(
+                    self._switcher(
+                        TranscriptAction.ALTERNATIVE, message.id, message.version, message.versions, "answer"
+                    )
+                )
+        elif message.role == "user" and message.branches > 1:
+            pieces.append(
+                self._switcher(
+                    TranscriptAction.BRANCH, message.id, message.branch, message.branches, "version"
                 )
             )
-        if message.role == "assistant" and message.thinking:
-            actions.append(
-                self.action(
-                    TranscriptAction.COPY_THINKING, message.id, "❐&nbsp;Copy thinking", "Copy the thinking"
-                )
-            )
-        if message.role == "assistant" and message.status != MessageStatus.ERROR:
-            actions.append(
-                self.action(
-                    TranscriptAction.REGENERATE,
-                    message.id,
-                    "↻&nbsp;Regenerate",
-                    "Answer again (Ctrl+Shift+R)",
-                )
-            )
-        if message.role == "assistant" and message.versions > 1:
-            actions.insert(0, self._alternatives(message))
-        footer = reply_footer(message.meta, message.status) if message.role == "assistant" else ""
-        line = ACTION_GAP.join(actions)
-        if footer:
-            line = f"{html.escape(footer)}{ACTION_GAP}{line}"
-        out += f'<p style="margin:0; color:{palette.muted}"><small>{line}</small></p>'
+        if pieces:
+            out += f'<p style="margin:0; color:{palette.muted}"><small>{ACTION_GAP.join(pieces)}</small></p>'
         return out
 
 

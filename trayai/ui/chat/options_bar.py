@@ -108,6 +108,11 @@ class OptionsBar(QWidget):
         self.options_button.setAccessibleName("Conversation options")
         self.options_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.options_button.setMenu(self.popover)
+        self.tools_button = QToolButton()  # kept true by ui/chat/tool_binding.py
+        self.tools_button.setText("Tools")
+        self.tools_button.setCheckable(True)
+        self.tools_button.setAccessibleName("Use tools in this conversation")
+        self.tools_button.hide()  # shown when an MCP server has tools
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.summary.setStyleSheet("color: palette(mid);")
@@ -131,6 +136,7 @@ class OptionsBar(QWidget):
         self._first.addWidget(self.sidebar_button)
         self._first.addWidget(self.model_label)
         self._first.addWidget(self.model_combo, 2)
+        self._first.addWidget(self.tools_button)
         self._first.addWidget(self.options_button)
         self.picker = ServerModelPicker()
         self.picker.hide()  # shown in the model box's place by use_picker()
@@ -160,6 +166,7 @@ class OptionsBar(QWidget):
             self.model_label,
             self.model_combo,
             self.picker,
+            self.tools_button,
             self.options_button,
             self.summary,
         ]
@@ -179,7 +186,7 @@ class OptionsBar(QWidget):
             self._second.addWidget(self.preset_combo, 1)
             self._second.addWidget(self.summary)
         else:
-            at = self._first.indexOf(self.options_button)
+            at = self._first.indexOf(self.tools_button)
             self._first.insertWidget(at, self.preset_combo, 1)
             self._first.insertWidget(at + 1, self.summary)
 

@@ -1,5 +1,6 @@
 """The chat's typed records: a conversation's options (what the widgets edit and history stores)
-and what an answer's saved fields and meta hold, so the controller never passes loose dicts.
+and an answer's saved fields (its meta is core's ``AnswerRecord``), so the controller never passes
+loose dicts.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from dataclasses import dataclass, fields
 from typing import TypedDict
 
 from trayai.core.chat.history_records import MessageStatus
+from trayai.core.net.wire import AnswerRecord
 
 
 class ConversationSettings(TypedDict):
@@ -27,43 +29,13 @@ class OptionChanges(TypedDict, total=False):
     max_tokens: int | None
 
 
-class ErrorMeta(TypedDict):
-    """A failed answer's error as saved in its meta (the transcript's error box reads it)."""
-
-    code: str
-    message: str
-    hint: str
-
-
-class AnswerMeta(TypedDict, total=False):
-    """What an answer's meta holds once it ended: ``StreamResult.to_dict()``'s timings and counts,
-    and how it ended (stopped, error, trimmed turns, the fallback or other model that answered)."""
-
-    model: str
-    finish_reason: str
-    prompt_tokens: int | None
-    completion_tokens: int
-    usage_estimated: bool
-    ttft_s: float | None
-    duration_s: float
-    tokens_per_second: float | None
-    thinking_s: float | None
-    error: ErrorMeta
-    dropped: int
-    fallback_profile: str
-    fallback_reason: str
-    endpoint: str
-    profile: str | None
-    asked_model: str
-
-
 class MessageFields(TypedDict, total=False):
     """The fields of a saved message a checkpoint or the end rewrites (``HistoryStore.update_message``)."""
 
     content: str
     thinking: str
     status: MessageStatus
-    meta: AnswerMeta
+    meta: AnswerRecord
 
 
 @dataclass(frozen=True)
@@ -93,10 +65,8 @@ OPTION_NAMES = tuple(f.name for f in fields(ChatOptions))
 
 __all__ = [
     "OPTION_NAMES",
-    "AnswerMeta",
     "ChatOptions",
     "ConversationSettings",
-    "ErrorMeta",
     "MessageFields",
     "OptionChanges",
 ]

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
     from trayai.ui.chat.conversations import SharedConversations
     from trayai.ui.chat.server_link import ServerLink
+    from trayai.ui.chat.tool_access import ToolAccess
     from trayai.ui.chat.window import ChatWindow
     from trayai.ui.model_side import ModelSide
     from trayai.ui.prompt.window import QuickPromptWindow
@@ -57,9 +58,12 @@ class ChatSurfaces(QObject):
         fallbacks: Callable[[], list[tuple[ResolvedEndpoint, ModelClient]]] = list,
         models: ModelSide | None = None,
         builtin: BuiltinSide | None = None,
+        tools: ToolAccess | None = None,
     ) -> None:
-        """``models`` and ``builtin``: the app's sides the chat's error buttons and picker use."""
+        """``models`` and ``builtin``: the app's sides the chat's error buttons and picker use;
+        ``tools``: the MCP tools the chat's model may call (None: none)."""
         super().__init__(parent)
+        self._tools = tools
         self._models = models
         self._builtin = builtin
         self._session = session  # asked at each request: the endpoint can change meanwhile
@@ -126,8 +130,11 @@ class ChatSurfaces(QObject):
             from trayai.core.chat.chatgroups import QUICK_PROMPT_ORIGIN
 
             self.prompt_chat = self._new_controller(conversations, origin=QUICK_PROMPT_ORIGIN)
+            tools = self._tools
             self.prompt_window = QuickPromptWindow(
-                self.prompt_chat, state_file=self._data_dir / "window-state.ini"
+                self.prompt_chat,
+                state_file=self._data_dir / "window-state.ini",
+                has_tools=lambda: tools is not None and tools.current_hub() is not None,
             )
             self.prompt_window.open_in_chat.connect(self._continue_in_chat)
         self._update_prompt_actions()
@@ -210,7 +217,12 @@ class ChatSurfaces(QObject):
         from trayai.ui.chat.warmup import warm_up_chat
 
         controller = ChatController(
-            conversations.store, self._target, self, conversations=conversations, origin=origin
+            conversations.store,
+            self._target,
+            self,
+            conversations=conversations,
+            origin=origin,
+            tools=self._tools if origin is None else None,  # the quick prompt says tools are the chat's
         )
         controller.busy_changed.connect(lambda busy: self._on_busy(busy=busy))
         controller.finished.connect(self._on_finished)

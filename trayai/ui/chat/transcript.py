@@ -23,12 +23,15 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 from trayai.core.chat.history_records import StoredMessage
 from trayai.core.chat.render import MarkdownRenderer, Palette
 from trayai.core.net.backends.records import ModelRecord
+from trayai.core.net.prompt_progress import PromptProgress
 from trayai.ui.chat.answer_writer import AnswerWriter, fresh_block
 from trayai.ui.chat.copied_buttons import CopiedButtons
 from trayai.ui.chat.live_answer import LiveAnswer
-from trayai.ui.chat.message_frame import insert_message
+from trayai.ui.chat.message_frame import insert_message, mark_message
 from trayai.ui.chat.message_html import MessageHtml
+from trayai.ui.chat.message_toolbar import MessageToolbar
 from trayai.ui.chat.thinking_view import ThinkingSections, replace_section
+from trayai.ui.chat.tool_cards import CardFrames, ToolCard, card_for_message
 from trayai.ui.chat.transcript_links import ACTION_SCHEME, ActionLinks, TranscriptAction
 from trayai.ui.chat.transcript_search import highlight, reveal
 
@@ -57,11 +60,13 @@ class TranscriptView(QTextBrowser):
         self.document().setDocumentMargin(10)
         self.anchorClicked.connect(self._on_anchor)
         self.links = ActionLinks()  # the app's own links, with this view's secret
-        self._html = MessageHtml(MarkdownRenderer(Palette(dark=self.is_dark())), self.links, self.document())
+        self._html = MessageHtml(MarkdownRenderer(Palette(dark=self.is_dark())), self.links, self.document)
         self._frames: dict[int, QTextFrame] = {}
         self._contents: dict[int, str] = {}
+        self._shown: dict[int, StoredMessage] = {}  # each drawn message as last drawn (the toolbar's)
         self._codes: dict[int, list[str]] = {}
         self._thinking = ThinkingSections(self.links)
+        self.cards = CardFrames(self.links)  # tool calls' cards (ui/chat/tool_cards.py)
         self._stream: LiveAnswer | None = None
         self._has_earlier = False
         self._flush_timer = QTimer(self)
@@ -74,6 +79,11 @@ class TranscriptView(QTextBrowser):
         self.tick_timer.timeout.connect(self._tick)
         self.clock: Callable[[], float] = time.monotonic
         self.copied = CopiedButtons(self.document(), self.links, self)  # "✓ Copied" for a moment
+        # Copy, Edit, Regenerate, Copy thinking: real buttons over the hovered (or chosen) card.
+        self.toolbar = MessageToolbar(self, self._with_actions, lambda: list(self._frames))
+        self.toolbar.triggered.connect(self.action)
+        self.copied.button_says = self.toolbar.say_copied
+        self.copied.button_unsays = self.toolbar.unsay_copied
         self._model_records: Callable[[], Sequence[ModelRecord] | None] = lambda: None
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.flush_count = 0
@@ -105,6 +115,8 @@ class TranscriptView(QTextBrowser):
                 self.load_earlier.emit()
             elif link.kind is TranscriptAction.THINKING:
                 self.toggle_thinking(link.message_id)
+            elif link.kind is TranscriptAction.TOOL_RESULT:
+                self.cards.toggle(link.message_id, self.renderer.palette)
             else:
                 self.action.emit(link.kind, link.message_id, link.index)
         elif scheme in ("http", "https"):
@@ -139,11 +151,14 @@ class TranscriptView(QTextBrowser):
         self._flush_timer.stop()
         self.tick_timer.stop()
         self.copied.clear()
+        self.toolbar.hide_toolbar()
         self._stream = None
         self._frames.clear()
+        self._shown.clear()
         self._contents.clear()
         self._codes.clear()
         self._thinking.clear()
+        self.cards.clear()
         self._has_earlier = False
         self.document().clear()
 
@@ -218,11 +233,23 @@ class TranscriptView(QTextBrowser):
 
     def _insert_message(self, cursor: QTextCursor, message: StoredMessage) -> QTextFrame:
         """Insert one message as a frame at ``cursor``; the cursor ends after the frame."""
-        frame, codes = insert_message(cursor, message, self._html, self._thinking, self._writer)
+        codes: list[str] = []
+        if message.role == "tool":  # a tool call's card, drawn as it looked when it finished
+            frame = self.cards.insert(cursor, message.id, card_for_message(message), self.renderer.palette)
+        else:
+            frame, codes = insert_message(cursor, message, self._html, self._thinking, self._writer)
         self._frames[message.id] = frame
         self._contents[message.id] = message.content
+        self._shown[message.id] = message
         self._codes[message.id] = codes
         return frame
+
+    def _with_actions(self, message_id: int) -> StoredMessage | None:
+        """A drawn message the toolbar may offer actions on (not the answer still streaming)."""
+        stream = self._stream
+        if stream is not None and stream.message.id == message_id:
+            return None
+        return self._shown.get(message_id)
 
     # ------------------------------------------------------------------ thinking
 
@@ -271,6 +298,7 @@ class TranscriptView(QTextBrowser):
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         frame = cursor.insertFrame(self._html.frame_format("assistant"))
+        mark_message(frame, message.id)
         inner = frame.firstCursorPosition()
         inner.insertHtml(self._html.header(message))
         inner.insertBlock()
@@ -279,7 +307,7 @@ class TranscriptView(QTextBrowser):
         self._stream = LiveAnswer(message, frame, writer, self.clock)
         self._frames[message.id] = frame
         self._codes[message.id] = codes
-        self._stream.show_wait(self.renderer.palette.muted, self._model_records())
+        self._show_wait(self._stream)
         self.tick_timer.start()
         if at_bottom:
             self.scroll_to_bottom()
@@ -335,12 +363,29 @@ class TranscriptView(QTextBrowser):
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
         if stream.waiting:
-            stream.show_wait(self.renderer.palette.muted, self._model_records())
+            self._show_wait(stream)
         else:
             stream.show_thinking(self.renderer.palette, tick=True)
         cursor.endEditBlock()
         if at_bottom:
             self.scroll_to_bottom()
+
+    def show_prompt_progress(self, progress: PromptProgress) -> None:
+        """The server's report of how far it read the prompt: the wait line says so, over a bar."""
+        stream = self._stream
+        if stream is None or stream.final is not None or not stream.waiting:
+            return
+        stream.reading = progress
+        at_bottom = self._at_bottom()
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        self._show_wait(stream)
+        cursor.endEditBlock()
+        if at_bottom:
+            self.scroll_to_bottom()
+
+    def _show_wait(self, stream: LiveAnswer) -> None:
+        stream.show_wait(self.renderer.palette.muted, self._model_records(), self.devicePixelRatioF())
 
     def _cursor_at(self, position: int) -> QTextCursor:
         cursor = QTextCursor(self.document())
@@ -410,9 +455,24 @@ class TranscriptView(QTextBrowser):
             inner.insertHtml(self._html.tail(message))
         cursor.endEditBlock()
         self._contents[message.id] = message.content
+        self._shown[message.id] = message
         self._stream = None
         if at_bottom:
             self.scroll_to_bottom()
+
+    def append_card(self, key: int, card: ToolCard) -> None:
+        """A live tool call's card at the end (``key`` < 0 until its tool message is stored)."""
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        self.cards.insert(cursor, key, card, self.renderer.palette)
+        self.scroll_to_bottom()
+
+    def settle_card(self, key: int, message: StoredMessage) -> None:
+        """A live card replaced by its stored tool message, drawn the way a reopened chat draws it."""
+        frame = self.cards.frames.get(key)
+        if frame is not None:
+            self.cards.forget(key)
+            self._redraw_frame(frame, message)
 
     def _redraw_frame(self, frame: QTextFrame, message: StoredMessage) -> None:
         """Replace ``frame`` by ``message`` drawn the way :meth:`append_message` draws it."""

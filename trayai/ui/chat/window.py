@@ -45,6 +45,7 @@ from trayai.ui.chat.options_binding import OptionsBinding
 from trayai.ui.chat.prompt_input import PromptInput
 from trayai.ui.chat.server_link import ServerLink
 from trayai.ui.chat.sidebar import ConversationSidebar
+from trayai.ui.chat.tool_binding import ToolCardsBinding
 from trayai.ui.chat.transcript import TranscriptView
 from trayai.ui.chat.transcript_pages import TranscriptPages
 from trayai.ui.chat.window_state import restore_window, save_window
@@ -210,6 +211,7 @@ class ChatWindow(QMainWindow):
         c.reply_started.connect(self.transcript.begin_stream)
         c.delta.connect(self.transcript.add_delta)
         c.thinking_delta.connect(self.transcript.add_thinking)
+        c.prompt_progress.connect(self.transcript.show_prompt_progress)
         c.finished.connect(self._on_reply_ended)
         c.failed.connect(self._on_reply_ended)
         c.busy_changed.connect(lambda busy: self._on_busy(busy=busy))
@@ -237,6 +239,9 @@ class ChatWindow(QMainWindow):
         )
         status = self.statusBar()
         self.options_binding = OptionsBinding(self.options_bar, self.controller, self._presets, status)
+        self.tool_cards = ToolCardsBinding(
+            c, self.transcript, self.prompt, self.options_bar.tools_button, self
+        )
         # Slots of the window itself: a widget torn down with it (the system prompt box) may still
         # signal an edit, and Qt drops signals to a window being destroyed, not to a helper object.
         self.model_combo.activated.connect(lambda _i: self._save_options())
@@ -279,7 +284,7 @@ class ChatWindow(QMainWindow):
         return self.message_actions.send(text)
 
     def start_edit(self, message_id: int) -> None:
-        """Put a user message in the prompt box; sending replaces it and everything after it."""
+        """Put a user message in the prompt box; sending starts a new branch there (the old one stays)."""
         self.message_actions.start_edit(message_id)
 
     def _cancel_edit(self) -> None:

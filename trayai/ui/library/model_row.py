@@ -28,9 +28,11 @@ def pick_target(pick: Pick) -> Target:
 
 
 class ModelRow(QFrame):
-    """Signal ``source_clicked(url)``: the source page link was clicked (the window opens the browser)."""
+    """Signal ``source_clicked(url)``: the source page link was clicked (the window opens the browser);
+    ``settings_clicked``: Settings… of a downloaded model (the window opens its editor)."""
 
     source_clicked = Signal(str)
+    settings_clicked = Signal()
 
     def __init__(self, pick: Pick, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +91,15 @@ class ModelRow(QFrame):
         self.source.setAutoDefault(False)
         self.source.clicked.connect(lambda: self.source_clicked.emit(model.source))
         flow.addWidget(self.source)
+        self.settings_button = QPushButton("Settings…")
+        self.settings_button.setIcon(standard_icon(self, QStyle.StandardPixmap.SP_FileDialogDetailedView))
+        self.settings_button.setToolTip(
+            f"{model.title}'s own context, threads, chat template and default sampling (on-demand server)"
+        )
+        self.settings_button.setAutoDefault(False)
+        self.settings_button.clicked.connect(self.settings_clicked.emit)
+        self.settings_button.hide()  # shown once the model is downloaded (the window says when)
+        flow.addWidget(self.settings_button)
         layout.addWidget(chips)
         self.controls = DownloadControls(model.title, pick.size, self)
         layout.addWidget(self.controls)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from trayai.core.settings.secrets import SecretStore
+from trayai.core.settings.store import ConfigStore
 
 if TYPE_CHECKING:
     from trayai.ui.library.download_status import DownloadStatus
@@ -36,8 +37,11 @@ class LibraryOpener(QObject):
         models_dir: Callable[[], Path | None],
         serve: Callable[[str], Awaitable[None]],
         parent: QObject | None = None,
+        *,
+        store: ConfigStore | None = None,
     ) -> None:
         super().__init__(parent)
+        self._store = store
         self._secrets = secrets
         self._models_dir = models_dir
         self._serve = serve
@@ -51,7 +55,7 @@ class LibraryOpener(QObject):
             # lazy: loaded when first used: the tray stays light
             from trayai.ui.library.window import LibrarySources, LibraryWindow
 
-            sources = LibrarySources(self._secrets, self._models_dir, self._serve)
+            sources = LibrarySources(self._secrets, self._models_dir, self._serve, store=self._store)
             self.window = LibraryWindow(sources, downloads=self._downloads())
             log.info("model library window made")
         window = self.window

@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -31,8 +32,11 @@ from trayai.core.library.download import Downloader
 from trayai.core.library.feedback import Help
 from trayai.core.library.fit import Verdict
 from trayai.core.library.machine import MachineMemory, probe_memory
+from trayai.core.library.model_settings import Machine, ModelFacts, probe_machine
 from trayai.core.library.pick import Pick, pick_all
+from trayai.core.library.reload import OnDemandServer
 from trayai.core.settings.secrets import SecretStore
+from trayai.core.settings.store import ConfigStore
 from trayai.core.tasks import TaskOwner
 from trayai.ui.icons import app_icon
 from trayai.ui.library.controls import DownloadControls
@@ -56,6 +60,8 @@ class LibrarySources:
     memory: Callable[[], MachineMemory] = probe_memory
     open_url: Callable[[QUrl], object] = field(default=QDesktopServices.openUrl)
     downloader: Downloader | None = None
+    store: ConfigStore | None = None  # the settings file: a downloaded model's Settings… (None: no button)
+    machine: Callable[[], Machine] = probe_machine  # the per-model editor's auto choices (blocking)
 
 
 class LibraryWindow(QWidget):
@@ -84,6 +90,7 @@ class LibraryWindow(QWidget):
         self._controls: dict[str, list[tuple[DownloadControls, Target]]] = {}
         self._waiting_for_token: list[Target] = []
         self.rows: list[ModelRow] = []
+        self.settings_dialog: QDialog | None = None  # the per-model editor open now (tests reach it)
         self.setWindowTitle("Get models — trayai")
         self.setWindowIcon(app_icon())
         self.setMinimumWidth(self.MINIMUM_WIDTH)
@@ -190,6 +197,7 @@ class LibraryWindow(QWidget):
         for pick in picks:
             row = ModelRow(pick)
             row.source_clicked.connect(lambda url: self.sources.open_url(QUrl(url)))
+            row.settings_clicked.connect(lambda row=row: self.edit_settings(row))
             self.rows.append(row)
             if pick.fit.verdict is Verdict.TOO_LARGE:
                 self.too_large_rows.addWidget(row)
@@ -197,6 +205,7 @@ class LibraryWindow(QWidget):
             else:
                 self.fitting.addWidget(row)
             self.wire(row.controls, row.target)
+            self._show_settings_button(row)
         self.toggle.setText(f"Show models that do not fit ({hidden})")
         self.toggle.setVisible(hidden > 0)
 
@@ -221,6 +230,43 @@ class LibraryWindow(QWidget):
     def _on_changed(self, key: str) -> None:
         for controls, target in self._controls.get(key, []):
             controls.show_status(self.downloads.status(target))
+        for row in self.rows:
+            if row.target.key == key:
+                self._show_settings_button(row)
+
+    # ------------------------------------------------------------------ per-model settings
+
+    def _show_settings_button(self, row: ModelRow) -> None:
+        downloaded = self.downloads.status(row.target).phase is Phase.DONE
+        row.settings_button.setVisible(downloaded and self.sources.store is not None)
+
+    def edit_settings(self, row: ModelRow) -> None:
+        """Settings… of a downloaded model: its figures measured off the UI thread, then the editor."""
+        path = self.downloads.status(row.target).path
+        if path is None or self.sources.store is None:
+            return
+        self.tasks.exclusive("model settings", self._open_settings(path, self.sources.store))
+
+    async def _open_settings(self, path: Path, store: ConfigStore) -> None:
+        # lazy: the editor is made only when asked for
+        from trayai.ui.library.model_settings_dialog import ModelSettingsDialog, ModelSettingsSources
+
+        facts, machine = await asyncio.gather(
+            asyncio.to_thread(ModelFacts.of_file, path), asyncio.to_thread(self.sources.machine)
+        )
+        server = store.load().settings.builtin_server
+        sources = ModelSettingsSources(
+            store,
+            machine,
+            facts,
+            OnDemandServer(server.port),
+            startup_timeout=server.startup_timeout,
+            on_demand=server.on_demand,
+        )
+        if self.settings_dialog is not None:
+            self.settings_dialog.deleteLater()  # one editor at a time
+        self.settings_dialog = ModelSettingsDialog(path.stem, sources, self)
+        self.settings_dialog.open()
 
     def show_count(self, count: int) -> None:
         self.count.setText(

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QClipboard, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QLabel
 
@@ -45,6 +45,8 @@ class PromptHost(Protocol):
 
 class PromptActions(QObject):
     """Owns ``row`` (the listed actions as links) and ``chip``; filters the input box's number keys."""
+
+    ran = Signal(object)  # the Action just sent (a rewrite one gets Replace selection / Paste)
 
     def __init__(self, host: PromptHost, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -124,6 +126,7 @@ class PromptActions(QObject):
         host.status.setText(f"{said} — Esc stops")
         host.status.setToolTip("")
         log.info("quick prompt: action %r run (%s)", action.name, rendered.selection_from or "no selection")
+        self.ran.emit(action)
         return True
 
     def preview(self, action: Action | None = None) -> None:

@@ -37,7 +37,10 @@ from trayai.ui.chat.transcript import TranscriptView
 from trayai.ui.chat.transcript_links import TranscriptAction
 from trayai.ui.prompt.actions_row import CONTEXT_LIMIT, PromptActions
 from trayai.ui.prompt.parts import PromptHeader
+from trayai.ui.prompt.rewrite_offer import RewriteOffer
 from trayai.ui.theme import current_theme
+
+TOOLS_NOTE = "Tools (MCP) are used in the chat window: questions here go without them (Open in chat)."
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +81,16 @@ class QuickPromptWindow(QWidget):
         *,
         state_file: Path | None = None,
         actions: Sequence[Action] = DEFAULT_ACTIONS,
+        has_tools: Callable[[], bool] = lambda: False,
     ) -> None:
+        """``has_tools``: an MCP server has tools now (they are the chat window's: said here)."""
         super().__init__(
             None, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
         )
         self.setWindowTitle("Quick prompt")  # shown as "Quick prompt — trayai"
         self.setObjectName("quick-prompt")
         self.controller = controller
+        self._has_tools = has_tools
         self._state_file = state_file
         self._screen_name: str | None = None
         self._fixed_size = floats_by_fixed_size()
@@ -118,6 +124,9 @@ class QuickPromptWindow(QWidget):
         self.asked.setTextFormat(Qt.TextFormat.PlainText)
         self.asked.hide()
         self.header = PromptHeader()
+        self.tools_note = QLabel(TOOLS_NOTE)  # never a silent drop: the model gets no tools here
+        self.tools_note.setWordWrap(True)
+        self.tools_note.hide()
         self.answer = TranscriptView()
         self.answer.hide()
         self.copy_button = QPushButton("&Copy answer")
@@ -142,13 +151,23 @@ class QuickPromptWindow(QWidget):
         toggles.addWidget(self.use_selection)
         toggles.addStretch(1)
         toggles.addWidget(self.status)
+        self.rewrite = RewriteOffer(
+            self, self.last_answer, self.status.setText, parent=self, twin=self.copy_button
+        )
         actions = QHBoxLayout()
         actions.addStretch(1)
-        for button in (self.copy_button, self.chat_button, self.new_button):
+        for button in (
+            self.rewrite.replace_button,  # a rewrite action's answer only: ui/prompt/rewrite_offer.py
+            self.rewrite.paste_button,
+            self.copy_button,
+            self.chat_button,
+            self.new_button,
+        ):
             actions.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
         layout.addWidget(self.header)
+        layout.addWidget(self.tools_note)
         layout.addWidget(self.input)
         layout.addLayout(toggles)
         layout.addWidget(self.action_row)
@@ -170,7 +189,7 @@ class QuickPromptWindow(QWidget):
             f"QuickPromptWindow {{ background: {theme.window}; border: 1px solid {theme.card_border}; }}"
         )
         muted = f"QLabel {{ color: {theme.muted}; }}"  # links in the action row keep their colour
-        for label in (self.action_row, self.asked, self.status):
+        for label in (self.action_row, self.asked, self.status, self.tools_note):
             label.setStyleSheet(muted)
         self.header.restyle()
         self.chip.restyle()
@@ -186,9 +205,11 @@ class QuickPromptWindow(QWidget):
         c.reply_started.connect(self._on_reply_started)
         c.delta.connect(self._on_delta)
         c.thinking_delta.connect(self.answer.add_thinking)
+        c.prompt_progress.connect(self.answer.show_prompt_progress)
         c.finished.connect(self._on_reply_ended)
         c.failed.connect(self._on_reply_ended)
         c.busy_changed.connect(lambda busy: self.status.setText("answering… (Esc stops)" if busy else ""))
+        self.action_part.ran.connect(self.rewrite.action_started)
         self.input.submitted.connect(self.send)
         self.input.escape.connect(self.dismiss)
         self.copy_button.clicked.connect(self.copy_answer)
@@ -232,6 +253,8 @@ class QuickPromptWindow(QWidget):
             log.info("quick prompt not shown: a trayai dialog is open")
             return False
         self.summoned_at = time.perf_counter()
+        own = [int(w.winId()) for w in QGuiApplication.topLevelWindows() if w.isVisible()]
+        self.rewrite.replacer.capture(own)  # the window with the selection, before this one takes over
         screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
         if not self.isVisible():
             self._place(screen.name() if screen else "", screen)
@@ -240,6 +263,7 @@ class QuickPromptWindow(QWidget):
         self.activateWindow()
         self.input.setFocus()
         self.input.moveCursor(QTextCursor.MoveOperation.End)  # a draft stays, never selected: 1–9 act
+        self.tools_note.setVisible(self._has_tools())
         self._show_target()
         QTimer.singleShot(0, self.action_part.preview)  # a slow clipboard owner must not delay the window
         log.info("quick prompt shown")
@@ -306,6 +330,7 @@ class QuickPromptWindow(QWidget):
         context = self.context_text()
         prompt = f"{context}\n\n---\n\n{question}" if context else question
         if self.controller.send(prompt):
+            self.rewrite.withdraw()  # a typed question's answer is no rewrite of the selection
             self.input.remember(question)  # ↑ brings it back
             self.input.clear()  # the next key is a new question or an action's number, never an edit
             self.show_asked(question)
@@ -321,6 +346,7 @@ class QuickPromptWindow(QWidget):
         self.asked.show()
 
     def new_exchange(self) -> None:
+        self.rewrite.withdraw()
         self.controller.new_conversation()
         self.answer.clear_messages()
         self.answer.hide()
@@ -345,6 +371,7 @@ class QuickPromptWindow(QWidget):
         if conversation is None:
             return
         self.controller.stop()
+        self.rewrite.withdraw()
         self.open_in_chat.emit(conversation)
         self.hide()
         self.controller.new_conversation()  # the exchange now lives in the chat window
@@ -410,6 +437,7 @@ class QuickPromptWindow(QWidget):
     # ------------------------------------------------------------------ streaming
 
     def _on_reply_started(self, message: object) -> None:
+        self.rewrite.answer_started()
         self.answer.clear_messages()
         self.answer.show()
         self.answer.begin_stream(message)  # type: ignore[arg-type]
@@ -429,6 +457,7 @@ class QuickPromptWindow(QWidget):
         elif outcome.error is not None:
             self.status.setText(outcome.error.message)
         self._set_actions_enabled(enabled=bool(outcome.message.content))
+        self.rewrite.answer_ended(whole=outcome.error is None and outcome.status == "done")
         self._grow()
 
     def _grow(self) -> None:

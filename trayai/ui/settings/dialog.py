@@ -47,6 +47,8 @@ from trayai.ui.settings.hotkey_page import HotkeyPage
 from trayai.ui.settings.list_pages import ActionsPage, PresetsPage
 from trayai.ui.settings.page import ClientFactory, PageContext, ProfilePart, SettingsPage
 from trayai.ui.settings.profiles_page import ProfilesPage
+from trayai.ui.settings.tools_page import ToolsPage
+from trayai.ui.tools_keeper import ToolsKeeper
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ PAGES: tuple[type[SettingsPage], ...] = (
     HotkeyPage,
     ActionsPage,
     GeneralPage,
+    ToolsPage,
 )
 SECTIONS = tuple(page.section for page in PAGES)  # in this order in the list, and checked in it on OK
 
@@ -111,6 +114,7 @@ class SettingsDialog(QDialog):
         hotkey_note: str | None = None,
         desktop_places: DesktopPlaces | None = None,
         running: ResolvedEndpoint | None = None,
+        tools: ToolsKeeper | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -130,6 +134,7 @@ class SettingsDialog(QDialog):
             running=running,
             hotkey_note=hotkey_note,
             desktop=desktop_places or DesktopPlaces.from_env(AppPaths.from_env().data_dir),
+            tools=tools,
         )
         self._pages = [page(context) for page in PAGES]
         self.profiles_page = self.page(ProfilesPage)
@@ -265,6 +270,8 @@ class SettingsDialog(QDialog):
             return False
         self.error_label.hide()
         self.settings = result.settings
+        for page in self._pages:
+            page.saved()
         self.applied.emit(result.settings)
         self.accept()
         return True

@@ -12,7 +12,7 @@ from trayai.ui.settings.lists import ItemListEditor
 from trayai.ui.settings.page import PageContext, SettingsPage
 
 PRESET_FIELDS = ("name", "system_prompt", "temperature", "max_tokens")
-ACTION_FIELDS = ("name", "key", "template")
+ACTION_FIELDS = ("name", "key", "template", "replaces")
 PRESETS_NOTE = (
     "A preset is a named system prompt with, optionally, its own temperature and max tokens (unset: "
     "the profile's; an empty system prompt: the profile's too). Use one with `trayai ask --preset "

@@ -17,6 +17,7 @@ from trayai.ui.icons import app_icon
 if TYPE_CHECKING:
     from trayai.core.settings.resolve import ResolvedEndpoint
     from trayai.ui.settings.dialog import SettingsDialog
+    from trayai.ui.tools_keeper import ToolsKeeper
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,11 @@ class SettingsOpener(QObject):
         store: ConfigStore,
         notify: Callable[[str, str], None],
         parent: QObject | None = None,
+        *,
+        tools: ToolsKeeper | None = None,
     ) -> None:
         super().__init__(parent)
+        self._tools = tools  # the app's tool servers, for Settings ▸ Tools
         self._secrets = secrets
         self._store = store
         self._notify = notify
@@ -48,7 +52,9 @@ class SettingsOpener(QObject):
         # lazy: loaded when first used: the tray stays light
         from trayai.ui.settings.dialog import SettingsDialog
 
-        dialog = SettingsDialog(loaded, self._secrets, self._store, hotkey_note=hotkey_note, running=running)
+        dialog = SettingsDialog(
+            loaded, self._secrets, self._store, hotkey_note=hotkey_note, running=running, tools=self._tools
+        )
         dialog.setWindowIcon(app_icon())
         dialog.applied.connect(self.applied.emit)
         dialog.finished.connect(lambda _result: self._forget(dialog))

@@ -18,6 +18,7 @@ from trayai.core.settings.resolve import ResolvedEndpoint
 from trayai.core.settings.secrets import SecretStore
 from trayai.core.settings.store import LoadedConfig
 from trayai.core.tasks import TaskOwner
+from trayai.ui.tools_keeper import ToolsKeeper
 
 ClientFactory = Callable[[str, str], ModelClient]
 
@@ -26,7 +27,7 @@ ClientFactory = Callable[[str, str], ModelClient]
 class PageContext:
     """What the dialog was opened with, handed to every page (each takes what it needs): the loaded
     settings with their environment overrides, the keychain, the dialog's tasks, how to reach a server,
-    what this run talks to, the hotkey's state and where the applications-menu entry goes."""
+    what this run talks to, the hotkey's state, where the applications-menu entry goes, the tool servers."""
 
     loaded: LoadedConfig
     secrets: SecretStore
@@ -35,6 +36,7 @@ class PageContext:
     running: ResolvedEndpoint | None
     hotkey_note: str | None
     desktop: DesktopPlaces
+    tools: ToolsKeeper | None = None  # the app's MCP servers (their state and tools); None: read mcp.json
 
 
 class SettingsPage(QWidget):
@@ -67,6 +69,9 @@ class SettingsPage(QWidget):
 
     def set_narrow(self, *, narrow: bool) -> None:
         """The dialog became narrow (lists go above their forms) or wide again."""
+
+    def saved(self) -> None:
+        """OK saved the settings: a page that keeps a file of its own (Tools: mcp.json) writes it now."""
 
 
 @runtime_checkable

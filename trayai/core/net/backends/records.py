@@ -35,6 +35,17 @@ class ServerKind(StrEnum):
         """How a person calls it: "Ollama", "llama.cpp (router)", "LM Studio"."""
         return _LABELS[self]
 
+    @property
+    def reports_prompt_progress(self) -> bool:
+        """The per-backend switch for ``return_progress`` (core/net/prompt_progress.py): only servers
+        known to stream ``prompt_progress`` get the field — an unknown field can break a strict one."""
+        return self in _PROMPT_PROGRESS
+
+    @classmethod
+    def from_owner(cls, owned_by: str | None) -> ServerKind | None:
+        """The kind a ``/models`` row's ``owned_by`` proves, where it proves one ("llamacpp"), else None."""
+        return _OWNERS.get((owned_by or "").lower())
+
 
 _LABELS = {
     ServerKind.OLLAMA: "Ollama",
@@ -49,6 +60,12 @@ _LABELS = {
     ServerKind.GENERIC: "OpenAI-compatible",
     ServerKind.BUILTIN: "built-in llama.cpp",
 }
+
+
+# llama.cpp's server streams prompt_progress when asked (b6399 and later; earlier ones ignore the
+# field); the built-in engine is that server. vLLM, Ollama, LM Studio, LocalAI, DMR: never sent.
+_PROMPT_PROGRESS = frozenset({ServerKind.LLAMACPP, ServerKind.LLAMACPP_ROUTER, ServerKind.BUILTIN})
+_OWNERS = {"llamacpp": ServerKind.LLAMACPP}  # single and router mode both list owned_by "llamacpp"
 
 
 class ModelState(StrEnum):

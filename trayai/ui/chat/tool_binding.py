@@ -1,0 +1,151 @@
+"""The chat window's side of tool calls: the controller's cards put into the transcript, the card's
+buttons answered (also from the keyboard: the waiting card's Allow link takes the focus, Tab moves to
+Always and Deny, Enter presses), the focus back in the prompt box once decided or stopped, and the
+Options bar's Tools switch kept true to what the next request will carry.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QToolButton
+
+from trayai.core.chat.history_records import StoredMessage
+from trayai.core.tools.policy import Approval
+from trayai.ui.chat.controller import ChatController
+from trayai.ui.chat.prompt_input import PromptInput
+from trayai.ui.chat.tool_cards import CardState, ToolCard
+from trayai.ui.chat.tool_turns import Support
+from trayai.ui.chat.transcript import TranscriptView
+from trayai.ui.chat.transcript_links import TranscriptAction
+
+APPROVALS = {
+    TranscriptAction.TOOL_ALLOW: Approval.ONCE,
+    TranscriptAction.TOOL_ALWAYS: Approval.ALWAYS,
+    TranscriptAction.TOOL_DENY: Approval.DENY,
+}
+
+
+class ToolCardsBinding(QObject):
+    """Between one window's controller (its ``tools``), transcript, prompt box and Tools switch."""
+
+    def __init__(
+        self,
+        controller: ChatController,
+        transcript: TranscriptView,
+        prompt: PromptInput,
+        switch: QToolButton,
+        parent: QObject,
+    ) -> None:
+        super().__init__(parent)
+        self._controller = controller
+        self._tools = controller.tools
+        self._transcript = transcript
+        self._prompt = prompt
+        self._switch = switch
+        tools = self._tools
+        tools.card_added.connect(lambda key, card: self._show(key, card, new=True))
+        tools.card_changed.connect(lambda key, card: self._show(key, card, new=False))
+        tools.card_settled.connect(self._settle)
+        tools.segment_ended.connect(self._segment_ended)
+        tools.switch_changed.connect(self.refresh_switch)
+        transcript.action.connect(self._on_action)
+        controller.conversation_changed.connect(lambda _cid: self.refresh_switch())
+        controller.busy_changed.connect(lambda busy: self._on_busy(busy=busy))
+        switch.toggled.connect(lambda on: self._tools.set_wanted(controller.conversation_id, on=on))
+        parent.installEventFilter(self)
+        self.refresh_switch()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.WindowActivate:
+            self.refresh_switch()  # a tool server may have connected or gone meanwhile
+        return False
+
+    # ------------------------------------------------------------------ cards
+
+    def _show(self, key: int, card: ToolCard, *, new: bool) -> None:
+        if new:
+            self._transcript.append_card(key, card)
+        else:
+            self._transcript.cards.redraw(key, card, self._transcript.renderer.palette)
+        if card.state is CardState.WAITING:
+            self.focus_card(key)
+        elif self._transcript.hasFocus():
+            self._prompt.setFocus()
+
+    def focus_card(self, key: int) -> None:
+        """The card's first button gets the keyboard focus (Tab: the next one, Enter: press it)."""
+        frame = self._transcript.cards.frames.get(key)
+        if frame is None:
+            return
+        block = self._transcript.document().findBlock(frame.firstPosition())
+        while block.isValid() and block.position() < frame.lastPosition():
+            it = block.begin()
+            while not it.atEnd():
+                fragment = it.fragment()
+                if f"/{TranscriptAction.TOOL_ALLOW}/" in fragment.charFormat().anchorHref():
+                    cursor = QTextCursor(self._transcript.document())
+                    cursor.setPosition(fragment.position())
+                    cursor.setPosition(
+                        fragment.position() + fragment.length(), QTextCursor.MoveMode.KeepAnchor
+                    )
+                    self._transcript.setTextCursor(cursor)
+                    self._transcript.setFocus()
+                    return
+                it += 1
+            block = block.next()
+
+    def _settle(self, key: int, message: StoredMessage) -> None:
+        if message.conversation_id == self._controller.conversation_id:
+            self._transcript.settle_card(key, message)
+
+    def _segment_ended(self, message: StoredMessage) -> None:
+        if message.conversation_id == self._controller.conversation_id and self._transcript.streaming:
+            self._transcript.finish_stream(message)
+
+    def _on_action(self, kind: str, key: int, _index: int) -> None:
+        approval = APPROVALS.get(TranscriptAction(kind))
+        if approval is not None and self._tools.decide(key, approval) and not self._tools.waiting:
+            self._prompt.setFocus()
+
+    def _on_busy(self, *, busy: bool) -> None:
+        if not busy and self._transcript.hasFocus():
+            self._prompt.setFocus()  # Stop while a card waited: back to typing
+        self.refresh_switch()
+
+    # ------------------------------------------------------------------ the Tools switch
+
+    def refresh_switch(self) -> None:
+        """Shown only when tools exist; off and disabled for a model its server says cannot call them."""
+        tools, switch = self._tools, self._switch
+        available = tools.available()
+        switch.setVisible(available)
+        if not available:
+            return
+        target = self._controller.target()
+        model = str(self._controller.conversation_options().model or target.model)
+        support = tools.support(target.client.base_url, model)
+        known = (target.client.base_url, model) in tools.checked
+        switch.blockSignals(True)
+        switch.setEnabled(support is not Support.NO)
+        switch.setChecked(support is not Support.NO and tools.wanted(self._controller.conversation_id))
+        switch.blockSignals(False)
+        switch.setToolTip(switch_tip(model, support if known else None))
+
+
+def switch_tip(model: str, support: Support | None) -> str:
+    """Why the switch is as it is."""
+    if support is Support.NO:
+        return f"{model} cannot call tools (its server says so): no tools are sent to it"
+    said = {
+        Support.YES: f"The server says {model} can call tools.",
+        Support.UNKNOWN: f"The server does not say whether {model} can call tools.",
+        None: f"Not yet asked whether {model} can call tools (the first question asks).",
+    }[support]
+    return (
+        f"{said} On: the model may ask to use your MCP tools — every call asks you first, unless "
+        "you chose Always for that tool. Off: this conversation's questions go without tools."
+    )
+
+
+__all__ = ["ToolCardsBinding", "switch_tip"]
