@@ -32,7 +32,7 @@ def builtin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedde
     if missing:  # the README's test command installs the extra; without it this tier cannot run
         pytest.fail(f"integration tests need the 'local' extra: {missing}")
     log = Path(tmp_path_factory.mktemp("builtin")) / "server.log"
-    server = EmbeddedServer(BuiltinServerSettings(port=free_port(), context_size=2048), log)
+    server = EmbeddedServer(BuiltinServerSettings(port=free_port(), context_size=2048, on_demand=False), log)
     server.start()
     server.wait_ready()
     yield server

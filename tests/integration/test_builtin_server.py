@@ -139,7 +139,9 @@ def test_cli_ask_streams_an_answer(builtin_server: EmbeddedServer) -> None:
 def test_second_server_on_the_same_port_is_a_clear_error(
     builtin_server: EmbeddedServer, tmp_path: Path
 ) -> None:
-    other = EmbeddedServer(BuiltinServerSettings(port=builtin_server.port), tmp_path / "other.log")
+    other = EmbeddedServer(
+        BuiltinServerSettings(port=builtin_server.port, on_demand=False), tmp_path / "other.log"
+    )
     with pytest.raises(TrayaiError) as info:
         other.start()
     assert info.value.code is ErrorCode.PORT_IN_USE
@@ -155,7 +157,7 @@ def test_port_taken_by_a_non_model_program(tmp_path: Path) -> None:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
-        server = EmbeddedServer(BuiltinServerSettings(port=port), tmp_path / "s.log")
+        server = EmbeddedServer(BuiltinServerSettings(port=port, on_demand=False), tmp_path / "s.log")
         with pytest.raises(TrayaiError) as info:
             server.start()
     assert info.value.code is ErrorCode.PORT_IN_USE
@@ -164,7 +166,8 @@ def test_port_taken_by_a_non_model_program(tmp_path: Path) -> None:
 
 def test_missing_and_corrupt_model_files(tmp_path: Path) -> None:
     missing = EmbeddedServer(
-        BuiltinServerSettings(port=free_port(), model_file=str(tmp_path / "no.gguf")), tmp_path / "a.log"
+        BuiltinServerSettings(port=free_port(), on_demand=False, model_file=str(tmp_path / "no.gguf")),
+        tmp_path / "a.log",
     )
     with pytest.raises(TrayaiError) as info:
         missing.start()
@@ -173,7 +176,7 @@ def test_missing_and_corrupt_model_files(tmp_path: Path) -> None:
     junk = tmp_path / "junk.gguf"
     junk.write_bytes(b"this is not a gguf file" * 100)
     refused = EmbeddedServer(
-        BuiltinServerSettings(port=free_port(), model_file=str(junk)), tmp_path / "j.log"
+        BuiltinServerSettings(port=free_port(), on_demand=False, model_file=str(junk)), tmp_path / "j.log"
     )
     with pytest.raises(TrayaiError) as info:
         refused.start()
@@ -182,7 +185,8 @@ def test_missing_and_corrupt_model_files(tmp_path: Path) -> None:
     truncated = tmp_path / "truncated.gguf"  # the right signature, then garbage: llama.cpp refuses it
     truncated.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\xff" * 4000)
     broken = EmbeddedServer(
-        BuiltinServerSettings(port=free_port(), model_file=str(truncated)), tmp_path / "b.log"
+        BuiltinServerSettings(port=free_port(), on_demand=False, model_file=str(truncated)),
+        tmp_path / "b.log",
     )
     broken.start()
     with pytest.raises(TrayaiError) as info:
@@ -197,7 +201,7 @@ def test_missing_local_extra_is_explained(tmp_path: Path, monkeypatch: pytest.Mo
     from trayai.core import embedded
 
     monkeypatch.setattr(embedded, "local_extra_missing", lambda: "xllamacpp is not installed")
-    server = EmbeddedServer(BuiltinServerSettings(port=free_port()), tmp_path / "c.log")
+    server = EmbeddedServer(BuiltinServerSettings(port=free_port(), on_demand=False), tmp_path / "c.log")
     with pytest.raises(TrayaiError) as info:
         server.start()
     assert info.value.code is ErrorCode.BUILTIN_UNAVAILABLE

@@ -171,7 +171,9 @@ def test_models_folder_lists_and_serves_a_dropped_in_gguf(tmp_path: Path) -> Non
     (folder / "vendor").mkdir(parents=True)
     (folder / "vendor" / "tiny-copy.gguf").symlink_to(bundled)
     (folder / "mmproj-vision.gguf").symlink_to(bundled)  # a projector: not a model of its own
-    settings = BuiltinServerSettings(port=free_port(), context_size=1024, parallel=2, models_dir=str(folder))
+    settings = BuiltinServerSettings(
+        port=free_port(), context_size=1024, parallel=2, models_dir=str(folder), on_demand=False
+    )  # one model at a time: the chosen file is the one served
     server = EmbeddedServer(settings, tmp_path / "server.log")
     assert [m.name for m in server.available_models()] == ["ai/smollm2", "tiny-copy"]
     chosen = server.select_model("tiny-copy")

@@ -57,7 +57,9 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[int, Mea
     results: dict[int, Measured] = {}
     for context in (SMALL, LARGE):
         log = Path(tmp_path_factory.mktemp("fit")) / "server.log"
-        settings = BuiltinServerSettings(port=free_port(), context_size=context, parallel=1, threads=1)
+        settings = BuiltinServerSettings(  # the engine itself, whose memory is measured
+            port=free_port(), context_size=context, parallel=1, threads=1, on_demand=False
+        )
         server = EmbeddedServer(settings, log)
         try:
             server.start()

@@ -23,6 +23,7 @@ def test_builtin_server_restarts_with_new_settings(make_app: Any, run: Any) -> N
     settings.active_profile = "Local"
     settings.builtin_server.port = port
     settings.builtin_server.context_size = 1024
+    settings.builtin_server.on_demand = False  # the engine itself, whose argv carries the context size
     settings.poll_interval = 1.0
     app = make_app(settings)
 

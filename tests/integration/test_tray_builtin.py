@@ -3,10 +3,12 @@ stops it again on quit, leaving no process behind. A server trayai did not start
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import psutil
@@ -31,11 +33,26 @@ def llama_servers(port: int) -> list[psutil.Process]:
     return found
 
 
-def run_app(paths: AppPaths, port: int) -> subprocess.Popen[str]:
+def fronts(port: int) -> list[psutil.Process]:
+    """trayai's on-demand front on ``port`` (``trayai serve --on-demand``)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmd = " ".join(proc.info["cmdline"] or [])
+        if "serve --on-demand" in cmd and f"--port {port}" in cmd:
+            found.append(proc)
+    return found
+
+
+def engines_of(front: psutil.Process) -> list[psutil.Process]:
+    return [p for p in front.children(recursive=True) if "trayai.core.engine_child" in " ".join(p.cmdline())]
+
+
+def run_app(paths: AppPaths, port: int, *, on_demand: bool = False) -> subprocess.Popen[str]:
     settings = Settings()
     settings.profiles = [Profile(name="Local", base_url=f"http://localhost:{port}/v1")]
     settings.active_profile = "Local"
     settings.builtin_server.port = port
+    settings.builtin_server.on_demand = on_demand  # off: the engine itself, whose process is checked
     settings.poll_interval = 1.0
     ConfigStore(paths).save(settings)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
@@ -85,6 +102,42 @@ def test_tray_starts_the_builtin_server_and_quit_stops_it(paths: AppPaths) -> No
             app.kill()
         app.communicate(timeout=10)  # reap it and close its pipes
         for proc in llama_servers(port):
+            proc.kill()
+
+
+def test_by_default_the_tray_starts_the_on_demand_front_which_loads_a_model_when_asked(
+    paths: AppPaths,
+) -> None:
+    """Nothing listens: the tray starts the front (the default), which lists the library, loads a model
+    when a request names it, and goes with every engine it started when the tray quits."""
+    port = free_port()
+    app = run_app(paths, port, on_demand=True)
+    try:
+        wait_until(
+            lambda: list_models_sync(f"http://127.0.0.1:{port}/v1") == ["ai/smollm2"], 120, "the front"
+        )
+        [front] = fronts(port)
+        assert engines_of(front) == []  # nothing loaded until asked
+        body = json.dumps(
+            {"model": "ai/smollm2", "messages": [{"role": "user", "content": "Say hi."}], "max_tokens": 8}
+        ).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/chat/completions", body, {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            reply = json.load(answer)
+        assert reply["model"] == "ai/smollm2" and reply["choices"][0]["message"]["content"]
+        [engine] = engines_of(front)
+        elapsed = quit_app(app)
+        assert not fronts(port) and not engine.is_running(), "the front or its engine outlived trayai"
+        assert elapsed < 5
+    finally:
+        if app.poll() is None:
+            app.kill()
+        app.communicate(timeout=10)
+        for proc in fronts(port):
+            for child in proc.children(recursive=True):
+                child.kill()
             proc.kill()
 
 

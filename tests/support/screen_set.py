@@ -516,3 +516,45 @@ def model_settings_editor(app: QApplication, out: Path, suffix: str) -> list[str
 
 
 __all__ += ["model_settings_editor"]
+
+
+def tray_menu_downloading(app: QApplication, out: Path, suffix: str) -> list[str]:
+    """The tray's menu while models download from Get models…: the running one's progress, how many
+    wait behind it (choosing either opens the window)."""
+    # lazy: the download words are the library's, loaded only by this shot
+    from trayai.core.library.download import Progress
+    from trayai.core.library.feedback import queued_words, tray_progress
+
+    step = Progress(2_150_000_000, 5_000_000_000, 12_100_000, 236.0)
+    lines = [tray_progress("qwen3-4b", step), queued_words(2)]
+
+    def gather() -> MenuModel:
+        return menu_model(
+            settings=Settings(),
+            overrides={},
+            base_url="http://127.0.0.1:8080/v1",
+            state=ServerState.READY,
+            report=StatusReport(
+                ServerState.READY,
+                "http://127.0.0.1:8080/v1",
+                "ai/smollm2",
+                models=["ai/smollm2"],
+                match=match_model("ai/smollm2", ["ai/smollm2"]),
+            ),
+            builtin=BuiltinFacts(RunState.RUNNING, True, "ai/smollm2", None, ["ai/smollm2"]),
+            log_dir="/tmp",
+            downloads=lines,
+        )
+
+    tray = TrayController(gather, tray_available=False)
+    anchor = QWidget()
+    anchor.resize(10, 10)
+    anchor.show()
+    name = f"tray-downloads-{suffix}.png"
+    popup_shot(app, tray.menu, anchor, out / name)
+    anchor.close()
+    tray.dispose()
+    return [name]
+
+
+__all__ += ["tray_menu_downloading"]

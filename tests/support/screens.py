@@ -371,6 +371,9 @@ def main() -> None:
         dialog.grab().save(str(out / f"settings-{suffix}.png"))
         written += settings_pages(app, dialog, out, suffix)
         written += tray_menu(app, out, suffix)
+        from tests.support.screen_set import tray_menu_downloading
+
+        written += tray_menu_downloading(app, out, suffix)
         written += picker_open(app, out, suffix)
         written += chat_states(app, window, store, out, suffix)
         written += feedback_states(app, window, store, out, suffix)

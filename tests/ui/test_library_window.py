@@ -300,7 +300,11 @@ def test_a_gated_model_asks_for_a_token_kept_in_the_keychain(
         assert window.token.isVisible() and window.token.field.isVisible()
         window.token.field.setText(GOOD_TOKEN)
         window.token.store_button.click()
-        await until(lambda: secrets.get(HF_TOKEN_ENTRY) == GOOD_TOKEN, what="the token stored")
+        # stored (the keychain, on a worker thread) and the panel back from it (the button enabled again)
+        await until(
+            lambda: secrets.get(HF_TOKEN_ENTRY) == GOOD_TOKEN and window.token.store_button.isEnabled(),
+            what="the token stored",
+        )
         assert window.token.field.text() == ""
         await until(lambda: phase(window, other) is Phase.DONE, 30, "the download with the token")
 
@@ -438,7 +442,8 @@ def test_the_tray_imports_nothing_of_the_window_until_it_opens() -> None:
 def test_a_new_user_gets_a_model_and_the_next_question_is_answered_by_it(
     hub: FakeHub, make_app: Any, run: Any, tmp_path: Path
 ) -> None:
-    """Tray ▸ Get models… → Get → verified → Use it now → the real built-in server answers with it."""
+    """Tray ▸ Get models… → Get → verified → Use it now → the real built-in server answers with it
+    (on demand, as a new user's settings have it: the front loads the model for the question)."""
     from tests.support.ports import free_port
     from trayai.core.net.wire import GenerationOptions
     from trayai.core.settings.config import Profile
@@ -468,6 +473,7 @@ def test_a_new_user_gets_a_model_and_the_next_question_is_answered_by_it(
         await until(lambda: phase(window, small) is Phase.DONE, 60, "the download")
         assert small.controls.line.text() == "Downloaded ✓ (sha256 checked)"
         name = Path(small.target.file_name).stem
+        front = app.server.server.pid
         small.controls.use_button.click()
         assert small.controls.detail.text() == f"Starting the built-in server with {name}…"
         await until(lambda: small.controls.detail.text().startswith("Ready:"), 90, "the server with it")
@@ -482,9 +488,13 @@ def test_a_new_user_gets_a_model_and_the_next_question_is_answered_by_it(
             [{"role": "user", "content": "Say hello."}], model=name, options=GenerationOptions(max_tokens=8)
         )
         assert answer.model == name and answer.text
-        app.tray.refresh_menu()
+        assert app.server.server.pid == front  # the front serves it as it is: nothing was restarted
+        app.tray.refresh_menu()  # on demand (the default): Model ▸ lists the library, the server serves all
+        models_menu = app.tray.menu.findChild(QMenu, "models")
+        assert models_menu is not None and any(name in a.text() for a in models_menu.actions())
         server_menu = app.tray.menu.findChild(QMenu, "server")
-        assert server_menu is not None and name in [a.text() for a in server_menu.actions()]
+        assert server_menu is not None
+        assert any("every library model, on demand" in a.text() for a in server_menu.actions())
         app.request_quit()
         assert await task == 0
 

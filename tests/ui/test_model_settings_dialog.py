@@ -21,7 +21,7 @@ from trayai.core.library.machine import MachineMemory
 from trayai.core.library.model_settings import Machine, ModelFacts
 from trayai.core.library.reload import OnDemandServer, Served
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ModelSettings
+from trayai.core.settings.config import ModelSettings, Settings
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
 from trayai.core.settings.store import ConfigStore
 from trayai.ui.library.model_settings_dialog import AUTO_TEMPLATE, ModelSettingsDialog, ModelSettingsSources
@@ -180,11 +180,15 @@ def test_a_downloaded_model_has_settings_in_the_library_window(
     paths: AppPaths, qloop: Any, run: Any, tmp_path: Path
 ) -> None:
     folder = tmp_path / "models"
+    store = ConfigStore(paths)
+    one_at_a_time = Settings()
+    one_at_a_time.builtin_server.on_demand = False  # the editor's note for a server that is not on demand
+    store.save(one_at_a_time)
     sources = LibrarySources(
         SecretStore(MemoryKeyring()),
         lambda: folder,
         memory=lambda: MachineMemory(16 * GB, 6 * GB),
-        store=ConfigStore(paths),
+        store=store,
         machine=lambda: Machine(FREE, 3, gpu=False),
     )
 
@@ -217,7 +221,7 @@ def test_a_downloaded_model_has_settings_in_the_library_window(
         assert isinstance(dialog, ModelSettingsDialog)
         assert dialog.name == target.dests(folder)[0].stem
         assert dialog.fit.text() == "auto (8,192 — fits 7.1 GB free)"  # SmolLM2's own header: 8k trained
-        assert "runs one model at a time now" in dialog.note.text()  # on_demand is off by default
+        assert "runs one model at a time now" in dialog.note.text()  # on_demand turned off above
         dialog.close()
         await window.shutdown()
         window.close()

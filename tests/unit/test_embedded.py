@@ -42,7 +42,7 @@ def test_models_folder_lists_ggufs_by_name_and_skips_projectors(tmp_path: Path, 
 def test_select_model_sets_the_file_and_the_alias_follows(tmp_path: Path, bundled: Path) -> None:
     folder = tmp_path / "models"
     other = gguf(folder / "mistral-7b.gguf")
-    settings = BuiltinServerSettings()
+    settings = BuiltinServerSettings(on_demand=False)  # one model at a time: the child serves the chosen file
     server = EmbeddedServer(settings, tmp_path / "log", models_dir=folder)
     assert server.alias == "ai/smollm2"
     server.select_model("mistral-7b")
@@ -66,7 +66,7 @@ def test_the_settings_models_dir_wins_and_serve_alias_overrides(tmp_path: Path, 
 
 
 def test_the_child_argv_carries_every_setting(tmp_path: Path, bundled: Path) -> None:
-    settings = BuiltinServerSettings(port=9099, context_size=2048, parallel=3, threads=0)
+    settings = BuiltinServerSettings(port=9099, context_size=2048, parallel=3, threads=0, on_demand=False)
     argv = EmbeddedServer(settings, tmp_path / "log").command(bundled)
     assert argv[1:3] == ["-m", "trayai.core.engine_child"]
     flags = dict(zip(argv[3::2], argv[4::2], strict=True))

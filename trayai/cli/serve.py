@@ -10,6 +10,7 @@ import json
 import signal
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from types import FrameType
 
 from trayai.cli.context import EXIT_FAIL, EXIT_OK, Context
@@ -135,7 +136,7 @@ def cmd_serve(ctx: Context) -> int:
 def _serve_on_demand(ctx: Context) -> int:
     """``trayai serve --on-demand``: one loopback endpoint, a child per model in use, until Ctrl+C."""
     args = ctx.args
-    settings = ctx.loaded.settings.builtin_server
+    settings = replace(ctx.loaded.settings.builtin_server, on_demand=False)  # children: engines, not fronts
     budget = None if args.max_memory is None else int(args.max_memory * 1e9)
     try:
         front = build_front(

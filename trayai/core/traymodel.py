@@ -5,7 +5,7 @@ Qt-free so the wording and the choices are decided (and tested) without a displa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -80,6 +80,7 @@ class MenuModel:
     servers: list[ServerEntry] | None = None
     fallback: str | None = None  # "using fallback 'ollama'" while the active server is down
     actions: list[ActionEntry] = field(default_factory=list)  # Actions ▸, by key
+    downloads: tuple[str, ...] = ()  # "Downloading qwen3-4b 43 % · 12.1 MB/s · 2 min left", "+2 queued"
 
     @property
     def kind_line(self) -> str | None:
@@ -163,6 +164,7 @@ def menu_model(
     fallback: str | None = None,
     now: float = 0.0,
     active_profile: str | None = None,
+    downloads: Sequence[str] = (),
 ) -> MenuModel:
     """The menu for this moment: the monitor's last report, the profiles, the built-in server."""
     snapshot = report.snapshot if report else None
@@ -193,6 +195,7 @@ def menu_model(
         hotkey=settings.hotkey or "no hotkey",
         log_dir=log_dir,
         actions=[ActionEntry(a.name, a.key) for a in sorted(settings.actions, key=lambda a: a.key)],
+        downloads=tuple(downloads),
     )
 
 

@@ -116,9 +116,10 @@ class TrayApp(QObject):
         )
         self.status.tray = self.tray
         self.settings_opener = SettingsOpener(secrets, store, self.tray.message, self, tools=session.tools)
-        self.library = LibraryOpener(  # its window is made on first use (Get models…)
-            secrets, lambda: self.server.server.models_dir, self.builtin.serve_model, self, store=store
-        )
+        # Get models…: the window and its downloads are made on first use (the tray reads their lines).
+        models_dir = lambda: self.server.server.models_dir  # noqa: E731 - read when the window asks
+        self.library = LibraryOpener(secrets, models_dir, self.builtin.serve_model, self, store=store)
+        self.status.downloads = self.library.download_lines
         self.commands = AppCommands(
             session,
             self.chats,
@@ -155,6 +156,8 @@ class TrayApp(QObject):
         models.notify.connect(tray.message)
         self.server.state_changed.connect(lambda _state: models.check_adapter(self.monitor.report))
         self.builtin.changed.connect(refresh)
+        self.library.downloads_changed.connect(refresh)
+        self.library.notice.connect(tray.message)
         tray.load_requested.connect(models.actions.load)
         tray.unload_requested.connect(models.actions.unload)
         tray.unload_all_requested.connect(models.actions.unload_all)

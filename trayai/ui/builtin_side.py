@@ -89,7 +89,13 @@ class BuiltinSide(QObject):
         self._session.tasks.spawn(self.server.stop())
 
     async def serve_model(self, name: str) -> None:
-        """Model ▸ Load on the built-in server: serve that file and wait until it is up."""
+        """Model ▸ Load on the built-in server: serve that file and wait until it is up. A running
+        on-demand front serves every file already: choosing it is enough (a restart would cut answers)."""
+        engine, running = self.server.server, self.server.state is RunState.RUNNING
+        if running and engine.settings.on_demand and name in {m.name for m in engine.available_models()}:
+            if self.is_endpoint():
+                self._session.choose_model(name)
+            return
         task = self.choose_model(name, raise_errors=True)
         if task is not None:
             await task

@@ -5,7 +5,7 @@ What they say is decided in ``core/traymodel.py``; choices go out as signals to 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, QUrl, Signal
@@ -271,7 +271,10 @@ class TrayController(QObject):
         "Starting…" 9 s after the tooltip said ready when items were refreshed only on AboutToShow),
         so the menu follows every state change — but an open menu is never rebuilt under the pointer.
         """
-        if self._disposed or self.menu.isVisible():
+        if self._disposed:
+            return
+        if self.menu.isVisible():  # only the download lines move under the pointer
+            _retext(self.menu, "download", self._gather().downloads)
             return
         model = self._gather()
         if model != self._shown_model:
@@ -315,6 +318,10 @@ class TrayController(QObject):
             fallback = menu.addAction(_menu_text(model.fallback))
             fallback.setEnabled(False)
             fallback.setObjectName("fallback")
+        for line in model.downloads:  # choosing one opens Get models…, where it is
+            download = menu.addAction(_menu_text(line))
+            download.setObjectName("download")
+            download.triggered.connect(self.library_requested)
         menu.addSeparator()
         chat = menu.addAction("Open &chat")
         chat.setObjectName("chat")
@@ -545,6 +552,14 @@ class TrayController(QObject):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()  # never exec(): we run inside the asyncio loop
         self._about_box = box
+
+
+def _retext(menu: QMenu, name: str, lines: Sequence[str]) -> None:
+    """The texts of ``menu``'s items called ``name``, when there are as many lines as items."""
+    items = [action for action in menu.actions() if action.objectName() == name]
+    if len(items) == len(lines):
+        for item, line in zip(items, lines, strict=True):
+            item.setText(_menu_text(line))
 
 
 def _menu_text(text: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
@@ -48,6 +49,7 @@ class TrayStatus(QObject):
         self._hotkeys = hotkeys
         self._log_dir = log_dir
         self.tray: TrayController | None = None  # set once made (it reads menu_model to draw)
+        self.downloads: Callable[[], list[str]] = list  # the library's download lines (LibraryOpener)
 
     def on_report(self, report: StatusReport) -> None:
         self._models.check_adapter(report)
@@ -68,7 +70,7 @@ class TrayStatus(QObject):
             last_reply=self._chats.last_reply,
             hotkey_problem=None if hotkey is None or hotkey.active else hotkey.message,
         )
-        extra[:0] = self._models.actions.lines()
+        extra[:0] = self.downloads() + self._models.actions.lines()
         fallback = self._models.fallback_line(self._monitor.report, self._chats.fallback_in_use)
         if fallback:
             extra.insert(0, fallback)
@@ -91,6 +93,7 @@ class TrayStatus(QObject):
             fallback=models.fallback_line(self._monitor.report, self._chats.fallback_in_use),
             now=time.time(),
             active_profile=session.resolved.profile.name,  # --profile for this run wins over the saved one
+            downloads=self.downloads(),
         )
 
 

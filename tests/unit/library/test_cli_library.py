@@ -7,14 +7,18 @@ its JSON are the interface.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
+import time
 
 import pytest
 
+from tests.support.blackhole import black_hole
 from tests.support.cli import cli
 from tests.support.fake_hub import FakeHub
+from tests.support.ports import free_port
 from tests.unit.library.conftest import GATED, SMOL, TINY
 from trayai.cli import library as library_cli
 from trayai.core.embedded import bundled_model_path
@@ -148,3 +152,20 @@ def test_library_search_without_the_hub_says_so(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     code, _, err = cli("library", "search", "qwen3")
     assert code == 1 and "switched off here (HF_HUB_OFFLINE is set)" in err
+
+
+@pytest.mark.parametrize("where", ["dead port", "black hole"])
+def test_library_search_says_the_hub_is_unreachable_within_three_seconds(
+    monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    with contextlib.ExitStack() as stack:
+        url = f"http://127.0.0.1:{free_port()}" if where == "dead port" else stack.enter_context(black_hole())
+        monkeypatch.setenv("HF_ENDPOINT", url)
+        began = time.monotonic()
+        code, _, err = cli("library", "search", "qwen3")
+        took = time.monotonic() - began
+    assert code == 1 and "Hugging Face is unreachable: " in err, err
+    assert "`trayai library` shows the catalog with its offline figures" in err
+    assert took < 3.5, f"{where}: {took:.1f} s"  # huggingface_hub's own retries took ~23 s (or for ever)

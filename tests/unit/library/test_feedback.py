@@ -1,5 +1,5 @@
-"""The library window's words (core/library/feedback.py): progress, a paused part found on disk, and each
-failure's headline with the button that helps."""
+"""The library window's and the tray's words (core/library/feedback.py): progress, a paused part found on
+disk, and each failure's headline with the button that helps."""
 
 from __future__ import annotations
 
@@ -10,7 +10,17 @@ import pytest
 from trayai.core.error_catalog import ErrorCode
 from trayai.core.errors import AppError, make_error
 from trayai.core.library.download import DownloadRequest, Progress, Sidecar, part_path, sidecar_path
-from trayai.core.library.feedback import Help, clock, paused_part, progress_words, sentence, trouble_for
+from trayai.core.library.feedback import (
+    Help,
+    clock,
+    paused_part,
+    progress_words,
+    queued_words,
+    sentence,
+    time_left,
+    tray_progress,
+    trouble_for,
+)
 
 
 def test_progress_in_words() -> None:
@@ -21,6 +31,25 @@ def test_progress_in_words() -> None:
     assert progress_words(Progress(5, 5, 1_500_000.0, 0.0)) == "5 bytes of 5 bytes · 1.5 MB/s"
     assert [clock(s) for s in (42, 725, 3723)] == ["0:42", "12:05", "1:02:03"]
     assert sentence("too large (needs ~9.8 GB, 7.1 GB free)") == "Too large (needs ~9.8 GB, 7.1 GB free)"
+
+
+def test_the_trays_words_for_the_running_download_and_the_queue() -> None:
+    assert tray_progress("qwen3-4b", Progress(2_150_000_000, 5_000_000_000, 12_100_000, 236.0)) == (
+        "Downloading qwen3-4b 43 % · 12.1 MB/s · 4 min left"
+    )
+    assert tray_progress("qwen3-4b", Progress(0, 5_000_000_000, 0.0, None)) == "Downloading qwen3-4b 0 %"
+    assert tray_progress("qwen3-4b", None) == "Preparing qwen3-4b…"
+    assert tray_progress("q", Progress(5, 5, 1_500_000.0, 0.0)) == "Downloading q 100 % · 1.5 MB/s"
+    assert queued_words(2) == "+2 queued"
+    assert [time_left(s) for s in (0.2, 42, 60, 61, 3599, 3600, 3900)] == [
+        "1 s left",
+        "42 s left",
+        "1 min left",
+        "2 min left",
+        "1 h left",
+        "1 h left",
+        "1 h 5 min left",
+    ]
 
 
 @pytest.mark.parametrize(

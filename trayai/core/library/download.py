@@ -7,15 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
-import hashlib
+import functools
 import json
 import os
 import shutil
-import time
-from collections import deque
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,19 +19,36 @@ from trayai.core.error_catalog import ErrorCode
 from trayai.core.errors import AppError, TrayaiError, make_error
 from trayai.core.filelock import exclusive_lock
 from trayai.core.library.rawget import BrokenTransfer, Timeouts, stream_get
+from trayai.core.library.transfer import Progress, ProgressCallback, Transfer
 from trayai.core.paths import ensure_private_dir
 from trayai.core.strenum import StrEnum
+
+__all__ = [  # Progress and ProgressCallback are transfer.py's, offered here with the rest
+    "DISK_MARGIN",
+    "Backoff",
+    "DownloadJob",
+    "DownloadQueue",
+    "DownloadRequest",
+    "DownloadResult",
+    "Downloader",
+    "FreeSpace",
+    "JobState",
+    "Progress",
+    "ProgressCallback",
+    "Sidecar",
+    "describe_size",
+    "disk_free",
+    "model_files",
+    "part_path",
+    "quarantine_path",
+    "sidecar_path",
+]
 
 PART_SUFFIX = ".part"
 SIDECAR_SUFFIX = ".part.json"
 QUARANTINE_SUFFIX = ".quarantined"
 DISK_MARGIN = 256 * 1024 * 1024  # left free beyond the file: the system, logs and history need room too
 SIDECAR_VERSION = 1
-_BUFFER = 1 << 20  # bytes handed to the writer thread at a time
-_IN_FLIGHT = 16  # buffers handed on and not yet written, at most (memory stays bounded on a slow disk)
-_HASH_READ = 4 << 20
-_PROGRESS_EVERY = 0.1  # seconds between progress calls (and always at the end)
-_RATE_WINDOW = 3.0  # seconds of samples the rate is measured over
 
 FreeSpace = Callable[[Path], int]
 
@@ -107,24 +120,6 @@ class Sidecar:
 
 
 @dataclass(frozen=True)
-class Progress:
-    """Where a download is: bytes on disk of ``total``, the recent rate (bytes/s) and the time left."""
-
-    done: int
-    total: int
-    rate: float
-    eta: float | None
-    resumed_from: int = 0
-
-    @property
-    def fraction(self) -> float:
-        return self.done / self.total if self.total else 1.0
-
-
-ProgressCallback = Callable[[Progress], None]
-
-
-@dataclass(frozen=True)
 class DownloadResult:
     path: Path
     size: int
@@ -185,10 +180,14 @@ class Downloader:
             os.fchmod(fd, 0o600)
             resumed_from = self._prepare(request, fd)
             self._check_space(request, resumed_from)
-            transfer = _Transfer(request, fd, resumed_from, on_progress)
+            # a new part's sidecar is written (and synced) by the writer thread before any byte of it
+            sidecar = Sidecar.of(request)
+            first = None if resumed_from else functools.partial(sidecar.write, sidecar_path(dest))
+            transfer = Transfer(part, fd, request.size, resumed_from, on_progress, first_write=first)
             try:
                 await transfer.hash_existing()
                 await self._transfer(request, transfer)
+                await transfer.sync()  # on the disk before it takes its name: a verified file stays whole
             finally:
                 transfer.close()
             return self._finish(request, transfer)
@@ -196,13 +195,12 @@ class Downloader:
     # ------------------------------------------------------------------ steps
 
     def _prepare(self, request: DownloadRequest, fd: int) -> int:
-        """The bytes already on disk that may be kept: all of them when the sidecar matches, else none."""
-        sidecar_file = sidecar_path(request.dest)
+        """The bytes already on disk that may be kept: all of them when the sidecar matches, else none
+        (the part emptied; its new sidecar is the transfer's first write)."""
         on_disk = os.fstat(fd).st_size
-        if Sidecar.read(sidecar_file) != Sidecar.of(request) or on_disk > request.size:
+        if Sidecar.read(sidecar_path(request.dest)) != Sidecar.of(request) or on_disk > request.size:
             os.ftruncate(fd, 0)
             on_disk = 0
-            Sidecar.of(request).write(sidecar_file)
         return on_disk
 
     def _check_space(self, request: DownloadRequest, on_disk: int) -> None:
@@ -215,7 +213,7 @@ class Downloader:
                 f"margin of {describe_size(DISK_MARGIN)}); {request.dest.parent} has {describe_size(free)}",
             )
 
-    async def _transfer(self, request: DownloadRequest, transfer: _Transfer) -> None:
+    async def _transfer(self, request: DownloadRequest, transfer: Transfer) -> None:
         failures = 0
         while transfer.done < request.size:
             before = transfer.done
@@ -231,22 +229,26 @@ class Downloader:
                 transfer.restart()
         transfer.report(force=True)
 
-    async def _attempt(self, request: DownloadRequest, transfer: _Transfer) -> None:
+    async def _attempt(self, request: DownloadRequest, transfer: Transfer) -> None:
         headers = {**request.headers, "Accept-Encoding": "identity"}
         if transfer.done:
             headers["Range"] = f"bytes={transfer.done}-"
         try:
             async with stream_get(request.url, headers, self.timeouts) as response:
                 _check_status(request, response.status, transfer.done, response.headers)
-                async for chunk in response.chunks():
-                    if transfer.done + transfer.buffered + len(chunk) > request.size:
+                while True:
+                    buffer = await transfer.buffer()
+                    got = await response.readinto(buffer[: request.size - transfer.done + 1])
+                    if not got:
+                        transfer.spare(buffer)
+                        break
+                    if transfer.done + got > request.size:
                         raise _RangeIgnored  # more than the file: not the file we know
-                    await transfer.take(chunk)
+                    transfer.take(buffer, got)
         finally:
             await transfer.flush()
 
-    def _finish(self, request: DownloadRequest, transfer: _Transfer) -> DownloadResult:
-        os.fsync(transfer.fd)
+    def _finish(self, request: DownloadRequest, transfer: Transfer) -> DownloadResult:
         dest = request.dest
         digest = transfer.hasher.hexdigest()
         if request.sha256 is not None and digest != request.sha256.lower():
@@ -269,125 +271,6 @@ class Downloader:
             transfer.fetched,
             transfer.retries,
         )
-
-
-class _Transfer:
-    """One file's bytes on their way to disk: one thread writes, another hashes (both release the GIL),
-    while the event loop receives the next megabyte — at most :data:`_IN_FLIGHT` megabytes ahead of the
-    disk; the progress figures."""
-
-    def __init__(
-        self, request: DownloadRequest, fd: int, on_disk: int, on_progress: ProgressCallback | None
-    ) -> None:
-        self.request = request
-        self.fd = fd
-        self.done = on_disk  # bytes written to the part
-        self.resumed_from = on_disk
-        self.fetched = 0
-        self.retries = 0
-        self.hasher = hashlib.sha256()
-        self._buffer = bytearray()
-        self._writes: deque[Future[None]] = deque()
-        self._hashed: Future[None] | None = None
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="trayai-download-write")
-        self._hashing = ThreadPoolExecutor(1, thread_name_prefix="trayai-download-hash")
-        self._on_progress = on_progress
-        self._samples: list[tuple[float, int]] = [(time.monotonic(), on_disk)]
-        self._reported = 0.0
-
-    @property
-    def buffered(self) -> int:
-        return len(self._buffer)
-
-    async def hash_existing(self) -> None:
-        """The part's bytes go into the hash first: the whole file is verified, not only this run's."""
-        if self.done:
-            await asyncio.get_running_loop().run_in_executor(self._hashing, self._hash_part, self.done)
-        self.report(force=True)
-
-    def _hash_part(self, length: int) -> None:
-        offset = 0
-        while offset < length:
-            data = os.pread(self.fd, min(_HASH_READ, length - offset), offset)
-            if not data:
-                raise OSError(f"{part_path(self.request.dest)} is shorter than it was a moment ago")
-            self.hasher.update(data)
-            offset += len(data)
-
-    async def take(self, chunk: bytes) -> None:
-        self._buffer += chunk
-        self.fetched += len(chunk)
-        if len(self._buffer) >= _BUFFER:
-            self._submit()
-            if len(self._writes) > _IN_FLIGHT:  # the disk is slower than the network: wait for it
-                await self._settle(self._writes[0])
-
-    def _submit(self) -> None:
-        data, self._buffer = self._buffer, bytearray()  # handed on whole: never touched here again
-        previous = self._writes[-1] if self._writes else None
-        self._writes.append(self._writer.submit(self._write, data, self.done, previous))
-        self._hashed = self._hashing.submit(self.hasher.update, data)  # in order: one thread
-        self.done += len(data)  # counted when handed on: the writer cannot lose it short of a crash
-        self.report()
-
-    def _write(self, data: bytearray, offset: int, previous: Future[None] | None) -> None:
-        if previous is not None:
-            previous.result()  # a failed write fails every later one: never a hole in the part
-        view = memoryview(data)
-        while view:
-            written = os.pwrite(self.fd, view, offset)
-            view = view[written:]
-            offset += written
-
-    async def flush(self) -> None:
-        """Everything received is on disk (and hashed) when this returns — also after a broken connection
-        or a cancellation (then synchronously: a cancelled run must still leave a consistent part)."""
-        if self._buffer:
-            self._submit()
-        if self._hashed is not None:
-            await self._settle(self._hashed)
-        if self._writes:
-            await self._settle(self._writes[-1])
-
-    async def _settle(self, pending: Future[None]) -> None:
-        """Wait for a write (and those before it) or the hash; finished writes leave the queue."""
-        try:
-            await asyncio.shield(asyncio.wrap_future(pending))
-        except asyncio.CancelledError:
-            pending.result()
-            raise
-        except OSError as exc:  # the disk, not the network: retrying cannot help
-            code = ErrorCode.DISK_FULL if exc.errno == errno.ENOSPC else ErrorCode.DOWNLOAD_INTERRUPTED
-            where = part_path(self.request.dest)
-            raise make_error(code, f"Writing {where} failed: {exc.strerror or exc}") from exc
-        finally:
-            while self._writes and self._writes[0].done():
-                self._writes.popleft()
-
-    def restart(self) -> None:
-        """The server would not resume: drop the part and its hash, start from byte 0."""
-        os.ftruncate(self.fd, 0)
-        self.hasher = hashlib.sha256()
-        self.done = 0
-        self.resumed_from = 0
-
-    def report(self, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if self._on_progress is None or (not force and now - self._reported < _PROGRESS_EVERY):
-            return
-        self._reported = now
-        self._samples.append((now, self.done))
-        while len(self._samples) > 2 and now - self._samples[1][0] > _RATE_WINDOW:
-            self._samples.pop(0)
-        (t0, d0), (t1, d1) = self._samples[0], self._samples[-1]
-        rate = (d1 - d0) / (t1 - t0) if t1 > t0 else 0.0
-        left = self.request.size - self.done
-        eta = left / rate if rate > 0 else (0.0 if left == 0 else None)
-        self._on_progress(Progress(self.done, self.request.size, rate, eta, self.resumed_from))
-
-    def close(self) -> None:
-        self._writer.shutdown(wait=True)
-        self._hashing.shutdown(wait=True)
 
 
 def _check_status(request: DownloadRequest, status: int, offset: int, headers: Mapping[str, str]) -> None:
@@ -428,7 +311,7 @@ def _content_range_start(value: str) -> int | None:
     return int(first) if unit == "bytes" and first.isdigit() else None
 
 
-def _interrupted(request: DownloadRequest, transfer: _Transfer, exc: BaseException) -> TrayaiError:
+def _interrupted(request: DownloadRequest, transfer: Transfer, exc: BaseException) -> TrayaiError:
     part = part_path(request.dest).name
     kept = f"{describe_size(transfer.done)} of {describe_size(request.size)} kept in {part}"
     return make_error(

@@ -1,5 +1,5 @@
-"""What the model library window says about a download: its progress in words, a part paused on disk
-(resumable after a restart), and a failure as a sentence with the one button that helps.
+"""What the model library window and the tray say about a download: its progress in words, a part
+paused on disk (resumable after a restart), and a failure as a sentence with the one button that helps.
 
 Qt-free, so the words are tested without a display and the window only lays them out.
 """
@@ -67,6 +67,14 @@ def trouble_for(error: AppError) -> Trouble:
     return Trouble(headline, detail, help_)
 
 
+def search_failure(error: AppError) -> str:
+    """The window's words for a failed Hugging Face search: with the Hub unreachable, the catalog below
+    it still shows, from its own (offline) figures."""
+    if isinstance(error, TrayaiError) and error.code is ErrorCode.HUB_UNREACHABLE:
+        return f"{error.message}; the catalog below is offline figures."
+    return error.message
+
+
 def sentence(words: str) -> str:
     """``words`` with its first letter upper-case and the rest untouched ("GB" stays "GB")."""
     return words[:1].upper() + words[1:]
@@ -89,6 +97,35 @@ def progress_words(step: Progress) -> str:
     elif step.done < step.total:
         parts.append("starting…")
     return " · ".join(parts)
+
+
+def time_left(seconds: float) -> str:
+    """``5 s left``, ``2 min left``, ``1 h 5 min left`` — the tray's short form (minutes rounded up)."""
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s left"
+    minutes = -(-int(seconds) // 60)
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} min left"
+    return f"{hours} h {minutes} min left" if minutes else f"{hours} h left"
+
+
+def tray_progress(name: str, step: Progress | None) -> str:
+    """The tray's line for the running download: ``Downloading qwen3-4b 43 % · 12.1 MB/s · 2 min left``
+    (``Preparing qwen3-4b…`` before its first byte; rate and time left once they are known)."""
+    if step is None:
+        return f"Preparing {name}…"
+    parts = [f"Downloading {name} {int(100 * step.fraction)} %"]
+    if step.rate > 0:
+        parts.append(f"{describe_size(int(step.rate))}/s")
+    if step.eta is not None and step.done < step.total:
+        parts.append(time_left(step.eta))
+    return " · ".join(parts)
+
+
+def queued_words(count: int) -> str:
+    """``+2 queued`` — downloads waiting behind the running one."""
+    return f"+{count} queued"
 
 
 @dataclass(frozen=True)
@@ -120,4 +157,17 @@ def paused_part(dest: Path) -> Paused | None:
     return Paused(done, sidecar.size)
 
 
-__all__ = ["Help", "Paused", "Trouble", "clock", "paused_part", "progress_words", "sentence", "trouble_for"]
+__all__ = [
+    "Help",
+    "Paused",
+    "Trouble",
+    "clock",
+    "paused_part",
+    "progress_words",
+    "queued_words",
+    "search_failure",
+    "sentence",
+    "time_left",
+    "tray_progress",
+    "trouble_for",
+]

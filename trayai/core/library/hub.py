@@ -10,21 +10,29 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from trayai.core.error_catalog import ErrorCode
-from trayai.core.errors import make_error
+from trayai.core.errors import AppError, TrayaiError, make_error
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
     from trayai.core.settings.secrets import SecretStore
 
+SEARCH_DEADLINE = 3.0  # seconds an interactive search may take, all told, before "unreachable"
+_CONNECT = 2.0  # seconds to connect, within that
+_SEARCH_HINT = (
+    "Check the network (and HTTPS_PROXY if you use a proxy), then search again; meanwhile `trayai library` "
+    "shows the catalog with its offline figures."
+)
 HF_TOKEN_ENTRY = "huggingface"  # noqa: S105 - the keychain entry (a SecretStore name) that holds the Hugging Face token
 HUB_SITE = "https://huggingface.co"
+T = TypeVar("T")
 _QUANT = re.compile(
     r"(?:^|[.\-_])((?:UD-)?(?:IQ\d_[A-Z]+|Q\d_K(?:_[A-Z]+)?|Q\d_\d(?:_\d_\d)?|TQ\d_\d|BF16|F16|F32|MXFP4(?:_MOE)?))"
     r"(?=$|[.\-_])",
@@ -168,11 +176,60 @@ class Hub:
 
         return HfApi(endpoint=self.endpoint, token=self.token)
 
-    def search(self, text: str, limit: int = 20) -> list[RepoHit]:
-        """GGUF repositories whose name contains ``text``, most downloaded first."""
-        with self._errors(f"search for {text!r}"):
-            models = self._api().list_models(search=text, filter="gguf", sort="downloads", limit=limit)
-            return [RepoHit(m.id, int(m.downloads or 0), int(m.likes or 0), bool(m.gated)) for m in models]
+    def search(self, text: str, limit: int = 20, *, deadline: float = SEARCH_DEADLINE) -> list[RepoHit]:
+        """GGUF repositories whose name contains ``text``, most downloaded first: one request, answered
+        within ``deadline`` seconds or ``HUB_UNREACHABLE`` — a person waits for it. (``list_models``
+        retries with back-off, ~23 s against a dead port, and waits for ever on a server that never
+        answers; downloads keep those retries.)"""
+        # lazy: huggingface_hub is loaded only when used: start-up time and memory
+        from huggingface_hub import constants
+
+        if constants.HF_HUB_OFFLINE:
+            raise make_error(
+                ErrorCode.HUB_UNREACHABLE, "Hugging Face is switched off here (HF_HUB_OFFLINE is set)"
+            )
+        params = {"search": text, "filter": "gguf", "sort": "downloads", "limit": str(limit)}
+        try:
+            items = _bounded(lambda: self._get_json("/api/models", params, deadline), deadline, self.endpoint)
+        except TrayaiError as exc:
+            if exc.code is not ErrorCode.HUB_UNREACHABLE:
+                raise
+            raise make_error(exc.code, exc.message, _SEARCH_HINT) from exc
+        return [
+            RepoHit(str(item.get("id") or item.get("modelId")), *_counts(item), bool(item.get("gated")))
+            for item in items
+            if isinstance(item, dict)
+        ]
+
+    def _get_json(self, path: str, params: dict[str, str], timeout: float) -> list[Any]:
+        """One GET of the Hub's API, its JSON list; the transport's failures as "unreachable"."""
+        # lazy: the HTTP stack stays off the tray's start-up path (tests/unit/test_layers.py)
+        import httpx2
+
+        # lazy: huggingface_hub is loaded only when used: start-up time and memory
+        from huggingface_hub.utils._headers import build_hf_headers
+
+        # lazy: huggingface_hub is loaded only when used: start-up time and memory
+        from huggingface_hub.utils._http import hf_raise_for_status
+
+        limits = httpx2.Timeout(timeout, connect=min(_CONNECT, timeout))
+        try:
+            with httpx2.Client(timeout=limits, follow_redirects=True) as client:
+                response = client.get(
+                    self.endpoint + path, params=params, headers=build_hf_headers(token=self.token)
+                )
+        except httpx2.TimeoutException as exc:
+            raise _unreachable(f"no answer from {self.endpoint} within {timeout:g} s") from exc
+        except (httpx2.TransportError, OSError) as exc:
+            reason = re.sub(r"\[Errno -?\d+\]\s*", "", str(exc)) or type(exc).__name__
+            raise _unreachable(f"{self.endpoint} could not be reached ({reason})") from exc
+        with self._errors("the search"):
+            hf_raise_for_status(response)
+        try:
+            found = response.json()
+        except ValueError as exc:
+            raise _unreachable(f"{self.endpoint} answered the search with something else than JSON") from exc
+        return found if isinstance(found, list) else []
 
     def listing(self, repo: str, revision: str = "main") -> RepoListing:
         """The repository's ``.gguf`` files with sizes and LFS sha256, at ``revision``'s commit."""
@@ -255,6 +312,39 @@ class Hub:
                 ErrorCode.HUB_UNREACHABLE,
                 f"Hugging Face ({self.endpoint}) could not be reached: {type(exc).__name__}",
             ) from exc
+
+
+def _unreachable(why: str) -> AppError:
+    return make_error(ErrorCode.HUB_UNREACHABLE, f"Hugging Face is unreachable: {why}")
+
+
+def _counts(item: dict[str, Any]) -> tuple[int, int]:
+    """A search hit's downloads and likes (0 when missing or odd)."""
+    figures = (item.get("downloads"), item.get("likes"))
+    return tuple(int(value) if isinstance(value, int | float) else 0 for value in figures)  # type: ignore[return-value]
+
+
+def _bounded(call: Callable[[], T], seconds: float, endpoint: str) -> T:
+    """``call()`` on a daemon thread, given ``seconds`` in all — name lookups included, which no socket
+    timeout bounds. Past that the caller hears "unreachable" and the thread ends on its own timeouts."""
+    outcome: list[tuple[bool, Any]] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, raised there
+            outcome.append((False, exc))
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="trayai-hub-search", daemon=True).start()
+    if not done.wait(seconds + 0.25):  # the call's own timeouts usually answer first
+        raise _unreachable(f"no answer from {endpoint} within {seconds:g} s")
+    succeeded, value = outcome[0]
+    if succeeded:
+        return value  # type: ignore[no-any-return]
+    raise value
 
 
 def _status(exc: Exception) -> int | None:

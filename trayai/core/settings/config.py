@@ -205,7 +205,7 @@ class BuiltinServerSettings:
     )
     autostart: bool = _f(True, "Start it when the default local endpoint does not answer.")
     on_demand: bool = _f(
-        False,
+        True,
         "Serve every model of the library at once, each loaded when an app asks for it by name and "
         "unloaded when idle (any app on this machine); off = one model at a time.",
     )

@@ -98,6 +98,7 @@ class LibraryDownloads(QObject):
         self._downloader = downloader or Downloader()
         self._queue: DownloadQueue | None = None  # made inside the running loop
         self._statuses: dict[str, TargetStatus] = {}
+        self._targets: dict[str, Target] = {}
         self._jobs: dict[str, list[DownloadJob]] = {}
         self.tasks = TaskOwner()
 
@@ -130,10 +131,19 @@ class LibraryDownloads(QObject):
                 return TargetStatus(Phase.PAUSED, paused=paused)
         return TargetStatus(Phase.IDLE)
 
+    def busy(self) -> list[tuple[Target, TargetStatus]]:
+        """Targets preparing, queued or downloading, in the order they were asked for (the tray's lines)."""
+        busy = (Phase.PREPARING, Phase.QUEUED, Phase.DOWNLOADING)
+        return [
+            (self._targets[key], status) for key, status in self._statuses.items() if status.phase in busy
+        ]
+
     def get(self, target: Target) -> None:
         """Start (or resume) ``target``'s download; a second Get while it runs does nothing."""
         if self.tasks.get(target.key) is not None:
             return
+        self._targets[target.key] = target
+        self._statuses.pop(target.key, None)  # asked for now: behind the ones asked for before
         self._set(target, TargetStatus(Phase.PREPARING))
         self.tasks.exclusive(target.key, self._run(target))
 
@@ -155,6 +165,7 @@ class LibraryDownloads(QObject):
 
     def _set(self, target: Target, status: TargetStatus) -> None:
         before = self.count
+        self._targets[target.key] = target
         self._statuses[target.key] = status
         self.changed.emit(target.key)
         if self.count != before:

@@ -1,6 +1,7 @@
 """At most one "Get models" window, built on first use (the tray stays light: the window, the catalog
-and the download machinery are imported only then), raised when asked for again, and kept while hidden
-so its downloads go on; stopped when the app quits.
+and the download machinery are imported only then), raised when asked for again, and kept while hidden.
+The downloads it drives are kept here, not in the window, with the ``DownloadStatus`` the tray reads:
+they go on, and show in the tray, while the window is closed; they stop when the app quits.
 """
 
 from __future__ import annotations
@@ -10,18 +11,26 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from trayai.core.settings.secrets import SecretStore
 from trayai.core.settings.store import ConfigStore
 
 if TYPE_CHECKING:
+    from trayai.ui.library.download_status import DownloadStatus
+    from trayai.ui.library.downloads import LibraryDownloads
     from trayai.ui.library.window import LibraryWindow
 
 log = logging.getLogger(__name__)
 
 
 class LibraryOpener(QObject):
+    """Signals: ``downloads_changed`` — the tray's download lines changed; ``notice(title, text)`` — a
+    download finished or failed."""
+
+    downloads_changed = Signal()
+    notice = Signal(str, str)
+
     def __init__(
         self,
         secrets: SecretStore,
@@ -37,6 +46,8 @@ class LibraryOpener(QObject):
         self._models_dir = models_dir
         self._serve = serve
         self.window: LibraryWindow | None = None
+        self.downloads: LibraryDownloads | None = None  # made with the window, kept after it closes
+        self.status: DownloadStatus | None = None
 
     def open(self) -> None:
         """Show the window (made now the first time), raised and focused."""
@@ -45,12 +56,28 @@ class LibraryOpener(QObject):
             from trayai.ui.library.window import LibrarySources, LibraryWindow
 
             sources = LibrarySources(self._secrets, self._models_dir, self._serve, store=self._store)
-            self.window = LibraryWindow(sources)
+            self.window = LibraryWindow(sources, downloads=self._downloads())
             log.info("model library window made")
         window = self.window
         window.show()
         window.raise_()
         window.activateWindow()
+
+    def _downloads(self) -> LibraryDownloads:
+        if self.downloads is None:
+            # lazy: the download code is loaded with the window, never with the tray alone
+            from trayai.ui.library.download_status import DownloadStatus
+            from trayai.ui.library.downloads import LibraryDownloads
+
+            self.downloads = LibraryDownloads(self._models_dir, self._secrets, parent=self)
+            self.status = DownloadStatus(self.downloads, self)
+            self.status.changed.connect(self.downloads_changed)
+            self.status.notice.connect(self.notice)
+        return self.downloads
+
+    def download_lines(self) -> list[str]:
+        """What the tray's tooltip and menu say about downloads (nothing before the first)."""
+        return self.status.lines() if self.status is not None else []
 
     async def close(self) -> None:
         """The app quits: downloads stop (their parts resume next time) and the window goes."""
@@ -59,6 +86,8 @@ class LibraryOpener(QObject):
             window.hide()
             await window.shutdown()
             window.deleteLater()
+        if self.downloads is not None:
+            await self.downloads.tasks.cancel_all()
 
 
 __all__ = ["LibraryOpener"]

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from trayai.core.errors import AppError
 from trayai.core.library.download import describe_size
+from trayai.core.library.feedback import search_failure
 from trayai.core.library.hub import Hub, RepoHit, RepoListing
 from trayai.core.tasks import TaskOwner
 from trayai.ui.library.controls import DownloadControls
@@ -159,7 +160,7 @@ class HubSearch(QWidget):
         try:
             hits = await asyncio.to_thread(lambda: hub().search(text))
         except AppError as exc:
-            self._say(exc.message, "error")
+            self._say(search_failure(exc), "error")
             return
         finally:
             self.button.setEnabled(True)

@@ -2,7 +2,8 @@
 progress, and "Use it now" to make the built-in server serve a downloaded model.
 
 The machine is measured and the catalog judged in a worker thread (``nvidia-smi`` may take seconds);
-downloads run in ``LibraryDownloads`` and go on while the window is hidden.
+downloads run in ``LibraryDownloads``, which the app keeps (``ui/library/opener.py``) and passes in, so
+they go on while the window is hidden; a window made without one (tests) makes its own.
 """
 
 from __future__ import annotations
@@ -70,11 +71,18 @@ class LibraryWindow(QWidget):
     DEFAULT_SIZE = (760, 720)
     MINIMUM_WIDTH = 480
 
-    def __init__(self, sources: LibrarySources, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        sources: LibrarySources,
+        parent: QWidget | None = None,
+        *,
+        downloads: LibraryDownloads | None = None,
+    ) -> None:
         super().__init__(parent)
         self.sources = sources
         self.tasks = TaskOwner()
-        self.downloads = LibraryDownloads(
+        self._own_downloads = downloads is None  # else the app's: they outlive this window
+        self.downloads = downloads or LibraryDownloads(
             sources.models_dir, sources.secrets, downloader=sources.downloader, parent=self
         )
         self.downloads.changed.connect(self._on_changed)
@@ -157,6 +165,7 @@ class LibraryWindow(QWidget):
         QShortcut(QKeySequence.StandardKey.Find, self, self.search.box.setFocus)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close)
         self.restyle()
+        self.show_count(self.downloads.count)
         self.tasks.spawn(self._load())
 
     def _heading(self, text: str) -> QLabel:
@@ -329,8 +338,9 @@ class LibraryWindow(QWidget):
             self.restyle()
 
     async def shutdown(self) -> None:
-        """The app quits: stop every task and wait until each download has left its part to resume."""
-        for owner in (self.search.tasks, self.tasks, self.downloads.tasks):
+        """The app quits: stop every task and wait until each of its own downloads left its part."""
+        owners = [self.search.tasks, self.tasks] + ([self.downloads.tasks] if self._own_downloads else [])
+        for owner in owners:
             await owner.cancel_all()
 
 
