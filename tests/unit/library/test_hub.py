@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 
+from tests.support.blackhole import black_hole
 from tests.support.fake_hub import GOOD_TOKEN, FakeHub
 from tests.unit.library.conftest import GATED, SMOL, SMOL_FILE, TINY
 from trayai.core.error_catalog import ErrorCode
 from trayai.core.errors import TrayaiError
-from trayai.core.library.hub import GgufFile, Hub
+from trayai.core.library.hub import LISTING_DEADLINE, GgufFile, Hub
 
 
 def test_a_listing_groups_gguf_files_by_quantisation_with_sizes_and_sha256(hub: FakeHub) -> None:
@@ -107,3 +109,22 @@ def test_the_library_loads_no_huggingface_hub_nor_httpx2_until_used() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_listing_someone_waits_for_ends_within_its_deadline_and_the_same_listing_still_works(
+    hub: FakeHub,
+) -> None:
+    """Show files in the window: a Hub that takes connections and never answers is said to be
+    unreachable within the deadline (the library's own retries wait far longer); a Hub that answers
+    gives the same listing as without a deadline."""
+    with black_hole() as silent:
+        began = time.monotonic()
+        with pytest.raises(TrayaiError) as caught:
+            Hub(endpoint=silent).listing(TINY, deadline=0.5)
+        took = time.monotonic() - began
+    assert caught.value.code is ErrorCode.HUB_UNREACHABLE
+    assert "within 0.5 s" in caught.value.message
+    assert took < 2.0, f"{took:.1f} s"
+    assert Hub(endpoint=hub.url).listing(TINY, deadline=LISTING_DEADLINE) == Hub(endpoint=hub.url).listing(
+        TINY
+    )

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from trayai.core.settings.secrets import SecretStore
 
 SEARCH_DEADLINE = 3.0  # seconds an interactive search may take, all told, before "unreachable"
+LISTING_DEADLINE = 10.0  # seconds "Show files" may take: two requests, a large repository's tree
 _CONNECT = 2.0  # seconds to connect, within that
 _SEARCH_HINT = (
     "Check the network (and HTTPS_PROXY if you use a proxy), then search again; meanwhile `trayai library` "
@@ -231,8 +232,14 @@ class Hub:
             raise _unreachable(f"{self.endpoint} answered the search with something else than JSON") from exc
         return found if isinstance(found, list) else []
 
-    def listing(self, repo: str, revision: str = "main") -> RepoListing:
-        """The repository's ``.gguf`` files with sizes and LFS sha256, at ``revision``'s commit."""
+    def listing(self, repo: str, revision: str = "main", *, deadline: float | None = None) -> RepoListing:
+        """The repository's ``.gguf`` files with sizes and LFS sha256, at ``revision``'s commit.
+
+        ``deadline``: a person is waiting (the window's Show files), so the answer comes within it or
+        as ``HUB_UNREACHABLE`` — the library's own retries take ~23 s against a dead port. ``trayai get``
+        and the downloads keep those retries (None)."""
+        if deadline is not None:
+            return _bounded(lambda: self.listing(repo, revision), deadline, self.endpoint)
         # lazy: huggingface_hub is loaded only when used: start-up time and memory
         from huggingface_hub.hf_api import RepoFile
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from trayai.core.errors import AppError
 from trayai.core.library.download import describe_size
 from trayai.core.library.feedback import search_failure
-from trayai.core.library.hub import Hub, RepoHit, RepoListing
+from trayai.core.library.hub import LISTING_DEADLINE, Hub, RepoHit, RepoListing
 from trayai.core.tasks import TaskOwner
 from trayai.ui.library.controls import DownloadControls
 from trayai.ui.library.downloads import Target
@@ -76,7 +76,7 @@ class HitRow(QFrame):
     async def _list(self) -> None:
         hub = self._hub
         try:
-            listing = await asyncio.to_thread(lambda: hub().listing(self.hit.repo))
+            listing = await asyncio.to_thread(lambda: hub().listing(self.hit.repo, deadline=LISTING_DEADLINE))
         except AppError as exc:
             self._say(exc.message, "error")
             self.files_button.setEnabled(True)
