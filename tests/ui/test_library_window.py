@@ -475,7 +475,7 @@ def test_a_new_user_gets_a_model_and_the_next_question_is_answered_by_it(
         name = Path(small.target.file_name).stem
         front = app.server.server.pid
         small.controls.use_button.click()
-        assert small.controls.detail.text() == f"Starting the built-in server with {name}…"
+        assert small.controls.detail.text() == f"Switching the built-in server to {name}…"
         await until(lambda: small.controls.detail.text().startswith("Ready:"), 90, "the server with it")
         await until(
             lambda: app.monitor.report is not None and app.monitor.report.resolved_model == name,

@@ -307,7 +307,7 @@ class LibraryWindow(QWidget):
             controls.show_use("The built-in server is not available in this window.", "error")
             return
         name = status.path.stem
-        controls.show_use(f"Starting the built-in server with {name}…", busy=True)
+        controls.show_use(f"Switching the built-in server to {name}…", busy=True)
         self.tasks.exclusive("use", self._serve(serve, name, controls))
 
     async def _serve(
