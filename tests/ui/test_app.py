@@ -32,8 +32,9 @@ def settings_for(server: ScriptedServer) -> Settings:
 
 
 def builtin_with_a_copy(tmp_path: Path) -> Settings:
-    """The built-in server as the endpoint, on a free port, with SmolLM2 also in its models folder
-    as ``tiny-copy.gguf`` (a second model to switch to)."""
+    """The built-in one-model server as the endpoint, on a free port, with SmolLM2 also in its models
+    folder as ``tiny-copy.gguf`` (a second model to switch to: the server restarts with it). The
+    on-demand front, the default, serves every file at once: tests/integration/test_tray_builtin.py."""
     from tests.support.ports import free_port
     from trayai.core.embedded import bundled_model_path
 
@@ -50,6 +51,7 @@ def builtin_with_a_copy(tmp_path: Path) -> Settings:
     settings.builtin_server.port = port
     settings.builtin_server.models_dir = str(folder)
     settings.builtin_server.context_size = 1024
+    settings.builtin_server.on_demand = False
     return settings
 
 
