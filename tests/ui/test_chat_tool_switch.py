@@ -9,11 +9,11 @@ from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 import keyring
-import psutil
 import pytest
 from pytestqt.qtbot import QtBot
 
 from tests.support.scripted_server import ScriptedServer
+from tests.support.tool_servers import ServerCount
 from tests.support.waiting import until
 from tests.ui.conftest import client_for
 from tests.ui.test_tools_keeper import hostile, write_servers
@@ -26,12 +26,6 @@ from trayai.ui.chat.window import ChatWindow
 from trayai.ui.tools_keeper import ToolsKeeper
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
-
-
-def server_processes() -> list[psutil.Process]:
-    """This process's children: the stdio server, also once exited but not yet reaped (a zombie)."""
-    children: list[psutil.Process] = psutil.Process().children(recursive=True)
-    return children
 
 
 @pytest.fixture
@@ -50,6 +44,7 @@ def test_the_switch_shows_when_a_server_connects_and_goes_when_it_is_disabled(
     run: Run,
     qtbot: QtBot,
 ) -> None:
+    server_processes = ServerCount("hostile_mcp")  # this test's own (tests/support/tool_servers.py)
     keeper.start()
     client = client_for(server.base_url)
     controller = ChatController(

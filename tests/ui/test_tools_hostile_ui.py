@@ -17,6 +17,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 
 from tests.support.hostile_mcp import ARGV
+from tests.support.tool_servers import ServerCount
 from tests.support.waiting import until
 from trayai.core.error_catalog import ErrorCode
 from trayai.core.errors import TrayaiError
@@ -74,9 +75,15 @@ def keeper(paths: AppPaths, qloop: Any) -> Iterator[ToolsKeeper]:
     paths.ensure()
     server = {"command": ARGV[0], "args": ARGV[1:], "timeout": CALL_TIMEOUT}
     (paths.config_dir / "mcp.json").write_text(json.dumps({"mcpServers": dict.fromkeys(CASES, server)}))
+    own = ServerCount("hostile_mcp")
     keeper = ToolsKeeper.at(paths, Redactor())
     yield keeper
     qloop.run_until_complete(keeper.close())
+    # Stepping the loop one run_until_complete at a time can drop a stop's cancellation between two
+    # steps (the app's loop never stops; test_tools_keeper proves its close stops every server): a
+    # hanging server left so would outlive the test run, so it is ended here.
+    for process in own():
+        process.kill()
 
 
 @pytest.mark.parametrize("case", list(CASES))

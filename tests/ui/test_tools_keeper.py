@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import keyring
-import psutil
 import pytest
 from pytestqt.qtbot import QtBot
 
 from tests.support.cli import cli
 from tests.support.hostile_mcp import ARGV
+from tests.support.tool_servers import ServerCount, alive
 from tests.support.waiting import until
 from trayai.core.paths import AppPaths
 from trayai.core.redact import Redactor
@@ -38,42 +38,10 @@ def hostile(*, enabled: bool = True, timeout: float = 60) -> dict[str, Any]:
     return {"command": ARGV[0], "args": ARGV[1:], "enabled": enabled, "timeout": timeout}
 
 
-def children() -> list[psutil.Process]:
-    """The hostile servers this test started that still live (an exited one is a zombie until
-    reaped, or gone: neither is running, and reading its command line would raise). Servers an
-    earlier test in this process left behind are not this test's: see ``_earlier``."""
-    return [
-        p
-        for p in psutil.Process().children(recursive=True)
-        if alive(p) and "hostile_mcp" in argv(p) and p.pid not in _earlier
-    ]
-
-
-_earlier: set[int] = set()
-
-
-@pytest.fixture(autouse=True)
-def _only_this_tests_servers() -> Iterator[None]:
-    """Earlier tests step the event loop one ``run_until_complete`` at a time, so a stop cancelled
-    between two steps can leave their server running (the app's loop never stops: it cannot happen
-    there); each test here counts only the servers it started."""
-    _earlier.clear()
-    _earlier.update(p.pid for p in psutil.Process().children(recursive=True) if "hostile_mcp" in argv(p))
-    yield
-
-
-def argv(process: psutil.Process) -> str:
-    try:
-        return " ".join(process.cmdline())
-    except psutil.Error:  # exited between the listing and the read
-        return ""
-
-
-def alive(process: psutil.Process) -> bool:
-    try:
-        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
-    except psutil.Error:
-        return False
+@pytest.fixture
+def own() -> ServerCount:
+    """The hostile servers this test starts (not those an earlier test left: tests/support/tool_servers.py)."""
+    return ServerCount("hostile_mcp")
 
 
 @pytest.fixture
@@ -128,16 +96,16 @@ def test_always_is_saved_and_followed(keeper: ToolsKeeper, paths: AppPaths, run:
 
 
 def test_a_cli_change_while_running_shows_up(
-    keeper: ToolsKeeper, paths: AppPaths, run: Run, qtbot: QtBot
+    keeper: ToolsKeeper, paths: AppPaths, run: Run, qtbot: QtBot, own: ServerCount
 ) -> None:
     write_servers(paths, {"hostile": hostile()})
     keeper.start()
     run(until(lambda: connected(keeper), 20))
-    assert children()
+    assert own()
     code, _out, err = cli("tools", "disable", "hostile")
     assert code == 0, err
     run(until(lambda: keeper.statuses()[0].state is ToolServerState.DISABLED, 5))
-    run(until(lambda: not children(), 10))  # the disabled server's process is stopped
+    run(until(lambda: not own(), 10))  # the disabled server's process is stopped
     code, _out, err = cli("tools", "add", "second", "--command", *ARGV)
     assert code == 0, err
     run(until(lambda: [s.name for s in keeper.statuses()] == ["hostile", "second"], 5))
@@ -154,12 +122,12 @@ def test_a_damaged_file_keeps_the_last_good_one(keeper: ToolsKeeper, paths: AppP
     assert [s.name for s in keeper.statuses()] == ["off"]
 
 
-def test_close_leaves_no_server_running(paths: AppPaths, qloop: Any, run: Run) -> None:
+def test_close_leaves_no_server_running(paths: AppPaths, qloop: Any, run: Run, own: ServerCount) -> None:
     write_servers(paths, {"a": hostile(), "b": hostile()})
     keeper = ToolsKeeper.at(paths, Redactor())
     keeper.start()
     run(until(lambda: connected(keeper, "a") and connected(keeper, "b"), 30))
-    running = children()
+    running = own()
     assert len(running) == 2
     qloop.run_until_complete(keeper.close())
     assert not any(alive(p) for p in running)

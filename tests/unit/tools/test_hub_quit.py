@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import asyncio
 
-import psutil
 import pytest
 
 from tests.support.hostile_mcp import ARGV
+from tests.support.tool_servers import ServerCount
 from trayai.core.tools.config import ServerConfig, StdioLaunch, ToolsConfig
 from trayai.core.tools.hub import ToolHub
 
@@ -18,20 +18,9 @@ def hostile(*, enabled: bool = True) -> ServerConfig:
     return ServerConfig("h", stdio=StdioLaunch(ARGV[0], tuple(ARGV[1:])), enabled=enabled)
 
 
-def running_servers() -> list[psutil.Process]:
-    """This process's hostile_mcp children that still run (a reaped or zombie one has stopped)."""
-    found = []
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if child.status() != psutil.STATUS_ZOMBIE and "hostile_mcp" in " ".join(child.cmdline()):
-                found.append(child)
-        except psutil.Error:
-            continue
-    return found
-
-
 @pytest.mark.anyio
 async def test_quit_while_a_disabled_server_stops_still_stops_it() -> None:
+    running_servers = ServerCount("hostile_mcp")  # this test's own (tests/support/tool_servers.py)
     hub = ToolHub(connect_timeout=10)
     hub.apply(ToolsConfig({"h": hostile()}))
     try:
