@@ -22,9 +22,15 @@ class XvfbFailed(RuntimeError):
 
 
 def start_xvfb(
-    size: str = "1024x600x24", extra: Sequence[str] = ("-nolisten", "tcp"), timeout: float = PROGRAM_DEADLINE
+    size: str = "1024x600x24",
+    extra: Sequence[str] = ("-nolisten", "tcp", "-noreset"),
+    timeout: float = PROGRAM_DEADLINE,
 ) -> tuple[subprocess.Popen[bytes], int]:
     """Start Xvfb; return it and its display number once it accepts connections.
+
+    ``-noreset``: a desktop always has clients; without it, the last one leaving makes Xvfb reset, and
+    it hangs up on whoever connects meanwhile — a readiness probe (``xwininfo``) done before trayer
+    connected made trayer fail with "cannot open display" (seen in CI).
 
     What Xvfb prints goes to a file that a failure quotes (why it could not start is only there).
     """
