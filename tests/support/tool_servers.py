@@ -1,9 +1,9 @@
-"""The stdio tool servers a test started, told apart from any an earlier test in the same process left.
+"""The stdio tool servers a test started, told apart from any other test in the same process started.
 
-Tests that step the event loop one ``run_until_complete`` at a time can have a server's stop cancelled
-between two steps, and that server then lives until the test process ends (an app's loop never stops,
-so the app cannot do this). A test that counts servers must count only its own: take a
-:class:`ServerCount` before starting any.
+A test that counts servers must count only its own (a parallel rig, or a test that failed half-way,
+may leave one): take a :class:`ServerCount` before starting any. Servers stopped between two loop
+steps used to outlive their test: qasync ran anyio's cancellation outside the loop (fixed in
+trayai/ui/loop.py, shown by tests/ui/test_event_loop.py).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import pytest
 import qasync
 from pytestqt.qtbot import QtBot
@@ -66,3 +67,35 @@ def test_deadlines_and_timers_still_fire(
 
     run(go())
     assert fired == ["later"]
+
+
+def test_callbacks_qt_runs_after_the_loop_stopped_run_on_the_loop(
+    qloop: qasync.QEventLoop, run: Callable[..., Any], qapp: Any
+) -> None:
+    """qasync processes Qt events once more after ``run_until_complete`` (and ``asyncio.run``'s clean-up
+    at quit runs it again): anyio's cancellation delivery then found no running loop, never retried,
+    and a cancelled task — a tool server's stop — hung (tests/ui/test_tools_keeper.py, 1 run in 15)."""
+    seen: list[asyncio.AbstractEventLoop | None] = []
+    qloop.call_soon(lambda: seen.append(asyncio.events._get_running_loop()))
+    qapp.processEvents()  # as qasync's last pass, or pytest-qt between tests, would
+    assert seen == [qloop]
+    assert asyncio.events._get_running_loop() is None  # and left as it was
+
+    async def cancelled_inside_anyio() -> str:
+        started = asyncio.Event()
+
+        async def wait_in_a_task_group() -> None:
+            async with anyio.create_task_group() as group:
+                group.start_soon(anyio.sleep_forever)
+                started.set()
+                await anyio.sleep_forever()
+
+        task = asyncio.ensure_future(wait_in_a_task_group())
+        await started.wait()
+        task.cancel()
+        return "cancel requested"
+
+    run(cancelled_inside_anyio())
+    for task in asyncio.all_tasks(qloop):
+        run(asyncio.wait({task}, timeout=5))
+        assert task.done(), "the cancelled anyio task group never ended"

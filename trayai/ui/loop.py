@@ -1,4 +1,5 @@
-"""What qasync's event loop leaves out: async-generator hooks, and cancelling a timer.
+"""What qasync's event loop leaves out: async-generator hooks, cancelling a timer, and a running loop for
+the callbacks Qt runs after the loop stopped.
 
 Install both once the qasync loop runs (docs/architecture.md, "The tray app").
 """
@@ -31,10 +32,11 @@ def install_asyncgen_hooks(loop: asyncio.AbstractEventLoop) -> Any:
 class _QtTimerHandle(asyncio.Handle):
     """A qasync timer callback whose ``cancel()`` also stops and forgets its Qt timer."""
 
-    __slots__ = ("_qt_timer", "_qt_timer_id")
+    __slots__ = ("_qt_loop", "_qt_timer", "_qt_timer_id")
 
     def __init__(self, callback: Any, args: tuple[Any, ...], loop: Any, context: Context | None) -> None:
         super().__init__(callback, args, loop, context=context)
+        self._qt_loop: asyncio.AbstractEventLoop = loop
         self._qt_timer: Any = None
         self._qt_timer_id = -1
 
@@ -53,7 +55,18 @@ class _QtTimerHandle(asyncio.Handle):
 
     def _run(self) -> None:
         self._qt_timer = None  # qasync forgets the timer once it fired; cancel() must not
-        super()._run()
+        if asyncio._get_running_loop() is not None:  # noqa: SLF001 - the cheap check asyncio itself uses
+            super()._run()
+            return
+        # Qt ran this outside the loop: qasync's ``run_until_complete`` processes events once more
+        # after the loop stopped (so does ``asyncio.run``'s clean-up at quit). Run it as the loop
+        # would, or anyio's cancellation delivery fails ("no running event loop"), never retries, and
+        # the task it was cancelling — a tool server's stop — never ends.
+        asyncio.events._set_running_loop(self._qt_loop)  # noqa: SLF001
+        try:
+            super()._run()
+        finally:
+            asyncio.events._set_running_loop(None)  # noqa: SLF001
 
 
 def _call_later(self: Any, delay: float, callback: Any, *args: Any, context: Context | None = None) -> Any:
@@ -76,6 +89,7 @@ def release_cancelled_timers(loop: asyncio.AbstractEventLoop) -> bool:
     ``cancel()`` only marks the handle. Every network read runs under a deadline (``within()`` →
     ``call_at`` … ``cancel``), so a fast stream left one per read for ``stall_timeout`` seconds: 62,000
     after a 2 MB answer, making each garbage collection walk them (50-170 ms UI stalls).
+    Its handles also run as on the loop when Qt runs them after the loop stopped (``_QtTimerHandle._run``).
     """
     timer = getattr(loop, "_timer", None)
     callbacks = getattr(timer, "_SimpleTimer__callbacks", None)
