@@ -50,7 +50,7 @@ from trayai.ui.chat.controller import ChatController, ChatTarget, ReplyOutcome
 from trayai.ui.chat.transcript import TranscriptView
 from trayai.ui.chat.warmup import warm_up_chat
 from trayai.ui.chat.window import ChatWindow
-from trayai.ui.loop import install_asyncgen_hooks, release_cancelled_timers
+from trayai.ui.loop import adopt_loop
 
 PROSE = (
     "The quick brown fox jumps over the lazy dog while the model explains **why** this matters, "
@@ -383,8 +383,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    install_asyncgen_hooks(loop)
-    release_cancelled_timers(loop)
+    adopt_loop(loop)
     figures: dict[str, Any] = {"benchmark": "chat"}
     with tempfile.TemporaryDirectory() as tmp, ScriptedServer() as server:
         bench = Bench(server, Path(tmp))

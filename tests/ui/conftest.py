@@ -22,7 +22,7 @@ from trayai.core.settings.secrets import MemoryKeyring, SecretStore
 from trayai.core.settings.store import ConfigStore
 from trayai.ui.app import TrayApp
 from trayai.ui.ipc import InstanceServer, socket_name
-from trayai.ui.loop import install_asyncgen_hooks, release_cancelled_timers
+from trayai.ui.loop import adopt_loop
 
 T = TypeVar("T")
 
@@ -50,8 +50,7 @@ def _collect_qt_garbage(qapp: QApplication) -> Iterator[None]:
 def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
-    previous = install_asyncgen_hooks(loop)  # as the app does
-    release_cancelled_timers(loop)
+    previous = adopt_loop(loop)  # as the app does
     yield loop
     while _clients:
         loop.run_until_complete(_clients.pop().aclose())

@@ -10,7 +10,7 @@ import logging
 import time
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+from PySide6.QtWidgets import QSystemTrayIcon
 
 from trayai.core.autostart import apply_autostart
 from trayai.core.embedded import EmbeddedServer
@@ -28,7 +28,7 @@ from trayai.ui.hotkeys.service import HotkeyService
 from trayai.ui.ipc import InstanceServer
 from trayai.ui.library.opener import LibraryOpener
 from trayai.ui.local_server import LocalServerController
-from trayai.ui.loop import install_asyncgen_hooks, release_cancelled_timers
+from trayai.ui.loop import adopt_loop
 from trayai.ui.model_side import ModelSide
 from trayai.ui.monitor import StatusMonitor
 from trayai.ui.session import Session
@@ -65,10 +65,8 @@ class TrayApp(QObject):
         self._shut_down = False
         self.session = session = Session(store, loaded, secrets, redactor or Redactor(), run_target, self)
         settings = session.settings
-        app = QApplication.instance()
-        self.appearance = AppearanceKeeper(app) if isinstance(app, QApplication) else None
+        self.appearance = AppearanceKeeper.of_app(settings)
         if self.appearance is not None:
-            self.appearance.follow(settings)
             session.settings_changed.connect(self.appearance.follow)
         self.server = LocalServerController(
             EmbeddedServer(settings.builtin_server, paths.server_log_file, models_dir=paths.models_dir), self
@@ -148,7 +146,7 @@ class TrayApp(QObject):
         session.endpoint_changed.connect(lambda _active: refresh())
         session.settings_changed.connect(self.monitor.follow_settings)
         session.settings_changed.connect(self._follow_settings)
-        self.settings_opener.applied.connect(self._apply)
+        self.settings_opener.applied.connect(session.apply)  # OK: every part follows
         self.monitor.state_changed.connect(lambda _state: refresh())
         self.monitor.report_changed.connect(self.status.on_report)
         self.monitor.notify.connect(tray.message)
@@ -186,12 +184,6 @@ class TrayApp(QObject):
         self.hotkeys.status_changed.connect(lambda _status: refresh())
         self.chats.finished.connect(lambda _outcome: refresh())
 
-    def _apply(self, settings: Settings) -> None:
-        """The dialog's OK: the session makes the saved settings live (every part follows)."""
-        changed = self.session.apply(settings)
-        if changed is not None:
-            log.info("settings applied (endpoint %s)", "changed" if changed else "unchanged")
-
     def _follow_settings(self, settings: Settings, old: Settings) -> None:
         """What no part owns: the tray's own options, start at login and the hotkey."""
         self.tray.notifications = settings.notifications
@@ -211,8 +203,7 @@ class TrayApp(QObject):
 
     async def run(self, initial_command: str = "show") -> int:
         """Show the icon, start polling, handle ``initial_command``, then wait for Quit."""
-        install_asyncgen_hooks(asyncio.get_running_loop())
-        release_cancelled_timers(asyncio.get_running_loop())
+        adopt_loop(asyncio.get_running_loop())
         self.tray.show()
         self.status.refresh()
         if not self._early_icon:  # else the bootstrap said it when it showed that icon

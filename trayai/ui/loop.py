@@ -99,4 +99,11 @@ def release_cancelled_timers(loop: asyncio.AbstractEventLoop) -> bool:
     return True
 
 
-__all__ = ["install_asyncgen_hooks", "release_cancelled_timers"]
+def adopt_loop(loop: asyncio.AbstractEventLoop) -> Any:
+    """Both of the above, as the app needs them once its qasync loop runs; returns the previous hooks."""
+    previous = install_asyncgen_hooks(loop)
+    release_cancelled_timers(loop)
+    return previous
+
+
+__all__ = ["adopt_loop", "install_asyncgen_hooks", "release_cancelled_timers"]

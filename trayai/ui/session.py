@@ -108,7 +108,10 @@ class Session(QObject):
         old = self.loaded.settings
         self.loaded = replace(self.loaded, settings=settings)
         self.settings_changed.emit(settings, old)
-        return self.switch(always=False)
+        changed = self.switch(always=False)
+        if changed is not None:
+            log.info("settings applied (endpoint %s)", "changed" if changed else "unchanged")
+        return changed
 
     def choose_model(self, name: str) -> None:
         """Model ▸ choice: saved to the active profile (that one field, on the file as it is now)."""

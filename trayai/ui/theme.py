@@ -47,6 +47,16 @@ class AppearanceKeeper:
         self._desktop_style = app.style().name()
         self.appearance = Appearance.SYSTEM
 
+    @classmethod
+    def of_app(cls, settings: Settings) -> AppearanceKeeper | None:
+        """The running QApplication's keeper, following ``settings`` now (None without a QApplication)."""
+        app = QApplication.instance()
+        if not isinstance(app, QApplication):
+            return None
+        keeper = cls(app)
+        keeper.follow(settings)
+        return keeper
+
     def follow(self, settings: Settings, _old: Settings | None = None) -> None:
         """Settings ▸ Appearance, at start and at every change (``Session.settings_changed``)."""
         self.apply(Appearance(settings.appearance))
