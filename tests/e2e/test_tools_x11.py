@@ -1,7 +1,7 @@
 """Tools end to end on a real X server, as a person meets them: ``mcp.json`` names the real
 ``mcp-server-time``, the app (its own process, in trayer's tray) connects it, the question is typed
-with xdotool, the scripted model asks for the time, the approval card waits with the keyboard on
-"Allow once", Return allows it (or Tab, Tab, Return denies it), the real server answers, the final
+with xdotool, the scripted model asks for the time, the card waits and the approval bar under the
+transcript has the keyboard on "Allow once", Return allows it (or Tab, Tab, Return denies it), the real server answers, the final
 answer streams — and after a restart the reopened chat draws the same card. Also the tray's Tools ▸.
 
 The app says what happens in its log (tools connected, a card waiting, answered, the answer ended):
@@ -129,7 +129,7 @@ def test_allowed_call_runs_the_real_time_server_and_reopens_the_same(
         app_says(app, paths, WAITING, "the approval card")
         shot_with_card(desktop, "tools-card-waiting")
         assert len(server.chat_requests()) == 1  # nothing runs before the person says so
-        desktop.run("xdotool", "key", "Return")  # the card put the keyboard on "Allow once"
+        desktop.run("xdotool", "key", "Return")  # the approval bar put the keyboard on "Allow once"
         app_says(app, paths, "answered: once", "Return to allow the call")
         app_says(app, paths, "ended: done", "the final answer")
         _, drawn = shot_with_card(desktop, "tools-answer-done")

@@ -243,7 +243,9 @@ def tool_cards(
         meta={"model": "qwen3:4b", TOOL_CALLS: [call]},
     )
     window.open_conversation(conversation.id)
-    window.transcript.append_card(-1, ToolCard("time/get_current_time", arguments).waiting())
+    waiting = ToolCard("time/get_current_time", arguments).waiting()
+    window.transcript.append_card(-1, waiting)
+    window.tool_approval.ask(-1, waiting)  # as the chat asks it: the bar under the transcript
     settle(app)
     names = [f"chat-tool-waiting-{suffix}.png"]
     window.grab().save(str(out / names[-1]))
@@ -260,6 +262,7 @@ def tool_cards(
         "It is **19:42** in Tokyo (JST, UTC+9).",
         meta={"model": "qwen3:4b", "completion_tokens": 14, "duration_s": 0.4, "tokens_per_second": 35.0},
     )
+    window.tool_approval.clear()  # answered
     window.open_conversation(conversation.id)
     window.transcript.cards.toggle(tool.id, window.transcript.renderer.palette)
     settle(app)

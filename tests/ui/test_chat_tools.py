@@ -1,6 +1,6 @@
 """Tools in the chat window, end to end: the scripted model (tests/support/scripted_server.py) asks
-for ``get_current_time``, the card appears and waits, the test presses its buttons like a person (a
-click on the link, or Tab and Enter), the real ``mcp-server-time`` answers through a real ToolHub, the
+for ``get_current_time``, the card appears and waits, the test answers in the approval bar like a
+person (a click on a button, or Tab and Enter), the real ``mcp-server-time`` answers through a real ToolHub, the
 final answer streams — and the chat, reopened, shows the same cards and answer. Also Deny (the model
 is told), Always (no more questions in the answer, remembered), Stop while a card waits, and a model
 its server says cannot call tools (no ``tools`` sent, the switch off)."""
@@ -27,7 +27,7 @@ from trayai.core.chat.history_records import MessageStatus
 from trayai.core.chat.tool_loop import ToolSource
 from trayai.core.tools.config import ServerConfig, StdioLaunch, ToolsConfig
 from trayai.core.tools.hub import HubTool, ToolHub
-from trayai.core.tools.policy import refusal_content
+from trayai.core.tools.policy import Approval, refusal_content
 from trayai.ui.chat.controller import ChatController, ChatTarget
 from trayai.ui.chat.transcript import TranscriptView
 from trayai.ui.chat.transcript_links import TranscriptAction
@@ -94,9 +94,15 @@ class ToolRig:
         return self.outcomes[count - 1]
 
     def click(self, kind: TranscriptAction) -> None:
-        """Press a card's button like a person: a click on its link in the transcript."""
+        """Click a link of the transcript like a person (a card's "Show result")."""
         view = self.window.transcript
         self.qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=link_point(view, kind))
+
+    def answer(self, approval: Approval) -> None:
+        """Press the approval bar's button for ``approval``, as a person clicks it."""
+        button = self.window.tool_approval.buttons[approval]
+        assert button.isVisible(), "the approval bar is not showing"
+        self.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
     def text(self) -> str:
         return self.window.transcript.toPlainText()
@@ -146,9 +152,18 @@ def test_allow_runs_the_real_time_server_and_reopens_the_same(
     run(rig.card_waits())
     shown = rig.text()
     assert "⚒ time/get_current_time" in shown and '"timezone": "Asia/Tokyo"' in shown
-    assert "Allow once" in shown and "Always for this tool" in shown and "Deny" in shown
-    assert rig.window.transcript.hasFocus()  # the card's first button has the keyboard
-    rig.click(TranscriptAction.TOOL_ALLOW)
+    assert "Waiting for you" in shown
+    bar = rig.window.tool_approval
+    assert bar.isVisible() and bar.title.text() == "Run time · get_current_time?"
+    assert "Asia/Tokyo" in bar.detail.text()
+    assert [b.text().replace("&", "") for b in bar.buttons.values()] == [
+        "Allow once",
+        "Always for this tool",
+        "Deny",
+    ]
+    assert all(b.toolTip() and not b.icon().isNull() for b in bar.buttons.values())
+    assert bar.buttons[Approval.ONCE].hasFocus()  # the keyboard starts on Allow once
+    rig.answer(Approval.ONCE)
     outcome = run(rig.reply())
     assert outcome.status == MessageStatus.DONE and outcome.message.content == "It is evening in **Tokyo**."
     result = json.loads(_last_tool_message(server, 1)["content"])
@@ -159,7 +174,8 @@ def test_allow_runs_the_real_time_server_and_reopens_the_same(
     }
     text = rig.text()
     assert "Let me look." in text and "✓ Done in" in text and "Show result (" in text
-    assert "It is evening in Tokyo." in text and "Allow once" not in text
+    assert "It is evening in Tokyo." in text and "Waiting for you" not in text
+    assert not rig.window.tool_approval.isVisible()
     assert rig.window.prompt.hasFocus()
 
     # the history holds the exchange the API expects, in order
@@ -189,10 +205,13 @@ def test_deny_from_the_keyboard_tells_the_model(
     server.script(tool_reply(TOKYO), Reply(text="I could not look it up."))
     rig.ask("Time in Tokyo?")
     run(rig.card_waits())
-    view = rig.window.transcript
-    qtbot.keyClick(view, Qt.Key.Key_Tab)  # Allow once → Always for this tool
-    qtbot.keyClick(view, Qt.Key.Key_Tab)  # → Deny
-    qtbot.keyClick(view, Qt.Key.Key_Return)
+    buttons = rig.window.tool_approval.buttons
+    assert buttons[Approval.ONCE].hasFocus()
+    qtbot.keyClick(buttons[Approval.ONCE], Qt.Key.Key_Tab)  # Allow once → Always for this tool
+    assert buttons[Approval.ALWAYS].hasFocus()
+    qtbot.keyClick(buttons[Approval.ALWAYS], Qt.Key.Key_Tab)  # → Deny
+    assert buttons[Approval.DENY].hasFocus()
+    qtbot.keyClick(buttons[Approval.DENY], Qt.Key.Key_Return)
     run(rig.reply())
     told = _last_tool_message(server, 1)
     assert told["tool_call_id"] == "call_tokyo"
@@ -206,12 +225,12 @@ def test_always_stops_asking_and_is_remembered(
     server.script(tool_reply(TOKYO), tool_reply(LONDON), Reply(text="Both looked up."))
     rig.ask("Tokyo and London?")
     run(rig.card_waits())
-    rig.click(TranscriptAction.TOOL_ALWAYS)
+    rig.answer(Approval.ALWAYS)
     outcome = run(rig.reply())
     assert outcome.message.content == "Both looked up."
     assert [(t.info.server, t.info.name) for t in access.remembered] == [("time", "get_current_time")]
     assert json.loads(_last_tool_message(server, 2)["content"])["timezone"] == "Europe/London"
-    assert rig.text().count("✓ Done in") == 2 and "Allow once" not in rig.text()
+    assert rig.text().count("✓ Done in") == 2 and not rig.window.tool_approval.isVisible()
 
 
 def test_stop_while_a_card_waits_cancels_it(
@@ -223,7 +242,7 @@ def test_stop_while_a_card_waits_cancels_it(
     qtbot.mouseClick(rig.window.stop_button, Qt.MouseButton.LeftButton)
     outcome = run(rig.reply())
     assert outcome.status == MessageStatus.STOPPED
-    assert "■ Cancelled" in rig.text() and "Allow once" not in rig.text()
+    assert "■ Cancelled" in rig.text() and not rig.window.tool_approval.isVisible()
     assert rig.window.prompt.hasFocus()
     assert len(server.chat_requests()) == 1  # nothing more was asked of the model
     cid = rig.controller.conversation_id

@@ -14,6 +14,7 @@ from tests.support.scripted_server import Reply, ScriptedServer, tool_reply
 from tests.support.waiting import until
 from tests.ui.test_chat_tools import TOKYO, ToolRig, access, rig  # noqa: F401 - access, rig: fixtures
 from trayai.core.chat.history_records import MessageStatus
+from trayai.core.tools.policy import Approval
 from trayai.ui.chat.transcript_links import TranscriptAction
 
 
@@ -36,7 +37,7 @@ def test_the_turn_that_made_tool_calls_has_no_regenerate_and_the_answer_does(
     )
     rig.ask("What time is it in Tokyo?")
     run(rig.card_waits())
-    rig.click(TranscriptAction.TOOL_ALLOW)
+    rig.answer(Approval.ONCE)
     assert run(rig.reply()).status == MessageStatus.DONE
     cid = rig.controller.conversation_id
     assert cid is not None

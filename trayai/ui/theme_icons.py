@@ -30,6 +30,10 @@ class ButtonIcon(StrEnum):
     PREVIOUS = "previous"
     NEXT = "next"
     CLOSE = "close"
+    ALLOW = "allow"
+    ALWAYS = "always"
+    DENY = "deny"
+    TOOL = "tool"
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,10 @@ ICONS: dict[ButtonIcon, IconSource] = {
     ButtonIcon.PREVIOUS: IconSource("go-previous", "previous.svg"),
     ButtonIcon.NEXT: IconSource("go-next", "next.svg"),
     ButtonIcon.CLOSE: IconSource("window-close", "close.svg"),
+    ButtonIcon.ALLOW: IconSource("dialog-ok", "allow.svg"),
+    ButtonIcon.ALWAYS: IconSource(None, "always.svg"),  # no theme icon says "and from now on"
+    ButtonIcon.DENY: IconSource("dialog-cancel", "deny.svg"),
+    ButtonIcon.TOOL: IconSource(None, "tool.svg"),  # no standard name for "a tool (MCP) call"
 }
 
 # Drawn at these sizes (×2 for HiDPI): Qt picks the nearest for each button and scale.

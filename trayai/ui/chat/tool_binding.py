@@ -1,38 +1,33 @@
-"""The chat window's side of tool calls: the controller's cards put into the transcript, the card's
-buttons answered (also from the keyboard: the waiting card's Allow link takes the focus, Tab moves to
-Always and Deny, Enter presses), the focus back in the prompt box once decided or stopped, and the
-Options bar's Tools switch kept true to what the next request will carry.
+"""The chat window's side of tool calls: the controller's cards put into the transcript, a waiting
+call asked in the approval bar (``tool_approval.py``: its Allow once button takes the keyboard, Tab
+moves to Always and Deny, Enter presses), the focus back in the prompt box once decided or stopped,
+and the Options bar's Tools switch kept true to what the next request will carry.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QToolButton
 
 from trayai.core.chat.history_records import StoredMessage
 from trayai.core.tools.policy import Approval
 from trayai.ui.chat.controller import ChatController
 from trayai.ui.chat.prompt_input import PromptInput
+from trayai.ui.chat.tool_approval import ToolApprovalBar
 from trayai.ui.chat.tool_cards import CardState, ToolCard
 from trayai.ui.chat.tool_turns import Support
 from trayai.ui.chat.transcript import TranscriptView
-from trayai.ui.chat.transcript_links import TranscriptAction
-
-APPROVALS = {
-    TranscriptAction.TOOL_ALLOW: Approval.ONCE,
-    TranscriptAction.TOOL_ALWAYS: Approval.ALWAYS,
-    TranscriptAction.TOOL_DENY: Approval.DENY,
-}
 
 
 class ToolCardsBinding(QObject):
-    """Between one window's controller (its ``tools``), transcript, prompt box and Tools switch."""
+    """Between one window's controller (its ``tools``), transcript, approval bar, prompt box and
+    Tools switch."""
 
     def __init__(
         self,
         controller: ChatController,
         transcript: TranscriptView,
+        bar: ToolApprovalBar,
         prompt: PromptInput,
         switch: QToolButton,
         parent: QObject,
@@ -41,6 +36,7 @@ class ToolCardsBinding(QObject):
         self._controller = controller
         self._tools = controller.tools
         self._transcript = transcript
+        self.bar = bar
         self._prompt = prompt
         self._switch = switch
         tools = self._tools
@@ -49,7 +45,7 @@ class ToolCardsBinding(QObject):
         tools.card_settled.connect(self._settle)
         tools.segment_ended.connect(self._segment_ended)
         tools.switch_changed.connect(self.refresh_switch)
-        transcript.action.connect(self._on_action)
+        bar.decided.connect(self._decide)
         controller.conversation_changed.connect(lambda _cid: self.refresh_switch())
         controller.busy_changed.connect(lambda busy: self._on_busy(busy=busy))
         switch.toggled.connect(lambda on: self._tools.set_wanted(controller.conversation_id, on=on))
@@ -69,31 +65,12 @@ class ToolCardsBinding(QObject):
         else:
             self._transcript.cards.redraw(key, card, self._transcript.renderer.palette)
         if card.state is CardState.WAITING:
-            self.focus_card(key)
-        elif self._transcript.hasFocus():
-            self._prompt.setFocus()
-
-    def focus_card(self, key: int) -> None:
-        """The card's first button gets the keyboard focus (Tab: the next one, Enter: press it)."""
-        frame = self._transcript.cards.frames.get(key)
-        if frame is None:
+            self.bar.ask(key, card)
             return
-        block = self._transcript.document().findBlock(frame.firstPosition())
-        while block.isValid() and block.position() < frame.lastPosition():
-            it = block.begin()
-            while not it.atEnd():
-                fragment = it.fragment()
-                if f"/{TranscriptAction.TOOL_ALLOW}/" in fragment.charFormat().anchorHref():
-                    cursor = QTextCursor(self._transcript.document())
-                    cursor.setPosition(fragment.position())
-                    cursor.setPosition(
-                        fragment.position() + fragment.length(), QTextCursor.MoveMode.KeepAnchor
-                    )
-                    self._transcript.setTextCursor(cursor)
-                    self._transcript.setFocus()
-                    return
-                it += 1
-            block = block.next()
+        held = self.bar.has_focus()
+        self.bar.forget(key)
+        if (held and not self.bar.isVisible()) or self._transcript.hasFocus():
+            self._prompt.setFocus()
 
     def _settle(self, key: int, message: StoredMessage) -> None:
         if message.conversation_id == self._controller.conversation_id:
@@ -103,14 +80,19 @@ class ToolCardsBinding(QObject):
         if message.conversation_id == self._controller.conversation_id and self._transcript.streaming:
             self._transcript.finish_stream(message)
 
-    def _on_action(self, kind: str, key: int, _index: int) -> None:
-        approval = APPROVALS.get(TranscriptAction(kind))
-        if approval is not None and self._tools.decide(key, approval) and not self._tools.waiting:
-            self._prompt.setFocus()
+    def _decide(self, key: int, approval: Approval) -> None:
+        held = self.bar.has_focus()
+        if self._tools.decide(key, approval):
+            self.bar.forget(key)
+        if held and not self.bar.isVisible():
+            self._prompt.setFocus()  # the last question answered: back to typing
 
     def _on_busy(self, *, busy: bool) -> None:
-        if not busy and self._transcript.hasFocus():
-            self._prompt.setFocus()  # Stop while a card waited: back to typing
+        if not busy:
+            held = self.bar.has_focus() or self._transcript.hasFocus()
+            self.bar.clear()  # Stop while a card waited: nothing is asked any more
+            if held:
+                self._prompt.setFocus()  # back to typing
         self.refresh_switch()
 
     # ------------------------------------------------------------------ the Tools switch

@@ -1,7 +1,8 @@
 """A tool call as the transcript shows it: a card with the server/tool, the arguments pretty-printed,
-Allow once / Always for this tool / Deny while it waits, and what became of it with the result folded
-underneath. One drawing for the live card and the stored ``tool`` message, so a reopened chat looks
-exactly like the finished one. Tool text is untrusted: it is only ever escaped into ``<pre>``.
+that it waits for the person (asked with real buttons under the transcript: ``tool_approval.py``),
+and what became of it with the result folded underneath. One drawing for the live card and the
+stored ``tool`` message, so a reopened chat looks exactly like the finished one. Tool text is
+untrusted: it is only ever escaped into ``<pre>``.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ NOT_RUN = {
 def outcome_words(card: ToolCard) -> str:
     """The card's status line in words a person reads."""
     if card.state is CardState.WAITING:
-        return "The model wants to run this tool. Allow it?"
+        return "Waiting for you: Allow once, Always for this tool or Deny, below"
     if card.state is CardState.RUNNING:
         return "Running…"
     if card.outcome is CallOutcome.RAN:
@@ -178,33 +179,13 @@ class CardHtml:
         if card.state is not CardState.DONE:
             colour = theme.text
         parts.append(f'<p style="margin:0; color:{colour}">{html.escape(outcome_words(card))}</p>')
-        if card.state is CardState.WAITING:
-            parts.append(f'<p style="margin:4px 0 0 0">{self._buttons(key)}</p>')
-        elif card.state is CardState.DONE and card.detail:
+        if card.state is CardState.DONE and card.detail:
             parts.append(self._detail(card, key, palette, open_detail=open_detail, mono=mono))
         if card.limit_note:
             parts.append(
                 f'<p style="margin:4px 0 0 0; color:{theme.muted}">{html.escape(card.limit_note)}</p>'
             )
         return "".join(parts)
-
-    BUTTONS = (
-        (TranscriptAction.TOOL_ALLOW, "✓&nbsp;Allow&nbsp;once", "Run this call now; ask again next time"),
-        (
-            TranscriptAction.TOOL_ALWAYS,
-            "★&nbsp;Always&nbsp;for&nbsp;this&nbsp;tool",
-            "Run it, and never ask about this tool again (saved in your tool settings)",
-        ),
-        (TranscriptAction.TOOL_DENY, "✕&nbsp;Deny", "Do not run it; the model is told you said no"),
-    )
-
-    def _buttons(self, key: int) -> str:
-        style = "text-decoration:none; font-weight:bold"
-        links = [
-            f'<a href="{self._links.href(kind, key)}" title="{tip}" style="{style}">{label}</a>'
-            for kind, label, tip in self.BUTTONS
-        ]
-        return "&nbsp;&nbsp;&nbsp;&nbsp;".join(links)
 
     def _detail(self, card: ToolCard, key: int, palette: Palette, *, open_detail: bool, mono: str) -> str:
         what = "result" if card.outcome is CallOutcome.RAN else "what the model was told"

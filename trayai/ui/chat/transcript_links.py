@@ -30,9 +30,6 @@ class TranscriptAction(StrEnum):
     LATEST = "latest"
     EARLIER = "earlier"  # handled by the view: "load earlier messages"
     THINKING = "thinking"  # handled by the view: expand or collapse the thinking
-    TOOL_ALLOW = "toolallow"  # a tool card's buttons (ui/chat/tool_binding.py)
-    TOOL_ALWAYS = "toolalways"
-    TOOL_DENY = "tooldeny"
     TOOL_RESULT = "toolresult"  # handled by the view: show or hide a tool card's result
 
 

@@ -46,6 +46,7 @@ from trayai.ui.chat.panes import ChatPanes
 from trayai.ui.chat.prompt_input import PromptInput
 from trayai.ui.chat.server_link import ServerLink
 from trayai.ui.chat.sidebar import ConversationSidebar
+from trayai.ui.chat.tool_approval import ToolApprovalBar
 from trayai.ui.chat.tool_binding import ToolCardsBinding
 from trayai.ui.chat.transcript import TranscriptView
 from trayai.ui.chat.transcript_pages import TranscriptPages
@@ -128,6 +129,7 @@ class ChatWindow(QMainWindow):
         self.edit_banner = QLabel()
         self.edit_banner.setWordWrap(True)  # a long sentence must not widen a narrow window
         self.edit_banner.hide()
+        self.tool_approval = ToolApprovalBar()  # a tool call waiting for the person's answer
         self.prompt = PromptInput()
         self.prompt.setAccessibleName("Prompt")
         self.attach_tray = AttachmentTray(self.controller.attachments)
@@ -152,6 +154,7 @@ class ChatWindow(QMainWindow):
         main_layout.addWidget(self.options_bar)
         main_layout.addWidget(self.notice)
         main_layout.addWidget(self.transcript, 1)
+        main_layout.addWidget(self.tool_approval)
         main_layout.addWidget(self.edit_banner)
         main_layout.addWidget(self.attach_tray)
         main_layout.addLayout(bottom)
@@ -239,7 +242,7 @@ class ChatWindow(QMainWindow):
         status = self.statusBar()
         self.options_binding = OptionsBinding(self.options_bar, self.controller, self._presets, status)
         self.tool_cards = ToolCardsBinding(
-            c, self.transcript, self.prompt, self.options_bar.tools_button, self
+            c, self.transcript, self.tool_approval, self.prompt, self.options_bar.tools_button, self
         )
         # Slots of the window itself: a widget torn down with it (the system prompt box) may still
         # signal an edit, and Qt drops signals to a window being destroyed, not to a helper object.
