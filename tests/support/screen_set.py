@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,14 +23,21 @@ from trayai.core.errors import make_error
 from trayai.core.modelmatch import match_model
 from trayai.core.net.backends.records import ModelState
 from trayai.core.picker import PickerChoice, PickerModel, picker_servers
+from trayai.core.redact import Redactor
 from trayai.core.remedies import Situation, gui_help
 from trayai.core.settings.config import Settings
+from trayai.core.settings.memory_keyring import MemoryKeyring
+from trayai.core.settings.secrets import SecretStore
 from trayai.core.status import ServerState, StatusReport
+from trayai.core.tools.config import ToolsStore
+from trayai.core.tools.hub import ServerStatus, ToolServerState
+from trayai.core.tools.listing import ToolInfo
 from trayai.core.traymodel import BuiltinFacts, MenuModel, ServerEntry, menu_model
 from trayai.ui.chat.error_bar import ErrorBar
 from trayai.ui.chat.server_model_picker import ServerModelPicker
 from trayai.ui.chat.window import ChatWindow
 from trayai.ui.settings.dialog import SECTIONS, SettingsDialog
+from trayai.ui.tools_keeper import ToolsKeeper
 from trayai.ui.tray import TrayController
 
 
@@ -66,7 +74,7 @@ def settings_pages(app: QApplication, dialog: SettingsDialog, out: Path, suffix:
 
 
 def tray_menu(app: QApplication, out: Path, suffix: str) -> list[str]:
-    """The tray's menu as a person opens it: a ready server, its model, Servers ▸ with states."""
+    """The tray's menu as a person opens it: a ready server, its model, Servers ▸ and Tools ▸ with states."""
     settings = Settings()
     report = StatusReport(
         ServerState.READY,
@@ -97,19 +105,43 @@ def tray_menu(app: QApplication, out: Path, suffix: str) -> list[str]:
             servers=servers,
         )
 
-    tray = TrayController(gather, tray_available=False)
-    anchor = QWidget()
-    anchor.resize(10, 10)
-    anchor.show()
-    name = f"tray-menu-{suffix}.png"
-    popup_shot(app, tray.menu, anchor, out / name)
-    servers_menu = tray.menu.findChild(QMenu, "servers")
-    assert servers_menu is not None
-    sub = f"tray-servers-{suffix}.png"
-    popup_shot(app, servers_menu, anchor, out / sub)
-    anchor.close()
-    tray.dispose()
-    return [name, sub]
+    with tempfile.TemporaryDirectory() as folder:
+        tools = ShownTools(ToolsStore(Path(folder) / "mcp.json", SecretStore(MemoryKeyring())), Redactor())
+        tray = TrayController(gather, tray_available=False, tools=tools)
+        anchor = QWidget()
+        anchor.resize(10, 10)
+        anchor.show()
+        name = f"tray-menu-{suffix}.png"
+        popup_shot(app, tray.menu, anchor, out / name)
+        names = [name]
+        servers = tray.menu.findChild(QMenu, "servers")
+        assert servers is not None and tray.tools is not None
+        for sub, shot in ((servers, "tray-servers"), (tray.tools.menu, "tray-tools")):
+            names.append(f"{shot}-{suffix}.png")
+            popup_shot(app, sub, anchor, out / names[-1])
+        anchor.close()
+        tray.dispose()
+    return names
+
+
+class ShownTools(ToolsKeeper):
+    """Tools ▸ as it looks with three servers: connected, failed (with why), off."""
+
+    def statuses(self) -> list[ServerStatus]:
+        tools = tuple(ToolInfo("time", name, "", {}) for name in ("get_current_time", "convert_time"))
+        return [
+            ServerStatus("time", ToolServerState.CONNECTED, tools=tools),
+            ServerStatus(
+                "github",
+                ToolServerState.FAILED,
+                "exited while starting (exit code 1)",
+                restarts=2,
+            ),
+            ServerStatus("fetch", ToolServerState.DISABLED),
+        ]
+
+    def reload(self) -> None:
+        """Shown as set above: no file is read."""
 
 
 def prompt_with_chip(

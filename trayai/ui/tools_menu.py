@@ -16,7 +16,7 @@ from trayai.ui.icons import state_icon
 from trayai.ui.tools_keeper import ToolsKeeper
 
 TOOLS_SECTION = "Tools"  # the settings page "Tools settings…" opens
-REASON_CHARS = 90  # of a failure's reason on its line (the tooltip has it whole)
+REASON_CHARS = 72  # of a failure's reason on its line (the tooltip has it whole)
 _ICONS = {
     ToolServerState.CONNECTED: ServerState.READY,
     ToolServerState.STARTING: ServerState.STARTING,
