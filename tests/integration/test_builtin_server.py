@@ -96,12 +96,13 @@ def test_stop_mid_stream_stops_the_servers_generation(builtin_server: EmbeddedSe
                     if received == 5:
                         break
             assert stream.result is not None and stream.result.finish_reason == "cancelled"
+            # Measurement windows, not waits: the server's CPU time over fixed spans after Stop.
             before = cpu()
             await asyncio.sleep(0.3)
             busy = cpu() - before  # still winding down at most a few tokens
-            await asyncio.sleep(0.4)
+            await asyncio.sleep(0.4)  # the grace it gets to finish the slot it was in
             start = cpu()
-            await asyncio.sleep(1.5)
+            await asyncio.sleep(1.5)  # the span that must be idle
             return busy, cpu() - start, stream.result.text
 
     _, idle_growth, text = asyncio.run(run())

@@ -99,8 +99,8 @@ def test_polls_never_overlap(server: ScriptedServer, run: Callable[..., Any]) ->
             monitor.start()
             for _ in range(10):  # a user opening the menu repeatedly while a slow poll runs
                 monitor.poll_now()
-                await asyncio.sleep(0.01)
-            await asyncio.sleep(0.05)
+                await asyncio.sleep(0.01)  # a person's pace between clicks, not a wait on anything
+            await asyncio.sleep(0.05)  # still inside the 0.3 s poll: what must not have started yet
             assert model_requests() == 1  # 0.15 s into a 0.3 s poll: no second one started
             await next_state(monitor, ServerState.READY)
         finally:
