@@ -22,6 +22,7 @@ import pytest
 from tests.support.scripted_server import Reply, ScriptedServer
 from trayai.core.error_catalog import ErrorCode
 from trayai.core.errors import TrayaiError
+from trayai.core.net import stream_events
 from trayai.core.net.client import Endpoint, GenerationOptions, ModelClient, StreamResult
 from trayai.core.paths import AppPaths
 from trayai.core.settings.config import Profile, Settings
@@ -124,9 +125,7 @@ async def test_an_endless_answer_ignoring_max_tokens_is_cut_and_kept(server: Scr
 async def test_an_endless_answer_without_max_tokens_stops_at_the_size_cap(
     server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from trayai.core.net import stream as stream_module
-
-    monkeypatch.setattr(stream_module, "MAX_ANSWER_CHARS", 200_000)
+    monkeypatch.setattr(stream_events, "MAX_ANSWER_CHARS", 200_000)
     server.script(Reply(hostile="endless"))
 
     with bounded(seconds=10, megabytes=60):

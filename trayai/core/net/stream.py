@@ -1,6 +1,7 @@
-"""One streamed chat answer: SSE parsing, absolute deadlines, size caps, the final StreamResult —
-with the tool calls the model made (``delta.tool_calls`` fragments assembled) on it, and the server's
-prompt-reading progress (llama.cpp's ``prompt_progress``) as typed events before the first token.
+"""One streamed chat answer on the wire: the request, the bytes cut into SSE lines, absolute deadlines
+and the event-size cap, and the typed error for every way it ends early. What the events say —
+text, thinking, tool calls, prompt progress, usage, the final StreamResult — is
+``core/net/stream_events.py``'s.
 
 See docs/architecture.md, "Answers are never lost or faked" and "Hostile servers".
 """
@@ -9,59 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from trayai.core.chat.thinking import PartKind, StreamPart, ThinkSplitter
+from trayai.core.chat.thinking import PartKind, StreamPart
 from trayai.core.error_catalog import ErrorCode, ErrorPhase
 from trayai.core.errors import TrayaiError, make_error
-from trayai.core.net.classify import classify_exception, extract_server_message
-from trayai.core.net.prompt_progress import PromptProgress, parse_prompt_progress
-from trayai.core.net.responses import completion_fields, message_reasoning, parse_json_object
+from trayai.core.net.classify import classify_exception
+from trayai.core.net.prompt_progress import PromptProgress
+from trayai.core.net.stream_events import AnswerEvents, Done, Piece, StreamClock
 from trayai.core.net.urls import host_port
-from trayai.core.net.wire import GenerationOptions, JSONObject, Message, StreamResult, Usage, within
-from trayai.core.textsafe import valid_text
-from trayai.core.tools.calls import ToolCallAssembler
+from trayai.core.net.wire import GenerationOptions, Message, StreamResult, within
 
 if TYPE_CHECKING:
     import httpx2
 
     from trayai.core.net.client import ModelClient
 
-# Caps against misbehaving servers (far above what a real server sends).
-MAX_EVENT_BYTES = 1_000_000  # one SSE line; a real delta is a few hundred bytes
-MAX_ANSWER_CHARS = 8_000_000  # one answer's text (the chat view stays responsive well past this)
-
 T = TypeVar("T")
-Piece = StreamPart | PromptProgress  # what parts() yields: text (answer or thinking), or progress
-
-
-@dataclass
-class _StreamState:
-    """What one streamed answer has shown so far (times are ``time.perf_counter()`` values)."""
-
-    started: float
-    model: str
-    ttft: float | None = None  # first content token, for the figures
-    last_progress: float | None = None  # last event carrying text (answer or reasoning): the stall clock
-    finish: str | None = None
-    usage: Usage | None = None
-    times: list[float] = field(default_factory=list)
-    events: int = 0  # content events (answer and thinking), for the max_tokens guard
-    chars: int = 0
-    thinking_started: float | None = None
-    thinking_ended: float | None = None  # the first answer text after thinking
-
-
-class _Done:
-    """The ``data: [DONE]`` event (a typed sentinel)."""
-
-
-DONE = _Done()
 
 
 class ChatStream:
@@ -80,23 +48,27 @@ class ChatStream:
         self._messages = messages
         self._model = model
         self._options = options
-        self._chunks: list[str] = []
-        self._thinking: list[str] = []
-        self._splitter = ThinkSplitter()
-        self._calls = ToolCallAssembler()  # the turn's ``tool_calls`` fragments, put together
+        self._events = self._new_events()
         self._gen: AsyncGenerator[Piece, None] | None = None
         self.result: StreamResult | None = None
-        self.progress: PromptProgress | None = None  # the server's last prompt-reading report
 
     @property
     def text(self) -> str:
         """The answer received so far (also after a failure), without the thinking."""
-        return "".join(self._chunks)
+        return self._events.text
 
     @property
     def thinking(self) -> str:
         """A reasoning model's thinking received so far."""
-        return "".join(self._thinking)
+        return self._events.thinking
+
+    @property
+    def progress(self) -> PromptProgress | None:
+        """The server's last prompt-reading report."""
+        return self._events.progress
+
+    def _new_events(self) -> AnswerEvents:
+        return AnswerEvents(self._client.endpoint.base_url, self._model, self._options.max_tokens)
 
     def __aiter__(self) -> ChatStream:
         return self
@@ -147,11 +119,13 @@ class ChatStream:
         if self._gen is not None:
             await self._gen.aclose()
         elif self.result is None:
-            self._finish("cancelled", None, _StreamState(time.perf_counter(), self._model))
+            self._events = self._new_events()  # never started: its clock starts and ends now
+            self._finish("cancelled", None)
 
     async def _run(self) -> AsyncGenerator[Piece, None]:
         endpoint = self._client.endpoint
-        state = _StreamState(time.perf_counter(), self._model)
+        self._events = events = self._new_events()
+        state = events.clock
         outcome = "cancelled"
         error: TrayaiError | None = None
         try:
@@ -183,9 +157,9 @@ class ChatStream:
             )
             raise error from exc
         finally:
-            self._finish(outcome, error, state)
+            self._finish(outcome, error)
 
-    def _deadline(self, state: _StreamState) -> tuple[float, TrayaiError]:
+    def _deadline(self, state: StreamClock) -> tuple[float, TrayaiError]:
         """The next deadline (a perf_counter value) and the error to raise when it passes."""
         endpoint = self._client.endpoint
         where = host_port(endpoint.base_url)
@@ -214,7 +188,7 @@ class ChatStream:
             )
         return min(first, overall, key=lambda pair: pair[0])
 
-    async def _before(self, awaitable: Awaitable[T], state: _StreamState) -> T:
+    async def _before(self, awaitable: Awaitable[T], state: StreamClock) -> T:
         """Await ``awaitable`` within the current deadline, raising its typed error when it passes."""
         when, error = self._deadline(state)
         try:
@@ -222,7 +196,7 @@ class ChatStream:
         except asyncio.TimeoutError as exc:
             raise error from exc
 
-    async def _request(self, state: _StreamState) -> AsyncGenerator[Piece, None]:
+    async def _request(self, state: StreamClock) -> AsyncGenerator[Piece, None]:
         client = self._client
         endpoint = client.endpoint
         oai = client.sdk()
@@ -255,10 +229,12 @@ class ChatStream:
         finally:
             await manager.__aexit__(None, None, None)
 
-    async def _read(self, response: httpx2.Response, state: _StreamState) -> AsyncGenerator[Piece, None]:
+    async def _read(self, response: httpx2.Response, state: StreamClock) -> AsyncGenerator[Piece, None]:
         endpoint = self._client.endpoint
-        if "event-stream" not in response.headers.get("content-type", ""):
-            for part in await self._read_whole(response, state):
+        events = self._events
+        content_type = response.headers.get("content-type", "")
+        if "event-stream" not in content_type:
+            for part in events.whole(await self._before(response.aread(), state), content_type):
                 yield part
             return
         chunks = response.aiter_bytes().__aiter__()
@@ -277,22 +253,21 @@ class ChatStream:
                         if start < len(chunk):
                             parts.append(chunk[start:])
                             pending += len(chunk) - start
-                            self._check_event_size(pending)
+                            events.check_event_size(pending)
                         break
                     piece = chunk[start:newline]
                     line = b"".join((*parts, piece)) if parts else piece
                     parts, pending = [], 0
                     start = newline + 1
-                    self._check_event_size(len(line))
-                    event = self._event(line, state)
-                    if isinstance(event, _Done):
+                    events.check_event_size(len(line))
+                    event = events.line(line)
+                    if isinstance(event, Done):
                         done = True
                     elif event:
-                        self._check_length(state)
                         for item in event:
                             yield item
-            for part in self._splitter.flush():  # a tag-like tail held back is text after all
-                yield self._took(part, state)
+            for part in events.flush():  # a tag-like tail held back is text after all
+                yield part
             if done:
                 await _drain(chunks)
         finally:
@@ -306,7 +281,7 @@ class ChatStream:
                 f"The connection to {host_port(endpoint.base_url)} closed before the reply finished",
             )
 
-    async def _next_chunk(self, chunks: AsyncIterator[bytes], state: _StreamState) -> bytes | None:
+    async def _next_chunk(self, chunks: AsyncIterator[bytes], state: StreamClock) -> bytes | None:
         """The next bytes of the stream within the deadline; None at its end; failures typed."""
         try:
             return await self._before(chunks.__anext__(), state)
@@ -319,178 +294,12 @@ class ChatStream:
                 exc,
                 base_url=self._client.endpoint.base_url,
                 model=self._model,
-                phase=ErrorPhase.STREAM
-                if state.ttft is not None or self._chunks or self._thinking
-                else ErrorPhase.FIRST_TOKEN,
+                phase=ErrorPhase.STREAM if self._events.answering else ErrorPhase.FIRST_TOKEN,
             ) from exc
 
-    async def _read_whole(self, response: httpx2.Response, state: _StreamState) -> list[StreamPart]:
-        """A server that ignored stream=True (or an HTML page): the whole body, read once."""
-        content_type = response.headers.get("content-type", "")
-        base_url = self._client.endpoint.base_url
-        raw = await self._before(response.aread(), state)
-        data = parse_json_object(raw.decode("utf-8", "replace"), content_type, base_url)
-        text, finish, usage = completion_fields(data, base_url)
-        state.ttft = time.perf_counter() - state.started
-        state.finish, state.usage = finish, usage
-        self._calls.feed_message(data)
-        parts = []
-        reasoning = message_reasoning(data)
-        if reasoning:
-            parts.append(StreamPart(PartKind.THINKING, reasoning))
-        parts += self._splitter.feed(text or "") + self._splitter.flush()
-        return [self._took(StreamPart(p.kind, valid_text(p.text)), state) for p in parts]
-
-    def _check_event_size(self, size: int) -> None:
-        """One SSE line past :data:`MAX_EVENT_BYTES` is refused (a real delta is a few hundred bytes)."""
-        if size > MAX_EVENT_BYTES:
-            raise make_error(
-                ErrorCode.TOO_LARGE,
-                f"{host_port(self._client.base_url)} sent a streamed event larger than "
-                f"{MAX_EVENT_BYTES // 1_000_000} MB",
-            )
-
-    def _check_length(self, state: _StreamState) -> None:
-        """Stop reading an answer far past its limit: the server ignored ``max_tokens`` (or none)."""
-        where = host_port(self._client.base_url)
-        limit = self._options.max_tokens
-        if limit and state.events > 2 * limit + 16:
-            raise make_error(
-                ErrorCode.LENGTH_IGNORED,
-                f"{where} ignored max_tokens={limit}: stopped reading after {state.events} tokens",
-            )
-        if state.chars > MAX_ANSWER_CHARS:
-            raise make_error(
-                ErrorCode.TOO_LARGE,
-                f"The answer from {where} passed {MAX_ANSWER_CHARS // 1_000_000} million characters: "
-                "stopped reading",
-            )
-
-    def _event(self, line: bytes, state: _StreamState) -> list[Piece] | _Done | None:
-        """Handle one SSE line; returns its answer/thinking parts (or progress), :data:`DONE` or None."""
-        line = line.rstrip(b"\r")
-        if not line.startswith(b"data:"):
-            if not line or line.startswith((b":", b"event:", b"id:", b"retry:")):
-                return None
-            raise make_error(
-                ErrorCode.MALFORMED_STREAM,
-                f"{host_port(self._client.base_url)} sent a line that is not a server-sent event",
-                detail=line[:200].decode("utf-8", "replace"),
-            )
-        payload = line[5:].strip()
-        if payload == b"[DONE]":
-            return DONE
-        try:
-            data = json.loads(payload)
-        except ValueError as exc:
-            raise make_error(
-                ErrorCode.MALFORMED_STREAM,
-                f"{host_port(self._client.base_url)} sent an event that is not valid JSON",
-                detail=payload[:200].decode("utf-8", "replace"),
-            ) from exc
-        if not isinstance(data, dict):
-            return None
-        if data.get("error"):
-            message = extract_server_message(json.dumps(data)) or "the server reported an error"
-            raise make_error(
-                ErrorCode.STREAM_ERROR, f"The server failed mid-reply: {message}", detail=message
-            )
-        self._note_model_and_usage(data, state)
-        progress: list[Piece] = [p] if (p := self._note_progress(data, state)) is not None else []
-        choices = data.get("choices")
-        if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
-            return progress or None
-        choice = choices[0]
-        if isinstance(choice.get("finish_reason"), str) and choice["finish_reason"]:
-            state.finish = choice["finish_reason"][:40]
-        delta = choice.get("delta") or {}
-        if not isinstance(delta, dict):
-            return progress or None
-        if delta.get("tool_calls"):
-            state.last_progress = time.perf_counter()  # the model is working: not a stall
-            self._calls.feed(delta)
-        parts: list[StreamPart] = []
-        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-        if isinstance(reasoning, str) and reasoning:
-            parts.append(StreamPart(PartKind.THINKING, reasoning))
-        content = delta.get("content")
-        if isinstance(content, str) and content:
-            parts.extend(self._splitter.feed(content))
-        if not parts:
-            return progress or None
-        state.events += 1
-        return progress + [self._took(StreamPart(p.kind, valid_text(p.text)), state) for p in parts]
-
-    def _note_progress(self, data: JSONObject, state: _StreamState) -> PromptProgress | None:
-        """A prompt-reading report before the first token (llama.cpp sends them in chunks with an
-        empty delta). The server is working: the first-token wait becomes a stall wait from here."""
-        if state.ttft is not None:
-            return None  # progress attached to a later chunk says nothing new
-        progress = parse_prompt_progress(data)
-        if progress is None:
-            return None
-        state.last_progress = time.perf_counter()
-        self.progress = progress
-        return progress
-
-    @staticmethod
-    def _note_model_and_usage(data: JSONObject, state: _StreamState) -> None:
-        """The model's own name and the token usage, from whichever event carries them."""
-        model = data.get("model")
-        if isinstance(model, str) and model:
-            state.model = model[:200]
-        usage = data.get("usage")
-        if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
-            prompt = usage.get("prompt_tokens")
-            prompt_tokens = prompt if isinstance(prompt, int) else None
-            state.usage = Usage(prompt_tokens, usage["completion_tokens"], False)
-
-    def _took(self, part: StreamPart, state: _StreamState) -> StreamPart:
-        """Account for one part: the clocks, the caps, and the answer or thinking it belongs to.
-
-        Text is made valid UTF-8 first: a lone surrogate (valid JSON) must not break a write.
-        """
-        now = time.perf_counter()
-        if state.ttft is None:
-            state.ttft = now - state.started  # the server's first token, thinking or answer
-        state.last_progress = now
-        state.chars += len(part.text)
-        state.times.append(now)  # thinking tokens are generated tokens too (and in usage)
-        if part.kind is PartKind.THINKING:
-            state.thinking_started = state.thinking_started or now
-            self._thinking.append(part.text)
-        else:
-            if state.thinking_started is not None and state.thinking_ended is None:
-                state.thinking_ended = now
-            self._chunks.append(part.text)
-        return part
-
-    def _finish(self, outcome: str, error: TrayaiError | None, state: _StreamState) -> None:
-        if self.result is not None:
-            return
-        end = time.perf_counter()
-        times = state.times
-        usage = state.usage if state.usage is not None else Usage(None, len(times), True)
-        rate = None
-        if len(times) >= 2 and times[-1] > times[0]:
-            # Generation speed between first and last token (excludes time to first token).
-            rate = (usage.completion_tokens - 1) / (times[-1] - times[0])
-        thought = None
-        if state.thinking_started is not None:
-            thought = (state.thinking_ended or end) - state.thinking_started
-        self.result = StreamResult(
-            text=self.text,
-            model=state.model or self._model,
-            finish_reason=outcome,
-            usage=usage,
-            ttft=state.ttft,
-            duration=end - state.started,
-            tokens_per_second=rate,
-            error=error,
-            thinking=self.thinking,
-            thinking_seconds=thought,
-            tool_calls=tuple(self._calls.calls()),
-        )
+    def _finish(self, outcome: str, error: TrayaiError | None) -> None:
+        if self.result is None:
+            self.result = self._events.result(outcome, error)
 
 
 async def _drain(chunks: AsyncIterator[bytes], limit: float = 1.0) -> None:
