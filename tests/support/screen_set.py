@@ -114,9 +114,9 @@ def tray_menu(app: QApplication, out: Path, suffix: str) -> list[str]:
         name = f"tray-menu-{suffix}.png"
         popup_shot(app, tray.menu, anchor, out / name)
         names = [name]
-        servers = tray.menu.findChild(QMenu, "servers")
-        assert servers is not None and tray.tools is not None
-        for sub, shot in ((servers, "tray-servers"), (tray.tools.menu, "tray-tools")):
+        servers_menu = tray.menu.findChild(QMenu, "servers")
+        assert servers_menu is not None and tray.tools is not None
+        for sub, shot in ((servers_menu, "tray-servers"), (tray.tools.menu, "tray-tools")):
             names.append(f"{shot}-{suffix}.png")
             popup_shot(app, sub, anchor, out / names[-1])
         anchor.close()
