@@ -1,7 +1,8 @@
 """Real MCP servers run by the tests: mcp-server-time and mcp-server-git (PyPI, installed by the test
 extra), @modelcontextprotocol/server-everything and server-filesystem (npm, installed once into
 ~/.cache/trayai-tests by tests/support/mcp_npm.py). Their tools listed and called through trayai's
-hub and connection; a call cancelled; a server killed and restarted; Streamable HTTP."""
+hub and connection; a call cancelled; a server killed and restarted; Streamable HTTP and the older SSE
+transport."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,7 @@ from tests.support.waiting import until, wait_until
 from trayai.core.error_catalog import ErrorCode
 from trayai.core.errors import TrayaiError
 from trayai.core.tools.calls import ToolCallAssembler, check_arguments
-from trayai.core.tools.config import HttpEndpoint, ServerConfig, StdioLaunch, ToolsConfig
+from trayai.core.tools.config import HttpEndpoint, ServerConfig, StdioLaunch, ToolsConfig, parse_servers
 from trayai.core.tools.hub import Backoff, ToolHub, ToolServerState
 from trayai.core.tools.session import ConnectionState, ServerConnection
 
@@ -214,11 +216,13 @@ async def test_a_killed_server_is_restarted(hub: ToolHub) -> None:
     assert json.loads(result.text)["timezone"] == "UTC"
 
 
-@pytest.fixture
-def everything_http(npm: NpmServers) -> Iterator[str]:
+@contextmanager
+def everything_over(npm: NpmServers, mode: str, ready: str, path: str) -> Iterator[str]:
+    """server-everything serving over HTTP in ``mode`` on a free port; yields its URL. Its stderr
+    is read until it says ``ready`` (and shown if it never does)."""
     port = free_port()
     process = subprocess.Popen(
-        [*npm.everything[:2], "streamableHttp"],
+        [*npm.everything[:2], mode],
         env={**os.environ, "PORT": str(port)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -226,13 +230,34 @@ def everything_http(npm: NpmServers) -> Iterator[str]:
     )
     stderr = process.stderr
     assert stderr is not None
+    said: list[str] = []
+
+    def listening() -> bool:
+        said.append(stderr.readline())
+        return ready in said[-1]
+
     try:
-        wait_until(lambda: "listening on port" in stderr.readline(), timeout=30, what="it listens")
-        yield f"http://127.0.0.1:{port}/mcp"
+        try:
+            wait_until(listening, timeout=30, what=f"server-everything {mode} listening")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; it said: {''.join(said)[-2000:]!r}") from None
+        yield f"http://127.0.0.1:{port}{path}"
     finally:
         process.terminate()
         process.wait(timeout=10)
         stderr.close()
+
+
+@pytest.fixture
+def everything_http(npm: NpmServers) -> Iterator[str]:
+    with everything_over(npm, "streamableHttp", "listening on port", "/mcp") as url:
+        yield url
+
+
+@pytest.fixture
+def everything_sse(npm: NpmServers) -> Iterator[str]:
+    with everything_over(npm, "sse", "Server is running on port", "/sse") as url:
+        yield url
 
 
 @pytest.mark.anyio
@@ -245,3 +270,20 @@ async def test_streamable_http(everything_http: str) -> None:
         assert (await connection.call("echo", {"message": "over http"})).text == "Echo: over http"
     finally:
         await connection.close()
+
+
+@pytest.mark.anyio
+async def test_the_older_sse_transport_through_the_hub(everything_sse: str) -> None:
+    """A server made before Streamable HTTP (``"type": "sse"`` in Claude Desktop's file): connected,
+    listed, called through the hub as the model would, and stopped."""
+    (server,) = parse_servers(json.dumps({"mcpServers": {"old": {"type": "sse", "url": everything_sse}}}))
+    hub = ToolHub()
+    hub.apply(ToolsConfig({"old": server}))
+    try:
+        assert await hub.settled(30), hub.statuses()
+        status = hub.status("old")
+        assert status.state is ToolServerState.CONNECTED, status.reason
+        assert "old__echo" in {tool.name for tool in hub.tools()}
+        assert (await hub.call("old__echo", {"message": "over sse"})).text == "Echo: over sse"
+    finally:
+        await hub.close()

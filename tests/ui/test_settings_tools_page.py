@@ -19,7 +19,7 @@ from trayai.core.paths import AppPaths
 from trayai.core.settings.memory_keyring import MemoryKeyring
 from trayai.core.settings.secrets import TOOLS_SERVICE, SecretStore
 from trayai.core.settings.store import ConfigStore
-from trayai.core.tools.config import KEYCHAIN_REF
+from trayai.core.tools.config import KEYCHAIN_REF, TransportKind
 from trayai.ui.settings.dialog import SettingsDialog
 from trayai.ui.settings.tools_page import ToolsPage
 
@@ -165,3 +165,31 @@ def test_test_button_says_why_it_failed(dialog: SettingsDialog, run: Run) -> Non
     page.run_test()
     run(until(lambda: page.result.text().startswith("✗"), 20))
     assert "exited" in page.result.text() and "refusing to start" in page.result.text()
+
+
+def test_an_sse_server_is_chosen_edited_and_saved_as_sse(dialog: SettingsDialog, paths: AppPaths) -> None:
+    """The transport picker offers the older SSE transport; its URL and headers are kept as ``type: sse``,
+    and the page shows it as SSE again when it is opened anew."""
+    page = dialog.page(ToolsPage)
+    page.add_server()
+    form = page.form
+    form.name.setText("old")
+    form.kind.setCurrentIndex(form.kind.findData(TransportKind.SSE))
+    assert form.kind.currentText() == "URL (SSE, older servers)"
+    assert not form.command.isVisibleTo(form) and form.url.isVisibleTo(form)
+    assert form.url.placeholderText().endswith("/sse") and form.values.accessibleName() == "Headers"
+    form.url.setText("http://127.0.0.1:3001/sse")
+    form.values.setPlainText("X-Team=a")
+    assert dialog.try_accept()
+    assert mcp(paths)["old"] == {
+        "type": "sse",
+        "url": "http://127.0.0.1:3001/sse",
+        "headers": {"X-Team": "a"},
+        "enabled": True,
+    }
+    store = ConfigStore(paths)
+    again = SettingsDialog(store.load(), SecretStore(MemoryKeyring()), store)
+    shown = again.page(ToolsPage).form
+    assert TransportKind(shown.kind.currentData()) is TransportKind.SSE
+    assert shown.url.text() == "http://127.0.0.1:3001/sse"
+    again.deleteLater()

@@ -20,6 +20,7 @@ from trayai.core.tools.config import (
     ServerConfig,
     ToolsConfig,
     ToolsStore,
+    TransportKind,
     check_name,
     parse_servers,
 )
@@ -71,7 +72,8 @@ def cmd_list(ctx: Context) -> int:
         return EXIT_OK
     for server in config.servers.values():
         state = "enabled " if server.enabled else "disabled"
-        ctx.out.write(f"{state}  {escape_line(server.name)}: {escape_line(server.where())}\n")
+        sse = " (SSE)" if server.kind is TransportKind.SSE else ""
+        ctx.out.write(f"{state}  {escape_line(server.name)}: {escape_line(server.where())}{sse}\n")
         for tool, policy in sorted(server.policies.items()):
             ctx.out.write(f"          {escape_line(tool)}: {policy}\n")
         for ref in server.secret_refs():
@@ -97,10 +99,14 @@ def _server_json(server: ServerConfig) -> dict[str, Any]:
 def _add_add(actions: Subparsers) -> None:
     add = actions.add_parser(
         "add",
-        help="add a server: `tools add NAME --command COMMAND ARG…` (stdio) or `tools add NAME --url URL`",
+        help="add a server: `tools add NAME --command COMMAND ARG…` (stdio) or `tools add NAME --url URL "
+        "[--sse]`",
     )
     _name_argument(add)
     add.add_argument("--url", help="a Streamable HTTP server's URL instead of a command")
+    add.add_argument(
+        "--sse", action="store_true", help="the --url server speaks the older HTTP+SSE transport (…/sse)"
+    )
     add.add_argument(
         "--env",
         action="append",
@@ -131,10 +137,15 @@ def cmd_add(ctx: Context) -> int:
     if bool(args.argv) == bool(args.url):
         ctx.say("error: give either --command COMMAND ARG… (last) or --url URL, not both")
         return EXIT_USAGE
+    if args.sse and not args.url:
+        ctx.say("error: --sse goes with --url URL (the server's SSE endpoint)")
+        return EXIT_USAGE
     values = {"env": _pairs(args.env, "env"), "headers": _pairs(args.header, "header")}
     entry: dict[str, Any] = {"enabled": not args.disabled}
     if args.url:
         entry.update(url=args.url, headers=values["headers"])
+        if args.sse:
+            entry["type"] = "sse"
     else:
         entry.update(command=args.argv[0], args=args.argv[1:], env=values["env"])
     if args.timeout is not None:

@@ -70,6 +70,18 @@ def test_usage_mistakes(paths: AppPaths) -> None:
     assert code == 2
     code, _, err = cli("tools", "add", "x", "--url", "ftp://nowhere")
     assert code != 0 and "not an http(s) URL" in err
+    code, _, err = cli("tools", "add", "x", "--sse", "--command", "cmd")
+    assert code == 2 and "--sse goes with --url URL" in err
+
+
+def test_an_sse_server_is_added_and_listed_as_such(paths: AppPaths) -> None:
+    code, _, err = cli("tools", "add", "old", "--url", "http://127.0.0.1:3001/sse", "--sse")
+    assert code == 0, err
+    assert _file(paths)["old"] == {"type": "sse", "url": "http://127.0.0.1:3001/sse", "enabled": True}
+    code, out, _ = cli("tools", "list")
+    assert out == "enabled   old: http://127.0.0.1:3001/sse (SSE)\n"
+    code, out, _ = cli("tools", "list", "--json")
+    assert json.loads(out)["servers"][0]["transport"] == "sse"
 
 
 def test_a_secret_value_is_asked_for_and_kept_in_the_keychain(

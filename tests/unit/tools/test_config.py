@@ -62,6 +62,24 @@ def test_claude_desktop_file_is_read_as_it_is() -> None:
     assert all(server.policy("anything") is ToolPolicy.ASK for server in servers.values())  # nothing allowed
 
 
+def test_the_older_sse_transport_is_read_and_written_back() -> None:
+    """Claude Desktop's and Cursor's ``"type": "sse"``, Cline's ``"transport": "sse"``: kept as SSE."""
+    for key in ("type", "transport"):
+        (server,) = parse_servers(
+            f'{{"mcpServers": {{"old": {{"{key}": "sse", "url": "http://127.0.0.1:3001/sse",'
+            ' "headers": {"X-Team": "a"}}}}'
+        )
+        assert server.kind is TransportKind.SSE and server.http is not None and server.http.sse
+        assert server.to_json() == {
+            "type": "sse",
+            "url": "http://127.0.0.1:3001/sse",
+            "headers": {"X-Team": "a"},
+            "enabled": True,
+        }
+    (streamable,) = parse_servers('{"mcpServers": {"new": {"type": "http", "url": "http://h/mcp"}}}')
+    assert streamable.kind is TransportKind.HTTP and streamable.to_json()["type"] == "http"
+
+
 def test_other_apps_shapes_vscode_inner_object_and_clines_fields() -> None:
     vscode = parse_servers(
         '{"servers": {"t": {"type": "stdio", "command": "uvx", "args": ["mcp-server-time"]}}}'
@@ -88,7 +106,7 @@ def test_other_apps_shapes_vscode_inner_object_and_clines_fields() -> None:
         ('{"mcpServers": {"a": {"args": ["x"]}}}', "either a command or a url"),
         ('{"mcpServers": {"a": {"command": "uvx --from x y", "args": "mcp"}}}', "list of strings"),
         ('{"mcpServers": {"a": {"url": "ftp://h/x"}}}', "not an http(s) URL"),
-        ('{"mcpServers": {"a": {"type": "sse", "url": "http://h/sse"}}}', "SSE transport is not supported"),
+        ('{"mcpServers": {"a": {"type": "sse"}}}', "type sse needs the server's url"),
         ('{"mcpServers": {"a": {"command": "x", "timeout": 0}}}', "timeout must be"),
         ('{"mcpServers": {"a": {"command": "x", "tools": {"t": "sometimes"}}}}', "not ask, allow or never"),
         ('{"mcpServers": {"a/b": {"command": "x"}}}', "cannot be used"),

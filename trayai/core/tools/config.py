@@ -7,6 +7,7 @@ A server in the file::
     "time":   {"command": "uvx", "args": ["mcp-server-time"], "tools": {"get_current_time": "allow"}}
     "remote": {"url": "https://mcp.example.com/mcp", "headers": {"Authorization": "${keychain}"},
                "enabled": false, "timeout": 120}
+    "older":  {"type": "sse", "url": "http://127.0.0.1:3001/sse"}
 """
 
 from __future__ import annotations
@@ -54,10 +55,12 @@ class ToolPolicy(StrEnum):
 
 
 class TransportKind(StrEnum):
-    """How trayai talks to the server: a child process on stdio, or Streamable HTTP."""
+    """How trayai talks to the server: a child process on stdio, Streamable HTTP, or the older
+    HTTP+SSE transport (a GET event stream plus POSTs) that servers made before MCP 2025-03-26 offer."""
 
     STDIO = "stdio"
     HTTP = "http"
+    SSE = "sse"
 
 
 @dataclass(frozen=True)
@@ -76,10 +79,12 @@ class StdioLaunch:
 
 @dataclass(frozen=True)
 class HttpEndpoint:
-    """A Streamable HTTP server: its URL and the headers sent with every request."""
+    """A server over HTTP: its URL, the headers sent with every request, and whether it speaks the
+    older SSE transport rather than Streamable HTTP."""
 
     url: str
     headers: Mapping[str, str] = field(default_factory=dict)
+    sse: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,9 @@ class ServerConfig:
 
     @property
     def kind(self) -> TransportKind:
-        return TransportKind.STDIO if self.stdio is not None else TransportKind.HTTP
+        if self.stdio is not None:
+            return TransportKind.STDIO
+        return TransportKind.SSE if self.http is not None and self.http.sse else TransportKind.HTTP
 
     def policy(self, tool: str) -> ToolPolicy:
         return self.policies.get(tool, ToolPolicy.ASK)
@@ -160,7 +167,7 @@ class ServerConfig:
             if self.stdio.cwd:
                 data["cwd"] = self.stdio.cwd
         elif self.http is not None:
-            data["type"] = "http"
+            data["type"] = "sse" if self.http.sse else "http"
             data["url"] = self.http.url
             if self.http.headers:
                 data["headers"] = dict(self.http.headers)
@@ -181,10 +188,10 @@ class ServerConfig:
         kind = data.get("type", data.get("transport"))
         url = data.get("url", data.get("serverUrl"))
         stdio = http = None
-        if kind in ("sse",):
+        if kind == "sse" and url is None:
             raise ConfigError(
-                f"{where}: the SSE transport is not supported (MCP replaced it with Streamable HTTP)",
-                "Use the server's Streamable HTTP URL (often ending in /mcp) with type http.",
+                f"{where}: type sse needs the server's url",
+                'Give its SSE endpoint, e.g. "url": "http://127.0.0.1:3001/sse".',
             )
         if "command" in data:
             stdio = StdioLaunch(
@@ -197,6 +204,7 @@ class ServerConfig:
             http = HttpEndpoint(
                 url=_http_url(url, f"{where}: url"),
                 headers=_text_map(data.get("headers", {}), f"{where}: headers"),
+                sse=kind == "sse",
             )
         enabled = data.get("enabled", not data.get("disabled", False))
         if not isinstance(enabled, bool):

@@ -34,6 +34,7 @@ from trayai.core.tools.stdio import StdioChild
 CONNECT_TIMEOUT = 30.0  # start-up, initialize and the tool list
 PING_TIMEOUT = 5.0  # after a cancelled call: answer this, or be restarted
 MAX_TOOL_PAGES = 20
+SSE_IDLE = 24 * 3600.0  # seconds an SSE stream may stay silent: an idle server sends nothing
 
 
 class Progress(Protocol):
@@ -223,13 +224,17 @@ class ServerConnection:
             async with self.child.streams() as streams:
                 yield streams
             return
+        assert self.config.http is not None
+        if self.config.http.sse:
+            async with self._sse_streams() as streams:
+                yield streams
+            return
         # lazy: the HTTP stack stays off the tray's start-up path (tests/unit/test_layers.py)
         import httpx2
 
         # lazy: mcp is loaded only when used: start-up time and memory
         from mcp.client.streamable_http import streamable_http_client
 
-        assert self.config.http is not None
         client = httpx2.AsyncClient(
             headers=dict(self.config.http.headers),
             timeout=httpx2.Timeout(30.0, read=self.config.timeout + 5.0),
@@ -237,6 +242,22 @@ class ServerConnection:
         )
         async with client, streamable_http_client(self.config.http.url, http_client=client) as streams:
             yield streams
+
+    @asynccontextmanager
+    async def _sse_streams(self) -> AsyncIterator[TransportStreams]:
+        """The older HTTP+SSE transport: an event stream that stays open (idle for as long as the
+        server is: a dead one is found by the next call's timeout and ping) and a POST per message."""
+        # lazy: mcp is loaded only when used: start-up time and memory
+        from mcp.client.sse import sse_client
+
+        assert self.config.http is not None
+        async with sse_client(
+            self.config.http.url,
+            headers=dict(self.config.http.headers),
+            timeout=30.0,
+            sse_read_timeout=SSE_IDLE,
+        ) as (read, write):
+            yield read, write
 
     async def _handshake(self, session: ClientSession) -> None:
         init = await session.initialize()

@@ -25,7 +25,7 @@ class ServerDraft:
     kind: TransportKind = TransportKind.STDIO
     command: str = ""
     args: str = ""  # one argument per line
-    values: str = ""  # env (stdio) or headers (http): NAME=value per line
+    values: str = ""  # env (stdio) or headers (http, sse): NAME=value per line
     url: str = ""
     cwd: str = ""
     enabled: bool = True
@@ -55,7 +55,7 @@ class ServerDraft:
         assert server.http is not None
         return cls(
             server.name,
-            TransportKind.HTTP,
+            server.kind,
             url=server.http.url,
             values=_lines(server.http.headers),
             enabled=server.enabled,
@@ -67,7 +67,7 @@ class ServerDraft:
 
     def config(self) -> ServerConfig:
         """The server this draft describes; a :class:`ConfigError` names the first thing wrong."""
-        values = parse_values(self.values, "headers" if self.kind is TransportKind.HTTP else "environment")
+        values = parse_values(self.values, "environment" if self.kind is TransportKind.STDIO else "headers")
         entry: dict[str, Any] = {**self.extra, "enabled": self.enabled, "timeout": self.timeout}
         entry["tools"] = {tool: policy.value for tool, policy in self.policies.items()}
         if self.kind is TransportKind.STDIO:
@@ -76,10 +76,10 @@ class ServerDraft:
             if self.cwd.strip():
                 entry["cwd"] = self.cwd.strip()
         else:
-            entry.update(type="http", url=self.url.strip(), headers=values)
+            entry.update(type=self.kind.value, url=self.url.strip(), headers=values)
         if self.kind is TransportKind.STDIO and not self.command.strip():
             raise ConfigError(f"Tool server {self.name!r}: the command is empty")
-        if self.kind is TransportKind.HTTP and not self.url.strip():
+        if self.kind is not TransportKind.STDIO and not self.url.strip():
             raise ConfigError(f"Tool server {self.name!r}: the URL is empty")
         return ServerConfig.from_json(self.name, entry)
 

@@ -1,6 +1,6 @@
 """The form of one tool server on Settings ▸ Tools: how it starts (a command with its arguments and
-environment, or a Streamable HTTP URL with headers), whether it is on, its call timeout, and its tools
-with a policy each (ask / allow / never) once they are known. It edits a ``ServerDraft``.
+environment, or a Streamable HTTP or older SSE URL with headers), whether it is on, its call timeout,
+and its tools with a policy each (ask / allow / never) once they are known. It edits a ``ServerDraft``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,12 @@ from trayai.core.tools.listing import ToolInfo
 from trayai.ui.settings.tools_drafts import ServerDraft
 from trayai.ui.theme import muted_style
 
-KINDS = {TransportKind.STDIO: "Command (stdio)", TransportKind.HTTP: "URL (Streamable HTTP)"}
+KINDS = {
+    TransportKind.STDIO: "Command (stdio)",
+    TransportKind.HTTP: "URL (Streamable HTTP)",
+    TransportKind.SSE: "URL (SSE, older servers)",
+}
+URL_EXAMPLES = {TransportKind.HTTP: "https://example.com/mcp", TransportKind.SSE: "http://127.0.0.1:3001/sse"}
 POLICY_WORDS = {ToolPolicy.ASK: "Ask first", ToolPolicy.ALLOW: "Allow", ToolPolicy.NEVER: "Never"}
 BOX_LINES = 3
 
@@ -54,6 +59,10 @@ class ServerForm(QWidget):
         for kind, words in KINDS.items():
             self.kind.addItem(words, kind)
         self.kind.setAccessibleName("Transport")
+        self.kind.setToolTip(
+            "Command: trayai starts the server itself. URL: a server already running — Streamable HTTP "
+            "(most, often …/mcp), or SSE for servers made before MCP 2025-03-26 (often …/sse)"
+        )
         self.command = QLineEdit()
         self.command.setPlaceholderText("uvx, npx, python…")
         self.command.setAccessibleName("Command")
@@ -154,7 +163,9 @@ class ServerForm(QWidget):
         return combo if isinstance(combo, QComboBox) else None
 
     def _show_kind(self) -> None:
-        stdio = TransportKind(self.kind.currentData()) is TransportKind.STDIO
+        kind = TransportKind(self.kind.currentData())
+        stdio = kind is TransportKind.STDIO
+        self.url.setPlaceholderText(URL_EXAMPLES.get(kind, ""))
         for widget, shown in ((self.command, stdio), (self.args, stdio), (self.url, not stdio)):
             self.form.setRowVisible(widget, shown)
         label = self.form.labelForField(self.values)
