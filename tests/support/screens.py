@@ -238,6 +238,7 @@ def library_screens(out: Path, theme: str, folder: Path) -> list[str]:
     import qasync
 
     from tests.support.waiting import until
+    from trayai.core.embedded import LocalModel
     from trayai.core.error_catalog import ErrorCode
     from trayai.core.errors import make_error
     from trayai.core.library.download import Progress
@@ -253,12 +254,19 @@ def library_screens(out: Path, theme: str, folder: Path) -> list[str]:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     memory = MachineMemory(16_000_000_000, 6_000_000_000)
-    sources = LibrarySources(SecretStore(MemoryKeyring()), lambda: folder, memory=lambda: memory)
+    on_disk = [
+        LocalModel("ai/smollm2", Path("SmolLM2-135M-Instruct.Q4_1.gguf"), 98_900_000, bundled=True),
+        LocalModel("Qwen3-0.6B-Q8_0", folder / "Qwen3-0.6B-Q8_0.gguf", 639_400_000),
+    ]
+    sources = LibrarySources(
+        SecretStore(MemoryKeyring()), lambda: folder, memory=lambda: memory, local_models=lambda: on_disk
+    )
     window = LibraryWindow(sources)
     window.show()
 
     async def judged() -> None:
         await until(lambda: window.rows, what="the catalog judged")
+        await until(lambda: len(window.local.rows) == 2, what="the models on this machine")
 
     loop.run_until_complete(judged())
     rows = {row.pick.model.name: row for row in window.rows}

@@ -15,13 +15,13 @@ from PySide6.QtWidgets import QApplication
 
 from tests.support.ports import free_port
 from tests.support.waiting import until
-from trayai.core.embedded import bundled_model_path
+from trayai.core.embedded import EmbeddedServer, bundled_model_path
 from trayai.core.library.fit import RUNTIME_OVERHEAD, ModelShape
 from trayai.core.library.machine import MachineMemory
 from trayai.core.library.model_settings import Machine, ModelFacts
 from trayai.core.library.reload import OnDemandServer, Served
 from trayai.core.paths import AppPaths
-from trayai.core.settings.config import ModelSettings, Settings
+from trayai.core.settings.config import BuiltinServerSettings, ModelSettings, Settings
 from trayai.core.settings.secrets import MemoryKeyring, SecretStore
 from trayai.core.settings.store import ConfigStore
 from trayai.ui.library.model_settings_dialog import AUTO_TEMPLATE, ModelSettingsDialog, ModelSettingsSources
@@ -239,3 +239,72 @@ def _as_in_the_app(qapp: QApplication, qloop: Any) -> Any:
         if isinstance(widget, ModelSettingsDialog):
             widget.close()
     qapp.setQuitOnLastWindowClosed(True)
+
+
+def test_models_on_this_machine_have_settings_and_use_it_now(
+    paths: AppPaths, qloop: Any, run: Any, tmp_path: Path
+) -> None:
+    """A model put in the folder by hand (not from the catalog) and the bundled one are listed under
+    "On this machine" from the real built-in server's listing, each with Settings… (under the name the
+    server announces it by) and Use it now; a file taken away leaves the list."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    bundled = bundled_model_path()
+    assert bundled is not None
+    mine = folder / "my-own-model.gguf"
+    try:
+        os.link(bundled, mine)
+    except OSError:
+        shutil.copyfile(bundled, mine)
+    store = ConfigStore(paths)
+    store.save(Settings())
+    server = EmbeddedServer(BuiltinServerSettings(), tmp_path / "server.log", models_dir=folder)
+    served: list[str] = []
+
+    async def serve(name: str) -> None:
+        served.append(name)
+
+    sources = LibrarySources(
+        SecretStore(MemoryKeyring()),
+        lambda: folder,
+        serve,
+        memory=lambda: MachineMemory(16 * GB, 6 * GB),
+        store=store,
+        machine=lambda: Machine(FREE, 3, gpu=False),
+        local_models=server.available_models,
+    )
+
+    async def go() -> None:
+        window = LibraryWindow(sources)
+        window.show()
+        await until(lambda: len(window.local.rows) == 2, what="the models on this machine")
+        assert [row.model.name for row in window.local.rows] == ["ai/smollm2", "my-own-model"]
+        own = window.local.row("my-own-model")
+        assert own is not None and own.facts.text().endswith(str(folder))
+        assert "comes with trayai" in window.local.rows[0].facts.text()
+        own.settings_button.click()
+        await until(lambda: window.settings_dialog is not None, what="the editor")
+        dialog = window.settings_dialog
+        assert isinstance(dialog, ModelSettingsDialog) and dialog.name == "my-own-model"
+        dialog.close()
+        window.local.rows[0].settings_button.click()  # the bundled model: by its alias
+        await until(
+            lambda: (
+                isinstance(window.settings_dialog, ModelSettingsDialog)
+                and window.settings_dialog.name == "ai/smollm2"
+            ),
+            what="the bundled model's editor",
+        )
+        assert window.settings_dialog is not None
+        window.settings_dialog.close()
+        own.use_button.click()
+        await until(lambda: own.note.text().startswith("Ready"), what="Use it now")
+        assert served == ["my-own-model"]
+        mine.unlink()
+        window.list_local()
+        await until(lambda: [row.model.name for row in window.local.rows] == ["ai/smollm2"], what="gone")
+        await window.shutdown()
+        window.close()
+
+    run(go())
+    QApplication.processEvents()

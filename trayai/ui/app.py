@@ -116,7 +116,10 @@ class TrayApp(QObject):
         self.settings_opener = SettingsOpener(secrets, store, self.tray.message, self, tools=session.tools)
         # Get models…: the window and its downloads are made on first use (the tray reads their lines).
         models_dir = lambda: self.server.server.models_dir  # noqa: E731 - read when the window asks
-        self.library = LibraryOpener(secrets, models_dir, self.builtin.serve_model, self, store=store)
+        on_disk = self.server.server.available_models  # the same server object for the app's life
+        self.library = LibraryOpener(
+            secrets, models_dir, self.builtin.serve_model, self, store=store, local_models=on_disk
+        )
         self.status.downloads = self.library.download_lines
         self.commands = AppCommands(
             session,

@@ -17,6 +17,7 @@ from trayai.core.settings.secrets import SecretStore
 from trayai.core.settings.store import ConfigStore
 
 if TYPE_CHECKING:
+    from trayai.core.embedded import LocalModel
     from trayai.ui.library.download_status import DownloadStatus
     from trayai.ui.library.downloads import LibraryDownloads
     from trayai.ui.library.window import LibraryWindow
@@ -39,9 +40,11 @@ class LibraryOpener(QObject):
         parent: QObject | None = None,
         *,
         store: ConfigStore | None = None,
+        local_models: Callable[[], list[LocalModel]] | None = None,
     ) -> None:
         super().__init__(parent)
         self._store = store
+        self._local_models = local_models
         self._secrets = secrets
         self._models_dir = models_dir
         self._serve = serve
@@ -55,7 +58,13 @@ class LibraryOpener(QObject):
             # lazy: loaded when first used: the tray stays light
             from trayai.ui.library.window import LibrarySources, LibraryWindow
 
-            sources = LibrarySources(self._secrets, self._models_dir, self._serve, store=self._store)
+            sources = LibrarySources(
+                self._secrets,
+                self._models_dir,
+                self._serve,
+                store=self._store,
+                local_models=self._local_models,
+            )
             self.window = LibraryWindow(sources, downloads=self._downloads())
             log.info("model library window made")
         window = self.window

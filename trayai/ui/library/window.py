@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import QEvent, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trayai.core.embedded import LocalModel
 from trayai.core.errors import AppError
 from trayai.core.library.catalog import Catalog, load_catalog
 from trayai.core.library.download import Downloader
@@ -41,6 +43,7 @@ from trayai.core.tasks import TaskOwner
 from trayai.ui.icons import app_icon
 from trayai.ui.library.controls import DownloadControls
 from trayai.ui.library.downloads import LibraryDownloads, Phase, Target, hub_for
+from trayai.ui.library.local_models import EMPTY_WORDS, LocalModels
 from trayai.ui.library.model_row import ModelRow
 from trayai.ui.library.search import HubSearch
 from trayai.ui.library.style import standard_icon, text_style
@@ -62,6 +65,13 @@ class LibrarySources:
     downloader: Downloader | None = None
     store: ConfigStore | None = None  # the settings file: a downloaded model's Settings… (None: no button)
     machine: Callable[[], Machine] = probe_machine  # the per-model editor's auto choices (blocking)
+    local_models: Callable[[], list[LocalModel]] | None = None  # what is on disk (blocking; None: no list)
+
+
+class UseNote(Protocol):
+    """Where "Use it now" says what it is doing (a catalog row's controls or a local model's row)."""
+
+    def show_use(self, text: str, kind: str = "muted", *, busy: bool = False) -> None: ...
 
 
 class LibraryWindow(QWidget):
@@ -121,6 +131,14 @@ class LibraryWindow(QWidget):
         self.scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         page = QWidget()
         self.page = QVBoxLayout(page)
+        self.local = LocalModels(page)
+        self.local.settings_requested.connect(lambda row: self._edit(row.model.path, row.model.name))
+        self.local.use_requested.connect(lambda row: self._use_name(row, row.model.name))
+        if sources.local_models is not None:
+            self.page.addWidget(self._heading("On this machine"))
+            self.page.addWidget(self.local)
+        else:
+            self.local.hide()
         self.search = HubSearch(lambda: hub_for(sources.secrets), self.wire, page)
         self.page.addWidget(self._heading("Search Hugging Face"))
         self.page.addWidget(self.search)
@@ -167,6 +185,7 @@ class LibraryWindow(QWidget):
         self.restyle()
         self.show_count(self.downloads.count)
         self.tasks.spawn(self._load())
+        self.list_local()
 
     def _heading(self, text: str) -> QLabel:
         label = QLabel(f"<b>{text}</b>")
@@ -228,11 +247,33 @@ class LibraryWindow(QWidget):
         controls.show_status(self.downloads.status(target))
 
     def _on_changed(self, key: str) -> None:
+        phases = set()
         for controls, target in self._controls.get(key, []):
-            controls.show_status(self.downloads.status(target))
+            status = self.downloads.status(target)
+            controls.show_status(status)
+            phases.add(status.phase)
         for row in self.rows:
             if row.target.key == key:
                 self._show_settings_button(row)
+        if phases & {Phase.DONE, Phase.IDLE}:  # a model arrived or was removed: the list follows
+            self.list_local()
+
+    # ------------------------------------------------------------------ on this machine
+
+    def list_local(self) -> None:
+        """List the models on disk again (off the UI thread: the folder may be large or slow)."""
+        if self.sources.local_models is not None:
+            self.tasks.exclusive("local models", self._list_local(self.sources.local_models))
+
+    async def _list_local(self, local_models: Callable[[], list[LocalModel]]) -> None:
+        try:
+            models = await asyncio.to_thread(local_models)
+        except OSError as exc:
+            self.local.empty.setText(f"The models folder cannot be read: {exc.strerror or exc}")
+            self.local.show_models([])
+            return
+        self.local.empty.setText(EMPTY_WORDS)
+        self.local.show_models(models)
 
     # ------------------------------------------------------------------ per-model settings
 
@@ -241,13 +282,18 @@ class LibraryWindow(QWidget):
         row.settings_button.setVisible(downloaded and self.sources.store is not None)
 
     def edit_settings(self, row: ModelRow) -> None:
-        """Settings… of a downloaded model: its figures measured off the UI thread, then the editor."""
+        """Settings… of a downloaded catalog model (named by its file, as the library names it)."""
         path = self.downloads.status(row.target).path
-        if path is None or self.sources.store is None:
-            return
-        self.tasks.exclusive("model settings", self._open_settings(path, self.sources.store))
+        if path is not None:
+            self._edit(path, path.stem)
 
-    async def _open_settings(self, path: Path, store: ConfigStore) -> None:
+    def _edit(self, path: Path, name: str) -> None:
+        """The per-model editor of ``name`` (the file at ``path``): its figures measured off the UI
+        thread first."""
+        if self.sources.store is not None:
+            self.tasks.exclusive("model settings", self._open_settings(path, name, self.sources.store))
+
+    async def _open_settings(self, path: Path, name: str, store: ConfigStore) -> None:
         # lazy: the editor is made only when asked for
         from trayai.ui.library.model_settings_dialog import ModelSettingsDialog, ModelSettingsSources
 
@@ -265,7 +311,7 @@ class LibraryWindow(QWidget):
         )
         if self.settings_dialog is not None:
             self.settings_dialog.deleteLater()  # one editor at a time
-        self.settings_dialog = ModelSettingsDialog(path.stem, sources, self)
+        self.settings_dialog = ModelSettingsDialog(name, sources, self)
         self.settings_dialog.open()
 
     def show_count(self, count: int) -> None:
@@ -300,19 +346,18 @@ class LibraryWindow(QWidget):
 
     def _use(self, controls: DownloadControls, target: Target) -> None:
         status = self.downloads.status(target)
-        if status.path is None:
-            return
+        if status.path is not None:
+            self._use_name(controls, status.path.stem)
+
+    def _use_name(self, controls: UseNote, name: str) -> None:
         serve = self.sources.serve
         if serve is None:
             controls.show_use("The built-in server is not available in this window.", "error")
             return
-        name = status.path.stem
         controls.show_use(f"Switching the built-in server to {name}…", busy=True)
         self.tasks.exclusive("use", self._serve(serve, name, controls))
 
-    async def _serve(
-        self, serve: Callable[[str], Awaitable[None]], name: str, controls: DownloadControls
-    ) -> None:
+    async def _serve(self, serve: Callable[[str], Awaitable[None]], name: str, controls: UseNote) -> None:
         try:
             await serve(name)
         except AppError as exc:
@@ -329,6 +374,7 @@ class LibraryWindow(QWidget):
         self.machine.setStyleSheet(text_style("muted"))
         self.count.setStyleSheet(text_style("muted"))
         self.token.restyle()
+        self.local.restyle()
         for row in self.rows:
             row.restyle()
 
