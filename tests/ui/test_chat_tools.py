@@ -199,6 +199,25 @@ def test_allow_runs_the_real_time_server_and_reopens_the_same(
     assert "Asia/Tokyo" in rig.text().split("Hide result")[1]
 
 
+def test_a_question_typed_meanwhile_keeps_the_keyboard_and_space_never_approves(
+    rig: ToolRig, server: ScriptedServer, qtbot: QtBot, run: Callable[..., Any]
+) -> None:
+    """Someone already typing their next question when a call starts waiting keeps typing: the bar
+    does not take the keyboard, so a space is a space; Alt+A answers it from the prompt box."""
+    server.script(tool_reply(TOKYO), Reply(text="Evening."))
+    rig.ask("Time in Tokyo?")
+    prompt = rig.window.prompt
+    qtbot.keyClicks(prompt, "and then")  # before the model asked: the loop has not run yet
+    run(rig.card_waits())
+    assert rig.window.tool_approval.isVisible() and prompt.hasFocus()
+    qtbot.keyClick(prompt, Qt.Key.Key_Space)
+    assert prompt.toPlainText() == "and then " and rig.controller.tools.waiting  # nothing approved
+    with qtbot.waitSignal(rig.window.tool_approval.decided, timeout=5000):
+        qtbot.keyClick(rig.window, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
+    assert run(rig.reply()).message.content == "Evening."
+    assert prompt.toPlainText() == "and then "  # the question being typed is untouched
+
+
 def test_deny_from_the_keyboard_tells_the_model(
     rig: ToolRig, server: ScriptedServer, qtbot: QtBot, run: Callable[..., Any]
 ) -> None:

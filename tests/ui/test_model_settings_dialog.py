@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -300,11 +301,25 @@ def test_models_on_this_machine_have_settings_and_use_it_now(
         own.use_button.click()
         await until(lambda: own.note.text().startswith("Ready"), what="Use it now")
         assert served == ["my-own-model"]
+        window.hide()  # closed: the app keeps the window; a file is dropped in meanwhile
+        try:
+            os.link(bundled, folder / "later.gguf")
+        except OSError:
+            shutil.copyfile(bundled, folder / "later.gguf")
         mine.unlink()
-        window.list_local()
-        await until(lambda: [row.model.name for row in window.local.rows] == ["ai/smollm2"], what="gone")
+        window.show()
+        await until(
+            lambda: [row.model.name for row in window.local.rows] == ["ai/smollm2", "later"],
+            what="the list as the folder is now, on showing the window again",
+        )
+        assert window.local.rows[0].settings_button.isVisibleTo(window)
         await window.shutdown()
         window.close()
+        no_file = LibraryWindow(replace(sources, store=None))  # nothing to save settings to
+        await until(lambda: len(no_file.local.rows) == 2, what="the list without a settings file")
+        assert not any(row.settings_button.isVisibleTo(no_file) for row in no_file.local.rows)
+        await no_file.shutdown()
+        no_file.deleteLater()
 
     run(go())
     QApplication.processEvents()

@@ -1,6 +1,7 @@
-"""The approval bar on its own: parallel calls asked one at a time ("1 of 3"), the next one asked
-when one is answered, the keyboard on Allow once, Enter pressing the focused button, Alt+W pressing
-Always, the arguments shown as plain text (never rich), and nothing emitted once nothing waits."""
+"""The approval bar on its own: calls waiting together asked one at a time ("1 of 3"), the next one
+asked when one is answered, the keyboard on Allow once, Enter pressing the focused button and Space
+never, Alt+W pressing Always, the arguments shown as plain text (never rich), and nothing emitted once
+nothing waits."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from trayai.core.tools.policy import Approval
@@ -62,6 +63,28 @@ def test_parallel_calls_are_asked_one_at_a_time(bar: ToolApprovalBar, qtbot: QtB
     assert not bar.isVisible() and bar.current is None
     bar.buttons[Approval.ONCE].click()  # a press after the last answer asks nothing of anyone
     assert len(said) == 3
+
+
+def test_space_never_answers_and_the_keyboard_can_be_left_where_it_is(
+    bar: ToolApprovalBar, qtbot: QtBot
+) -> None:
+    said = decisions(bar)
+    bar.ask(-1, ToolCard("time/get_current_time", "{}").waiting())
+    once = bar.buttons[Approval.ONCE]
+    assert once.hasFocus()
+    qtbot.keyClick(once, Qt.Key.Key_Space)  # the key a person typing a sentence presses most
+    assert said == [] and bar.isVisible()
+    bar.forget(-1)
+    window = bar.window()
+    layout = window.layout()
+    assert layout is not None
+    elsewhere = QLineEdit()
+    layout.addWidget(elsewhere)
+    elsewhere.show()
+    elsewhere.setFocus()
+    qtbot.waitUntil(elsewhere.hasFocus)
+    bar.ask(-2, ToolCard("time/get_current_time", "{}").waiting(), take_focus=False)
+    assert bar.isVisible() and not bar.has_focus() and elsewhere.hasFocus()
 
 
 def test_arguments_are_plain_text_and_bounded(bar: ToolApprovalBar) -> None:

@@ -7,6 +7,7 @@ Install both once the qasync loop runs (docs/architecture.md, "The tray app").
 from __future__ import annotations
 
 import asyncio
+import math
 import sys
 import types
 from contextvars import Context
@@ -27,6 +28,9 @@ def install_asyncgen_hooks(loop: asyncio.AbstractEventLoop) -> Any:
     if firstiter is not None and finalizer is not None:
         sys.set_asyncgen_hooks(firstiter=firstiter, finalizer=finalizer)
     return previous
+
+
+MAX_TIMER_MS = 2**31 - 1  # a Qt timer's longest interval (~24.8 days): a longer delay fires then
 
 
 class _QtTimerHandle(asyncio.Handle):
@@ -73,10 +77,14 @@ def _call_later(self: Any, delay: float, callback: Any, *args: Any, context: Con
     if not callable(callback) or asyncio.iscoroutinefunction(callback):
         raise TypeError(f"not a plain callable: {callback!r}")
     handle = _QtTimerHandle(callback, args, self, context)
+    if not math.isfinite(delay):
+        # ``anyio.sleep_forever()`` is ``sleep(inf)``: a Qt timer takes milliseconds as an int (qasync's
+        # own raised OverflowError here); a handle no timer runs is "never", as asyncio means it.
+        return handle
     # ``self`` is qasync's loop: this replaces its call_later, so it does what qasync's own does,
     # with its private timer object (checked by release_cancelled_timers before installing this).
     timer = self._timer
-    timer_id = timer.startTimer(int(max(0.0, delay) * 1000))
+    timer_id = timer.startTimer(min(int(max(0.0, delay) * 1000), MAX_TIMER_MS))
     timer._SimpleTimer__callbacks[timer_id] = handle  # noqa: SLF001
     handle.attach(timer, timer_id)
     return handle

@@ -35,6 +35,7 @@ CONNECT_TIMEOUT = 30.0  # start-up, initialize and the tool list
 PING_TIMEOUT = 5.0  # after a cancelled call: answer this, or be restarted
 MAX_TOOL_PAGES = 20
 SSE_IDLE = 24 * 3600.0  # seconds an SSE stream may stay silent: an idle server sends nothing
+START_GRACE = 2.0  # past the handshake's deadline: start() gives up on a server that never got that far
 
 
 class Progress(Protocol):
@@ -92,7 +93,16 @@ class ServerConnection:
         if self.config.stdio is not None:
             self.child = StdioChild(self.config.stdio, ended=self._stop)
         self._owner = asyncio.create_task(self._own(), name=f"mcp:{self.name}")
-        await self._ready.wait()
+        try:
+            # The handshake has its own deadline; this one also covers what comes before it (an SSE
+            # client waits for the server's endpoint event on entry, under a day-long read timeout).
+            await within(self._ready.wait(), self.connect_timeout + START_GRACE)
+        except TimeoutError:
+            self.error = self.error or await self._failed(
+                f"did not finish starting within {self.connect_timeout:g} s"
+            )
+            self._owner.cancel()
+            await asyncio.wait({self._owner})
         if self.state is not ConnectionState.CONNECTED:
             raise self.error or make_error(
                 ErrorCode.TOOL_UNAVAILABLE, f"Tool server {self.name!r} was closed while starting"

@@ -1,7 +1,8 @@
 """The question a tool call asks the person, as real buttons above the prompt box: "Run time ·
 get_current_time?" with Allow once / Always for this tool / Deny (icons, tooltips, Alt+A / Alt+W /
-Alt+D, Enter presses the focused one). The card in the transcript shows what the call will send; this
-bar is where it is answered, one call at a time (parallel calls queue: "1 of 3").
+Alt+D, Enter presses the focused one, Space never does). The card in the transcript shows what the
+call will send; this bar is where it is answered, one call at a time (the chat asks a round's calls
+in turn; should several wait at once, the bar says "1 of 3").
 """
 
 from __future__ import annotations
@@ -90,11 +91,12 @@ class ToolApprovalBar(QFrame):
 
     # ------------------------------------------------------------------ what the binding tells it
 
-    def ask(self, key: int, card: ToolCard) -> None:
-        """Card ``key`` waits for the person: shown (or queued behind the one shown)."""
+    def ask(self, key: int, card: ToolCard, *, take_focus: bool = True) -> None:
+        """Card ``key`` waits for the person: shown (or queued behind the one shown). ``take_focus``:
+        the keyboard moves to Allow once (not while the person is typing their next question)."""
         first = not self._waiting
         self._waiting[key] = card
-        self._show_first(focus=first)
+        self._show_first(focus=first and take_focus)
 
     def forget(self, key: int) -> None:
         """Card ``key`` no longer waits: the next one is asked, or the bar hides."""
@@ -138,16 +140,23 @@ class ToolApprovalBar(QFrame):
             self.decided.emit(key, approval)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Enter or Return presses the focused button (outside a dialog Qt only takes Space)."""
+        """Enter or Return presses the focused button (outside a dialog Qt only takes Space). Space
+        does not: it is the key someone typing a sentence presses most, and a question that took the
+        keyboard mid-word must not be answered by it."""
         if (
-            event.type() == QEvent.Type.KeyPress
+            event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)
             and isinstance(event, QKeyEvent)
             and isinstance(watched, QPushButton)
-            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-            and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         ):
-            watched.click()
-            return True
+            if event.key() == Qt.Key.Key_Space:
+                return True
+            if (
+                event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+            ):
+                watched.click()
+                return True
         return super().eventFilter(watched, event)
 
     def changeEvent(self, event: QEvent) -> None:

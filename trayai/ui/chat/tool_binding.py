@@ -1,7 +1,8 @@
 """The chat window's side of tool calls: the controller's cards put into the transcript, a waiting
-call asked in the approval bar (``tool_approval.py``: its Allow once button takes the keyboard, Tab
-moves to Always and Deny, Enter presses), the focus back in the prompt box once decided or stopped,
-and the Options bar's Tools switch kept true to what the next request will carry.
+call asked in the approval bar (``tool_approval.py``: its Allow once button takes the keyboard unless
+the person is typing in the prompt box, Tab moves to Always and Deny, Enter presses), the focus back
+in the prompt box once decided or stopped, and the Options bar's Tools switch kept true to what the
+next request will carry.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ class ToolCardsBinding(QObject):
         else:
             self._transcript.cards.redraw(key, card, self._transcript.renderer.palette)
         if card.state is CardState.WAITING:
-            self.bar.ask(key, card)
+            typing = self._prompt.hasFocus() and bool(self._prompt.toPlainText().strip())
+            self.bar.ask(key, card, take_focus=not typing)  # Alt+A/W/D reach it either way
             return
         held = self.bar.has_focus()
         self.bar.forget(key)
@@ -82,8 +84,8 @@ class ToolCardsBinding(QObject):
 
     def _decide(self, key: int, approval: Approval) -> None:
         held = self.bar.has_focus()
-        if self._tools.decide(key, approval):
-            self.bar.forget(key)
+        self._tools.decide(key, approval)
+        self.bar.forget(key)  # answered now, or no longer waiting (stopped): asked no more
         if held and not self.bar.isVisible():
             self._prompt.setFocus()  # the last question answered: back to typing
 

@@ -89,8 +89,9 @@ class LocalModels(QWidget):
     settings_requested = Signal(object)
     use_requested = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, with_settings: bool = True) -> None:
         super().__init__(parent)
+        self.with_settings = with_settings  # False: no settings file to edit (Settings… hidden)
         self.rows: list[LocalModelRow] = []
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
@@ -101,21 +102,29 @@ class LocalModels(QWidget):
         self._shown: list[LocalModel] | None = None
 
     def show_models(self, models: list[LocalModel]) -> None:
-        """The models on disk now; rows are kept when nothing changed (a note under one stays)."""
+        """The models on disk now, in order. A model still there keeps its row (and the note under
+        it: a Use it now under way writes there); only rows of models gone are deleted."""
         if models == self._shown:
             return
         self._shown = list(models)
+        kept = {row.model: row for row in self.rows}
         for row in self.rows:
             self._layout.removeWidget(row)
-            row.deleteLater()
+            if row.model not in models:
+                row.deleteLater()
         self.rows = []
         for model in models:
-            row = LocalModelRow(model, self)
-            row.settings_clicked.connect(lambda row=row: self.settings_requested.emit(row))
-            row.use_clicked.connect(lambda row=row: self.use_requested.emit(row))
+            row = kept.get(model) or self._row(model)
             self._layout.addWidget(row)
             self.rows.append(row)
         self.empty.setVisible(not models)
+
+    def _row(self, model: LocalModel) -> LocalModelRow:
+        row = LocalModelRow(model, self)
+        row.settings_button.setVisible(self.with_settings)
+        row.settings_clicked.connect(lambda row=row: self.settings_requested.emit(row))
+        row.use_clicked.connect(lambda row=row: self.use_requested.emit(row))
+        return row
 
     def row(self, name: str) -> LocalModelRow | None:
         return next((row for row in self.rows if row.model.name == name), None)

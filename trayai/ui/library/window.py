@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QEvent, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -131,7 +132,7 @@ class LibraryWindow(QWidget):
         self.scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         page = QWidget()
         self.page = QVBoxLayout(page)
-        self.local = LocalModels(page)
+        self.local = LocalModels(page, with_settings=sources.store is not None)
         self.local.settings_requested.connect(lambda row: self._edit(row.model.path, row.model.name))
         self.local.use_requested.connect(lambda row: self._use_name(row, row.model.name))
         if sources.local_models is not None:
@@ -358,15 +359,19 @@ class LibraryWindow(QWidget):
         self.tasks.exclusive("use", self._serve(serve, name, controls))
 
     async def _serve(self, serve: Callable[[str], Awaitable[None]], name: str, controls: UseNote) -> None:
+        def say(text: str, kind: str = "muted") -> None:
+            if not isinstance(controls, QObject) or shiboken6.isValid(controls):  # its model may be gone
+                controls.show_use(text, kind)
+
         try:
             await serve(name)
         except AppError as exc:
-            controls.show_use(exc.message, "error")
+            say(exc.message, "error")
             return
         except asyncio.CancelledError:
-            controls.show_use("")
+            say("")
             raise
-        controls.show_use(f"Ready: the built-in server answers with {name}. Ask in the chat.", "success")
+        say(f"Ready: the built-in server answers with {name}. Ask in the chat.", "success")
 
     # ------------------------------------------------------------------ window
 
@@ -382,6 +387,12 @@ class LibraryWindow(QWidget):
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
             self.restyle()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Shown again (the window is kept while hidden): a model put in the folder meanwhile shows up."""
+        super().showEvent(event)
+        if self.rows or self.local.rows:  # not the first show: the first listing is under way
+            self.list_local()
 
     async def shutdown(self) -> None:
         """The app quits: stop every task and wait until each of its own downloads left its part."""
