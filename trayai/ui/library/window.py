@@ -102,6 +102,7 @@ class LibraryWindow(QWidget):
         self._waiting_for_token: list[Target] = []
         self.rows: list[ModelRow] = []
         self.settings_dialog: QDialog | None = None  # the per-model editor open now (tests reach it)
+        self._shown_before = False
         self.setWindowTitle("Get models — trayai")
         self.setWindowIcon(app_icon())
         self.setMinimumWidth(self.MINIMUM_WIDTH)
@@ -391,8 +392,9 @@ class LibraryWindow(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         """Shown again (the window is kept while hidden): a model put in the folder meanwhile shows up."""
         super().showEvent(event)
-        if self.rows or self.local.rows:  # not the first show: the first listing is under way
+        if self._shown_before:  # the first listing started with the window
             self.list_local()
+        self._shown_before = True
 
     async def shutdown(self) -> None:
         """The app quits: stop every task and wait until each of its own downloads left its part."""
