@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QClipboard, QGuiApplication
 from PySide6.QtWidgets import QMenu, QWidget
@@ -24,6 +25,7 @@ from trayai.core.paths import AppPaths
 from trayai.core.settings.config import DEFAULT_ACTIONS, Action, Profile, Settings
 from trayai.ui.chat.controller import ChatController, ChatTarget
 from trayai.ui.ipc import socket_name
+from trayai.ui.prompt import actions_row
 from trayai.ui.prompt.window import QuickPromptWindow
 
 EXPLAIN = "Explain this clearly and briefly:\n\n"
@@ -285,3 +287,35 @@ def test_saved_settings_reach_an_open_quick_prompt(server: ScriptedServer, make_
         assert await asyncio.wait_for(task, 5) == 0
 
     run(go())
+
+
+def test_where_the_clipboard_comes_with_the_keyboard_an_action_waits_for_it(
+    history: HistoryStore,
+    server: ScriptedServer,
+    qtbot: QtBot,
+    run: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Wayland offers the clipboard only once the quick prompt has the keyboard: an action run as it
+    appears (a key binding, the tray) waits for the offer instead of saying nothing was copied; with
+    no offer within the wait, it says what is missing. (tests/e2e/test_replace_wayland.py: the real one.)"""
+    monkeypatch.setattr(actions_row, "_clipboard_follows_focus", lambda: True)
+    rig = Rig(history, server, qtbot, tmp_path)
+    set_clipboard("")
+    server.script(Reply(text="It doubles its argument."))
+    assert rig.window.summon()
+    explain = next(action for action in DEFAULT_ACTIONS if action.name == "Explain")
+    assert rig.window.run_action(explain)
+    assert "reading the selection" in rig.window.status.text() and server.chat_requests() == []
+    set_clipboard("def double(x): return x * 2")  # the compositor's offer arrives
+    assert run(rig.wait(1)).status == "done"
+    assert sent(server) == EXPLAIN + "def double(x): return x * 2"
+
+    set_clipboard("")
+    monkeypatch.setattr(actions_row, "FOCUS_WAIT_MS", 50)
+    again = QuickPromptWindow(rig.controller, state_file=tmp_path / "again.ini")
+    qtbot.addWidget(again)
+    assert again.summon() and again.run_action(explain)
+    qtbot.waitUntil(lambda: "needs text" in again.status.text(), timeout=5000)
+    assert len(server.chat_requests()) == 1  # nothing more was asked

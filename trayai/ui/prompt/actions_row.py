@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QClipboard, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QLabel
 
@@ -27,6 +27,7 @@ from trayai.ui.prompt.parts import SourceChip
 log = logging.getLogger(__name__)
 
 CONTEXT_LIMIT = 20_000  # characters of clipboard/selection sent with a question
+FOCUS_WAIT_MS = 1500  # an action run before the window has the keyboard waits this long for the text
 _DIGITS = {Qt.Key.Key_1 + n: n + 1 for n in range(9)}  # Qt key → action key 1–9
 _FROM = {"selection": " on the selection", "clipboard": " on the clipboard's text"}
 
@@ -65,9 +66,16 @@ class PromptActions(QObject):
         self.chip.hide()  # shown once the clipboard was read after showing (never delays the window)
         self.row.linkActivated.connect(self._on_link)
         self.row.linkHovered.connect(self._on_hovered)
+        self._waiting: Action | None = None  # run once the clipboard's offer arrives (Wayland)
+        self._give_up = QTimer(self)
+        self._give_up.setSingleShot(True)
+        self._give_up.setInterval(FOCUS_WAIT_MS)
+        self._give_up.timeout.connect(self._retry)
         clipboard = QGuiApplication.clipboard()
         clipboard.dataChanged.connect(self.preview)
         clipboard.selectionChanged.connect(self.preview)
+        clipboard.dataChanged.connect(self._offered)
+        clipboard.selectionChanged.connect(self._offered)
         host.input.installEventFilter(self)  # 1–9 in the empty box
 
     def set_actions(self, actions: Sequence[Action]) -> None:
@@ -98,13 +106,25 @@ class PromptActions(QObject):
             return False
         return self.run(action)
 
-    def run(self, action: Action) -> bool:
-        """Send ``action``'s prompt as a new exchange; False (said in the status line) when it cannot."""
+    def run(self, action: Action, *, may_wait: bool = True) -> bool:
+        """Send ``action``'s prompt as a new exchange; False (said in the status line) when it cannot.
+
+        Run from a key binding or the tray, the window may not have the keyboard yet, and Wayland gives
+        the selection and the clipboard only to the window that has it: there, with no text to be read,
+        the action waits (≤ :data:`FOCUS_WAIT_MS`) for the compositor's offer to arrive, then runs."""
         host = self._host
         if host.controller.busy:
             host.status.setText("still answering — Esc stops it")
             return False
         selection, copied = _texts()
+        if not (selection or copied) and may_wait and _clipboard_follows_focus():
+            self._waiting = action
+            self._give_up.start()
+            host.status.setText(f"{action.name}: reading the selection…")
+            log.info("quick prompt: action %r waits for the clipboard (Wayland offers it later)", action.name)
+            return True
+        self._waiting = None
+        self._give_up.stop()
         try:
             rendered = render_action(
                 action,
@@ -128,6 +148,18 @@ class PromptActions(QObject):
         log.info("quick prompt: action %r run (%s)", action.name, rendered.selection_from or "no selection")
         self.ran.emit(action)
         return True
+
+    def _offered(self) -> None:
+        """The clipboard or the selection changed: a waiting action runs once there is text to use."""
+        if self._waiting is not None and any(_texts()):
+            self._retry()
+
+    def _retry(self) -> None:
+        """Run the waiting action now (the text arrived, or the wait is over: it says what is missing)."""
+        action, self._waiting = self._waiting, None
+        if action is not None:
+            self._give_up.stop()
+            self.run(action, may_wait=False)
 
     def preview(self, action: Action | None = None) -> None:
         """The chip: which text the actions would use now (the hovered action's, or any action's)."""
@@ -163,6 +195,12 @@ class PromptActions(QObject):
             self.run_on_key(_DIGITS[event.key()])
             return True
         return super().eventFilter(watched, event)
+
+
+def _clipboard_follows_focus() -> bool:
+    """Wayland offers the selection and the clipboard only to the window with the keyboard: read
+    before the quick prompt has it, both look empty."""
+    return QGuiApplication.platformName().startswith("wayland")
 
 
 def _texts() -> tuple[str, str]:
