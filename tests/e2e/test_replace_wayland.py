@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.test_replace_x11 import FIXED, TYPO
+from tests.e2e.test_replace_x11 import FIXED, TYPO, Editor
 from tests.e2e.test_tray_x11 import log_text, quit_app, running_app
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import wait_until
@@ -42,36 +41,11 @@ app.exec()
 """
 
 
-class Editor:
-    """Another Wayland program with a line edit; what it says (its text, its clipboard) is collected."""
-
-    def __init__(self, wayland: WaylandDesktop) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", EDITOR, TYPO],
-            env=dict(wayland.env, QT_QPA_PLATFORM="wayland"),
-            text=True,
-            stdout=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-        )
-        self.lines: list[str] = []
-        assert self.proc.stdout is not None and self.proc.stdout.readline().strip() == "ready"
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def said(self, line: str) -> bool:
-        return line in self.lines
-
-
 @pytest.fixture
 def editor(wayland: WaylandDesktop) -> Iterator[Editor]:
-    running = Editor(wayland)
+    running = Editor(dict(wayland.env, QT_QPA_PLATFORM="wayland"), EDITOR, TYPO)
     yield running
-    running.proc.kill()
-    running.proc.communicate(timeout=5)
+    running.stop()
 
 
 def chord(wayland: WaylandDesktop, modifier: str, key: str) -> None:

@@ -48,12 +48,13 @@ app.exec()
 
 
 class Editor:
-    """Another program with a line edit whose text is selected; what it says is collected."""
+    """Another program (Python source ``program`` run with ``args``) with a line edit; every line it
+    prints (its text, its clipboard) is collected."""
 
-    def __init__(self, desktop: Desktop) -> None:
+    def __init__(self, env: dict[str, str], program: str, *args: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", EDITOR, TYPO, BEFORE],
-            env=desktop.env,
+            [sys.executable, "-c", program, *args],
+            env=env,
             text=True,
             stdout=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
@@ -70,13 +71,16 @@ class Editor:
     def said(self, line: str) -> bool:
         return line in self.lines
 
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.communicate(timeout=5)
+
 
 @pytest.fixture
 def editor(desktop: Desktop) -> Iterator[Editor]:
-    running = Editor(desktop)
+    running = Editor(desktop.env, EDITOR, TYPO, BEFORE)
     yield running
-    running.proc.kill()
-    running.proc.communicate(timeout=5)
+    running.stop()
 
 
 def test_replace_puts_the_rewrite_into_the_other_window_and_the_clipboard_back(
