@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.test_replace_x11 import FIXED, TYPO, Editor
+from tests.e2e.test_replace_x11 import EDITOR, FIXED, TYPO, Editor
 from tests.e2e.test_tray_x11 import log_text, quit_app, running_app
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.support.waiting import wait_until
@@ -24,21 +24,6 @@ from tests.support.wayland import WaylandDesktop
 from trayai.core.paths import AppPaths
 
 PROMPT = "Quick prompt — trayai"
-EDITOR = """
-import sys
-from PySide6.QtGui import QClipboard
-from PySide6.QtWidgets import QApplication, QLineEdit
-app = QApplication(sys.argv[:1])
-edit = QLineEdit(sys.argv[1])
-edit.setWindowTitle("Editor")
-edit.resize(420, 40)
-clip = app.clipboard()
-edit.textChanged.connect(lambda text: print("text:", text, flush=True))
-clip.dataChanged.connect(lambda: print("clip:", clip.text(QClipboard.Mode.Clipboard), flush=True))
-edit.show()
-print("ready", flush=True)
-app.exec()
-"""
 
 
 @pytest.fixture
